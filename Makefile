@@ -1,0 +1,36 @@
+# kolshop — `make demo` to try it, `make test` to test it. Everything runs from .venv.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo test test-postgres bench migrate clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "kolshop needs Python 3.11, got " + sys.version'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+migrate: install
+	DJANGO_SETTINGS_MODULE=settings.dev $(BIN)/python manage.py migrate --no-input -v0
+
+demo: migrate
+	DJANGO_SETTINGS_MODULE=settings.dev $(BIN)/python manage.py load_demo
+	@echo "kolshop is at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	DJANGO_SETTINGS_MODULE=settings.dev $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite against a throwaway PostgreSQL 15 that the script installs and starts itself.
+test-postgres: install
+	bash .ci/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var

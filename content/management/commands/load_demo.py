@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from content.demo import load_demo
+
+
+class Command(BaseCommand):
+    help = "Load kolshop's demo data (brands, 50 products, 3 creators, guides, a live session). Safe to run twice."
+
+    def handle(self, *args, **options):
+        summary = load_demo()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {summary.products} products, {summary.guides} new pages."))
+        self.stdout.write("Logins (http://127.0.0.1:8000/admin/):")
+        for login in summary.logins:
+            self.stdout.write(f"  {login.role:<24} {login.username:<10} / {login.password}")

@@ -1,0 +1,128 @@
+"""Reader-facing pages: the home page, buying guides and live shopping sessions."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from content.blocks import ArticleStreamBlock
+from creators.models import CreatorPage, CreatorProfile
+
+
+class HomePage(Page):
+    intro = RichTextField(blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["creators.CreatorIndexPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["featured_guides"] = (
+            BuyingGuidePage.objects.live().public().select_related("hero_image").order_by("-first_published_at")[:12]
+        )
+        context["upcoming_sessions"] = LiveSessionPage.objects.live().public().order_by("starts_at")[:6]
+        return context
+
+
+class ContentPageTag(TaggedItemBase):
+    content_object = ParentalKey("content.ShoppableContentPage", on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class ShoppableContentPage(Page):
+    """What buying guides and live sessions share: a creator, a hero, tags and a shoppable body.
+
+    Multi-table (not abstract) so the API, attribution and reports can query every piece of
+    creator content with one model.
+    """
+
+    creator = models.ForeignKey(
+        CreatorProfile, null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="+"
+    )
+    summary = models.TextField(blank=True, max_length=500)
+    hero_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = StreamField(ArticleStreamBlock(), blank=True)
+    tags = ClusterTaggableManager(through=ContentPageTag, blank=True)
+
+    search_fields = Page.search_fields + [index.SearchField("summary"), index.SearchField("body")]
+    parent_page_types = ["creators.CreatorPage"]
+    subpage_types: list[str] = []
+    is_creatable = False
+
+    class Meta:
+        verbose_name = _("shoppable content page")
+
+    def full_clean(self, *args, **kwargs):
+        self.creator = self.find_creator()
+        super().full_clean(*args, **kwargs)
+
+    def find_creator(self) -> CreatorProfile | None:
+        """The creator whose storefront this page sits under (None outside any storefront)."""
+        parent = self.get_parent() if self.pk or self.path else None
+        if parent is None:
+            return None
+        storefront = CreatorPage.objects.filter(
+            path__in=[parent.path[:index] for index in range(self.steplen, len(parent.path) + 1, self.steplen)]
+        ).select_related("creator").first()
+        return storefront.creator if storefront else None
+
+    @cached_property
+    def shoppable_blocks(self):
+        from content.blocks import SHOPPABLE_BLOCK_TYPES
+
+        return [block for block in self.body if block.block_type in SHOPPABLE_BLOCK_TYPES]
+
+
+_content_panels = [
+    FieldPanel("title"),
+    FieldPanel("summary"),
+    FieldPanel("hero_image"),
+    FieldPanel("body"),
+]
+
+
+class BuyingGuidePage(ShoppableContentPage):
+    content_panels = _content_panels
+    promote_panels = Page.promote_panels + [FieldPanel("tags")]
+    parent_page_types = ["creators.CreatorPage"]
+    subpage_types: list[str] = []
+    is_creatable = True
+
+    class Meta:
+        verbose_name = _("buying guide")
+
+
+class LiveSessionPage(ShoppableContentPage):
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    stream_url = models.URLField(blank=True, help_text=_("Where readers watch: HLS, YouTube or platform URL."))
+
+    content_panels = _content_panels[:3] + [
+        MultiFieldPanel([FieldPanel("starts_at"), FieldPanel("ends_at"), FieldPanel("stream_url")], heading=_("Schedule")),
+        FieldPanel("body"),
+    ]
+    promote_panels = Page.promote_panels + [FieldPanel("tags")]
+    parent_page_types = ["creators.CreatorPage"]
+    subpage_types: list[str] = []
+    is_creatable = True
+
+    class Meta:
+        verbose_name = _("live session")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="live_session_ends_after_start"),
+        ]
+
+    def clean(self):
+        super().clean()
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("A session must end after it starts.")})

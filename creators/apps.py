@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CreatorsConfig(AppConfig):
+    name = "creators"
+    verbose_name = "Creators"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from creators.services.roles import ensure_roles_after_migrate
+
+        post_migrate.connect(ensure_roles_after_migrate, dispatch_uid="kolshop-ensure-roles")

@@ -1,0 +1,95 @@
+"""The admin roles kolshop relies on: Creators, Brands and the editors who moderate.
+
+Groups and their model permissions are (re)applied after every migrate, so a fresh database
+and an upgraded one end up with the same roles. Page permissions are per creator (see
+``onboarding.provision_creator``): a creator may add and edit pages only under their own
+CreatorPage, and publishing goes through the moderation workflow.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from wagtail.models import GroupApprovalTask, Page, Workflow, WorkflowPage
+
+from shop.services.brand_access import BRANDS_GROUP_NAME
+
+CREATORS_GROUP_NAME = "Creators"
+EDITORS_GROUP_NAME = "Editors"
+MODERATORS_GROUP_NAME = "Moderators"
+MODERATION_WORKFLOW_NAME = "Creator content approval"
+
+_CREATOR_PERMISSIONS = [
+    ("wagtailadmin", "access_admin"),
+    ("wagtailimages", "add_image"),
+    ("wagtailimages", "choose_image"),
+    ("wagtaildocs", "add_document"),
+    ("wagtaildocs", "choose_document"),
+]
+_BRAND_PERMISSIONS = [
+    ("wagtailadmin", "access_admin"),
+    ("shop", "view_product"),
+    ("shop", "view_brand"),
+    ("shop", "view_stock"),
+]
+
+_EDITOR_MODELS = [
+    ("shop", "brand"),
+    ("shop", "brandmembership"),
+    ("shop", "product"),
+    ("shop", "variant"),
+    ("shop", "stock"),
+    ("creators", "creatorprofile"),
+]
+_EDITOR_PERMISSIONS = [
+    (app, f"{action}_{model}") for app, model in _EDITOR_MODELS for action in ("add", "change", "delete", "view")
+]
+
+
+def _permissions(pairs: list[tuple[str, str]]) -> list[Permission]:
+    wanted = {f"{app}.{codename}" for app, codename in pairs}
+    found = [
+        permission
+        for permission in Permission.objects.filter(codename__in=[c for _, c in pairs]).select_related("content_type")
+        if f"{permission.content_type.app_label}.{permission.codename}" in wanted
+    ]
+    return found
+
+
+@transaction.atomic
+def ensure_role_groups() -> dict[str, Group]:
+    """Create or repair the Creators, Brands, Editors and Moderators groups and the workflow."""
+    creators, _ = Group.objects.get_or_create(name=CREATORS_GROUP_NAME)
+    creators.permissions.add(*_permissions(_CREATOR_PERMISSIONS))
+    brands, _ = Group.objects.get_or_create(name=BRANDS_GROUP_NAME)
+    brands.permissions.add(*_permissions(_BRAND_PERMISSIONS))
+    editors, _ = Group.objects.get_or_create(name=EDITORS_GROUP_NAME)
+    editors.permissions.add(*_permissions(_EDITOR_PERMISSIONS))
+    moderators, _ = Group.objects.get_or_create(name=MODERATORS_GROUP_NAME)
+    ensure_moderation_workflow(approver_groups=[editors, moderators])
+    return {"creators": creators, "brands": brands, "editors": editors, "moderators": moderators}
+
+
+def ensure_moderation_workflow(*, approver_groups: list[Group]) -> Workflow:
+    """One approval step by editors or moderators, applied to the whole page tree."""
+    workflow, _ = Workflow.objects.get_or_create(name=MODERATION_WORKFLOW_NAME, defaults={"active": True})
+    if not workflow.active:
+        workflow.active = True
+        workflow.save(update_fields=["active"])
+    task = GroupApprovalTask.objects.filter(name="Editor approval").first()
+    if task is None:
+        task = GroupApprovalTask.objects.create(name="Editor approval")
+    task.groups.add(*approver_groups)
+    if not workflow.workflow_tasks.filter(task=task).exists():
+        workflow.workflow_tasks.create(task=task, sort_order=0)
+    root = Page.get_first_root_node()
+    if root is not None:
+        WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
+    return workflow
+
+
+def ensure_roles_after_migrate(sender, **kwargs) -> None:
+    """Runs once per migrate, after the last app's post_migrate, when every permission exists."""
+    from django.apps import apps
+
+    apps_with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender is apps_with_models[-1]:
+        ensure_role_groups()

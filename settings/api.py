@@ -1,0 +1,59 @@
+"""kolshop's commerce API: one django-ninja API under /api/v1/, one OpenAPI document.
+
+Each domain adds its router here; errors always come back as {"code", "message", "field"}.
+"""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from shop.api_errors import ApiError, field_from_location
+
+api = NinjaAPI(
+    title="kolshop commerce API",
+    version="1",
+    description="Live prices, stock, carts and checkout for kolshop front ends.",
+    urls_namespace="commerce-api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(ApiError)
+def handle_api_error(request, error: ApiError):
+    return api.create_response(request, error.as_body(), status=error.status)
+
+
+@api.exception_handler(ValidationError)
+def handle_validation_error(request, error: ValidationError):
+    first = error.errors[0] if error.errors else {}
+    body = {
+        "code": "invalid",
+        "message": first.get("msg", "Invalid input."),
+        "field": field_from_location(list(first.get("loc", []))),
+        "errors": [
+            {"field": field_from_location(list(item.get("loc", []))), "message": item.get("msg", "")}
+            for item in error.errors
+        ],
+    }
+    return api.create_response(request, body, status=400)
+
+
+@api.exception_handler(Http404)
+def handle_not_found(request, error):
+    return api.create_response(request, {"code": "not_found", "message": "Not found.", "field": None}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def handle_authentication_error(request, error):
+    body = {"code": "not_authenticated", "message": "Authentication required.", "field": None}
+    return api.create_response(request, body, status=401)
+
+
+@api.exception_handler(HttpError)
+def handle_http_error(request, error: HttpError):
+    body = {"code": "http_error", "message": str(error), "field": None}
+    return api.create_response(request, body, status=error.status_code)
+
+
+# Routers: each domain registers its endpoints below (keep the list sorted by prefix).

@@ -1,0 +1,154 @@
+"""Settings shared by every environment. Environment-specific modules import from here."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from settings import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Runtime files (SQLite database, uploaded media, collected static) live under var/,
+# never inside the `media` Python package.
+VAR_DIR = Path(env.get_str("KOLSHOP_VAR_DIR") or BASE_DIR / "var")
+
+INSTALLED_APPS = [
+    "shop",
+    "creators",
+    "content",
+    "media",
+    "wagtail_modeladmin",
+    "wagtail_headless_preview",
+    "wagtail.api.v2",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_filters",
+    "rest_framework",
+    "django_tasks",
+    "django_tasks_db",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "settings.urls"
+WSGI_APPLICATION = "settings.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.get_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'kolshop.sqlite3'}",
+        conn_max_age=env.get_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "kolshop",
+    }
+}
+
+# Background work: Django's tasks API (the django-tasks backport Wagtail 8 uses).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+# --- Wagtail -----------------------------------------------------------------------------
+WAGTAIL_SITE_NAME = "kolshop"
+WAGTAILADMIN_BASE_URL = env.get_str("WAGTAILADMIN_BASE_URL") or "http://127.0.0.1:8000"
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+WAGTAIL_MODERATION_ENABLED = True
+WAGTAIL_WORKFLOW_ENABLED = True
+WAGTAIL_HEADLESS_PREVIEW = {
+    "CLIENT_URLS": {"default": env.get_str("KOLSHOP_PREVIEW_CLIENT_URL") or "{SITE_ROOT_URL}"},
+    "SERVE_BASE_URL": None,
+    "REDIRECT_ON_PREVIEW": False,
+    "ENFORCE_TRAILING_SLASH": True,
+}
+
+# --- kolshop -----------------------------------------------------------------------------
+# ISO 4217 currency used for new variants; every amount is stored beside its currency.
+KOLSHOP_DEFAULT_CURRENCY = env.get_str("KOLSHOP_DEFAULT_CURRENCY") or "USD"
+# A variant whose available stock is at or below this shows "low stock" with a count.
+KOLSHOP_LOW_STOCK_THRESHOLD = env.get_int("KOLSHOP_LOW_STOCK_THRESHOLD", 5)
+# Which payment gateway checkout uses: "dummy" (pays at once, for the demo) or "stripe".
+KOLSHOP_PAYMENT_GATEWAY = env.get_str("KOLSHOP_PAYMENT_GATEWAY") or "dummy"
+STRIPE_SECRET_KEY = env.get_str("STRIPE_SECRET_KEY") or ""
+STRIPE_PUBLISHABLE_KEY = env.get_str("STRIPE_PUBLISHABLE_KEY") or ""
+STRIPE_WEBHOOK_SECRET = env.get_str("STRIPE_WEBHOOK_SECRET") or ""
+STRIPE_API_BASE = env.get_str("STRIPE_API_BASE") or ""
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.get_str("LOG_LEVEL") or "INFO"},
+    # One line per background task run drowns everything else; failures still log as errors.
+    "loggers": {"django_tasks": {"level": "WARNING"}, "wagtail": {"level": "WARNING"}},
+}

@@ -1,0 +1,11 @@
+"""Local development and `make demo`: SQLite, local files under var/, dummy payments."""
+
+from settings.base import *  # noqa: F401,F403
+from settings.base import VAR_DIR
+
+DEBUG = True
+SECRET_KEY = "django-insecure-kolshop-dev-only-key-never-use-in-production"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)

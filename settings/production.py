@@ -1,0 +1,62 @@
+"""Production: every secret and endpoint comes from the environment (see .env.example)."""
+
+import dj_database_url
+
+from settings import env
+from settings.base import *  # noqa: F401,F403
+
+DEBUG = False
+SECRET_KEY = env.get_required("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env.get_list("DJANGO_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env.get_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.get_required("DATABASE_URL"),
+        conn_max_age=env.get_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+
+_cache_url = env.get_str("CACHE_URL") or ""
+if _cache_url.startswith("redis"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
+elif _cache_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": _cache_url}}
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Media: S3 (or any S3-compatible store) when a bucket is named ------------------------
+AWS_STORAGE_BUCKET_NAME = env.get_str("AWS_STORAGE_BUCKET_NAME") or ""
+if AWS_STORAGE_BUCKET_NAME:
+    AWS_S3_REGION_NAME = env.get_str("AWS_S3_REGION_NAME") or None
+    AWS_S3_ENDPOINT_URL = env.get_str("AWS_S3_ENDPOINT_URL") or None
+    AWS_S3_CUSTOM_DOMAIN = env.get_str("AWS_S3_CUSTOM_DOMAIN") or None
+    AWS_DEFAULT_ACL = None
+    AWS_QUERYSTRING_AUTH = env.get_bool("AWS_QUERYSTRING_AUTH", False)
+    AWS_S3_FILE_OVERWRITE = False
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}  # noqa: F405
+else:
+    MEDIA_ROOT = env.get_str("MEDIA_ROOT") or MEDIA_ROOT  # noqa: F405
+
+STATIC_ROOT = env.get_str("STATIC_ROOT") or STATIC_ROOT  # noqa: F405
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+}
+
+WAGTAILADMIN_BASE_URL = env.get_required("WAGTAILADMIN_BASE_URL")
+
+KOLSHOP_PAYMENT_GATEWAY = env.get_str("KOLSHOP_PAYMENT_GATEWAY") or "stripe"
+
+EMAIL_BACKEND = env.get_str("EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend"
+DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL") or "kolshop@localhost"
+
+# --- Transport security (manage.py check --deploy passes with these) ----------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "SAMEORIGIN"

@@ -1,0 +1,85 @@
+"""What a reader is offered for a product (or one of its variants): price, stock status, availability.
+
+Pure computation on already-loaded rows (variants with their stock prefetched), so rendering many
+blocks never costs a query per product.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from shop.models import Product, ProductStatus, Stock, StockLevel, Variant
+from shop.models.inventory import StockStatus
+
+
+class UnavailableReason:
+    ARCHIVED = "archived"
+    DELETED = "deleted"
+    SOLD_OUT = "sold_out"
+    NO_VARIANTS = "no_variants"
+
+
+UNAVAILABLE_MESSAGES = {
+    UnavailableReason.ARCHIVED: _("This product is no longer sold."),
+    UnavailableReason.DELETED: _("This product has been removed."),
+    UnavailableReason.SOLD_OUT: _("Sold out."),
+    UnavailableReason.NO_VARIANTS: _("Not available yet."),
+}
+
+
+@dataclass(frozen=True)
+class Offer:
+    product: Product | None
+    variant: Variant | None
+    price: Decimal | None
+    compare_at_price: Decimal | None
+    currency: str | None
+    stock: StockStatus
+    unavailable_reason: str | None
+
+    @property
+    def available(self) -> bool:
+        return self.unavailable_reason is None
+
+    @property
+    def unavailable_message(self) -> str:
+        return str(UNAVAILABLE_MESSAGES.get(self.unavailable_reason, "")) if self.unavailable_reason else ""
+
+
+def stock_record(variant: Variant) -> Stock | None:
+    try:
+        return variant.stock
+    except Stock.DoesNotExist:
+        return None
+
+
+def available_quantity(variant: Variant) -> int:
+    stock = stock_record(variant)
+    return stock.on_hand if stock is not None else 0
+
+
+def variant_stock_status(variant: Variant) -> StockStatus:
+    stock = stock_record(variant)
+    threshold = stock.low_stock_threshold if stock is not None else None
+    return StockStatus.for_quantity(available_quantity(variant), low_stock_threshold=threshold)
+
+
+def resolve_offer(product: Product | None, variant: Variant | None = None) -> Offer:
+    """The offer for a block: the chosen variant, else the cheapest variant that is in stock."""
+    sold_out = StockStatus(StockLevel.OUT_OF_STOCK, 0)
+    if product is None:
+        return Offer(None, None, None, None, None, sold_out, UnavailableReason.DELETED)
+    variants = [variant] if variant is not None else list(product.variants.all())
+    if not variants:
+        return Offer(product, None, None, None, None, sold_out, UnavailableReason.NO_VARIANTS)
+    in_stock = [v for v in variants if available_quantity(v) > 0]
+    chosen = min(in_stock or variants, key=lambda v: (v.price, v.sort_order or 0, v.pk))
+    stock = variant_stock_status(chosen)
+    if product.status != ProductStatus.ACTIVE:
+        reason = UnavailableReason.ARCHIVED
+    elif stock.level == StockLevel.OUT_OF_STOCK:
+        reason = UnavailableReason.SOLD_OUT
+    else:
+        reason = None
+    return Offer(product, chosen, chosen.price, chosen.compare_at_price, chosen.currency, stock, reason)

@@ -1,0 +1,176 @@
+"""Wagtail admin viewsets for the catalog: snippets with brand scoping and a commerce-aware chooser."""
+
+from django import forms
+from django.db.models import Max, Min, Q, Sum
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms.choosers import BaseFilterForm
+from wagtail.admin.ui.tables import Column
+from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from shop.models import Brand, Product, ProductStatus, Variant
+from shop.services.brand_access import visible_brands, visible_products, visible_variants
+
+
+def format_price_range(product: Product) -> str:
+    low, high, currency = product.min_price, product.max_price, product.price_currency
+    if low is None:
+        return "—"
+    return f"{low} {currency}" if low == high else f"{low}–{high} {currency}"
+
+
+def with_commerce_summary(queryset):
+    """Annotate price range and total stock in the same query as the products themselves."""
+    return queryset.select_related("brand").annotate(
+        min_price=Min("variants__price"),
+        max_price=Max("variants__price"),
+        price_currency=Max("variants__currency"),
+        stock_on_hand=Sum("variants__stock__on_hand"),
+    )
+
+
+class ProductSearchForm(BaseFilterForm):
+    """Searches title, brand name and SKU (substring), so '1042' finds SKU HP-1042."""
+
+    q = forms.CharField(
+        label=_("Search title, SKU or brand"),
+        widget=forms.TextInput(attrs={"placeholder": _("Title, SKU or brand")}),
+        required=False,
+    )
+
+    def filter(self, objects):
+        objects = super().filter(objects)
+        term = (self.cleaned_data.get("q") or "").strip()
+        if term:
+            objects = objects.filter(
+                Q(title__icontains=term)
+                | Q(brand__name__icontains=term)
+                | Q(pk__in=Variant.objects.filter(sku__icontains=term).values("product_id"))
+            )
+            self.is_searching = True
+            self.search_query = term
+        return objects
+
+
+class ProductChooseViewMixin:
+    filter_form_class = ProductSearchForm
+    per_page = 20
+
+    def get_object_list(self):
+        return with_commerce_summary(Product.objects.filter(status=ProductStatus.ACTIVE)).order_by("title")
+
+    @property
+    def columns(self):
+        return super().columns + [
+            Column("brand", label=_("Brand"), accessor="brand"),
+            Column("price", label=_("Price"), accessor=format_price_range),
+            Column("stock", label=_("Stock"), accessor=lambda product: product.stock_on_hand or 0),
+        ]
+
+
+class ProductChooseView(ProductChooseViewMixin, ChooseView):
+    pass
+
+
+class ProductChooseResultsView(ProductChooseViewMixin, ChooseResultsView):
+    pass
+
+
+class ProductChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = ProductChooseView
+    choose_results_view_class = ProductChooseResultsView
+
+
+class VariantSearchForm(BaseFilterForm):
+    q = forms.CharField(label=_("Search SKU or product"), required=False)
+
+    def filter(self, objects):
+        objects = super().filter(objects)
+        term = (self.cleaned_data.get("q") or "").strip()
+        if term:
+            objects = objects.filter(Q(sku__icontains=term) | Q(product__title__icontains=term))
+            self.is_searching = True
+            self.search_query = term
+        return objects
+
+
+class VariantChooseViewMixin:
+    filter_form_class = VariantSearchForm
+    per_page = 20
+    # ?product=<id> narrows the list to one product's variants
+    url_filter_parameters = ["product"]
+
+    def get_object_list(self):
+        return (
+            Variant.objects.filter(product__status=ProductStatus.ACTIVE)
+            .select_related("product", "stock")
+            .order_by("product__title", "sort_order")
+        )
+
+    @property
+    def columns(self):
+        return super().columns + [
+            Column("price", label=_("Price"), accessor=lambda v: f"{v.price} {v.currency}"),
+            Column("stock", label=_("Stock"), accessor=lambda v: v.stock.on_hand if hasattr(v, "stock") else 0),
+        ]
+
+
+class VariantChooseView(VariantChooseViewMixin, ChooseView):
+    pass
+
+
+class VariantChooseResultsView(VariantChooseViewMixin, ChooseResultsView):
+    pass
+
+
+class VariantChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = VariantChooseView
+    choose_results_view_class = VariantChooseResultsView
+
+
+class BrandViewSet(SnippetViewSet):
+    model = Brand
+    icon = "site"
+    menu_label = _("Brands")
+    list_display = ["name", "website"]
+    search_fields = ["name"]
+    search_backend_name = None
+
+    def get_queryset(self, request):
+        return visible_brands(request.user)
+
+
+class ProductViewSet(SnippetViewSet):
+    model = Product
+    icon = "tag"
+    menu_label = _("Products")
+    list_display = [
+        "title",
+        "brand",
+        "status",
+        Column("price", label=_("Price"), accessor=format_price_range),
+        Column("stock_on_hand", label=_("Stock"), accessor=lambda p: p.stock_on_hand or 0),
+    ]
+    list_filter = ["brand", "status"]
+    search_fields = ["title", "slug", "brand__name"]
+    search_backend_name = None
+    inspect_view_enabled = True
+    chooser_viewset_class = ProductChooserViewSet
+
+    def get_queryset(self, request):
+        return with_commerce_summary(visible_products(request.user))
+
+
+class VariantViewSet(SnippetViewSet):
+    """Registered for its chooser (blocks pick a variant); variants are edited inside products."""
+
+    model = Variant
+    icon = "list-ul"
+    add_to_admin_menu = False
+    list_display = ["sku", "product", "price", "currency"]
+    search_fields = ["sku", "product__title"]
+    search_backend_name = None
+    chooser_viewset_class = VariantChooserViewSet
+
+    def get_queryset(self, request):
+        return visible_variants(request.user).select_related("product")
