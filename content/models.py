@@ -62,9 +62,15 @@ class ShoppableContentPage(Page):
     class Meta:
         verbose_name = _("shoppable content page")
 
+    # Wagtail validates live pages with full_clean() and drafts with minimal_clean(); the page's
+    # creator follows from its place in the tree, so both keep it in step.
     def full_clean(self, *args, **kwargs):
         self.creator = self.find_creator()
         super().full_clean(*args, **kwargs)
+
+    def minimal_clean(self):
+        self.creator = self.find_creator()
+        super().minimal_clean()
 
     def find_creator(self) -> CreatorProfile | None:
         """The creator whose storefront this page sits under (None outside any storefront)."""

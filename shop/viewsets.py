@@ -1,22 +1,40 @@
 """Wagtail admin viewsets for the catalog: snippets with brand scoping and a commerce-aware chooser."""
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.db.models import Max, Min, Q, Sum
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.snippets import InspectView, SnippetViewSet
 
 from shop.models import Brand, Product, ProductStatus, Variant
+from shop.money import quantize
 from shop.services.brand_access import visible_brands, visible_products, visible_variants
+
+
+def format_money(amount, currency: str | None) -> str:
+    return "—" if amount is None else f"{quantize(amount)} {currency or ''}".strip()
 
 
 def format_price_range(product: Product) -> str:
     low, high, currency = product.min_price, product.max_price, product.price_currency
-    if low is None:
-        return "—"
-    return f"{low} {currency}" if low == high else f"{low}–{high} {currency}"
+    if low is None or low == high:
+        return format_money(low, currency)
+    return f"{quantize(low)}–{format_money(high, currency)}"
+
+
+class BrandScopedInspectView(InspectView):
+    """Wagtail's inspect view checks model permissions only; brand users also need the row's brand."""
+
+    def get_object(self, queryset=None):
+        instance = super().get_object(queryset)
+        if not self.permission_policy.user_has_any_permission_for_instance(
+            self.request.user, ["view", "change"], instance
+        ):
+            raise PermissionDenied
+        return instance
 
 
 def with_commerce_summary(queryset):
@@ -110,7 +128,7 @@ class VariantChooseViewMixin:
     @property
     def columns(self):
         return super().columns + [
-            Column("price", label=_("Price"), accessor=lambda v: f"{v.price} {v.currency}"),
+            Column("price", label=_("Price"), accessor=lambda v: format_money(v.price, v.currency)),
             Column("stock", label=_("Stock"), accessor=lambda v: v.stock.on_hand if hasattr(v, "stock") else 0),
         ]
 
@@ -155,6 +173,7 @@ class ProductViewSet(SnippetViewSet):
     search_fields = ["title", "slug", "brand__name"]
     search_backend_name = None
     inspect_view_enabled = True
+    inspect_view_class = BrandScopedInspectView
     chooser_viewset_class = ProductChooserViewSet
 
     def get_queryset(self, request):

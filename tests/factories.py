@@ -90,7 +90,10 @@ def make_guide(
     body: list[dict] | None = None,
     publish: bool = True,
 ) -> BuyingGuidePage:
-    guide = BuyingGuidePage(title=title, slug=slug or f"guide-{next(_sequence)}", body=json.dumps(body or []))
+    # A page created in the tree is live unless told otherwise; drafts start unpublished.
+    guide = BuyingGuidePage(
+        title=title, slug=slug or f"guide-{next(_sequence)}", body=json.dumps(body or []), live=False
+    )
     guide.owner = creator.user
     storefront_of(creator).add_child(instance=guide)
     revision = guide.save_revision(user=creator.user)

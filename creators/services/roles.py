@@ -8,7 +8,7 @@ CreatorPage, and publishing goes through the moderation workflow.
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from wagtail.models import GroupApprovalTask, Page, Workflow, WorkflowPage
+from wagtail.models import GroupApprovalTask, GroupPagePermission, Page, Workflow, WorkflowPage, WorkflowTask
 
 from shop.services.brand_access import BRANDS_GROUP_NAME
 
@@ -64,8 +64,22 @@ def ensure_role_groups() -> dict[str, Group]:
     editors, _ = Group.objects.get_or_create(name=EDITORS_GROUP_NAME)
     editors.permissions.add(*_permissions(_EDITOR_PERMISSIONS))
     moderators, _ = Group.objects.get_or_create(name=MODERATORS_GROUP_NAME)
+    _grant_editor_page_permissions([editors, moderators])
     ensure_moderation_workflow(approver_groups=[editors, moderators])
     return {"creators": creators, "brands": brands, "editors": editors, "moderators": moderators}
+
+
+def _grant_editor_page_permissions(groups: list[Group]) -> None:
+    """Editors and moderators may add, edit and publish anywhere: approving a task publishes."""
+    root = Page.get_first_root_node()
+    if root is None:
+        return
+    permissions = Permission.objects.filter(
+        content_type__app_label="wagtailcore", codename__in=["add_page", "change_page", "publish_page"]
+    )
+    for group in groups:
+        for permission in permissions:
+            GroupPagePermission.objects.get_or_create(group=group, page=root, permission=permission)
 
 
 def ensure_moderation_workflow(*, approver_groups: list[Group]) -> Workflow:
@@ -78,8 +92,9 @@ def ensure_moderation_workflow(*, approver_groups: list[Group]) -> Workflow:
     if task is None:
         task = GroupApprovalTask.objects.create(name="Editor approval")
     task.groups.add(*approver_groups)
-    if not workflow.workflow_tasks.filter(task=task).exists():
-        workflow.workflow_tasks.create(task=task, sort_order=0)
+    # workflow_tasks is a ParentalKey relation: create rows directly so they are saved now.
+    if not WorkflowTask.objects.filter(workflow=workflow, task=task).exists():
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
     root = Page.get_first_root_node()
     if root is not None:
         WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})

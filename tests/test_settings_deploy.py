@@ -1,0 +1,58 @@
+"""Production settings read everything from the environment and pass Django's deploy checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "settings.production",
+    "DJANGO_SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-" + "y" * 20,
+    "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
+    "DATABASE_URL": "postgres://kolshop:secret@db.internal:5432/kolshop",
+    "CACHE_URL": "redis://cache.internal:6379/0",
+    "AWS_STORAGE_BUCKET_NAME": "kolshop-media",
+    "AWS_S3_REGION_NAME": "eu-west-1",
+    "STRIPE_SECRET_KEY": "sk_live_placeholder",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_placeholder",
+    "STRIPE_WEBHOOK_SECRET": "whsec_placeholder",
+    "WAGTAILADMIN_BASE_URL": "https://shop.example.com",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean_env = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean_env, **env}, capture_output=True, text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_passes_at_warning_level_with_production_settings():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_uses_the_environment_for_database_s3_and_cache():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['HOST'],"
+        " s.STORAGES['default']['BACKEND'], s.AWS_STORAGE_BUCKET_NAME, s.CACHES['default']['BACKEND'], s.DEBUG)"
+    )
+    result = run_manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql", "db.internal", "storages.backends.s3.S3Storage", "kolshop-media",
+        "django.core.cache.backends.redis.RedisCache", "False",
+    ]
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "DJANGO_SECRET_KEY"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
