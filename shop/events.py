@@ -1,0 +1,42 @@
+"""Domain events the shop announces to apps that build on it (creators: commissions and clawbacks).
+
+The shop may not import those apps, so they register handlers here from their AppConfig.ready():
+
+    from shop import events
+    events.order_paid.connect(accrue_commission_for_order)
+
+Handlers run synchronously inside the caller's transaction (so a failure rolls the whole change
+back) and must be idempotent: webhooks retry, and the shop may announce the same fact twice.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class DomainEvent:
+    name: str
+    handlers: list[Callable] = field(default_factory=list)
+
+    def connect(self, handler: Callable) -> Callable:
+        if handler not in self.handlers:
+            self.handlers.append(handler)
+        return handler
+
+    def disconnect(self, handler: Callable) -> None:
+        if handler in self.handlers:
+            self.handlers.remove(handler)
+
+    def send(self, **payload) -> None:
+        for handler in list(self.handlers):
+            handler(**payload)
+
+
+# order=Order — the order's payment succeeded (sent once per order).
+order_paid = DomainEvent("order_paid")
+# order=Order, refund=<the refund record> — money went back to the buyer (full or partial, per line).
+order_refunded = DomainEvent("order_refunded")
+# order=Order — the payment was disputed (chargeback opened).
+order_disputed = DomainEvent("order_disputed")
+# order=Order — the order was cancelled before payment.
+order_cancelled = DomainEvent("order_cancelled")
