@@ -143,6 +143,14 @@ STRIPE_SECRET_KEY = env.get_str("STRIPE_SECRET_KEY") or ""
 STRIPE_PUBLISHABLE_KEY = env.get_str("STRIPE_PUBLISHABLE_KEY") or ""
 STRIPE_WEBHOOK_SECRET = env.get_str("STRIPE_WEBHOOK_SECRET") or ""
 STRIPE_API_BASE = env.get_str("STRIPE_API_BASE") or ""
+# Checkout: how long stock stays reserved for a buyer who started checkout (minutes).
+KOLSHOP_RESERVATION_MINUTES = env.get_int("KOLSHOP_RESERVATION_MINUTES", 15)
+# The most units of one variant a buyer may have in a cart and buy across their open orders.
+KOLSHOP_MAX_QUANTITY_PER_VARIANT = env.get_int("KOLSHOP_MAX_QUANTITY_PER_VARIANT", 10)
+# Flat shipping rate per destination country, in KOLSHOP_DEFAULT_CURRENCY: "US:5.00,DE:7.50".
+KOLSHOP_SHIPPING_RATES = env.get_str("KOLSHOP_SHIPPING_RATES") or "US:5.00,GB:6.00,DE:7.50,FR:7.50"
+# Whether buyers may choose store pickup (with a one-time code staff redeem in the admin).
+KOLSHOP_PICKUP_ENABLED = env.get_bool("KOLSHOP_PICKUP_ENABLED", True)
 
 LOGGING = {
     "version": 1,

@@ -21,5 +21,8 @@ if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+# The shop's buying pages and payment webhooks (/buy/, /cart/, /checkout/, /orders/, /webhooks/).
+urlpatterns += [path("", include("shop.urls"))]
+
 # Wagtail's page serving catches everything else, so it stays last.
 urlpatterns += [path("", include(wagtail_urls))]

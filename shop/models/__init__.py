@@ -1,3 +1,4 @@
+from shop.models.cart import Cart, CartLine
 from shop.models.catalog import (
     Brand,
     BrandMembership,
@@ -8,15 +9,52 @@ from shop.models.catalog import (
     Variant,
 )
 from shop.models.inventory import Stock, StockLevel
+from shop.models.orders import (
+    AttributionSource,
+    FulfilmentMethod,
+    Order,
+    OrderEvent,
+    OrderEventType,
+    OrderLine,
+    OrderStatus,
+)
+from shop.models.payments import (
+    Payment,
+    PaymentStatus,
+    ProcessedWebhookEvent,
+    Refund,
+    RefundLine,
+    RefundStatus,
+)
+from shop.models.reservations import StockReservation
+from shop.models.vouchers import Voucher, VoucherKind
 
 __all__ = [
+    "AttributionSource",
     "Brand",
     "BrandMembership",
+    "Cart",
+    "CartLine",
+    "FulfilmentMethod",
+    "Order",
+    "OrderEvent",
+    "OrderEventType",
+    "OrderLine",
+    "OrderStatus",
+    "Payment",
+    "PaymentStatus",
+    "ProcessedWebhookEvent",
     "Product",
     "ProductAttribute",
     "ProductImage",
     "ProductStatus",
+    "Refund",
+    "RefundLine",
+    "RefundStatus",
     "Stock",
     "StockLevel",
+    "StockReservation",
     "Variant",
+    "Voucher",
+    "VoucherKind",
 ]

@@ -1,0 +1,62 @@
+"""Cart endpoints: /api/v1/carts. The token in the path is the cart's only credential."""
+
+from ninja import Router, Status
+
+from shop.api.schemas import AddLineIn, CartOut, CheckoutIn, CheckoutOut, UpdateLineIn, cart_out, checkout_out
+from shop.services.cart import (
+    add_to_cart,
+    create_cart,
+    fetch_cart,
+    get_cart,
+    max_quantity_per_variant,
+    parse_attribution,
+    remove_line,
+    set_line_quantity,
+)
+from shop.services.checkout import ShippingAddress, start_checkout
+
+router = Router(tags=["carts"])
+
+
+def _cart_response(cart) -> dict:
+    return cart_out(fetch_cart(cart), max_quantity=max_quantity_per_variant())
+
+
+@router.post("/", response={201: CartOut}, summary="Create an empty cart")
+def create(request):
+    return Status(201, _cart_response(create_cart()))
+
+
+@router.get("/{token}", response=CartOut, summary="Read a cart with live prices and availability")
+def read(request, token: str):
+    return _cart_response(get_cart(token))
+
+
+@router.post("/{token}/lines", response={201: CartOut}, summary="Add a SKU (a repeated SKU adds to its line)")
+def add_line(request, token: str, payload: AddLineIn):
+    cart = get_cart(token)
+    add_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=parse_attribution(payload.attribution))
+    return Status(201, _cart_response(cart))
+
+
+@router.patch("/{token}/lines/{sku}", response=CartOut, summary="Change a line's quantity")
+def update_line(request, token: str, sku: str, payload: UpdateLineIn):
+    cart = get_cart(token)
+    set_line_quantity(cart, sku=sku, quantity=payload.quantity)
+    return _cart_response(cart)
+
+
+@router.delete("/{token}/lines/{sku}", response=CartOut, summary="Remove a line")
+def delete_line(request, token: str, sku: str):
+    cart = get_cart(token)
+    remove_line(cart, sku=sku)
+    return _cart_response(cart)
+
+
+@router.post("/{token}/checkout", response={201: CheckoutOut},
+             summary="Reserve stock, place a pending order and open its payment")
+def checkout(request, token: str, payload: CheckoutIn):
+    address = ShippingAddress(**payload.address.dict()) if payload.address else None
+    result = start_checkout(get_cart(token), email=payload.email, fulfilment=payload.fulfilment, address=address,
+                            voucher_code=payload.voucher_code)
+    return Status(201, checkout_out(result))

@@ -1,0 +1,20 @@
+"""Order endpoints for the buyer: /api/v1/orders/<number>, authorised by the X-Order-Secret header."""
+
+from ninja import Header, Router
+
+from shop.api.schemas import OrderOut, order_out
+from shop.services.checkout import confirm_payment
+from shop.services.orders import order_for_buyer
+
+router = Router(tags=["orders"])
+
+
+@router.get("/{number}", response=OrderOut, summary="Read an order (buyer only)")
+def read(request, number: str, x_order_secret: str = Header("", alias="X-Order-Secret")):
+    return order_out(order_for_buyer(number, x_order_secret))
+
+
+@router.post("/{number}/pay", response=OrderOut,
+             summary="Pay a pending order at once (dummy gateway; Stripe confirms in the browser)")
+def pay(request, number: str, x_order_secret: str = Header("", alias="X-Order-Secret")):
+    return order_out(confirm_payment(order_for_buyer(number, x_order_secret)))

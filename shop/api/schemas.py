@@ -1,0 +1,156 @@
+"""Request and response shapes. Money is a decimal string beside its currency."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from ninja import Schema
+
+from shop.models import FulfilmentMethod, Order, OrderStatus
+from shop.services.cart import CartInfo
+from shop.services.checkout import CheckoutResult
+from shop.services.orders import pickup_code_for
+
+
+class AttributionOut(Schema):
+    creator_id: int | None
+    page_id: int | None
+    block_id: str
+
+
+class CartLineOut(Schema):
+    sku: str
+    product_title: str
+    variant_name: str
+    quantity: int
+    unit_price: Decimal
+    currency: str
+    line_total: Decimal
+    available: int
+    attribution: AttributionOut
+
+
+class CartOut(Schema):
+    token: str
+    currency: str
+    item_count: int
+    subtotal: Decimal
+    max_quantity_per_variant: int
+    lines: list[CartLineOut]
+
+
+class AddLineIn(Schema):
+    sku: str
+    quantity: int = 1
+    attribution: str | None = None
+
+
+class UpdateLineIn(Schema):
+    quantity: int
+
+
+class AddressIn(Schema):
+    name: str
+    line1: str
+    line2: str = ""
+    city: str
+    postal_code: str
+    country: str
+
+
+class CheckoutIn(Schema):
+    email: str
+    fulfilment: str = FulfilmentMethod.SHIPPING
+    address: AddressIn | None = None
+    voucher_code: str = ""
+
+
+class OrderLineOut(Schema):
+    sku: str
+    product_title: str
+    variant_name: str
+    quantity: int
+    unit_price: Decimal
+    discount_amount: Decimal
+    line_total: Decimal
+    currency: str
+    refunded_quantity: int
+
+
+class OrderOut(Schema):
+    number: str
+    status: str
+    currency: str
+    subtotal: Decimal
+    discount_total: Decimal
+    shipping_total: Decimal
+    total: Decimal
+    amount_refunded: Decimal
+    fulfilment: str
+    voucher_code: str
+    reserved_until: datetime | None
+    pickup_code: str | None
+    lines: list[OrderLineOut]
+
+
+class PaymentOut(Schema):
+    gateway: str
+    status: str
+    client_secret: str
+    publishable_key: str
+
+
+class CheckoutOut(Schema):
+    order: OrderOut
+    order_secret: str
+    payment: PaymentOut
+
+
+def cart_out(info: CartInfo, *, max_quantity: int) -> dict:
+    return {
+        "token": info.cart.token,
+        "currency": info.currency,
+        "item_count": info.item_count,
+        "subtotal": info.subtotal,
+        "max_quantity_per_variant": max_quantity,
+        "lines": [
+            {
+                "sku": line.sku, "product_title": line.variant.product.title, "variant_name": line.variant.name,
+                "quantity": line.quantity, "unit_price": line.unit_price, "currency": line.currency,
+                "line_total": line.line_total, "available": line.available,
+                "attribution": {"creator_id": line.line.creator_id, "page_id": line.line.page_id,
+                                "block_id": line.line.block_id},
+            }
+            for line in info.lines
+        ],
+    }
+
+
+def order_out(order: Order) -> dict:
+    show_pickup = order.fulfilment_method == FulfilmentMethod.PICKUP and order.status == OrderStatus.PAID
+    return {
+        "number": order.number, "status": order.status, "currency": order.currency, "subtotal": order.subtotal,
+        "discount_total": order.discount_total, "shipping_total": order.shipping_total, "total": order.total,
+        "amount_refunded": order.amount_refunded, "fulfilment": order.fulfilment_method,
+        "voucher_code": order.voucher_code,
+        "reserved_until": order.reserved_until if order.status == OrderStatus.PENDING else None,
+        "pickup_code": pickup_code_for(order) if show_pickup else None,
+        "lines": [
+            {
+                "sku": line.sku, "product_title": line.product_title, "variant_name": line.variant_name,
+                "quantity": line.quantity, "unit_price": line.unit_price, "discount_amount": line.discount_amount,
+                "line_total": line.line_total, "currency": line.currency, "refunded_quantity": line.refunded_quantity,
+            }
+            for line in order.lines.all()
+        ],
+    }
+
+
+def checkout_out(result: CheckoutResult) -> dict:
+    return {
+        "order": order_out(result.order),
+        "order_secret": result.order.secret,
+        "payment": {
+            "gateway": result.payment.gateway, "status": result.payment.status,
+            "client_secret": result.payment.client_secret, "publishable_key": result.publishable_key,
+        },
+    }

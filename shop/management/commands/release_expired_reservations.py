@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from shop.services.reservations import release_expired_reservations
+
+
+class Command(BaseCommand):
+    help = "Cancel pending orders whose stock reservation has expired (run every minute from cron)."
+
+    def handle(self, *args, **options):
+        count = release_expired_reservations()
+        self.stdout.write(f"Expired {count} pending orders.")

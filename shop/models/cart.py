@@ -1,0 +1,45 @@
+"""A reader's cart: lines by variant, each keeping the buy link's attribution as opaque ids."""
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+def new_cart_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Cart(models.Model):
+    """Identified by an unguessable token: whoever holds it (a session, a front end) owns the cart."""
+
+    token = models.CharField(max_length=64, unique=True, default=new_cart_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Cart {self.pk}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey("shop.Variant", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    # Attribution from the buy link (see shop.attribution); the creators app turns these into commissions.
+    creator_id = models.BigIntegerField(null=True, blank=True)
+    page_id = models.BigIntegerField(null=True, blank=True)
+    block_id = models.CharField(max_length=64, blank=True)
+    click_id = models.BigIntegerField(null=True, blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "variant"], name="unique_cart_line_variant"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_line_quantity_positive"),
+        ]
+        verbose_name = _("cart line")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × variant {self.variant_id}"

@@ -1,0 +1,187 @@
+"""Orders, their lines (price snapshots carrying attribution) and the append-only audit trail.
+
+The buyer's email and address live on the order only: nothing else copies them, and no creator
+or brand view reads them (brand users get no order permissions at all).
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from shop.models.catalog import currency_validator
+
+_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def new_order_number() -> str:
+    """60 random bits: numbers say nothing about volume and can't be guessed from each other."""
+    return "KS-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(12))
+
+
+def new_order_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", _("Pending payment")
+    PAID = "paid", _("Paid")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class FulfilmentMethod(models.TextChoices):
+    SHIPPING = "shipping", _("Shipping")
+    PICKUP = "pickup", _("Store pickup")
+
+
+class Order(models.Model):
+    number = models.CharField(max_length=20, unique=True, default=new_order_number, editable=False)
+    secret = models.CharField(
+        max_length=64, default=new_order_secret, editable=False,
+        help_text=_("Shown only to the buyer; reading the order through the API needs it."),
+    )
+    status = models.CharField(max_length=20, choices=OrderStatus, default=OrderStatus.PENDING)
+    cart = models.ForeignKey("shop.Cart", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # The buyer, stored once.
+    email = models.EmailField()
+    shipping_name = models.CharField(max_length=120, blank=True)
+    shipping_line1 = models.CharField(max_length=200, blank=True)
+    shipping_line2 = models.CharField(max_length=200, blank=True)
+    shipping_city = models.CharField(max_length=100, blank=True)
+    shipping_postal_code = models.CharField(max_length=20, blank=True)
+    shipping_country = models.CharField(max_length=2, blank=True)
+    fulfilment_method = models.CharField(max_length=10, choices=FulfilmentMethod)
+    pickup_code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    pickup_redeemed_at = models.DateTimeField(null=True, blank=True)
+    pickup_redeemed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    voucher = models.ForeignKey("shop.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    voucher_code = models.CharField(max_length=40, blank=True)
+    voucher_creator_id = models.BigIntegerField(
+        null=True, blank=True, help_text=_("The creator whose voucher code was used (an opaque id).")
+    )
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(amount_refunded__gte=0) & Q(amount_refunded__lte=F("total")),
+                name="order_refund_within_total",
+            ),
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="order_currency_iso"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "reserved_until"], name="order_status_reserved_idx"),
+            models.Index(fields=["email", "status"], name="order_email_status_idx"),
+        ]
+        permissions = [("redeem_pickup", "Can redeem store pickup codes"), ("refund_order", "Can refund orders")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status in {
+            OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED,
+        }
+
+
+class AttributionSource(models.TextChoices):
+    NONE = "", _("None")
+    LINK = "link", _("Buy link")
+    VOUCHER = "voucher", _("Creator voucher")
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey("shop.Variant", null=True, on_delete=models.SET_NULL, related_name="+")
+    sku = models.CharField(max_length=64)
+    product_title = models.CharField(max_length=200)
+    variant_name = models.CharField(max_length=120, blank=True)
+    brand_id = models.BigIntegerField(help_text=_("The brand at the time of sale (for brand reports)."))
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    quantity = models.PositiveIntegerField()
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    line_total = models.DecimalField(max_digits=12, decimal_places=2, help_text=_("After the line's discount."))
+    refunded_quantity = models.PositiveIntegerField(default=0)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    creator_id = models.BigIntegerField(null=True, blank=True)
+    page_id = models.BigIntegerField(null=True, blank=True)
+    block_id = models.CharField(max_length=64, blank=True)
+    click_id = models.BigIntegerField(null=True, blank=True)
+    attribution_source = models.CharField(max_length=10, choices=AttributionSource, blank=True, default="")
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__lte=F("quantity")), name="order_line_refund_within_quantity"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("line_total")),
+                name="order_line_refund_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
+    @property
+    def refundable_quantity(self) -> int:
+        return self.quantity - self.refunded_quantity
+
+
+class OrderEventType(models.TextChoices):
+    PLACED = "placed", _("Placed")
+    PAYMENT_CREATED = "payment_created", _("Payment started")
+    PAID = "paid", _("Paid")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    AMOUNT_MISMATCH = "amount_mismatch", _("Paid amount does not match")
+    EXPIRED = "expired", _("Reservation expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    STOCK_SHORTFALL = "stock_shortfall", _("Paid after stock ran out")
+    DUPLICATE_PAYMENT = "duplicate_payment", _("Paid twice")
+    REFUND_REQUESTED = "refund_requested", _("Refund requested")
+    REFUND_FAILED = "refund_failed", _("Refund failed")
+    REFUNDED = "refunded", _("Refund confirmed")
+    RESTOCKED = "restocked", _("Restocked")
+    DISPUTED = "disputed", _("Disputed")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    PICKUP_REDEEMED = "pickup_redeemed", _("Pickup code redeemed")
+
+
+class OrderEvent(models.Model):
+    """Append-only: every change to an order adds one; nothing updates or deletes them."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=20, choices=OrderEventType)
+    status_before = models.CharField(max_length=20, choices=OrderStatus, blank=True)
+    status_after = models.CharField(max_length=20, choices=OrderStatus, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.type}"

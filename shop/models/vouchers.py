@@ -1,0 +1,55 @@
+"""Voucher codes: a percentage or fixed discount within a validity window and usage limits."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from shop.models.catalog import currency_validator
+
+
+class VoucherKind(models.TextChoices):
+    PERCENTAGE = "percentage", _("Percentage off")
+    FIXED = "fixed", _("Fixed amount off")
+
+
+class Voucher(models.Model):
+    code = models.CharField(max_length=40, unique=True, help_text=_("Stored upper-case; buyers may type any case."))
+    kind = models.CharField(max_length=10, choices=VoucherKind)
+    value = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text=_("Percent (e.g. 10) or an amount in the voucher's currency.")
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, validators=[currency_validator], help_text=_("Required for fixed amounts.")
+    )
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    usage_limit = models.PositiveIntegerField(null=True, blank=True, help_text=_("Total uses; blank for no limit."))
+    per_buyer_limit = models.PositiveIntegerField(null=True, blank=True, help_text=_("Uses per email address."))
+    creator_id = models.BigIntegerField(
+        null=True, blank=True, help_text=_("A creator's voucher attributes the sale to that creator (opaque id)."),
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gt=0), name="voucher_value_positive"),
+            models.CheckConstraint(
+                condition=~Q(kind="percentage") | Q(value__lte=100), name="voucher_percentage_at_most_100"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="fixed") | Q(currency__regex=r"^[A-Z]{3}$"), name="voucher_fixed_has_currency"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
+                name="voucher_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args, **kwargs):
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)

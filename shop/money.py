@@ -1,0 +1,34 @@
+"""Exact money: Decimal amounts with two places beside an ISO currency; minor units for gateways."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+# Currencies Stripe counts in whole units (no minor unit).
+_ZERO_DECIMAL_CURRENCIES = {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
+                            "VUV", "XAF", "XOF", "XPF"}
+
+
+def quantize(amount: Decimal) -> Decimal:
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    if currency.upper() in _ZERO_DECIMAL_CURRENCIES:
+        return int(Decimal(amount).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return int((Decimal(amount) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def from_minor_units(amount: int, currency: str) -> Decimal:
+    if currency.upper() in _ZERO_DECIMAL_CURRENCIES:
+        return quantize(Decimal(amount))
+    return quantize(Decimal(amount) / 100)
+
+
+def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Split ``total`` in proportion to ``weights`` to the cent; the last share takes the rounding rest."""
+    weight_sum = sum(weights, Decimal("0"))
+    if not weights or weight_sum == 0:
+        return [Decimal("0.00") for _ in weights]
+    shares = [quantize(total * weight / weight_sum) for weight in weights[:-1]]
+    shares.append(quantize(total - sum(shares, Decimal("0"))))
+    return shares

@@ -1,0 +1,71 @@
+"""The payment gateway interface checkout and refunds talk to; ``get_gateway()`` picks one from settings.
+
+A gateway never runs inside a database transaction that holds row locks: services commit first,
+then call it.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+
+
+class PaymentGatewayError(Exception):
+    """The gateway refused or could not be reached; ``message`` is safe to show a buyer or editor."""
+
+    def __init__(self, message: str, *, code: str = "gateway_error"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class IntentResult:
+    intent_id: str
+    client_secret: str
+    succeeded: bool
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: str
+    succeeded: bool
+
+
+class PaymentGateway(ABC):
+    name: str = ""
+    publishable_key: str = ""
+    # True when the gateway reports outcomes by webhook (Stripe); False when calls settle at once.
+    sends_webhooks: bool = False
+    # True when the server may confirm a payment itself (the dummy); Stripe's client confirms.
+    confirms_on_server: bool = False
+
+    @abstractmethod
+    def create_intent(
+        self, *, amount: Decimal, currency: str, reference: str, idempotency_key: str, metadata: dict[str, str]
+    ) -> IntentResult: ...
+
+    @abstractmethod
+    def confirm_intent(self, intent_id: str, *, idempotency_key: str) -> IntentResult: ...
+
+    @abstractmethod
+    def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> None: ...
+
+    @abstractmethod
+    def refund(
+        self, intent_id: str, *, amount: Decimal, currency: str, idempotency_key: str, metadata: dict[str, str]
+    ) -> RefundResult: ...
+
+
+def get_gateway(name: str | None = None) -> PaymentGateway:
+    name = name or settings.KOLSHOP_PAYMENT_GATEWAY
+    if name == "dummy":
+        from shop.payments.dummy import DummyGateway
+
+        return DummyGateway()
+    if name == "stripe":
+        from shop.payments.stripe_api import StripeGateway
+
+        return StripeGateway()
+    raise ValueError(f"Unknown payment gateway {name!r}; use 'dummy' or 'stripe'.")

@@ -1,0 +1,98 @@
+"""The only module that imports the stripe SDK: PaymentIntents, refunds and webhook signatures.
+
+Every call pins the API version and sends an idempotency key; SDK errors become
+PaymentGatewayError. ``STRIPE_API_BASE`` points the SDK elsewhere (localstripe in tests).
+"""
+
+import json
+from decimal import Decimal
+
+import stripe
+from django.conf import settings
+
+from shop.money import to_minor_units
+from shop.payments.gateway import IntentResult, PaymentGateway, PaymentGatewayError, RefundResult
+
+STRIPE_API_VERSION = "2026-10-28.endive"
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+class WebhookSignatureError(Exception):
+    pass
+
+
+def _client() -> stripe.StripeClient:
+    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        stripe_version=STRIPE_API_VERSION,
+        base_addresses=base_addresses,
+        max_network_retries=2,  # the SDK retries with the same idempotency key
+    )
+
+
+def _gateway_error(error: stripe.StripeError) -> PaymentGatewayError:
+    message = getattr(error, "user_message", None) or "The payment provider refused the request."
+    code = getattr(error, "code", None) or "gateway_error"
+    return PaymentGatewayError(message, code=str(code))
+
+
+class StripeGateway(PaymentGateway):
+    name = "stripe"
+    sends_webhooks = True
+    confirms_on_server = False
+
+    @property
+    def publishable_key(self) -> str:
+        return settings.STRIPE_PUBLISHABLE_KEY
+
+    def create_intent(self, *, amount: Decimal, currency: str, reference: str, idempotency_key: str,
+                      metadata: dict[str, str]) -> IntentResult:
+        params = {
+            "amount": to_minor_units(amount, currency),
+            "currency": currency.lower(),
+            # Card only: the Payment Element then needs no dashboard configuration.
+            "payment_method_types": ["card"],
+            "metadata": {"order_number": reference, **metadata},
+        }
+        try:
+            intent = _client().v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
+        except stripe.StripeError as error:
+            raise _gateway_error(error) from error
+        return IntentResult(intent_id=intent.id, client_secret=intent.client_secret or "",
+                            succeeded=intent.status == "succeeded")
+
+    def confirm_intent(self, intent_id: str, *, idempotency_key: str) -> IntentResult:
+        raise PaymentGatewayError("Stripe payments are confirmed by the buyer's browser (Payment Element).",
+                                  code="client_confirmation_required")
+
+    def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> None:
+        try:
+            _client().v1.payment_intents.cancel(intent_id, options={"idempotency_key": idempotency_key})
+        except stripe.StripeError as error:
+            raise _gateway_error(error) from error
+
+    def refund(self, intent_id: str, *, amount: Decimal, currency: str, idempotency_key: str,
+               metadata: dict[str, str]) -> RefundResult:
+        params = {"payment_intent": intent_id, "amount": to_minor_units(amount, currency), "metadata": metadata}
+        try:
+            refund = _client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
+        except stripe.StripeError as error:
+            raise _gateway_error(error) from error
+        return RefundResult(refund_id=refund.id, succeeded=refund.status == "succeeded")
+
+
+def verify_webhook(payload: bytes, signature_header: str) -> dict:
+    """The event as a plain dict, once its signature and timestamp (300 s tolerance) check out."""
+    try:
+        stripe.Webhook.construct_event(
+            payload, signature_header, settings.STRIPE_WEBHOOK_SECRET, tolerance=WEBHOOK_TOLERANCE_SECONDS
+        )
+        event = json.loads(payload)
+    except stripe.SignatureVerificationError as error:
+        raise WebhookSignatureError(str(error)) from error
+    except ValueError as error:
+        raise WebhookSignatureError("The webhook body is not valid JSON.") from error
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        raise WebhookSignatureError("The webhook body is not a Stripe event.")
+    return event

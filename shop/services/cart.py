@@ -1,0 +1,177 @@
+"""Cart rules: lines by SKU, prices always re-read from the catalog, a per-buyer limit per variant.
+
+``fetch_cart`` loads a cart for display or checkout in a constant number of queries
+(cart, lines with their variants and products, availability) into plain dataclasses.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+
+from shop.api_errors import ApiError, ConflictError, NotFoundError
+from shop.attribution import Attribution, InvalidAttribution, read_attribution
+from shop.models import Cart, CartLine, ProductStatus, Variant
+from shop.services.reservations import available_quantities
+
+
+@dataclass(frozen=True)
+class CartLineInfo:
+    line: CartLine
+    variant: Variant
+    quantity: int
+    unit_price: Decimal
+    currency: str
+    line_total: Decimal
+    available: int
+
+    @property
+    def sku(self) -> str:
+        return self.variant.sku
+
+    @property
+    def attribution(self) -> Attribution:
+        return Attribution(self.line.creator_id, self.line.page_id, self.line.block_id, self.line.click_id)
+
+
+@dataclass(frozen=True)
+class CartInfo:
+    cart: Cart
+    lines: list[CartLineInfo] = field(default_factory=list)
+
+    @property
+    def currency(self) -> str:
+        return self.lines[0].currency if self.lines else settings.KOLSHOP_DEFAULT_CURRENCY
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), Decimal("0.00"))
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+def max_quantity_per_variant() -> int:
+    return settings.KOLSHOP_MAX_QUANTITY_PER_VARIANT
+
+
+def validate_quantity(quantity: int) -> None:
+    limit = max_quantity_per_variant()
+    if quantity <= 0:
+        raise ApiError("invalid_quantity", "Quantity must be at least 1.", "quantity", 400)
+    if quantity > limit:
+        raise ApiError("quantity_limit", f"You can buy at most {limit} of each item.", "quantity", 400)
+
+
+def parse_attribution(token: str | None) -> Attribution | None:
+    if not token:
+        return None
+    try:
+        return read_attribution(token)
+    except InvalidAttribution as error:
+        raise ApiError("invalid_attribution", str(error), "attribution", 400) from error
+
+
+def get_cart(token: str) -> Cart:
+    cart = Cart.objects.filter(token=token).first() if token else None
+    if cart is None:
+        raise NotFoundError("No cart with this token.", code="cart_not_found")
+    return cart
+
+
+def create_cart() -> Cart:
+    return Cart.objects.create()
+
+
+def fetch_cart(cart: Cart) -> CartInfo:
+    lines = list(cart.lines.select_related("variant__product").order_by("pk"))
+    available = available_quantities([line.variant_id for line in lines])
+    return CartInfo(cart=cart, lines=[
+        CartLineInfo(
+            line=line,
+            variant=line.variant,
+            quantity=line.quantity,
+            unit_price=line.variant.price,
+            currency=line.variant.currency,
+            line_total=line.variant.price * line.quantity,
+            available=available[line.variant_id],
+        )
+        for line in lines
+    ])
+
+
+def _sellable_variant(sku: str) -> Variant:
+    variant = Variant.objects.select_related("product").filter(sku=sku).first() if sku else None
+    if variant is None:
+        raise ApiError("unknown_sku", f"No product has the SKU {sku!r}.", "sku", 400)
+    if variant.product.status != ProductStatus.ACTIVE:
+        raise ConflictError(f"{sku} is no longer sold.", code="unavailable", field="sku")
+    return variant
+
+
+def _check_fits(cart: Cart, variant: Variant, quantity: int) -> None:
+    validate_quantity(quantity)
+    other_currencies = set(
+        cart.lines.exclude(variant=variant).values_list("variant__currency", flat=True).distinct()
+    )
+    if other_currencies and other_currencies != {variant.currency}:
+        raise ConflictError(
+            f"{variant.sku} is priced in {variant.currency}; this cart is in {other_currencies.pop()}.",
+            code="currency_mismatch", field="sku",
+        )
+    available = available_quantities([variant.pk])[variant.pk]
+    if quantity > available:
+        raise ConflictError(f"Only {available} of {variant.sku} available.", code="insufficient_stock", field="quantity")
+
+
+def _locked(cart: Cart) -> Cart:
+    # Serialises changes to one cart (two tabs adding the same SKU at once).
+    return Cart.objects.select_for_update().get(pk=cart.pk)
+
+
+@transaction.atomic
+def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution | None = None) -> CartLine:
+    """Add ``quantity`` of ``sku``; an existing line grows. A new buy link's attribution wins (last click)."""
+    validate_quantity(quantity)
+    variant = _sellable_variant(sku)
+    cart = _locked(cart)
+    line = cart.lines.filter(variant=variant).first()
+    new_quantity = quantity + (line.quantity if line else 0)
+    _check_fits(cart, variant, new_quantity)
+    if line is None:
+        line = CartLine(cart=cart, variant=variant)
+    line.quantity = new_quantity
+    if attribution is not None and not attribution.is_empty():
+        line.creator_id = attribution.creator_id
+        line.page_id = attribution.page_id
+        line.block_id = attribution.block_id
+        line.click_id = attribution.click_id
+    line.save()
+    cart.save(update_fields=["updated_at"])
+    return line
+
+
+@transaction.atomic
+def set_line_quantity(cart: Cart, *, sku: str, quantity: int) -> CartLine:
+    validate_quantity(quantity)
+    cart = _locked(cart)
+    line = cart.lines.select_related("variant__product").filter(variant__sku=sku).first()
+    if line is None:
+        raise NotFoundError(f"{sku} is not in this cart.", code="line_not_found", field="sku")
+    if quantity > line.quantity:
+        _check_fits(cart, _sellable_variant(sku), quantity)
+    line.quantity = quantity
+    line.save(update_fields=["quantity"])
+    cart.save(update_fields=["updated_at"])
+    return line
+
+
+@transaction.atomic
+def remove_line(cart: Cart, *, sku: str) -> None:
+    cart = _locked(cart)
+    deleted, _ = cart.lines.filter(variant__sku=sku).delete()
+    if not deleted:
+        raise NotFoundError(f"{sku} is not in this cart.", code="line_not_found", field="sku")
+    cart.save(update_fields=["updated_at"])

@@ -1,0 +1,287 @@
+"""Checkout: turn a cart into a pending order with reserved stock and a gateway payment.
+
+``start_checkout`` works in two steps so no gateway call happens under a row lock: one
+transaction places the order and reserves stock (cart, then voucher, then stock rows in
+primary-key order), and only after the commit is the payment intent created.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from shop import events
+from shop.api_errors import ApiError, ConflictError
+from shop.models import (
+    AttributionSource,
+    Cart,
+    FulfilmentMethod,
+    Order,
+    OrderEventType,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    ProductStatus,
+)
+from shop.money import allocate, quantize
+from shop.payments.gateway import PaymentGateway, PaymentGatewayError, get_gateway
+from shop.services.cart import CartInfo, fetch_cart, max_quantity_per_variant
+from shop.services.orders import assign_pickup_code, record_event
+from shop.services.payments import cancel_open_intents, complete_checkout
+from shop.services.reservations import ReservationRequest, reserve_stock
+from shop.services.vouchers import lock_voucher, validate_voucher, voucher_discount
+from shop.tasks import schedule_expiry_sweep
+
+FREE_GATEWAY = "free"
+# Orders in these states still count towards a buyer's per-variant limit.
+_COUNTED_STATUSES = [OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED]
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str = ""
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    payment: Payment
+    publishable_key: str = ""
+
+
+def reservation_ttl() -> timedelta:
+    return timedelta(minutes=settings.KOLSHOP_RESERVATION_MINUTES)
+
+
+def shipping_rates() -> dict[str, Decimal]:
+    """``KOLSHOP_SHIPPING_RATES`` ("US:5.00,DE:7.50") as {country: rate in the default currency}."""
+    rates = {}
+    for item in settings.KOLSHOP_SHIPPING_RATES.split(","):
+        if ":" in item:
+            country, rate = item.split(":", 1)
+            rates[country.strip().upper()] = quantize(Decimal(rate.strip()))
+    return rates
+
+
+def shipping_cost(*, fulfilment: str, address: ShippingAddress | None, currency: str) -> Decimal:
+    if fulfilment == FulfilmentMethod.PICKUP:
+        return Decimal("0.00")
+    rate = shipping_rates().get(address.country) if address else None
+    if rate is None or currency != settings.KOLSHOP_DEFAULT_CURRENCY:
+        raise ApiError("shipping_unavailable", "We don't ship to this country.", "address.country", 400)
+    return rate
+
+
+def _validate_buyer(email: str, fulfilment: str, address: ShippingAddress | None) -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise ApiError("invalid_email", "Enter a valid email address.", "email", 400) from error
+    if fulfilment not in FulfilmentMethod.values:
+        raise ApiError("invalid_fulfilment", "Choose shipping or pickup.", "fulfilment", 400)
+    if fulfilment == FulfilmentMethod.PICKUP and not settings.KOLSHOP_PICKUP_ENABLED:
+        raise ApiError("pickup_unavailable", "Store pickup is not offered.", "fulfilment", 400)
+    if fulfilment == FulfilmentMethod.SHIPPING:
+        if address is None:
+            raise ApiError("address_required", "Shipping needs an address.", "address", 400)
+        for name in ("name", "line1", "city", "postal_code", "country"):
+            if not getattr(address, name).strip():
+                raise ApiError("address_incomplete", "This part of the address is required.", f"address.{name}", 400)
+    return email
+
+
+def _cancel_pending_orders_of(cart: Cart) -> list[int]:
+    """A buyer who restarts checkout replaces their pending order (and frees its reservations)."""
+    pending = list(Order.objects.select_for_update().filter(cart=cart, status=OrderStatus.PENDING).order_by("pk"))
+    for order in pending:
+        order.reservations.all().delete()
+        order.status = OrderStatus.CANCELLED
+        order.save(update_fields=["status", "updated_at"])
+        events.order_cancelled.send(order=order)
+        record_event(order, OrderEventType.CANCELLED, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED,
+                     data={"reason": "checkout restarted"})
+    return [order.pk for order in pending]
+
+
+def _check_buyer_limit(info: CartInfo, email: str) -> None:
+    limit = max_quantity_per_variant()
+    bought = dict(
+        OrderLine.objects.filter(
+            order__email__iexact=email, order__status__in=_COUNTED_STATUSES,
+            variant_id__in=[line.variant.pk for line in info.lines],
+        ).values("variant_id").annotate(total=Sum("quantity")).values_list("variant_id", "total")
+    )
+    for line in info.lines:
+        if line.quantity + bought.get(line.variant.pk, 0) > limit:
+            raise ConflictError(f"You can buy at most {limit} of {line.sku}.", code="quantity_limit", field="quantity")
+
+
+def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal], voucher_creator_id: int | None):
+    lines = []
+    for line, discount in zip(info.lines, discounts):
+        attribution = line.attribution
+        if attribution.creator_id is not None:
+            source = AttributionSource.LINK
+        elif voucher_creator_id is not None:
+            source = AttributionSource.VOUCHER
+        else:
+            source = AttributionSource.NONE
+        lines.append(OrderLine(
+            order=order, variant=line.variant, sku=line.sku, product_title=line.variant.product.title,
+            variant_name=line.variant.name, brand_id=line.variant.product.brand_id, unit_price=line.unit_price,
+            currency=line.currency, quantity=line.quantity, discount_amount=discount,
+            line_total=line.line_total - discount,
+            creator_id=attribution.creator_id if source == AttributionSource.LINK else voucher_creator_id,
+            page_id=attribution.page_id, block_id=attribution.block_id, click_id=attribution.click_id,
+            attribution_source=source,
+        ))
+    return OrderLine.objects.bulk_create(lines)
+
+
+@transaction.atomic
+def _place_order(
+    cart: Cart, *, email: str, fulfilment: str, address: ShippingAddress | None, voucher_code: str, now: datetime
+) -> tuple[Order, list[int]]:
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    replaced_order_ids = _cancel_pending_orders_of(cart)
+    info = fetch_cart(cart)
+    if not info.lines:
+        raise ApiError("empty_cart", "The cart is empty.", None, 400)
+    for line in info.lines:
+        if line.variant.product.status != ProductStatus.ACTIVE:
+            raise ConflictError(f"{line.sku} is no longer sold.", code="unavailable", field="sku")
+    _check_buyer_limit(info, email)
+    voucher = lock_voucher(voucher_code) if voucher_code.strip() else None
+    if voucher is not None:
+        validate_voucher(voucher, email=email, currency=info.currency, exclude_cart_id=cart.pk, now=now)
+    subtotal = quantize(info.subtotal)
+    discount = voucher_discount(voucher, subtotal=subtotal) if voucher else Decimal("0.00")
+    shipping = shipping_cost(fulfilment=fulfilment, address=address, currency=info.currency)
+    address_fields = {}
+    if fulfilment == FulfilmentMethod.SHIPPING:
+        address_fields = {
+            "shipping_name": address.name.strip(), "shipping_line1": address.line1.strip(),
+            "shipping_line2": address.line2.strip(), "shipping_city": address.city.strip(),
+            "shipping_postal_code": address.postal_code.strip(), "shipping_country": address.country,
+        }
+    order = Order(
+        cart=cart, currency=info.currency, subtotal=subtotal, discount_total=discount, shipping_total=shipping,
+        total=subtotal - discount + shipping, email=email, fulfilment_method=fulfilment,
+        voucher=voucher, voucher_code=voucher.code if voucher else "",
+        voucher_creator_id=voucher.creator_id if voucher else None,
+        reserved_until=now + reservation_ttl(), **address_fields,
+    )
+    assign_pickup_code(order)
+    order.save()
+    _order_lines(order, info, allocate(discount, [line.line_total for line in info.lines]),
+                 voucher.creator_id if voucher else None)
+    reserve_stock(
+        [ReservationRequest(line.variant.pk, line.sku, line.quantity) for line in info.lines],
+        order=order, ttl=reservation_ttl(), now=now,
+    )
+    record_event(order, OrderEventType.PLACED, after=OrderStatus.PENDING,
+                 data={"total": str(order.total), "currency": order.currency})
+    return order, replaced_order_ids
+
+
+def _abandon(order: Order, reason: str) -> None:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != OrderStatus.PENDING:
+            return
+        order.reservations.all().delete()
+        order.status = OrderStatus.CANCELLED
+        order.save(update_fields=["status", "updated_at"])
+        events.order_cancelled.send(order=order)
+        record_event(order, OrderEventType.CANCELLED, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED,
+                     data={"reason": reason})
+
+
+def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
+    if order.total == 0:
+        payment = Payment.objects.create(order=order, gateway=FREE_GATEWAY, intent_id=f"free_{order.number}",
+                                         amount=order.total, currency=order.currency)
+        complete_checkout(payment.intent_id)
+        return payment
+    try:
+        # The buyer's email stays out of the gateway's metadata: it is stored once, on the order.
+        intent = gateway.create_intent(
+            amount=order.total, currency=order.currency, reference=order.number,
+            idempotency_key=f"kolshop-order-{order.number}-intent", metadata={},
+        )
+    except PaymentGatewayError as error:
+        _abandon(order, f"payment gateway: {error.code}")
+        raise ApiError("payment_unavailable", error.message, None, 502) from error
+    payment = Payment.objects.create(
+        order=order, gateway=gateway.name, intent_id=intent.intent_id, client_secret=intent.client_secret,
+        amount=order.total, currency=order.currency,
+    )
+    record_event(order, OrderEventType.PAYMENT_CREATED, before=order.status,
+                 data={"gateway": gateway.name, "intent_id": intent.intent_id})
+    return payment
+
+
+def start_checkout(
+    cart: Cart,
+    *,
+    email: str,
+    fulfilment: str,
+    address: ShippingAddress | None = None,
+    voucher_code: str = "",
+    gateway: PaymentGateway | None = None,
+    now: datetime | None = None,
+) -> CheckoutResult:
+    """Place a pending order for the cart, hold its stock for the reservation time, open a payment."""
+    gateway = gateway or get_gateway()
+    if address is not None:
+        address = ShippingAddress(**{**address.__dict__, "country": address.country.strip().upper()})
+    email = _validate_buyer(email, fulfilment, address)
+    order, replaced_order_ids = _place_order(
+        cart, email=email, fulfilment=fulfilment, address=address, voucher_code=voucher_code or "",
+        now=now or timezone.now(),
+    )
+    if replaced_order_ids:
+        cancel_open_intents(replaced_order_ids)
+    schedule_expiry_sweep(order.reserved_until)
+    payment = _create_payment(order, gateway)
+    order.refresh_from_db()
+    return CheckoutResult(order=order, payment=payment, publishable_key=gateway.publishable_key)
+
+
+def confirm_payment(order: Order, *, gateway: PaymentGateway | None = None, now: datetime | None = None) -> Order:
+    """Pay a pending order on the server (the dummy gateway); Stripe's buyers confirm in the browser."""
+    now = now or timezone.now()
+    order.refresh_from_db()
+    if order.is_paid:
+        raise ConflictError("This order is already paid.", code="already_paid")
+    expired = order.reserved_until is not None and order.reserved_until <= now
+    if order.status == OrderStatus.CANCELLED or expired:
+        raise ConflictError("The reservation for this order has expired; start checkout again.",
+                            code="reservation_expired")
+    payment = order.payments.exclude(status=PaymentStatus.CANCELLED).order_by("-pk").first()
+    if payment is None:
+        raise ConflictError("This order has no open payment.", code="no_payment")
+    gateway = gateway or get_gateway(payment.gateway)
+    if not gateway.confirms_on_server:
+        raise ConflictError("Confirm this payment with the payment form.", code="client_confirmation_required")
+    try:
+        result = gateway.confirm_intent(payment.intent_id, idempotency_key=f"kolshop-order-{order.number}-confirm")
+    except PaymentGatewayError as error:
+        raise ApiError("payment_failed", error.message, None, 402) from error
+    if result.succeeded and not gateway.sends_webhooks:
+        return complete_checkout(payment.intent_id)
+    order.refresh_from_db()
+    return order

@@ -1,0 +1,92 @@
+"""Order bookkeeping shared by checkout, payments, refunds and the admin: audit trail, pickup codes."""
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from shop.api_errors import ApiError, ConflictError, NotFoundError
+from shop.models import FulfilmentMethod, Order, OrderEvent, OrderEventType, OrderStatus
+
+_PICKUP_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def record_event(
+    order: Order,
+    event_type: str,
+    *,
+    before: str = "",
+    after: str = "",
+    data: dict | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order, type=event_type, status_before=before, status_after=after or before, data=data or {},
+        actor=actor if actor is not None and actor.is_authenticated else None,
+    )
+
+
+def order_for_buyer(number: str, secret: str) -> Order:
+    """The buyer's own order; a wrong secret looks exactly like an unknown number."""
+    order = Order.objects.filter(number=number).first()
+    if order is None or not secret or not hmac.compare_digest(order.secret, secret):
+        raise NotFoundError("No order with this number and secret.", code="order_not_found")
+    return order
+
+
+def pickup_code_for(order: Order) -> str:
+    """Derived from the order's secret, so it never needs storing; only its hash is kept for lookup."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"pickup:{order.number}:{order.secret}".encode(), hashlib.sha256
+    ).digest()
+    code = "".join(_PICKUP_ALPHABET[byte % len(_PICKUP_ALPHABET)] for byte in digest[:10])
+    return f"{code[:5]}-{code[5:]}"
+
+
+def hash_pickup_code(code: str) -> str:
+    normalised = code.strip().upper().replace(" ", "").replace("-", "")
+    return hashlib.sha256(f"kolshop-pickup:{normalised}".encode()).hexdigest()
+
+
+def assign_pickup_code(order: Order) -> None:
+    if order.fulfilment_method == FulfilmentMethod.PICKUP and not order.pickup_code_hash:
+        order.pickup_code_hash = hash_pickup_code(pickup_code_for(order))
+
+
+@transaction.atomic
+def redeem_pickup_code(code: str, *, actor: AbstractBaseUser, now: datetime | None = None) -> Order:
+    """Staff hand over a pickup order: the code works once, only on a paid order."""
+    code_hash = hash_pickup_code(code)
+    order = Order.objects.select_for_update().filter(pickup_code_hash=code_hash).first() if code.strip() else None
+    if order is None:
+        raise NotFoundError("No pickup order has this code.", code="unknown_pickup_code", field="code")
+    if order.pickup_redeemed_at is not None:
+        raise ConflictError(
+            f"This code was already redeemed on {order.pickup_redeemed_at:%Y-%m-%d %H:%M}.",
+            code="pickup_already_redeemed", field="code",
+        )
+    if order.status != OrderStatus.PAID:
+        raise ApiError("pickup_not_ready", f"Order {order.number} is {order.get_status_display()}.", "code", 409)
+    before = order.status
+    order.pickup_redeemed_at = now or timezone.now()
+    order.pickup_redeemed_by = actor
+    order.status = OrderStatus.FULFILLED
+    order.save(update_fields=["pickup_redeemed_at", "pickup_redeemed_by", "status", "updated_at"])
+    record_event(order, OrderEventType.PICKUP_REDEEMED, before=before, after=order.status, actor=actor)
+    return order
+
+
+@transaction.atomic
+def mark_fulfilled(order: Order, *, actor: AbstractBaseUser | None = None) -> Order:
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != OrderStatus.PAID:
+        raise ConflictError(f"Only paid orders can be fulfilled; this one is {order.get_status_display()}.",
+                            code="not_fulfillable")
+    order.status = OrderStatus.FULFILLED
+    order.save(update_fields=["status", "updated_at"])
+    record_event(order, OrderEventType.FULFILLED, before=OrderStatus.PAID, after=order.status, actor=actor)
+    return order

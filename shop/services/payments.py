@@ -1,0 +1,155 @@
+"""What happens when the gateway reports on a payment. Every function here is idempotent and
+order-independent: a retried or early event changes nothing it shouldn't.
+
+Locks are always taken payment → order → stock rows (primary-key order).
+"""
+
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from shop import events
+from shop.models import CartLine, Order, OrderEventType, OrderStatus, Payment, PaymentStatus, Stock
+from shop.payments.gateway import PaymentGatewayError, get_gateway
+from shop.services.orders import record_event
+from shop.services.reservations import lock_stock
+
+logger = logging.getLogger(__name__)
+
+
+class UnknownPayment(LookupError):
+    pass
+
+
+def _lock_payment(intent_id: str) -> Payment:
+    payment = Payment.objects.select_for_update().filter(intent_id=intent_id).first()
+    if payment is None:
+        raise UnknownPayment(intent_id)
+    return payment
+
+
+def complete_checkout(intent_id: str, *, amount: Decimal | None = None, currency: str | None = None) -> Order:
+    """The payment succeeded: mark the order paid and take its units off the shelf, exactly once.
+
+    Works from a pending order, or from one cancelled because its hold expired. When the stock
+    is gone by then (the hold expired and others bought it), the order is cancelled and the
+    payment refunded in full after the commit.
+    """
+    with transaction.atomic():
+        payment = _lock_payment(intent_id)
+        order = Order.objects.select_for_update().get(pk=payment.order_id)
+        if payment.status == PaymentStatus.SUCCEEDED:
+            return order
+        if amount is not None and (amount != payment.amount or (currency or "").upper() != payment.currency):
+            record_event(order, OrderEventType.AMOUNT_MISMATCH, before=order.status,
+                         data={"intent_id": intent_id, "amount": str(amount), "currency": currency})
+            return order
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.save(update_fields=["status", "updated_at"])
+        if order.is_paid:
+            # A second successful payment for a paid order (the buyer paid twice): give it back.
+            record_event(order, OrderEventType.DUPLICATE_PAYMENT, before=order.status, data={"intent_id": intent_id})
+            transaction.on_commit(lambda: _refund_in_full(payment.pk, "duplicate payment"))
+            return order
+        _take_stock_or_cancel(order, payment)
+    if order.status == OrderStatus.PAID and payment.amount_refunded > 0:
+        # A refund event that arrived before this one.
+        from shop.services.refunds import record_refund_total
+
+        record_refund_total(intent_id, amount_refunded=payment.amount_refunded, force=True)
+        order.refresh_from_db()
+    return order
+
+
+def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
+    now = timezone.now()
+    lines = list(order.lines.all())
+    needed: dict[int, int] = {}
+    for line in lines:
+        if line.variant_id is not None:
+            needed[line.variant_id] = needed.get(line.variant_id, 0) + line.quantity
+    locked = lock_stock(sorted(needed), now=now, exclude_order_id=order.pk)
+    short = [
+        variant_id for variant_id, quantity in needed.items()
+        if variant_id not in locked or locked[variant_id].on_hand - locked[variant_id].reserved_by_others < quantity
+    ]
+    order.reservations.all().delete()
+    before = order.status
+    if short or any(line.variant_id is None for line in lines):
+        order.status = OrderStatus.CANCELLED
+        order.save(update_fields=["status", "updated_at"])
+        record_event(order, OrderEventType.STOCK_SHORTFALL, before=before, after=order.status,
+                     data={"intent_id": payment.intent_id, "variant_ids": short})
+        events.order_cancelled.send(order=order)
+        transaction.on_commit(lambda: _refund_in_full(payment.pk, "out of stock after the hold expired"))
+        return
+    for variant_id in sorted(needed):
+        Stock.objects.filter(pk=locked[variant_id].pk).update(on_hand=F("on_hand") - needed[variant_id])
+    order.status = OrderStatus.PAID
+    order.paid_at = now
+    order.save(update_fields=["status", "paid_at", "updated_at"])
+    record_event(order, OrderEventType.PAID, before=before, after=order.status,
+                 data={"intent_id": payment.intent_id, "amount": str(payment.amount), "currency": payment.currency})
+    events.order_paid.send(order=order)
+    if order.cart_id is not None:
+        CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)).delete()
+
+
+def _refund_in_full(payment_id: int, reason: str) -> None:
+    from shop.services.refunds import refund_payment_in_full
+
+    try:
+        refund_payment_in_full(Payment.objects.get(pk=payment_id), reason=reason)
+    except Exception:  # noqa: BLE001 - logged for staff; the order's audit trail shows the shortfall
+        logger.exception("Automatic refund of payment %s failed.", payment_id)
+
+
+def record_payment_failure(intent_id: str, *, message: str = "") -> Payment:
+    """A failed attempt leaves the order pending: the buyer may retry until the hold expires."""
+    with transaction.atomic():
+        payment = _lock_payment(intent_id)
+        if payment.status != PaymentStatus.PENDING:
+            return payment  # already succeeded (events out of order), failed or cancelled
+        payment.status = PaymentStatus.FAILED
+        payment.failure_message = message[:300]
+        payment.save(update_fields=["status", "failure_message", "updated_at"])
+        record_event(payment.order, OrderEventType.PAYMENT_FAILED, before=payment.order.status,
+                     data={"intent_id": intent_id, "message": message[:300]})
+    return payment
+
+
+def record_dispute(intent_id: str, *, dispute_id: str, amount: Decimal, reason: str) -> Payment:
+    with transaction.atomic():
+        payment = _lock_payment(intent_id)
+        if not payment.disputed:
+            payment.disputed = True
+            payment.save(update_fields=["disputed", "updated_at"])
+            record_event(payment.order, OrderEventType.DISPUTED, before=payment.order.status,
+                         data={"dispute_id": dispute_id, "amount": str(amount), "reason": reason})
+            events.order_disputed.send(order=payment.order)
+    return payment
+
+
+def cancel_open_intents(order_ids: list[int]) -> None:
+    """Cancel the gateway intents of cancelled orders so a late payment can't go through.
+
+    Runs outside any transaction. A failure (the intent already succeeded, the network) is only
+    logged: a late success is then handled by ``complete_checkout``.
+    """
+    payments = Payment.objects.filter(
+        order_id__in=order_ids, status__in=[PaymentStatus.PENDING, PaymentStatus.FAILED]
+    ).exclude(gateway="free")
+    for payment in payments:
+        try:
+            get_gateway(payment.gateway).cancel_intent(
+                payment.intent_id, idempotency_key=f"kolshop-cancel-{payment.intent_id}"
+            )
+        except (PaymentGatewayError, ValueError) as error:
+            logger.warning("Could not cancel payment intent %s: %s", payment.intent_id, error)
+            continue
+        Payment.objects.filter(pk=payment.pk, status__in=[PaymentStatus.PENDING, PaymentStatus.FAILED]).update(
+            status=PaymentStatus.CANCELLED, updated_at=timezone.now()
+        )

@@ -1,0 +1,223 @@
+"""Refunds: staff ask for a full or per-line refund; the gateway's report settles it.
+
+A request reserves the refunded quantities on the order lines (so two staff can't refund the
+same unit twice), commits, and only then calls the gateway. The order's refund state and the
+optional restock follow the gateway: Stripe's ``charge.refunded`` webhook, or at once for the
+dummy gateway.
+"""
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from shop import events
+from shop.api_errors import ApiError, ConflictError
+from shop.models import (
+    Order,
+    OrderEventType,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundLine,
+    RefundStatus,
+    Stock,
+)
+from shop.money import quantize
+from shop.payments.gateway import PaymentGatewayError, get_gateway
+from shop.services.orders import record_event
+
+_REFUNDABLE_STATUSES = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED}
+
+
+def line_refund_amount(line: OrderLine, quantity: int) -> Decimal:
+    """The line's paid price for ``quantity`` units; the last units take the rounding rest."""
+    if quantity == line.quantity - line.refunded_quantity:
+        return line.line_total - line.refunded_amount
+    return quantize(line.line_total * quantity / line.quantity)
+
+
+def _succeeded_payment(order: Order) -> Payment:
+    payment = order.payments.filter(status=PaymentStatus.SUCCEEDED).order_by("pk").first()
+    if payment is None:
+        raise ConflictError("This order has no successful payment to refund.", code="not_refundable")
+    return payment
+
+
+def _shipping_refunded(order: Order) -> bool:
+    return order.refunds.filter(includes_shipping=True).exclude(status=RefundStatus.FAILED).exists()
+
+
+@transaction.atomic
+def _reserve_refund(order: Order, *, quantities: dict[int, int] | None, include_shipping: bool, restock: bool,
+                    actor: AbstractBaseUser | None, reason: str) -> Refund:
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status not in _REFUNDABLE_STATUSES:
+        raise ConflictError(f"A {order.get_status_display().lower()} order can't be refunded.", code="not_refundable")
+    payment = _succeeded_payment(order)
+    lines = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
+    if quantities is None:  # full refund of whatever remains
+        quantities = {pk: line.refundable_quantity for pk, line in lines.items() if line.refundable_quantity}
+        include_shipping = True
+    refund_lines = []
+    for line_id, quantity in sorted(quantities.items()):
+        line = lines.get(line_id)
+        if line is None:
+            raise ApiError("unknown_line", "This line is not part of the order.", "lines", 400)
+        if quantity <= 0 or quantity > line.refundable_quantity:
+            raise ApiError("invalid_quantity", f"Refund between 1 and {line.refundable_quantity} of {line.sku}.",
+                           "lines", 400)
+        refund_lines.append(RefundLine(order_line=line, quantity=quantity, amount=line_refund_amount(line, quantity)))
+    shipping = order.shipping_total if include_shipping and not _shipping_refunded(order) else Decimal("0.00")
+    amount = sum((line.amount for line in refund_lines), Decimal("0.00")) + shipping
+    already = order.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount"))["total"] or 0
+    if amount <= 0:
+        raise ApiError("nothing_to_refund", "Nothing is left to refund.", "lines", 400)
+    if already + amount > payment.amount:
+        raise ConflictError("That is more than was paid.", code="refund_exceeds_payment")
+    refund = Refund.objects.create(payment=payment, order=order, amount=amount, currency=payment.currency,
+                                   restock=restock, includes_shipping=shipping > 0, reason=reason[:200],
+                                   created_by=actor if actor is not None and actor.is_authenticated else None)
+    for refund_line in refund_lines:
+        refund_line.refund = refund
+        OrderLine.objects.filter(pk=refund_line.order_line.pk).update(
+            refunded_quantity=F("refunded_quantity") + refund_line.quantity,
+            refunded_amount=F("refunded_amount") + refund_line.amount,
+        )
+    RefundLine.objects.bulk_create(refund_lines)
+    record_event(order, OrderEventType.REFUND_REQUESTED, before=order.status, actor=actor, data={
+        "refund_id": refund.pk, "amount": str(amount), "restock": restock,
+        "lines": {str(line.order_line.pk): line.quantity for line in refund_lines}, "shipping": str(shipping),
+    })
+    return refund
+
+
+@transaction.atomic
+def _fail_refund(refund: Refund, message: str) -> None:
+    order = Order.objects.select_for_update().get(pk=refund.order_id)
+    refund = Refund.objects.select_for_update().get(pk=refund.pk)
+    if refund.status != RefundStatus.PENDING:
+        return
+    for line in refund.lines.all():
+        OrderLine.objects.filter(pk=line.order_line_id).update(
+            refunded_quantity=F("refunded_quantity") - line.quantity,
+            refunded_amount=F("refunded_amount") - line.amount,
+        )
+    refund.status = RefundStatus.FAILED
+    refund.save(update_fields=["status"])
+    record_event(order, OrderEventType.REFUND_FAILED, before=order.status,
+                 data={"refund_id": refund.pk, "message": message[:300]})
+
+
+def _send_to_gateway(refund: Refund) -> Refund:
+    payment = refund.payment
+    gateway = get_gateway(payment.gateway)
+    try:
+        result = gateway.refund(
+            payment.intent_id, amount=refund.amount, currency=refund.currency,
+            idempotency_key=f"kolshop-refund-{refund.pk}",
+            metadata={"order_number": refund.order.number, "refund_id": str(refund.pk)},
+        )
+    except PaymentGatewayError as error:
+        _fail_refund(refund, error.message)
+        raise ApiError("refund_failed", error.message, None, 502) from error
+    Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=result.refund_id)
+    if result.succeeded and not gateway.sends_webhooks:
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            _apply_refund_total(locked, locked.amount_refunded + refund.amount)
+    refund.refresh_from_db()
+    return refund
+
+
+def refund_order(
+    order: Order,
+    *,
+    quantities: dict[int, int] | None = None,
+    include_shipping: bool = False,
+    restock: bool = False,
+    actor: AbstractBaseUser | None = None,
+    reason: str = "",
+) -> Refund:
+    """Refund ``quantities`` ({order line id: units}), or everything left when None (with shipping)."""
+    refund = _reserve_refund(order, quantities=quantities, include_shipping=include_shipping, restock=restock,
+                             actor=actor, reason=reason)
+    return _send_to_gateway(refund)
+
+
+def refund_payment_in_full(payment: Payment, *, reason: str) -> Refund | None:
+    """Give back a payment that bought nothing (stock ran out after the hold, or a duplicate)."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        already = payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount"))["total"] or 0
+        if already >= payment.amount:
+            return None
+        refund = Refund.objects.create(payment=payment, order_id=payment.order_id, amount=payment.amount - already,
+                                       currency=payment.currency, reason=reason[:200])
+        record_event(payment.order, OrderEventType.REFUND_REQUESTED, before=payment.order.status,
+                     data={"refund_id": refund.pk, "amount": str(refund.amount), "reason": reason})
+    return _send_to_gateway(refund)
+
+
+def record_refund_total(intent_id: str, *, amount_refunded: Decimal, force: bool = False) -> Payment | None:
+    """The gateway says ``amount_refunded`` in total has gone back (Stripe's charge.refunded).
+
+    Totals only grow, so a stale or repeated event changes nothing.
+    """
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(intent_id=intent_id).first()
+        if payment is None:
+            return None
+        _apply_refund_total(payment, amount_refunded, force=force)
+    return payment
+
+
+def _apply_refund_total(payment: Payment, total: Decimal, *, force: bool = False) -> None:
+    total = min(quantize(total), payment.amount)
+    if total <= payment.amount_refunded and not force:
+        return
+    payment.amount_refunded = total
+    payment.save(update_fields=["amount_refunded", "updated_at"])
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    if payment.status != PaymentStatus.SUCCEEDED:
+        return  # kept on the payment; applied when the payment's success arrives
+    settled = Decimal("0.00")
+    succeeded = []
+    for refund in payment.refunds.select_for_update().order_by("pk"):
+        if refund.status == RefundStatus.FAILED:
+            continue
+        settled += refund.amount
+        if refund.status == RefundStatus.PENDING and settled <= total:
+            refund.status = RefundStatus.SUCCEEDED
+            refund.save(update_fields=["status"])
+            succeeded.append(refund)
+            if refund.restock and order.is_paid:
+                _restock(order, refund)
+    if not order.is_paid:
+        return  # a cancelled order (stock ran out after payment) keeps its status
+    before = order.status
+    order.amount_refunded = total
+    order.status = OrderStatus.REFUNDED if total >= order.total else OrderStatus.PARTIALLY_REFUNDED
+    order.save(update_fields=["amount_refunded", "status", "updated_at"])
+    record_event(order, OrderEventType.REFUNDED, before=before, after=order.status,
+                 data={"amount_refunded": str(total), "currency": payment.currency, "at": timezone.now().isoformat()})
+    for refund in succeeded:
+        events.order_refunded.send(order=order, refund=refund)
+
+
+def _restock(order: Order, refund: Refund) -> None:
+    quantities: dict[int, int] = {}
+    for line in refund.lines.select_related("order_line"):
+        variant_id = line.order_line.variant_id
+        if variant_id is not None:
+            quantities[variant_id] = quantities.get(variant_id, 0) + line.quantity
+    stocks = Stock.objects.select_for_update().filter(variant_id__in=quantities).order_by("pk")
+    for stock in stocks:
+        Stock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + quantities[stock.variant_id])
+    record_event(order, OrderEventType.RESTOCKED, before=order.status, data={
+        "refund_id": refund.pk, "variants": {str(k): v for k, v in sorted(quantities.items())},
+    })

@@ -1,0 +1,127 @@
+"""Stock reservations: available = on hand minus active (unexpired) reservations.
+
+Checkout locks the variants' stock rows in primary-key order (so overlapping baskets never
+deadlock), checks availability and records reservations in the same transaction.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from shop import events
+from shop.api_errors import ConflictError
+from shop.models import Order, OrderEventType, OrderStatus, Stock, StockReservation
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReservationRequest:
+    variant_id: int
+    sku: str
+    quantity: int
+
+
+class InsufficientStock(ConflictError):
+    def __init__(self, sku: str, available: int):
+        super().__init__(
+            f"Only {available} of {sku} available.", code="insufficient_stock", field="sku"
+        )
+        self.sku = sku
+        self.available = available
+
+
+def _active_reserved(now: datetime, *, exclude_order_id: int | None = None):
+    reservations = StockReservation.objects.filter(variant_id=OuterRef("variant_id"), expires_at__gt=now)
+    if exclude_order_id is not None:
+        reservations = reservations.exclude(order_id=exclude_order_id)
+    summed = reservations.order_by().values("variant_id").annotate(total=Sum("quantity")).values("total")
+    return Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
+
+
+def available_quantities(variant_ids: list[int], *, now: datetime | None = None) -> dict[int, int]:
+    """One query: each variant's on-hand stock minus its active reservations (missing stock = 0)."""
+    now = now or timezone.now()
+    rows = (
+        Stock.objects.filter(variant_id__in=variant_ids)
+        .annotate(reserved=_active_reserved(now))
+        .values_list("variant_id", "on_hand", "reserved")
+    )
+    available = {variant_id: 0 for variant_id in variant_ids}
+    available.update({variant_id: max(on_hand - reserved, 0) for variant_id, on_hand, reserved in rows})
+    return available
+
+
+def lock_stock(variant_ids: list[int], *, now: datetime, exclude_order_id: int | None = None) -> dict[int, Stock]:
+    """Lock the stock rows in primary-key order; each row is annotated with others' active reservations."""
+    stocks = (
+        Stock.objects.select_for_update()
+        .filter(variant_id__in=variant_ids)
+        .order_by("pk")
+    )
+    locked = {stock.variant_id: stock for stock in stocks}
+    reserved = dict(
+        StockReservation.objects.filter(variant_id__in=variant_ids, expires_at__gt=now)
+        .exclude(order_id=exclude_order_id)
+        .order_by()
+        .values("variant_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("variant_id", "total")
+    )
+    for variant_id, stock in locked.items():
+        stock.reserved_by_others = reserved.get(variant_id, 0)
+    return locked
+
+
+def reserve_stock(
+    lines: list[ReservationRequest], *, order: Order, ttl: timedelta, now: datetime | None = None
+) -> list[StockReservation]:
+    """Hold ``lines`` for ``order`` until now + ttl. Call inside a transaction; raises InsufficientStock."""
+    now = now or timezone.now()
+    locked = lock_stock(sorted({line.variant_id for line in lines}), now=now, exclude_order_id=order.pk)
+    for line in lines:
+        stock = locked.get(line.variant_id)
+        available = stock.on_hand - stock.reserved_by_others if stock is not None else 0
+        if line.quantity > available:
+            raise InsufficientStock(line.sku, max(available, 0))
+    expires_at = now + ttl
+    return StockReservation.objects.bulk_create(
+        [StockReservation(variant_id=line.variant_id, order=order, quantity=line.quantity, expires_at=expires_at)
+         for line in lines]
+    )
+
+
+def release_expired_reservations(*, now: datetime | None = None) -> int:
+    """Cancel pending orders whose hold ran out and drop their reservations; returns how many expired.
+
+    Expired reservations already stop counting (every availability query filters on expiry);
+    this is housekeeping. Orders being paid right now are locked and skipped. Payment intents of
+    cancelled orders are cancelled at the gateway after the commit, never under a lock.
+    """
+    from shop.services.orders import record_event
+    from shop.services.payments import cancel_open_intents
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        orders = list(
+            Order.objects.select_for_update(skip_locked=True)
+            .filter(status=OrderStatus.PENDING, reserved_until__lte=now)
+            .order_by("pk")
+        )
+        for order in orders:
+            order.reservations.all().delete()
+            order.status = OrderStatus.CANCELLED
+            order.save(update_fields=["status", "updated_at"])
+            events.order_cancelled.send(order=order)
+            record_event(order, OrderEventType.EXPIRED, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED)
+        StockReservation.objects.filter(expires_at__lte=now).exclude(order__status=OrderStatus.PENDING).delete()
+        order_ids = [order.pk for order in orders]
+        transaction.on_commit(lambda: cancel_open_intents(order_ids))
+    if orders:
+        logger.info("Expired %d pending orders.", len(orders))
+    return len(orders)

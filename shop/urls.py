@@ -1,0 +1,16 @@
+from django.urls import path
+
+from shop.views import storefront
+from shop.views.webhooks import stripe_webhook
+
+app_name = "shop"
+
+urlpatterns = [
+    path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
+    path("buy/<str:sku>/", storefront.buy, name="buy"),
+    path("cart/", storefront.cart, name="cart"),
+    path("checkout/", storefront.checkout, name="checkout"),
+    path("orders/<str:number>/", storefront.order, name="order"),
+    path("orders/<str:number>/pay/", storefront.pay, name="pay"),
+    path("orders/<str:number>/pickup-qr.png", storefront.pickup_qr, name="pickup-qr"),
+]

@@ -1,0 +1,108 @@
+"""Shop fixtures: an API client, stock helpers, Stripe signing and a localstripe server."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+WEBHOOK_SECRET = "whsec_kolshop_test"
+
+
+def skip_unless_postgres() -> None:
+    """Real-thread tests need row locks; SQLite has none, so they only run on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (row locks and concurrent transactions)")
+
+
+@pytest.fixture
+def api(client):
+    """A JSON client for /api/v1/."""
+
+    class Api:
+        def get(self, path, **headers):
+            return client.get(f"/api/v1{path}", headers=headers)
+
+        def post(self, path, payload=None, **headers):
+            return client.post(f"/api/v1{path}", json.dumps(payload or {}), content_type="application/json",
+                               headers=headers)
+
+        def patch(self, path, payload, **headers):
+            return client.patch(f"/api/v1{path}", json.dumps(payload), content_type="application/json",
+                                headers=headers)
+
+        def delete(self, path, **headers):
+            return client.delete(f"/api/v1{path}", headers=headers)
+
+    return Api()
+
+
+@pytest.fixture
+def dummy_gateway(settings):
+    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
+
+
+@pytest.fixture
+def shop_settings(settings):
+    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
+    settings.KOLSHOP_RESERVATION_MINUTES = 15
+    settings.KOLSHOP_MAX_QUANTITY_PER_VARIANT = 10
+    settings.KOLSHOP_SHIPPING_RATES = "US:5.00,DE:7.50"
+    settings.KOLSHOP_PICKUP_ENABLED = True
+    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    return settings
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+_LOCALSTRIPE_RUNNER = """
+import sys
+from aiohttp import web
+from localstripe.server import app
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+"""
+
+
+@pytest.fixture(scope="session")
+def localstripe_url(tmp_path_factory):
+    """localstripe (a stateful fake Stripe) on a free loopback port for the whole session."""
+    port = _free_port()
+    workdir: Path = tmp_path_factory.mktemp("localstripe")
+    log = open(workdir / "localstripe.log", "wb")
+    process = subprocess.Popen([sys.executable, "-c", _LOCALSTRIPE_RUNNER, str(port)], cwd=workdir,
+                               stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"localstripe did not start: {(workdir / 'localstripe.log').read_text()}")
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture
+def stripe_settings(shop_settings, localstripe_url):
+    shop_settings.KOLSHOP_PAYMENT_GATEWAY = "stripe"
+    shop_settings.STRIPE_SECRET_KEY = "sk_test_kolshop"
+    shop_settings.STRIPE_PUBLISHABLE_KEY = "pk_test_kolshop"
+    shop_settings.STRIPE_API_BASE = localstripe_url
+    return shop_settings
