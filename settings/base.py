@@ -132,6 +132,18 @@ WAGTAIL_HEADLESS_PREVIEW = {
     "ENFORCE_TRAILING_SLASH": True,
 }
 
+# --- Media: creator videos, uploaded from the browser straight to S3 (media/) -------------
+# Largest video a creator may upload, in bytes (enforced in the presigned policy and on confirm).
+KOLSHOP_VIDEO_MAX_BYTES = env.get_int("KOLSHOP_VIDEO_MAX_BYTES", 5 * 1024**3)
+# Content types a video upload may declare and S3 must report on confirmation.
+KOLSHOP_VIDEO_CONTENT_TYPES = env.get_list("KOLSHOP_VIDEO_CONTENT_TYPES", "video/mp4,video/quicktime,video/webm")
+# Files larger than this go up in parts of KOLSHOP_VIDEO_PART_BYTES (S3 needs parts of 5 MiB or more).
+KOLSHOP_VIDEO_MULTIPART_THRESHOLD_BYTES = env.get_int("KOLSHOP_VIDEO_MULTIPART_THRESHOLD_BYTES", 100 * 1024**2)
+KOLSHOP_VIDEO_PART_BYTES = env.get_int("KOLSHOP_VIDEO_PART_BYTES", 64 * 1024**2)
+# Lifetime of presigned upload requests, and of the presigned URLs that serve unpublished videos.
+KOLSHOP_VIDEO_UPLOAD_EXPIRY_SECONDS = env.get_int("KOLSHOP_VIDEO_UPLOAD_EXPIRY_SECONDS", 3600)
+KOLSHOP_VIDEO_PRIVATE_URL_EXPIRY_SECONDS = env.get_int("KOLSHOP_VIDEO_PRIVATE_URL_EXPIRY_SECONDS", 300)
+
 # --- kolshop -----------------------------------------------------------------------------
 # ISO 4217 currency used for new variants; every amount is stored beside its currency.
 KOLSHOP_DEFAULT_CURRENCY = env.get_str("KOLSHOP_DEFAULT_CURRENCY") or "USD"

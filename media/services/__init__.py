@@ -1,0 +1,1 @@
+"""Media rules: video uploads (start, confirm), playback URLs, publishing and deletion."""

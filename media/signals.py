@@ -1,0 +1,15 @@
+"""Thin receivers: deleting a Video row (directly, in bulk, or by cascade from its owner) deletes its file.
+
+A receiver rather than ``Video.delete()`` because cascades and queryset deletes bypass model methods.
+"""
+
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from media.models import Video
+from media.services.deletion import delete_video_object_on_commit
+
+
+@receiver(post_delete, sender=Video, dispatch_uid="kolshop_media.delete_video_object")
+def delete_object_of_deleted_video(sender, instance: Video, **kwargs) -> None:
+    delete_video_object_on_commit(object_key=instance.object_key, multipart_upload_id=instance.multipart_upload_id)

@@ -1,0 +1,135 @@
+"""Videos in the Wagtail admin: each creator sees, edits and chooses only their own.
+
+Adding a video is the upload page (the file goes from the browser to S3 through presigned
+requests the commerce API signs); editing changes title, duration and poster only.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet, SnippetChosenView
+from wagtail.snippets.views.snippets import DeleteView, EditView, SnippetViewSet
+
+from media.models import Video, VideoStatus
+from media.permissions import can_upload_videos, visible_videos
+
+
+class OwnVideoMixin:
+    """Wagtail's edit/delete views check model permissions; a creator also needs to own the row."""
+
+    def get_object(self, queryset=None):
+        video = super().get_object(queryset)
+        if not self.permission_policy.user_has_any_permission_for_instance(
+            self.request.user, ["change", "delete", "view"], video
+        ):
+            raise PermissionDenied
+        return video
+
+
+class VideoEditView(OwnVideoMixin, EditView):
+    pass
+
+
+class VideoDeleteView(OwnVideoMixin, DeleteView):
+    pass
+
+
+class VideoUploadView(WagtailAdminTemplateMixin, TemplateView):
+    """The browser-side uploader (vendored JS, no CDN): start, send to S3, confirm, then edit."""
+
+    template_name = "kolshop_media/video_upload.html"
+    page_title = _("Upload a video")
+    header_icon = "media"
+    index_url_name = None
+    edit_url_name = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_upload_videos(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(self.index_url_name), "label": Video._meta.verbose_name_plural.title()},
+            {"url": "", "label": self.page_title},
+        ]
+
+    def get_context_data(self, **kwargs):
+        from django.conf import settings
+
+        start_url = reverse("commerce-api:media_video_upload_start")
+        return super().get_context_data(
+            start_url=start_url,
+            videos_url=start_url.rsplit("uploads", 1)[0],
+            edit_url_template=reverse(self.edit_url_name, args=[0]).replace("/0/", "/{id}/"),
+            accept=",".join(settings.KOLSHOP_VIDEO_CONTENT_TYPES),
+            max_bytes=settings.KOLSHOP_VIDEO_MAX_BYTES,
+            **kwargs,
+        )
+
+
+class VideoChooseViewMixin:
+    """Only the user's own videos that finished uploading can be embedded."""
+
+    per_page = 20
+
+    def get_object_list(self):
+        return (
+            visible_videos(self.request.user)
+            .exclude(status=VideoStatus.PENDING)
+            .select_related("poster")
+            .order_by("-created_at", "-pk")
+        )
+
+    @property
+    def columns(self):
+        return super().columns + [
+            Column("status", label=_("Status"), accessor="get_status_display"),
+            Column("duration", label=_("Duration (s)"), accessor="duration_seconds"),
+        ]
+
+
+class VideoChooseView(VideoChooseViewMixin, ChooseView):
+    pass
+
+
+class VideoChooseResultsView(VideoChooseViewMixin, ChooseResultsView):
+    pass
+
+
+class VideoChosenView(SnippetChosenView):
+    def get_object(self, pk):
+        return visible_videos(self.request.user).exclude(status=VideoStatus.PENDING).get(pk=pk)
+
+
+class VideoChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = VideoChooseView
+    choose_results_view_class = VideoChooseResultsView
+    chosen_view_class = VideoChosenView
+
+
+class VideoViewSet(SnippetViewSet):
+    model = Video
+    icon = "media"
+    menu_label = _("Videos")
+    menu_name = "videos"
+    add_to_admin_menu = True
+    menu_order = 250
+    list_display = ["title", "status", "duration_seconds", "owner", "created_at"]
+    list_filter = ["status"]
+    edit_view_class = VideoEditView
+    delete_view_class = VideoDeleteView
+    chooser_viewset_class = VideoChooserViewSet
+    copy_view_enabled = False  # a copy would point at the same S3 object
+
+    def get_queryset(self, request):
+        return visible_videos(request.user).select_related("owner")
+
+    @property
+    def add_view(self):
+        return VideoUploadView.as_view(
+            index_url_name=self.get_url_name("list"), edit_url_name=self.get_url_name("edit")
+        )
