@@ -150,6 +150,8 @@ class BrandViewSet(SnippetViewSet):
     model = Brand
     icon = "site"
     menu_label = _("Brands")
+    add_to_admin_menu = True
+    menu_order = 190
     list_display = ["name", "website"]
     search_fields = ["name"]
     search_backend_name = None
@@ -162,6 +164,8 @@ class ProductViewSet(SnippetViewSet):
     model = Product
     icon = "tag"
     menu_label = _("Products")
+    add_to_admin_menu = True
+    menu_order = 200
     list_display = [
         "title",
         "brand",
