@@ -11,3 +11,7 @@ class CreatorsConfig(AppConfig):
         from creators.services.roles import ensure_roles_after_migrate
 
         post_migrate.connect(ensure_roles_after_migrate, dispatch_uid="kolshop-ensure-roles")
+
+        from creators.handlers import connect_shop_events
+
+        connect_shop_events()

@@ -149,6 +149,11 @@ KOLSHOP_VIDEO_PRIVATE_URL_EXPIRY_SECONDS = env.get_int("KOLSHOP_VIDEO_PRIVATE_UR
 KOLSHOP_DEFAULT_CURRENCY = env.get_str("KOLSHOP_DEFAULT_CURRENCY") or "USD"
 # A variant whose available stock is at or below this shows "low stock" with a count.
 KOLSHOP_LOW_STOCK_THRESHOLD = env.get_int("KOLSHOP_LOW_STOCK_THRESHOLD", 5)
+# Revenue share: how long a buy-link click can still earn a sale (days before the order is placed),
+# how long commission stays pending before it locks (the return window), and the smallest payout.
+KOLSHOP_ATTRIBUTION_WINDOW_DAYS = env.get_int("KOLSHOP_ATTRIBUTION_WINDOW_DAYS", 30)
+KOLSHOP_COMMISSION_RETURN_WINDOW_DAYS = env.get_int("KOLSHOP_COMMISSION_RETURN_WINDOW_DAYS", 30)
+KOLSHOP_PAYOUT_THRESHOLD = env.get_str("KOLSHOP_PAYOUT_THRESHOLD") or "25.00"
 # Which payment gateway checkout uses: "dummy" (pays at once, for the demo) or "stripe".
 KOLSHOP_PAYMENT_GATEWAY = env.get_str("KOLSHOP_PAYMENT_GATEWAY") or "dummy"
 STRIPE_SECRET_KEY = env.get_str("STRIPE_SECRET_KEY") or ""

@@ -40,3 +40,5 @@ order_refunded = DomainEvent("order_refunded")
 order_disputed = DomainEvent("order_disputed")
 # order=Order — the order was cancelled before payment.
 order_cancelled = DomainEvent("order_cancelled")
+# order=Order — the order was placed (lines written, before payment); apps record who sold each line.
+order_placed = DomainEvent("order_placed")

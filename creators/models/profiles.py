@@ -15,6 +15,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 handle_validator = RegexValidator(r"^[a-z0-9][a-z0-9_-]{1,39}$", _("2–40 lowercase letters, digits, '-' or '_'."))
+stripe_account_validator = RegexValidator(r"^acct_[A-Za-z0-9]{1,59}$", _("A Stripe account id, e.g. acct_1Abc…"))
 
 
 class SocialPlatform(models.TextChoices):
@@ -42,6 +43,12 @@ class CreatorProfile(index.Indexed, ClusterableModel):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text=_("Share of a line's net amount, e.g. 0.1000 for 10 %."),
     )
+    stripe_account_id = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[stripe_account_validator],
+        help_text=_("The creator's connected Stripe account (acct_…); payouts are transferred to it."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     panels = [
@@ -50,6 +57,7 @@ class CreatorProfile(index.Indexed, ClusterableModel):
         FieldPanel("avatar"),
         FieldPanel("bio"),
         FieldPanel("default_commission_rate"),
+        FieldPanel("stripe_account_id"),
         InlinePanel("social_links", label=_("Social links")),
     ]
     search_fields = [index.SearchField("display_name"), index.AutocompleteField("handle")]

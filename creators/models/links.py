@@ -1,0 +1,89 @@
+"""Tracked short links (``/r/<code>/``) and the clicks they record.
+
+A click never stores the reader's IP address: only an HMAC of IP and user agent keyed with the
+secret key and the day (see ``creators.services.links.visitor_hash``), so the same reader can be
+recognised within a day, never across days, and the value can't be turned back into an address.
+"""
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+code_validator = RegexValidator(r"^[A-Za-z0-9_-]{4,32}$", _("4–32 letters, digits, '-' or '_'."))
+
+
+class LinkTarget(models.TextChoices):
+    PRODUCT = "product", _("Product")
+    PAGE = "page", _("Page")
+    STOREFRONT = "storefront", _("Storefront")
+
+
+class UserAgentClass(models.TextChoices):
+    DESKTOP = "desktop", _("Desktop")
+    MOBILE = "mobile", _("Mobile")
+    TABLET = "tablet", _("Tablet")
+    OTHER = "other", _("Other")
+
+
+class TrackedLink(models.Model):
+    code = models.CharField(max_length=32, unique=True, validators=[code_validator])
+    creator = models.ForeignKey("creators.CreatorProfile", on_delete=models.PROTECT, related_name="tracked_links")
+    target_kind = models.CharField(max_length=12, choices=LinkTarget)
+    product = models.ForeignKey(
+        "shop.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("The product a product link sells."),
+    )
+    page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("The page a page link opens; for a product link, the page it is promoted from (optional)."),
+    )
+    block_id = models.CharField(max_length=64, blank=True, help_text=_("The page's block the link stands for."))
+    label = models.CharField(max_length=120, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(target_kind="product") | Q(product__isnull=False), name="tracked_link_product_target"
+            ),
+            models.CheckConstraint(
+                condition=~Q(target_kind="page") | Q(page__isnull=False), name="tracked_link_page_target"
+            ),
+            models.CheckConstraint(condition=Q(code__regex=r"^[A-Za-z0-9_-]{4,32}$"), name="tracked_link_code_format"),
+        ]
+
+    def __str__(self) -> str:
+        return f"/r/{self.code}/"
+
+    def get_absolute_url(self) -> str:
+        return f"/r/{self.code}/"
+
+
+class Click(models.Model):
+    """One counted visit of a tracked link. Bots are never stored; repeats within an hour collapse."""
+
+    link = models.ForeignKey(TrackedLink, on_delete=models.PROTECT, related_name="clicks")
+    creator = models.ForeignKey("creators.CreatorProfile", on_delete=models.PROTECT, related_name="clicks")
+    page_id = models.BigIntegerField(null=True, blank=True)
+    block_id = models.CharField(max_length=64, blank=True)
+    product_id = models.BigIntegerField(null=True, blank=True)
+    clicked_at = models.DateTimeField()
+    hour_bucket = models.DateTimeField(help_text=_("clicked_at truncated to the hour (the de-duplication window)."))
+    visitor_hash = models.CharField(max_length=64)
+    referrer = models.CharField(max_length=500, blank=True)
+    ua_class = models.CharField(max_length=10, choices=UserAgentClass)
+
+    class Meta:
+        ordering = ["-clicked_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["link", "visitor_hash", "hour_bucket"], name="click_once_per_visitor_hour"),
+        ]
+        indexes = [
+            models.Index(fields=["creator", "page_id", "block_id"], name="click_creator_page_block_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.link_id} at {self.clicked_at:%Y-%m-%d %H:%M}"

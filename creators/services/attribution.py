@@ -1,0 +1,131 @@
+"""Which creator, page and block sold each order line, decided once when the order is placed.
+
+Precedence, per line:
+
+1. The order's creator voucher code wins over any click (``Order.voucher_creator_id``).
+2. Otherwise the line's last buy-link attribution (the cart keeps the last link followed), if its
+   time is inside ``KOLSHOP_ATTRIBUTION_WINDOW_DAYS`` before the order was placed. The time is the
+   tracked-link click's ``clicked_at`` when the token carries a click id; per-block buy links carry
+   none, so their time is when the product went into the cart (``CartLine.added_at``), or the
+   order time when that line is gone.
+3. Otherwise nobody.
+
+A creator buying through their own link or code (order email = the creator's user email) stays
+attributed (their page and block still show the sale) but earns nothing (reason self_referral).
+Decisions are stored in ``OrderLineAttribution``; later changes to the window never rewrite them.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from creators.models import (
+    AttributionSourceKind,
+    Click,
+    CreatorProfile,
+    NoCommissionReason,
+    OrderLineAttribution,
+)
+from shop.models import AttributionSource, CartLine, Order, OrderLine
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    creator_id: int | None
+    page_id: int | None
+    block_id: str
+    click_id: int | None
+    source: str
+    attributed_at: datetime | None
+
+
+def attribution_window() -> timedelta:
+    return timedelta(days=settings.KOLSHOP_ATTRIBUTION_WINDOW_DAYS)
+
+
+def _link_candidate(line: OrderLine, clicks: dict[int, Click], cart_times: dict[int, datetime],
+                    placed_at: datetime) -> _Candidate | None:
+    if line.attribution_source != AttributionSource.LINK or line.creator_id is None:
+        return None
+    click = clicks.get(line.click_id) if line.click_id is not None else None
+    if click is not None:
+        return _Candidate(line.creator_id, line.page_id, line.block_id, click.pk, AttributionSourceKind.CLICK,
+                          click.clicked_at)
+    attributed_at = cart_times.get(line.variant_id) or placed_at
+    return _Candidate(line.creator_id, line.page_id, line.block_id, None, AttributionSourceKind.LINK, attributed_at)
+
+
+def _decide(order: Order, line: OrderLine, link: _Candidate | None, creators: dict[int, CreatorProfile],
+            placed_at: datetime, now: datetime) -> OrderLineAttribution:
+    window = attribution_window()
+    decision = OrderLineAttribution(order_id=order.pk, order_line_id=line.pk, window_days=window.days, decided_at=now,
+                                    source=AttributionSourceKind.NONE, reason=NoCommissionReason.NOT_ATTRIBUTED)
+    if order.voucher_creator_id is not None:
+        same_creator = link is not None and link.creator_id == order.voucher_creator_id
+        candidate = _Candidate(
+            order.voucher_creator_id, link.page_id if same_creator else None, link.block_id if same_creator else "",
+            link.click_id if same_creator else None, AttributionSourceKind.VOUCHER, placed_at,
+        )
+    elif link is not None:
+        candidate = link
+        if placed_at - link.attributed_at > window:
+            decision.reason = NoCommissionReason.OUTSIDE_WINDOW
+            return decision
+    else:
+        return decision
+    creator = creators.get(candidate.creator_id)
+    if creator is None:
+        decision.reason = NoCommissionReason.UNKNOWN_CREATOR
+        return decision
+    decision.creator = creator
+    decision.page_id = candidate.page_id
+    decision.block_id = candidate.block_id or ""
+    decision.click_id = candidate.click_id
+    decision.source = candidate.source
+    decision.attributed_at = candidate.attributed_at
+    if creator.user.email and creator.user.email.strip().lower() == order.email.strip().lower():
+        decision.reason = NoCommissionReason.SELF_REFERRAL
+    else:
+        decision.earns_commission = True
+        decision.reason = NoCommissionReason.NONE
+    return decision
+
+
+def attribute_order(order: Order, *, now: datetime | None = None) -> list[OrderLineAttribution]:
+    """Decide and store each line's attribution once; a second call returns the stored decisions."""
+    now = now or timezone.now()
+    lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("pk"))
+    stored = {a.order_line_id: a for a in OrderLineAttribution.objects.filter(order_line_id__in=[l.pk for l in lines])}
+    missing = [line for line in lines if line.pk not in stored]
+    if not missing:
+        return [stored[line.pk] for line in lines]
+    placed_at = order.created_at or now
+    clicks = Click.objects.in_bulk({line.click_id for line in missing if line.click_id is not None})
+    cart_times = dict(
+        CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=[line.variant_id for line in missing])
+        .values_list("variant_id", "added_at")
+    ) if order.cart_id else {}
+    creator_ids = {line.creator_id for line in missing if line.creator_id is not None}
+    if order.voucher_creator_id is not None:
+        creator_ids.add(order.voucher_creator_id)
+    creators = CreatorProfile.objects.select_related("user").in_bulk(creator_ids)
+    decisions = [
+        _decide(order, line, _link_candidate(line, clicks, cart_times, placed_at), creators, placed_at, now)
+        for line in missing
+    ]
+    try:
+        with transaction.atomic():
+            OrderLineAttribution.objects.bulk_create(decisions)
+    except IntegrityError:
+        pass  # decided concurrently by a retried event: the stored decisions stand
+    stored = {a.order_line_id: a for a in OrderLineAttribution.objects.filter(order_line_id__in=[l.pk for l in lines])
+              .select_related("creator")}
+    return [stored[line.pk] for line in lines]
+
+
+def attribute_placed_order(*, order: Order, **_payload) -> None:
+    """Handler for ``shop.events.order_placed``."""
+    attribute_order(order)

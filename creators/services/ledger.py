@@ -1,0 +1,229 @@
+"""The commission ledger: accrue when paid, reverse on refunds and disputes, lock after the return window.
+
+Every write locks the order row first (``select_for_update``), the same row the shop locks when it
+changes an order, so a refund and the locking task can't interleave on one line. Writes are
+idempotent through the ledger's unique (order line, kind, source_ref): a retried event finds its
+entries and adds nothing.
+
+Reversals are cumulative, so rounding never drifts: after each refund a line's commission is
+``quantize(rate × (net − refunded so far))`` and the reversal is whatever brings it there.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from creators.models import EntryKind, LedgerEntry
+from creators.services.attribution import attribute_order
+from creators.services.commissions import choose_rate, rules_in_force
+from shop.models import Order, OrderLine, Refund
+from shop.money import quantize
+
+ZERO = Decimal("0.00")
+PAID_REF = "paid"
+WINDOW_LOCK_REF = "window"
+DISPUTE_REF = "dispute"
+
+
+@dataclass(frozen=True)
+class Balance:
+    currency: str
+    pending: Decimal
+    locked: Decimal
+    paid: Decimal
+
+    @property
+    def earned(self) -> Decimal:
+        return self.pending + self.locked + self.paid
+
+
+@dataclass
+class _LineState:
+    """One line's ledger so far (loaded in one query for all lines of an order)."""
+
+    accrual: LedgerEntry | None = None
+    earned: Decimal = ZERO
+    refunded_base: Decimal = ZERO
+    locked: Decimal = ZERO
+    locked_by_window: bool = False
+    refs: set = None
+
+    def __post_init__(self):
+        self.refs = set()
+
+
+def return_window() -> timedelta:
+    return timedelta(days=settings.KOLSHOP_COMMISSION_RETURN_WINDOW_DAYS)
+
+
+def _lock_order(order_id: int) -> None:
+    Order.objects.select_for_update().filter(pk=order_id).order_by("pk").first()
+
+
+def _line_states(line_ids: list[int]) -> dict[int, _LineState]:
+    states: dict[int, _LineState] = defaultdict(_LineState)
+    for entry in LedgerEntry.objects.filter(order_line_id__in=line_ids).order_by("pk"):
+        state = states[entry.order_line_id]
+        state.refs.add((entry.kind, entry.source_ref))
+        if entry.kind == EntryKind.ACCRUAL:
+            state.accrual = entry
+        if entry.kind in (EntryKind.ACCRUAL, EntryKind.REVERSAL):
+            state.earned += entry.amount
+        if entry.kind == EntryKind.REVERSAL:
+            state.refunded_base += entry.base_amount or ZERO
+        if entry.kind == EntryKind.LOCK:
+            state.locked += entry.amount
+            state.locked_by_window = state.locked_by_window or entry.source_ref == WINDOW_LOCK_REF
+    return states
+
+
+def _entry(accrual: LedgerEntry, *, kind: str, amount: Decimal, source_ref: str, at: datetime,
+           base_amount: Decimal | None = None) -> LedgerEntry:
+    return LedgerEntry(
+        creator_id=accrual.creator_id, kind=kind, amount=amount, currency=accrual.currency,
+        order_id=accrual.order_id, order_line_id=accrual.order_line_id, page_id=accrual.page_id,
+        block_id=accrual.block_id, source_ref=source_ref, rate=accrual.rate, base_amount=base_amount,
+        effective_at=at,
+    )
+
+
+@transaction.atomic
+def accrue_commission(order: Order, *, now: datetime | None = None) -> list[LedgerEntry]:
+    """Pending commission for every line of a paid order whose creator earns on it."""
+    now = now or timezone.now()
+    _lock_order(order.pk)
+    order.refresh_from_db()
+    if not order.is_paid:
+        return []
+    earners = {a.order_line_id: a for a in attribute_order(order, now=now) if a.earns_commission}
+    if not earners:
+        return []
+    states = _line_states(list(earners))
+    lines = [line for line in OrderLine.objects.filter(pk__in=list(earners)).select_related("variant").order_by("pk")
+             if states[line.pk].accrual is None]
+    paid_at = order.paid_at or now
+    rules = rules_in_force(
+        creator_ids={earners[line.pk].creator_id for line in lines}, brand_ids={line.brand_id for line in lines},
+        product_ids={line.variant.product_id for line in lines if line.variant is not None}, at=paid_at,
+    )
+    entries = []
+    for line in lines:
+        attribution = earners[line.pk]
+        product_id = line.variant.product_id if line.variant is not None else None
+        rate = choose_rate(rules, creator=attribution.creator, brand_id=line.brand_id, product_id=product_id).rate
+        entries.append(LedgerEntry(
+            creator_id=attribution.creator_id, kind=EntryKind.ACCRUAL, amount=quantize(rate * line.line_total),
+            currency=line.currency, order_id=order.pk, order_line_id=line.pk, page_id=attribution.page_id,
+            block_id=attribution.block_id, source_ref=PAID_REF, rate=rate, base_amount=line.line_total,
+            effective_at=paid_at,
+        ))
+    return LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+
+
+def _reverse(order: Order, refunded: dict[int, Decimal | None], *, source_ref: str, now: datetime) -> list[LedgerEntry]:
+    """``refunded`` maps line id → net amount refunded by this event (None: everything left)."""
+    states = _line_states(list(refunded))
+    entries = []
+    for line_id, amount in sorted(refunded.items()):
+        state = states.get(line_id)
+        if state is None or state.accrual is None or (EntryKind.REVERSAL, source_ref) in state.refs:
+            continue
+        accrual = state.accrual
+        remaining_base = accrual.base_amount - state.refunded_base
+        base = remaining_base if amount is None else min(amount, remaining_base)
+        target = quantize(accrual.rate * (accrual.base_amount - state.refunded_base - base))
+        reversal = min(ZERO, target - state.earned) if amount is not None else -state.earned
+        entries.append(_entry(accrual, kind=EntryKind.REVERSAL, amount=reversal, source_ref=source_ref, at=now,
+                              base_amount=base))
+        if state.locked_by_window:
+            # Already out of pending: take it out of the locked balance (negative once paid out).
+            entries.append(_entry(accrual, kind=EntryKind.LOCK, amount=reversal, source_ref=source_ref, at=now))
+    return LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+
+
+@transaction.atomic
+def reverse_commission_for_refund(order: Order, refund: Refund, *, now: datetime | None = None) -> list[LedgerEntry]:
+    """Take back commission in proportion to the net amount each refunded line gave back."""
+    _lock_order(order.pk)
+    refunded: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line in refund.lines.all():
+        refunded[line.order_line_id] += line.amount
+    return _reverse(order, dict(refunded), source_ref=f"refund:{refund.pk}", now=now or timezone.now())
+
+
+@transaction.atomic
+def reverse_commission_for_dispute(order: Order, *, now: datetime | None = None) -> list[LedgerEntry]:
+    """A chargeback takes the whole payment back, so every line's remaining commission goes too."""
+    _lock_order(order.pk)
+    line_ids = list(LedgerEntry.objects.filter(order_id=order.pk, kind=EntryKind.ACCRUAL).values_list(
+        "order_line_id", flat=True))
+    return _reverse(order, dict.fromkeys(line_ids), source_ref=DISPUTE_REF, now=now or timezone.now())
+
+
+def lock_matured_commissions(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Lock the pending commission of lines paid more than the return window ago; returns lines locked."""
+    now = now or timezone.now()
+    cutoff = now - return_window()
+    locked = 0
+    while True:
+        already = LedgerEntry.objects.filter(kind=EntryKind.LOCK, source_ref=WINDOW_LOCK_REF).values("order_line_id")
+        batch = list(
+            LedgerEntry.objects.filter(kind=EntryKind.ACCRUAL, effective_at__lte=cutoff)
+            .exclude(order_line_id__in=already).order_by("order_id", "order_line_id")
+            .values_list("order_id", "order_line_id")[:batch_size]
+        )
+        if not batch:
+            return locked
+        locked += _lock_lines(batch, now=now)
+
+
+@transaction.atomic
+def _lock_lines(batch: list[tuple[int, int]], *, now: datetime) -> int:
+    list(Order.objects.select_for_update().filter(pk__in={order_id for order_id, _ in batch}).order_by("pk"))
+    states = _line_states([line_id for _, line_id in batch])
+    entries = []
+    for _, line_id in batch:
+        state = states[line_id]
+        if state.locked_by_window or state.accrual is None:
+            continue
+        pending = state.earned - state.locked
+        entries.append(_entry(state.accrual, kind=EntryKind.LOCK, amount=pending, source_ref=WINDOW_LOCK_REF, at=now))
+    LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    return len(entries)
+
+
+def _kind_sum(kind: str) -> Coalesce:
+    money = DecimalField(max_digits=14, decimal_places=2)
+    return Coalesce(Sum("amount", filter=Q(kind=kind)), Value(ZERO), output_field=money)
+
+
+def balances_by_creator(entries=None) -> dict[tuple[int, str], Balance]:
+    """{(creator id, currency): Balance} from the ledger, in one aggregate query."""
+    entries = LedgerEntry.objects.all() if entries is None else entries
+    rows = entries.order_by().values("creator_id", "currency").annotate(
+        accrued=_kind_sum(EntryKind.ACCRUAL), reversed=_kind_sum(EntryKind.REVERSAL),
+        locks=_kind_sum(EntryKind.LOCK), payouts=_kind_sum(EntryKind.PAYOUT),
+    )
+    return {
+        (row["creator_id"], row["currency"]): Balance(
+            currency=row["currency"],
+            pending=quantize(row["accrued"] + row["reversed"] - row["locks"]),
+            locked=quantize(row["locks"] - row["payouts"]),
+            paid=quantize(row["payouts"]),
+        )
+        for row in rows
+    }
+
+
+def creator_balances(creator_id: int) -> dict[str, Balance]:
+    """{currency: Balance} for one creator."""
+    return {currency: balance for (_, currency), balance
+            in balances_by_creator(LedgerEntry.objects.filter(creator_id=creator_id)).items()}
+

@@ -1,0 +1,81 @@
+"""Builders for revenue-share tests: orders and lines written directly (no checkout flow)."""
+
+import itertools
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from creators.models import CreatorProfile
+from shop.models import AttributionSource, Order, OrderLine, OrderStatus, Product, Refund, RefundLine, Payment
+from shop.money import quantize
+
+_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    product: Product
+    unit_price: str = "10.00"
+    quantity: int = 1
+    discount: str = "0.00"
+    creator: CreatorProfile | None = None
+    page_id: int | None = None
+    block_id: str = ""
+    click_id: int | None = None
+
+
+def make_order(*lines: LineSpec, email: str = "buyer@example.com", voucher_creator: CreatorProfile | None = None,
+               status: str = OrderStatus.PENDING, created_at: datetime | None = None,
+               paid_at: datetime | None = None, currency: str = "USD") -> Order:
+    """An order whose lines carry the attribution the shop would have copied from the cart."""
+    subtotal = sum((Decimal(spec.unit_price) * spec.quantity for spec in lines), Decimal("0"))
+    discount = sum((Decimal(spec.discount) for spec in lines), Decimal("0"))
+    order = Order.objects.create(
+        currency=currency, subtotal=subtotal, discount_total=discount, total=subtotal - discount, email=email,
+        fulfilment_method="shipping", status=status, paid_at=paid_at,
+        voucher_creator_id=voucher_creator.pk if voucher_creator else None,
+    )
+    if created_at is not None:
+        Order.objects.filter(pk=order.pk).update(created_at=created_at)
+        order.refresh_from_db()
+    for spec in lines:
+        variant = spec.product.variants.first()
+        if spec.creator is not None:
+            source, creator_id = AttributionSource.LINK, spec.creator.pk
+        elif voucher_creator is not None:
+            source, creator_id = AttributionSource.VOUCHER, voucher_creator.pk
+        else:
+            source, creator_id = AttributionSource.NONE, None
+        OrderLine.objects.create(
+            order=order, variant=variant, sku=variant.sku, product_title=spec.product.title,
+            brand_id=spec.product.brand_id, unit_price=Decimal(spec.unit_price), currency=currency,
+            quantity=spec.quantity, discount_amount=Decimal(spec.discount),
+            line_total=quantize(Decimal(spec.unit_price) * spec.quantity - Decimal(spec.discount)),
+            creator_id=creator_id, page_id=spec.page_id, block_id=spec.block_id, click_id=spec.click_id,
+            attribution_source=source,
+        )
+    return order
+
+
+def mark_paid(order: Order, *, at: datetime | None = None) -> Order:
+    at = at or timezone.now()
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID, paid_at=at)
+    Payment.objects.create(order=order, gateway="dummy", intent_id=f"pi_test_{next(_numbers)}", amount=order.total,
+                           currency=order.currency, status="succeeded")
+    order.refresh_from_db()
+    return order
+
+
+def refund_lines(order: Order, amounts: dict[int, str]) -> Refund:
+    """A succeeded refund of ``amounts`` ({order line id: net amount}) as the shop would record it."""
+    payment = order.payments.order_by("pk").first()
+    total = sum((Decimal(a) for a in amounts.values()), Decimal("0"))
+    refund = Refund.objects.create(payment=payment, order=order, amount=total, currency=order.currency,
+                                   status="succeeded")
+    for line_id, amount in amounts.items():
+        line = OrderLine.objects.get(pk=line_id)
+        RefundLine.objects.create(refund=refund, order_line=line, quantity=1, amount=Decimal(amount))
+        OrderLine.objects.filter(pk=line_id).update(refunded_amount=line.refunded_amount + Decimal(amount))
+    return refund
