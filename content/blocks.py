@@ -6,11 +6,20 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.blocks.stream_block import StreamValue
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
 
+from content.api.representation import (
+    BLOCK_ID_CONTEXT_KEY,
+    decimal_string,
+    image_representation,
+    offer_representation,
+)
+from content.services.catalog import active_snapshot, snapshot_for_stream, using_snapshot
 from shop.models import Product, ProductImage, ProductStatus, Variant
+from shop.services.offers import with_availability
 
 
 def _bulk_in_order(queryset, values):
@@ -26,8 +35,12 @@ class ProductChooserBlock(SnippetChooserBlock):
         super().__init__("shop.Product", **kwargs)
 
     def bulk_to_python(self, values):
+        values = list(values)
+        snapshot = active_snapshot()
+        if snapshot is not None and snapshot.covers(snapshot.requested_product_ids, values):
+            return [snapshot.products.get(value) if value is not None else None for value in values]
         queryset = Product.objects.select_related("brand").prefetch_related(
-            Prefetch("variants", queryset=Variant.objects.select_related("stock").order_by("sort_order", "pk")),
+            Prefetch("variants", queryset=with_availability(Variant.objects.order_by("sort_order", "pk"))),
             Prefetch("images", queryset=ProductImage.objects.select_related("image").order_by("sort_order")),
         )
         return _bulk_in_order(queryset, values)
@@ -49,7 +62,11 @@ class VariantChooserBlock(SnippetChooserBlock):
         super().__init__("shop.Variant", **kwargs)
 
     def bulk_to_python(self, values):
-        return _bulk_in_order(Variant.objects.select_related("stock"), values)
+        values = list(values)
+        snapshot = active_snapshot()
+        if snapshot is not None and snapshot.covers(snapshot.requested_variant_ids, values):
+            return [snapshot.variants.get(value) if value is not None else None for value in values]
+        return _bulk_in_order(with_availability(Variant.objects.all()), values)
 
 
 def check_variant_belongs_to_product(product: Product | None, variant: Variant | None) -> dict:
@@ -65,6 +82,18 @@ def check_variant_belongs_to_product(product: Product | None, variant: Variant |
 
 class ProductVariantStructBlock(blocks.StructBlock):
     """A StructBlock with ``product`` and optional ``variant`` children that must agree."""
+
+    def get_api_representation(self, value, context=None):
+        """The resolved offer (product, variants, stock, attributed buy link) plus the block's own fields."""
+        representation = offer_representation(value.get("product"), value.get("variant"), context)
+        for name, child_block in self.child_blocks.items():
+            if name in ("product", "variant"):
+                continue
+            if isinstance(child_block, blocks.DecimalBlock):
+                representation[name] = decimal_string(value.get(name))
+            else:
+                representation[name] = child_block.get_api_representation(value.get(name), context=context)
+        return representation
 
     def clean(self, value):
         value = super().clean(value)
@@ -123,6 +152,23 @@ class ComparisonTableBlock(blocks.StructBlock):
         label = _("Comparison table")
         template = "content/blocks/comparison_table.html"
 
+    def get_api_representation(self, value, context=None):
+        products = list(value.get("products") or [])
+        attribute_names = [str(name) for name in value.get("attributes") or []]
+        values_by_product = [
+            {attribute.name: attribute.value for attribute in product.attributes.all()} if product else {}
+            for product in products
+        ]
+        return {
+            "title": value.get("title") or "",
+            "show_price": bool(value.get("show_price")),
+            "products": [offer_representation(product, None, context) for product in products],
+            "rows": [
+                {"attribute": name, "values": [values.get(name) for values in values_by_product]}
+                for name in attribute_names
+            ],
+        }
+
     def clean(self, value):
         value = super().clean(value)
         products = [product for product in value.get("products") or [] if product is not None]
@@ -161,6 +207,25 @@ class ShopTheLookBlock(blocks.StructBlock):
         label = _("Shop the look")
         template = "content/blocks/shop_the_look.html"
 
+    def bulk_to_python(self, values):
+        """Images come from the page's catalog snapshot (with renditions) when one is active."""
+        values = list(values)
+        snapshot = active_snapshot()
+        image_ids = [value.get("image") for value in values]
+        if snapshot is None or not snapshot.covers(snapshot.requested_image_ids, image_ids):
+            return super().bulk_to_python(values)
+        converted = super().bulk_to_python([{**value, "image": None} for value in values])
+        for struct_value, image_id in zip(converted, image_ids):
+            struct_value["image"] = snapshot.images.get(image_id) if image_id is not None else None
+        return converted
+
+    def get_api_representation(self, value, context=None):
+        return {
+            "image": image_representation(value.get("image")),
+            "caption": value.get("caption") or "",
+            "hotspots": self.child_blocks["hotspots"].get_api_representation(value.get("hotspots"), context=context),
+        }
+
 
 class DealBlock(ProductVariantStructBlock):
     product = ProductChooserBlock()
@@ -198,6 +263,36 @@ class DealBlock(ProductVariantStructBlock):
 SHOPPABLE_BLOCK_TYPES = ("product_card", "product_grid", "comparison_table", "shop_the_look", "deal")
 
 
+class CatalogStreamValue(StreamValue):
+    """A lazy StreamValue that loads every product, variant and image of the whole stream at once.
+
+    Wagtail converts a stream one block type at a time (``bulk_to_python`` per type); with five
+    shoppable types that would be five rounds of catalog queries. The first conversion instead
+    scans the raw data of every type and loads one snapshot that all blocks read from.
+    """
+
+    _catalog_snapshot = None
+
+    def _prefetch_blocks(self, type_name):
+        if self._catalog_snapshot is None:
+            raw_items = [item for item in self._raw_data if item is not None]
+            self._catalog_snapshot = snapshot_for_stream(self.stream_block, raw_items)
+        child_block = self.stream_block.child_blocks[type_name]
+        with using_snapshot(self._catalog_snapshot):
+            if isinstance(child_block, ImageChooserBlock):
+                self._bind_snapshot_images(type_name)
+            else:
+                super()._prefetch_blocks(type_name)
+
+    def _bind_snapshot_images(self, type_name):
+        child_block = self.stream_block.child_blocks[type_name]
+        images = self._catalog_snapshot.images
+        for i, raw_item in enumerate(self._raw_data):
+            if self._bound_blocks[i] is None and raw_item["type"] == type_name:
+                image = images.get(raw_item["value"]) if raw_item["value"] is not None else None
+                self._bound_blocks[i] = StreamValue.StreamChild(child_block, image, id=raw_item.get("id"))
+
+
 class ArticleStreamBlock(blocks.StreamBlock):
     heading = blocks.CharBlock(form_classname="title", icon="title", template="content/blocks/heading.html")
     paragraph = blocks.RichTextBlock(icon="pilcrow")
@@ -207,3 +302,23 @@ class ArticleStreamBlock(blocks.StreamBlock):
     comparison_table = ComparisonTableBlock()
     shop_the_look = ShopTheLookBlock()
     deal = DealBlock()
+
+    def to_python(self, value):
+        stream = super().to_python(value)
+        if stream.is_lazy and not isinstance(stream, CatalogStreamValue):
+            return CatalogStreamValue(self, stream._raw_data, is_lazy=True)
+        return stream
+
+    def get_api_representation(self, value, context=None):
+        """Like StreamBlock's, but each block knows its own id (for the buy links' attribution)."""
+        if value is None:
+            return []
+        context = context or {}
+        return [
+            {
+                "type": child.block.name,
+                "value": child.block.get_api_representation(child.value, context={**context, BLOCK_ID_CONTEXT_KEY: child.id}),
+                "id": child.id,
+            }
+            for child in value
+        ]

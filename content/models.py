@@ -8,10 +8,12 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.api import APIField
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from content.api.fields import CreatorSummaryField, ImageRenditionsField, ShoppableBodyField, TagNamesField
 from content.blocks import ArticleStreamBlock
 from creators.models import CreatorPage, CreatorProfile
 
@@ -55,6 +57,13 @@ class ShoppableContentPage(Page):
     tags = ClusterTaggableManager(through=ContentPageTag, blank=True)
 
     search_fields = Page.search_fields + [index.SearchField("summary"), index.SearchField("body")]
+    api_fields = [
+        APIField("creator", serializer=CreatorSummaryField()),
+        APIField("summary"),
+        APIField("hero_image", serializer=ImageRenditionsField()),
+        APIField("tags", serializer=TagNamesField()),
+        APIField("body", serializer=ShoppableBodyField()),
+    ]
     parent_page_types = ["creators.CreatorPage"]
     subpage_types: list[str] = []
     is_creatable = False
@@ -118,6 +127,7 @@ class LiveSessionPage(ShoppableContentPage):
         FieldPanel("body"),
     ]
     promote_panels = Page.promote_panels + [FieldPanel("tags")]
+    api_fields = ShoppableContentPage.api_fields + [APIField("starts_at"), APIField("ends_at"), APIField("stream_url")]
     parent_page_types = ["creators.CreatorPage"]
     subpage_types: list[str] = []
     is_creatable = True

@@ -65,3 +65,7 @@ api.add_router("/orders", orders_router)
 from media.api import router as media_router  # noqa: E402
 
 api.add_router("/media", media_router)
+
+from content.api.offers import router as offers_router  # noqa: E402
+
+api.add_router("/offers", offers_router)

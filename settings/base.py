@@ -169,6 +169,15 @@ KOLSHOP_SHIPPING_RATES = env.get_str("KOLSHOP_SHIPPING_RATES") or "US:5.00,GB:6.
 # Whether buyers may choose store pickup (with a one-time code staff redeem in the admin).
 KOLSHOP_PICKUP_ENABLED = env.get_bool("KOLSHOP_PICKUP_ENABLED", True)
 
+# Content API (/api/v2/): named image sizes every image carries, as Wagtail filter specs.
+KOLSHOP_API_IMAGE_RENDITIONS = {"thumbnail": "fill-200x200", "card": "fill-600x600", "hero": "width-1200"}
+# How long published page JSON may be cached (Django cache and Cache-Control max-age), seconds.
+KOLSHOP_API_CACHE_SECONDS = env.get_int("KOLSHOP_API_CACHE_SECONDS", 60)
+# How long a headless preview token stays valid, seconds.
+KOLSHOP_PREVIEW_TOKEN_SECONDS = env.get_int("KOLSHOP_PREVIEW_TOKEN_SECONDS", 3600)
+# The most SKUs one /api/v1/offers request may ask for.
+KOLSHOP_OFFERS_MAX_SKUS = env.get_int("KOLSHOP_OFFERS_MAX_SKUS", 100)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

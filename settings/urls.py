@@ -5,6 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from content.api.router import content_api_urlpatterns
 from settings.api import api as commerce_api
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", commerce_api.urls),
+    *content_api_urlpatterns("api/v2/"),
 ]
 
 if settings.DEBUG:
@@ -23,6 +25,9 @@ if settings.DEBUG:
 
 # The shop's buying pages and payment webhooks (/buy/, /cart/, /checkout/, /orders/, /webhooks/).
 urlpatterns += [path("", include("shop.urls"))]
+
+# Creators' tracked short links (/r/<code>/).
+urlpatterns += [path("", include("creators.urls"))]
 
 # Wagtail's page serving catches everything else, so it stays last.
 urlpatterns += [path("", include(wagtail_urls))]

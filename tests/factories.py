@@ -15,7 +15,7 @@ from content.models import BuyingGuidePage
 from content.services.site_tree import ensure_site_tree
 from creators.models import CreatorPage, CreatorProfile
 from creators.services.onboarding import provision_creator
-from shop.models import Brand, Product, ProductAttribute, ProductStatus, Stock, Variant
+from shop.models import Brand, Product, ProductAttribute, ProductImage, ProductStatus, Stock, Variant
 
 _sequence = itertools.count(1)
 
@@ -101,3 +101,55 @@ def make_guide(
         revision.publish()
         guide.refresh_from_db()
     return guide
+
+
+def _list_items(values: list) -> list[dict]:
+    return [{"type": "item", "value": value, "id": str(uuid.uuid4())} for value in values]
+
+
+def product_grid(items: list[tuple[Product, Variant | None, str]], *, title: str = "", layout: str = "grid") -> dict:
+    """``items`` are (product, variant or None, caption)."""
+    return block("product_grid", {
+        "title": title,
+        "layout": layout,
+        "items": _list_items([
+            {"product": product.pk, "variant": variant.pk if variant else None, "caption": caption}
+            for product, variant, caption in items
+        ]),
+    })
+
+
+def comparison_table(products: list[Product], *, attributes: list[str], title: str = "", show_price: bool = True) -> dict:
+    return block("comparison_table", {
+        "title": title,
+        "products": _list_items([product.pk for product in products]),
+        "attributes": _list_items(attributes),
+        "show_price": show_price,
+    })
+
+
+def shop_the_look(image: Image, hotspots: list[tuple[Product, Variant | None, str, str, str]], *, caption: str = "") -> dict:
+    """``hotspots`` are (product, variant or None, x, y, label) with x/y as decimal strings."""
+    return block("shop_the_look", {
+        "image": image.pk,
+        "caption": caption,
+        "hotspots": _list_items([
+            {"product": product.pk, "variant": variant.pk if variant else None, "x": x, "y": y, "label": label}
+            for product, variant, x, y, label in hotspots
+        ]),
+    })
+
+
+def deal(product: Product, *, deal_price: str, ends_at: str, variant: Variant | None = None, note: str = "") -> dict:
+    return block("deal", {
+        "product": product.pk,
+        "variant": variant.pk if variant else None,
+        "deal_price": deal_price,
+        "ends_at": ends_at,
+        "note": note,
+    })
+
+
+def add_product_image(product: Product, image: Image | None = None, *, alt_text: str = "") -> ProductImage:
+    image = image or make_image(f"{product.title} photo")
+    return ProductImage.objects.create(product=product, image=image, alt_text=alt_text, sort_order=product.images.count())

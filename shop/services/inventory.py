@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import F
 
 from shop.models import Product, Stock, Variant
+from shop.services.cache_versions import touch_variants
 
 
 def ensure_stock_records(product: Product) -> int:
@@ -29,3 +30,4 @@ def set_stock_on_hand(variant: Variant, *, on_hand: int) -> Stock:
 def adjust_stock_on_hand(variant: Variant, *, delta: int) -> None:
     """Add or remove units atomically in SQL; a removal below zero violates the check constraint."""
     Stock.objects.filter(variant=variant).update(on_hand=F("on_hand") + delta)
+    touch_variants([variant.pk])  # update() fires no signal; cached pages showing it are stale

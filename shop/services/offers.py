@@ -7,6 +7,7 @@ blocks never costs a query per product.
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from shop.models import Product, ProductStatus, Stock, StockLevel, Variant
@@ -54,9 +55,20 @@ def stock_record(variant: Variant) -> Stock | None:
         return None
 
 
+def with_availability(variants: QuerySet) -> QuerySet:
+    """The variant rows every offer is computed from: stock joined in, in the same query.
+
+    This and ``available_quantity`` are the one place that decides what "available" means;
+    when reservations count, annotate ``reserved_quantity`` here (a subquery, no extra query).
+    """
+    return variants.select_related("stock")
+
+
 def available_quantity(variant: Variant) -> int:
+    """Units a reader can buy now: on hand minus what ``with_availability`` found reserved."""
     stock = stock_record(variant)
-    return stock.on_hand if stock is not None else 0
+    on_hand = stock.on_hand if stock is not None else 0
+    return max(on_hand - getattr(variant, "reserved_quantity", 0), 0)
 
 
 def variant_stock_status(variant: Variant) -> StockStatus:
@@ -83,3 +95,13 @@ def resolve_offer(product: Product | None, variant: Variant | None = None) -> Of
     else:
         reason = None
     return Offer(product, chosen, chosen.price, chosen.compare_at_price, chosen.currency, stock, reason)
+
+
+def offers_for_skus(skus: list[str]) -> dict[str, Offer]:
+    """Live offers for many SKUs in one query; unknown SKUs come back as deleted (unavailable)."""
+    variants = with_availability(Variant.objects.select_related("product")).filter(sku__in=skus)
+    by_sku = {variant.sku: variant for variant in variants}
+    return {
+        sku: resolve_offer(by_sku[sku].product, by_sku[sku]) if sku in by_sku else resolve_offer(None)
+        for sku in skus
+    }

@@ -1,0 +1,61 @@
+"""Serializer fields for the content API (Wagtail API v2, Django REST framework fields)."""
+
+from rest_framework.fields import Field
+
+from content.api.representation import ATTRIBUTION_CONTEXT_KEY, image_representation
+
+
+class ShoppableBodyField(Field):
+    """A page's body with every shoppable block resolved; buy links credit this page and its creator."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, page):
+        context = {**self.context, ATTRIBUTION_CONTEXT_KEY: {"creator_id": page.creator_id, "page_id": page.pk}}
+        return page.body.stream_block.get_api_representation(page.body, context)
+
+
+class ImageRenditionsField(Field):
+    """An image as {"id", "alt", "width", "height", "renditions": {name: {"url", "width", "height"}}}."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, image):
+        return image_representation(image)
+
+
+class CreatorSummaryField(Field):
+    """Who wrote the page: enough for a byline and a link to the storefront."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, creator):
+        return creator_representation(creator)
+
+
+def creator_representation(creator) -> dict:
+    return {
+        "id": creator.pk,
+        "handle": creator.handle,
+        "display_name": creator.display_name,
+        "bio": creator.bio,
+        "avatar": image_representation(creator.avatar) if creator.avatar_id else None,
+    }
+
+
+class TagNamesField(Field):
+    """Tag names, sorted; reads prefetched tags instead of re-querying per page in listings."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, manager):
+        return sorted(tag.name for tag in manager.all())

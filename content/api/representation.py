@@ -1,0 +1,99 @@
+"""What a buyer needs from a shoppable block, as JSON: product, offer, variants, stock, buy link.
+
+Pure functions over rows already loaded by ``content.services.catalog`` (no queries here, except
+creating a missing image rendition the first time a size is asked for).
+"""
+
+from decimal import Decimal
+
+from shop.attribution import Attribution, buy_path
+from shop.models import Product, StockLevel, Variant
+from shop.services.offers import Offer, resolve_offer, variant_stock_status
+
+from content.services.catalog import api_rendition_specs
+
+# Keys the API serializer puts in the block context (see content.api.fields.ShoppableBodyField).
+ATTRIBUTION_CONTEXT_KEY = "kolshop_attribution"
+BLOCK_ID_CONTEXT_KEY = "kolshop_block_id"
+
+
+def decimal_string(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{amount:.2f}"
+
+
+def image_representation(image, *, alt: str = "") -> dict | None:
+    if image is None:
+        return None
+    names_by_spec = {spec: name for name, spec in api_rendition_specs().items()}
+    renditions = image.get_renditions(*names_by_spec)
+    return {
+        "id": image.pk,
+        "alt": alt or image.default_alt_text or image.title,
+        "width": image.width,
+        "height": image.height,
+        "renditions": {
+            names_by_spec[spec]: {"url": rendition.url, "width": rendition.width, "height": rendition.height}
+            for spec, rendition in renditions.items()
+        },
+    }
+
+
+def stock_representation(variant: Variant) -> dict:
+    """in_stock / low_stock with the count / out_of_stock; the count is only shown when it is low."""
+    status = variant_stock_status(variant)
+    return {"level": str(status.level), "quantity": status.quantity if status.level == StockLevel.LOW_STOCK else None}
+
+
+def attribution_from_context(context: dict | None) -> Attribution:
+    context = context or {}
+    base = context.get(ATTRIBUTION_CONTEXT_KEY) or {}
+    return Attribution(
+        creator_id=base.get("creator_id"), page_id=base.get("page_id"), block_id=context.get(BLOCK_ID_CONTEXT_KEY) or ""
+    )
+
+
+def variant_representation(variant: Variant, *, attribution: Attribution, sellable: bool) -> dict:
+    stock = stock_representation(variant)
+    return {
+        "id": variant.pk,
+        "sku": variant.sku,
+        "name": variant.name,
+        "options": variant.option_values,
+        "price": decimal_string(variant.price),
+        "compare_at_price": decimal_string(variant.compare_at_price),
+        "currency": variant.currency,
+        "stock": stock,
+        "buy_url": buy_path(variant.sku, attribution)
+        if sellable and stock["level"] != StockLevel.OUT_OF_STOCK
+        else None,
+    }
+
+
+def product_representation(product: Product) -> dict:
+    images = list(product.images.all())
+    primary = images[0] if images else None
+    return {
+        "id": product.pk,
+        "title": product.title,
+        "slug": product.slug,
+        "brand": {"id": product.brand.pk, "name": product.brand.name, "slug": product.brand.slug},
+        "image": image_representation(primary.image, alt=primary.alt_text) if primary else None,
+    }
+
+
+def offer_representation(product: Product | None, variant: Variant | None, context: dict | None) -> dict:
+    """The resolved product of one block; unavailable products say why instead of failing the page."""
+    offer: Offer = resolve_offer(product, variant)
+    attribution = attribution_from_context(context)
+    sellable = product is not None and product.is_active
+    variants = list(product.variants.all()) if product is not None else []
+    return {
+        "product": product_representation(product) if product is not None else None,
+        "available": offer.available,
+        "unavailable_reason": offer.unavailable_reason,
+        "variant": variant_representation(offer.variant, attribution=attribution, sellable=sellable)
+        if offer.variant is not None
+        else None,
+        "variants": [variant_representation(item, attribution=attribution, sellable=sellable) for item in variants],
+        "buy_url": buy_path(offer.variant.sku, attribution) if offer.available else None,
+    }

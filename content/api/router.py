@@ -1,0 +1,15 @@
+"""The content API router (Wagtail API v2), mounted at /api/v2/ in settings/urls.py: /api/v2/pages/…"""
+
+from django.urls import path, re_path
+from wagtail.api.v2.router import WagtailAPIRouter
+
+from content.api.errors import json_not_found
+from content.api.views import ContentPagesAPIViewSet
+
+api_router = WagtailAPIRouter("content_api")
+api_router.register_endpoint("pages", ContentPagesAPIViewSet)
+
+
+def content_api_urlpatterns(prefix: str = "api/v2/") -> list:
+    """The router, then a JSON 404 for anything else under the prefix (never Wagtail's HTML 404)."""
+    return [path(prefix, api_router.urls), re_path(rf"^{prefix}", json_not_found)]

@@ -1,0 +1,159 @@
+"""The content API (Wagtail API v2): pages with creator, tags and resolved shoppable blocks.
+
+Thin: filtering, caching and preview rules live in ``content.services``; the blocks resolve
+themselves from the page's catalog snapshot (``content.services.catalog``).
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.urls import path
+from django.utils.cache import patch_vary_headers
+from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from wagtail.api import APIField
+from wagtail.api.v2.utils import BadRequestError
+from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
+from wagtail.blocks.stream_block import StreamValue
+
+from content.api.errors import ContentApiError, field_of_wagtail_message
+from content.api.fields import CreatorSummaryField
+from content.api.filters import CreatorFilter, TagFilter
+from content.models import ShoppableContentPage
+from content.services.catalog import StreamReferences, collect_references
+from content.services.page_cache import (
+    CachedPage,
+    cache_seconds,
+    current_versions,
+    etag_for,
+    get_cached_page,
+    store_page,
+)
+from content.services.preview import InvalidPreviewToken, load_preview_page, read_preview_token
+from creators.models import CreatorPage
+from shop.api_errors import ApiError
+
+# Fields the content API shows for models whose app doesn't declare ``api_fields`` itself.
+EXTRA_API_FIELDS = {
+    CreatorPage: [APIField("creator", serializer=CreatorSummaryField()), APIField("tagline")],
+}
+
+
+def shown_product_ids(page) -> set[int]:
+    """Products the page's body references, read from the raw JSON (no queries)."""
+    body = getattr(page, "body", None)
+    if not isinstance(body, StreamValue):
+        return set()
+    return collect_references(body.stream_block, list(body.raw_data), StreamReferences()).product_ids
+
+
+class ContentPagesAPIViewSet(PagesAPIViewSet):
+    renderer_classes = [JSONRenderer]
+    filter_backends = [CreatorFilter, TagFilter, *PagesAPIViewSet.filter_backends]  # search stays last
+    known_query_parameters = PagesAPIViewSet.known_query_parameters.union(["creator", "tag"])
+    # A body costs its catalog queries; listings never repeat that per page.
+    detail_only_fields = [*PagesAPIViewSet.detail_only_fields, "body"]
+
+    @classmethod
+    def get_body_fields(cls, model):
+        fields = super().get_body_fields(model)
+        for base_model, extra_fields in EXTRA_API_FIELDS.items():
+            if issubclass(model, base_model) and "api_fields" not in vars(model):
+                fields += cls._convert_api_fields(extra_fields)
+        return fields
+
+    @classmethod
+    def get_urlpatterns(cls):
+        return [
+            path("preview/", cls.as_view({"get": "preview_view"}), name="preview"),
+            *super().get_urlpatterns(),
+        ]
+
+    @staticmethod
+    def with_related_rows(queryset):
+        """Creator, hero image and tags in the page query (or one prefetch), not once per page."""
+        if issubclass(queryset.model, ShoppableContentPage):
+            return queryset.select_related("locale", "creator__avatar", "hero_image").prefetch_related("tags")
+        if issubclass(queryset.model, CreatorPage):
+            return queryset.select_related("locale", "creator__avatar")
+        return queryset
+
+    def get_base_queryset(self):
+        # Wagtail asks for it several times per request and each build reads the view restrictions.
+        if not hasattr(self, "_base_queryset"):
+            self._base_queryset = super().get_base_queryset()
+        return self._base_queryset
+
+    def get_queryset(self):
+        return self.with_related_rows(super().get_queryset())
+
+    def get_object(self):
+        if getattr(self, "_preview_page", None) is not None:
+            return self._preview_page
+        if not hasattr(self, "_specific_object"):
+            page = BaseAPIViewSet.get_object(self)
+            if type(page) is not page.specific_class:
+                page = self.with_related_rows(page.specific_class.objects.filter(pk=page.pk)).first()
+                if page is None:
+                    raise Http404("not found")
+            self._specific_object = page
+        return self._specific_object
+
+    def find_object(self, queryset, request):
+        if "id" in request.GET and not request.GET["id"].isdigit():
+            raise ContentApiError("id must be a positive integer.", field="id")
+        return super().find_object(queryset, request)
+
+    def detail_view(self, request, pk):
+        page = self.get_object()
+        variant = f"{request.get_host()}?{request.GET.urlencode()}"
+        caching = cache_seconds() > 0
+        cached = get_cached_page(page.pk, page.live_revision_id, variant=variant) if caching else None
+        if cached is None:
+            versions = current_versions(shown_product_ids(page)) if caching else {}
+            content = JSONRenderer().render(self.get_serializer(page).data)
+            cached = CachedPage(content=content, etag=etag_for(content), product_versions=versions)
+            if caching:
+                store_page(page.pk, page.live_revision_id, variant=variant, cached=cached)
+        if request.headers.get("If-None-Match") == cached.etag:
+            response = HttpResponseNotModified()
+        else:
+            response = HttpResponse(cached.content, content_type="application/json")
+        response["ETag"] = cached.etag
+        response["Cache-Control"] = f"public, max-age={cache_seconds()}"
+        patch_vary_headers(response, ["Accept"])
+        return response
+
+    def preview_view(self, request):
+        """A draft revision, only with a valid, unexpired preview token; never cached."""
+        token = request.GET.get("token")
+        if not token:
+            raise ContentApiError("A preview token is required.", code="required", field="token", status=401)
+        try:
+            self._preview_page = load_preview_page(read_preview_token(token))
+        except InvalidPreviewToken as error:
+            raise ContentApiError(error.message, code=error.code, field="token", status=403) from error
+        response = Response(self.get_serializer(self._preview_page).data)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def get_serializer_class(self):
+        if self.action == "preview_view":
+            self.action = "detail_view"  # serialize with the detail fields
+            try:
+                return super().get_serializer_class()
+            finally:
+                self.action = "preview_view"
+        return super().get_serializer_class()
+
+    def handle_exception(self, exc):
+        if isinstance(exc, ApiError):
+            return Response(exc.as_body(), status=exc.status)
+        if isinstance(exc, (Http404, NotFound)):
+            return Response({"code": "not_found", "message": "Page not found.", "field": None}, status=404)
+        if isinstance(exc, BadRequestError):
+            field = field_of_wagtail_message(str(exc), self.request.GET.keys())
+            return Response({"code": "invalid", "message": str(exc), "field": field}, status=400)
+        if isinstance(exc, (ValueError, DjangoValidationError)):
+            return Response({"code": "invalid", "message": "Invalid query parameter.", "field": None}, status=400)
+        return super().handle_exception(exc)

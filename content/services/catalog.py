@@ -1,0 +1,144 @@
+"""Load once, then compute: every product, variant and image a page's body shows, in fixed queries.
+
+A page's StreamField is scanned for the ids its shoppable blocks reference (across every block
+type and nesting level), then loaded in bulk: products with brand (1 query), variants with
+stock (1), attributes (1), product images (1), images (1) and their API renditions (1). The
+blocks' ``bulk_to_python`` read from that snapshot while it is active, so 10 or 100 product
+blocks cost the same.
+"""
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Prefetch
+from wagtail import blocks
+from wagtail.images import get_image_model
+from wagtail.images.blocks import ImageChooserBlock
+
+from shop.models import Product, ProductAttribute, ProductImage, Variant
+from shop.services.offers import with_availability
+
+
+@dataclass
+class CatalogSnapshot:
+    products: dict[int, Product] = field(default_factory=dict)
+    variants: dict[int, Variant] = field(default_factory=dict)
+    images: dict[int, object] = field(default_factory=dict)
+    requested_product_ids: set[int] = field(default_factory=set)
+    requested_variant_ids: set[int] = field(default_factory=set)
+    requested_image_ids: set[int] = field(default_factory=set)
+
+    def covers(self, requested: set[int], values: Iterable) -> bool:
+        return all(value is None or _as_id(value) in requested for value in values)
+
+
+@dataclass
+class StreamReferences:
+    product_ids: set[int] = field(default_factory=set)
+    variant_ids: set[int] = field(default_factory=set)
+    image_ids: set[int] = field(default_factory=set)
+
+
+_active_snapshot: ContextVar[CatalogSnapshot | None] = ContextVar("kolshop_catalog_snapshot", default=None)
+
+
+def active_snapshot() -> CatalogSnapshot | None:
+    return _active_snapshot.get()
+
+
+@contextmanager
+def using_snapshot(snapshot: CatalogSnapshot) -> Iterator[CatalogSnapshot]:
+    token = _active_snapshot.set(snapshot)
+    try:
+        yield snapshot
+    finally:
+        _active_snapshot.reset(token)
+
+
+def api_rendition_specs() -> dict[str, str]:
+    """Named image sizes the API serves, e.g. {"thumbnail": "fill-200x200"} (settings)."""
+    return dict(settings.KOLSHOP_API_IMAGE_RENDITIONS)
+
+
+def _as_id(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return getattr(value, "pk", None)
+
+
+def collect_references(block: blocks.Block, raw_value, references: StreamReferences) -> StreamReferences:
+    """Walk raw (JSON) StreamField data with its block definitions and note every chosen id."""
+    from content.blocks import ProductChooserBlock, VariantChooserBlock
+
+    if raw_value is None:
+        return references
+    if isinstance(block, ProductChooserBlock):
+        _add(references.product_ids, raw_value)
+    elif isinstance(block, VariantChooserBlock):
+        _add(references.variant_ids, raw_value)
+    elif isinstance(block, ImageChooserBlock):
+        _add(references.image_ids, raw_value)
+    elif isinstance(block, blocks.StructBlock) and isinstance(raw_value, dict):
+        for name, child_block in block.child_blocks.items():
+            collect_references(child_block, raw_value.get(name), references)
+    elif isinstance(block, blocks.ListBlock) and isinstance(raw_value, list):
+        for item in raw_value:
+            item_value = item["value"] if block._item_is_in_block_format(item) else item
+            collect_references(block.child_block, item_value, references)
+    elif isinstance(block, blocks.StreamBlock) and isinstance(raw_value, list):
+        for item in raw_value:
+            if isinstance(item, dict) and item.get("type") in block.child_blocks:
+                collect_references(block.child_blocks[item["type"]], item.get("value"), references)
+    return references
+
+
+def _add(into: set[int], value) -> None:
+    identifier = _as_id(value)
+    if identifier is not None:
+        into.add(identifier)
+
+
+def load_catalog(references: StreamReferences) -> CatalogSnapshot:
+    """Load everything ``references`` names; at most 6 queries whatever their number."""
+    snapshot = CatalogSnapshot(
+        requested_product_ids=set(references.product_ids),
+        requested_variant_ids=set(references.variant_ids),
+        requested_image_ids=set(references.image_ids),
+    )
+    if references.product_ids:
+        products = Product.objects.select_related("brand").prefetch_related(
+            Prefetch("variants", queryset=with_availability(Variant.objects.order_by("sort_order", "pk"))),
+            Prefetch("attributes", queryset=ProductAttribute.objects.order_by("sort_order", "pk")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "pk")),
+        )
+        snapshot.products = products.in_bulk(sorted(references.product_ids))
+    for product in snapshot.products.values():
+        for variant in product.variants.all():
+            variant.product = product  # no query for variant.product later
+            snapshot.variants[variant.pk] = variant
+    product_images = [image for product in snapshot.products.values() for image in product.images.all()]
+    image_ids = references.image_ids | {product_image.image_id for product_image in product_images}
+    if image_ids:
+        snapshot.images = (
+            get_image_model().objects.prefetch_renditions(*api_rendition_specs().values()).in_bulk(sorted(image_ids))
+        )
+    for product_image in product_images:
+        if product_image.image_id in snapshot.images:
+            product_image.image = snapshot.images[product_image.image_id]
+    snapshot.requested_image_ids |= image_ids
+    missing_variants = references.variant_ids - set(snapshot.variants)
+    if missing_variants:
+        # A variant chosen for another product (invalid, but may be stored): load it plainly.
+        snapshot.variants.update(with_availability(Variant.objects.select_related("product")).in_bulk(missing_variants))
+    return snapshot
+
+
+def snapshot_for_stream(stream_block: blocks.StreamBlock, raw_data: list) -> CatalogSnapshot:
+    return load_catalog(collect_references(stream_block, raw_data, StreamReferences()))

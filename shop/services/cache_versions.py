@@ -1,0 +1,55 @@
+"""Cache versions for catalog rows: anything cached from a product is stale once its version moves.
+
+Whoever changes what a reader is shown about a product — its fields, a variant's price, stock,
+reservations — calls ``touch_products`` or ``touch_variants`` after the change. Model saves are
+covered by signal glue; ``QuerySet.update()`` / ``F()`` updates fire no signal, so services that
+use them call these functions themselves (``shop.services.inventory.adjust_stock_on_hand`` does).
+
+Versions are random tokens in Django's cache: a version that was evicted reads as "unknown",
+which never matches a stored one, so eviction can only cause a miss, never a stale hit.
+"""
+
+import uuid
+from collections.abc import Iterable
+
+from django.core.cache import cache
+
+_PREFIX = "kolshop:catalog-version:product:"
+
+
+def _key(product_id: int) -> str:
+    return f"{_PREFIX}{product_id}"
+
+
+def product_versions(product_ids: Iterable[int]) -> dict[int, str]:
+    """The current version of each product, creating one for products never versioned before."""
+    product_ids = sorted(set(product_ids))
+    found = cache.get_many([_key(product_id) for product_id in product_ids])
+    missing = {_key(product_id): uuid.uuid4().hex for product_id in product_ids if _key(product_id) not in found}
+    for key, token in missing.items():
+        cache.add(key, token, timeout=None)
+    if missing:
+        found.update(cache.get_many(list(missing)))
+    return {product_id: found[_key(product_id)] for product_id in product_ids if _key(product_id) in found}
+
+
+def versions_match(stored: dict[int, str]) -> bool:
+    """Whether every product still has the version ``stored`` recorded (no DB query)."""
+    if not stored:
+        return True
+    current = cache.get_many([_key(int(product_id)) for product_id in stored])
+    return all(current.get(_key(int(product_id))) == token for product_id, token in stored.items())
+
+
+def touch_products(product_ids: Iterable[int]) -> None:
+    """Mark products changed: everything cached from them is stale from now on."""
+    cache.set_many({_key(product_id): uuid.uuid4().hex for product_id in set(product_ids)}, timeout=None)
+
+
+def touch_variants(variant_ids: Iterable[int]) -> None:
+    """Mark the products of these variants changed (one query to find the products)."""
+    from shop.models import Variant
+
+    variant_ids = set(variant_ids)
+    if variant_ids:
+        touch_products(Variant.objects.filter(pk__in=variant_ids).values_list("product_id", flat=True).distinct())
