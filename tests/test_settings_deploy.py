@@ -24,7 +24,9 @@ PRODUCTION_ENV = {
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean_env = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}
+    # Nothing from the test process leaks in (e.g. DJANGO_ALLOW_ASYNC_UNSAFE set for Playwright).
+    inherited = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH"}
+    clean_env = {key: value for key, value in os.environ.items() if key in inherited}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean_env, **env}, capture_output=True, text=True,
         timeout=120,
