@@ -1,0 +1,123 @@
+"""Tracked links: make short codes, count a click once per visitor and hour, find where it leads.
+
+Privacy: the reader's IP address is never stored. ``visitor_hash`` is HMAC-SHA256 over the day,
+the IP and the user agent, keyed with SECRET_KEY: a reader is recognisable within one day (enough
+to count a click once per hour) and never across days, and the hash can't be reversed.
+Referrers keep only scheme, host and path (a query string may carry someone's data).
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+import string
+from datetime import datetime
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from creators.models import Click, CreatorPage, CreatorProfile, LinkTarget, TrackedLink, UserAgentClass
+from shop.attribution import Attribution, buy_path, sign_attribution
+from shop.models import Product, Variant
+
+_BOT_PATTERN = re.compile(
+    r"bot|crawl|spider|slurp|preview|fetch|monitor|scan|curl|wget|python|java/|go-http|okhttp|headless|"
+    r"facebookexternalhit|whatsapp|telegram|discord|slack|embedly|lighthouse|pingdom",
+    re.IGNORECASE,
+)
+_CODE_ALPHABET = string.ascii_letters + string.digits
+
+
+def is_bot(user_agent: str) -> bool:
+    """Crawlers and link unfurlers (and clients sending no user agent at all) are not readers."""
+    return not user_agent.strip() or bool(_BOT_PATTERN.search(user_agent))
+
+
+def user_agent_class(user_agent: str) -> str:
+    ua = user_agent.lower()
+    if "ipad" in ua or "tablet" in ua:
+        return UserAgentClass.TABLET
+    if "mobi" in ua or "iphone" in ua or "android" in ua:
+        return UserAgentClass.MOBILE
+    if any(name in ua for name in ("windows", "macintosh", "x11", "linux", "cros")):
+        return UserAgentClass.DESKTOP
+    return UserAgentClass.OTHER
+
+
+def visitor_hash(*, ip: str, user_agent: str, day: str) -> str:
+    message = f"kolshop.click.v1|{day}|{ip}|{user_agent}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def clean_referrer(referrer: str) -> str:
+    try:
+        parts = urlsplit(referrer.strip())
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"[:500]
+
+
+def new_link_code(length: int = 8) -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+
+
+def create_tracked_link(creator: CreatorProfile, *, target_kind: str, product: Product | None = None,
+                        page=None, block_id: str = "", label: str = "", code: str | None = None) -> TrackedLink:
+    """A new short link; a page link must point into the creator's own storefront."""
+    if target_kind == LinkTarget.PAGE:
+        if page is None:
+            raise ValidationError({"page": "A page link needs a page."})
+        storefront = CreatorPage.objects.filter(creator=creator).first()
+        if storefront is None or not (page.pk == storefront.pk or page.is_descendant_of(storefront)):
+            raise ValidationError({"page": "Link only to pages in your own storefront."})
+    if target_kind == LinkTarget.PRODUCT and product is None:
+        raise ValidationError({"product": "A product link needs a product."})
+    link = TrackedLink(code=code or new_link_code(), creator=creator, target_kind=target_kind, product=product,
+                       page=page, block_id=block_id, label=label)
+    link.full_clean()
+    link.save()
+    return link
+
+
+def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str = "",
+                 now: datetime | None = None) -> Click | None:
+    """The click counted for this visit (an earlier one from the same visitor this hour), or None for bots."""
+    if is_bot(user_agent):
+        return None
+    now = now or timezone.now()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    visitor = visitor_hash(ip=ip, user_agent=user_agent[:512], day=now.date().isoformat())
+    click, _ = Click.objects.get_or_create(
+        link=link, visitor_hash=visitor, hour_bucket=hour,
+        defaults={
+            "creator_id": link.creator_id, "page_id": link.page_id, "block_id": link.block_id,
+            "product_id": link.product_id, "clicked_at": now, "referrer": clean_referrer(referrer),
+            "ua_class": user_agent_class(user_agent),
+        },
+    )
+    return click
+
+
+def _storefront_url(creator_id: int) -> str | None:
+    storefront = CreatorPage.objects.live().filter(creator_id=creator_id).first()
+    return storefront.get_url() if storefront else None
+
+
+def link_destination(link: TrackedLink, click: Click | None) -> str | None:
+    """Where the link leads, carrying a signed attribution token (with the click id when counted)."""
+    attribution = Attribution(creator_id=link.creator_id, page_id=link.page_id, block_id=link.block_id,
+                              click_id=click.pk if click else None)
+    if link.target_kind == LinkTarget.PRODUCT:
+        variant = Variant.objects.filter(product_id=link.product_id).order_by("sort_order", "pk").first()
+        return buy_path(variant.sku, attribution) if variant else None
+    if link.target_kind == LinkTarget.PAGE:
+        url = link.page.get_url() if link.page.live else None
+    else:
+        url = _storefront_url(link.creator_id)
+    if url is None:
+        return None
+    return f"{url}?{urlencode({'ref': sign_attribution(attribution)})}"
