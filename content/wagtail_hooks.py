@@ -1,0 +1,53 @@
+"""Admin glue for content: headless preview links and warnings about unbuyable embedded products."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from wagtail import hooks
+from wagtail.admin.ui.menus.pages import PageMenuItem
+from wagtail.models import Page
+
+from content.models import ShoppableContentPage
+from content.services.editorial import unavailable_embeds
+from content.services.preview import issue_preview_token, preview_client_url
+
+
+def headless_preview(request, page_id: int):
+    """Issue a preview token for the page's current draft and send the editor to the front end."""
+    page = get_object_or_404(Page, pk=page_id).specific
+    if not page.permissions_for_user(request.user).can_edit():
+        raise PermissionDenied
+    return redirect(preview_client_url(page, issue_preview_token(page)))
+
+
+@hooks.register("register_admin_urls")
+def register_headless_preview_url():
+    return [path("content/headless-preview/<int:page_id>/", headless_preview, name="content_headless_preview")]
+
+
+@hooks.register("register_page_header_buttons")
+def headless_preview_button(page, user, view_name, next_url=None):
+    if isinstance(page.specific_deferred, ShoppableContentPage) and page.permissions_for_user(user).can_edit():
+        yield PageMenuItem(
+            _("Preview on the front end"),
+            reverse("content_headless_preview", args=[page.pk]),
+            icon_name="view",
+            priority=40,
+            page=page,
+        )
+
+
+@hooks.register("before_edit_page")
+def warn_about_unavailable_products(request, page):
+    """Creators see, on the page itself, which embedded products readers can no longer buy."""
+    if request.method != "GET" or not isinstance(page.specific_deferred, ShoppableContentPage):
+        return None
+    for embed in unavailable_embeds(page.specific):
+        messages.warning(
+            request,
+            _("“%(title)s” can't be bought: %(reason)s Replace or remove its blocks.")
+            % {"title": embed.title, "reason": embed.message},
+        )
+    return None

@@ -1,0 +1,92 @@
+"""Published page JSON is cacheable (ETag, Cache-Control, Django's cache) and never stale after changes."""
+
+from decimal import Decimal
+
+import pytest
+
+from shop.services.inventory import adjust_stock_on_hand, set_stock_on_hand
+from tests.factories import make_creator, make_guide, make_product, product_card
+
+pytestmark = pytest.mark.django_db
+
+
+def first_offer(client, guide) -> dict:
+    return client.get(f"/api/v2/pages/{guide.pk}/").json()["body"][0]["value"]
+
+
+def test_page_json_has_an_etag_and_cache_control_and_answers_304_when_unchanged(api_client, settings):
+    settings.KOLSHOP_API_CACHE_SECONDS = 120
+    guide = make_guide(make_creator("pia"), body=[product_card(make_product())])
+
+    first = api_client.get(f"/api/v2/pages/{guide.pk}/")
+    again = api_client.get(f"/api/v2/pages/{guide.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert first.status_code == 200 and first["Cache-Control"] == "public, max-age=120"
+    assert first["ETag"].startswith('"') and len(first["ETag"]) == 34
+    assert again.status_code == 304 and again["ETag"] == first["ETag"] and again.content == b""
+
+
+def test_the_cached_json_is_served_until_the_page_is_published_again(api_client, django_assert_max_num_queries):
+    guide = make_guide(make_creator("pia"), title="Before", body=[product_card(make_product())])
+    before = api_client.get(f"/api/v2/pages/{guide.pk}/")
+
+    with django_assert_max_num_queries(6):
+        cached = api_client.get(f"/api/v2/pages/{guide.pk}/")
+    guide.title = "After"
+    guide.save_revision().publish()
+    after = api_client.get(f"/api/v2/pages/{guide.pk}/")
+
+    assert cached.content == before.content
+    assert after.json()["title"] == "After" and after["ETag"] != before["ETag"]
+
+
+def test_unpublishing_removes_the_page_from_the_api(api_client):
+    guide = make_guide(make_creator("pia"), body=[product_card(make_product())])
+    assert api_client.get(f"/api/v2/pages/{guide.pk}/").status_code == 200
+
+    guide.unpublish()
+
+    assert api_client.get(f"/api/v2/pages/{guide.pk}/").status_code == 404
+
+
+def test_a_stock_change_shows_at_once_on_a_cached_page(api_client):
+    product = make_product(variants=[("REC-1", "349.00", 12)])
+    guide = make_guide(make_creator("pia"), body=[product_card(product)])
+    variant = product.variants.get()
+    assert first_offer(api_client, guide)["variant"]["stock"] == {"level": "in_stock", "quantity": None}
+
+    set_stock_on_hand(variant, on_hand=3)
+    low = first_offer(api_client, guide)
+    adjust_stock_on_hand(variant, delta=-3)  # an F() update: no signal, the service bumps the version
+    sold_out = first_offer(api_client, guide)
+
+    assert low["variant"]["stock"] == {"level": "low_stock", "quantity": 3}
+    assert (sold_out["available"], sold_out["unavailable_reason"]) == (False, "sold_out")
+
+
+def test_a_price_change_and_archiving_show_at_once_on_a_cached_page(api_client):
+    product = make_product(variants=[("REC-1", "349.00", 12)])
+    guide = make_guide(make_creator("pia"), body=[product_card(product)])
+    assert first_offer(api_client, guide)["variant"]["price"] == "349.00"
+
+    variant = product.variants.get()
+    variant.price = Decimal("299.00")
+    variant.save()
+    cheaper = first_offer(api_client, guide)
+    product.status = "archived"
+    product.save()
+    archived = first_offer(api_client, guide)
+
+    assert cheaper["variant"]["price"] == "299.00"
+    assert (archived["available"], archived["unavailable_reason"]) == (False, "archived")
+
+
+def test_a_change_to_a_product_the_page_does_not_show_keeps_the_cache(api_client, django_assert_max_num_queries):
+    shown, other = make_product(), make_product(variants=[("OTHER-1", "5.00", 5)])
+    guide = make_guide(make_creator("pia"), body=[product_card(shown)])
+    api_client.get(f"/api/v2/pages/{guide.pk}/")
+
+    set_stock_on_hand(other.variants.get(), on_hand=0)
+
+    with django_assert_max_num_queries(6):
+        assert api_client.get(f"/api/v2/pages/{guide.pk}/").status_code == 200
