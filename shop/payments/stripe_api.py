@@ -96,3 +96,23 @@ def verify_webhook(payload: bytes, signature_header: str) -> dict:
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         raise WebhookSignatureError("The webhook body is not a Stripe event.")
     return event
+
+
+def create_transfer(*, amount_minor: int, currency: str, destination: str, transfer_group: str,
+                    idempotency_key: str, metadata: dict[str, str] | None = None) -> str:
+    """A Stripe Connect transfer to a connected account (creator payouts); returns the transfer id.
+
+    The idempotency key makes a retry (same key) return the first transfer instead of a second one.
+    """
+    params = {
+        "amount": amount_minor,
+        "currency": currency.lower(),
+        "destination": destination,
+        "transfer_group": transfer_group,
+        "metadata": metadata or {},
+    }
+    try:
+        transfer = _client().v1.transfers.create(params=params, options={"idempotency_key": idempotency_key})
+    except stripe.StripeError as error:
+        raise _gateway_error(error) from error
+    return transfer.id

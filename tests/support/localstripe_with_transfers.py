@@ -1,0 +1,96 @@
+"""localstripe plus the two Connect resources creator payouts need: accounts and transfers.
+
+localstripe (the fake Stripe the tests use) has no Connect. This adds, on the same server:
+
+* ``POST /v1/accounts`` — a connected account (``acct_…``) transfers may go to;
+* ``POST /v1/transfers`` — a transfer to an existing account (unknown destination → 400, like
+  Stripe's ``resource_missing``), honouring ``Idempotency-Key``: a repeated key returns the first
+  transfer and creates nothing;
+* ``GET /v1/transfers`` — every transfer made (tests count them);
+* ``DELETE /_config/connect`` — forget all of the above (each test starts clean).
+
+Run: ``python -m tests.support.localstripe_with_transfers <port>``.
+"""
+
+import json
+import sys
+
+from aiohttp import web
+from localstripe.errors import UserError
+from localstripe.resources import StripeObject, random_id, store, try_convert_to_int
+from localstripe.server import app, get_post_data
+
+
+class Account(StripeObject):
+    object = "account"
+    _id_prefix = "acct_"
+
+    def __init__(self, **data):
+        super().__init__()
+        self.type = data.get("type", "express")
+        self.charges_enabled = True
+        self.payouts_enabled = True
+
+
+class Transfer(StripeObject):
+    object = "transfer"
+    _id_prefix = "tr_"
+
+    def __init__(self, amount=None, currency=None, destination=None, transfer_group=None, metadata=None, **kwargs):
+        amount = try_convert_to_int(amount)
+        if type(amount) is not int or amount <= 0 or not currency:
+            raise UserError(400, "Invalid amount or currency", {"code": "parameter_invalid_integer"})
+        if not destination or ("account:" + str(destination)) not in store:
+            raise UserError(400, f"No such destination: '{destination}'",
+                            {"code": "resource_missing", "param": "destination"})
+        super().__init__()
+        self.amount = amount
+        self.currency = currency
+        self.destination = destination
+        self.transfer_group = transfer_group
+        self.metadata = metadata or {}
+        self.reversed = False
+        self.balance_transaction = "txn_" + random_id(24)
+
+
+_idempotent: dict[str, dict] = {}
+
+
+def _json(body: dict, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, dumps=lambda x: json.dumps(x, sort_keys=True))
+
+
+async def create_account(request):
+    return _json(Account(**(await get_post_data(request) or {}))._export())
+
+
+async def create_transfer(request):
+    key = request.headers.get("Idempotency-Key")
+    if key and key in _idempotent:
+        return _json(_idempotent[key])
+    body = Transfer(**(await get_post_data(request) or {}))._export()
+    if key:
+        _idempotent[key] = body
+    return _json(body)
+
+
+async def list_transfers(request):
+    transfers = [value._export() for key, value in store.items() if key.startswith("transfer:")]
+    return _json({"object": "list", "data": transfers, "has_more": False, "url": "/v1/transfers"})
+
+
+async def reset_connect(request):
+    """Tests start from no accounts, transfers or remembered idempotency keys."""
+    _idempotent.clear()
+    for key in [key for key in store.keys() if key.startswith(("account:", "transfer:"))]:
+        del store[key]
+    return web.Response()
+
+
+app.router.add_delete("/_config/connect", reset_connect)
+app.router.add_post("/v1/accounts", create_account)
+app.router.add_post("/v1/transfers", create_transfer)
+app.router.add_get("/v1/transfers", list_transfers)
+
+if __name__ == "__main__":
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
