@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.security import django_auth
 
 from media import s3
@@ -131,22 +131,22 @@ def start_upload(request: HttpRequest, payload: StartUploadIn):
         "part_bytes": ticket.part_bytes,
         "parts": [{"part_number": part.part_number, "url": part.url} for part in ticket.parts],
     }
-    return 201, {"video": video_out(ticket.video), "upload": upload}
+    return Status(201, {"video": video_out(ticket.video), "upload": upload})
 
 
 @router.post("/videos/{int:video_id}/confirm", response={200: VideoOut, **ERRORS}, url_name="media_video_confirm")
 def confirm_upload(request: HttpRequest, video_id: int, payload: ConfirmIn | None = None):
     video = _visible_video(request, video_id)
     parts = [s3.CompletedPart(part_number=part.part_number, etag=part.etag) for part in (payload.parts if payload else [])]
-    return 200, video_out(confirm_video_upload(video, parts=parts))
+    return Status(200, video_out(confirm_video_upload(video, parts=parts)))
 
 
 @router.get("/videos/{int:video_id}", response={200: VideoOut, **ERRORS}, url_name="media_video_detail")
 def get_video(request: HttpRequest, video_id: int):
-    return 200, video_out(_visible_video(request, video_id))
+    return Status(200, video_out(_visible_video(request, video_id)))
 
 
 @router.delete("/videos/{int:video_id}", response={204: None, **ERRORS})
 def delete_video(request: HttpRequest, video_id: int):
     discard_video(_visible_video(request, video_id))
-    return 204, None
+    return Status(204, None)
