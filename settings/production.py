@@ -35,6 +35,10 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = env.get_bool("AWS_QUERYSTRING_AUTH", False)
     AWS_S3_FILE_OVERWRITE = False
+    # Presigned URLs (video uploads, private playback) are SigV4 only; many S3-compatible
+    # stores (MinIO, Ceph) need path-style addressing: AWS_S3_ADDRESSING_STYLE=path.
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
+    AWS_S3_ADDRESSING_STYLE = env.get_str("AWS_S3_ADDRESSING_STYLE") or None
     STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}  # noqa: F405
 else:
     MEDIA_ROOT = env.get_str("MEDIA_ROOT") or MEDIA_ROOT  # noqa: F405
