@@ -5,7 +5,6 @@ from django.db.models import QuerySet
 
 from shop.models import Brand, Product, Stock, Variant
 
-
 BRANDS_GROUP_NAME = "Brands"
 
 
@@ -24,6 +23,11 @@ def brand_ids_for_user(user: AbstractBaseUser) -> set[int] | None:
         limited = bool(brand_ids) or user.groups.filter(name=BRANDS_GROUP_NAME).exists()
         user._kolshop_brand_scope = brand_ids if limited else None
     return user._kolshop_brand_scope
+
+
+def is_brand_user(user: AbstractBaseUser) -> bool:
+    """True for users limited to their brands (they see only those brands' rows anywhere)."""
+    return user.is_authenticated and brand_ids_for_user(user) is not None
 
 
 def visible_brands(user: AbstractBaseUser) -> QuerySet[Brand]:
