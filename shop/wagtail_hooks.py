@@ -84,3 +84,100 @@ class StockAdmin(ModelAdmin):
 
 
 modeladmin_register(StockAdmin)
+
+
+# --- Orders, payments and vouchers (checkout) ---------------------------------------------
+from django.urls import path, reverse  # noqa: E402
+from wagtail.admin.menu import MenuItem  # noqa: E402
+from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper  # noqa: E402
+
+from shop import admin_views  # noqa: E402
+from shop.models import Order, Payment, Voucher  # noqa: E402
+
+
+class ReadOnlyPermissionHelper(PermissionHelper):
+    """Orders and payments change only through services (checkout, webhooks, refunds)."""
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return False
+
+
+class OrderButtonHelper(ButtonHelper):
+    def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, classnames_exclude=None):
+        buttons = super().get_buttons_for_obj(obj, exclude, classnames_add, classnames_exclude)
+        if self.request.user.has_perm(admin_views.ORDER_PERMISSION):
+            buttons.append({"url": reverse("shop_order_refund", args=[obj.pk]), "label": _("Refund"),
+                            "classname": "button button-small button-secondary",
+                            "title": _("Refund order %(number)s") % {"number": obj.number}})
+        return buttons
+
+
+class OrderAdmin(ModelAdmin):
+    model = Order
+    menu_label = _("Orders")
+    menu_icon = "list-ul"
+    menu_order = 220
+    permission_helper_class = ReadOnlyPermissionHelper
+    button_helper_class = OrderButtonHelper
+    inspect_view_enabled = True
+    list_display = ["number", "status", "fulfilment_method", "total", "currency", "created_at", "paid_at"]
+    list_filter = ["status", "fulfilment_method", "created_at"]
+    search_fields = ["number"]
+    ordering = ["-created_at"]
+    inspect_view_fields = [
+        "number", "status", "fulfilment_method", "currency", "subtotal", "discount_total", "shipping_total", "total",
+        "amount_refunded", "voucher_code", "email", "shipping_name", "shipping_line1", "shipping_line2",
+        "shipping_city", "shipping_postal_code", "shipping_country", "pickup_redeemed_at", "created_at", "paid_at",
+    ]
+
+
+class PaymentAdmin(ModelAdmin):
+    model = Payment
+    menu_label = _("Payments")
+    menu_icon = "doc-full"
+    menu_order = 230
+    permission_helper_class = ReadOnlyPermissionHelper
+    list_display = ["intent_id", "gateway", "order", "amount", "currency", "status", "amount_refunded", "disputed"]
+    list_filter = ["gateway", "status", "disputed"]
+    search_fields = ["intent_id", "order__number"]
+    list_select_related = ["order"]
+
+
+class VoucherAdmin(ModelAdmin):
+    model = Voucher
+    menu_label = _("Vouchers")
+    menu_icon = "tag"
+    menu_order = 240
+    list_display = ["code", "kind", "value", "currency", "valid_from", "valid_until", "usage_limit", "creator_id",
+                    "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["code"]
+
+
+modeladmin_register(OrderAdmin)
+modeladmin_register(PaymentAdmin)
+modeladmin_register(VoucherAdmin)
+
+
+@hooks.register("register_admin_urls")
+def register_order_admin_urls():
+    return [
+        path("shop/orders/<int:order_id>/refund/", admin_views.refund, name="shop_order_refund"),
+        path("shop/pickup/", admin_views.redeem_pickup, name="shop_redeem_pickup"),
+    ]
+
+
+class OrderPermissionMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(admin_views.ORDER_PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def register_pickup_menu_item():
+    return OrderPermissionMenuItem(_("Redeem pickup"), reverse("shop_redeem_pickup"), icon_name="tick", order=225)

@@ -37,6 +37,9 @@ _EDITOR_MODELS = [
     ("shop", "product"),
     ("shop", "variant"),
     ("shop", "stock"),
+    ("shop", "order"),
+    ("shop", "payment"),
+    ("shop", "voucher"),
     ("creators", "creatorprofile"),
 ]
 _EDITOR_PERMISSIONS = [

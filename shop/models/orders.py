@@ -91,7 +91,6 @@ class Order(models.Model):
             models.Index(fields=["status", "reserved_until"], name="order_status_reserved_idx"),
             models.Index(fields=["email", "status"], name="order_email_status_idx"),
         ]
-        permissions = [("redeem_pickup", "Can redeem store pickup codes"), ("refund_order", "Can refund orders")]
 
     def __str__(self) -> str:
         return self.number

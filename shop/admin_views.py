@@ -1,0 +1,71 @@
+"""Staff views in the Wagtail admin: refund an order (full or per line) and redeem pickup codes.
+
+Both need the ``shop.change_order`` permission (Editors and superusers); brand and creator
+users never hold order permissions, so they never see buyers' details.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from shop.api_errors import ApiError
+from shop.models import FulfilmentMethod, Order
+from shop.services.orders import redeem_pickup_code
+from shop.services.refunds import line_refund_amount, refund_order
+
+ORDER_PERMISSION = "shop.change_order"
+
+
+def _quantities(post, order: Order) -> dict[int, int]:
+    quantities = {}
+    for line in order.lines.all():
+        raw = (post.get(f"quantity-{line.pk}") or "0").strip()
+        try:
+            quantity = int(raw)
+        except ValueError:
+            raise ApiError("invalid_quantity", f"Enter a whole number for {line.sku}.", "lines", 400) from None
+        if quantity:
+            quantities[line.pk] = quantity
+    return quantities
+
+
+@permission_required(ORDER_PERMISSION, raise_exception=True)
+def refund(request, order_id: int):
+    order = get_object_or_404(Order, pk=order_id)
+    if request.method == "POST":
+        try:
+            if "refund_all" in request.POST:
+                result = refund_order(order, restock="restock" in request.POST, actor=request.user,
+                                      reason=request.POST.get("reason", ""))
+            else:
+                result = refund_order(order, quantities=_quantities(request.POST, order),
+                                      include_shipping="include_shipping" in request.POST,
+                                      restock="restock" in request.POST, actor=request.user,
+                                      reason=request.POST.get("reason", ""))
+        except ApiError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Refund of {result.amount} {result.currency} sent ({result.get_status_display()}).")
+            return redirect("shop_order_refund", order_id=order.pk)
+    lines = [(line, line_refund_amount(line, 1) if line.refundable_quantity else None) for line in order.lines.all()]
+    return TemplateResponse(request, "shop/admin/refund.html", {
+        "order": order, "lines": lines, "refunds": order.refunds.order_by("-pk"),
+        "events": order.events.select_related("actor").order_by("-pk")[:50],
+        "orders_url": reverse("shop_order_modeladmin_index"),
+    })
+
+
+@permission_required(ORDER_PERMISSION, raise_exception=True)
+def redeem_pickup(request):
+    if request.method == "POST":
+        try:
+            order = redeem_pickup_code(request.POST.get("code", ""), actor=request.user)
+        except ApiError as error:
+            messages.error(request, error.message)
+        else:
+            items = ", ".join(f"{line.quantity} × {line.product_title}" for line in order.lines.all())
+            messages.success(request, f"Order {order.number} handed over: {items}.")
+        return redirect("shop_redeem_pickup")
+    return TemplateResponse(request, "shop/admin/pickup.html", {"pickup": FulfilmentMethod.PICKUP})
