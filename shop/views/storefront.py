@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shop.api_errors import ApiError
 from shop.attribution import InvalidAttribution, read_attribution
-from shop.models import Cart, FulfilmentMethod, OrderStatus
+from shop.models import Cart, FulfilmentMethod, OrderStatus, PaymentStatus
+from shop.payments.gateway import get_gateway
 from shop.services.cart import add_to_cart, create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
 from shop.services.orders import order_for_buyer, pickup_code_for
@@ -89,8 +90,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
                                     voucher_code=form.get("voucher_code", ""))
             order = result.order
             request.session[_ORDERS_KEY] = {**request.session.get(_ORDERS_KEY, {}), order.number: order.secret}
-            if order.status == OrderStatus.PENDING:
-                confirm_payment(order)  # the dummy gateway pays at once
+            if order.status == OrderStatus.PENDING and get_gateway(result.payment.gateway).confirms_on_server:
+                confirm_payment(order)  # the dummy gateway pays at once; Stripe's buyer pays on the order page
             return redirect("shop:order", number=order.number)
         except ApiError as error:
             messages.error(request, error.message)
@@ -113,8 +114,13 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
     placed = _session_order(request, number)
     pickup_code = (pickup_code_for(placed) if placed.fulfilment_method == FulfilmentMethod.PICKUP
                    and placed.status == OrderStatus.PAID else None)
-    return render(request, "shop/order.html", {"order": placed, "lines": placed.lines.all(),
-                                               "pickup_code": pickup_code})
+    payment = placed.payments.exclude(status=PaymentStatus.CANCELLED).order_by("-pk").first()
+    stripe_payment = (payment if payment is not None and payment.gateway == "stripe"
+                      and placed.status == OrderStatus.PENDING else None)
+    return render(request, "shop/order.html", {
+        "order": placed, "lines": placed.lines.all(), "pickup_code": pickup_code,
+        "stripe_payment": stripe_payment, "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+    })
 
 
 @require_POST

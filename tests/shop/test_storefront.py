@@ -61,3 +61,36 @@ def test_checkout_errors_are_shown_on_the_form(shop_settings):
     assert response.status_code == 200
     assert "Enter a valid email address." in response.content.decode()
     assert Order.objects.count() == 0
+
+
+def test_the_buy_url_tag_signs_the_attribution(shop_settings):
+    from urllib.parse import unquote
+
+    from django.template import Context, Template
+
+    from shop.attribution import read_attribution
+
+    rendered = Template("{% load shop_buy %}{% buy_url 'HP-1' creator_id=5 page_id=12 block_id='b1' %}").render(
+        Context())
+
+    path, _, query = rendered.partition("?ref=")
+    assert path == "/buy/HP-1/"
+    assert read_attribution(unquote(query)) == Attribution(creator_id=5, page_id=12, block_id="b1")
+
+
+def test_a_pending_stripe_order_page_mounts_the_payment_element(stripe_settings, monkeypatch):
+    from shop.payments.gateway import IntentResult
+    from shop.payments.stripe_api import StripeGateway
+
+    monkeypatch.setattr(StripeGateway, "create_intent", lambda self, **kwargs: IntentResult(
+        intent_id="pi_123", client_secret="pi_123_secret_abc", succeeded=False))
+    variant_with_stock("HP-1")
+    reader = Client()
+    reader.get("/buy/HP-1/")
+
+    placed = reader.post("/checkout/", {"email": "ada@example.com", "fulfilment": "pickup"})
+    page = reader.get(placed["Location"]).content.decode()
+
+    assert 'data-client-secret="pi_123_secret_abc"' in page
+    assert 'data-publishable-key="pk_test_kolshop"' in page
+    assert Order.objects.get().status == OrderStatus.PENDING
