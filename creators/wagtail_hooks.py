@@ -1,8 +1,14 @@
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail_modeladmin.helpers import PermissionHelper
+from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
-from creators.models import CreatorProfile
+from creators import admin_views
+from creators.models import CommissionRule, CreatorProfile, LedgerEntry, Payout, TrackedLink
 
 
 class CreatorProfileViewSet(SnippetViewSet):
@@ -16,4 +22,91 @@ class CreatorProfileViewSet(SnippetViewSet):
     menu_order = 220
 
 
+class CommissionRuleViewSet(SnippetViewSet):
+    """Rules are validated by the model's clean(): overlapping dates for one scope are refused."""
+
+    model = CommissionRule
+    icon = "cogs"
+    menu_label = _("Commission rules")
+    list_display = ["scope", "creator", "brand", "product", "rate", "valid_from", "valid_until"]
+    list_filter = ["scope"]
+    add_to_admin_menu = True
+    menu_order = 221
+
+
+class TrackedLinkViewSet(SnippetViewSet):
+    model = TrackedLink
+    icon = "link"
+    menu_label = _("Tracked links")
+    list_display = ["code", "creator", "target_kind", "product", "page", "block_id", "active"]
+    list_filter = ["target_kind", "active"]
+    add_to_admin_menu = True
+    menu_order = 222
+
+
 register_snippet(CreatorProfileViewSet)
+register_snippet(CommissionRuleViewSet)
+register_snippet(TrackedLinkViewSet)
+
+
+class ReadOnlyPermissionHelper(PermissionHelper):
+    """The ledger is append-only and payouts are made by runs: the admin only lists and inspects."""
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return False
+
+
+class LedgerEntryAdmin(ModelAdmin):
+    model = LedgerEntry
+    menu_label = _("Ledger")
+    menu_icon = "list-ul"
+    permission_helper_class = ReadOnlyPermissionHelper
+    inspect_view_enabled = True
+    list_display = ["effective_at", "creator", "kind", "amount", "currency", "page_id", "block_id", "source_ref"]
+    list_filter = ["kind", "currency"]
+    search_fields = ["source_ref"]
+
+
+class PayoutAdmin(ModelAdmin):
+    model = Payout
+    menu_label = _("Payouts")
+    menu_icon = "cogs"
+    permission_helper_class = ReadOnlyPermissionHelper
+    inspect_view_enabled = True
+    list_display = ["created_at", "creator", "amount", "currency", "status", "transfer_id", "failure_message"]
+    list_filter = ["status", "currency"]
+
+
+class RevenueShareGroup(ModelAdminGroup):
+    menu_label = _("Revenue share")
+    menu_icon = "doc-full"
+    menu_order = 223
+    items = (LedgerEntryAdmin, PayoutAdmin)
+
+
+modeladmin_register(RevenueShareGroup)
+
+
+@hooks.register("register_admin_urls")
+def register_earnings_urls():
+    return [
+        path("earnings/", admin_views.earnings, name="creators_earnings"),
+        path("earnings/statement/", admin_views.statement_view, name="creators_statement"),
+        path("earnings/statement/csv/", admin_views.statement_csv_view, name="creators_statement_csv"),
+    ]
+
+
+class EarningsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return admin_views.is_revenue_viewer(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_earnings_menu_item():
+    return EarningsMenuItem(_("My earnings"), reverse("creators_earnings"), icon_name="doc-full", order=224)

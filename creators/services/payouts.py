@@ -35,16 +35,16 @@ def payout_threshold() -> Decimal:
     return quantize(Decimal(settings.KOLSHOP_PAYOUT_THRESHOLD))
 
 
-def _locked_by_line(creator_id: int, currency: str) -> dict[tuple[int, int], Decimal]:
-    """{(order id, line id): locked − paid} for one creator and currency."""
+def _locked_by_line(creator_id: int, currency: str) -> dict[tuple[int, int, int | None, str], Decimal]:
+    """{(order id, line id, page id, block id): locked − paid} for one creator and currency."""
     rows = (
         LedgerEntry.objects.filter(creator_id=creator_id, currency=currency, kind__in=[EntryKind.LOCK, EntryKind.PAYOUT])
-        .order_by().values("order_id", "order_line_id", "kind").annotate(total=Sum("amount"))
+        .order_by().values("order_id", "order_line_id", "page_id", "block_id", "kind").annotate(total=Sum("amount"))
     )
-    balances: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    balances: dict[tuple[int, int, int | None, str], Decimal] = defaultdict(lambda: ZERO)
     for row in rows:
         sign = 1 if row["kind"] == EntryKind.LOCK else -1
-        balances[(row["order_id"], row["order_line_id"])] += sign * row["total"]
+        balances[(row["order_id"], row["order_line_id"], row["page_id"], row["block_id"])] += sign * row["total"]
     return {key: value for key, value in balances.items() if value != 0}
 
 
@@ -83,9 +83,9 @@ def _reserve(run: PayoutRun, *, now: datetime) -> list[Payout]:
             )
             LedgerEntry.objects.bulk_create([
                 LedgerEntry(creator=creator, kind=EntryKind.PAYOUT, amount=line_amount, currency=currency,
-                            order_id=order_id, order_line_id=line_id, source_ref=f"payout:{payout.pk}", payout=payout,
-                            effective_at=now)
-                for (order_id, line_id), line_amount in sorted(lines.items(), key=lambda item: item[0][1])
+                            order_id=order_id, order_line_id=line_id, page_id=page_id, block_id=block_id,
+                            source_ref=f"payout:{payout.pk}", payout=payout, effective_at=now)
+                for (order_id, line_id, page_id, block_id), line_amount in sorted(lines.items(), key=lambda i: i[0][1])
             ])
             payouts.append(payout)
     return payouts
@@ -120,8 +120,8 @@ def _settle(payout_id: int, *, transfer_id: str, failure: str) -> None:
     # Nothing was paid: every cent goes back to the locked balance, as new entries.
     LedgerEntry.objects.bulk_create([
         LedgerEntry(creator_id=entry.creator_id, kind=EntryKind.PAYOUT, amount=-entry.amount, currency=entry.currency,
-                    order_id=entry.order_id, order_line_id=entry.order_line_id,
-                    source_ref=f"payout-failed:{payout.pk}", payout=payout, effective_at=now)
+                    order_id=entry.order_id, order_line_id=entry.order_line_id, page_id=entry.page_id,
+                    block_id=entry.block_id, source_ref=f"payout-failed:{payout.pk}", payout=payout, effective_at=now)
         for entry in payout.entries.filter(source_ref=f"payout:{payout.pk}").order_by("pk")
     ])
 

@@ -41,10 +41,20 @@ _EDITOR_MODELS = [
     ("shop", "payment"),
     ("shop", "voucher"),
     ("creators", "creatorprofile"),
+    ("creators", "commissionrule"),
+    ("creators", "trackedlink"),
+]
+# Money history is append-only: editors may read it (all creators' earnings too), never change it.
+_EDITOR_VIEW_ONLY_MODELS = [
+    ("creators", "ledgerentry"),
+    ("creators", "payout"),
+    ("creators", "payoutrun"),
+    ("creators", "click"),
+    ("creators", "orderlineattribution"),
 ]
 _EDITOR_PERMISSIONS = [
     (app, f"{action}_{model}") for app, model in _EDITOR_MODELS for action in ("add", "change", "delete", "view")
-]
+] + [(app, f"view_{model}") for app, model in _EDITOR_VIEW_ONLY_MODELS]
 
 
 def _permissions(pairs: list[tuple[str, str]]) -> list[Permission]:

@@ -111,3 +111,20 @@ def test_the_database_refuses_a_rate_above_one_and_a_mismatched_scope(site_tree)
         CommissionRule.objects.create(scope="brand", brand=brand, rate=Decimal("1.5"), valid_from=JAN)
     with pytest.raises(IntegrityError), transaction.atomic():
         CommissionRule.objects.create(scope="product", brand=brand, rate=Decimal("0.1"), valid_from=JAN)
+
+
+def test_the_admin_refuses_an_overlapping_rule_with_a_message(site_tree, client):
+    from tests.factories import make_user
+
+    brand = make_brand()
+    rule(CommissionScope.BRAND, "0.1200", brand=brand, start=JAN, end=FEB)
+    client.force_login(make_user("boss", is_superuser=True, is_staff=True))
+
+    response = client.post("/admin/snippets/creators/commissionrule/add/", {
+        "scope": "brand", "brand": brand.pk, "rate": "0.1500", "valid_from": "2026-01-20 00:00",
+        "valid_until": "", "note": "",
+    })
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "These dates overlap another brand rate for the same scope" in response.content.decode()
+    assert CommissionRule.objects.count() == 1
