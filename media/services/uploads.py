@@ -102,38 +102,59 @@ def start_video_upload(
     check_declared_file(content_type=content_type, size_bytes=size_bytes)
     if not s3.is_configured():
         raise StorageUnavailable()
-    key = object_key_for(filename)
     expires_in = settings.KOLSHOP_VIDEO_UPLOAD_EXPIRY_SECONDS
-    expires_at = timezone.now() + timedelta(seconds=expires_in)
-    video_fields = dict(
+    video = Video(
         title=title,
         owner=owner,
-        object_key=key,
+        object_key=object_key_for(filename),
         content_type=content_type,
         size_bytes=size_bytes,
         duration_seconds=duration_seconds,
     )
     try:
         if size_bytes <= settings.KOLSHOP_VIDEO_MULTIPART_THRESHOLD_BYTES:
-            post = s3.presigned_post(
-                key, content_type=content_type, min_bytes=size_bytes, max_bytes=size_bytes, expires_in=expires_in
-            )
-            video = Video.objects.create(**video_fields)
-            return UploadTicket(video=video, method="post", expires_at=expires_at, post=post)
-        part_bytes = part_size_for(size_bytes)
-        upload_id = s3.create_multipart_upload(key, content_type=content_type)
-        try:
-            urls = s3.presigned_part_urls(
-                key, upload_id=upload_id, part_count=math.ceil(size_bytes / part_bytes), expires_in=expires_in
-            )
-            video = Video.objects.create(**video_fields, multipart_upload_id=upload_id)
-        except Exception:
-            s3.abort_multipart_upload(key, upload_id=upload_id)
-            raise
+            return _start_single_upload(video, expires_in=expires_in)
+        return _start_multipart_upload(video, expires_in=expires_in)
     except s3.S3Error as error:
         raise ApiError(code="storage_error", message=f"S3 refused the upload: {error}", status=502) from error
+
+
+def _start_single_upload(video: Video, *, expires_in: int) -> UploadTicket:
+    # The policy pins the exact size: S3 refuses a file of any other length.
+    post = s3.presigned_post(
+        video.object_key,
+        content_type=video.content_type,
+        min_bytes=video.size_bytes,
+        max_bytes=video.size_bytes,
+        expires_in=expires_in,
+    )
+    video.save()
+    return UploadTicket(video=video, method="post", expires_at=_expiry(expires_in), post=post)
+
+
+def _start_multipart_upload(video: Video, *, expires_in: int) -> UploadTicket:
+    part_bytes = part_size_for(video.size_bytes)
+    upload_id = s3.create_multipart_upload(video.object_key, content_type=video.content_type)
+    try:
+        urls = s3.presigned_part_urls(
+            video.object_key,
+            upload_id=upload_id,
+            part_count=math.ceil(video.size_bytes / part_bytes),
+            expires_in=expires_in,
+        )
+        video.multipart_upload_id = upload_id
+        video.save()
+    except Exception:
+        s3.abort_multipart_upload(video.object_key, upload_id=upload_id)
+        raise
     parts = [PartUrl(part_number=number, url=url) for number, url in enumerate(urls, start=1)]
-    return UploadTicket(video=video, method="multipart", expires_at=expires_at, part_bytes=part_bytes, parts=parts)
+    return UploadTicket(
+        video=video, method="multipart", expires_at=_expiry(expires_in), part_bytes=part_bytes, parts=parts
+    )
+
+
+def _expiry(seconds: int) -> datetime:
+    return timezone.now() + timedelta(seconds=seconds)
 
 
 def confirm_video_upload(video: Video, *, parts: list[s3.CompletedPart] | None = None) -> Video:
@@ -157,12 +178,11 @@ def confirm_video_upload(video: Video, *, parts: list[s3.CompletedPart] | None =
     if problem is not None:
         discard_video(video)
         raise ApiError(code="upload_rejected", message=problem[1], field=problem[0])
-    updated = Video.objects.filter(pk=video.pk, status=VideoStatus.PENDING).update(
+    # Compare-and-set: of two concurrent confirmations one updates, both return the uploaded video.
+    Video.objects.filter(pk=video.pk, status=VideoStatus.PENDING).update(
         status=VideoStatus.UPLOADED, uploaded_at=timezone.now(), multipart_upload_id=""
     )
     video.refresh_from_db()
-    if not updated and video.status == VideoStatus.PENDING:  # pragma: no cover - row vanished meanwhile
-        raise ConflictError("The video changed while it was confirmed.")
     return video
 
 
