@@ -237,3 +237,18 @@ def test_a_creators_balance_always_equals_rate_times_net_amount_left(site_tree, 
         per_line[entry.order_line_id] = per_line.get(entry.order_line_id, Decimal("0")) + entry.amount
     assert all(total >= 0 for total in per_line.values())
 
+
+
+def test_the_lock_command_locks_matured_commission(site_tree):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    anna = make_creator("anna")
+    paid_order(anna, LineSpec(make_product(), unit_price="10.00", creator=anna),
+               at=timezone.now() - timedelta(days=31))
+    out = StringIO()
+
+    call_command("lock_commissions", stdout=out)
+
+    assert out.getvalue() == "Locked commission on 1 order lines.\n"
