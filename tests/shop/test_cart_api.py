@@ -164,3 +164,11 @@ def test_reading_a_cart_costs_the_same_queries_at_any_size(api, django_assert_nu
         response = api.get(f"/carts/{token}")
 
     assert len(response.json()["lines"]) == size
+
+
+def test_cart_and_order_endpoints_are_in_the_commerce_openapi_document(api):
+    paths = api.get("/openapi.json").json()["paths"]
+
+    assert {"/api/v1/carts/", "/api/v1/carts/{token}", "/api/v1/carts/{token}/lines",
+            "/api/v1/carts/{token}/lines/{sku}", "/api/v1/carts/{token}/checkout", "/api/v1/orders/{number}",
+            "/api/v1/orders/{number}/pay"} <= set(paths)
