@@ -2,6 +2,7 @@
 
 import io
 import itertools
+import logging
 from dataclasses import dataclass
 
 import boto3
@@ -27,6 +28,7 @@ _sequence = itertools.count(1)
 @pytest.fixture(scope="session")
 def moto_endpoint():
     """One moto S3 server for the session, on 127.0.0.1 and a free port the OS picks."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per S3 request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
