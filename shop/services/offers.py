@@ -7,10 +7,14 @@ blocks never costs a query per product.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from datetime import datetime
+
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shop.models import Product, ProductStatus, Stock, StockLevel, Variant
+from shop.models import Product, ProductStatus, Stock, StockLevel, StockReservation, Variant
 from shop.models.inventory import StockStatus
 
 
@@ -55,13 +59,23 @@ def stock_record(variant: Variant) -> Stock | None:
         return None
 
 
-def with_availability(variants: QuerySet) -> QuerySet:
-    """The variant rows every offer is computed from: stock joined in, in the same query.
+def with_availability(variants: QuerySet, *, now: datetime | None = None) -> QuerySet:
+    """The variant rows every offer is computed from: stock joined in, active reservations summed.
 
-    This and ``available_quantity`` are the one place that decides what "available" means;
-    when reservations count, annotate ``reserved_quantity`` here (a subquery, no extra query).
+    This and ``available_quantity`` are the one place that decides what "available" means
+    (on hand minus unexpired reservations), in the same query as the variants.
     """
-    return variants.select_related("stock")
+    now = now or timezone.now()
+    reserved = (
+        StockReservation.objects.filter(variant_id=OuterRef("pk"), expires_at__gt=now)
+        .order_by()
+        .values("variant_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return variants.select_related("stock").annotate(
+        reserved_quantity=Coalesce(Subquery(reserved, output_field=IntegerField()), Value(0))
+    )
 
 
 def available_quantity(variant: Variant) -> int:

@@ -79,3 +79,28 @@ def test_the_commerce_openapi_document_is_valid_and_lists_offers(client):
     validate(document)
     assert "/api/v1/offers" in document["paths"]
     assert document["info"]["version"] == "1"
+
+
+def test_active_reservations_are_not_available_but_expired_ones_are(client):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from shop.models import Order, StockReservation
+
+    variant = make_product(variants=[("HP-1", "199.00", 10)]).variants.get()
+
+    def order() -> Order:
+        return Order.objects.create(
+            currency="USD", subtotal=Decimal("1.00"), total=Decimal("1.00"), email="ada@example.com", fulfilment_method="shipping"
+        )
+
+    now = timezone.now()
+    StockReservation.objects.create(variant=variant, order=order(), quantity=6, expires_at=now + timedelta(minutes=10))
+    StockReservation.objects.create(variant=variant, order=order(), quantity=2, expires_at=now + timedelta(minutes=5))
+    StockReservation.objects.create(variant=variant, order=order(), quantity=2, expires_at=now - timedelta(minutes=1))
+
+    offer = client.get("/api/v1/offers?skus=HP-1").json()["offers"][0]
+
+    assert (offer["available"], offer["stock"]) == (True, {"level": "low_stock", "quantity": 2})
