@@ -194,6 +194,8 @@ def _place_order(
     )
     record_event(order, OrderEventType.PLACED, after=OrderStatus.PENDING,
                  data={"total": str(order.total), "currency": order.currency})
+    # Attribution is decided now, as the order is placed, so later setting changes never rewrite it.
+    events.order_placed.send(order=order)
     return order, replaced_order_ids
 
 
