@@ -18,6 +18,7 @@ from content.api.representation import (
     offer_representation,
 )
 from content.services.catalog import active_snapshot, snapshot_for_stream, using_snapshot
+from media.blocks import VideoChooserBlock
 from shop.models import Product, ProductImage, ProductStatus, Variant
 from shop.services.offers import with_availability
 
@@ -302,6 +303,7 @@ class ArticleStreamBlock(blocks.StreamBlock):
     comparison_table = ComparisonTableBlock()
     shop_the_look = ShopTheLookBlock()
     deal = DealBlock()
+    video = VideoChooserBlock(template="content/blocks/video.html", help_text=_("A video you uploaded."))
 
     def to_python(self, value):
         stream = super().to_python(value)

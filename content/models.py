@@ -13,7 +13,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from content.api.fields import CreatorSummaryField, ImageRenditionsField, ShoppableBodyField, TagNamesField
+from content.api.fields import CreatorSummaryField, ImageRenditionsField, ShoppableBodyField, TagNamesField, VideoField
 from content.blocks import ArticleStreamBlock
 from creators.models import CreatorPage, CreatorProfile
 
@@ -121,13 +121,23 @@ class LiveSessionPage(ShoppableContentPage):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     stream_url = models.URLField(blank=True, help_text=_("Where readers watch: HLS, YouTube or platform URL."))
+    replay = models.ForeignKey(
+        "kolshop_media.Video", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("The recording readers watch after the session."),
+    )
 
     content_panels = _content_panels[:3] + [
-        MultiFieldPanel([FieldPanel("starts_at"), FieldPanel("ends_at"), FieldPanel("stream_url")], heading=_("Schedule")),
+        MultiFieldPanel(
+            [FieldPanel("starts_at"), FieldPanel("ends_at"), FieldPanel("stream_url"), FieldPanel("replay")],
+            heading=_("Schedule and replay"),
+        ),
         FieldPanel("body"),
     ]
     promote_panels = Page.promote_panels + [FieldPanel("tags")]
-    api_fields = ShoppableContentPage.api_fields + [APIField("starts_at"), APIField("ends_at"), APIField("stream_url")]
+    api_fields = ShoppableContentPage.api_fields + [
+        APIField("starts_at"), APIField("ends_at"), APIField("stream_url"),
+        APIField("replay", serializer=VideoField()),
+    ]
     parent_page_types = ["creators.CreatorPage"]
     subpage_types: list[str] = []
     is_creatable = True

@@ -59,3 +59,16 @@ class TagNamesField(Field):
 
     def to_representation(self, manager):
         return sorted(tag.name for tag in manager.all())
+
+
+class VideoField(Field):
+    """A video as the player needs it: {"id", "title", "duration", "poster", "url", "url_expires_at"}."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, video):
+        from media.blocks import video_representation
+
+        return video_representation(video) if video is not None else None
