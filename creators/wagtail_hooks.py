@@ -110,3 +110,5 @@ class EarningsMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_earnings_menu_item():
     return EarningsMenuItem(_("My earnings"), reverse("creators_earnings"), icon_name="doc-full", order=224)
+
+import creators.reports.admin  # noqa: E402,F401  (brand performance report: URLs, menu item, view counting)

@@ -69,3 +69,7 @@ api.add_router("/media", media_router)
 from content.api.offers import router as offers_router  # noqa: E402
 
 api.add_router("/offers", offers_router)
+
+from creators.reports.api import router as events_router  # noqa: E402
+
+api.add_router("/events", events_router)

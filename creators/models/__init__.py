@@ -8,6 +8,7 @@ from creators.models.ledger import (
 )
 from creators.models.links import Click, LinkTarget, TrackedLink, UserAgentClass
 from creators.models.payouts import Payout, PayoutRun, PayoutStatus
+from creators.models.reports import DailyPerformance, PageView, RollupWatermark
 from creators.models.profiles import (
     CreatorIndexPage,
     CreatorPage,
@@ -26,14 +27,17 @@ __all__ = [
     "CreatorPage",
     "CreatorProfile",
     "CreatorSocialLink",
+    "DailyPerformance",
     "EntryKind",
     "LedgerEntry",
     "LinkTarget",
     "NoCommissionReason",
     "OrderLineAttribution",
+    "PageView",
     "Payout",
     "PayoutRun",
     "PayoutStatus",
+    "RollupWatermark",
     "SocialPlatform",
     "TrackedLink",
     "UserAgentClass",

@@ -121,6 +121,7 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["creator", "currency", "kind"], name="ledger_creator_currency_idx"),
             models.Index(fields=["creator", "effective_at"], name="ledger_creator_effective_idx"),
+            models.Index(fields=["effective_at"], name="ledger_effective_at_idx"),
         ]
 
     def __str__(self) -> str:

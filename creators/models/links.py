@@ -83,6 +83,7 @@ class Click(models.Model):
         ]
         indexes = [
             models.Index(fields=["creator", "page_id", "block_id"], name="click_creator_page_block_idx"),
+            models.Index(fields=["clicked_at"], name="click_clicked_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -51,6 +51,8 @@ _EDITOR_VIEW_ONLY_MODELS = [
     ("creators", "payoutrun"),
     ("creators", "click"),
     ("creators", "orderlineattribution"),
+    # Brand performance reports across every brand.
+    ("creators", "dailyperformance"),
 ]
 _EDITOR_PERMISSIONS = [
     (app, f"{action}_{model}") for app, model in _EDITOR_MODELS for action in ("add", "change", "delete", "view")

@@ -39,6 +39,8 @@ class CartLine(models.Model):
             models.UniqueConstraint(fields=["cart", "variant"], name="unique_cart_line_variant"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_line_quantity_positive"),
         ]
+        # Brand reports read one day of add-to-carts at a time.
+        indexes = [models.Index(fields=["added_at"], name="cart_line_added_at_idx")]
         verbose_name = _("cart line")
 
     def __str__(self) -> str:

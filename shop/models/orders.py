@@ -90,6 +90,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["status", "reserved_until"], name="order_status_reserved_idx"),
             models.Index(fields=["email", "status"], name="order_email_status_idx"),
+            models.Index(fields=["paid_at"], name="order_paid_at_idx"),
         ]
 
     def __str__(self) -> str:

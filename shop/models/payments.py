@@ -64,6 +64,7 @@ class Refund(models.Model):
     class Meta:
         ordering = ["pk"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+        indexes = [models.Index(fields=["created_at"], name="refund_created_at_idx")]
 
     def __str__(self) -> str:
         return f"Refund {self.amount} {self.currency} on {self.order_id}"

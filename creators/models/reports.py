@@ -1,0 +1,77 @@
+"""Brand-report facts and rollups.
+
+Raw facts live where they happen (clicks and the ledger here, carts and orders in the shop);
+page views are ingested here. A scheduled task rolls every fact up into one row per day and
+dimension (brand, creator, page, block, product); reports read the rollups for past days plus
+today's raw facts, so a 90-day report touches at most 90 days of small rows.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class PageView(models.Model):
+    """A reader viewed a page. ``event_id`` is unique so an event ingested twice counts once."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    page_id = models.BigIntegerField()
+    creator_id = models.BigIntegerField(null=True, blank=True)
+    viewed_at = models.DateTimeField()
+    visitor_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["viewed_at"], name="page_view_viewed_at_idx")]
+
+    def __str__(self) -> str:
+        return f"view of page {self.page_id} at {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class DailyPerformance(models.Model):
+    """One day's figures for one (brand, creator, page, block, product). Rebuilt per day, idempotently.
+
+    ``creator_id``/``page_id`` are null for direct sales; ``product_id`` is null for page views,
+    which belong to every brand a page features. Money is in ``currency``.
+    """
+
+    day = models.DateField()
+    brand_id = models.BigIntegerField(null=True, blank=True)
+    creator_id = models.BigIntegerField(null=True, blank=True)
+    page_id = models.BigIntegerField(null=True, blank=True)
+    block_id = models.CharField(max_length=64, blank=True, default="")
+    product_id = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, default="")
+    views = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    add_to_carts = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    units = models.PositiveIntegerField(default=0)
+    gmv = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    refunds = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    commission = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name_plural = _("daily performance")
+        indexes = [
+            models.Index(fields=["brand_id", "day"], name="daily_perf_brand_day_idx"),
+            models.Index(fields=["day"], name="daily_perf_day_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(gmv__gte=0) & Q(refunds__gte=0), name="daily_perf_money_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} brand {self.brand_id} creator {self.creator_id}"
+
+
+class RollupWatermark(models.Model):
+    """How far the rollup has got: per raw-fact source the highest primary key seen, and for the
+    ``days`` source the last whole day rebuilt (every day after it is rebuilt on the next run)."""
+
+    source = models.CharField(max_length=40, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    built_through = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.source} ≤ {self.last_id}"

@@ -1,0 +1,1 @@
+"""Brand performance reports: facts, daily rollups, report queries, charts and exports."""
