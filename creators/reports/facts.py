@@ -16,7 +16,7 @@ from django.db.models.functions import TruncDate
 from wagtail.models import Page, ReferenceIndex
 
 from creators.models import Click, EntryKind, LedgerEntry, OrderLineAttribution, PageView
-from shop.models import CartLine, OrderLine, Product, RefundLine, RefundStatus
+from shop.models import AddToCartEvent, OrderLine, Product, RefundLine, RefundStatus
 
 ZERO = Decimal("0.00")
 
@@ -143,15 +143,14 @@ def collect_facts(start: datetime, end: datetime) -> dict[FactKey, Figures]:
             figures[key].clicks += row["count"]
 
     for row in (
-        CartLine.objects.filter(added_at__gte=start, added_at__lt=end)
-        .annotate(day=TruncDate("added_at"))
-        .values("day", "creator_id", "page_id", "block_id", "variant__product_id", "variant__product__brand_id",
-                "variant__currency")
+        AddToCartEvent.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "creator_id", "page_id", "block_id", "product_id", "brand_id", "currency")
         .annotate(count=Count("pk"))
     ):
-        key = FactKey(row["day"], row["variant__product__brand_id"], row["creator_id"],
-                      row["page_id"] if row["creator_id"] else None, (row["block_id"] or "") if row["creator_id"] else "",
-                      row["variant__product_id"], row["variant__currency"])
+        attributed = row["creator_id"] is not None
+        key = FactKey(row["day"], row["brand_id"], row["creator_id"], row["page_id"] if attributed else None,
+                      (row["block_id"] or "") if attributed else "", row["product_id"], row["currency"])
         figures[key].add_to_carts += row["count"]
 
     sold = list(

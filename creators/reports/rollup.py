@@ -16,13 +16,13 @@ from django.utils import timezone
 
 from creators.models import Click, DailyPerformance, LedgerEntry, PageView, RollupWatermark
 from creators.reports.facts import collect_facts
-from shop.models import CartLine, OrderLine, RefundLine
+from shop.models import AddToCartEvent, OrderLine, RefundLine
 
 # source name → (model, the timestamp that decides a fact's day)
 SOURCES = {
     "page_views": (PageView, "viewed_at"),
     "clicks": (Click, "clicked_at"),
-    "cart_lines": (CartLine, "added_at"),
+    "add_to_carts": (AddToCartEvent, "created_at"),
     "order_lines": (OrderLine, "order__paid_at"),
     "refund_lines": (RefundLine, "refund__created_at"),
     "ledger_entries": (LedgerEntry, "effective_at"),

@@ -17,7 +17,7 @@ from content.models import ShoppableContentPage
 from creators.models import (
     AttributionSourceKind, Click, EntryKind, LedgerEntry, NoCommissionReason, OrderLineAttribution, PageView, TrackedLink,
 )
-from shop.models import Cart, CartLine, Order, OrderLine, OrderStatus, Payment, Refund, RefundLine, Variant
+from shop.models import AddToCartEvent, Order, OrderLine, OrderStatus, Payment, Refund, RefundLine, Variant
 from shop.money import quantize
 
 BATCH = 5000
@@ -81,16 +81,14 @@ def generate(*, clicks: int, orders: int, views: int, carts: int, days: int, see
         Click.objects.bulk_create(batch)
         bar.advance(len(batch))
 
-    bar = ProgressBar("carts", carts, out=out)
-    for batch in _batches(carts, lambda i: Cart()):
-        created = Cart.objects.bulk_create(batch)
-        lines = []
-        for cart in created:
-            link, variant = rng.choice(links)
-            lines.append(CartLine(cart_id=cart.pk, variant_id=variant.pk, quantity=1, creator_id=link.creator_id,
-                                  page_id=link.page_id, block_id=link.block_id))
-        CartLine.objects.bulk_create(lines)
-        CartLine.objects.filter(pk__in=[line.pk for line in lines]).update(added_at=moment())
+    bar = ProgressBar("add-to-carts", carts, out=out)
+    def make_add(_):
+        link, variant = rng.choice(links)
+        return AddToCartEvent(variant_id=variant.pk, product_id=variant.product_id, brand_id=variant.product.brand_id,
+                              quantity=1, currency=variant.currency, creator_id=link.creator_id, page_id=link.page_id,
+                              block_id=link.block_id, created_at=moment())
+    for batch in _batches(carts, make_add):
+        AddToCartEvent.objects.bulk_create(batch)
         bar.advance(len(batch))
 
     bar = ProgressBar("orders", orders, out=out)

@@ -1,4 +1,4 @@
-from shop.models.cart import Cart, CartLine
+from shop.models.cart import AddToCartEvent, Cart, CartLine
 from shop.models.catalog import (
     Brand,
     BrandMembership,
@@ -30,6 +30,7 @@ from shop.models.reservations import StockReservation
 from shop.models.vouchers import Voucher, VoucherKind
 
 __all__ = [
+    "AddToCartEvent",
     "AttributionSource",
     "Brand",
     "BrandMembership",

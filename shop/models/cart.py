@@ -4,6 +4,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -39,9 +40,35 @@ class CartLine(models.Model):
             models.UniqueConstraint(fields=["cart", "variant"], name="unique_cart_line_variant"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_line_quantity_positive"),
         ]
-        # Brand reports read one day of add-to-carts at a time.
-        indexes = [models.Index(fields=["added_at"], name="cart_line_added_at_idx")]
         verbose_name = _("cart line")
 
     def __str__(self) -> str:
         return f"{self.quantity} × variant {self.variant_id}"
+
+
+class AddToCartEvent(models.Model):
+    """Append-only: a reader put units of a variant in a cart, with the attribution they carried.
+
+    Cart lines change and disappear (checkout empties the cart); reports need every add as it happened.
+    """
+
+    cart = models.ForeignKey(Cart, null=True, on_delete=models.SET_NULL, related_name="+")
+    variant_id = models.BigIntegerField()
+    product_id = models.BigIntegerField()
+    brand_id = models.BigIntegerField()
+    quantity = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    creator_id = models.BigIntegerField(null=True, blank=True)
+    page_id = models.BigIntegerField(null=True, blank=True)
+    block_id = models.CharField(max_length=64, blank=True)
+    click_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="add_to_cart_quantity_positive")]
+        indexes = [models.Index(fields=["created_at"], name="add_to_cart_created_at_idx")]
+
+    def __str__(self) -> str:
+        return f"+{self.quantity} of variant {self.variant_id} at {self.created_at:%Y-%m-%d %H:%M}"
+

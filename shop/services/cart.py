@@ -12,7 +12,7 @@ from django.db import transaction
 
 from shop.api_errors import ApiError, ConflictError, NotFoundError
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
-from shop.models import Cart, CartLine, ProductStatus, Variant
+from shop.models import AddToCartEvent, Cart, CartLine, ProductStatus, Variant
 from shop.services.reservations import available_quantities
 
 
@@ -150,6 +150,11 @@ def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution
         line.click_id = attribution.click_id
     line.save()
     cart.save(update_fields=["updated_at"])
+    AddToCartEvent.objects.create(
+        cart=cart, variant_id=variant.pk, product_id=variant.product_id, brand_id=variant.product.brand_id,
+        quantity=quantity, currency=variant.currency, creator_id=line.creator_id, page_id=line.page_id,
+        block_id=line.block_id, click_id=line.click_id,
+    )
     return line
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from creators.models import Click, CreatorProfile, PageView, TrackedLink
 from creators.services.attribution import attribute_order
 from creators.services.ledger import accrue_commission, reverse_commission_for_refund
-from shop.models import BrandMembership, Cart, CartLine, Order, Product, Refund
+from shop.models import AddToCartEvent, BrandMembership, Order, Product, Refund
 from tests.creators.helpers import LineSpec, make_order, mark_paid, refund_lines
 from tests.factories import make_brand, make_creator, make_guide, make_product, make_user, product_card
 
@@ -65,12 +65,11 @@ def build_world() -> ReportWorld:
                                              product=globex_product, page_id=guide.pk, block_id="blk-b")
     add_clicks(acme_link, 4)
     add_clicks(globex_link, 2)
-    cart = Cart.objects.create()
+    variant = acme_product.variants.get()
     for _ in range(3):
-        line = CartLine.objects.create(cart=Cart.objects.create(), variant=acme_product.variants.get(), quantity=1,
-                                       creator_id=creator.pk, page_id=guide.pk, block_id="blk-a")
-        at(DAY, CartLine, line.pk, "added_at")
-    cart.delete()
+        AddToCartEvent.objects.create(
+            variant_id=variant.pk, product_id=acme_product.pk, brand_id=acme.pk, quantity=1, currency="USD",
+            creator_id=creator.pk, page_id=guide.pk, block_id="blk-a", created_at=DAY)
 
     orders = []
     specs = [LineSpec(acme_product, "100.00", creator=creator, page_id=guide.pk, block_id="blk-a")] * 6 + [
