@@ -1,5 +1,6 @@
 """Test settings: SQLite by default, PostgreSQL when DATABASE_URL is set (CI runs both)."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -13,3 +14,12 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="kolshop-test-media-"))
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="kolshop-test-static-"))
 WAGTAILADMIN_BASE_URL = "http://testserver"
+
+# SQLite: a file-backed test database, not the shared in-memory one. Live-server tests (browser,
+# localstripe webhooks) then give the server thread its own connection instead of sharing the test
+# thread's, which SQLite refuses to use from two threads at once ("cannot open savepoint").
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"kolshop-test-{os.getpid()}.sqlite3"),
+    }
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30  # noqa: F405

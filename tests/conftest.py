@@ -17,3 +17,24 @@ def site_tree(db):
     from content.services.site_tree import ensure_site_tree
 
     return ensure_site_tree()
+
+
+@pytest.fixture
+def wagtail_base_data(transactional_db):
+    """What Wagtail's migrations create (default locale, root page) and our roles, again.
+
+    A transactional test ends by flushing every table; post_migrate then recreates permissions and
+    groups but not Wagtail's data migrations, so later transactional tests rebuild them here.
+    """
+    from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Locale, Page
+
+    from creators.services.roles import ensure_role_groups
+
+    if not Locale.objects.exists():
+        Locale.objects.create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
+    if Page.get_first_root_node() is None:
+        Page.add_root(title="Root", slug="root", content_type=ContentType.objects.get_for_model(Page))
+    ensure_role_groups()

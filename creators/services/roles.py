@@ -54,7 +54,14 @@ _EDITOR_VIEW_ONLY_MODELS = [
     # Brand performance reports across every brand.
     ("creators", "dailyperformance"),
 ]
-_EDITOR_PERMISSIONS = [
+# What Wagtail's own migrations give its Editors and Moderators groups, repeated here so the roles
+# are complete on any database (e.g. after a flush), not only one that ran Wagtail's data migrations.
+_WAGTAIL_STAFF_PERMISSIONS = [
+    ("wagtailadmin", "access_admin"),
+    *[("wagtailimages", f"{action}_image") for action in ("add", "change", "delete", "choose")],
+    *[("wagtaildocs", f"{action}_document") for action in ("add", "change", "delete", "choose")],
+]
+_EDITOR_PERMISSIONS = _WAGTAIL_STAFF_PERMISSIONS + [
     (app, f"{action}_{model}") for app, model in _EDITOR_MODELS for action in ("add", "change", "delete", "view")
 ] + [(app, f"view_{model}") for app, model in _EDITOR_VIEW_ONLY_MODELS]
 
@@ -79,6 +86,7 @@ def ensure_role_groups() -> dict[str, Group]:
     editors, _ = Group.objects.get_or_create(name=EDITORS_GROUP_NAME)
     editors.permissions.add(*_permissions(_EDITOR_PERMISSIONS))
     moderators, _ = Group.objects.get_or_create(name=MODERATORS_GROUP_NAME)
+    moderators.permissions.add(*_permissions(_WAGTAIL_STAFF_PERMISSIONS))
     _grant_editor_page_permissions([editors, moderators])
     ensure_moderation_workflow(approver_groups=[editors, moderators])
     return {"creators": creators, "brands": brands, "editors": editors, "moderators": moderators}

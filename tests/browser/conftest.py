@@ -65,6 +65,11 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"report_{report.when}", report)
 
 
+@pytest.fixture(autouse=True)
+def _wagtail_data(wagtail_base_data):
+    """Browser tests are transactional (the live server needs committed data)."""
+
+
 @pytest.fixture
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
