@@ -7,6 +7,7 @@ from django.db import transaction
 from content.demo.catalog import load_catalog
 from content.demo.pages import load_pages
 from content.demo.people import DemoLogin, load_people
+from content.demo.sales import load_sales
 from content.services.site_tree import ensure_site_tree
 
 
@@ -15,6 +16,7 @@ class DemoSummary:
     logins: list[DemoLogin]
     products: int
     guides: int
+    sales: int
 
 
 @transaction.atomic
@@ -23,4 +25,5 @@ def load_demo() -> DemoSummary:
     products = load_catalog()
     people = load_people(creator_index=creator_index)
     guides = load_pages(people=people, products=products)
-    return DemoSummary(logins=people.logins, products=len(products), guides=guides)
+    sales = load_sales()
+    return DemoSummary(logins=people.logins, products=len(products), guides=guides, sales=sales)

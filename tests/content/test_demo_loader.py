@@ -6,7 +6,7 @@ from wagtail.models import Page, Revision, Site
 from content.blocks import SHOPPABLE_BLOCK_TYPES
 from content.models import BuyingGuidePage, HomePage, LiveSessionPage
 from creators.models import CreatorPage, CreatorProfile
-from shop.models import Brand, BrandMembership, Product, Stock, Variant
+from shop.models import Brand, BrandMembership, Order, OrderStatus, Product, Stock, Variant
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +23,7 @@ def snapshot() -> dict:
         "pages": sorted(Page.objects.values_list("url_path", flat=True)),
         "revisions": Revision.objects.count(),
         "memberships": BrandMembership.objects.count(),
+        "orders": sorted(Order.objects.values_list("status", "total")),
         "bodies": {page.url_path: list(page.body.raw_data) for page in BuyingGuidePage.objects.all()},
     }
 
@@ -39,6 +40,7 @@ def test_the_demo_loader_creates_a_complete_shop_and_running_it_twice_changes_no
     assert first["products"] == 50
     assert first["creators"] == 3
     assert first["memberships"] == 1
+    assert len(first["orders"]) == 18 and {status for status, _ in first["orders"]} == {OrderStatus.PAID}
     assert "admin" in output and "kolshop-admin" in output
     assert "kolshop-creator" in output and "kolshop-brand" in output
 

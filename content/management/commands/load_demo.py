@@ -8,7 +8,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         summary = load_demo()
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {summary.products} products, {summary.guides} new pages."))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {summary.products} products, {summary.guides} new pages, {summary.sales} new sales."))
         self.stdout.write("Logins (http://127.0.0.1:8000/admin/):")
         for login in summary.logins:
             self.stdout.write(f"  {login.role:<24} {login.username:<10} / {login.password}")
