@@ -35,6 +35,7 @@ def line_chart(title: str, series: list[Series]) -> str:
         d = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(coords))
         colour = COLOURS[index % len(COLOURS)]
         paths.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        paths.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in coords)
         legend.append(
             f'<text x="{PAD + 160 * index}" y="16" fill="{colour}" font-size="12">{escape(line.name)} (max {top})</text>'
         )

@@ -7,7 +7,14 @@ from django.shortcuts import render
 
 from creators.models import CreatorProfile
 from creators.reports import charts, exports
-from creators.reports.queries import GROUPINGS, SORTABLE, ReportFilters, brands_for_filter, build_report, default_range
+from creators.reports.queries import (
+    GROUPINGS,
+    SORTABLE,
+    ReportFilters,
+    brands_for_filter,
+    build_report,
+    default_range,
+)
 from shop.services.brand_access import brand_ids_for_user, is_brand_user
 
 MAX_RANGE_DAYS = 366
@@ -37,8 +44,13 @@ class ReportForm(forms.Form):
     group_by = forms.ChoiceField(choices=[(name, name.title()) for name in GROUPINGS], required=False, label="Per")
     brand = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     creator = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    sort = forms.ChoiceField(choices=[(f"{p}{n}", f"{n} {'desc' if p else 'asc'}") for n in SORTABLE for p in ("-", "")],
-                             required=False)
+    sort = forms.ChoiceField(
+        choices=[("-gmv", "GMV, highest first")] + [
+            (f"{prefix}{name}", f"{name.replace('_', ' ')}, {'highest' if prefix else 'lowest'} first")
+            for name in SORTABLE for prefix in ("-", "") if f"{prefix}{name}" != "-gmv"
+        ],
+        required=False,
+    )
 
     def __init__(self, *args, scope: frozenset[int] | None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,7 +89,8 @@ def brand_performance_view(request):
     if request.GET and not form.is_valid():
         return render(request, "creators/reports/brand_performance.html", {"form": form}, status=400)
     if not request.GET:
-        form = ReportForm({}, scope=scope)
+        start, end = default_range()
+        form = ReportForm({"start": start, "end": end, "group_by": "creator", "sort": "-gmv"}, scope=scope)
         form.is_valid()
     report = build_report(form.filters())
     export = request.GET.get("format")
