@@ -52,8 +52,15 @@ class ReportForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, scope: frozenset[int] | None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data, *, scope: frozenset[int] | None, **kwargs):
+        # Missing filters take their defaults, and the form shows them (e.g. the last 30 days).
+        data = data.copy()
+        start, end = default_range()
+        for name, value in (("start", start.isoformat()), ("end", end.isoformat()), ("group_by", "creator"),
+                            ("sort", "-gmv")):
+            if not data.get(name):
+                data[name] = value
+        super().__init__(data, **kwargs)
         self.scope = scope
         self.fields["brand"].choices = [("", "All brands")] + [(b.pk, b.name) for b in brands_for_filter(scope)]
         self.fields["creator"].choices = [("", "All creators")] + list(
@@ -62,9 +69,8 @@ class ReportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        default_start, default_end = default_range()
-        data["start"] = data.get("start") or default_start
-        data["end"] = data.get("end") or default_end
+        if "start" not in data or "end" not in data:
+            return data  # a field error already says what is wrong
         if data["end"] < data["start"]:
             self.add_error("end", "The end date must not be before the start date.")
         elif (data["end"] - data["start"]).days >= MAX_RANGE_DAYS:
@@ -85,13 +91,9 @@ class ReportForm(forms.Form):
 
 def brand_performance_view(request):
     scope = report_brand_scope(request.user)
-    form = ReportForm(request.GET or None, scope=scope)
-    if request.GET and not form.is_valid():
+    form = ReportForm(request.GET, scope=scope)
+    if not form.is_valid():
         return render(request, "creators/reports/brand_performance.html", {"form": form}, status=400)
-    if not request.GET:
-        start, end = default_range()
-        form = ReportForm({"start": start, "end": end, "group_by": "creator", "sort": "-gmv"}, scope=scope)
-        form.is_valid()
     report = build_report(form.filters())
     export = request.GET.get("format")
     if export == "csv":
