@@ -4,11 +4,11 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
-from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
 from creators import admin_views
 from creators.models import CommissionRule, CreatorProfile, LedgerEntry, Payout, TrackedLink
+from shop.admin_helpers import ReadOnlyPermissionHelper
 
 
 class CreatorProfileViewSet(SnippetViewSet):
@@ -49,19 +49,7 @@ register_snippet(CommissionRuleViewSet)
 register_snippet(TrackedLinkViewSet)
 
 
-class ReadOnlyPermissionHelper(PermissionHelper):
-    """The ledger is append-only and payouts are made by runs: the admin only lists and inspects."""
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
-
-
+# The ledger is append-only and payouts are made by runs: the admin only lists and inspects.
 class LedgerEntryAdmin(ModelAdmin):
     model = LedgerEntry
     menu_label = _("Ledger")

@@ -89,25 +89,14 @@ modeladmin_register(StockAdmin)
 # --- Orders, payments and vouchers (checkout) ---------------------------------------------
 from django.urls import path, reverse  # noqa: E402
 from wagtail.admin.menu import MenuItem  # noqa: E402
-from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper  # noqa: E402
+from wagtail_modeladmin.helpers import ButtonHelper  # noqa: E402
 
 from shop import admin_views  # noqa: E402
+from shop.admin_helpers import ReadOnlyPermissionHelper  # noqa: E402
 from shop.models import Order, Payment, Voucher  # noqa: E402
 
 
-class ReadOnlyPermissionHelper(PermissionHelper):
-    """Orders and payments change only through services (checkout, webhooks, refunds)."""
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
-
-
+# Orders and payments change only through services (checkout, webhooks, refunds).
 class OrderButtonHelper(ButtonHelper):
     def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, classnames_exclude=None):
         buttons = super().get_buttons_for_obj(obj, exclude, classnames_add, classnames_exclude)

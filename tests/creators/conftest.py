@@ -1,50 +1,25 @@
 """Creator fixtures: a localstripe server that also knows Connect accounts and transfers."""
 
 import json
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.support.servers import free_port, loopback_server
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def connect_stripe_url(tmp_path_factory):
-    port = _free_port()
+    """localstripe extended with Connect accounts and transfers, on a free loopback port."""
+    port = free_port()
     workdir = tmp_path_factory.mktemp("localstripe-connect")
-    log = open(workdir / "server.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.localstripe_with_transfers", str(port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"localstripe did not start: {(workdir / 'server.log').read_text()}")
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    argv = [sys.executable, "-m", "tests.support.localstripe_with_transfers", str(port)]
+    with loopback_server(argv, port=port, log_path=workdir / "server.log", cwd=ROOT) as url:
+        yield url
 
 
 class FakeConnect:

@@ -1,14 +1,13 @@
 """Shop fixtures: an API client, stock helpers, Stripe signing and a localstripe server."""
 
 import json
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.db import connection
+
+from tests.support.servers import free_port, loopback_server
 
 WEBHOOK_SECRET = "whsec_kolshop_test"
 
@@ -58,12 +57,6 @@ def shop_settings(settings):
     return settings
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 _LOCALSTRIPE_RUNNER = """
 import sys
 from aiohttp import web
@@ -75,28 +68,11 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print
 @pytest.fixture(scope="session")
 def localstripe_url(tmp_path_factory):
     """localstripe (a stateful fake Stripe) on a free loopback port for the whole session."""
-    port = _free_port()
+    port = free_port()
     workdir: Path = tmp_path_factory.mktemp("localstripe")
-    log = open(workdir / "localstripe.log", "wb")
-    process = subprocess.Popen([sys.executable, "-c", _LOCALSTRIPE_RUNNER, str(port)], cwd=workdir,
-                               stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"localstripe did not start: {(workdir / 'localstripe.log').read_text()}")
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    argv = [sys.executable, "-c", _LOCALSTRIPE_RUNNER, str(port)]
+    with loopback_server(argv, port=port, log_path=workdir / "localstripe.log", cwd=workdir) as url:
+        yield url
 
 
 @pytest.fixture
