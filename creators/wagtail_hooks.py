@@ -7,6 +7,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
 from creators import admin_views
+from creators.payout_account_views import payout_account
 from creators.models import CommissionRule, CreatorProfile, LedgerEntry, Payout, TrackedLink
 from shop.admin_helpers import ReadOnlyPermissionHelper
 
@@ -87,6 +88,7 @@ def register_earnings_urls():
         path("earnings/", admin_views.earnings, name="creators_earnings"),
         path("earnings/statement/", admin_views.statement_view, name="creators_statement"),
         path("earnings/statement/csv/", admin_views.statement_csv_view, name="creators_statement_csv"),
+        path("earnings/payout-account/", payout_account, name="creators_payout_account"),
     ]
 
 

@@ -5,6 +5,7 @@ PaymentGatewayError. ``STRIPE_API_BASE`` points the SDK elsewhere (localstripe i
 """
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 
 import stripe
@@ -116,3 +117,43 @@ def create_transfer(*, amount_minor: int, currency: str, destination: str, trans
     except stripe.StripeError as error:
         raise _gateway_error(error) from error
     return transfer.id
+
+
+@dataclass(frozen=True)
+class ConnectedAccountStatus:
+    account_id: str
+    details_submitted: bool
+    payouts_enabled: bool
+
+
+def create_connected_account(*, email: str, idempotency_key: str) -> str:
+    """An Express connected account a creator is paid into; returns its id (``acct_…``)."""
+    params = {"type": "express", "email": email, "capabilities": {"transfers": {"requested": True}}}
+    try:
+        account = _client().v1.accounts.create(params=params, options={"idempotency_key": idempotency_key})
+    except stripe.StripeError as error:
+        raise _gateway_error(error) from error
+    return account.id
+
+
+def create_account_onboarding_link(*, account_id: str, refresh_url: str, return_url: str) -> str:
+    """Stripe-hosted onboarding for the connected account (identity, bank details); returns its URL."""
+    params = {"account": account_id, "refresh_url": refresh_url, "return_url": return_url,
+              "type": "account_onboarding"}
+    try:
+        link = _client().v1.account_links.create(params=params)
+    except stripe.StripeError as error:
+        raise _gateway_error(error) from error
+    return link.url
+
+
+def retrieve_connected_account(account_id: str) -> ConnectedAccountStatus:
+    try:
+        account = _client().v1.accounts.retrieve(account_id)
+    except stripe.StripeError as error:
+        raise _gateway_error(error) from error
+    return ConnectedAccountStatus(
+        account_id=account.id,
+        details_submitted=bool(getattr(account, "details_submitted", False)),
+        payouts_enabled=bool(getattr(account, "payouts_enabled", False)),
+    )

@@ -28,8 +28,10 @@ class Account(StripeObject):
     def __init__(self, **data):
         super().__init__()
         self.type = data.get("type", "express")
+        self.email = data.get("email")
         self.charges_enabled = True
         self.payouts_enabled = True
+        self.details_submitted = False
 
 
 class Transfer(StripeObject):
@@ -60,8 +62,31 @@ def _json(body: dict, status: int = 200) -> web.Response:
     return web.json_response(body, status=status, dumps=lambda x: json.dumps(x, sort_keys=True))
 
 
-async def create_account(request):
-    return _json(Account(**(await get_post_data(request) or {}))._export())
+async def create_account_idempotent(request):
+    key = request.headers.get("Idempotency-Key")
+    if key and key in _idempotent:
+        return _json(_idempotent[key])
+    body = Account(**(await get_post_data(request) or {}))._export()
+    if key:
+        _idempotent[key] = body
+    return _json(body)
+
+
+async def retrieve_account(request):
+    account = store.get("account:" + request.match_info["id"])
+    if account is None:
+        return _json({"error": {"type": "invalid_request_error", "code": "resource_missing",
+                                "message": "No such account"}}, status=404)
+    return _json(account._export())
+
+
+async def create_account_link(request):
+    data = await get_post_data(request) or {}
+    if ("account:" + str(data.get("account"))) not in store:
+        return _json({"error": {"type": "invalid_request_error", "code": "resource_missing", "param": "account",
+                                "message": "No such account"}}, status=400)
+    return _json({"object": "account_link", "url": f"https://connect.stripe.test/setup/{data['account']}",
+                  "expires_at": 0, "created": 0})
 
 
 async def create_transfer(request):
@@ -88,7 +113,9 @@ async def reset_connect(request):
 
 
 app.router.add_delete("/_config/connect", reset_connect)
-app.router.add_post("/v1/accounts", create_account)
+app.router.add_post("/v1/accounts", create_account_idempotent)
+app.router.add_get("/v1/accounts/{id}", retrieve_account)
+app.router.add_post("/v1/account_links", create_account_link)
 app.router.add_post("/v1/transfers", create_transfer)
 app.router.add_get("/v1/transfers", list_transfers)
 
