@@ -53,3 +53,13 @@ def touch_variants(variant_ids: Iterable[int]) -> None:
     variant_ids = set(variant_ids)
     if variant_ids:
         touch_products(Variant.objects.filter(pk__in=variant_ids).values_list("product_id", flat=True).distinct())
+
+
+def touch_variants_on_commit(variant_ids: Iterable[int]) -> None:
+    """``touch_variants`` once the current transaction commits (so readers never cache the old state)."""
+    from django.db import transaction
+
+    variant_ids = set(variant_ids)
+    if variant_ids:
+        transaction.on_commit(lambda: touch_variants(variant_ids))
+

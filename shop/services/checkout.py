@@ -35,7 +35,7 @@ from shop.payments.gateway import PaymentGateway, PaymentGatewayError, get_gatew
 from shop.services.cart import CartInfo, fetch_cart, max_quantity_per_variant
 from shop.services.orders import assign_pickup_code, record_event
 from shop.services.payments import cancel_open_intents, complete_checkout
-from shop.services.reservations import ReservationRequest, reserve_stock
+from shop.services.reservations import ReservationRequest, release_reservations, reserve_stock
 from shop.services.vouchers import lock_voucher, validate_voucher, voucher_discount
 from shop.tasks import schedule_expiry_sweep
 
@@ -107,7 +107,7 @@ def _cancel_pending_orders_of(cart: Cart) -> list[int]:
     """A buyer who restarts checkout replaces their pending order (and frees its reservations)."""
     pending = list(Order.objects.select_for_update().filter(cart=cart, status=OrderStatus.PENDING).order_by("pk"))
     for order in pending:
-        order.reservations.all().delete()
+        release_reservations(order)
         order.status = OrderStatus.CANCELLED
         order.save(update_fields=["status", "updated_at"])
         events.order_cancelled.send(order=order)
@@ -204,7 +204,7 @@ def _abandon(order: Order, reason: str) -> None:
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != OrderStatus.PENDING:
             return
-        order.reservations.all().delete()
+        release_reservations(order)
         order.status = OrderStatus.CANCELLED
         order.save(update_fields=["status", "updated_at"])
         events.order_cancelled.send(order=order)

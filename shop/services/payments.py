@@ -15,7 +15,8 @@ from shop import events
 from shop.models import CartLine, Order, OrderEventType, OrderStatus, Payment, PaymentStatus, Stock
 from shop.payments.gateway import PaymentGatewayError, get_gateway
 from shop.services.orders import record_event
-from shop.services.reservations import lock_stock
+from shop.services.cache_versions import touch_variants_on_commit
+from shop.services.reservations import lock_stock, release_reservations
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
         variant_id for variant_id, quantity in needed.items()
         if variant_id not in locked or locked[variant_id].on_hand - locked[variant_id].reserved_by_others < quantity
     ]
-    order.reservations.all().delete()
+    release_reservations(order)
     before = order.status
     if short or any(line.variant_id is None for line in lines):
         order.status = OrderStatus.CANCELLED
@@ -88,6 +89,7 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
         return
     for variant_id in sorted(needed):
         Stock.objects.filter(pk=locked[variant_id].pk).update(on_hand=F("on_hand") - needed[variant_id])
+    touch_variants_on_commit(needed)  # F() updates fire no signal: cached pages showing this stock are stale
     order.status = OrderStatus.PAID
     order.paid_at = now
     order.save(update_fields=["status", "paid_at", "updated_at"])

@@ -16,6 +16,7 @@ from django.utils import timezone
 from shop import events
 from shop.api_errors import ConflictError
 from shop.models import Order, OrderEventType, OrderStatus, Stock, StockReservation
+from shop.services.cache_versions import touch_variants_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +91,19 @@ def reserve_stock(
         if line.quantity > available:
             raise InsufficientStock(line.sku, max(available, 0))
     expires_at = now + ttl
-    return StockReservation.objects.bulk_create(
+    reservations = StockReservation.objects.bulk_create(
         [StockReservation(variant_id=line.variant_id, order=order, quantity=line.quantity, expires_at=expires_at)
          for line in lines]
     )
+    touch_variants_on_commit(line.variant_id for line in lines)
+    return reservations
+
+
+def release_reservations(order: Order) -> None:
+    """Drop an order's holds (paid, cancelled or expired); cached availability is refreshed after commit."""
+    variant_ids = list(order.reservations.values_list("variant_id", flat=True))
+    order.reservations.all().delete()
+    touch_variants_on_commit(variant_ids)
 
 
 def release_expired_reservations(*, now: datetime | None = None) -> int:
@@ -114,7 +124,7 @@ def release_expired_reservations(*, now: datetime | None = None) -> int:
             .order_by("pk")
         )
         for order in orders:
-            order.reservations.all().delete()
+            release_reservations(order)
             order.status = OrderStatus.CANCELLED
             order.save(update_fields=["status", "updated_at"])
             events.order_cancelled.send(order=order)

@@ -90,3 +90,44 @@ def test_a_change_to_a_product_the_page_does_not_show_keeps_the_cache(api_client
 
     with django_assert_max_num_queries(6):
         assert api_client.get(f"/api/v2/pages/{guide.pk}/").status_code == 200
+
+
+def test_holds_releases_and_sales_refresh_cached_availability(api_client, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shop.models import Order, StockReservation
+    from shop.services.cache_versions import product_versions
+    from shop.services.cart import add_to_cart, create_cart
+    from shop.services.checkout import confirm_payment, start_checkout
+    from shop.services.reservations import release_expired_reservations
+
+    product = make_product(variants=[("REC-9", "20.00", 8)])
+    guide = make_guide(make_creator("pia"), body=[product_card(product)])
+    assert first_offer(api_client, guide)["variant"]["stock"] == {"level": "in_stock", "quantity": None}
+
+    def checkout(quantity: int):
+        cart = create_cart()
+        add_to_cart(cart, sku="REC-9", quantity=quantity)
+        with django_capture_on_commit_callbacks(execute=True):
+            return start_checkout(cart, email="reader@example.com", fulfilment="pickup").order
+
+    abandoned = checkout(4)
+    held = first_offer(api_client, guide)  # 8 on hand, 4 held by the pending order
+    past = timezone.now() - timedelta(minutes=1)
+    Order.objects.filter(pk=abandoned.pk).update(reserved_until=past)
+    StockReservation.objects.filter(order=abandoned).update(expires_at=past)
+    with django_capture_on_commit_callbacks(execute=True):
+        release_expired_reservations()
+    released = first_offer(api_client, guide)
+    bought = checkout(5)
+    before_sale = product_versions([product.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm_payment(bought)
+
+    assert held["variant"]["stock"] == {"level": "low_stock", "quantity": 4}
+    assert released["variant"]["stock"] == {"level": "in_stock", "quantity": None}
+    assert product_versions([product.pk]) != before_sale  # the sale's F() decrement marked the page stale
+    assert first_offer(api_client, guide)["variant"]["stock"] == {"level": "low_stock", "quantity": 3}
+    assert product.variants.get().stock.on_hand == 3
