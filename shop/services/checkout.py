@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -116,7 +116,16 @@ def _cancel_pending_orders_of(cart: Cart) -> list[int]:
     return [order.pk for order in pending]
 
 
+def _lock_buyer(email: str) -> None:
+    """Serialise checkouts by one buyer (PostgreSQL advisory lock, released at commit), so two carts
+    checking out at once can't both pass the per-buyer limit. SQLite already serialises all writers."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"kolshop-buyer:{email.lower()}"])
+
+
 def _check_buyer_limit(info: CartInfo, email: str) -> None:
+    _lock_buyer(email)
     limit = max_quantity_per_variant()
     bought = dict(
         OrderLine.objects.filter(

@@ -102,3 +102,15 @@ def test_one_webhook_delivered_five_times_out_of_order_from_four_threads_pays_on
     assert on_hand("HP-1") == 2
     assert OrderEvent.objects.filter(order=order, type="paid").count() == 1
     assert sorted(ProcessedWebhookEvent.objects.values_list("event_id", flat=True)) == ["evt_fail", "evt_ok"]
+
+
+def test_one_buyer_checking_out_two_carts_at_once_stays_within_the_per_buyer_limit(settings):
+    settings.KOLSHOP_MAX_QUANTITY_PER_VARIANT = 3
+    variant_with_stock("LIM-1", price="10.00", on_hand=50)
+    carts = [cart_with(("LIM-1", 3)) for _ in range(4)]
+
+    outcomes = _run_in_threads([_buy(cart, "same.buyer@example.com") for cart in carts], workers=4)
+
+    assert sorted(outcomes) == sorted([OrderStatus.PAID, "quantity_limit", "quantity_limit", "quantity_limit"])
+    assert on_hand("LIM-1") == 47
+    assert Order.objects.filter(email="same.buyer@example.com", status=OrderStatus.PAID).count() == 1
