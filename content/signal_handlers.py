@@ -1,12 +1,14 @@
-"""Thin glue: cache invalidation when pages are (un)published or catalog rows are saved.
+"""Thin glue: cache invalidation when pages are (un)published or catalog rows are saved, and a
+moved page's creator.
 
 Each handler only calls a service. ``QuerySet.update()`` fires no signal, so services doing
 F() updates call ``shop.services.cache_versions.touch_variants`` themselves.
 """
 
 from django.db.models.signals import post_delete, post_save
-from wagtail.signals import page_published, page_unpublished
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from content.services.ownership import reassign_creators_under
 from content.services.page_cache import forget_page
 from shop.models import Product, Stock, Variant
 from shop.services.cache_versions import touch_products
@@ -30,7 +32,12 @@ def touch_product_of_stock(sender, instance, **kwargs):
         touch_products([product_id])
 
 
+def reassign_creators_after_move(sender, instance, **kwargs):
+    reassign_creators_under(instance.path)
+
+
 def connect() -> None:
+    post_page_move.connect(reassign_creators_after_move, dispatch_uid="content.reassign_creators_after_move")
     page_published.connect(forget_cached_page, dispatch_uid="content.forget_cached_page.published")
     page_unpublished.connect(forget_cached_page, dispatch_uid="content.forget_cached_page.unpublished")
     for signal in (post_save, post_delete):
