@@ -11,11 +11,12 @@ import hmac
 import re
 import secrets
 import string
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from creators.models import Click, CreatorPage, CreatorProfile, LinkTarget, TrackedLink, UserAgentClass
@@ -83,22 +84,40 @@ def create_tracked_link(creator: CreatorProfile, *, target_kind: str, product: P
     return link
 
 
+DEDUPLICATION_WINDOW = timedelta(hours=1)
+
+
 def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str = "",
                  now: datetime | None = None) -> Click | None:
-    """The click counted for this visit (an earlier one from the same visitor this hour), or None for bots."""
+    """The click counted for this visit, or None for bots.
+
+    A visitor's repeat clicks on one link within 60 minutes of the counted click count once (a
+    rolling hour). The unique (link, visitor, clock hour) key also stops two simultaneous first
+    clicks from both counting.
+    """
     if is_bot(user_agent):
         return None
     now = now or timezone.now()
     hour = now.replace(minute=0, second=0, microsecond=0)
     visitor = visitor_hash(ip=ip, user_agent=user_agent[:512], day=now.date().isoformat())
-    click, _ = Click.objects.get_or_create(
-        link=link, visitor_hash=visitor, hour_bucket=hour,
-        defaults={
-            "creator_id": link.creator_id, "page_id": link.page_id, "block_id": link.block_id,
-            "product_id": link.product_id, "clicked_at": now, "referrer": clean_referrer(referrer),
-            "ua_class": user_agent_class(user_agent),
-        },
+    recent = (
+        Click.objects.filter(link=link, visitor_hash=visitor, clicked_at__gt=now - DEDUPLICATION_WINDOW,
+                             clicked_at__lte=now)
+        .order_by("-clicked_at")
+        .first()
     )
+    if recent is not None:
+        return recent
+    fields = {
+        "creator_id": link.creator_id, "page_id": link.page_id, "block_id": link.block_id,
+        "product_id": link.product_id, "clicked_at": now, "referrer": clean_referrer(referrer),
+        "ua_class": user_agent_class(user_agent),
+    }
+    try:
+        with transaction.atomic():
+            click = Click.objects.create(link=link, visitor_hash=visitor, hour_bucket=hour, **fields)
+    except IntegrityError:  # the same visitor's simultaneous click counted first
+        click = Click.objects.get(link=link, visitor_hash=visitor, hour_bucket=hour)
     return click
 
 

@@ -122,8 +122,22 @@ def test_following_a_link_costs_a_constant_number_of_queries(site_tree, client, 
     create_tracked_link(anna, target_kind=LinkTarget.PRODUCT, product=product, code="mug-anna")
     client.get("/r/mug-anna/", headers={"User-Agent": PHONE}, REMOTE_ADDR="203.0.113.1")  # warm-up
 
-    # link, click lookup, savepoint + insert + release, variant (same for any number of earlier clicks)
+    # link, recent-click lookup, savepoint + insert + release, variant (same for any number of earlier clicks)
     with django_assert_num_queries(6):
         client.get("/r/mug-anna/", headers={"User-Agent": PHONE}, REMOTE_ADDR="203.0.113.2")
-    with django_assert_num_queries(3):  # a repeat: link, the existing click, variant
+    with django_assert_num_queries(3):  # a repeat: link, the recent click, variant
         client.get("/r/mug-anna/", headers={"User-Agent": PHONE}, REMOTE_ADDR="203.0.113.2")
+
+
+def test_the_hour_is_rolling_not_the_clock_hour(site_tree):
+    anna = make_creator("anna")
+    link = create_tracked_link(anna, target_kind=LinkTarget.STOREFRONT, code="anna-roll")
+    at = datetime(2026, 3, 2, 10, 50, tzinfo=tz.utc)
+
+    first = record_click(link, ip="203.0.113.9", user_agent=PHONE, now=at)
+    across_the_hour = record_click(link, ip="203.0.113.9", user_agent=PHONE, now=at + timedelta(minutes=30))
+    over_an_hour_later = record_click(link, ip="203.0.113.9", user_agent=PHONE, now=at + timedelta(minutes=65))
+
+    assert across_the_hour.pk == first.pk
+    assert over_an_hour_later.pk != first.pk
+    assert Click.objects.count() == 2
