@@ -78,6 +78,8 @@ def product_representation(product: Product) -> dict:
         "slug": product.slug,
         "brand": {"id": product.brand.pk, "name": product.brand.name, "slug": product.brand.slug},
         "image": image_representation(primary.image, alt=primary.alt_text) if primary else None,
+        # Every gallery image, in the product's order (loaded with the page's catalog snapshot).
+        "images": [image_representation(item.image, alt=item.alt_text) for item in images],
     }
 
 

@@ -65,6 +65,10 @@ def test_a_product_card_arrives_resolved_with_variants_stock_and_an_attributed_b
                     "id": image.pk, "alt": "The recorder, front", "width": 800, "height": 600,
                     "renditions": renditions_of(image),
                 },
+                "images": [{
+                    "id": image.pk, "alt": "The recorder, front", "width": 800, "height": 600,
+                    "renditions": renditions_of(image),
+                }],
             },
             "available": True,
             "unavailable_reason": None,
@@ -305,3 +309,18 @@ def test_drafts_are_not_served_by_the_published_endpoint(api_client):
     guide = make_guide(make_creator("pia"), publish=False)
 
     assert api_client.get(f"/api/v2/pages/{guide.pk}/").status_code == 404
+
+
+def test_a_product_block_lists_every_gallery_image_in_order(client):
+    product = make_product(title="Tripod")
+    front, side = make_image("front"), make_image("side")
+    add_product_image(product, front, alt_text="Front")
+    add_product_image(product, side, alt_text="Side")
+    guide = make_guide(make_creator("uma"), body=[product_card(product)])
+
+    block_value = client.get(f"/api/v2/pages/{guide.pk}/").json()["body"][0]["value"]
+
+    assert [(image["id"], image["alt"]) for image in block_value["product"]["images"]] == [
+        (front.pk, "Front"), (side.pk, "Side"),
+    ]
+    assert block_value["product"]["image"]["id"] == front.pk
