@@ -1,8 +1,7 @@
 """Brand performance reports read from the daily rollup plus live facts for days not rolled up yet."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from wagtail.test.utils.form_data import nested_form_data, streamfield
 
-from content.blocks import ArticleStreamBlock, ComparisonTableBlock, DealBlock, HotspotBlock, ProductCardBlock
+from content.blocks import ComparisonTableBlock, DealBlock, HotspotBlock, ProductCardBlock
 from content.models import BuyingGuidePage
 from shop.models import ProductStatus
 from tests.factories import make_creator, make_product, storefront_of

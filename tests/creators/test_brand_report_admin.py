@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
-from django.urls import reverse
 from openpyxl import load_workbook
 
 from creators.reports.rollup import roll_up
