@@ -5,7 +5,7 @@ from shop.attribution import Attribution
 from shop.models import Order, Variant
 from shop.services.cart import add_to_cart, create_cart
 from shop.services.checkout import confirm_payment, start_checkout
-from shop.services.reservations import available_quantities
+from shop.services.offers import available_quantity, with_availability
 
 SALES_PER_GUIDE = 6
 
@@ -38,9 +38,8 @@ def _block_with_stock(guide: BuyingGuidePage):
             skus = [variant.sku for variant in block.value["product"].variants.all()]
         else:
             continue
-        available = available_quantities(list(Variant.objects.filter(sku__in=skus).values_list("pk", flat=True)))
-        for variant in Variant.objects.filter(sku__in=skus).order_by("pk"):
-            if available.get(variant.pk, 0) >= SALES_PER_GUIDE:
+        for variant in with_availability(Variant.objects.filter(sku__in=skus).order_by("pk")):
+            if available_quantity(variant) >= SALES_PER_GUIDE:
                 return block, variant.sku
     return None, None
 

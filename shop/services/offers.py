@@ -9,13 +9,13 @@ from decimal import Decimal
 
 from datetime import datetime
 
-from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shop.models import Product, ProductStatus, Stock, StockLevel, StockReservation, Variant
+from shop.models import Product, ProductStatus, Stock, StockLevel, Variant
 from shop.models.inventory import StockStatus
+from shop.services.reservations import active_reserved_quantity
 
 
 class UnavailableReason:
@@ -66,16 +66,7 @@ def with_availability(variants: QuerySet, *, now: datetime | None = None) -> Que
     (on hand minus unexpired reservations), in the same query as the variants.
     """
     now = now or timezone.now()
-    reserved = (
-        StockReservation.objects.filter(variant_id=OuterRef("pk"), expires_at__gt=now)
-        .order_by()
-        .values("variant_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    return variants.select_related("stock").annotate(
-        reserved_quantity=Coalesce(Subquery(reserved, output_field=IntegerField()), Value(0))
-    )
+    return variants.select_related("stock").annotate(reserved_quantity=active_reserved_quantity(now, variant_ref="pk"))
 
 
 def available_quantity(variant: Variant) -> int:

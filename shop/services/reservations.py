@@ -37,11 +37,19 @@ class InsufficientStock(ConflictError):
         self.available = available
 
 
-def _active_reserved(now: datetime, *, exclude_order_id: int | None = None):
-    reservations = StockReservation.objects.filter(variant_id=OuterRef("variant_id"), expires_at__gt=now)
-    if exclude_order_id is not None:
-        reservations = reservations.exclude(order_id=exclude_order_id)
-    summed = reservations.order_by().values("variant_id").annotate(total=Sum("quantity")).values("total")
+def active_reserved_quantity(now: datetime, *, variant_ref: str = "variant_id"):
+    """An annotation: units of the outer row's variant held by unexpired reservations (0 when none).
+
+    ``variant_ref`` names the outer field holding the variant id (``"pk"`` on Variant querysets).
+    This is the one definition of "reserved" that availability everywhere is computed from.
+    """
+    summed = (
+        StockReservation.objects.filter(variant_id=OuterRef(variant_ref), expires_at__gt=now)
+        .order_by()
+        .values("variant_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
     return Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
 
 
@@ -50,7 +58,7 @@ def available_quantities(variant_ids: list[int], *, now: datetime | None = None)
     now = now or timezone.now()
     rows = (
         Stock.objects.filter(variant_id__in=variant_ids)
-        .annotate(reserved=_active_reserved(now))
+        .annotate(reserved=active_reserved_quantity(now))
         .values_list("variant_id", "on_hand", "reserved")
     )
     available = {variant_id: 0 for variant_id in variant_ids}
