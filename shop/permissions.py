@@ -2,7 +2,7 @@
 
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from shop.services.brand_access import brand_ids_for_user
+from shop.services.brand_access import brand_ids_for_user, limit_to_user_brands
 
 
 class BrandScopedPermissionPolicy(ModelPermissionPolicy):
@@ -32,7 +32,4 @@ class BrandScopedPermissionPolicy(ModelPermissionPolicy):
 
     def instances_user_has_any_permission_for(self, user, actions):
         instances = super().instances_user_has_any_permission_for(user, actions)
-        brand_ids = brand_ids_for_user(user)
-        if brand_ids is None:
-            return instances
-        return instances.filter(**{f"{self.brand_path}__in": brand_ids})
+        return limit_to_user_brands(instances, user, brand_path=self.brand_path)

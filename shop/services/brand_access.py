@@ -30,25 +30,24 @@ def is_brand_user(user: AbstractBaseUser) -> bool:
     return user.is_authenticated and brand_ids_for_user(user) is not None
 
 
-def visible_brands(user: AbstractBaseUser) -> QuerySet[Brand]:
+def limit_to_user_brands(queryset: QuerySet, user: AbstractBaseUser, *, brand_path: str) -> QuerySet:
+    """``queryset`` as ``user`` may see it: rows whose ``brand_path`` (e.g. "brand_id",
+    "variant__product__brand_id") is one of their brands, or every row for unlimited users."""
     brand_ids = brand_ids_for_user(user)
-    queryset = Brand.objects.all()
-    return queryset if brand_ids is None else queryset.filter(pk__in=brand_ids)
+    return queryset if brand_ids is None else queryset.filter(**{f"{brand_path}__in": brand_ids})
+
+
+def visible_brands(user: AbstractBaseUser) -> QuerySet[Brand]:
+    return limit_to_user_brands(Brand.objects.all(), user, brand_path="pk")
 
 
 def visible_products(user: AbstractBaseUser) -> QuerySet[Product]:
-    brand_ids = brand_ids_for_user(user)
-    queryset = Product.objects.all()
-    return queryset if brand_ids is None else queryset.filter(brand_id__in=brand_ids)
+    return limit_to_user_brands(Product.objects.all(), user, brand_path="brand_id")
 
 
 def visible_stock(user: AbstractBaseUser) -> QuerySet[Stock]:
-    brand_ids = brand_ids_for_user(user)
-    queryset = Stock.objects.all()
-    return queryset if brand_ids is None else queryset.filter(variant__product__brand_id__in=brand_ids)
+    return limit_to_user_brands(Stock.objects.all(), user, brand_path="variant__product__brand_id")
 
 
 def visible_variants(user: AbstractBaseUser) -> QuerySet[Variant]:
-    brand_ids = brand_ids_for_user(user)
-    queryset = Variant.objects.all()
-    return queryset if brand_ids is None else queryset.filter(product__brand_id__in=brand_ids)
+    return limit_to_user_brands(Variant.objects.all(), user, brand_path="product__brand_id")
