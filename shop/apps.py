@@ -5,3 +5,8 @@ class ShopConfig(AppConfig):
     name = "shop"
     verbose_name = "Shop"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from shop.services.inventory import connect_catalog_signals
+
+        connect_catalog_signals()

@@ -3,7 +3,7 @@
 Whoever changes what a reader is shown about a product — its fields, a variant's price, stock,
 reservations — calls ``touch_products`` or ``touch_variants`` after the change. Model saves are
 covered by signal glue; ``QuerySet.update()`` / ``F()`` updates fire no signal, so services that
-use them call these functions themselves (``shop.services.inventory.adjust_stock_on_hand`` does).
+use them go through ``shop.services.inventory``, which calls these for every stock change.
 
 Versions are random tokens in Django's cache: a version that was evicted reads as "unknown",
 which never matches a stored one, so eviction can only cause a miss, never a stale hit.

@@ -1,10 +1,29 @@
-"""Stock rules that don't depend on checkout: records exist for every variant, levels are exact."""
+"""The inventory service: every change to stock on hand goes through here, and so does the news of it.
+
+Stock rows change in five ways — a sale takes units, a refund restocks them, staff set or adjust a
+count, a checkout holds units and a hold is released or expires. Each way ends in ``stock_changed``,
+which marks everything cached from those variants stale once the transaction commits (readers never
+cache the old state, and a rolled-back change invalidates nothing it should not). ``F()`` updates fire
+no model signal, which is why no other module may write ``Stock`` rows; ``tests/shop/test_inventory``
+parses the code base to hold that line. Model saves (an admin edit of a stock record, a product or a
+variant) reach the same function through the signal glue in ``connect_catalog_signals``.
+
+Locks are taken in primary-key order, the order every other stock lock in the shop uses.
+"""
+
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
 
 from shop.models import Product, Stock, Variant
-from shop.services.cache_versions import touch_variants
+from shop.services.cache_versions import touch_products, touch_variants_on_commit
+
+
+def stock_changed(variant_ids: Iterable[int]) -> None:
+    """What every stock change ends with: cached availability of these variants is stale after commit."""
+    touch_variants_on_commit(variant_ids)
 
 
 def ensure_stock_records(product: Product) -> int:
@@ -13,6 +32,7 @@ def ensure_stock_records(product: Product) -> int:
     existing = set(Stock.objects.filter(variant_id__in=variant_ids).values_list("variant_id", flat=True))
     missing = [Stock(variant_id=variant_id, on_hand=0) for variant_id in sorted(variant_ids - existing)]
     Stock.objects.bulk_create(missing, ignore_conflicts=True)
+    stock_changed(stock.variant_id for stock in missing)
     return len(missing)
 
 
@@ -24,10 +44,57 @@ def set_stock_on_hand(variant: Variant, *, on_hand: int) -> Stock:
     stock, _ = Stock.objects.select_for_update().get_or_create(variant=variant)
     stock.on_hand = on_hand
     stock.save(update_fields=["on_hand", "updated_at"])
+    stock_changed([variant.pk])
     return stock
 
 
+@transaction.atomic
 def adjust_stock_on_hand(variant: Variant, *, delta: int) -> None:
     """Add or remove units atomically in SQL; a removal below zero violates the check constraint."""
     Stock.objects.filter(variant=variant).update(on_hand=F("on_hand") + delta)
-    touch_variants([variant.pk])  # update() fires no signal; cached pages showing it are stale
+    stock_changed([variant.pk])
+
+
+def take_sold_stock(quantities: Mapping[int, int], *, locked: Mapping[int, Stock]) -> None:
+    """Remove sold units from stock rows the caller has locked (``reservations.lock_stock``) and checked."""
+    for variant_id in sorted(quantities):
+        Stock.objects.filter(pk=locked[variant_id].pk).update(on_hand=F("on_hand") - quantities[variant_id])
+    stock_changed(quantities)
+
+
+def restock(quantities: Mapping[int, int]) -> dict[int, int]:
+    """Put refunded units back on the shelf; returns what was restocked per variant.
+
+    A variant whose stock record is gone (deleted in the admin) gets one again rather than losing
+    the units. Call inside a transaction: the rows are locked in primary-key order.
+    """
+    quantities = {variant_id: quantity for variant_id, quantity in quantities.items() if quantity > 0}
+    existing = set(Stock.objects.filter(variant_id__in=quantities).values_list("variant_id", flat=True))
+    Stock.objects.bulk_create(
+        [Stock(variant_id=variant_id, on_hand=0) for variant_id in sorted(set(quantities) - existing)],
+        ignore_conflicts=True,
+    )
+    for stock in Stock.objects.select_for_update().filter(variant_id__in=quantities).order_by("pk"):
+        Stock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + quantities[stock.variant_id])
+    stock_changed(quantities)
+    return dict(sorted(quantities.items()))
+
+
+def _product_saved_or_deleted(sender, instance: Product, **kwargs) -> None:
+    touch_products([instance.pk])
+
+
+def _variant_saved_or_deleted(sender, instance: Variant, **kwargs) -> None:
+    touch_products([instance.product_id])
+
+
+def _stock_saved_or_deleted(sender, instance: Stock, **kwargs) -> None:
+    stock_changed([instance.variant_id])
+
+
+def connect_catalog_signals() -> None:
+    """Model saves and deletes (admin edits, imports) mark what they change stale, like the services do."""
+    for signal in (post_save, post_delete):
+        signal.connect(_product_saved_or_deleted, sender=Product, dispatch_uid=f"shop.inventory.product.{id(signal)}")
+        signal.connect(_variant_saved_or_deleted, sender=Variant, dispatch_uid=f"shop.inventory.variant.{id(signal)}")
+        signal.connect(_stock_saved_or_deleted, sender=Stock, dispatch_uid=f"shop.inventory.stock.{id(signal)}")

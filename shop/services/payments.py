@@ -8,14 +8,13 @@ import logging
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from shop import events
-from shop.models import CartLine, Order, OrderEventType, OrderStatus, Payment, PaymentStatus, Stock
+from shop.models import CartLine, Order, OrderEventType, OrderStatus, Payment, PaymentStatus
 from shop.payments.gateway import PaymentGatewayError, get_gateway
 from shop.services.orders import record_event
-from shop.services.cache_versions import touch_variants_on_commit
+from shop.services.inventory import take_sold_stock
 from shop.services.reservations import lock_stock, release_reservations
 
 logger = logging.getLogger(__name__)
@@ -87,9 +86,7 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
         events.order_cancelled.send(order=order)
         transaction.on_commit(lambda: _refund_in_full(payment.pk, "out of stock after the hold expired"))
         return
-    for variant_id in sorted(needed):
-        Stock.objects.filter(pk=locked[variant_id].pk).update(on_hand=F("on_hand") - needed[variant_id])
-    touch_variants_on_commit(needed)  # F() updates fire no signal: cached pages showing this stock are stale
+    take_sold_stock(needed, locked=locked)
     order.status = OrderStatus.PAID
     order.paid_at = now
     order.save(update_fields=["status", "paid_at", "updated_at"])

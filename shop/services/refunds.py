@@ -25,10 +25,10 @@ from shop.models import (
     Refund,
     RefundLine,
     RefundStatus,
-    Stock,
 )
 from shop.money import quantize
 from shop.payments.gateway import PaymentGatewayError, get_gateway
+from shop.services.inventory import restock
 from shop.services.orders import record_event
 
 _REFUNDABLE_STATUSES = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED}
@@ -215,9 +215,7 @@ def _restock(order: Order, refund: Refund) -> None:
         variant_id = line.order_line.variant_id
         if variant_id is not None:
             quantities[variant_id] = quantities.get(variant_id, 0) + line.quantity
-    stocks = Stock.objects.select_for_update().filter(variant_id__in=quantities).order_by("pk")
-    for stock in stocks:
-        Stock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + quantities[stock.variant_id])
+    restock(quantities)
     record_event(order, OrderEventType.RESTOCKED, before=order.status, data={
         "refund_id": refund.pk, "variants": {str(k): v for k, v in sorted(quantities.items())},
     })

@@ -16,7 +16,7 @@ from django.utils import timezone
 from shop import events
 from shop.api_errors import ConflictError
 from shop.models import Order, OrderEventType, OrderStatus, Stock, StockReservation
-from shop.services.cache_versions import touch_variants_on_commit
+from shop.services.inventory import stock_changed
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def reserve_stock(
         [StockReservation(variant_id=line.variant_id, order=order, quantity=line.quantity, expires_at=expires_at)
          for line in lines]
     )
-    touch_variants_on_commit(line.variant_id for line in lines)
+    stock_changed(line.variant_id for line in lines)
     return reservations
 
 
@@ -111,7 +111,7 @@ def release_reservations(order: Order) -> None:
     """Drop an order's holds (paid, cancelled or expired); cached availability is refreshed after commit."""
     variant_ids = list(order.reservations.values_list("variant_id", flat=True))
     order.reservations.all().delete()
-    touch_variants_on_commit(variant_ids)
+    stock_changed(variant_ids)
 
 
 def release_expired_reservations(*, now: datetime | None = None) -> int:
@@ -137,7 +137,9 @@ def release_expired_reservations(*, now: datetime | None = None) -> int:
             order.save(update_fields=["status", "updated_at"])
             events.order_cancelled.send(order=order)
             record_event(order, OrderEventType.EXPIRED, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED)
-        StockReservation.objects.filter(expires_at__lte=now).exclude(order__status=OrderStatus.PENDING).delete()
+        stale = StockReservation.objects.filter(expires_at__lte=now).exclude(order__status=OrderStatus.PENDING)
+        stock_changed(set(stale.values_list("variant_id", flat=True)))
+        stale.delete()
         order_ids = [order.pk for order in orders]
         transaction.on_commit(lambda: cancel_open_intents(order_ids))
     if orders:

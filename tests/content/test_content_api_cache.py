@@ -49,15 +49,17 @@ def test_unpublishing_removes_the_page_from_the_api(api_client):
     assert api_client.get(f"/api/v2/pages/{guide.pk}/").status_code == 404
 
 
-def test_a_stock_change_shows_at_once_on_a_cached_page(api_client):
+def test_a_stock_change_shows_at_once_on_a_cached_page(api_client, django_capture_on_commit_callbacks):
     product = make_product(variants=[("REC-1", "349.00", 12)])
     guide = make_guide(make_creator("pia"), body=[product_card(product)])
     variant = product.variants.get()
     assert first_offer(api_client, guide)["variant"]["stock"] == {"level": "in_stock", "quantity": None}
 
-    set_stock_on_hand(variant, on_hand=3)
+    with django_capture_on_commit_callbacks(execute=True):  # the inventory service invalidates on commit
+        set_stock_on_hand(variant, on_hand=3)
     low = first_offer(api_client, guide)
-    adjust_stock_on_hand(variant, delta=-3)  # an F() update: no signal, the service bumps the version
+    with django_capture_on_commit_callbacks(execute=True):
+        adjust_stock_on_hand(variant, delta=-3)  # an F() update: no signal, the service bumps the version
     sold_out = first_offer(api_client, guide)
 
     assert low["variant"]["stock"] == {"level": "low_stock", "quantity": 3}
@@ -81,12 +83,15 @@ def test_a_price_change_and_archiving_show_at_once_on_a_cached_page(api_client):
     assert (archived["available"], archived["unavailable_reason"]) == (False, "archived")
 
 
-def test_a_change_to_a_product_the_page_does_not_show_keeps_the_cache(api_client, django_assert_max_num_queries):
+def test_a_change_to_a_product_the_page_does_not_show_keeps_the_cache(
+    api_client, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
     shown, other = make_product(), make_product(variants=[("OTHER-1", "5.00", 5)])
     guide = make_guide(make_creator("pia"), body=[product_card(shown)])
     api_client.get(f"/api/v2/pages/{guide.pk}/")
 
-    set_stock_on_hand(other.variants.get(), on_hand=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        set_stock_on_hand(other.variants.get(), on_hand=0)
 
     with django_assert_max_num_queries(6):
         assert api_client.get(f"/api/v2/pages/{guide.pk}/").status_code == 200
@@ -131,3 +136,25 @@ def test_holds_releases_and_sales_refresh_cached_availability(api_client, django
     assert product_versions([product.pk]) != before_sale  # the sale's F() decrement marked the page stale
     assert first_offer(api_client, guide)["variant"]["stock"] == {"level": "low_stock", "quantity": 3}
     assert product.variants.get().stock.on_hand == 3
+
+
+def test_a_refund_restock_shows_at_once_on_a_cached_page(api_client, django_capture_on_commit_callbacks):
+    from shop.services.cart import add_to_cart, create_cart
+    from shop.services.checkout import confirm_payment, start_checkout
+    from shop.services.refunds import refund_order
+
+    product = make_product(variants=[("REC-7", "20.00", 2)])
+    guide = make_guide(make_creator("pia"), body=[product_card(product)])
+    cart = create_cart()
+    add_to_cart(cart, sku="REC-7", quantity=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = confirm_payment(start_checkout(cart, email="reader@example.com", fulfilment="pickup").order)
+    sold_out = first_offer(api_client, guide)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_order(order, restock=True)
+    restocked = first_offer(api_client, guide)
+
+    assert (sold_out["available"], sold_out["unavailable_reason"]) == (False, "sold_out")
+    assert restocked["available"] is True
+    assert restocked["variant"]["stock"] == {"level": "low_stock", "quantity": 2}
