@@ -32,5 +32,14 @@ test: install
 test-postgres: install
 	bash .ci/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Measures kolshop against baselines in the same run, on a throwaway PostgreSQL (BENCH_DB=sqlite for
+# SQLite). QUICK=1: fewer rounds, under two minutes (CI runs it so, to prove it works; never timed).
+bench: install
+ifeq ($(BENCH_DB),sqlite)
+	$(BIN)/python -m bench $(if $(QUICK),--quick)
+else
+	PG_PORT=54339 bash .ci/with-postgres.sh $(BIN)/python -m bench $(if $(QUICK),--quick)
+endif
+
 clean:
 	rm -rf $(VENV) var

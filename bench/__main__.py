@@ -1,0 +1,54 @@
+"""`make bench` (python -m bench): build data in a fresh database, run every comparison, print the table.
+
+Numbers are medians and minimums of interleaved rounds, and ratios against baselines measured in the
+same run on the same machine; `--quick` (QUICK=1) runs fewer rounds (CI proves the bench works with it,
+never as a timed test).
+"""
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (under two minutes)")
+    options = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.bench")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import cases, data
+    from bench.harness import print_table
+
+    started = time.monotonic()
+    if connection.vendor == "sqlite":
+        connection.close()
+        path = settings.DATABASES["default"]["NAME"]
+        if os.path.exists(path):
+            os.remove(path)
+    call_command("migrate", verbosity=0, interactive=False)
+    built = data.build()
+    rounds = 15 if options.quick else 60
+    rows = [
+        *cases.content_uncached(built, rounds=max(rounds // 3, 5)),
+        *cases.content_cached(built, rounds=rounds * 5),
+        *cases.tracked_link(built, rounds=rounds * 5),
+        *cases.buy_flow(built, rounds=rounds),
+        *cases.NOT_YET_MEASURED,
+    ]
+    title = (f"kolshop bench ({'quick' if options.quick else 'full'}; {connection.vendor}; Python "
+             f"{platform.python_version()}; {os.cpu_count()} cores; {time.monotonic() - started:.0f} s)")
+    print_table(rows, title=title)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The bench's comparisons. Each returns table rows; numbers are ratios within this run."""
+
+import json
+import time
+import uuid
+
+from django.core.cache import cache
+from django.test import Client
+
+from bench.harness import Row, count_queries, interleaved, ratio_row
+from bench.urls import PRERENDERED
+
+HOST = {"HTTP_HOST": "localhost"}
+
+
+def _get(client: Client, path: str, **headers):
+    response = client.get(path, **HOST, **headers)
+    assert response.status_code in (200, 301, 302, 304), (path, response.status_code, response.content[:300])
+    return response
+
+
+def content_uncached(data, *, rounds: int) -> list[Row]:
+    client = Client()
+    rows = []
+    queries = {}
+    for size in (10, 100):
+        kolshop, naive = f"/api/v2/pages/{data.guides[size].pk}/", f"/bench/naive-api/pages/{data.naive_guides[size].pk}/"
+        cache.clear()
+        queries[size] = count_queries(lambda: _get(client, kolshop))
+        cache.clear()
+        naive_queries = count_queries(lambda: _get(client, naive))
+        cache.clear()
+        size_kolshop, size_naive = len(_get(client, kolshop).content), len(_get(client, naive).content)
+        timings = interleaved({"kolshop": lambda: _get(client, kolshop), "naive Wagtail": lambda: _get(client, naive)},
+                              rounds=rounds, setup=cache.clear)
+        rows.append(ratio_row(
+            f"content API uncached, {size} blocks", timings, subject="kolshop", baseline="naive Wagtail",
+            target="≤ 0.33× naive (3× faster)", passes=lambda ratio: ratio <= 1 / 3,
+            notes=f"queries {queries[size]} vs naive {naive_queries}; payload {size_kolshop // 1024} kB vs {size_naive // 1024} kB",
+        ))
+    constant = queries[10] == queries[100] and queries[100] <= 15
+    rows.append(Row("content API queries, 10 → 100 blocks", f"{queries[10]} → {queries[100]}", "—", None,
+                    "constant, ≤ 15", constant))
+    return rows
+
+
+def content_cached(data, *, rounds: int) -> list[Row]:
+    client = Client()
+    path = f"/api/v2/pages/{data.guides[100].pk}/"
+    cache.clear()
+    first = _get(client, path)
+    PRERENDERED["guide"] = first.content
+    hit_queries = count_queries(lambda: _get(client, path))
+    not_modified = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"], **HOST).status_code
+    timings = interleaved({"kolshop": lambda: _get(client, path), "floor": lambda: _get(client, "/bench/floor/guide/")},
+                          rounds=rounds)
+    unknown_param_queries = count_queries(lambda: _get(client, f"{path}?_={uuid.uuid4().hex}"))
+    return [
+        ratio_row("cached page JSON (100 blocks)", timings, subject="kolshop", baseline="floor",
+                  target="≤ 1.5× pre-rendered bytes", passes=lambda ratio: ratio <= 1.5,
+                  notes=f"{hit_queries} queries on a hit; If-None-Match → {not_modified}"),
+        Row("cached page JSON: queries on a hit", str(hit_queries), "—", None, "0", hit_queries == 0),
+        Row("cached page JSON: matching If-None-Match", str(not_modified), "—", None, "304", not_modified == 304),
+        Row("cached page JSON: unknown query parameter", f"{unknown_param_queries} queries", "—", None,
+            "0 queries (ignored by the key)", unknown_param_queries == 0),
+    ]
+
+
+def tracked_link(data, *, rounds: int) -> list[Row]:
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 (bench) Chrome/120")
+    link = f"/r/{data.link_code}/"
+    timings = interleaved({"kolshop": lambda: _get(client, link), "bare redirect": lambda: _get(client, "/bench/redirect/")},
+                          rounds=rounds)
+    queries = count_queries(lambda: _get(client, link))
+    return [ratio_row("/r/<code> follow", timings, subject="kolshop", baseline="bare redirect",
+                      target="≤ 2× (≥ 50 % of its rate)", passes=lambda ratio: ratio <= 2.0,
+                      notes=f"{queries} queries per click")]
+
+
+def _buy_flow(client: Client, sku: str, email: str) -> None:
+    def post(path, payload=None, **headers):
+        response = client.post(f"/api/v1{path}", json.dumps(payload or {}), content_type="application/json",
+                               **HOST, **headers)
+        assert response.status_code in (200, 201), (path, response.status_code, response.content[:300])
+        return response.json()
+
+    token = post("/carts/")["token"]
+    post(f"/carts/{token}/lines", {"sku": sku, "quantity": 1})
+    placed = post(f"/carts/{token}/checkout", {"email": email, "fulfilment": "pickup"})
+    post(f"/orders/{placed['order']['number']}/pay", **{"HTTP_X_ORDER_SECRET": placed["order_secret"]})
+
+
+def buy_flow(data, *, rounds: int) -> list[Row]:
+    client = Client()
+    emails = (f"buyer{n}@example.com" for n in range(10**9))
+    statements = count_queries(lambda: _buy_flow(client, data.hot_sku, next(emails)))
+    cpu = interleaved({"kolshop": lambda: _buy_flow(client, data.hot_sku, next(emails)),
+                       "4 bare requests": lambda: [_get(client, "/bench/bare/") for _ in range(4)]},
+                      rounds=rounds, clock=time.process_time_ns)
+    flow_ms = cpu["kolshop"].median_ms
+    return [
+        Row("buy flow: SQL statements (cart, add, checkout, pay)", str(statements), "—", None, "≤ 30",
+            statements <= 30),
+        ratio_row("buy flow: app CPU per flow", cpu, subject="kolshop", baseline="4 bare requests",
+                  target="≤ 15 ms CPU (¼ of 60 ms at filing)", passes=lambda ratio: flow_ms <= 15.0,
+                  notes="process CPU time, not wall time"),
+    ]
+
+
+NOT_YET_MEASURED = [
+    Row("hot SKU vs spread SKUs throughput (threads, PostgreSQL)", "not measured yet", "guarded UPDATE", None,
+        "≥ 80 %, 0 oversold", None, "bench case still to write"),
+    Row("90-day brand report at 1M clicks / 100k orders", "not measured yet", "—", None, "≤ 50 ms", None,
+        "bench case still to write (generate_report_data)"),
+]

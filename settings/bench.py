@@ -1,0 +1,24 @@
+"""`make bench`: production-like (DEBUG off, real cache code paths) plus the naive baseline app."""
+
+import os
+
+import dj_database_url
+
+from settings.base import *  # noqa: F401,F403
+from settings.base import INSTALLED_APPS, VAR_DIR
+
+DEBUG = False
+SECRET_KEY = "kolshop-bench-secret-key-not-for-production"
+ALLOWED_HOSTS = ["localhost", "testserver", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+INSTALLED_APPS = [*INSTALLED_APPS, "bench.naive"]
+ROOT_URLCONF = "bench.urls"
+KOLSHOP_PAYMENT_GATEWAY = "dummy"
+KOLSHOP_API_CACHE_SECONDS = 300
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'bench.sqlite3'}")
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
