@@ -42,6 +42,7 @@ def main() -> int:
         *cases.content_cached(built, rounds=rounds * 5),
         *cases.tracked_link(built, rounds=rounds * 5),
         *cases.buy_flow(built, rounds=rounds),
+        *cases.hot_and_spread_skus(built, flows_per_client=3 if options.quick else 10),
         *cases.NOT_YET_MEASURED,
     ]
     title = (f"kolshop bench ({'quick' if options.quick else 'full'}; {connection.vendor}; Python "

@@ -24,6 +24,7 @@ class BenchData:
     naive_guides: dict[int, NaiveGuidePage]
     link_code: str
     hot_sku: str
+    spread_skus: list[str]
 
 
 def _products(count: int) -> list[Product]:
@@ -80,4 +81,5 @@ def build() -> BenchData:
         naive_guides={size: _naive_guide(home, naive_products, size) for size in SIZES},
         link_code=link.code,
         hot_sku=products[0].variants.get().sku,
+        spread_skus=[f"BENCH-{number}" for number in range(50, 66)],
     )
