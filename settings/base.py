@@ -12,6 +12,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.get_str("KOLSHOP_VAR_DIR") or BASE_DIR / "var")
 
 INSTALLED_APPS = [
+    "operations",
     "shop",
     "creators",
     "content",
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Health probes first: never redirected to HTTPS, host-checked or rate limited.
+    "operations.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,6 +118,18 @@ CACHES = {
 
 # Background work: Django's tasks API (the django-tasks backport Wagtail 8 uses).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Periodic jobs (crontab in UTC -> task), enqueued by `manage.py run_scheduler` exactly once per
+# occurrence however many scheduler replicas run. Each task is idempotent.
+KOLSHOP_SCHEDULE = {
+    "release_expired_reservations": {"cron": "* * * * *", "task": "shop.tasks.release_expired_reservations_task"},
+    "roll_up_daily_performance": {"cron": "5 * * * *", "task": "creators.reports.tasks.roll_up_daily_performance"},
+    "lock_matured_commissions": {"cron": "15 2 * * *", "task": "creators.tasks.lock_matured_commissions_task"},
+    "run_payouts": {
+        "cron": env.get_str("KOLSHOP_PAYOUT_CRON") or "0 6 * * 1",
+        "task": "creators.tasks.run_payouts_task",
+    },
+}
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
