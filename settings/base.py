@@ -109,12 +109,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "kolshop",
-    }
-}
+# Shared by every app process through Redis in production (CACHE_URL=redis://…): cached page JSON,
+# catalog versions, rate limits. Without CACHE_URL, process-local memory (one process: demo, tests).
+CACHES = env.cache_settings(env.get_str("CACHE_URL") or "")
 
 # Background work: Django's tasks API (the django-tasks backport Wagtail 8 uses).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

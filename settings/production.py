@@ -18,11 +18,9 @@ DATABASES = {
     )
 }
 
-_cache_url = env.get_str("CACHE_URL") or ""
-if _cache_url.startswith("redis"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
-elif _cache_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": _cache_url}}
+# Several app processes must share one cache (a stock change seen by one invalidates everyone's
+# cached JSON): production requires CACHE_URL (redis://host:6379/0).
+CACHES = env.cache_settings(env.get_required("CACHE_URL"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -44,9 +42,15 @@ else:
     MEDIA_ROOT = env.get_str("MEDIA_ROOT") or MEDIA_ROOT  # noqa: F405
 
 STATIC_ROOT = env.get_str("STATIC_ROOT") or STATIC_ROOT  # noqa: F405
+# Static files are served by the app itself (WhiteNoise: compressed, far-future cache headers for
+# hashed names), so a CDN in front needs no separate origin.
 STORAGES["staticfiles"] = {  # noqa: F405
-    "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
+MIDDLEWARE.insert(  # noqa: F405
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,  # noqa: F405
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
 
 WAGTAILADMIN_BASE_URL = env.get_required("WAGTAILADMIN_BASE_URL")
 
@@ -61,6 +65,6 @@ SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", True)
-SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_SECURE = env.get_bool("SECURE_COOKIES", True)  # only `make serve` on loopback turns it off
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"  # Wagtail's preview views set SAMEORIGIN for themselves
