@@ -5,6 +5,7 @@ from pathlib import Path
 import dj_database_url
 
 from settings import env
+from settings.log_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Runtime files (SQLite database, uploaded media, collected static) live under var/,
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Health probes first: never redirected to HTTPS, host-checked or rate limited.
     "operations.health.HealthCheckMiddleware",
+    "operations.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -190,11 +192,5 @@ KOLSHOP_PREVIEW_TOKEN_SECONDS = env.get_int("KOLSHOP_PREVIEW_TOKEN_SECONDS", 360
 # The most SKUs one /api/v1/offers request may ask for.
 KOLSHOP_OFFERS_MAX_SKUS = env.get_int("KOLSHOP_OFFERS_MAX_SKUS", 100)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.get_str("LOG_LEVEL") or "INFO"},
-    # One line per background task run drowns everything else; failures still log as errors.
-    "loggers": {"django_tasks": {"level": "WARNING"}, "wagtail": {"level": "WARNING"}},
-}
+# Structured logs (settings/log_config.py): JSON lines with LOG_FORMAT=json (production's default).
+LOGGING = logging_config(level=env.get_str("LOG_LEVEL") or "INFO", json=(env.get_str("LOG_FORMAT") or "console") == "json")

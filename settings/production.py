@@ -4,6 +4,7 @@ import dj_database_url
 
 from settings import env
 from settings.base import *  # noqa: F401,F403
+from settings.log_config import logging_config
 
 DEBUG = False
 SECRET_KEY = env.get_required("DJANGO_SECRET_KEY")
@@ -55,6 +56,16 @@ MIDDLEWARE.insert(  # noqa: F405
 WAGTAILADMIN_BASE_URL = env.get_required("WAGTAILADMIN_BASE_URL")
 
 KOLSHOP_PAYMENT_GATEWAY = env.get_str("KOLSHOP_PAYMENT_GATEWAY") or "stripe"
+
+LOGGING = logging_config(level=env.get_str("LOG_LEVEL") or "INFO", json=(env.get_str("LOG_FORMAT") or "json") == "json")
+
+# Optional error tracking: errors and their stack traces, never request bodies, cookies or users.
+SENTRY_DSN = env.get_str("SENTRY_DSN") or ""
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0,
+                    environment=env.get_str("SENTRY_ENVIRONMENT") or "production")
 
 EMAIL_BACKEND = env.get_str("EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend"
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL") or "kolshop@localhost"
