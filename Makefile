@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test test-postgres bench migrate clean
+.PHONY: install packages demo test test-postgres serve bench migrate clean
 
 install: $(STAMP)
 
@@ -25,21 +25,29 @@ demo: migrate
 	@echo "kolshop is at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	DJANGO_SETTINGS_MODULE=settings.dev $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+packages:
+	bash .ci/debian-packages.sh
+
+test: install packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The suite against a throwaway PostgreSQL 15 that the script installs and starts itself.
-test-postgres: install
+test-postgres: install packages
 	bash .ci/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Measures kolshop against baselines in the same run, on a throwaway PostgreSQL (BENCH_DB=sqlite for
 # SQLite). QUICK=1: fewer rounds, under two minutes (CI runs it so, to prove it works; never timed).
-bench: install
+bench: install packages
 ifeq ($(BENCH_DB),sqlite)
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
 else
 	PG_PORT=54339 bash .ci/with-postgres.sh $(BIN)/python -m bench $(if $(QUICK),--quick)
 endif
+
+# The production shape on this machine: PostgreSQL, Redis, gunicorn (several workers), the task
+# worker and the scheduler (Procfile). SERVE_SMOKE=1 runs the HTTP smoke test through it and stops.
+serve: install
+	HOST=$(HOST) PORT=$(PORT) bash .ci/serve.sh
 
 clean:
 	rm -rf $(VENV) var

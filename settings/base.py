@@ -5,6 +5,7 @@ from pathlib import Path
 import dj_database_url
 
 from settings import env
+from settings.log_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Runtime files (SQLite database, uploaded media, collected static) live under var/,
@@ -12,6 +13,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.get_str("KOLSHOP_VAR_DIR") or BASE_DIR / "var")
 
 INSTALLED_APPS = [
+    "operations",
     "shop",
     "creators",
     "content",
@@ -46,6 +48,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Health probes first: never redirected to HTTPS, host-checked or rate limited.
+    "operations.health.HealthCheckMiddleware",
+    "operations.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -106,15 +111,24 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "kolshop",
-    }
-}
+# Shared by every app process through Redis in production (CACHE_URL=redis://…): cached page JSON,
+# catalog versions, rate limits. Without CACHE_URL, process-local memory (one process: demo, tests).
+CACHES = env.cache_settings(env.get_str("CACHE_URL") or "")
 
 # Background work: Django's tasks API (the django-tasks backport Wagtail 8 uses).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Periodic jobs (crontab in UTC -> task), enqueued by `manage.py run_scheduler` exactly once per
+# occurrence however many scheduler replicas run. Each task is idempotent.
+KOLSHOP_SCHEDULE = {
+    "release_expired_reservations": {"cron": "* * * * *", "task": "shop.tasks.release_expired_reservations_task"},
+    "roll_up_daily_performance": {"cron": "5 * * * *", "task": "creators.reports.tasks.roll_up_daily_performance"},
+    "lock_matured_commissions": {"cron": "15 2 * * *", "task": "creators.tasks.lock_matured_commissions_task"},
+    "run_payouts": {
+        "cron": env.get_str("KOLSHOP_PAYOUT_CRON") or "0 6 * * 1",
+        "task": "creators.tasks.run_payouts_task",
+    },
+}
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
@@ -178,11 +192,5 @@ KOLSHOP_PREVIEW_TOKEN_SECONDS = env.get_int("KOLSHOP_PREVIEW_TOKEN_SECONDS", 360
 # The most SKUs one /api/v1/offers request may ask for.
 KOLSHOP_OFFERS_MAX_SKUS = env.get_int("KOLSHOP_OFFERS_MAX_SKUS", 100)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.get_str("LOG_LEVEL") or "INFO"},
-    # One line per background task run drowns everything else; failures still log as errors.
-    "loggers": {"django_tasks": {"level": "WARNING"}, "wagtail": {"level": "WARNING"}},
-}
+# Structured logs (settings/log_config.py): JSON lines with LOG_FORMAT=json (production's default).
+LOGGING = logging_config(level=env.get_str("LOG_LEVEL") or "INFO", json=(env.get_str("LOG_FORMAT") or "console") == "json")

@@ -44,3 +44,20 @@ def get_int(name: str, default: int) -> int:
 def get_list(name: str, default: str = "") -> list[str]:
     raw = os.environ.get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def cache_settings(url: str) -> dict:
+    """``CACHES`` for a ``CACHE_URL``: Redis (django-redis) for ``redis://``/``rediss://``, memcached for
+    ``host:port`` lists, and process-local memory when empty (one process only: the demo and tests)."""
+    if not url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kolshop"}}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": "kolshop",
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+            }
+        }
+    return {"default": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": url}}

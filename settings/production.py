@@ -4,6 +4,7 @@ import dj_database_url
 
 from settings import env
 from settings.base import *  # noqa: F401,F403
+from settings.log_config import logging_config
 
 DEBUG = False
 SECRET_KEY = env.get_required("DJANGO_SECRET_KEY")
@@ -18,11 +19,9 @@ DATABASES = {
     )
 }
 
-_cache_url = env.get_str("CACHE_URL") or ""
-if _cache_url.startswith("redis"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
-elif _cache_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": _cache_url}}
+# Several app processes must share one cache (a stock change seen by one invalidates everyone's
+# cached JSON): production requires CACHE_URL (redis://host:6379/0).
+CACHES = env.cache_settings(env.get_required("CACHE_URL"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -44,13 +43,29 @@ else:
     MEDIA_ROOT = env.get_str("MEDIA_ROOT") or MEDIA_ROOT  # noqa: F405
 
 STATIC_ROOT = env.get_str("STATIC_ROOT") or STATIC_ROOT  # noqa: F405
+# Static files are served by the app itself (WhiteNoise: compressed, far-future cache headers for
+# hashed names), so a CDN in front needs no separate origin.
 STORAGES["staticfiles"] = {  # noqa: F405
-    "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
+MIDDLEWARE.insert(  # noqa: F405
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,  # noqa: F405
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
 
 WAGTAILADMIN_BASE_URL = env.get_required("WAGTAILADMIN_BASE_URL")
 
 KOLSHOP_PAYMENT_GATEWAY = env.get_str("KOLSHOP_PAYMENT_GATEWAY") or "stripe"
+
+LOGGING = logging_config(level=env.get_str("LOG_LEVEL") or "INFO", json=(env.get_str("LOG_FORMAT") or "json") == "json")
+
+# Optional error tracking: errors and their stack traces, never request bodies, cookies or users.
+SENTRY_DSN = env.get_str("SENTRY_DSN") or ""
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0,
+                    environment=env.get_str("SENTRY_ENVIRONMENT") or "production")
 
 EMAIL_BACKEND = env.get_str("EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend"
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL") or "kolshop@localhost"
@@ -61,6 +76,6 @@ SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", True)
-SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_SECURE = env.get_bool("SECURE_COOKIES", True)  # only `make serve` on loopback turns it off
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"  # Wagtail's preview views set SAMEORIGIN for themselves

@@ -1,11 +1,10 @@
 """Background work for the shop (Django's tasks API through django-tasks).
 
-Production (django_tasks_db) runs ``release_expired_reservations_task`` just after each hold
-ends; ``manage.py release_expired_reservations`` does the same sweep from cron. Expired holds
-stop counting at once either way: the task only cleans up and cancels the pending orders.
+``release_expired_reservations_task`` is a scheduled job (``KOLSHOP_SCHEDULE``, every minute):
+expired holds stop counting at once anyway (every availability query filters on expiry); the sweep
+cancels the pending orders whose hold ran out and drops the rows. ``manage.py
+release_expired_reservations`` runs the same sweep by hand.
 """
-
-from datetime import datetime, timedelta
 
 from django_tasks import task
 
@@ -15,11 +14,3 @@ from shop.services.reservations import release_expired_reservations
 @task()
 def release_expired_reservations_task() -> int:
     return release_expired_reservations()
-
-
-def schedule_expiry_sweep(reserved_until: datetime) -> bool:
-    """Queue a sweep for just after ``reserved_until``; False when the backend can't defer (dev, tests)."""
-    if not release_expired_reservations_task.get_backend().supports_defer:
-        return False
-    release_expired_reservations_task.using(run_after=reserved_until + timedelta(seconds=5)).enqueue()
-    return True

@@ -38,3 +38,6 @@ def wagtail_base_data(transactional_db):
     if Page.get_first_root_node() is None:
         Page.add_root(title="Root", slug="root", content_type=ContentType.objects.get_for_model(Page))
     ensure_role_groups()
+
+
+from tests.support.redis_server import redis_url  # noqa: E402,F401  (a fixture for every test package)

@@ -19,6 +19,8 @@ class Cart(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
+
     def __str__(self) -> str:
         return f"Cart {self.pk}"
 
@@ -33,6 +35,8 @@ class CartLine(models.Model):
     block_id = models.CharField(max_length=64, blank=True)
     click_id = models.BigIntegerField(null=True, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
+
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
 
     class Meta:
         ordering = ["pk"]
@@ -63,6 +67,8 @@ class AddToCartEvent(models.Model):
     block_id = models.CharField(max_length=64, blank=True)
     click_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
 
     class Meta:
         ordering = ["pk"]

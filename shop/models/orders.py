@@ -77,6 +77,8 @@ class Order(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
@@ -129,6 +131,8 @@ class OrderLine(models.Model):
     click_id = models.BigIntegerField(null=True, blank=True)
     attribution_source = models.CharField(max_length=10, choices=AttributionSource, blank=True, default="")
 
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
+
     class Meta:
         ordering = ["pk"]
         constraints = [
@@ -179,6 +183,8 @@ class OrderEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
 
     class Meta:
         ordering = ["pk"]

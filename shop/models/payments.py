@@ -29,6 +29,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
+
     class Meta:
         ordering = ["-pk"]
         constraints = [
@@ -61,6 +63,8 @@ class Refund(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
+
     class Meta:
         ordering = ["pk"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
@@ -76,6 +80,8 @@ class RefundLine(models.Model):
     quantity = models.PositiveIntegerField()
     amount = models.DecimalField(max_digits=12, decimal_places=2)
 
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
+
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="refund_line_quantity_positive")]
 
@@ -89,6 +95,8 @@ class ProcessedWebhookEvent(models.Model):
     event_id = models.CharField(max_length=100, unique=True)
     type = models.CharField(max_length=60)
     received_at = models.DateTimeField(auto_now_add=True)
+
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
 
     class Meta:
         ordering = ["-pk"]

@@ -11,6 +11,8 @@ class StockReservation(models.Model):
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["order", "variant"], name="unique_reservation_order_variant"),

@@ -37,7 +37,6 @@ from shop.services.orders import assign_pickup_code, record_event
 from shop.services.payments import cancel_open_intents, complete_checkout
 from shop.services.reservations import ReservationRequest, release_reservations, reserve_stock
 from shop.services.vouchers import lock_voucher, validate_voucher, voucher_discount
-from shop.tasks import schedule_expiry_sweep
 
 FREE_GATEWAY = "free"
 # Orders in these states still count towards a buyer's per-variant limit.
@@ -266,7 +265,6 @@ def start_checkout(
     )
     if replaced_order_ids:
         cancel_open_intents(replaced_order_ids)
-    schedule_expiry_sweep(order.reserved_until)
     payment = _create_payment(order, gateway)
     order.refresh_from_db()
     return CheckoutResult(order=order, payment=payment, publishable_key=gateway.publishable_key)

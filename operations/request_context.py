@@ -1,0 +1,32 @@
+"""A request id on every log line of a request, taken from the proxy's ``X-Request-ID`` when it looks
+like one (so one id follows a request through the load balancer and the app), made here otherwise,
+and sent back in the response."""
+
+import re
+import uuid
+
+import structlog
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_ACCEPTABLE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id_of(request) -> str:
+    offered = request.headers.get(REQUEST_ID_HEADER, "")
+    return offered if _ACCEPTABLE.match(offered) else uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request_id_of(request)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request.request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            structlog.contextvars.clear_contextvars()
+        response[REQUEST_ID_HEADER] = request.request_id
+        return response
