@@ -75,7 +75,7 @@ def test_the_buy_url_tag_signs_the_attribution(shop_settings):
 
     path, _, query = rendered.partition("?ref=")
     assert path == "/buy/HP-1/"
-    assert read_attribution(unquote(query)) == Attribution(creator_id=5, page_id=12, block_id="b1")
+    assert read_attribution(unquote(query), sku="HP-1") == Attribution(creator_id=5, page_id=12, block_id="b1")
 
 
 def test_a_pending_stripe_order_page_mounts_the_payment_element(stripe_settings, monkeypatch):
