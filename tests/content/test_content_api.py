@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from shop.attribution import Attribution, buy_path, read_attribution
+from shop.attribution import Attribution, InvalidAttribution, buy_path, read_attribution
 from shop.models import ProductStatus
 from tests.factories import (
     add_product_image,
@@ -111,6 +111,8 @@ def test_the_buy_link_credits_the_creator_the_page_and_the_exact_block(api_clien
         Attribution(creator_id=creator.pk, page_id=guide.pk, block_id=second["id"]),
     ]
     assert urlparse(body[0]["value"]["buy_url"]).path == "/buy/CAM-1/"
+    with pytest.raises(InvalidAttribution, match="issued for another product"):
+        read_attribution(tokens[0], sku="CAM-2")
 
 
 def test_every_shoppable_block_type_resolves_its_products(api_client):
