@@ -56,11 +56,10 @@ def test_add_line_keeps_the_buy_links_attribution(api):
 def test_adding_the_same_sku_again_grows_the_line_and_the_latest_link_wins(api):
     variant_with_stock("HP-1", on_hand=9)
     token = _new_cart(api)
-    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 1,
-                                       "attribution": sign_attribution(Attribution(creator_id=1, page_id=1), sku="HP-1")})
+    first, second = (sign_attribution(Attribution(creator_id=c, page_id=p), sku="HP-1") for c, p in ((1, 1), (2, 5)))
+    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 1, "attribution": first})
 
-    response = api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 2,
-                                                  "attribution": sign_attribution(Attribution(creator_id=2, page_id=5), sku="HP-1")})
+    response = api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 2, "attribution": second})
 
     assert [(line["quantity"], line["attribution"]["creator_id"]) for line in response.json()["lines"]] == [(3, 2)]
 
@@ -82,7 +81,7 @@ def test_a_new_link_re_attributes_the_line_and_restarts_its_time(api):
     assert before <= line.attributed_at <= timezone.now()
 
 
-def _signed_days_ago(monkeypatch, days: float, attribution: Attribution, *, sku: str) -> str:
+def _signed_days_ago(monkeypatch, days: float, attribution: Attribution, *, sku: str | None) -> str:
     now = time.time()
     with monkeypatch.context() as patch:
         patch.setattr(signing.time, "time", lambda: now - days * 86400)
@@ -92,6 +91,7 @@ def _signed_days_ago(monkeypatch, days: float, attribution: Attribution, *, sku:
 @pytest.mark.parametrize(("issued_for", "age_days", "message"), [
     ("HP-1", 29.9, None),
     ("EB-1", 0, "The attribution token was issued for another product."),
+    (None, 0, "The attribution token was issued for another product."),  # a page link's token
     ("HP-1", 30.1, "The attribution token has expired."),
 ])
 def test_a_token_for_another_sku_or_past_the_window_is_refused(api, monkeypatch, shop_settings, issued_for,
