@@ -130,3 +130,16 @@ def test_a_new_buy_link_re_attributes_the_line_with_its_own_time(site_tree):
     assert decisions(cy_order) == [(None, None, "", "none", False, "outside_window")]
     assert list(LedgerEntry.objects.values_list("creator_id", "order_id", "amount")) == [
         (ben.pk, ada_order.pk, Decimal("8.00"))]
+
+
+def test_a_creator_buying_through_their_own_buy_link_is_attributed_but_earns_nothing(site_tree):
+    anna = make_creator("anna")
+    guide = make_guide(anna)
+    make_product(variants=[("LIP-1", "40.00", 5)])
+    client = reader()
+    buy(client, "LIP-1", creator_id=anna.pk, page_id=guide.pk, block_id="blk-1")
+
+    order = place_and_pay(client, email="Anna@example.com")
+
+    assert decisions(order) == [(anna.pk, guide.pk, "blk-1", "click", False, "self_referral")]
+    assert LedgerEntry.objects.count() == 0
