@@ -2,6 +2,7 @@
 
 from creators.services.attribution import attribute_order
 from creators.services.ledger import accrue_commission, reverse_commission_for_dispute, reverse_commission_for_refund
+from creators.services.links import record_buy_link_click
 
 
 def on_order_placed(*, order, **_payload) -> None:
@@ -21,6 +22,13 @@ def on_order_disputed(*, order, **_payload) -> None:
     reverse_commission_for_dispute(order)
 
 
+def on_buy_link_followed(*, creator_id, page_id, block_id, product_id, ip, user_agent, referrer="",
+                         **_payload) -> int | None:
+    click = record_buy_link_click(creator_id=creator_id, page_id=page_id, block_id=block_id, product_id=product_id,
+                                  ip=ip, user_agent=user_agent, referrer=referrer)
+    return click.pk if click is not None else None
+
+
 def connect_shop_events() -> None:
     from shop import events
 
@@ -28,3 +36,4 @@ def connect_shop_events() -> None:
     events.order_paid.connect(on_order_paid)
     events.order_refunded.connect(on_order_refunded)
     events.order_disputed.connect(on_order_disputed)
+    events.buy_link_followed.connect(on_buy_link_followed)

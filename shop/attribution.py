@@ -1,20 +1,26 @@
 """Buy-link attribution: which creator, page and block sent a reader to a product.
 
-The shop carries attribution as opaque ids (it knows nothing of creators or pages); the
-`creators` app turns them into commissions. Links carry a signed token so a reader cannot
-rewrite who gets the credit:
+The shop carries attribution as opaque ids (it knows nothing of creators or pages) and stores
+them as raw facts on cart and order lines; the ``creators`` app decides who sold each line
+(``creators.services.attribution``). Links carry a signed token so a reader cannot rewrite who
+gets the credit:
 
-    /buy/<sku>/?ref=<token>     token = signed {"c": creator id, "p": page id, "b": block id}
+    /buy/<sku>/?ref=<token>     token = signed {"c": creator id, "p": page id, "b": block id,
+                                                "k": click id (optional), "s": the SKU}
 
-Front ends that talk to the cart API pass the same token as ``attribution`` on a cart line.
+A token is bound to the SKU it was issued for and expires with the attribution window
+(``KOLSHOP_ATTRIBUTION_WINDOW_DAYS``): copied onto another product or kept past the window, it
+is refused. Front ends that talk to the cart API pass the same token as ``attribution``.
 """
 
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.core import signing
 
-_SALT = "kolshop.attribution.v1"
+_SALT = "kolshop.attribution.v2"
 
 
 @dataclass(frozen=True)
@@ -32,19 +38,30 @@ class InvalidAttribution(ValueError):
     pass
 
 
-def sign_attribution(attribution: Attribution) -> str:
-    payload = {"c": attribution.creator_id, "p": attribution.page_id, "b": attribution.block_id}
+def attribution_window() -> timedelta:
+    """How long a buy link credits its creator: a token's lifetime and the window at placement."""
+    return timedelta(days=settings.KOLSHOP_ATTRIBUTION_WINDOW_DAYS)
+
+
+def sign_attribution(attribution: Attribution, *, sku: str | None) -> str:
+    """A timestamped token for ``sku``; ``sku=None`` makes a token no cart line accepts (page links)."""
+    payload = {"c": attribution.creator_id, "p": attribution.page_id, "b": attribution.block_id, "s": sku}
     if attribution.click_id is not None:
         payload["k"] = attribution.click_id
     return signing.dumps(payload, salt=_SALT, compress=True)
 
 
-def read_attribution(token: str) -> Attribution:
-    """Decode a token from a buy link; raises InvalidAttribution when it was tampered with."""
+def read_attribution(token: str, *, sku: str | None) -> Attribution:
+    """Decode a token for ``sku`` (None: a page link's token); InvalidAttribution when it was tampered
+    with, has expired or was issued for another SKU."""
     try:
-        payload = signing.loads(token, salt=_SALT)
+        payload = signing.loads(token, salt=_SALT, max_age=attribution_window())
+    except signing.SignatureExpired as error:
+        raise InvalidAttribution("The attribution token has expired.") from error
     except signing.BadSignature as error:
         raise InvalidAttribution("The attribution token is invalid.") from error
+    if not isinstance(payload, dict) or "s" not in payload or payload["s"] != sku:
+        raise InvalidAttribution("The attribution token was issued for another product.")
     try:
         return Attribution(
             creator_id=int(payload["c"]) if payload.get("c") is not None else None,
@@ -61,7 +78,7 @@ def buy_path(sku: str, attribution: Attribution | None = None) -> str:
     path = f"/buy/{quote(sku, safe='')}/"
     if attribution is None or attribution.is_empty():
         return path
-    return f"{path}?{urlencode({'ref': sign_attribution(attribution)})}"
+    return f"{path}?{urlencode({'ref': sign_attribution(attribution, sku=sku)})}"
 
 
 def attribution_as_dict(attribution: Attribution) -> dict:

@@ -27,9 +27,9 @@ class DomainEvent:
         if handler in self.handlers:
             self.handlers.remove(handler)
 
-    def send(self, **payload) -> None:
-        for handler in list(self.handlers):
-            handler(**payload)
+    def send(self, **payload) -> list:
+        """Run every handler; returns their results in order (for events that ask, like buy_link_followed)."""
+        return [handler(**payload) for handler in list(self.handlers)]
 
 
 # order=Order — the order's payment succeeded (sent once per order).
@@ -42,3 +42,6 @@ order_disputed = DomainEvent("order_disputed")
 order_cancelled = DomainEvent("order_cancelled")
 # order=Order — the order was placed (lines written, before payment); apps record who sold each line.
 order_placed = DomainEvent("order_placed")
+# creator_id, page_id, block_id, sku, product_id, ip, user_agent, referrer — a reader followed a buy
+# link carrying a token without a click; a handler records the click (bots: none) and returns its id.
+buy_link_followed = DomainEvent("buy_link_followed")

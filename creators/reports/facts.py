@@ -79,9 +79,14 @@ def page_brand_ids(page_ids: set[int]) -> dict[int, set[int]]:
 
 
 def line_dimensions(line_ids: set[int]) -> dict[int, LineDimensions]:
-    """Brand, product and the attribution decided at placement for each order line."""
+    """Brand, product and the attribution decided at placement for each order line.
+
+    Only the decision (``OrderLineAttribution``) counts: the line's own ids are the raw buy-link
+    token, which a creator voucher or the window may have overruled. Undecided lines are unattributed.
+    """
     if not line_ids:
         return {}
+    undecided = {"creator_id": None, "page_id": None, "block_id": ""}
     decided = {
         row["order_line_id"]: row
         for row in OrderLineAttribution.objects.filter(order_line_id__in=line_ids).values(
@@ -90,9 +95,9 @@ def line_dimensions(line_ids: set[int]) -> dict[int, LineDimensions]:
     }
     dimensions = {}
     for line in OrderLine.objects.filter(pk__in=line_ids).values(
-        "pk", "order_id", "brand_id", "variant__product_id", "creator_id", "page_id", "block_id", "currency"
+        "pk", "order_id", "brand_id", "variant__product_id", "currency"
     ):
-        attribution = decided.get(line["pk"], line)
+        attribution = decided.get(line["pk"], undecided)
         dimensions[line["pk"]] = LineDimensions(
             brand_id=line["brand_id"],
             product_id=line["variant__product_id"],

@@ -116,7 +116,7 @@ def _write_orders(count: int, *, rng, links, moment, now) -> None:
                   brand_id=variant.product.brand_id, unit_price=variant.price, currency=variant.currency,
                   quantity=quantity, line_total=total, creator_id=link.creator_id if attributed else None,
                   page_id=link.page_id if attributed else None, block_id=link.block_id if attributed else "",
-                  attribution_source="link" if attributed else "none")
+                  attributed_at=paid_at if attributed else None)
         for order, (link, variant, quantity, total, paid_at, attributed, _) in zip(created, plans)
     ])
     decisions, entries, refunded = [], [], []

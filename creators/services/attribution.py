@@ -1,24 +1,27 @@
-"""Which creator, page and block sold each order line, decided once when the order is placed.
+"""Which creator, page and block sold each order line: the one place attribution is decided.
 
-Precedence, per line:
+The shop stores only raw facts: each order line carries its last buy link's token (creator, page,
+block, click, and ``attributed_at``, when the link was followed — a new link re-attributing a cart
+line replaces all of them), and the order carries the creator voucher applied when it was placed.
+This module decides, once, when the shop announces ``order_placed``:
 
-1. The order's creator voucher code wins over any click (``Order.voucher_creator_id``).
-2. Otherwise the line's last buy-link attribution (the cart keeps the last link followed), if its
-   time is inside ``KOLSHOP_ATTRIBUTION_WINDOW_DAYS`` before the order was placed. The time is the
-   tracked-link click's ``clicked_at`` when the token carries a click id; per-block buy links carry
-   none, so their time is when the product went into the cart (``CartLine.added_at``), or the
-   order time when that line is gone.
+1. The order's creator voucher code wins over any buy link (``Order.voucher_creator_id``); its
+   time is the placement.
+2. Otherwise the line's buy link, if its time is inside ``KOLSHOP_ATTRIBUTION_WINDOW_DAYS`` before
+   the order was placed. The time is the click's ``clicked_at`` when the token carries a click id
+   (tracked links and followed buy links record one), else when the link was followed
+   (``attributed_at``).
 3. Otherwise nobody.
 
 A creator buying through their own link or code (order email = the creator's user email) stays
 attributed (their page and block still show the sale) but earns nothing (reason self_referral).
-Decisions are stored in ``OrderLineAttribution``; later changes to the window never rewrite them.
+Decisions are stored in ``OrderLineAttribution``, the single result that commissions and reports
+read; later changes to the window never rewrite them.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -29,7 +32,8 @@ from creators.models import (
     NoCommissionReason,
     OrderLineAttribution,
 )
-from shop.models import AttributionSource, CartLine, Order, OrderLine
+from shop.attribution import attribution_window
+from shop.models import Order, OrderLine
 
 
 @dataclass(frozen=True)
@@ -42,19 +46,15 @@ class _Candidate:
     attributed_at: datetime | None
 
 
-def attribution_window() -> timedelta:
-    return timedelta(days=settings.KOLSHOP_ATTRIBUTION_WINDOW_DAYS)
-
-
-def _link_candidate(line: OrderLine, clicks: dict[int, Click], cart_times: dict[int, datetime],
-                    placed_at: datetime) -> _Candidate | None:
-    if line.attribution_source != AttributionSource.LINK or line.creator_id is None:
+def _link_candidate(line: OrderLine, clicks: dict[int, Click], placed_at: datetime) -> _Candidate | None:
+    if line.creator_id is None:
         return None
     click = clicks.get(line.click_id) if line.click_id is not None else None
     if click is not None:
         return _Candidate(line.creator_id, line.page_id, line.block_id, click.pk, AttributionSourceKind.CLICK,
                           click.clicked_at)
-    attributed_at = cart_times.get(line.variant_id) or placed_at
+    # Lines written before ``attributed_at`` existed count from the placement.
+    attributed_at = line.attributed_at or placed_at
     return _Candidate(line.creator_id, line.page_id, line.block_id, None, AttributionSourceKind.LINK, attributed_at)
 
 
@@ -104,16 +104,12 @@ def attribute_order(order: Order, *, now: datetime | None = None) -> list[OrderL
         return [stored[line.pk] for line in lines]
     placed_at = order.created_at or now
     clicks = Click.objects.in_bulk({line.click_id for line in missing if line.click_id is not None})
-    cart_times = dict(
-        CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=[line.variant_id for line in missing])
-        .values_list("variant_id", "added_at")
-    ) if order.cart_id else {}
     creator_ids = {line.creator_id for line in missing if line.creator_id is not None}
     if order.voucher_creator_id is not None:
         creator_ids.add(order.voucher_creator_id)
     creators = CreatorProfile.objects.select_related("user").in_bulk(creator_ids)
     decisions = [
-        _decide(order, line, _link_candidate(line, clicks, cart_times, placed_at), creators, placed_at, now)
+        _decide(order, line, _link_candidate(line, clicks, placed_at), creators, placed_at, now)
         for line in missing
     ]
     try:

@@ -19,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from wagtail.models import Page
+
 from creators.models import Click, CreatorPage, CreatorProfile, LinkTarget, TrackedLink, UserAgentClass
 from shop.attribution import Attribution, buy_path, sign_attribution
 from shop.models import Product, Variant
@@ -121,6 +123,38 @@ def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str =
     return click
 
 
+def buy_button_link(*, creator_id: int, product_id: int, page_id: int | None, block_id: str) -> TrackedLink | None:
+    """The tracked link that stands for one buy button (creator, product, page, block), made on first use.
+
+    Its code is an HMAC of those ids, so the same button always finds the same link (and two first
+    clicks at once can't make two). None when the creator is gone; a deleted page is left out.
+    """
+    message = f"kolshop.buy-button.v1|{creator_id}|{product_id}|{page_id or ''}|{block_id}".encode()
+    code = "buy-" + hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:28]
+    link = TrackedLink.objects.filter(code=code).first()
+    if link is not None:
+        return link
+    if not CreatorProfile.objects.filter(pk=creator_id).exists():
+        return None
+    page_id = page_id if page_id is not None and Page.objects.filter(pk=page_id).exists() else None
+    link, _ = TrackedLink.objects.get_or_create(code=code, defaults={
+        "creator_id": creator_id, "target_kind": LinkTarget.PRODUCT, "product_id": product_id, "page_id": page_id,
+        "block_id": block_id[:64], "label": "Buy button",
+    })
+    return link
+
+
+def record_buy_link_click(*, creator_id: int, page_id: int | None, block_id: str, product_id: int, ip: str,
+                          user_agent: str, referrer: str = "", now: datetime | None = None) -> Click | None:
+    """A reader followed a buy button: count the click as for its tracked link (bots and repeats alike)."""
+    if is_bot(user_agent):
+        return None  # no link made for a crawler either
+    link = buy_button_link(creator_id=creator_id, product_id=product_id, page_id=page_id, block_id=block_id)
+    if link is None:
+        return None
+    return record_click(link, ip=ip, user_agent=user_agent, referrer=referrer, now=now)
+
+
 def _storefront_url(creator_id: int) -> str | None:
     storefront = CreatorPage.objects.live().filter(creator_id=creator_id).first()
     return storefront.get_url() if storefront else None
@@ -139,4 +173,4 @@ def link_destination(link: TrackedLink, click: Click | None) -> str | None:
         url = _storefront_url(link.creator_id)
     if url is None:
         return None
-    return f"{url}?{urlencode({'ref': sign_attribution(attribution)})}"
+    return f"{url}?{urlencode({'ref': sign_attribution(attribution, sku=None)})}"

@@ -35,7 +35,8 @@ def read(request, token: str):
 @router.post("/{token}/lines", response={201: CartOut}, summary="Add a SKU (a repeated SKU adds to its line)")
 def add_line(request, token: str, payload: AddLineIn):
     cart = get_cart(token)
-    add_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=parse_attribution(payload.attribution))
+    attribution = parse_attribution(payload.attribution, sku=payload.sku)
+    add_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=attribution)
     return Status(201, _cart_response(cart))
 
 

@@ -10,7 +10,6 @@ from shop.models.catalog import (
 )
 from shop.models.inventory import Stock, StockLevel
 from shop.models.orders import (
-    AttributionSource,
     FulfilmentMethod,
     Order,
     OrderEvent,
@@ -31,7 +30,6 @@ from shop.models.vouchers import Voucher, VoucherKind
 
 __all__ = [
     "AddToCartEvent",
-    "AttributionSource",
     "Brand",
     "BrandMembership",
     "Cart",

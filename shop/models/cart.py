@@ -29,11 +29,12 @@ class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
     variant = models.ForeignKey("shop.Variant", on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
-    # Attribution from the buy link (see shop.attribution); the creators app turns these into commissions.
+    # The last buy link's token (see shop.attribution), as raw facts; the creators app decides who sold it.
     creator_id = models.BigIntegerField(null=True, blank=True)
     page_id = models.BigIntegerField(null=True, blank=True)
     block_id = models.CharField(max_length=64, blank=True)
     click_id = models.BigIntegerField(null=True, blank=True)
+    attributed_at = models.DateTimeField(null=True, blank=True, help_text=_("When the last buy link was followed."))
     added_at = models.DateTimeField(auto_now_add=True)
 
     wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking

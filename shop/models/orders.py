@@ -105,12 +105,6 @@ class Order(models.Model):
         }
 
 
-class AttributionSource(models.TextChoices):
-    NONE = "", _("None")
-    LINK = "link", _("Buy link")
-    VOUCHER = "voucher", _("Creator voucher")
-
-
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     variant = models.ForeignKey("shop.Variant", null=True, on_delete=models.SET_NULL, related_name="+")
@@ -125,11 +119,13 @@ class OrderLine(models.Model):
     line_total = models.DecimalField(max_digits=12, decimal_places=2, help_text=_("After the line's discount."))
     refunded_quantity = models.PositiveIntegerField(default=0)
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    creator_id = models.BigIntegerField(null=True, blank=True)
+    # The buy link's token copied from the cart line, as raw facts (the voucher is on the order, applied
+    # when it was placed). Who sold the line is decided by creators.services.attribution, stored there.
+    creator_id = models.BigIntegerField(null=True, blank=True, help_text=_("The buy link's creator (raw)."))
     page_id = models.BigIntegerField(null=True, blank=True)
     block_id = models.CharField(max_length=64, blank=True)
     click_id = models.BigIntegerField(null=True, blank=True)
-    attribution_source = models.CharField(max_length=10, choices=AttributionSource, blank=True, default="")
+    attributed_at = models.DateTimeField(null=True, blank=True, help_text=_("When the buy link was followed."))
 
     wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
 

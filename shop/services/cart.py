@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from shop.api_errors import ApiError, ConflictError, NotFoundError
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
@@ -65,11 +66,12 @@ def validate_quantity(quantity: int) -> None:
         raise ApiError("quantity_limit", f"You can buy at most {limit} of each item.", "quantity", 400)
 
 
-def parse_attribution(token: str | None) -> Attribution | None:
+def parse_attribution(token: str | None, *, sku: str) -> Attribution | None:
+    """The cart API's ``attribution`` token for ``sku``: refused (400) when forged, expired or for another SKU."""
     if not token:
         return None
     try:
-        return read_attribution(token)
+        return read_attribution(token, sku=sku)
     except InvalidAttribution as error:
         raise ApiError("invalid_attribution", str(error), "attribution", 400) from error
 
@@ -133,7 +135,8 @@ def _locked(cart: Cart) -> Cart:
 
 @transaction.atomic
 def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution | None = None) -> CartLine:
-    """Add ``quantity`` of ``sku``; an existing line grows. A new buy link's attribution wins (last click)."""
+    """Add ``quantity`` of ``sku``; an existing line grows. A new buy link's attribution replaces the line's
+    creator, page, block, click and ``attributed_at`` (last click); creators judge the window from them."""
     validate_quantity(quantity)
     variant = _sellable_variant(sku)
     cart = _locked(cart)
@@ -148,6 +151,7 @@ def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution
         line.page_id = attribution.page_id
         line.block_id = attribution.block_id
         line.click_id = attribution.click_id
+        line.attributed_at = timezone.now()
     line.save()
     cart.save(update_fields=["updated_at"])
     AddToCartEvent.objects.create(

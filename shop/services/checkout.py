@@ -19,7 +19,6 @@ from django.utils import timezone
 from shop import events
 from shop.api_errors import ApiError, ConflictError
 from shop.models import (
-    AttributionSource,
     Cart,
     FulfilmentMethod,
     Order,
@@ -137,24 +136,18 @@ def _check_buyer_limit(info: CartInfo, email: str) -> None:
             raise ConflictError(f"You can buy at most {limit} of {line.sku}.", code="quantity_limit", field="quantity")
 
 
-def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal], voucher_creator_id: int | None):
+def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
+    """Copy each cart line's buy-link token as raw facts; creators decides who sold it on order_placed."""
     lines = []
     for line, discount in zip(info.lines, discounts):
         attribution = line.attribution
-        if attribution.creator_id is not None:
-            source = AttributionSource.LINK
-        elif voucher_creator_id is not None:
-            source = AttributionSource.VOUCHER
-        else:
-            source = AttributionSource.NONE
         lines.append(OrderLine(
             order=order, variant=line.variant, sku=line.sku, product_title=line.variant.product.title,
             variant_name=line.variant.name, brand_id=line.variant.product.brand_id, unit_price=line.unit_price,
             currency=line.currency, quantity=line.quantity, discount_amount=discount,
             line_total=line.line_total - discount,
-            creator_id=attribution.creator_id if source == AttributionSource.LINK else voucher_creator_id,
-            page_id=attribution.page_id, block_id=attribution.block_id, click_id=attribution.click_id,
-            attribution_source=source,
+            creator_id=attribution.creator_id, page_id=attribution.page_id, block_id=attribution.block_id,
+            click_id=attribution.click_id, attributed_at=line.line.attributed_at,
         ))
     return OrderLine.objects.bulk_create(lines)
 
@@ -194,15 +187,14 @@ def _place_order(
     )
     assign_pickup_code(order)
     order.save()
-    _order_lines(order, info, allocate(discount, [line.line_total for line in info.lines]),
-                 voucher.creator_id if voucher else None)
+    _order_lines(order, info, allocate(discount, [line.line_total for line in info.lines]))
     reserve_stock(
         [ReservationRequest(line.variant.pk, line.sku, line.quantity) for line in info.lines],
         order=order, ttl=reservation_ttl(), now=now,
     )
     record_event(order, OrderEventType.PLACED, after=OrderStatus.PENDING,
                  data={"total": str(order.total), "currency": order.currency})
-    # Attribution is decided now, as the order is placed, so later setting changes never rewrite it.
+    # Creators decide attribution now, from the raw facts, so later setting changes never rewrite it.
     events.order_placed.send(order=order)
     return order, replaced_order_ids
 

@@ -11,13 +11,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shop.api_errors import ApiError
-from shop.attribution import InvalidAttribution, read_attribution
 from shop.models import Cart, FulfilmentMethod, OrderStatus, PaymentStatus
 from shop.payments.gateway import get_gateway
-from shop.services.cart import add_to_cart, create_cart, fetch_cart, remove_line, set_line_quantity
+from shop.services.buy_links import Visitor, follow_buy_link
+from shop.services.cart import create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
 from shop.services.orders import order_for_buyer, pickup_code_for
 
@@ -41,15 +42,16 @@ def _quantity(raw: str | None) -> int:
         return 0
 
 
+@never_cache
 @require_GET
 def buy(request: HttpRequest, sku: str) -> HttpResponse:
-    """A buy link: add one unit with the link's attribution. A tampered ref still sells, uncredited."""
+    """A buy link: add one unit with the link's attribution, counting a click for it. A tampered, expired
+    or other product's ref still sells, uncredited."""
+    visitor = Visitor(ip=request.META.get("REMOTE_ADDR", ""), user_agent=request.headers.get("User-Agent", ""),
+                      referrer=request.headers.get("Referer", ""))
     try:
-        attribution = read_attribution(request.GET["ref"]) if request.GET.get("ref") else None
-    except InvalidAttribution:
-        attribution = None
-    try:
-        add_to_cart(_session_cart(request, create=True), sku=sku, quantity=1, attribution=attribution)
+        follow_buy_link(_session_cart(request, create=True), sku=sku, token=request.GET.get("ref", ""),
+                        visitor=visitor)
     except ApiError as error:
         messages.error(request, error.message)
     return redirect("shop:cart")

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from shop.attribution import Attribution, buy_path, read_attribution
+from shop.attribution import Attribution, InvalidAttribution, buy_path, read_attribution
 from shop.models import ProductStatus
 from tests.factories import (
     add_product_image,
@@ -106,11 +106,13 @@ def test_the_buy_link_credits_the_creator_the_page_and_the_exact_block(api_clien
     body = api_client.get(f"/api/v2/pages/{guide.pk}/").json()["body"]
 
     tokens = [parse_qs(urlparse(item["value"]["buy_url"]).query)["ref"][0] for item in body]
-    assert [read_attribution(token) for token in tokens] == [
+    assert [read_attribution(token, sku="CAM-1") for token in tokens] == [
         Attribution(creator_id=creator.pk, page_id=guide.pk, block_id=first["id"]),
         Attribution(creator_id=creator.pk, page_id=guide.pk, block_id=second["id"]),
     ]
     assert urlparse(body[0]["value"]["buy_url"]).path == "/buy/CAM-1/"
+    with pytest.raises(InvalidAttribution, match="issued for another product"):
+        read_attribution(tokens[0], sku="CAM-2")
 
 
 def test_every_shoppable_block_type_resolves_its_products(api_client):
@@ -134,7 +136,7 @@ def test_every_shoppable_block_type_resolves_its_products(api_client):
         ("Headphones", "HP-1", {"level": "in_stock", "quantity": None}, "Best overall"),
         ("Earbuds", "EB-1", {"level": "low_stock", "quantity": 4}, ""),
     ]
-    assert read_attribution(parse_qs(urlparse(grid_value["items"][1]["buy_url"]).query)["ref"][0]).block_id == grid["id"]
+    assert read_attribution(parse_qs(urlparse(grid_value["items"][1]["buy_url"]).query)["ref"][0], sku="EB-1").block_id == grid["id"]
     table_value = body[2]["value"]
     assert (table_value["title"], table_value["show_price"]) == ("Compared", True)
     assert [item["variant"]["price"] for item in table_value["products"]] == ["199.00", "129.00"]

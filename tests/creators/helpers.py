@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from creators.models import CreatorProfile
-from shop.models import AttributionSource, Order, OrderLine, OrderStatus, Product, Refund, RefundLine, Payment
+from shop.models import Order, OrderLine, OrderStatus, Product, Refund, RefundLine, Payment
 from shop.money import quantize
 
 _numbers = itertools.count(1)
@@ -24,12 +24,13 @@ class LineSpec:
     page_id: int | None = None
     block_id: str = ""
     click_id: int | None = None
+    attributed_at: datetime | None = None
 
 
 def make_order(*lines: LineSpec, email: str = "buyer@example.com", voucher_creator: CreatorProfile | None = None,
                status: str = OrderStatus.PENDING, created_at: datetime | None = None,
                paid_at: datetime | None = None, currency: str = "USD") -> Order:
-    """An order whose lines carry the attribution the shop would have copied from the cart."""
+    """An order whose lines carry the raw buy-link facts the shop would have copied from the cart."""
     subtotal = sum((Decimal(spec.unit_price) * spec.quantity for spec in lines), Decimal("0"))
     discount = sum((Decimal(spec.discount) for spec in lines), Decimal("0"))
     order = Order.objects.create(
@@ -42,19 +43,13 @@ def make_order(*lines: LineSpec, email: str = "buyer@example.com", voucher_creat
         order.refresh_from_db()
     for spec in lines:
         variant = spec.product.variants.first()
-        if spec.creator is not None:
-            source, creator_id = AttributionSource.LINK, spec.creator.pk
-        elif voucher_creator is not None:
-            source, creator_id = AttributionSource.VOUCHER, voucher_creator.pk
-        else:
-            source, creator_id = AttributionSource.NONE, None
         OrderLine.objects.create(
             order=order, variant=variant, sku=variant.sku, product_title=spec.product.title,
             brand_id=spec.product.brand_id, unit_price=Decimal(spec.unit_price), currency=currency,
             quantity=spec.quantity, discount_amount=Decimal(spec.discount),
             line_total=quantize(Decimal(spec.unit_price) * spec.quantity - Decimal(spec.discount)),
-            creator_id=creator_id, page_id=spec.page_id, block_id=spec.block_id, click_id=spec.click_id,
-            attribution_source=source,
+            creator_id=spec.creator.pk if spec.creator else None, page_id=spec.page_id, block_id=spec.block_id,
+            click_id=spec.click_id, attributed_at=spec.attributed_at,
         )
     return order
 

@@ -1,8 +1,12 @@
 """Cart API: lines by SKU with attribution, live prices, limits and clear 4xx errors."""
 
+import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import signing
+from django.utils import timezone
 
 from shop.attribution import Attribution, sign_attribution
 from shop.models import Cart, CartLine, Variant
@@ -35,7 +39,7 @@ def test_create_cart_returns_an_empty_cart_with_an_unguessable_token(api):
 def test_add_line_keeps_the_buy_links_attribution(api):
     variant_with_stock("HP-1", price="49.90", on_hand=7)
     token = _new_cart(api)
-    ref = sign_attribution(Attribution(creator_id=3, page_id=41, block_id="blk-9", click_id=77))
+    ref = sign_attribution(Attribution(creator_id=3, page_id=41, block_id="blk-9", click_id=77), sku="HP-1")
 
     response = api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 2, "attribution": ref})
 
@@ -52,13 +56,61 @@ def test_add_line_keeps_the_buy_links_attribution(api):
 def test_adding_the_same_sku_again_grows_the_line_and_the_latest_link_wins(api):
     variant_with_stock("HP-1", on_hand=9)
     token = _new_cart(api)
-    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 1,
-                                       "attribution": sign_attribution(Attribution(creator_id=1, page_id=1))})
+    first, second = (sign_attribution(Attribution(creator_id=c, page_id=p), sku="HP-1") for c, p in ((1, 1), (2, 5)))
+    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 1, "attribution": first})
 
-    response = api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 2,
-                                                  "attribution": sign_attribution(Attribution(creator_id=2, page_id=5))})
+    response = api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 2, "attribution": second})
 
     assert [(line["quantity"], line["attribution"]["creator_id"]) for line in response.json()["lines"]] == [(3, 2)]
+
+
+def test_a_new_link_re_attributes_the_line_and_restarts_its_time(api):
+    variant_with_stock("HP-1", on_hand=9)
+    token = _new_cart(api)
+    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 1, "attribution": sign_attribution(
+        Attribution(creator_id=1, page_id=1, block_id="old", click_id=10), sku="HP-1")})
+    CartLine.objects.update(attributed_at=timezone.now() - timedelta(days=10))
+    before = timezone.now()
+
+    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 1, "attribution": sign_attribution(
+        Attribution(creator_id=2, page_id=5, block_id="new"), sku="HP-1")})
+    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 1})  # no link: the attribution stays
+
+    line = CartLine.objects.get()
+    assert (line.quantity, line.creator_id, line.page_id, line.block_id, line.click_id) == (3, 2, 5, "new", None)
+    assert before <= line.attributed_at <= timezone.now()
+
+
+def _signed_days_ago(monkeypatch, days: float, attribution: Attribution, *, sku: str | None) -> str:
+    now = time.time()
+    with monkeypatch.context() as patch:
+        patch.setattr(signing.time, "time", lambda: now - days * 86400)
+        return sign_attribution(attribution, sku=sku)
+
+
+@pytest.mark.parametrize(("issued_for", "age_days", "message"), [
+    ("HP-1", 29.9, None),
+    ("EB-1", 0, "The attribution token was issued for another product."),
+    (None, 0, "The attribution token was issued for another product."),  # a page link's token
+    ("HP-1", 30.1, "The attribution token has expired."),
+])
+def test_a_token_for_another_sku_or_past_the_window_is_refused(api, monkeypatch, shop_settings, issued_for,
+                                                                 age_days, message):
+    shop_settings.KOLSHOP_ATTRIBUTION_WINDOW_DAYS = 30
+    variant_with_stock("HP-1", on_hand=5)
+    variant_with_stock("EB-1", on_hand=5)
+    token = _new_cart(api)
+    ref = _signed_days_ago(monkeypatch, age_days, Attribution(creator_id=3, page_id=41, block_id="b"), sku=issued_for)
+
+    response = api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 1, "attribution": ref})
+
+    if message is None:
+        assert response.status_code == 201
+        assert list(CartLine.objects.values_list("creator_id", "block_id")) == [(3, "b")]
+    else:
+        assert (response.status_code, response.json()) == (
+            400, {"code": "invalid_attribution", "message": message, "field": "attribution"})
+        assert CartLine.objects.count() == 0
 
 
 def test_prices_are_always_re_read_from_the_catalog(api):

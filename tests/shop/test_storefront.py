@@ -68,14 +68,16 @@ def test_the_buy_url_tag_signs_the_attribution(shop_settings):
 
     from django.template import Context, Template
 
-    from shop.attribution import read_attribution
+    from shop.attribution import InvalidAttribution, read_attribution
 
     rendered = Template("{% load shop_buy %}{% buy_url 'HP-1' creator_id=5 page_id=12 block_id='b1' %}").render(
         Context())
 
     path, _, query = rendered.partition("?ref=")
     assert path == "/buy/HP-1/"
-    assert read_attribution(unquote(query)) == Attribution(creator_id=5, page_id=12, block_id="b1")
+    assert read_attribution(unquote(query), sku="HP-1") == Attribution(creator_id=5, page_id=12, block_id="b1")
+    with pytest.raises(InvalidAttribution, match="issued for another product"):
+        read_attribution(unquote(query), sku="EB-1")
 
 
 def test_a_pending_stripe_order_page_mounts_the_payment_element(stripe_settings, monkeypatch):

@@ -1,0 +1,48 @@
+"""Following a buy link: ``/buy/<sku>/?ref=<token>`` puts one unit in the reader's cart.
+
+A token that is forged, expired or issued for another SKU still sells, without credit. A valid
+token without a click id (buy buttons on pages and in the content API carry none; tracked links
+``/r/<code>/`` already counted theirs) announces ``events.buy_link_followed`` so the app that
+counts clicks (creators) records one exactly as for a tracked link and returns its id; the click
+id then goes on the cart line with the rest of the token.
+"""
+
+from dataclasses import dataclass, replace
+
+from shop import events
+from shop.attribution import Attribution, InvalidAttribution, read_attribution
+from shop.models import Cart, CartLine, Variant
+from shop.services.cart import add_to_cart
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who followed the link, as the request tells it (never stored as such)."""
+
+    ip: str
+    user_agent: str
+    referrer: str = ""
+
+
+def _record_click(attribution: Attribution, *, sku: str, visitor: Visitor) -> int | None:
+    product_id = Variant.objects.filter(sku=sku).values_list("product_id", flat=True).first()
+    if product_id is None:
+        return None
+    results = events.buy_link_followed.send(
+        creator_id=attribution.creator_id, page_id=attribution.page_id, block_id=attribution.block_id, sku=sku,
+        product_id=product_id, ip=visitor.ip, user_agent=visitor.user_agent, referrer=visitor.referrer,
+    )
+    return next((result for result in results if result is not None), None)
+
+
+def follow_buy_link(cart: Cart, *, sku: str, token: str, visitor: Visitor) -> CartLine:
+    """Add one unit of ``sku`` with the token's attribution (and a click counted for it)."""
+    attribution = None
+    if token:
+        try:
+            attribution = read_attribution(token, sku=sku)
+        except InvalidAttribution:
+            attribution = None
+    if attribution is not None and attribution.creator_id is not None and attribution.click_id is None:
+        attribution = replace(attribution, click_id=_record_click(attribution, sku=sku, visitor=visitor))
+    return add_to_cart(cart, sku=sku, quantity=1, attribution=attribution)
