@@ -1,10 +1,17 @@
-"""Content API filters: ``?creator=<id>`` and ``?tag=<slug or name>``; bad values are 400s naming the field."""
+"""Content API filters: ``?creator=<id>``, ``?tag=<slug or name>``, plain-word ``?search=``; bad values are 400s
+naming the field."""
+
+import re
+from types import SimpleNamespace
 
 from rest_framework.filters import BaseFilterBackend
+from wagtail.api.v2.filters import SearchFilter
 
 from content.api.errors import ContentApiError
 
 TAG_MAX_LENGTH = 100
+SEARCH_MAX_LENGTH = 255
+_NOT_A_WORD = re.compile(r"[^\w\s]|_")
 
 
 def _content_pages():
@@ -35,3 +42,26 @@ class TagFilter(BaseFilterBackend):
 
         tagged = ContentPageTag.objects.filter(tag__slug=tag) | ContentPageTag.objects.filter(tag__name__iexact=tag)
         return queryset.filter(pk__in=tagged.values("content_object_id"))
+
+
+def plain_search_words(query: str) -> str:
+    """Search is plain words: quotes and operators would be query syntax to the search backend
+    (SQLite's FTS5 fails on a stray ``"``), so everything but letters, digits and spaces goes."""
+    return " ".join(_NOT_A_WORD.sub(" ", query).split())
+
+
+class PlainTextSearchFilter(SearchFilter):
+    """Wagtail's ``?search=``, with the query reduced to plain words first."""
+
+    def filter_queryset(self, request, queryset, view):
+        raw = request.GET.get("search")
+        if not raw:
+            return super().filter_queryset(request, queryset, view)
+        if len(raw) > SEARCH_MAX_LENGTH:
+            raise ContentApiError(f"search must be at most {SEARCH_MAX_LENGTH} characters.", field="search")
+        words = plain_search_words(raw)
+        if not words:
+            return queryset.none()
+        query = request.GET.copy()
+        query["search"] = words
+        return super().filter_queryset(SimpleNamespace(GET=query), queryset, view)

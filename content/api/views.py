@@ -13,12 +13,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from wagtail.api import APIField
 from wagtail.api.v2.utils import BadRequestError
+from wagtail.api.v2.filters import SearchFilter
 from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
 from wagtail.blocks.stream_block import StreamValue
 
 from content.api.errors import ContentApiError, field_of_wagtail_message
 from content.api.fields import CreatorSummaryField
-from content.api.filters import CreatorFilter, TagFilter
+from content.api.filters import CreatorFilter, PlainTextSearchFilter, TagFilter
+from content.api.pagination import BoundedPagination
 from content.models import ShoppableContentPage
 from content.services.catalog import StreamReferences, collect_references
 from content.services.page_cache import (
@@ -49,7 +51,11 @@ def shown_product_ids(page) -> set[int]:
 
 class ContentPagesAPIViewSet(PagesAPIViewSet):
     renderer_classes = [JSONRenderer]
-    filter_backends = [CreatorFilter, TagFilter, *PagesAPIViewSet.filter_backends]  # search stays last
+    filter_backends = [  # search stays last, and is plain words
+        CreatorFilter, TagFilter,
+        *(PlainTextSearchFilter if backend is SearchFilter else backend for backend in PagesAPIViewSet.filter_backends),
+    ]
+    pagination_class = BoundedPagination
     known_query_parameters = PagesAPIViewSet.known_query_parameters.union(["creator", "tag"])
     # A body costs its catalog queries; listings never repeat that per page.
     detail_only_fields = [*PagesAPIViewSet.detail_only_fields, "body"]
