@@ -5,13 +5,38 @@ import re
 from types import SimpleNamespace
 
 from rest_framework.filters import BaseFilterBackend
+from taggit.models import Tag
 from wagtail.api.v2.filters import SearchFilter
 
 from content.api.errors import ContentApiError
+from shop.validation import INT64_MAX, column_max_length
 
-TAG_MAX_LENGTH = 100
+TAG_MAX_LENGTH = column_max_length(Tag, "name")
 SEARCH_MAX_LENGTH = 255
 _NOT_A_WORD = re.compile(r"[^\w\s]|_")
+
+
+# Wagtail's filters that take a page id; Wagtail parses them with int(), and the database refuses
+# (PostgreSQL) or overflows (SQLite) on anything beyond a bigint.
+PAGE_ID_PARAMETERS = ("id", "child_of", "ancestor_of", "descendant_of", "translation_of")
+
+
+def is_page_id_in_range(raw: str) -> bool:
+    return not raw.isdigit() or (len(raw) <= len(str(INT64_MAX)) and int(raw) <= INT64_MAX)
+
+
+def check_page_id_parameters(query) -> None:
+    for name in PAGE_ID_PARAMETERS:
+        if not is_page_id_in_range(query.get(name, "")):
+            raise ContentApiError(f"{name} must be a page id.", field=name)
+
+
+class PageIdRangeFilter(BaseFilterBackend):
+    """Runs first: refuses out-of-range page ids before Wagtail's filters query with them."""
+
+    def filter_queryset(self, request, queryset, view):
+        check_page_id_parameters(request.GET)
+        return queryset
 
 
 def _content_pages():

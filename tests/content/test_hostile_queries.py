@@ -73,3 +73,22 @@ def test_an_over_long_search_is_a_400(api_client):
     assert response.status_code == 400
     assert response.json() == {"code": "invalid", "message": "search must be at most 255 characters.",
                                "field": "search"}
+
+
+HUGE_ID = "99999999999999999999"
+
+
+@pytest.mark.parametrize("name", ["child_of", "ancestor_of", "descendant_of", "translation_of"])
+def test_a_page_id_beyond_a_bigint_is_a_400_naming_the_filter(api_client, name):
+    response = api_client.get(f"/api/v2/pages/?{name}={HUGE_ID}")
+
+    assert response.status_code == 400
+    assert response.json() == {"code": "invalid", "message": f"{name} must be a page id.", "field": name}
+
+
+def test_a_detail_id_beyond_a_bigint_is_a_json_404(api_client):
+    detail = api_client.get(f"/api/v2/pages/{HUGE_ID}/")
+    found = api_client.get(f"/api/v2/pages/find/?id={HUGE_ID}")
+
+    assert (detail.status_code, detail.json()["code"]) == (404, "not_found")
+    assert (found.status_code, found.json()["field"]) == (400, "id")

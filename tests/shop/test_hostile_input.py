@@ -199,3 +199,14 @@ def test_the_reader_cart_form_refuses_a_nul_sku():
 
     assert response.status_code == 200
     assert CartLine.objects.get().quantity == 1
+
+
+def test_the_openapi_document_publishes_the_column_limits_and_the_slash_convention(client):
+    document = client.get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+
+    assert schemas["CheckoutIn"]["properties"]["email"]["maxLength"] == 254
+    assert schemas["AddressIn"]["properties"]["line1"]["maxLength"] == 200
+    assert schemas["AddLineIn"]["properties"]["sku"]["maxLength"] == 64
+    assert schemas["UpdateLineIn"]["properties"]["quantity"]["maximum"] == 2**31 - 1
+    assert "with or without its trailing slash" in document["info"]["description"]
