@@ -45,6 +45,14 @@ def response_is_json(ctx, response, case) -> None:
     return None
 
 
+def _with_a_sellable_quantity(case):
+    """Most generated quantities fail the quantity rule before the SKU is looked up; give half the
+    cases a quantity of 1 so generated SKUs, vouchers and addresses reach the database."""
+    if isinstance(case.body, dict) and "quantity" in case.body:
+        case.body["quantity"] = 1
+    return case
+
+
 def _known_path_parameters() -> dict[str, str]:
     """A cart holding a line and a placed order, so generated bodies reach the services."""
     variant_with_stock("FUZZ-1", price="12.00", on_hand=50)
@@ -64,7 +72,7 @@ def test_every_operation_answers_fuzzed_input_with_json_below_500(shop_settings,
         strategies = [operation.as_strategy(generation_mode=mode) for mode in GenerationMode]
         if path_parameters:
             strategies += [operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
-                           for mode in GenerationMode]
+                           .map(_with_a_sellable_quantity) for mode in GenerationMode]
 
         @given(case=st.one_of(strategies))
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
