@@ -35,3 +35,13 @@ def test_a_post_to_the_upload_page_is_refused_without_creating_a_video(client, m
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD, OPTIONS"
     assert Video.objects.count() == before
+
+
+def test_a_post_to_a_create_path_under_the_video_admin_is_a_404(client, mia):
+    client.force_login(mia)
+    before = Video.objects.count()
+
+    response = client.post("/admin/snippets/kolshop_media/video/create/", {"title": "x"})
+
+    assert response.status_code == 404
+    assert Video.objects.count() == before
