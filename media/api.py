@@ -20,21 +20,22 @@ from media.permissions import can_upload_videos, visible_videos
 from media.services.playback import playable_url
 from media.services.uploads import confirm_video_upload, discard_video, start_video_upload
 from shop.api_errors import ApiError, NotFoundError
+from shop.validation import INT32_MAX, INT64_MAX, ObjectId, column_text, integer, text
 
 router = Router(tags=["media"], auth=django_auth)
 
 
 class StartUploadIn(Schema):
-    title: str = Field(min_length=1, max_length=255)
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=1, max_length=100)
-    size_bytes: int = Field(gt=0)
-    duration_seconds: int | None = Field(default=None, ge=0)
+    title: column_text(Video, "title", min_length=1)
+    filename: text(min_length=1, max_length=255)
+    content_type: column_text(Video, "content_type", min_length=1)
+    size_bytes: integer(minimum=1, maximum=INT64_MAX)
+    duration_seconds: integer(minimum=0, maximum=INT32_MAX) | None = None
 
 
 class PartIn(Schema):
-    part_number: int = Field(ge=1, le=10_000)
-    etag: str = Field(min_length=1, max_length=200)
+    part_number: integer(minimum=1, maximum=10_000)
+    etag: text(min_length=1, max_length=200)
 
 
 class ConfirmIn(Schema):
@@ -105,7 +106,7 @@ def _require_uploader(request: HttpRequest) -> None:
         raise ApiError(code="permission_denied", message="Only creators and staff may upload videos.", status=403)
 
 
-def _visible_video(request: HttpRequest, video_id: int) -> Video:
+def _visible_video(request: HttpRequest, video_id: ObjectId) -> Video:
     _require_uploader(request)
     video = visible_videos(request.user).filter(pk=video_id).first()
     if video is None:
@@ -135,18 +136,18 @@ def start_upload(request: HttpRequest, payload: StartUploadIn):
 
 
 @router.post("/videos/{int:video_id}/confirm", response={200: VideoOut, **ERRORS}, url_name="media_video_confirm")
-def confirm_upload(request: HttpRequest, video_id: int, payload: ConfirmIn | None = None):
+def confirm_upload(request: HttpRequest, video_id: ObjectId, payload: ConfirmIn | None = None):
     video = _visible_video(request, video_id)
     parts = [s3.CompletedPart(part_number=part.part_number, etag=part.etag) for part in (payload.parts if payload else [])]
     return Status(200, video_out(confirm_video_upload(video, parts=parts)))
 
 
 @router.get("/videos/{int:video_id}", response={200: VideoOut, **ERRORS}, url_name="media_video_detail")
-def get_video(request: HttpRequest, video_id: int):
+def get_video(request: HttpRequest, video_id: ObjectId):
     return Status(200, video_out(_visible_video(request, video_id)))
 
 
 @router.delete("/videos/{int:video_id}", response={204: None, **ERRORS})
-def delete_video(request: HttpRequest, video_id: int):
+def delete_video(request: HttpRequest, video_id: ObjectId):
     discard_video(_visible_video(request, video_id))
     return Status(204, None)

@@ -40,7 +40,11 @@ class Video(index.Indexed, models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     panels = [FieldPanel("title"), FieldPanel("duration_seconds"), FieldPanel("poster")]
-    search_fields = [index.SearchField("title"), index.AutocompleteField("title"), index.FilterField("owner")]
+    # The chooser searches within visible, uploaded videos ordered by date: those columns must be filterable.
+    search_fields = [
+        index.SearchField("title"), index.AutocompleteField("title"),
+        index.FilterField("owner"), index.FilterField("status"), index.FilterField("created_at"),
+    ]
 
     class Meta:
         ordering = ["-created_at", "-pk"]

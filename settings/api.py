@@ -3,6 +3,7 @@
 Each domain adds its router here; errors always come back as {"code", "message", "field"}.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -12,7 +13,14 @@ from shop.api_errors import ApiError, field_from_location
 api = NinjaAPI(
     title="kolshop commerce API",
     version="1",
-    description="Live prices, stock, carts and checkout for kolshop front ends.",
+    description=(
+        "Live prices, stock, carts and checkout for kolshop front ends.\n\n"
+        "Paths are canonical as listed here; each also answers with or without its trailing slash "
+        "(`POST /api/v1/carts` is `POST /api/v1/carts/`). Request bodies are JSON "
+        "(`Content-Type: application/json`; anything else is a 415). Every error, including unknown paths "
+        "(404), wrong methods (405) and oversized bodies (413), is JSON: "
+        '`{"code", "message", "field"}`.'
+    ),
     urls_namespace="commerce-api",
     openapi_url="/openapi.json",
     docs_url="/docs",
@@ -48,6 +56,12 @@ def handle_not_found(request, error):
 def handle_authentication_error(request, error):
     body = {"code": "not_authenticated", "message": "Authentication required.", "field": None}
     return api.create_response(request, body, status=401)
+
+
+@api.exception_handler(RequestDataTooBig)
+def handle_request_too_big(request, error):
+    body = {"code": "too_large", "message": "The request body is too large.", "field": None}
+    return api.create_response(request, body, status=413)
 
 
 @api.exception_handler(HttpError)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "rest_framework",
+    "ninja",  # Swagger UI from ninja's vendored static files, not a CDN
     "django_tasks",
     "django_tasks_db",
     "django.contrib.admin",
@@ -52,6 +53,9 @@ MIDDLEWARE = [
     "operations.health.HealthCheckMiddleware",
     "operations.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "settings.csp.ContentSecurityPolicyMiddleware",
+    # Control characters in URLs refused; every error under /api/ is JSON (shop/api_edge.py).
+    "shop.api_edge.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -132,7 +136,27 @@ KOLSHOP_SCHEDULE = {
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
+# --- Content-Security-Policy (django-csp); settings/csp.py adds S3, Stripe and the admin's needs --
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],  # Wagtail's admin and Swagger UI set style attributes
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", "blob:"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    },
+}
+
 # --- Wagtail -----------------------------------------------------------------------------
+# Privacy: no user's e-mail hash goes to Gravatar, and the admin doesn't call wagtail.org for updates.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_SITE_NAME = "kolshop"
 WAGTAILADMIN_BASE_URL = env.get_str("WAGTAILADMIN_BASE_URL") or "http://127.0.0.1:8000"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}

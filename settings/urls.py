@@ -1,18 +1,20 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from content.api.router import content_api_urlpatterns
 from settings.api import api as commerce_api
+from shop.api_edge import commerce_api_fallback
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", commerce_api.urls),
+    re_path(r"^api/v1/", commerce_api_fallback),  # trailing-slash twin or a JSON 404
     *content_api_urlpatterns("api/v2/"),
 ]
 

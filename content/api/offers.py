@@ -9,8 +9,9 @@ from django.conf import settings
 from ninja import Query, Router, Schema
 
 from shop.api_errors import ApiError
-from shop.models import StockLevel
+from shop.models import StockLevel, Variant
 from shop.services.offers import Offer, offers_for_skus
+from shop.validation import column_max_length, text
 
 router = Router(tags=["offers"])
 
@@ -44,8 +45,12 @@ class ErrorOut(Schema):
     field: str | None
 
 
+# The longest list parse_skus could accept: the most SKUs, each as long as the column, and their commas.
+SKUS_MAX_LENGTH = settings.KOLSHOP_OFFERS_MAX_SKUS * (column_max_length(Variant, "sku") + 1)
+
+
 class OffersQuery(Schema):
-    skus: str
+    skus: text(max_length=SKUS_MAX_LENGTH, description="Comma-separated SKUs.")
 
 
 def parse_skus(raw: str) -> list[str]:

@@ -13,12 +13,21 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from wagtail.api import APIField
 from wagtail.api.v2.utils import BadRequestError
+from wagtail.api.v2.filters import SearchFilter
 from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
 from wagtail.blocks.stream_block import StreamValue
 
 from content.api.errors import ContentApiError, field_of_wagtail_message
 from content.api.fields import CreatorSummaryField
-from content.api.filters import CreatorFilter, TagFilter
+from content.api.filters import (
+    CreatorFilter,
+    PageIdRangeFilter,
+    PlainTextSearchFilter,
+    TagFilter,
+    check_page_id_parameters,
+    is_page_id_in_range,
+)
+from content.api.pagination import BoundedPagination
 from content.models import ShoppableContentPage
 from content.services.catalog import StreamReferences, collect_references
 from content.services.page_cache import (
@@ -49,7 +58,11 @@ def shown_product_ids(page) -> set[int]:
 
 class ContentPagesAPIViewSet(PagesAPIViewSet):
     renderer_classes = [JSONRenderer]
-    filter_backends = [CreatorFilter, TagFilter, *PagesAPIViewSet.filter_backends]  # search stays last
+    filter_backends = [  # search stays last, and is plain words
+        PageIdRangeFilter, CreatorFilter, TagFilter,
+        *(PlainTextSearchFilter if backend is SearchFilter else backend for backend in PagesAPIViewSet.filter_backends),
+    ]
+    pagination_class = BoundedPagination
     known_query_parameters = PagesAPIViewSet.known_query_parameters.union(["creator", "tag"])
     # A body costs its catalog queries; listings never repeat that per page.
     detail_only_fields = [*PagesAPIViewSet.detail_only_fields, "body"]
@@ -91,6 +104,8 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         if getattr(self, "_preview_page", None) is not None:
             return self._preview_page
         if not hasattr(self, "_specific_object"):
+            if not is_page_id_in_range(str(self.kwargs.get("pk", ""))):
+                raise Http404("not found")
             page = BaseAPIViewSet.get_object(self)
             if type(page) is not page.specific_class:
                 page = self.with_related_rows(page.specific_class.objects.filter(pk=page.pk)).first()
@@ -102,6 +117,7 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
     def find_object(self, queryset, request):
         if "id" in request.GET and not request.GET["id"].isdigit():
             raise ContentApiError("id must be a positive integer.", field="id")
+        check_page_id_parameters(request.GET)
         return super().find_object(queryset, request)
 
     def detail_view(self, request, pk):

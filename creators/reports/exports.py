@@ -6,6 +6,7 @@ import io
 from openpyxl import Workbook
 
 from creators.reports.queries import Report, ReportRow
+from creators.spreadsheets import spreadsheet_cell
 
 COLUMNS = [
     ("label", "Row"),
@@ -28,7 +29,7 @@ def table(report: Report) -> list[list]:
     """The report as it is shown: header, rows, then one total row per currency."""
     def cells(row: ReportRow) -> list:
         values = [getattr(row, name) for name, _ in COLUMNS]
-        return ["" if value is None else value for value in values]
+        return ["" if value is None else spreadsheet_cell(value) for value in values]
 
     return [[heading for _, heading in COLUMNS], *map(cells, report.rows), *map(cells, report.totals)]
 

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from wagtail.models import Page
 
 from creators.models import Click, EntryKind, LedgerEntry, OrderLineAttribution
+from creators.spreadsheets import spreadsheet_cell
 from shop.money import quantize
 
 ZERO = Decimal("0.00")
@@ -152,15 +153,11 @@ def statement_csv(result: Statement) -> str:
     for line in result.lines:
         writer.writerow([
             line.effective_at.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M"), line.kind,
-            _safe(line.page_title), line.block_id, "" if line.base_amount is None else f"{line.base_amount:.2f}",
+            spreadsheet_cell(line.page_title), spreadsheet_cell(line.block_id),
+            "" if line.base_amount is None else f"{line.base_amount:.2f}",
             "" if line.rate is None else f"{line.rate:.4f}", f"{line.amount:.2f}", line.currency,
         ])
     for currency, totals in result.totals.items():
         for name in ("sales", "commission", "reversals", "payouts"):
             writer.writerow([f"total {name}", "", "", "", "", "", f"{totals[name]:.2f}", currency])
     return buffer.getvalue()
-
-
-def _safe(text: str) -> str:
-    """Spreadsheet apps run cells that start with = + - @ as formulas: defuse them."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

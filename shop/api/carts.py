@@ -2,7 +2,17 @@
 
 from ninja import Router, Status
 
-from shop.api.schemas import AddLineIn, CartOut, CheckoutIn, CheckoutOut, UpdateLineIn, cart_out, checkout_out
+from shop.api.schemas import (
+    AddLineIn,
+    CartOut,
+    CartToken,
+    CheckoutIn,
+    CheckoutOut,
+    Sku,
+    UpdateLineIn,
+    cart_out,
+    checkout_out,
+)
 from shop.services.cart import (
     add_to_cart,
     create_cart,
@@ -28,12 +38,12 @@ def create(request):
 
 
 @router.get("/{token}", response=CartOut, summary="Read a cart with live prices and availability")
-def read(request, token: str):
+def read(request, token: CartToken):
     return _cart_response(get_cart(token))
 
 
 @router.post("/{token}/lines", response={201: CartOut}, summary="Add a SKU (a repeated SKU adds to its line)")
-def add_line(request, token: str, payload: AddLineIn):
+def add_line(request, token: CartToken, payload: AddLineIn):
     cart = get_cart(token)
     attribution = parse_attribution(payload.attribution, sku=payload.sku)
     add_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=attribution)
@@ -41,14 +51,14 @@ def add_line(request, token: str, payload: AddLineIn):
 
 
 @router.patch("/{token}/lines/{sku}", response=CartOut, summary="Change a line's quantity")
-def update_line(request, token: str, sku: str, payload: UpdateLineIn):
+def update_line(request, token: CartToken, sku: Sku, payload: UpdateLineIn):
     cart = get_cart(token)
     set_line_quantity(cart, sku=sku, quantity=payload.quantity)
     return _cart_response(cart)
 
 
 @router.delete("/{token}/lines/{sku}", response=CartOut, summary="Remove a line")
-def delete_line(request, token: str, sku: str):
+def delete_line(request, token: CartToken, sku: Sku):
     cart = get_cart(token)
     remove_line(cart, sku=sku)
     return _cart_response(cart)
@@ -56,7 +66,7 @@ def delete_line(request, token: str, sku: str):
 
 @router.post("/{token}/checkout", response={201: CheckoutOut},
              summary="Reserve stock, place a pending order and open its payment")
-def checkout(request, token: str, payload: CheckoutIn):
+def checkout(request, token: CartToken, payload: CheckoutIn):
     address = ShippingAddress(**payload.address.dict()) if payload.address else None
     result = start_checkout(get_cart(token), email=payload.email, fulfilment=payload.fulfilment, address=address,
                             voucher_code=payload.voucher_code)

@@ -2,7 +2,7 @@
 
 from ninja import Header, Router
 
-from shop.api.schemas import OrderOut, order_out
+from shop.api.schemas import OrderNumber, OrderOut, OrderSecret, order_out
 from shop.services.checkout import confirm_payment
 from shop.services.orders import order_for_buyer
 
@@ -10,11 +10,11 @@ router = Router(tags=["orders"])
 
 
 @router.get("/{number}", response=OrderOut, summary="Read an order (buyer only)")
-def read(request, number: str, x_order_secret: str = Header("", alias="X-Order-Secret")):
+def read(request, number: OrderNumber, x_order_secret: OrderSecret = Header("", alias="X-Order-Secret")):
     return order_out(order_for_buyer(number, x_order_secret))
 
 
 @router.post("/{number}/pay", response=OrderOut,
              summary="Pay a pending order at once (dummy gateway; Stripe confirms in the browser)")
-def pay(request, number: str, x_order_secret: str = Header("", alias="X-Order-Secret")):
+def pay(request, number: OrderNumber, x_order_secret: OrderSecret = Header("", alias="X-Order-Secret")):
     return order_out(confirm_payment(order_for_buyer(number, x_order_secret)))

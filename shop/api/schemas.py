@@ -5,10 +5,25 @@ from decimal import Decimal
 
 from ninja import Schema
 
-from shop.models import FulfilmentMethod, Order, OrderStatus
+from shop.models import Cart, FulfilmentMethod, Order, OrderStatus, Variant, Voucher
 from shop.services.cart import CartInfo
 from shop.services.checkout import CheckoutResult
 from shop.services.orders import pickup_code_for
+from shop.validation import INT32_MAX, column_text, integer, text
+
+# Input types: limits come from the columns (shop.validation); no control characters anywhere.
+# Quantities only need to fit an integer column here: the business limits (at least 1, at most
+# KOLSHOP_MAX_QUANTITY_PER_VARIANT) stay in shop.services.cart with their own error codes.
+CartToken = column_text(Cart, "token", min_length=1, description="The cart's token, from POST /carts/.")
+Sku = column_text(Variant, "sku", min_length=1)
+Quantity = integer(minimum=-INT32_MAX, maximum=INT32_MAX)
+OrderNumber = column_text(Order, "number", min_length=1)
+OrderSecret = column_text(Order, "secret")
+Email = column_text(Order, "email")
+VoucherCode = column_text(Voucher, "code")
+Fulfilment = column_text(Order, "fulfilment_method")
+# A signed attribution token from a buy link; generous, but bounded.
+AttributionToken = text(max_length=512)
 
 
 class AttributionOut(Schema):
@@ -39,29 +54,29 @@ class CartOut(Schema):
 
 
 class AddLineIn(Schema):
-    sku: str
-    quantity: int = 1
-    attribution: str | None = None
+    sku: Sku
+    quantity: Quantity = 1
+    attribution: AttributionToken | None = None
 
 
 class UpdateLineIn(Schema):
-    quantity: int
+    quantity: Quantity
 
 
 class AddressIn(Schema):
-    name: str
-    line1: str
-    line2: str = ""
-    city: str
-    postal_code: str
-    country: str
+    name: column_text(Order, "shipping_name")
+    line1: column_text(Order, "shipping_line1")
+    line2: column_text(Order, "shipping_line2") = ""
+    city: column_text(Order, "shipping_city")
+    postal_code: column_text(Order, "shipping_postal_code")
+    country: column_text(Order, "shipping_country")
 
 
 class CheckoutIn(Schema):
-    email: str
-    fulfilment: str = FulfilmentMethod.SHIPPING
+    email: Email
+    fulfilment: Fulfilment = FulfilmentMethod.SHIPPING
     address: AddressIn | None = None
-    voucher_code: str = ""
+    voucher_code: VoucherCode = ""
 
 
 class OrderLineOut(Schema):

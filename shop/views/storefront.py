@@ -15,12 +15,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shop.api_errors import ApiError
-from shop.models import Cart, FulfilmentMethod, OrderStatus, PaymentStatus
+from shop.forms import CheckoutForm
+from shop.models import Cart, FulfilmentMethod, OrderStatus, PaymentStatus, Variant
 from shop.payments.gateway import get_gateway
 from shop.services.buy_links import Visitor, follow_buy_link
 from shop.services.cart import create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
 from shop.services.orders import order_for_buyer, pickup_code_for
+from shop.validation import column_max_length, has_control_characters
 
 _CART_KEY = "kolshop_cart"
 _ORDERS_KEY = "kolshop_orders"
@@ -63,6 +65,8 @@ def cart(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and current is not None:
         sku = request.POST.get("sku", "")
         try:
+            if has_control_characters(sku) or len(sku) > column_max_length(Variant, "sku"):
+                raise ApiError("unknown_sku", "No product has this SKU.", "sku", 400)  # never reaches the database
             if "remove" in request.POST:
                 remove_line(current, sku=sku)
             else:
@@ -81,8 +85,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if info is None or not info.lines:
         return redirect("shop:cart")
     form = request.POST if request.method == "POST" else {}
-    if request.method == "POST":
-        fulfilment = form.get("fulfilment", FulfilmentMethod.SHIPPING)
+    checked = CheckoutForm(form) if request.method == "POST" else None
+    if checked is not None and not checked.is_valid():
+        for message in checked.error_messages():
+            messages.error(request, message)
+    elif checked is not None:
+        form = checked.cleaned_data
+        fulfilment = form.get("fulfilment") or FulfilmentMethod.SHIPPING
         address = None
         if fulfilment == FulfilmentMethod.SHIPPING:
             address = ShippingAddress(**{name: form.get(name, "") for name in

@@ -1,0 +1,112 @@
+"""The HTTP edge of the APIs: whatever reaches /api/ gets JSON back, never Django's HTML pages.
+
+* ``HostileInputMiddleware`` refuses control characters in any URL path or query value (PostgreSQL
+  cannot store NUL; no URL of ours contains one), refuses non-JSON bodies on the commerce API (415)
+  and rewrites any HTML error under /api/ (Django's 404, ninja's 405, a 413 or a 500 page) into
+  ``{"code", "message", "field"}``.
+* ``commerce_api_fallback`` answers every /api/v1/ path no endpoint matched: the same path with
+  or without its trailing slash reaches its endpoint; anything else is a JSON 404.
+"""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
+
+from shop.validation import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+
+API_PREFIX = "/api/"
+COMMERCE_API_PREFIX = "/api/v1/"
+# The commerce API's OpenAPI document, named in 404 messages.
+COMMERCE_API_SCHEMA = "/api/v1/openapi.json"
+
+# Codes for error responses an API view did not shape itself (Django's and ninja's own pages).
+_STATUS_CODES = {
+    400: ("bad_request", "The request is malformed."),
+    401: ("not_authenticated", "Authentication required."),
+    403: ("permission_denied", "You may not do this."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "Send request bodies as JSON (Content-Type: application/json)."),
+    429: ("rate_limited", "Too many requests."),
+}
+_SERVER_ERROR = ("server_error", "Something went wrong on our side.")
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def error_response(status: int, *, code: str | None = None, message: str | None = None,
+                   field: str | None = None) -> JsonResponse:
+    default_code, default_message = _STATUS_CODES.get(status, _SERVER_ERROR)
+    return JsonResponse({"code": code or default_code, "message": message or default_message, "field": field},
+                        status=status)
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _refused_query_parameter(request: HttpRequest) -> str | None:
+    for name, values in request.GET.lists():
+        if has_control_characters(name) or any("\x00" in value for value in values):
+            return name
+    return None
+
+
+class HostileInputMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        is_api = request.path.startswith(API_PREFIX)
+        refused = self._refuse(request, is_api=is_api)
+        if refused is not None:
+            return refused
+        response = self.get_response(request)
+        return self._as_json(response) if is_api else response
+
+    def _refuse(self, request: HttpRequest, *, is_api: bool) -> HttpResponse | None:
+        field = None
+        if has_control_characters(request.path):
+            field = "path"
+        else:
+            field = _refused_query_parameter(request)
+        if field is not None:
+            if is_api:
+                return error_response(400, code="invalid", message=CONTROL_CHARACTERS_MESSAGE, field=field)
+            return HttpResponse(CONTROL_CHARACTERS_MESSAGE, status=400, content_type="text/plain; charset=utf-8")
+        if (is_api and request.path.startswith(COMMERCE_API_PREFIX) and request.method in _BODY_METHODS
+                and int(request.META.get("CONTENT_LENGTH") or 0) > 0
+                and not _is_json(request.META.get("CONTENT_TYPE", ""))):
+            return error_response(415)
+        return None
+
+    @staticmethod
+    def _as_json(response: HttpResponse) -> HttpResponse:
+        if response.status_code < 400 or _is_json(response.get("Content-Type", "")):
+            return response
+        replacement = error_response(response.status_code)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate", "Vary"):
+            if header in response:
+                replacement[header] = response[header]
+        return replacement
+
+
+def _other_spelling(path: str) -> str:
+    return path[:-1] if path.endswith("/") else f"{path}/"
+
+
+@csrf_exempt
+def commerce_api_fallback(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """The commerce API accepts each path with or without its trailing slash; the rest is a JSON 404.
+
+    Answering instead of redirecting keeps POST bodies (Django's APPEND_SLASH cannot redirect a POST).
+    """
+    try:
+        match = resolve(_other_spelling(request.path_info))
+    except Resolver404:
+        match = None
+    if match is not None and match.func is not commerce_api_fallback:
+        request.resolver_match = match
+        return match.func(request, *match.args, **match.kwargs)
+    return error_response(404, message=f"No such endpoint; the API's paths are listed in {COMMERCE_API_SCHEMA}.")
