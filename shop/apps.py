@@ -5,3 +5,6 @@ class ShopConfig(AppConfig):
     name = "shop"
     verbose_name = "Shop"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from shop import checks  # noqa: F401 - registers the system checks
