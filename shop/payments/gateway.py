@@ -11,13 +11,22 @@ from decimal import Decimal
 from django.conf import settings
 
 
-class PaymentGatewayError(Exception):
-    """The gateway refused or could not be reached; ``message`` is safe to show a buyer or editor."""
+# What a buyer reads when the gateway fails for any reason that isn't theirs to fix.
+UNAVAILABLE_MESSAGE = "The payment service is unavailable; try again."
 
-    def __init__(self, message: str, *, code: str = "gateway_error"):
+
+class PaymentGatewayError(Exception):
+    """The gateway refused or could not be reached.
+
+    ``message`` is safe to show a buyer or editor (never a host, port, URL or key); ``detail`` is
+    the gateway's own account of it, for the server log only.
+    """
+
+    def __init__(self, message: str = UNAVAILABLE_MESSAGE, *, code: str = "gateway_error", detail: str = ""):
         super().__init__(message)
         self.message = message
         self.code = code
+        self.detail = detail or message
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ transaction places the order and reserves stock (cart, then voucher, then stock 
 primary-key order), and only after the commit is the payment intent created.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,13 +32,15 @@ from shop.models import (
     ProductStatus,
 )
 from shop.money import allocate, quantize
-from shop.payments.gateway import PaymentGateway, PaymentGatewayError, get_gateway
+from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError, get_gateway
 from shop.services.cart import CartInfo, fetch_cart, max_quantity_per_variant
 from shop.services.orders import assign_pickup_code, record_event
 from shop.services.payments import cancel_open_intents, complete_checkout
 from shop.services.reservations import ReservationRequest, release_reservations, reserve_stock
 from shop.services.vouchers import lock_voucher, validate_voucher, voucher_discount
 from shop.tasks import schedule_expiry_sweep
+
+logger = logging.getLogger(__name__)
 
 FREE_GATEWAY = "free"
 # Orders in these states still count towards a buyer's per-variant limit.
@@ -234,8 +237,11 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
             idempotency_key=f"kolshop-order-{order.number}-intent", metadata={},
         )
     except PaymentGatewayError as error:
+        # The detail (hosts, keys) stays in the server log; the buyer reads one generic message.
+        logger.warning("Opening a %s payment for order %s failed [%s]: %s", gateway.name, order.number, error.code,
+                       error.detail)
         _abandon(order, f"payment gateway: {error.code}")
-        raise ApiError("payment_unavailable", error.message, None, 502) from error
+        raise ApiError("payment_unavailable", UNAVAILABLE_MESSAGE, None, 502) from error
     payment = Payment.objects.create(
         order=order, gateway=gateway.name, intent_id=intent.intent_id, client_secret=intent.client_secret,
         amount=order.total, currency=order.currency,
