@@ -33,9 +33,9 @@ from shop.models import (
 )
 from shop.money import allocate, quantize
 from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError, get_gateway
-from shop.services.cart import CartInfo, fetch_cart, max_quantity_per_variant
+from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quantity_per_variant
 from shop.services.orders import assign_pickup_code, record_event
-from shop.services.payments import cancel_open_intents, complete_checkout
+from shop.services.payments import cancel_open_intents, cancel_pending_orders, complete_checkout
 from shop.services.reservations import ReservationRequest, release_reservations, reserve_stock
 from shop.services.vouchers import lock_voucher, validate_voucher, voucher_discount
 from shop.tasks import schedule_expiry_sweep
@@ -109,14 +109,7 @@ def _validate_buyer(email: str, fulfilment: str, address: ShippingAddress | None
 def _cancel_pending_orders_of(cart: Cart) -> list[int]:
     """A buyer who restarts checkout replaces their pending order (and frees its reservations)."""
     pending = list(Order.objects.select_for_update().filter(cart=cart, status=OrderStatus.PENDING).order_by("pk"))
-    for order in pending:
-        release_reservations(order)
-        order.status = OrderStatus.CANCELLED
-        order.save(update_fields=["status", "updated_at"])
-        events.order_cancelled.send(order=order)
-        record_event(order, OrderEventType.CANCELLED, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED,
-                     data={"reason": "checkout restarted"})
-    return [order.pk for order in pending]
+    return cancel_pending_orders(pending, reason="checkout restarted")
 
 
 def _lock_buyer(email: str) -> None:
@@ -168,6 +161,7 @@ def _place_order(
     cart: Cart, *, email: str, fulfilment: str, address: ShippingAddress | None, voucher_code: str, now: datetime
 ) -> tuple[Order, list[int]]:
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    ensure_cart_open(cart)
     replaced_order_ids = _cancel_pending_orders_of(cart)
     info = fetch_cart(cart)
     if not info.lines:

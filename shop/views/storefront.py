@@ -27,7 +27,8 @@ _ORDERS_KEY = "kolshop_orders"
 
 def _session_cart(request: HttpRequest, *, create: bool) -> Cart | None:
     token = request.session.get(_CART_KEY)
-    cart = Cart.objects.filter(token=token).first() if token else None
+    # A checked-out cart has bought; the reader's next buy link starts a new one.
+    cart = Cart.objects.filter(token=token, checked_out_at__isnull=True).first() if token else None
     if cart is None and create:
         cart = create_cart()
         request.session[_CART_KEY] = cart.token
