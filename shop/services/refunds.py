@@ -226,6 +226,8 @@ def retry_automatic_refund(refund_id: int) -> str:
     refund = Refund.objects.filter(pk=refund_id, automatic=True).first()
     if refund is None or refund.status != RefundStatus.FAILED:
         return "nothing to do"
+    if refund.attempts >= AUTOMATIC_REFUND_ATTEMPTS:
+        return "gave up"
     try:
         retry_refund(refund)
     except ApiError:
