@@ -9,6 +9,7 @@ cancelled, and a late payment for any other order of that cart is refunded in fu
 """
 
 import logging
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -129,6 +130,27 @@ def _close_cart(cart: Cart, *, paid_order: Order) -> list[int]:
     others = list(Order.objects.select_for_update().filter(cart=cart, status=OrderStatus.PENDING)
                   .exclude(pk=paid_order.pk).order_by("pk"))
     return cancel_pending_orders(others, reason=f"cart paid by order {paid_order.number}")
+
+
+def buyer_payment(payments: list[Payment]) -> Payment | None:
+    """The payment a buyer's view of an order shows: the one that paid it, else the latest attempt."""
+    succeeded = [payment for payment in payments if payment.status == PaymentStatus.SUCCEEDED]
+    return min(succeeded, key=lambda payment: payment.pk) if succeeded else max(
+        payments, key=lambda payment: payment.pk, default=None)
+
+
+def is_payable(order: Order, payment: Payment | None, *, now: datetime | None = None) -> bool:
+    """The buyer may still complete ``payment``: the order is pending, its hold not over, the intent open.
+
+    Only then does anyone see the intent's client secret.
+    """
+    now = now or timezone.now()
+    return (
+        payment is not None and payment.gateway != "free"
+        and payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
+        and order.status == OrderStatus.PENDING
+        and (order.reserved_until is None or order.reserved_until > now)
+    )
 
 
 def _refund_in_full(payment_id: int, reason: str) -> None:

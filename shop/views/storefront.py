@@ -15,11 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shop.api_errors import ApiError
 from shop.attribution import InvalidAttribution, read_attribution
-from shop.models import Cart, FulfilmentMethod, OrderStatus, PaymentStatus
+from shop.models import Cart, FulfilmentMethod, OrderStatus
 from shop.payments.gateway import get_gateway
 from shop.services.cart import add_to_cart, create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
 from shop.services.orders import order_for_buyer, pickup_code_for
+from shop.services.payments import buyer_payment, is_payable
 
 _CART_KEY = "kolshop_cart"
 _ORDERS_KEY = "kolshop_orders"
@@ -115,9 +116,9 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
     placed = _session_order(request, number)
     pickup_code = (pickup_code_for(placed) if placed.fulfilment_method == FulfilmentMethod.PICKUP
                    and placed.status == OrderStatus.PAID else None)
-    payment = placed.payments.exclude(status=PaymentStatus.CANCELLED).order_by("-pk").first()
-    stripe_payment = (payment if payment is not None and payment.gateway == "stripe"
-                      and placed.status == OrderStatus.PENDING else None)
+    payment = buyer_payment(list(placed.payments.all()))
+    stripe_payment = (payment if payment is not None and payment.gateway == "stripe" and is_payable(placed, payment)
+                      else None)
     return render(request, "shop/order.html", {
         "order": placed, "lines": placed.lines.all(), "pickup_code": pickup_code,
         "stripe_payment": stripe_payment, "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
