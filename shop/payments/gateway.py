@@ -18,15 +18,18 @@ UNAVAILABLE_MESSAGE = "The payment service is unavailable; try again."
 class PaymentGatewayError(Exception):
     """The gateway refused or could not be reached.
 
-    ``message`` is safe to show a buyer or editor (never a host, port, URL or key); ``detail`` is
-    the gateway's own account of it, for the server log only.
+    ``message`` is safe to show a buyer (never a host, port, URL or key); ``provider_message`` is
+    what the gateway answered when it did answer (e.g. "No such destination"), for staff screens;
+    ``detail`` is the whole account, network errors included, for the server log only.
     """
 
-    def __init__(self, message: str = UNAVAILABLE_MESSAGE, *, code: str = "gateway_error", detail: str = ""):
+    def __init__(self, message: str = UNAVAILABLE_MESSAGE, *, code: str = "gateway_error", detail: str = "",
+                 provider_message: str = ""):
         super().__init__(message)
         self.message = message
         self.code = code
         self.detail = detail or message
+        self.provider_message = provider_message
 
 
 @dataclass(frozen=True)

@@ -49,9 +49,13 @@ def _gateway_error(error: stripe.StripeError, *, operation: str, reference: str 
     code = str(getattr(error, "code", None) or "gateway_error")
     detail = f"{type(error).__name__}: {error}"
     logger.warning("Stripe %s failed (%s) [%s]: %s", operation, reference or "-", code, detail)
+    # Stripe's own answer (a JSON error body); a network failure has none, only the SDK's text naming the host.
+    answered = getattr(getattr(error, "error", None), "message", None) or ""
+    if isinstance(error, stripe.AuthenticationError):
+        answered = ""  # it quotes the (masked) API key
     if isinstance(error, stripe.CardError) and error.user_message:
-        return PaymentGatewayError(error.user_message, code=code, detail=detail)
-    return PaymentGatewayError(UNAVAILABLE_MESSAGE, code=code, detail=detail)
+        return PaymentGatewayError(error.user_message, code=code, detail=detail, provider_message=answered)
+    return PaymentGatewayError(UNAVAILABLE_MESSAGE, code=code, detail=detail, provider_message=answered)
 
 
 class StripeGateway(PaymentGateway):

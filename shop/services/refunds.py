@@ -134,8 +134,9 @@ def _send_to_gateway(refund: Refund) -> Refund:
     except PaymentGatewayError as error:
         logger.warning("Refund %s of order %s failed [%s]: %s", refund.pk, refund.order.number, error.code,
                        error.detail)
-        _fail_refund(refund, error.message)
-        raise ApiError("refund_failed", error.message, None, 502) from error
+        message = error.provider_message or error.message  # staff read it: Stripe's answer, never a host
+        _fail_refund(refund, message)
+        raise ApiError("refund_failed", message, None, 502) from error
     Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=result.refund_id)
     if result.succeeded and not gateway.sends_webhooks:
         with transaction.atomic():
