@@ -172,6 +172,7 @@ def checkout_out(result: CheckoutResult) -> dict:
         "order_secret": result.order.secret,
         "payment": {
             "gateway": result.payment.gateway, "status": result.payment.status,
-            "client_secret": result.payment.client_secret, "publishable_key": result.publishable_key,
+            "client_secret": result.payment.client_secret if is_payable(result.order, result.payment) else "",
+            "publishable_key": result.publishable_key,
         },
     }

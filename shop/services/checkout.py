@@ -242,6 +242,10 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
     )
     record_event(order, OrderEventType.PAYMENT_CREATED, before=order.status,
                  data={"gateway": gateway.name, "intent_id": intent.intent_id})
+    if Order.objects.filter(pk=order.pk).exclude(status=OrderStatus.PENDING).exists():
+        # The cart was paid by an earlier order while this intent was being opened: close it again.
+        cancel_open_intents([order.pk])
+        payment.refresh_from_db()
     return payment
 
 
