@@ -1,8 +1,10 @@
 """Background work for the shop (Django's tasks API through django-tasks).
 
 Production (django_tasks_db) runs ``release_expired_reservations_task`` just after each hold
-ends, and ``retry_refund_task`` with backoff after an automatic refund failed; ``manage.py release_expired_reservations`` does the same sweep from cron. Expired holds
+ends; ``manage.py release_expired_reservations`` does the same sweep from cron. Expired holds
 stop counting at once either way: the task only cleans up and cancels the pending orders.
+
+``retry_refund_task`` tries a failed automatic refund again, with backoff (see shop.services.refunds).
 """
 
 from datetime import datetime, timedelta
