@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -157,3 +158,16 @@ def test_a_brand_user_cannot_retry_a_failed_refund(owed_order, fake_stripe):
     assert (anonymous.status_code, anonymous["Location"].split("?")[0]) == (302, "/admin/login/")
     assert (refund.status, refund.attempts) == (RefundStatus.FAILED, 1)
     assert len(fake_stripe.calls) == 1
+
+
+def test_the_cron_command_retries_failed_automatic_refunds_without_a_task_worker(owed_order, fake_stripe, capsys):
+    refund = Refund.objects.get()
+    fake_stripe.down = False
+
+    call_command("retry_failed_refunds")
+    call_command("retry_failed_refunds")
+
+    refund.refresh_from_db()
+    assert capsys.readouterr().out == "Failed automatic refunds: 1 sent.\nFailed automatic refunds: nothing to retry.\n"
+    assert (refund.status, refund.attempts) == (RefundStatus.PENDING, 2)
+    assert list(fake_stripe.refunds) == [f"kolshop-refund-{refund.pk}"]
