@@ -1,4 +1,5 @@
-"""Staff views in the Wagtail admin: refund an order (full or per line) and redeem pickup codes.
+"""Staff views in the Wagtail admin: refund an order (full or per line), retry a failed automatic
+refund, and redeem pickup codes.
 
 Both need the ``shop.change_order`` permission (Editors and superusers); brand and creator
 users never hold order permissions, so they never see buyers' details.
@@ -13,7 +14,7 @@ from django.urls import reverse
 from shop.api_errors import ApiError
 from shop.models import FulfilmentMethod, Order
 from shop.services.orders import redeem_pickup_code
-from shop.services.refunds import line_refund_amount, refund_order
+from shop.services.refunds import line_refund_amount, refund_order, refunds_needing_staff, retry_refund
 
 ORDER_PERMISSION = "shop.change_order"
 
@@ -34,6 +35,8 @@ def _quantities(post, order: Order) -> dict[int, int]:
 @permission_required(ORDER_PERMISSION, raise_exception=True)
 def refund(request, order_id: int):
     order = get_object_or_404(Order, pk=order_id)
+    if request.method == "POST" and "retry_refund" in request.POST:
+        return _retry_failed_refund(request, order)
     if request.method == "POST":
         try:
             if "refund_all" in request.POST:
@@ -52,9 +55,25 @@ def refund(request, order_id: int):
     lines = [(line, line_refund_amount(line, 1) if line.refundable_quantity else None) for line in order.lines.all()]
     return TemplateResponse(request, "shop/admin/refund.html", {
         "order": order, "lines": lines, "refunds": order.refunds.order_by("-pk"),
+        "failed_automatic_refunds": refunds_needing_staff().filter(order=order).order_by("pk"),
         "events": order.events.select_related("actor").order_by("-pk")[:50],
         "orders_url": reverse("shop_order_modeladmin_index"),
     })
+
+
+def _retry_failed_refund(request, order: Order):
+    """Money taken without an order to keep (stock ran out, paid twice) whose automatic refund failed."""
+    failed = refunds_needing_staff().filter(order=order, pk=request.POST.get("retry_refund") or None).first()
+    if failed is None:
+        messages.error(request, "This refund is not waiting to be retried.")
+    else:
+        try:
+            result = retry_refund(failed, actor=request.user)
+        except ApiError as error:
+            messages.error(request, f"The refund failed again: {error.message}")
+        else:
+            messages.success(request, f"Refund of {result.amount} {result.currency} sent ({result.get_status_display()}).")
+    return redirect("shop_order_refund", order_id=order.pk)
 
 
 @permission_required(ORDER_PERMISSION, raise_exception=True)

@@ -6,7 +6,8 @@ class ShopConfig(AppConfig):
     verbose_name = "Shop"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
+        from shop import checks  # noqa: F401 - registers the system checks
         from shop.services.inventory import connect_catalog_signals
 
         connect_catalog_signals()

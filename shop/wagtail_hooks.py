@@ -94,6 +94,7 @@ from wagtail_modeladmin.helpers import ButtonHelper  # noqa: E402
 from shop import admin_views  # noqa: E402
 from shop.admin_helpers import ReadOnlyPermissionHelper  # noqa: E402
 from shop.models import Order, Payment, Voucher  # noqa: E402
+from shop.services.refunds import refunds_needing_staff  # noqa: E402
 
 
 # Orders and payments change only through services (checkout, webhooks, refunds).
@@ -107,6 +108,21 @@ class OrderButtonHelper(ButtonHelper):
         return buttons
 
 
+class RefundNeededFilter(SimpleListFilter):
+    """Orders whose automatic refund failed: a buyer is owed money until staff refund it."""
+
+    title = _("refund")
+    parameter_name = "refund"
+
+    def lookups(self, request, model_admin):
+        return [("failed", _("Automatic refund failed"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(pk__in=refunds_needing_staff().values("order_id"))
+        return queryset
+
+
 class OrderAdmin(ModelAdmin):
     model = Order
     menu_label = _("Orders")
@@ -116,7 +132,7 @@ class OrderAdmin(ModelAdmin):
     button_helper_class = OrderButtonHelper
     inspect_view_enabled = True
     list_display = ["number", "status", "fulfilment_method", "total", "currency", "created_at", "paid_at"]
-    list_filter = ["status", "fulfilment_method", "created_at"]
+    list_filter = ["status", "fulfilment_method", RefundNeededFilter, "created_at"]
     search_fields = ["number"]
     ordering = ["-created_at"]
     inspect_view_fields = [

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PRODUCTION_ENV = {
@@ -58,3 +60,25 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"])
+def test_check_deploy_fails_when_stripe_is_selected_without_a_key(missing):
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != missing}
+    result = run_manage("check", "--deploy", env={**env, "KOLSHOP_PAYMENT_GATEWAY": "stripe"})
+    assert result.returncode == 1
+    assert f"(shop.E002) {missing} must be set when KOLSHOP_PAYMENT_GATEWAY is 'stripe'." in result.stderr
+    assert result.stderr.count("shop.E002") == 1
+
+
+def test_check_deploy_passes_without_stripe_keys_when_the_dummy_gateway_is_selected():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if not key.startswith("STRIPE_")}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING",
+                        env={**env, "KOLSHOP_PAYMENT_GATEWAY": "dummy"})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_fails_for_an_unknown_gateway():
+    result = run_manage("check", "--deploy", env={**PRODUCTION_ENV, "KOLSHOP_PAYMENT_GATEWAY": "paypal"})
+    assert result.returncode == 1
+    assert "(shop.E001) KOLSHOP_PAYMENT_GATEWAY is 'paypal'; use 'dummy' or 'stripe'." in result.stderr

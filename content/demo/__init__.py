@@ -9,6 +9,11 @@ from content.demo.pages import load_pages
 from content.demo.people import DemoLogin, load_people
 from content.demo.sales import load_sales
 from content.services.site_tree import ensure_site_tree
+from shop.payments.gateway import get_gateway
+
+
+class DemoUnavailable(Exception):
+    """The demo can't be loaded with these settings; nothing was written."""
 
 
 @dataclass
@@ -19,8 +24,23 @@ class DemoSummary:
     sales: int
 
 
-@transaction.atomic
+def check_demo_gateway() -> None:
+    """Demo sales are paid on the server (no card, no network); Stripe's buyers pay in the browser."""
+    gateway = get_gateway()
+    if not gateway.confirms_on_server:
+        raise DemoUnavailable(
+            f"The demo pays its sales on the server, which the {gateway.name!r} payment gateway can't do. "
+            "Load it with the dummy gateway: KOLSHOP_PAYMENT_GATEWAY=dummy."
+        )
+
+
 def load_demo() -> DemoSummary:
+    check_demo_gateway()  # before the first write
+    return _load_demo()
+
+
+@transaction.atomic
+def _load_demo() -> DemoSummary:
     _, creator_index = ensure_site_tree()
     products = load_catalog()
     people = load_people(creator_index=creator_index)

@@ -99,7 +99,7 @@ def _transfer(payout: Payout) -> None:
             idempotency_key=payout.idempotency_key, metadata={"payout_id": str(payout.pk)},
         )
     except PaymentGatewayError as error:
-        _settle(payout.pk, transfer_id="", failure=f"{error.code}: {error.message}")
+        _settle(payout.pk, transfer_id="", failure=f"{error.code}: {error.provider_message or error.message}")
         return
     _settle(payout.pk, transfer_id=transfer_id, failure="")
 

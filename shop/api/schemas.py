@@ -9,6 +9,7 @@ from shop.models import Cart, FulfilmentMethod, Order, OrderStatus, Variant, Vou
 from shop.services.cart import CartInfo
 from shop.services.checkout import CheckoutResult
 from shop.services.orders import pickup_code_for
+from shop.services.payments import buyer_payment, is_payable
 from shop.validation import INT32_MAX, column_text, integer, text
 
 # Input types: limits come from the columns (shop.validation); no control characters anywhere.
@@ -91,6 +92,14 @@ class OrderLineOut(Schema):
     refunded_quantity: int
 
 
+class OrderPaymentOut(Schema):
+    status: str
+    gateway: str
+    amount: Decimal
+    currency: str
+    client_secret: str | None  # only while the order can still be paid
+
+
 class OrderOut(Schema):
     number: str
     status: str
@@ -105,6 +114,7 @@ class OrderOut(Schema):
     reserved_until: datetime | None
     pickup_code: str | None
     lines: list[OrderLineOut]
+    payment: OrderPaymentOut | None
 
 
 class PaymentOut(Schema):
@@ -157,6 +167,17 @@ def order_out(order: Order) -> dict:
             }
             for line in order.lines.all()
         ],
+        "payment": _order_payment_out(order),
+    }
+
+
+def _order_payment_out(order: Order) -> dict | None:
+    payment = buyer_payment(list(order.payments.all()))
+    if payment is None:
+        return None
+    return {
+        "status": payment.status, "gateway": payment.gateway, "amount": payment.amount,
+        "currency": payment.currency, "client_secret": payment.client_secret if is_payable(order, payment) else None,
     }
 
 
@@ -166,6 +187,7 @@ def checkout_out(result: CheckoutResult) -> dict:
         "order_secret": result.order.secret,
         "payment": {
             "gateway": result.payment.gateway, "status": result.payment.status,
-            "client_secret": result.payment.client_secret, "publishable_key": result.publishable_key,
+            "client_secret": result.payment.client_secret if is_payable(result.order, result.payment) else "",
+            "publishable_key": result.publishable_key,
         },
     }

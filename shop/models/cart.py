@@ -16,6 +16,8 @@ class Cart(models.Model):
     """Identified by an unguessable token: whoever holds it (a session, a front end) owns the cart."""
 
     token = models.CharField(max_length=64, unique=True, default=new_cart_token, editable=False)
+    # Set when one of its orders is paid: a cart buys once, so a restarted checkout can't sell it twice.
+    checked_out_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -162,6 +162,7 @@ class OrderEventType(models.TextChoices):
     DUPLICATE_PAYMENT = "duplicate_payment", _("Paid twice")
     REFUND_REQUESTED = "refund_requested", _("Refund requested")
     REFUND_FAILED = "refund_failed", _("Refund failed")
+    REFUND_RETRIED = "refund_retried", _("Refund retried")
     REFUNDED = "refunded", _("Refund confirmed")
     RESTOCKED = "restocked", _("Restocked")
     DISPUTED = "disputed", _("Disputed")

@@ -60,6 +60,9 @@ class Refund(models.Model):
     restock = models.BooleanField(default=False)
     includes_shipping = models.BooleanField(default=False)
     reason = models.CharField(max_length=200, blank=True)
+    # Automatic: money taken without an order to keep (stock ran out, paid twice); retried when it fails.
+    automatic = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text=_("Calls made to the payment gateway."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

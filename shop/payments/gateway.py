@@ -11,13 +11,25 @@ from decimal import Decimal
 from django.conf import settings
 
 
-class PaymentGatewayError(Exception):
-    """The gateway refused or could not be reached; ``message`` is safe to show a buyer or editor."""
+# What a buyer reads when the gateway fails for any reason that isn't theirs to fix.
+UNAVAILABLE_MESSAGE = "The payment service is unavailable; try again."
 
-    def __init__(self, message: str, *, code: str = "gateway_error"):
+
+class PaymentGatewayError(Exception):
+    """The gateway refused or could not be reached.
+
+    ``message`` is safe to show a buyer (never a host, port, URL or key); ``provider_message`` is
+    what the gateway answered when it did answer (e.g. "No such destination"), for staff screens;
+    ``detail`` is the whole account, network errors included, for the server log only.
+    """
+
+    def __init__(self, message: str = UNAVAILABLE_MESSAGE, *, code: str = "gateway_error", detail: str = "",
+                 provider_message: str = ""):
         super().__init__(message)
         self.message = message
         self.code = code
+        self.detail = detail or message
+        self.provider_message = provider_message
 
 
 @dataclass(frozen=True)

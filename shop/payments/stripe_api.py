@@ -5,6 +5,7 @@ PaymentGatewayError. ``STRIPE_API_BASE`` points the SDK elsewhere (localstripe i
 """
 
 import json
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,10 +13,18 @@ import stripe
 from django.conf import settings
 
 from shop.money import to_minor_units
-from shop.payments.gateway import IntentResult, PaymentGateway, PaymentGatewayError, RefundResult
+from shop.payments.gateway import (
+    UNAVAILABLE_MESSAGE,
+    IntentResult,
+    PaymentGateway,
+    PaymentGatewayError,
+    RefundResult,
+)
 
 STRIPE_API_VERSION = "2026-10-28.endive"
 WEBHOOK_TOLERANCE_SECONDS = 300
+
+logger = logging.getLogger(__name__)
 
 
 class WebhookSignatureError(Exception):
@@ -32,10 +41,21 @@ def _client() -> stripe.StripeClient:
     )
 
 
-def _gateway_error(error: stripe.StripeError) -> PaymentGatewayError:
-    message = getattr(error, "user_message", None) or "The payment provider refused the request."
-    code = getattr(error, "code", None) or "gateway_error"
-    return PaymentGatewayError(message, code=str(code))
+def _gateway_error(error: stripe.StripeError, *, operation: str, reference: str = "") -> PaymentGatewayError:
+    """Our own error; the SDK's text (which names hosts, ports and masked keys) goes to the log only.
+
+    Only a card error's ``user_message`` is written for buyers; every other failure reads the same.
+    """
+    code = str(getattr(error, "code", None) or "gateway_error")
+    detail = f"{type(error).__name__}: {error}"
+    logger.warning("Stripe %s failed (%s) [%s]: %s", operation, reference or "-", code, detail)
+    # Stripe's own answer (a JSON error body); a network failure has none, only the SDK's text naming the host.
+    answered = getattr(getattr(error, "error", None), "message", None) or ""
+    if isinstance(error, stripe.AuthenticationError):
+        answered = ""  # it quotes the (masked) API key
+    if isinstance(error, stripe.CardError) and error.user_message:
+        return PaymentGatewayError(error.user_message, code=code, detail=detail, provider_message=answered)
+    return PaymentGatewayError(UNAVAILABLE_MESSAGE, code=code, detail=detail, provider_message=answered)
 
 
 class StripeGateway(PaymentGateway):
@@ -59,7 +79,7 @@ class StripeGateway(PaymentGateway):
         try:
             intent = _client().v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
         except stripe.StripeError as error:
-            raise _gateway_error(error) from error
+            raise _gateway_error(error, operation="create_intent", reference=reference) from error
         return IntentResult(intent_id=intent.id, client_secret=intent.client_secret or "",
                             succeeded=intent.status == "succeeded")
 
@@ -71,7 +91,7 @@ class StripeGateway(PaymentGateway):
         try:
             _client().v1.payment_intents.cancel(intent_id, options={"idempotency_key": idempotency_key})
         except stripe.StripeError as error:
-            raise _gateway_error(error) from error
+            raise _gateway_error(error, operation="cancel_intent", reference=intent_id) from error
 
     def refund(self, intent_id: str, *, amount: Decimal, currency: str, idempotency_key: str,
                metadata: dict[str, str]) -> RefundResult:
@@ -79,7 +99,7 @@ class StripeGateway(PaymentGateway):
         try:
             refund = _client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
         except stripe.StripeError as error:
-            raise _gateway_error(error) from error
+            raise _gateway_error(error, operation="refund", reference=intent_id) from error
         return RefundResult(refund_id=refund.id, succeeded=refund.status == "succeeded")
 
 
@@ -115,7 +135,7 @@ def create_transfer(*, amount_minor: int, currency: str, destination: str, trans
     try:
         transfer = _client().v1.transfers.create(params=params, options={"idempotency_key": idempotency_key})
     except stripe.StripeError as error:
-        raise _gateway_error(error) from error
+        raise _gateway_error(error, operation="create_transfer", reference=transfer_group) from error
     return transfer.id
 
 
@@ -132,7 +152,7 @@ def create_connected_account(*, email: str, idempotency_key: str) -> str:
     try:
         account = _client().v1.accounts.create(params=params, options={"idempotency_key": idempotency_key})
     except stripe.StripeError as error:
-        raise _gateway_error(error) from error
+        raise _gateway_error(error, operation="create_account") from error
     return account.id
 
 
@@ -143,7 +163,7 @@ def create_account_onboarding_link(*, account_id: str, refresh_url: str, return_
     try:
         link = _client().v1.account_links.create(params=params)
     except stripe.StripeError as error:
-        raise _gateway_error(error) from error
+        raise _gateway_error(error, operation="create_account_link", reference=account_id) from error
     return link.url
 
 
@@ -151,7 +171,7 @@ def retrieve_connected_account(account_id: str) -> ConnectedAccountStatus:
     try:
         account = _client().v1.accounts.retrieve(account_id)
     except stripe.StripeError as error:
-        raise _gateway_error(error) from error
+        raise _gateway_error(error, operation="retrieve_account", reference=account_id) from error
     return ConnectedAccountStatus(
         account_id=account.id,
         details_submitted=bool(getattr(account, "details_submitted", False)),

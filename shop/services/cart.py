@@ -128,9 +128,17 @@ def _check_fits(cart: Cart, variant: Variant, quantity: int) -> None:
         raise ConflictError(f"Only {available} of {variant.sku} available.", code="insufficient_stock", field="quantity")
 
 
+def ensure_cart_open(cart: Cart) -> None:
+    """A cart buys once: after one of its orders is paid, lines and checkouts need a new cart."""
+    if cart.checked_out_at is not None:
+        raise ConflictError("This cart has already been checked out; start a new cart.", code="cart_checked_out")
+
+
 def _locked(cart: Cart) -> Cart:
     # Serialises changes to one cart (two tabs adding the same SKU at once).
-    return Cart.objects.select_for_update().get(pk=cart.pk)
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    ensure_cart_open(cart)
+    return cart
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ transaction places the order and reserves stock (cart, then voucher, then stock 
 primary-key order), and only after the commit is the payment intent created.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,12 +31,14 @@ from shop.models import (
     ProductStatus,
 )
 from shop.money import allocate, quantize
-from shop.payments.gateway import PaymentGateway, PaymentGatewayError, get_gateway
-from shop.services.cart import CartInfo, fetch_cart, max_quantity_per_variant
+from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError, get_gateway
+from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quantity_per_variant
 from shop.services.orders import assign_pickup_code, record_event
-from shop.services.payments import cancel_open_intents, complete_checkout
+from shop.services.payments import cancel_open_intents, cancel_pending_orders, complete_checkout
 from shop.services.reservations import ReservationRequest, release_reservations, reserve_stock
 from shop.services.vouchers import lock_voucher, validate_voucher, voucher_discount
+
+logger = logging.getLogger(__name__)
 
 FREE_GATEWAY = "free"
 # Orders in these states still count towards a buyer's per-variant limit.
@@ -104,14 +107,7 @@ def _validate_buyer(email: str, fulfilment: str, address: ShippingAddress | None
 def _cancel_pending_orders_of(cart: Cart) -> list[int]:
     """A buyer who restarts checkout replaces their pending order (and frees its reservations)."""
     pending = list(Order.objects.select_for_update().filter(cart=cart, status=OrderStatus.PENDING).order_by("pk"))
-    for order in pending:
-        release_reservations(order)
-        order.status = OrderStatus.CANCELLED
-        order.save(update_fields=["status", "updated_at"])
-        events.order_cancelled.send(order=order)
-        record_event(order, OrderEventType.CANCELLED, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED,
-                     data={"reason": "checkout restarted"})
-    return [order.pk for order in pending]
+    return cancel_pending_orders(pending, reason="checkout restarted")
 
 
 def _lock_buyer(email: str) -> None:
@@ -157,6 +153,7 @@ def _place_order(
     cart: Cart, *, email: str, fulfilment: str, address: ShippingAddress | None, voucher_code: str, now: datetime
 ) -> tuple[Order, list[int]]:
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    ensure_cart_open(cart)
     replaced_order_ids = _cancel_pending_orders_of(cart)
     info = fetch_cart(cart)
     if not info.lines:
@@ -225,14 +222,21 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
             idempotency_key=f"kolshop-order-{order.number}-intent", metadata={},
         )
     except PaymentGatewayError as error:
+        # The detail (hosts, keys) stays in the server log; the buyer reads one generic message.
+        logger.warning("Opening a %s payment for order %s failed [%s]: %s", gateway.name, order.number, error.code,
+                       error.detail)
         _abandon(order, f"payment gateway: {error.code}")
-        raise ApiError("payment_unavailable", error.message, None, 502) from error
+        raise ApiError("payment_unavailable", UNAVAILABLE_MESSAGE, None, 502) from error
     payment = Payment.objects.create(
         order=order, gateway=gateway.name, intent_id=intent.intent_id, client_secret=intent.client_secret,
         amount=order.total, currency=order.currency,
     )
     record_event(order, OrderEventType.PAYMENT_CREATED, before=order.status,
                  data={"gateway": gateway.name, "intent_id": intent.intent_id})
+    if Order.objects.filter(pk=order.pk).exclude(status=OrderStatus.PENDING).exists():
+        # The cart was paid by an earlier order while this intent was being opened: close it again.
+        cancel_open_intents([order.pk])
+        payment.refresh_from_db()
     return payment
 
 

@@ -1,17 +1,22 @@
 """What happens when the gateway reports on a payment. Every function here is idempotent and
 order-independent: a retried or early event changes nothing it shouldn't.
 
-Locks are always taken payment → order → stock rows (primary-key order).
+Locks are always taken cart → payment → order → stock rows (primary-key order), the cart first
+as checkout takes it, so a payment arriving during a restarted checkout waits instead of deadlocking.
+
+A cart buys once: when one of its orders is paid the cart is closed and its other pending orders
+cancelled, and a late payment for any other order of that cart is refunded in full.
 """
 
 import logging
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from shop import events
-from shop.models import CartLine, Order, OrderEventType, OrderStatus, Payment, PaymentStatus
+from shop.models import Cart, CartLine, Order, OrderEventType, OrderStatus, Payment, PaymentStatus
 from shop.payments.gateway import PaymentGatewayError, get_gateway
 from shop.services.orders import record_event
 from shop.services.inventory import take_sold_stock
@@ -38,7 +43,9 @@ def complete_checkout(intent_id: str, *, amount: Decimal | None = None, currency
     is gone by then (the hold expired and others bought it), the order is cancelled and the
     payment refunded in full after the commit.
     """
+    cart_id = Payment.objects.filter(intent_id=intent_id).values_list("order__cart_id", flat=True).first()
     with transaction.atomic():
+        cart = Cart.objects.select_for_update().filter(pk=cart_id).first() if cart_id else None
         payment = _lock_payment(intent_id)
         order = Order.objects.select_for_update().get(pk=payment.order_id)
         if payment.status == PaymentStatus.SUCCEEDED:
@@ -49,12 +56,17 @@ def complete_checkout(intent_id: str, *, amount: Decimal | None = None, currency
             return order
         payment.status = PaymentStatus.SUCCEEDED
         payment.save(update_fields=["status", "updated_at"])
-        if order.is_paid:
-            # A second successful payment for a paid order (the buyer paid twice): give it back.
+        if order.is_paid or (cart is not None and cart.checked_out_at is not None):
+            # A second successful payment for a paid order or for a cart another order already bought
+            # (the buyer paid twice, or paid a replaced checkout late): give it back.
             record_event(order, OrderEventType.DUPLICATE_PAYMENT, before=order.status, data={"intent_id": intent_id})
             transaction.on_commit(lambda: _refund_in_full(payment.pk, "duplicate payment"))
             return order
         _take_stock_or_cancel(order, payment)
+        if order.status == OrderStatus.PAID and cart is not None:
+            replaced_order_ids = _close_cart(cart, paid_order=order)
+            if replaced_order_ids:
+                transaction.on_commit(lambda: cancel_open_intents(replaced_order_ids))
     if order.status == OrderStatus.PAID and payment.amount_refunded > 0:
         # A refund event that arrived before this one.
         from shop.services.refunds import record_refund_total
@@ -95,6 +107,47 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     events.order_paid.send(order=order)
     if order.cart_id is not None:
         CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)).delete()
+
+
+def cancel_pending_orders(orders: list[Order], *, reason: str) -> list[int]:
+    """Cancel locked pending orders and free their reservations; their intents are cancelled after commit."""
+    for order in orders:
+        release_reservations(order)
+        order.status = OrderStatus.CANCELLED
+        order.save(update_fields=["status", "updated_at"])
+        events.order_cancelled.send(order=order)
+        record_event(order, OrderEventType.CANCELLED, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED,
+                     data={"reason": reason})
+    return [order.pk for order in orders]
+
+
+def _close_cart(cart: Cart, *, paid_order: Order) -> list[int]:
+    """The cart has bought: no new checkout from it, and checkouts restarted before this payment end."""
+    Cart.objects.filter(pk=cart.pk).update(checked_out_at=timezone.now())
+    others = list(Order.objects.select_for_update().filter(cart=cart, status=OrderStatus.PENDING)
+                  .exclude(pk=paid_order.pk).order_by("pk"))
+    return cancel_pending_orders(others, reason=f"cart paid by order {paid_order.number}")
+
+
+def buyer_payment(payments: list[Payment]) -> Payment | None:
+    """The payment a buyer's view of an order shows: the one that paid it, else the latest attempt."""
+    succeeded = [payment for payment in payments if payment.status == PaymentStatus.SUCCEEDED]
+    return min(succeeded, key=lambda payment: payment.pk) if succeeded else max(
+        payments, key=lambda payment: payment.pk, default=None)
+
+
+def is_payable(order: Order, payment: Payment | None, *, now: datetime | None = None) -> bool:
+    """The buyer may still complete ``payment``: the order is pending, its hold not over, the intent open.
+
+    Only then does anyone see the intent's client secret.
+    """
+    now = now or timezone.now()
+    return (
+        payment is not None and payment.gateway != "free"
+        and payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
+        and order.status == OrderStatus.PENDING
+        and (order.reserved_until is None or order.reserved_until > now)
+    )
 
 
 def _refund_in_full(payment_id: int, reason: str) -> None:

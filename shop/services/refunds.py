@@ -6,11 +6,13 @@ optional restock follow the gateway: Stripe's ``charge.refunded`` webhook, or at
 dummy gateway.
 """
 
+import logging
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from shop import events
@@ -32,6 +34,11 @@ from shop.services.inventory import restock
 from shop.services.orders import record_event
 
 _REFUNDABLE_STATUSES = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED}
+# An automatic refund that fails is retried this many times in all, waiting 1, 4, 16, 64 minutes.
+AUTOMATIC_REFUND_ATTEMPTS = 5
+_RETRY_BASE_DELAY = timedelta(minutes=1)
+
+logger = logging.getLogger(__name__)
 
 
 def line_refund_amount(line: OrderLine, quantity: int) -> Decimal:
@@ -114,8 +121,10 @@ def _fail_refund(refund: Refund, message: str) -> None:
 
 
 def _send_to_gateway(refund: Refund) -> Refund:
+    """One gateway call; the idempotency key is the refund's own, so every retry of it is the same refund."""
     payment = refund.payment
     gateway = get_gateway(payment.gateway)
+    Refund.objects.filter(pk=refund.pk).update(attempts=F("attempts") + 1)
     try:
         result = gateway.refund(
             payment.intent_id, amount=refund.amount, currency=refund.currency,
@@ -123,8 +132,11 @@ def _send_to_gateway(refund: Refund) -> Refund:
             metadata={"order_number": refund.order.number, "refund_id": str(refund.pk)},
         )
     except PaymentGatewayError as error:
-        _fail_refund(refund, error.message)
-        raise ApiError("refund_failed", error.message, None, 502) from error
+        logger.warning("Refund %s of order %s failed [%s]: %s", refund.pk, refund.order.number, error.code,
+                       error.detail)
+        message = error.provider_message or error.message  # staff read it: Stripe's answer, never a host
+        _fail_refund(refund, message)
+        raise ApiError("refund_failed", message, None, 502) from error
     Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=result.refund_id)
     if result.succeeded and not gateway.sends_webhooks:
         with transaction.atomic():
@@ -157,10 +169,87 @@ def refund_payment_in_full(payment: Payment, *, reason: str) -> Refund | None:
         if already >= payment.amount:
             return None
         refund = Refund.objects.create(payment=payment, order_id=payment.order_id, amount=payment.amount - already,
-                                       currency=payment.currency, reason=reason[:200])
+                                       currency=payment.currency, reason=reason[:200], automatic=True)
         record_event(payment.order, OrderEventType.REFUND_REQUESTED, before=payment.order.status,
                      data={"refund_id": refund.pk, "amount": str(refund.amount), "reason": reason})
+    return _send_automatic_refund(refund)
+
+
+def _send_automatic_refund(refund: Refund) -> Refund:
+    """Nobody waits on an automatic refund: a failure is kept (failed refund, order event) and retried later."""
+    try:
+        return _send_to_gateway(refund)
+    except ApiError:
+        refund.refresh_from_db()
+        schedule_refund_retry(refund)
+        return refund
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after ``attempts`` failed calls: 1, 4, 16, 64 minutes."""
+    return _RETRY_BASE_DELAY * 4 ** (attempts - 1)
+
+
+def schedule_refund_retry(refund: Refund) -> bool:
+    """Queue the next try of a failed automatic refund; False once its attempts are used up (staff take over)."""
+    from shop.tasks import enqueue_refund_retry
+
+    if refund.attempts >= AUTOMATIC_REFUND_ATTEMPTS:
+        logger.error("Automatic refund %s of order %s failed %s times; staff must refund it from the admin.",
+                     refund.pk, refund.order_id, refund.attempts)
+        return False
+    return enqueue_refund_retry(refund.pk, run_after=timezone.now() + retry_delay(refund.attempts))
+
+
+def retry_refund(refund: Refund, *, actor: AbstractBaseUser | None = None) -> Refund:
+    """Send a failed automatic refund again, with its first idempotency key, so the money goes back once.
+
+    A refund that is no longer failed (it went through, or another try is under way) is left alone.
+    Staff (``actor``) may retry after the automatic attempts are used up.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=refund.order_id)
+        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund.pk)
+        if not refund.automatic:
+            raise ConflictError("Only automatic refunds are retried; refund the order instead.",
+                                code="not_retryable")
+        if refund.status != RefundStatus.FAILED:
+            return refund
+        refund.status = RefundStatus.PENDING
+        refund.save(update_fields=["status"])
+        record_event(order, OrderEventType.REFUND_RETRIED, before=order.status, actor=actor,
+                     data={"refund_id": refund.pk, "attempt": refund.attempts + 1})
     return _send_to_gateway(refund)
+
+
+def retry_automatic_refund(refund_id: int) -> str:
+    """The background retry: one more try, and another queued if it fails and attempts are left."""
+    refund = Refund.objects.filter(pk=refund_id, automatic=True).first()
+    if refund is None or refund.status != RefundStatus.FAILED:
+        return "nothing to do"
+    if refund.attempts >= AUTOMATIC_REFUND_ATTEMPTS:
+        return "gave up"
+    try:
+        retry_refund(refund)
+    except ApiError:
+        refund.refresh_from_db()
+        return "retry scheduled" if schedule_refund_retry(refund) else "gave up"
+    return "sent"
+
+
+def retry_failed_refunds() -> dict[str, int]:
+    """One more try for every failed automatic refund with attempts left (cron, when no task worker defers)."""
+    outcomes: dict[str, int] = {}
+    for refund_id in refunds_needing_staff().filter(attempts__lt=AUTOMATIC_REFUND_ATTEMPTS).order_by("pk") \
+            .values_list("pk", flat=True):
+        outcome = retry_automatic_refund(refund_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def refunds_needing_staff() -> QuerySet[Refund]:
+    """Automatic refunds that failed: money a buyer should have back. Staff see them on the order."""
+    return Refund.objects.filter(automatic=True, status=RefundStatus.FAILED)
 
 
 def record_refund_total(intent_id: str, *, amount_refunded: Decimal, force: bool = False) -> Payment | None:

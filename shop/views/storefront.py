@@ -16,12 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shop.api_errors import ApiError
 from shop.forms import CheckoutForm
-from shop.models import Cart, FulfilmentMethod, OrderStatus, PaymentStatus, Variant
+from shop.models import Cart, FulfilmentMethod, OrderStatus, Variant
 from shop.payments.gateway import get_gateway
 from shop.services.buy_links import Visitor, follow_buy_link
 from shop.services.cart import create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
 from shop.services.orders import order_for_buyer, pickup_code_for
+from shop.services.payments import buyer_payment, is_payable
 from shop.validation import column_max_length, has_control_characters
 
 _CART_KEY = "kolshop_cart"
@@ -30,7 +31,8 @@ _ORDERS_KEY = "kolshop_orders"
 
 def _session_cart(request: HttpRequest, *, create: bool) -> Cart | None:
     token = request.session.get(_CART_KEY)
-    cart = Cart.objects.filter(token=token).first() if token else None
+    # A checked-out cart has bought; the reader's next buy link starts a new one.
+    cart = Cart.objects.filter(token=token, checked_out_at__isnull=True).first() if token else None
     if cart is None and create:
         cart = create_cart()
         request.session[_CART_KEY] = cart.token
@@ -125,9 +127,9 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
     placed = _session_order(request, number)
     pickup_code = (pickup_code_for(placed) if placed.fulfilment_method == FulfilmentMethod.PICKUP
                    and placed.status == OrderStatus.PAID else None)
-    payment = placed.payments.exclude(status=PaymentStatus.CANCELLED).order_by("-pk").first()
-    stripe_payment = (payment if payment is not None and payment.gateway == "stripe"
-                      and placed.status == OrderStatus.PENDING else None)
+    payment = buyer_payment(list(placed.payments.all()))
+    stripe_payment = (payment if payment is not None and payment.gateway == "stripe" and is_payable(placed, payment)
+                      else None)
     return render(request, "shop/order.html", {
         "order": placed, "lines": placed.lines.all(), "pickup_code": pickup_code,
         "stripe_payment": stripe_payment, "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,

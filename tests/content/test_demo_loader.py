@@ -1,6 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from wagtail.models import Page, Revision, Site
 
 from content.blocks import SHOPPABLE_BLOCK_TYPES
@@ -70,3 +70,19 @@ def test_demo_pages_render(client):
     for page in [HomePage.objects.get(), *BuyingGuidePage.objects.all(), LiveSessionPage.objects.get()]:
         response = client.get(page.url)
         assert response.status_code == 200, page.url
+
+
+def test_the_demo_loader_refuses_the_stripe_gateway_before_writing_anything(settings):
+    settings.KOLSHOP_PAYMENT_GATEWAY = "stripe"
+    before = snapshot()
+
+    with pytest.raises(CommandError) as raised:
+        call_command("load_demo")
+
+    assert str(raised.value) == (
+        "The demo pays its sales on the server, which the 'stripe' payment gateway can't do. "
+        "Load it with the dummy gateway: KOLSHOP_PAYMENT_GATEWAY=dummy."
+    )
+    assert snapshot() == before
+    assert (Brand.objects.count(), Product.objects.count(), Order.objects.count(), CreatorProfile.objects.count(),
+            BuyingGuidePage.objects.count()) == (0, 0, 0, 0, 0)

@@ -82,3 +82,24 @@ def stripe_settings(shop_settings, localstripe_url):
     shop_settings.STRIPE_PUBLISHABLE_KEY = "pk_test_kolshop"
     shop_settings.STRIPE_API_BASE = localstripe_url
     return shop_settings
+
+
+@pytest.fixture
+def fake_stripe(shop_settings, monkeypatch):
+    """Stripe selected, and every Stripe call (checkout, cancel, refund) goes to a FakeStripeGateway."""
+    from tests.shop.helpers import FakeStripeGateway
+
+    gateway = FakeStripeGateway()
+    shop_settings.KOLSHOP_PAYMENT_GATEWAY = "stripe"
+    monkeypatch.setattr("shop.payments.stripe_api.StripeGateway", lambda: gateway)
+    return gateway
+
+
+@pytest.fixture
+def deferred_tasks(settings):
+    """A task backend that keeps enqueued tasks (with their run_after) instead of running them."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    from django_tasks import default_task_backend
+
+    default_task_backend.clear()
+    return default_task_backend

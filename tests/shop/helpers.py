@@ -8,6 +8,7 @@ import stripe
 from django.test import Client
 
 from shop.models import Cart, Stock, Variant
+from shop.payments.gateway import IntentResult, PaymentGatewayError, RefundResult
 from shop.services.cart import add_to_cart
 from shop.services.checkout import ShippingAddress, start_checkout
 from tests.factories import make_product
@@ -63,3 +64,37 @@ def intent_object(intent_id: str, *, amount: int, currency: str = "usd", message
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+class FakeStripeGateway:
+    """Stands in for Stripe (no server; see test_stripe_localstripe.py): ids follow the order number,
+    outcomes arrive by webhook. ``down`` makes every call fail as a refused connection does; ``calls``
+    keeps each call's idempotency key."""
+
+    name = "stripe"
+    publishable_key = "pk_test"
+    sends_webhooks = True
+    confirms_on_server = False
+
+    def __init__(self):
+        self.down = False
+        self.calls: list[tuple[str, str]] = []
+        self.refunds: dict[str, RefundResult] = {}
+
+    def _call(self, operation: str, idempotency_key: str) -> None:
+        self.calls.append((operation, idempotency_key))
+        if self.down:
+            raise PaymentGatewayError(detail="APIConnectionError: connection to http://127.0.0.1:9 refused")
+
+    def create_intent(self, *, amount, currency, reference, idempotency_key, metadata):
+        self._call("create_intent", idempotency_key)
+        return IntentResult(intent_id=f"pi_{reference}", client_secret=f"pi_{reference}_secret", succeeded=False)
+
+    def cancel_intent(self, intent_id, *, idempotency_key):
+        self._call("cancel_intent", idempotency_key)
+
+    def refund(self, intent_id, *, amount, currency, idempotency_key, metadata):
+        self._call("refund", idempotency_key)
+        # Like Stripe: the same key returns the first refund instead of making a second.
+        return self.refunds.setdefault(idempotency_key, RefundResult(refund_id=f"re_{len(self.refunds) + 1}",
+                                                                     succeeded=False))

@@ -9,11 +9,26 @@ from django.db import connection
 from django.test import Client
 
 from shop.api_errors import ApiError
-from shop.models import Order, OrderEvent, OrderStatus, ProcessedWebhookEvent, StockReservation
+from shop.models import (
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    ProcessedWebhookEvent,
+    StockReservation,
+)
 from shop.services.checkout import confirm_payment, start_checkout
 from tests.shop.conftest import skip_unless_postgres
-from tests.shop.helpers import US_ADDRESS, cart_with, intent_object, on_hand, signed_event, variant_with_stock
-from tests.shop.test_webhooks import FakeStripeGateway
+from tests.shop.helpers import (
+    US_ADDRESS,
+    FakeStripeGateway,
+    cart_with,
+    intent_object,
+    on_hand,
+    signed_event,
+    variant_with_stock,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -114,3 +129,43 @@ def test_one_buyer_checking_out_two_carts_at_once_stays_within_the_per_buyer_lim
     assert sorted(outcomes) == sorted([OrderStatus.PAID, "quantity_limit", "quantity_limit", "quantity_limit"])
     assert on_hand("LIM-1") == 47
     assert Order.objects.filter(email="same.buyer@example.com", status=OrderStatus.PAID).count() == 1
+
+
+def test_a_checkout_restarted_while_the_first_order_s_payment_arrives_leaves_one_paid_order(fake_stripe):
+    variant_with_stock("HP-1", price="15.00", on_hand=20)
+    carts = [cart_with(("HP-1", 2)) for _ in range(5)]
+    firsts = [start_checkout(cart, email=f"buyer{n}@example.com", fulfilment="shipping", address=US_ADDRESS).order
+              for n, cart in enumerate(carts)]
+
+    def restart(cart, n):
+        def attempt():
+            try:
+                return start_checkout(cart, email=f"buyer{n}@example.com", fulfilment="shipping",
+                                      address=US_ADDRESS).order.status
+            except ApiError as error:
+                return error.code
+        return attempt
+
+    def pay(order, n):
+        def post():
+            payload, header = signed_event("payment_intent.succeeded",
+                                           intent_object(f"pi_{order.number}", amount=3500), event_id=f"evt_{n}")
+            return Client().post("/webhooks/stripe/", payload, content_type="application/json",
+                                 headers={"Stripe-Signature": header}).status_code
+        return post
+
+    work = [job for n, (cart, first) in enumerate(zip(carts, firsts)) for job in (restart(cart, n), pay(first, n))]
+    outcomes = _run_in_threads(work, workers=10)
+
+    assert set(outcomes[1::2]) == {200}
+    # Pending (restarted first), cancelled (the payment closed the cart while order 2 was opening its
+    # intent) or refused (paid first).
+    assert set(outcomes[0::2]) <= {OrderStatus.PENDING, OrderStatus.CANCELLED, "cart_checked_out"}
+    for cart, first in zip(carts, firsts):
+        statuses = sorted(Order.objects.filter(cart=cart).values_list("number", "status"))
+        paid = [number for number, status in statuses if status == OrderStatus.PAID]
+        assert paid == [first.number]
+        assert [status for number, status in statuses if number != first.number] in ([], [OrderStatus.CANCELLED])
+    assert not Payment.objects.filter(order__status=OrderStatus.CANCELLED, status=PaymentStatus.PENDING).exists()
+    assert on_hand("HP-1") == 10
+    assert StockReservation.objects.count() == 0

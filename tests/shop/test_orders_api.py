@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from shop.models import Cart, CartLine, Order, OrderStatus, StockReservation
+from shop.models import Cart, CartLine, Order, OrderStatus, Payment, StockReservation
 from shop.services.orders import pickup_code_for
 from tests.shop.helpers import on_hand, variant_with_stock
 
@@ -126,7 +126,59 @@ def test_reading_an_order_costs_the_same_queries_at_any_size(api, django_assert_
     path, secret = f"/orders/{body['order']['number']}", body["order_secret"]
     api.get(path, **{"X-Order-Secret": secret})  # warm-up
 
-    with django_assert_num_queries(2):  # the order, its lines
+    with django_assert_num_queries(3):  # the order, its lines, its payments
         response = api.get(path, **{"X-Order-Secret": secret})
 
     assert len(response.json()["lines"]) == size
+
+
+def _read(api, number: str, secret: str) -> dict:
+    response = api.get(f"/orders/{number}", **{"X-Order-Secret": secret})
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_an_order_shows_its_payment_and_the_client_secret_only_while_payable(api):
+    variant_with_stock("HP-1", price="12.50", on_hand=4)
+    token = _cart(api, ("HP-1", 2))
+    body = api.post(f"/carts/{token}/checkout", {"email": "ada@example.com", "address": ADDRESS}).json()
+    number, secret = body["order"]["number"], body["order_secret"]
+    client_secret = Payment.objects.get().client_secret
+
+    pending = _read(api, number, secret)
+    api.post(f"/orders/{number}/pay", **{"X-Order-Secret": secret})
+    paid = _read(api, number, secret)
+
+    assert client_secret.startswith("dummy_pi_")
+    assert body["order"]["payment"] == pending["payment"] == {
+        "status": "pending", "gateway": "dummy", "amount": "30.00", "currency": "USD", "client_secret": client_secret}
+    assert paid["payment"] == {"status": "succeeded", "gateway": "dummy", "amount": "30.00", "currency": "USD",
+                               "client_secret": None}
+    assert (pending["number"], pending["total"], len(pending["lines"])) == (number, "30.00", 1)
+
+
+def test_a_replaced_or_expired_order_shows_no_client_secret(api):
+    variant_with_stock("HP-1", price="12.50", on_hand=4)
+    token = _cart(api, ("HP-1", 1))
+    first = api.post(f"/carts/{token}/checkout", {"email": "ada@example.com", "address": ADDRESS}).json()
+    second = api.post(f"/carts/{token}/checkout", {"email": "ada@example.com", "address": ADDRESS}).json()
+    Order.objects.filter(number=second["order"]["number"]).update(reserved_until=timezone.now() - timedelta(seconds=1))
+
+    replaced = _read(api, first["order"]["number"], first["order_secret"])
+    expired = _read(api, second["order"]["number"], second["order_secret"])
+
+    assert (replaced["status"], replaced["payment"]["status"], replaced["payment"]["client_secret"]) == (
+        "cancelled", "cancelled", None)
+    assert (expired["status"], expired["payment"]["status"], expired["payment"]["client_secret"]) == (
+        "pending", "pending", None)
+
+
+def test_a_free_order_shows_its_settled_payment_without_a_secret(api):
+    variant_with_stock("HP-1", price="0.00", on_hand=4)
+    token = _cart(api, ("HP-1", 1))
+
+    body = api.post(f"/carts/{token}/checkout", {"email": "ada@example.com", "fulfilment": "pickup"}).json()
+
+    assert body["order"]["status"] == "paid"
+    assert body["order"]["payment"] == {"status": "succeeded", "gateway": "free", "amount": "0.00",
+                                        "currency": "USD", "client_secret": None}

@@ -9,6 +9,7 @@ from shop.models import Order, OrderStatus, Payment, PaymentStatus, ProcessedWeb
 from shop.services.checkout import start_checkout
 from tests.shop.helpers import (
     US_ADDRESS,
+    FakeStripeGateway,
     cart_with,
     intent_object,
     on_hand,
@@ -18,26 +19,6 @@ from tests.shop.helpers import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-class FakeStripeGateway:
-    """Stands in for Stripe at checkout so these tests need no server (see test_stripe_localstripe.py)."""
-
-    name = "stripe"
-    publishable_key = "pk_test"
-    sends_webhooks = True
-    confirms_on_server = False
-
-    def __init__(self):
-        self.refunds = []
-
-    def create_intent(self, *, amount, currency, reference, idempotency_key, metadata):
-        from shop.payments.gateway import IntentResult
-
-        return IntentResult(intent_id=f"pi_{reference}", client_secret=f"pi_{reference}_secret", succeeded=False)
-
-    def cancel_intent(self, intent_id, *, idempotency_key):
-        return None
 
 
 @pytest.fixture

@@ -1,13 +1,16 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from content.demo import load_demo
+from content.demo import DemoUnavailable, load_demo
 
 
 class Command(BaseCommand):
     help = "Load kolshop's demo data (brands, 50 products, 3 creators, guides, a live session). Safe to run twice."
 
     def handle(self, *args, **options):
-        summary = load_demo()
+        try:
+            summary = load_demo()
+        except DemoUnavailable as error:
+            raise CommandError(str(error)) from error
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {summary.products} products, {summary.guides} new pages, {summary.sales} new sales."))
         self.stdout.write("Logins (http://127.0.0.1:8000/admin/):")
         for login in summary.logins:
