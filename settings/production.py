@@ -20,9 +20,18 @@ DATABASES = {
 
 _cache_url = env.get_str("CACHE_URL") or ""
 if _cache_url.startswith("redis"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": _cache_url}}
 elif _cache_url:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": _cache_url}}
+
+# Rate limits count in the cache, so every process must share it: django_ratelimit's system check
+# fails `check --deploy` when CACHE_URL is missing (a per-process LocMemCache).
+INSTALLED_APPS = [*INSTALLED_APPS, "django_ratelimit"]  # noqa: F405
+# Production runs behind one TLS proxy (see SECURE_PROXY_SSL_HEADER) on loopback or a private network.
+KOLSHOP_TRUSTED_PROXY_COUNT = env.get_int("KOLSHOP_TRUSTED_PROXY_COUNT", 1)
+KOLSHOP_TRUSTED_PROXIES = env.get_list(
+    "KOLSHOP_TRUSTED_PROXIES", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

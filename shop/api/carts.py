@@ -3,6 +3,7 @@
 from ninja import Router, Status
 
 from shop.api.schemas import AddLineIn, CartOut, CheckoutIn, CheckoutOut, UpdateLineIn, cart_out, checkout_out
+from shop.rate_limits import rate_limit
 from shop.services.cart import (
     add_to_cart,
     create_cart,
@@ -14,6 +15,7 @@ from shop.services.cart import (
     set_line_quantity,
 )
 from shop.services.checkout import ShippingAddress, start_checkout
+from shop.services.client_identity import identify_client
 
 router = Router(tags=["carts"])
 
@@ -23,6 +25,7 @@ def _cart_response(cart) -> dict:
 
 
 @router.post("/", response={201: CartOut}, summary="Create an empty cart")
+@rate_limit("cart_create")
 def create(request):
     return Status(201, _cart_response(create_cart()))
 
@@ -33,6 +36,7 @@ def read(request, token: str):
 
 
 @router.post("/{token}/lines", response={201: CartOut}, summary="Add a SKU (a repeated SKU adds to its line)")
+@rate_limit("cart_add")
 def add_line(request, token: str, payload: AddLineIn):
     cart = get_cart(token)
     add_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=parse_attribution(payload.attribution))
@@ -55,8 +59,9 @@ def delete_line(request, token: str, sku: str):
 
 @router.post("/{token}/checkout", response={201: CheckoutOut},
              summary="Reserve stock, place a pending order and open its payment")
+@rate_limit("checkout")
 def checkout(request, token: str, payload: CheckoutIn):
     address = ShippingAddress(**payload.address.dict()) if payload.address else None
     result = start_checkout(get_cart(token), email=payload.email, fulfilment=payload.fulfilment, address=address,
-                            voucher_code=payload.voucher_code)
+                            voucher_code=payload.voucher_code, client=identify_client(request))
     return Status(201, checkout_out(result))

@@ -17,8 +17,10 @@ from shop.api_errors import ApiError
 from shop.attribution import InvalidAttribution, read_attribution
 from shop.models import Cart, FulfilmentMethod, OrderStatus, PaymentStatus
 from shop.payments.gateway import get_gateway
+from shop.rate_limits import rate_limit
 from shop.services.cart import add_to_cart, create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
+from shop.services.client_identity import identify_client
 from shop.services.orders import order_for_buyer, pickup_code_for
 
 _CART_KEY = "kolshop_cart"
@@ -42,8 +44,13 @@ def _quantity(raw: str | None) -> int:
 
 
 @require_GET
+@rate_limit("buy_link", block=False)
 def buy(request: HttpRequest, sku: str) -> HttpResponse:
-    """A buy link: add one unit with the link's attribution. A tampered ref still sells, uncredited."""
+    """A buy link: add one unit with the link's attribution. A tampered ref still sells, uncredited.
+    A client over the buy-link limit is sent to its cart with nothing added and nothing counted."""
+    if request.limited:
+        messages.error(request, "Too many requests; try again in a minute.")
+        return redirect("shop:cart")
     try:
         attribution = read_attribution(request.GET["ref"]) if request.GET.get("ref") else None
     except InvalidAttribution:
@@ -87,7 +94,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                                          ("name", "line1", "line2", "city", "postal_code", "country")})
         try:
             result = start_checkout(current, email=form.get("email", ""), fulfilment=fulfilment, address=address,
-                                    voucher_code=form.get("voucher_code", ""))
+                                    voucher_code=form.get("voucher_code", ""), client=identify_client(request))
             order = result.order
             request.session[_ORDERS_KEY] = {**request.session.get(_ORDERS_KEY, {}), order.number: order.secret}
             if order.status == OrderStatus.PENDING and get_gateway(result.payment.gateway).confirms_on_server:
