@@ -37,8 +37,9 @@ def record_page_view(
     visitor = visitor_key(ip=ip, user_agent=user_agent, now=viewed_at) if ip else None
     repeat = Q(event_id=event_id)
     if visitor is not None:
+        # an hour either side, like clicks: a simultaneous view may have read the clock a moment earlier
         repeat |= Q(visitor_hash__in=visitor.candidates, viewed_at__gt=viewed_at - DEDUPLICATION_WINDOW,
-                    viewed_at__lte=viewed_at)
+                    viewed_at__lt=viewed_at + DEDUPLICATION_WINDOW)
     with transaction.atomic():
         lock_for_transaction(f"kolshop-view:{page_id}:{visitor.lock_name if visitor else event_id}")
         earlier = PageView.objects.filter(repeat, page_id=page_id).order_by("-viewed_at", "-pk").first()

@@ -82,10 +82,14 @@ DEDUPLICATION_WINDOW = timedelta(hours=1)
 
 
 def recent_click(link: TrackedLink, visitor: VisitorKey, *, now: datetime) -> Click | None:
-    """The visitor's click on ``link`` counted within the last hour, if any."""
+    """The visitor's click on ``link`` counted within an hour of ``now``, if any.
+
+    Within an hour either side: a simultaneous click that read the clock a moment earlier (or on a
+    server whose clock is a little behind) must still find the click counted just "after" it.
+    """
     return (
         Click.objects.filter(link=link, visitor_hash__in=visitor.candidates,
-                             clicked_at__gt=now - DEDUPLICATION_WINDOW, clicked_at__lte=now)
+                             clicked_at__gt=now - DEDUPLICATION_WINDOW, clicked_at__lt=now + DEDUPLICATION_WINDOW)
         .order_by("-clicked_at")
         .first()
     )

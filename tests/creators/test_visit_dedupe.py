@@ -1,5 +1,6 @@
-"""A click counts once per visitor and link in a rolling hour: no reset at the top of the hour or at
-midnight, readers behind our proxy told apart, simultaneous first clicks counted once."""
+"""A click counts once per visitor and link, a view once per visitor and page, in a rolling hour: no
+reset at the top of the hour or at midnight, readers behind our proxy told apart, simultaneous first
+clicks and views counted once."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -9,9 +10,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from creators.models import Click, LinkTarget
+from creators.models import Click, LinkTarget, PageView
 from creators.services.links import create_tracked_link, record_click
-from tests.factories import make_creator
+from tests.factories import make_creator, make_guide
 
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
 IP = "203.0.113.9"
@@ -94,24 +95,49 @@ def test_a_client_spoofing_the_header_through_our_proxy_is_still_one_reader(site
     assert Click.objects.count() == 1
 
 
+def _all_at_once(function, times: int) -> list:
+    """Run ``function`` in ``times`` threads released together; each thread closes its connection."""
+    barrier = threading.Barrier(times)
+
+    def run(_):
+        try:
+            barrier.wait(timeout=30)
+            return function()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        return list(pool.map(run, range(times)))
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_eight_simultaneous_first_clicks_from_one_reader_count_once(wagtail_base_data, behind_our_proxy):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (concurrent transactions)")
     link = _link("race-1")
-    barrier = threading.Barrier(8)
 
-    def follow(_):
-        try:
-            barrier.wait(timeout=30)
-            return Client().get(f"/r/{link.code}/", headers={"User-Agent": PHONE, "X-Forwarded-For": "198.51.100.1"},
-                                REMOTE_ADDR="10.0.0.2").status_code
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = list(pool.map(follow, range(8)))
+    statuses = _all_at_once(lambda: Client().get(
+        f"/r/{link.code}/", headers={"User-Agent": PHONE, "X-Forwarded-For": "198.51.100.1"}, REMOTE_ADDR="10.0.0.2",
+    ).status_code, 8)
 
     assert statuses == [302] * 8
     assert Click.objects.filter(link=link).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_simultaneous_views_of_one_page_by_one_reader_count_once(wagtail_base_data, behind_our_proxy):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (concurrent transactions)")
+    guide = make_guide(make_creator("vee"))
+    event_ids = iter(range(8))
+
+    bodies = _all_at_once(lambda: Client().post(
+        "/api/v1/events/page-views", {"event_id": f"evt-{next(event_ids):04d}-race", "page_id": guide.pk},
+        content_type="application/json", headers={"User-Agent": PHONE, "X-Forwarded-For": "198.51.100.1"},
+        REMOTE_ADDR="10.0.0.2",
+    ).json(), 8)
+
+    assert sorted(body["recorded"] for body in bodies) == [False] * 7 + [True]
+    assert PageView.objects.filter(page_id=guide.pk).count() == 1
