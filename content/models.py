@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -15,6 +16,7 @@ from wagtail.search import index
 
 from content.api.fields import CreatorSummaryField, ImageRenditionsField, ShoppableBodyField, TagNamesField, VideoField
 from content.blocks import ArticleStreamBlock
+from content.services.live_sessions import recent_live_sessions, upcoming_live_sessions
 from creators.models import CreatorPage, CreatorProfile
 
 
@@ -31,7 +33,10 @@ class HomePage(Page):
         context["featured_guides"] = (
             BuyingGuidePage.objects.live().public().select_related("hero_image").order_by("-first_published_at")[:12]
         )
-        context["upcoming_sessions"] = LiveSessionPage.objects.live().public().order_by("starts_at")[:6]
+        now = timezone.now()
+        context["upcoming_sessions"] = upcoming_live_sessions(now=now)
+        context["recent_sessions"] = recent_live_sessions(now=now)
+        context["now"] = now
         return context
 
 

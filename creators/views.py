@@ -6,16 +6,20 @@ from django.views.decorators.http import require_safe
 
 from creators.models import TrackedLink
 from creators.services.links import link_destination, record_click
+from shop.rate_limits import rate_limit
+from shop.services.client_identity import client_ip
 
 
 @never_cache
 @require_safe
+@rate_limit("click", block=False)
 def follow_link(request: HttpRequest, code: str) -> HttpResponseRedirect:
+    """Count the click and redirect; bots and clients over the click limit are redirected uncounted."""
     link = TrackedLink.objects.select_related("page").filter(code=code, active=True).first()
     if link is None:
         raise Http404("No such link.")
-    click = record_click(
-        link, ip=request.META.get("REMOTE_ADDR", ""), user_agent=request.headers.get("User-Agent", ""),
+    click = None if request.limited else record_click(
+        link, ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
         referrer=request.headers.get("Referer", ""),
     )
     destination = link_destination(link, click)

@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from shop.api_errors import ApiError, field_from_location
+from shop.rate_limits import RateLimited
 
 api = NinjaAPI(
     title="kolshop commerce API",
@@ -30,6 +31,13 @@ api = NinjaAPI(
 @api.exception_handler(ApiError)
 def handle_api_error(request, error: ApiError):
     return api.create_response(request, error.as_body(), status=error.status)
+
+
+@api.exception_handler(RateLimited)
+def handle_rate_limited(request, error: RateLimited):
+    response = api.create_response(request, error.as_body(), status=error.status)
+    response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

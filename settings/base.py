@@ -216,5 +216,29 @@ KOLSHOP_PREVIEW_TOKEN_SECONDS = env.get_int("KOLSHOP_PREVIEW_TOKEN_SECONDS", 360
 # The most SKUs one /api/v1/offers request may ask for.
 KOLSHOP_OFFERS_MAX_SKUS = env.get_int("KOLSHOP_OFFERS_MAX_SKUS", 100)
 
+# --- Abuse: who a client is behind proxies, and how often it may do what -------------------
+# The client address comes from X-Forwarded-For only when REMOTE_ADDR is a trusted proxy: either
+# listed in KOLSHOP_TRUSTED_PROXIES (CIDRs) or, with no list, any peer when a proxy count is set.
+# The client is the rightmost hop that is not a trusted proxy, at most KOLSHOP_TRUSTED_PROXY_COUNT hops
+# from the right (shop.services.client_identity.client_ip). 0 and no list: the header is ignored.
+KOLSHOP_TRUSTED_PROXY_COUNT = env.get_int("KOLSHOP_TRUSTED_PROXY_COUNT", 0)
+KOLSHOP_TRUSTED_PROXIES = env.get_list("KOLSHOP_TRUSTED_PROXIES")
+# Key of the hashes that stand for a reader in clicks, page views and reservations (never the address).
+KOLSHOP_VISITOR_HASH_SECRET = env.get_str("KOLSHOP_VISITOR_HASH_SECRET") or ""
+# Requests per client address (an IPv6 /64) in the Django cache, as "count/period" (s, m, h, d);
+# "off" switches one off. Over the limit the API answers 429; /r/ and /buy/ redirect without counting.
+KOLSHOP_RATE_LIMITS = {
+    "cart_create": env.get_str("KOLSHOP_RATE_LIMIT_CARTS") or "30/m",
+    "cart_add": env.get_str("KOLSHOP_RATE_LIMIT_CART_ADDS") or "60/m",
+    "checkout": env.get_str("KOLSHOP_RATE_LIMIT_CHECKOUTS") or "10/m",
+    "click": env.get_str("KOLSHOP_RATE_LIMIT_CLICKS") or "60/m",
+    "buy_link": env.get_str("KOLSHOP_RATE_LIMIT_BUY_LINKS") or "30/m",
+    "page_view": env.get_str("KOLSHOP_RATE_LIMIT_PAGE_VIEWS") or "120/m",
+}
+# The most units one client may hold in open (unpaid) checkouts at once, across all its carts.
+KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT = env.get_int("KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT", 20)
+# django-ratelimit: a cache outage lets requests through instead of refusing every buyer.
+RATELIMIT_FAIL_OPEN = True
+
 # Structured logs (settings/log_config.py): JSON lines with LOG_FORMAT=json (production's default).
 LOGGING = logging_config(level=env.get_str("LOG_LEVEL") or "INFO", json=(env.get_str("LOG_FORMAT") or "console") == "json")

@@ -23,6 +23,15 @@ DATABASES = {
 # cached JSON): production requires CACHE_URL (redis://host:6379/0).
 CACHES = env.cache_settings(env.get_required("CACHE_URL"))
 
+# Rate limits count in the cache, so every process must share it: django_ratelimit's system check
+# fails `check --deploy` when CACHE_URL is missing (a per-process LocMemCache).
+INSTALLED_APPS = [*INSTALLED_APPS, "django_ratelimit"]  # noqa: F405
+# Production runs behind one TLS proxy (see SECURE_PROXY_SSL_HEADER) on loopback or a private network.
+KOLSHOP_TRUSTED_PROXY_COUNT = env.get_int("KOLSHOP_TRUSTED_PROXY_COUNT", 1)
+KOLSHOP_TRUSTED_PROXIES = env.get_list(
+    "KOLSHOP_TRUSTED_PROXIES", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+)
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Media: S3 (or any S3-compatible store) when a bucket is named ------------------------

@@ -55,6 +55,27 @@ def test_production_uses_the_environment_for_database_s3_and_cache():
     ]
 
 
+def test_production_without_a_shared_cache_fails_the_deploy_check():
+    """Rate limits count in the cache: a per-process cache would let each worker count alone."""
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "CACHE_URL"}
+    result = run_manage("check", "--deploy", env=env)
+    assert result.returncode != 0
+    assert "django_ratelimit.E003" in result.stderr + result.stdout
+
+
+def test_production_reads_the_client_address_from_its_proxy_only():
+    code = (
+        "from django.test import RequestFactory;"
+        "from shop.services.client_identity import client_ip;"
+        "f = RequestFactory();"
+        "print(client_ip(f.get('/', REMOTE_ADDR='10.1.2.3', HTTP_X_FORWARDED_FOR='6.6.6.6, 198.51.100.7')),"
+        " client_ip(f.get('/', REMOTE_ADDR='203.0.113.9', HTTP_X_FORWARDED_FOR='198.51.100.7')))"
+    )
+    result = run_manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["198.51.100.7", "203.0.113.9"]
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     env = {key: value for key, value in PRODUCTION_ENV.items() if key != "DJANGO_SECRET_KEY"}
     result = run_manage("check", env=env)

@@ -1,8 +1,8 @@
 """Tracked short links (``/r/<code>/``) and the clicks they record.
 
-A click never stores the reader's IP address: only an HMAC of IP and user agent keyed with the
-secret key and the day (see ``creators.services.links.visitor_hash``), so the same reader can be
-recognised within a day, never across days, and the value can't be turned back into an address.
+A click never stores the reader's IP address: only an HMAC of address and user agent keyed with a
+secret and the day (``shop.services.client_identity.visitor_key``), so the same reader can be
+recognised for a day, never for longer, and the value can't be turned back into an address.
 """
 
 from django.core.validators import RegexValidator
@@ -63,7 +63,7 @@ class TrackedLink(models.Model):
 
 
 class Click(models.Model):
-    """One counted visit of a tracked link. Bots are never stored; repeats within an hour collapse."""
+    """One counted visit of a tracked link. Bots are never stored; repeats within a rolling hour collapse."""
 
     link = models.ForeignKey(TrackedLink, on_delete=models.PROTECT, related_name="clicks")
     creator = models.ForeignKey("creators.CreatorProfile", on_delete=models.PROTECT, related_name="clicks")
@@ -71,17 +71,14 @@ class Click(models.Model):
     block_id = models.CharField(max_length=64, blank=True)
     product_id = models.BigIntegerField(null=True, blank=True)
     clicked_at = models.DateTimeField()
-    hour_bucket = models.DateTimeField(help_text=_("clicked_at truncated to the hour (the de-duplication window)."))
     visitor_hash = models.CharField(max_length=64)
     referrer = models.CharField(max_length=500, blank=True)
     ua_class = models.CharField(max_length=10, choices=UserAgentClass)
 
     class Meta:
         ordering = ["-clicked_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["link", "visitor_hash", "hour_bucket"], name="click_once_per_visitor_hour"),
-        ]
         indexes = [
+            models.Index(fields=["link", "visitor_hash", "clicked_at"], name="click_link_visitor_idx"),
             models.Index(fields=["creator", "page_id", "block_id"], name="click_creator_page_block_idx"),
             models.Index(fields=["clicked_at"], name="click_clicked_at_idx"),
         ]

@@ -12,16 +12,21 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PageView(models.Model):
-    """A reader viewed a page. ``event_id`` is unique so an event ingested twice counts once."""
+    """A reader viewed a page. An event id counts once per page (front ends number their own
+    events, so two pages may send the same id), and one visitor once per page in a rolling hour."""
 
-    event_id = models.CharField(max_length=64, unique=True)
+    event_id = models.CharField(max_length=64)
     page_id = models.BigIntegerField()
     creator_id = models.BigIntegerField(null=True, blank=True)
     viewed_at = models.DateTimeField()
     visitor_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["viewed_at"], name="page_view_viewed_at_idx")]
+        constraints = [models.UniqueConstraint(fields=["page_id", "event_id"], name="page_view_event_once_per_page")]
+        indexes = [
+            models.Index(fields=["viewed_at"], name="page_view_viewed_at_idx"),
+            models.Index(fields=["page_id", "visitor_hash", "viewed_at"], name="page_view_visitor_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"view of page {self.page_id} at {self.viewed_at:%Y-%m-%d %H:%M}"

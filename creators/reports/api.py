@@ -6,6 +6,8 @@ from wagtail.models import Page
 from creators.models import PageView
 from creators.reports.page_views import record_page_view
 from shop.api_errors import ApiError, NotFoundError
+from shop.rate_limits import rate_limit
+from shop.services.client_identity import client_ip
 from shop.validation import ObjectId, column_text
 
 router = Router(tags=["events"])
@@ -23,6 +25,7 @@ class PageViewOut(Schema):
 
 
 @router.post("/page-views", response={202: PageViewOut}, summary="Record a page view")
+@rate_limit("page_view")
 def post_page_view(request, payload: PageViewIn):
     page = Page.objects.live().public().filter(pk=payload.page_id).specific().first()
     if page is None:
@@ -32,7 +35,7 @@ def post_page_view(request, payload: PageViewIn):
         raise ApiError(code="not_shoppable", message="Only creator pages count views.", field="page_id")
     result = record_page_view(
         page_id=page.pk, creator_id=creator_id, event_id=payload.event_id,
-        ip=request.META.get("REMOTE_ADDR", ""), user_agent=request.headers.get("User-Agent", ""),
+        ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
     )
     if result is None:
         return Status(202, {"recorded": False, "duplicate": False})

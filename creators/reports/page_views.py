@@ -1,15 +1,22 @@
 """Recording page views: from the reader site as pages are served, and from headless front ends
-through the events API. Each event has an id; the same id ingested twice counts once."""
+through the events API.
+
+A view counts once: an event id once per page (a retry sends the same id; two pages may use the
+same id), and one visitor once per page within a rolling hour of their counted view.
+"""
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from creators.models import PageView
-from creators.services.links import is_bot, visitor_hash
+from creators.services.links import DEDUPLICATION_WINDOW, is_bot
+from shop.services.client_identity import visitor_key
+from shop.services.locks import lock_for_transaction
 
 
 @dataclass(frozen=True)
@@ -22,17 +29,27 @@ def record_page_view(
     *, page_id: int, creator_id: int | None, event_id: str | None = None, ip: str = "", user_agent: str = "",
     viewed_at: datetime | None = None,
 ) -> RecordedView | None:
-    """Store one view (None for bots). Never stores the raw IP: only a daily keyed hash of it."""
+    """Store one view (None for bots), or return the view it repeats. Never stores the raw IP."""
     if is_bot(user_agent):
         return None
     viewed_at = viewed_at or timezone.now()
-    view = PageView(
-        event_id=event_id or uuid.uuid4().hex, page_id=page_id, creator_id=creator_id, viewed_at=viewed_at,
-        visitor_hash=visitor_hash(ip=ip, user_agent=user_agent, day=viewed_at.date().isoformat()) if ip else "",
-    )
-    try:
-        with transaction.atomic():
-            view.save()
-    except IntegrityError:
-        return RecordedView(PageView.objects.get(event_id=view.event_id), created=False)
+    event_id = event_id or uuid.uuid4().hex
+    visitor = visitor_key(ip=ip, user_agent=user_agent, now=viewed_at) if ip else None
+    repeat = Q(event_id=event_id)
+    if visitor is not None:
+        # an hour either side, like clicks: a simultaneous view may have read the clock a moment earlier
+        repeat |= Q(visitor_hash__in=visitor.candidates, viewed_at__gt=viewed_at - DEDUPLICATION_WINDOW,
+                    viewed_at__lt=viewed_at + DEDUPLICATION_WINDOW)
+    with transaction.atomic():
+        lock_for_transaction(f"kolshop-view:{page_id}:{visitor.lock_name if visitor else event_id}")
+        earlier = PageView.objects.filter(repeat, page_id=page_id).order_by("-viewed_at", "-pk").first()
+        if earlier is not None:
+            return RecordedView(earlier, created=False)
+        view = PageView(event_id=event_id, page_id=page_id, creator_id=creator_id, viewed_at=viewed_at,
+                        visitor_hash=visitor.current if visitor else "")
+        try:
+            with transaction.atomic():
+                view.save()
+        except IntegrityError:  # another visitor's event with this id on this page was stored first
+            return RecordedView(PageView.objects.get(page_id=page_id, event_id=event_id), created=False)
     return RecordedView(view, created=True)

@@ -75,7 +75,7 @@ def generate(*, clicks: int, orders: int, views: int, carts: int, days: int, see
         link, _variant = rng.choice(links)
         at = moment()
         return Click(link_id=link.pk, creator_id=link.creator_id, page_id=link.page_id, block_id=link.block_id,
-                     product_id=link.product_id, clicked_at=at, hour_bucket=at.replace(minute=0, second=0, microsecond=0),
+                     product_id=link.product_id, clicked_at=at,
                      visitor_hash=uuid.uuid4().hex + uuid.uuid4().hex, ua_class="mobile")
     for batch in _batches(clicks, make_click):
         Click.objects.bulk_create(batch)

@@ -1,22 +1,18 @@
-"""Tracked links: make short codes, count a click once per visitor and hour, find where it leads.
+"""Tracked links: make short codes, count a click once per visitor in a rolling hour, find where it leads.
 
-Privacy: the reader's IP address is never stored. ``visitor_hash`` is HMAC-SHA256 over the day,
-the IP and the user agent, keyed with SECRET_KEY: a reader is recognisable within one day (enough
-to count a click once per hour) and never across days, and the hash can't be reversed.
-Referrers keep only scheme, host and path (a query string may carry someone's data).
+Privacy: the reader's IP address is never stored, only ``shop.services.client_identity.visitor_key``
+(a keyed hash of address and browser that changes every day). Referrers keep only scheme, host and
+path (a query string may carry someone's data).
 """
 
-import hashlib
-import hmac
 import re
 import secrets
 import string
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from wagtail.models import Page
@@ -24,6 +20,8 @@ from wagtail.models import Page
 from creators.models import Click, CreatorPage, CreatorProfile, LinkTarget, TrackedLink, UserAgentClass
 from shop.attribution import Attribution, buy_path, sign_attribution
 from shop.models import Product, Variant
+from shop.services.client_identity import VisitorKey, visitor_key
+from shop.services.locks import lock_for_transaction
 
 _BOT_PATTERN = re.compile(
     r"bot|crawl|spider|slurp|preview|fetch|monitor|scan|curl|wget|python|java/|go-http|okhttp|headless|"
@@ -47,11 +45,6 @@ def user_agent_class(user_agent: str) -> str:
     if any(name in ua for name in ("windows", "macintosh", "x11", "linux", "cros")):
         return UserAgentClass.DESKTOP
     return UserAgentClass.OTHER
-
-
-def visitor_hash(*, ip: str, user_agent: str, day: str) -> str:
-    message = f"kolshop.click.v1|{day}|{ip}|{user_agent}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
 def clean_referrer(referrer: str) -> str:
@@ -86,41 +79,46 @@ def create_tracked_link(creator: CreatorProfile, *, target_kind: str, product: P
     return link
 
 
+# A visitor's repeat within this long of their counted click or view is the same visit (a rolling window).
 DEDUPLICATION_WINDOW = timedelta(hours=1)
+
+
+def recent_click(link: TrackedLink, visitor: VisitorKey, *, now: datetime) -> Click | None:
+    """The visitor's click on ``link`` counted within an hour of ``now``, if any.
+
+    Within an hour either side: a simultaneous click that read the clock a moment earlier (or on a
+    server whose clock is a little behind) must still find the click counted just "after" it.
+    """
+    return (
+        Click.objects.filter(link=link, visitor_hash__in=visitor.candidates,
+                             clicked_at__gt=now - DEDUPLICATION_WINDOW, clicked_at__lt=now + DEDUPLICATION_WINDOW)
+        .order_by("-clicked_at")
+        .first()
+    )
 
 
 def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str = "",
                  now: datetime | None = None) -> Click | None:
     """The click counted for this visit, or None for bots.
 
-    A visitor's repeat clicks on one link within 60 minutes of the counted click count once (a
-    rolling hour). The unique (link, visitor, clock hour) key also stops two simultaneous first
-    clicks from both counting.
+    A visitor's repeat clicks on one link within 60 minutes of the counted click count once: a
+    rolling hour, with no reset at the top of the hour or at midnight. The visitor's lock makes
+    simultaneous first clicks wait for each other, so only the first is counted.
     """
     if is_bot(user_agent):
         return None
     now = now or timezone.now()
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    visitor = visitor_hash(ip=ip, user_agent=user_agent[:512], day=now.date().isoformat())
-    recent = (
-        Click.objects.filter(link=link, visitor_hash=visitor, clicked_at__gt=now - DEDUPLICATION_WINDOW,
-                             clicked_at__lte=now)
-        .order_by("-clicked_at")
-        .first()
-    )
-    if recent is not None:
-        return recent
-    fields = {
-        "creator_id": link.creator_id, "page_id": link.page_id, "block_id": link.block_id,
-        "product_id": link.product_id, "clicked_at": now, "referrer": clean_referrer(referrer),
-        "ua_class": user_agent_class(user_agent),
-    }
-    try:
-        with transaction.atomic():
-            click = Click.objects.create(link=link, visitor_hash=visitor, hour_bucket=hour, **fields)
-    except IntegrityError:  # the same visitor's simultaneous click counted first
-        click = Click.objects.get(link=link, visitor_hash=visitor, hour_bucket=hour)
-    return click
+    visitor = visitor_key(ip=ip, user_agent=user_agent, now=now)
+    with transaction.atomic():
+        lock_for_transaction(f"kolshop-click:{link.pk}:{visitor.lock_name}")
+        counted = recent_click(link, visitor, now=now)
+        if counted is not None:
+            return counted
+        return Click.objects.create(
+            link=link, creator_id=link.creator_id, page_id=link.page_id, block_id=link.block_id,
+            product_id=link.product_id, clicked_at=now, visitor_hash=visitor.current,
+            referrer=clean_referrer(referrer), ua_class=user_agent_class(user_agent),
+        )
 
 
 def buy_button_link(*, creator_id: int, product_id: int, page_id: int | None, block_id: str) -> TrackedLink | None:

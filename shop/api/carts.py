@@ -13,6 +13,7 @@ from shop.api.schemas import (
     cart_out,
     checkout_out,
 )
+from shop.rate_limits import rate_limit
 from shop.services.cart import (
     add_to_cart,
     create_cart,
@@ -24,6 +25,7 @@ from shop.services.cart import (
     set_line_quantity,
 )
 from shop.services.checkout import ShippingAddress, start_checkout
+from shop.services.client_identity import identify_client
 
 router = Router(tags=["carts"])
 
@@ -33,6 +35,7 @@ def _cart_response(cart) -> dict:
 
 
 @router.post("/", response={201: CartOut}, summary="Create an empty cart")
+@rate_limit("cart_create")
 def create(request):
     return Status(201, _cart_response(create_cart()))
 
@@ -43,6 +46,7 @@ def read(request, token: CartToken):
 
 
 @router.post("/{token}/lines", response={201: CartOut}, summary="Add a SKU (a repeated SKU adds to its line)")
+@rate_limit("cart_add")
 def add_line(request, token: CartToken, payload: AddLineIn):
     cart = get_cart(token)
     attribution = parse_attribution(payload.attribution, sku=payload.sku)
@@ -66,8 +70,9 @@ def delete_line(request, token: CartToken, sku: Sku):
 
 @router.post("/{token}/checkout", response={201: CheckoutOut},
              summary="Reserve stock, place a pending order and open its payment")
+@rate_limit("checkout")
 def checkout(request, token: CartToken, payload: CheckoutIn):
     address = ShippingAddress(**payload.address.dict()) if payload.address else None
     result = start_checkout(get_cart(token), email=payload.email, fulfilment=payload.fulfilment, address=address,
-                            voucher_code=payload.voucher_code)
+                            voucher_code=payload.voucher_code, client=identify_client(request))
     return Status(201, checkout_out(result))

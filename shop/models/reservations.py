@@ -9,6 +9,10 @@ class StockReservation(models.Model):
     order = models.ForeignKey("shop.Order", on_delete=models.CASCADE, related_name="reservations")
     quantity = models.PositiveIntegerField()
     expires_at = models.DateTimeField()
+    client_key = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="A keyed hash standing for the client that checked out (never its address), for the per-client cap.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
@@ -18,7 +22,10 @@ class StockReservation(models.Model):
             models.UniqueConstraint(fields=["order", "variant"], name="unique_reservation_order_variant"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_positive"),
         ]
-        indexes = [models.Index(fields=["variant", "expires_at"], name="reservation_variant_expiry_idx")]
+        indexes = [
+            models.Index(fields=["variant", "expires_at"], name="reservation_variant_expiry_idx"),
+            models.Index(fields=["client_key", "expires_at"], name="reservation_client_expiry_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × variant {self.variant_id} until {self.expires_at:%H:%M}"

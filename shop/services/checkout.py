@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -33,6 +33,8 @@ from shop.models import (
 from shop.money import allocate, quantize
 from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError, get_gateway
 from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quantity_per_variant
+from shop.services.client_identity import VisitorKey
+from shop.services.locks import lock_for_transaction
 from shop.services.orders import assign_pickup_code, record_event
 from shop.services.payments import cancel_open_intents, cancel_pending_orders, complete_checkout
 from shop.services.reservations import ReservationRequest, release_reservations, reserve_stock
@@ -113,9 +115,7 @@ def _cancel_pending_orders_of(cart: Cart) -> list[int]:
 def _lock_buyer(email: str) -> None:
     """Serialise checkouts by one buyer (PostgreSQL advisory lock, released at commit), so two carts
     checking out at once can't both pass the per-buyer limit. SQLite already serialises all writers."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"kolshop-buyer:{email.lower()}"])
+    lock_for_transaction(f"kolshop-buyer:{email.lower()}")
 
 
 def _check_buyer_limit(info: CartInfo, email: str) -> None:
@@ -150,7 +150,8 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
 
 @transaction.atomic
 def _place_order(
-    cart: Cart, *, email: str, fulfilment: str, address: ShippingAddress | None, voucher_code: str, now: datetime
+    cart: Cart, *, email: str, fulfilment: str, address: ShippingAddress | None, voucher_code: str, now: datetime,
+    client: VisitorKey | None = None,
 ) -> tuple[Order, list[int]]:
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     ensure_cart_open(cart)
@@ -187,7 +188,7 @@ def _place_order(
     _order_lines(order, info, allocate(discount, [line.line_total for line in info.lines]))
     reserve_stock(
         [ReservationRequest(line.variant.pk, line.sku, line.quantity) for line in info.lines],
-        order=order, ttl=reservation_ttl(), now=now,
+        order=order, ttl=reservation_ttl(), now=now, client=client,
     )
     record_event(order, OrderEventType.PLACED, after=OrderStatus.PENDING,
                  data={"total": str(order.total), "currency": order.currency})
@@ -249,15 +250,18 @@ def start_checkout(
     voucher_code: str = "",
     gateway: PaymentGateway | None = None,
     now: datetime | None = None,
+    client: VisitorKey | None = None,
 ) -> CheckoutResult:
-    """Place a pending order for the cart, hold its stock for the reservation time, open a payment."""
+    """Place a pending order for the cart, hold its stock for the reservation time, open a payment.
+
+    ``client`` (``identify_client(request)``) caps what one anonymous client may hold at once."""
     gateway = gateway or get_gateway()
     if address is not None:
         address = ShippingAddress(**{**address.__dict__, "country": address.country.strip().upper()})
     email = _validate_buyer(email, fulfilment, address)
     order, replaced_order_ids = _place_order(
         cart, email=email, fulfilment=fulfilment, address=address, voucher_code=voucher_code or "",
-        now=now or timezone.now(),
+        now=now or timezone.now(), client=client,
     )
     if replaced_order_ids:
         cancel_open_intents(replaced_order_ids)

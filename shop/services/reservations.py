@@ -8,15 +8,19 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import IntegerField, Min, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shop import events
 from shop.api_errors import ConflictError
 from shop.models import Order, OrderEventType, OrderStatus, Stock, StockReservation
+from shop.rate_limits import RateLimited
+from shop.services.client_identity import VisitorKey
 from shop.services.inventory import stock_changed
+from shop.services.locks import lock_for_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +39,29 @@ class InsufficientStock(ConflictError):
         )
         self.sku = sku
         self.available = available
+
+
+def check_client_reservation_cap(client: VisitorKey, *, units: int, order: Order, now: datetime) -> None:
+    """Refuse a hold that would take one client's open holds past KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT.
+
+    Without it one anonymous client could hold a product's whole stock, again and again. Locks the
+    client until commit so two carts checking out at once can't both slip under the cap.
+    """
+    cap = settings.KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT
+    if units > cap:
+        raise ConflictError(f"One checkout can hold at most {cap} items.", code="reservation_cap", field=None)
+    lock_for_transaction(f"kolshop-client:{client.lock_name}")
+    held = (
+        StockReservation.objects.filter(client_key__in=client.candidates, expires_at__gt=now)
+        .exclude(order=order)
+        .aggregate(units=Sum("quantity"), first_expiry=Min("expires_at"))
+    )
+    if (held["units"] or 0) + units > cap:
+        raise RateLimited(
+            f"You already hold {held['units']} items in unpaid checkouts; pay or wait for them to expire "
+            f"(at most {cap} at a time).",
+            retry_after=max(int((held["first_expiry"] - now).total_seconds()) + 1, 1), code="reservation_cap",
+        )
 
 
 def active_reserved_quantity(now: datetime, *, variant_ref: str = "variant_id"):
@@ -88,10 +115,14 @@ def lock_stock(variant_ids: list[int], *, now: datetime, exclude_order_id: int |
 
 
 def reserve_stock(
-    lines: list[ReservationRequest], *, order: Order, ttl: timedelta, now: datetime | None = None
+    lines: list[ReservationRequest], *, order: Order, ttl: timedelta, now: datetime | None = None,
+    client: VisitorKey | None = None,
 ) -> list[StockReservation]:
-    """Hold ``lines`` for ``order`` until now + ttl. Call inside a transaction; raises InsufficientStock."""
+    """Hold ``lines`` for ``order`` until now + ttl. Call inside a transaction; raises InsufficientStock,
+    or RateLimited/ConflictError (``reservation_cap``) when ``client`` would hold too much."""
     now = now or timezone.now()
+    if client is not None:
+        check_client_reservation_cap(client, units=sum(line.quantity for line in lines), order=order, now=now)
     locked = lock_stock(sorted({line.variant_id for line in lines}), now=now, exclude_order_id=order.pk)
     for line in lines:
         stock = locked.get(line.variant_id)
@@ -100,7 +131,8 @@ def reserve_stock(
             raise InsufficientStock(line.sku, max(available, 0))
     expires_at = now + ttl
     reservations = StockReservation.objects.bulk_create(
-        [StockReservation(variant_id=line.variant_id, order=order, quantity=line.quantity, expires_at=expires_at)
+        [StockReservation(variant_id=line.variant_id, order=order, quantity=line.quantity, expires_at=expires_at,
+                          client_key=client.current if client else "")
          for line in lines]
     )
     stock_changed(line.variant_id for line in lines)

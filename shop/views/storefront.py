@@ -18,9 +18,11 @@ from shop.api_errors import ApiError
 from shop.forms import CheckoutForm
 from shop.models import Cart, FulfilmentMethod, OrderStatus, Variant
 from shop.payments.gateway import get_gateway
+from shop.rate_limits import rate_limit
 from shop.services.buy_links import Visitor, follow_buy_link
 from shop.services.cart import create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
+from shop.services.client_identity import client_ip, identify_client
 from shop.services.orders import order_for_buyer, pickup_code_for
 from shop.services.payments import buyer_payment, is_payable
 from shop.validation import column_max_length, has_control_characters
@@ -48,10 +50,15 @@ def _quantity(raw: str | None) -> int:
 
 @never_cache
 @require_GET
+@rate_limit("buy_link", block=False)
 def buy(request: HttpRequest, sku: str) -> HttpResponse:
     """A buy link: add one unit with the link's attribution, counting a click for it. A tampered, expired
-    or other product's ref still sells, uncredited."""
-    visitor = Visitor(ip=request.META.get("REMOTE_ADDR", ""), user_agent=request.headers.get("User-Agent", ""),
+    or other product's ref still sells, uncredited.
+    A client over the buy-link limit is sent to its cart with nothing added and nothing counted."""
+    if request.limited:
+        messages.error(request, "Too many requests; try again in a minute.")
+        return redirect("shop:cart")
+    visitor = Visitor(ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
                       referrer=request.headers.get("Referer", ""))
     try:
         follow_buy_link(_session_cart(request, create=True), sku=sku, token=request.GET.get("ref", ""),
@@ -100,7 +107,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                                          ("name", "line1", "line2", "city", "postal_code", "country")})
         try:
             result = start_checkout(current, email=form.get("email", ""), fulfilment=fulfilment, address=address,
-                                    voucher_code=form.get("voucher_code", ""))
+                                    voucher_code=form.get("voucher_code", ""), client=identify_client(request))
             order = result.order
             request.session[_ORDERS_KEY] = {**request.session.get(_ORDERS_KEY, {}), order.number: order.secret}
             if order.status == OrderStatus.PENDING and get_gateway(result.payment.gateway).confirms_on_server:

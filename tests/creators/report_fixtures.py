@@ -44,7 +44,7 @@ def add_clicks(link: TrackedLink, count: int, *, when: datetime = DAY) -> None:
     for _ in range(count):
         Click.objects.create(
             link=link, creator=link.creator, page_id=link.page_id, block_id=link.block_id, product_id=link.product_id,
-            clicked_at=when, hour_bucket=when.replace(minute=0, second=0), visitor_hash=f"visitor-{next(_visitors)}",
+            clicked_at=when, visitor_hash=f"visitor-{next(_visitors)}",
             ua_class="desktop",
         )
 

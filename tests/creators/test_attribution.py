@@ -16,7 +16,7 @@ def _click(creator, *, product, at, page_id=None, block_id=""):
     link = TrackedLink.objects.create(code=f"c{creator.pk}p{product.pk}x{Click.objects.count()}", creator=creator,
                                       target_kind=LinkTarget.PRODUCT, product=product)
     return Click.objects.create(link=link, creator=creator, product_id=product.pk, page_id=page_id, block_id=block_id,
-                                clicked_at=at, hour_bucket=at.replace(minute=0, second=0, microsecond=0),
+                                clicked_at=at,
                                 visitor_hash="v" * 64, ua_class="mobile")
 
 

@@ -1,6 +1,10 @@
+from datetime import datetime, timedelta, timezone as tz
+
 import pytest
+from django.db import connection
 
 from creators.models import PageView
+from creators.reports.page_views import record_page_view
 from tests.factories import make_creator, make_guide, make_product, product_card
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +65,59 @@ def test_the_reader_site_counts_a_view_per_page_served_but_not_for_bots(client, 
     client.get(guide.url, HTTP_USER_AGENT="Googlebot/2.1 (+http://www.google.com/bot.html)")
 
     assert PageView.objects.filter(page_id=guide.pk).count() == 1
+
+
+def test_the_same_event_id_on_two_pages_counts_on_both(client, guide):
+    other = make_guide(guide.creator, body=[product_card(make_product())])
+
+    first = client.post(URL, {"event_id": "evt-0001-abc", "page_id": guide.pk},
+                        content_type="application/json")
+    second = client.post(URL, {"event_id": "evt-0001-abc", "page_id": other.pk}, content_type="application/json")
+
+    assert first.json() == second.json() == {"recorded": True, "duplicate": False}
+    assert sorted(PageView.objects.values_list("page_id", "event_id")) == [
+        (guide.pk, "evt-0001-abc"), (other.pk, "evt-0001-abc")]
+
+
+def test_a_reader_counts_once_per_page_in_a_rolling_hour(client, guide):
+    other = make_guide(guide.creator, body=[product_card(make_product())])
+    reader = {"REMOTE_ADDR": "203.0.113.7"}
+
+    views = [client.post(URL, {"event_id": f"evt-{n:04d}-abc", "page_id": page.pk}, content_type="application/json",
+                         **reader).json()
+             for n, page in enumerate([guide, guide, other, guide])]
+    another_reader = client.post(URL, {"event_id": "evt-0099-abc", "page_id": guide.pk},
+                                 content_type="application/json", REMOTE_ADDR="203.0.113.8").json()
+
+    assert views == [{"recorded": True, "duplicate": False}, {"recorded": False, "duplicate": True},
+                     {"recorded": True, "duplicate": False}, {"recorded": False, "duplicate": True}]
+    assert another_reader == {"recorded": True, "duplicate": False}
+    assert PageView.objects.filter(page_id=guide.pk).count() == 2
+    assert PageView.objects.filter(page_id=other.pk).count() == 1
+
+
+def test_page_view_dedupe_rolls_over_midnight_and_counts_again_after_an_hour(guide):
+    at = datetime(2026, 3, 2, 23, 40, tzinfo=tz.utc)
+
+    outcomes = [
+        record_page_view(page_id=guide.pk, creator_id=guide.creator_id, ip="203.0.113.7", user_agent=BROWSER,
+                         viewed_at=at + timedelta(minutes=minutes)).created
+        for minutes in (0, 35, 59, 61)
+    ]
+
+    assert outcomes == [True, False, False, True]
+    assert list(PageView.objects.order_by("viewed_at").values_list("viewed_at", flat=True)) == [
+        at, at + timedelta(minutes=61)]
+
+
+def test_recording_a_view_costs_a_constant_number_of_queries(client, guide, django_assert_num_queries):
+    client.post(URL, {"event_id": "evt-warm-up", "page_id": guide.pk}, content_type="application/json")
+    lock = 1 if connection.vendor == "postgresql" else 0
+
+    # page (3: view restrictions, type, specific), savepoint + [lock] + earlier view + savepoint + insert + 2 releases
+    with django_assert_num_queries(9 + lock):
+        client.post(URL, {"event_id": "evt-0100-abc", "page_id": guide.pk}, content_type="application/json",
+                    REMOTE_ADDR="203.0.113.70")
+    with django_assert_num_queries(6 + lock):  # a repeat: page (3), savepoint + [lock] + earlier view + release
+        client.post(URL, {"event_id": "evt-0101-abc", "page_id": guide.pk}, content_type="application/json",
+                    REMOTE_ADDR="203.0.113.70")

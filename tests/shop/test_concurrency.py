@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from shop.api_errors import ApiError
 from shop.models import (
@@ -169,3 +170,26 @@ def test_a_checkout_restarted_while_the_first_order_s_payment_arrives_leaves_one
     assert not Payment.objects.filter(order__status=OrderStatus.CANCELLED, status=PaymentStatus.PENDING).exists()
     assert on_hand("HP-1") == 10
     assert StockReservation.objects.count() == 0
+
+
+def test_one_client_checking_out_four_carts_at_once_holds_no_more_than_its_cap(shop_settings):
+    from shop.services.client_identity import client_key
+
+    shop_settings.KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT = 10
+    variant_with_stock("CAP-1", price="5.00", on_hand=100)
+    carts = [cart_with(("CAP-1", 6)) for _ in range(4)]
+
+    def hold(cart, n):
+        def attempt():
+            client = client_key(ip="198.51.100.5", now=timezone.now())
+            try:
+                return start_checkout(cart, email=f"buyer{n}@example.com", fulfilment="shipping",
+                                      address=US_ADDRESS, client=client).order.status
+            except ApiError as error:
+                return error.code
+        return attempt
+
+    outcomes = _run_in_threads([hold(cart, n) for n, cart in enumerate(carts)], workers=4)
+
+    assert sorted(outcomes) == [OrderStatus.PENDING] + ["reservation_cap"] * 3
+    assert list(StockReservation.objects.values_list("quantity", flat=True)) == [6]

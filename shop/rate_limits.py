@@ -1,0 +1,59 @@
+"""Abuse limits: how often one client may create carts, add to them, check out, follow links and
+send page views (``KOLSHOP_RATE_LIMITS``).
+
+Counted with django-ratelimit in the Django cache (Redis in production, so every process shares
+the count) per client address from ``client_ip`` (an IPv6 /64 counts as one client).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.core import get_usage
+
+from shop.api_errors import ApiError
+from shop.services.client_identity import client_ip, client_subnet
+
+
+class RateLimited(ApiError):
+    """Too many requests: a 429 with ``Retry-After`` (the API maps it once, in settings/api.py)."""
+
+    def __init__(self, message: str, *, retry_after: int, code: str = "rate_limited"):
+        super().__init__(code=code, message=message, field=None, status=429)
+        self.retry_after = retry_after
+
+
+def _client(group: str, request: HttpRequest) -> str:
+    return client_subnet(client_ip(request))
+
+
+def _rate(group: str, request: HttpRequest) -> str | None:
+    rate = settings.KOLSHOP_RATE_LIMITS.get(group.removeprefix("kolshop."))
+    return None if not rate or rate == "off" else rate
+
+
+def count_request(request: HttpRequest, *, scope: str) -> int | None:
+    """Count one ``scope`` request by this client: None within the limit, else seconds until it may retry."""
+    usage = get_usage(request, group=f"kolshop.{scope}", key=_client, rate=_rate, increment=True)
+    if usage is None or not usage["should_limit"]:
+        return None
+    return max(usage["time_left"], 1)
+
+
+def rate_limit(scope: str, *, block: bool = True) -> Callable:
+    """Count every call of the view against ``scope``. Over the limit: raise RateLimited, or with
+    ``block=False`` set ``request.limited`` and let the view decide what not to do."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            retry_after = count_request(request, scope=scope)
+            request.limited = retry_after is not None or getattr(request, "limited", False)
+            if retry_after is not None and block:
+                raise RateLimited("Too many requests; try again shortly.", retry_after=retry_after)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

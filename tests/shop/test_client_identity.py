@@ -1,0 +1,98 @@
+"""The client's address behind trusted proxies, and the daily keyed hashes that stand for it."""
+
+from datetime import datetime, timedelta, timezone as tz
+
+import pytest
+from django.test import RequestFactory
+
+from shop.services.client_identity import client_ip, client_key, client_subnet, visitor_key
+
+PROXIES = ["10.0.0.0/8", "127.0.0.1/32"]
+
+
+def _request(remote: str, forwarded: str | None = None):
+    meta = {"REMOTE_ADDR": remote}
+    if forwarded is not None:
+        meta["HTTP_X_FORWARDED_FOR"] = forwarded
+    return RequestFactory().get("/", **meta)
+
+
+@pytest.fixture
+def behind_proxies(settings):
+    settings.KOLSHOP_TRUSTED_PROXIES = PROXIES
+    settings.KOLSHOP_TRUSTED_PROXY_COUNT = 0
+    return settings
+
+
+def test_without_trusted_proxies_the_header_is_ignored(settings):
+    settings.KOLSHOP_TRUSTED_PROXIES = []
+    settings.KOLSHOP_TRUSTED_PROXY_COUNT = 0
+
+    assert client_ip(_request("203.0.113.7", "198.51.100.1")) == "203.0.113.7"
+
+
+def test_behind_a_trusted_proxy_the_rightmost_untrusted_hop_is_the_client(behind_proxies):
+    assert client_ip(_request("10.0.0.2", "198.51.100.7")) == "198.51.100.7"
+    # the client claims an address of its own: the hop our proxy appended wins
+    assert client_ip(_request("10.0.0.2", "1.2.3.4, 198.51.100.7")) == "198.51.100.7"
+    # two proxies of ours (edge 10.0.0.9, then 10.0.0.2): both are passed over
+    assert client_ip(_request("10.0.0.2", "1.2.3.4, 198.51.100.7, 10.0.0.9")) == "198.51.100.7"
+
+
+def test_a_header_from_an_untrusted_peer_is_ignored_entirely(behind_proxies):
+    assert client_ip(_request("203.0.113.50", "198.51.100.7")) == "203.0.113.50"
+    assert client_ip(_request("203.0.113.50", "10.0.0.1")) == "203.0.113.50"
+
+
+def test_a_hop_that_is_not_an_address_stops_the_walk_at_the_last_trusted_hop(behind_proxies):
+    assert client_ip(_request("10.0.0.2", "198.51.100.7, not-an-ip")) == "10.0.0.2"
+    assert client_ip(_request("10.0.0.2", "198.51.100.7:4431")) == "10.0.0.2"
+    assert client_ip(_request("10.0.0.2", "")) == "10.0.0.2"
+
+
+def test_a_proxy_count_takes_that_many_hops_from_the_right(settings):
+    settings.KOLSHOP_TRUSTED_PROXIES = []
+    settings.KOLSHOP_TRUSTED_PROXY_COUNT = 1
+    assert client_ip(_request("192.0.2.1", "1.2.3.4, 198.51.100.7")) == "198.51.100.7"
+
+    settings.KOLSHOP_TRUSTED_PROXY_COUNT = 2
+    assert client_ip(_request("192.0.2.1", "1.2.3.4, 198.51.100.7")) == "1.2.3.4"
+
+
+def test_count_and_list_together_stop_at_whichever_comes_first(behind_proxies):
+    behind_proxies.KOLSHOP_TRUSTED_PROXY_COUNT = 1
+    assert client_ip(_request("10.0.0.2", "198.51.100.7, 10.0.0.9")) == "10.0.0.9"
+    assert client_ip(_request("203.0.113.50", "198.51.100.7")) == "203.0.113.50"
+
+
+def test_addresses_are_normalised_and_ipv6_counts_per_64(behind_proxies):
+    assert client_ip(_request("::ffff:10.0.0.2", "::ffff:198.51.100.7")) == "198.51.100.7"
+    assert client_ip(_request("unix-socket", "198.51.100.7")) == ""
+    assert client_subnet("2001:db8:1:2:aaaa::1") == client_subnet("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::"
+    assert client_subnet("198.51.100.7") == "198.51.100.7"
+
+
+def test_visitor_hashes_change_daily_and_the_previous_day_is_kept_for_rolling_windows(settings):
+    settings.KOLSHOP_VISITOR_HASH_SECRET = "s3cret"
+    before_midnight = datetime(2026, 3, 2, 23, 50, tzinfo=tz.utc)
+    after_midnight = before_midnight + timedelta(minutes=20)
+
+    monday = visitor_key(ip="203.0.113.7", user_agent="Browser", now=before_midnight)
+    tuesday = visitor_key(ip="203.0.113.7", user_agent="Browser", now=after_midnight)
+    other_browser = visitor_key(ip="203.0.113.7", user_agent="Other", now=before_midnight)
+
+    assert tuesday.current != monday.current
+    assert tuesday.previous == monday.current
+    assert tuesday.lock_name == monday.lock_name
+    assert len({monday.current, other_browser.current}) == 2
+    assert all(len(value) == 64 and "203.0.113.7" not in value for value in (monday.current, monday.lock_name))
+
+    settings.KOLSHOP_VISITOR_HASH_SECRET = "another"
+    assert visitor_key(ip="203.0.113.7", user_agent="Browser", now=before_midnight).current != monday.current
+
+
+def test_a_client_key_ignores_the_browser_and_the_ipv6_host_part():
+    at = datetime(2026, 3, 2, 12, tzinfo=tz.utc)
+
+    assert client_key(ip="2001:db8::1", now=at) == client_key(ip="2001:db8::ffff", now=at)
+    assert client_key(ip="203.0.113.7", now=at) != client_key(ip="203.0.113.8", now=at)
