@@ -17,6 +17,7 @@ from shop.models.orders import (
     OrderEventType,
     OrderLine,
     OrderStatus,
+    PAID_ORDER_STATUSES,
 )
 from shop.models.payments import (
     Payment,
@@ -42,6 +43,7 @@ __all__ = [
     "OrderEventType",
     "OrderLine",
     "OrderStatus",
+    "PAID_ORDER_STATUSES",
     "Payment",
     "PaymentStatus",
     "ProcessedWebhookEvent",
