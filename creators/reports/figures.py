@@ -41,11 +41,16 @@ def utc_day(moment: datetime) -> date:
     return moment.astimezone(dt_timezone.utc).date()
 
 
+def distinct_orders(order: str = "order_id") -> Count:
+    """Orders: each order once per row, however many of its lines the row holds."""
+    return Count(order, distinct=True)
+
+
 def order_figures(*, order: str = "order_id", units: str = "units", gmv: str = "gmv", refunds: str = "refunds",
                   commission: str = "commission") -> dict:
     """SQL aggregates over order-line rows: distinct orders, summed units and money."""
     return {
-        "orders": Count(order, distinct=True),
+        "orders": distinct_orders(order),
         "units": Coalesce(Sum(units), Value(0)),
         "gmv": Coalesce(Sum(gmv), Value(ZERO), output_field=_MONEY),
         "refunds": Coalesce(Sum(refunds), Value(ZERO), output_field=_MONEY),
