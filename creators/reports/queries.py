@@ -7,7 +7,7 @@ counted twice. Both paths filter in SQL with ``figures.scope_q``.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 from operator import or_
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from creators.models import CreatorProfile, DailyPerformance, OrderLineFact
 from creators.reports import figures
-from creators.reports.facts import ORDER_LINE_COLUMNS, event_facts, order_line_facts
+from creators.reports.facts import ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, order_line_facts
 from creators.reports.rollup import built_through, day_bounds
 from shop.models import Brand, Product
 from shop.money import quantize
@@ -116,11 +116,30 @@ def _keys_q(keys: list[tuple], columns: list[str]) -> Q:
     return reduce(or_, (reduce(lambda q, pair: q & equal(*pair), zip(columns, key), Q()) for key in keys), Q(pk__in=[]))
 
 
-def _grouped(filters: ReportFilters, dimensions: tuple[str, ...], rolled_through: date | None, *,
-             only: tuple[tuple[str, ...], set[tuple]] | None = None) -> dict[tuple, ReportRow]:
-    """Figures by ``dimensions`` (+ currency) within the filters: the rollup for rolled-up days (SQL),
-    live facts for the rest. ``only`` = (dimensions, keys) limits to rows whose (dimensions…, currency)
-    is one of ``keys`` (the folded rows)."""
+@dataclass
+class LiveWindow:
+    """The days the rollup has not reached (normally just today), with their event counts read once."""
+
+    start: datetime
+    end: datetime
+    events: dict[FactKey, EventCounts]
+
+
+def _live_window(filters: ReportFilters, rolled_through: date | None) -> LiveWindow | None:
+    live_start = max(filters.start, rolled_through + timedelta(days=1)) if rolled_through else filters.start
+    if live_start > filters.end:
+        return None
+    start, _ = day_bounds(live_start)
+    _, end = day_bounds(filters.end)
+    end = min(end, timezone.now() + timedelta(seconds=1))
+    return LiveWindow(start, end, event_facts(start, end, scope=filters.scope))
+
+
+def _grouped(filters: ReportFilters, dimensions: tuple[str, ...], rolled_through: date | None,
+             live: LiveWindow | None, *, only: tuple[tuple[str, ...], set[tuple]] | None = None) -> dict[tuple, ReportRow]:
+    """Figures by ``dimensions`` (+ currency) within the filters: the rollup for rolled-up days and
+    the live window's order lines (SQL), plus its event counts. ``only`` = (dimensions, keys) limits
+    to rows whose (dimensions…, currency) is one of ``keys`` (the folded rows)."""
     rows: dict[tuple, ReportRow] = {}
     scope = filters.scope
 
@@ -141,19 +160,15 @@ def _grouped(filters: ReportFilters, dimensions: tuple[str, ...], rolled_through
                 {name: Sum(name) for name in EVENT_METRICS})
         collect(OrderLineFact.objects.filter(condition), ROLLUP_COLUMNS, ORDER_METRICS, figures.order_figures())
 
-    live_start = max(filters.start, rolled_through + timedelta(days=1)) if rolled_through else filters.start
-    if live_start <= filters.end:
-        start, _ = day_bounds(live_start)
-        _, end = day_bounds(filters.end)
-        end = min(end, timezone.now() + timedelta(seconds=1))
-        for fact_key, counts in event_facts(start, end, scope=scope).items():
+    if live is not None:
+        for fact_key, counts in live.events.items():
             key = tuple(getattr(fact_key, ROLLUP_COLUMNS[name]) for name in dimensions)
             if only is not None and (*(getattr(fact_key, ROLLUP_COLUMNS[name]) for name in only[0]),
                                      fact_key.currency) not in only[1]:
                 continue
             rows.setdefault((key, fact_key.currency), ReportRow(key=key, label="", currency=fact_key.currency)).add(
                 counts.__dict__, EVENT_METRICS)
-        live_orders = order_line_facts(start, end).filter(figures.scope_q(scope, day=None, **{
+        live_orders = order_line_facts(live.start, live.end).filter(figures.scope_q(scope, day=None, **{
             name: ORDER_LINE_COLUMNS[name] for name in ("brand", "creator", "page", "product")}))
         collect(live_orders, ORDER_LINE_COLUMNS, ORDER_METRICS, figures.order_figures())
     return rows
@@ -182,14 +197,15 @@ def _label_rows(rows: list[ReportRow], group_by: str) -> None:
             row.label = f"{row.label} · block {row.key[1][:8] or '—'}"
 
 
-def _fold_small_rows(rows: list[ReportRow], filters: ReportFilters, rolled_through: date | None) -> list[ReportRow]:
+def _fold_small_rows(rows: list[ReportRow], filters: ReportFilters, rolled_through: date | None,
+                     live: LiveWindow | None) -> list[ReportRow]:
     """Rows with 1–4 orders go into one 'Other' row per currency, its figures counted afresh over the
     folded rows (an order in two folded rows counts once there too); totals are unchanged."""
     small = [row for row in rows if 0 < row.orders < MIN_ORDERS_PER_ROW]
     if not small:
         return rows
     keys = {(*row.key, row.currency) for row in small}
-    other = _grouped(filters, (), rolled_through, only=(GROUPINGS[filters.group_by], keys))
+    other = _grouped(filters, (), rolled_through, live, only=(GROUPINGS[filters.group_by], keys))
     folded = []
     for (_, currency), row in sorted(other.items(), key=lambda item: item[0][1]):
         row.key, row.label, row.folded = ("other",), OTHER_LABEL, True
@@ -213,16 +229,16 @@ def _sort(rows: list[ReportRow], sort: str) -> list[ReportRow]:
 
 def build_report(filters: ReportFilters) -> Report:
     rolled_through = built_through()
-    dimensions = GROUPINGS[filters.group_by]
-    rows = list(_grouped(filters, dimensions, rolled_through).values())
+    live = _live_window(filters, rolled_through)
+    rows = list(_grouped(filters, GROUPINGS[filters.group_by], rolled_through, live).values())
     _label_rows(rows, filters.group_by)
-    rows = _sort(_fold_small_rows(rows, filters, rolled_through), filters.sort)
+    rows = _sort(_fold_small_rows(rows, filters, rolled_through, live), filters.sort)
     # The total counts each order once, however many rows it appears in.
-    totals = sorted(_grouped(filters, (), rolled_through).values(), key=lambda row: row.currency)
+    totals = sorted(_grouped(filters, (), rolled_through, live).values(), key=lambda row: row.currency)
     for row in totals:
         row.key, row.label = ("total",), "Total"
     # The trend charts show whole days (amounts only, never a row per buyer).
-    daily = sorted(_grouped(filters, ("day",), rolled_through).values(), key=lambda row: row.key)
+    daily = sorted(_grouped(filters, ("day",), rolled_through, live).values(), key=lambda row: row.key)
     for row in daily:
         row.label = row.key[0].isoformat()
     return Report(filters=filters, rows=rows, totals=totals, daily=daily)
