@@ -167,3 +167,15 @@ def test_my_earnings_counts_paid_orders_only(baskets):
         "blk-cable": (6, 5, money("83.33")),  # the abandoned (cancelled) order does not count
         "blk-tent": (2, 2, money("100.00")),
     }
+
+
+def test_after_the_demo_every_sale_has_its_click_and_conversion_is_at_most_100_percent():
+    from django.core.management import call_command
+
+    call_command("load_demo")
+
+    today = timezone.now().date()
+    result = build_report(ReportFilters(start=today, end=today, group_by="creator"))
+    total = result.totals[0]
+    assert (total.orders, total.clicks, total.conversion_rate) == (18, 18, money("100.00"))
+    assert all(row.conversion_rate is None or row.conversion_rate <= 100 for row in result.rows)
