@@ -1,6 +1,11 @@
-"""A few demo sales through the real checkout (dummy gateway), so reports and earnings have numbers."""
+"""A few demo sales through the real checkout (dummy gateway), so reports and earnings have numbers.
+
+Each demo reader follows the creator's tracked link first, counted as the click view counts it, so
+every attributed sale has the click that led to it (as in the product)."""
 
 from content.models import BuyingGuidePage
+from creators.models import LinkTarget
+from creators.services.links import create_tracked_link, record_click
 from shop.attribution import Attribution
 from shop.models import Order, Variant
 from shop.services.cart import add_to_cart, create_cart
@@ -8,6 +13,7 @@ from shop.services.checkout import confirm_payment, start_checkout
 from shop.services.offers import available_quantity, with_availability
 
 SALES_PER_GUIDE = 6
+DEMO_READER_AGENT = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
 
 
 def load_sales() -> int:
@@ -19,8 +25,12 @@ def load_sales() -> int:
         block, sku = _block_with_stock(guide)
         if block is None:
             continue
-        attribution = Attribution(creator_id=guide.creator_id, page_id=guide.pk, block_id=block.id)
+        link = create_tracked_link(guide.creator, target_kind=LinkTarget.PRODUCT, product=block.value["product"],
+                                   page=guide, block_id=block.id, label="Demo")
         for number in range(SALES_PER_GUIDE):
+            click = record_click(link, ip=f"192.0.2.{number + 1}", user_agent=DEMO_READER_AGENT)
+            attribution = Attribution(creator_id=guide.creator_id, page_id=guide.pk, block_id=block.id,
+                                      click_id=click.pk)
             cart = create_cart()
             add_to_cart(cart, sku=sku, quantity=1, attribution=attribution)
             result = start_checkout(cart, email=f"demo-reader-{guide.pk}-{number}@kolshop.example", fulfilment="pickup")

@@ -8,7 +8,13 @@ from creators.models.ledger import (
 )
 from creators.models.links import Click, LinkTarget, TrackedLink, UserAgentClass
 from creators.models.payouts import Payout, PayoutRun, PayoutStatus
-from creators.models.reports import DailyPerformance, PageView, RollupWatermark
+from creators.models.reports import (
+    DailyPerformance,
+    OrderLineFact,
+    PageView,
+    ReportDirtyDay,
+    RollupWatermark,
+)
 from creators.models.profiles import (
     CreatorIndexPage,
     CreatorPage,
@@ -33,10 +39,12 @@ __all__ = [
     "LinkTarget",
     "NoCommissionReason",
     "OrderLineAttribution",
+    "OrderLineFact",
     "PageView",
     "Payout",
     "PayoutRun",
     "PayoutStatus",
+    "ReportDirtyDay",
     "RollupWatermark",
     "SocialPlatform",
     "TrackedLink",

@@ -7,7 +7,7 @@ today's raw facts, so a 90-day report touches at most 90 days of small rows.
 """
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,10 +33,12 @@ class PageView(models.Model):
 
 
 class DailyPerformance(models.Model):
-    """One day's figures for one (brand, creator, page, block, product). Rebuilt per day, idempotently.
+    """One day's event counts for one (brand, creator, page, block, product). Rebuilt per day, idempotently.
 
-    ``creator_id``/``page_id`` are null for direct sales; ``product_id`` is null for page views,
-    which belong to every brand a page features. Money is in ``currency``.
+    Views, clicks and add-to-carts add up across rows; order figures do not (one order can span
+    several products), so they live one row per order line in ``OrderLineFact``.
+    ``creator_id``/``page_id`` are null for direct traffic; ``product_id`` is null for page views,
+    which belong to every brand a page features.
     """
 
     day = models.DateField()
@@ -49,11 +51,6 @@ class DailyPerformance(models.Model):
     views = models.PositiveIntegerField(default=0)
     clicks = models.PositiveIntegerField(default=0)
     add_to_carts = models.PositiveIntegerField(default=0)
-    orders = models.PositiveIntegerField(default=0)
-    units = models.PositiveIntegerField(default=0)
-    gmv = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    refunds = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    commission = models.DecimalField(max_digits=14, decimal_places=2, default=0)
 
     class Meta:
         verbose_name_plural = _("daily performance")
@@ -61,12 +58,56 @@ class DailyPerformance(models.Model):
             models.Index(fields=["brand_id", "day"], name="daily_perf_brand_day_idx"),
             models.Index(fields=["day"], name="daily_perf_day_idx"),
         ]
-        constraints = [
-            models.CheckConstraint(condition=Q(gmv__gte=0) & Q(refunds__gte=0), name="daily_perf_money_not_negative"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.day} brand {self.brand_id} creator {self.creator_id}"
+
+
+class OrderLineFact(models.Model):
+    """One counted order line as the reports see it: the order's paid day, the attribution decided
+    at placement, and the line's units, GMV, settled refunds and commission (whenever they happened).
+
+    Rebuilt per paid day by the rollup. Orders are ``COUNT(DISTINCT order_id)`` over these rows at
+    whatever grouping a report asks for, so an order with two products counts once per creator.
+    """
+
+    day = models.DateField()
+    order_id = models.BigIntegerField()
+    order_line_id = models.BigIntegerField(unique=True)
+    brand_id = models.BigIntegerField(null=True, blank=True)
+    creator_id = models.BigIntegerField(null=True, blank=True)
+    page_id = models.BigIntegerField(null=True, blank=True)
+    block_id = models.CharField(max_length=64, blank=True, default="")
+    product_id = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    units = models.PositiveIntegerField(default=0)
+    gmv = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    refunds = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    commission = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["brand_id", "day"], name="order_fact_brand_day_idx"),
+            models.Index(fields=["day"], name="order_fact_day_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(gmv__gte=0) & Q(refunds__gte=0) & Q(refunds__lte=F("gmv")),
+                                   name="order_fact_money_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} order {self.order_id} line {self.order_line_id}"
+
+
+class ReportDirtyDay(models.Model):
+    """A past day whose figures changed after it may have been rolled up (a refund settled, a
+    commission was reversed, a payment or cancellation arrived late). The next rollup rebuilds it."""
+
+    day = models.DateField(unique=True)
+    marked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"rebuild {self.day}"
 
 
 class RollupWatermark(models.Model):

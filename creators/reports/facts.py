@@ -1,24 +1,28 @@
-"""Collect raw facts for a time range into per-day, per-dimension figures.
+"""Raw facts for a time range, as the rollup stores them and reports read them live.
 
-The rollup stores exactly what this returns for past days; reports call it live for days the
-rollup has not reached yet (today). One function, so rolled-up and live figures can't disagree.
+Two kinds: events (views, clicks, add-to-carts), which add up across rows, and counted order lines,
+which carry their order id so that orders are counted distinct at any grouping. The rollup stores
+exactly what these return for past days; reports call them live, within their filters (in SQL),
+for days the rollup has not reached yet (today). One source each, so rolled-up and live agree.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    BigIntegerField, Case, CharField, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+)
+from django.db.models.functions import Cast, Coalesce
 from wagtail.models import Page, ReferenceIndex
 
 from creators.models import Click, EntryKind, LedgerEntry, OrderLineAttribution, PageView
+from creators.reports.figures import ZERO, Scope, counted_orders, report_day, scope_q
 from shop.models import AddToCartEvent, OrderLine, Product, RefundLine, RefundStatus
 
-ZERO = Decimal("0.00")
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 @dataclass(frozen=True)
@@ -33,39 +37,24 @@ class FactKey:
 
 
 @dataclass
-class Figures:
+class EventCounts:
     views: int = 0
     clicks: int = 0
     add_to_carts: int = 0
-    units: int = 0
-    gmv: Decimal = ZERO
-    refunds: Decimal = ZERO
-    commission: Decimal = ZERO
-    order_ids: set = field(default_factory=set)
-
-    @property
-    def orders(self) -> int:
-        return len(self.order_ids)
 
 
-@dataclass(frozen=True)
-class LineDimensions:
-    brand_id: int | None
-    product_id: int | None
-    creator_id: int | None
-    page_id: int | None
-    block_id: str
-    currency: str
-    order_id: int
+def _page_references():
+    return ReferenceIndex.objects.filter(
+        base_content_type=ContentType.objects.get_for_model(Page),
+        to_content_type=ContentType.objects.get_for_model(Product),
+    )
 
 
 def page_brand_ids(page_ids: set[int]) -> dict[int, set[int]]:
     """The brands each page features, from Wagtail's reference index (page → product snippets)."""
     if not page_ids:
         return {}
-    references = ReferenceIndex.objects.filter(
-        base_content_type=ContentType.objects.get_for_model(Page),
-        to_content_type=ContentType.objects.get_for_model(Product),
+    references = _page_references().filter(
         object_id__in=[str(page_id) for page_id in page_ids],
     ).values_list("object_id", "to_object_id")
     product_ids_by_page: dict[int, set[int]] = defaultdict(set)
@@ -78,52 +67,37 @@ def page_brand_ids(page_ids: set[int]) -> dict[int, set[int]]:
     }
 
 
-def line_dimensions(line_ids: set[int]) -> dict[int, LineDimensions]:
-    """Brand, product and the attribution decided at placement for each order line.
-
-    Only the decision (``OrderLineAttribution``) counts: the line's own ids are the raw buy-link
-    token, which a creator voucher or the window may have overruled. Undecided lines are unattributed.
-    """
-    if not line_ids:
-        return {}
-    undecided = {"creator_id": None, "page_id": None, "block_id": ""}
-    decided = {
-        row["order_line_id"]: row
-        for row in OrderLineAttribution.objects.filter(order_line_id__in=line_ids).values(
-            "order_line_id", "creator_id", "page_id", "block_id"
-        )
-    }
-    dimensions = {}
-    for line in OrderLine.objects.filter(pk__in=line_ids).values(
-        "pk", "order_id", "brand_id", "variant__product_id", "currency"
-    ):
-        attribution = decided.get(line["pk"], undecided)
-        dimensions[line["pk"]] = LineDimensions(
-            brand_id=line["brand_id"],
-            product_id=line["variant__product_id"],
-            creator_id=attribution["creator_id"],
-            page_id=attribution["page_id"] if attribution["creator_id"] else None,
-            block_id=(attribution["block_id"] or "") if attribution["creator_id"] else "",
-            currency=line["currency"],
-            order_id=line["order_id"],
-        )
-    return dimensions
+def pages_featuring(brand_ids: frozenset[int]) -> QuerySet:
+    """Ids (a subquery) of the pages embedding a product of one of ``brand_ids``."""
+    products = Product.objects.filter(brand_id__in=brand_ids).annotate(key=Cast("pk", CharField())).values("key")
+    return (_page_references().filter(to_object_id__in=products)
+            .annotate(page_key=Cast("object_id", BigIntegerField())).values("page_key"))
 
 
-def collect_facts(start: datetime, end: datetime) -> dict[FactKey, Figures]:
-    """Every fact with a timestamp in [start, end), keyed by day and dimension."""
+def _click_brand(brand_ids: frozenset[int]) -> Q:
+    """A product click belongs to the product's brand, a page click to every brand the page features."""
+    return Q(product_id__in=Product.objects.filter(brand_id__in=brand_ids).values("pk")) | Q(
+        product_id__isnull=True, page_id__in=pages_featuring(brand_ids))
+
+
+def event_facts(start: datetime, end: datetime, *, scope: Scope | None = None) -> dict[FactKey, EventCounts]:
+    """Views, clicks and add-to-carts with a timestamp in [start, end) (within ``scope``), by day and dimension."""
     default_currency = settings.KOLSHOP_DEFAULT_CURRENCY
-    figures: dict[FactKey, Figures] = defaultdict(Figures)
+    figures: dict[FactKey, EventCounts] = defaultdict(EventCounts)
+
+    def in_scope(**columns) -> Q:
+        return scope_q(scope, day=None, **columns) if scope is not None else Q()
 
     views = list(
-        PageView.objects.filter(viewed_at__gte=start, viewed_at__lt=end)
-        .annotate(day=TruncDate("viewed_at"))
+        PageView.objects.filter(in_scope(brand=lambda ids: Q(page_id__in=pages_featuring(ids)), product=None),
+                                viewed_at__gte=start, viewed_at__lt=end)
+        .annotate(day=report_day("viewed_at"))
         .values("day", "page_id", "creator_id")
         .annotate(count=Count("pk"))
     )
     clicks = list(
-        Click.objects.filter(clicked_at__gte=start, clicked_at__lt=end)
-        .annotate(day=TruncDate("clicked_at"))
+        Click.objects.filter(in_scope(brand=_click_brand), clicked_at__gte=start, clicked_at__lt=end)
+        .annotate(day=report_day("clicked_at"))
         .values("day", "creator_id", "page_id", "block_id", "product_id")
         .annotate(count=Count("pk"))
     )
@@ -133,23 +107,30 @@ def collect_facts(start: datetime, end: datetime) -> dict[FactKey, Figures]:
     product_brand = dict(
         Product.objects.filter(pk__in={row["product_id"] for row in clicks if row["product_id"]}).values_list("pk", "brand_id")
     )
+    brand_limited = scope is not None and scope.brand_ids is not None
+
+    def page_brands(page_id: int | None) -> set:
+        # A page's facts belong to each brand it features; a brand's report takes its own brands' share.
+        brands = brands_of_page.get(page_id, set())
+        return brands & scope.brand_ids if brand_limited else brands
+
     for row in views:
-        for brand_id in brands_of_page.get(row["page_id"], ()):
+        for brand_id in page_brands(row["page_id"]):
             key = FactKey(row["day"], brand_id, row["creator_id"], row["page_id"], "", None, default_currency)
             figures[key].views += row["count"]
     for row in clicks:
         if row["product_id"]:
             brand_ids = {product_brand.get(row["product_id"])}
         else:
-            brand_ids = brands_of_page.get(row["page_id"]) or {None}
+            brand_ids = page_brands(row["page_id"]) or (set() if brand_limited else {None})
         for brand_id in brand_ids:
             key = FactKey(row["day"], brand_id, row["creator_id"], row["page_id"], row["block_id"] or "",
                           row["product_id"], default_currency)
             figures[key].clicks += row["count"]
 
     for row in (
-        AddToCartEvent.objects.filter(created_at__gte=start, created_at__lt=end)
-        .annotate(day=TruncDate("created_at"))
+        AddToCartEvent.objects.filter(in_scope(), created_at__gte=start, created_at__lt=end)
+        .annotate(day=report_day("created_at"))
         .values("day", "creator_id", "page_id", "block_id", "product_id", "brand_id", "currency")
         .annotate(count=Count("pk"))
     ):
@@ -157,41 +138,54 @@ def collect_facts(start: datetime, end: datetime) -> dict[FactKey, Figures]:
         key = FactKey(row["day"], row["brand_id"], row["creator_id"], row["page_id"] if attributed else None,
                       (row["block_id"] or "") if attributed else "", row["product_id"], row["currency"])
         figures[key].add_to_carts += row["count"]
-
-    sold = list(
-        OrderLine.objects.filter(order__paid_at__gte=start, order__paid_at__lt=end)
-        .annotate(day=TruncDate("order__paid_at"))
-        .values("pk", "day", "quantity", "line_total")
-    )
-    refunded = list(
-        RefundLine.objects.filter(
-            refund__status=RefundStatus.SUCCEEDED, refund__created_at__gte=start, refund__created_at__lt=end
-        )
-        .annotate(day=TruncDate("refund__created_at"))
-        .values("order_line_id", "day")
-        .annotate(amount=Sum("amount"))
-    )
-    earned = list(
-        LedgerEntry.objects.filter(
-            kind__in=[EntryKind.ACCRUAL, EntryKind.REVERSAL], effective_at__gte=start, effective_at__lt=end
-        )
-        .annotate(day=TruncDate("effective_at"))
-        .values("order_line_id", "day")
-        .annotate(amount=Sum("amount"))
-    )
-    lines = line_dimensions({row["pk"] for row in sold} | {row["order_line_id"] for row in refunded + earned})
-
-    def line_key(day: date, line: LineDimensions) -> FactKey:
-        return FactKey(day, line.brand_id, line.creator_id, line.page_id, line.block_id, line.product_id, line.currency)
-
-    for row in sold:
-        line = lines[row["pk"]]
-        bucket = figures[line_key(row["day"], line)]
-        bucket.units += row["quantity"]
-        bucket.gmv += row["line_total"]
-        bucket.order_ids.add(line.order_id)
-    for row in refunded:
-        figures[line_key(row["day"], lines[row["order_line_id"]])].refunds += row["amount"]
-    for row in earned:
-        figures[line_key(row["day"], lines[row["order_line_id"]])].commission += row["amount"]
     return dict(figures)
+
+
+# How ``order_line_facts`` rows name the report's dimensions (for ``scope_q`` and grouping).
+ORDER_LINE_COLUMNS = {
+    "day": "day", "brand": "brand_id", "creator": "attributed_creator_id", "page": "attributed_page_id",
+    "block": "attributed_block_id", "product": "product_id", "currency": "currency",
+}
+
+
+def order_line_facts(start: datetime, end: datetime) -> QuerySet:
+    """Counted order lines paid in [start, end), as one SQL query: the paid day, the attribution
+    decided at placement (none when none was recorded), units, GMV, settled refunds and
+    commission (accruals and reversals).
+
+    The rollup stores exactly these rows in ``OrderLineFact``; reports group them live for the days
+    the rollup has not reached. Refunds and commission are the line's whole history, so a refund
+    settling later changes the day the order was paid.
+    """
+    decision = OrderLineAttribution.objects.filter(order_line_id=OuterRef("pk"))
+    settled_refunds = (
+        RefundLine.objects.filter(order_line_id=OuterRef("pk"), refund__status=RefundStatus.SUCCEEDED)
+        .order_by().values("order_line_id").annotate(total=Sum("amount")).values("total")
+    )
+    commission = (
+        LedgerEntry.objects.filter(order_line_id=OuterRef("pk"), kind__in=[EntryKind.ACCRUAL, EntryKind.REVERSAL])
+        .order_by().values("order_line_id").annotate(total=Sum("amount")).values("total")
+    )
+    return (
+        OrderLine.objects.filter(counted_orders("order__"), order__paid_at__gte=start, order__paid_at__lt=end)
+        .annotate(
+            day=report_day("order__paid_at"),
+            product_id=F("variant__product_id"),
+            # Only the decision counts: the line's own ids are the raw buy-link token, which a creator
+            # voucher or the window may have overruled. An undecided line is unattributed.
+            attributed_creator_id=Subquery(decision.values("creator_id")[:1], output_field=BigIntegerField()),
+        )
+        .annotate(
+            attributed_page_id=Case(
+                When(attributed_creator_id__isnull=True, then=Value(None)),
+                default=Subquery(decision.values("page_id")[:1]), output_field=BigIntegerField()),
+            attributed_block_id=Case(
+                When(attributed_creator_id__isnull=True, then=Value("")),
+                default=Coalesce(Subquery(decision.values("block_id")[:1]), Value("")), output_field=CharField()),
+            units=F("quantity"),
+            gmv=F("line_total"),
+            refunds=Coalesce(Subquery(settled_refunds), Value(ZERO), output_field=_MONEY),
+            commission=Coalesce(Subquery(commission), Value(ZERO), output_field=_MONEY),
+        )
+        .order_by()
+    )

@@ -1,14 +1,23 @@
-"""Brand performance reports read from the daily rollup plus live facts for days not rolled up yet."""
+"""Brand performance reports read from the daily rollup plus live facts for days not rolled up yet.
+
+Event counts (views, clicks, add-to-carts) come from ``DailyPerformance`` and ``event_facts``; order
+figures from ``OrderLineFact`` and ``order_line_facts``, counted with ``figures.order_figures`` at
+the report's own grouping (and again for the total and the folded row), so an order is never
+counted twice. Both paths filter in SQL with ``figures.scope_q``.
+"""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import reduce
+from operator import or_
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from creators.models import CreatorProfile, DailyPerformance
-from creators.reports.facts import FactKey, collect_facts
+from creators.models import CreatorProfile, DailyPerformance, OrderLineFact
+from creators.reports import figures
+from creators.reports.facts import ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, order_line_facts
 from creators.reports.rollup import built_through, day_bounds
 from shop.models import Brand, Product
 from shop.money import quantize
@@ -17,13 +26,21 @@ from wagtail.models import Page
 # Rows describing fewer orders than this (but at least one) could point at a buyer; they are folded.
 MIN_ORDERS_PER_ROW = 5
 OTHER_LABEL = "Other (rows under 5 orders)"
+# grouping → the dimensions of its rows
 GROUPINGS = {
-    "creator": ("creator_id",),
-    "page": ("page_id",),
-    "block": ("page_id", "block_id"),
-    "product": ("product_id",),
+    "creator": ("creator",),
+    "page": ("page",),
+    "block": ("page", "block"),
+    "product": ("product",),
     "day": ("day",),
 }
+# how the rollup tables name the dimensions
+ROLLUP_COLUMNS = {
+    "day": "day", "brand": "brand_id", "creator": "creator_id", "page": "page_id", "block": "block_id",
+    "product": "product_id", "currency": "currency",
+}
+EVENT_METRICS = ("views", "clicks", "add_to_carts")
+ORDER_METRICS = ("orders", "units", "gmv", "refunds", "commission")
 COUNT_METRICS = ("views", "clicks", "add_to_carts", "orders", "units")
 MONEY_METRICS = ("gmv", "refunds", "commission")
 SORTABLE = ("label", *COUNT_METRICS, *MONEY_METRICS, "net_gmv", "conversion_rate", "epc")
@@ -39,6 +56,11 @@ class ReportFilters:
     product_id: int | None = None
     page_id: int | None = None
     sort: str = "-gmv"
+
+    @property
+    def scope(self) -> figures.Scope:
+        return figures.Scope(start=self.start, end=self.end, brand_ids=self.brand_ids, creator_id=self.creator_id,
+                             page_id=self.page_id, product_id=self.product_id)
 
 
 @dataclass
@@ -58,29 +80,25 @@ class ReportRow:
 
     @property
     def net_gmv(self) -> Decimal:
-        return self.gmv - self.refunds
+        return figures.net_gmv(self.gmv, self.refunds)
 
     @property
     def conversion_rate(self) -> Decimal | None:
-        """Orders over clicks, as a percentage with two places."""
-        if not self.clicks:
-            return None
-        return (Decimal(self.orders) * 100 / self.clicks).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return figures.conversion_rate(self.orders, self.clicks)
 
     @property
     def epc(self) -> Decimal | None:
-        """Commission per click."""
-        if not self.clicks:
-            return None
-        return (self.commission / self.clicks).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return figures.earnings_per_click(self.commission, self.clicks)
 
-    def add(self, other: "ReportRow | dict") -> None:
-        get = other.get if isinstance(other, dict) else lambda name: getattr(other, name)
-        for name in COUNT_METRICS:
-            setattr(self, name, getattr(self, name) + (get(name) or 0))
-        for name in MONEY_METRICS:
-            # SQLite sums decimals with float noise; amounts are always whole cents.
-            setattr(self, name, quantize(getattr(self, name) + Decimal(get(name) or 0)))
+    def add(self, other: dict, metrics: tuple[str, ...]) -> None:
+        """Add figures of days that don't overlap (rolled-up days, live days): distinct orders add up too."""
+        for name in metrics:
+            value = other.get(name) or 0
+            if name in MONEY_METRICS:
+                # SQLite sums decimals with float noise; amounts are always whole cents.
+                setattr(self, name, quantize(getattr(self, name) + Decimal(value)))
+            else:
+                setattr(self, name, getattr(self, name) + value)
 
 
 @dataclass
@@ -91,48 +109,68 @@ class Report:
     daily: list[ReportRow] = field(default_factory=list)  # for the charts
 
 
-def _in_scope(key: FactKey, filters: ReportFilters) -> bool:
-    return (
-        filters.start <= key.day <= filters.end
-        and (filters.brand_ids is None or key.brand_id in filters.brand_ids)
-        and (filters.creator_id is None or key.creator_id == filters.creator_id)
-        and (filters.product_id is None or key.product_id == filters.product_id)
-        and (filters.page_id is None or key.page_id == filters.page_id)
-    )
+def _keys_q(keys: list[tuple], columns: list[str]) -> Q:
+    """Rows whose (dimensions…, currency) is one of ``keys``."""
+    def equal(column: str, value) -> Q:
+        return Q(**{f"{column}__isnull": True}) if value is None else Q(**{column: value})
+    return reduce(or_, (reduce(lambda q, pair: q & equal(*pair), zip(columns, key), Q()) for key in keys), Q(pk__in=[]))
 
 
-def _live_facts(filters: ReportFilters, rolled_through: date | None) -> dict[FactKey, object]:
-    """Raw facts for the days the rollup has not reached (normally just today), within the filters."""
+@dataclass
+class LiveWindow:
+    """The days the rollup has not reached (normally just today), with their event counts read once."""
+
+    start: datetime
+    end: datetime
+    events: dict[FactKey, EventCounts]
+
+
+def _live_window(filters: ReportFilters, rolled_through: date | None) -> LiveWindow | None:
     live_start = max(filters.start, rolled_through + timedelta(days=1)) if rolled_through else filters.start
     if live_start > filters.end:
-        return {}
+        return None
     start, _ = day_bounds(live_start)
     _, end = day_bounds(filters.end)
-    facts = collect_facts(start, min(end, timezone.now() + timedelta(seconds=1)))
-    return {key: figures for key, figures in facts.items() if _in_scope(key, filters)}
+    end = min(end, timezone.now() + timedelta(seconds=1))
+    return LiveWindow(start, end, event_facts(start, end, scope=filters.scope))
 
 
 def _grouped(filters: ReportFilters, dimensions: tuple[str, ...], rolled_through: date | None,
-             live: dict) -> dict[tuple, ReportRow]:
-    """Sum rollup rows (one query) and live facts by ``dimensions`` (+ currency) within the filters."""
+             live: LiveWindow | None, *, only: tuple[tuple[str, ...], set[tuple]] | None = None) -> dict[tuple, ReportRow]:
+    """Figures by ``dimensions`` (+ currency) within the filters: the rollup for rolled-up days and
+    the live window's order lines (SQL), plus its event counts. ``only`` = (dimensions, keys) limits
+    to rows whose (dimensions…, currency) is one of ``keys`` (the folded rows)."""
     rows: dict[tuple, ReportRow] = {}
+    scope = filters.scope
+
+    def collect(queryset, columns: dict, metrics: tuple[str, ...], aggregates: dict) -> None:
+        names = [columns[name] for name in (*dimensions, "currency")]
+        if only is not None:
+            queryset = queryset.filter(_keys_q(list(only[1]), [columns[name] for name in (*only[0], "currency")]))
+        for row in queryset.values(*names).annotate(**aggregates):
+            key = tuple(row[name] for name in names[:-1])
+            currency = row[names[-1]]
+            rows.setdefault((key, currency), ReportRow(key=key, label="", currency=currency)).add(row, metrics)
+
     rollup_end = min(filters.end, rolled_through) if rolled_through else None
     if rollup_end is not None and rollup_end >= filters.start:
-        queryset = DailyPerformance.objects.filter(day__gte=filters.start, day__lte=rollup_end)
-        if filters.brand_ids is not None:
-            queryset = queryset.filter(brand_id__in=filters.brand_ids)
-        for name in ("creator_id", "product_id", "page_id"):
-            if getattr(filters, name) is not None:
-                queryset = queryset.filter(**{name: getattr(filters, name)})
-        for row in queryset.values(*dimensions, "currency").annotate(
-            **{name: Sum(name) for name in (*COUNT_METRICS, *MONEY_METRICS)}
-        ):
-            key = tuple(row[name] for name in dimensions)
-            rows.setdefault((key, row["currency"]), ReportRow(key=key, label="", currency=row["currency"])).add(row)
-    for fact_key, figures in live.items():
-        key = tuple(getattr(fact_key, name) for name in dimensions)
-        row = rows.setdefault((key, fact_key.currency), ReportRow(key=key, label="", currency=fact_key.currency))
-        row.add({name: getattr(figures, name) for name in (*COUNT_METRICS, *MONEY_METRICS)})
+        rolled = figures.Scope(**{**scope.__dict__, "end": rollup_end})
+        condition = figures.scope_q(rolled)
+        collect(DailyPerformance.objects.filter(condition), ROLLUP_COLUMNS, EVENT_METRICS,
+                {name: Sum(name) for name in EVENT_METRICS})
+        collect(OrderLineFact.objects.filter(condition), ROLLUP_COLUMNS, ORDER_METRICS, figures.order_figures())
+
+    if live is not None:
+        for fact_key, counts in live.events.items():
+            key = tuple(getattr(fact_key, ROLLUP_COLUMNS[name]) for name in dimensions)
+            if only is not None and (*(getattr(fact_key, ROLLUP_COLUMNS[name]) for name in only[0]),
+                                     fact_key.currency) not in only[1]:
+                continue
+            rows.setdefault((key, fact_key.currency), ReportRow(key=key, label="", currency=fact_key.currency)).add(
+                counts.__dict__, EVENT_METRICS)
+        live_orders = order_line_facts(live.start, live.end).filter(figures.scope_q(scope, day=None, **{
+            name: ORDER_LINE_COLUMNS[name] for name in ("brand", "creator", "page", "product")}))
+        collect(live_orders, ORDER_LINE_COLUMNS, ORDER_METRICS, figures.order_figures())
     return rows
 
 
@@ -159,16 +197,21 @@ def _label_rows(rows: list[ReportRow], group_by: str) -> None:
             row.label = f"{row.label} · block {row.key[1][:8] or '—'}"
 
 
-def _fold_small_rows(rows: list[ReportRow]) -> list[ReportRow]:
-    """Rows with 1–4 orders go into one 'Other' row per currency; totals are unchanged."""
-    kept, other = [], {}
-    for row in rows:
-        if 0 < row.orders < MIN_ORDERS_PER_ROW:
-            bucket = other.setdefault(row.currency, ReportRow(key=("other",), label=OTHER_LABEL, currency=row.currency, folded=True))
-            bucket.add(row)
-        else:
-            kept.append(row)
-    return kept + list(other.values())
+def _fold_small_rows(rows: list[ReportRow], filters: ReportFilters, rolled_through: date | None,
+                     live: LiveWindow | None) -> list[ReportRow]:
+    """Rows with 1–4 orders go into one 'Other' row per currency, its figures counted afresh over the
+    folded rows (an order in two folded rows counts once there too); totals are unchanged."""
+    small = [row for row in rows if 0 < row.orders < MIN_ORDERS_PER_ROW]
+    if not small:
+        return rows
+    keys = {(*row.key, row.currency) for row in small}
+    other = _grouped(filters, (), rolled_through, live, only=(GROUPINGS[filters.group_by], keys))
+    folded = []
+    for (_, currency), row in sorted(other.items(), key=lambda item: item[0][1]):
+        row.key, row.label, row.folded = ("other",), OTHER_LABEL, True
+        folded.append(row)
+    small_ids = {id(row) for row in small}
+    return [row for row in rows if id(row) not in small_ids] + folded
 
 
 def _sort(rows: list[ReportRow], sort: str) -> list[ReportRow]:
@@ -186,19 +229,19 @@ def _sort(rows: list[ReportRow], sort: str) -> list[ReportRow]:
 
 def build_report(filters: ReportFilters) -> Report:
     rolled_through = built_through()
-    live = _live_facts(filters, rolled_through)
+    live = _live_window(filters, rolled_through)
     rows = list(_grouped(filters, GROUPINGS[filters.group_by], rolled_through, live).values())
     _label_rows(rows, filters.group_by)
-    rows = _sort(_fold_small_rows(rows), filters.sort)
-    totals: dict[str, ReportRow] = {}
-    for row in rows:
-        totals.setdefault(row.currency, ReportRow(key=("total",), label="Total", currency=row.currency)).add(row)
+    rows = _sort(_fold_small_rows(rows, filters, rolled_through, live), filters.sort)
+    # The total counts each order once, however many rows it appears in.
+    totals = sorted(_grouped(filters, (), rolled_through, live).values(), key=lambda row: row.currency)
+    for row in totals:
+        row.key, row.label = ("total",), "Total"
     # The trend charts show whole days (amounts only, never a row per buyer).
-    daily = list(_grouped(filters, ("day",), rolled_through, live).values())
+    daily = sorted(_grouped(filters, ("day",), rolled_through, live).values(), key=lambda row: row.key)
     for row in daily:
         row.label = row.key[0].isoformat()
-    daily.sort(key=lambda row: row.key)
-    return Report(filters=filters, rows=rows, totals=list(totals.values()), daily=daily)
+    return Report(filters=filters, rows=rows, totals=totals, daily=daily)
 
 
 def brands_for_filter(brand_ids: frozenset[int] | None):

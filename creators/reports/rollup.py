@@ -1,31 +1,37 @@
 """The incremental daily rollup (run by a scheduled task; safe to run any number of times).
 
-Each run looks at raw facts added since the last run (primary key above each source's watermark),
-finds the past days they fall on, and rebuilds exactly those days, plus every whole day since the
-last run. Rebuilding a day replaces its rows with what ``collect_facts`` computes from the raw
-facts, so a fact ingested twice (refused by its unique key) or a run repeated counts once.
+Each run rebuilds: every past day that got new raw facts since the last run (primary key above
+each source's watermark, mapped to the day the fact counts on), every past day marked changed
+(``ReportDirtyDay``: a refund settled, a commission was reversed, a payment or cancellation came
+late; see ``mark_order_changed``), and every whole day since the last run. Rebuilding a day
+replaces its rows with what ``event_facts`` and ``order_line_facts`` compute from the raw facts,
+so a fact ingested twice (refused by its unique key) or a run repeated counts once.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Max
-from django.db.models.functions import TruncDate
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
-from creators.models import Click, DailyPerformance, LedgerEntry, PageView, RollupWatermark
-from creators.reports.facts import collect_facts
-from shop.models import AddToCartEvent, OrderLine, RefundLine
+from creators.models import (
+    Click, DailyPerformance, LedgerEntry, OrderLineFact, PageView, ReportDirtyDay, RollupWatermark,
+)
+from creators.reports.facts import event_facts, order_line_facts
+from creators.reports.figures import report_day, utc_day
+from shop.models import AddToCartEvent, Order, OrderLine, RefundLine
 
-# source name → (model, the timestamp that decides a fact's day)
+# source name → (model, the timestamp that decides the day a fact counts on)
 SOURCES = {
     "page_views": (PageView, "viewed_at"),
     "clicks": (Click, "clicked_at"),
     "add_to_carts": (AddToCartEvent, "created_at"),
     "order_lines": (OrderLine, "order__paid_at"),
-    "refund_lines": (RefundLine, "refund__created_at"),
-    "ledger_entries": (LedgerEntry, "effective_at"),
+    # refunds and commission belong to the day their order was paid
+    "refund_lines": (RefundLine, "order_line__order__paid_at"),
+    "ledger_entries": (LedgerEntry, Subquery(Order.objects.filter(pk=OuterRef("order_id")).values("paid_at")[:1])),
 }
 DAYS_SOURCE = "days"
 
@@ -43,18 +49,28 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def rebuild_day(day: date) -> int:
     start, end = day_bounds(day)
-    rows = [
+    events = [
         DailyPerformance(
             day=key.day, brand_id=key.brand_id, creator_id=key.creator_id, page_id=key.page_id,
             block_id=key.block_id, product_id=key.product_id, currency=key.currency,
-            views=figures.views, clicks=figures.clicks, add_to_carts=figures.add_to_carts, orders=figures.orders,
-            units=figures.units, gmv=figures.gmv, refunds=figures.refunds, commission=figures.commission,
+            views=counts.views, clicks=counts.clicks, add_to_carts=counts.add_to_carts,
         )
-        for key, figures in collect_facts(start, end).items()
+        for key, counts in event_facts(start, end).items()
+    ]
+    lines = [
+        OrderLineFact(day=row["day"], order_id=row["order_id"], order_line_id=row["pk"], brand_id=row["brand_id"],
+                      creator_id=row["attributed_creator_id"], page_id=row["attributed_page_id"],
+                      block_id=row["attributed_block_id"], product_id=row["product_id"], currency=row["currency"],
+                      units=row["units"], gmv=row["gmv"], refunds=row["refunds"], commission=row["commission"])
+        for row in order_line_facts(start, end).values(
+            "pk", "day", "order_id", "brand_id", "attributed_creator_id", "attributed_page_id", "attributed_block_id",
+            "product_id", "currency", "units", "gmv", "refunds", "commission")
     ]
     DailyPerformance.objects.filter(day=day).delete()
-    DailyPerformance.objects.bulk_create(rows, batch_size=1000)
-    return len(rows)
+    OrderLineFact.objects.filter(day=day).delete()
+    DailyPerformance.objects.bulk_create(events, batch_size=1000)
+    OrderLineFact.objects.bulk_create(lines, batch_size=1000)
+    return len(events) + len(lines)
 
 
 def built_through() -> date | None:
@@ -62,16 +78,34 @@ def built_through() -> date | None:
     return state.built_through if state else None
 
 
+def mark_days_changed(days: Iterable[date]) -> None:
+    """Past days whose figures changed after they may have been rolled up: the next run rebuilds them."""
+    ReportDirtyDay.objects.bulk_create([ReportDirtyDay(day=day) for day in set(days)], ignore_conflicts=True)
+
+
+def mark_order_changed(order: Order) -> None:
+    """An order's figures changed (paid, refunded, disputed, cancelled): its paid day is rebuilt."""
+    if order.paid_at is not None:
+        mark_days_changed([utc_day(order.paid_at)])
+
+
+def _take_dirty_days() -> set[date]:
+    # Taken (deleted) before the rebuild: a change committed later marks its day again.
+    marked = list(ReportDirtyDay.objects.values_list("pk", "day"))
+    ReportDirtyDay.objects.filter(pk__in=[pk for pk, _ in marked]).delete()
+    return {day for _, day in marked}
+
+
 @transaction.atomic
 def roll_up(*, now: datetime | None = None) -> RollupResult:
     """Bring the daily rollup up to yesterday (UTC). Today stays live in the raw facts."""
-    today = (now or timezone.now()).astimezone(timezone.get_fixed_timezone(0)).date()
+    today = utc_day(now or timezone.now())
     # One run at a time: the watermark rows are the lock.
     watermarks = {
         mark.source: mark
         for mark in RollupWatermark.objects.select_for_update().filter(source__in=[*SOURCES, DAYS_SOURCE]).order_by("pk")
     }
-    days: set[date] = set()
+    days = {day for day in _take_dirty_days() if day < today}
     for source, (model, timestamp) in SOURCES.items():
         mark = watermarks.get(source) or RollupWatermark.objects.create(source=source)
         new_rows = model.objects.filter(pk__gt=mark.last_id)
@@ -79,8 +113,8 @@ def roll_up(*, now: datetime | None = None) -> RollupResult:
         if highest is None:
             continue
         days.update(
-            day for day in new_rows.filter(pk__lte=highest).exclude(**{f"{timestamp}__isnull": True})
-            .annotate(day=TruncDate(timestamp)).values_list("day", flat=True).distinct()
+            day for day in new_rows.filter(pk__lte=highest).annotate(day=report_day(timestamp))
+            .exclude(day__isnull=True).order_by().values_list("day", flat=True).distinct()
             if day < today
         )
         mark.last_id = highest

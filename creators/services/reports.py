@@ -16,6 +16,8 @@ from django.db.models.functions import Coalesce
 from wagtail.models import Page
 
 from creators.models import Click, EntryKind, LedgerEntry, OrderLineAttribution
+from creators.reports import figures
+from shop.models import Order
 from creators.spreadsheets import spreadsheet_cell
 from shop.money import quantize
 
@@ -42,10 +44,7 @@ class EarningsRow:
 
     @property
     def conversion_rate(self) -> Decimal | None:
-        """Orders per counted click, as a percentage with one decimal (None without clicks)."""
-        if not self.clicks:
-            return None
-        return (Decimal(self.orders) * 100 / self.clicks).quantize(Decimal("0.1"))
+        return figures.conversion_rate(self.orders, self.clicks)
 
 
 def earnings_by_page_and_block(creator_id: int | None) -> list[EarningsRow]:
@@ -61,8 +60,10 @@ def earnings_by_page_and_block(creator_id: int | None) -> list[EarningsRow]:
 
     for item in Click.objects.filter(scope).order_by().values("creator_id", "page_id", "block_id").annotate(n=Count("pk")):
         row(item["creator_id"], item["page_id"], item["block_id"]).clicks = item["n"]
-    orders = (OrderLineAttribution.objects.filter(scope & Q(creator__isnull=False)).order_by()
-              .values("creator_id", "page_id", "block_id").annotate(n=Count("order_id", distinct=True)))
+    # Paid orders only (the report definition): a cancelled or replaced checkout never counts.
+    counted = Order.objects.filter(figures.counted_orders()).values("pk")
+    orders = (OrderLineAttribution.objects.filter(scope & Q(creator__isnull=False), order_id__in=counted).order_by()
+              .values("creator_id", "page_id", "block_id").annotate(n=figures.distinct_orders()))
     for item in orders:
         row(item["creator_id"], item["page_id"], item["block_id"]).orders = item["n"]
     money = (LedgerEntry.objects.filter(scope).order_by().values("creator_id", "page_id", "block_id", "currency")

@@ -16,6 +16,7 @@ from shop.models.orders import (
     OrderEventType,
     OrderLine,
     OrderStatus,
+    PAID_ORDER_STATUSES,
 )
 from shop.models.payments import (
     Payment,
@@ -40,6 +41,7 @@ __all__ = [
     "OrderEventType",
     "OrderLine",
     "OrderStatus",
+    "PAID_ORDER_STATUSES",
     "Payment",
     "PaymentStatus",
     "ProcessedWebhookEvent",

@@ -34,6 +34,12 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# An order is paid once its payment succeeded, whatever followed (fulfilment, partial or full refund).
+PAID_ORDER_STATUSES = frozenset({
+    OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED,
+})
+
+
 class FulfilmentMethod(models.TextChoices):
     SHIPPING = "shipping", _("Shipping")
     PICKUP = "pickup", _("Store pickup")
@@ -100,9 +106,7 @@ class Order(models.Model):
 
     @property
     def is_paid(self) -> bool:
-        return self.status in {
-            OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED,
-        }
+        return self.status in PAID_ORDER_STATUSES
 
 
 class OrderLine(models.Model):

@@ -74,3 +74,19 @@ def refund_lines(order: Order, amounts: dict[int, str]) -> Refund:
         RefundLine.objects.create(refund=refund, order_line=line, quantity=1, amount=Decimal(amount))
         OrderLine.objects.filter(pk=line_id).update(refunded_amount=line.refunded_amount + Decimal(amount))
     return refund
+
+
+READER_AGENT = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+
+
+def follow_and_add(cart, link, sku: str, quantity: int, *, reader: int, now: datetime | None = None):
+    """A reader follows a tracked link (the click counted as the click view counts it) and adds the SKU
+    to the cart with the link's attribution and that click."""
+    from creators.services.links import record_click
+    from shop.attribution import Attribution
+    from shop.services.cart import add_to_cart
+
+    click = record_click(link, ip=f"203.0.113.{reader}", user_agent=READER_AGENT, now=now)
+    attribution = Attribution(creator_id=link.creator_id, page_id=link.page_id, block_id=link.block_id,
+                              click_id=click.pk)
+    return add_to_cart(cart, sku=sku, quantity=quantity, attribution=attribution)

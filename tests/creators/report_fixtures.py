@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 
 from creators.models import Click, CreatorProfile, PageView, TrackedLink
+from creators.services.links import record_click
 from creators.services.attribution import attribute_order
 from creators.services.ledger import accrue_commission, reverse_commission_for_refund
 from shop.models import AddToCartEvent, BrandMembership, Order, Product, Refund
@@ -40,18 +41,19 @@ def add_views(page_id: int, creator_id: int, count: int, *, when: datetime = DAY
     )
 
 
-def add_clicks(link: TrackedLink, count: int, *, when: datetime = DAY) -> None:
-    for _ in range(count):
-        Click.objects.create(
-            link=link, creator=link.creator, page_id=link.page_id, block_id=link.block_id, product_id=link.product_id,
-            clicked_at=when, visitor_hash=f"visitor-{next(_visitors)}",
-            ua_class="desktop",
-        )
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+
+def add_clicks(link: TrackedLink, count: int, *, when: datetime = DAY) -> list[Click]:
+    """``count`` readers follow the link, counted as the click view counts them (one per reader)."""
+    return [record_click(link, ip=f"198.51.100.{next(_visitors) % 250 + 1}", user_agent=BROWSER, now=when)
+            for _ in range(count)]
 
 
 def build_world() -> ReportWorld:
-    """Acme: 10 views, 4 clicks, 3 carts, 6 orders of 100.00 (one refunded 40.00), commission 10 %.
-    Globex: the same 10 views, 2 clicks, 1 order of 50.00."""
+    """Acme: 10 views, 8 clicks (6 of them buy), 3 carts, 6 orders of 100.00 (one refunded 40.00),
+    commission 10 %. Globex: the same 10 views, 2 clicks (1 buys), 1 order of 50.00.
+    Every attributed order carries the click that led to it, as the product records it."""
     acme, globex = make_brand("Acme Audio"), make_brand("Globex Gear")
     acme_product = make_product(brand=acme, title="Acme Speaker", variants=[("ACME-1", "100.00", 50)])
     globex_product = make_product(brand=globex, title="Globex Tent", variants=[("GLBX-1", "50.00", 50)])
@@ -63,8 +65,8 @@ def build_world() -> ReportWorld:
                                            product=acme_product, page_id=guide.pk, block_id="blk-a")
     globex_link = TrackedLink.objects.create(code="glbx-blk", creator=creator, target_kind="product",
                                              product=globex_product, page_id=guide.pk, block_id="blk-b")
-    add_clicks(acme_link, 4)
-    add_clicks(globex_link, 2)
+    acme_clicks = add_clicks(acme_link, 8)
+    globex_clicks = add_clicks(globex_link, 2)
     variant = acme_product.variants.get()
     for _ in range(3):
         AddToCartEvent.objects.create(
@@ -72,8 +74,10 @@ def build_world() -> ReportWorld:
             creator_id=creator.pk, page_id=guide.pk, block_id="blk-a", created_at=DAY)
 
     orders = []
-    specs = [LineSpec(acme_product, "100.00", creator=creator, page_id=guide.pk, block_id="blk-a")] * 6 + [
-        LineSpec(globex_product, "50.00", creator=creator, page_id=guide.pk, block_id="blk-b")
+    specs = [LineSpec(acme_product, "100.00", creator=creator, page_id=guide.pk, block_id="blk-a", click_id=click.pk)
+             for click in acme_clicks[:6]] + [
+        LineSpec(globex_product, "50.00", creator=creator, page_id=guide.pk, block_id="blk-b",
+                 click_id=globex_clicks[0].pk)
     ]
     for number, spec in enumerate(specs):
         order = make_order(spec, email=f"buyer{number}@private.example", created_at=DAY)
@@ -92,7 +96,7 @@ def build_world() -> ReportWorld:
 
 
 EXPECTED_ACME_ROW = {
-    "views": 10, "clicks": 4, "add_to_carts": 3, "orders": 6, "units": 6,
+    "views": 10, "clicks": 8, "add_to_carts": 3, "orders": 6, "units": 6,
     "gmv": Decimal("600.00"), "refunds": Decimal("40.00"), "net_gmv": Decimal("560.00"),
-    "conversion_rate": Decimal("150.00"), "epc": Decimal("14.00"), "commission": Decimal("56.00"),
+    "conversion_rate": Decimal("75.00"), "epc": Decimal("7.00"), "commission": Decimal("56.00"),
 }

@@ -42,8 +42,8 @@ def test_a_brand_user_sees_their_figures_on_screen_and_in_both_exports(client, w
     assert exported == [
         ["Row", "Currency", "Views", "Clicks", "Add-to-carts", "Orders", "Units", "GMV", "Refunds", "Net GMV",
          "Conversion rate (%)", "EPC", "Commission owed"],
-        ["Mia", "USD", "10", "4", "3", "6", "6", "600.00", "40.00", "560.00", "150.00", "14.00", "56.00"],
-        ["Total", "USD", "10", "4", "3", "6", "6", "600.00", "40.00", "560.00", "150.00", "14.00", "56.00"],
+        ["Mia", "USD", "10", "8", "3", "6", "6", "600.00", "40.00", "560.00", "75.00", "7.00", "56.00"],
+        ["Total", "USD", "10", "8", "3", "6", "6", "600.00", "40.00", "560.00", "75.00", "7.00", "56.00"],
     ]
     sheet_rows = [[str(cell) if cell is not None else "" for cell in row] for row in workbook.active.iter_rows(values_only=True)]
     assert [row[0] for row in sheet_rows] == ["Row", "Mia", "Total"]

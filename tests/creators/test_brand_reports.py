@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 
-from creators.models import DailyPerformance, PageView
+from creators.models import DailyPerformance, OrderLineFact, PageView
 from creators.reports.queries import OTHER_LABEL, ReportFilters, build_report
 from creators.reports.rollup import roll_up
 from tests.creators.report_fixtures import DAY, EXPECTED_ACME_ROW, NOW, add_views, build_world
@@ -27,9 +27,12 @@ def acme_filters(world, **overrides) -> ReportFilters:
 
 
 def rollup_rows(day: date) -> list[tuple]:
-    rows = DailyPerformance.objects.filter(day=day).values_list(
-        "brand_id", "creator_id", "page_id", "block_id", "product_id", "views", "clicks", "orders", "gmv", "commission")
-    return sorted(rows, key=str)
+    events = DailyPerformance.objects.filter(day=day).values_list(
+        "brand_id", "creator_id", "page_id", "block_id", "product_id", "views", "clicks", "add_to_carts")
+    lines = OrderLineFact.objects.filter(day=day).values_list(
+        "order_line_id", "order_id", "brand_id", "creator_id", "page_id", "block_id", "product_id", "units", "gmv",
+        "refunds", "commission")
+    return sorted(events, key=str) + sorted(lines, key=str)
 
 
 @pytest.fixture
@@ -114,6 +117,8 @@ def test_every_whole_day_since_the_last_run_is_rebuilt(world):
 
 def test_a_report_reads_the_rollup_not_the_raw_facts_for_past_days(world):
     roll_up(now=NOW)
-    with mock.patch("creators.reports.queries.collect_facts", side_effect=AssertionError("raw facts read")):
+    raw = mock.Mock(side_effect=AssertionError("raw facts read"))
+    with mock.patch("creators.reports.queries.event_facts", raw), \
+            mock.patch("creators.reports.queries.order_line_facts", raw):
         report = build_report(acme_filters(world))
     assert figures(report.rows[0]) == EXPECTED_ACME_ROW
