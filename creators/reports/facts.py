@@ -13,7 +13,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
-    BigIntegerField, Case, CharField, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    BigIntegerField, Case, CharField, Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
 )
 from django.db.models.functions import Cast, Coalesce
 from wagtail.models import Page, ReferenceIndex

@@ -54,7 +54,8 @@ def test_a_sale_through_one_app_process_shows_in_the_other_processes_cached_page
 
     product = make_product(variants=[("MP-1", "20.00", 2)])
     guide = make_guide(make_creator("pia"), body=[product_card(product)])
-    port_a, port_b = free_port(), free_port()
+    port_a = free_port()
+    port_b = next(port for port in iter(free_port, None) if port != port_a)
     server_a, env = _app_process(port_a, redis_url, tmp_path, "a")
     server_b, _ = _app_process(port_b, redis_url, tmp_path, "b")
     for key, value in env.items():
@@ -65,7 +66,9 @@ def test_a_sale_through_one_app_process_shows_in_the_other_processes_cached_page
     with server_a as app_a, server_b as app_b:
         before = requests.get(app_b + page, headers=headers, timeout=30)
         cached = requests.get(app_b + page, headers=headers, timeout=30)
-        token = requests.post(f"{app_a}/api/v1/carts/", json={}, headers=headers, timeout=30).json()["token"]
+        created = requests.post(f"{app_a}/api/v1/carts/", json={}, headers=headers, timeout=30)
+        assert created.status_code == 201, created.text
+        token = created.json()["token"]
         added = requests.post(f"{app_a}/api/v1/carts/{token}/lines", json={"sku": "MP-1", "quantity": 2},
                               headers=headers, timeout=30)
         placed = requests.post(f"{app_a}/api/v1/carts/{token}/checkout",

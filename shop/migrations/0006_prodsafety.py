@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0003_report_facts'),
+        ('shop', '0005_abuse'),
     ]
 
     operations = [

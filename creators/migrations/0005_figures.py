@@ -14,7 +14,7 @@ def rebuild_rolled_up_days(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('creators', '0003_brand_reports'),
+        ('creators', '0004_abuse'),
     ]
 
     operations = [
