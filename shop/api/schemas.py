@@ -17,16 +17,27 @@ class AttributionOut(Schema):
     block_id: str
 
 
+class CartLinePromotionOut(Schema):
+    """The promotion the line was added with; ``applied`` false (with a ``refusal``) once it no longer prices it."""
+
+    id: int
+    applied: bool
+    refusal: str | None
+    ends_at: datetime
+
+
 class CartLineOut(Schema):
     sku: str
     product_title: str
     variant_name: str
     quantity: int
     unit_price: Decimal
+    list_unit_price: Decimal
     currency: str
     line_total: Decimal
     available: int
     attribution: AttributionOut
+    promotion: CartLinePromotionOut | None
 
 
 class CartOut(Schema):
@@ -42,6 +53,9 @@ class AddLineIn(Schema):
     sku: str
     quantity: int = 1
     attribution: str | None = None
+    # A deal block's promotion id; an ended one answers 409 unless the client accepts the list price.
+    promotion: int | None = None
+    accept_list_price: bool = False
 
 
 class UpdateLineIn(Schema):
@@ -105,6 +119,14 @@ class CheckoutOut(Schema):
     payment: PaymentOut
 
 
+def _line_promotion_out(line) -> dict | None:
+    promotion = line.line.promotion
+    if promotion is None:
+        return None
+    return {"id": promotion.pk, "applied": line.promotion is not None, "refusal": line.price.refusal,
+            "ends_at": promotion.ends_at}
+
+
 def cart_out(info: CartInfo, *, max_quantity: int) -> dict:
     return {
         "token": info.cart.token,
@@ -117,8 +139,10 @@ def cart_out(info: CartInfo, *, max_quantity: int) -> dict:
                 "sku": line.sku, "product_title": line.variant.product.title, "variant_name": line.variant.name,
                 "quantity": line.quantity, "unit_price": line.unit_price, "currency": line.currency,
                 "line_total": line.line_total, "available": line.available,
+                "list_unit_price": line.price.list_unit_price,
                 "attribution": {"creator_id": line.line.creator_id, "page_id": line.line.page_id,
                                 "block_id": line.line.block_id},
+                "promotion": _line_promotion_out(line),
             }
             for line in info.lines
         ],

@@ -32,6 +32,10 @@ class CartLine(models.Model):
     page_id = models.BigIntegerField(null=True, blank=True)
     block_id = models.CharField(max_length=64, blank=True)
     click_id = models.BigIntegerField(null=True, blank=True)
+    # The promotion the buy link offered (e.g. a deal block); pricing.price_line decides if it still applies.
+    promotion = models.ForeignKey(
+        "shop.Promotion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

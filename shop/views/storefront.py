@@ -17,7 +17,14 @@ from shop.api_errors import ApiError
 from shop.attribution import InvalidAttribution, read_attribution
 from shop.models import Cart, FulfilmentMethod, OrderStatus, PaymentStatus
 from shop.payments.gateway import get_gateway
-from shop.services.cart import add_to_cart, create_cart, fetch_cart, remove_line, set_line_quantity
+from shop.services.cart import (
+    PromotionUnavailable,
+    add_to_cart,
+    create_cart,
+    fetch_cart,
+    remove_line,
+    set_line_quantity,
+)
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
 from shop.services.orders import order_for_buyer, pickup_code_for
 
@@ -43,13 +50,25 @@ def _quantity(raw: str | None) -> int:
 
 @require_GET
 def buy(request: HttpRequest, sku: str) -> HttpResponse:
-    """A buy link: add one unit with the link's attribution. A tampered ref still sells, uncredited."""
+    """A buy link: add one unit with the link's attribution. A tampered ref still sells, uncredited.
+
+    ``?deal=<id>`` asks for a promotion's price; once the deal is over (ended or sold out) the cart
+    page says so and the unit is added at the list price.
+    """
     try:
         attribution = read_attribution(request.GET["ref"]) if request.GET.get("ref") else None
     except InvalidAttribution:
         attribution = None
+    deal = request.GET.get("deal", "")
+    promotion_id = int(deal) if deal.isdigit() else None
+    cart = _session_cart(request, create=True)
     try:
-        add_to_cart(_session_cart(request, create=True), sku=sku, quantity=1, attribution=attribution)
+        try:
+            add_to_cart(cart, sku=sku, quantity=1, attribution=attribution, promotion_id=promotion_id)
+        except PromotionUnavailable as refused:
+            add_to_cart(cart, sku=sku, quantity=1, attribution=attribution, promotion_id=promotion_id,
+                        accept_list_price=True)
+            messages.warning(request, f"{refused.message} It is in your cart at the regular price.")
     except ApiError as error:
         messages.error(request, error.message)
     return redirect("shop:cart")
