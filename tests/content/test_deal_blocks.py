@@ -1,0 +1,95 @@
+"""Deal blocks show the shop's deal: price, end, remaining units, and buy links that carry the deal."""
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.utils import timezone
+
+from shop.models import Cart, Promotion
+from tests.factories import block, make_creator, make_deal, make_guide, make_product
+from tests.shop.helpers import checkout
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
+    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
+    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
+
+
+def _guide_with_deal(promotion: Promotion, note: str = "Today only"):
+    return make_guide(make_creator(), body=[block("deal", {"deal": promotion.pk, "note": note})])
+
+
+def test_the_api_keeps_deal_price_and_adds_the_deals_details_and_remaining_units(api_client):
+    variant = make_product(title="Headphones", variants=[("HP-1", "124.99", 30)]).variants.get()
+    starts, ends = datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, 10, tzinfo=UTC)
+    promotion = make_deal(variant, price="99.00", starts_at=starts, ends_at=ends, unit_cap=5)
+    other_cart = Cart.objects.create()
+    other_cart.lines.create(variant=variant, quantity=2, promotion=promotion)
+    checkout(other_cart, email="early@example.com")  # a pending order holds 2 of the 5 units
+    guide = _guide_with_deal(promotion)
+
+    value = api_client.get(f"/api/v2/pages/{guide.pk}/").json()["body"][0]["value"]
+
+    assert (value["deal_price"], value["ends_at"], value["note"]) == ("99.00", "2030-01-01T10:00:00Z", "Today only")
+    assert value["deal"] == {
+        "id": promotion.pk, "price": "99.00", "list_price": "124.99", "currency": "USD",
+        "starts_at": "2020-01-01T00:00:00Z", "ends_at": "2030-01-01T10:00:00Z", "remaining_units": 3,
+        "active": True, "refusal": None,
+    }
+    assert (value["variant"]["sku"], value["variant"]["price"], value["available"]) == ("HP-1", "124.99", True)
+    assert parse_qs(urlparse(value["buy_url"]).query)["deal"] == [str(promotion.pk)]
+    assert parse_qs(urlparse(value["variant"]["buy_url"]).query)["deal"] == [str(promotion.pk)]
+
+
+def test_an_ended_or_uncapped_deal_says_so(api_client):
+    variant = make_product(variants=[("HP-2", "124.99", 30)]).variants.get()
+    now = timezone.now()
+    ended = make_deal(variant, price="99.00", starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=1))
+    guide = _guide_with_deal(ended)
+
+    deal = api_client.get(f"/api/v2/pages/{guide.pk}/").json()["body"][0]["value"]["deal"]
+
+    assert (deal["active"], deal["refusal"], deal["remaining_units"]) == (False, "ended", None)
+
+
+def test_the_reader_page_shows_the_deal_price_remaining_units_end_and_a_buy_link_with_the_deal(client):
+    variant = make_product(title="Headphones", variants=[("HP-3", "124.99", 30)]).variants.get()
+    promotion = make_deal(variant, price="99.00", ends_at=datetime(2030, 1, 1, 10, tzinfo=UTC), unit_cap=5)
+    guide = _guide_with_deal(promotion)
+
+    html = client.get(guide.url).content.decode()
+
+    assert "<strong>Deal: 99.00 USD</strong>" in html
+    assert '<time datetime="2030-01-01T10:00:00+00:00">' in html
+    assert '<span class="deal-remaining">5 left at this price</span>' in html
+    assert f"deal={promotion.pk}" in html
+
+
+def test_the_reader_page_says_an_ended_deal_is_over(client):
+    variant = make_product(variants=[("HP-4", "124.99", 30)]).variants.get()
+    now = timezone.now()
+    guide = _guide_with_deal(make_deal(variant, price="99.00", starts_at=now - timedelta(days=3),
+                                       ends_at=now - timedelta(days=1)))
+
+    html = client.get(guide.url).content.decode()
+
+    assert '<p class="deal-over">This deal is over.</p>' in html
+    assert "Deal: 99.00" not in html
+
+
+def test_following_the_deal_blocks_buy_link_puts_the_deal_price_in_the_cart(api_client, client):
+    variant = make_product(variants=[("HP-5", "124.99", 30)]).variants.get()
+    promotion = make_deal(variant, price="99.00")
+    guide = _guide_with_deal(promotion)
+    buy_url = api_client.get(f"/api/v2/pages/{guide.pk}/").json()["body"][0]["value"]["buy_url"]
+
+    html = client.get(buy_url, follow=True).content.decode()
+
+    line = Cart.objects.get(lines__isnull=False).lines.get()
+    assert (line.promotion_id, line.creator_id, line.page_id) == (promotion.pk, guide.creator_id, guide.pk)
+    assert "<td>99.00 USD" in html
