@@ -238,11 +238,15 @@ def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution
 def set_line_quantity(cart: Cart, *, sku: str, quantity: int) -> CartLine:
     validate_quantity(quantity)
     cart = _locked(cart)
-    line = cart.lines.select_related("variant__product").filter(variant__sku=sku).first()
+    line = cart.lines.select_related("variant__product", "promotion").filter(variant__sku=sku).first()
     if line is None:
         raise NotFoundError(f"{sku} is not in this cart.", code="line_not_found", field="sku")
     if quantity > line.quantity:
         _check_fits(cart, _sellable_variant(sku), quantity)
+        if line.promotion is not None:
+            # More units than the deal has left is a 409, not a silent switch of the line to the list price.
+            _promotion_for_line(cart, line.variant, line.promotion, quantity=quantity, accept_list_price=False,
+                                now=timezone.now())
     line.quantity = quantity
     line.save(update_fields=["quantity"])
     cart.save(update_fields=["updated_at"])

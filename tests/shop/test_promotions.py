@@ -15,6 +15,10 @@ from tests.shop.helpers import variant_with_stock
 
 pytestmark = pytest.mark.django_db
 
+# Constant whatever the number of lines: the deal and its units used are read once per request, and
+# checkout locks all the cart's deals in one query and counts their units (everyone's, the buyer's) in two.
+ADD_LINE_QUERIES = 16
+CHECKOUT_QUERIES = 39
 ADDRESS = {"name": "Ada Reader", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
 
 
@@ -235,3 +239,51 @@ def test_reading_a_cart_with_deal_lines_costs_the_same_queries_at_any_size(api, 
         response = api.get(f"/carts/{token}")
 
     assert [line["unit_price"] for line in response.json()["lines"]] == ["15.00"] * size
+
+
+def test_raising_a_deal_lines_quantity_past_the_units_left_is_a_409_and_keeps_the_line(api):
+    variant = variant_with_stock("HP-1", price="124.99", on_hand=10)
+    deal = make_deal(variant, price="99.00", unit_cap=2)
+    token = _new_cart(api)
+    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 2, "promotion": deal.pk})
+
+    refused = api.patch(f"/carts/{token}/lines/HP-1", {"quantity": 3})
+
+    assert (refused.status_code, refused.json()["code"], refused.json()["field"]) == (
+        409, "promotion_sold_out", "promotion")
+    line = api.get(f"/carts/{token}").json()["lines"][0]
+    assert (line["quantity"], line["unit_price"], line["line_total"]) == (2, "99.00", "198.00")
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_adding_a_deal_line_costs_the_same_queries_at_any_cart_size(api, django_assert_num_queries, size):
+    token = _new_cart(api)
+    cart = Cart.objects.get(token=token)
+    for number in range(size):
+        variant = variant_with_stock(f"Q-{number}", price="20.00", on_hand=3)
+        CartLine.objects.create(cart=cart, variant=variant, quantity=1, promotion=make_deal(variant, price="15.00"))
+    deal = make_deal(variant_with_stock("HP-1", price="124.99", on_hand=5), price="99.00")
+    api.post(f"/carts/{token}/lines", {"sku": "Q-0", "quantity": 1})  # warm-up
+
+    with django_assert_num_queries(ADD_LINE_QUERIES):
+        response = api.post(f"/carts/{token}/lines", {"sku": "HP-1", "promotion": deal.pk})
+
+    assert response.json()["lines"][-1]["unit_price"] == "99.00"
+
+
+@pytest.mark.parametrize("size", [1, 4])
+def test_checking_out_deal_lines_costs_the_same_queries_at_any_size(api, django_assert_num_queries, size):
+    warm_up = _new_cart(api)
+    api.post(f"/carts/{warm_up}/lines", {"sku": variant_with_stock("W-1", price="5.00").sku})
+    _checkout(api, warm_up)
+    token = _new_cart(api)
+    cart = Cart.objects.get(token=token)
+    for number in range(size):
+        variant = variant_with_stock(f"Q-{number}", price="20.00", on_hand=3)
+        CartLine.objects.create(cart=cart, variant=variant, quantity=1,
+                                promotion=make_deal(variant, price="15.00", unit_cap=3, per_buyer_limit=1))
+
+    with django_assert_num_queries(CHECKOUT_QUERIES):
+        response = _checkout(api, token)
+
+    assert response.json()["order"]["subtotal"] == f"{15 * size}.00"
