@@ -1,9 +1,13 @@
 """Deal blocks show the shop's deal: price, end, remaining units, and buy links that carry the deal."""
 
+import importlib
+import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from shop.models import Cart, Promotion
@@ -93,3 +97,21 @@ def test_following_the_deal_blocks_buy_link_puts_the_deal_price_in_the_cart(api_
     line = Cart.objects.get(lines__isnull=False).lines.get()
     assert (line.promotion_id, line.creator_id, line.page_id) == (promotion.pk, guide.creator_id, guide.pk)
     assert "<td>99.00 USD" in html
+
+
+def test_the_migration_turns_old_deal_blocks_into_shop_deals_in_pages_and_revisions():
+    migration = importlib.import_module("content.migrations.0004_promotions")
+    product = make_product(variants=[("OLD-A", "40.00", 5), ("OLD-B", "30.00", 5)])
+    old_block = block("deal", {"product": product.pk, "variant": None, "deal_price": "25.00",
+                               "ends_at": "2030-01-01T10:00:00Z", "note": "Old deal"})
+    guide = make_guide(make_creator(), title="Old guide", body=[old_block])
+
+    migration.deals_from_deal_blocks(django_apps, None)
+
+    promotion = Promotion.objects.get()
+    assert (promotion.variant.sku, promotion.price, promotion.currency, promotion.ends_at, promotion.name) == (
+        "OLD-B", Decimal("25.00"), "USD", datetime(2030, 1, 1, 10, tzinfo=UTC), "Deal on Old guide")
+    guide.refresh_from_db()
+    assert (guide.body[0].value["deal"], guide.body[0].value["note"]) == (promotion, "Old deal")
+    revision_body = json.loads(guide.latest_revision.content["body"])
+    assert revision_body[0]["value"] == {"deal": promotion.pk, "note": "Old deal"}
