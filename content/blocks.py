@@ -242,6 +242,12 @@ class DealChooserBlock(SnippetChooserBlock):
             return [snapshot.promotions.get(value) if value is not None else None for value in values]
         return load_promotions(values)
 
+    def extract_references(self, value):
+        """The deal and the product it sells: usage listings and brand reports find the product."""
+        yield from super().extract_references(value)
+        if value is not None:
+            yield Product, str(value.variant.product_id), "", ""
+
     def clean(self, value):
         """The deal's own rules (``Promotion.clean``: active product, price below the list price)."""
         value = super().clean(value)

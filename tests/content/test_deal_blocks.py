@@ -9,8 +9,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.apps import apps as django_apps
 from django.utils import timezone
+from wagtail.models import ReferenceIndex
 
-from shop.models import Cart, Promotion
+from content.services.editorial import unavailable_embeds
+from shop.models import Cart, ProductStatus, Promotion
 from tests.factories import block, make_creator, make_deal, make_guide, make_product
 from tests.shop.helpers import checkout
 
@@ -115,3 +117,15 @@ def test_the_migration_turns_old_deal_blocks_into_shop_deals_in_pages_and_revisi
     assert (guide.body[0].value["deal"], guide.body[0].value["note"]) == (promotion, "Old deal")
     revision_body = json.loads(guide.latest_revision.content["body"])
     assert revision_body[0]["value"] == {"deal": promotion.pk, "note": "Old deal"}
+
+
+def test_a_deal_block_references_its_deal_and_its_product_and_warns_when_the_product_is_archived():
+    product = make_product(title="Old Recorder", variants=[("REC-1", "80.00", 5)])
+    promotion = make_deal(product.variants.get(), price="60.00")
+    guide = _guide_with_deal(promotion)
+    product.status = ProductStatus.ARCHIVED
+    product.save()
+
+    assert {ref.object_id for ref in ReferenceIndex.get_references_to(product)} == {str(guide.pk)}
+    assert {ref.object_id for ref in ReferenceIndex.get_references_to(promotion)} == {str(guide.pk)}
+    assert [(embed.product_id, embed.reason) for embed in unavailable_embeds(guide)] == [(product.pk, "archived")]
