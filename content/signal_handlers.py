@@ -10,7 +10,7 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from content.services.ownership import reassign_creators_under
 from content.services.page_cache import forget_page
-from shop.models import Product, Stock, Variant
+from shop.models import Product, Promotion, Stock, Variant
 from shop.services.cache_versions import touch_products
 
 
@@ -24,6 +24,10 @@ def touch_changed_product(sender, instance, **kwargs):
 
 def touch_product_of_variant(sender, instance, **kwargs):
     touch_products([instance.product_id])
+
+
+def touch_product_of_deal(sender, instance, **kwargs):
+    touch_products([instance.variant.product_id])
 
 
 def touch_product_of_stock(sender, instance, **kwargs):
@@ -44,3 +48,4 @@ def connect() -> None:
         signal.connect(touch_changed_product, sender=Product, dispatch_uid=f"content.touch_product.{id(signal)}")
         signal.connect(touch_product_of_variant, sender=Variant, dispatch_uid=f"content.touch_variant.{id(signal)}")
         signal.connect(touch_product_of_stock, sender=Stock, dispatch_uid=f"content.touch_stock.{id(signal)}")
+        signal.connect(touch_product_of_deal, sender=Promotion, dispatch_uid=f"content.touch_deal.{id(signal)}")

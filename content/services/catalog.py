@@ -117,6 +117,12 @@ def _promotions_with_usage():
     return with_usage(Promotion.objects.select_related("variant"), now=timezone.now())
 
 
+def product_ids_of_promotions(promotion_ids: set[int]) -> set[int]:
+    if not promotion_ids:
+        return set()
+    return set(Promotion.objects.filter(pk__in=promotion_ids).values_list("variant__product_id", flat=True))
+
+
 def load_promotions(values) -> list[Promotion | None]:
     """Deals for ``values`` (ids or None) in order, with their variants' products loaded as a snapshot does."""
     snapshot = load_catalog(StreamReferences(promotion_ids={_as_id(value) for value in values} - {None}))

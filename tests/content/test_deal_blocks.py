@@ -129,3 +129,24 @@ def test_a_deal_block_references_its_deal_and_its_product_and_warns_when_the_pro
     assert {ref.object_id for ref in ReferenceIndex.get_references_to(product)} == {str(guide.pk)}
     assert {ref.object_id for ref in ReferenceIndex.get_references_to(promotion)} == {str(guide.pk)}
     assert [(embed.product_id, embed.reason) for embed in unavailable_embeds(guide)] == [(product.pk, "archived")]
+
+
+def test_a_cached_deal_page_shows_a_deal_edit_and_a_sale_at_once(api_client, settings,
+                                                                django_capture_on_commit_callbacks):
+    settings.KOLSHOP_API_CACHE_SECONDS = 120
+    variant = make_product(variants=[("HP-6", "124.99", 30)]).variants.get()
+    promotion = make_deal(variant, price="99.00", unit_cap=5)
+    guide = _guide_with_deal(promotion)
+    assert api_client.get(f"/api/v2/pages/{guide.pk}/").json()["body"][0]["value"]["deal"]["price"] == "99.00"
+
+    promotion.price = Decimal("89.00")
+    promotion.save()
+    edited = api_client.get(f"/api/v2/pages/{guide.pk}/").json()["body"][0]["value"]["deal"]
+    cart = Cart.objects.create()
+    cart.lines.create(variant=variant, quantity=1, promotion=promotion)
+    with django_capture_on_commit_callbacks(execute=True):
+        checkout(cart, email="early@example.com")  # reserving stock touches the product after commit
+    sold = api_client.get(f"/api/v2/pages/{guide.pk}/").json()["body"][0]["value"]["deal"]
+
+    assert (edited["price"], edited["remaining_units"]) == ("89.00", 5)
+    assert (sold["price"], sold["remaining_units"]) == ("89.00", 4)
