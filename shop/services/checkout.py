@@ -188,7 +188,8 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal], voucher
         lines.append(OrderLine(
             order=order, variant=line.variant, sku=line.sku, product_title=line.variant.product.title,
             variant_name=line.variant.name, brand_id=line.variant.product.brand_id, unit_price=line.unit_price,
-            list_unit_price=line.price.list_unit_price, promotion=line.promotion, currency=line.currency, quantity=line.quantity, discount_amount=discount,
+            list_unit_price=line.price.list_unit_price, promotion=line.promotion,
+            currency=line.currency, quantity=line.quantity, discount_amount=discount,
             line_total=line.line_total - discount,
             creator_id=attribution.creator_id if source == AttributionSource.LINK else voucher_creator_id,
             page_id=attribution.page_id, block_id=attribution.block_id, click_id=attribution.click_id,
