@@ -84,6 +84,8 @@ class OrderLineOut(Schema):
     variant_name: str
     quantity: int
     unit_price: Decimal
+    list_unit_price: Decimal | None
+    promotion_id: int | None
     discount_amount: Decimal
     line_total: Decimal
     currency: str
@@ -162,6 +164,7 @@ def order_out(order: Order) -> dict:
             {
                 "sku": line.sku, "product_title": line.product_title, "variant_name": line.variant_name,
                 "quantity": line.quantity, "unit_price": line.unit_price, "discount_amount": line.discount_amount,
+                "list_unit_price": line.list_unit_price, "promotion_id": line.promotion_id,
                 "line_total": line.line_total, "currency": line.currency, "refunded_quantity": line.refunded_quantity,
             }
             for line in order.lines.all()

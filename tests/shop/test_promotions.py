@@ -57,6 +57,9 @@ def test_a_deal_line_is_charged_the_deal_price_from_cart_to_payment(api):
     assert placed.status_code == 201
     assert (placed.json()["order"]["subtotal"], placed.json()["order"]["total"]) == ("198.00", "203.00")
     assert paid.json()["status"] == "paid"
+    paid_line = paid.json()["lines"][0]
+    assert (paid_line["unit_price"], paid_line["list_unit_price"], paid_line["promotion_id"],
+            paid_line["line_total"]) == ("99.00", "124.99", deal.pk, "198.00")
     order = Order.objects.get()
     order_line = order.lines.get()
     assert (order_line.unit_price, order_line.list_unit_price, order_line.line_total, order_line.promotion_id) == (
