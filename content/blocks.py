@@ -13,11 +13,12 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 
 from content.api.representation import (
     BLOCK_ID_CONTEXT_KEY,
+    deal_representation,
     decimal_string,
     image_representation,
     offer_representation,
 )
-from content.services.catalog import active_snapshot, snapshot_for_stream, using_snapshot
+from content.services.catalog import active_snapshot, load_promotions, snapshot_for_stream, using_snapshot
 from media.blocks import VideoChooserBlock
 from shop.models import Product, ProductImage, ProductStatus, Variant
 from shop.services.offers import with_availability
@@ -228,11 +229,47 @@ class ShopTheLookBlock(blocks.StructBlock):
         }
 
 
-class DealBlock(ProductVariantStructBlock):
-    product = ProductChooserBlock()
-    variant = VariantChooserBlock(required=False)
-    deal_price = blocks.DecimalBlock(min_value=Decimal("0.01"), decimal_places=2)
-    ends_at = blocks.DateTimeBlock()
+class DealChooserBlock(SnippetChooserBlock):
+    """Chooses a shop deal (``shop.Promotion``); loads its variant, product and units used with the page."""
+
+    def __init__(self, **kwargs):
+        super().__init__("shop.Promotion", **kwargs)
+
+    def bulk_to_python(self, values):
+        values = list(values)
+        snapshot = active_snapshot()
+        if snapshot is not None and snapshot.covers(snapshot.requested_promotion_ids, values):
+            return [snapshot.promotions.get(value) if value is not None else None for value in values]
+        return load_promotions(values)
+
+    def extract_references(self, value):
+        """The deal and the product it sells: usage listings and brand reports find the product."""
+        yield from super().extract_references(value)
+        if value is not None:
+            yield Product, str(value.variant.product_id), "", ""
+
+    def clean(self, value):
+        """The deal's own rules (``Promotion.clean``: active product, price below the list price)."""
+        value = super().clean(value)
+        if value is not None:
+            try:
+                value.clean()
+            except ValidationError as error:
+                raise ValidationError(" ".join(error.messages)) from error
+        return value
+
+    class Meta:
+        icon = "pick"
+
+
+class DealBlock(blocks.StructBlock):
+    """A deal chosen from the shop's deals: the shop prices the buy link's line with it (one pricing authority).
+
+    The API keeps the old shape (``deal_price``, ``ends_at``, ``note`` beside the resolved offer) and
+    adds ``deal``: id, price, list price, starts/ends, remaining units (null when uncapped), active.
+    """
+
+    deal = DealChooserBlock(help_text=_("Choose or create the deal under Snippets › Deals."))
     note = blocks.CharBlock(required=False, max_length=200)
 
     class Meta:
@@ -240,25 +277,8 @@ class DealBlock(ProductVariantStructBlock):
         label = _("Deal")
         template = "content/blocks/deal.html"
 
-    def clean(self, value):
-        value = super().clean(value)
-        product, variant, deal_price = value.get("product"), value.get("variant"), value.get("deal_price")
-        if product is None or deal_price is None:
-            return value
-        variants = [variant] if variant is not None else list(product.variants.all())
-        if not variants:
-            return value
-        lowest = min(variants, key=lambda v: v.price)
-        if deal_price >= lowest.price:
-            raise StructBlockValidationError(
-                block_errors={
-                    "deal_price": ValidationError(
-                        _("The deal price %(deal)s must be below the price %(price)s %(currency)s.")
-                        % {"deal": deal_price, "price": lowest.price, "currency": lowest.currency}
-                    )
-                }
-            )
-        return value
+    def get_api_representation(self, value, context=None):
+        return {**deal_representation(value.get("deal"), context), "note": value.get("note") or ""}
 
 
 SHOPPABLE_BLOCK_TYPES = ("product_card", "product_grid", "comparison_table", "shop_the_look", "deal")

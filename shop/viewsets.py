@@ -3,15 +3,16 @@
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max, Min, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
 from wagtail.snippets.views.snippets import InspectView, SnippetViewSet
 
-from shop.models import Brand, Product, ProductStatus, Variant
+from shop.models import Brand, Product, ProductStatus, Promotion, Variant
 from shop.money import quantize
-from shop.services.brand_access import visible_brands, visible_products, visible_variants
+from shop.services.brand_access import limit_to_user_brands, visible_brands, visible_products, visible_variants
 
 
 def format_money(amount, currency: str | None) -> str:
@@ -197,3 +198,61 @@ class VariantViewSet(SnippetViewSet):
 
     def get_queryset(self, request):
         return visible_variants(request.user).select_related("product")
+
+
+class PromotionChooseViewMixin:
+    """Deals still running or to come, on active products, of the brands the user may see."""
+
+    per_page = 20
+
+    def get_object_list(self):
+        deals = Promotion.objects.filter(ends_at__gt=timezone.now(), variant__product__status=ProductStatus.ACTIVE)
+        return limit_to_user_brands(deals.select_related("variant__product"), self.request.user,
+                                    brand_path="variant__product__brand_id").order_by("ends_at", "pk")
+
+    @property
+    def columns(self):
+        return super().columns + [
+            Column("price", label=_("Deal price"), accessor=lambda p: format_money(p.price, p.currency)),
+            Column("ends_at", label=_("Ends"), accessor="ends_at"),
+        ]
+
+
+class PromotionChooseView(PromotionChooseViewMixin, ChooseView):
+    pass
+
+
+class PromotionChooseResultsView(PromotionChooseViewMixin, ChooseResultsView):
+    pass
+
+
+class PromotionChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = PromotionChooseView
+    choose_results_view_class = PromotionChooseResultsView
+
+
+class PromotionViewSet(SnippetViewSet):
+    """Deals (``shop.Promotion``): editors create them here or from a deal block's chooser."""
+
+    model = Promotion
+    icon = "pick"
+    menu_label = _("Deals")
+    add_to_admin_menu = True
+    menu_order = 205
+    list_display = [
+        "name",
+        "variant",
+        Column("price", label=_("Deal price"), accessor=lambda p: format_money(p.price, p.currency)),
+        "starts_at",
+        "ends_at",
+        "unit_cap",
+    ]
+    list_filter = ["kind"]
+    search_fields = ["name", "variant__sku", "variant__product__title"]
+    search_backend_name = None
+    chooser_viewset_class = PromotionChooserViewSet
+
+    def get_queryset(self, request):
+        return limit_to_user_brands(
+            Promotion.objects.select_related("variant__product"), request.user, brand_path="variant__product__brand_id"
+        )

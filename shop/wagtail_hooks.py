@@ -6,18 +6,20 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 
-from shop.models import Product, Stock, Variant
+from shop.models import Product, Promotion, Stock, Variant
 from shop.permissions import BrandScopedPermissionPolicy
 from shop.services.brand_access import visible_stock
 from shop.services.inventory import ensure_stock_records
-from shop.viewsets import BrandViewSet, ProductViewSet, VariantViewSet
+from shop.viewsets import BrandViewSet, ProductViewSet, PromotionViewSet, VariantViewSet
 
 register_permission_policy(Product, BrandScopedPermissionPolicy(Product, brand_path="brand_id"))
 register_permission_policy(Variant, BrandScopedPermissionPolicy(Variant, brand_path="product__brand_id"))
+register_permission_policy(Promotion, BrandScopedPermissionPolicy(Promotion, brand_path="variant__product__brand_id"))
 
 register_snippet(BrandViewSet)
 register_snippet(ProductViewSet)
 register_snippet(VariantViewSet)
+register_snippet(PromotionViewSet)
 
 
 @hooks.register("after_create_snippet")

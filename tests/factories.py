@@ -4,10 +4,13 @@ import io
 import itertools
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.files.images import ImageFile
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from PIL import Image as PILImage
 from wagtail.images.models import Image
 
@@ -15,7 +18,7 @@ from content.models import BuyingGuidePage
 from content.services.site_tree import ensure_site_tree
 from creators.models import CreatorPage, CreatorProfile
 from creators.services.onboarding import provision_creator
-from shop.models import Brand, Product, ProductAttribute, ProductImage, ProductStatus, Stock, Variant
+from shop.models import Brand, Product, ProductAttribute, ProductImage, ProductStatus, Promotion, Stock, Variant
 
 _sequence = itertools.count(1)
 
@@ -140,14 +143,24 @@ def shop_the_look(image: Image, hotspots: list[tuple[Product, Variant | None, st
     })
 
 
-def deal(product: Product, *, deal_price: str, ends_at: str, variant: Variant | None = None, note: str = "") -> dict:
-    return block("deal", {
-        "product": product.pk,
-        "variant": variant.pk if variant else None,
-        "deal_price": deal_price,
-        "ends_at": ends_at,
-        "note": note,
-    })
+def make_deal(variant: Variant, *, price: str, starts_at: datetime | None = None, ends_at: datetime | None = None,
+              unit_cap: int | None = None, per_buyer_limit: int | None = None, name: str = "") -> Promotion:
+    """A deal on ``variant``: by default it started an hour ago and ends in a day."""
+    now = timezone.now()
+    return Promotion.objects.create(
+        name=name or f"Deal {next(_sequence)}", variant=variant, price=Decimal(price), currency=variant.currency,
+        starts_at=starts_at or now - timedelta(hours=1), ends_at=ends_at or now + timedelta(days=1),
+        unit_cap=unit_cap, per_buyer_limit=per_buyer_limit,
+    )
+
+
+def deal(product: Product, *, deal_price: str, ends_at: str, variant: Variant | None = None, note: str = "",
+         unit_cap: int | None = None) -> dict:
+    """A deal block on a new deal for ``variant`` (else the product's cheapest variant), running since 2020."""
+    variant = variant or min(product.variants.all(), key=lambda item: (item.price, item.pk))
+    promotion = make_deal(variant, price=deal_price, starts_at=datetime(2020, 1, 1, tzinfo=UTC),
+                          ends_at=parse_datetime(ends_at), unit_cap=unit_cap)
+    return block("deal", {"deal": promotion.pk, "note": note})
 
 
 def add_product_image(product: Product, image: Image | None = None, *, alt_text: str = "") -> ProductImage:

@@ -6,9 +6,12 @@ creating a missing image rendition the first time a size is asked for).
 
 from decimal import Decimal
 
+from django.utils import timezone
+
 from shop.attribution import Attribution, buy_path
-from shop.models import Product, StockLevel, Variant
+from shop.models import Product, Promotion, StockLevel, Variant
 from shop.services.offers import Offer, resolve_offer, variant_stock_status
+from shop.services.pricing import price_line, promotion_buy_path, remaining_units
 
 from content.services.catalog import api_rendition_specs
 
@@ -99,3 +102,38 @@ def offer_representation(product: Product | None, variant: Variant | None, conte
         "variants": [variant_representation(item, attribution=attribution, sellable=sellable) for item in variants],
         "buy_url": buy_path(offer.variant.sku, attribution) if offer.available else None,
     }
+
+
+def deal_info(promotion: Promotion, *, now) -> dict:
+    """A deal as readers see it: ``active`` when ``price_line`` would price one unit with it now."""
+    variant = promotion.variant
+    price = price_line(variant, quantity=1, now=now, promotion=promotion)
+    return {
+        "id": promotion.pk,
+        "price": decimal_string(promotion.price),
+        "list_price": decimal_string(variant.price),
+        "currency": promotion.currency,
+        "starts_at": promotion.starts_at,
+        "ends_at": promotion.ends_at,
+        "remaining_units": remaining_units(promotion, units_used=getattr(promotion, "units_used", 0)),
+        "active": price.promotion is not None and variant.product.is_active,
+        "refusal": price.refusal,
+    }
+
+
+def deal_representation(promotion: Promotion | None, context: dict | None) -> dict:
+    """A deal block: its variant's offer, the old ``deal_price``/``ends_at`` keys and ``deal`` details.
+
+    Buy links carry the deal (``?deal=<id>``); the shop decides at the cart whether it still applies.
+    """
+    variant = promotion.variant if promotion is not None else None
+    representation = offer_representation(variant.product if variant is not None else None, variant, context)
+    if promotion is None:
+        return {**representation, "deal_price": None, "ends_at": None, "deal": None}
+    for item in [representation["variant"], *representation["variants"]]:
+        if item is not None and item["id"] == variant.pk and item["buy_url"]:
+            item["buy_url"] = promotion_buy_path(item["buy_url"], promotion.pk)
+    if representation["buy_url"]:
+        representation["buy_url"] = promotion_buy_path(representation["buy_url"], promotion.pk)
+    return {**representation, "deal_price": decimal_string(promotion.price), "ends_at": promotion.ends_at,
+            "deal": deal_info(promotion, now=timezone.now())}

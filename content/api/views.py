@@ -29,7 +29,7 @@ from content.api.filters import (
 )
 from content.api.pagination import BoundedPagination
 from content.models import ShoppableContentPage
-from content.services.catalog import StreamReferences, collect_references
+from content.services.catalog import StreamReferences, collect_references, product_ids_of_promotions
 from content.services.page_cache import (
     CachedPage,
     cache_seconds,
@@ -49,11 +49,13 @@ EXTRA_API_FIELDS = {
 
 
 def shown_product_ids(page) -> set[int]:
-    """Products the page's body references, read from the raw JSON (no queries)."""
+    """Products the page's body references, read from the raw JSON (no queries unless it has deals)."""
     body = getattr(page, "body", None)
     if not isinstance(body, StreamValue):
         return set()
-    return collect_references(body.stream_block, list(body.raw_data), StreamReferences()).product_ids
+    references = collect_references(body.stream_block, list(body.raw_data), StreamReferences())
+    # Deal blocks show their deal's product (one query, only for pages with deals).
+    return references.product_ids | product_ids_of_promotions(references.promotion_ids)
 
 
 class ContentPagesAPIViewSet(PagesAPIViewSet):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from content.models import BuyingGuidePage, LiveSessionPage
 from content.demo.people import DemoPeople
 from creators.models import CreatorPage
-from shop.models import Product
+from shop.models import Product, Promotion
 
 _NAMESPACE = uuid.UUID("5b0c3a52-43c1-4ad1-9a55-4f6a1c0d7e11")
 
@@ -28,9 +28,19 @@ def _first_variant_id(product: Product) -> int:
     return product.variants.order_by("sort_order", "pk").values_list("pk", flat=True)[0]
 
 
+def demo_deal(key: str, product: Product) -> Promotion:
+    """A two-week reader deal at 80 % of the product's cheapest variant, capped at 50 units, 2 per buyer."""
+    cheapest = min(product.variants.all(), key=lambda v: v.price)
+    now = timezone.now().replace(microsecond=0)
+    promotion, _ = Promotion.objects.get_or_create(name=f"Reader deal ({key})", variant=cheapest, defaults={
+        "price": (cheapest.price * 8 / 10).quantize(cheapest.price), "currency": cheapest.currency,
+        "starts_at": now, "ends_at": now + timedelta(days=14), "unit_cap": 50, "per_buyer_limit": 2,
+    })
+    return promotion
+
+
 def guide_body(key: str, picks: list[Product], look_image_id: int) -> list[dict]:
     """A body using every block type; ids are stable so attribution survives re-running the loader."""
-    cheapest = min(picks[4].variants.all(), key=lambda v: v.price)
     return [
         {"type": "heading", "id": _block_id(key, "h1"), "value": "Why these"},
         {"type": "paragraph", "id": _block_id(key, "p1"), "value": "<p>I used each of these for at least a month.</p>"},
@@ -50,8 +60,7 @@ def guide_body(key: str, picks: list[Product], look_image_id: int) -> list[dict]
                 "product": p.pk, "variant": None, "x": str(20 + 25 * i), "y": "50", "label": p.title.split()[-2]}}
                 for i, p in enumerate(picks[1:4])]}},
         {"type": "deal", "id": _block_id(key, "deal"), "value": {
-            "product": picks[4].pk, "variant": cheapest.pk, "deal_price": str((cheapest.price * 8 / 10).quantize(cheapest.price)),
-            "ends_at": (timezone.now() + timedelta(days=14)).replace(microsecond=0).isoformat(), "note": "Reader deal"}},
+            "deal": demo_deal(key, picks[4]).pk, "note": "Reader deal"}},
     ]
 
 

@@ -32,19 +32,28 @@ def load_sales() -> int:
             attribution = Attribution(creator_id=guide.creator_id, page_id=guide.pk, block_id=block.id,
                                       click_id=click.pk)
             cart = create_cart()
-            add_to_cart(cart, sku=sku, quantity=1, attribution=attribution)
+            add_to_cart(cart, sku=sku, quantity=1, attribution=attribution, promotion_id=_deal_id(block, sku),
+                        accept_list_price=True)
             result = start_checkout(cart, email=f"demo-reader-{guide.pk}-{number}@kolshop.example", fulfilment="pickup")
             confirm_payment(result.order)
             sold += 1
     return sold
 
 
+def _deal_id(block, sku: str) -> int | None:
+    """A deal block's sales go through its deal, as the block's buy link does."""
+    deal = block.value["deal"] if block.block_type == "deal" else None
+    return deal.pk if deal is not None and deal.variant.sku == sku else None
+
+
 def _block_with_stock(guide: BuyingGuidePage):
     """The guide's first product card or deal whose variant has stock for every demo sale."""
     for block in guide.body:
-        if block.block_type in ("product_card", "deal") and block.value["variant"] is not None:
+        if block.block_type == "deal":
+            skus = [block.value["deal"].variant.sku] if block.value["deal"] is not None else []
+        elif block.block_type == "product_card" and block.value["variant"] is not None:
             skus = [block.value["variant"].sku]
-        elif block.block_type in ("product_card", "deal"):
+        elif block.block_type == "product_card":
             skus = [variant.sku for variant in block.value["product"].variants.all()]
         else:
             continue

@@ -4,7 +4,8 @@ A page's StreamField is scanned for the ids its shoppable blocks reference (acro
 type and nesting level), then loaded in bulk: products with brand (1 query), variants with
 stock (1), attributes (1), product images (1), images (1) and their API renditions (1). The
 blocks' ``bulk_to_python`` read from that snapshot while it is active, so 10 or 100 product
-blocks cost the same.
+blocks cost the same. Deal blocks add one query: their promotions with the units they have used
+(their variants' products join the same product query).
 """
 
 from collections.abc import Iterable, Iterator
@@ -14,12 +15,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.utils import timezone
 from wagtail import blocks
 from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
 
-from shop.models import Product, ProductAttribute, ProductImage, Variant
+from shop.models import Product, ProductAttribute, ProductImage, Promotion, Variant
 from shop.services.offers import with_availability
+from shop.services.pricing import with_usage
 
 
 @dataclass
@@ -27,9 +30,11 @@ class CatalogSnapshot:
     products: dict[int, Product] = field(default_factory=dict)
     variants: dict[int, Variant] = field(default_factory=dict)
     images: dict[int, object] = field(default_factory=dict)
+    promotions: dict[int, Promotion] = field(default_factory=dict)
     requested_product_ids: set[int] = field(default_factory=set)
     requested_variant_ids: set[int] = field(default_factory=set)
     requested_image_ids: set[int] = field(default_factory=set)
+    requested_promotion_ids: set[int] = field(default_factory=set)
 
     def covers(self, requested: set[int], values: Iterable) -> bool:
         return all(value is None or _as_id(value) in requested for value in values)
@@ -40,6 +45,7 @@ class StreamReferences:
     product_ids: set[int] = field(default_factory=set)
     variant_ids: set[int] = field(default_factory=set)
     image_ids: set[int] = field(default_factory=set)
+    promotion_ids: set[int] = field(default_factory=set)
 
 
 _active_snapshot: ContextVar[CatalogSnapshot | None] = ContextVar("kolshop_catalog_snapshot", default=None)
@@ -75,11 +81,13 @@ def _as_id(value) -> int | None:
 
 def collect_references(block: blocks.Block, raw_value, references: StreamReferences) -> StreamReferences:
     """Walk raw (JSON) StreamField data with its block definitions and note every chosen id."""
-    from content.blocks import ProductChooserBlock, VariantChooserBlock
+    from content.blocks import DealChooserBlock, ProductChooserBlock, VariantChooserBlock
 
     if raw_value is None:
         return references
-    if isinstance(block, ProductChooserBlock):
+    if isinstance(block, DealChooserBlock):
+        _add(references.promotion_ids, raw_value)
+    elif isinstance(block, ProductChooserBlock):
         _add(references.product_ids, raw_value)
     elif isinstance(block, VariantChooserBlock):
         _add(references.variant_ids, raw_value)
@@ -105,13 +113,36 @@ def _add(into: set[int], value) -> None:
         into.add(identifier)
 
 
+def _promotions_with_usage():
+    return with_usage(Promotion.objects.select_related("variant"), now=timezone.now())
+
+
+def product_ids_of_promotions(promotion_ids: set[int]) -> set[int]:
+    if not promotion_ids:
+        return set()
+    return set(Promotion.objects.filter(pk__in=promotion_ids).values_list("variant__product_id", flat=True))
+
+
+def load_promotions(values) -> list[Promotion | None]:
+    """Deals for ``values`` (ids or None) in order, with their variants' products loaded as a snapshot does."""
+    snapshot = load_catalog(StreamReferences(promotion_ids={_as_id(value) for value in values} - {None}))
+    return [snapshot.promotions.get(_as_id(value)) if value is not None else None for value in values]
+
+
 def load_catalog(references: StreamReferences) -> CatalogSnapshot:
-    """Load everything ``references`` names; at most 6 queries whatever their number."""
+    """Load everything ``references`` names; at most 7 queries whatever their number."""
     snapshot = CatalogSnapshot(
         requested_product_ids=set(references.product_ids),
         requested_variant_ids=set(references.variant_ids),
         requested_image_ids=set(references.image_ids),
+        requested_promotion_ids=set(references.promotion_ids),
     )
+    if references.promotion_ids:
+        snapshot.promotions = _promotions_with_usage().in_bulk(sorted(references.promotion_ids))
+        references = StreamReferences(
+            product_ids=references.product_ids | {p.variant.product_id for p in snapshot.promotions.values()},
+            variant_ids=references.variant_ids, image_ids=references.image_ids,
+        )
     if references.product_ids:
         products = Product.objects.select_related("brand").prefetch_related(
             Prefetch("variants", queryset=with_availability(Variant.objects.order_by("sort_order", "pk"))),
@@ -133,6 +164,9 @@ def load_catalog(references: StreamReferences) -> CatalogSnapshot:
         if product_image.image_id in snapshot.images:
             product_image.image = snapshot.images[product_image.image_id]
     snapshot.requested_image_ids |= image_ids
+    for promotion in snapshot.promotions.values():
+        # The variant as the products loaded it: with stock, reservations and its product.
+        promotion.variant = snapshot.variants.get(promotion.variant_id, promotion.variant)
     missing_variants = references.variant_ids - set(snapshot.variants)
     if missing_variants:
         # A variant chosen for another product (invalid, but may be stored): load it plainly.

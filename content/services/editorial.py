@@ -25,8 +25,11 @@ def unavailable_embeds(page) -> list[UnavailableEmbed]:
     body = getattr(draft, "body", None)
     if not isinstance(body, StreamValue):
         return []
-    product_ids = collect_references(body.stream_block, list(body.raw_data), StreamReferences()).product_ids
-    snapshot = load_catalog(StreamReferences(product_ids=product_ids))
+    references = collect_references(body.stream_block, list(body.raw_data), StreamReferences())
+    snapshot = load_catalog(StreamReferences(product_ids=references.product_ids,
+                                             promotion_ids=references.promotion_ids))
+    # A deal block embeds its deal's product.
+    product_ids = references.product_ids | {deal.variant.product_id for deal in snapshot.promotions.values()}
     embeds = []
     for product_id in sorted(product_ids):
         product = snapshot.products.get(product_id)

@@ -40,6 +40,7 @@ _EDITOR_MODELS = [
     ("shop", "order"),
     ("shop", "payment"),
     ("shop", "voucher"),
+    ("shop", "promotion"),
     ("creators", "creatorprofile"),
     ("creators", "commissionrule"),
     ("creators", "trackedlink"),

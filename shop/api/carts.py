@@ -48,9 +48,13 @@ def read(request, token: CartToken):
 @router.post("/{token}/lines", response={201: CartOut}, summary="Add a SKU (a repeated SKU adds to its line)")
 @rate_limit("cart_add")
 def add_line(request, token: CartToken, payload: AddLineIn):
+    """``promotion``: a deal's id from a deal block. When the deal no longer applies this answers 409
+    ``promotion_ended`` / ``promotion_sold_out`` / ``promotion_not_started`` and adds nothing, unless
+    ``accept_list_price`` is true: then the SKU is added at the list price, without the deal."""
     cart = get_cart(token)
     attribution = parse_attribution(payload.attribution, sku=payload.sku)
-    add_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=attribution)
+    add_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=attribution,
+                promotion_id=payload.promotion, accept_list_price=payload.accept_list_price)
     return Status(201, _cart_response(cart))
 
 

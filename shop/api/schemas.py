@@ -10,7 +10,7 @@ from shop.services.cart import CartInfo
 from shop.services.checkout import CheckoutResult
 from shop.services.orders import pickup_code_for
 from shop.services.payments import buyer_payment, is_payable
-from shop.validation import INT32_MAX, column_text, integer, text
+from shop.validation import INT32_MAX, ObjectId, column_text, integer, text
 
 # Input types: limits come from the columns (shop.validation); no control characters anywhere.
 # Quantities only need to fit an integer column here: the business limits (at least 1, at most
@@ -33,16 +33,27 @@ class AttributionOut(Schema):
     block_id: str
 
 
+class CartLinePromotionOut(Schema):
+    """The promotion the line was added with; ``applied`` false (with a ``refusal``) once it no longer prices it."""
+
+    id: int
+    applied: bool
+    refusal: str | None
+    ends_at: datetime
+
+
 class CartLineOut(Schema):
     sku: str
     product_title: str
     variant_name: str
     quantity: int
     unit_price: Decimal
+    list_unit_price: Decimal
     currency: str
     line_total: Decimal
     available: int
     attribution: AttributionOut
+    promotion: CartLinePromotionOut | None
 
 
 class CartOut(Schema):
@@ -58,6 +69,9 @@ class AddLineIn(Schema):
     sku: Sku
     quantity: Quantity = 1
     attribution: AttributionToken | None = None
+    # A deal block's promotion id; an ended one answers 409 unless the client accepts the list price.
+    promotion: ObjectId | None = None
+    accept_list_price: bool = False
 
 
 class UpdateLineIn(Schema):
@@ -86,6 +100,8 @@ class OrderLineOut(Schema):
     variant_name: str
     quantity: int
     unit_price: Decimal
+    list_unit_price: Decimal | None
+    promotion_id: int | None
     discount_amount: Decimal
     line_total: Decimal
     currency: str
@@ -130,6 +146,14 @@ class CheckoutOut(Schema):
     payment: PaymentOut
 
 
+def _line_promotion_out(line) -> dict | None:
+    promotion = line.line.promotion
+    if promotion is None:
+        return None
+    return {"id": promotion.pk, "applied": line.promotion is not None, "refusal": line.price.refusal,
+            "ends_at": promotion.ends_at}
+
+
 def cart_out(info: CartInfo, *, max_quantity: int) -> dict:
     return {
         "token": info.cart.token,
@@ -142,8 +166,10 @@ def cart_out(info: CartInfo, *, max_quantity: int) -> dict:
                 "sku": line.sku, "product_title": line.variant.product.title, "variant_name": line.variant.name,
                 "quantity": line.quantity, "unit_price": line.unit_price, "currency": line.currency,
                 "line_total": line.line_total, "available": line.available,
+                "list_unit_price": line.price.list_unit_price,
                 "attribution": {"creator_id": line.line.creator_id, "page_id": line.line.page_id,
                                 "block_id": line.line.block_id},
+                "promotion": _line_promotion_out(line),
             }
             for line in info.lines
         ],
@@ -163,6 +189,7 @@ def order_out(order: Order) -> dict:
             {
                 "sku": line.sku, "product_title": line.product_title, "variant_name": line.variant_name,
                 "quantity": line.quantity, "unit_price": line.unit_price, "discount_amount": line.discount_amount,
+                "list_unit_price": line.list_unit_price, "promotion_id": line.promotion_id,
                 "line_total": line.line_total, "currency": line.currency, "refunded_quantity": line.refunded_quantity,
             }
             for line in order.lines.all()

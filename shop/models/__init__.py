@@ -26,6 +26,7 @@ from shop.models.payments import (
     RefundLine,
     RefundStatus,
 )
+from shop.models.promotions import Promotion, PromotionKind
 from shop.models.reservations import StockReservation
 from shop.models.vouchers import Voucher, VoucherKind
 
@@ -49,6 +50,8 @@ __all__ = [
     "ProductAttribute",
     "ProductImage",
     "ProductStatus",
+    "Promotion",
+    "PromotionKind",
     "Refund",
     "RefundLine",
     "RefundStatus",

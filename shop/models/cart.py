@@ -37,6 +37,10 @@ class CartLine(models.Model):
     block_id = models.CharField(max_length=64, blank=True)
     click_id = models.BigIntegerField(null=True, blank=True)
     attributed_at = models.DateTimeField(null=True, blank=True, help_text=_("When the last buy link was followed."))
+    # The promotion the buy link offered (e.g. a deal block); pricing.price_line decides if it still applies.
+    promotion = models.ForeignKey(
+        "shop.Promotion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     added_at = models.DateTimeField(auto_now_add=True)
 
     wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking

@@ -116,7 +116,15 @@ class OrderLine(models.Model):
     product_title = models.CharField(max_length=200)
     variant_name = models.CharField(max_length=120, blank=True)
     brand_id = models.BigIntegerField(help_text=_("The brand at the time of sale (for brand reports)."))
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, help_text=_("The unit price charged."))
+    list_unit_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text=_("The catalog price at the time of sale (differs from the unit price under a promotion)."),
+    )
+    promotion = models.ForeignKey(
+        "shop.Promotion", null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines",
+        help_text=_("The promotion that priced this line, if any."),
+    )
     currency = models.CharField(max_length=3, validators=[currency_validator])
     quantity = models.PositiveIntegerField()
     discount_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)

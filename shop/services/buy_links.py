@@ -5,6 +5,9 @@ token without a click id (buy buttons on pages and in the content API carry none
 ``/r/<code>/`` already counted theirs) announces ``events.buy_link_followed`` so the app that
 counts clicks (creators) records one exactly as for a tracked link and returns its id; the click
 id then goes on the cart line with the rest of the token.
+
+``?deal=<id>`` asks for a promotion's price; once the deal is over (ended, sold out, not started)
+the unit is added at the list price and the result says why, for the cart page to tell the reader.
 """
 
 from dataclasses import dataclass, replace
@@ -12,7 +15,7 @@ from dataclasses import dataclass, replace
 from shop import events
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
 from shop.models import Cart, CartLine, Variant
-from shop.services.cart import add_to_cart
+from shop.services.cart import PromotionUnavailable, add_to_cart
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,16 @@ def _record_click(attribution: Attribution, *, sku: str, visitor: Visitor) -> in
     return next((result for result in results if result is not None), None)
 
 
-def follow_buy_link(cart: Cart, *, sku: str, token: str, visitor: Visitor) -> CartLine:
-    """Add one unit of ``sku`` with the token's attribution (and a click counted for it)."""
+@dataclass(frozen=True)
+class FollowedBuyLink:
+    line: CartLine
+    promotion_refused: PromotionUnavailable | None = None
+
+
+def follow_buy_link(cart: Cart, *, sku: str, token: str, visitor: Visitor,
+                    promotion_id: int | None = None) -> FollowedBuyLink:
+    """Add one unit of ``sku`` with the token's attribution (and a click counted for it), at the deal's
+    price when ``promotion_id`` still applies, else at the list price."""
     attribution = None
     if token:
         try:
@@ -45,4 +56,10 @@ def follow_buy_link(cart: Cart, *, sku: str, token: str, visitor: Visitor) -> Ca
             attribution = None
     if attribution is not None and attribution.creator_id is not None and attribution.click_id is None:
         attribution = replace(attribution, click_id=_record_click(attribution, sku=sku, visitor=visitor))
-    return add_to_cart(cart, sku=sku, quantity=1, attribution=attribution)
+    try:
+        return FollowedBuyLink(add_to_cart(cart, sku=sku, quantity=1, attribution=attribution,
+                                           promotion_id=promotion_id))
+    except PromotionUnavailable as refused:
+        line = add_to_cart(cart, sku=sku, quantity=1, attribution=attribution, promotion_id=promotion_id,
+                           accept_list_price=True)
+        return FollowedBuyLink(line, promotion_refused=refused)

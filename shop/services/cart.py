@@ -1,10 +1,19 @@
 """Cart rules: lines by SKU, prices always re-read from the catalog, a per-buyer limit per variant.
 
 ``fetch_cart`` loads a cart for display or checkout in a constant number of queries
-(cart, lines with their variants and products, availability) into plain dataclasses.
+(cart, lines with their variants, products and promotions, availability, and promotion usage
+when a line carries a promotion) into plain dataclasses; each line is priced by
+``shop.services.pricing.price_line``.
+
+A line gets a promotion from the buy link (``/buy/<sku>/?deal=<id>``) or the cart API's
+``promotion`` field. Adding with a promotion that no longer applies answers 409
+``promotion_ended`` / ``promotion_sold_out`` / ``promotion_not_started`` (field ``promotion``)
+and changes nothing, unless the caller passes ``accept_list_price`` (the buy link does, after
+telling the reader): then the line is added at the list price, without the promotion.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,7 +22,8 @@ from django.utils import timezone
 
 from shop.api_errors import ApiError, ConflictError, NotFoundError
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
-from shop.models import AddToCartEvent, Cart, CartLine, ProductStatus, Variant
+from shop.models import AddToCartEvent, Cart, CartLine, ProductStatus, Promotion, Variant
+from shop.services.pricing import LinePrice, PromotionRefusal, PromotionUsage, price_line, promotion_usage
 from shop.services.reservations import available_quantities
 
 
@@ -26,6 +36,12 @@ class CartLineInfo:
     currency: str
     line_total: Decimal
     available: int
+    price: LinePrice | None = None
+
+    @property
+    def promotion(self) -> Promotion | None:
+        """The promotion pricing this line now (None when it asked for one that no longer applies)."""
+        return self.price.promotion if self.price is not None else None
 
     @property
     def sku(self) -> str:
@@ -87,20 +103,31 @@ def create_cart() -> Cart:
     return Cart.objects.create()
 
 
-def fetch_cart(cart: Cart) -> CartInfo:
-    lines = list(cart.lines.select_related("variant__product").order_by("pk"))
+def _line_info(line: CartLine, *, available: int, usage: PromotionUsage, now: datetime,
+               buyer_known: bool) -> CartLineInfo:
+    price = price_line(line.variant, quantity=line.quantity, now=now, promotion=line.promotion, usage=usage,
+                       buyer_known=buyer_known)
+    return CartLineInfo(line=line, variant=line.variant, quantity=line.quantity, unit_price=price.unit_price,
+                        currency=price.currency, line_total=price.line_total, available=available, price=price)
+
+
+def fetch_cart(cart: Cart, *, now: datetime | None = None) -> CartInfo:
+    now = now or timezone.now()
+    lines = list(cart.lines.select_related("variant__product", "promotion").order_by("pk"))
     available = available_quantities([line.variant_id for line in lines])
+    usage = promotion_usage([line.promotion_id for line in lines if line.promotion_id is not None], now=now,
+                            exclude_cart_id=cart.pk)
     return CartInfo(cart=cart, lines=[
-        CartLineInfo(
-            line=line,
-            variant=line.variant,
-            quantity=line.quantity,
-            unit_price=line.variant.price,
-            currency=line.variant.currency,
-            line_total=line.variant.price * line.quantity,
-            available=available[line.variant_id],
-        )
+        _line_info(line, available=available[line.variant_id], usage=usage, now=now, buyer_known=False)
         for line in lines
+    ])
+
+
+def reprice_cart(info: CartInfo, *, usage: PromotionUsage, now: datetime) -> CartInfo:
+    """The same lines priced again with ``usage`` counted for the buyer (checkout, under the promotion locks)."""
+    return replace(info, lines=[
+        _line_info(line.line, available=line.available, usage=usage, now=now, buyer_known=True)
+        for line in info.lines
     ])
 
 
@@ -134,6 +161,45 @@ def ensure_cart_open(cart: Cart) -> None:
         raise ConflictError("This cart has already been checked out; start a new cart.", code="cart_checked_out")
 
 
+_REFUSAL_ERRORS = {
+    PromotionRefusal.NOT_STARTED: ("promotion_not_started", "The deal on {sku} has not started yet."),
+    PromotionRefusal.ENDED: ("promotion_ended", "The deal on {sku} has ended."),
+    PromotionRefusal.SOLD_OUT: ("promotion_sold_out", "The deal on {sku} is sold out."),
+}
+
+
+class PromotionUnavailable(ConflictError):
+    """A promotion asked for on a cart line does not apply (ended, not started, sold out)."""
+
+    def __init__(self, sku: str, refusal: str):
+        code, message = _REFUSAL_ERRORS[refusal]
+        super().__init__(message.format(sku=sku), code=code, field="promotion")
+        self.refusal = refusal
+
+
+def _requested_promotion(promotion_id: int | None, variant: Variant) -> Promotion | None:
+    if promotion_id is None:
+        return None
+    promotion = Promotion.objects.filter(pk=promotion_id).first()
+    if promotion is None:
+        raise ApiError("unknown_promotion", "No such deal.", "promotion", 400)
+    if promotion.variant_id != variant.pk:
+        raise ApiError("promotion_mismatch", f"This deal is not for {variant.sku}.", "promotion", 400)
+    return promotion
+
+
+def _promotion_for_line(cart: Cart, variant: Variant, promotion: Promotion, *, quantity: int,
+                        accept_list_price: bool, now: datetime) -> Promotion | None:
+    """The promotion the line keeps: ``promotion`` when it prices ``quantity`` now, else None (or a 409)."""
+    usage = promotion_usage([promotion.pk], now=now, exclude_cart_id=cart.pk)
+    price = price_line(variant, quantity=quantity, now=now, promotion=promotion, usage=usage)
+    if price.promotion is not None:
+        return promotion
+    if accept_list_price:
+        return None
+    raise PromotionUnavailable(variant.sku, price.refusal)
+
+
 def _locked(cart: Cart) -> Cart:
     # Serialises changes to one cart (two tabs adding the same SKU at once).
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
@@ -142,17 +208,26 @@ def _locked(cart: Cart) -> Cart:
 
 
 @transaction.atomic
-def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution | None = None) -> CartLine:
+def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution | None = None,
+                promotion_id: int | None = None, accept_list_price: bool = False) -> CartLine:
     """Add ``quantity`` of ``sku``; an existing line grows. A new buy link's attribution replaces the line's
-    creator, page, block, click and ``attributed_at`` (last click); creators judge the window from them."""
+    creator, page, block, click and ``attributed_at`` (last click); creators judge the window from them.
+
+    With ``promotion_id`` the line is priced by that promotion (see the module docstring for when
+    it no longer applies); without one, an existing line keeps the promotion it had.
+    """
     validate_quantity(quantity)
     variant = _sellable_variant(sku)
+    promotion = _requested_promotion(promotion_id, variant)
     cart = _locked(cart)
     line = cart.lines.filter(variant=variant).first()
     new_quantity = quantity + (line.quantity if line else 0)
     _check_fits(cart, variant, new_quantity)
     if line is None:
         line = CartLine(cart=cart, variant=variant)
+    if promotion is not None:
+        line.promotion = _promotion_for_line(cart, variant, promotion, quantity=new_quantity,
+                                             accept_list_price=accept_list_price, now=timezone.now())
     line.quantity = new_quantity
     if attribution is not None and not attribution.is_empty():
         line.creator_id = attribution.creator_id
@@ -174,11 +249,15 @@ def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution
 def set_line_quantity(cart: Cart, *, sku: str, quantity: int) -> CartLine:
     validate_quantity(quantity)
     cart = _locked(cart)
-    line = cart.lines.select_related("variant__product").filter(variant__sku=sku).first()
+    line = cart.lines.select_related("variant__product", "promotion").filter(variant__sku=sku).first()
     if line is None:
         raise NotFoundError(f"{sku} is not in this cart.", code="line_not_found", field="sku")
     if quantity > line.quantity:
         _check_fits(cart, _sellable_variant(sku), quantity)
+        if line.promotion is not None:
+            # More units than the deal has left is a 409, not a silent switch of the line to the list price.
+            _promotion_for_line(cart, line.variant, line.promotion, quantity=quantity, accept_list_price=False,
+                                now=timezone.now())
     line.quantity = quantity
     line.save(update_fields=["quantity"])
     cart.save(update_fields=["updated_at"])

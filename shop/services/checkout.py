@@ -3,6 +3,14 @@
 ``start_checkout`` works in two steps so no gateway call happens under a row lock: one
 transaction places the order and reserves stock (cart, then voucher, then stock rows in
 primary-key order), and only after the commit is the payment intent created.
+
+Promotions: lines that carry one are priced again under the promotion row locks (taken after the
+voucher, before the stock rows, in primary-key order) with the buyer's email known. Checkout never
+charges a price other than the one the cart showed: when a line's promotion stopped applying (it
+ended, or its unit cap was used up) since the line was added, checkout answers 409
+``price_changed`` (field ``sku``), places nothing and takes the promotion off those lines, so the
+client re-reads the cart (now at the list price) and checks out again. A buyer past the
+promotion's per-buyer limit gets 409 ``promotion_limit`` (field ``quantity``) and keeps the line.
 """
 
 import logging
@@ -21,6 +29,7 @@ from shop import events
 from shop.api_errors import ApiError, ConflictError
 from shop.models import (
     Cart,
+    CartLine,
     FulfilmentMethod,
     Order,
     OrderEventType,
@@ -32,9 +41,10 @@ from shop.models import (
 )
 from shop.money import allocate, quantize
 from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError, get_gateway
-from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quantity_per_variant
+from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quantity_per_variant, reprice_cart
 from shop.services.client_identity import VisitorKey
 from shop.services.locks import lock_for_transaction
+from shop.services.pricing import PromotionRefusal, lock_promotions, promotion_usage
 from shop.services.orders import assign_pickup_code, record_event
 from shop.services.payments import cancel_open_intents, cancel_pending_orders, complete_checkout
 from shop.services.reservations import ReservationRequest, release_reservations, reserve_stock
@@ -132,6 +142,33 @@ def _check_buyer_limit(info: CartInfo, email: str) -> None:
             raise ConflictError(f"You can buy at most {limit} of {line.sku}.", code="quantity_limit", field="quantity")
 
 
+class PriceChanged(ConflictError):
+    def __init__(self, sku: str, line_ids: list[int]):
+        super().__init__(f"The price of {sku} has changed: the deal is over. Check your cart and order again.",
+                         code="price_changed", field="sku")
+        self.line_ids = line_ids
+
+
+def _price_promotions(info: CartInfo, *, email: str, now: datetime) -> CartInfo:
+    """Lock the lines' promotions and price the lines again, counting units used by everyone and this buyer."""
+    locked = lock_promotions(line.line.promotion_id for line in info.lines if line.line.promotion_id is not None)
+    if not locked:
+        return info
+    for line in info.lines:
+        if line.line.promotion_id is not None:
+            line.line.promotion = locked[line.line.promotion_id]
+    info = reprice_cart(info, usage=promotion_usage(locked, now=now, buyer=email), now=now)
+    refused = [line for line in info.lines if line.line.promotion_id is not None and line.promotion is None]
+    changed = [line for line in refused if line.price.refusal != PromotionRefusal.BUYER_LIMIT]
+    if changed:
+        raise PriceChanged(changed[0].sku, [line.line.pk for line in changed])
+    if refused:
+        limit = refused[0].line.promotion.per_buyer_limit
+        raise ConflictError(f"You can buy at most {limit} of {refused[0].sku} at the deal price.",
+                            code="promotion_limit", field="quantity")
+    return info
+
+
 def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
     """Copy each cart line's buy-link token as raw facts; creators decides who sold it on order_placed."""
     lines = []
@@ -140,6 +177,7 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
         lines.append(OrderLine(
             order=order, variant=line.variant, sku=line.sku, product_title=line.variant.product.title,
             variant_name=line.variant.name, brand_id=line.variant.product.brand_id, unit_price=line.unit_price,
+            list_unit_price=line.price.list_unit_price, promotion=line.promotion,
             currency=line.currency, quantity=line.quantity, discount_amount=discount,
             line_total=line.line_total - discount,
             creator_id=attribution.creator_id, page_id=attribution.page_id, block_id=attribution.block_id,
@@ -156,7 +194,7 @@ def _place_order(
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     ensure_cart_open(cart)
     replaced_order_ids = _cancel_pending_orders_of(cart)
-    info = fetch_cart(cart)
+    info = fetch_cart(cart, now=now)
     if not info.lines:
         raise ApiError("empty_cart", "The cart is empty.", None, 400)
     for line in info.lines:
@@ -166,6 +204,7 @@ def _place_order(
     voucher = lock_voucher(voucher_code) if voucher_code.strip() else None
     if voucher is not None:
         validate_voucher(voucher, email=email, currency=info.currency, exclude_cart_id=cart.pk, now=now)
+    info = _price_promotions(info, email=email, now=now)
     subtotal = quantize(info.subtotal)
     discount = voucher_discount(voucher, subtotal=subtotal) if voucher else Decimal("0.00")
     shipping = shipping_cost(fulfilment=fulfilment, address=address, currency=info.currency)
@@ -259,10 +298,15 @@ def start_checkout(
     if address is not None:
         address = ShippingAddress(**{**address.__dict__, "country": address.country.strip().upper()})
     email = _validate_buyer(email, fulfilment, address)
-    order, replaced_order_ids = _place_order(
-        cart, email=email, fulfilment=fulfilment, address=address, voucher_code=voucher_code or "",
-        now=now or timezone.now(), client=client,
-    )
+    try:
+        order, replaced_order_ids = _place_order(
+            cart, email=email, fulfilment=fulfilment, address=address, voucher_code=voucher_code or "",
+            now=now or timezone.now(), client=client,
+        )
+    except PriceChanged as error:
+        # Nothing was placed; the lines lose the promotion so the cart now shows what checkout will charge.
+        CartLine.objects.filter(pk__in=error.line_ids).update(promotion=None)
+        raise
     if replaced_order_ids:
         cancel_open_intents(replaced_order_ids)
     payment = _create_payment(order, gateway)

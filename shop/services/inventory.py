@@ -6,7 +6,7 @@ which marks everything cached from those variants stale once the transaction com
 cache the old state, and a rolled-back change invalidates nothing it should not). ``F()`` updates fire
 no model signal, which is why no other module may write ``Stock`` rows; ``tests/shop/test_inventory``
 parses the code base to hold that line. Model saves (an admin edit of a stock record, a product or a
-variant) reach the same function through the signal glue in ``connect_catalog_signals``.
+variant, a deal) reach the same function through the signal glue in ``connect_catalog_signals``.
 
 Locks are taken in primary-key order, the order every other stock lock in the shop uses.
 """
@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
-from shop.models import Product, Stock, Variant
+from shop.models import Product, Promotion, Stock, Variant
 from shop.services.cache_versions import touch_products, touch_variants_on_commit
 
 
@@ -92,9 +92,15 @@ def _stock_saved_or_deleted(sender, instance: Stock, **kwargs) -> None:
     stock_changed([instance.variant_id])
 
 
+def _promotion_saved_or_deleted(sender, instance: Promotion, **kwargs) -> None:
+    touch_variants_on_commit([instance.variant_id])  # a deal's price, window and cap show on its pages
+
+
 def connect_catalog_signals() -> None:
     """Model saves and deletes (admin edits, imports) mark what they change stale, like the services do."""
     for signal in (post_save, post_delete):
         signal.connect(_product_saved_or_deleted, sender=Product, dispatch_uid=f"shop.inventory.product.{id(signal)}")
         signal.connect(_variant_saved_or_deleted, sender=Variant, dispatch_uid=f"shop.inventory.variant.{id(signal)}")
         signal.connect(_stock_saved_or_deleted, sender=Stock, dispatch_uid=f"shop.inventory.stock.{id(signal)}")
+        signal.connect(_promotion_saved_or_deleted, sender=Promotion,
+                       dispatch_uid=f"shop.inventory.promotion.{id(signal)}")

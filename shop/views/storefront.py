@@ -53,16 +53,20 @@ def _quantity(raw: str | None) -> int:
 @rate_limit("buy_link", block=False)
 def buy(request: HttpRequest, sku: str) -> HttpResponse:
     """A buy link: add one unit with the link's attribution, counting a click for it. A tampered, expired
-    or other product's ref still sells, uncredited.
+    or other product's ref still sells, uncredited. ``?deal=<id>`` asks for a promotion's price; once the
+    deal is over the cart page says so and the unit is added at the list price.
     A client over the buy-link limit is sent to its cart with nothing added and nothing counted."""
     if request.limited:
         messages.error(request, "Too many requests; try again in a minute.")
         return redirect("shop:cart")
     visitor = Visitor(ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
                       referrer=request.headers.get("Referer", ""))
+    deal = request.GET.get("deal", "")
     try:
-        follow_buy_link(_session_cart(request, create=True), sku=sku, token=request.GET.get("ref", ""),
-                        visitor=visitor)
+        followed = follow_buy_link(_session_cart(request, create=True), sku=sku, token=request.GET.get("ref", ""),
+                                   visitor=visitor, promotion_id=int(deal) if deal.isdigit() and len(deal) < 19 else None)
+        if followed.promotion_refused is not None:
+            messages.warning(request, f"{followed.promotion_refused.message} It is in your cart at the regular price.")
     except ApiError as error:
         messages.error(request, error.message)
     return redirect("shop:cart")

@@ -8,12 +8,10 @@ from wagtail.test.utils.form_data import nested_form_data, streamfield
 
 from content.blocks import ComparisonTableBlock, DealBlock, HotspotBlock, ProductCardBlock
 from content.models import BuyingGuidePage
-from shop.models import ProductStatus
-from tests.factories import make_creator, make_product, storefront_of
+from shop.models import ProductStatus, Promotion
+from tests.factories import make_creator, make_deal, make_product, make_user, storefront_of
 
 pytestmark = pytest.mark.django_db
-
-ENDS_AT = "2030-01-01T12:00:00Z"
 
 
 def block_errors(block, raw: dict) -> dict[str, list[str]]:
@@ -28,19 +26,41 @@ def block_errors(block, raw: dict) -> dict[str, list[str]]:
 
 
 def test_a_deal_price_at_or_above_the_price_is_refused():
-    product = make_product(variants=[("DEAL-1", "50.00", 5)])
-    variant = product.variants.get()
-    raw = {"product": product.pk, "variant": variant.pk, "deal_price": "50.00", "ends_at": ENDS_AT, "note": ""}
+    variant = make_product(variants=[("DEAL-1", "50.00", 5)]).variants.get()
+    deal = make_deal(variant, price="50.00")
 
-    assert block_errors(DealBlock(), raw) == {"deal_price": ["The deal price 50.00 must be below the price 50.00 USD."]}
-    assert block_errors(DealBlock(), {**raw, "deal_price": "49.99"}) == {}
+    with pytest.raises(ValidationError) as refused:
+        deal.clean()
+
+    assert refused.value.message_dict == {"price": ["The deal price 50.00 must be below the price 50.00 USD."]}
+    deal.price = Decimal("49.99")
+    deal.clean()
 
 
-def test_a_deal_without_a_variant_must_beat_the_cheapest_variant():
-    product = make_product(variants=[("DEAL-A", "40.00", 5), ("DEAL-B", "30.00", 5)])
-    raw = {"product": product.pk, "variant": None, "deal_price": "35.00", "ends_at": ENDS_AT, "note": ""}
+def test_a_deal_on_an_archived_product_or_in_another_currency_is_refused():
+    variant = make_product(title="Old Speaker", variants=[("DEAL-A", "40.00", 5)],
+                           status=ProductStatus.ARCHIVED).variants.get()
+    deal = make_deal(variant, price="30.00")
+    deal.currency = "EUR"
 
-    assert block_errors(DealBlock(), raw) == {"deal_price": ["The deal price 35.00 must be below the price 30.00 USD."]}
+    with pytest.raises(ValidationError) as refused:
+        deal.clean()
+
+    assert refused.value.message_dict == {
+        "variant": ["“Old Speaker” is archived and can't be sold; choose an active product."],
+        "currency": ["Use the variant's currency, USD."],
+    }
+
+
+def test_a_deal_block_refuses_a_deal_whose_product_was_archived_since():
+    product = make_product(title="Old Speaker", variants=[("DEAL-B", "40.00", 5)])
+    deal = make_deal(product.variants.get(), price="30.00")
+    assert block_errors(DealBlock(), {"deal": deal.pk, "note": ""}) == {}
+    product.status = ProductStatus.ARCHIVED
+    product.save()
+
+    assert block_errors(DealBlock(), {"deal": deal.pk, "note": ""}) == {
+        "deal": ["“Old Speaker” is archived and can't be sold; choose an active product."]}
 
 
 @pytest.mark.parametrize(("x", "y", "field"), [("100.01", "50", "x"), ("-1", "50", "x"), ("50", "101", "y")])
@@ -91,26 +111,32 @@ def test_every_shoppable_block_id_is_kept_stable_across_revisions():
     assert BuyingGuidePage.objects.get(pk=guide.pk).body[0].id == block_id
 
 
-def test_the_editor_refuses_an_invalid_deal_with_a_message(client):
-    product = make_product(variants=[("ED-1", "80.00", 5)])
-    creator = make_creator("noa")
-    client.force_login(creator.user)
-    storefront = storefront_of(creator)
-    form = nested_form_data({
-        "title": "Deals",
-        "slug": "deals",
-        "summary": "",
-        "body": streamfield([
-            ("deal", {"product": product.pk, "variant": "", "deal_price": "95.00", "ends_at": "2030-01-01 12:00", "note": ""}),
-        ]),
+def test_the_deal_editor_refuses_a_deal_price_above_the_price_with_a_message(client):
+    variant = make_product(variants=[("ED-1", "80.00", 5)]).variants.get()
+    client.force_login(make_user("staff", is_superuser=True, is_staff=True))
+
+    response = client.post("/admin/snippets/shop/promotion/add/", {
+        "name": "Too dear", "variant": variant.pk, "price": "95.00", "currency": "",
+        "starts_at": "2030-01-01 12:00", "ends_at": "2030-01-02 12:00", "unit_cap": "", "per_buyer_limit": "",
     })
 
-    response = client.post(f"/admin/pages/add/content/buyingguidepage/{storefront.pk}/", form)
-
     assert response.status_code == 200
-    assert "The page could not be created due to validation errors" in response.content.decode()
-    assert "must be below the price 80.00 USD" in response.content.decode()
-    assert not BuyingGuidePage.objects.filter(slug="deals").exists()
+    assert "The deal price 95.00 must be below the price 80.00 USD." in response.content.decode()
+    assert not Promotion.objects.exists()
+
+
+def test_the_deal_editor_fills_in_the_variants_currency(client):
+    variant = make_product(variants=[("ED-3", "80.00", 5)]).variants.get()
+    client.force_login(make_user("staff", is_superuser=True, is_staff=True))
+
+    response = client.post("/admin/snippets/shop/promotion/add/", {
+        "name": "Spring", "variant": variant.pk, "price": "60.00", "currency": "",
+        "starts_at": "2030-01-01 12:00", "ends_at": "2030-01-02 12:00", "unit_cap": "5", "per_buyer_limit": "",
+    })
+
+    assert response.status_code == 302
+    assert list(Promotion.objects.values_list("name", "price", "currency", "unit_cap", "per_buyer_limit")) == [
+        ("Spring", Decimal("60.00"), "USD", 5, None)]
 
 
 def test_the_editor_accepts_a_valid_guide_from_a_creator_and_keeps_it_a_draft(client):
@@ -122,7 +148,7 @@ def test_the_editor_accepts_a_valid_guide_from_a_creator_and_keeps_it_a_draft(cl
         "slug": "good-deals",
         "summary": "",
         "body": streamfield([
-            ("deal", {"product": product.pk, "variant": "", "deal_price": "60.00", "ends_at": "2030-01-01 12:00", "note": ""}),
+            ("deal", {"deal": make_deal(product.variants.get(), price="60.00").pk, "note": ""}),
         ]),
     })
 
@@ -133,4 +159,4 @@ def test_the_editor_accepts_a_valid_guide_from_a_creator_and_keeps_it_a_draft(cl
     assert guide.live is False
     assert guide.creator == creator
     assert guide.owner == creator.user
-    assert guide.body[0].value["deal_price"] == Decimal("60.00")
+    assert guide.body[0].value["deal"].price == Decimal("60.00")

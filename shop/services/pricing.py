@@ -1,0 +1,187 @@
+"""The price of a line: the one function that decides it, and what a promotion has left to sell.
+
+``price_line`` prices a line from the catalog and the promotion the line carries. The cart
+(``fetch_cart``), checkout (order lines, so the order total, the PaymentIntent amount,
+commissions and reports, which all follow line totals), the content API's deal blocks and the
+reader site all call it. A promotion applies to the whole line or not at all:
+
+- outside ``[starts_at, ends_at)`` it does not apply (reason ``not_started`` / ``ended``);
+- when the line's quantity no longer fits under ``unit_cap`` (reason ``sold_out``);
+- when the buyer (by order email, case-insensitive) would pass ``per_buyer_limit`` (reason
+  ``buyer_limit``; only known at checkout, when the buyer has given their email).
+
+"Used" units are defined once, in ``used_promotion_lines``: lines of pending orders whose
+reservation is still live, plus paid, fulfilled and partially refunded orders. Cancelled and
+expired (and fully refunded) orders give their units back.
+
+Checkout locks the promotion rows (``lock_promotions``, primary-key order) after the cart and
+voucher rows and before the stock rows, so caps and per-buyer limits hold under concurrency.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Lower
+
+from shop.models import OrderLine, OrderStatus, Promotion, Variant
+from shop.money import quantize
+
+# Order states whose promotional lines hold their units (pending ones only while their reservation lives).
+_HOLDING_STATUSES = [OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED]
+
+
+class PromotionRefusal:
+    """Why a promotion did not price a line."""
+
+    NOT_STARTED = "not_started"
+    ENDED = "ended"
+    SOLD_OUT = "sold_out"
+    BUYER_LIMIT = "buyer_limit"
+    OTHER_VARIANT = "other_variant"
+
+
+@dataclass(frozen=True)
+class LinePrice:
+    unit_price: Decimal
+    list_unit_price: Decimal
+    currency: str
+    quantity: int
+    promotion: Promotion | None = None
+    refusal: str | None = None  # set when a promotion was asked for and did not apply
+
+    @property
+    def line_total(self) -> Decimal:
+        return quantize(self.unit_price * self.quantity)
+
+
+@dataclass(frozen=True)
+class PromotionUsage:
+    """Units used per promotion id, by everyone and by one buyer (empty when no buyer is known)."""
+
+    units_used: dict[int, int] = field(default_factory=dict)
+    buyer_units_used: dict[int, int] = field(default_factory=dict)
+
+
+def used_promotion_lines(now: datetime) -> Q:
+    """The one definition of "used": a filter on OrderLine for lines that hold promotional units."""
+    return Q(order__status__in=_HOLDING_STATUSES) | Q(order__status=OrderStatus.PENDING, order__reserved_until__gt=now)
+
+
+def _used_lines(now: datetime, *, exclude_cart_id: int | None) -> QuerySet:
+    lines = OrderLine.objects.filter(used_promotion_lines(now), promotion__isnull=False)
+    if exclude_cart_id is not None:
+        # The cart's own pending order is replaced when it checks out again: don't count it twice.
+        lines = lines.exclude(order__cart_id=exclude_cart_id, order__status=OrderStatus.PENDING)
+    return lines
+
+
+def units_used_annotation(now: datetime):
+    """For Promotion querysets: the units ``used_promotion_lines`` holds (0 when none)."""
+    summed = (
+        _used_lines(now, exclude_cart_id=None).filter(promotion_id=OuterRef("pk"))
+        .order_by().values("promotion_id").annotate(total=Sum("quantity")).values("total")
+    )
+    return Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
+
+
+def with_usage(promotions: QuerySet, *, now: datetime) -> QuerySet:
+    return promotions.annotate(units_used=units_used_annotation(now))
+
+
+def promotion_usage(
+    promotion_ids: Iterable[int], *, now: datetime, buyer: str = "", exclude_cart_id: int | None = None
+) -> PromotionUsage:
+    """Units used per promotion (one query), and by ``buyer``'s email (one more query when given)."""
+    ids = sorted(set(promotion_ids))
+    if not ids:
+        return PromotionUsage()
+    lines = _used_lines(now, exclude_cart_id=exclude_cart_id).filter(promotion_id__in=ids).order_by()
+    totals = lines.values("promotion_id").annotate(total=Sum("quantity")).values_list("promotion_id", "total")
+    by_buyer = {}
+    if buyer:
+        by_buyer = dict(
+            lines.annotate(buyer_email=Lower("order__email")).filter(buyer_email=buyer.strip().lower())
+            .values("promotion_id").annotate(total=Sum("quantity")).values_list("promotion_id", "total")
+        )
+    return PromotionUsage(units_used=dict(totals), buyer_units_used=by_buyer)
+
+
+def lock_promotions(promotion_ids: Iterable[int]) -> dict[int, Promotion]:
+    """Lock promotion rows in primary-key order (after cart and voucher, before stock rows)."""
+    ids = sorted(set(promotion_ids))
+    if not ids:
+        return {}
+    return {promotion.pk: promotion
+            for promotion in Promotion.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def remaining_units(promotion: Promotion, *, units_used: int) -> int | None:
+    """Units still sellable at the promotional price; ``None`` when the promotion has no cap."""
+    if promotion.unit_cap is None:
+        return None
+    return max(promotion.unit_cap - units_used, 0)
+
+
+def is_running(promotion: Promotion, *, now: datetime) -> bool:
+    return promotion.starts_at <= now < promotion.ends_at
+
+
+def _refusal(promotion: Promotion, variant: Variant, *, quantity: int, now: datetime,
+             units_used: int, buyer_units_used: int | None) -> str | None:
+    if promotion.variant_id != variant.pk or promotion.currency != variant.currency:
+        return PromotionRefusal.OTHER_VARIANT
+    if now < promotion.starts_at:
+        return PromotionRefusal.NOT_STARTED
+    if now >= promotion.ends_at:
+        return PromotionRefusal.ENDED
+    if promotion.unit_cap is not None and units_used + quantity > promotion.unit_cap:
+        return PromotionRefusal.SOLD_OUT
+    if (promotion.per_buyer_limit is not None and buyer_units_used is not None
+            and buyer_units_used + quantity > promotion.per_buyer_limit):
+        return PromotionRefusal.BUYER_LIMIT
+    return None
+
+
+def price_line(
+    variant: Variant,
+    *,
+    quantity: int,
+    now: datetime,
+    promotion: Promotion | None = None,
+    usage: PromotionUsage | None = None,
+    buyer_known: bool = False,
+) -> LinePrice:
+    """The unit price of ``quantity`` × ``variant``: the promotion's price when it applies, else the list price.
+
+    ``usage`` gives the units the promotion has already used (``promotion_usage``); without it the
+    promotion's ``units_used`` annotation (``with_usage``) is read. The per-buyer limit is checked
+    only when ``buyer_known`` (checkout, where ``usage`` was counted for the buyer's email).
+    """
+    list_price = LinePrice(unit_price=variant.price, list_unit_price=variant.price, currency=variant.currency,
+                           quantity=quantity)
+    if promotion is None:
+        return list_price
+    if usage is not None:
+        units_used = usage.units_used.get(promotion.pk, 0)
+    else:
+        units_used = getattr(promotion, "units_used", 0)
+    buyer_units_used = usage.buyer_units_used.get(promotion.pk, 0) if (usage is not None and buyer_known) else None
+    refusal = _refusal(promotion, variant, quantity=quantity, now=now, units_used=units_used,
+                       buyer_units_used=buyer_units_used)
+    if refusal is not None:
+        return LinePrice(unit_price=variant.price, list_unit_price=variant.price, currency=variant.currency,
+                         quantity=quantity, refusal=refusal)
+    return LinePrice(unit_price=promotion.price, list_unit_price=variant.price, currency=variant.currency,
+                     quantity=quantity, promotion=promotion)
+
+
+def promotion_buy_path(path: str, promotion_id: int | None) -> str:
+    """A buy link (``shop.attribution.buy_path``) that also asks for a promotion: ``…&deal=<id>``."""
+    if promotion_id is None:
+        return path
+    separator = "&" if "?" in path else "?"
+    return f"{path}{separator}{urlencode({'deal': promotion_id})}"
