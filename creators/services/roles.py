@@ -8,7 +8,16 @@ CreatorPage, and publishing goes through the moderation workflow.
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from wagtail.models import GroupApprovalTask, GroupPagePermission, Page, Workflow, WorkflowPage, WorkflowTask
+from wagtail.models import (
+    Collection,
+    GroupApprovalTask,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Page,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
+)
 
 from shop.services.brand_access import BRANDS_GROUP_NAME
 
@@ -17,12 +26,23 @@ EDITORS_GROUP_NAME = "Editors"
 MODERATORS_GROUP_NAME = "Moderators"
 MODERATION_WORKFLOW_NAME = "Creator content approval"
 
+# Images and documents are not here: Wagtail checks them per collection (GroupCollectionPermission),
+# so each creator gets rights on their own collection (``grant_creator_collection``) and staff on root.
 _CREATOR_PERMISSIONS = [
     ("wagtailadmin", "access_admin"),
+]
+# What a creator may do in their own collection; staff may do the same, plus delete, from the root down.
+CREATOR_COLLECTION_PERMISSIONS = [
     ("wagtailimages", "add_image"),
     ("wagtailimages", "choose_image"),
+    ("wagtailimages", "change_image"),
     ("wagtaildocs", "add_document"),
     ("wagtaildocs", "choose_document"),
+    ("wagtaildocs", "change_document"),
+]
+_STAFF_COLLECTION_PERMISSIONS = CREATOR_COLLECTION_PERMISSIONS + [
+    ("wagtailimages", "delete_image"),
+    ("wagtaildocs", "delete_document"),
 ]
 _BRAND_PERMISSIONS = [
     ("wagtailadmin", "access_admin"),
@@ -88,6 +108,7 @@ def ensure_role_groups() -> dict[str, Group]:
     moderators, _ = Group.objects.get_or_create(name=MODERATORS_GROUP_NAME)
     moderators.permissions.add(*_permissions(_WAGTAIL_STAFF_PERMISSIONS))
     _grant_editor_page_permissions([editors, moderators])
+    _grant_staff_collection_permissions([editors, moderators])
     ensure_moderation_workflow(approver_groups=[editors, moderators])
     return {"creators": creators, "brands": brands, "editors": editors, "moderators": moderators}
 
@@ -103,6 +124,22 @@ def _grant_editor_page_permissions(groups: list[Group]) -> None:
     for group in groups:
         for permission in permissions:
             GroupPagePermission.objects.get_or_create(group=group, page=root, permission=permission)
+
+
+def _grant_staff_collection_permissions(groups: list[Group]) -> None:
+    """Staff see, choose and edit every image and document: rights on the root collection reach all."""
+    root = Collection.get_first_root_node()
+    if root is None:
+        return
+    grant_collection_permissions(groups, collection=root, pairs=_STAFF_COLLECTION_PERMISSIONS)
+
+
+def grant_collection_permissions(groups: list[Group], *, collection: Collection, pairs: list[tuple[str, str]]) -> None:
+    """Adds the image/document permissions ``pairs`` on ``collection`` (and its descendants) to ``groups``."""
+    permissions = _permissions(pairs)
+    for group in groups:
+        for permission in permissions:
+            GroupCollectionPermission.objects.get_or_create(group=group, collection=collection, permission=permission)
 
 
 def ensure_moderation_workflow(*, approver_groups: list[Group]) -> Workflow:
