@@ -13,8 +13,9 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from content.api.fields import CreatorSummaryField, ImageRenditionsField, ShoppableBodyField, TagNamesField, VideoField
+from content.api.fields import CreatorSummaryField, ImageRenditionsField, PageVideoField, ShoppableBodyField, TagNamesField
 from content.blocks import ArticleStreamBlock
+from content.forms import ShoppableContentPageForm
 from creators.models import CreatorPage, CreatorProfile
 
 
@@ -67,6 +68,7 @@ class ShoppableContentPage(Page):
     parent_page_types = ["creators.CreatorPage"]
     subpage_types: list[str] = []
     is_creatable = False
+    base_form_class = ShoppableContentPageForm
 
     class Meta:
         verbose_name = _("shoppable content page")
@@ -80,6 +82,15 @@ class ShoppableContentPage(Page):
     def minimal_clean(self):
         self.creator = self.find_creator()
         super().minimal_clean()
+
+    def clean(self):
+        """A page shows its creator's own videos or published ones (see content.services.media_access)."""
+        from content.services.media_access import video_errors
+
+        super().clean()
+        errors = video_errors(self)
+        if errors:
+            raise ValidationError(errors)
 
     def find_creator(self) -> CreatorProfile | None:
         """The creator whose storefront this page sits under (None outside any storefront)."""
@@ -136,7 +147,7 @@ class LiveSessionPage(ShoppableContentPage):
     promote_panels = Page.promote_panels + [FieldPanel("tags")]
     api_fields = ShoppableContentPage.api_fields + [
         APIField("starts_at"), APIField("ends_at"), APIField("stream_url"),
-        APIField("replay", serializer=VideoField()),
+        APIField("replay", serializer=PageVideoField(attribute="replay")),
     ]
     parent_page_types = ["creators.CreatorPage"]
     subpage_types: list[str] = []
