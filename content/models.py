@@ -83,30 +83,25 @@ class ShoppableContentPage(Page):
         self.creator = self.find_creator()
         super().minimal_clean()
 
-    def clean(self):
-        """A page shows its creator's own videos or published ones (see content.services.media_access)."""
-        from content.services.media_access import video_errors
-
-        super().clean()
-        errors = video_errors(self)
-        if errors:
-            raise ValidationError(errors)
-
     def find_creator(self) -> CreatorProfile | None:
         """The creator whose storefront this page sits under (None outside any storefront)."""
-        parent = self.get_parent() if self.pk or self.path else None
-        if parent is None:
-            return None
-        storefront = CreatorPage.objects.filter(
-            path__in=[parent.path[:index] for index in range(self.steplen, len(parent.path) + 1, self.steplen)]
-        ).select_related("creator").first()
-        return storefront.creator if storefront else None
+        return creator_above(self.get_parent() if self.pk or self.path else None)
 
     @cached_property
     def shoppable_blocks(self):
         from content.blocks import SHOPPABLE_BLOCK_TYPES
 
         return [block for block in self.body if block.block_type in SHOPPABLE_BLOCK_TYPES]
+
+
+def creator_above(parent: Page | None) -> CreatorProfile | None:
+    """The creator whose storefront is ``parent`` or one of its ancestors (a child page's creator)."""
+    if parent is None:
+        return None
+    storefront = CreatorPage.objects.filter(
+        path__in=[parent.path[:index] for index in range(Page.steplen, len(parent.path) + 1, Page.steplen)]
+    ).select_related("creator").first()
+    return storefront.creator if storefront else None
 
 
 _content_panels = [

@@ -3,8 +3,10 @@
 One rule, used by page validation, publishing, the content API and templates:
 
 - Videos: a page shows its creator's own videos, or published (public) ones. An unpublished video
-  of another owner is refused on save, is never made public when the page is published and never
-  gets a signed URL on the page or its preview. The rule follows the page's creator, not the
+  of another owner is refused by the page form (save, submit, publish, preview), is never made
+  public when the page is published and never gets a signed URL on the page or its preview. The
+  model does not enforce it: Wagtail re-validates on publishing an approved revision, and a video
+  its owner unpublished after another page embedded it must not make that approval fail. The rule follows the page's creator, not the
   editing user, so an editor approving a creator's page cannot leak a third creator's file.
 - Images and documents: the editing user must be allowed to choose each one they add (Wagtail's
   collection permissions: a creator chooses from their own collection, staff from all). References
@@ -76,12 +78,32 @@ def _stream_references(field: StreamField, stream, media_models) -> list[MediaRe
     return references
 
 
-def video_errors(page: models.Model) -> dict[str, list[str]]:
-    """Errors for unpublished videos of anyone but the page's creator, keyed by field."""
-    references = [reference for reference in media_references(page) if reference.model is Video]
+def page_media_errors(
+    page: models.Model,
+    *,
+    user: AbstractBaseUser,
+    values: Mapping[str, Any],
+    previous: models.Model | None,
+    owner_id: int | None,
+) -> dict[str, list[str]]:
+    """Every media error of the page as edited (``values``), keyed by field: what the page form shows."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    for found in (
+        video_errors(page, values=values, owner_id=owner_id),
+        chosen_media_errors(page, user=user, values=values, previous=previous),
+    ):
+        for field, messages in found.items():
+            errors[field] += messages
+    return dict(errors)
+
+
+def video_errors(
+    page: models.Model, *, owner_id: int | None, values: Mapping[str, Any] | None = None
+) -> dict[str, list[str]]:
+    """Errors for unpublished videos of anyone but ``owner_id`` (the page creator's user id), by field."""
+    references = [reference for reference in media_references(page, values=values) if reference.model is Video]
     if not references:
         return {}
-    owner_id = video_owner_id(page)
     videos = Video.objects.only("pk", "title", "owner_id", "status").in_bulk(
         {reference.object_id for reference in references}
     )
