@@ -17,6 +17,7 @@ from content.api.fields import CreatorSummaryField, ImageRenditionsField, PageVi
 from content.blocks import ArticleStreamBlock
 from content.forms import ShoppableContentPageForm
 from creators.models import CreatorPage, CreatorProfile
+from creators.services.page_visibility import readable_pages
 
 
 class HomePage(Page):
@@ -30,9 +31,11 @@ class HomePage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["featured_guides"] = (
-            BuyingGuidePage.objects.live().public().select_related("hero_image").order_by("-first_published_at")[:12]
+            readable_pages(BuyingGuidePage.objects.live(), request)
+            .select_related("hero_image")
+            .order_by("-first_published_at")[:12]
         )
-        context["upcoming_sessions"] = LiveSessionPage.objects.live().public().order_by("starts_at")[:6]
+        context["upcoming_sessions"] = readable_pages(LiveSessionPage.objects.live(), request).order_by("starts_at")[:6]
         return context
 
 
