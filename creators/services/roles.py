@@ -19,6 +19,7 @@ from wagtail.models import (
     WorkflowTask,
 )
 
+from shop.models import Brand, BrandMembership
 from shop.services.brand_access import BRANDS_GROUP_NAME
 
 CREATORS_GROUP_NAME = "Creators"
@@ -159,6 +160,16 @@ def ensure_moderation_workflow(*, approver_groups: list[Group]) -> Workflow:
     if root is not None:
         WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
     return workflow
+
+
+@transaction.atomic
+def add_brand_member(user, *, brand: Brand) -> BrandMembership:
+    """Lets ``user`` act for ``brand`` in the admin: the Brands group gives the admin rights, the
+    membership scopes them to the brand (``shop.services.brand_access``). Idempotent."""
+    groups = ensure_role_groups()
+    user.groups.add(groups["brands"])
+    membership, _ = BrandMembership.objects.get_or_create(brand=brand, user=user)
+    return membership
 
 
 def ensure_roles_after_migrate(sender, **kwargs) -> None:
