@@ -68,6 +68,16 @@ def provision_creator(
     return profile
 
 
+def ensure_creator_collections() -> None:
+    """Gives every creator onboarded before collections existed their own (run after migrate)."""
+    if Collection.get_first_root_node() is None:
+        return
+    for profile in CreatorProfile.objects.select_related("user").order_by("pk"):
+        own_group, _ = Group.objects.get_or_create(name=creator_group_name(profile.handle))
+        profile.user.groups.add(own_group)
+        ensure_creator_collection(own_group, handle=profile.handle)
+
+
 def ensure_creator_collection(own_group: Group, *, handle: str) -> Collection:
     """The creator's own collection under root: their uploads land there, and it is all they can choose.
 

@@ -178,4 +178,7 @@ def ensure_roles_after_migrate(sender, **kwargs) -> None:
 
     apps_with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
     if sender is apps_with_models[-1]:
+        from creators.services.onboarding import ensure_creator_collections
+
         ensure_role_groups()
+        ensure_creator_collections()

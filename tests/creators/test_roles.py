@@ -89,3 +89,19 @@ def test_provisioning_gives_the_creator_their_own_collection_once(site_tree):
         ("Creator: zoe", codename)
         for codename in ("add_image", "choose_image", "change_image", "add_document", "choose_document", "change_document")
     }
+
+
+def test_migrate_gives_a_creator_onboarded_before_collections_their_own(site_tree):
+    from django.core.management import call_command
+
+    _, index = site_tree
+    user = make_user("old")
+    provision_creator(user, display_name="Old", handle="old", index_page=index)
+    GroupCollectionPermission.objects.filter(group__name="Creator: old").delete()
+    Collection.objects.filter(name="Creator: old").delete()
+
+    call_command("migrate", verbosity=0)
+
+    assert set(
+        GroupCollectionPermission.objects.filter(group__name="Creator: old").values_list("collection__name", flat=True)
+    ) == {"Creator: old"}
