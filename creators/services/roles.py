@@ -28,7 +28,8 @@ MODERATORS_GROUP_NAME = "Moderators"
 MODERATION_WORKFLOW_NAME = "Creator content approval"
 
 # Images and documents are not here: Wagtail checks them per collection (GroupCollectionPermission),
-# so each creator gets rights on their own collection (``grant_creator_collection``) and staff on root.
+# so each creator gets rights on their own collection (``onboarding.ensure_creator_collection``) and
+# staff on the root collection.
 _CREATOR_PERMISSIONS = [
     ("wagtailadmin", "access_admin"),
 ]
