@@ -14,10 +14,12 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from content.api.fields import CreatorSummaryField, ImageRenditionsField, ShoppableBodyField, TagNamesField, VideoField
+from content.api.fields import CreatorSummaryField, ImageRenditionsField, PageVideoField, ShoppableBodyField, TagNamesField
 from content.blocks import ArticleStreamBlock
+from content.forms import ShoppableContentPageForm
 from content.services.live_sessions import recent_live_sessions, upcoming_live_sessions
 from creators.models import CreatorPage, CreatorProfile
+from creators.services.page_visibility import readable_pages
 
 
 class HomePage(Page):
@@ -31,7 +33,9 @@ class HomePage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["featured_guides"] = (
-            BuyingGuidePage.objects.live().public().select_related("hero_image").order_by("-first_published_at")[:12]
+            readable_pages(BuyingGuidePage.objects.live(), request)
+            .select_related("hero_image")
+            .order_by("-first_published_at")[:12]
         )
         now = timezone.now()
         context["upcoming_sessions"] = upcoming_live_sessions(now=now)
@@ -72,6 +76,7 @@ class ShoppableContentPage(Page):
     parent_page_types = ["creators.CreatorPage"]
     subpage_types: list[str] = []
     is_creatable = False
+    base_form_class = ShoppableContentPageForm
 
     class Meta:
         verbose_name = _("shoppable content page")
@@ -88,19 +93,23 @@ class ShoppableContentPage(Page):
 
     def find_creator(self) -> CreatorProfile | None:
         """The creator whose storefront this page sits under (None outside any storefront)."""
-        parent = self.get_parent() if self.pk or self.path else None
-        if parent is None:
-            return None
-        storefront = CreatorPage.objects.filter(
-            path__in=[parent.path[:index] for index in range(self.steplen, len(parent.path) + 1, self.steplen)]
-        ).select_related("creator").first()
-        return storefront.creator if storefront else None
+        return creator_above(self.get_parent() if self.pk or self.path else None)
 
     @cached_property
     def shoppable_blocks(self):
         from content.blocks import SHOPPABLE_BLOCK_TYPES
 
         return [block for block in self.body if block.block_type in SHOPPABLE_BLOCK_TYPES]
+
+
+def creator_above(parent: Page | None) -> CreatorProfile | None:
+    """The creator whose storefront is ``parent`` or one of its ancestors (a child page's creator)."""
+    if parent is None:
+        return None
+    storefront = CreatorPage.objects.filter(
+        path__in=[parent.path[:index] for index in range(Page.steplen, len(parent.path) + 1, Page.steplen)]
+    ).select_related("creator").first()
+    return storefront.creator if storefront else None
 
 
 _content_panels = [
@@ -141,7 +150,7 @@ class LiveSessionPage(ShoppableContentPage):
     promote_panels = Page.promote_panels + [FieldPanel("tags")]
     api_fields = ShoppableContentPage.api_fields + [
         APIField("starts_at"), APIField("ends_at"), APIField("stream_url"),
-        APIField("replay", serializer=VideoField()),
+        APIField("replay", serializer=PageVideoField(attribute="replay")),
     ]
     parent_page_types = ["creators.CreatorPage"]
     subpage_types: list[str] = []

@@ -6,12 +6,17 @@ business: ``shop.services.inventory`` marks cached JSON stale when they change.
 
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from content.services.media_access import publish_creator_videos_on_commit
 from content.services.ownership import reassign_creators_under
 from content.services.page_cache import forget_page
 
 
 def forget_cached_page(sender, instance, **kwargs):
     forget_page(instance.pk)
+
+
+def publish_creator_videos(sender, instance, **kwargs):
+    publish_creator_videos_on_commit(instance.specific)
 
 
 def reassign_creators_after_move(sender, instance, **kwargs):
@@ -22,3 +27,4 @@ def connect() -> None:
     post_page_move.connect(reassign_creators_after_move, dispatch_uid="content.reassign_creators_after_move")
     page_published.connect(forget_cached_page, dispatch_uid="content.forget_cached_page.published")
     page_unpublished.connect(forget_cached_page, dispatch_uid="content.forget_cached_page.unpublished")
+    page_published.connect(publish_creator_videos, dispatch_uid="content.publish_creator_videos")

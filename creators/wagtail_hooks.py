@@ -102,3 +102,14 @@ def register_earnings_menu_item():
     return EarningsMenuItem(_("My earnings"), reverse("creators_earnings"), icon_name="doc-full", order=224)
 
 import creators.reports.admin  # noqa: E402,F401  (brand performance report: URLs, menu item, view counting)
+
+
+# Brand users and their memberships (staff only), with a staff-only user chooser.
+from creators.brand_members import BrandMemberViewSet, user_chooser_viewset  # noqa: E402
+
+register_snippet(BrandMemberViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_brand_member_user_chooser():
+    return user_chooser_viewset

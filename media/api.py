@@ -87,7 +87,8 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 
 def video_out(video: Video) -> dict:
-    playable = playable_url(video)
+    # Only videos the user may manage reach here (visible_videos): their owner's view signs them.
+    playable = playable_url(video, private_for_owner_id=video.owner_id)
     return {
         "id": video.pk,
         "title": video.title,

@@ -9,6 +9,10 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 from media.models import Video, VideoStatus
 from media.services.playback import playable_url
 
+# The serializer context key holding the user id of the page's creator: only their own unpublished
+# videos get a signed URL (see ``playable_url``). Set by the content API's body field.
+VIDEO_OWNER_CONTEXT_KEY = "kolshop_video_owner_id"
+
 # Poster sizes the API returns (16:9); their renditions are prefetched with the videos.
 POSTER_RENDITIONS = {"small": "fill-480x270", "large": "fill-1280x720"}
 
@@ -30,9 +34,9 @@ def poster_representation(video: Video) -> dict | None:
     return {"id": image.pk, "alt": image.default_alt_text, "renditions": renditions}
 
 
-def video_representation(video: Video) -> dict:
+def video_representation(video: Video, *, private_for_owner_id: int | None) -> dict:
     """{id, title, duration, poster, url, url_expires_at}: what a player needs, with no further query."""
-    playable = playable_url(video)
+    playable = playable_url(video, private_for_owner_id=private_for_owner_id)
     return {
         "id": video.pk,
         "title": video.title,
@@ -63,7 +67,9 @@ class VideoChooserBlock(SnippetChooserBlock):
         return value
 
     def get_api_representation(self, value, context=None):
-        return video_representation(value) if value is not None else None
+        if value is None:
+            return None
+        return video_representation(value, private_for_owner_id=(context or {}).get(VIDEO_OWNER_CONTEXT_KEY))
 
     class Meta:
         icon = "media"

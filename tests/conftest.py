@@ -21,7 +21,7 @@ def site_tree(db):
 
 @pytest.fixture
 def wagtail_base_data(transactional_db):
-    """What Wagtail's migrations create (default locale, root page) and our roles, again.
+    """What Wagtail's migrations create (default locale, root page, root collection) and our roles, again.
 
     A transactional test ends by flushing every table; post_migrate then recreates permissions and
     groups but not Wagtail's data migrations, so later transactional tests rebuild them here.
@@ -29,7 +29,7 @@ def wagtail_base_data(transactional_db):
     from django.conf import settings
     from django.contrib.contenttypes.models import ContentType
     from wagtail.coreutils import get_supported_content_language_variant
-    from wagtail.models import Locale, Page
+    from wagtail.models import Collection, Locale, Page
 
     from creators.services.roles import ensure_role_groups
 
@@ -37,6 +37,8 @@ def wagtail_base_data(transactional_db):
         Locale.objects.create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
     if Page.get_first_root_node() is None:
         Page.add_root(title="Root", slug="root", content_type=ContentType.objects.get_for_model(Page))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
     ensure_role_groups()
 
 

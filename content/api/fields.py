@@ -14,7 +14,14 @@ class ShoppableBodyField(Field):
         super().__init__(**kwargs)
 
     def to_representation(self, page):
-        context = {**self.context, ATTRIBUTION_CONTEXT_KEY: {"creator_id": page.creator_id, "page_id": page.pk}}
+        from content.services.media_access import video_owner_id
+        from media.blocks import VIDEO_OWNER_CONTEXT_KEY
+
+        context = {
+            **self.context,
+            ATTRIBUTION_CONTEXT_KEY: {"creator_id": page.creator_id, "page_id": page.pk},
+            VIDEO_OWNER_CONTEXT_KEY: video_owner_id(page),
+        }
         return page.body.stream_block.get_api_representation(page.body, context)
 
 
@@ -61,14 +68,21 @@ class TagNamesField(Field):
         return sorted(tag.name for tag in manager.all())
 
 
-class VideoField(Field):
-    """A video as the player needs it: {"id", "title", "duration", "poster", "url", "url_expires_at"}."""
+class PageVideoField(Field):
+    """A page's video (``attribute``) as the player needs it: {"id", "title", "duration", "poster",
+    "url", "url_expires_at"}; only the page creator's own unpublished video gets a signed URL."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, attribute: str, **kwargs):
+        self.attribute = attribute
+        kwargs.setdefault("source", "*")
         kwargs.setdefault("read_only", True)
         super().__init__(**kwargs)
 
-    def to_representation(self, video):
+    def to_representation(self, page):
+        from content.services.media_access import video_owner_id
         from media.blocks import video_representation
 
-        return video_representation(video) if video is not None else None
+        video = getattr(page, self.attribute)
+        if video is None:
+            return None
+        return video_representation(video, private_for_owner_id=video_owner_id(page))

@@ -8,9 +8,8 @@ from django.contrib.auth.models import Group
 
 from creators.models import CreatorIndexPage, CreatorProfile, CreatorSocialLink, SocialPlatform
 from creators.services.onboarding import provision_creator
-from creators.services.roles import EDITORS_GROUP_NAME
-from shop.models import Brand, BrandMembership
-from shop.services.brand_access import BRANDS_GROUP_NAME
+from creators.services.roles import EDITORS_GROUP_NAME, add_brand_member
+from shop.models import Brand
 
 CREATORS = [
     ("mia", "Mia Chen", "miachen", "Audio nerd and coffee snob. Honest picks, tested for months.", "0.1200"),
@@ -66,7 +65,6 @@ def load_people(*, creator_index: CreatorIndexPage) -> DemoPeople:
         people.logins.append(DemoLogin(f"creator @{handle}", username, "kolshop-creator"))
 
     brand_user = _user("northwind", "kolshop-brand", first_name="Nora")
-    brand_user.groups.add(Group.objects.get(name=BRANDS_GROUP_NAME))
-    BrandMembership.objects.get_or_create(brand=Brand.objects.get(slug="northwind-audio"), user=brand_user)
+    add_brand_member(brand_user, brand=Brand.objects.get(slug="northwind-audio"))
     people.logins.append(DemoLogin("brand Northwind Audio", "northwind", "kolshop-brand"))
     return people

@@ -14,6 +14,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from creators.services.page_visibility import readable_pages
+
 handle_validator = RegexValidator(r"^[a-z0-9][a-z0-9_-]{1,39}$", _("2–40 lowercase letters, digits, '-' or '_'."))
 stripe_account_validator = RegexValidator(r"^acct_[A-Za-z0-9]{1,59}$", _("A Stripe account id, e.g. acct_1Abc…"))
 
@@ -96,8 +98,8 @@ class CreatorIndexPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["creator_pages"] = (
-            CreatorPage.objects.child_of(self).live().select_related("creator", "creator__avatar")
+        context["creator_pages"] = readable_pages(
+            CreatorPage.objects.child_of(self).live().select_related("creator", "creator__avatar"), request
         )
         return context
 
@@ -117,5 +119,7 @@ class CreatorPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["published_pages"] = self.get_children().live().specific().order_by("-first_published_at")
+        context["published_pages"] = (
+            readable_pages(self.get_children().live(), request).specific().order_by("-first_published_at")
+        )
         return context

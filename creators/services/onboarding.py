@@ -4,10 +4,15 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import transaction
-from wagtail.models import GroupPagePermission
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 
 from creators.models import CreatorIndexPage, CreatorPage, CreatorProfile
-from creators.services.roles import CREATORS_GROUP_NAME, ensure_role_groups
+from creators.services.roles import (
+    CREATOR_COLLECTION_PERMISSIONS,
+    CREATORS_GROUP_NAME,
+    ensure_role_groups,
+    grant_collection_permissions,
+)
 
 # "add" lets a creator create pages beneath their storefront and edit the ones they own;
 # "change" lets them edit any page beneath it (e.g. one an editor drafted for them).
@@ -16,6 +21,10 @@ CREATOR_PAGE_PERMISSIONS = ("add_page", "change_page")
 
 
 def creator_group_name(handle: str) -> str:
+    return f"Creator: {handle}"
+
+
+def creator_collection_name(handle: str) -> str:
     return f"Creator: {handle}"
 
 
@@ -29,7 +38,8 @@ def provision_creator(
     bio: str = "",
     default_commission_rate: Decimal | None = None,
 ) -> CreatorProfile:
-    """Create (or complete) a creator: profile, storefront page, Creators membership, page rights.
+    """Create (or complete) a creator: profile, storefront page, Creators membership, page rights
+    and their own image/document collection.
 
     Idempotent: calling it again for the same user repairs anything missing and changes nothing else.
     """
@@ -54,4 +64,33 @@ def provision_creator(
             page=storefront.page_ptr,
             permission=Permission.objects.get(content_type__app_label="wagtailcore", codename=codename),
         )
+    ensure_creator_collection(own_group, handle=profile.handle)
     return profile
+
+
+def ensure_creator_collections() -> None:
+    """Gives every creator onboarded before collections existed their own (run after migrate)."""
+    if Collection.get_first_root_node() is None:
+        return
+    for profile in CreatorProfile.objects.select_related("user").order_by("pk"):
+        own_group, _ = Group.objects.get_or_create(name=creator_group_name(profile.handle))
+        profile.user.groups.add(own_group)
+        ensure_creator_collection(own_group, handle=profile.handle)
+
+
+def ensure_creator_collection(own_group: Group, *, handle: str) -> Collection:
+    """The creator's own collection under root: their uploads land there, and it is all they can choose.
+
+    Found again through the group's rights on it (not its name), so renaming it in the admin is safe.
+    """
+    granted = (
+        GroupCollectionPermission.objects.filter(group=own_group, permission__codename="add_image")
+        .select_related("collection")
+        .first()
+    )
+    if granted is not None:
+        collection = granted.collection
+    else:
+        collection = Collection.get_first_root_node().add_child(name=creator_collection_name(handle))
+    grant_collection_permissions([own_group], collection=collection, pairs=CREATOR_COLLECTION_PERMISSIONS)
+    return collection

@@ -8,8 +8,18 @@ CreatorPage, and publishing goes through the moderation workflow.
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from wagtail.models import GroupApprovalTask, GroupPagePermission, Page, Workflow, WorkflowPage, WorkflowTask
+from wagtail.models import (
+    Collection,
+    GroupApprovalTask,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Page,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
+)
 
+from shop.models import Brand, BrandMembership
 from shop.services.brand_access import BRANDS_GROUP_NAME
 
 CREATORS_GROUP_NAME = "Creators"
@@ -17,12 +27,24 @@ EDITORS_GROUP_NAME = "Editors"
 MODERATORS_GROUP_NAME = "Moderators"
 MODERATION_WORKFLOW_NAME = "Creator content approval"
 
+# Images and documents are not here: Wagtail checks them per collection (GroupCollectionPermission),
+# so each creator gets rights on their own collection (``onboarding.ensure_creator_collection``) and
+# staff on the root collection.
 _CREATOR_PERMISSIONS = [
     ("wagtailadmin", "access_admin"),
+]
+# What a creator may do in their own collection; staff may do the same, plus delete, from the root down.
+CREATOR_COLLECTION_PERMISSIONS = [
     ("wagtailimages", "add_image"),
     ("wagtailimages", "choose_image"),
+    ("wagtailimages", "change_image"),
     ("wagtaildocs", "add_document"),
     ("wagtaildocs", "choose_document"),
+    ("wagtaildocs", "change_document"),
+]
+_STAFF_COLLECTION_PERMISSIONS = CREATOR_COLLECTION_PERMISSIONS + [
+    ("wagtailimages", "delete_image"),
+    ("wagtaildocs", "delete_document"),
 ]
 _BRAND_PERMISSIONS = [
     ("wagtailadmin", "access_admin"),
@@ -89,6 +111,7 @@ def ensure_role_groups() -> dict[str, Group]:
     moderators, _ = Group.objects.get_or_create(name=MODERATORS_GROUP_NAME)
     moderators.permissions.add(*_permissions(_WAGTAIL_STAFF_PERMISSIONS))
     _grant_editor_page_permissions([editors, moderators])
+    _grant_staff_collection_permissions([editors, moderators])
     ensure_moderation_workflow(approver_groups=[editors, moderators])
     return {"creators": creators, "brands": brands, "editors": editors, "moderators": moderators}
 
@@ -104,6 +127,22 @@ def _grant_editor_page_permissions(groups: list[Group]) -> None:
     for group in groups:
         for permission in permissions:
             GroupPagePermission.objects.get_or_create(group=group, page=root, permission=permission)
+
+
+def _grant_staff_collection_permissions(groups: list[Group]) -> None:
+    """Staff see, choose and edit every image and document: rights on the root collection reach all."""
+    root = Collection.get_first_root_node()
+    if root is None:
+        return
+    grant_collection_permissions(groups, collection=root, pairs=_STAFF_COLLECTION_PERMISSIONS)
+
+
+def grant_collection_permissions(groups: list[Group], *, collection: Collection, pairs: list[tuple[str, str]]) -> None:
+    """Adds the image/document permissions ``pairs`` on ``collection`` (and its descendants) to ``groups``."""
+    permissions = _permissions(pairs)
+    for group in groups:
+        for permission in permissions:
+            GroupCollectionPermission.objects.get_or_create(group=group, collection=collection, permission=permission)
 
 
 def ensure_moderation_workflow(*, approver_groups: list[Group]) -> Workflow:
@@ -125,10 +164,23 @@ def ensure_moderation_workflow(*, approver_groups: list[Group]) -> Workflow:
     return workflow
 
 
+@transaction.atomic
+def add_brand_member(user, *, brand: Brand) -> BrandMembership:
+    """Lets ``user`` act for ``brand`` in the admin: the Brands group gives the admin rights, the
+    membership scopes them to the brand (``shop.services.brand_access``). Idempotent."""
+    groups = ensure_role_groups()
+    user.groups.add(groups["brands"])
+    membership, _ = BrandMembership.objects.get_or_create(brand=brand, user=user)
+    return membership
+
+
 def ensure_roles_after_migrate(sender, **kwargs) -> None:
     """Runs once per migrate, after the last app's post_migrate, when every permission exists."""
     from django.apps import apps
 
     apps_with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
     if sender is apps_with_models[-1]:
+        from creators.services.onboarding import ensure_creator_collections
+
         ensure_role_groups()
+        ensure_creator_collections()

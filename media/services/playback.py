@@ -19,9 +19,12 @@ class PlayableUrl:
     expires_at: datetime | None  # None: a public (CDN) URL that does not expire
 
 
-def playable_url(video: Video) -> PlayableUrl | None:
+def playable_url(video: Video, *, private_for_owner_id: int | None) -> PlayableUrl | None:
     """Published: the public URL (the CDN domain when set). Uploaded but unpublished: a SigV4
-    presigned URL valid for ``KOLSHOP_VIDEO_PRIVATE_URL_EXPIRY_SECONDS``. Not uploaded: None.
+    presigned URL valid for ``KOLSHOP_VIDEO_PRIVATE_URL_EXPIRY_SECONDS``, but only when the video
+    belongs to ``private_for_owner_id`` (the creator of the page showing it, or the owner asking
+    for their own video); anyone else's private video gets None, so a page or its preview never
+    hands out another creator's file. Not uploaded: None.
 
     Computed locally (signing needs no request to S3), so a page of videos costs no queries or calls.
     """
@@ -29,6 +32,8 @@ def playable_url(video: Video) -> PlayableUrl | None:
         return None
     if video.status == VideoStatus.PUBLISHED:
         return PlayableUrl(url=s3.public_url(video.object_key), expires_at=None)
+    if private_for_owner_id is None or video.owner_id != private_for_owner_id:
+        return None
     expires_in = settings.KOLSHOP_VIDEO_PRIVATE_URL_EXPIRY_SECONDS
     return PlayableUrl(
         url=s3.presigned_get_url(video.object_key, expires_in=expires_in),

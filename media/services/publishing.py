@@ -2,6 +2,8 @@
 
 Works for any page model: videos are found through Wagtail's own reference extraction, in every
 StreamField (however deeply nested the VideoChooserBlock) and every foreign key to Video.
+Only the page creator's own videos are published: approving a page never changes the visibility
+of another owner's file (validation refuses such pages; this holds even for one that slipped by).
 Unpublishing a page leaves its videos public: another live page may show the same video.
 """
 
@@ -31,13 +33,14 @@ def video_ids_on(instance: models.Model) -> set[int]:
     return ids
 
 
-def publish_videos_on(instance: models.Model) -> list[Video]:
-    """Publishes every uploaded, not yet published video the page embeds; returns those published."""
+def publish_videos_on(instance: models.Model, *, owner_id: int | None) -> list[Video]:
+    """Publishes the uploaded, not yet published videos the page embeds that ``owner_id`` (the user
+    id of the page's creator) owns; returns those published. ``None`` (no creator) publishes none."""
     ids = video_ids_on(instance)
-    if not ids:
+    if not ids or owner_id is None:
         return []
     published = []
-    for video in Video.objects.filter(pk__in=ids, status=VideoStatus.UPLOADED).order_by("pk"):
+    for video in Video.objects.filter(pk__in=ids, owner_id=owner_id, status=VideoStatus.UPLOADED).order_by("pk"):
         try:
             published.append(publish_video(video))
         except ApiError:
@@ -46,6 +49,6 @@ def publish_videos_on(instance: models.Model) -> list[Video]:
     return published
 
 
-def publish_videos_on_commit(instance: models.Model) -> None:
+def publish_videos_on_commit(instance: models.Model, *, owner_id: int | None) -> None:
     """S3 is called after the publish transaction commits, never while it holds the page row."""
-    transaction.on_commit(lambda: publish_videos_on(instance))
+    transaction.on_commit(lambda: publish_videos_on(instance, owner_id=owner_id))

@@ -5,7 +5,9 @@ so media does not import creators. The names must match ``CREATORS_GROUP_NAME`` 
 ``EDITORS_GROUP_NAME`` there.
 """
 
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
+from django.db import DEFAULT_DB_ALIAS
 
 CREATORS_GROUP_NAME = "Creators"
 EDITORS_GROUP_NAME = "Editors"
@@ -23,6 +25,14 @@ def grant_video_permissions() -> None:
         )
 
 
-def grant_video_permissions_after_migrate(sender, **kwargs) -> None:
-    if sender.label == "kolshop_media":
-        grant_video_permissions()
+def grant_video_permissions_after_migrate(sender, *, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """Runs for media's own post_migrate signal.
+
+    ``media`` comes before ``django.contrib.auth`` in INSTALLED_APPS, so this receiver runs before
+    auth's ``create_permissions`` for media: on a fresh database the video permissions do not exist
+    yet. Creating them first (idempotent, as auth does) makes the grant independent of that order.
+    """
+    if sender.label != "kolshop_media":
+        return
+    create_permissions(sender, verbosity=0, using=using)
+    grant_video_permissions()

@@ -4,10 +4,10 @@ creator, page and block; the creator sees the pending commission."""
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 
+from creators.services.roles import add_brand_member
 from shop.attribution import Attribution
-from shop.models import BrandMembership, Order, OrderStatus
+from shop.models import Order, OrderStatus
 from shop.services.cart import add_to_cart, create_cart
 from shop.services.checkout import confirm_payment, start_checkout
 from tests.browser.test_authoring import log_in
@@ -37,8 +37,7 @@ def test_a_reader_buys_from_a_block_and_brand_and_creator_see_the_sale(browser, 
     for number in range(4):
         earlier_sale("ACME-FS", attribution, number)
     brand_user = make_user("acme", password="brand-pass")
-    brand_user.groups.add(Group.objects.get(name="Brands"))
-    BrandMembership.objects.create(brand=acme, user=brand_user)
+    add_brand_member(brand_user, brand=acme)
 
     # when a reader presses the block's Buy button and checks out with the dummy gateway
     page.goto(f"{live_server.url}{guide.url}")

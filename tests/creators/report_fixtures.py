@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone as dt_timezone
 from decimal import Decimal
 
-from django.contrib.auth.models import Group
 
 from creators.models import Click, CreatorProfile, PageView, TrackedLink
 from creators.services.links import record_click
 from creators.services.attribution import attribute_order
 from creators.services.ledger import accrue_commission, reverse_commission_for_refund
-from shop.models import AddToCartEvent, BrandMembership, Order, Product, Refund
+from creators.services.roles import add_brand_member
+from shop.models import AddToCartEvent, Order, Product, Refund
 from tests.creators.helpers import LineSpec, make_order, mark_paid, refund_lines
 from tests.factories import make_brand, make_creator, make_guide, make_product, make_user, product_card
 
@@ -90,8 +90,7 @@ def build_world() -> ReportWorld:
     reverse_commission_for_refund(orders[0], refund, now=DAY)
 
     acme_user = make_user("acme-manager")
-    acme_user.groups.add(Group.objects.get(name="Brands"))
-    BrandMembership.objects.create(brand=acme, user=acme_user)
+    add_brand_member(acme_user, brand=acme)
     return ReportWorld(acme_product, globex_product, creator, guide.pk, acme_user, orders)
 
 

@@ -5,11 +5,10 @@ import io
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from openpyxl import load_workbook
 
 from creators.reports.rollup import roll_up
-from shop.models import BrandMembership
+from creators.services.roles import add_brand_member
 from tests.creators.report_fixtures import NOW, build_world
 from tests.factories import make_brand, make_product, make_user
 
@@ -89,8 +88,7 @@ def test_a_brand_with_no_sales_gets_an_empty_report(client, world):
     other_brand = make_brand("Initech")
     make_product(brand=other_brand)
     user = make_user("initech")
-    user.groups.add(Group.objects.get(name="Brands"))
-    BrandMembership.objects.create(brand=other_brand, user=user)
+    add_brand_member(user, brand=other_brand)
     client.force_login(user)
 
     assert csv_rows(client.get(URL, {**RANGE, "format": "csv"}))[1:] == []

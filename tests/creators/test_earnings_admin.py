@@ -10,7 +10,7 @@ from creators.services.ledger import accrue_commission, reverse_commission_for_r
 from creators.services.links import create_tracked_link, record_click
 from creators.services.attribution import attribute_order
 from tests.creators.helpers import LineSpec, make_order, mark_paid, refund_lines
-from tests.factories import make_creator, make_guide, make_product, make_user
+from tests.factories import make_brand, make_creator, make_guide, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -73,10 +73,10 @@ def test_a_creator_cannot_see_another_creators_numbers_through_any_url(two_creat
 
 
 def test_a_user_who_is_no_creator_and_no_staff_is_refused(two_creators, client):
-    from django.contrib.auth.models import Permission
+    from creators.services.roles import add_brand_member
 
     user = make_user("editorless")
-    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    add_brand_member(user, brand=make_brand())  # a brand user: admin access, no earnings
     client.force_login(user)
 
     assert client.get("/admin/earnings/").status_code == 403

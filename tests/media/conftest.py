@@ -16,7 +16,7 @@ from PIL import Image as PILImage
 from wagtail.images.models import Image
 
 from media.models import Video, VideoStatus
-from media.services.roles import CREATORS_GROUP_NAME, grant_video_permissions
+from media.services.roles import CREATORS_GROUP_NAME
 from media.storage import s3_storage_settings
 
 BUCKET = "kolshop-media"
@@ -83,7 +83,6 @@ def make_user(username: str | None = None, *, creator: bool = True):
     username = username or f"mediauser{next(_sequence)}"
     user = get_user_model().objects.create_user(username=username, password="pass", email=f"{username}@example.com")
     if creator:
-        grant_video_permissions()
         user.groups.add(Group.objects.get(name=CREATORS_GROUP_NAME))
     return user
 

@@ -107,10 +107,11 @@ def test_add_is_the_presigned_upload_page_with_the_vendored_script(client, two_c
 
 
 def test_upload_page_is_refused_without_the_upload_permission(client, db):
-    from django.contrib.auth.models import Permission
+    from creators.services.roles import add_brand_member
+    from tests.factories import make_brand
 
     user = make_user("brand", creator=False)
-    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    add_brand_member(user, brand=make_brand())  # a brand user: admin access, no video rights
     client.force_login(user)
 
     response = client.get(reverse("wagtailsnippets_kolshop_media_video:add"))

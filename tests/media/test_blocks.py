@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from wagtail import blocks
 
-from media.blocks import VideoChooserBlock
+from media.blocks import VIDEO_OWNER_CONTEXT_KEY, VideoChooserBlock
 from media.models import VideoStatus
 from tests.media.conftest import make_image, make_user, make_video
 
@@ -19,7 +19,7 @@ def test_api_representation_has_poster_renditions_and_a_playable_url(s3_bucket):
     video = make_video(make_user(), title="Live: autumn haul", poster=poster)
     block = VideoChooserBlock()
 
-    representation = block.get_api_representation(block.to_python(video.pk))
+    representation = block.get_api_representation(block.to_python(video.pk), {VIDEO_OWNER_CONTEXT_KEY: video.owner_id})
 
     poster_out = representation.pop("poster")
     url = representation.pop("url")
@@ -31,6 +31,16 @@ def test_api_representation_has_poster_renditions_and_a_playable_url(s3_bucket):
         "small": (480, 270), "large": (1280, 720),
     }
     assert poster_out["renditions"]["small"]["url"].startswith(f"{s3_bucket.endpoint}/kolshop-media/images/")
+
+
+@pytest.mark.django_db
+def test_an_unpublished_video_of_someone_other_than_the_pages_creator_gets_no_url(s3_bucket):
+    video = make_video(make_user(), title="Not yours")
+    block = VideoChooserBlock()
+
+    for context in (None, {}, {VIDEO_OWNER_CONTEXT_KEY: make_user().pk}):
+        representation = block.get_api_representation(block.to_python(video.pk), context)
+        assert (representation["url"], representation["url_expires_at"]) == (None, None)
 
 
 @pytest.mark.django_db

@@ -26,7 +26,7 @@ def test_unpublished_video_plays_through_a_presigned_url_that_expires(s3_bucket,
     video = make_video(make_user())
     put_object(s3_bucket, video)
 
-    playable = playable_url(video)
+    playable = playable_url(video, private_for_owner_id=video.owner_id)
 
     parts = urlsplit(playable.url)
     query = parse_qs(parts.query)
@@ -39,8 +39,21 @@ def test_unpublished_video_plays_through_a_presigned_url_that_expires(s3_bucket,
 
 
 @pytest.mark.django_db
+def test_an_unpublished_video_is_never_signed_for_anyone_but_its_owner(s3_bucket):
+    owner, other = make_user(), make_user()
+    video = make_video(owner)
+    put_object(s3_bucket, video)
+
+    assert playable_url(video, private_for_owner_id=other.pk) is None
+    assert playable_url(video, private_for_owner_id=None) is None
+    assert "X-Amz-Signature=" in playable_url(video, private_for_owner_id=owner.pk).url
+
+
+@pytest.mark.django_db
 def test_video_not_uploaded_yet_has_no_url(s3_bucket):
-    assert playable_url(make_video(make_user(), status=VideoStatus.PENDING)) is None
+    video = make_video(make_user(), status=VideoStatus.PENDING)
+
+    assert playable_url(video, private_for_owner_id=video.owner_id) is None
 
 
 @pytest.mark.django_db
@@ -50,7 +63,7 @@ def test_published_video_uses_the_cdn_domain_and_is_tagged_public(s3_bucket, set
     put_object(s3_bucket, video)
 
     published = publish_video(video)
-    playable = playable_url(published)
+    playable = playable_url(published, private_for_owner_id=None)
 
     assert (published.status, published.published_at is not None) == (VideoStatus.PUBLISHED, True)
     assert playable.url == "https://cdn.kolshop.example/videos/0123abcd/live%20replay.mp4"
@@ -63,7 +76,7 @@ def test_published_video_without_a_cdn_uses_the_plain_bucket_url(s3_bucket):
     video = make_video(make_user())
     put_object(s3_bucket, video)
 
-    playable = playable_url(publish_video(video))
+    playable = playable_url(publish_video(video), private_for_owner_id=None)
 
     assert playable.url == f"{s3_bucket.endpoint}/kolshop-media/{video.object_key}"
 
@@ -78,7 +91,7 @@ def test_unpublishing_makes_the_video_private_again(s3_bucket):
 
     assert (video.status, video.published_at) == (VideoStatus.UPLOADED, None)
     assert tags_of(s3_bucket, video) == [{"Key": "kolshop-visibility", "Value": "private"}]
-    assert "X-Amz-Signature=" in playable_url(video).url
+    assert "X-Amz-Signature=" in playable_url(video, private_for_owner_id=video.owner_id).url
 
 
 @pytest.mark.django_db

@@ -1,15 +1,14 @@
-"""Publishing a page publishes the videos it embeds, wherever in its StreamFields they sit."""
+"""Publishing a page publishes its creator's videos it embeds, wherever in its StreamFields they sit."""
 
 import pytest
 from django.db import models
 from django.test.utils import isolate_apps
 from wagtail import blocks
 from wagtail.fields import StreamField
-from wagtail.signals import page_published
 
 from media.blocks import VideoChooserBlock
 from media.models import Video, VideoStatus
-from media.services.publishing import publish_videos_on, video_ids_on
+from media.services.publishing import publish_videos_on, publish_videos_on_commit, video_ids_on
 from tests.media.conftest import make_user, make_video
 
 
@@ -54,7 +53,7 @@ def test_finds_videos_in_nested_blocks_and_foreign_keys(s3_bucket, embedding_mod
 
 
 @pytest.mark.django_db
-def test_publishing_the_page_publishes_its_uploaded_videos_after_commit(
+def test_publishing_publishes_the_owners_uploaded_videos_after_commit(
     s3_bucket, embedding_model, django_capture_on_commit_callbacks
 ):
     owner = make_user()
@@ -63,7 +62,7 @@ def test_publishing_the_page_publishes_its_uploaded_videos_after_commit(
     page = embedding_model(body=[("video", uploaded), ("video", pending)])
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        page_published.send(sender=embedding_model, instance=page, revision=None)
+        publish_videos_on_commit(page, owner_id=owner.pk)
     assert Video.objects.get(pk=uploaded.pk).status == VideoStatus.UPLOADED  # nothing before commit
     for callback in callbacks:
         callback()
@@ -81,8 +80,25 @@ def test_a_video_whose_object_is_missing_is_logged_and_the_others_still_publish(
     put_objects(s3_bucket, present)
     page = embedding_model(body=[("video", missing), ("video", present)])
 
-    published = publish_videos_on(page)
+    published = publish_videos_on(page, owner_id=owner.pk)
 
     assert [video.pk for video in published] == [present.pk]
     assert Video.objects.get(pk=missing.pk).status == VideoStatus.UPLOADED
     assert f"Could not publish video {missing.pk}" in caplog.text
+
+
+@pytest.mark.django_db
+def test_publishing_never_makes_another_owners_video_public(s3_bucket, embedding_model):
+    owner, someone_else = make_user(), make_user()
+    own, borrowed, borrowed_hero = make_video(owner), make_video(someone_else), make_video(someone_else)
+    put_objects(s3_bucket, own, borrowed, borrowed_hero)
+    page = embedding_model(body=[("video", own), ("section", {"heading": "x", "videos": [borrowed]})], hero=borrowed_hero)
+
+    published = publish_videos_on(page, owner_id=owner.pk)
+
+    assert [video.pk for video in published] == [own.pk]
+    assert dict(Video.objects.values_list("pk", "status")) == {
+        own.pk: VideoStatus.PUBLISHED, borrowed.pk: VideoStatus.UPLOADED, borrowed_hero.pk: VideoStatus.UPLOADED,
+    }
+    assert s3_bucket.client.get_object_tagging(Bucket=s3_bucket.name, Key=borrowed.object_key)["TagSet"] == []
+    assert publish_videos_on(page, owner_id=None) == []
