@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from content.demo import load_demo
 from creators.reports.queries import ReportFilters, build_report, today_utc
 from creators.reports.rollup import roll_up
-from creators.reports.synthetic import generate
+from content.demo.report_data import generate
 from shop.models import Brand
 
 

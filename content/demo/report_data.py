@@ -1,4 +1,5 @@
-"""Synthetic activity for load-testing brand reports (``manage.py generate_report_data``).
+"""Synthetic activity for load-testing brand reports (``manage.py generate_report_data``); it lives in
+content, the top floor, because it builds pages as well as creators' and the shop's rows.
 
 Rows are written in bulk straight into the fact tables, not through checkout: the point is
 volume with realistic shape (clicks → carts → orders → refunds → commission), fast.
