@@ -5,16 +5,18 @@ Privacy: the reader's IP address is never stored, only ``shop.services.client_id
 path (a query string may carry someone's data).
 """
 
+import hashlib
+import hmac
 import re
 import secrets
 import string
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-
 from wagtail.models import Page
 
 from creators.models import Click, CreatorPage, CreatorProfile, LinkTarget, TrackedLink, UserAgentClass

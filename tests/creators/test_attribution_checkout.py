@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from creators.models import Click, LedgerEntry, OrderLineAttribution
-from creators.reports.facts import line_dimensions
+from creators.reports.facts import order_line_facts
 from shop.attribution import Attribution, buy_path
 from shop.models import CartLine, Order, OrderStatus, Voucher
 from tests.factories import make_creator, make_guide, make_product
@@ -71,9 +72,7 @@ def test_a_creator_voucher_wins_over_another_creators_buy_link_on_every_line(sit
     assert decisions(order) == [(ben.pk, None, "", "voucher", True, ""), (ben.pk, None, "", "voucher", True, "")]
     assert list(LedgerEntry.objects.order_by("order_line_id").values_list("creator_id", "amount", "base_amount")) == [
         (ben.pk, Decimal("3.60"), Decimal("36.00")), (ben.pk, Decimal("1.80"), Decimal("18.00"))]
-    dimensions = line_dimensions({lip.pk, tee.pk})
-    assert [(dimensions[line.pk].creator_id, dimensions[line.pk].page_id) for line in (lip, tee)] == [
-        (ben.pk, None), (ben.pk, None)]
+    assert reported_attribution(lip, tee) == [(ben.pk, None, ""), (ben.pk, None, "")]
 
 
 def test_without_a_voucher_the_buy_link_sells_its_line_only(site_tree):
@@ -93,9 +92,17 @@ def test_without_a_voucher_the_buy_link_sells_its_line_only(site_tree):
     assert OrderLineAttribution.objects.order_by("order_line_id").first().click_id == click.pk
     assert list(LedgerEntry.objects.values_list("creator_id", "amount")) == [(anna.pk, Decimal("4.00"))]
     lip, tee = order.lines.order_by("pk")
-    dimensions = line_dimensions({lip.pk, tee.pk})
-    assert [(dimensions[line.pk].creator_id, dimensions[line.pk].block_id) for line in (lip, tee)] == [
-        (anna.pk, "blk-1"), (None, "")]
+    assert reported_attribution(lip, tee) == [(anna.pk, guide.pk, "blk-1"), (None, None, "")]
+
+
+def reported_attribution(*lines) -> list[tuple]:
+    """(creator, page, block) of each line as the brand report sees it (the decided attribution)."""
+    now = timezone.now()
+    rows = {row["pk"]: (row["attributed_creator_id"], row["attributed_page_id"], row["attributed_block_id"])
+            for row in order_line_facts(now - timedelta(days=1), now + timedelta(days=1))
+            .filter(pk__in=[line.pk for line in lines])
+            .values("pk", "attributed_creator_id", "attributed_page_id", "attributed_block_id")}
+    return [rows[line.pk] for line in lines]
 
 
 def _age_the_cart_links(client: Client, days: int) -> None:

@@ -2,7 +2,6 @@
 behind one load balancer see each other's stock changes in their next page-JSON response."""
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 

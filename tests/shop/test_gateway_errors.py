@@ -1,6 +1,5 @@
 """A payment gateway that is down or refuses: the buyer sees one generic message, staff get the detail in the log."""
 
-import json
 import logging
 
 import pytest
