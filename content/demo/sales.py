@@ -22,10 +22,11 @@ def load_sales() -> int:
         return 0
     sold = 0
     for guide in BuyingGuidePage.objects.live().order_by("pk"):
-        block, sku = _block_with_stock(guide)
+        block, variant = _block_with_stock(guide)
         if block is None:
             continue
-        link = create_tracked_link(guide.creator, target_kind=LinkTarget.PRODUCT, product=block.value["product"],
+        sku = variant.sku
+        link = create_tracked_link(guide.creator, target_kind=LinkTarget.PRODUCT, product=variant.product,
                                    page=guide, block_id=block.id, label="Demo")
         for number in range(SALES_PER_GUIDE):
             click = record_click(link, ip=f"192.0.2.{number + 1}", user_agent=DEMO_READER_AGENT)
@@ -47,7 +48,7 @@ def _deal_id(block, sku: str) -> int | None:
 
 
 def _block_with_stock(guide: BuyingGuidePage):
-    """The guide's first product card or deal whose variant has stock for every demo sale."""
+    """The guide's first product card or deal, and its variant, with stock for every demo sale."""
     for block in guide.body:
         if block.block_type == "deal":
             skus = [block.value["deal"].variant.sku] if block.value["deal"] is not None else []
@@ -57,8 +58,8 @@ def _block_with_stock(guide: BuyingGuidePage):
             skus = [variant.sku for variant in block.value["product"].variants.all()]
         else:
             continue
-        for variant in with_availability(Variant.objects.filter(sku__in=skus).order_by("pk")):
+        for variant in with_availability(Variant.objects.filter(sku__in=skus).select_related("product").order_by("pk")):
             if available_quantity(variant) >= SALES_PER_GUIDE:
-                return block, variant.sku
+                return block, variant
     return None, None
 

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
 from shop.models import Product, Promotion, Stock, Variant
-from shop.services.cache_versions import touch_products, touch_variants_on_commit
+from shop.services.cache_versions import touch_products, touch_variants, touch_variants_on_commit
 
 
 def stock_changed(variant_ids: Iterable[int]) -> None:
@@ -93,7 +93,7 @@ def _stock_saved_or_deleted(sender, instance: Stock, **kwargs) -> None:
 
 
 def _promotion_saved_or_deleted(sender, instance: Promotion, **kwargs) -> None:
-    touch_variants_on_commit([instance.variant_id])  # a deal's price, window and cap show on its pages
+    touch_variants([instance.variant_id])  # a deal's price, window and cap show on its pages, like a price
 
 
 def connect_catalog_signals() -> None:

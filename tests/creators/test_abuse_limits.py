@@ -36,7 +36,8 @@ def test_clicks_beyond_the_limit_redirect_but_are_not_counted(site_tree, client)
 
     assert [r.status_code for r in responses] == [302] * 5
     assert Click.objects.count() == 3
-    click_ids = [read_attribution(parse_qs(urlsplit(r["Location"]).query)["ref"][0]).click_id for r in responses]
+    click_ids = [read_attribution(parse_qs(urlsplit(r["Location"]).query)["ref"][0], sku="MUG-1").click_id
+                 for r in responses]
     assert click_ids[3:] == [None, None]
     assert sorted(click_ids[:3]) == sorted(Click.objects.values_list("pk", flat=True))
     # another reader is not held back

@@ -51,7 +51,7 @@ def test_staff_create_a_brand_user_who_then_sees_only_their_brands_report(client
     report = client.get(REPORT_URL, {**RANGE, "format": "csv"})
     other_brand = client.get(REPORT_URL, {**RANGE, "brand": world.globex_product.brand_id})
     assert report.status_code == 200
-    assert report.content.decode().splitlines()[1].startswith("Mia,USD,10,4,3,6,6,600.00")
+    assert report.content.decode().splitlines()[1].startswith("Mia,USD,10,8,3,6,6,600.00")
     assert "Globex" not in report.content.decode()
     assert other_brand.status_code == 400
 

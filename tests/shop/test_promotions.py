@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 # Constant whatever the number of lines: the deal and its units used are read once per request, and
 # checkout locks all the cart's deals in one query and counts their units (everyone's, the buyer's) in two.
 ADD_LINE_QUERIES = 16
-CHECKOUT_QUERIES = 39
+CHECKOUT_QUERIES = 31  # no reference-index or expiry-sweep tasks per checkout any more
 ADDRESS = {"name": "Ada Reader", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
 
 

@@ -50,7 +50,8 @@ def test_each_client_behind_our_proxy_has_its_own_cart_limit(settings):
     settings.KOLSHOP_TRUSTED_PROXIES = ["10.0.0.0/8"]
     proxy = Client(REMOTE_ADDR="10.0.0.2")
 
-    statuses = [proxy.post("/api/v1/carts/", headers={"X-Forwarded-For": reader}).status_code
+    statuses = [proxy.post("/api/v1/carts/", "{}", content_type="application/json",
+                           headers={"X-Forwarded-For": reader}).status_code
                 for reader in ["198.51.100.1"] * 3 + ["198.51.100.2"] * 3]
 
     assert statuses == [201, 201, 429, 201, 201, 429]
