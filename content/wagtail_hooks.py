@@ -11,6 +11,7 @@ from wagtail.models import Page
 
 from content.models import ShoppableContentPage
 from content.services.editorial import unavailable_embeds
+from content.services.page_visibility import pages_choosable_by
 from content.services.preview import issue_preview_token, preview_client_url
 
 
@@ -51,3 +52,8 @@ def warn_about_unavailable_products(request, page):
             % {"title": embed.title, "reason": embed.message},
         )
     return None
+
+
+@hooks.register("construct_page_chooser_queryset")
+def hide_others_drafts_and_private_pages(pages, request):
+    return pages_choosable_by(pages, request.user)

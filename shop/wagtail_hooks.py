@@ -4,16 +4,25 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
 
-from shop.models import Product, Stock, Variant
-from shop.permissions import BrandScopedPermissionPolicy
-from shop.services.brand_access import visible_stock
+from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper
+from shop.models import Brand, Order, Payment, Product, Stock, Variant, Voucher
+from shop.permissions import BackOfficePermissionPolicy, BrandScopedPermissionPolicy, CatalogPermissionPolicy
 from shop.services.inventory import ensure_stock_records
 from shop.viewsets import BrandViewSet, ProductViewSet, VariantViewSet
 
-register_permission_policy(Product, BrandScopedPermissionPolicy(Product, brand_path="brand_id"))
-register_permission_policy(Variant, BrandScopedPermissionPolicy(Variant, brand_path="product__brand_id"))
+# One policy per scoped model; every admin view, bulk action, chooser and history asks it.
+register_permission_policy(Brand, BrandScopedPermissionPolicy(Brand, brand_path="pk"))
+register_permission_policy(
+    Product, CatalogPermissionPolicy(Product, brand_path="brand_id", status_path="status")
+)
+register_permission_policy(
+    Variant, CatalogPermissionPolicy(Variant, brand_path="product__brand_id", status_path="product__status")
+)
+register_permission_policy(Stock, BrandScopedPermissionPolicy(Stock, brand_path="variant__product__brand_id"))
+for back_office_model in (Order, Payment, Voucher):
+    register_permission_policy(back_office_model, BackOfficePermissionPolicy(back_office_model))
 
 register_snippet(BrandViewSet)
 register_snippet(ProductViewSet)
@@ -50,7 +59,7 @@ class StockLevelFilter(SimpleListFilter):
         return queryset
 
 
-class StockAdmin(ModelAdmin):
+class StockAdmin(PolicyModelAdmin):
     model = Stock
     menu_label = _("Stock")
     menu_icon = "list-ol"
@@ -64,7 +73,7 @@ class StockAdmin(ModelAdmin):
     form_fields_exclude = ["variant"]
 
     def get_queryset(self, request):
-        return visible_stock(request.user).select_related("variant__product__brand")
+        return super().get_queryset(request).select_related("variant__product__brand")
 
     @staticmethod
     def sku(stock: Stock) -> str:
@@ -92,8 +101,6 @@ from wagtail.admin.menu import MenuItem  # noqa: E402
 from wagtail_modeladmin.helpers import ButtonHelper  # noqa: E402
 
 from shop import admin_views  # noqa: E402
-from shop.admin_helpers import ReadOnlyPermissionHelper  # noqa: E402
-from shop.models import Order, Payment, Voucher  # noqa: E402
 
 
 # Orders and payments change only through services (checkout, webhooks, refunds).
@@ -107,7 +114,7 @@ class OrderButtonHelper(ButtonHelper):
         return buttons
 
 
-class OrderAdmin(ModelAdmin):
+class OrderAdmin(PolicyModelAdmin):
     model = Order
     menu_label = _("Orders")
     menu_icon = "list-ul"
@@ -126,7 +133,7 @@ class OrderAdmin(ModelAdmin):
     ]
 
 
-class PaymentAdmin(ModelAdmin):
+class PaymentAdmin(PolicyModelAdmin):
     model = Payment
     menu_label = _("Payments")
     menu_icon = "doc-full"
@@ -138,7 +145,7 @@ class PaymentAdmin(ModelAdmin):
     list_select_related = ["order"]
 
 
-class VoucherAdmin(ModelAdmin):
+class VoucherAdmin(PolicyModelAdmin):
     model = Voucher
     menu_label = _("Vouchers")
     menu_icon = "tag"
