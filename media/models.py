@@ -40,7 +40,9 @@ class Video(index.Indexed, models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     panels = [FieldPanel("title"), FieldPanel("duration_seconds"), FieldPanel("poster")]
-    search_fields = [index.SearchField("title"), index.AutocompleteField("title"), index.FilterField("owner")]
+    search_fields = [
+        index.SearchField("title"), index.AutocompleteField("title"), index.FilterField("owner"), index.FilterField("status"),
+    ]
 
     class Meta:
         ordering = ["-created_at", "-pk"]

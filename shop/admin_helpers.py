@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils.functional import cached_property
 from django.contrib.admin.utils import unquote
 from wagtail.permissions import policy_registry
+from wagtail.snippets.bulk_actions.delete import DeleteBulkAction as SnippetDeleteBulkAction
 from wagtail.snippets.views.chooser import (
     ChooseResultsView,
     ChooseView,
@@ -165,3 +166,24 @@ class PolicyModelAdmin(ModelAdmin):
     def get_queryset(self, request):
         rows = policy_for(self.model).instances_user_has_any_permission_for(request.user, ROW_ACTIONS)
         return super().get_queryset(request).filter(pk__in=rows.values("pk"))
+
+
+# --- Bulk actions ----------------------------------------------------------------------------
+
+
+class HideUnseenItemsMixin:
+    """Wagtail lists the items a user may not act on by title ("you don't have permission to
+    ..."); items the user may not even see are dropped instead, so ``?id=`` is no oracle."""
+
+    def user_may_see(self, obj) -> bool:
+        rows = policy_for(type(obj)).instances_user_has_any_permission_for(self.request.user, ROW_ACTIONS)
+        return rows.filter(pk=obj.pk).exists()
+
+    def get_actionable_objects(self):
+        objects, extra = super().get_actionable_objects()
+        extra["items_with_no_access"] = [obj for obj in extra["items_with_no_access"] if self.user_may_see(obj)]
+        return objects, extra
+
+
+class ScopedSnippetDeleteBulkAction(HideUnseenItemsMixin, SnippetDeleteBulkAction):
+    pass

