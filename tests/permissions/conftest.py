@@ -18,7 +18,8 @@ from wagtail.models import PageViewRestriction
 
 from creators.models import CommissionRule, LedgerEntry, Payout, PayoutRun, TrackedLink
 from media.models import Video, VideoStatus
-from shop.models import BrandMembership, Order, Payment, ProductStatus, Voucher
+from media.services.roles import grant_video_permissions
+from shop.models import BrandMembership, Order, OrderLine, Payment, ProductStatus, Voucher
 from shop.services.brand_access import BRANDS_GROUP_NAME
 from tests.factories import make_brand, make_creator, make_guide, make_image, make_product, make_user
 
@@ -77,6 +78,7 @@ def brand_user(username: str, *, brand=None):
 
 @pytest.fixture
 def world(db, site_tree) -> World:
+    grant_video_permissions()  # the media role function (see the media-access branch for first-migrate grants)
     creator_a, creator_b = make_creator("alpha"), make_creator("bravo")
     brand_a, brand_b = make_brand("Alpha Brand"), make_brand("Bravo Brand")
 
@@ -105,6 +107,12 @@ def world(db, site_tree) -> World:
         email=SECRETS["buyer email"], shipping_name=SECRETS["buyer name"], shipping_line1=SECRETS["buyer address"],
         shipping_city="Springfield", shipping_postal_code="12345", shipping_country="US", fulfilment_method="shipping",
     )
+    public_variant = active_product.variants.get()
+    line = OrderLine.objects.create(
+        order=order, variant=public_variant, sku=public_variant.sku, product_title=active_product.title,
+        brand_id=brand_a.pk, unit_price=Decimal("99.00"), currency="USD", quantity=1, line_total=Decimal("99.00"),
+        creator_id=creator_a.pk,
+    )
     payment = Payment.objects.create(
         order=order, gateway="dummy", intent_id=SECRETS["payment intent id"], amount=Decimal("99.00"), currency="USD",
     )
@@ -116,7 +124,7 @@ def world(db, site_tree) -> World:
     )
     ledger_entry = LedgerEntry.objects.create(
         creator=creator_a, kind="accrual", amount=Decimal(SECRETS["ledger amount"]), currency="USD", order_id=order.pk,
-        order_line_id=1, source_ref="paid", effective_at=now - timedelta(days=1),
+        order_line_id=line.pk, source_ref="paid", effective_at=now - timedelta(days=1),
     )
     tracked_link = TrackedLink.objects.create(
         code=SECRETS["tracked link code"], creator=creator_a, target_kind="product", product=active_product,
