@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.snippets.views.chooser import SnippetCreateView
 
 from media.models import Video, VideoStatus
 from media.permissions import can_upload_videos
@@ -100,11 +101,19 @@ class VideoChosenMultipleView(ScopedChosenMultipleView):
         return super().get_objects(pks).exclude(status=VideoStatus.PENDING)
 
 
+class VideoChooserCreateView(SnippetCreateView):
+    """Videos come from the upload page (browser to S3), never from the chooser's form."""
+
+    def post(self, request, *args, **kwargs):
+        raise PermissionDenied
+
+
 class VideoChooserViewSet(ScopedSnippetChooserViewSet):
     choose_view_class = VideoChooseView
     choose_results_view_class = VideoChooseResultsView
     chosen_view_class = VideoChosenView
     chosen_multiple_view_class = VideoChosenMultipleView
+    create_view_class = VideoChooserCreateView
 
 
 class VideoViewSet(ScopedSnippetViewSet):
