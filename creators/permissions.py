@@ -6,7 +6,7 @@ permission on these; the only thing they may do in the admin is *choose* their o
 
 from django.db.models import Q
 
-from shop.permissions import ACCESS_ADMIN_PERMISSION, ScopedPermissionPolicy
+from shop.permissions import ACCESS_ADMIN_PERMISSION, ScopedPermissionPolicy, users_with_admin_access
 
 
 class CreatorOwnedPermissionPolicy(ScopedPermissionPolicy):
@@ -21,6 +21,9 @@ class CreatorOwnedPermissionPolicy(ScopedPermissionPolicy):
 
     def user_may_choose(self, user) -> bool:
         return user.has_perm(ACCESS_ADMIN_PERMISSION)
+
+    def users_who_may_choose(self):
+        return users_with_admin_access()
 
     def scope(self, queryset, user, *, actions):
         if self._is_staff(user):

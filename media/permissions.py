@@ -35,6 +35,9 @@ class VideoPermissionPolicy(ScopedPermissionPolicy):
     def user_may_choose(self, user) -> bool:
         return user.has_perm("kolshop_media.view_video")
 
+    def users_who_may_choose(self):
+        return self.users_with_permission("view")
+
     def scope(self, queryset, user, *, actions):
         return queryset if can_manage_any_video(user) else queryset.filter(owner=user)
 

@@ -10,6 +10,8 @@ A policy answers two questions and derives every Wagtail entry point from them:
 users are limited to their brands, creators to their own rows.
 """
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 from wagtail.permission_policies import ModelPermissionPolicy
 
@@ -35,6 +37,10 @@ class ScopedPermissionPolicy(ModelPermissionPolicy):
 
     def user_may_choose(self, user) -> bool:
         return any(ModelPermissionPolicy.user_has_permission(self, user, action) for action in ("view", "change"))
+
+    def users_who_may_choose(self) -> QuerySet:
+        """The users ``user_may_choose`` admits, as a queryset (mirror it when overriding)."""
+        return ModelPermissionPolicy.users_with_any_permission(self, ["view", "change"])
 
     def scope(self, queryset: QuerySet, user, *, actions: list[str]) -> QuerySet:
         raise NotImplementedError
@@ -70,11 +76,28 @@ class ScopedPermissionPolicy(ModelPermissionPolicy):
             return self.model._default_manager.none()
         return self.scope(self.model._default_manager.all(), user, actions=permitted)
 
+    def users_with_any_permission(self, actions):
+        users = ModelPermissionPolicy.users_with_any_permission(self, [a for a in actions if a != CHOOSE])
+        if CHOOSE in actions:
+            users = (users | self.users_who_may_choose()).distinct()
+        return users
+
     def users_with_permission_for_instance(self, action, instance):
         return self.users_with_any_permission_for_instance([action], instance)
 
     def users_with_any_permission_for_instance(self, actions, instance):
         return self.users_in_scope(self.users_with_any_permission(actions), instance)
+
+
+def users_with_admin_access() -> QuerySet:
+    """Active users holding ``wagtailadmin.access_admin`` (directly, by group or as superusers)."""
+    app_label, codename = ACCESS_ADMIN_PERMISSION.split(".")
+    grants = Q(content_type__app_label=app_label, codename=codename)
+    return get_user_model().objects.filter(
+        Q(is_superuser=True) | Q(groups__permissions__in=Permission.objects.filter(grants))
+        | Q(user_permissions__in=Permission.objects.filter(grants)),
+        is_active=True,
+    ).distinct()
 
 
 def _unlimited_by_brand() -> Q:
@@ -125,6 +148,9 @@ class CatalogPermissionPolicy(BrandScopedPermissionPolicy):
     def user_may_choose(self, user) -> bool:
         return user.has_perm(ACCESS_ADMIN_PERMISSION)
 
+    def users_who_may_choose(self):
+        return users_with_admin_access()
+
     def _is_staff(self, user) -> bool:
         return brand_ids_for_user(user) is None and super().user_may_choose(user)
 
@@ -134,13 +160,23 @@ class CatalogPermissionPolicy(BrandScopedPermissionPolicy):
             return queryset.filter(**{self.status_path: ProductStatus.ACTIVE})
         return super().scope(queryset, user, actions=actions)
 
+    def _is_active(self, instance) -> bool:
+        value = instance
+        for part in self.status_path.split("__"):
+            value = getattr(value, part)
+        return value == ProductStatus.ACTIVE
+
     def in_scope(self, user, instance, *, actions):
         if brand_ids_for_user(user) is None and not self._is_staff(user):
-            value = instance
-            for part in self.status_path.split("__"):
-                value = getattr(value, part)
-            return value == ProductStatus.ACTIVE
+            return self._is_active(instance)
         return super().in_scope(user, instance, actions=actions)
+
+    def users_in_scope(self, users, instance):
+        users = super().users_in_scope(users, instance)
+        if self._is_active(instance):
+            return users
+        staff_or_members = ModelPermissionPolicy.users_with_any_permission(self, ["view", "change"])
+        return users.filter(pk__in=staff_or_members.values("pk"))
 
 
 class BackOfficePermissionPolicy(ScopedPermissionPolicy):
