@@ -25,17 +25,17 @@ ALLOWED_UNFILLABLE = {
     "admin/^.*/$": "Wagtail's catch-all 404 for unknown admin paths; it renders no data.",
     "admin/password_reset/confirm/<uidb64>/<token>/": "Public by design; the signed token is the permission.",
     "admin/editing-sessions/ping/<str:app_label>/<str:model_name>/<str:object_id>/<int:session_id>/":
-        "Wagtail looks the session up with user=request.user; another user's session id is a 404.",
+        "Wagtail 404s unless the user may edit the object, and looks the session up with user=request.user.",
     "admin/editing-sessions/release/<int:session_id>/":
         "Wagtail deletes only EditingSession rows of request.user.",
     "admin/documents/multiple/create_from_uploaded_document/<int:uploaded_file_id>/":
-        "Wagtail filters UploadedFile by uploaded_by_user=request.user.",
+        "Wagtail refuses (PermissionDenied) an UploadedFile whose uploaded_by_user is not request.user.",
     "admin/documents/multiple/delete_upload/<int:uploaded_file_id>/":
-        "Wagtail filters UploadedFile by uploaded_by_user=request.user.",
+        "Wagtail refuses (PermissionDenied) an UploadedFile whose uploaded_by_user is not request.user.",
     "admin/images/multiple/create_from_uploaded_image/<int:uploaded_file_id>/":
-        "Wagtail filters UploadedFile by uploaded_by_user=request.user.",
+        "Wagtail refuses (PermissionDenied) an UploadedFile whose uploaded_by_user is not request.user.",
     "admin/images/multiple/delete_upload/<int:uploaded_file_id>/":
-        "Wagtail filters UploadedFile by uploaded_by_user=request.user.",
+        "Wagtail refuses (PermissionDenied) an UploadedFile whose uploaded_by_user is not request.user.",
     "admin/redirects/<int:redirect_id>/": "Staff only (wagtailredirects permissions); no owner- or brand-scoped data.",
     "admin/redirects/<int:redirect_id>/delete/": "Staff only (wagtailredirects permissions).",
 }
