@@ -39,7 +39,7 @@ class VideoPermissionPolicy(ScopedPermissionPolicy):
         return self.users_with_permission("view")
 
     def scope(self, queryset, user, *, actions):
-        return queryset if can_manage_any_video(user) else queryset.filter(owner=user)
+        return queryset & visible_videos(user)
 
     def in_scope(self, user, instance, *, actions):
         return can_manage_any_video(user) or instance.owner_id == user.pk
