@@ -9,8 +9,10 @@ from wagtail import hooks
 from wagtail.admin.ui.menus.pages import PageMenuItem
 from wagtail.models import Page
 
+from content.admin_page_views import SCOPED_PAGE_BULK_ACTIONS
 from content.models import ShoppableContentPage
 from content.services.editorial import unavailable_embeds
+from content.services.page_visibility import pages_choosable_by
 from content.services.preview import issue_preview_token, preview_client_url
 
 
@@ -51,3 +53,20 @@ def warn_about_unavailable_products(request, page):
             % {"title": embed.title, "reason": embed.message},
         )
     return None
+
+
+@hooks.register("construct_page_chooser_queryset")
+def hide_others_drafts_and_private_pages(pages, request):
+    return pages_choosable_by(pages, request.user)
+
+
+@hooks.register("before_move_page")
+def refuse_moves_the_user_may_not_make(request, page, destination):
+    """Wagtail's move confirmation renders (with the page's title) before any permission check."""
+    if not page.permissions_for_user(request.user).can_move_to(destination):
+        raise PermissionDenied
+
+
+# Registered after Wagtail's own (order) so they replace the page bulk actions of the same name.
+for scoped_page_bulk_action in SCOPED_PAGE_BULK_ACTIONS:
+    hooks.register("register_bulk_action", scoped_page_bulk_action, order=100)

@@ -2,14 +2,20 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
-from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
+from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 
 from creators import admin_views
 from creators.payout_account_views import payout_account
 from creators.models import CommissionRule, CreatorProfile, LedgerEntry, Payout, TrackedLink
-from shop.admin_helpers import ReadOnlyPermissionHelper
+from creators.permissions import CreatorOwnedPermissionPolicy
+from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper, ScopedSnippetChooserViewSet, ScopedSnippetViewSet
+
+# Staff see every creator's rows; a creator may only choose their own (see CreatorOwnedPermissionPolicy).
+for creator_owned_model in (CommissionRule, TrackedLink, LedgerEntry, Payout):
+    register_permission_policy(creator_owned_model, CreatorOwnedPermissionPolicy(creator_owned_model))
 
 
 class CreatorProfileViewSet(SnippetViewSet):
@@ -23,7 +29,7 @@ class CreatorProfileViewSet(SnippetViewSet):
     menu_order = 220
 
 
-class CommissionRuleViewSet(SnippetViewSet):
+class CommissionRuleViewSet(ScopedSnippetViewSet):
     """Rules are validated by the model's clean(): overlapping dates for one scope are refused."""
 
     model = CommissionRule
@@ -31,16 +37,18 @@ class CommissionRuleViewSet(SnippetViewSet):
     menu_label = _("Commission rules")
     list_display = ["scope", "creator", "brand", "product", "rate", "valid_from", "valid_until"]
     list_filter = ["scope"]
+    chooser_viewset_class = ScopedSnippetChooserViewSet
     add_to_admin_menu = True
     menu_order = 221
 
 
-class TrackedLinkViewSet(SnippetViewSet):
+class TrackedLinkViewSet(ScopedSnippetViewSet):
     model = TrackedLink
     icon = "link"
     menu_label = _("Tracked links")
     list_display = ["code", "creator", "target_kind", "product", "page", "block_id", "active"]
     list_filter = ["target_kind", "active"]
+    chooser_viewset_class = ScopedSnippetChooserViewSet
     add_to_admin_menu = True
     menu_order = 222
 
@@ -51,7 +59,7 @@ register_snippet(TrackedLinkViewSet)
 
 
 # The ledger is append-only and payouts are made by runs: the admin only lists and inspects.
-class LedgerEntryAdmin(ModelAdmin):
+class LedgerEntryAdmin(PolicyModelAdmin):
     model = LedgerEntry
     menu_label = _("Ledger")
     menu_icon = "list-ul"
@@ -62,7 +70,7 @@ class LedgerEntryAdmin(ModelAdmin):
     search_fields = ["source_ref"]
 
 
-class PayoutAdmin(ModelAdmin):
+class PayoutAdmin(PolicyModelAdmin):
     model = Payout
     menu_label = _("Payouts")
     menu_icon = "cogs"

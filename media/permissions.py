@@ -1,9 +1,9 @@
 """Who may upload videos and which videos a user may see: creators their own, managers all."""
 
-from django.db.models import QuerySet
-from wagtail.permission_policies import ModelPermissionPolicy
+from django.db.models import Q, QuerySet
 
 from media.models import Video
+from shop.permissions import ScopedPermissionPolicy
 
 UPLOAD_PERMISSION = "kolshop_media.add_video"
 MANAGE_ANY_PERMISSION = "kolshop_media.manage_any_video"
@@ -25,14 +25,27 @@ def visible_videos(user) -> QuerySet[Video]:
     return videos if can_manage_any_video(user) else videos.filter(owner=user)
 
 
-class VideoPermissionPolicy(ModelPermissionPolicy):
-    """Wagtail's model permissions, narrowed to the user's own videos unless they manage all."""
+class VideoPermissionPolicy(ScopedPermissionPolicy):
+    """Wagtail's model permissions, narrowed to the user's own videos unless they manage all.
 
-    def user_has_any_permission_for_instance(self, user, actions, instance):
-        if not super().user_has_any_permission_for_instance(user, actions, instance):
-            return False
+    Choosing a video (the chooser, ``chosen``, ``chosen-multiple``) needs ``view_video`` and
+    offers only the user's own videos; bulk actions, usage and history ask the same policy.
+    """
+
+    def user_may_choose(self, user) -> bool:
+        return user.has_perm("kolshop_media.view_video")
+
+    def users_who_may_choose(self):
+        return self.users_with_permission("view")
+
+    def scope(self, queryset, user, *, actions):
+        return queryset & visible_videos(user)
+
+    def in_scope(self, user, instance, *, actions):
         return can_manage_any_video(user) or instance.owner_id == user.pk
 
-    def instances_user_has_any_permission_for(self, user, actions):
-        instances = super().instances_user_has_any_permission_for(user, actions)
-        return instances if can_manage_any_video(user) else instances.filter(owner=user)
+    def users_in_scope(self, users, instance):
+        manage_any = Q(is_superuser=True) | Q(groups__permissions__codename="manage_any_video") | Q(
+            user_permissions__codename="manage_any_video"
+        )
+        return users.filter(manage_any | Q(pk=instance.owner_id)).distinct()

@@ -5,12 +5,15 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from content.admin_page_views import admin_page_urlpatterns
 from content.api.router import content_api_urlpatterns
 from settings.api import api as commerce_api
 from shop.api_edge import commerce_api_fallback
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
+    # Page chooser and page-types report limited to pages the user may see, in front of Wagtail's.
+    path("admin/", include(admin_page_urlpatterns())),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", commerce_api.urls),

@@ -1,18 +1,22 @@
 """Wagtail admin viewsets for the catalog: snippets with brand scoping and a commerce-aware chooser."""
 
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.db.models import Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.ui.tables import Column
-from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
-from wagtail.snippets.views.snippets import InspectView, SnippetViewSet
 
+from shop.admin_helpers import (
+    ScopedChooseResultsView,
+    ScopedChooseView,
+    ScopedSnippetChooserViewSet,
+    ScopedSnippetViewSet,
+)
 from shop.models import Brand, Product, ProductStatus, Promotion, Variant
+from shop.models.inventory import StockStatus
 from shop.money import quantize
-from shop.services.brand_access import limit_to_user_brands, visible_brands, visible_products, visible_variants
+from shop.services.offers import variant_stock_status, with_availability
 
 
 def format_money(amount, currency: str | None) -> str:
@@ -24,18 +28,6 @@ def format_price_range(product: Product) -> str:
     if low is None or low == high:
         return format_money(low, currency)
     return f"{quantize(low)}–{format_money(high, currency)}"
-
-
-class BrandScopedInspectView(InspectView):
-    """Wagtail's inspect view checks model permissions only; brand users also need the row's brand."""
-
-    def get_object(self, queryset=None):
-        instance = super().get_object(queryset)
-        if not self.permission_policy.user_has_any_permission_for_instance(
-            self.request.user, ["view", "change"], instance
-        ):
-            raise PermissionDenied
-        return instance
 
 
 def with_commerce_summary(queryset):
@@ -76,26 +68,34 @@ class ProductChooseViewMixin:
     per_page = 20
 
     def get_object_list(self):
-        return with_commerce_summary(Product.objects.filter(status=ProductStatus.ACTIVE)).order_by("title")
+        """The rows the policy lets the user choose (their brand's, or any brand's for creators
+        and staff), active ones only: blocks refuse archived products."""
+        products = super().get_object_list().filter(status=ProductStatus.ACTIVE)
+        return with_commerce_summary(products).order_by("title")
 
     @property
     def columns(self):
+        # An availability label, never the exact on-hand count (other brands' stock is not public).
         return super().columns + [
             Column("brand", label=_("Brand"), accessor="brand"),
             Column("price", label=_("Price"), accessor=format_price_range),
-            Column("stock", label=_("Stock"), accessor=lambda product: product.stock_on_hand or 0),
+            Column("stock", label=_("Availability"), accessor=product_availability_label),
         ]
 
 
-class ProductChooseView(ProductChooseViewMixin, ChooseView):
+def product_availability_label(product: Product) -> str:
+    return str(StockStatus.for_quantity(product.stock_on_hand or 0).level.label)
+
+
+class ProductChooseView(ProductChooseViewMixin, ScopedChooseView):
     pass
 
 
-class ProductChooseResultsView(ProductChooseViewMixin, ChooseResultsView):
+class ProductChooseResultsView(ProductChooseViewMixin, ScopedChooseResultsView):
     pass
 
 
-class ProductChooserViewSet(SnippetChooserViewSet):
+class ProductChooserViewSet(ScopedSnippetChooserViewSet):
     choose_view_class = ProductChooseView
     choose_results_view_class = ProductChooseResultsView
 
@@ -120,34 +120,31 @@ class VariantChooseViewMixin:
     url_filter_parameters = ["product"]
 
     def get_object_list(self):
-        return (
-            Variant.objects.filter(product__status=ProductStatus.ACTIVE)
-            .select_related("product", "stock")
-            .order_by("product__title", "sort_order")
-        )
+        variants = super().get_object_list().filter(product__status=ProductStatus.ACTIVE)
+        return with_availability(variants.select_related("product")).order_by("product__title", "sort_order")
 
     @property
     def columns(self):
         return super().columns + [
             Column("price", label=_("Price"), accessor=lambda v: format_money(v.price, v.currency)),
-            Column("stock", label=_("Stock"), accessor=lambda v: v.stock.on_hand if hasattr(v, "stock") else 0),
+            Column("stock", label=_("Availability"), accessor=lambda v: str(variant_stock_status(v).level.label)),
         ]
 
 
-class VariantChooseView(VariantChooseViewMixin, ChooseView):
+class VariantChooseView(VariantChooseViewMixin, ScopedChooseView):
     pass
 
 
-class VariantChooseResultsView(VariantChooseViewMixin, ChooseResultsView):
+class VariantChooseResultsView(VariantChooseViewMixin, ScopedChooseResultsView):
     pass
 
 
-class VariantChooserViewSet(SnippetChooserViewSet):
+class VariantChooserViewSet(ScopedSnippetChooserViewSet):
     choose_view_class = VariantChooseView
     choose_results_view_class = VariantChooseResultsView
 
 
-class BrandViewSet(SnippetViewSet):
+class BrandViewSet(ScopedSnippetViewSet):
     model = Brand
     icon = "site"
     menu_label = _("Brands")
@@ -157,11 +154,8 @@ class BrandViewSet(SnippetViewSet):
     search_fields = ["name"]
     search_backend_name = None
 
-    def get_queryset(self, request):
-        return visible_brands(request.user)
 
-
-class ProductViewSet(SnippetViewSet):
+class ProductViewSet(ScopedSnippetViewSet):
     model = Product
     icon = "tag"
     menu_label = _("Products")
@@ -178,14 +172,13 @@ class ProductViewSet(SnippetViewSet):
     search_fields = ["title", "slug", "brand__name"]
     search_backend_name = None
     inspect_view_enabled = True
-    inspect_view_class = BrandScopedInspectView
     chooser_viewset_class = ProductChooserViewSet
 
     def get_queryset(self, request):
-        return with_commerce_summary(visible_products(request.user))
+        return with_commerce_summary(super().get_queryset(request))
 
 
-class VariantViewSet(SnippetViewSet):
+class VariantViewSet(ScopedSnippetViewSet):
     """Registered for its chooser (blocks pick a variant); variants are edited inside products."""
 
     model = Variant
@@ -197,18 +190,19 @@ class VariantViewSet(SnippetViewSet):
     chooser_viewset_class = VariantChooserViewSet
 
     def get_queryset(self, request):
-        return visible_variants(request.user).select_related("product")
+        return super().get_queryset(request).select_related("product")
+
 
 
 class PromotionChooseViewMixin:
-    """Deals still running or to come, on active products, of the brands the user may see."""
+    """Deals still running or to come, among those the policy lets the user choose (active products,
+    the user's brands for brand users)."""
 
     per_page = 20
 
     def get_object_list(self):
-        deals = Promotion.objects.filter(ends_at__gt=timezone.now(), variant__product__status=ProductStatus.ACTIVE)
-        return limit_to_user_brands(deals.select_related("variant__product"), self.request.user,
-                                    brand_path="variant__product__brand_id").order_by("ends_at", "pk")
+        deals = super().get_object_list().filter(ends_at__gt=timezone.now())
+        return deals.select_related("variant__product").order_by("ends_at", "pk")
 
     @property
     def columns(self):
@@ -218,20 +212,20 @@ class PromotionChooseViewMixin:
         ]
 
 
-class PromotionChooseView(PromotionChooseViewMixin, ChooseView):
+class PromotionChooseView(PromotionChooseViewMixin, ScopedChooseView):
     pass
 
 
-class PromotionChooseResultsView(PromotionChooseViewMixin, ChooseResultsView):
+class PromotionChooseResultsView(PromotionChooseViewMixin, ScopedChooseResultsView):
     pass
 
 
-class PromotionChooserViewSet(SnippetChooserViewSet):
+class PromotionChooserViewSet(ScopedSnippetChooserViewSet):
     choose_view_class = PromotionChooseView
     choose_results_view_class = PromotionChooseResultsView
 
 
-class PromotionViewSet(SnippetViewSet):
+class PromotionViewSet(ScopedSnippetViewSet):
     """Deals (``shop.Promotion``): editors create them here or from a deal block's chooser."""
 
     model = Promotion
@@ -253,6 +247,4 @@ class PromotionViewSet(SnippetViewSet):
     chooser_viewset_class = PromotionChooserViewSet
 
     def get_queryset(self, request):
-        return limit_to_user_brands(
-            Promotion.objects.select_related("variant__product"), request.user, brand_path="variant__product__brand_id"
-        )
+        return super().get_queryset(request).select_related("variant__product")

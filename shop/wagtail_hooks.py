@@ -4,17 +4,32 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
 
-from shop.models import Product, Promotion, Stock, Variant
-from shop.permissions import BrandScopedPermissionPolicy
-from shop.services.brand_access import visible_stock
+from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper, ScopedSnippetDeleteBulkAction
+from shop.models import Brand, Order, Payment, Product, Promotion, Stock, Variant, Voucher
+from shop.permissions import BackOfficePermissionPolicy, BrandScopedPermissionPolicy, CatalogPermissionPolicy
 from shop.services.inventory import ensure_stock_records
 from shop.viewsets import BrandViewSet, ProductViewSet, PromotionViewSet, VariantViewSet
 
-register_permission_policy(Product, BrandScopedPermissionPolicy(Product, brand_path="brand_id"))
-register_permission_policy(Variant, BrandScopedPermissionPolicy(Variant, brand_path="product__brand_id"))
-register_permission_policy(Promotion, BrandScopedPermissionPolicy(Promotion, brand_path="variant__product__brand_id"))
+# One policy per scoped model; every admin view, bulk action, chooser and history asks it.
+register_permission_policy(Brand, BrandScopedPermissionPolicy(Brand, brand_path="pk"))
+register_permission_policy(
+    Product, CatalogPermissionPolicy(Product, brand_path="brand_id", status_path="status")
+)
+register_permission_policy(
+    Variant, CatalogPermissionPolicy(Variant, brand_path="product__brand_id", status_path="product__status")
+)
+register_permission_policy(
+    Promotion,
+    CatalogPermissionPolicy(Promotion, brand_path="variant__product__brand_id", status_path="variant__product__status"),
+)
+register_permission_policy(Stock, BrandScopedPermissionPolicy(Stock, brand_path="variant__product__brand_id"))
+for back_office_model in (Order, Payment, Voucher):
+    register_permission_policy(back_office_model, BackOfficePermissionPolicy(back_office_model))
+
+# Registered after Wagtail's own (order) so it replaces the snippet "delete" bulk action.
+hooks.register("register_bulk_action", ScopedSnippetDeleteBulkAction, order=100)
 
 register_snippet(BrandViewSet)
 register_snippet(ProductViewSet)
@@ -52,7 +67,7 @@ class StockLevelFilter(SimpleListFilter):
         return queryset
 
 
-class StockAdmin(ModelAdmin):
+class StockAdmin(PolicyModelAdmin):
     model = Stock
     menu_label = _("Stock")
     menu_icon = "list-ol"
@@ -66,7 +81,7 @@ class StockAdmin(ModelAdmin):
     form_fields_exclude = ["variant"]
 
     def get_queryset(self, request):
-        return visible_stock(request.user).select_related("variant__product__brand")
+        return super().get_queryset(request).select_related("variant__product__brand")
 
     @staticmethod
     def sku(stock: Stock) -> str:
@@ -94,8 +109,6 @@ from wagtail.admin.menu import MenuItem  # noqa: E402
 from wagtail_modeladmin.helpers import ButtonHelper  # noqa: E402
 
 from shop import admin_views  # noqa: E402
-from shop.admin_helpers import ReadOnlyPermissionHelper  # noqa: E402
-from shop.models import Order, Payment, Voucher  # noqa: E402
 from shop.services.refunds import refunds_needing_staff  # noqa: E402
 
 
@@ -125,7 +138,7 @@ class RefundNeededFilter(SimpleListFilter):
         return queryset
 
 
-class OrderAdmin(ModelAdmin):
+class OrderAdmin(PolicyModelAdmin):
     model = Order
     menu_label = _("Orders")
     menu_icon = "list-ul"
@@ -144,7 +157,7 @@ class OrderAdmin(ModelAdmin):
     ]
 
 
-class PaymentAdmin(ModelAdmin):
+class PaymentAdmin(PolicyModelAdmin):
     model = Payment
     menu_label = _("Payments")
     menu_icon = "doc-full"
@@ -156,7 +169,7 @@ class PaymentAdmin(ModelAdmin):
     list_select_related = ["order"]
 
 
-class VoucherAdmin(ModelAdmin):
+class VoucherAdmin(PolicyModelAdmin):
     model = Voucher
     menu_label = _("Vouchers")
     menu_icon = "tag"

@@ -10,31 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet, SnippetChosenView
-from wagtail.snippets.views.snippets import DeleteView, EditView, SnippetViewSet
+from wagtail.snippets.views.chooser import SnippetCreateView
 
 from media.models import Video, VideoStatus
-from media.permissions import can_upload_videos, visible_videos
-
-
-class OwnVideoMixin:
-    """Wagtail's edit/delete views check model permissions; a creator also needs to own the row."""
-
-    def get_object(self, queryset=None):
-        video = super().get_object(queryset)
-        if not self.permission_policy.user_has_any_permission_for_instance(
-            self.request.user, ["change", "delete", "view"], video
-        ):
-            raise PermissionDenied
-        return video
-
-
-class VideoEditView(OwnVideoMixin, EditView):
-    pass
-
-
-class VideoDeleteView(OwnVideoMixin, DeleteView):
-    pass
+from media.permissions import can_upload_videos
+from shop.admin_helpers import (
+    ScopedChooseResultsView,
+    ScopedChooseView,
+    ScopedChosenMultipleView,
+    ScopedChosenView,
+    ScopedSnippetChooserViewSet,
+    ScopedSnippetViewSet,
+)
 
 
 class VideoUploadView(WagtailAdminTemplateMixin, TemplateView):
@@ -72,13 +59,14 @@ class VideoUploadView(WagtailAdminTemplateMixin, TemplateView):
 
 
 class VideoChooseViewMixin:
-    """Only the user's own videos that finished uploading can be embedded."""
+    """Only the user's own videos (the policy's ``choose`` rows) that finished uploading."""
 
     per_page = 20
 
     def get_object_list(self):
         return (
-            visible_videos(self.request.user)
+            super()
+            .get_object_list()
             .exclude(status=VideoStatus.PENDING)
             .select_related("poster")
             .order_by("-created_at", "-pk")
@@ -92,26 +80,43 @@ class VideoChooseViewMixin:
         ]
 
 
-class VideoChooseView(VideoChooseViewMixin, ChooseView):
+class VideoChooseView(VideoChooseViewMixin, ScopedChooseView):
     pass
 
 
-class VideoChooseResultsView(VideoChooseViewMixin, ChooseResultsView):
+class VideoChooseResultsView(VideoChooseViewMixin, ScopedChooseResultsView):
     pass
 
 
-class VideoChosenView(SnippetChosenView):
+class VideoChosenView(ScopedChosenView):
     def get_object(self, pk):
-        return visible_videos(self.request.user).exclude(status=VideoStatus.PENDING).get(pk=pk)
+        video = super().get_object(pk)
+        if video.status == VideoStatus.PENDING:
+            raise Video.DoesNotExist
+        return video
 
 
-class VideoChooserViewSet(SnippetChooserViewSet):
+class VideoChosenMultipleView(ScopedChosenMultipleView):
+    def get_objects(self, pks):
+        return super().get_objects(pks).exclude(status=VideoStatus.PENDING)
+
+
+class VideoChooserCreateView(SnippetCreateView):
+    """Videos come from the upload page (browser to S3), never from the chooser's form."""
+
+    def post(self, request, *args, **kwargs):
+        raise PermissionDenied
+
+
+class VideoChooserViewSet(ScopedSnippetChooserViewSet):
     choose_view_class = VideoChooseView
     choose_results_view_class = VideoChooseResultsView
     chosen_view_class = VideoChosenView
+    chosen_multiple_view_class = VideoChosenMultipleView
+    create_view_class = VideoChooserCreateView
 
 
-class VideoViewSet(SnippetViewSet):
+class VideoViewSet(ScopedSnippetViewSet):
     model = Video
     icon = "media"
     menu_label = _("Videos")
@@ -120,13 +125,11 @@ class VideoViewSet(SnippetViewSet):
     menu_order = 250
     list_display = ["title", "status", "duration_seconds", "owner", "created_at"]
     list_filter = ["status"]
-    edit_view_class = VideoEditView
-    delete_view_class = VideoDeleteView
     chooser_viewset_class = VideoChooserViewSet
     copy_view_enabled = False  # a copy would point at the same S3 object
 
     def get_queryset(self, request):
-        return visible_videos(request.user).select_related("owner")
+        return super().get_queryset(request).select_related("owner")
 
     @property
     def add_view(self):
