@@ -18,8 +18,7 @@ from wagtail.models import PageViewRestriction
 
 from creators.models import CommissionRule, LedgerEntry, Payout, PayoutRun, TrackedLink
 from media.models import Video, VideoStatus
-from media.services.roles import grant_video_permissions
-from shop.models import BrandMembership, Order, OrderLine, Payment, ProductStatus, Voucher
+from shop.models import BrandMembership, Order, OrderLine, Payment, ProductStatus, Promotion, Voucher
 from shop.services.brand_access import BRANDS_GROUP_NAME
 from tests.factories import make_brand, make_creator, make_guide, make_image, make_product, make_user
 
@@ -41,6 +40,7 @@ SECRETS = {
     "payout amount": "8765.43",
     "tracked link code": "alpha-link-5531",
     "commission rate": "0.4321",
+    "draft product deal": "Alpha archived deal 5532",
 }
 
 
@@ -78,7 +78,6 @@ def brand_user(username: str, *, brand=None):
 
 @pytest.fixture
 def world(db, site_tree) -> World:
-    grant_video_permissions()  # the media role function (see the media-access branch for first-migrate grants)
     creator_a, creator_b = make_creator("alpha"), make_creator("bravo")
     brand_a, brand_b = make_brand("Alpha Brand"), make_brand("Bravo Brand")
 
@@ -101,6 +100,10 @@ def world(db, site_tree) -> World:
     )
     make_product(brand=brand_b, title="Bravo tent", variants=[("BRAVO-1", "250.00", 4)])
 
+    deal = Promotion.objects.create(
+        name=SECRETS["draft product deal"], variant=draft_product.variants.get(), price=Decimal("9.00"),
+        currency="USD", starts_at=timezone.now() - timedelta(days=1), ends_at=timezone.now() + timedelta(days=30),
+    )
     voucher = Voucher.objects.create(code=SECRETS["voucher code"], kind="percentage", value=Decimal("10"))
     order = Order.objects.create(
         number=SECRETS["order number"], currency="USD", subtotal=Decimal("99.00"), total=Decimal("99.00"),
@@ -149,6 +152,6 @@ def world(db, site_tree) -> World:
     world.victims = [
         draft_page.page_ptr, private_page.page_ptr, video, draft_product, draft_product.variants.get(),
         draft_product.variants.get().stock, active_product, order, payment, voucher, ledger_entry, payout,
-        tracked_link, commission_rule, image, document, brand_a, creator_a, creator_a.user,
+        tracked_link, commission_rule, image, document, brand_a, creator_a, creator_a.user, deal,
     ]
     return world
