@@ -43,3 +43,16 @@ def wagtail_base_data(transactional_db):
 
 
 from tests.support.redis_server import redis_url  # noqa: E402,F401  (a fixture for every test package)
+
+
+@pytest.fixture
+def steady_rate_limit_clock(monkeypatch):
+    """django-ratelimit counts in fixed windows (per minute, offset per key): a test that makes many
+    requests must not straddle a window's end, or the count restarts midway. One instant for all."""
+    from types import SimpleNamespace
+
+    import django_ratelimit.core
+
+    instant = 1_800_000_030.0
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: instant))  # its clock only
+    return instant

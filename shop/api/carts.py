@@ -25,7 +25,8 @@ from shop.services.cart import (
     set_line_quantity,
 )
 from shop.services.checkout import ShippingAddress, start_checkout
-from shop.services.client_identity import identify_client
+from shop.services.buy_links import Visitor, with_counted_click
+from shop.services.client_identity import client_ip, identify_client
 
 router = Router(tags=["carts"])
 
@@ -52,7 +53,10 @@ def add_line(request, token: CartToken, payload: AddLineIn):
     ``promotion_ended`` / ``promotion_sold_out`` / ``promotion_not_started`` and adds nothing, unless
     ``accept_list_price`` is true: then the SKU is added at the list price, without the deal."""
     cart = get_cart(token)
-    attribution = parse_attribution(payload.attribution, sku=payload.sku)
+    attribution = with_counted_click(parse_attribution(payload.attribution, sku=payload.sku), sku=payload.sku,
+                                     visitor=Visitor(ip=client_ip(request),
+                                                     user_agent=request.headers.get("User-Agent", ""),
+                                                     referrer=request.headers.get("Referer", "")))
     add_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=attribution,
                 promotion_id=payload.promotion, accept_list_price=payload.accept_list_price)
     return Status(201, _cart_response(cart))

@@ -4,7 +4,8 @@ A token that is forged, expired or issued for another SKU still sells, without c
 token without a click id (buy buttons on pages and in the content API carry none; tracked links
 ``/r/<code>/`` already counted theirs) announces ``events.buy_link_followed`` so the app that
 counts clicks (creators) records one exactly as for a tracked link and returns its id; the click
-id then goes on the cart line with the rest of the token.
+id then goes on the cart line with the rest of the token. Front ends that pass the token to the
+cart API instead (``attribution`` on add-line) get the same click through ``with_counted_click``.
 
 ``?deal=<id>`` asks for a promotion's price; once the deal is over (ended, sold out, not started)
 the unit is added at the list price and the result says why, for the cart page to tell the reader.
@@ -44,6 +45,13 @@ class FollowedBuyLink:
     promotion_refused: PromotionUnavailable | None = None
 
 
+def with_counted_click(attribution: Attribution | None, *, sku: str, visitor: Visitor) -> Attribution | None:
+    """The attribution with the click its buy link stands for: recorded now when the token carries none."""
+    if attribution is not None and attribution.creator_id is not None and attribution.click_id is None:
+        return replace(attribution, click_id=_record_click(attribution, sku=sku, visitor=visitor))
+    return attribution
+
+
 def follow_buy_link(cart: Cart, *, sku: str, token: str, visitor: Visitor,
                     promotion_id: int | None = None) -> FollowedBuyLink:
     """Add one unit of ``sku`` with the token's attribution (and a click counted for it), at the deal's
@@ -54,8 +62,7 @@ def follow_buy_link(cart: Cart, *, sku: str, token: str, visitor: Visitor,
             attribution = read_attribution(token, sku=sku)
         except InvalidAttribution:
             attribution = None
-    if attribution is not None and attribution.creator_id is not None and attribution.click_id is None:
-        attribution = replace(attribution, click_id=_record_click(attribution, sku=sku, visitor=visitor))
+    attribution = with_counted_click(attribution, sku=sku, visitor=visitor)
     try:
         return FollowedBuyLink(add_to_cart(cart, sku=sku, quantity=1, attribution=attribution,
                                            promotion_id=promotion_id))

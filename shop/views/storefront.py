@@ -18,7 +18,7 @@ from shop.api_errors import ApiError
 from shop.forms import CheckoutForm
 from shop.models import Cart, FulfilmentMethod, OrderStatus, Variant
 from shop.payments.gateway import get_gateway
-from shop.rate_limits import rate_limit
+from shop.rate_limits import count_request, rate_limit
 from shop.services.buy_links import Visitor, follow_buy_link
 from shop.services.cart import create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
@@ -102,6 +102,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if checked is not None and not checked.is_valid():
         for message in checked.error_messages():
             messages.error(request, message)
+    elif checked is not None and count_request(request, scope="checkout") is not None:
+        messages.error(request, "Too many checkouts from your connection; try again in a minute.")
     elif checked is not None:
         form = checked.cleaned_data
         fulfilment = form.get("fulfilment") or FulfilmentMethod.SHIPPING

@@ -169,3 +169,43 @@ def test_following_a_buy_link_costs_a_constant_number_of_queries(site_tree, djan
     with django_assert_num_queries(NUM_QUERIES_FOLLOW):
         reader(ip="198.51.100.2").get(path)
 
+
+
+def _api_add(client: Client, token: str, sku: str, attribution: str):
+    return client.post(f"/api/v1/carts/{token}/lines", {"sku": sku, "quantity": 1, "attribution": attribution},
+                       content_type="application/json")
+
+
+def test_a_front_end_passing_the_buy_link_token_to_the_cart_api_counts_the_click_too(site_tree):
+    anna = make_creator("anna")
+    make_product(variants=[("MUG-1", "12.00", 5)])
+    guide = make_guide(anna)
+    token = sign_attribution(Attribution(creator_id=anna.pk, page_id=guide.pk, block_id="blk-9"), sku="MUG-1")
+    ada = reader()
+    cart = ada.post("/api/v1/carts/", "{}", content_type="application/json").json()["token"]
+
+    first = _api_add(ada, cart, "MUG-1", token)
+    again = _api_add(ada, cart, "MUG-1", token)  # the same reader within the hour: the same click
+    placed = ada.post(f"/api/v1/carts/{cart}/checkout", {"email": "ada@example.com", "fulfilment": "pickup"},
+                      content_type="application/json")
+
+    assert (first.status_code, again.status_code, placed.status_code) == (201, 201, 201)
+    click = Click.objects.get()
+    assert (click.creator_id, click.page_id, click.block_id) == (anna.pk, guide.pk, "blk-9")
+    assert CartLine.objects.get().click_id == click.pk
+    assert Order.objects.get().lines.get().click_id == click.pk
+    assert OrderLineAttribution.objects.get().click_id == click.pk
+
+
+def test_a_crawler_adding_through_the_cart_api_counts_no_click(site_tree):
+    anna = make_creator("anna")
+    make_product(variants=[("MUG-1", "12.00", 5)])
+    token = sign_attribution(Attribution(creator_id=anna.pk, page_id=None, block_id="blk-9"), sku="MUG-1")
+    bot = reader(user_agent=CRAWLER)
+    cart = bot.post("/api/v1/carts/", "{}", content_type="application/json").json()["token"]
+
+    added = _api_add(bot, cart, "MUG-1", token)
+
+    assert added.status_code == 201
+    assert Click.objects.count() == 0
+    assert (CartLine.objects.get().creator_id, CartLine.objects.get().click_id) == (anna.pk, None)

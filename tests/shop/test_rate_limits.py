@@ -17,7 +17,7 @@ ADDRESS = {"name": "Ada Reader", "line1": "1 Main St", "city": "Springfield", "p
 
 
 @pytest.fixture(autouse=True)
-def _settings(shop_settings):
+def _settings(shop_settings, steady_rate_limit_clock):
     shop_settings.KOLSHOP_RATE_LIMITS = {**shop_settings.KOLSHOP_RATE_LIMITS, "cart_create": "30/m",
                                          "cart_add": "60/m", "checkout": "10/m", "buy_link": "30/m"}
     shop_settings.KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT = 10
@@ -167,3 +167,18 @@ def test_rate_limits_cost_no_queries(api, settings, django_assert_num_queries):
         assert api.post("/carts/").status_code == 201
     with django_assert_num_queries(0):
         assert api.post("/carts/").status_code == 429
+
+
+def test_reader_site_checkouts_beyond_the_limit_are_refused_and_place_nothing(settings):
+    _limit(settings, "checkout", "2/m")
+    variant_with_stock("HP-1", on_hand=50)
+    reader = Client(REMOTE_ADDR="198.51.100.9")
+
+    def buy_and_check_out(n: int):
+        reader.get("/buy/HP-1/")  # a paid order closes its cart: each checkout starts from a new one
+        return reader.post("/checkout/", {"email": f"ada{n}@example.com", "fulfilment": "pickup"}, follow=True)
+
+    pages = [buy_and_check_out(n) for n in range(3)]
+
+    assert Order.objects.count() == 2  # the third checkout is refused before anything is placed
+    assert "Too many checkouts" in pages[2].content.decode()
