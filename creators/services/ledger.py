@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import structlog
 from django.conf import settings
 from django.db import transaction
 from django.db.models import DecimalField, Q, Sum, Value
@@ -30,6 +31,19 @@ ZERO = Decimal("0.00")
 PAID_REF = "paid"
 WINDOW_LOCK_REF = "window"
 DISPUTE_REF = "dispute"
+
+log = structlog.get_logger(__name__)
+
+
+def _write(entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """Append entries and log each. A retried event writes nothing twice (the database ignores the
+    duplicate), though its entries are logged again: the log says what was recorded, not what is new."""
+    written = LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    for entry in written:
+        log.info("ledger entry recorded", kind=entry.kind, creator_id=entry.creator_id, order_id=entry.order_id,
+                 order_line_id=entry.order_line_id, amount=str(entry.amount), currency=entry.currency,
+                 source_ref=entry.source_ref)
+    return written
 
 
 @dataclass(frozen=True)
@@ -124,7 +138,7 @@ def accrue_commission(order: Order, *, now: datetime | None = None) -> list[Ledg
             block_id=attribution.block_id, source_ref=PAID_REF, rate=rate, base_amount=line.line_total,
             effective_at=paid_at,
         ))
-    return LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    return _write(entries)
 
 
 def _reverse(order: Order, refunded: dict[int, Decimal | None], *, source_ref: str, now: datetime) -> list[LedgerEntry]:
@@ -145,7 +159,7 @@ def _reverse(order: Order, refunded: dict[int, Decimal | None], *, source_ref: s
         if state.locked_by_window:
             # Already out of pending: take it out of the locked balance (negative once paid out).
             entries.append(_entry(accrual, kind=EntryKind.LOCK, amount=reversal, source_ref=source_ref, at=now))
-    return LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    return _write(entries)
 
 
 @transaction.atomic
@@ -195,7 +209,7 @@ def _lock_lines(batch: list[tuple[int, int]], *, now: datetime) -> int:
             continue
         pending = state.earned - state.locked
         entries.append(_entry(state.accrual, kind=EntryKind.LOCK, amount=pending, source_ref=WINDOW_LOCK_REF, at=now))
-    LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    _write(entries)
     return len(entries)
 
 

@@ -18,6 +18,7 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
+import structlog
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
@@ -27,6 +28,8 @@ from creators.models import CreatorProfile, EntryKind, LedgerEntry, Payout, Payo
 from shop.money import quantize, to_minor_units
 from shop.payments import stripe_api
 from shop.payments.gateway import PaymentGatewayError
+
+log = structlog.get_logger(__name__)
 
 ZERO = Decimal("0.00")
 
@@ -114,9 +117,13 @@ def _settle(payout_id: int, *, transfer_id: str, failure: str) -> None:
     if not failure:
         payout.status, payout.transfer_id = PayoutStatus.PAID, transfer_id
         payout.save(update_fields=["status", "transfer_id", "completed_at"])
+        log.info("payout paid", payout_id=payout.pk, creator_id=payout.creator_id, amount=str(payout.amount),
+                 currency=payout.currency, transfer_id=transfer_id)
         return
     payout.status, payout.failure_message = PayoutStatus.FAILED, failure[:300]
     payout.save(update_fields=["status", "failure_message", "completed_at"])
+    log.warning("payout failed", payout_id=payout.pk, creator_id=payout.creator_id, amount=str(payout.amount),
+                currency=payout.currency, failure=payout.failure_message)
     # Nothing was paid: every cent goes back to the locked balance, as new entries.
     LedgerEntry.objects.bulk_create([
         LedgerEntry(creator_id=entry.creator_id, kind=EntryKind.PAYOUT, amount=-entry.amount, currency=entry.currency,

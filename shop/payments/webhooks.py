@@ -83,4 +83,7 @@ def handle_event(event: dict) -> WebhookOutcome:
 
 def handle_stripe_webhook(payload: bytes, signature_header: str) -> WebhookOutcome:
     """Raises WebhookSignatureError for a bad signature or a timestamp older than 300 seconds."""
-    return handle_event(verify_webhook(payload, signature_header))
+    outcome = handle_event(verify_webhook(payload, signature_header))
+    logger.info("webhook handled", extra={"event_id": outcome.event_id, "event_type": outcome.type,
+                                          "result": outcome.result})
+    return outcome

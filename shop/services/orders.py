@@ -4,6 +4,8 @@ import hashlib
 import hmac
 from datetime import datetime
 
+import structlog
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -11,6 +13,8 @@ from django.utils import timezone
 
 from shop.api_errors import ApiError, ConflictError, NotFoundError
 from shop.models import FulfilmentMethod, Order, OrderEvent, OrderEventType, OrderStatus
+
+log = structlog.get_logger(__name__)
 
 _PICKUP_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -24,10 +28,15 @@ def record_event(
     data: dict | None = None,
     actor: AbstractBaseUser | None = None,
 ) -> OrderEvent:
-    return OrderEvent.objects.create(
+    """Append to the order's audit trail; also one structured log line with the order number (never
+    the buyer's data: ``data`` stays in the trail)."""
+    event = OrderEvent.objects.create(
         order=order, type=event_type, status_before=before, status_after=after or before, data=data or {},
         actor=actor if actor is not None and actor.is_authenticated else None,
     )
+    log.info("order event", order_number=order.number, order_event=event_type, status_before=before,
+             status_after=after or before, total=str(order.total), currency=order.currency)
+    return event
 
 
 def order_for_buyer(number: str, secret: str) -> Order:

@@ -55,3 +55,35 @@ def test_log_lines_inside_a_request_carry_its_request_id(client, json_log, setti
     assert len(lines) == 1
     assert lines[0]["request_id"] == response["X-Request-ID"]
     assert lines[0]["level"] == "info" and lines[0]["logger"] == "shop.payments.webhooks"
+
+
+def test_a_purchase_and_refund_log_the_order_number_and_never_the_buyer(client, json_log, settings):
+    from shop.services.refunds import refund_order
+    from shop.models import Order
+    from tests.shop.helpers import variant_with_stock
+
+    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
+    variant_with_stock("LOG-1", price="20.00", on_hand=5)
+    buyer = {"email": "secret.buyer@example.com", "name": "Zed Secretname", "line1": "77 Hiddenway",
+             "city": "Privateville", "postal_code": "90210"}
+
+    token = client.post("/api/v1/carts/", "{}", content_type="application/json").json()["token"]
+    client.post(f"/api/v1/carts/{token}/lines", {"sku": "LOG-1", "quantity": 2}, content_type="application/json")
+    placed = client.post(f"/api/v1/carts/{token}/checkout", {
+        "email": buyer["email"], "fulfilment": "shipping",
+        "address": {"name": buyer["name"], "line1": buyer["line1"], "city": buyer["city"],
+                    "postal_code": buyer["postal_code"], "country": "US"},
+    }, content_type="application/json").json()
+    number = placed["order"]["number"]
+    paid = client.post(f"/api/v1/orders/{number}/pay", "{}", content_type="application/json",
+                       headers={"X-Order-Secret": placed["order_secret"]})
+    assert paid.json()["status"] == "paid"
+    refund_order(Order.objects.get(number=number), restock=True)
+
+    lines = json_log()
+    events = [(line.get("order_event"), line.get("status_after")) for line in lines if line.get("order_number") == number]
+    assert ("placed", "pending") in events and ("paid", "paid") in events and ("refunded", "refunded") in events
+    assert all(line.get("request_id") for line in lines if line.get("order_event") in ("placed", "paid"))
+    text = json.dumps(lines)
+    for personal in buyer.values():
+        assert personal not in text
