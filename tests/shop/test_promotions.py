@@ -286,8 +286,9 @@ def test_checking_out_deal_lines_costs_the_same_queries_at_any_size(api, django_
         CartLine.objects.create(cart=cart, variant=variant, quantity=1,
                                 promotion=make_deal(variant, price="15.00", unit_cap=3, per_buyer_limit=1))
 
-    # PostgreSQL adds one: the buyer's advisory lock (SQLite serialises writers without it).
-    with django_assert_num_queries(CHECKOUT_QUERIES + (1 if connection.vendor == "postgresql" else 0)):
+    # PostgreSQL adds two advisory locks, the buyer's and the client's reservation cap (SQLite
+    # serialises writers without them).
+    with django_assert_num_queries(CHECKOUT_QUERIES + (2 if connection.vendor == "postgresql" else 0)):
         response = _checkout(api, token)
 
     assert response.json()["order"]["subtotal"] == f"{15 * size}.00"
