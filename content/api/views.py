@@ -4,6 +4,8 @@ Thin: filtering, caching and preview rules live in ``content.services``; the blo
 themselves from the page's catalog snapshot (``content.services.catalog``).
 """
 
+from urllib.parse import urlencode
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.urls import path
@@ -46,6 +48,15 @@ from shop.api_errors import ApiError
 EXTRA_API_FIELDS = {
     CreatorPage: [APIField("creator", serializer=CreatorSummaryField()), APIField("tagline")],
 }
+
+
+# The only query parameters that change a page's detail JSON. Wagtail's detail view ignores the rest
+# (cache-busters like ``?_=123``), so the cache key does too: a new one never rebuilds the page.
+DETAIL_VARIANT_PARAMETERS = ("fields", "rich_text_format")
+
+
+def detail_variant(request) -> str:
+    return urlencode([(name, value) for name in DETAIL_VARIANT_PARAMETERS for value in request.GET.getlist(name)])
 
 
 def shown_product_ids(page) -> set[int]:
@@ -124,7 +135,7 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
 
     def detail_view(self, request, pk):
         page = self.get_object()
-        variant = f"{request.get_host()}?{request.GET.urlencode()}"
+        variant = f"{request.get_host()}?{detail_variant(request)}"
         caching = cache_seconds() > 0
         cached = get_cached_page(page.pk, page.live_revision_id, variant=variant) if caching else None
         if cached is None:

@@ -158,3 +158,15 @@ def test_a_refund_restock_shows_at_once_on_a_cached_page(api_client, django_capt
     assert (sold_out["available"], sold_out["unavailable_reason"]) == (False, "sold_out")
     assert restocked["available"] is True
     assert restocked["variant"]["stock"] == {"level": "low_stock", "quantity": 2}
+
+
+def test_a_cache_buster_or_unknown_parameter_is_served_from_the_cache(api_client, django_assert_max_num_queries):
+    guide = make_guide(make_creator("pia"), body=[product_card(make_product())])
+    first = api_client.get(f"/api/v2/pages/{guide.pk}/")
+
+    with django_assert_max_num_queries(6):  # the cached path, not a rebuild
+        busted = api_client.get(f"/api/v2/pages/{guide.pk}/?_=1764100000&utm_source=insta")
+    trimmed = api_client.get(f"/api/v2/pages/{guide.pk}/?fields=-body")
+
+    assert busted.status_code == 200 and busted.content == first.content and busted["ETag"] == first["ETag"]
+    assert trimmed.status_code == 200 and "body" not in trimmed.json() and trimmed["ETag"] != first["ETag"]
