@@ -1,6 +1,23 @@
+import logging
+from contextlib import contextmanager
+
 from django.core.management.base import BaseCommand, CommandError
 
 from content.demo import DemoUnavailable, load_demo
+
+
+@contextmanager
+def quiet(*logger_names: str):
+    """The demo's sales go through the real checkout, which logs every order event: keep the output to the summary."""
+    loggers = [logging.getLogger(name) for name in logger_names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 class Command(BaseCommand):
@@ -8,7 +25,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            summary = load_demo()
+            with quiet("shop", "creators", "content", "media"):
+                summary = load_demo()
         except DemoUnavailable as error:
             raise CommandError(str(error)) from error
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {summary.products} products, {summary.guides} new pages, {summary.sales} new sales."))
