@@ -23,8 +23,8 @@ DATABASES = {
 # cached JSON): production requires CACHE_URL (redis://host:6379/0).
 CACHES = env.cache_settings(env.get_required("CACHE_URL"))
 
-# Rate limits count in the cache, so every process must share it: django_ratelimit's system check
-# fails `check --deploy` when CACHE_URL is missing (a per-process LocMemCache).
+# Rate limits count in the same shared cache; django_ratelimit's system check also refuses a
+# per-process cache, should CACHES ever be set another way.
 INSTALLED_APPS = [*INSTALLED_APPS, "django_ratelimit"]  # noqa: F405
 # Production runs behind one TLS proxy (see SECURE_PROXY_SSL_HEADER) on loopback or a private network.
 KOLSHOP_TRUSTED_PROXY_COUNT = env.get_int("KOLSHOP_TRUSTED_PROXY_COUNT", 1)

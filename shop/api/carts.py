@@ -26,7 +26,7 @@ from shop.services.cart import (
 )
 from shop.services.checkout import ShippingAddress, start_checkout
 from shop.services.buy_links import Visitor, with_counted_click
-from shop.services.client_identity import client_ip, identify_client
+from shop.services.client_identity import identify_client
 
 router = Router(tags=["carts"])
 
@@ -54,9 +54,7 @@ def add_line(request, token: CartToken, payload: AddLineIn):
     ``accept_list_price`` is true: then the SKU is added at the list price, without the deal."""
     cart = get_cart(token)
     attribution = with_counted_click(parse_attribution(payload.attribution, sku=payload.sku), sku=payload.sku,
-                                     visitor=Visitor(ip=client_ip(request),
-                                                     user_agent=request.headers.get("User-Agent", ""),
-                                                     referrer=request.headers.get("Referer", "")))
+                                     visitor=Visitor.of(request))
     add_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=attribution,
                 promotion_id=payload.promotion, accept_list_price=payload.accept_list_price)
     return Status(201, _cart_response(cart))

@@ -17,6 +17,7 @@ from shop import events
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
 from shop.models import Cart, CartLine, Variant
 from shop.services.cart import PromotionUnavailable, add_to_cart
+from shop.services.client_identity import client_ip
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class Visitor:
     ip: str
     user_agent: str
     referrer: str = ""
+
+    @classmethod
+    def of(cls, request) -> "Visitor":
+        return cls(ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
+                   referrer=request.headers.get("Referer", ""))
 
 
 def _record_click(attribution: Attribution, *, sku: str, visitor: Visitor) -> int | None:

@@ -45,7 +45,7 @@ from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quant
 from shop.services.client_identity import VisitorKey
 from shop.services.locks import lock_for_transaction
 from shop.services.pricing import PromotionRefusal, lock_promotions, promotion_usage
-from shop.services.orders import assign_pickup_code, record_event
+from shop.services.orders import assign_pickup_code, buyer_key, ordered_by, record_event
 from shop.services.payments import cancel_open_intents, cancel_pending_orders, complete_checkout
 from shop.services.reservations import ReservationRequest, release_reservations, reserve_stock
 from shop.services.vouchers import lock_voucher, validate_voucher, voucher_discount
@@ -125,7 +125,7 @@ def _cancel_pending_orders_of(cart: Cart) -> list[int]:
 def _lock_buyer(email: str) -> None:
     """Serialise checkouts by one buyer (PostgreSQL advisory lock, released at commit), so two carts
     checking out at once can't both pass the per-buyer limit. SQLite already serialises all writers."""
-    lock_for_transaction(f"kolshop-buyer:{email.lower()}")
+    lock_for_transaction(f"kolshop-buyer:{buyer_key(email)}")
 
 
 def _check_buyer_limit(info: CartInfo, email: str) -> None:
@@ -133,7 +133,7 @@ def _check_buyer_limit(info: CartInfo, email: str) -> None:
     limit = max_quantity_per_variant()
     bought = dict(
         OrderLine.objects.filter(
-            order__email__iexact=email, order__status__in=_COUNTED_STATUSES,
+            ordered_by(email), order__status__in=_COUNTED_STATUSES,
             variant_id__in=[line.variant.pk for line in info.lines],
         ).values("variant_id").annotate(total=Sum("quantity")).values_list("variant_id", "total")
     )

@@ -25,10 +25,11 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 
 from shop.models import OrderLine, OrderStatus, Promotion, Variant
 from shop.money import quantize
+from shop.services.orders import ordered_by
 
 # Order states whose promotional lines hold their units (pending ones only while their reservation lives).
 _HOLDING_STATUSES = [OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED]
@@ -104,7 +105,7 @@ def promotion_usage(
     by_buyer = {}
     if buyer:
         by_buyer = dict(
-            lines.annotate(buyer_email=Lower("order__email")).filter(buyer_email=buyer.strip().lower())
+            lines.filter(ordered_by(buyer))
             .values("promotion_id").annotate(total=Sum("quantity")).values_list("promotion_id", "total")
         )
     return PromotionUsage(units_used=dict(totals), buyer_units_used=by_buyer)

@@ -22,7 +22,7 @@ from shop.rate_limits import count_request, rate_limit
 from shop.services.buy_links import Visitor, follow_buy_link
 from shop.services.cart import create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
-from shop.services.client_identity import client_ip, identify_client
+from shop.services.client_identity import identify_client
 from shop.services.orders import order_for_buyer, pickup_code_for
 from shop.services.payments import buyer_payment, is_payable
 from shop.validation import column_max_length, has_control_characters
@@ -59,8 +59,7 @@ def buy(request: HttpRequest, sku: str) -> HttpResponse:
     if request.limited:
         messages.error(request, "Too many requests; try again in a minute.")
         return redirect("shop:cart")
-    visitor = Visitor(ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
-                      referrer=request.headers.get("Referer", ""))
+    visitor = Visitor.of(request)
     deal = request.GET.get("deal", "")
     try:
         followed = follow_buy_link(_session_cart(request, create=True), sku=sku, token=request.GET.get("ref", ""),

@@ -42,12 +42,12 @@ def _app_process(port: int, redis_url: str, tmp_path: Path, name: str):
                 "KOLSHOP_PAYMENT_GATEWAY": "dummy"})
     argv = [sys.executable, "-m", "gunicorn", "settings.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
             "--access-logfile", "-"]
-    return loopback_server([*argv], port=port, log_path=tmp_path / f"{name}.log", cwd=ROOT, seconds=30), env
+    return loopback_server(argv, port=port, log_path=tmp_path / f"{name}.log", cwd=ROOT, seconds=30, env=env)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_sale_through_one_app_process_shows_in_the_other_processes_cached_page(
-    wagtail_base_data, redis_url, tmp_path, monkeypatch
+    wagtail_base_data, redis_url, tmp_path
 ):
     from tests.factories import make_creator, make_guide, make_product, product_card
 
@@ -55,10 +55,8 @@ def test_a_sale_through_one_app_process_shows_in_the_other_processes_cached_page
     guide = make_guide(make_creator("pia"), body=[product_card(product)])
     port_a = free_port()
     port_b = next(port for port in iter(free_port, None) if port != port_a)
-    server_a, env = _app_process(port_a, redis_url, tmp_path, "a")
-    server_b, _ = _app_process(port_b, redis_url, tmp_path, "b")
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    server_a = _app_process(port_a, redis_url, tmp_path, "a")
+    server_b = _app_process(port_b, redis_url, tmp_path, "b")
     headers = {"Host": "localhost"}
     page = f"/api/v2/pages/{guide.pk}/"
 

@@ -17,10 +17,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def loopback_server(argv: list[str], *, port: int, log_path: Path, cwd: Path, seconds: float = 20) -> Iterator[str]:
-    """Run ``argv`` (which must listen on 127.0.0.1:``port``) and yield its base URL until the block ends."""
+def loopback_server(argv: list[str], *, port: int, log_path: Path, cwd: Path, seconds: float = 20,
+                    env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``argv`` (which must listen on 127.0.0.1:``port``) and yield its base URL until the block ends.
+    ``env`` replaces the environment (None: this process's)."""
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             deadline = time.monotonic() + seconds
             while True:
