@@ -46,8 +46,8 @@ from shop.services.client_identity import VisitorKey
 from shop.services.locks import lock_for_transaction
 from shop.services.pricing import PromotionRefusal, lock_promotions, promotion_usage
 from shop.services.orders import assign_pickup_code, buyer_key, ordered_by, record_event
-from shop.services.payments import cancel_open_intents, cancel_pending_orders, complete_checkout
-from shop.services.reservations import ReservationRequest, release_reservations, reserve_stock
+from shop.services.payments import cancel_open_intents, complete_checkout
+from shop.services.reservations import ReservationRequest, cancel_pending_orders, reserve_stock
 from shop.services.vouchers import lock_voucher, validate_voucher, voucher_discount
 
 logger = logging.getLogger(__name__)
@@ -239,14 +239,8 @@ def _place_order(
 def _abandon(order: Order, reason: str) -> None:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status != OrderStatus.PENDING:
-            return
-        release_reservations(order)
-        order.status = OrderStatus.CANCELLED
-        order.save(update_fields=["status", "updated_at"])
-        events.order_cancelled.send(order=order)
-        record_event(order, OrderEventType.CANCELLED, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED,
-                     data={"reason": reason})
+        if order.status == OrderStatus.PENDING:
+            cancel_pending_orders([order], reason=reason)
 
 
 def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:

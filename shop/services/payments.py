@@ -20,7 +20,7 @@ from shop.models import Cart, CartLine, Order, OrderEventType, OrderStatus, Paym
 from shop.payments.gateway import PaymentGatewayError, get_gateway
 from shop.services.orders import record_event
 from shop.services.inventory import take_sold_stock
-from shop.services.reservations import lock_stock, release_reservations
+from shop.services.reservations import cancel_pending_orders, lock_stock, release_reservations
 
 logger = logging.getLogger(__name__)
 
@@ -107,18 +107,6 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     events.order_paid.send(order=order)
     if order.cart_id is not None:
         CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)).delete()
-
-
-def cancel_pending_orders(orders: list[Order], *, reason: str) -> list[int]:
-    """Cancel locked pending orders and free their reservations; their intents are cancelled after commit."""
-    for order in orders:
-        release_reservations(order)
-        order.status = OrderStatus.CANCELLED
-        order.save(update_fields=["status", "updated_at"])
-        events.order_cancelled.send(order=order)
-        record_event(order, OrderEventType.CANCELLED, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED,
-                     data={"reason": reason})
-    return [order.pk for order in orders]
 
 
 def _close_cart(cart: Cart, *, paid_order: Order) -> list[int]:

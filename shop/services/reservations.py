@@ -21,6 +21,7 @@ from shop.rate_limits import RateLimited
 from shop.services.client_identity import VisitorKey
 from shop.services.inventory import stock_changed
 from shop.services.locks import lock_for_transaction
+from shop.services.orders import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +147,21 @@ def release_reservations(order: Order) -> None:
     stock_changed(variant_ids)
 
 
+def cancel_pending_orders(orders: list[Order], *, reason: str = "",
+                          event_type: str = OrderEventType.CANCELLED) -> list[int]:
+    """Cancel locked pending orders and free their holds; returns their ids, whose payment intents the
+    caller cancels after commit (never under a lock). The one way a pending order ends unpaid:
+    replaced, abandoned, closed by its cart's payment, or expired (``event_type=EXPIRED``)."""
+    for order in orders:
+        release_reservations(order)
+        order.status = OrderStatus.CANCELLED
+        order.save(update_fields=["status", "updated_at"])
+        events.order_cancelled.send(order=order)
+        record_event(order, event_type, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED,
+                     data={"reason": reason} if reason else None)
+    return [order.pk for order in orders]
+
+
 def release_expired_reservations(*, now: datetime | None = None) -> int:
     """Cancel pending orders whose hold ran out and drop their reservations; returns how many expired.
 
@@ -153,7 +169,6 @@ def release_expired_reservations(*, now: datetime | None = None) -> int:
     this is housekeeping. Orders being paid right now are locked and skipped. Payment intents of
     cancelled orders are cancelled at the gateway after the commit, never under a lock.
     """
-    from shop.services.orders import record_event
     from shop.services.payments import cancel_open_intents
 
     now = now or timezone.now()
@@ -163,16 +178,10 @@ def release_expired_reservations(*, now: datetime | None = None) -> int:
             .filter(status=OrderStatus.PENDING, reserved_until__lte=now)
             .order_by("pk")
         )
-        for order in orders:
-            release_reservations(order)
-            order.status = OrderStatus.CANCELLED
-            order.save(update_fields=["status", "updated_at"])
-            events.order_cancelled.send(order=order)
-            record_event(order, OrderEventType.EXPIRED, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED)
+        order_ids = cancel_pending_orders(orders, event_type=OrderEventType.EXPIRED)
         stale = StockReservation.objects.filter(expires_at__lte=now).exclude(order__status=OrderStatus.PENDING)
         stock_changed(set(stale.values_list("variant_id", flat=True)))
         stale.delete()
-        order_ids = [order.pk for order in orders]
         transaction.on_commit(lambda: cancel_open_intents(order_ids))
     if orders:
         logger.info("Expired %d pending orders.", len(orders))
