@@ -90,3 +90,14 @@ def follow_and_add(cart, link, sku: str, quantity: int, *, reader: int, now: dat
     attribution = Attribution(creator_id=link.creator_id, page_id=link.page_id, block_id=link.block_id,
                               click_id=click.pk)
     return add_to_cart(cart, sku=sku, quantity=quantity, attribution=attribution)
+
+
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+ADDRESS = {"name": "Ada Reader", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
+
+
+def reader(user_agent: str = PHONE, ip: str = "203.0.113.7"):
+    """A reader's browser on the reader site (its own session, address and user agent)."""
+    from django.test import Client
+
+    return Client(headers={"User-Agent": user_agent}, REMOTE_ADDR=ip)

@@ -12,12 +12,10 @@ from creators.models import Click, LedgerEntry, OrderLineAttribution
 from creators.reports.facts import order_line_facts
 from shop.attribution import Attribution, buy_path
 from shop.models import CartLine, Order, OrderStatus, Voucher
+from tests.creators.helpers import ADDRESS, reader
 from tests.factories import make_creator, make_guide, make_product
 
 pytestmark = pytest.mark.django_db
-
-PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
-ADDRESS = {"name": "Ada Reader", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
 
 
 @pytest.fixture(autouse=True)
@@ -27,10 +25,6 @@ def _settings(settings):
     settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
     settings.KOLSHOP_ATTRIBUTION_WINDOW_DAYS = 7
     return settings
-
-
-def reader(ip: str = "203.0.113.7") -> Client:
-    return Client(headers={"User-Agent": PHONE}, REMOTE_ADDR=ip)
 
 
 def buy(client: Client, sku: str, **attribution) -> None:
@@ -118,7 +112,7 @@ def test_a_new_buy_link_re_attributes_the_line_with_its_own_time(site_tree):
     anna, ben = make_creator("anna"), make_creator("ben")
     anna_guide, ben_guide = make_guide(anna), make_guide(ben)
     make_product(variants=[("LIP-1", "40.00", 5)])
-    ada, cy = reader(), reader("198.51.100.9")
+    ada, cy = reader(), reader(ip="198.51.100.9")
     for client in (ada, cy):
         buy(client, "LIP-1", creator_id=anna.pk, page_id=anna_guide.pk, block_id="anna-blk")
         _age_the_cart_links(client, days=10)  # beyond the 7-day window

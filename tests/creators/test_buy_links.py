@@ -12,13 +12,12 @@ from django.test import Client
 from creators.models import Click, LedgerEntry, OrderLineAttribution, TrackedLink
 from shop.attribution import Attribution, buy_path, sign_attribution
 from shop.models import CartLine, Order
+from tests.creators.helpers import ADDRESS, reader
 from tests.factories import make_creator, make_guide, make_product
 
 pytestmark = pytest.mark.django_db
 
-PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
 CRAWLER = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-ADDRESS = {"name": "Ada Reader", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
 
 
 @pytest.fixture(autouse=True)
@@ -28,10 +27,6 @@ def _settings(settings):
     settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
     settings.KOLSHOP_ATTRIBUTION_WINDOW_DAYS = 30
     return settings
-
-
-def reader(user_agent: str = PHONE, ip: str = "203.0.113.7") -> Client:
-    return Client(headers={"User-Agent": user_agent}, REMOTE_ADDR=ip)
 
 
 def signed_days_ago(monkeypatch, days: float, attribution: Attribution, *, sku: str) -> str:
