@@ -159,7 +159,8 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_SITE_NAME = "kolshop"
 WAGTAILADMIN_BASE_URL = env.get_str("WAGTAILADMIN_BASE_URL") or "http://127.0.0.1:8000"
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# The database backend, with SQLite FTS5 quoting made safe (operations/search_backend.py).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "operations.search_backend"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAIL_WORKFLOW_ENABLED = True
