@@ -33,6 +33,8 @@ def _bulk_in_order(queryset, values):
 class ProductChooserBlock(SnippetChooserBlock):
     """Chooses an active product; loads brand, variants, stock and images for all blocks at once."""
 
+    catalog_reference = "product_ids"  # what content.services.catalog.collect_references notes
+
     def __init__(self, **kwargs):
         super().__init__("shop.Product", **kwargs)
 
@@ -60,6 +62,8 @@ class ProductChooserBlock(SnippetChooserBlock):
 
 
 class VariantChooserBlock(SnippetChooserBlock):
+    catalog_reference = "variant_ids"
+
     def __init__(self, **kwargs):
         super().__init__("shop.Variant", **kwargs)
 
@@ -231,6 +235,8 @@ class ShopTheLookBlock(blocks.StructBlock):
 
 class DealChooserBlock(SnippetChooserBlock):
     """Chooses a shop deal (``shop.Promotion``); loads its variant, product and units used with the page."""
+
+    catalog_reference = "promotion_ids"
 
     def __init__(self, **kwargs):
         super().__init__("shop.Promotion", **kwargs)

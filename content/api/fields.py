@@ -3,6 +3,8 @@
 from rest_framework.fields import Field
 
 from content.api.representation import ATTRIBUTION_CONTEXT_KEY, image_representation
+from content.services.media_access import video_owner_id
+from media.blocks import VIDEO_OWNER_CONTEXT_KEY, video_representation
 
 
 class ShoppableBodyField(Field):
@@ -14,9 +16,6 @@ class ShoppableBodyField(Field):
         super().__init__(**kwargs)
 
     def to_representation(self, page):
-        from content.services.media_access import video_owner_id
-        from media.blocks import VIDEO_OWNER_CONTEXT_KEY
-
         context = {
             **self.context,
             ATTRIBUTION_CONTEXT_KEY: {"creator_id": page.creator_id, "page_id": page.pk},
@@ -79,9 +78,6 @@ class PageVideoField(Field):
         super().__init__(**kwargs)
 
     def to_representation(self, page):
-        from content.services.media_access import video_owner_id
-        from media.blocks import video_representation
-
         video = getattr(page, self.attribute)
         if video is None:
             return None

@@ -80,17 +80,15 @@ def _as_id(value) -> int | None:
 
 
 def collect_references(block: blocks.Block, raw_value, references: StreamReferences) -> StreamReferences:
-    """Walk raw (JSON) StreamField data with its block definitions and note every chosen id."""
-    from content.blocks import DealChooserBlock, ProductChooserBlock, VariantChooserBlock
+    """Walk raw (JSON) StreamField data with its block definitions and note every chosen id.
 
+    A chooser block names the kind of id it holds in ``catalog_reference`` (``"product_ids"``,
+    ``"variant_ids"``, ``"promotion_ids"``), so this walk needs no block classes of its own."""
     if raw_value is None:
         return references
-    if isinstance(block, DealChooserBlock):
-        _add(references.promotion_ids, raw_value)
-    elif isinstance(block, ProductChooserBlock):
-        _add(references.product_ids, raw_value)
-    elif isinstance(block, VariantChooserBlock):
-        _add(references.variant_ids, raw_value)
+    reference = getattr(block, "catalog_reference", None)
+    if reference is not None:
+        _add(getattr(references, reference), raw_value)
     elif isinstance(block, ImageChooserBlock):
         _add(references.image_ids, raw_value)
     elif isinstance(block, blocks.StructBlock) and isinstance(raw_value, dict):
