@@ -20,6 +20,7 @@ from wagtail.search import index
 from content.api.fields import CreatorSummaryField, ImageRenditionsField, PageVideoField, ShoppableBodyField, TagNamesField
 from content.blocks import SHOPPABLE_BLOCK_TYPES, ArticleStreamBlock
 from content.forms import ShoppableContentPageForm
+from content.services.catalog import prefetch_stream
 from creators.models import CreatorProfile
 from creators.services.page_visibility import readable_pages
 from creators.services.storefronts import creator_above
@@ -93,6 +94,11 @@ class ShoppableContentPage(Page):
     def minimal_clean(self):
         self.creator = self.find_creator()
         super().minimal_clean()
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        prefetch_stream(self.body)  # one catalog snapshot for every block the template renders
+        return context
 
     def find_creator(self) -> CreatorProfile | None:
         """The creator whose storefront this page sits under (None outside any storefront)."""

@@ -3,6 +3,7 @@
 from rest_framework.fields import Field
 
 from content.api.representation import ATTRIBUTION_CONTEXT_KEY, image_representation
+from content.services.catalog import prefetch_stream
 from content.services.media_access import video_owner_id
 from media.blocks import VIDEO_OWNER_CONTEXT_KEY, video_representation
 
@@ -21,6 +22,7 @@ class ShoppableBodyField(Field):
             ATTRIBUTION_CONTEXT_KEY: {"creator_id": page.creator_id, "page_id": page.pk},
             VIDEO_OWNER_CONTEXT_KEY: video_owner_id(page),
         }
+        prefetch_stream(page.body)
         return page.body.stream_block.get_api_representation(page.body, context)
 
 
