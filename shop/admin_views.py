@@ -26,7 +26,8 @@ def _quantities(post, order: Order) -> dict[int, int]:
         try:
             quantity = int(raw)
         except ValueError:
-            raise InvalidInput(f"Enter a whole number for {line.sku}.", code="invalid_quantity", field="lines") from None
+            raise InvalidInput(f"Enter a whole number for {line.sku}.", code="invalid_quantity",
+                               field="lines") from None
         if quantity:
             quantities[line.pk] = quantity
     return quantities

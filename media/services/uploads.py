@@ -191,7 +191,8 @@ def _complete_multipart(video: Video, parts: list[s3.CompletedPart]) -> None:
         # The upload may already be complete (a retried confirmation): HEAD decides.
         pass
     except s3.S3Error as error:
-        raise InvalidInput(f"S3 could not assemble the parts: {error}", code="upload_incomplete", field="parts") from error
+        raise InvalidInput(f"S3 could not assemble the parts: {error}", code="upload_incomplete",
+                           field="parts") from error
 
 
 def _mismatch(video: Video, info: s3.ObjectInfo) -> tuple[str, str] | None:

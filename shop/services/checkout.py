@@ -113,7 +113,8 @@ def _validate_buyer(email: str, fulfilment: str, address: ShippingAddress | None
             raise InvalidInput("Shipping needs an address.", code="address_required", field="address")
         for name in ("name", "line1", "city", "postal_code", "country"):
             if not getattr(address, name).strip():
-                raise InvalidInput("This part of the address is required.", code="address_incomplete", field=f"address.{name}")
+                raise InvalidInput("This part of the address is required.", code="address_incomplete",
+                                   field=f"address.{name}")
     return email
 
 

@@ -78,7 +78,8 @@ def cart(request: HttpRequest) -> HttpResponse:
         sku = request.POST.get("sku", "")
         try:
             if has_control_characters(sku) or len(sku) > column_max_length(Variant, "sku"):
-                raise InvalidInput("No product has this SKU.", code="unknown_sku", field="sku")  # never reaches the database
+                # never reaches the database
+                raise InvalidInput("No product has this SKU.", code="unknown_sku", field="sku")
             if "remove" in request.POST:
                 remove_line(current, sku=sku)
             else:

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from shop.api_edge import domain_error_status
-from shop.errors import DomainError
 from shop.attribution import Attribution
+from shop.errors import DomainError
 from shop.models import (
     CartLine,
     Order,
