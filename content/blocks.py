@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
-from wagtail.blocks.stream_block import StreamValue
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
@@ -18,7 +17,7 @@ from content.api.representation import (
     image_representation,
     offer_representation,
 )
-from content.services.catalog import active_snapshot, load_promotions, snapshot_for_stream, using_snapshot
+from content.services.catalog import active_snapshot, load_promotions
 from media.blocks import VideoChooserBlock
 from shop.models import Product, ProductImage, ProductStatus, Variant
 from shop.services.offers import with_availability
@@ -32,6 +31,8 @@ def _bulk_in_order(queryset, values):
 
 class ProductChooserBlock(SnippetChooserBlock):
     """Chooses an active product; loads brand, variants, stock and images for all blocks at once."""
+
+    catalog_reference = "product_ids"  # what content.services.catalog.collect_references notes
 
     def __init__(self, **kwargs):
         super().__init__("shop.Product", **kwargs)
@@ -60,6 +61,8 @@ class ProductChooserBlock(SnippetChooserBlock):
 
 
 class VariantChooserBlock(SnippetChooserBlock):
+    catalog_reference = "variant_ids"
+
     def __init__(self, **kwargs):
         super().__init__("shop.Variant", **kwargs)
 
@@ -232,6 +235,8 @@ class ShopTheLookBlock(blocks.StructBlock):
 class DealChooserBlock(SnippetChooserBlock):
     """Chooses a shop deal (``shop.Promotion``); loads its variant, product and units used with the page."""
 
+    catalog_reference = "promotion_ids"
+
     def __init__(self, **kwargs):
         super().__init__("shop.Promotion", **kwargs)
 
@@ -284,52 +289,33 @@ class DealBlock(blocks.StructBlock):
 SHOPPABLE_BLOCK_TYPES = ("product_card", "product_grid", "comparison_table", "shop_the_look", "deal")
 
 
-class CatalogStreamValue(StreamValue):
-    """A lazy StreamValue that loads every product, variant and image of the whole stream at once.
+class CatalogImageChooserBlock(ImageChooserBlock):
+    """An image block that reads its images (with the API's renditions) from the page's catalog snapshot
+    while one is active (``content.services.catalog.prefetch_stream``); otherwise Wagtail's own lookup."""
 
-    Wagtail converts a stream one block type at a time (``bulk_to_python`` per type); with five
-    shoppable types that would be five rounds of catalog queries. The first conversion instead
-    scans the raw data of every type and loads one snapshot that all blocks read from.
-    """
+    def bulk_to_python(self, values):
+        values = list(values)
+        snapshot = active_snapshot()
+        if snapshot is None or not snapshot.covers(snapshot.requested_image_ids, values):
+            return super().bulk_to_python(values)
+        return [snapshot.images.get(value) if value is not None else None for value in values]
 
-    _catalog_snapshot = None
-
-    def _prefetch_blocks(self, type_name):
-        if self._catalog_snapshot is None:
-            raw_items = [item for item in self._raw_data if item is not None]
-            self._catalog_snapshot = snapshot_for_stream(self.stream_block, raw_items)
-        child_block = self.stream_block.child_blocks[type_name]
-        with using_snapshot(self._catalog_snapshot):
-            if isinstance(child_block, ImageChooserBlock):
-                self._bind_snapshot_images(type_name)
-            else:
-                super()._prefetch_blocks(type_name)
-
-    def _bind_snapshot_images(self, type_name):
-        child_block = self.stream_block.child_blocks[type_name]
-        images = self._catalog_snapshot.images
-        for i, raw_item in enumerate(self._raw_data):
-            if self._bound_blocks[i] is None and raw_item["type"] == type_name:
-                image = images.get(raw_item["value"]) if raw_item["value"] is not None else None
-                self._bound_blocks[i] = StreamValue.StreamChild(child_block, image, id=raw_item.get("id"))
+    def deconstruct(self):
+        """Stored exactly as Wagtail's image block (an image id): migrations need not tell them apart."""
+        _path, args, kwargs = super().deconstruct()
+        return "wagtail.images.blocks.ImageChooserBlock", args, kwargs
 
 
 class ArticleStreamBlock(blocks.StreamBlock):
     heading = blocks.CharBlock(form_classname="title", icon="title", template="content/blocks/heading.html")
     paragraph = blocks.RichTextBlock(icon="pilcrow")
-    image = ImageChooserBlock(template="content/blocks/image.html")
+    image = CatalogImageChooserBlock(template="content/blocks/image.html")
     product_card = ProductCardBlock()
     product_grid = ProductGridBlock()
     comparison_table = ComparisonTableBlock()
     shop_the_look = ShopTheLookBlock()
     deal = DealBlock()
     video = VideoChooserBlock(template="content/blocks/video.html", help_text=_("A video you uploaded."))
-
-    def to_python(self, value):
-        stream = super().to_python(value)
-        if stream.is_lazy and not isinstance(stream, CatalogStreamValue):
-            return CatalogStreamValue(self, stream._raw_data, is_lazy=True)
-        return stream
 
     def get_api_representation(self, value, context=None):
         """Like StreamBlock's, but each block knows its own id (for the buy links' attribution)."""

@@ -2,6 +2,9 @@
 
 from wagtail.admin.forms import WagtailAdminPageForm
 
+from content.services.media_access import page_media_errors
+from creators.services.storefronts import creator_above
+
 
 class ShoppableContentPageForm(WagtailAdminPageForm):
     """Refuses media the page may not show (see ``content.services.media_access``), naming the
@@ -9,9 +12,6 @@ class ShoppableContentPageForm(WagtailAdminPageForm):
     Wagtail validates this form for saving, submitting, publishing and previewing alike."""
 
     def clean(self):
-        from content.models import creator_above
-        from content.services.media_access import page_media_errors
-
         cleaned_data = super().clean()
         if self.for_user is None:
             return cleaned_data

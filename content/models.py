@@ -1,5 +1,7 @@
 """Reader-facing pages: the home page, buying guides and live shopping sessions."""
 
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -12,14 +14,16 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.api import APIField
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
+from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from content.api.fields import CreatorSummaryField, ImageRenditionsField, PageVideoField, ShoppableBodyField, TagNamesField
-from content.blocks import ArticleStreamBlock
+from content.blocks import SHOPPABLE_BLOCK_TYPES, ArticleStreamBlock
 from content.forms import ShoppableContentPageForm
-from content.services.live_sessions import recent_live_sessions, upcoming_live_sessions
-from creators.models import CreatorPage, CreatorProfile
+from content.services.catalog import prefetch_stream
+from creators.models import CreatorProfile
 from creators.services.page_visibility import readable_pages
+from creators.services.storefronts import creator_above
 
 
 class HomePage(Page):
@@ -91,25 +95,18 @@ class ShoppableContentPage(Page):
         self.creator = self.find_creator()
         super().minimal_clean()
 
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        prefetch_stream(self.body)  # one catalog snapshot for every block the template renders
+        return context
+
     def find_creator(self) -> CreatorProfile | None:
         """The creator whose storefront this page sits under (None outside any storefront)."""
         return creator_above(self.get_parent() if self.pk or self.path else None)
 
     @cached_property
     def shoppable_blocks(self):
-        from content.blocks import SHOPPABLE_BLOCK_TYPES
-
         return [block for block in self.body if block.block_type in SHOPPABLE_BLOCK_TYPES]
-
-
-def creator_above(parent: Page | None) -> CreatorProfile | None:
-    """The creator whose storefront is ``parent`` or one of its ancestors (a child page's creator)."""
-    if parent is None:
-        return None
-    storefront = CreatorPage.objects.filter(
-        path__in=[parent.path[:index] for index in range(Page.steplen, len(parent.path) + 1, Page.steplen)]
-    ).select_related("creator").first()
-    return storefront.creator if storefront else None
 
 
 _content_panels = [
@@ -166,3 +163,22 @@ class LiveSessionPage(ShoppableContentPage):
         super().clean()
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("A session must end after it starts.")})
+
+
+# Which live sessions readers see where (the home page lists both): upcoming (or on air now) and ended
+# ones with their replays. Beside the model they query, so the home page needs no import from a service.
+def _published_sessions() -> PageQuerySet:
+    return LiveSessionPage.objects.live().public()
+
+
+def upcoming_live_sessions(*, now: datetime | None = None, limit: int = 6) -> list[LiveSessionPage]:
+    """Sessions still to come or on air now (not yet ended), soonest first."""
+    now = now or timezone.now()
+    return list(_published_sessions().filter(ends_at__gt=now).order_by("starts_at", "pk")[:limit])
+
+
+def recent_live_sessions(*, now: datetime | None = None, limit: int = 6) -> list[LiveSessionPage]:
+    """Sessions that have ended, most recently ended first, with their replay video."""
+    now = now or timezone.now()
+    return list(_published_sessions().filter(ends_at__lte=now).select_related("replay")
+                .order_by("-ends_at", "-pk")[:limit])

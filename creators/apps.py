@@ -8,7 +8,7 @@ class CreatorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from creators.services.roles import ensure_roles_after_migrate
+        from creators.services.onboarding import ensure_roles_after_migrate
 
         post_migrate.connect(ensure_roles_after_migrate, dispatch_uid="kolshop-ensure-roles")
 

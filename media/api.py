@@ -19,7 +19,7 @@ from media.models import Video
 from media.permissions import can_upload_videos, visible_videos
 from media.services.playback import playable_url
 from media.services.uploads import confirm_video_upload, discard_video, start_video_upload
-from shop.api_errors import ApiError, NotFoundError
+from shop.errors import NotFound, PermissionDenied
 from shop.validation import INT32_MAX, INT64_MAX, ObjectId, column_text, integer, text
 
 router = Router(tags=["media"], auth=django_auth)
@@ -104,14 +104,14 @@ def video_out(video: Video) -> dict:
 
 def _require_uploader(request: HttpRequest) -> None:
     if not can_upload_videos(request.user):
-        raise ApiError(code="permission_denied", message="Only creators and staff may upload videos.", status=403)
+        raise PermissionDenied("Only creators and staff may upload videos.", code="permission_denied")
 
 
 def _visible_video(request: HttpRequest, video_id: ObjectId) -> Video:
     _require_uploader(request)
     video = visible_videos(request.user).filter(pk=video_id).first()
     if video is None:
-        raise NotFoundError("No such video.")
+        raise NotFound("No such video.")
     return video
 
 

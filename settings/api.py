@@ -8,10 +8,8 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from shop.api_errors import ApiError, field_from_location
+from shop.api_edge import domain_error_headers, domain_error_status, field_from_location
 from shop.errors import DomainError
-from shop.errors import RateLimited as DomainRateLimited
-from shop.rate_limits import RateLimited
 
 api = NinjaAPI(
     title="kolshop commerce API",
@@ -30,37 +28,12 @@ api = NinjaAPI(
 )
 
 
-@api.exception_handler(ApiError)
-def handle_api_error(request, error: ApiError):
-    return api.create_response(request, error.as_body(), status=error.status)
-
-
-# One mapping from a domain error's kind to its HTTP status (shop/errors.py has no HTTP in it).
-DOMAIN_ERROR_STATUS = {
-    "invalid": 400,
-    "forbidden": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "payment_failed": 402,
-    "unavailable": 502,
-    "rate_limited": 429,
-}
-
-
+# Services raise domain errors (shop/errors.py); shop.api_edge maps each kind to its one HTTP status.
+@api.exception_handler(DomainError)
 def domain_error_response(request, error: DomainError):
-    response = api.create_response(request, error.as_body(), status=DOMAIN_ERROR_STATUS.get(error.kind, 400))
-    if isinstance(error, DomainRateLimited):
-        response["Retry-After"] = str(error.retry_after)
-    return response
-
-
-api.add_exception_handler(DomainError, domain_error_response)
-
-
-@api.exception_handler(RateLimited)
-def handle_rate_limited(request, error: RateLimited):
-    response = api.create_response(request, error.as_body(), status=error.status)
-    response["Retry-After"] = str(error.retry_after)
+    response = api.create_response(request, error.as_body(), status=domain_error_status(error))
+    for header, value in domain_error_headers(error).items():
+        response[header] = value
     return response
 
 

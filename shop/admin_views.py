@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from shop.api_errors import ApiError
+from shop.errors import DomainError, InvalidInput
 from shop.models import FulfilmentMethod, Order
 from shop.services.orders import redeem_pickup_code
 from shop.services.refunds import line_refund_amount, refund_order, refunds_needing_staff, retry_refund
@@ -26,7 +26,8 @@ def _quantities(post, order: Order) -> dict[int, int]:
         try:
             quantity = int(raw)
         except ValueError:
-            raise ApiError("invalid_quantity", f"Enter a whole number for {line.sku}.", "lines", 400) from None
+            raise InvalidInput(f"Enter a whole number for {line.sku}.", code="invalid_quantity",
+                               field="lines") from None
         if quantity:
             quantities[line.pk] = quantity
     return quantities
@@ -47,7 +48,7 @@ def refund(request, order_id: int):
                                       include_shipping="include_shipping" in request.POST,
                                       restock="restock" in request.POST, actor=request.user,
                                       reason=request.POST.get("reason", ""))
-        except ApiError as error:
+        except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, f"Refund of {result.amount} {result.currency} sent ({result.get_status_display()}).")
@@ -69,7 +70,7 @@ def _retry_failed_refund(request, order: Order):
     else:
         try:
             result = retry_refund(failed, actor=request.user)
-        except ApiError as error:
+        except DomainError as error:
             messages.error(request, f"The refund failed again: {error.message}")
         else:
             messages.success(request, f"Refund of {result.amount} {result.currency} sent ({result.get_status_display()}).")
@@ -81,7 +82,7 @@ def redeem_pickup(request):
     if request.method == "POST":
         try:
             order = redeem_pickup_code(request.POST.get("code", ""), actor=request.user)
-        except ApiError as error:
+        except DomainError as error:
             messages.error(request, error.message)
         else:
             items = ", ".join(f"{line.quantity} × {line.product_title}" for line in order.lines.all())

@@ -4,6 +4,9 @@
   cannot store NUL; no URL of ours contains one), refuses non-JSON bodies on the commerce API (415)
   and rewrites any HTML error under /api/ (Django's 404, ninja's 405, a 413 or a 500 page) into
   ``{"code", "message", "field"}``.
+* ``domain_error_status`` is the one mapping from a domain error's kind (``shop/errors.py``) to its
+  HTTP status; the commerce API (``settings/api.py``), the content API and every other JSON view answer
+  a ``DomainError`` with it and ``domain_error_headers`` (``Retry-After`` for ``RateLimited``).
 * ``commerce_api_fallback`` answers every /api/v1/ path no endpoint matched: the same path with
   or without its trailing slash reaches its endpoint; anything else is a JSON 404.
 """
@@ -12,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
+from shop.errors import DomainError, RateLimited
 from shop.validation import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 
 API_PREFIX = "/api/"
@@ -39,6 +43,36 @@ def error_response(status: int, *, code: str | None = None, message: str | None 
     default_code, default_message = _STATUS_CODES.get(status, _SERVER_ERROR)
     return JsonResponse({"code": code or default_code, "message": message or default_message, "field": field},
                         status=status)
+
+
+# The one mapping from a domain error's kind to its HTTP status (shop/errors.py has no HTTP in it).
+DOMAIN_ERROR_STATUS = {
+    "invalid": 400,
+    "not_authenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "payment_failed": 402,
+    "rate_limited": 429,
+    "unavailable": 502,
+    "not_configured": 503,
+}
+
+
+def domain_error_status(error: DomainError) -> int:
+    """The HTTP status of a domain error. A kind with no status is a programming error, not a 400."""
+    return DOMAIN_ERROR_STATUS[error.kind]
+
+
+def domain_error_headers(error: DomainError) -> dict[str, str]:
+    """Headers a client needs to act on the error: when to retry a rate-limited call."""
+    return {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
+
+
+def field_from_location(location: list) -> str | None:
+    """ninja/pydantic report where an error is as ('body', 'payload', 'quantity'); keep the field path."""
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "payload", "form")]
+    return ".".join(parts) or None
 
 
 def _is_json(content_type: str) -> bool:

@@ -1,10 +1,10 @@
 """Domain errors: what went wrong, in the domain's words, with no HTTP in it.
 
 Services (in any app) raise these; each edge maps them once:
-* the commerce and content APIs: ``settings/api.py`` / ``shop.api_edge.domain_error_status`` turn the
-  kind into an HTTP status and the ``{"code", "message", "field"}`` body;
-* admin views: ``shop.admin_helpers`` shows ``message`` as an error message;
-* management commands: ``CommandError(message)``.
+* the commerce and content APIs: ``shop.api_edge.domain_error_status`` turns the kind into an HTTP
+  status (``DOMAIN_ERROR_STATUS``), the body is ``{"code", "message", "field"}`` (``as_body``);
+* the reader site and admin views: ``message`` as an error message (``django.contrib.messages``);
+* management commands: ``CommandError(message)`` (``shop.management.base.DomainErrorCommand``).
 
 ``code`` is the stable, machine-readable reason a client switches on (``out_of_stock``,
 ``price_changed``, ...); ``kind`` is the family the edge maps to a status. ``field`` names the input
@@ -50,6 +50,13 @@ class NotFound(DomainError):
         super().__init__(message, code=code, field=field)
 
 
+class NotAuthenticated(DomainError):
+    """The caller must first say who they are (sign in, present a token)."""
+
+    kind = "not_authenticated"
+    default_code = "not_authenticated"
+
+
 class PermissionDenied(DomainError):
     """The caller is known but may not do this."""
 
@@ -76,6 +83,13 @@ class Unavailable(DomainError):
 
     kind = "unavailable"
     default_code = "unavailable"
+
+
+class NotConfigured(DomainError):
+    """This installation has not set up what the call needs (no S3 bucket, no payment keys)."""
+
+    kind = "not_configured"
+    default_code = "not_configured"
 
 
 class RateLimited(DomainError):

@@ -12,16 +12,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
-from shop.api_errors import ApiError
+from shop.errors import RateLimited
 from shop.services.client_identity import client_ip, client_subnet
-
-
-class RateLimited(ApiError):
-    """Too many requests: a 429 with ``Retry-After`` (the API maps it once, in settings/api.py)."""
-
-    def __init__(self, message: str, *, retry_after: int, code: str = "rate_limited"):
-        super().__init__(code=code, message=message, field=None, status=429)
-        self.retry_after = retry_after
 
 
 def _client(group: str, request: HttpRequest) -> str:
@@ -42,7 +34,8 @@ def count_request(request: HttpRequest, *, scope: str) -> int | None:
 
 
 def rate_limit(scope: str, *, block: bool = True) -> Callable:
-    """Count every call of the view against ``scope``. Over the limit: raise RateLimited, or with
+    """Count every call of the view against ``scope``. Over the limit: raise ``shop.errors.RateLimited``
+    (each edge answers it: a 429 with ``Retry-After`` on the APIs), or with
     ``block=False`` set ``request.limited`` and let the view decide what not to do."""
 
     def decorator(view: Callable) -> Callable:

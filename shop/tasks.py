@@ -5,31 +5,17 @@ expired holds stop counting at once anyway (every availability query filters on 
 cancels the pending orders whose hold ran out and drops the rows. ``manage.py
 release_expired_reservations`` runs the same sweep by hand.
 
-``retry_refund_task`` tries a failed automatic refund again, with backoff (see shop.services.refunds).
+``retry_refund_task`` tries a failed automatic refund again, with backoff; it is defined beside the code
+that queues it (``shop.services.automatic_refunds``) and listed here with the shop's other tasks.
 """
-
-from datetime import datetime
 
 from django_tasks import task
 
-from shop.services.refunds import retry_automatic_refund
-from shop.services.reservations import release_expired_reservations
+from shop.services.automatic_refunds import retry_refund_task  # noqa: F401 - the shop's tasks, in one list
+from shop.services.expiry import release_expired_reservations
 
 
 @task()
 def release_expired_reservations_task() -> int:
     return release_expired_reservations()
 
-
-@task()
-def retry_refund_task(refund_id: int) -> str:
-    return retry_automatic_refund(refund_id)
-
-
-def enqueue_refund_retry(refund_id: int, *, run_after: datetime) -> bool:
-    """Queue one retry of a failed automatic refund; False when the backend can't wait (dev's immediate
-    backend would retry at once, without backoff: staff retry from the order's refund page instead)."""
-    if not retry_refund_task.get_backend().supports_defer:
-        return False
-    retry_refund_task.using(run_after=run_after).enqueue(refund_id)
-    return True

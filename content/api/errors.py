@@ -1,15 +1,18 @@
-"""The content API's errors use the commerce API's shape: {"code", "message", "field"}."""
+"""The content API's errors use the commerce API's shape: {"code", "message", "field"}.
+
+Its views raise domain errors (``shop.errors``); ``PagesViewSet.handle_exception`` answers them with
+the status ``shop.api_edge.domain_error_status`` gives, like the commerce API.
+"""
 
 import re
 
 from django.http import JsonResponse
 
-from shop.api_errors import ApiError
+from shop.errors import InvalidInput
 
 
-class ContentApiError(ApiError):
-    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None, status: int = 400):
-        super().__init__(code=code, message=message, field=field, status=status)
+class ContentApiError(InvalidInput):
+    """A query parameter of the content API is wrong (``field`` names it)."""
 
 
 _UNKNOWN_PARAMETERS = re.compile(r"not an operation or a recognised field: (?P<names>.+)$")

@@ -3,6 +3,9 @@
 from rest_framework.fields import Field
 
 from content.api.representation import ATTRIBUTION_CONTEXT_KEY, image_representation
+from content.services.catalog import prefetch_stream
+from content.services.media_access import video_owner_id
+from media.blocks import VIDEO_OWNER_CONTEXT_KEY, video_representation
 
 
 class ShoppableBodyField(Field):
@@ -14,14 +17,12 @@ class ShoppableBodyField(Field):
         super().__init__(**kwargs)
 
     def to_representation(self, page):
-        from content.services.media_access import video_owner_id
-        from media.blocks import VIDEO_OWNER_CONTEXT_KEY
-
         context = {
             **self.context,
             ATTRIBUTION_CONTEXT_KEY: {"creator_id": page.creator_id, "page_id": page.pk},
             VIDEO_OWNER_CONTEXT_KEY: video_owner_id(page),
         }
+        prefetch_stream(page.body)
         return page.body.stream_block.get_api_representation(page.body, context)
 
 
@@ -79,9 +80,6 @@ class PageVideoField(Field):
         super().__init__(**kwargs)
 
     def to_representation(self, page):
-        from content.services.media_access import video_owner_id
-        from media.blocks import video_representation
-
         video = getattr(page, self.attribute)
         if video is None:
             return None

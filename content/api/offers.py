@@ -8,7 +8,7 @@ import re
 from django.conf import settings
 from ninja import Query, Router, Schema
 
-from shop.api_errors import ApiError
+from shop.errors import InvalidInput
 from shop.models import StockLevel, Variant
 from shop.services.offers import Offer, offers_for_skus
 from shop.validation import column_max_length, text
@@ -57,10 +57,10 @@ def parse_skus(raw: str) -> list[str]:
     """Comma-separated SKUs, de-duplicated in order; a 400 naming ``skus`` when malformed or too many."""
     skus = list(dict.fromkeys(part.strip() for part in raw.split(",")))
     if not raw.strip() or any(not _SKU.match(sku) for sku in skus):
-        raise ApiError(code="invalid", message="skus must be a comma-separated list of SKUs.", field="skus")
+        raise InvalidInput("skus must be a comma-separated list of SKUs.", code="invalid", field="skus")
     limit = settings.KOLSHOP_OFFERS_MAX_SKUS
     if len(skus) > limit:
-        raise ApiError(code="too_many", message=f"Ask for at most {limit} SKUs at once.", field="skus")
+        raise InvalidInput(f"Ask for at most {limit} SKUs at once.", code="too_many", field="skus")
     return skus
 
 

@@ -42,7 +42,8 @@ from content.services.page_cache import (
 )
 from content.services.preview import InvalidPreviewToken, load_preview_page, read_preview_token
 from creators.models import CreatorPage
-from shop.api_errors import ApiError
+from shop.api_edge import domain_error_headers, domain_error_status
+from shop.errors import DomainError, NotAuthenticated, PermissionDenied
 
 # Fields the content API shows for models whose app doesn't declare ``api_fields`` itself.
 EXTRA_API_FIELDS = {
@@ -157,11 +158,11 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         """A draft revision, only with a valid, unexpired preview token; never cached."""
         token = request.GET.get("token")
         if not token:
-            raise ContentApiError("A preview token is required.", code="required", field="token", status=401)
+            raise NotAuthenticated("A preview token is required.", code="required", field="token")
         try:
             self._preview_page = load_preview_page(read_preview_token(token))
         except InvalidPreviewToken as error:
-            raise ContentApiError(error.message, code=error.code, field="token", status=403) from error
+            raise PermissionDenied(error.message, code=error.code, field="token") from error
         response = Response(self.get_serializer(self._preview_page).data)
         response["Cache-Control"] = "private, no-store"
         return response
@@ -176,8 +177,8 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         return super().get_serializer_class()
 
     def handle_exception(self, exc):
-        if isinstance(exc, ApiError):
-            return Response(exc.as_body(), status=exc.status)
+        if isinstance(exc, DomainError):
+            return Response(exc.as_body(), status=domain_error_status(exc), headers=domain_error_headers(exc))
         if isinstance(exc, (Http404, NotFound)):
             return Response({"code": "not_found", "message": "Page not found.", "field": None}, status=404)
         if isinstance(exc, BadRequestError):

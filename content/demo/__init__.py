@@ -9,7 +9,7 @@ from content.demo.pages import load_pages
 from content.demo.people import DemoLogin, load_people
 from content.demo.sales import load_sales
 from content.services.site_tree import ensure_site_tree
-from shop.payments.gateway import get_gateway
+from shop.payments.registry import get_gateway
 
 
 class DemoUnavailable(Exception):

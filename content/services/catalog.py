@@ -6,6 +6,11 @@ stock (1), attributes (1), product images (1), images (1) and their API renditio
 blocks' ``bulk_to_python`` read from that snapshot while it is active, so 10 or 100 product
 blocks cost the same. Deal blocks add one query: their promotions with the units they have used
 (their variants' products join the same product query).
+
+``prefetch_stream`` is the one step that does it for a page: the API's body field and the page's
+template context call it before reading the body. It relies only on Wagtail's public contract, pinned
+in tests/content/test_wagtail_stream_contract.py: a lazy stream converts its blocks through each
+child block's ``bulk_to_python`` (once per block type) and keeps the converted values.
 """
 
 from collections.abc import Iterable, Iterator
@@ -17,6 +22,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 from wagtail import blocks
+from wagtail.blocks.stream_block import StreamValue
 from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
 
@@ -80,17 +86,15 @@ def _as_id(value) -> int | None:
 
 
 def collect_references(block: blocks.Block, raw_value, references: StreamReferences) -> StreamReferences:
-    """Walk raw (JSON) StreamField data with its block definitions and note every chosen id."""
-    from content.blocks import DealChooserBlock, ProductChooserBlock, VariantChooserBlock
+    """Walk raw (JSON) StreamField data with its block definitions and note every chosen id.
 
+    A chooser block names the kind of id it holds in ``catalog_reference`` (``"product_ids"``,
+    ``"variant_ids"``, ``"promotion_ids"``), so this walk needs no block classes of its own."""
     if raw_value is None:
         return references
-    if isinstance(block, DealChooserBlock):
-        _add(references.promotion_ids, raw_value)
-    elif isinstance(block, ProductChooserBlock):
-        _add(references.product_ids, raw_value)
-    elif isinstance(block, VariantChooserBlock):
-        _add(references.variant_ids, raw_value)
+    reference = getattr(block, "catalog_reference", None)
+    if reference is not None:
+        _add(getattr(references, reference), raw_value)
     elif isinstance(block, ImageChooserBlock):
         _add(references.image_ids, raw_value)
     elif isinstance(block, blocks.StructBlock) and isinstance(raw_value, dict):
@@ -176,3 +180,16 @@ def load_catalog(references: StreamReferences) -> CatalogSnapshot:
 
 def snapshot_for_stream(stream_block: blocks.StreamBlock, raw_data: list) -> CatalogSnapshot:
     return load_catalog(collect_references(stream_block, raw_data, StreamReferences()))
+
+
+def prefetch_stream(stream) -> None:
+    """Convert every block of ``stream`` now, each reading the catalog from one snapshot of the whole stream.
+
+    Reading the stream inside ``using_snapshot`` makes each block type's ``bulk_to_python`` answer from
+    the snapshot; the stream keeps the converted blocks, so rendering it afterwards costs no query.
+    """
+    if not isinstance(stream, StreamValue) or not len(stream):
+        return
+    with using_snapshot(snapshot_for_stream(stream.stream_block, list(stream.raw_data))):
+        for _block in stream:
+            pass

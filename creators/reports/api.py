@@ -5,7 +5,7 @@ from wagtail.models import Page
 
 from creators.models import PageView
 from creators.reports.page_views import record_page_view
-from shop.api_errors import ApiError, NotFoundError
+from shop.errors import InvalidInput, NotFound
 from shop.rate_limits import rate_limit
 from shop.services.client_identity import client_ip
 from shop.validation import ObjectId, column_text
@@ -29,10 +29,10 @@ class PageViewOut(Schema):
 def post_page_view(request, payload: PageViewIn):
     page = Page.objects.live().public().filter(pk=payload.page_id).specific().first()
     if page is None:
-        raise NotFoundError("No published page has this id.", field="page_id")
+        raise NotFound("No published page has this id.", field="page_id")
     creator_id = getattr(page, "creator_id", None)
     if creator_id is None:
-        raise ApiError(code="not_shoppable", message="Only creator pages count views.", field="page_id")
+        raise InvalidInput("Only creator pages count views.", code="not_shoppable", field="page_id")
     result = record_page_view(
         page_id=page.pk, creator_id=creator_id, event_id=payload.event_id,
         ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),

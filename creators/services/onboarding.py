@@ -94,3 +94,13 @@ def ensure_creator_collection(own_group: Group, *, handle: str) -> Collection:
         collection = Collection.get_first_root_node().add_child(name=creator_collection_name(handle))
     grant_collection_permissions([own_group], collection=collection, pairs=CREATOR_COLLECTION_PERMISSIONS)
     return collection
+
+
+def ensure_roles_after_migrate(sender, **kwargs) -> None:
+    """Runs once per migrate, after the last app's post_migrate, when every permission exists."""
+    from django.apps import apps
+
+    apps_with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender is apps_with_models[-1]:
+        ensure_role_groups()
+        ensure_creator_collections()

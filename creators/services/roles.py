@@ -172,15 +172,3 @@ def add_brand_member(user, *, brand: Brand) -> BrandMembership:
     user.groups.add(groups["brands"])
     membership, _ = BrandMembership.objects.get_or_create(brand=brand, user=user)
     return membership
-
-
-def ensure_roles_after_migrate(sender, **kwargs) -> None:
-    """Runs once per migrate, after the last app's post_migrate, when every permission exists."""
-    from django.apps import apps
-
-    apps_with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
-    if sender is apps_with_models[-1]:
-        from creators.services.onboarding import ensure_creator_collections
-
-        ensure_role_groups()
-        ensure_creator_collections()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from media import s3
 from media.models import Video, VideoStatus
-from shop.api_errors import ApiError, ConflictError
+from shop.errors import Conflict, Unavailable
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def playable_url(video: Video, *, private_for_owner_id: int | None) -> PlayableU
 def publish_video(video: Video) -> Video:
     """Tags the object public (the bucket policy then lets the CDN read it) and marks it published."""
     if video.status == VideoStatus.PENDING:
-        raise ConflictError("The video has not been uploaded yet.", code="not_uploaded")
+        raise Conflict("The video has not been uploaded yet.", code="not_uploaded")
     _set_visibility(video, public=True)
     Video.objects.filter(pk=video.pk).update(status=VideoStatus.PUBLISHED, published_at=timezone.now())
     video.refresh_from_db()
@@ -65,4 +65,4 @@ def _set_visibility(video: Video, *, public: bool) -> None:
     try:
         s3.set_visibility(video.object_key, public=public)
     except s3.S3Error as error:
-        raise ApiError(code="storage_error", message=f"S3 refused the request: {error}", status=502) from error
+        raise Unavailable(f"S3 refused the request: {error}", code="storage_error") from error

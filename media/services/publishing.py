@@ -14,7 +14,7 @@ from wagtail.fields import StreamField
 
 from media.models import Video, VideoStatus
 from media.services.playback import publish_video
-from shop.api_errors import ApiError
+from shop.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def publish_videos_on(instance: models.Model, *, owner_id: int | None) -> list[V
     for video in Video.objects.filter(pk__in=ids, owner_id=owner_id, status=VideoStatus.UPLOADED).order_by("pk"):
         try:
             published.append(publish_video(video))
-        except ApiError:
+        except DomainError:
             # The page is already live; the video keeps playing through presigned URLs meanwhile.
             logger.exception("Could not publish video %s embedded in %r", video.pk, instance)
     return published

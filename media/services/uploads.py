@@ -21,19 +21,15 @@ from django.utils.text import slugify
 
 from media import s3
 from media.models import Video, VideoStatus
-from shop.api_errors import ApiError, ConflictError
+from shop.errors import Conflict, InvalidInput, NotConfigured, Unavailable
 
 MIN_PART_BYTES = 5 * 1024**2  # S3's floor for every part but the last
 MAX_PARTS = 10_000  # S3's ceiling on parts per upload
 
 
-class StorageUnavailable(ApiError):
+class StorageUnavailable(NotConfigured):
     def __init__(self):
-        super().__init__(
-            code="storage_unavailable",
-            message="Video uploads need S3: set AWS_STORAGE_BUCKET_NAME.",
-            status=503,
-        )
+        super().__init__("Video uploads need S3: set AWS_STORAGE_BUCKET_NAME.", code="storage_unavailable")
 
 
 @dataclass(frozen=True)
@@ -55,20 +51,20 @@ class UploadTicket:
 
 
 def check_declared_file(*, content_type: str, size_bytes: int) -> None:
-    """Raises a 400 naming the field when the declared type or size is not allowed."""
+    """Raises InvalidInput naming the field when the declared type or size is not allowed."""
     allowed = settings.KOLSHOP_VIDEO_CONTENT_TYPES
     if content_type not in allowed:
-        raise ApiError(
+        raise InvalidInput(
+            f"Videos must be one of: {', '.join(allowed)}.",
             code="unsupported_content_type",
-            message=f"Videos must be one of: {', '.join(allowed)}.",
             field="content_type",
         )
     if size_bytes <= 0:
-        raise ApiError(code="invalid_size", message="The file is empty.", field="size_bytes")
+        raise InvalidInput("The file is empty.", code="invalid_size", field="size_bytes")
     if size_bytes > settings.KOLSHOP_VIDEO_MAX_BYTES:
-        raise ApiError(
+        raise InvalidInput(
+            f"Videos may be at most {settings.KOLSHOP_VIDEO_MAX_BYTES} bytes.",
             code="file_too_large",
-            message=f"Videos may be at most {settings.KOLSHOP_VIDEO_MAX_BYTES} bytes.",
             field="size_bytes",
         )
 
@@ -116,7 +112,7 @@ def start_video_upload(
             return _start_single_upload(video, expires_in=expires_in)
         return _start_multipart_upload(video, expires_in=expires_in)
     except s3.S3Error as error:
-        raise ApiError(code="storage_error", message=f"S3 refused the upload: {error}", status=502) from error
+        raise Unavailable(f"S3 refused the upload: {error}", code="storage_error") from error
 
 
 def _start_single_upload(video: Video, *, expires_in: int) -> UploadTicket:
@@ -171,13 +167,13 @@ def confirm_video_upload(video: Video, *, parts: list[s3.CompletedPart] | None =
             _complete_multipart(video, parts or [])
         info = s3.head_object(video.object_key)
     except s3.ObjectNotFound as error:
-        raise ConflictError("The file has not been uploaded yet.", code="upload_missing") from error
+        raise Conflict("The file has not been uploaded yet.", code="upload_missing") from error
     except s3.S3Error as error:
-        raise ApiError(code="storage_error", message=f"S3 refused the request: {error}", status=502) from error
+        raise Unavailable(f"S3 refused the request: {error}", code="storage_error") from error
     problem = _mismatch(video, info)
     if problem is not None:
         discard_video(video)
-        raise ApiError(code="upload_rejected", message=problem[1], field=problem[0])
+        raise InvalidInput(problem[1], code="upload_rejected", field=problem[0])
     # Compare-and-set: of two concurrent confirmations one updates, both return the uploaded video.
     Video.objects.filter(pk=video.pk, status=VideoStatus.PENDING).update(
         status=VideoStatus.UPLOADED, uploaded_at=timezone.now(), multipart_upload_id=""
@@ -188,14 +184,15 @@ def confirm_video_upload(video: Video, *, parts: list[s3.CompletedPart] | None =
 
 def _complete_multipart(video: Video, parts: list[s3.CompletedPart]) -> None:
     if not parts:
-        raise ApiError(code="parts_required", message="List every uploaded part with its ETag.", field="parts")
+        raise InvalidInput("List every uploaded part with its ETag.", code="parts_required", field="parts")
     try:
         s3.complete_multipart_upload(video.object_key, upload_id=video.multipart_upload_id, parts=parts)
     except s3.ObjectNotFound:
         # The upload may already be complete (a retried confirmation): HEAD decides.
         pass
     except s3.S3Error as error:
-        raise ApiError(code="upload_incomplete", message=f"S3 could not assemble the parts: {error}", field="parts") from error
+        raise InvalidInput(f"S3 could not assemble the parts: {error}", code="upload_incomplete",
+                           field="parts") from error
 
 
 def _mismatch(video: Video, info: s3.ObjectInfo) -> tuple[str, str] | None:

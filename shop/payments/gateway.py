@@ -1,4 +1,5 @@
-"""The payment gateway interface checkout and refunds talk to; ``get_gateway()`` picks one from settings.
+"""The payment gateway interface checkout and refunds talk to; ``shop.payments.registry.get_gateway()``
+picks one from settings.
 
 A gateway never runs inside a database transaction that holds row locks: services commit first,
 then call it.
@@ -7,9 +8,6 @@ then call it.
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
-
-from django.conf import settings
-
 
 # What a buyer reads when the gateway fails for any reason that isn't theirs to fix.
 UNAVAILABLE_MESSAGE = "The payment service is unavailable; try again."
@@ -69,15 +67,3 @@ class PaymentGateway(ABC):
         self, intent_id: str, *, amount: Decimal, currency: str, idempotency_key: str, metadata: dict[str, str]
     ) -> RefundResult: ...
 
-
-def get_gateway(name: str | None = None) -> PaymentGateway:
-    name = name or settings.KOLSHOP_PAYMENT_GATEWAY
-    if name == "dummy":
-        from shop.payments.dummy import DummyGateway
-
-        return DummyGateway()
-    if name == "stripe":
-        from shop.payments.stripe_api import StripeGateway
-
-        return StripeGateway()
-    raise ValueError(f"Unknown payment gateway {name!r}; use 'dummy' or 'stripe'.")

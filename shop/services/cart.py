@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from shop.api_errors import ApiError, ConflictError, NotFoundError
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
+from shop.errors import Conflict, InvalidInput, NotFound
 from shop.models import AddToCartEvent, Cart, CartLine, ProductStatus, Promotion, Variant
 from shop.services.pricing import LinePrice, PromotionRefusal, PromotionUsage, price_line, promotion_usage
 from shop.services.reservations import available_quantities
@@ -77,9 +77,9 @@ def max_quantity_per_variant() -> int:
 def validate_quantity(quantity: int) -> None:
     limit = max_quantity_per_variant()
     if quantity <= 0:
-        raise ApiError("invalid_quantity", "Quantity must be at least 1.", "quantity", 400)
+        raise InvalidInput("Quantity must be at least 1.", code="invalid_quantity", field="quantity")
     if quantity > limit:
-        raise ApiError("quantity_limit", f"You can buy at most {limit} of each item.", "quantity", 400)
+        raise InvalidInput(f"You can buy at most {limit} of each item.", code="quantity_limit", field="quantity")
 
 
 def parse_attribution(token: str | None, *, sku: str) -> Attribution | None:
@@ -89,13 +89,13 @@ def parse_attribution(token: str | None, *, sku: str) -> Attribution | None:
     try:
         return read_attribution(token, sku=sku)
     except InvalidAttribution as error:
-        raise ApiError("invalid_attribution", str(error), "attribution", 400) from error
+        raise InvalidInput(str(error), code="invalid_attribution", field="attribution") from error
 
 
 def get_cart(token: str) -> Cart:
     cart = Cart.objects.filter(token=token).first() if token else None
     if cart is None:
-        raise NotFoundError("No cart with this token.", code="cart_not_found")
+        raise NotFound("No cart with this token.", code="cart_not_found")
     return cart
 
 
@@ -134,9 +134,9 @@ def reprice_cart(info: CartInfo, *, usage: PromotionUsage, now: datetime) -> Car
 def _sellable_variant(sku: str) -> Variant:
     variant = Variant.objects.select_related("product").filter(sku=sku).first() if sku else None
     if variant is None:
-        raise ApiError("unknown_sku", f"No product has the SKU {sku!r}.", "sku", 400)
+        raise InvalidInput(f"No product has the SKU {sku!r}.", code="unknown_sku", field="sku")
     if variant.product.status != ProductStatus.ACTIVE:
-        raise ConflictError(f"{sku} is no longer sold.", code="unavailable", field="sku")
+        raise Conflict(f"{sku} is no longer sold.", code="unavailable", field="sku")
     return variant
 
 
@@ -146,19 +146,19 @@ def _check_fits(cart: Cart, variant: Variant, quantity: int) -> None:
         cart.lines.exclude(variant=variant).values_list("variant__currency", flat=True).distinct()
     )
     if other_currencies and other_currencies != {variant.currency}:
-        raise ConflictError(
+        raise Conflict(
             f"{variant.sku} is priced in {variant.currency}; this cart is in {other_currencies.pop()}.",
             code="currency_mismatch", field="sku",
         )
     available = available_quantities([variant.pk])[variant.pk]
     if quantity > available:
-        raise ConflictError(f"Only {available} of {variant.sku} available.", code="insufficient_stock", field="quantity")
+        raise Conflict(f"Only {available} of {variant.sku} available.", code="insufficient_stock", field="quantity")
 
 
 def ensure_cart_open(cart: Cart) -> None:
     """A cart buys once: after one of its orders is paid, lines and checkouts need a new cart."""
     if cart.checked_out_at is not None:
-        raise ConflictError("This cart has already been checked out; start a new cart.", code="cart_checked_out")
+        raise Conflict("This cart has already been checked out; start a new cart.", code="cart_checked_out")
 
 
 _REFUSAL_ERRORS = {
@@ -168,7 +168,7 @@ _REFUSAL_ERRORS = {
 }
 
 
-class PromotionUnavailable(ConflictError):
+class PromotionUnavailable(Conflict):
     """A promotion asked for on a cart line does not apply (ended, not started, sold out)."""
 
     def __init__(self, sku: str, refusal: str):
@@ -182,9 +182,9 @@ def _requested_promotion(promotion_id: int | None, variant: Variant) -> Promotio
         return None
     promotion = Promotion.objects.filter(pk=promotion_id).first()
     if promotion is None:
-        raise ApiError("unknown_promotion", "No such deal.", "promotion", 400)
+        raise InvalidInput("No such deal.", code="unknown_promotion", field="promotion")
     if promotion.variant_id != variant.pk:
-        raise ApiError("promotion_mismatch", f"This deal is not for {variant.sku}.", "promotion", 400)
+        raise InvalidInput(f"This deal is not for {variant.sku}.", code="promotion_mismatch", field="promotion")
     return promotion
 
 
@@ -251,7 +251,7 @@ def set_line_quantity(cart: Cart, *, sku: str, quantity: int) -> CartLine:
     cart = _locked(cart)
     line = cart.lines.select_related("variant__product", "promotion").filter(variant__sku=sku).first()
     if line is None:
-        raise NotFoundError(f"{sku} is not in this cart.", code="line_not_found", field="sku")
+        raise NotFound(f"{sku} is not in this cart.", code="line_not_found", field="sku")
     if quantity > line.quantity:
         _check_fits(cart, _sellable_variant(sku), quantity)
         if line.promotion is not None:
@@ -269,5 +269,5 @@ def remove_line(cart: Cart, *, sku: str) -> None:
     cart = _locked(cart)
     deleted, _ = cart.lines.filter(variant__sku=sku).delete()
     if not deleted:
-        raise NotFoundError(f"{sku} is not in this cart.", code="line_not_found", field="sku")
+        raise NotFound(f"{sku} is not in this cart.", code="line_not_found", field="sku")
     cart.save(update_fields=["updated_at"])

@@ -26,7 +26,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from shop import events
-from shop.api_errors import ApiError, ConflictError
+from shop.errors import Conflict, InvalidInput, PaymentFailed, Unavailable
 from shop.models import (
     Cart,
     CartLine,
@@ -40,7 +40,8 @@ from shop.models import (
     ProductStatus,
 )
 from shop.money import allocate, quantize
-from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError, get_gateway
+from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError
+from shop.payments.registry import get_gateway
 from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quantity_per_variant, reprice_cart
 from shop.services.client_identity import VisitorKey
 from shop.services.locks import lock_for_transaction
@@ -93,7 +94,7 @@ def shipping_cost(*, fulfilment: str, address: ShippingAddress | None, currency:
         return Decimal("0.00")
     rate = shipping_rates().get(address.country) if address else None
     if rate is None or currency != settings.KOLSHOP_DEFAULT_CURRENCY:
-        raise ApiError("shipping_unavailable", "We don't ship to this country.", "address.country", 400)
+        raise InvalidInput("We don't ship to this country.", code="shipping_unavailable", field="address.country")
     return rate
 
 
@@ -102,17 +103,18 @@ def _validate_buyer(email: str, fulfilment: str, address: ShippingAddress | None
     try:
         validate_email(email)
     except ValidationError as error:
-        raise ApiError("invalid_email", "Enter a valid email address.", "email", 400) from error
+        raise InvalidInput("Enter a valid email address.", code="invalid_email", field="email") from error
     if fulfilment not in FulfilmentMethod.values:
-        raise ApiError("invalid_fulfilment", "Choose shipping or pickup.", "fulfilment", 400)
+        raise InvalidInput("Choose shipping or pickup.", code="invalid_fulfilment", field="fulfilment")
     if fulfilment == FulfilmentMethod.PICKUP and not settings.KOLSHOP_PICKUP_ENABLED:
-        raise ApiError("pickup_unavailable", "Store pickup is not offered.", "fulfilment", 400)
+        raise InvalidInput("Store pickup is not offered.", code="pickup_unavailable", field="fulfilment")
     if fulfilment == FulfilmentMethod.SHIPPING:
         if address is None:
-            raise ApiError("address_required", "Shipping needs an address.", "address", 400)
+            raise InvalidInput("Shipping needs an address.", code="address_required", field="address")
         for name in ("name", "line1", "city", "postal_code", "country"):
             if not getattr(address, name).strip():
-                raise ApiError("address_incomplete", "This part of the address is required.", f"address.{name}", 400)
+                raise InvalidInput("This part of the address is required.", code="address_incomplete",
+                                   field=f"address.{name}")
     return email
 
 
@@ -139,10 +141,10 @@ def _check_buyer_limit(info: CartInfo, email: str) -> None:
     )
     for line in info.lines:
         if line.quantity + bought.get(line.variant.pk, 0) > limit:
-            raise ConflictError(f"You can buy at most {limit} of {line.sku}.", code="quantity_limit", field="quantity")
+            raise Conflict(f"You can buy at most {limit} of {line.sku}.", code="quantity_limit", field="quantity")
 
 
-class PriceChanged(ConflictError):
+class PriceChanged(Conflict):
     def __init__(self, sku: str, line_ids: list[int]):
         super().__init__(f"The price of {sku} has changed: the deal is over. Check your cart and order again.",
                          code="price_changed", field="sku")
@@ -164,8 +166,8 @@ def _price_promotions(info: CartInfo, *, email: str, now: datetime) -> CartInfo:
         raise PriceChanged(changed[0].sku, [line.line.pk for line in changed])
     if refused:
         limit = refused[0].line.promotion.per_buyer_limit
-        raise ConflictError(f"You can buy at most {limit} of {refused[0].sku} at the deal price.",
-                            code="promotion_limit", field="quantity")
+        raise Conflict(f"You can buy at most {limit} of {refused[0].sku} at the deal price.",
+                       code="promotion_limit", field="quantity")
     return info
 
 
@@ -196,10 +198,10 @@ def _place_order(
     replaced_order_ids = _cancel_pending_orders_of(cart)
     info = fetch_cart(cart, now=now)
     if not info.lines:
-        raise ApiError("empty_cart", "The cart is empty.", None, 400)
+        raise InvalidInput("The cart is empty.", code="empty_cart")
     for line in info.lines:
         if line.variant.product.status != ProductStatus.ACTIVE:
-            raise ConflictError(f"{line.sku} is no longer sold.", code="unavailable", field="sku")
+            raise Conflict(f"{line.sku} is no longer sold.", code="unavailable", field="sku")
     _check_buyer_limit(info, email)
     voucher = lock_voucher(voucher_code) if voucher_code.strip() else None
     if voucher is not None:
@@ -260,7 +262,7 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
         logger.warning("Opening a %s payment for order %s failed [%s]: %s", gateway.name, order.number, error.code,
                        error.detail)
         _abandon(order, f"payment gateway: {error.code}")
-        raise ApiError("payment_unavailable", UNAVAILABLE_MESSAGE, None, 502) from error
+        raise Unavailable(UNAVAILABLE_MESSAGE, code="payment_unavailable") from error
     payment = Payment.objects.create(
         order=order, gateway=gateway.name, intent_id=intent.intent_id, client_secret=intent.client_secret,
         amount=order.total, currency=order.currency,
@@ -313,21 +315,21 @@ def confirm_payment(order: Order, *, gateway: PaymentGateway | None = None, now:
     now = now or timezone.now()
     order.refresh_from_db()
     if order.is_paid:
-        raise ConflictError("This order is already paid.", code="already_paid")
+        raise Conflict("This order is already paid.", code="already_paid")
     expired = order.reserved_until is not None and order.reserved_until <= now
     if order.status == OrderStatus.CANCELLED or expired:
-        raise ConflictError("The reservation for this order has expired; start checkout again.",
-                            code="reservation_expired")
+        raise Conflict("The reservation for this order has expired; start checkout again.",
+                       code="reservation_expired")
     payment = order.payments.exclude(status=PaymentStatus.CANCELLED).order_by("-pk").first()
     if payment is None:
-        raise ConflictError("This order has no open payment.", code="no_payment")
+        raise Conflict("This order has no open payment.", code="no_payment")
     gateway = gateway or get_gateway(payment.gateway)
     if not gateway.confirms_on_server:
-        raise ConflictError("Confirm this payment with the payment form.", code="client_confirmation_required")
+        raise Conflict("Confirm this payment with the payment form.", code="client_confirmation_required")
     try:
         result = gateway.confirm_intent(payment.intent_id, idempotency_key=f"kolshop-order-{order.number}-confirm")
     except PaymentGatewayError as error:
-        raise ApiError("payment_failed", error.message, None, 402) from error
+        raise PaymentFailed(error.message, code="payment_failed") from error
     if result.succeeded and not gateway.sends_webhooks:
         return complete_checkout(payment.intent_id)
     order.refresh_from_db()

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from shop.api_errors import ApiError, ConflictError, NotFoundError
+from shop.errors import Conflict, NotFound
 from shop.models import FulfilmentMethod, Order, OrderEvent, OrderEventType, OrderStatus
 
 log = structlog.get_logger(__name__)
@@ -55,7 +55,7 @@ def order_for_buyer(number: str, secret: str) -> Order:
     """The buyer's own order; a wrong secret looks exactly like an unknown number."""
     order = Order.objects.filter(number=number).first()
     if order is None or not secret or not hmac.compare_digest(order.secret, secret):
-        raise NotFoundError("No order with this number and secret.", code="order_not_found")
+        raise NotFound("No order with this number and secret.", code="order_not_found")
     return order
 
 
@@ -84,14 +84,14 @@ def redeem_pickup_code(code: str, *, actor: AbstractBaseUser, now: datetime | No
     code_hash = hash_pickup_code(code)
     order = Order.objects.select_for_update().filter(pickup_code_hash=code_hash).first() if code.strip() else None
     if order is None:
-        raise NotFoundError("No pickup order has this code.", code="unknown_pickup_code", field="code")
+        raise NotFound("No pickup order has this code.", code="unknown_pickup_code", field="code")
     if order.pickup_redeemed_at is not None:
-        raise ConflictError(
+        raise Conflict(
             f"This code was already redeemed on {order.pickup_redeemed_at:%Y-%m-%d %H:%M}.",
             code="pickup_already_redeemed", field="code",
         )
     if order.status != OrderStatus.PAID:
-        raise ApiError("pickup_not_ready", f"Order {order.number} is {order.get_status_display()}.", "code", 409)
+        raise Conflict(f"Order {order.number} is {order.get_status_display()}.", code="pickup_not_ready", field="code")
     before = order.status
     order.pickup_redeemed_at = now or timezone.now()
     order.pickup_redeemed_by = actor
@@ -105,8 +105,8 @@ def redeem_pickup_code(code: str, *, actor: AbstractBaseUser, now: datetime | No
 def mark_fulfilled(order: Order, *, actor: AbstractBaseUser | None = None) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status != OrderStatus.PAID:
-        raise ConflictError(f"Only paid orders can be fulfilled; this one is {order.get_status_display()}.",
-                            code="not_fulfillable")
+        raise Conflict(f"Only paid orders can be fulfilled; this one is {order.get_status_display()}.",
+                       code="not_fulfillable")
     order.status = OrderStatus.FULFILLED
     order.save(update_fields=["status", "updated_at"])
     record_event(order, OrderEventType.FULFILLED, before=OrderStatus.PAID, after=order.status, actor=actor)

@@ -17,9 +17,12 @@ from django.utils import timezone
 
 from shop import events
 from shop.models import Cart, CartLine, Order, OrderEventType, OrderStatus, Payment, PaymentStatus
-from shop.payments.gateway import PaymentGatewayError, get_gateway
+from shop.payments.gateway import PaymentGatewayError
+from shop.payments.registry import get_gateway
+from shop.services.automatic_refunds import refund_payment_in_full
 from shop.services.orders import record_event
 from shop.services.inventory import take_sold_stock
+from shop.services.refunds import record_refund_total
 from shop.services.reservations import cancel_pending_orders, lock_stock, release_reservations
 
 logger = logging.getLogger(__name__)
@@ -69,8 +72,6 @@ def complete_checkout(intent_id: str, *, amount: Decimal | None = None, currency
                 transaction.on_commit(lambda: cancel_open_intents(replaced_order_ids))
     if order.status == OrderStatus.PAID and payment.amount_refunded > 0:
         # A refund event that arrived before this one.
-        from shop.services.refunds import record_refund_total
-
         record_refund_total(intent_id, amount_refunded=payment.amount_refunded, force=True)
         order.refresh_from_db()
     return order
@@ -139,8 +140,6 @@ def is_payable(order: Order, payment: Payment | None, *, now: datetime | None = 
 
 
 def _refund_in_full(payment_id: int, reason: str) -> None:
-    from shop.services.refunds import refund_payment_in_full
-
     try:
         refund_payment_in_full(Payment.objects.get(pk=payment_id), reason=reason)
     except Exception:  # noqa: BLE001 - logged for staff; the order's audit trail shows the shortfall

@@ -7,7 +7,6 @@ dummy gateway.
 """
 
 import logging
-from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,7 +15,7 @@ from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from shop import events
-from shop.api_errors import ApiError, ConflictError
+from shop.errors import Conflict, InvalidInput, Unavailable
 from shop.models import (
     Order,
     OrderEventType,
@@ -29,14 +28,12 @@ from shop.models import (
     RefundStatus,
 )
 from shop.money import quantize
-from shop.payments.gateway import PaymentGatewayError, get_gateway
+from shop.payments.gateway import PaymentGatewayError
+from shop.payments.registry import get_gateway
 from shop.services.inventory import restock
 from shop.services.orders import record_event
 
 _REFUNDABLE_STATUSES = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED}
-# An automatic refund that fails is retried this many times in all, waiting 1, 4, 16, 64 minutes.
-AUTOMATIC_REFUND_ATTEMPTS = 5
-_RETRY_BASE_DELAY = timedelta(minutes=1)
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +48,7 @@ def line_refund_amount(line: OrderLine, quantity: int) -> Decimal:
 def _succeeded_payment(order: Order) -> Payment:
     payment = order.payments.filter(status=PaymentStatus.SUCCEEDED).order_by("pk").first()
     if payment is None:
-        raise ConflictError("This order has no successful payment to refund.", code="not_refundable")
+        raise Conflict("This order has no successful payment to refund.", code="not_refundable")
     return payment
 
 
@@ -64,7 +61,7 @@ def _reserve_refund(order: Order, *, quantities: dict[int, int] | None, include_
                     actor: AbstractBaseUser | None, reason: str) -> Refund:
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status not in _REFUNDABLE_STATUSES:
-        raise ConflictError(f"A {order.get_status_display().lower()} order can't be refunded.", code="not_refundable")
+        raise Conflict(f"A {order.get_status_display().lower()} order can't be refunded.", code="not_refundable")
     payment = _succeeded_payment(order)
     lines = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
     if quantities is None:  # full refund of whatever remains
@@ -74,18 +71,18 @@ def _reserve_refund(order: Order, *, quantities: dict[int, int] | None, include_
     for line_id, quantity in sorted(quantities.items()):
         line = lines.get(line_id)
         if line is None:
-            raise ApiError("unknown_line", "This line is not part of the order.", "lines", 400)
+            raise InvalidInput("This line is not part of the order.", code="unknown_line", field="lines")
         if quantity <= 0 or quantity > line.refundable_quantity:
-            raise ApiError("invalid_quantity", f"Refund between 1 and {line.refundable_quantity} of {line.sku}.",
-                           "lines", 400)
+            raise InvalidInput(f"Refund between 1 and {line.refundable_quantity} of {line.sku}.",
+                               code="invalid_quantity", field="lines")
         refund_lines.append(RefundLine(order_line=line, quantity=quantity, amount=line_refund_amount(line, quantity)))
     shipping = order.shipping_total if include_shipping and not _shipping_refunded(order) else Decimal("0.00")
     amount = sum((line.amount for line in refund_lines), Decimal("0.00")) + shipping
     already = order.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount"))["total"] or 0
     if amount <= 0:
-        raise ApiError("nothing_to_refund", "Nothing is left to refund.", "lines", 400)
+        raise InvalidInput("Nothing is left to refund.", code="nothing_to_refund", field="lines")
     if already + amount > payment.amount:
-        raise ConflictError("That is more than was paid.", code="refund_exceeds_payment")
+        raise Conflict("That is more than was paid.", code="refund_exceeds_payment")
     refund = Refund.objects.create(payment=payment, order=order, amount=amount, currency=payment.currency,
                                    restock=restock, includes_shipping=shipping > 0, reason=reason[:200],
                                    created_by=actor if actor is not None and actor.is_authenticated else None)
@@ -120,7 +117,7 @@ def _fail_refund(refund: Refund, message: str) -> None:
                  data={"refund_id": refund.pk, "message": message[:300]})
 
 
-def _send_to_gateway(refund: Refund) -> Refund:
+def send_refund(refund: Refund) -> Refund:
     """One gateway call; the idempotency key is the refund's own, so every retry of it is the same refund."""
     payment = refund.payment
     gateway = get_gateway(payment.gateway)
@@ -136,7 +133,7 @@ def _send_to_gateway(refund: Refund) -> Refund:
                        error.detail)
         message = error.provider_message or error.message  # staff read it: Stripe's answer, never a host
         _fail_refund(refund, message)
-        raise ApiError("refund_failed", message, None, 502) from error
+        raise Unavailable(message, code="refund_failed") from error
     Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=result.refund_id)
     if result.succeeded and not gateway.sends_webhooks:
         with transaction.atomic():
@@ -158,47 +155,7 @@ def refund_order(
     """Refund ``quantities`` ({order line id: units}), or everything left when None (with shipping)."""
     refund = _reserve_refund(order, quantities=quantities, include_shipping=include_shipping, restock=restock,
                              actor=actor, reason=reason)
-    return _send_to_gateway(refund)
-
-
-def refund_payment_in_full(payment: Payment, *, reason: str) -> Refund | None:
-    """Give back a payment that bought nothing (stock ran out after the hold, or a duplicate)."""
-    with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        already = payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount"))["total"] or 0
-        if already >= payment.amount:
-            return None
-        refund = Refund.objects.create(payment=payment, order_id=payment.order_id, amount=payment.amount - already,
-                                       currency=payment.currency, reason=reason[:200], automatic=True)
-        record_event(payment.order, OrderEventType.REFUND_REQUESTED, before=payment.order.status,
-                     data={"refund_id": refund.pk, "amount": str(refund.amount), "reason": reason})
-    return _send_automatic_refund(refund)
-
-
-def _send_automatic_refund(refund: Refund) -> Refund:
-    """Nobody waits on an automatic refund: a failure is kept (failed refund, order event) and retried later."""
-    try:
-        return _send_to_gateway(refund)
-    except ApiError:
-        refund.refresh_from_db()
-        schedule_refund_retry(refund)
-        return refund
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Backoff after ``attempts`` failed calls: 1, 4, 16, 64 minutes."""
-    return _RETRY_BASE_DELAY * 4 ** (attempts - 1)
-
-
-def schedule_refund_retry(refund: Refund) -> bool:
-    """Queue the next try of a failed automatic refund; False once its attempts are used up (staff take over)."""
-    from shop.tasks import enqueue_refund_retry
-
-    if refund.attempts >= AUTOMATIC_REFUND_ATTEMPTS:
-        logger.error("Automatic refund %s of order %s failed %s times; staff must refund it from the admin.",
-                     refund.pk, refund.order_id, refund.attempts)
-        return False
-    return enqueue_refund_retry(refund.pk, run_after=timezone.now() + retry_delay(refund.attempts))
+    return send_refund(refund)
 
 
 def retry_refund(refund: Refund, *, actor: AbstractBaseUser | None = None) -> Refund:
@@ -211,40 +168,15 @@ def retry_refund(refund: Refund, *, actor: AbstractBaseUser | None = None) -> Re
         order = Order.objects.select_for_update().get(pk=refund.order_id)
         refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund.pk)
         if not refund.automatic:
-            raise ConflictError("Only automatic refunds are retried; refund the order instead.",
-                                code="not_retryable")
+            raise Conflict("Only automatic refunds are retried; refund the order instead.",
+                           code="not_retryable")
         if refund.status != RefundStatus.FAILED:
             return refund
         refund.status = RefundStatus.PENDING
         refund.save(update_fields=["status"])
         record_event(order, OrderEventType.REFUND_RETRIED, before=order.status, actor=actor,
                      data={"refund_id": refund.pk, "attempt": refund.attempts + 1})
-    return _send_to_gateway(refund)
-
-
-def retry_automatic_refund(refund_id: int) -> str:
-    """The background retry: one more try, and another queued if it fails and attempts are left."""
-    refund = Refund.objects.filter(pk=refund_id, automatic=True).first()
-    if refund is None or refund.status != RefundStatus.FAILED:
-        return "nothing to do"
-    if refund.attempts >= AUTOMATIC_REFUND_ATTEMPTS:
-        return "gave up"
-    try:
-        retry_refund(refund)
-    except ApiError:
-        refund.refresh_from_db()
-        return "retry scheduled" if schedule_refund_retry(refund) else "gave up"
-    return "sent"
-
-
-def retry_failed_refunds() -> dict[str, int]:
-    """One more try for every failed automatic refund with attempts left (cron, when no task worker defers)."""
-    outcomes: dict[str, int] = {}
-    for refund_id in refunds_needing_staff().filter(attempts__lt=AUTOMATIC_REFUND_ATTEMPTS).order_by("pk") \
-            .values_list("pk", flat=True):
-        outcome = retry_automatic_refund(refund_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    return send_refund(refund)
 
 
 def refunds_needing_staff() -> QuerySet[Refund]:

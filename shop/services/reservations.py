@@ -4,26 +4,21 @@ Checkout locks the variants' stock rows in primary-key order (so overlapping bas
 deadlock), checks availability and records reservations in the same transaction.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import IntegerField, Min, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shop import events
-from shop.api_errors import ConflictError
+from shop.errors import Conflict, RateLimited
 from shop.models import Order, OrderEventType, OrderStatus, Stock, StockReservation
-from shop.rate_limits import RateLimited
 from shop.services.client_identity import VisitorKey
 from shop.services.inventory import stock_changed
 from shop.services.locks import lock_for_transaction
 from shop.services.orders import record_event
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,7 +28,7 @@ class ReservationRequest:
     quantity: int
 
 
-class InsufficientStock(ConflictError):
+class InsufficientStock(Conflict):
     def __init__(self, sku: str, available: int):
         super().__init__(
             f"Only {available} of {sku} available.", code="insufficient_stock", field="sku"
@@ -50,7 +45,7 @@ def check_client_reservation_cap(client: VisitorKey, *, units: int, order: Order
     """
     cap = settings.KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT
     if units > cap:
-        raise ConflictError(f"One checkout can hold at most {cap} items.", code="reservation_cap", field=None)
+        raise Conflict(f"One checkout can hold at most {cap} items.", code="reservation_cap", field=None)
     lock_for_transaction(f"kolshop-client:{client.lock_name}")
     held = (
         StockReservation.objects.filter(client_key__in=client.candidates, expires_at__gt=now)
@@ -120,7 +115,7 @@ def reserve_stock(
     client: VisitorKey | None = None,
 ) -> list[StockReservation]:
     """Hold ``lines`` for ``order`` until now + ttl. Call inside a transaction; raises InsufficientStock,
-    or RateLimited/ConflictError (``reservation_cap``) when ``client`` would hold too much."""
+    or RateLimited/Conflict (``reservation_cap``) when ``client`` would hold too much."""
     now = now or timezone.now()
     if client is not None:
         check_client_reservation_cap(client, units=sum(line.quantity for line in lines), order=order, now=now)
@@ -160,29 +155,3 @@ def cancel_pending_orders(orders: list[Order], *, reason: str = "",
         record_event(order, event_type, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED,
                      data={"reason": reason} if reason else None)
     return [order.pk for order in orders]
-
-
-def release_expired_reservations(*, now: datetime | None = None) -> int:
-    """Cancel pending orders whose hold ran out and drop their reservations; returns how many expired.
-
-    Expired reservations already stop counting (every availability query filters on expiry);
-    this is housekeeping. Orders being paid right now are locked and skipped. Payment intents of
-    cancelled orders are cancelled at the gateway after the commit, never under a lock.
-    """
-    from shop.services.payments import cancel_open_intents
-
-    now = now or timezone.now()
-    with transaction.atomic():
-        orders = list(
-            Order.objects.select_for_update(skip_locked=True)
-            .filter(status=OrderStatus.PENDING, reserved_until__lte=now)
-            .order_by("pk")
-        )
-        order_ids = cancel_pending_orders(orders, event_type=OrderEventType.EXPIRED)
-        stale = StockReservation.objects.filter(expires_at__lte=now).exclude(order__status=OrderStatus.PENDING)
-        stock_changed(set(stale.values_list("variant_id", flat=True)))
-        stale.delete()
-        transaction.on_commit(lambda: cancel_open_intents(order_ids))
-    if orders:
-        logger.info("Expired %d pending orders.", len(orders))
-    return len(orders)

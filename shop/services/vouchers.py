@@ -11,13 +11,13 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from shop.api_errors import ApiError
+from shop.errors import InvalidInput
 from shop.models import Order, OrderStatus, Voucher, VoucherKind
 from shop.money import quantize
 
 
-def _voucher_error(message: str, code: str = "invalid_voucher") -> ApiError:
-    return ApiError(code, message, "voucher_code", 400)
+def _voucher_error(message: str, code: str = "invalid_voucher") -> InvalidInput:
+    return InvalidInput(message, code=code, field="voucher_code")
 
 
 def _uses(voucher: Voucher):

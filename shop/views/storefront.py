@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from shop.api_errors import ApiError
+from shop.errors import DomainError, InvalidInput
 from shop.forms import CheckoutForm
 from shop.models import Cart, FulfilmentMethod, OrderStatus, Variant
-from shop.payments.gateway import get_gateway
+from shop.payments.registry import get_gateway
 from shop.rate_limits import count_request, rate_limit
 from shop.services.buy_links import Visitor, follow_buy_link
 from shop.services.cart import create_cart, fetch_cart, remove_line, set_line_quantity
@@ -66,7 +66,7 @@ def buy(request: HttpRequest, sku: str) -> HttpResponse:
                                    visitor=visitor, promotion_id=int(deal) if deal.isdigit() and len(deal) < 19 else None)
         if followed.promotion_refused is not None:
             messages.warning(request, f"{followed.promotion_refused.message} It is in your cart at the regular price.")
-    except ApiError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     return redirect("shop:cart")
 
@@ -78,12 +78,13 @@ def cart(request: HttpRequest) -> HttpResponse:
         sku = request.POST.get("sku", "")
         try:
             if has_control_characters(sku) or len(sku) > column_max_length(Variant, "sku"):
-                raise ApiError("unknown_sku", "No product has this SKU.", "sku", 400)  # never reaches the database
+                # never reaches the database
+                raise InvalidInput("No product has this SKU.", code="unknown_sku", field="sku")
             if "remove" in request.POST:
                 remove_line(current, sku=sku)
             else:
                 set_line_quantity(current, sku=sku, quantity=_quantity(request.POST.get("quantity")))
-        except ApiError as error:
+        except DomainError as error:
             messages.error(request, error.message)
         return redirect("shop:cart")
     info = fetch_cart(current) if current else None
@@ -118,7 +119,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             if order.status == OrderStatus.PENDING and get_gateway(result.payment.gateway).confirms_on_server:
                 confirm_payment(order)  # the dummy gateway pays at once; Stripe's buyer pays on the order page
             return redirect("shop:order", number=order.number)
-        except ApiError as error:
+        except DomainError as error:
             messages.error(request, error.message)
     return render(request, "shop/checkout.html", {
         "info": info, "form": form, "countries": sorted(shipping_rates().items()),
@@ -130,7 +131,7 @@ def _session_order(request: HttpRequest, number: str):
     secret = request.session.get(_ORDERS_KEY, {}).get(number, "")
     try:
         return order_for_buyer(number, secret)
-    except ApiError as error:
+    except DomainError as error:
         raise Http404("No such order in this session.") from error
 
 
@@ -152,7 +153,7 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
 def pay(request: HttpRequest, number: str) -> HttpResponse:
     try:
         confirm_payment(_session_order(request, number))
-    except ApiError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     return redirect("shop:order", number=number)
 

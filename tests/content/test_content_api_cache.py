@@ -106,7 +106,7 @@ def test_holds_releases_and_sales_refresh_cached_availability(api_client, django
     from shop.services.cache_versions import product_versions
     from shop.services.cart import add_to_cart, create_cart
     from shop.services.checkout import confirm_payment, start_checkout
-    from shop.services.reservations import release_expired_reservations
+    from shop.services.expiry import release_expired_reservations
 
     product = make_product(variants=[("REC-9", "20.00", 8)])
     guide = make_guide(make_creator("pia"), body=[product_card(product)])

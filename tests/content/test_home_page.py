@@ -5,8 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from content.models import HomePage, LiveSessionPage
-from content.services.live_sessions import recent_live_sessions, upcoming_live_sessions
+from content.models import HomePage, LiveSessionPage, recent_live_sessions, upcoming_live_sessions
 from tests.factories import make_creator, storefront_of
 
 pytestmark = pytest.mark.django_db

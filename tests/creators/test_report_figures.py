@@ -15,7 +15,7 @@ from creators.services.links import create_tracked_link, record_click
 from creators.services.reports import earnings_by_page_and_block
 from shop.models import Cart, Order, OrderStatus
 from shop.services.checkout import confirm_payment
-from shop.services.reservations import release_expired_reservations
+from shop.services.expiry import release_expired_reservations
 from tests.creators.helpers import READER_AGENT, follow_and_add
 from tests.factories import make_brand, make_creator, make_guide, make_product, product_card
 from tests.shop.helpers import checkout

@@ -8,7 +8,8 @@ import requests
 from media.models import Video, VideoStatus
 from media.services.playback import playable_url, publish_video, unpublish_video
 from media.services.uploads import start_video_upload
-from shop.api_errors import ApiError
+from shop.api_edge import domain_error_status
+from shop.errors import DomainError
 from tests.media.conftest import MIB, make_user, make_video
 
 
@@ -98,10 +99,10 @@ def test_unpublishing_makes_the_video_private_again(s3_bucket):
 def test_a_video_not_uploaded_cannot_be_published(s3_bucket):
     video = make_video(make_user(), status=VideoStatus.PENDING)
 
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         publish_video(video)
 
-    assert (refused.value.code, refused.value.status) == ("not_uploaded", 409)
+    assert (refused.value.code, domain_error_status(refused.value)) == ("not_uploaded", 409)
     assert Video.objects.get().status == VideoStatus.PENDING
 
 

@@ -9,7 +9,8 @@ import requests
 from media import s3
 from media.models import Video, VideoStatus
 from media.services.uploads import confirm_video_upload, start_video_upload
-from shop.api_errors import ApiError
+from shop.api_edge import domain_error_status
+from shop.errors import DomainError
 from tests.media.conftest import MIB, make_user
 
 CLIP = b"\x00\x00\x00\x18ftypmp42" + b"m" * 1000  # 1012 bytes
@@ -68,17 +69,17 @@ def test_presigned_policy_pins_key_type_and_exact_size(s3_bucket):
 
 @pytest.mark.django_db
 def test_start_refuses_a_file_over_the_limit_without_creating_anything(s3_bucket):
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         start_video_upload(owner=make_user(), title="Too long", filename="x.mp4", content_type="video/mp4", size_bytes=8 * MIB + 1)
 
-    assert (refused.value.code, refused.value.field, refused.value.status) == ("file_too_large", "size_bytes", 400)
+    assert (refused.value.code, refused.value.field, domain_error_status(refused.value)) == ("file_too_large", "size_bytes", 400)
     assert Video.objects.count() == 0
     assert s3_bucket.open_multipart_uploads() == []
 
 
 @pytest.mark.django_db
 def test_start_refuses_a_type_that_is_not_video(s3_bucket):
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         start_video_upload(owner=make_user(), title="Page", filename="x.html", content_type="text/html", size_bytes=10)
 
     assert (refused.value.code, refused.value.field) == ("unsupported_content_type", "content_type")
@@ -90,10 +91,10 @@ def test_confirm_refuses_an_object_larger_than_declared_and_deletes_it(s3_bucket
     ticket = start_video_upload(owner=make_user(), title="Sneaky", filename="a.mp4", content_type="video/mp4", size_bytes=100)
     assert post_file(ticket, b"x" * 5000).status_code == 204  # real S3 answers 400 EntityTooLarge here
 
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ApiError) as refused:
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(DomainError) as refused:
         confirm_video_upload(ticket.video)
 
-    assert (refused.value.code, refused.value.field, refused.value.status) == ("upload_rejected", "size_bytes", 400)
+    assert (refused.value.code, refused.value.field, domain_error_status(refused.value)) == ("upload_rejected", "size_bytes", 400)
     assert refused.value.message == "S3 holds 5000 bytes, 100 were declared."
     assert Video.objects.count() == 0
     assert s3_bucket.keys("videos/") == []
@@ -104,7 +105,7 @@ def test_confirm_refuses_an_object_stored_with_another_type(s3_bucket, django_ca
     ticket = start_video_upload(owner=make_user(), title="Sneaky", filename="a.mp4", content_type="video/mp4", size_bytes=4)
     assert post_file(ticket, b"<h1>", content_type="text/html").status_code == 204  # real S3: 403 policy condition
 
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ApiError) as refused:
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(DomainError) as refused:
         confirm_video_upload(ticket.video)
 
     assert (refused.value.code, refused.value.field) == ("upload_rejected", "content_type")
@@ -117,11 +118,11 @@ def test_confirm_refuses_an_object_stored_with_another_type(s3_bucket, django_ca
 def test_confirm_before_the_upload_is_a_conflict_and_changes_nothing(s3_bucket):
     ticket = start_video_upload(owner=make_user(), title="Later", filename="a.mp4", content_type="video/mp4", size_bytes=4)
 
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         confirm_video_upload(ticket.video)
 
     video = Video.objects.get()
-    assert (refused.value.code, refused.value.status) == ("upload_missing", 409)
+    assert (refused.value.code, domain_error_status(refused.value)) == ("upload_missing", 409)
     assert (video.status, video.uploaded_at) == (VideoStatus.PENDING, None)
     # The presigned POST still works afterwards.
     assert post_file(ticket, b"abcd").status_code == 204
@@ -155,7 +156,7 @@ def test_large_video_uploads_in_two_presigned_parts(s3_bucket):
 def test_multipart_confirm_without_parts_is_refused_and_keeps_the_upload_open(s3_bucket):
     ticket = start_video_upload(owner=make_user(), title="Replay", filename="r.mp4", content_type="video/mp4", size_bytes=6 * MIB)
 
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         confirm_video_upload(ticket.video, parts=[])
 
     assert (refused.value.code, refused.value.field) == ("parts_required", "parts")
@@ -178,8 +179,8 @@ def test_confirming_twice_returns_the_same_video(s3_bucket):
 def test_start_without_a_bucket_says_storage_is_unavailable(settings):
     settings.AWS_STORAGE_BUCKET_NAME = ""
 
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         start_video_upload(owner=make_user(), title="Dev", filename="a.mp4", content_type="video/mp4", size_bytes=4)
 
-    assert (refused.value.code, refused.value.status) == ("storage_unavailable", 503)
+    assert (refused.value.code, domain_error_status(refused.value)) == ("storage_unavailable", 503)
     assert Video.objects.count() == 0

@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from shop.api_errors import ApiError
+from shop.api_edge import domain_error_status
 from shop.attribution import Attribution
+from shop.errors import DomainError
 from shop.models import (
     CartLine,
     Order,
@@ -18,7 +19,8 @@ from shop.models import (
     StockReservation,
 )
 from shop.services.checkout import confirm_payment
-from shop.services.reservations import available_quantities, release_expired_reservations
+from shop.services.expiry import release_expired_reservations
+from shop.services.reservations import available_quantities
 from shop.tasks import release_expired_reservations_task
 from tests.shop.helpers import US_ADDRESS, cart_with, checkout, on_hand, variant_with_stock
 
@@ -88,10 +90,10 @@ def test_nobody_can_reserve_more_than_is_available():
     second_cart = cart_with(("HP-1", 1))
     CartLine.objects.filter(cart=second_cart).update(quantity=2)
 
-    with pytest.raises(ApiError) as error:
+    with pytest.raises(DomainError) as error:
         checkout(second_cart, email="bob@example.com")
 
-    assert (error.value.code, error.value.status, error.value.message) == (
+    assert (error.value.code, domain_error_status(error.value), error.value.message) == (
         "insufficient_stock", 409, "Only 1 of HP-1 available.")
     assert Order.objects.count() == 1
     assert StockReservation.objects.count() == 1
@@ -101,10 +103,10 @@ def test_paying_after_the_reservation_expired_is_refused_and_changes_nothing():
     variant_with_stock("HP-1", on_hand=5)
     order = checkout(cart_with(("HP-1", 1))).order
 
-    with pytest.raises(ApiError) as error:
+    with pytest.raises(DomainError) as error:
         confirm_payment(order, now=timezone.now() + timedelta(minutes=16))
 
-    assert (error.value.code, error.value.status) == ("reservation_expired", 409)
+    assert (error.value.code, domain_error_status(error.value)) == ("reservation_expired", 409)
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
     assert on_hand("HP-1") == 5
@@ -151,7 +153,7 @@ def test_a_buyer_may_not_buy_more_than_the_limit_across_orders(shop_settings):
     variant_with_stock("HP-1", on_hand=20)
     confirm_payment(checkout(cart_with(("HP-1", 2)), email="ada@example.com").order)
 
-    with pytest.raises(ApiError) as error:
+    with pytest.raises(DomainError) as error:
         checkout(cart_with(("HP-1", 2)), email="ADA@example.com")
 
     assert (error.value.code, error.value.message) == ("quantity_limit", "You can buy at most 3 of HP-1.")
@@ -166,7 +168,7 @@ def test_shipping_is_a_flat_rate_per_country_and_unknown_countries_are_refused()
     assert (order.shipping_country, order.shipping_total, order.total) == ("DE", Decimal("7.50"), Decimal("17.50"))
 
     japan = US_ADDRESS.__class__(**{**US_ADDRESS.__dict__, "country": "JP"})
-    with pytest.raises(ApiError) as error:
+    with pytest.raises(DomainError) as error:
         checkout(cart_with(("HP-1", 1)), email="bob@example.com", address=japan)
     assert (error.value.code, error.value.field) == ("shipping_unavailable", "address.country")
 
@@ -185,7 +187,7 @@ def test_pickup_can_be_switched_off(shop_settings):
     shop_settings.KOLSHOP_PICKUP_ENABLED = False
     variant_with_stock("HP-1")
 
-    with pytest.raises(ApiError) as error:
+    with pytest.raises(DomainError) as error:
         checkout(cart_with(("HP-1", 1)), fulfilment="pickup")
 
     assert (error.value.code, error.value.field) == ("pickup_unavailable", "fulfilment")

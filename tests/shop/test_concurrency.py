@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from shop.api_errors import ApiError
+from shop.errors import DomainError
 from shop.models import (
     Order,
     OrderEvent,
@@ -62,7 +62,7 @@ def _buy(cart, email):
         try:
             order = start_checkout(cart, email=email, fulfilment="shipping", address=US_ADDRESS).order
             return confirm_payment(order).status
-        except ApiError as error:
+        except DomainError as error:
             return error.code
     return attempt
 
@@ -143,7 +143,7 @@ def test_a_checkout_restarted_while_the_first_order_s_payment_arrives_leaves_one
             try:
                 return start_checkout(cart, email=f"buyer{n}@example.com", fulfilment="shipping",
                                       address=US_ADDRESS).order.status
-            except ApiError as error:
+            except DomainError as error:
                 return error.code
         return attempt
 
@@ -185,7 +185,7 @@ def test_one_client_checking_out_four_carts_at_once_holds_no_more_than_its_cap(s
             try:
                 return start_checkout(cart, email=f"buyer{n}@example.com", fulfilment="shipping",
                                       address=US_ADDRESS, client=client).order.status
-            except ApiError as error:
+            except DomainError as error:
                 return error.code
         return attempt
 

@@ -12,7 +12,7 @@ from shop.services.cache_versions import product_versions
 from shop.services.checkout import confirm_payment
 from shop.services.inventory import restock
 from shop.services.refunds import refund_order
-from shop.services.reservations import release_expired_reservations
+from shop.services.expiry import release_expired_reservations
 from tests.shop.helpers import cart_with, checkout, on_hand, variant_with_stock
 
 ROOT = Path(__file__).resolve().parents[2]

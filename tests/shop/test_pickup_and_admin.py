@@ -5,7 +5,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from creators.services.roles import EDITORS_GROUP_NAME, ensure_role_groups
-from shop.api_errors import ApiError
+from shop.api_edge import domain_error_status
+from shop.errors import DomainError
 from shop.models import Order, OrderStatus
 from shop.services.brand_access import BRANDS_GROUP_NAME
 from shop.services.checkout import confirm_payment
@@ -50,9 +51,9 @@ def test_a_pickup_code_works_once(pickup_order, staff):
     order = redeem_pickup_code(code.lower(), actor=staff)
 
     assert (order.status, order.pickup_redeemed_by) == (OrderStatus.FULFILLED, staff)
-    with pytest.raises(ApiError) as error:
+    with pytest.raises(DomainError) as error:
         redeem_pickup_code(code, actor=staff)
-    assert (error.value.code, error.value.status) == ("pickup_already_redeemed", 409)
+    assert (error.value.code, domain_error_status(error.value)) == ("pickup_already_redeemed", 409)
     assert order.events.filter(type="pickup_redeemed").count() == 1
 
 
@@ -60,9 +61,9 @@ def test_an_unpaid_or_unknown_code_is_refused(shop_settings, staff):
     variant_with_stock("HP-1")
     pending = checkout(cart_with(("HP-1", 1)), fulfilment="pickup").order
 
-    with pytest.raises(ApiError) as unpaid:
+    with pytest.raises(DomainError) as unpaid:
         redeem_pickup_code(pickup_code_for(pending), actor=staff)
-    with pytest.raises(ApiError) as unknown:
+    with pytest.raises(DomainError) as unknown:
         redeem_pickup_code("AAAAA-BBBBB", actor=staff)
 
     assert (unpaid.value.code, unknown.value.code) == ("pickup_not_ready", "unknown_pickup_code")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from shop.models import Cart, CartLine, Order, OrderStatus, Payment, Promotion
 from shop.services.pricing import PromotionRefusal, price_line, promotion_usage
-from shop.services.reservations import release_expired_reservations
+from shop.services.expiry import release_expired_reservations
 from tests.factories import make_deal
 from tests.shop.helpers import variant_with_stock
 

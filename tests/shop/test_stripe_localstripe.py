@@ -14,7 +14,7 @@ import stripe
 
 from shop.models import Order, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from shop.services.refunds import refund_order
-from shop.services.reservations import release_expired_reservations
+from shop.services.expiry import release_expired_reservations
 from tests.shop.conftest import WEBHOOK_SECRET
 from tests.shop.helpers import on_hand, post_webhook, signed_event, variant_with_stock
 

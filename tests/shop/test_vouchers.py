@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from shop.api_errors import ApiError
+from shop.api_edge import domain_error_status
 from shop.attribution import Attribution
+from shop.errors import DomainError
 from shop.models import OrderStatus, Voucher
 from shop.services.cart import add_to_cart
 from shop.services.checkout import confirm_payment
@@ -48,17 +49,17 @@ def test_a_fixed_voucher_never_makes_the_goods_negative():
 def test_a_voucher_outside_its_window_is_refused(window, code):
     Voucher.objects.create(code="WINDOW", kind="percentage", value=Decimal("5"), **window)
 
-    with pytest.raises(ApiError) as error:
+    with pytest.raises(DomainError) as error:
         checkout(cart_with(("A-1", 1)), voucher_code="WINDOW")
 
-    assert (error.value.code, error.value.field, error.value.status) == (code, "voucher_code", 400)
+    assert (error.value.code, error.value.field, domain_error_status(error.value)) == (code, "voucher_code", 400)
 
 
 def test_unknown_and_inactive_codes_are_refused():
     Voucher.objects.create(code="OFF", kind="percentage", value=Decimal("5"), active=False)
 
     for code in ("NOPE", "OFF"):
-        with pytest.raises(ApiError) as error:
+        with pytest.raises(DomainError) as error:
             checkout(cart_with(("A-1", 1)), voucher_code=code)
         assert error.value.code == "unknown_voucher"
 
@@ -70,7 +71,7 @@ def test_the_total_usage_limit_counts_pending_and_paid_orders_but_not_cancelled_
     checkout(cart, email="b@example.com", voucher_code="TWO")
     checkout(cart, email="b@example.com", voucher_code="TWO")  # restarting replaces the pending order
 
-    with pytest.raises(ApiError) as error:
+    with pytest.raises(DomainError) as error:
         checkout(cart_with(("A-1", 1)), email="c@example.com", voucher_code="TWO")
 
     assert error.value.code == "voucher_used_up"
@@ -80,7 +81,7 @@ def test_the_per_buyer_limit_is_per_email():
     Voucher.objects.create(code="ONCE", kind="percentage", value=Decimal("5"), per_buyer_limit=1)
     confirm_payment(checkout(cart_with(("A-1", 1)), email="a@example.com", voucher_code="ONCE").order)
 
-    with pytest.raises(ApiError) as error:
+    with pytest.raises(DomainError) as error:
         checkout(cart_with(("A-1", 1)), email="A@example.com", voucher_code="ONCE")
 
     assert error.value.code == "voucher_buyer_limit"

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
 from creators.services.ledger import lock_matured_commissions
+from shop.management.base import DomainErrorCommand
 
 
-class Command(BaseCommand):
+class Command(DomainErrorCommand):
     help = "Lock the pending commission of lines paid more than the return window ago (run daily)."
 
     def handle(self, *args, **options):

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
 from creators.services.payouts import run_payouts
+from shop.management.base import DomainErrorCommand
 
 
-class Command(BaseCommand):
+class Command(DomainErrorCommand):
     help = "Pay every connected creator whose locked balance reaches KOLSHOP_PAYOUT_THRESHOLD."
 
     def handle(self, *args, **options):

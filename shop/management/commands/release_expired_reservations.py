@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
+from shop.management.base import DomainErrorCommand
+from shop.services.expiry import release_expired_reservations
 
-from shop.services.reservations import release_expired_reservations
 
-
-class Command(BaseCommand):
+class Command(DomainErrorCommand):
     help = "Cancel pending orders whose stock reservation has expired (run every minute from cron)."
 
     def handle(self, *args, **options):

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
+from shop.management.base import DomainErrorCommand
+from shop.services.automatic_refunds import retry_failed_refunds
 
-from shop.services.refunds import retry_failed_refunds
 
-
-class Command(BaseCommand):
+class Command(DomainErrorCommand):
     help = "Try failed automatic refunds again (from cron, where no task worker runs the deferred retries)."
 
     def handle(self, *args, **options):
