@@ -119,6 +119,13 @@ STORAGES = {
 # catalog versions, rate limits. Without CACHE_URL, process-local memory (one process: demo, tests).
 CACHES = env.cache_settings(env.get_str("CACHE_URL") or "")
 
+# Redis for pub/sub (live events, operations.pubsub) and the click queue (creators.click_queue):
+# REDIS_URL, or CACHE_URL when that is a Redis URL. Empty: an in-process broker and clicks written
+# inline (one process: the demo, tests).
+REDIS_URL = env.get_str("REDIS_URL") or (
+    env.get_str("CACHE_URL") if (env.get_str("CACHE_URL") or "").startswith(("redis://", "rediss://")) else ""
+)
+
 # Background work: Django's tasks API (the django-tasks backport Wagtail 8 uses).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
