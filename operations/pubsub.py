@@ -14,11 +14,11 @@ import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator
-from functools import lru_cache
 
-import redis
 import redis.asyncio
 from django.conf import settings
+
+from operations.shared_redis import redis_client
 
 CHANNEL_PREFIX = "kolshop:"
 
@@ -26,9 +26,9 @@ CHANNEL_PREFIX = "kolshop:"
 def publish(channel: str, payload: dict) -> None:
     """Send ``payload`` to every current subscriber of ``channel`` (in any process with Redis)."""
     message = json.dumps(payload, separators=(",", ":"), default=str)
-    url = settings.REDIS_URL
-    if url:
-        _redis_client(url).publish(CHANNEL_PREFIX + channel, message)
+    client = redis_client()
+    if client is not None:
+        client.publish(CHANNEL_PREFIX + channel, message)
     else:
         _local_broker.publish(channel, message)
 
@@ -54,12 +54,6 @@ async def subscribe(channel: str) -> AsyncIterator[dict]:
     finally:
         await pubsub.aclose()
         await client.aclose()
-
-
-@lru_cache(maxsize=4)
-def _redis_client(url: str) -> redis.Redis:
-    """One connection pool per process (redis-py resets it in a forked child)."""
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
 
 
 class _LocalBroker:
