@@ -91,6 +91,9 @@ DATABASES = {
         conn_max_age=env.get_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+# A read replica for reports (operations.db_router): only reads inside `replica_reads()` go there.
+DATABASES.update(env.replica_database(env.get_str("DATABASE_REPLICA_URL") or ""))
+DATABASE_ROUTERS = ["operations.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -139,6 +142,7 @@ KOLSHOP_SCHEDULE = {
         "cron": env.get_str("KOLSHOP_PAYOUT_CRON") or "0 6 * * 1",
         "task": "creators.tasks.run_payouts_task",
     },
+    "drain_clicks": {"cron": "* * * * *", "task": "creators.tasks.drain_clicks_task"},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
