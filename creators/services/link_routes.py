@@ -5,9 +5,11 @@ creator's storefront) is cached for ``ROUTE_SECONDS`` under its code, unknown co
 change that moves a route forgets it at once: the link itself (saved, deactivated, deleted), the
 product's variants (a new first SKU), a page published, unpublished, moved or deleted (its URL or
 its subtree's, and the storefronts in it). The time limit only bounds what no signal announces
-(a site's hostname).
+(a site's hostname). Each process also keeps routes for ``LOCAL_SECONDS`` (a follow then makes no
+round trip to the cache server); another process sees a change when its copy expires.
 """
 
+import time
 from dataclasses import astuple, dataclass
 from urllib.parse import urlencode
 
@@ -21,6 +23,7 @@ from shop.attribution import Attribution, buy_path, sign_attribution
 from shop.models import Variant
 
 ROUTE_SECONDS = 300
+LOCAL_SECONDS = 5
 _KEY = "kolshop:link-route:v1:"
 _UNKNOWN = "unknown"
 
@@ -66,8 +69,45 @@ def route_destination(route: LinkRoute, *, click_id: int | None) -> str | None:
     return f"{route.url}?{urlencode({'ref': sign_attribution(attribution, sku=None)})}"
 
 
+class _LocalRoutes:
+    """A few seconds of routes in this process, in front of the shared cache: a follow then costs no
+    round trip to the cache server either. A change forgets the route here at once and in other
+    processes within ``LOCAL_SECONDS`` (their copies expire; the shared entry is already gone)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._routes: dict[str, tuple[float, LinkRoute | None]] = {}
+
+    def get(self, code: str) -> tuple[bool, LinkRoute | None]:
+        entry = self._routes.get(code)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, code: str, route: LinkRoute | None) -> None:
+        if len(self._routes) >= self._size:
+            self._routes.clear()  # a burst of distinct codes: start again rather than track age
+        self._routes[code] = (time.monotonic() + LOCAL_SECONDS, route)
+
+    def forget(self, codes: list[str]) -> None:
+        for code in codes:
+            self._routes.pop(code, None)
+
+
+_local_routes = _LocalRoutes()
+
+
 def cached_link_route(code: str) -> LinkRoute | None:
     """The active link's route for ``code`` (None: no such active link), from the cache when it can."""
+    known, route = _local_routes.get(code)
+    if known:
+        return route
+    route = _shared_link_route(code)
+    _local_routes.put(code, route)
+    return route
+
+
+def _shared_link_route(code: str) -> LinkRoute | None:
     cached = cache.get(_KEY + code)
     if cached == _UNKNOWN:
         return None
@@ -81,6 +121,7 @@ def cached_link_route(code: str) -> LinkRoute | None:
 
 def forget_link_routes(codes) -> None:
     codes = list(codes)
+    _local_routes.forget(codes)
     if codes:
         cache.delete_many([_KEY + code for code in codes])
 
