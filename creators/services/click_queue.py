@@ -14,7 +14,8 @@ after reading leaves its entries pending; the next drain claims them once they h
 So no click is lost and none is counted twice. Attribution of an order whose click is still pending
 writes it first (``write_pending_clicks``).
 
-Without Redis (the demo, SQLite tests), ``links.record_click`` writes the click inline.
+Without Redis (the demo, SQLite tests), or while Redis is unreachable, ``links.record_click`` writes
+the click inline.
 """
 
 import json
@@ -23,6 +24,7 @@ import socket
 import threading
 from datetime import datetime
 
+import redis
 from django.db import connection, transaction
 
 from creators.models import Click
@@ -47,6 +49,10 @@ return ARGV[1]
 """
 
 
+class QueueUnavailable(Exception):
+    """Redis could not take the click (down, unreachable); the caller writes it inline instead."""
+
+
 def queue_enabled() -> bool:
     return redis_client() is not None
 
@@ -54,13 +60,27 @@ def queue_enabled() -> bool:
 def queue_click(fields: dict, *, visitor_candidates: tuple[str, str], window_seconds: int) -> int:
     """Count the click described by ``fields`` (Click's columns, ``clicked_at`` a datetime) unless the
     visitor's click on the link within the window was counted already; returns the counted click's id."""
+    try:
+        click_id = reserve_click_id()
+        payload = json.dumps({**fields, "id": click_id, "clicked_at": fields["clicked_at"].isoformat()})
+        link_id = fields["link_id"]
+        keys = [f"{SEEN_PREFIX}{link_id}:{visitor_candidates[0]}", f"{SEEN_PREFIX}{link_id}:{visitor_candidates[1]}",
+                STREAM, PENDING]
+        return int(_count_click_script()(keys=keys, args=[click_id, payload, window_seconds]))
+    except redis.RedisError as error:
+        raise QueueUnavailable(str(error)) from error
+
+
+def _count_click_script():
+    """The Lua script, sent once and then called by its hash (EVALSHA)."""
     client = redis_client()
-    click_id = reserve_click_id()
-    payload = json.dumps({**fields, "id": click_id, "clicked_at": fields["clicked_at"].isoformat()})
-    link_id = fields["link_id"]
-    keys = [f"{SEEN_PREFIX}{link_id}:{visitor_candidates[0]}", f"{SEEN_PREFIX}{link_id}:{visitor_candidates[1]}",
-            STREAM, PENDING]
-    return int(client.eval(_COUNT_CLICK, len(keys), *keys, click_id, payload, window_seconds))
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_COUNT_CLICK)
+    return script
+
+
+_scripts: dict[int, object] = {}
 
 
 class _IdBlock:

@@ -7,6 +7,7 @@ path (a query string may carry someone's data).
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import string
@@ -25,6 +26,8 @@ from creators.services.link_routes import route_destination, route_of
 from shop.models import Product
 from shop.services.client_identity import VisitorKey, visitor_key
 from shop.services.locks import lock_for_transaction
+
+logger = logging.getLogger(__name__)
 
 _BOT_PATTERN = re.compile(
     r"bot|crawl|spider|slurp|preview|fetch|monitor|scan|curl|wget|python|java/|go-http|okhttp|headless|"
@@ -118,9 +121,13 @@ def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str =
                   "block_id": link.block_id, "product_id": link.product_id, "clicked_at": now,
                   "visitor_hash": visitor.current, "referrer": clean_referrer(referrer),
                   "ua_class": user_agent_class(user_agent)}
-        click_id = click_queue.queue_click(fields, visitor_candidates=visitor.candidates,
-                                           window_seconds=int(DEDUPLICATION_WINDOW.total_seconds()))
-        return Click(pk=click_id, **fields)  # written by the drainer (or by attribution, if sooner)
+        try:
+            click_id = click_queue.queue_click(fields, visitor_candidates=visitor.candidates,
+                                               window_seconds=int(DEDUPLICATION_WINDOW.total_seconds()))
+        except click_queue.QueueUnavailable:
+            logger.warning("click queue unavailable: click written inline")
+        else:
+            return Click(pk=click_id, **fields)  # written by the drainer (or by attribution, if sooner)
     with transaction.atomic():
         lock_for_transaction(f"kolshop-click:{link.pk}:{visitor.lock_name}")
         counted = recent_click(link, visitor, now=now)

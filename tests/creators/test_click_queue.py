@@ -92,6 +92,22 @@ def test_an_order_placed_before_the_drain_is_attributed_to_its_queued_click(site
     assert list(Click.objects.values_list("pk", flat=True)) == [click_id]
 
 
+@pytest.mark.django_db
+def test_while_redis_is_unreachable_a_follow_writes_its_click_inline(site_tree, client, settings, monkeypatch):
+    from tests.support.servers import free_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
+    anna = make_creator("anna")
+    create_tracked_link(anna, target_kind=LinkTarget.STOREFRONT, code="anna-shop")
+
+    response = follow(client, "anna-shop", "203.0.113.4")
+
+    click = Click.objects.get()
+    assert response.status_code == 302
+    assert read_attribution(parse_qs(urlsplit(response["Location"]).query)["ref"][0], sku=None).click_id == click.pk
+
+
 def _database_url() -> str:
     db = connection.settings_dict
     if connection.vendor == "sqlite":
