@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
 
+import redis
 from django.db import connection
 from django.test import Client, override_settings
 
@@ -111,7 +112,7 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def _load(ports: list[int], path: str, *, requests: int, threads: int) -> tuple[float, int]:
+def _load(ports: list[int], path: str, *, requests: int, threads: int, readers: str) -> tuple[float, int]:
     """``requests`` follows spread over ``threads`` keep-alive connections alternating between the app
     processes; returns (seconds, redirects)."""
     redirects = [0] * threads
@@ -121,7 +122,7 @@ def _load(ports: list[int], path: str, *, requests: int, threads: int) -> tuple[
         conn = HTTPConnection("127.0.0.1", ports[index % len(ports)], timeout=30)
         for n in range(per_thread):
             conn.request("GET", path, headers={"Host": "localhost",
-                                               "User-Agent": f"Mozilla/5.0 (bench reader {index}-{n}) Chrome/120"})
+                                               "User-Agent": f"Mozilla/5.0 ({readers} {index}-{n}) Chrome/120"})
             response = conn.getresponse()
             response.read()
             redirects[index] += response.status == 302
@@ -134,6 +135,15 @@ def _load(ports: list[int], path: str, *, requests: int, threads: int) -> tuple[
     for worker in workers:
         worker.join()
     return time.perf_counter() - started, sum(redirects)
+
+
+def _wait_for_drain(queue, seconds: float = 120) -> None:
+    """Until the `clicks` process has written every queued click."""
+    from creators.services.click_queue import PENDING
+
+    deadline = time.monotonic() + seconds
+    while queue.hlen(PENDING) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def ingest_at_scale(data, *, requests: int) -> list[Row]:
@@ -162,12 +172,12 @@ def ingest_at_scale(data, *, requests: int) -> list[Row]:
             for port, process in zip(ports, processes):
                 _wait_for_port(port, process)
             path = f"/r/{data.link_code}/"
-            _load(ports, path, requests=40, threads=4)  # warm-up: routes cached, ids reserved
+            queue = redis.Redis.from_url(redis_url)
+            _load(ports, path, requests=40, threads=4, readers="warm-up reader")  # routes cached, ids reserved
+            _wait_for_drain(queue)
             before = Click.objects.count()
-            seconds, redirects = _load(ports, path, requests=requests, threads=8)
-            deadline = time.monotonic() + 120
-            while Click.objects.count() - before < redirects and time.monotonic() < deadline:
-                time.sleep(0.2)
+            seconds, redirects = _load(ports, path, requests=requests, threads=8, readers="bench reader")
+            _wait_for_drain(queue)
             time.sleep(1)  # anything written twice would show now
             written = Click.objects.count() - before
         finally:
