@@ -47,6 +47,29 @@ def signed(event: dict, secret: str) -> tuple[str, str]:
     return payload, f"t={timestamp},v1={signature}"
 
 
+def check_tracked_link(sku: str) -> None:
+    """A follow of /r/<code>/ redirects at once and its click reaches the table through the click queue
+    (Redis) and the `clicks` process."""
+    from django.contrib.auth import get_user_model
+
+    from creators.models import Click, CreatorProfile, TrackedLink
+    from shop.models import Variant
+
+    user, _ = get_user_model().objects.get_or_create(username="smoke-creator", defaults={"email": "kol@example.com"})
+    creator, _ = CreatorProfile.objects.get_or_create(user=user, defaults={"display_name": "Smoke", "handle": "smoke"})
+    product_id = Variant.objects.get(sku=sku).product_id
+    link, _ = TrackedLink.objects.get_or_create(code="smoke-link", defaults={
+        "creator": creator, "target_kind": "product", "product_id": product_id})
+    before = Click.objects.filter(link=link).count()
+    followed = requests.get(f"{BASE}/r/smoke-link/", allow_redirects=False, timeout=TIMEOUT,
+                            headers={"User-Agent": f"Mozilla/5.0 (smoke {time.time()}) Chrome/120"})
+    check(followed.status_code == 302 and f"/buy/{sku}/" in followed.headers["Location"], "a tracked link redirects")
+    deadline = time.monotonic() + 30
+    while Click.objects.filter(link=link).count() == before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    check(Click.objects.filter(link=link).count() == before + 1, "its click was written by the clicks process")
+
+
 def main() -> None:
     django.setup()
     from django_tasks_db.models import DBTaskResult
@@ -87,6 +110,7 @@ def main() -> None:
     check(run is not None, "the scheduler enqueued a periodic job")
     check(DBTaskResult.objects.filter(pk=run.task_result_id, status="SUCCESSFUL").exists(),
           "the worker ran the scheduled task")
+    check_tracked_link(sku)
     print("smoke test passed")
 
 

@@ -25,7 +25,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import cases, data
+    from bench import cases, clicks, data
     from bench.harness import print_table
 
     started = time.monotonic()
@@ -40,7 +40,8 @@ def main() -> int:
     rows = [
         *cases.content_uncached(built, rounds=max(rounds // 3, 5)),
         *cases.content_cached(built, rounds=rounds * 5),
-        *cases.tracked_link(built, rounds=rounds * 5),
+        *clicks.tracked_link(built, rounds=rounds * 5),
+        *clicks.ingest_at_scale(built, requests=2000 if options.quick else 8000),
         *cases.buy_flow(built, rounds=rounds),
         *cases.hot_and_spread_skus(built, flows_per_client=3 if options.quick else 10),
         *cases.NOT_YET_MEASURED,

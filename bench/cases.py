@@ -66,17 +66,6 @@ def content_cached(data, *, rounds: int) -> list[Row]:
     ]
 
 
-def tracked_link(data, *, rounds: int) -> list[Row]:
-    client = Client(HTTP_USER_AGENT="Mozilla/5.0 (bench) Chrome/120")
-    link = f"/r/{data.link_code}/"
-    timings = interleaved({"kolshop": lambda: _get(client, link), "bare redirect": lambda: _get(client, "/bench/redirect/")},
-                          rounds=rounds)
-    queries = count_queries(lambda: _get(client, link))
-    return [ratio_row("/r/<code> follow", timings, subject="kolshop", baseline="bare redirect",
-                      target="≤ 2× (≥ 50 % of its rate)", passes=lambda ratio: ratio <= 2.0,
-                      notes=f"{queries} queries per click")]
-
-
 def _buy_flow(client: Client, sku: str, email: str) -> None:
     def post(path, payload=None, **headers):
         response = client.post(f"/api/v1{path}", json.dumps(payload or {}), content_type="application/json",

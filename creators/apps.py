@@ -15,3 +15,7 @@ class CreatorsConfig(AppConfig):
         from creators.handlers import connect_shop_events
 
         connect_shop_events()
+
+        from creators.services.link_routes import connect_route_invalidation
+
+        connect_route_invalidation()

@@ -5,6 +5,9 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+# ASGI (settings.asgi) through uvicorn's worker: streaming responses wait as coroutines, sync views run in
+# threads. GUNICORN_WORKER_CLASS=sync with settings.wsgi serves WSGI instead (no streaming).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "uvicorn_worker.UvicornWorker"
 threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 20

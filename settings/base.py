@@ -91,6 +91,9 @@ DATABASES = {
         conn_max_age=env.get_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+# A read replica for reports (operations.db_router): only reads inside `replica_reads()` go there.
+DATABASES.update(env.replica_database(env.get_str("DATABASE_REPLICA_URL") or ""))
+DATABASE_ROUTERS = ["operations.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -119,6 +122,13 @@ STORAGES = {
 # catalog versions, rate limits. Without CACHE_URL, process-local memory (one process: demo, tests).
 CACHES = env.cache_settings(env.get_str("CACHE_URL") or "")
 
+# Redis for pub/sub (live events, operations.pubsub) and the click queue (creators.click_queue):
+# REDIS_URL, or CACHE_URL when that is a Redis URL. Empty: an in-process broker and clicks written
+# inline (one process: the demo, tests).
+REDIS_URL = env.get_str("REDIS_URL") or (
+    env.get_str("CACHE_URL") if (env.get_str("CACHE_URL") or "").startswith(("redis://", "rediss://")) else ""
+)
+
 # Background work: Django's tasks API (the django-tasks backport Wagtail 8 uses).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
@@ -132,6 +142,7 @@ KOLSHOP_SCHEDULE = {
         "cron": env.get_str("KOLSHOP_PAYOUT_CRON") or "0 6 * * 1",
         "task": "creators.tasks.run_payouts_task",
     },
+    "drain_clicks": {"cron": "* * * * *", "task": "creators.tasks.drain_clicks_task"},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

@@ -46,6 +46,18 @@ def get_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def replica_database(url: str) -> dict:
+    """``{"replica": …}`` for a read replica's ``DATABASE_REPLICA_URL`` (none when empty). In tests the
+    replica mirrors the test database."""
+    if not url:
+        return {}
+    import dj_database_url
+
+    replica = dj_database_url.parse(url, conn_max_age=get_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True)
+    replica["TEST"] = {"MIRROR": "default"}
+    return {"replica": replica}
+
+
 def cache_settings(url: str) -> dict:
     """``CACHES`` for a ``CACHE_URL``: Redis (django-redis) for ``redis://``/``rediss://``, memcached for
     ``host:port`` lists, and process-local memory when empty (one process only: the demo and tests)."""

@@ -19,6 +19,7 @@ from creators.models import CreatorProfile, DailyPerformance, OrderLineFact
 from creators.reports import figures
 from creators.reports.facts import ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, order_line_facts
 from creators.reports.rollup import built_through, day_bounds
+from operations.db_router import reads_from_replica
 from shop.models import Brand, Product
 from shop.money import quantize
 from wagtail.models import Page
@@ -227,6 +228,7 @@ def _sort(rows: list[ReportRow], sort: str) -> list[ReportRow]:
     return [row for row in ordered if not row.folded] + [row for row in ordered if row.folded]
 
 
+@reads_from_replica  # reports tolerate replica lag (DATABASE_REPLICA_URL)
 def build_report(filters: ReportFilters) -> Report:
     rolled_through = built_through()
     live = _live_window(filters, rolled_through)

@@ -32,6 +32,7 @@ from creators.models import (
     NoCommissionReason,
     OrderLineAttribution,
 )
+from creators.services.click_queue import write_pending_clicks
 from shop.attribution import attribution_window
 from shop.models import Order, OrderLine
 
@@ -103,7 +104,11 @@ def attribute_order(order: Order, *, now: datetime | None = None) -> list[OrderL
     if not missing:
         return [stored[line.pk] for line in lines]
     placed_at = order.created_at or now
-    clicks = Click.objects.in_bulk({line.click_id for line in missing if line.click_id is not None})
+    click_ids = {line.click_id for line in missing if line.click_id is not None}
+    clicks = Click.objects.in_bulk(click_ids)
+    if len(clicks) < len(click_ids):  # clicks still in the click queue: write them now
+        write_pending_clicks(click_ids - clicks.keys())
+        clicks = Click.objects.in_bulk(click_ids)
     creator_ids = {line.creator_id for line in missing if line.creator_id is not None}
     if order.voucher_creator_id is not None:
         creator_ids.add(order.voucher_creator_id)

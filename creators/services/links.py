@@ -7,11 +7,12 @@ path (a query string may carry someone's data).
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import string
 from datetime import datetime, timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,10 +21,13 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from creators.models import Click, CreatorPage, CreatorProfile, LinkTarget, TrackedLink, UserAgentClass
-from shop.attribution import Attribution, buy_path, sign_attribution
-from shop.models import Product, Variant
+from creators.services import click_queue
+from creators.services.link_routes import route_destination, route_of
+from shop.models import Product
 from shop.services.client_identity import VisitorKey, visitor_key
 from shop.services.locks import lock_for_transaction
+
+logger = logging.getLogger(__name__)
 
 _BOT_PATTERN = re.compile(
     r"bot|crawl|spider|slurp|preview|fetch|monitor|scan|curl|wget|python|java/|go-http|okhttp|headless|"
@@ -101,7 +105,8 @@ def recent_click(link: TrackedLink, visitor: VisitorKey, *, now: datetime) -> Cl
 
 def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str = "",
                  now: datetime | None = None) -> Click | None:
-    """The click counted for this visit, or None for bots.
+    """The click counted for this visit, or None for bots. With Redis (``click_queue``) the click is
+    queued and the returned Click is not in the database yet; only its id is meant to be used.
 
     A visitor's repeat clicks on one link within 60 minutes of the counted click count once: a
     rolling hour, with no reset at the top of the hour or at midnight. The visitor's lock makes
@@ -111,6 +116,18 @@ def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str =
         return None
     now = now or timezone.now()
     visitor = visitor_key(ip=ip, user_agent=user_agent, now=now)
+    if click_queue.queue_enabled():
+        fields = {"link_id": link.pk, "creator_id": link.creator_id, "page_id": link.page_id,
+                  "block_id": link.block_id, "product_id": link.product_id, "clicked_at": now,
+                  "visitor_hash": visitor.current, "referrer": clean_referrer(referrer),
+                  "ua_class": user_agent_class(user_agent)}
+        try:
+            click_id = click_queue.queue_click(fields, visitor_candidates=visitor.candidates,
+                                               window_seconds=int(DEDUPLICATION_WINDOW.total_seconds()))
+        except click_queue.QueueUnavailable:
+            logger.warning("click queue unavailable: click written inline")
+        else:
+            return Click(pk=click_id, **fields)  # written by the drainer (or by attribution, if sooner)
     with transaction.atomic():
         lock_for_transaction(f"kolshop-click:{link.pk}:{visitor.lock_name}")
         counted = recent_click(link, visitor, now=now)
@@ -155,22 +172,6 @@ def record_buy_link_click(*, creator_id: int, page_id: int | None, block_id: str
     return record_click(link, ip=ip, user_agent=user_agent, referrer=referrer, now=now)
 
 
-def _storefront_url(creator_id: int) -> str | None:
-    storefront = CreatorPage.objects.live().filter(creator_id=creator_id).first()
-    return storefront.get_url() if storefront else None
-
-
 def link_destination(link: TrackedLink, click: Click | None) -> str | None:
     """Where the link leads, carrying a signed attribution token (with the click id when counted)."""
-    attribution = Attribution(creator_id=link.creator_id, page_id=link.page_id, block_id=link.block_id,
-                              click_id=click.pk if click else None)
-    if link.target_kind == LinkTarget.PRODUCT:
-        variant = Variant.objects.filter(product_id=link.product_id).order_by("sort_order", "pk").first()
-        return buy_path(variant.sku, attribution) if variant else None
-    if link.target_kind == LinkTarget.PAGE:
-        url = link.page.get_url() if link.page.live else None
-    else:
-        url = _storefront_url(link.creator_id)
-    if url is None:
-        return None
-    return f"{url}?{urlencode({'ref': sign_attribution(attribution, sku=None)})}"
+    return route_destination(route_of(link), click_id=click.pk if click else None)

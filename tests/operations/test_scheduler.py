@@ -18,7 +18,8 @@ UTC = dt_timezone.utc
 
 def test_every_periodic_job_has_a_schedule_and_a_real_task():
     assert sorted(settings.KOLSHOP_SCHEDULE) == [
-        "lock_matured_commissions", "release_expired_reservations", "roll_up_daily_performance", "run_payouts",
+        "drain_clicks", "lock_matured_commissions", "release_expired_reservations", "roll_up_daily_performance",
+        "run_payouts",
     ]
     for job in scheduled_jobs():
         assert isinstance(import_string(job.task_path), Task), job.name
@@ -62,7 +63,7 @@ def test_a_scheduler_back_after_downtime_runs_a_missed_job_once(settings):
 
 
 @pytest.mark.parametrize("name", ["release_expired_reservations", "roll_up_daily_performance",
-                                  "lock_matured_commissions", "run_payouts"])
+                                  "lock_matured_commissions", "run_payouts", "drain_clicks"])
 def test_each_scheduled_job_is_idempotent(name, django_capture_on_commit_callbacks):
     from django.utils import timezone
 

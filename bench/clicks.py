@@ -1,0 +1,191 @@
+"""Tracked links: ``/r/<code>/`` against a bare redirect in this process, and clicks ingested over HTTP
+by two app processes at once, counted after the drain. Both run with a Redis of their own (Debian's
+redis-server on a free loopback port), as in production; without redis-server the clicks are written
+inline and the rows say so."""
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.client import HTTPConnection
+from pathlib import Path
+
+import redis
+from django.db import connection
+from django.test import Client, override_settings
+
+from bench.harness import Row, count_queries, interleaved, ratio_row
+from settings.env import cache_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+# /r/ before the click queue: 3.96 ms per follow in this bench (README, commit 55a182c): 252 clicks/s.
+FILED_CLICKS_PER_SECOND = 1000 / 3.96
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{process.args[0]} did not start on port {port}") from None
+            time.sleep(0.1)
+
+
+@contextmanager
+def local_redis() -> Iterator[str | None]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    port, folder = _free_port(), tempfile.mkdtemp(prefix="kolshop-bench-redis-")
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", folder], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port, process)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _agents() -> Iterator[str]:
+    """A new reader per request (visitor = address + user agent): every follow is a counted click."""
+    return (f"Mozilla/5.0 (bench reader {n}) Chrome/120" for n in itertools.count())
+
+
+def tracked_link(data, *, rounds: int) -> list[Row]:
+    from creators.models import Click
+    from creators.services.click_queue import drain_all_clicks, queued_click_count
+
+    link = f"/r/{data.link_code}/"
+    agents = _agents()
+    client = Client()
+
+    def follow():
+        response = client.get(link, HTTP_HOST="localhost", HTTP_USER_AGENT=next(agents))
+        assert response.status_code == 302, (response.status_code, response.content[:300])
+
+    with local_redis() as redis_url, override_settings(REDIS_URL=redis_url or "",
+                                                       CACHES=cache_settings(redis_url or "")):
+        before = Click.objects.count()
+        follow()  # warm-up: the route is cached, click ids reserved
+        timings = interleaved({"kolshop": follow,
+                               "bare redirect": lambda: client.get("/bench/redirect/", HTTP_HOST="localhost")},
+                              rounds=rounds)
+        queries = count_queries(follow)
+        queued = queued_click_count()
+        drain_started = time.perf_counter()
+        drained = drain_all_clicks()
+        drain_ms = (time.perf_counter() - drain_started) * 1000
+        followed = rounds + 3 + 2  # measured rounds, the harness's warm-up rounds, our warm-up and the count
+        written = Click.objects.count() - before
+    how = (f"Redis queue; {queries} queries per click; drained {drained} in {drain_ms:.0f} ms"
+           if redis_url else f"no redis-server: written inline, {queries} queries per click")
+    return [
+        ratio_row("/r/<code> follow (a new reader each time)", timings, subject="kolshop", baseline="bare redirect",
+                  target="≤ 2× (≥ 50 % of its rate)", passes=lambda ratio: ratio <= 2.0, notes=how),
+        Row("/r/<code>: clicks written vs follows", f"{written} written", f"{followed} follows", None,
+            "0 lost, 0 doubled", written == followed, f"{queued} were queued before the drain"),
+    ]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def _load(ports: list[int], path: str, *, requests: int, threads: int, readers: str) -> tuple[float, int]:
+    """``requests`` follows spread over ``threads`` keep-alive connections alternating between the app
+    processes; returns (seconds, redirects)."""
+    redirects = [0] * threads
+    per_thread = requests // threads
+
+    def run(index: int) -> None:
+        conn = HTTPConnection("127.0.0.1", ports[index % len(ports)], timeout=30)
+        for n in range(per_thread):
+            conn.request("GET", path, headers={"Host": "localhost",
+                                               "User-Agent": f"Mozilla/5.0 ({readers} {index}-{n}) Chrome/120"})
+            response = conn.getresponse()
+            response.read()
+            redirects[index] += response.status == 302
+        conn.close()
+
+    workers = [threading.Thread(target=run, args=(index,)) for index in range(threads)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - started, sum(redirects)
+
+
+def _wait_for_drain(queue, seconds: float = 120) -> None:
+    """Until the `clicks` process has written every queued click."""
+    from creators.services.click_queue import PENDING
+
+    deadline = time.monotonic() + seconds
+    while queue.hlen(PENDING) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def ingest_at_scale(data, *, requests: int) -> list[Row]:
+    """Clicks at 10× the rate /r/ had when issue 14 was filed, through two app processes (gunicorn,
+    uvicorn worker) and one `clicks` drainer, all with one Redis; every follow must become one row."""
+    from creators.models import Click
+
+    case = "clicks ingested by 2 app processes (HTTP)"
+    target_rate = 10 * FILED_CLICKS_PER_SECOND
+    target = f"≥ {target_rate:.0f}/s (10× {FILED_CLICKS_PER_SECOND:.0f}/s), 0 lost"
+    if connection.vendor != "postgresql":
+        return [Row(case, "skipped (SQLite serialises writers)", "—", None, target, None, "run make bench (PostgreSQL)")]
+    with local_redis() as redis_url:
+        if redis_url is None:
+            return [Row(case, "skipped (no redis-server)", "—", None, target, None, "")]
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.bench", "DATABASE_URL": _database_url(),
+               "REDIS_URL": redis_url, "CACHE_URL": redis_url}
+        ports = [_free_port(), _free_port()]
+        processes = [subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "settings.asgi", "-k", "uvicorn_worker.UvicornWorker",
+             "--workers", "1", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+        drainer = subprocess.Popen([sys.executable, "manage.py", "drain_clicks"], cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for port, process in zip(ports, processes):
+                _wait_for_port(port, process)
+            path = f"/r/{data.link_code}/"
+            queue = redis.Redis.from_url(redis_url)
+            _load(ports, path, requests=40, threads=4, readers="warm-up reader")  # routes cached, ids reserved
+            _wait_for_drain(queue)
+            before = Click.objects.count()
+            seconds, redirects = _load(ports, path, requests=requests, threads=8, readers="bench reader")
+            _wait_for_drain(queue)
+            time.sleep(1)  # anything written twice would show now
+            written = Click.objects.count() - before
+        finally:
+            for process in [*processes, drainer]:
+                process.terminate()
+            for process in [*processes, drainer]:
+                process.wait(timeout=20)
+    rate = redirects / seconds
+    return [Row(case, f"{rate:.0f} clicks/s", f"filed: {FILED_CLICKS_PER_SECOND:.0f}/s", rate / FILED_CLICKS_PER_SECOND,
+                target, rate >= target_rate and written == redirects == requests,
+                f"{requests} follows, {redirects} redirects, {written} rows after the drain")]

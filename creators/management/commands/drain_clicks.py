@@ -1,0 +1,29 @@
+"""The `clicks` process: write queued clicks as they arrive (Procfile). Run several for more throughput;
+each is a consumer of the same Redis consumer group, so a batch goes to exactly one of them."""
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from creators.services.click_queue import default_consumer, drain_clicks, queue_enabled
+
+
+class Command(BaseCommand):
+    help = "Write clicks queued by /r/<code>/ in batches (--once: until the queue is empty, then exit)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--once", action="store_true", help="drain what is queued and exit")
+
+    def handle(self, *args, batch_size: int, once: bool, **options):
+        if not queue_enabled():
+            self.stdout.write("No REDIS_URL: clicks are written inline, nothing to drain.")
+            return
+        consumer = default_consumer()
+        written = 0
+        while True:
+            close_old_connections()  # a long-lived process: drop a connection the database closed
+            handled = drain_clicks(consumer=consumer, batch_size=batch_size, block_ms=None if once else 1000)
+            written += handled
+            if once and handled == 0:
+                break
+        self.stdout.write(f"Drained {written} clicks.")

@@ -1,0 +1,158 @@
+"""Where a tracked link leads, cached: ``/r/<code>/`` resolves its link without the database.
+
+A link's route (its ids and where it leads: the product's first SKU, the page's URL or the
+creator's storefront) is cached for ``ROUTE_SECONDS`` under its code, unknown codes too. Every
+change that moves a route forgets it at once: the link itself (saved, deactivated, deleted), the
+product's variants (a new first SKU), a page published, unpublished, moved or deleted (its URL or
+its subtree's, and the storefronts in it). The time limit only bounds what no signal announces
+(a site's hostname). Each process also keeps routes for ``LOCAL_SECONDS`` (a follow then makes no
+round trip to the cache server); another process sees a change when its copy expires.
+"""
+
+import time
+from dataclasses import astuple, dataclass
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from wagtail.models import Page
+from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from creators.models import CreatorPage, LinkTarget, TrackedLink
+from shop.attribution import Attribution, buy_path, sign_attribution
+from shop.models import Variant
+
+ROUTE_SECONDS = 300
+LOCAL_SECONDS = 5
+_KEY = "kolshop:link-route:v1:"
+_UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class LinkRoute:
+    link_id: int
+    creator_id: int
+    page_id: int | None
+    block_id: str
+    product_id: int | None
+    target_kind: str
+    sku: str | None  # a product link's first variant
+    url: str | None  # a page link's page, a storefront link's storefront
+
+    def as_link(self) -> TrackedLink:
+        """The link's ids, enough for ``links.record_click`` (not loaded from the database)."""
+        return TrackedLink(pk=self.link_id, creator_id=self.creator_id, page_id=self.page_id, block_id=self.block_id,
+                           product_id=self.product_id, target_kind=self.target_kind)
+
+
+def route_of(link: TrackedLink) -> LinkRoute:
+    sku = url = None
+    if link.target_kind == LinkTarget.PRODUCT:
+        sku = Variant.objects.filter(product_id=link.product_id).order_by("sort_order", "pk").values_list(
+            "sku", flat=True).first()
+    elif link.target_kind == LinkTarget.PAGE:
+        url = link.page.get_url() if link.page.live else None
+    else:
+        storefront = CreatorPage.objects.live().filter(creator_id=link.creator_id).first()
+        url = storefront.get_url() if storefront else None
+    return LinkRoute(link.pk, link.creator_id, link.page_id, link.block_id, link.product_id, link.target_kind, sku, url)
+
+
+def route_destination(route: LinkRoute, *, click_id: int | None) -> str | None:
+    """Where the link leads, carrying a signed attribution token (with the click id when counted)."""
+    attribution = Attribution(creator_id=route.creator_id, page_id=route.page_id, block_id=route.block_id,
+                              click_id=click_id)
+    if route.target_kind == LinkTarget.PRODUCT:
+        return buy_path(route.sku, attribution) if route.sku else None
+    if route.url is None:
+        return None
+    return f"{route.url}?{urlencode({'ref': sign_attribution(attribution, sku=None)})}"
+
+
+class _LocalRoutes:
+    """A few seconds of routes in this process, in front of the shared cache: a follow then costs no
+    round trip to the cache server either. A change forgets the route here at once and in other
+    processes within ``LOCAL_SECONDS`` (their copies expire; the shared entry is already gone)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._routes: dict[str, tuple[float, LinkRoute | None]] = {}
+
+    def get(self, code: str) -> tuple[bool, LinkRoute | None]:
+        entry = self._routes.get(code)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, code: str, route: LinkRoute | None) -> None:
+        if len(self._routes) >= self._size:
+            self._routes.clear()  # a burst of distinct codes: start again rather than track age
+        self._routes[code] = (time.monotonic() + LOCAL_SECONDS, route)
+
+    def forget(self, codes: list[str]) -> None:
+        for code in codes:
+            self._routes.pop(code, None)
+
+
+_local_routes = _LocalRoutes()
+
+
+def cached_link_route(code: str) -> LinkRoute | None:
+    """The active link's route for ``code`` (None: no such active link), from the cache when it can."""
+    known, route = _local_routes.get(code)
+    if known:
+        return route
+    route = _shared_link_route(code)
+    _local_routes.put(code, route)
+    return route
+
+
+def _shared_link_route(code: str) -> LinkRoute | None:
+    cached = cache.get(_KEY + code)
+    if cached == _UNKNOWN:
+        return None
+    if cached is not None:
+        return LinkRoute(*cached)
+    link = TrackedLink.objects.select_related("page").filter(code=code, active=True).first()
+    route = route_of(link) if link is not None else None
+    cache.set(_KEY + code, astuple(route) if route else _UNKNOWN, ROUTE_SECONDS)
+    return route
+
+
+def forget_link_routes(codes) -> None:
+    codes = list(codes)
+    _local_routes.forget(codes)
+    if codes:
+        cache.delete_many([_KEY + code for code in codes])
+
+
+def _link_changed(sender, instance: TrackedLink, **kwargs) -> None:
+    forget_link_routes([instance.code])
+
+
+def _variant_changed(sender, instance: Variant, **kwargs) -> None:
+    forget_link_routes(TrackedLink.objects.filter(product_id=instance.product_id, target_kind=LinkTarget.PRODUCT)
+                       .values_list("code", flat=True))
+
+
+def _page_changed(sender, instance: Page, **kwargs) -> None:
+    if not isinstance(instance, Page):
+        return
+    subtree = Page.objects.filter(path__startswith=instance.path)
+    page_ids = list(subtree.values_list("pk", flat=True))
+    creator_ids = set(CreatorPage.objects.filter(pk__in=page_ids).values_list("creator_id", flat=True))
+    if isinstance(instance, CreatorPage):  # a deleted storefront is no longer in the table
+        creator_ids.add(instance.creator_id)
+    forget_link_routes(
+        TrackedLink.objects.filter(page_id__in=page_ids, target_kind=LinkTarget.PAGE).values_list("code", flat=True))
+    forget_link_routes(TrackedLink.objects.filter(creator_id__in=creator_ids, target_kind=LinkTarget.STOREFRONT)
+                       .values_list("code", flat=True))
+
+
+def connect_route_invalidation() -> None:
+    for signal in (post_save, post_delete):
+        signal.connect(_link_changed, sender=TrackedLink, dispatch_uid=f"creators.link_route.link.{id(signal)}")
+        signal.connect(_variant_changed, sender=Variant, dispatch_uid=f"creators.link_route.variant.{id(signal)}")
+    post_delete.connect(_page_changed, dispatch_uid="creators.link_route.page_deleted")
+    for signal in (page_published, page_unpublished, post_page_move):
+        signal.connect(_page_changed, dispatch_uid=f"creators.link_route.page.{id(signal)}")

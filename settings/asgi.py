@@ -1,0 +1,13 @@
+"""The `web` process's application: ASGI, served by gunicorn with uvicorn's worker (Procfile).
+
+ASGI lets a streaming response (server-sent events of a live show) wait on Redis pub/sub as a
+coroutine instead of holding a worker process per viewer; ordinary (sync) views run in asgiref's
+thread per request, taking database connections from the pool (settings.production)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.production")
+
+application = get_asgi_application()
