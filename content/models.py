@@ -166,3 +166,7 @@ class LiveSessionPage(ShoppableContentPage):
         super().clean()
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("A session must end after it starts.")})
+
+
+# Live shopping state (lifecycle, pins, flash deals, chapters) lives beside the page, not in its revisions.
+from content.live.models import LiveFlashDeal, LivePin, LiveSession, LiveStatus, ReplayChapter  # noqa: E402,F401
