@@ -18,11 +18,12 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from content.live.notify import channel
 from content.live.state import SessionNotFound, live_state
-from content.live.viewers import record_heartbeat
+from content.live.viewers import record_heartbeat, viewer_count
 from operations import pubsub
 from shop.services.client_identity import client_ip, client_key
 
@@ -62,6 +63,7 @@ def state_view(request, page_id: int):
     return response
 
 
+@csrf_exempt  # a reader's "still watching": no session, nothing of the reader's changes
 @require_POST
 def heartbeat_view(request, page_id: int):
     """A polling reader says it is still watching (EventSource readers beat through their stream)."""
@@ -128,6 +130,7 @@ async def events_view(request, page_id: int):
     except SessionNotFound:
         return _not_found()
     await sync_to_async(record_heartbeat)(page_id, viewer)
+    first["viewers"] = await sync_to_async(viewer_count)(page_id)  # this viewer included
     response = StreamingHttpResponse(
         _stream(page_id, last_version=_last_event_id(request), viewer=viewer, first=first),
         content_type="text/event-stream",
