@@ -17,6 +17,7 @@ from wagtail.search import index
 from content.api.fields import CreatorSummaryField, ImageRenditionsField, PageVideoField, ShoppableBodyField, TagNamesField
 from content.blocks import ArticleStreamBlock
 from content.forms import ShoppableContentPageForm
+from content.live.api import LiveSessionField
 from content.services.live_sessions import recent_live_sessions, upcoming_live_sessions
 from creators.models import CreatorPage, CreatorProfile
 from creators.services.page_visibility import readable_pages
@@ -151,6 +152,7 @@ class LiveSessionPage(ShoppableContentPage):
     api_fields = ShoppableContentPage.api_fields + [
         APIField("starts_at"), APIField("ends_at"), APIField("stream_url"),
         APIField("replay", serializer=PageVideoField(attribute="replay")),
+        APIField("live", serializer=LiveSessionField()),
     ]
     parent_page_types = ["creators.CreatorPage"]
     subpage_types: list[str] = []
@@ -166,6 +168,19 @@ class LiveSessionPage(ShoppableContentPage):
         super().clean()
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("A session must end after it starts.")})
+
+    def get_context(self, request, *args, **kwargs):
+        from content.live.api import chapter_representation, live_links, replay_chapters
+        from content.live.state import SessionNotFound, live_state
+
+        context = super().get_context(request, *args, **kwargs)
+        try:
+            context["live_state"] = live_state(self.pk) if self.live else None
+        except SessionNotFound:  # a private session: its page renders, its live state is not public
+            context["live_state"] = None
+        context["live_links"] = live_links(self)
+        context["chapters"] = [chapter_representation(self, chapter) for chapter in replay_chapters(self)]
+        return context
 
 
 # Live shopping state (lifecycle, pins, flash deals, chapters) lives beside the page, not in its revisions.

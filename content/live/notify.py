@@ -15,5 +15,8 @@ def channel(page_id: int) -> str:
 
 def session_changed(page_id: int, *, version: int) -> None:
     """Run after the commit of a change (``transaction.on_commit``)."""
+    from content.services.page_cache import forget_page
+
     cache.delete(state_cache_key(page_id))
+    forget_page(page_id)  # the content API's cached JSON carries the status and chapters
     pubsub.publish(channel(page_id), {"version": version})
