@@ -145,3 +145,14 @@ def test_an_ended_session_shows_no_deals_or_pin(client, django_capture_on_commit
     state = _state(client, page)
 
     assert (state["status"], state["pin"], state["deals"]) == ("ended", None, [])
+
+
+def test_a_heartbeat_writes_nothing_to_the_database(client, django_assert_num_queries):
+    page = make_session(products=[lipstick()])
+    client.post(f"/api/live/{page.pk}/heartbeat/", {"viewer": "viewer-warm"})  # warm-up
+
+    with django_assert_num_queries(0):
+        response = client.post(f"/api/live/{page.pk}/heartbeat/", {"viewer": "viewer-dddd"})
+
+    assert response.status_code == 204
+    assert _state(client, page)["viewers"] == 2
