@@ -59,7 +59,7 @@ def _session_fields(page) -> tuple[str, int]:
     try:
         session = page.live_state
     except page.__class__.live_state.RelatedObjectDoesNotExist:
-        return LiveStatus.SCHEDULED, 0
+        return LiveStatus.SCHEDULED, 1  # as a new session row starts
     return session.status, session.version
 
 

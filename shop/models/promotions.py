@@ -96,6 +96,11 @@ class Promotion(models.Model):
         errors = {}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors["ends_at"] = _("The deal must end after it starts.")
+        elif self.kind == PromotionKind.FLASH and self.starts_at and self.ends_at and not (
+                FLASH_MIN_WINDOW <= self.ends_at - self.starts_at <= FLASH_MAX_WINDOW):
+            errors["ends_at"] = _("A flash deal runs between 10 seconds and 20 minutes.")
+        if self.kind == PromotionKind.FLASH and (self.unit_cap is None or self.per_buyer_limit is None):
+            errors["unit_cap"] = _("A flash deal needs a unit cap and a per-buyer limit.")
         variant = self.variant if self.variant_id else None
         if variant is not None:
             product = variant.product

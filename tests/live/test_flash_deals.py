@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -125,3 +126,15 @@ def test_a_deal_ending_mid_checkout_is_honoured_for_a_hold_made_before_it_ended(
     assert (paid.status, paid.lines.get().unit_price) == (OrderStatus.PAID, Decimal("12.00"))
     assert Order.objects.filter(email="late@example.com").count() == 0
     assert late.lines.get().promotion_id is None  # the cart now shows the list price it will charge
+
+
+def test_editing_a_flash_deal_past_20_minutes_is_a_form_error_not_a_database_error():
+    product = lipstick()
+    page = _live_session_with(product)
+    promotion = start_flash_deal(page, deal=flash(product.variants.get())).promotion
+    promotion.ends_at = promotion.starts_at + timedelta(minutes=30)
+
+    with pytest.raises(ValidationError) as error:
+        promotion.clean()
+
+    assert error.value.message_dict == {"ends_at": ["A flash deal runs between 10 seconds and 20 minutes."]}

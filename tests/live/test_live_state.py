@@ -35,7 +35,7 @@ def test_a_scheduled_session_shows_its_status_and_nothing_pinned(client):
     state = _state(client, page)
 
     assert {key: state[key] for key in ("status", "version", "pin", "deals", "viewers")} == {
-        "status": "scheduled", "version": 0, "pin": None, "deals": [], "viewers": 0}
+        "status": "scheduled", "version": 1, "pin": None, "deals": [], "viewers": 0}
 
 
 def test_the_pin_shows_its_offer_at_the_running_flash_price_with_a_buy_link(client, django_capture_on_commit_callbacks):
