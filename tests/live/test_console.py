@@ -6,12 +6,12 @@ import pytest
 from django.test import Client
 
 from content.live.models import LivePin, LiveSession, LiveStatus
-from content.live.services import pin_product, start_flash_deal, start_session
+from content.live.services import start_session
 from shop.models import Promotion, PromotionKind
 from shop.services.cart import add_to_cart
 from shop.services.checkout import confirm_payment
 from tests.factories import make_creator, make_user
-from tests.live.helpers import flash, lipstick, make_session
+from tests.live.helpers import lipstick, make_session
 from tests.shop.helpers import cart_with, checkout
 
 pytestmark = pytest.mark.django_db

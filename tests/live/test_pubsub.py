@@ -2,7 +2,6 @@
 
 import asyncio
 
-import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 
 from operations import pubsub

@@ -34,7 +34,7 @@ async def _read(chunks, *, timeout: float = 5):
     return _parse(await asyncio.wait_for(anext(chunks), timeout))
 
 
-def _live(page, product, capture):
+def _live(page, capture):
     with capture(execute=True):
         start_session(page)
 
@@ -42,7 +42,7 @@ def _live(page, product, capture):
 def test_a_pin_reaches_a_connected_stream(django_capture_on_commit_callbacks):
     product = lipstick("LIP-1")
     page = make_session(products=[product])
-    _live(page, product, django_capture_on_commit_callbacks)
+    _live(page, django_capture_on_commit_callbacks)
 
     def pin():
         with django_capture_on_commit_callbacks(execute=True):
@@ -71,7 +71,7 @@ def test_a_client_resuming_at_the_current_version_gets_no_repeat_and_an_older_on
         django_capture_on_commit_callbacks):
     product = lipstick("LIP-1")
     page = make_session(products=[product])
-    _live(page, product, django_capture_on_commit_callbacks)
+    _live(page, django_capture_on_commit_callbacks)
 
     async def first_events(last_event_id):
         response = await AsyncClient().get(f"/api/live/{page.pk}/events/", headers={"Last-Event-ID": last_event_id})
