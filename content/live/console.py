@@ -17,9 +17,9 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from content.live import services
-from content.live.models import LiveFlashDeal, LiveStatus
+from content.live.models import LiveFlashDeal, LivePin, LiveStatus
 from content.live.viewers import viewer_count
-from creators.reports.figures import counted_orders
+from creators.reports.figures import counted_orders, distinct_orders
 from shop.errors import DomainError, InvalidInput
 from shop.models import OrderLine, Variant
 from shop.money import quantize
@@ -39,11 +39,18 @@ def _session_page(request, page_id: int):
 
 
 def session_sales(page) -> dict:
-    """Units and revenue the session sold: lines bought through its buy links or at its flash prices."""
+    """The session's figures: orders, units and revenue of lines bought through its buy links or at its
+    flash prices (counted as every report counts: ``counted_orders``), pins made, and each deal's sell-through."""
     lines = OrderLine.objects.filter(
         Q(page_id=page.pk) | Q(promotion__live_flash_deal__session__page_id=page.pk), counted_orders("order__"))
-    totals = lines.aggregate(units=Sum("quantity"), revenue=Sum("line_total"))
-    return {"units": totals["units"] or 0, "revenue": quantize(totals["revenue"] or Decimal("0"))}
+    totals = lines.aggregate(orders=distinct_orders(), units=Sum("quantity"), revenue=Sum("line_total"))
+    sold = dict(lines.filter(promotion__isnull=False).values("promotion_id").annotate(units=Sum("quantity"))
+                .values_list("promotion_id", "units"))
+    deals = [{"sku": deal.promotion.variant.sku, "sold": sold.get(deal.promotion_id, 0), "cap": deal.promotion.unit_cap}
+             for deal in LiveFlashDeal.objects.filter(session__page_id=page.pk).select_related("promotion__variant")]
+    return {"orders": totals["orders"], "units": totals["units"] or 0,
+            "revenue": quantize(totals["revenue"] or Decimal("0")),
+            "pins": LivePin.objects.filter(session__page_id=page.pk).count(), "deals": deals}
 
 
 def console(request, page_id: int):
