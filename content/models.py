@@ -20,6 +20,7 @@ from wagtail.search import index
 from content.api.fields import CreatorSummaryField, ImageRenditionsField, PageVideoField, ShoppableBodyField, TagNamesField
 from content.blocks import SHOPPABLE_BLOCK_TYPES, ArticleStreamBlock
 from content.forms import ShoppableContentPageForm
+from content.live.api import LiveSessionField
 from content.services.catalog import prefetch_stream
 from creators.models import CreatorProfile
 from creators.services.page_visibility import readable_pages
@@ -148,6 +149,7 @@ class LiveSessionPage(ShoppableContentPage):
     api_fields = ShoppableContentPage.api_fields + [
         APIField("starts_at"), APIField("ends_at"), APIField("stream_url"),
         APIField("replay", serializer=PageVideoField(attribute="replay")),
+        APIField("live", serializer=LiveSessionField()),
     ]
     parent_page_types = ["creators.CreatorPage"]
     subpage_types: list[str] = []
@@ -182,3 +184,6 @@ def recent_live_sessions(*, now: datetime | None = None, limit: int = 6) -> list
     now = now or timezone.now()
     return list(_published_sessions().filter(ends_at__lte=now).select_related("replay")
                 .order_by("-ends_at", "-pk")[:limit])
+
+# Live shopping state (lifecycle, pins, flash deals, chapters) lives beside the page, not in its revisions.
+from content.live.models import LiveFlashDeal, LivePin, LiveSession, LiveStatus, ReplayChapter  # noqa: E402,F401

@@ -70,3 +70,20 @@ def refuse_moves_the_user_may_not_make(request, page, destination):
 # Registered after Wagtail's own (order) so they replace the page bulk actions of the same name.
 for scoped_page_bulk_action in SCOPED_PAGE_BULK_ACTIONS:
     hooks.register("register_bulk_action", scoped_page_bulk_action, order=100)
+
+
+@hooks.register("register_admin_urls")
+def register_live_console_urls():
+    from content.live.console import console_urls
+
+    return console_urls()
+
+
+@hooks.register("register_page_header_buttons")
+def live_console_button(page, user, view_name, next_url=None):
+    from content.live.console import may_run_session
+    from content.models import LiveSessionPage
+
+    if isinstance(page.specific_deferred, LiveSessionPage) and may_run_session(user, page):
+        yield PageMenuItem(_("Live console"), reverse("live_console", args=[page.pk]), icon_name="media",
+                           priority=45, page=page)

@@ -12,9 +12,11 @@ Payloads are JSON objects; channel names are namespaced under ``kolshop:`` in Re
 
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator
 
+import redis
 import redis.asyncio
 from django.conf import settings
 
@@ -22,13 +24,20 @@ from operations.shared_redis import redis_client
 
 CHANNEL_PREFIX = "kolshop:"
 
+logger = logging.getLogger(__name__)
+
 
 def publish(channel: str, payload: dict) -> None:
     """Send ``payload`` to every current subscriber of ``channel`` (in any process with Redis)."""
     message = json.dumps(payload, separators=(",", ":"), default=str)
     client = redis_client()
     if client is not None:
-        client.publish(CHANNEL_PREFIX + channel, message)
+        try:
+            client.publish(CHANNEL_PREFIX + channel, message)
+        except redis.RedisError as error:
+            # A notice, not a record: what changed is committed, and subscribers also poll. Never
+            # fail the request (or the on_commit hook) that made the change because Redis blinked.
+            logger.warning("pubsub publish failed", extra={"channel": channel, "error": type(error).__name__})
     else:
         _local_broker.publish(channel, message)
 

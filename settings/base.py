@@ -228,6 +228,19 @@ KOLSHOP_PREVIEW_TOKEN_SECONDS = env.get_int("KOLSHOP_PREVIEW_TOKEN_SECONDS", 360
 # The most SKUs one /api/v1/offers request may ask for.
 KOLSHOP_OFFERS_MAX_SKUS = env.get_int("KOLSHOP_OFFERS_MAX_SKUS", 100)
 
+# --- Live shopping (content.live) ------------------------------------------------------------
+# Redis for pub/sub between app processes (SSE streams); blank: a redis:// CACHE_URL, else in-process.
+REDIS_URL = env.get_str("REDIS_URL") or ""
+# How long a session's live state stays cached (every session change drops it at once), seconds.
+KOLSHOP_LIVE_STATE_SECONDS = env.get_int("KOLSHOP_LIVE_STATE_SECONDS", 2)
+# Viewer heartbeats count per window of this many seconds (clients beat every half window).
+KOLSHOP_LIVE_VIEWER_WINDOW_SECONDS = env.get_int("KOLSHOP_LIVE_VIEWER_WINDOW_SECONDS", 30)
+# An SSE stream sends a keep-alive comment this often, and checks the state at least this often.
+KOLSHOP_LIVE_KEEPALIVE_SECONDS = env.get_int("KOLSHOP_LIVE_KEEPALIVE_SECONDS", 15)
+KOLSHOP_LIVE_POLL_SECONDS = env.get_int("KOLSHOP_LIVE_POLL_SECONDS", 2)
+# An SSE stream closes after this long; EventSource reconnects with Last-Event-ID.
+KOLSHOP_LIVE_STREAM_SECONDS = env.get_int("KOLSHOP_LIVE_STREAM_SECONDS", 300)
+
 # --- Abuse: who a client is behind proxies, and how often it may do what -------------------
 # The client address comes from X-Forwarded-For only when REMOTE_ADDR is a trusted proxy: either
 # listed in KOLSHOP_TRUSTED_PROXIES (CIDRs) or, with no list, any peer when a proxy count is set.

@@ -31,6 +31,9 @@ if settings.DEBUG:
 # The shop's buying pages and payment webhooks (/buy/, /cart/, /checkout/, /orders/, /webhooks/).
 urlpatterns += [path("", include("shop.urls"))]
 
+# Live sessions: state, SSE stream and viewer heartbeat (/api/live/<page id>/…).
+urlpatterns += [path("api/live/", include("content.live.urls"))]
+
 # Creators' tracked short links (/r/<code>/).
 urlpatterns += [path("", include("creators.urls"))]
 

@@ -105,5 +105,8 @@ def load_pages(*, people: DemoPeople, products: dict[str, Product]) -> int:
         )
         session.tags.add("live", "kitchen")
         _publish_under(storefront, session, owner=mia.user, editor=people.editor)
+        from content.live.services import session_of
+
+        session_of(session)  # scheduled: Mia takes it live from the page's Live console
         created += 1
     return created

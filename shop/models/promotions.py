@@ -8,6 +8,7 @@ fields, when a kind needs them (e.g. a group's minimum participants), go on this
 nullable columns guarded by a check constraint per kind.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,12 @@ from shop.models.catalog import ProductStatus, currency_validator
 
 class PromotionKind(models.TextChoices):
     DEAL = "deal", _("Deal")
+    FLASH = "flash", _("Live flash deal")
+
+
+# A live flash deal's window: short enough to create urgency on air, long enough to check out.
+FLASH_MIN_WINDOW = timedelta(seconds=10)
+FLASH_MAX_WINDOW = timedelta(minutes=20)
 
 
 class Promotion(models.Model):
@@ -68,6 +75,15 @@ class Promotion(models.Model):
             ),
             models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="promotion_currency_iso"),
             models.CheckConstraint(condition=Q(kind__in=PromotionKind.values), name="promotion_kind_known"),
+            # A flash deal always has a cap and a per-buyer limit, and runs 10 s to 20 min.
+            models.CheckConstraint(
+                condition=~Q(kind=PromotionKind.FLASH) | (
+                    Q(unit_cap__isnull=False, per_buyer_limit__isnull=False)
+                    & Q(ends_at__gte=F("starts_at") + FLASH_MIN_WINDOW)
+                    & Q(ends_at__lte=F("starts_at") + FLASH_MAX_WINDOW)
+                ),
+                name="promotion_flash_window_and_caps",
+            ),
         ]
         indexes = [models.Index(fields=["variant", "ends_at"], name="promotion_variant_ends_idx")]
 
@@ -80,6 +96,11 @@ class Promotion(models.Model):
         errors = {}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors["ends_at"] = _("The deal must end after it starts.")
+        elif self.kind == PromotionKind.FLASH and self.starts_at and self.ends_at and not (
+                FLASH_MIN_WINDOW <= self.ends_at - self.starts_at <= FLASH_MAX_WINDOW):
+            errors["ends_at"] = _("A flash deal runs between 10 seconds and 20 minutes.")
+        if self.kind == PromotionKind.FLASH and (self.unit_cap is None or self.per_buyer_limit is None):
+            errors["unit_cap"] = _("A flash deal needs a unit cap and a per-buyer limit.")
         variant = self.variant if self.variant_id else None
         if variant is not None:
             product = variant.product

@@ -86,3 +86,18 @@ def test_the_demo_loader_refuses_the_stripe_gateway_before_writing_anything(sett
     assert snapshot() == before
     assert (Brand.objects.count(), Product.objects.count(), Order.objects.count(), CreatorProfile.objects.count(),
             BuyingGuidePage.objects.count()) == (0, 0, 0, 0, 0)
+
+
+def test_the_demo_session_can_be_taken_live_and_pinned():
+    from content.live.models import LivePin, LiveStatus
+    from content.live.services import line_up, pin_product, session_of, start_session
+
+    call_command("load_demo")
+    page = LiveSessionPage.objects.live().get()
+    assert session_of(page).status == LiveStatus.SCHEDULED
+
+    start_session(page)
+    pin_product(page, product_id=line_up(page)[0].pk)
+
+    assert len(line_up(page)) == 2
+    assert LivePin.objects.filter(session__page=page, unpinned_at__isnull=True).count() == 1

@@ -41,6 +41,7 @@ SECRETS = {
     "tracked link code": "alpha-link-5531",
     "commission rate": "0.4321",
     "draft product deal": "Alpha archived deal 5532",
+    "live chapter title": "Alpha unreleased chapter 5533",
 }
 
 
@@ -74,6 +75,20 @@ def brand_user(username: str, *, brand=None):
     if brand is not None:
         BrandMembership.objects.create(brand=brand, user=user)
     return user
+
+
+def _ended_live_session(creator, product):
+    """Creator A's session, ended, its chapter renamed but the replay not out yet (the console shows it)."""
+    from content.live.models import ReplayChapter
+    from content.live.services import end_session, pin_product, session_of, start_session
+    from tests.live.helpers import make_session
+
+    page = make_session(creator, products=[product], title="Alpha live")
+    start_session(page)
+    pin_product(page, product_id=product.pk)
+    end_session(page)
+    ReplayChapter.objects.filter(session__page=page).update(title=SECRETS["live chapter title"])
+    return session_of(page)
 
 
 @pytest.fixture
@@ -141,6 +156,8 @@ def world(db, site_tree) -> World:
     document = Document.objects.create(title="Alpha notes", uploaded_by_user=creator_a.user)
     document.file.save("alpha-notes.txt", ContentFile(b"alpha"), save=True)
 
+    live_session = _ended_live_session(creator_a, active_product)
+
     world = World(
         creator_a=creator_a, creator_b=creator_b,
         brand_user_b=brand_user("bravo-brand-manager", brand=brand_b),
@@ -153,5 +170,6 @@ def world(db, site_tree) -> World:
         draft_page.page_ptr, private_page.page_ptr, video, draft_product, draft_product.variants.get(),
         draft_product.variants.get().stock, active_product, order, payment, voucher, ledger_entry, payout,
         tracked_link, commission_rule, image, document, brand_a, creator_a, creator_a.user, deal,
+        live_session.page.page_ptr, live_session,
     ]
     return world

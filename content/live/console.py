@@ -1,0 +1,121 @@
+"""The live console in the Wagtail admin: the session's creator (or anyone who may edit its page) drives it.
+
+Views only parse the form and call ``content.live.services``; domain errors become admin messages.
+Who may drive a session is ``may_run_session`` (the page's own edit permission: its creator,
+moderators and admins); anyone else gets a 404, so another creator can't tell a session exists.
+"""
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.db.models import Q, Sum
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from content.live import services
+from content.live.models import LiveFlashDeal, LivePin, LiveStatus
+from content.live.viewers import viewer_count
+from creators.reports.figures import counted_orders, distinct_orders
+from shop.errors import DomainError, InvalidInput
+from shop.models import OrderLine, Variant
+from shop.money import quantize
+
+
+def may_run_session(user, page) -> bool:
+    return page.permissions_for_user(user).can_edit()
+
+
+def _session_page(request, page_id: int):
+    from content.models import LiveSessionPage
+
+    page = LiveSessionPage.objects.filter(pk=page_id).first()
+    if page is None or not may_run_session(request.user, page):
+        raise Http404
+    return page
+
+
+def session_sales(page) -> dict:
+    """The session's figures: orders, units and revenue of lines bought through its buy links or at its
+    flash prices (counted as every report counts: ``counted_orders``), pins made, and each deal's sell-through."""
+    lines = OrderLine.objects.filter(
+        Q(page_id=page.pk) | Q(promotion__live_flash_deal__session__page_id=page.pk), counted_orders("order__"))
+    totals = lines.aggregate(orders=distinct_orders(), units=Sum("quantity"), revenue=Sum("line_total"))
+    sold = dict(lines.filter(promotion__isnull=False).values("promotion_id").annotate(units=Sum("quantity"))
+                .values_list("promotion_id", "units"))
+    deals = [{"sku": deal.promotion.variant.sku, "sold": sold.get(deal.promotion_id, 0), "cap": deal.promotion.unit_cap}
+             for deal in LiveFlashDeal.objects.filter(session__page_id=page.pk).select_related("promotion__variant")]
+    return {"orders": totals["orders"], "units": totals["units"] or 0,
+            "revenue": quantize(totals["revenue"] or Decimal("0")),
+            "pins": LivePin.objects.filter(session__page_id=page.pk).count(), "deals": deals}
+
+
+def console(request, page_id: int):
+    page = _session_page(request, page_id)
+    session = services.session_of(page)
+    return TemplateResponse(request, "content/live/console.html", {
+        "page": page, "session": session, "line_up": services.line_up(page),
+        "open_pin": session.pins.filter(unpinned_at__isnull=True).select_related("product").first(),
+        "deals": LiveFlashDeal.objects.filter(session=session).select_related("promotion__variant"),
+        "chapters": session.chapters.select_related("product"), "viewers": viewer_count(page.pk),
+        "sales": session_sales(page), "statuses": LiveStatus,
+        "variants": Variant.objects.filter(product__in=services.line_up(page)).select_related("product"),
+    })
+
+
+def _number(request, name: str, *, cast=int):
+    try:
+        return cast(request.POST.get(name, ""))
+    except (ValueError, TypeError, InvalidOperation) as error:
+        raise InvalidInput(f"Enter a number for {name}.", field=name) from error
+
+
+def _flash_deal(request) -> services.FlashDealRequest:
+    return services.FlashDealRequest(
+        variant_id=_number(request, "variant"), price=_number(request, "price", cast=Decimal),
+        unit_cap=_number(request, "unit_cap"), per_buyer_limit=_number(request, "per_buyer_limit"),
+        duration=timedelta(seconds=_number(request, "duration_seconds")),
+        countdown=timedelta(seconds=_number(request, "countdown_seconds") if request.POST.get("countdown_seconds") else 0),
+    )
+
+
+def _chapter(request, page):
+    return services.edit_chapter(
+        page, chapter_id=_number(request, "chapter"), title=request.POST.get("title", ""),
+        start_seconds=_number(request, "start_seconds"), end_seconds=_number(request, "end_seconds"))
+
+
+ACTIONS = {
+    "start": lambda request, page: services.start_session(page),
+    "end": lambda request, page: services.end_session(page),
+    "cancel": lambda request, page: services.cancel_session(page),
+    "replay-ready": lambda request, page: services.mark_replay_ready(page),
+    "pin": lambda request, page: services.pin_product(
+        page, product_id=_number(request, "product"),
+        variant_id=_number(request, "variant") if request.POST.get("variant") else None),
+    "unpin": lambda request, page: services.unpin_product(page),
+    "flash-deal": lambda request, page: services.start_flash_deal(page, deal=_flash_deal(request)),
+    "chapter": _chapter,
+}
+
+
+@require_POST
+def act(request, page_id: int, action: str):
+    page = _session_page(request, page_id)
+    if action not in ACTIONS:
+        raise Http404
+    try:
+        ACTIONS[action](request, page)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("live_console", args=[page.pk]))
+
+
+def console_urls() -> list:
+    return [
+        path("live/<int:page_id>/", console, name="live_console"),
+        path("live/<int:page_id>/<slug:action>/", act, name="live_console_action"),
+    ]

@@ -1,0 +1,22 @@
+"""How a change reaches readers: the cached live state is dropped and every process's streams are told."""
+
+from django.core.cache import cache
+
+from operations import pubsub
+
+
+def state_cache_key(page_id: int) -> str:
+    return f"kolshop-live-state:{page_id}"
+
+
+def channel(page_id: int) -> str:
+    return f"live:{page_id}"
+
+
+def session_changed(page_id: int, *, version: int) -> None:
+    """Run after the commit of a change (``transaction.on_commit``)."""
+    from content.services.page_cache import forget_page
+
+    cache.delete(state_cache_key(page_id))
+    forget_page(page_id)  # the content API's cached JSON carries the status and chapters
+    pubsub.publish(channel(page_id), {"version": version})
