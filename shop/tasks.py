@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django_tasks import task
 
+from shop.services.group_holds import expire_teams
 from shop.services.refunds import retry_automatic_refund
 from shop.services.reservations import release_expired_reservations
 
@@ -19,6 +20,12 @@ from shop.services.reservations import release_expired_reservations
 @task()
 def release_expired_reservations_task() -> int:
     return release_expired_reservations()
+
+
+@task()
+def expire_group_teams_task() -> int:
+    """Group-buy teams past their deadline: expire them and release every card hold (every minute)."""
+    return expire_teams()
 
 
 @task()

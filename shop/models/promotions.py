@@ -22,6 +22,7 @@ from shop.models.catalog import ProductStatus, currency_validator
 
 class PromotionKind(models.TextChoices):
     DEAL = "deal", _("Deal")
+    GROUP = "group", _("Group price")  # sold only to members of a group-buy team (shop.models.groupbuy)
 
 
 class Promotion(models.Model):

@@ -153,11 +153,12 @@ def cancel_pending_orders(orders: list[Order], *, reason: str = "",
     caller cancels after commit (never under a lock). The one way a pending order ends unpaid:
     replaced, abandoned, closed by its cart's payment, or expired (``event_type=EXPIRED``)."""
     for order in orders:
+        before = order.status  # pending, or awaiting_group (a group-buy member released)
         release_reservations(order)
         order.status = OrderStatus.CANCELLED
         order.save(update_fields=["status", "updated_at"])
         events.order_cancelled.send(order=order)
-        record_event(order, event_type, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED,
+        record_event(order, event_type, before=before, after=OrderStatus.CANCELLED,
                      data={"reason": reason} if reason else None)
     return [order.pk for order in orders]
 
