@@ -95,3 +95,17 @@ def test_reading_a_team_costs_the_same_queries_at_any_size(api, django_assert_nu
         response = api.get(f"/group-buys/teams/{code}")
 
     assert len(response.json()["members"]) == members
+
+
+def test_the_share_page_shows_first_names_seats_left_and_a_qr_code(api, client):
+    campaign = make_campaign(team_size=3, price="30.00", group_price="20.00")
+    code = api.post(f"/group-buys/campaigns/{campaign.pk}/teams", _body(1)).json()["team"]["code"]
+
+    page = client.get(f"/group/{code}/")
+    qr = client.get(f"/group/{code}/qr.png")
+    missing = client.get("/group/nope/")
+
+    html = page.content.decode()
+    assert (page.status_code, qr.status_code, qr["Content-Type"], missing.status_code) == (200, 200, "image/png", 404)
+    assert "<li>Reader1</li>" in html and "2 seats left" in html and "20.00 USD" in html
+    assert "Surname" not in html and "reader1@example.com" not in html
