@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -163,13 +164,39 @@ def capture_team(team_id: int) -> GroupTeam:
             continue
         record_capture(member.intent_id, amount_received=from_minor_units(received, payment.currency),
                        currency=payment.currency)
+    settled = False
     with transaction.atomic():
         team = GroupTeam.objects.select_for_update().get(pk=team_id)
         if team.status == GroupTeamStatus.FILLED and not team.members.filter(status=GroupMemberStatus.HELD).exists():
             team.status = GroupTeamStatus.CAPTURED
             team.settled_at = timezone.now()
             team.save(update_fields=["status", "settled_at"])
+            settled = True
+    if settled:
+        email_members(team, filled=True)
     return team
+
+
+def email_members(team: GroupTeam, *, filled: bool) -> int:
+    """Tell each member how their team ended (sent once: by whoever settled the team)."""
+    if filled:
+        members = team.members.filter(status=GroupMemberStatus.CAPTURED).select_related("order")
+        subject = "Your group buy filled: you paid the group price"
+        body = "Your team {code} filled. Order {number} is paid: {total} {currency}."
+    else:
+        members = team.members.filter(status=GroupMemberStatus.RELEASED).select_related("order")
+        subject = "Your group buy did not fill"
+        body = "Your team {code} did not fill in time. The hold on your card is released; nothing was charged."
+    messages = [
+        (subject, body.format(code=team.code, number=member.order.number, total=member.order.total,
+                              currency=member.order.currency), None, [member.order.email])
+        for member in members
+    ]
+    try:
+        return send_mass_mail(messages, fail_silently=False)
+    except OSError as error:  # the mail server is down: the orders are right either way
+        logger.warning("Group buy e-mails for team %s failed: %s", team.code, error)
+        return 0
 
 
 def record_capture(intent_id: str, *, amount_received: Decimal, currency: str) -> None:
@@ -272,8 +299,10 @@ def expire_teams(*, now: datetime | None = None) -> int:
         status__in=[PaymentStatus.PENDING, PaymentStatus.FAILED])
     settled = [team_id for team_id in expired_ids
                if not open_payments.filter(order__group_member__team_id=team_id).exists()]
-    GroupTeam.objects.filter(pk__in=settled, status=GroupTeamStatus.EXPIRED).update(
-        status=GroupTeamStatus.RELEASED, settled_at=now)
+    for team in GroupTeam.objects.filter(pk__in=settled):
+        if GroupTeam.objects.filter(pk=team.pk, status=GroupTeamStatus.EXPIRED).update(
+                status=GroupTeamStatus.RELEASED, settled_at=now):
+            email_members(team, filled=False)
     if teams:
         logger.info("Expired %d group teams.", len(teams))
     return len(teams)

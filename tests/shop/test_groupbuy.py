@@ -55,7 +55,7 @@ def test_opening_a_team_holds_units_and_card_at_the_group_price():
     assert (state.members, state.seats, state.seats_left) == (["Ada"], 3, 2)
 
 
-def test_the_member_who_fills_the_team_gets_everyone_charged_and_paid():
+def test_the_member_who_fills_the_team_gets_everyone_charged_and_paid(mailoutbox):
     campaign = make_campaign(team_size=3, on_hand=10)
     code = open_team(campaign.pk, buyer=buyer(1)).team.code
     join_team(code, buyer=buyer(2, quantity=2))
@@ -70,6 +70,9 @@ def test_the_member_who_fills_the_team_gets_everyone_charged_and_paid():
     assert {p.status for o in orders for p in o.payments.all()} == {PaymentStatus.SUCCEEDED}
     assert on_hand("GRP-1") == 6
     assert StockReservation.objects.count() == 0
+    assert sorted(message.to[0] for message in mailoutbox) == [
+        "reader1@example.com", "reader2@example.com", "reader3@example.com"]
+    assert {message.subject for message in mailoutbox} == {"Your group buy filled: you paid the group price"}
 
 
 def test_a_filled_team_takes_no_more_members():
@@ -107,7 +110,7 @@ def test_the_reservation_sweep_leaves_group_orders_alone():
     assert StockReservation.objects.filter(order=order).count() == 1
 
 
-def test_expiry_releases_every_hold_and_frees_the_stock():
+def test_expiry_releases_every_hold_and_frees_the_stock(mailoutbox):
     campaign = make_campaign(team_size=3, on_hand=10)
     code = open_team(campaign.pk, buyer=buyer(1, quantity=2)).team.code
     join_team(code, buyer=buyer(2))
@@ -123,6 +126,8 @@ def test_expiry_releases_every_hold_and_frees_the_stock():
     assert StockReservation.objects.count() == 0
     assert on_hand("GRP-1") == 10
     assert expire_teams(now=timezone.now() + timedelta(hours=26)) == 0
+    assert sorted((message.to[0], message.subject) for message in mailoutbox) == [
+        ("reader1@example.com", "Your group buy did not fill"), ("reader2@example.com", "Your group buy did not fill")]
 
 
 def test_a_team_past_its_deadline_cannot_be_joined_even_before_the_job_runs():
