@@ -39,14 +39,13 @@ from shop.models import (
     OrderStatus,
     Payment,
     PaymentStatus,
-    StockReservation,
 )
 from shop.models.groupbuy import OPEN_MEMBER_STATUSES
 from shop.money import from_minor_units, to_minor_units
 from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError, get_gateway
 from shop.services.orders import record_event
 from shop.services.payments import complete_checkout
-from shop.services.reservations import cancel_pending_orders
+from shop.services.reservations import cancel_pending_orders, shorten_reservations
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +146,7 @@ def _shorten_deadline(team: GroupTeam, deadline: datetime) -> None:
     team.save(update_fields=["deadline"])
     orders = GroupMember.objects.filter(team=team, status__in=OPEN_MEMBER_STATUSES).values("order_id")
     Order.objects.filter(pk__in=orders).update(reserved_until=deadline)
-    StockReservation.objects.filter(order_id__in=orders).update(expires_at=deadline)
+    shorten_reservations(orders, expires_at=deadline)
 
 
 def capture_team(team_id: int) -> GroupTeam:

@@ -140,6 +140,14 @@ def reserve_stock(
     return reservations
 
 
+def shorten_reservations(order_ids, *, expires_at: datetime) -> None:
+    """Holds of these orders now end at ``expires_at`` (a group-buy team whose card holds end sooner)."""
+    reservations = StockReservation.objects.filter(order_id__in=order_ids)
+    variant_ids = set(reservations.values_list("variant_id", flat=True))
+    reservations.update(expires_at=expires_at)
+    stock_changed(variant_ids)
+
+
 def release_reservations(order: Order) -> None:
     """Drop an order's holds (paid, cancelled or expired); cached availability is refreshed after commit."""
     variant_ids = list(order.reservations.values_list("variant_id", flat=True))
