@@ -139,3 +139,25 @@ def _config(base_url: str, method: str, path: str, payload: dict | None = None) 
     request = urllib.request.Request(f"{base_url}{path}", data=data, method=method,
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=5).close()
+
+
+def test_a_failed_capture_releases_that_member_and_the_team_stays_filled(sdk, localstripe_url):
+    campaign = make_campaign(team_size=3, price="30.00", group_price="20.00", on_hand=10)
+    code = open_team(campaign.pk, buyer=buyer(1, payment_method=card(sdk))).team.code
+    lapsed = join_team(code, buyer=buyer(2, quantity=2, payment_method=card(sdk)))
+    # The hold runs out at Stripe and its webhook never reaches us.
+    _config(localstripe_url, "POST", f"/_config/payment_intents/{lapsed.payment.intent_id}/expire_hold", {})
+
+    join_team(code, buyer=buyer(3, payment_method=card(sdk)))
+
+    team = GroupTeam.objects.get(code=code)
+    members = {member.buyer_key: member for member in team.members.select_related("order")}
+    assert team.status == GroupTeamStatus.CAPTURED
+    failed = members["reader2@example.com"]
+    assert (failed.status, failed.order.status, failed.failure_message) == (
+        GroupMemberStatus.CAPTURE_FAILED, OrderStatus.CANCELLED, "The payment service is unavailable; try again.")
+    assert [(members[key].status, members[key].order.status) for key in ("reader1@example.com", "reader3@example.com")] \
+        == [(GroupMemberStatus.CAPTURED, OrderStatus.PAID)] * 2
+    assert sdk.v1.payment_intents.retrieve(lapsed.payment.intent_id).amount_received == 0
+    assert on_hand("GRP-1") == 8  # the failed member's 2 units are free again
+    assert failed.order.reservations.count() == 0
