@@ -14,12 +14,13 @@ from content.api.representation import (
     BLOCK_ID_CONTEXT_KEY,
     deal_representation,
     decimal_string,
+    group_buy_representation,
     image_representation,
     offer_representation,
 )
 from content.services.catalog import active_snapshot, load_promotions
 from media.blocks import VideoChooserBlock
-from shop.models import Product, ProductImage, ProductStatus, Variant
+from shop.models import GroupCampaign, Product, ProductImage, ProductStatus, Variant
 from shop.services.offers import with_availability
 
 
@@ -286,6 +287,35 @@ class DealBlock(blocks.StructBlock):
         return {**deal_representation(value.get("deal"), context), "note": value.get("note") or ""}
 
 
+class GroupCampaignChooserBlock(SnippetChooserBlock):
+    """Chooses a group buy (``shop.GroupCampaign``); all of a page's load in one query."""
+
+    def __init__(self, **kwargs):
+        super().__init__("shop.GroupCampaign", **kwargs)
+
+    def bulk_to_python(self, values):
+        return _bulk_in_order(GroupCampaign.objects.select_related("promotion__variant__product"), list(values))
+
+    class Meta:
+        icon = "group"
+
+
+class GroupBuyBlock(blocks.StructBlock):
+    """A group buy a creator embeds: readers open a team at the group price and share it (issue 18)."""
+
+    campaign = GroupCampaignChooserBlock(help_text=_("Choose a group buy (Group buys in the menu)."))
+    note = blocks.CharBlock(required=False, max_length=200)
+
+    class Meta:
+        icon = "group"
+        label = _("Group buy")
+        template = "content/blocks/group_buy.html"
+
+    def get_api_representation(self, value, context=None):
+        return {"group_buy": group_buy_representation(value.get("campaign"), context),
+                "note": value.get("note") or ""}
+
+
 SHOPPABLE_BLOCK_TYPES = ("product_card", "product_grid", "comparison_table", "shop_the_look", "deal")
 
 
@@ -315,6 +345,7 @@ class ArticleStreamBlock(blocks.StreamBlock):
     comparison_table = ComparisonTableBlock()
     shop_the_look = ShopTheLookBlock()
     deal = DealBlock()
+    group_buy = GroupBuyBlock()
     video = VideoChooserBlock(template="content/blocks/video.html", help_text=_("A video you uploaded."))
 
     def get_api_representation(self, value, context=None):

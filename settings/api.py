@@ -81,6 +81,10 @@ from shop.api import carts_router, orders_router  # noqa: E402
 api.add_router("/carts", carts_router)
 api.add_router("/orders", orders_router)
 
+from shop.api.groupbuy import router as groupbuy_router  # noqa: E402
+
+api.add_router("/group-buys", groupbuy_router)
+
 from media.api import router as media_router  # noqa: E402
 
 api.add_router("/media", media_router)

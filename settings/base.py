@@ -136,6 +136,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 # occurrence however many scheduler replicas run. Each task is idempotent.
 KOLSHOP_SCHEDULE = {
     "release_expired_reservations": {"cron": "* * * * *", "task": "shop.tasks.release_expired_reservations_task"},
+    "expire_group_teams": {"cron": "* * * * *", "task": "shop.tasks.expire_group_teams_task"},
     "roll_up_daily_performance": {"cron": "5 * * * *", "task": "creators.reports.tasks.roll_up_daily_performance"},
     "lock_matured_commissions": {"cron": "15 2 * * *", "task": "creators.tasks.lock_matured_commissions_task"},
     "run_payouts": {
@@ -212,6 +213,8 @@ STRIPE_WEBHOOK_SECRET = env.get_str("STRIPE_WEBHOOK_SECRET") or ""
 STRIPE_API_BASE = env.get_str("STRIPE_API_BASE") or ""
 # Checkout: how long stock stays reserved for a buyer who started checkout (minutes).
 KOLSHOP_RESERVATION_MINUTES = env.get_int("KOLSHOP_RESERVATION_MINUTES", 15)
+# Group buy: a team must settle this long before its earliest card hold expires (the charge's capture_before).
+KOLSHOP_GROUP_CAPTURE_MARGIN_MINUTES = env.get_int("KOLSHOP_GROUP_CAPTURE_MARGIN_MINUTES", 60)
 # The most units of one variant a buyer may have in a cart and buy across their open orders.
 KOLSHOP_MAX_QUANTITY_PER_VARIANT = env.get_int("KOLSHOP_MAX_QUANTITY_PER_VARIANT", 10)
 # Flat shipping rate per destination country, in KOLSHOP_DEFAULT_CURRENCY: "US:5.00,DE:7.50".

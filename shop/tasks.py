@@ -13,9 +13,15 @@ from django_tasks import task
 
 from shop.services.automatic_refunds import retry_refund_task  # noqa: F401 - the shop's tasks, in one list
 from shop.services.expiry import release_expired_reservations
+from shop.services.group_holds import expire_teams
 
 
 @task()
 def release_expired_reservations_task() -> int:
     return release_expired_reservations()
 
+
+@task()
+def expire_group_teams_task() -> int:
+    """Group-buy teams past their deadline: expire them and release every card hold (every minute)."""
+    return expire_teams()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shop.views import storefront
+from shop.views import groupbuy, storefront
 from shop.views.webhooks import stripe_webhook
 
 app_name = "shop"
@@ -13,4 +13,6 @@ urlpatterns = [
     path("orders/<str:number>/", storefront.order, name="order"),
     path("orders/<str:number>/pay/", storefront.pay, name="pay"),
     path("orders/<str:number>/pickup-qr.png", storefront.pickup_qr, name="pickup-qr"),
+    path("group/<str:code>/", groupbuy.team, name="group-team"),
+    path("group/<str:code>/qr.png", groupbuy.team_qr, name="group-team-qr"),
 ]

@@ -13,7 +13,7 @@ from shop.admin_helpers import (
     ScopedSnippetChooserViewSet,
     ScopedSnippetViewSet,
 )
-from shop.models import Brand, Product, ProductStatus, Promotion, Variant
+from shop.models import Brand, GroupCampaign, Product, ProductStatus, Promotion, Variant
 from shop.models.inventory import StockStatus
 from shop.money import quantize
 from shop.services.offers import variant_stock_status, with_availability
@@ -248,3 +248,27 @@ class PromotionViewSet(ScopedSnippetViewSet):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("variant__product")
+
+
+class GroupCampaignViewSet(ScopedSnippetViewSet):
+    """Group buys: a group-price promotion (kind "Group price", made under Deals) plus its team rules."""
+
+    model = GroupCampaign
+    icon = "group"
+    menu_label = _("Group buys")
+    add_to_admin_menu = True
+    menu_order = 206
+    list_display = [
+        "promotion",
+        "team_size",
+        "window",
+        Column("group_price", label=_("Group price"),
+               accessor=lambda c: format_money(c.promotion.price, c.promotion.currency)),
+        "team_cap",
+        "new_buyers_only",
+    ]
+    search_fields = ["promotion__name", "promotion__variant__sku"]
+    search_backend_name = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("promotion__variant__product")

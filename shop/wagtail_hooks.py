@@ -7,10 +7,10 @@ from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
 from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper, ScopedSnippetDeleteBulkAction
-from shop.models import Brand, Order, Payment, Product, Promotion, Stock, Variant, Voucher
+from shop.models import Brand, GroupCampaign, Order, Payment, Product, Promotion, Stock, Variant, Voucher
 from shop.permissions import BackOfficePermissionPolicy, BrandScopedPermissionPolicy, CatalogPermissionPolicy
 from shop.services.inventory import ensure_stock_records
-from shop.viewsets import BrandViewSet, ProductViewSet, PromotionViewSet, VariantViewSet
+from shop.viewsets import BrandViewSet, GroupCampaignViewSet, ProductViewSet, PromotionViewSet, VariantViewSet
 
 # One policy per scoped model; every admin view, bulk action, chooser and history asks it.
 register_permission_policy(Brand, BrandScopedPermissionPolicy(Brand, brand_path="pk"))
@@ -24,6 +24,11 @@ register_permission_policy(
     Promotion,
     CatalogPermissionPolicy(Promotion, brand_path="variant__product__brand_id", status_path="variant__product__status"),
 )
+register_permission_policy(
+    GroupCampaign,
+    CatalogPermissionPolicy(GroupCampaign, brand_path="promotion__variant__product__brand_id",
+                            status_path="promotion__variant__product__status"),
+)
 register_permission_policy(Stock, BrandScopedPermissionPolicy(Stock, brand_path="variant__product__brand_id"))
 for back_office_model in (Order, Payment, Voucher):
     register_permission_policy(back_office_model, BackOfficePermissionPolicy(back_office_model))
@@ -35,6 +40,7 @@ register_snippet(BrandViewSet)
 register_snippet(ProductViewSet)
 register_snippet(VariantViewSet)
 register_snippet(PromotionViewSet)
+register_snippet(GroupCampaignViewSet)
 
 
 @hooks.register("after_create_snippet")

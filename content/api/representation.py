@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from shop.attribution import Attribution, buy_path
-from shop.models import Product, Promotion, StockLevel, Variant
+from shop.attribution import Attribution, buy_path, sign_attribution
+from shop.models import GroupCampaign, Product, Promotion, StockLevel, Variant
 from shop.services.offers import Offer, resolve_offer, variant_stock_status
 from shop.services.pricing import price_line, promotion_buy_path, remaining_units
 
@@ -137,3 +137,33 @@ def deal_representation(promotion: Promotion | None, context: dict | None) -> di
         representation["buy_url"] = promotion_buy_path(representation["buy_url"], promotion.pk)
     return {**representation, "deal_price": decimal_string(promotion.price), "ends_at": promotion.ends_at,
             "deal": deal_info(promotion, now=timezone.now())}
+
+
+def group_buy_representation(campaign: GroupCampaign | None, context: dict | None) -> dict | None:
+    """A group-buy block: the group price, team size and window, and what opening a team needs.
+
+    ``open_team_url`` is the commerce API's endpoint; ``attribution`` the signed buy-link token to send
+    with it, so every member of the team the reader opens credits this page's creator.
+    """
+    if campaign is None:
+        return None
+    promotion = campaign.promotion
+    variant = promotion.variant
+    price = price_line(variant, quantity=1, now=timezone.now(), promotion=promotion, group_member=True)
+    attribution = attribution_from_context(context)
+    return {
+        "id": campaign.pk,
+        "sku": variant.sku,
+        "product_title": variant.product.title,
+        "group_price": decimal_string(promotion.price),
+        "list_price": decimal_string(variant.price),
+        "currency": promotion.currency,
+        "team_size": campaign.team_size,
+        "window_hours": round(campaign.window.total_seconds() / 3600, 2),
+        "new_buyers_only": campaign.new_buyers_only,
+        "ends_at": promotion.ends_at,
+        "active": price.promotion is not None and variant.product.is_active,
+        "refusal": price.refusal,
+        "open_team_url": f"/api/v1/group-buys/campaigns/{campaign.pk}/teams",
+        "attribution": None if attribution.is_empty() else sign_attribution(attribution, sku=variant.sku),
+    }

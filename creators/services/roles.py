@@ -63,6 +63,7 @@ _EDITOR_MODELS = [
     ("shop", "payment"),
     ("shop", "voucher"),
     ("shop", "promotion"),
+    ("shop", "groupcampaign"),
     ("creators", "creatorprofile"),
     ("creators", "commissionrule"),
     ("creators", "trackedlink"),

@@ -8,6 +8,13 @@ from shop.models.catalog import (
     ProductStatus,
     Variant,
 )
+from shop.models.groupbuy import (
+    GroupCampaign,
+    GroupMember,
+    GroupMemberStatus,
+    GroupTeam,
+    GroupTeamStatus,
+)
 from shop.models.inventory import Stock, StockLevel
 from shop.models.orders import (
     FulfilmentMethod,
@@ -37,6 +44,11 @@ __all__ = [
     "Cart",
     "CartLine",
     "FulfilmentMethod",
+    "GroupCampaign",
+    "GroupMember",
+    "GroupMemberStatus",
+    "GroupTeam",
+    "GroupTeamStatus",
     "Order",
     "OrderEvent",
     "OrderEventType",

@@ -32,6 +32,9 @@ class OrderStatus(models.TextChoices):
     PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
     REFUNDED = "refunded", _("Refunded")
     CANCELLED = "cancelled", _("Cancelled")
+    # A group-buy member's order: units held and the card authorised until the team fills (captured,
+    # then paid) or its deadline passes (cancelled). The reservation sweep leaves it alone.
+    AWAITING_GROUP = "awaiting_group", _("Waiting for the group to fill")
 
 
 # An order is paid once its payment succeeded, whatever followed (fulfilment, partial or full refund).
@@ -180,6 +183,8 @@ class OrderEventType(models.TextChoices):
     DISPUTED = "disputed", _("Disputed")
     FULFILLED = "fulfilled", _("Fulfilled")
     PICKUP_REDEEMED = "pickup_redeemed", _("Pickup code redeemed")
+    GROUP_HOLD = "group_hold", _("Card hold placed for a group buy")
+    GROUP_RELEASED = "group_released", _("Group buy hold released")
 
 
 class OrderEvent(models.Model):

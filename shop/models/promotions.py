@@ -24,6 +24,7 @@ from shop.models.catalog import ProductStatus, currency_validator
 class PromotionKind(models.TextChoices):
     DEAL = "deal", _("Deal")
     FLASH = "flash", _("Live flash deal")
+    GROUP = "group", _("Group price")  # sold only to members of a group-buy team (shop.models.groupbuy)
 
 
 # A live flash deal's window: short enough to create urgency on air, long enough to check out.

@@ -43,6 +43,20 @@ class RefundResult:
     succeeded: bool
 
 
+@dataclass(frozen=True)
+class HoldResult:
+    """A card hold (manual-capture intent). ``status``: "authorising" (the buyer must still confirm,
+    with ``client_secret``), "held" (``amount_capturable`` reserved on the card until
+    ``capture_before``, a Unix time) or "declined" (``message`` says why)."""
+
+    intent_id: str
+    client_secret: str
+    status: str
+    amount_capturable: int = 0
+    capture_before: int | None = None
+    message: str = ""
+
+
 class PaymentGateway(ABC):
     name: str = ""
     publishable_key: str = ""
@@ -67,3 +81,16 @@ class PaymentGateway(ABC):
         self, intent_id: str, *, amount: Decimal, currency: str, idempotency_key: str, metadata: dict[str, str]
     ) -> RefundResult: ...
 
+
+    # Card holds (group buy). Gateways that can't hold cards leave these unimplemented.
+    def create_hold(self, *, amount: Decimal, currency: str, reference: str, idempotency_key: str,
+                    metadata: dict[str, str], payment_method: str = "") -> HoldResult:
+        raise NotImplementedError
+
+    def capture_hold(self, intent_id: str, *, idempotency_key: str) -> int:
+        """Capture the whole hold; returns the amount received in minor units."""
+        raise NotImplementedError
+
+    def cancel_hold(self, intent_id: str, *, idempotency_key: str, reason: str = "abandoned") -> None:
+        """Release the hold (Stripe's ``cancellation_reason``); an already cancelled hold is no error."""
+        raise NotImplementedError

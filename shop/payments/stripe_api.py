@@ -15,6 +15,7 @@ from django.conf import settings
 from shop.money import to_minor_units
 from shop.payments.gateway import (
     UNAVAILABLE_MESSAGE,
+    HoldResult,
     IntentResult,
     PaymentGateway,
     PaymentGatewayError,
@@ -101,6 +102,67 @@ class StripeGateway(PaymentGateway):
         except stripe.StripeError as error:
             raise _gateway_error(error, operation="refund", reference=intent_id) from error
         return RefundResult(refund_id=refund.id, succeeded=refund.status == "succeeded")
+
+    def create_hold(self, *, amount: Decimal, currency: str, reference: str, idempotency_key: str,
+                    metadata: dict[str, str], payment_method: str = "") -> HoldResult:
+        params = {
+            "amount": to_minor_units(amount, currency),
+            "currency": currency.lower(),
+            "capture_method": "manual",
+            "payment_method_types": ["card"],
+            "metadata": {"order_number": reference, **metadata},
+        }
+        if payment_method:
+            # Stripe.js made the payment method in the browser; the hold is placed here and now.
+            params.update(payment_method=payment_method, confirm=True)
+        try:
+            intent = _client().v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
+        except stripe.CardError as error:
+            declined = _gateway_error(error, operation="create_hold", reference=reference)
+            intent_id = getattr(getattr(error, "error", None), "payment_intent", None)
+            intent_id = intent_id.get("id", "") if isinstance(intent_id, dict) else ""
+            return HoldResult(intent_id=intent_id, client_secret="", status="declined", message=declined.message)
+        except stripe.StripeError as error:
+            raise _gateway_error(error, operation="create_hold", reference=reference) from error
+        return _hold_result(intent)
+
+    def capture_hold(self, intent_id: str, *, idempotency_key: str) -> int:
+        try:
+            intent = _client().v1.payment_intents.capture(intent_id, options={"idempotency_key": idempotency_key})
+        except stripe.StripeError as error:
+            raise _gateway_error(error, operation="capture_hold", reference=intent_id) from error
+        return int(intent.amount_received or 0)
+
+    def cancel_hold(self, intent_id: str, *, idempotency_key: str, reason: str = "abandoned") -> None:
+        try:
+            _client().v1.payment_intents.cancel(intent_id, params={"cancellation_reason": reason},
+                                                options={"idempotency_key": idempotency_key})
+        except stripe.InvalidRequestError as error:
+            if getattr(error, "code", None) == "payment_intent_unexpected_state":
+                return  # already cancelled (or expired): the hold is gone either way
+            raise _gateway_error(error, operation="cancel_hold", reference=intent_id) from error
+        except stripe.StripeError as error:
+            raise _gateway_error(error, operation="cancel_hold", reference=intent_id) from error
+
+
+def capture_before_of(charge) -> int | None:
+    """Stripe's authority on how long a card hold lasts: the charge's ``capture_before`` (Unix time)."""
+    if not isinstance(charge, dict):
+        return None
+    card = (charge.get("payment_method_details") or {}).get("card") or {}
+    value = card.get("capture_before")
+    return int(value) if value else None
+
+
+def _hold_result(intent) -> HoldResult:
+    if intent.status != "requires_capture":
+        return HoldResult(intent_id=intent.id, client_secret=intent.client_secret or "", status="authorising")
+    charge = intent.latest_charge
+    if isinstance(charge, str):
+        charge = _client().v1.charges.retrieve(charge)
+    return HoldResult(intent_id=intent.id, client_secret=intent.client_secret or "", status="held",
+                      amount_capturable=int(intent.amount_capturable or 0),
+                      capture_before=capture_before_of(charge.to_dict() if charge is not None else None))
 
 
 def verify_webhook(payload: bytes, signature_header: str) -> dict:

@@ -7,12 +7,14 @@ wait for the first) is a no-op. Handlers are order-independent (see shop.service
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone as dt_timezone
 
 from django.db import IntegrityError, transaction
 
-from shop.models import ProcessedWebhookEvent
+from shop.models import GroupMember, ProcessedWebhookEvent
 from shop.money import from_minor_units
-from shop.payments.stripe_api import verify_webhook
+from shop.payments.stripe_api import capture_before_of, verify_webhook
+from shop.services import group_holds
 from shop.services.payments import UnknownPayment, complete_checkout, record_dispute, record_payment_failure
 from shop.services.refunds import record_refund_total
 
@@ -28,7 +30,42 @@ class WebhookOutcome:
 
 def _payment_intent_succeeded(intent: dict) -> None:
     currency = str(intent.get("currency", "")).upper()
-    complete_checkout(intent["id"], amount=from_minor_units(int(intent["amount"]), currency), currency=currency)
+    # What was taken: amount_received (a captured hold may be less than the amount asked for).
+    received = intent.get("amount_received")
+    amount = from_minor_units(int(intent["amount"] if received is None else received), currency)
+    if _group_member_id(intent) is not None:
+        group_holds.record_capture(intent["id"], amount_received=amount, currency=currency)
+        return
+    complete_checkout(intent["id"], amount=amount, currency=currency)
+
+
+def _group_member_id(intent: dict) -> int | None:
+    """The group-buy member a hold belongs to, from the metadata the join wrote before the intent existed."""
+    value = (intent.get("metadata") or {}).get("group_member")
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _amount_capturable_updated(intent: dict) -> None:
+    member_id = _group_member_id(intent)
+    if member_id is None or not GroupMember.objects.filter(pk=member_id).exists():
+        raise UnknownPayment(intent.get("id", ""))
+    charge = intent.get("latest_charge")
+    capture_before = capture_before_of(charge) if isinstance(charge, dict) else None
+    group_holds.record_hold(
+        member_id, intent_id=intent["id"], amount_capturable=int(intent.get("amount_capturable") or 0),
+        capture_before=datetime.fromtimestamp(capture_before, tz=dt_timezone.utc) if capture_before else None,
+    )
+
+
+def _payment_intent_canceled(intent: dict) -> None:
+    if not group_holds.record_hold_cancelled(intent["id"], reason="hold cancelled at the gateway"):
+        raise UnknownPayment(intent.get("id", ""))
+
+
+def _charge_expired(charge: dict) -> None:
+    intent_id = charge.get("payment_intent") or ""
+    if not intent_id or not group_holds.record_hold_cancelled(intent_id, reason="card hold expired"):
+        raise UnknownPayment(charge.get("id", ""))
 
 
 def _payment_intent_failed(intent: dict) -> None:
@@ -39,6 +76,8 @@ def _payment_intent_failed(intent: dict) -> None:
 def _charge_refunded(charge: dict) -> None:
     if not charge.get("payment_intent"):
         raise UnknownPayment(charge.get("id", ""))
+    if charge.get("captured") is False:
+        return  # a released card hold (never captured): no money moved, never a customer refund
     currency = str(charge.get("currency", "")).upper()
     record_refund_total(charge["payment_intent"],
                         amount_refunded=from_minor_units(int(charge.get("amount_refunded") or 0), currency))
@@ -56,6 +95,9 @@ def _dispute_created(dispute: dict) -> None:
 HANDLERS = {
     "payment_intent.succeeded": _payment_intent_succeeded,
     "payment_intent.payment_failed": _payment_intent_failed,
+    "payment_intent.amount_capturable_updated": _amount_capturable_updated,
+    "payment_intent.canceled": _payment_intent_canceled,
+    "charge.expired": _charge_expired,
     "charge.refunded": _charge_refunded,
     "charge.dispute.created": _dispute_created,
 }

@@ -165,6 +165,7 @@ _REFUSAL_ERRORS = {
     PromotionRefusal.NOT_STARTED: ("promotion_not_started", "The deal on {sku} has not started yet."),
     PromotionRefusal.ENDED: ("promotion_ended", "The deal on {sku} has ended."),
     PromotionRefusal.SOLD_OUT: ("promotion_sold_out", "The deal on {sku} is sold out."),
+    PromotionRefusal.GROUP_ONLY: ("promotion_group_only", "The group price on {sku} is only for group-buy teams."),
 }
 
 

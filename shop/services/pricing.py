@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from shop.models import OrderLine, OrderStatus, Promotion, Variant
+from shop.models import OrderLine, OrderStatus, Promotion, PromotionKind, Variant
 from shop.money import quantize
 from shop.services.orders import ordered_by
 
@@ -43,6 +43,7 @@ class PromotionRefusal:
     SOLD_OUT = "sold_out"
     BUYER_LIMIT = "buyer_limit"
     OTHER_VARIANT = "other_variant"
+    GROUP_ONLY = "group_only"  # a group price prices only a group-buy team member's line
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ class PromotionUsage:
 
 def used_promotion_lines(now: datetime) -> Q:
     """The one definition of "used": a filter on OrderLine for lines that hold promotional units."""
-    return Q(order__status__in=_HOLDING_STATUSES) | Q(order__status=OrderStatus.PENDING, order__reserved_until__gt=now)
+    return (Q(order__status__in=_HOLDING_STATUSES)
+            | Q(order__status__in=[OrderStatus.PENDING, OrderStatus.AWAITING_GROUP], order__reserved_until__gt=now))
 
 
 def _used_lines(now: datetime, *, exclude_cart_id: int | None) -> QuerySet:
@@ -132,9 +134,11 @@ def is_running(promotion: Promotion, *, now: datetime) -> bool:
 
 
 def _refusal(promotion: Promotion, variant: Variant, *, quantity: int, now: datetime,
-             units_used: int, buyer_units_used: int | None) -> str | None:
+             units_used: int, buyer_units_used: int | None, group_member: bool = False) -> str | None:
     if promotion.variant_id != variant.pk or promotion.currency != variant.currency:
         return PromotionRefusal.OTHER_VARIANT
+    if (promotion.kind == PromotionKind.GROUP) != group_member:
+        return PromotionRefusal.GROUP_ONLY
     if now < promotion.starts_at:
         return PromotionRefusal.NOT_STARTED
     if now >= promotion.ends_at:
@@ -155,12 +159,15 @@ def price_line(
     promotion: Promotion | None = None,
     usage: PromotionUsage | None = None,
     buyer_known: bool = False,
+    group_member: bool = False,
 ) -> LinePrice:
     """The unit price of ``quantity`` × ``variant``: the promotion's price when it applies, else the list price.
 
     ``usage`` gives the units the promotion has already used (``promotion_usage``); without it the
     promotion's ``units_used`` annotation (``with_usage``) is read. The per-buyer limit is checked
     only when ``buyer_known`` (checkout, where ``usage`` was counted for the buyer's email).
+    A group price (kind ``group``) applies only to a group-buy member's line (``group_member``,
+    ``shop.services.groupbuy``), and only a group price does.
     """
     list_price = LinePrice(unit_price=variant.price, list_unit_price=variant.price, currency=variant.currency,
                            quantity=quantity)
@@ -172,7 +179,7 @@ def price_line(
         units_used = getattr(promotion, "units_used", 0)
     buyer_units_used = usage.buyer_units_used.get(promotion.pk, 0) if (usage is not None and buyer_known) else None
     refusal = _refusal(promotion, variant, quantity=quantity, now=now, units_used=units_used,
-                       buyer_units_used=buyer_units_used)
+                       buyer_units_used=buyer_units_used, group_member=group_member)
     if refusal is not None:
         return LinePrice(unit_price=variant.price, list_unit_price=variant.price, currency=variant.currency,
                          quantity=quantity, refusal=refusal)

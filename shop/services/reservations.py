@@ -135,6 +135,14 @@ def reserve_stock(
     return reservations
 
 
+def shorten_reservations(order_ids, *, expires_at: datetime) -> None:
+    """Holds of these orders now end at ``expires_at`` (a group-buy team whose card holds end sooner)."""
+    reservations = StockReservation.objects.filter(order_id__in=order_ids)
+    variant_ids = set(reservations.values_list("variant_id", flat=True))
+    reservations.update(expires_at=expires_at)
+    stock_changed(variant_ids)
+
+
 def release_reservations(order: Order) -> None:
     """Drop an order's holds (paid, cancelled or expired); cached availability is refreshed after commit."""
     variant_ids = list(order.reservations.values_list("variant_id", flat=True))
@@ -148,10 +156,11 @@ def cancel_pending_orders(orders: list[Order], *, reason: str = "",
     caller cancels after commit (never under a lock). The one way a pending order ends unpaid:
     replaced, abandoned, closed by its cart's payment, or expired (``event_type=EXPIRED``)."""
     for order in orders:
+        before = order.status  # pending, or awaiting_group (a group-buy member released)
         release_reservations(order)
         order.status = OrderStatus.CANCELLED
         order.save(update_fields=["status", "updated_at"])
         events.order_cancelled.send(order=order)
-        record_event(order, event_type, before=OrderStatus.PENDING, after=OrderStatus.CANCELLED,
+        record_event(order, event_type, before=before, after=OrderStatus.CANCELLED,
                      data={"reason": reason} if reason else None)
     return [order.pk for order in orders]

@@ -18,7 +18,7 @@ from wagtail.models import PageViewRestriction
 
 from creators.models import CommissionRule, LedgerEntry, Payout, PayoutRun, TrackedLink
 from media.models import Video, VideoStatus
-from shop.models import BrandMembership, Order, OrderLine, Payment, ProductStatus, Promotion, Voucher
+from shop.models import BrandMembership, GroupCampaign, Order, OrderLine, Payment, ProductStatus, Promotion, Voucher
 from shop.services.brand_access import BRANDS_GROUP_NAME
 from tests.factories import make_brand, make_creator, make_guide, make_image, make_product, make_user
 
@@ -42,6 +42,7 @@ SECRETS = {
     "commission rate": "0.4321",
     "draft product deal": "Alpha archived deal 5532",
     "live chapter title": "Alpha unreleased chapter 5533",
+    "draft product group buy": "Alpha archived group price 5534",
 }
 
 
@@ -119,6 +120,13 @@ def world(db, site_tree) -> World:
         name=SECRETS["draft product deal"], variant=draft_product.variants.get(), price=Decimal("9.00"),
         currency="USD", starts_at=timezone.now() - timedelta(days=1), ends_at=timezone.now() + timedelta(days=30),
     )
+    group_campaign = GroupCampaign.objects.create(
+        promotion=Promotion.objects.create(
+            kind="group", name=SECRETS["draft product group buy"], variant=draft_product.variants.get(),
+            price=Decimal("8.00"), currency="USD", starts_at=timezone.now() - timedelta(days=1),
+            ends_at=timezone.now() + timedelta(days=30)),
+        team_size=3,
+    )
     voucher = Voucher.objects.create(code=SECRETS["voucher code"], kind="percentage", value=Decimal("10"))
     order = Order.objects.create(
         number=SECRETS["order number"], currency="USD", subtotal=Decimal("99.00"), total=Decimal("99.00"),
@@ -170,6 +178,6 @@ def world(db, site_tree) -> World:
         draft_page.page_ptr, private_page.page_ptr, video, draft_product, draft_product.variants.get(),
         draft_product.variants.get().stock, active_product, order, payment, voucher, ledger_entry, payout,
         tracked_link, commission_rule, image, document, brand_a, creator_a, creator_a.user, deal,
-        live_session.page.page_ptr, live_session,
+        live_session.page.page_ptr, live_session, group_campaign,
     ]
     return world

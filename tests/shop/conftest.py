@@ -57,21 +57,17 @@ def shop_settings(settings):
     return settings
 
 
-_LOCALSTRIPE_RUNNER = """
-import sys
-from aiohttp import web
-from localstripe.server import app
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
-"""
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
 def localstripe_url(tmp_path_factory):
-    """localstripe (a stateful fake Stripe) on a free loopback port for the whole session."""
+    """localstripe (a stateful fake Stripe) with the project's extension (card holds like Stripe's, Connect)
+    on a free loopback port for the whole session."""
     port = free_port()
     workdir: Path = tmp_path_factory.mktemp("localstripe")
-    argv = [sys.executable, "-c", _LOCALSTRIPE_RUNNER, str(port)]
-    with loopback_server(argv, port=port, log_path=workdir / "localstripe.log", cwd=workdir) as url:
+    argv = [sys.executable, "-m", "tests.support.localstripe_with_transfers", str(port)]
+    with loopback_server(argv, port=port, log_path=workdir / "localstripe.log", cwd=ROOT) as url:
         yield url
 
 

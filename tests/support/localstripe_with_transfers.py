@@ -1,4 +1,6 @@
-"""localstripe plus the two Connect resources creator payouts need: accounts and transfers.
+"""localstripe plus the two Connect resources creator payouts need (accounts and transfers), and card
+holds that behave like Stripe's (``tests.support.localstripe_holds``: manual capture, its events,
+``capture_before``, expiry, idempotent PaymentIntent calls).
 
 localstripe (the fake Stripe the tests use) has no Connect. This adds, on the same server:
 
@@ -19,6 +21,8 @@ from aiohttp import web
 from localstripe.errors import UserError
 from localstripe.resources import StripeObject, random_id, store, try_convert_to_int
 from localstripe.server import app, get_post_data
+
+from tests.support import localstripe_holds
 
 
 class Account(StripeObject):
@@ -112,6 +116,7 @@ async def reset_connect(request):
     return web.Response()
 
 
+localstripe_holds.install(app)
 app.router.add_delete("/_config/connect", reset_connect)
 app.router.add_post("/v1/accounts", create_account_idempotent)
 app.router.add_get("/v1/accounts/{id}", retrieve_account)
