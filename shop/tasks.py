@@ -33,3 +33,11 @@ def enqueue_refund_retry(refund_id: int, *, run_after: datetime) -> bool:
         return False
     retry_refund_task.using(run_after=run_after).enqueue(refund_id)
     return True
+
+
+@task()
+def send_order_email_task(order_id: int, kind: str, reference: str = "") -> bool:
+    """One notice to a buyer (shop.services.notifications): sent once, outside the webhook's request."""
+    from shop.services.notifications import send_order_email
+
+    return send_order_email(order_id, kind, reference)

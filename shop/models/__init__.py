@@ -18,6 +18,7 @@ from shop.models.orders import (
     OrderStatus,
     PAID_ORDER_STATUSES,
 )
+from shop.models.notifications import OrderNotification, OrderNotificationKind
 from shop.models.payments import (
     Payment,
     PaymentStatus,
@@ -41,6 +42,8 @@ __all__ = [
     "OrderEvent",
     "OrderEventType",
     "OrderLine",
+    "OrderNotification",
+    "OrderNotificationKind",
     "OrderStatus",
     "PAID_ORDER_STATUSES",
     "Payment",

@@ -180,6 +180,7 @@ class OrderEventType(models.TextChoices):
     DISPUTED = "disputed", _("Disputed")
     FULFILLED = "fulfilled", _("Fulfilled")
     PICKUP_REDEEMED = "pickup_redeemed", _("Pickup code redeemed")
+    PICKUP_READY = "pickup_ready", _("Ready for pickup")
 
 
 class OrderEvent(models.Model):

@@ -13,7 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from shop.api_errors import ApiError, ConflictError, NotFoundError
-from shop.models import FulfilmentMethod, Order, OrderEvent, OrderEventType, OrderStatus
+from shop.errors import Conflict
+from shop.models import FulfilmentMethod, Order, OrderEvent, OrderEventType, OrderNotificationKind, OrderStatus
 
 log = structlog.get_logger(__name__)
 
@@ -110,4 +111,27 @@ def mark_fulfilled(order: Order, *, actor: AbstractBaseUser | None = None) -> Or
     order.status = OrderStatus.FULFILLED
     order.save(update_fields=["status", "updated_at"])
     record_event(order, OrderEventType.FULFILLED, before=OrderStatus.PAID, after=order.status, actor=actor)
+    if order.fulfilment_method == FulfilmentMethod.SHIPPING:
+        _notify(order, kind=OrderNotificationKind.SHIPPED)
     return order
+
+
+@transaction.atomic
+def mark_ready_for_pickup(order: Order, *, actor: AbstractBaseUser | None = None) -> Order:
+    """Staff have put a paid pickup order aside: the buyer is told to come (once, however often staff
+    press the button)."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.fulfilment_method != FulfilmentMethod.PICKUP or order.status != OrderStatus.PAID:
+        raise Conflict(f"Only paid pickup orders can be made ready; this one is {order.get_status_display()}.",
+                       code="not_ready_for_pickup")
+    if not order.events.filter(type=OrderEventType.PICKUP_READY).exists():
+        record_event(order, OrderEventType.PICKUP_READY, before=order.status, actor=actor)
+        _notify(order, kind=OrderNotificationKind.PICKUP_READY)
+    return order
+
+
+def _notify(order: Order, *, kind: str) -> None:
+    # notifications builds on this module (pickup codes); imported here to keep that one way.
+    from shop.services.notifications import notify_buyer
+
+    notify_buyer(order, kind=kind)

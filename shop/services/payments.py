@@ -16,10 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from shop import events
-from shop.models import Cart, CartLine, Order, OrderEventType, OrderStatus, Payment, PaymentStatus
+from shop.models import (
+    Cart, CartLine, Order, OrderEventType, OrderNotificationKind, OrderStatus, Payment, PaymentStatus,
+)
 from shop.payments.gateway import PaymentGatewayError, get_gateway
 from shop.services.orders import record_event
 from shop.services.inventory import take_sold_stock
+from shop.services.notifications import notify_buyer
 from shop.services.reservations import cancel_pending_orders, lock_stock, release_reservations
 
 logger = logging.getLogger(__name__)
@@ -105,6 +108,7 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     record_event(order, OrderEventType.PAID, before=before, after=order.status,
                  data={"intent_id": payment.intent_id, "amount": str(payment.amount), "currency": payment.currency})
     events.order_paid.send(order=order)
+    notify_buyer(order, kind=OrderNotificationKind.CONFIRMATION)
     if order.cart_id is not None:
         CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)).delete()
 

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shop.api_errors import ApiError
+from shop.errors import DomainError
 from shop.forms import CheckoutForm
 from shop.models import Cart, FulfilmentMethod, OrderStatus, Variant
 from shop.payments.gateway import get_gateway
@@ -23,6 +24,7 @@ from shop.services.buy_links import Visitor, follow_buy_link
 from shop.services.cart import create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
 from shop.services.client_identity import identify_client
+from shop.services.notifications import order_from_link_token
 from shop.services.orders import order_for_buyer, pickup_code_for
 from shop.services.payments import buyer_payment, is_payable
 from shop.validation import column_max_length, has_control_characters
@@ -132,6 +134,19 @@ def _session_order(request: HttpRequest, number: str):
         return order_for_buyer(number, secret)
     except ApiError as error:
         raise Http404("No such order in this session.") from error
+
+
+@never_cache
+@require_GET
+def order_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The private link mailed to the buyer: opens the order in any browser, then drops the token from
+    the address bar (and from any Referer) by redirecting to the plain order page."""
+    try:
+        linked = order_from_link_token(token)
+    except DomainError as error:
+        raise Http404(error.message) from error
+    request.session[_ORDERS_KEY] = {**request.session.get(_ORDERS_KEY, {}), linked.number: linked.secret}
+    return redirect("shop:order", number=linked.number)
 
 
 @require_GET

@@ -128,3 +128,18 @@ def test_the_pickup_qr_image_is_served_to_the_buyers_session(shop_settings):
 
     assert (image.status_code, image["Content-Type"], image.content[:8]) == (200, "image/png", b"\x89PNG\r\n\x1a\n")
     assert stranger.status_code == 404
+
+
+def test_staff_tell_a_pickup_buyer_the_order_is_ready(pickup_order, staff, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    client = _logged_in(staff)
+    page = client.get(f"/admin/shop/orders/{pickup_order.pk}/refund/").content.decode()
+    assert "Ready for pickup: tell the buyer" in page and "Mark shipped" not in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/shop/orders/{pickup_order.pk}/refund/", {"fulfil": "pickup_ready"})
+
+    assert response.status_code == 302
+    assert [message.subject for message in mail.outbox] == [f"Your order {pickup_order.number} is ready for pickup"]
+    assert pickup_order.events.filter(type="pickup_ready", actor=staff).count() == 1
