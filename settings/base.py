@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last: admin POSTs that write a page run one at a time per page (content/middleware.py).
+    "content.middleware.SerialisedPageWritesMiddleware",
 ]
 
 ROOT_URLCONF = "settings.urls"
