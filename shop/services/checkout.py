@@ -78,6 +78,11 @@ def reservation_ttl() -> timedelta:
     return timedelta(minutes=settings.KOLSHOP_RESERVATION_MINUTES)
 
 
+# The required parts of a shipping address, as a reader would name them.
+_ADDRESS_PARTS = {"name": "full name", "line1": "street address", "city": "city", "postal_code": "postal code",
+                  "country": "country"}
+
+
 def shipping_rates() -> dict[str, Decimal]:
     """``KOLSHOP_SHIPPING_RATES`` ("US:5.00,DE:7.50") as {country: rate in the default currency}."""
     rates = {}
@@ -110,9 +115,10 @@ def _validate_buyer(email: str, fulfilment: str, address: ShippingAddress | None
     if fulfilment == FulfilmentMethod.SHIPPING:
         if address is None:
             raise ApiError("address_required", "Shipping needs an address.", "address", 400)
-        for name in ("name", "line1", "city", "postal_code", "country"):
+        for name, label in _ADDRESS_PARTS.items():
             if not getattr(address, name).strip():
-                raise ApiError("address_incomplete", "This part of the address is required.", f"address.{name}", 400)
+                raise ApiError("address_incomplete", f"Enter the {label}: it is required for shipping.",
+                               f"address.{name}", 400)
     return email
 
 
