@@ -186,6 +186,7 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
                       else None)
     return render(request, "shop/order.html", {
         "order": placed, "lines": placed.lines.all(), "pickup_code": pickup_code,
+        "country": country_name(placed.shipping_country),
         "stripe_payment": stripe_payment, "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
     })
 

@@ -65,3 +65,12 @@ def test_a_pickup_order_needs_no_address(reader):
     order = Order.objects.get()
     assert response["Location"] == f"/orders/{order.number}/"
     assert (order.fulfilment_method, order.shipping_line1, str(order.total)) == ("pickup", "", "49.90")
+
+
+def test_the_order_page_shows_the_shipping_address_with_the_country_name(reader):
+    placed = reader.post("/checkout/", {"email": "ada@example.com", "fulfilment": "shipping", **ADDRESS})
+
+    html = reader.get(placed["Location"]).content.decode()
+
+    assert "<address>Ada Reader<br>1 Main St<br>12345 Springfield<br>Germany</address>" in html
+    assert "57.40 USD" in html
