@@ -25,8 +25,8 @@ api = CommerceAPI(
     version="1",
     description=(
         "Live prices, stock, carts and checkout for kolshop front ends.\n\n"
-        "Paths are canonical as listed here, without a trailing slash; each also answers with one "
-        "(`POST /api/v1/carts/` is `POST /api/v1/carts`). Request bodies are JSON "
+        "Paths are listed without a trailing slash (the one convention); the API answers each path "
+        "with or without its trailing slash (`POST /api/v1/carts/` is `POST /api/v1/carts`). Request bodies are JSON "
         "(`Content-Type: application/json`; anything else is a 415). Every error, including unknown paths "
         "(404), wrong methods (405) and oversized bodies (413), is JSON: "
         '`{"code", "message", "field"}`.'
