@@ -4,6 +4,7 @@ URL, content API links and printed address follow the HOST/PORT it runs on."""
 import io
 import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -11,7 +12,6 @@ from django.core.management import call_command
 from django.urls import reverse
 from wagtail.models import Site
 
-from content.services.preview import issue_preview_token
 from tests.factories import make_creator, make_guide, make_product, product_card
 
 pytestmark = pytest.mark.django_db
@@ -73,9 +73,9 @@ def test_load_demo_points_the_site_and_its_api_links_at_the_configured_address(c
 
 
 def test_dev_settings_take_the_address_from_host_and_port():
-    script = ("import django.conf as c; from settings import dev; "
+    script = ("from settings import dev; "
               "print(dev.WAGTAILADMIN_BASE_URL, dev.KOLSHOP_SITE_URL, '127.0.0.2' in dev.ALLOWED_HOSTS)")
     env = {"HOST": "127.0.0.2", "PORT": "8765", "PATH": "/usr/bin:/bin"}
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True,
-                            cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+                            cwd=str(Path(__file__).resolve().parents[2]))
     assert result.stdout.split() == ["http://127.0.0.2:8765", "http://127.0.0.2:8765", "True"]
