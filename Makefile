@@ -21,9 +21,8 @@ migrate: install
 	DJANGO_SETTINGS_MODULE=settings.dev $(BIN)/python manage.py migrate --no-input -v0
 
 demo: migrate
-	DJANGO_SETTINGS_MODULE=settings.dev $(BIN)/python manage.py load_demo
-	@echo "kolshop is at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
-	DJANGO_SETTINGS_MODULE=settings.dev $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) DJANGO_SETTINGS_MODULE=settings.dev $(BIN)/python manage.py load_demo
+	HOST=$(HOST) PORT=$(PORT) DJANGO_SETTINGS_MODULE=settings.dev $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 packages:
 	bash .ci/debian-packages.sh

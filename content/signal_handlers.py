@@ -4,6 +4,7 @@ Each handler only calls a service. Catalog rows (products, variants, stock) are 
 business: ``shop.services.inventory`` marks cached JSON stale when they change.
 """
 
+from django.db import transaction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from content.services.media_access import publish_creator_videos_on_commit
@@ -12,7 +13,10 @@ from content.services.page_cache import forget_page
 
 
 def forget_cached_page(sender, instance, **kwargs):
-    forget_page(instance.pk)
+    # Now and again once committed: a reader served between the two (still the old row) is not kept.
+    page_id = instance.pk
+    forget_page(page_id)
+    transaction.on_commit(lambda: forget_page(page_id))
 
 
 def publish_creator_videos(sender, instance, **kwargs):

@@ -8,16 +8,23 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from settings.api_docs import document_operations
 from shop.api_edge import domain_error_headers, domain_error_status, field_from_location
 from shop.errors import DomainError
 
-api = NinjaAPI(
+class CommerceAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """ninja's document plus each operation's description and error codes (settings/api_docs.py)."""
+        return document_operations(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+
+
+api = CommerceAPI(
     title="kolshop commerce API",
     version="1",
     description=(
         "Live prices, stock, carts and checkout for kolshop front ends.\n\n"
-        "Paths are canonical as listed here; each also answers with or without its trailing slash "
-        "(`POST /api/v1/carts` is `POST /api/v1/carts/`). Request bodies are JSON "
+        "Paths are listed without a trailing slash (the one convention); the API answers each path "
+        "with or without its trailing slash (`POST /api/v1/carts/` is `POST /api/v1/carts`). Request bodies are JSON "
         "(`Content-Type: application/json`; anything else is a 415). Every error, including unknown paths "
         "(404), wrong methods (405) and oversized bodies (413), is JSON: "
         '`{"code", "message", "field"}`.'

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last: admin POSTs that write a page run one at a time per page (content/middleware.py).
+    "content.middleware.SerialisedPageWritesMiddleware",
 ]
 
 ROOT_URLCONF = "settings.urls"
@@ -270,3 +272,12 @@ RATELIMIT_FAIL_OPEN = True
 
 # Structured logs (settings/log_config.py): JSON lines with LOG_FORMAT=json (production's default).
 LOGGING = logging_config(level=env.get_str("LOG_LEVEL") or "INFO", json=(env.get_str("LOG_FORMAT") or "console") == "json")
+
+# --- Order e-mails (shop.services.notifications) -------------------------------------------
+# Any Django e-mail backend (SMTP, django-anymail's, console); dev/test pick console/locmem.
+EMAIL_BACKEND = env.get_str("EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend"
+DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL") or "kolshop@localhost"
+# The reader site's address, for links in e-mails (the order link); the admin's address by default.
+KOLSHOP_SITE_URL = env.get_str("KOLSHOP_SITE_URL") or WAGTAILADMIN_BASE_URL
+# How long the private order link mailed to a buyer keeps opening the order page.
+KOLSHOP_ORDER_LINK_MAX_AGE_DAYS = env.get_int("KOLSHOP_ORDER_LINK_MAX_AGE_DAYS", 90)

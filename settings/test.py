@@ -14,6 +14,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="kolshop-test-media-"))
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="kolshop-test-static-"))
 WAGTAILADMIN_BASE_URL = "http://testserver"
+KOLSHOP_SITE_URL = "http://testserver"
 
 # SQLite: a file-backed test database, not the shared in-memory one. Live-server tests (browser,
 # localstripe webhooks) then give the server thread its own connection instead of sharing the test

@@ -5,6 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from content import views as content_views
 from content.admin_page_views import admin_page_urlpatterns
 from content.api.router import content_api_urlpatterns
 from settings.api import api as commerce_api
@@ -36,6 +37,9 @@ urlpatterns += [path("api/live/", include("content.live.urls"))]
 
 # Creators' tracked short links (/r/<code>/).
 urlpatterns += [path("", include("creators.urls"))]
+
+# The reader site's draft preview ("Preview on the front end" in the editor; content/views.py).
+urlpatterns += [path("preview/", content_views.preview, name="content_preview")]
 
 # Wagtail's page serving catches everything else, so it stays last.
 urlpatterns += [path("", include(wagtail_urls))]

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from shop.errors import DomainError, InvalidInput
 from shop.models import FulfilmentMethod, Order
-from shop.services.orders import redeem_pickup_code
+from shop.services.orders import mark_fulfilled, mark_ready_for_pickup, redeem_pickup_code
 from shop.services.refunds import line_refund_amount, refund_order, refunds_needing_staff, retry_refund
 
 ORDER_PERMISSION = "shop.change_order"
@@ -38,6 +38,8 @@ def refund(request, order_id: int):
     order = get_object_or_404(Order, pk=order_id)
     if request.method == "POST" and "retry_refund" in request.POST:
         return _retry_failed_refund(request, order)
+    if request.method == "POST" and request.POST.get("fulfil") in ("shipped", "pickup_ready"):
+        return _fulfil(request, order)
     if request.method == "POST":
         try:
             if "refund_all" in request.POST:
@@ -59,7 +61,23 @@ def refund(request, order_id: int):
         "failed_automatic_refunds": refunds_needing_staff().filter(order=order).order_by("pk"),
         "events": order.events.select_related("actor").order_by("-pk")[:50],
         "orders_url": reverse("shop_order_modeladmin_index"),
+        "can_ship": order.status == "paid" and order.fulfilment_method == FulfilmentMethod.SHIPPING,
+        "can_ready": order.status == "paid" and order.fulfilment_method == FulfilmentMethod.PICKUP,
     })
+
+
+def _fulfil(request, order: Order):
+    """Tell the buyer: shipped (the order is fulfilled) or ready for pickup (it waits for the code)."""
+    try:
+        if request.POST["fulfil"] == "shipped":
+            mark_fulfilled(order, actor=request.user)
+            messages.success(request, f"Order {order.number} marked shipped; the buyer is told by e-mail.")
+        else:
+            mark_ready_for_pickup(order, actor=request.user)
+            messages.success(request, f"Order {order.number} is ready for pickup; the buyer is told by e-mail.")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("shop_order_refund", order_id=order.pk)
 
 
 def _retry_failed_refund(request, order: Order):

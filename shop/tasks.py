@@ -14,6 +14,7 @@ from django_tasks import task
 from shop.services.automatic_refunds import retry_refund_task  # noqa: F401 - the shop's tasks, in one list
 from shop.services.expiry import release_expired_reservations
 from shop.services.group_holds import expire_teams
+from shop.services.notifications import send_order_email_task  # noqa: F401 - the shop's tasks, in one list
 
 
 @task()

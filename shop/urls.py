@@ -10,6 +10,7 @@ urlpatterns = [
     path("buy/<str:sku>/", storefront.buy, name="buy"),
     path("cart/", storefront.cart, name="cart"),
     path("checkout/", storefront.checkout, name="checkout"),
+    path("orders/open/<str:token>/", storefront.order_link, name="order-link"),
     path("orders/<str:number>/", storefront.order, name="order"),
     path("orders/<str:number>/pay/", storefront.pay, name="pay"),
     path("orders/<str:number>/pickup-qr.png", storefront.pickup_qr, name="pickup-qr"),

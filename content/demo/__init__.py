@@ -8,7 +8,9 @@ from content.demo.catalog import load_catalog
 from content.demo.pages import load_pages
 from content.demo.people import DemoLogin, load_people
 from content.demo.sales import load_sales
-from content.services.site_tree import ensure_site_tree
+from django.conf import settings
+
+from content.services.site_tree import ensure_site_tree, point_site_at
 from shop.payments.registry import get_gateway
 
 
@@ -42,6 +44,7 @@ def load_demo() -> DemoSummary:
 @transaction.atomic
 def _load_demo() -> DemoSummary:
     _, creator_index = ensure_site_tree()
+    point_site_at(settings.KOLSHOP_SITE_URL)  # HOST/PORT of `make demo` (settings/dev.py)
     products = load_catalog()
     people = load_people(creator_index=creator_index)
     guides = load_pages(people=people, products=products)

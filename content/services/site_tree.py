@@ -1,5 +1,7 @@
 """The fixed top of the page tree: Site → HomePage → CreatorIndexPage → one CreatorPage per creator."""
 
+from urllib.parse import urlsplit
+
 from django.db import transaction
 from wagtail.models import Page, Site
 
@@ -33,3 +35,17 @@ def ensure_site_tree(*, hostname: str = "localhost", port: int = 80) -> tuple[Ho
         home.add_child(instance=index)
         index.save_revision().publish()
     return home, index
+
+
+def point_site_at(address: str) -> Site:
+    """Make the default Site answer at ``address`` (``http://127.0.0.1:8001``): the content API's
+    ``html_url``/``detail_url``, the ``find`` redirect and workflow e-mails all build links from it."""
+    parts = urlsplit(address)
+    if not parts.hostname:
+        raise ValueError(f"Not an absolute address: {address!r}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    site = Site.objects.get(is_default_site=True)
+    if (site.hostname, site.port) != (parts.hostname, port):
+        site.hostname, site.port = parts.hostname, port
+        site.save(update_fields=["hostname", "port"])
+    return site

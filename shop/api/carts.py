@@ -35,7 +35,7 @@ def _cart_response(cart) -> dict:
     return cart_out(fetch_cart(cart), max_quantity=max_quantity_per_variant())
 
 
-@router.post("/", response={201: CartOut}, summary="Create an empty cart")
+@router.post("", response={201: CartOut}, summary="Create an empty cart")
 @rate_limit("cart_create")
 def create(request):
     return Status(201, _cart_response(create_cart()))

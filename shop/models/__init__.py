@@ -25,6 +25,7 @@ from shop.models.orders import (
     OrderStatus,
     PAID_ORDER_STATUSES,
 )
+from shop.models.notifications import OrderNotification, OrderNotificationKind
 from shop.models.payments import (
     Payment,
     PaymentStatus,
@@ -53,6 +54,8 @@ __all__ = [
     "OrderEvent",
     "OrderEventType",
     "OrderLine",
+    "OrderNotification",
+    "OrderNotificationKind",
     "OrderStatus",
     "PAID_ORDER_STATUSES",
     "Payment",

@@ -185,6 +185,7 @@ class OrderEventType(models.TextChoices):
     PICKUP_REDEEMED = "pickup_redeemed", _("Pickup code redeemed")
     GROUP_HOLD = "group_hold", _("Card hold placed for a group buy")
     GROUP_RELEASED = "group_released", _("Group buy hold released")
+    PICKUP_READY = "pickup_ready", _("Ready for pickup")
 
 
 class OrderEvent(models.Model):

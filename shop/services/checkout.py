@@ -79,6 +79,11 @@ def reservation_ttl() -> timedelta:
     return timedelta(minutes=settings.KOLSHOP_RESERVATION_MINUTES)
 
 
+# The required parts of a shipping address, as a reader would name them.
+_ADDRESS_PARTS = {"name": "full name", "line1": "street address", "city": "city", "postal_code": "postal code",
+                  "country": "country"}
+
+
 def shipping_rates() -> dict[str, Decimal]:
     """``KOLSHOP_SHIPPING_RATES`` ("US:5.00,DE:7.50") as {country: rate in the default currency}."""
     rates = {}
@@ -111,9 +116,9 @@ def _validate_buyer(email: str, fulfilment: str, address: ShippingAddress | None
     if fulfilment == FulfilmentMethod.SHIPPING:
         if address is None:
             raise InvalidInput("Shipping needs an address.", code="address_required", field="address")
-        for name in ("name", "line1", "city", "postal_code", "country"):
+        for name, label in _ADDRESS_PARTS.items():
             if not getattr(address, name).strip():
-                raise InvalidInput("This part of the address is required.", code="address_incomplete",
+                raise InvalidInput(f"Enter the {label}: it is required for shipping.", code="address_incomplete",
                                    field=f"address.{name}")
     return email
 

@@ -1,23 +1,22 @@
 """Order bookkeeping shared by checkout, payments, refunds and the admin: audit trail, pickup codes."""
 
-import hashlib
 import hmac
 from datetime import datetime
 
 import structlog
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from shop.errors import Conflict, NotFound
-from shop.models import FulfilmentMethod, Order, OrderEvent, OrderEventType, OrderStatus
+from shop.models import FulfilmentMethod, Order, OrderEvent, OrderEventType, OrderNotificationKind, OrderStatus
+from shop.services.notifications import notify_buyer
+from shop.services.pickup_codes import hash_pickup_code, pickup_code_for  # noqa: F401 - pickup_code_for is this module's API too
 
 log = structlog.get_logger(__name__)
 
-_PICKUP_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 
@@ -59,20 +58,6 @@ def order_for_buyer(number: str, secret: str) -> Order:
     return order
 
 
-def pickup_code_for(order: Order) -> str:
-    """Derived from the order's secret, so it never needs storing; only its hash is kept for lookup."""
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"pickup:{order.number}:{order.secret}".encode(), hashlib.sha256
-    ).digest()
-    code = "".join(_PICKUP_ALPHABET[byte % len(_PICKUP_ALPHABET)] for byte in digest[:10])
-    return f"{code[:5]}-{code[5:]}"
-
-
-def hash_pickup_code(code: str) -> str:
-    normalised = code.strip().upper().replace(" ", "").replace("-", "")
-    return hashlib.sha256(f"kolshop-pickup:{normalised}".encode()).hexdigest()
-
-
 def assign_pickup_code(order: Order) -> None:
     if order.fulfilment_method == FulfilmentMethod.PICKUP and not order.pickup_code_hash:
         order.pickup_code_hash = hash_pickup_code(pickup_code_for(order))
@@ -110,4 +95,24 @@ def mark_fulfilled(order: Order, *, actor: AbstractBaseUser | None = None) -> Or
     order.status = OrderStatus.FULFILLED
     order.save(update_fields=["status", "updated_at"])
     record_event(order, OrderEventType.FULFILLED, before=OrderStatus.PAID, after=order.status, actor=actor)
+    if order.fulfilment_method == FulfilmentMethod.SHIPPING:
+        _notify(order, kind=OrderNotificationKind.SHIPPED)
     return order
+
+
+@transaction.atomic
+def mark_ready_for_pickup(order: Order, *, actor: AbstractBaseUser | None = None) -> Order:
+    """Staff have put a paid pickup order aside: the buyer is told to come (once, however often staff
+    press the button)."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.fulfilment_method != FulfilmentMethod.PICKUP or order.status != OrderStatus.PAID:
+        raise Conflict(f"Only paid pickup orders can be made ready; this one is {order.get_status_display()}.",
+                       code="not_ready_for_pickup")
+    if not order.events.filter(type=OrderEventType.PICKUP_READY).exists():
+        record_event(order, OrderEventType.PICKUP_READY, before=order.status, actor=actor)
+        _notify(order, kind=OrderNotificationKind.PICKUP_READY)
+    return order
+
+
+def _notify(order: Order, *, kind: str) -> None:
+    notify_buyer(order, kind=kind)

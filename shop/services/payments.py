@@ -16,12 +16,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from shop import events
-from shop.models import Cart, CartLine, Order, OrderEventType, OrderStatus, Payment, PaymentStatus
+from shop.models import (
+    Cart, CartLine, Order, OrderEventType, OrderNotificationKind, OrderStatus, Payment, PaymentStatus,
+)
 from shop.payments.gateway import PaymentGatewayError
 from shop.payments.registry import get_gateway
 from shop.services.automatic_refunds import refund_payment_in_full
 from shop.services.orders import record_event
 from shop.services.inventory import take_sold_stock
+from shop.services.notifications import notify_buyer
 from shop.services.refunds import record_refund_total
 from shop.services.reservations import cancel_pending_orders, lock_stock, release_reservations
 
@@ -106,6 +109,7 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     record_event(order, OrderEventType.PAID, before=before, after=order.status,
                  data={"intent_id": payment.intent_id, "amount": str(payment.amount), "currency": payment.currency})
     events.order_paid.send(order=order)
+    notify_buyer(order, kind=OrderNotificationKind.CONFIRMATION)
     if order.cart_id is not None:
         CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)).delete()
 

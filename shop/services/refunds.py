@@ -20,6 +20,7 @@ from shop.models import (
     Order,
     OrderEventType,
     OrderLine,
+    OrderNotificationKind,
     OrderStatus,
     Payment,
     PaymentStatus,
@@ -31,6 +32,7 @@ from shop.money import quantize
 from shop.payments.gateway import PaymentGatewayError
 from shop.payments.registry import get_gateway
 from shop.services.inventory import restock
+from shop.services.notifications import notify_buyer
 from shop.services.orders import record_event
 
 _REFUNDABLE_STATUSES = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED}
@@ -228,6 +230,8 @@ def _apply_refund_total(payment: Payment, total: Decimal, *, force: bool = False
                  data={"amount_refunded": str(total), "currency": payment.currency, "at": timezone.now().isoformat()})
     for refund in succeeded:
         events.order_refunded.send(order=order, refund=refund)
+    # One notice per refunded total (a refund made in the admin or in Stripe's dashboard alike).
+    notify_buyer(order, kind=OrderNotificationKind.REFUNDED, reference=str(total))
 
 
 def _restock(order: Order, refund: Refund) -> None:

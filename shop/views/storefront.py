@@ -5,6 +5,7 @@ the full reader site on the API; these pages keep the demo buyable end to end.
 """
 
 import io
+from decimal import Decimal
 
 import qrcode
 from django.conf import settings
@@ -22,7 +23,9 @@ from shop.rate_limits import count_request, rate_limit
 from shop.services.buy_links import Visitor, follow_buy_link
 from shop.services.cart import create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
+from shop.services.countries import country_name
 from shop.services.client_identity import identify_client
+from shop.services.notifications import order_from_link_token
 from shop.services.orders import order_for_buyer, pickup_code_for
 from shop.services.payments import buyer_payment, is_payable
 from shop.validation import column_max_length, has_control_characters
@@ -99,9 +102,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return redirect("shop:cart")
     form = request.POST if request.method == "POST" else {}
     checked = CheckoutForm(form) if request.method == "POST" else None
+    field_errors: dict[str, str] = {}
     if checked is not None and not checked.is_valid():
-        for message in checked.error_messages():
-            messages.error(request, message)
+        field_errors = {name: f"{checked.fields[name].label}: {errors[0]}" for name, errors in checked.errors.items()}
+        messages.error(request, "Please correct the fields marked below.")
     elif checked is not None and count_request(request, scope="checkout") is not None:
         messages.error(request, "Too many checkouts from your connection; try again in a minute.")
     elif checked is not None:
@@ -120,11 +124,35 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 confirm_payment(order)  # the dummy gateway pays at once; Stripe's buyer pays on the order page
             return redirect("shop:order", number=order.number)
         except DomainError as error:
-            messages.error(request, error.message)
+            field = _FORM_FIELD_OF_ERROR.get(error.field or "", "")
+            if field:
+                field_errors[field] = error.message
+                messages.error(request, "Please correct the fields marked below.")
+            else:
+                messages.error(request, error.message)
     return render(request, "shop/checkout.html", {
-        "info": info, "form": form, "countries": sorted(shipping_rates().items()),
+        "info": info, "form": form, "field_errors": field_errors, **_checkout_summary(info, form),
         "pickup_enabled": settings.KOLSHOP_PICKUP_ENABLED, "gateway": settings.KOLSHOP_PAYMENT_GATEWAY,
     })
+
+
+# An error's field as the API names it → the checkout form's input.
+_FORM_FIELD_OF_ERROR = {
+    "email": "email", "fulfilment": "fulfilment", "voucher_code": "voucher_code", "address": "name",
+    **{f"address.{name}": name for name in ("name", "line1", "line2", "city", "postal_code", "country")},
+}
+
+
+def _checkout_summary(info, form) -> dict:
+    """Countries by name with their rate, and the total the reader will pay for the chosen delivery
+    (the page's script updates it as they change country or delivery; without it, the server's is shown)."""
+    rates = shipping_rates()
+    countries = sorted(((code, country_name(code), rate) for code, rate in rates.items()), key=lambda row: row[1])
+    pickup = form.get("fulfilment") == FulfilmentMethod.PICKUP
+    chosen = form.get("country") if form.get("country") in rates else (countries[0][0] if countries else "")
+    shipping = Decimal("0.00") if pickup or not chosen else rates[chosen]
+    return {"countries": countries, "chosen_country": chosen, "shipping": shipping,
+            "total": info.subtotal + shipping}
 
 
 def _session_order(request: HttpRequest, number: str):
@@ -133,6 +161,19 @@ def _session_order(request: HttpRequest, number: str):
         return order_for_buyer(number, secret)
     except DomainError as error:
         raise Http404("No such order in this session.") from error
+
+
+@never_cache
+@require_GET
+def order_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The private link mailed to the buyer: opens the order in any browser, then drops the token from
+    the address bar (and from any Referer) by redirecting to the plain order page."""
+    try:
+        linked = order_from_link_token(token)
+    except DomainError as error:
+        raise Http404(error.message) from error
+    request.session[_ORDERS_KEY] = {**request.session.get(_ORDERS_KEY, {}), linked.number: linked.secret}
+    return redirect("shop:order", number=linked.number)
 
 
 @require_GET
@@ -145,6 +186,7 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
                       else None)
     return render(request, "shop/order.html", {
         "order": placed, "lines": placed.lines.all(), "pickup_code": pickup_code,
+        "country": country_name(placed.shipping_country),
         "stripe_payment": stripe_payment, "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
     })
 

@@ -129,3 +129,37 @@ def test_the_pickup_qr_image_is_served_to_the_buyers_session(shop_settings):
 
     assert (image.status_code, image["Content-Type"], image.content[:8]) == (200, "image/png", b"\x89PNG\r\n\x1a\n")
     assert stranger.status_code == 404
+
+
+def test_staff_tell_a_pickup_buyer_the_order_is_ready(pickup_order, staff, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    client = _logged_in(staff)
+    page = client.get(f"/admin/shop/orders/{pickup_order.pk}/refund/").content.decode()
+    assert "Ready for pickup: tell the buyer" in page and "Mark shipped" not in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/shop/orders/{pickup_order.pk}/refund/", {"fulfil": "pickup_ready"})
+
+    assert response.status_code == 302
+    assert [message.subject for message in mail.outbox] == [f"Your order {pickup_order.number} is ready for pickup"]
+    assert pickup_order.events.filter(type="pickup_ready", actor=staff).count() == 1
+
+
+def test_staff_mark_a_shipping_order_shipped_and_the_buyer_is_told(shop_settings, staff, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    variant_with_stock("SH-1", price="10.00", on_hand=3)
+    order = confirm_payment(checkout(cart_with(("SH-1", 1))).order)
+    client = _logged_in(staff)
+    page = client.get(f"/admin/shop/orders/{order.pk}/refund/").content.decode()
+    assert "Mark shipped and tell the buyer" in page and "Ready for pickup" not in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/admin/shop/orders/{order.pk}/refund/", {"fulfil": "shipped"})
+        again = client.post(f"/admin/shop/orders/{order.pk}/refund/", {"fulfil": "shipped"}, follow=True)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FULFILLED
+    assert [message.subject for message in mail.outbox] == [f"Your order {order.number} is on its way"]
+    assert "Only paid orders can be fulfilled; this one is Fulfilled." in again.content.decode()

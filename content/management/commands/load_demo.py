@@ -1,6 +1,7 @@
 import logging
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from content.demo import DemoUnavailable, load_demo
@@ -30,6 +31,8 @@ class Command(BaseCommand):
         except DemoUnavailable as error:
             raise CommandError(str(error)) from error
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {summary.products} products, {summary.guides} new pages, {summary.sales} new sales."))
-        self.stdout.write("Logins (http://127.0.0.1:8000/admin/):")
+        site = settings.KOLSHOP_SITE_URL.rstrip("/")
+        self.stdout.write(f"kolshop is at {site}/  (admin: {settings.WAGTAILADMIN_BASE_URL.rstrip('/')}/admin/)")
+        self.stdout.write(f"Logins ({settings.WAGTAILADMIN_BASE_URL.rstrip('/')}/admin/):")
         for login in summary.logins:
             self.stdout.write(f"  {login.role:<24} {login.username:<10} / {login.password}")

@@ -1,0 +1,208 @@
+"""What the commerce API's OpenAPI document says beyond the code: each operation's description and its
+error responses, with the ``code`` values a client can switch on.
+
+One table, keyed by operation id, so a new endpoint without an entry fails
+``tests/shop/test_openapi_document.py``. Every error shares one schema, ``Error`` (``{code, message,
+field}``); each documented status lists its codes in the response's description and example.
+"""
+
+from dataclasses import dataclass, field
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["code", "message", "field"],
+    "properties": {
+        "code": {"type": "string", "description": "Stable, machine-readable reason (switch on this)."},
+        "message": {"type": "string", "description": "For people; may change."},
+        "field": {"type": ["string", "null"], "description": "The input at fault, dotted (`address.country`)."},
+    },
+}
+
+STATUS_TEXT = {400: "Bad input", 401: "Not signed in", 402: "Payment refused", 403: "Not allowed",
+               404: "Not found", 409: "Conflict with the current state", 413: "Body too large",
+               415: "Not JSON", 429: "Too many requests (see `Retry-After`)", 502: "Payment provider unreachable",
+               503: "Storage unavailable"}
+
+# Answered by every operation: the edge's own errors (shop/api_edge.py, settings/api.py).
+COMMON_ERRORS = {400: ["invalid", "control_characters"]}
+
+# The domain error kinds' default codes (shop/errors.py), for statuses a router declares without codes.
+DEFAULT_CODES = {400: "invalid", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
+                 409: "conflict", 429: "rate_limited", 502: "unavailable", 503: "unavailable"}
+
+CART_NOT_FOUND = {404: ["cart_not_found"]}
+
+
+@dataclass(frozen=True)
+class OperationDoc:
+    description: str
+    errors: dict[int, list[str]] = field(default_factory=dict)
+
+
+BUY_LINK_FLOW = """
+**From a block's buy link to a cart line.** Product, deal and comparison blocks in the content API
+(`/api/v2/pages/<id>/`) carry `buy_url` per variant, e.g.
+`/buy/LAMP-01/?ref=eyJjIjo3LCJw...:1kx9Zq:abc&deal=12`. A server-rendered site can link to it as is;
+a front end that keeps its own cart passes its parts here instead: `ref` → `attribution`,
+`deal` → `promotion` (the SKU is the path segment after `/buy/`):
+
+```http
+POST /api/v1/carts/4f9c.../lines
+Content-Type: application/json
+
+{"sku": "LAMP-01", "quantity": 1, "attribution": "eyJjIjo3LCJw...:1kx9Zq:abc", "promotion": 12}
+```
+
+The token credits the creator whose block it came from; a tampered, expired or other product's token
+still adds the line, uncredited. A deal that has ended answers 409 (`promotion_ended`,
+`promotion_sold_out`, `promotion_not_started`) and adds nothing, unless `"accept_list_price": true`.
+""".strip()
+
+OPERATIONS: dict[str, OperationDoc] = {
+    "shop_api_groupbuy_open_": OperationDoc(
+        "Open a team on a group-buy campaign as its first member: your units are held until the team's "
+        "deadline and your card is authorised (not charged) for the group price. Everyone is charged only "
+        "when the team fills; if it does not fill in time every hold is released. Share the returned "
+        "team `code` (`/group/<code>/`) with friends. Pass the block's buy-link token as `attribution` "
+        "to credit its creator on every member's line.",
+        {400: ["invalid_quantity", "invalid_email", "invalid_fulfilment", "address_required",
+               "address_incomplete"],
+         404: ["campaign_not_found"],
+         409: ["unavailable", "already_in_team", "new_buyers_only", "team_cap", "insufficient_stock",
+               "promotion_ended", "promotion_sold_out", "promotion_limit"],
+         429: ["rate_limited"], 502: ["payment_unavailable"]},
+    ),
+    "shop_api_groupbuy_join": OperationDoc(
+        "Join a forming team through its share code, at the group price: your units are held and your "
+        "card authorised; the member who fills the last seat fills the team and everyone is charged.",
+        {400: ["invalid_quantity", "invalid_email", "invalid_fulfilment", "address_required",
+               "address_incomplete"],
+         404: ["team_not_found"],
+         409: ["team_full", "team_closed", "already_in_team", "new_buyers_only", "unavailable",
+               "insufficient_stock", "promotion_ended", "promotion_sold_out", "promotion_limit"],
+         429: ["rate_limited"], 502: ["payment_unavailable"]},
+    ),
+    "shop_api_groupbuy_read": OperationDoc(
+        "A team's public state: status, seats and seats left, deadline, and its members by first name or "
+        "initial only (never an e-mail).",
+        {404: ["team_not_found"]},
+    ),
+    "shop_api_carts_create": OperationDoc(
+        "Create an empty cart. Keep its `token`: it is the cart's only credential, used in every cart path.",
+        {429: ["rate_limited"]},
+    ),
+    "shop_api_carts_read": OperationDoc(
+        "The cart with live prices, promotions and availability per line, and its totals before shipping. "
+        "Lines whose stock ran out stay listed with `available` below `quantity`.",
+        CART_NOT_FOUND,
+    ),
+    "shop_api_carts_add_line": OperationDoc(
+        "Add units of a SKU (a SKU already in the cart adds to its line).\n\n" + BUY_LINK_FLOW,
+        {400: ["unknown_sku", "invalid_quantity", "quantity_limit", "invalid_attribution", "unknown_promotion",
+               "promotion_mismatch", "currency_mismatch"],
+         404: ["cart_not_found"],
+         409: ["cart_checked_out", "insufficient_stock", "promotion_ended", "promotion_sold_out",
+               "promotion_not_started", "promotion_limit"],
+         429: ["rate_limited"]},
+    ),
+    "shop_api_carts_update_line": OperationDoc(
+        "Set a line's quantity (at least 1; remove a line with DELETE).",
+        {400: ["invalid_quantity", "quantity_limit"], 404: ["cart_not_found", "line_not_found"],
+         409: ["cart_checked_out", "insufficient_stock"]},
+    ),
+    "shop_api_carts_delete_line": OperationDoc(
+        "Remove a line from the cart; its reserved units are not held by a cart, so nothing else changes.",
+        {404: ["cart_not_found", "line_not_found"], 409: ["cart_checked_out"]},
+    ),
+    "shop_api_carts_checkout": OperationDoc(
+        "Reserve the cart's stock for `KOLSHOP_RESERVATION_MINUTES`, place a pending order and open its payment. "
+        "Answers the order `number` and `secret` (keep both: reading the order needs them) and, for Stripe, "
+        "the intent's `client_secret`. Shipping needs `address` (country as an ISO code from the shipping "
+        "countries); pickup needs none. Checking out again replaces the previous pending order.",
+        {400: ["empty_cart", "invalid_email", "invalid_fulfilment", "address_required", "address_incomplete",
+               "shipping_unavailable", "pickup_unavailable", "quantity_limit", "unknown_voucher", "invalid_voucher",
+               "voucher_expired", "voucher_not_started", "voucher_used_up", "voucher_buyer_limit", "voucher_currency"],
+         404: ["cart_not_found"],
+         409: ["cart_checked_out", "insufficient_stock", "price_changed", "reservation_cap", "promotion_ended",
+               "promotion_sold_out"],
+         429: ["rate_limited"], 502: ["payment_unavailable"]},
+    ),
+    "shop_api_orders_read": OperationDoc(
+        "The buyer's order: status, lines, totals and, for a paid pickup order, its pickup code. Send the "
+        "order's secret in `X-Order-Secret`; a wrong secret looks exactly like an unknown number.",
+        {404: ["order_not_found"]},
+    ),
+    "shop_api_orders_pay": OperationDoc(
+        "Pay a pending order on the server (the dummy gateway, for demos and tests). With Stripe the buyer "
+        "confirms the intent in the browser and the webhook marks the order paid; this then answers 409 "
+        "`client_confirmation_required`.",
+        {402: ["payment_failed"], 404: ["order_not_found"],
+         409: ["already_paid", "reservation_expired", "no_payment", "client_confirmation_required"],
+         502: ["payment_unavailable"]},
+    ),
+    "media_api_start_upload": OperationDoc(
+        "Start a video upload (signed-in creators): answers presigned S3 POST fields, or multipart part "
+        "URLs for large files. The browser uploads straight to S3, then calls confirm.",
+        {400: ["unsupported_content_type", "invalid_size", "file_too_large"], 401: ["not_authenticated"],
+         403: ["permission_denied"], 404: ["not_found"], 502: ["storage_error"], 503: ["storage_unavailable"]},
+    ),
+    "media_api_confirm_upload": OperationDoc(
+        "Confirm that an upload finished: the object's size and type are checked on S3 before the video "
+        "becomes usable in pages.",
+        {400: ["parts_required", "upload_incomplete", "upload_rejected"], 401: ["not_authenticated"],
+         403: ["permission_denied"], 404: ["not_found"], 409: ["not_uploaded", "upload_missing"],
+         502: ["storage_error"], 503: ["storage_unavailable"]},
+    ),
+    "media_api_get_video": OperationDoc(
+        "A video's state and, when ready, a short-lived playback URL (owner or staff only).",
+        {401: ["not_authenticated"], 403: ["permission_denied"], 404: ["not_found"], 503: ["storage_unavailable"]},
+    ),
+    "media_api_delete_video": OperationDoc(
+        "Delete a video and its stored object; refused while a published page uses it.",
+        {401: ["not_authenticated"], 403: ["permission_denied"], 404: ["not_found"], 409: ["conflict"],
+         502: ["storage_error"], 503: ["storage_unavailable"]},
+    ),
+    "content_api_offers_list_offers": OperationDoc(
+        "Live price and stock for up to `KOLSHOP_OFFERS_MAX_SKUS` SKUs (`?skus=A,B`): what a cached page "
+        "asks for at view time. Unknown SKUs are left out of the answer.",
+        {400: ["invalid", "too_many"]},
+    ),
+    "creators_reports_api_post_page_view": OperationDoc(
+        "Count a reader's view of a creator's page for conversion reports. Send a fresh `event_id` per view; "
+        "repeating one is acknowledged as a duplicate and not counted twice.",
+        {404: ["not_found"], 400: ["not_shoppable"], 429: ["rate_limited"]},
+    ),
+}
+
+
+def _error_response(status: int, codes: list[str]) -> dict:
+    listed = ", ".join(f"`{code}`" for code in codes)
+    return {
+        "description": f"{STATUS_TEXT.get(status, 'Error')}. Codes: {listed}.",
+        "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"},
+            "example": {"code": codes[0], "message": "…", "field": None},
+        }},
+    }
+
+
+def document_operations(schema: dict) -> dict:
+    """Add each operation's description and error responses to ninja's generated document."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            doc = OPERATIONS.get(operation.get("operationId", ""))
+            if doc is None:
+                continue
+            operation["description"] = doc.description
+            errors: dict[int, list[str]] = {status: list(codes) for status, codes in COMMON_ERRORS.items()}
+            for status, codes in doc.errors.items():
+                errors[status] = [*errors.get(status, []), *[code for code in codes if code not in errors.get(status, [])]]
+            responses = operation.setdefault("responses", {})
+            for declared in [status for status in responses if int(status) >= 400 and int(status) not in errors]:
+                errors[int(declared)] = [DEFAULT_CODES.get(int(declared), "error")]  # a router's blanket list
+                del responses[declared]
+            for status, codes in sorted(errors.items()):
+                responses[status] = _error_response(status, codes)
+    return schema

@@ -1,0 +1,143 @@
+"""E-mails to the buyer about their order: confirmation on payment, shipped, refunded, ready for pickup.
+
+They go through Django's e-mail API (``EMAIL_BACKEND``: console in the demo, locmem in tests, SMTP or
+django-anymail in production), from a task queued after the commit that made the news (so a webhook
+never waits on a mail server and a rolled-back change mails nobody). Each (order, kind, reference) is
+mailed once: ``OrderNotification`` rows are claimed by a unique insert before sending.
+
+The private link in each mail opens the order page in any browser: a signed token naming the order
+(and a fingerprint of its secret) that expires after ``KOLSHOP_ORDER_LINK_MAX_AGE_DAYS``.
+Logs carry the order number and kind only, never the buyer's address or e-mail.
+"""
+
+import hashlib
+import io
+from dataclasses import dataclass
+from email.mime.image import MIMEImage
+
+import qrcode
+import structlog
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django_tasks import task
+
+from shop.errors import NotFound
+from shop.models import FulfilmentMethod, Order, OrderNotification, OrderNotificationKind
+from shop.services.countries import country_name
+from shop.services.pickup_codes import pickup_code_for
+
+log = structlog.get_logger(__name__)
+
+_LINK_SALT = "kolshop.order-link"
+_SUBJECTS = {
+    OrderNotificationKind.CONFIRMATION: "Your order {number} is confirmed",
+    OrderNotificationKind.SHIPPED: "Your order {number} is on its way",
+    OrderNotificationKind.REFUNDED: "Refund for your order {number}",
+    OrderNotificationKind.PICKUP_READY: "Your order {number} is ready for pickup",
+}
+
+
+def _secret_fingerprint(order: Order) -> str:
+    return hashlib.sha256(f"kolshop-order-link:{order.secret}".encode()).hexdigest()[:16]
+
+
+def order_link_token(order: Order) -> str:
+    """A signed, timestamped token for one order; it reveals nothing that opens any other order."""
+    return signing.dumps({"n": order.number, "f": _secret_fingerprint(order)}, salt=_LINK_SALT)
+
+
+def order_from_link_token(token: str) -> Order:
+    """The order a mailed link names; a forged, altered or expired token is simply not found."""
+    max_age = settings.KOLSHOP_ORDER_LINK_MAX_AGE_DAYS * 86400
+    try:
+        payload = signing.loads(token, salt=_LINK_SALT, max_age=max_age)
+    except signing.BadSignature as error:  # SignatureExpired is a BadSignature too
+        raise NotFound("This order link is invalid or has expired.", code="order_link_invalid") from error
+    order = Order.objects.filter(number=str(payload.get("n", ""))).first() if isinstance(payload, dict) else None
+    if order is None or payload.get("f") != _secret_fingerprint(order):
+        raise NotFound("This order link is invalid or has expired.", code="order_link_invalid")
+    return order
+
+
+def order_link_url(order: Order) -> str:
+    path = reverse("shop:order-link", kwargs={"token": order_link_token(order)})
+    return settings.KOLSHOP_SITE_URL.rstrip("/") + path
+
+
+def notify_buyer(order: Order, *, kind: str, reference: str = "") -> None:
+    """Mail the buyer about ``order`` once the current transaction commits (at once outside one)."""
+    order_id = order.pk
+    transaction.on_commit(lambda: send_order_email_task.enqueue(order_id, kind, reference))
+
+
+@dataclass(frozen=True)
+class _Claim:
+    notification: OrderNotification
+
+
+def _claim(order: Order, kind: str, reference: str) -> _Claim | None:
+    try:
+        with transaction.atomic():
+            return _Claim(OrderNotification.objects.create(order=order, kind=kind, reference=reference))
+    except IntegrityError:
+        return None
+
+
+def send_order_email(order_id: int, kind: str, reference: str = "") -> bool:
+    """Send one notice; False when it was already sent (a duplicate webhook, a retried task)."""
+    if kind not in OrderNotificationKind.values:
+        raise ValueError(f"Unknown order notice {kind!r}.")
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        return False
+    claim = _claim(order, kind, reference)
+    if claim is None:
+        log.info("order e-mail already sent", order_number=order.number, notice=kind)
+        return False
+    try:
+        _build_message(order, kind=kind, reference=reference).send()
+    except Exception:
+        claim.notification.delete()  # let a retry send it
+        log.warning("order e-mail failed", order_number=order.number, notice=kind)
+        raise
+    log.info("order e-mail sent", order_number=order.number, notice=kind)
+    return True
+
+
+def _pickup_qr_png(code: str) -> bytes:
+    buffer = io.BytesIO()
+    qrcode.make(code).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _build_message(order: Order, *, kind: str, reference: str) -> EmailMultiAlternatives:
+    pickup = order.fulfilment_method == FulfilmentMethod.PICKUP
+    context = {
+        "order": order, "lines": list(order.lines.all()), "kind": kind, "link": order_link_url(order),
+        "pickup": pickup, "pickup_code": pickup_code_for(order) if pickup else "",
+        "country": country_name(order.shipping_country),
+    }
+    message = EmailMultiAlternatives(
+        subject=_SUBJECTS[kind].format(number=order.number),
+        body=render_to_string(f"shop/email/{kind}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL, to=[order.email],
+    )
+    if kind == OrderNotificationKind.CONFIRMATION:
+        message.attach_alternative(render_to_string("shop/email/confirmation.html", context), "text/html")
+        if pickup:
+            image = MIMEImage(_pickup_qr_png(context["pickup_code"]), "png")
+            image.add_header("Content-ID", "<pickup-qr>")
+            image.add_header("Content-Disposition", "inline", filename="pickup-code.png")
+            message.mixed_subtype = "related"
+            message.attach(image)
+    return message
+
+
+@task()
+def send_order_email_task(order_id: int, kind: str, reference: str = "") -> bool:
+    """One notice to a buyer: sent once, outside the request that made the news (listed in shop.tasks)."""
+    return send_order_email(order_id, kind, reference)
