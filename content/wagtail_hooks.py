@@ -70,3 +70,9 @@ def refuse_moves_the_user_may_not_make(request, page, destination):
 # Registered after Wagtail's own (order) so they replace the page bulk actions of the same name.
 for scoped_page_bulk_action in SCOPED_PAGE_BULK_ACTIONS:
     hooks.register("register_bulk_action", scoped_page_bulk_action, order=100)
+
+
+# The creator's dashboard: earnings, 7/30-day figures, top pages and blocks, warnings, next live sessions.
+from content.dashboard import add_creator_dashboard  # noqa: E402
+
+hooks.register("construct_homepage_panels", add_creator_dashboard)

@@ -47,9 +47,13 @@ class EarningsRow:
         return figures.conversion_rate(self.orders, self.clicks)
 
 
-def earnings_by_page_and_block(creator_id: int | None) -> list[EarningsRow]:
-    """One row per (creator, page, block[, currency]); ``creator_id=None`` means every creator (staff)."""
+def earnings_by_page_and_block(creator_id: int | None, *, by_block: bool = True) -> list[EarningsRow]:
+    """One row per (creator, page, block[, currency]); ``creator_id=None`` means every creator (staff).
+
+    ``by_block=False``: one row per page (an order from two blocks of a page is one order of the page).
+    """
     scope = Q() if creator_id is None else Q(creator_id=creator_id)
+    dimensions = ["creator_id", "page_id", "block_id"] if by_block else ["creator_id", "page_id"]
     rows: dict[tuple, EarningsRow] = {}
 
     def row(creator: int, page_id: int | None, block_id: str) -> EarningsRow:
@@ -58,22 +62,22 @@ def earnings_by_page_and_block(creator_id: int | None) -> list[EarningsRow]:
             rows[key] = EarningsRow(creator, page_id, block_id or "")
         return rows[key]
 
-    for item in Click.objects.filter(scope).order_by().values("creator_id", "page_id", "block_id").annotate(n=Count("pk")):
-        row(item["creator_id"], item["page_id"], item["block_id"]).clicks = item["n"]
+    for item in Click.objects.filter(scope).order_by().values(*dimensions).annotate(n=Count("pk")):
+        row(item["creator_id"], item["page_id"], item.get("block_id", "")).clicks = item["n"]
     # Paid orders only (the report definition): a cancelled or replaced checkout never counts.
     counted = Order.objects.filter(figures.counted_orders()).values("pk")
     orders = (OrderLineAttribution.objects.filter(scope & Q(creator__isnull=False), order_id__in=counted).order_by()
-              .values("creator_id", "page_id", "block_id").annotate(n=figures.distinct_orders()))
+              .values(*dimensions).annotate(n=figures.distinct_orders()))
     for item in orders:
-        row(item["creator_id"], item["page_id"], item["block_id"]).orders = item["n"]
-    money = (LedgerEntry.objects.filter(scope).order_by().values("creator_id", "page_id", "block_id", "currency")
+        row(item["creator_id"], item["page_id"], item.get("block_id", "")).orders = item["n"]
+    money = (LedgerEntry.objects.filter(scope).order_by().values(*dimensions, "currency")
              .annotate(accrued=_sum(EntryKind.ACCRUAL), reversed=_sum(EntryKind.REVERSAL),
                        locks=_sum(EntryKind.LOCK), payouts=_sum(EntryKind.PAYOUT)))
     for item in money:
-        target = row(item["creator_id"], item["page_id"], item["block_id"])
+        target = row(item["creator_id"], item["page_id"], item.get("block_id", ""))
         if target.currency and target.currency != item["currency"]:  # a second currency gets its own row
             target = EarningsRow(target.creator_id, target.page_id, target.block_id)
-            rows[(item["creator_id"], item["page_id"], item["block_id"], item["currency"])] = target
+            rows[(item["creator_id"], item["page_id"], item.get("block_id", ""), item["currency"])] = target
         target.currency = item["currency"]
         target.pending = quantize(item["accrued"] + item["reversed"] - item["locks"])
         target.locked = quantize(item["locks"] - item["payouts"])
