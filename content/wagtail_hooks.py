@@ -76,3 +76,25 @@ for scoped_page_bulk_action in SCOPED_PAGE_BULK_ACTIONS:
 from content.dashboard import add_creator_dashboard  # noqa: E402
 
 hooks.register("construct_homepage_panels", add_creator_dashboard)
+
+
+# The block-aware editor: product previews, hotspot placement, attribute suggestions (content/editor_views.py).
+from content import editor_views  # noqa: E402
+
+
+@hooks.register("register_admin_urls")
+def register_block_editor_urls():
+    return [
+        path("content/product-preview/<int:product_id>/", editor_views.product_preview, name="content_product_preview"),
+        path("content/image-preview/<int:image_id>/", editor_views.image_preview, name="content_image_preview"),
+    ]
+
+
+@hooks.register("insert_editor_js")
+def block_editor_assets():
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+
+    return format_html('<link rel="stylesheet" href="{}"><script src="{}" data-admin-root="{}" defer></script>',
+                       static("content/studio/block_editor.css"), static("content/studio/block_editor.js"),
+                       reverse("wagtailadmin_home"))

@@ -57,11 +57,49 @@ def block_label(block_type: str, raw_value, *, type_label: str, position: int, p
     return f"{type_label} {position}"
 
 
+def stream_block_labels(stream_block, raw_items, *, product_titles: dict[int, str],
+                        deal_titles: dict[int, str]) -> dict[str, str]:
+    """{block id: label} for one page's stream; two blocks never share a label (a repeat gets " (2)")."""
+    labels: dict[str, str] = {}
+    positions: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for item in raw_items:
+        block_type, block_id = item.get("type"), item.get("id")
+        child_block = stream_block.child_blocks.get(block_type)
+        if not block_id or child_block is None:
+            continue
+        positions[block_type] = positions.get(block_type, 0) + 1
+        label = block_label(block_type, item.get("value"), type_label=str(child_block.label),
+                            position=positions[block_type], product_titles=product_titles, deal_titles=deal_titles)
+        seen[label] = seen.get(label, 0) + 1
+        labels[block_id] = label if seen[label] == 1 else f"{label} ({seen[label]})"
+    return labels
+
+
+def _titles_for(references: StreamReferences) -> tuple[dict[int, str], dict[int, str]]:
+    deals = dict(Promotion.objects.filter(pk__in=references.promotion_ids)
+                 .values_list("pk", "variant__product__title")) if references.promotion_ids else {}
+    products = dict(Product.objects.filter(pk__in=references.product_ids).values_list("pk", "title")) \
+        if references.product_ids else {}
+    return products, deals
+
+
+def stream_value_labels(value) -> dict[str, str]:
+    """Labels of a page body being rendered: titles from its catalog snapshot when loaded (no query)."""
+    raw_items = [item for item in value.raw_data if item is not None]
+    snapshot = getattr(value, "_catalog_snapshot", None)
+    if snapshot is not None:
+        products = {pk: product.title for pk, product in snapshot.products.items()}
+        deals = {pk: deal.variant.product.title for pk, deal in snapshot.promotions.items()}
+    else:
+        products, deals = _titles_for(collect_references(value.stream_block, raw_items, StreamReferences()))
+    return stream_block_labels(value.stream_block, raw_items, product_titles=products, deal_titles=deals)
+
+
 def page_block_labels(page_ids: set[int]) -> dict[tuple[int, str], str]:
     """{(page id, block id): label} for every block of the pages (their current row), in page order.
 
     Three queries whatever the number of pages and blocks: bodies, product titles, deal names.
-    Two blocks of one page never share a label (a repeat gets " (2)").
     """
     from content.models import ShoppableContentPage
 
@@ -72,22 +110,10 @@ def page_block_labels(page_ids: set[int]) -> dict[tuple[int, str], str]:
     references = StreamReferences()
     for _, body in bodies:
         collect_references(stream_block, list(body.raw_data), references)
-    deals = dict(Promotion.objects.filter(pk__in=references.promotion_ids)
-                 .values_list("pk", "variant__product__title")) if references.promotion_ids else {}
-    product_titles = dict(Product.objects.filter(pk__in=references.product_ids).values_list("pk", "title")) \
-        if references.product_ids else {}
-    labels: dict[tuple[int, str], str] = {}
-    for page_id, body in bodies:
-        positions: dict[str, int] = {}
-        seen: dict[str, int] = {}
-        for item in body.raw_data:
-            block_type, block_id = item.get("type"), item.get("id")
-            child_block = stream_block.child_blocks.get(block_type)
-            if not block_id or child_block is None:
-                continue
-            positions[block_type] = positions.get(block_type, 0) + 1
-            label = block_label(block_type, item.get("value"), type_label=str(child_block.label),
-                                position=positions[block_type], product_titles=product_titles, deal_titles=deals)
-            seen[label] = seen.get(label, 0) + 1
-            labels[(page_id, block_id)] = label if seen[label] == 1 else f"{label} ({seen[label]})"
-    return labels
+    products, deals = _titles_for(references)
+    return {
+        (page_id, block_id): label
+        for page_id, body in bodies
+        for block_id, label in stream_block_labels(stream_block, list(body.raw_data), product_titles=products,
+                                                   deal_titles=deals).items()
+    }

@@ -14,7 +14,6 @@ from decimal import Decimal
 from creators.models import CreatorProfile
 from creators.reports import figures
 from creators.reports.queries import ReportFilters, ReportRow, build_report, today_utc
-from creators.services.block_labels import block_labels, label_of
 from creators.services.ledger import Balance, creator_balances
 from creators.services.reports import EarningsRow, earnings_by_page_and_block
 
@@ -94,10 +93,10 @@ def creator_dashboard(creator: CreatorProfile, *, today: date | None = None) -> 
                                         creator_id=creator.pk))
     pages = [row for row in earnings_by_page_and_block(creator.pk, by_block=False) if row.page_id]
     blocks = [row for row in earnings_by_page_and_block(creator.pk) if row.page_id and row.block_id]
-    labels = block_labels({row.page_id for row in blocks})
+    labels = {(row.page_id, row.block_id): row.block_label for row in blocks}
     return CreatorDashboard(
         balances=creator_balances(creator.pk),
         windows=[_window(report.daily, days=days, today=today) for days in WINDOWS],
         top_pages=_top(pages, lambda page_id, title, _block: title or f"Page #{page_id}"),
-        top_blocks=_top(blocks, lambda page_id, title, block_id: f"{title} › {label_of(labels, page_id, block_id)}"),
+        top_blocks=_top(blocks, lambda page_id, title, block_id: f"{title} › {labels[(page_id, block_id)]}"),
     )

@@ -17,6 +17,7 @@ from wagtail.models import Page
 
 from creators.models import Click, EntryKind, LedgerEntry, OrderLineAttribution
 from creators.reports import figures
+from creators.services.block_labels import block_labels, label_of
 from shop.models import Order
 from creators.spreadsheets import spreadsheet_cell
 from shop.money import quantize
@@ -35,6 +36,7 @@ class EarningsRow:
     page_id: int | None
     block_id: str
     page_title: str = ""
+    block_label: str = ""
     clicks: int = 0
     orders: int = 0
     currency: str = ""
@@ -83,8 +85,10 @@ def earnings_by_page_and_block(creator_id: int | None, *, by_block: bool = True)
         target.locked = quantize(item["locks"] - item["payouts"])
         target.paid = quantize(item["payouts"])
     titles = dict(Page.objects.filter(pk__in={r.page_id for r in rows.values() if r.page_id}).values_list("pk", "title"))
+    labels = block_labels({r.page_id for r in rows.values() if r.block_id})
     for item in rows.values():
         item.page_title = titles.get(item.page_id, "") if item.page_id else ""
+        item.block_label = label_of(labels, item.page_id, item.block_id)
     return sorted(rows.values(), key=lambda r: (r.creator_id, r.page_title, r.page_id or 0, r.block_id, r.currency))
 
 
@@ -98,6 +102,7 @@ class StatementLine:
     rate: Decimal | None
     amount: Decimal
     currency: str
+    block_label: str = ""
 
 
 @dataclass
@@ -130,12 +135,14 @@ def statement(creator_id: int, *, start: date, end: date) -> Statement:
         .exclude(kind=EntryKind.LOCK).order_by("effective_at", "pk")
     )
     titles = dict(Page.objects.filter(pk__in={e.page_id for e in entries if e.page_id}).values_list("pk", "title"))
+    labels = block_labels({e.page_id for e in entries if e.block_id})
     result = Statement(creator_id=creator_id, start=start, end=end)
     totals: dict[str, dict[str, Decimal]] = defaultdict(
         lambda: {"sales": ZERO, "commission": ZERO, "reversals": ZERO, "payouts": ZERO})
     for entry in entries:
         result.lines.append(StatementLine(entry.effective_at, entry.kind, titles.get(entry.page_id, ""), entry.block_id,
-                                          entry.base_amount, entry.rate, entry.amount, entry.currency))
+                                          entry.base_amount, entry.rate, entry.amount, entry.currency,
+                                          label_of(labels, entry.page_id, entry.block_id)))
         bucket = totals[entry.currency]
         if entry.kind == EntryKind.ACCRUAL:
             bucket["sales"] += entry.base_amount or ZERO
