@@ -13,7 +13,7 @@ from shop.admin_helpers import policy_for
 from shop.viewsets import format_money
 from shop.models import Product
 from shop.permissions import CHOOSE
-from shop.services.offers import resolve_offer, variant_stock_status
+from shop.services.offers import UNAVAILABLE_MESSAGES, resolve_offer, variant_stock_status
 
 HOTSPOT_IMAGE_SPEC = "max-800x800"
 
@@ -38,7 +38,7 @@ def product_preview(request: HttpRequest, product_id: int) -> JsonResponse:
         "price": format_money(offer.price, offer.currency) if offer.price is not None else None,
         "available": offer.available,
         "stock": str(offer.stock.level.label),
-        "unavailable_reason": str(offer.unavailable_reason or ""),
+        "unavailable_reason": str(UNAVAILABLE_MESSAGES[offer.unavailable_reason]) if offer.unavailable_reason else "",
         "variants": [
             {"id": variant.pk, "sku": variant.sku, "price": format_money(variant.price, variant.currency),
              "stock": str(variant_stock_status(variant).level.label)}

@@ -34,11 +34,11 @@ def test_a_creator_previews_a_product_with_image_price_stock_variants_and_attrib
         data = client.get(url).json()
 
     assert {key: data[key] for key in ("id", "title", "price", "available", "stock", "attributes")} == {
-        "id": boots.pk, "title": "Trail Boots", "price": "$120.00", "available": True, "stock": "In stock",
+        "id": boots.pk, "title": "Trail Boots", "price": "120.00 USD", "available": True, "stock": "In stock",
         "attributes": ["Weight", "Waterproof"]}
     assert [(v["sku"], v["price"], v["stock"]) for v in data["variants"]] == [
-        ("BOOT-42", "$120.00", "In stock"), ("BOOT-43", "$110.00", "Out of stock")]
-    assert data["image"]["url"].endswith(".png") and (data["image"]["width"], data["image"]["height"]) == (64, 48)
+        ("BOOT-42", "120.00 USD", "In stock"), ("BOOT-43", "110.00 USD", "Out of stock")]
+    assert data["image"]["url"].endswith(".png") and (data["image"]["width"], data["image"]["height"]) == (48, 48)  # fill-160x160 of a 64×48 image
 
 
 def test_sold_out_products_say_so_and_archived_ones_are_not_for_creators(anna):
