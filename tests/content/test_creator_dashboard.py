@@ -87,6 +87,7 @@ def test_the_creator_sees_earnings_windows_top_blocks_warnings_and_sessions(stud
     warnings = text(body[body.index("data-warnings"):body.index("</ul>", body.index("data-warnings"))])
     assert "“Old Tent” can't be bought" in warnings and "“Camp Stove” can't be bought" in warnings
     assert "Trail Boots" not in warnings
+    assert section(body, "data-links").split("Orders")[1].split()[1:] == ["—", "5", "2"]  # the link's clicks and orders
     assert "Friday live" in text(body[body.index("data-sessions"):body.index("</ul>", body.index("data-sessions"))])
 
 
