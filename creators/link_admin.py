@@ -37,7 +37,7 @@ NO_BLOCK = ""
 
 def _own_profile(user) -> CreatorProfile | None:
     """The creator a user acts as in the link form, or None for staff (who choose the creator)."""
-    if user is None or policy_for(TrackedLink)._is_staff(user):
+    if user is None or policy_for(TrackedLink).sees_every_creator(user):
         return None
     return user.creator_profile if is_creator(user) else None
 
@@ -78,7 +78,11 @@ class TrackedLinkForm(WagtailAdminModelForm):
             for (page_id, block_id), label in labels.items()
         ]
         if self.instance.block_id and self.instance.page_id:
-            self.initial["block"] = _block_value(self.instance.page_id, self.instance.block_id)
+            current = _block_value(self.instance.page_id, self.instance.block_id)
+            if current not in dict(self.fields["block"].choices):  # a block since removed from its page
+                gone = label_of(labels, self.instance.page_id, self.instance.block_id)
+                self.fields["block"].choices = [*self.fields["block"].choices, (current, gone)]
+            self.initial["block"] = current
 
     def clean(self):
         data = super().clean()
@@ -91,8 +95,8 @@ class TrackedLinkForm(WagtailAdminModelForm):
                 return data
             data["page"] = page
             self.instance.block_id = block_id
-        elif not self.instance.pk or self.instance.block_id and not data.get("page"):
-            self.instance.block_id = ""
+        elif self.instance.page_id or not self.instance.pk:
+            self.instance.block_id = ""  # "No block": the link stands for its page (or product) alone
         creator = self.own_creator or data.get("creator")
         if creator is not None:
             try:

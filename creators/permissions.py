@@ -24,6 +24,10 @@ class CreatorOwnedPermissionPolicy(ScopedPermissionPolicy):
     def _is_staff(self, user) -> bool:
         return super().user_may_choose(user)
 
+    def sees_every_creator(self, user) -> bool:
+        """Staff (view or change on the model) act for any creator; everyone else only for themselves."""
+        return self._is_staff(user)
+
     def model_permission(self, user, action: str) -> bool:
         if super().model_permission(user, action):
             return True

@@ -152,3 +152,19 @@ def test_creators_see_the_tracked_links_menu_after_a_plain_migrate(anna_page, cl
 
     assert client.get(LINKS).status_code == 200
     assert f'"url": "{LINKS}"' in client.get("/admin/").content.decode()  # the sidebar menu's item
+
+
+def test_a_link_whose_block_left_the_page_keeps_it_when_its_label_is_edited(anna_page, client):
+    anna, boots, guide = anna_page
+    link = create_tracked_link(anna, target_kind=LinkTarget.PRODUCT, product=boots, page=guide, block_id="4208ef16-gone",
+                               code="anna-gone")
+    client.force_login(anna.user)
+
+    page = client.get(f"{LINKS}edit/{link.pk}/").content.decode()
+    response = client.post(f"{LINKS}edit/{link.pk}/", form(product=boots.pk, page=guide.pk, code="anna-gone",
+                                                          block=f"{guide.pk}:4208ef16-gone", label="Old post"))
+
+    assert f'<option value="{guide.pk}:4208ef16-gone" selected>block 4208ef16</option>' in page
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert (link.label, link.block_id) == ("Old post", "4208ef16-gone")
