@@ -23,7 +23,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, TitleColumn
 
-from creators.models import CreatorPage, CreatorProfile, LinkTarget, TrackedLink
+from creators.models import CreatorPage, CreatorProfile, TrackedLink
 from creators.permissions import is_creator
 from creators.services.block_labels import block_labels, label_of
 from creators.services.links import check_link_target, new_link_code, storefront_pages, with_link_figures
