@@ -10,3 +10,8 @@ class ContentConfig(AppConfig):
         from content import signal_handlers
 
         signal_handlers.connect()
+
+        from content.services.page_block_labels import page_block_labels
+        from creators.services.block_labels import register_block_directory
+
+        register_block_directory(page_block_labels)

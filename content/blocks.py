@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
@@ -18,6 +19,7 @@ from content.api.representation import (
     image_representation,
     offer_representation,
 )
+from content.services.block_labels import stream_value_labels
 from content.services.catalog import active_snapshot, load_promotions
 from media.blocks import VideoChooserBlock
 from shop.models import GroupCampaign, Product, ProductImage, ProductStatus, Variant
@@ -66,6 +68,14 @@ class VariantChooserBlock(SnippetChooserBlock):
 
     def __init__(self, **kwargs):
         super().__init__("shop.Variant", **kwargs)
+
+    @cached_property
+    def widget(self):
+        """The chooser lists only the variants of the product chosen beside it: Wagtail's linked
+        fields send that product's id as ``?product=<id>`` (``shop.viewsets.VariantChooseView``)."""
+        widget = super().widget
+        widget.linked_fields = {"product": {"match": r"^.*-value-", "append": "product"}}
+        return widget
 
     def bulk_to_python(self, values):
         values = list(values)
@@ -353,7 +363,7 @@ class ArticleStreamBlock(blocks.StreamBlock):
         if value is None:
             return []
         context = context or {}
-        return [
+        blocks_out = [
             {
                 "type": child.block.name,
                 "value": child.block.get_api_representation(child.value, context={**context, BLOCK_ID_CONTEXT_KEY: child.id}),
@@ -361,3 +371,7 @@ class ArticleStreamBlock(blocks.StreamBlock):
             }
             for child in value
         ]
+        labels = stream_value_labels(value)  # after the loop: the catalog snapshot is loaded by then
+        for item in blocks_out:
+            item["label"] = labels.get(item["id"], "")
+        return blocks_out

@@ -87,3 +87,31 @@ def live_console_button(page, user, view_name, next_url=None):
     if isinstance(page.specific_deferred, LiveSessionPage) and may_run_session(user, page):
         yield PageMenuItem(_("Live console"), reverse("live_console", args=[page.pk]), icon_name="media",
                            priority=45, page=page)
+
+
+# The creator's dashboard: earnings, 7/30-day figures, top pages and blocks, warnings, next live sessions.
+from content.dashboard import add_creator_dashboard  # noqa: E402
+
+hooks.register("construct_homepage_panels", add_creator_dashboard)
+
+
+# The block-aware editor: product previews, hotspot placement, attribute suggestions (content/editor_views.py).
+from content import editor_views  # noqa: E402
+
+
+@hooks.register("register_admin_urls")
+def register_block_editor_urls():
+    return [
+        path("content/product-preview/<int:product_id>/", editor_views.product_preview, name="content_product_preview"),
+        path("content/image-preview/<int:image_id>/", editor_views.image_preview, name="content_image_preview"),
+    ]
+
+
+@hooks.register("insert_editor_js")
+def block_editor_assets():
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+
+    return format_html('<link rel="stylesheet" href="{}"><script src="{}" data-admin-root="{}" defer></script>',
+                       static("content/studio/block_editor.css"), static("content/studio/block_editor.js"),
+                       reverse("wagtailadmin_home"))

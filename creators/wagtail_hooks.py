@@ -8,14 +8,17 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 
 from creators import admin_views
+from creators.link_admin import TrackedLinkViewSet
 from creators.payout_account_views import payout_account
 from creators.models import CommissionRule, CreatorProfile, LedgerEntry, Payout, TrackedLink
 from creators.permissions import CreatorOwnedPermissionPolicy
 from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper, ScopedSnippetChooserViewSet, ScopedSnippetViewSet
 
 # Staff see every creator's rows; a creator may only choose their own (see CreatorOwnedPermissionPolicy).
-for creator_owned_model in (CommissionRule, TrackedLink, LedgerEntry, Payout):
+for creator_owned_model in (CommissionRule, LedgerEntry, Payout):
     register_permission_policy(creator_owned_model, CreatorOwnedPermissionPolicy(creator_owned_model))
+# A creator lists, makes and edits their own tracked links (creators/link_admin.py).
+register_permission_policy(TrackedLink, CreatorOwnedPermissionPolicy(TrackedLink, owner_actions=("add", "view", "change")))
 
 
 class CreatorProfileViewSet(SnippetViewSet):
@@ -40,17 +43,6 @@ class CommissionRuleViewSet(ScopedSnippetViewSet):
     chooser_viewset_class = ScopedSnippetChooserViewSet
     add_to_admin_menu = True
     menu_order = 221
-
-
-class TrackedLinkViewSet(ScopedSnippetViewSet):
-    model = TrackedLink
-    icon = "link"
-    menu_label = _("Tracked links")
-    list_display = ["code", "creator", "target_kind", "product", "page", "block_id", "active"]
-    list_filter = ["target_kind", "active"]
-    chooser_viewset_class = ScopedSnippetChooserViewSet
-    add_to_admin_menu = True
-    menu_order = 222
 
 
 register_snippet(CreatorProfileViewSet)

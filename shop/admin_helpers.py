@@ -17,6 +17,7 @@ from wagtail.snippets.views.chooser import (
     SnippetChooserViewSet,
     SnippetChosenMultipleView,
     SnippetChosenView,
+    SnippetCreateView,
 )
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.helpers import PermissionHelper
@@ -98,9 +99,18 @@ class ScopedChosenMultipleView(PolicyScopedChosenMultipleMixin, SnippetChosenMul
     pass
 
 
+class ChooserCreateOnlyWithFormView(SnippetCreateView):
+    """A chooser with no creation form offers no "Create" tab; a request to create anyway is refused
+    (Wagtail's view would crash on it once the user may add rows)."""
+
+    def can_create(self):
+        return self.get_creation_form_class() is not None and super().can_create()
+
+
 class ScopedSnippetChooserViewSet(SnippetChooserViewSet):
     """Choose, results, chosen and chosen-multiple all answer from the policy's ``choose`` rows."""
 
+    create_view_class = ChooserCreateOnlyWithFormView
     choose_view_class = ScopedChooseView
     choose_results_view_class = ScopedChooseResultsView
     chosen_view_class = ScopedChosenView

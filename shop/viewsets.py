@@ -142,6 +142,10 @@ class VariantChooseResultsView(VariantChooseViewMixin, ScopedChooseResultsView):
 class VariantChooserViewSet(ScopedSnippetChooserViewSet):
     choose_view_class = VariantChooseView
     choose_results_view_class = VariantChooseResultsView
+    # The viewset passes these to its views (overriding the views' own): ?product=<id> narrows the list,
+    # and searching or paging inside the modal keeps it (the block editor links it to the chosen product).
+    url_filter_parameters = ["product"]
+    preserve_url_parameters = ["multiple", "product"]
 
 
 class BrandViewSet(ScopedSnippetViewSet):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from creators.models import CreatorProfile, DailyPerformance, OrderLineFact
 from creators.reports import figures
+from creators.services.block_labels import block_labels, label_of
 from creators.reports.facts import ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, order_line_facts
 from creators.reports.rollup import built_through, day_bounds
 from operations.db_router import reads_from_replica
@@ -188,6 +189,7 @@ def _label_rows(rows: list[ReportRow], group_by: str) -> None:
         empty = "Page views (no product)"
     else:
         names, empty = {}, "—"
+    blocks = block_labels(ids) if group_by == "block" else {}
     for row in rows:
         first = row.key[0] if row.key else None
         if group_by == "day":
@@ -195,7 +197,7 @@ def _label_rows(rows: list[ReportRow], group_by: str) -> None:
         else:
             row.label = names.get(first, f"#{first}") if first is not None else empty
         if group_by == "block" and first is not None:
-            row.label = f"{row.label} · block {row.key[1][:8] or '—'}"
+            row.label = f"{row.label} › {label_of(blocks, first, row.key[1]) or '—'}"
 
 
 def _fold_small_rows(rows: list[ReportRow], filters: ReportFilters, rolled_through: date | None,

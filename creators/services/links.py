@@ -67,17 +67,28 @@ def new_link_code(length: int = 8) -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
 
 
+def storefront_pages(creator: CreatorProfile):
+    """The creator's storefront and every page beneath it (what their links may open or name)."""
+    storefront = CreatorPage.objects.filter(creator=creator).first()
+    if storefront is None:
+        return Page.objects.none()
+    return Page.objects.filter(path__startswith=storefront.path, depth__gte=storefront.depth)
+
+
+def check_link_target(creator: CreatorProfile, *, target_kind: str, product: Product | None, page) -> None:
+    """What a link may point at: a page link (and a product link's page) lies in the creator's own storefront."""
+    if target_kind == LinkTarget.PAGE and page is None:
+        raise ValidationError({"page": "A page link needs a page."})
+    if target_kind == LinkTarget.PRODUCT and product is None:
+        raise ValidationError({"product": "A product link needs a product."})
+    if page is not None and not storefront_pages(creator).filter(pk=page.pk).exists():
+        raise ValidationError({"page": "Link only to pages in your own storefront."})
+
+
 def create_tracked_link(creator: CreatorProfile, *, target_kind: str, product: Product | None = None,
                         page=None, block_id: str = "", label: str = "", code: str | None = None) -> TrackedLink:
     """A new short link; a page link must point into the creator's own storefront."""
-    if target_kind == LinkTarget.PAGE:
-        if page is None:
-            raise ValidationError({"page": "A page link needs a page."})
-        storefront = CreatorPage.objects.filter(creator=creator).first()
-        if storefront is None or not (page.pk == storefront.pk or page.is_descendant_of(storefront)):
-            raise ValidationError({"page": "Link only to pages in your own storefront."})
-    if target_kind == LinkTarget.PRODUCT and product is None:
-        raise ValidationError({"product": "A product link needs a product."})
+    check_link_target(creator, target_kind=target_kind, product=product, page=page)
     link = TrackedLink(code=code or new_link_code(), creator=creator, target_kind=target_kind, product=product,
                        page=page, block_id=block_id, label=label)
     link.full_clean()
@@ -175,3 +186,24 @@ def record_buy_link_click(*, creator_id: int, page_id: int | None, block_id: str
 def link_destination(link: TrackedLink, click: Click | None) -> str | None:
     """Where the link leads, carrying a signed attribution token (with the click id when counted)."""
     return route_destination(route_of(link), click_id=click.pk if click else None)
+
+
+def with_link_figures(links):
+    """Each link annotated with ``click_count`` (its counted clicks) and ``order_count`` (the counted orders its
+    clicks led to, each once: ``creators.reports.figures``' definition); two subqueries, any number of links."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from creators.models import OrderLineAttribution
+    from creators.reports import figures
+    from shop.models import Order
+
+    clicks = (Click.objects.filter(link=OuterRef("pk")).order_by().values("link")
+              .annotate(n=Count("pk")).values("n"))
+    counted = Order.objects.filter(figures.counted_orders()).values("pk")
+    orders = (OrderLineAttribution.objects.filter(click__link=OuterRef("pk"), order_id__in=counted).order_by()
+              .values("click__link").annotate(n=figures.distinct_orders()).values("n"))
+    return links.annotate(
+        click_count=Coalesce(Subquery(clicks, output_field=IntegerField()), Value(0)),
+        order_count=Coalesce(Subquery(orders, output_field=IntegerField()), Value(0)),
+    )

@@ -17,6 +17,7 @@ from wagtail.models import Page
 
 from creators.models import Click, EntryKind, LedgerEntry, OrderLineAttribution
 from creators.reports import figures
+from creators.services.block_labels import block_labels, label_of
 from shop.models import Order
 from creators.spreadsheets import spreadsheet_cell
 from shop.money import quantize
@@ -35,6 +36,7 @@ class EarningsRow:
     page_id: int | None
     block_id: str
     page_title: str = ""
+    block_label: str = ""
     clicks: int = 0
     orders: int = 0
     currency: str = ""
@@ -47,9 +49,13 @@ class EarningsRow:
         return figures.conversion_rate(self.orders, self.clicks)
 
 
-def earnings_by_page_and_block(creator_id: int | None) -> list[EarningsRow]:
-    """One row per (creator, page, block[, currency]); ``creator_id=None`` means every creator (staff)."""
+def earnings_by_page_and_block(creator_id: int | None, *, by_block: bool = True) -> list[EarningsRow]:
+    """One row per (creator, page, block[, currency]); ``creator_id=None`` means every creator (staff).
+
+    ``by_block=False``: one row per page (an order from two blocks of a page is one order of the page).
+    """
     scope = Q() if creator_id is None else Q(creator_id=creator_id)
+    dimensions = ["creator_id", "page_id", "block_id"] if by_block else ["creator_id", "page_id"]
     rows: dict[tuple, EarningsRow] = {}
 
     def row(creator: int, page_id: int | None, block_id: str) -> EarningsRow:
@@ -58,29 +64,31 @@ def earnings_by_page_and_block(creator_id: int | None) -> list[EarningsRow]:
             rows[key] = EarningsRow(creator, page_id, block_id or "")
         return rows[key]
 
-    for item in Click.objects.filter(scope).order_by().values("creator_id", "page_id", "block_id").annotate(n=Count("pk")):
-        row(item["creator_id"], item["page_id"], item["block_id"]).clicks = item["n"]
+    for item in Click.objects.filter(scope).order_by().values(*dimensions).annotate(n=Count("pk")):
+        row(item["creator_id"], item["page_id"], item.get("block_id", "")).clicks = item["n"]
     # Paid orders only (the report definition): a cancelled or replaced checkout never counts.
     counted = Order.objects.filter(figures.counted_orders()).values("pk")
     orders = (OrderLineAttribution.objects.filter(scope & Q(creator__isnull=False), order_id__in=counted).order_by()
-              .values("creator_id", "page_id", "block_id").annotate(n=figures.distinct_orders()))
+              .values(*dimensions).annotate(n=figures.distinct_orders()))
     for item in orders:
-        row(item["creator_id"], item["page_id"], item["block_id"]).orders = item["n"]
-    money = (LedgerEntry.objects.filter(scope).order_by().values("creator_id", "page_id", "block_id", "currency")
+        row(item["creator_id"], item["page_id"], item.get("block_id", "")).orders = item["n"]
+    money = (LedgerEntry.objects.filter(scope).order_by().values(*dimensions, "currency")
              .annotate(accrued=_sum(EntryKind.ACCRUAL), reversed=_sum(EntryKind.REVERSAL),
                        locks=_sum(EntryKind.LOCK), payouts=_sum(EntryKind.PAYOUT)))
     for item in money:
-        target = row(item["creator_id"], item["page_id"], item["block_id"])
+        target = row(item["creator_id"], item["page_id"], item.get("block_id", ""))
         if target.currency and target.currency != item["currency"]:  # a second currency gets its own row
             target = EarningsRow(target.creator_id, target.page_id, target.block_id)
-            rows[(item["creator_id"], item["page_id"], item["block_id"], item["currency"])] = target
+            rows[(item["creator_id"], item["page_id"], item.get("block_id", ""), item["currency"])] = target
         target.currency = item["currency"]
         target.pending = quantize(item["accrued"] + item["reversed"] - item["locks"])
         target.locked = quantize(item["locks"] - item["payouts"])
         target.paid = quantize(item["payouts"])
     titles = dict(Page.objects.filter(pk__in={r.page_id for r in rows.values() if r.page_id}).values_list("pk", "title"))
+    labels = block_labels({r.page_id for r in rows.values() if r.block_id})
     for item in rows.values():
         item.page_title = titles.get(item.page_id, "") if item.page_id else ""
+        item.block_label = label_of(labels, item.page_id, item.block_id)
     return sorted(rows.values(), key=lambda r: (r.creator_id, r.page_title, r.page_id or 0, r.block_id, r.currency))
 
 
@@ -94,6 +102,7 @@ class StatementLine:
     rate: Decimal | None
     amount: Decimal
     currency: str
+    block_label: str = ""
 
 
 @dataclass
@@ -126,12 +135,14 @@ def statement(creator_id: int, *, start: date, end: date) -> Statement:
         .exclude(kind=EntryKind.LOCK).order_by("effective_at", "pk")
     )
     titles = dict(Page.objects.filter(pk__in={e.page_id for e in entries if e.page_id}).values_list("pk", "title"))
+    labels = block_labels({e.page_id for e in entries if e.block_id})
     result = Statement(creator_id=creator_id, start=start, end=end)
     totals: dict[str, dict[str, Decimal]] = defaultdict(
         lambda: {"sales": ZERO, "commission": ZERO, "reversals": ZERO, "payouts": ZERO})
     for entry in entries:
         result.lines.append(StatementLine(entry.effective_at, entry.kind, titles.get(entry.page_id, ""), entry.block_id,
-                                          entry.base_amount, entry.rate, entry.amount, entry.currency))
+                                          entry.base_amount, entry.rate, entry.amount, entry.currency,
+                                          label_of(labels, entry.page_id, entry.block_id)))
         bucket = totals[entry.currency]
         if entry.kind == EntryKind.ACCRUAL:
             bucket["sales"] += entry.base_amount or ZERO

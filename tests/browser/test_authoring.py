@@ -46,7 +46,8 @@ def test_a_creator_writes_a_guide_through_the_chooser_and_an_editor_publishes_it
     assert "499.00 USD" in page.locator(".modal-content").inner_text()
     result.click()
     page.locator(".modal-content").wait_for(state="detached")
-    page.locator("[data-contentpath='product']").get_by_text("Studio Monitor Pair").wait_for()
+    # the chooser shows the title, and the block its preview card (image, price, stock) beside it
+    page.locator("[data-contentpath='product']").get_by_text("Studio Monitor Pair").first.wait_for()
     page.get_by_role("button", name="More actions").click()
     page.get_by_role("button", name=re.compile("Submit to Creator content approval")).click()
     page.wait_for_url(re.compile(r"/admin/pages/\d+/"))

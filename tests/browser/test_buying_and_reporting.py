@@ -63,7 +63,7 @@ def test_a_reader_buys_from_a_block_and_brand_and_creator_see_the_sale(browser, 
         brand_page.goto(f"{live_server.url}/admin/reports/brand-performance/?group_by=block")
         row = brand_page.locator("#brand-report tbody tr", has_text="Speakers for the garden")
         # then the sale is credited to that page and block: 5 orders, 400.00 GMV, 40.00 commission
-        assert row.locator("th").inner_text() == f"Speakers for the garden · block {card['id'][:8]}"
+        assert row.locator("th").inner_text() == "Speakers for the garden › Acme Field Speaker"
         # currency, views, clicks, add-to-carts, orders, units, GMV, refunds, net GMV, conversion, EPC, commission
         # (views belong to the page, not a block; no tracked-link clicks, so no conversion rate or EPC)
         assert row.locator("td").all_inner_texts() == [

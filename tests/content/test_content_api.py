@@ -55,6 +55,7 @@ def test_a_product_card_arrives_resolved_with_variants_stock_and_an_attributed_b
     assert body["body"] == [{
         "type": "product_card",
         "id": card["id"],
+        "label": "Field Recorder",
         "value": {
             "product": {
                 "id": product.pk,

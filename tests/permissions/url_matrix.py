@@ -61,6 +61,7 @@ NAMED_MODEL_KWARGS = {
     "document_id": get_document_model,
     "doc_id": get_document_model,
     "order_id": lambda: apps.get_model("shop", "Order"),
+    "product_id": lambda: apps.get_model("shop", "Product"),
     "collection_id": lambda: Collection,
     "workflow_pk": lambda: Workflow,
     "task_id": lambda: Task,

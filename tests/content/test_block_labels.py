@@ -1,0 +1,90 @@
+"""Every block has one human label (content.services.block_labels.block_label), used by the content
+API, the brand report, "My earnings", statements and the tracked-link form instead of its id."""
+
+from datetime import datetime, timezone as tz
+
+import pytest
+
+from creators.reports.queries import ReportFilters, build_report
+from creators.services.attribution import attribute_order
+from creators.services.block_labels import block_labels
+from creators.services.ledger import accrue_commission
+from creators.services.reports import earnings_by_page_and_block, statement
+from tests.creators.helpers import LineSpec, make_order, mark_paid
+from tests.factories import (
+    block, comparison_table, make_creator, make_guide, make_image, make_product, product_card, product_grid,
+    shop_the_look,
+)
+
+pytestmark = pytest.mark.django_db
+MARCH = datetime(2026, 3, 10, 12, 0, tzinfo=tz.utc)
+
+
+@pytest.fixture
+def labelled_guide(site_tree):
+    anna = make_creator("anna")
+    boots = make_product(title="Trail Boots")
+    tent = make_product(title="Dome Tent")
+    body = [
+        product_card(boots) | {"id": "card"},
+        product_card(boots) | {"id": "card-again"},
+        product_grid([(boots, None, ""), (tent, None, "")]) | {"id": "grid"},
+        product_grid([(tent, None, "")], title="My camp picks") | {"id": "titled-grid"},
+        comparison_table([boots, tent], attributes=["Weight"]) | {"id": "table"},
+        shop_the_look(make_image(), [(boots, None, "20", "30", "Boots"), (tent, None, "60", "40", "")]) | {"id": "look"},
+        shop_the_look(make_image(), [(tent, None, "50", "50", "")], caption="Basecamp at dusk") | {"id": "look-2"},
+        block("heading", "Why these", "head"),
+        block("heading", "And these", "head-2"),
+    ]
+    return anna, make_guide(anna, title="Hiking kit", body=body), boots
+
+
+def test_each_block_gets_its_creators_words_or_its_products(labelled_guide):
+    _, guide, _ = labelled_guide
+
+    labels = block_labels([guide.pk])
+
+    assert labels == {
+        (guide.pk, "card"): "Trail Boots",
+        (guide.pk, "card-again"): "Trail Boots (2)",
+        (guide.pk, "grid"): "Product grid or carousel: Trail Boots, Dome Tent",
+        (guide.pk, "titled-grid"): "My camp picks",
+        (guide.pk, "table"): "Comparison table: Trail Boots vs Dome Tent",
+        (guide.pk, "look"): "Shop the look: Boots",
+        (guide.pk, "look-2"): "Basecamp at dusk",
+        (guide.pk, "head"): "Heading 1",
+        (guide.pk, "head-2"): "Heading 2",
+    }
+
+
+def test_the_content_api_names_each_block(labelled_guide, client):
+    _, guide, _ = labelled_guide
+
+    body = client.get(f"/api/v2/pages/{guide.pk}/").json()["body"]
+
+    assert [(item["id"], item["label"]) for item in body][:3] == [
+        ("card", "Trail Boots"), ("card-again", "Trail Boots (2)"), ("grid", "Product grid or carousel: Trail Boots, Dome Tent")]
+
+
+def test_report_earnings_and_statement_name_blocks_by_label(labelled_guide):
+    anna, guide, boots = labelled_guide
+    for _ in range(5):  # five orders: the report shows the block's own row
+        order = make_order(LineSpec(boots, unit_price="100.00", creator=anna, page_id=guide.pk, block_id="table"),
+                           created_at=MARCH)
+        attribute_order(order)
+        mark_paid(order, at=MARCH)
+        accrue_commission(order)
+    unknown = make_order(LineSpec(boots, unit_price="10.00", creator=anna, page_id=guide.pk, block_id="4208ef16-gone"),
+                         created_at=MARCH)
+    attribute_order(unknown)
+    mark_paid(unknown, at=MARCH)
+    accrue_commission(unknown)
+
+    report = build_report(ReportFilters(start=MARCH.date(), end=MARCH.date(), group_by="block", sort="label"))
+    earnings = earnings_by_page_and_block(anna.pk)
+    lines = statement(anna.pk, start=MARCH.date(), end=MARCH.date().replace(day=11)).lines
+
+    assert [row.label for row in report.rows] == ["Hiking kit › Comparison table: Trail Boots vs Dome Tent",
+                                                  "Other (rows under 5 orders)"]
+    assert sorted(row.block_label for row in earnings) == ["Comparison table: Trail Boots vs Dome Tent", "block 4208ef16"]
+    assert sorted({line.block_label for line in lines}) == ["Comparison table: Trail Boots vs Dome Tent", "block 4208ef16"]
