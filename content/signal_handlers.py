@@ -1,18 +1,37 @@
 """Thin glue: cache invalidation when pages are (un)published, and a moved page's creator.
 
 Each handler only calls a service. Catalog rows (products, variants, stock) are the shop's own
-business: ``shop.services.inventory`` marks cached JSON stale when they change.
+business: ``shop.services.inventory`` announces their changes (``shop.events.catalog_changed``) and
+the pages showing them are forgotten here.
 """
 
+from django.db.models.signals import post_delete, post_save
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from shop import events
 
 from content.services.media_access import publish_creator_videos_on_commit
 from content.services.ownership import reassign_creators_under
-from content.services.page_cache import forget_page
+from content.services.page_cache import forget_all_pages, forget_page, forget_pages_showing
 
 
 def forget_cached_page(sender, instance, **kwargs):
     forget_page(instance.pk)
+
+
+def forget_deleted_page(sender, instance, **kwargs):
+    if isinstance(instance, Page):
+        forget_page(instance.pk)
+
+
+def forget_all_cached_pages(sender, **kwargs):
+    """Which pages the API serves changed (a site, a view restriction, a move): forget them all."""
+    forget_all_pages()
+
+
+def forget_pages_showing_products(product_ids, **kwargs):
+    forget_pages_showing(product_ids)
 
 
 def publish_creator_videos(sender, instance, **kwargs):
@@ -27,4 +46,11 @@ def connect() -> None:
     post_page_move.connect(reassign_creators_after_move, dispatch_uid="content.reassign_creators_after_move")
     page_published.connect(forget_cached_page, dispatch_uid="content.forget_cached_page.published")
     page_unpublished.connect(forget_cached_page, dispatch_uid="content.forget_cached_page.unpublished")
+    post_delete.connect(forget_deleted_page, dispatch_uid="content.forget_deleted_page")
+    post_page_move.connect(forget_all_cached_pages, dispatch_uid="content.forget_all_cached_pages.move")
+    for model in (Site, PageViewRestriction):
+        for signal in (post_save, post_delete):
+            signal.connect(forget_all_cached_pages, sender=model,
+                           dispatch_uid=f"content.forget_all_cached_pages.{model.__name__}.{id(signal)}")
+    events.catalog_changed.connect(forget_pages_showing_products)
     page_published.connect(publish_creator_videos, dispatch_uid="content.publish_creator_videos")

@@ -1,45 +1,41 @@
-"""Published page JSON in Django's cache, keyed by page, live revision and the products it shows.
+"""Published page JSON in Django's cache, served on a hit without a database query.
 
-An entry is used only while (1) the page's cache version is unchanged — publishing and
-unpublishing move it — (2) the page's live revision is the one it was built from and (3) every
-product it shows still has the catalog version recorded when it was built
-(``shop.services.cache_versions``). Reservations expire without an event, so entries also expire
-after ``KOLSHOP_API_CACHE_SECONDS``; live stock comes from the offers endpoint.
+A hit reads two tokens and one entry from the cache and nothing else. The entry's key is made of
+
+- the page id and what the request may vary on (host, ``fields``, ``rich_text_format``),
+- the page's version, moved whenever something the page shows changes: it is published or
+  unpublished, deleted, or a product it shows changes (``shop.events.catalog_changed``; the pages
+  showing a product come from Wagtail's reference index, so the writer pays one query, not the reader),
+- a generation shared by every page, moved by what changes which pages the API may serve at all:
+  a site's hostname or root, a view restriction (private pages), a page moved in the tree.
+
+Versions are random tokens: an evicted one reads as new, which can only cause a miss, never a stale
+hit. The tokens are read *before* rendering, so a change racing a render makes that entry unreachable.
+Invalidation runs after the changing transaction commits, so no render can store the old rows under
+the new token. Reservations expire without an event, so entries also expire after
+``KOLSHOP_API_CACHE_SECONDS``; live stock comes from the offers endpoint.
 """
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
-from shop.services.cache_versions import product_versions, versions_match
+_GENERATION_KEY = "kolshop:api:page-generation"
 
 
 @dataclass(frozen=True)
 class CachedPage:
     content: bytes
     etag: str
-    product_versions: dict[int, str]
 
 
 def _page_version_key(page_id: int) -> str:
     return f"kolshop:api:page-version:{page_id}"
-
-
-def _page_version(page_id: int) -> str:
-    key = _page_version_key(page_id)
-    version = cache.get(key)
-    if version is None:
-        cache.add(key, uuid.uuid4().hex, timeout=None)
-        version = cache.get(key)
-    return version
-
-
-def _entry_key(page_id: int, revision_id: int | None, variant: str) -> str:
-    digest = hashlib.sha256(variant.encode()).hexdigest()[:24]
-    return f"kolshop:api:page:{page_id}:{_page_version(page_id)}:{revision_id}:{digest}"
 
 
 def cache_seconds() -> int:
@@ -50,24 +46,80 @@ def etag_for(content: bytes) -> str:
     return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
 
 
-def get_cached_page(page_id: int, revision_id: int | None, *, variant: str) -> CachedPage | None:
-    """``variant`` distinguishes requests that render differently (query string, host)."""
-    entry = cache.get(_entry_key(page_id, revision_id, variant))
-    if entry is None or not versions_match(entry.product_versions):
-        return None
-    return entry
+def page_entry_key(page_id: int, *, variant: str) -> str | None:
+    """The cache key of the page's JSON as of now (None when the cache keeps nothing).
+
+    Read it before loading the page: a change racing the render then only makes the entry unreachable.
+    ``variant`` distinguishes requests that render differently (host, honoured query parameters).
+    """
+    keys = [_GENERATION_KEY, _page_version_key(page_id)]
+    tokens = cache.get_many(keys)
+    missing = [key for key in keys if key not in tokens]
+    if missing:
+        for key in missing:
+            cache.add(key, uuid.uuid4().hex, timeout=None)
+        tokens.update(cache.get_many(missing))
+        if any(key not in tokens for key in keys):
+            return None
+    digest = hashlib.sha256(variant.encode()).hexdigest()[:24]
+    return f"kolshop:api:page:{page_id}:{tokens[_GENERATION_KEY]}:{tokens[keys[1]]}:{digest}"
 
 
-def current_versions(product_ids: set[int]) -> dict[int, str]:
-    """Read before rendering: a change racing the render then only causes a miss, never staleness."""
-    return product_versions(product_ids)
+def get_cached_page(key: str) -> CachedPage | None:
+    return cache.get(key)
 
 
-def store_page(page_id: int, revision_id: int | None, *, variant: str, cached: CachedPage) -> None:
-    """``cached.product_versions`` must come from ``current_versions`` read before rendering."""
-    cache.set(_entry_key(page_id, revision_id, variant), cached, timeout=cache_seconds())
+def store_page(key: str, cached: CachedPage) -> None:
+    """``key`` must come from ``page_entry_key`` read before the page was loaded."""
+    cache.set(key, cached, timeout=cache_seconds())
+
+
+def forget_pages(page_ids: Iterable[int]) -> None:
+    """Drop every cached representation of these pages, now and again once the transaction commits."""
+    page_ids = set(page_ids)
+    if not page_ids:
+        return
+
+    def move_versions() -> None:
+        cache.set_many({_page_version_key(page_id): uuid.uuid4().hex for page_id in page_ids}, timeout=None)
+
+    move_versions()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(move_versions)
 
 
 def forget_page(page_id: int) -> None:
-    """Drop every cached representation of the page (called when it is published or unpublished)."""
-    cache.set(_page_version_key(page_id), uuid.uuid4().hex, timeout=None)
+    forget_pages([page_id])
+
+
+def forget_all_pages() -> None:
+    """Drop every cached page (which pages the API may serve changed: sites, restrictions, moves)."""
+
+    def move_generation() -> None:
+        cache.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+    move_generation()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(move_generation)
+
+
+def pages_showing(product_ids: Iterable[int]) -> set[int]:
+    """Pages whose live content chooses one of these products (Wagtail's reference index; one query)."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Page, ReferenceIndex
+
+    from shop.models import Product
+
+    product_ids = {str(product_id) for product_id in product_ids}
+    if not product_ids:
+        return set()
+    references = ReferenceIndex.objects.filter(
+        to_content_type=ContentType.objects.get_for_model(Product),
+        to_object_id__in=sorted(product_ids),
+        base_content_type=ContentType.objects.get_for_model(Page),
+    )
+    return {int(page_id) for page_id in references.values_list("object_id", flat=True).distinct()}
+
+
+def forget_pages_showing(product_ids: Iterable[int]) -> None:
+    forget_pages(pages_showing(product_ids))
