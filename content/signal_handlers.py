@@ -13,7 +13,7 @@ from shop import events
 
 from content.services.media_access import publish_creator_videos_on_commit
 from content.services.ownership import reassign_creators_under
-from content.services.page_cache import forget_all_pages, forget_page, forget_pages_showing
+from content.services.page_cache import forget_all_pages, forget_page, forget_pages_showing, references_changed
 
 
 def forget_cached_page(sender, instance, **kwargs):
@@ -23,6 +23,13 @@ def forget_cached_page(sender, instance, **kwargs):
 def forget_deleted_page(sender, instance, **kwargs):
     if isinstance(instance, Page):
         forget_page(instance.pk)
+        references_changed()
+
+
+def note_page_references_changed(sender, instance, **kwargs):
+    """A saved page may show other products now (Wagtail re-indexed its references in the same save)."""
+    if isinstance(instance, Page):
+        references_changed()
 
 
 def forget_all_cached_pages(sender, **kwargs):
@@ -47,6 +54,7 @@ def connect() -> None:
     page_published.connect(forget_cached_page, dispatch_uid="content.forget_cached_page.published")
     page_unpublished.connect(forget_cached_page, dispatch_uid="content.forget_cached_page.unpublished")
     post_delete.connect(forget_deleted_page, dispatch_uid="content.forget_deleted_page")
+    post_save.connect(note_page_references_changed, dispatch_uid="content.note_page_references_changed")
     post_page_move.connect(forget_all_cached_pages, dispatch_uid="content.forget_all_cached_pages.move")
     for model in (Site, PageViewRestriction):
         for signal in (post_save, post_delete):

@@ -5,7 +5,8 @@ A hit reads two tokens and one entry from the cache and nothing else. The entry'
 - the page id and what the request may vary on (host, ``fields``, ``rich_text_format``),
 - the page's version, moved whenever something the page shows changes: it is published or
   unpublished, deleted, or a product it shows changes (``shop.events.catalog_changed``; the pages
-  showing a product come from Wagtail's reference index, so the writer pays one query, not the reader),
+  showing a product come from Wagtail's reference index, kept per product in the cache: the writer
+  finds them, the reader never checks a product),
 - a generation shared by every page, moved by what changes which pages the API may serve at all:
   a site's hostname or root, a view restriction (private pages), a page moved in the tree.
 
@@ -103,22 +104,66 @@ def forget_all_pages() -> None:
         transaction.on_commit(move_generation)
 
 
+_REFERENCES_KEY = "kolshop:api:references-generation"
+_PAGES_SHOWING_SECONDS = 24 * 3600
+
+
+def _token(key: str) -> str | None:
+    token = cache.get(key)
+    if token is None:
+        cache.add(key, uuid.uuid4().hex, timeout=None)
+        token = cache.get(key)
+    return token
+
+
+def references_changed() -> None:
+    """A page's references (which products it shows) may have changed: recompute ``pages_showing``.
+
+    Moved now and again after commit: a list computed before the page's references were committed is
+    stored under a generation nobody reads any more.
+    """
+
+    def move_generation() -> None:
+        cache.set(_REFERENCES_KEY, uuid.uuid4().hex, timeout=None)
+
+    move_generation()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(move_generation)
+
+
 def pages_showing(product_ids: Iterable[int]) -> set[int]:
-    """Pages whose live content chooses one of these products (Wagtail's reference index; one query)."""
+    """Pages whose content chooses one of these products.
+
+    The truth is Wagtail's reference index (one query); the answer per product is kept in the cache
+    under a generation that every page save moves, so a sale costs no query once its product is known.
+    """
     from django.contrib.contenttypes.models import ContentType
     from wagtail.models import Page, ReferenceIndex
 
     from shop.models import Product
 
-    product_ids = {str(product_id) for product_id in product_ids}
+    product_ids = set(product_ids)
     if not product_ids:
         return set()
-    references = ReferenceIndex.objects.filter(
-        to_content_type=ContentType.objects.get_for_model(Product),
-        to_object_id__in=sorted(product_ids),
-        base_content_type=ContentType.objects.get_for_model(Page),
-    )
-    return {int(page_id) for page_id in references.values_list("object_id", flat=True).distinct()}
+    generation = _token(_REFERENCES_KEY)
+    keys = {product_id: f"kolshop:api:pages-showing:{generation}:{product_id}" for product_id in product_ids}
+    found = cache.get_many(list(keys.values())) if generation is not None else {}
+    page_ids = {page_id for pages in found.values() for page_id in pages}
+    missing = {product_id for product_id, key in keys.items() if key not in found}
+    if missing:
+        pages_by_product: dict[int, set[int]] = {product_id: set() for product_id in missing}
+        references = ReferenceIndex.objects.filter(
+            to_content_type=ContentType.objects.get_for_model(Product),
+            to_object_id__in=sorted(str(product_id) for product_id in missing),
+            base_content_type=ContentType.objects.get_for_model(Page),
+        )
+        for page_id, product_id in references.values_list("object_id", "to_object_id").distinct():
+            pages_by_product[int(product_id)].add(int(page_id))
+        if generation is not None:
+            cache.set_many({keys[product_id]: sorted(pages) for product_id, pages in pages_by_product.items()},
+                           timeout=_PAGES_SHOWING_SECONDS)
+        page_ids |= {page_id for pages in pages_by_product.values() for page_id in pages}
+    return page_ids
 
 
 def forget_pages_showing(product_ids: Iterable[int]) -> None:
