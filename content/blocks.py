@@ -16,6 +16,7 @@ from content.api.representation import (
     deal_representation,
     decimal_string,
     image_representation,
+    loaded,
     offer_representation,
 )
 from content.services.catalog import active_snapshot, load_promotions, snapshot_for_stream, using_snapshot
@@ -158,7 +159,7 @@ class ComparisonTableBlock(blocks.StructBlock):
         products = list(value.get("products") or [])
         attribute_names = [str(name) for name in value.get("attributes") or []]
         values_by_product = [
-            {attribute.name: attribute.value for attribute in product.attributes.all()} if product else {}
+            {attribute.name: attribute.value for attribute in loaded(product, "attributes")} if product else {}
             for product in products
         ]
         return {
