@@ -13,7 +13,14 @@ from shop import events
 
 from content.services.media_access import publish_creator_videos_on_commit
 from content.services.ownership import reassign_creators_under
-from content.services.page_cache import forget_all_pages, forget_page, forget_pages_showing, references_changed
+from content.services.page_cache import (
+    forget_all_pages,
+    forget_page,
+    forget_pages,
+    forget_pages_showing,
+    references_changed,
+)
+from creators.models import CreatorProfile
 
 
 def forget_cached_page(sender, instance, **kwargs):
@@ -41,6 +48,15 @@ def forget_pages_showing_products(product_ids, **kwargs):
     forget_pages_showing(product_ids)
 
 
+def forget_pages_of_creator(sender, instance, **kwargs):
+    """A creator's byline (name, bio, avatar) shows on their storefront and every page they wrote."""
+    from content.models import ShoppableContentPage
+    from creators.models import CreatorPage
+
+    forget_pages([*ShoppableContentPage.objects.filter(creator=instance).values_list("pk", flat=True),
+                  *CreatorPage.objects.filter(creator=instance).values_list("pk", flat=True)])
+
+
 def publish_creator_videos(sender, instance, **kwargs):
     publish_creator_videos_on_commit(instance.specific)
 
@@ -61,4 +77,5 @@ def connect() -> None:
             signal.connect(forget_all_cached_pages, sender=model,
                            dispatch_uid=f"content.forget_all_cached_pages.{model.__name__}.{id(signal)}")
     events.catalog_changed.connect(forget_pages_showing_products)
+    post_save.connect(forget_pages_of_creator, sender=CreatorProfile, dispatch_uid="content.forget_pages_of_creator")
     page_published.connect(publish_creator_videos, dispatch_uid="content.publish_creator_videos")

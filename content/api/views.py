@@ -78,7 +78,7 @@ def serve_cached_detail(view):
 
     @functools.wraps(view)
     def cached_view(request, pk, **kwargs):
-        if request.method == "GET":
+        if request.method == "GET" and is_page_id_in_range(str(pk)):
             key = detail_cache_key(request, pk)
             cached = get_cached_page(key) if key is not None else None
             if cached is not None:

@@ -10,8 +10,8 @@ A hit reads two tokens and one entry from the cache and nothing else. The entry'
 - a generation shared by every page, moved by what changes which pages the API may serve at all:
   a site's hostname or root, a view restriction (private pages), a page moved in the tree.
 
-Versions are random tokens: an evicted one reads as new, which can only cause a miss, never a stale
-hit. The tokens are read *before* rendering, so a change racing a render makes that entry unreachable.
+Versions are random tokens: an evicted or expired one reads as new, which can only cause a miss, never
+a stale hit. The tokens are read *before* rendering, so a change racing a render makes that entry unreachable.
 Invalidation runs after the changing transaction commits, so no render can store the old rows under
 the new token. Reservations expire without an event, so entries also expire after
 ``KOLSHOP_API_CACHE_SECONDS``; live stock comes from the offers endpoint.
@@ -58,7 +58,9 @@ def page_entry_key(page_id: int, *, variant: str) -> str | None:
     missing = [key for key in keys if key not in tokens]
     if missing:
         for key in missing:
-            cache.add(key, uuid.uuid4().hex, timeout=None)
+            # A page's token lives as long as its entries: a request for a page id that does not exist
+            # leaves one small key behind for a while, not for ever.
+            cache.add(key, uuid.uuid4().hex, timeout=None if key == _GENERATION_KEY else cache_seconds())
         tokens.update(cache.get_many(missing))
         if any(key not in tokens for key in keys):
             return None
@@ -82,7 +84,8 @@ def forget_pages(page_ids: Iterable[int]) -> None:
         return
 
     def move_versions() -> None:
-        cache.set_many({_page_version_key(page_id): uuid.uuid4().hex for page_id in page_ids}, timeout=None)
+        cache.set_many({_page_version_key(page_id): uuid.uuid4().hex for page_id in page_ids},
+                       timeout=cache_seconds() or None)
 
     move_versions()
     if transaction.get_connection().in_atomic_block:

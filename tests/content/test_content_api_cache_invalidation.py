@@ -102,6 +102,19 @@ def test_a_restock_for_a_deal_block_shows_on_the_next_response(api_client, djang
     assert first_offer(api_client, guide)["variant"]["stock"] == {"level": "low_stock", "quantity": 2}
 
 
+def test_a_creator_profile_change_shows_in_the_byline(api_client):
+    creator = make_creator("pia")
+    guide = make_guide(creator, body=[product_card(make_product())])
+    assert page_json(api_client, guide)["creator"]["display_name"] == creator.display_name
+
+    creator.display_name = "Pia Renamed"
+    creator.bio = "New bio"
+    creator.save()
+    byline = page_json(api_client, guide)["creator"]
+
+    assert (byline["display_name"], byline["bio"]) == ("Pia Renamed", "New bio")
+
+
 def test_a_view_restriction_added_after_caching_hides_the_page(api_client):
     guide = make_guide(make_creator("pia"), body=[product_card(make_product())])
     page_json(api_client, guide)
