@@ -6,7 +6,7 @@ the pages showing them are forgotten here.
 """
 
 from django.db.models.signals import post_delete, post_save
-from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.models import PageViewRestriction, Site, get_page_models
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from shop import events
@@ -28,15 +28,13 @@ def forget_cached_page(sender, instance, **kwargs):
 
 
 def forget_deleted_page(sender, instance, **kwargs):
-    if isinstance(instance, Page):
-        forget_page(instance.pk)
-        references_changed()
+    forget_page(instance.pk)
+    references_changed()
 
 
 def note_page_references_changed(sender, instance, **kwargs):
     """A saved page may show other products now (Wagtail re-indexed its references in the same save)."""
-    if isinstance(instance, Page):
-        references_changed()
+    references_changed()
 
 
 def forget_all_cached_pages(sender, **kwargs):
@@ -69,8 +67,12 @@ def connect() -> None:
     post_page_move.connect(reassign_creators_after_move, dispatch_uid="content.reassign_creators_after_move")
     page_published.connect(forget_cached_page, dispatch_uid="content.forget_cached_page.published")
     page_unpublished.connect(forget_cached_page, dispatch_uid="content.forget_cached_page.unpublished")
-    post_delete.connect(forget_deleted_page, dispatch_uid="content.forget_deleted_page")
-    post_save.connect(note_page_references_changed, dispatch_uid="content.note_page_references_changed")
+    # Per page model: a receiver for every sender would cost each bulk delete its fast path.
+    for page_model in get_page_models():
+        post_delete.connect(forget_deleted_page, sender=page_model,
+                            dispatch_uid=f"content.forget_deleted_page.{page_model._meta.label}")
+        post_save.connect(note_page_references_changed, sender=page_model,
+                          dispatch_uid=f"content.note_page_references_changed.{page_model._meta.label}")
     post_page_move.connect(forget_all_cached_pages, dispatch_uid="content.forget_all_cached_pages.move")
     for model in (Site, PageViewRestriction):
         for signal in (post_save, post_delete):
