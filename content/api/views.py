@@ -31,7 +31,7 @@ from content.api.filters import (
 )
 from content.api.pagination import BoundedPagination
 from content.models import ShoppableContentPage
-from content.services.page_cache import CachedPage, cache_seconds, etag_for, get_cached_page, page_entry_key, store_page
+from content.services.page_cache import CachedPage, PageLookup, cache_seconds, etag_for, look_up_page, store_page
 from content.services.preview import InvalidPreviewToken, load_preview_page, read_preview_token
 from creators.models import CreatorPage
 from shop.api_errors import ApiError
@@ -51,11 +51,11 @@ def detail_variant(request) -> str:
     return urlencode([(name, value) for name in DETAIL_VARIANT_PARAMETERS for value in request.GET.getlist(name)])
 
 
-def detail_cache_key(request, pk: int) -> str | None:
-    """Where a page's detail JSON for this request lives in the cache (None: not cached)."""
+def look_up_detail(request, pk: int) -> PageLookup | None:
+    """The cache's answer for this request of a page's detail JSON (None: caching is off)."""
     if cache_seconds() <= 0:
         return None
-    return page_entry_key(pk, variant=f"{request.get_host()}?{detail_variant(request)}")
+    return look_up_page(pk, variant=f"{request.get_host()}?{detail_variant(request)}")
 
 
 def page_json_response(request, cached: CachedPage) -> HttpResponse:
@@ -72,18 +72,18 @@ def page_json_response(request, cached: CachedPage) -> HttpResponse:
 def serve_cached_detail(view):
     """The detail view, answered from the cache before anything touches the database.
 
-    The key holds everything a hit depends on (``content.services.page_cache``), so a hit resolves
-    no page, site or view restriction: those changes move the key instead. A miss runs the view.
+    An entry is used while the tokens it was rendered under are current (``content.services.page_cache``),
+    so a hit resolves no page, site or view restriction: those changes move the tokens instead. A miss
+    runs the view, which stores under the tokens read here, before the page was loaded.
     """
 
     @functools.wraps(view)
     def cached_view(request, pk, **kwargs):
         if request.method == "GET" and is_page_id_in_range(str(pk)):
-            key = detail_cache_key(request, pk)
-            cached = get_cached_page(key) if key is not None else None
-            if cached is not None:
-                return page_json_response(request, cached)
-            request.kolshop_page_cache_key = key
+            lookup = look_up_detail(request, pk)
+            if lookup is not None and lookup.cached is not None:
+                return page_json_response(request, lookup.cached)
+            request.kolshop_page_lookup = lookup
         return view(request, pk=pk, **kwargs)
 
     return cached_view
@@ -155,13 +155,11 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         return super().find_object(queryset, request)
 
     def detail_view(self, request, pk):
-        # The key was read before the page was loaded (serve_cached_detail): see page_cache.
-        key = getattr(request, "kolshop_page_cache_key", None)
+        # The cache was read before the page was loaded (serve_cached_detail): see page_cache.
+        lookup = getattr(request, "kolshop_page_lookup", None)
         page = self.get_object()
         content = JSONRenderer().render(self.get_serializer(page).data)
-        cached = CachedPage(content=content, etag=etag_for(content))
-        if key is not None:
-            store_page(key, cached)
+        cached = store_page(lookup, content) if lookup is not None else CachedPage(content, etag_for(content))
         return page_json_response(request, cached)
 
     def preview_view(self, request):

@@ -1,19 +1,20 @@
 """Published page JSON in Django's cache, served on a hit without a database query.
 
-A hit reads two tokens and one entry from the cache and nothing else. The entry's key is made of
+A hit is one cache round trip: the page's entry and two tokens. The entry is keyed by the page id
+and what the request may vary on (host, ``fields``, ``rich_text_format``) and is used only while the
+tokens it was rendered under are still current:
 
-- the page id and what the request may vary on (host, ``fields``, ``rich_text_format``),
 - the page's version, moved whenever something the page shows changes: it is published or
-  unpublished, deleted, or a product it shows changes (``shop.events.catalog_changed``; the pages
-  showing a product come from Wagtail's reference index, kept per product in the cache: the writer
-  finds them, the reader never checks a product),
+  unpublished, deleted, its creator's byline changes, or a product it shows changes
+  (``shop.events.catalog_changed``; the pages showing a product come from Wagtail's reference index,
+  kept per product in the cache: the writer finds them, the reader never checks a product),
 - a generation shared by every page, moved by what changes which pages the API may serve at all:
   a site's hostname or root, a view restriction (private pages), a page moved in the tree.
 
 Versions are random tokens: an evicted or expired one reads as new, which can only cause a miss, never
-a stale hit. The tokens are read *before* rendering, so a change racing a render makes that entry unreachable.
-Invalidation runs after the changing transaction commits, so no render can store the old rows under
-the new token. Reservations expire without an event, so entries also expire after
+a stale hit. The tokens are read *before* rendering, so a change racing a render makes that entry invalid.
+Invalidation runs when the change is made and again once its transaction commits, so a render that read
+the old rows before the commit is never kept under a current token. Reservations expire without an event, so entries also expire after
 ``KOLSHOP_API_CACHE_SECONDS``; live stock comes from the offers endpoint.
 """
 
@@ -33,6 +34,16 @@ _GENERATION_KEY = "kolshop:api:page-generation"
 class CachedPage:
     content: bytes
     etag: str
+    tokens: tuple[str, str] = ("", "")  # the generation and page version it was rendered under
+
+
+@dataclass(frozen=True)
+class PageLookup:
+    """What the cache holds for one request of a page: a usable entry, or the tokens to store under."""
+
+    key: str
+    tokens: tuple[str, str] | None  # None: the cache keeps nothing (store nothing)
+    cached: CachedPage | None
 
 
 def _page_version_key(page_id: int) -> str:
@@ -47,34 +58,38 @@ def etag_for(content: bytes) -> str:
     return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
 
 
-def page_entry_key(page_id: int, *, variant: str) -> str | None:
-    """The cache key of the page's JSON as of now (None when the cache keeps nothing).
+def look_up_page(page_id: int, *, variant: str) -> PageLookup:
+    """The page's cached JSON for this request if still valid, in one cache round trip.
 
-    Read it before loading the page: a change racing the render then only makes the entry unreachable.
-    ``variant`` distinguishes requests that render differently (host, honoured query parameters).
+    Call it before loading the page: the tokens it returns were read before rendering, so a change
+    racing the render makes the stored entry invalid. ``variant`` distinguishes requests that render
+    differently (host, honoured query parameters).
     """
-    keys = [_GENERATION_KEY, _page_version_key(page_id)]
-    tokens = cache.get_many(keys)
-    missing = [key for key in keys if key not in tokens]
+    entry_key = f"kolshop:api:page:{page_id}:{hashlib.sha256(variant.encode()).hexdigest()[:24]}"
+    token_keys = [_GENERATION_KEY, _page_version_key(page_id)]
+    found = cache.get_many([*token_keys, entry_key])
+    missing = [key for key in token_keys if key not in found]
     if missing:
         for key in missing:
             # A page's token lives as long as its entries: a request for a page id that does not exist
             # leaves one small key behind for a while, not for ever.
             cache.add(key, uuid.uuid4().hex, timeout=None if key == _GENERATION_KEY else cache_seconds())
-        tokens.update(cache.get_many(missing))
-        if any(key not in tokens for key in keys):
-            return None
-    digest = hashlib.sha256(variant.encode()).hexdigest()[:24]
-    return f"kolshop:api:page:{page_id}:{tokens[_GENERATION_KEY]}:{tokens[keys[1]]}:{digest}"
+        found.update(cache.get_many(missing))
+        if any(key not in found for key in token_keys):
+            return PageLookup(key=entry_key, tokens=None, cached=None)
+    tokens = (found[token_keys[0]], found[token_keys[1]])
+    entry = found.get(entry_key)  # (content, etag, generation, version): a plain tuple unpickles fastest
+    if entry is None or (entry[2], entry[3]) != tokens:
+        return PageLookup(key=entry_key, tokens=tokens, cached=None)
+    return PageLookup(key=entry_key, tokens=tokens, cached=CachedPage(content=entry[0], etag=entry[1], tokens=tokens))
 
 
-def get_cached_page(key: str) -> CachedPage | None:
-    return cache.get(key)
-
-
-def store_page(key: str, cached: CachedPage) -> None:
-    """``key`` must come from ``page_entry_key`` read before the page was loaded."""
-    cache.set(key, cached, timeout=cache_seconds())
+def store_page(lookup: PageLookup, content: bytes) -> CachedPage:
+    """Keep ``content`` under the tokens ``lookup`` read before the page was loaded."""
+    cached = CachedPage(content=content, etag=etag_for(content), tokens=lookup.tokens or ("", ""))
+    if lookup.tokens is not None:
+        cache.set(lookup.key, (cached.content, cached.etag, *lookup.tokens), timeout=cache_seconds())
+    return cached
 
 
 def forget_pages(page_ids: Iterable[int]) -> None:
