@@ -155,7 +155,6 @@ def pages_showing(product_ids: Iterable[int]) -> set[int]:
     The truth is Wagtail's reference index (one query); the answer per product is kept in the cache
     under a generation that every page save moves, so a sale costs no query once its product is known.
     """
-    from django.contrib.contenttypes.models import ContentType
     from wagtail.models import Page, ReferenceIndex
 
     from shop.models import Product
@@ -170,10 +169,10 @@ def pages_showing(product_ids: Iterable[int]) -> set[int]:
     missing = {product_id for product_id, key in keys.items() if key not in found}
     if missing:
         pages_by_product: dict[int, set[int]] = {product_id: set() for product_id in missing}
-        references = ReferenceIndex.objects.filter(
-            to_content_type=ContentType.objects.get_for_model(Product),
+        references = ReferenceIndex.objects.filter(  # content types joined: no lookups of their own
+            to_content_type__app_label=Product._meta.app_label, to_content_type__model=Product._meta.model_name,
             to_object_id__in=sorted(str(product_id) for product_id in missing),
-            base_content_type=ContentType.objects.get_for_model(Page),
+            base_content_type__app_label=Page._meta.app_label, base_content_type__model=Page._meta.model_name,
         )
         for page_id, product_id in references.values_list("object_id", "to_object_id").distinct():
             pages_by_product[int(product_id)].add(int(page_id))
