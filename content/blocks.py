@@ -17,6 +17,7 @@ from content.api.representation import (
     decimal_string,
     group_buy_representation,
     image_representation,
+    loaded,
     offer_representation,
 )
 from content.services.block_labels import stream_value_labels
@@ -172,7 +173,7 @@ class ComparisonTableBlock(blocks.StructBlock):
         products = list(value.get("products") or [])
         attribute_names = [str(name) for name in value.get("attributes") or []]
         values_by_product = [
-            {attribute.name: attribute.value for attribute in product.attributes.all()} if product else {}
+            {attribute.name: attribute.value for attribute in loaded(product, "attributes")} if product else {}
             for product in products
         ]
         return {

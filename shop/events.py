@@ -45,3 +45,7 @@ order_placed = DomainEvent("order_placed")
 # creator_id, page_id, block_id, sku, product_id, ip, user_agent, referrer — a reader followed a buy
 # link carrying a token without a click; a handler records the click (bots: none) and returns its id.
 buy_link_followed = DomainEvent("buy_link_followed")
+# product_ids=set[int] — what readers are shown about these products changed (fields, brand, images,
+# attributes, variants, prices, deals, stock); sent by ``shop.services.cache_versions.touch_products``
+# after the change (stock changes: after commit). Content forgets the cached pages that show them.
+catalog_changed = DomainEvent("catalog_changed")

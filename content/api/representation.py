@@ -20,6 +20,18 @@ ATTRIBUTION_CONTEXT_KEY = "kolshop_attribution"
 BLOCK_ID_CONTEXT_KEY = "kolshop_block_id"
 
 
+def loaded(instance, relation: str) -> list:
+    """``instance.<relation>.all()`` as a list, once per instance: every block showing a product reuses it.
+
+    A prefetched relation still clones a queryset on each ``.all()``; the catalog snapshot's rows live
+    for one request, so the list does too.
+    """
+    lists = instance.__dict__.setdefault("_kolshop_loaded", {})
+    if relation not in lists:
+        lists[relation] = list(getattr(instance, relation).all())
+    return lists[relation]
+
+
 def decimal_string(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{amount:.2f}"
 
@@ -73,7 +85,7 @@ def variant_representation(variant: Variant, *, attribution: Attribution, sellab
 
 
 def product_representation(product: Product) -> dict:
-    images = list(product.images.all())
+    images = loaded(product, "images")
     primary = images[0] if images else None
     return {
         "id": product.pk,
@@ -91,16 +103,23 @@ def offer_representation(product: Product | None, variant: Variant | None, conte
     offer: Offer = resolve_offer(product, variant)
     attribution = attribution_from_context(context)
     sellable = product is not None and product.is_active
-    variants = list(product.variants.all()) if product is not None else []
+    variants = loaded(product, "variants") if product is not None else []
+    # Each variant is represented (and its buy link signed) once; the chosen one is a copy of its entry.
+    represented = {item.pk: variant_representation(item, attribution=attribution, sellable=sellable)
+                   for item in variants}
+    chosen = None
+    if offer.variant is not None:
+        chosen = represented.get(offer.variant.pk)
+        chosen = {**chosen} if chosen is not None else variant_representation(
+            offer.variant, attribution=attribution, sellable=sellable)
     return {
         "product": product_representation(product) if product is not None else None,
         "available": offer.available,
         "unavailable_reason": offer.unavailable_reason,
-        "variant": variant_representation(offer.variant, attribution=attribution, sellable=sellable)
-        if offer.variant is not None
-        else None,
-        "variants": [variant_representation(item, attribution=attribution, sellable=sellable) for item in variants],
-        "buy_url": buy_path(offer.variant.sku, attribution) if offer.available else None,
+        "variant": chosen,
+        "variants": list(represented.values()),
+        # An available offer's variant is sellable and in stock: its buy link is the variant's.
+        "buy_url": chosen["buy_url"] if offer.available else None,
     }
 
 

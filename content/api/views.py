@@ -4,6 +4,7 @@ Thin: filtering, caching and preview rules live in ``content.services``; the blo
 themselves from the page's catalog snapshot (``content.services.catalog``).
 """
 
+import functools
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,7 +18,6 @@ from wagtail.api import APIField
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.filters import SearchFilter
 from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
-from wagtail.blocks.stream_block import StreamValue
 
 from content.api.errors import ContentApiError, field_of_wagtail_message
 from content.api.fields import CreatorSummaryField
@@ -31,15 +31,7 @@ from content.api.filters import (
 )
 from content.api.pagination import BoundedPagination
 from content.models import ShoppableContentPage
-from content.services.catalog import StreamReferences, collect_references, product_ids_of_promotions
-from content.services.page_cache import (
-    CachedPage,
-    cache_seconds,
-    current_versions,
-    etag_for,
-    get_cached_page,
-    store_page,
-)
+from content.services.page_cache import CachedPage, PageLookup, cache_seconds, etag_for, look_up_page, store_page
 from content.services.preview import InvalidPreviewToken, load_preview_page, read_preview_token
 from creators.models import CreatorPage
 from shop.api_edge import domain_error_headers, domain_error_status
@@ -60,14 +52,42 @@ def detail_variant(request) -> str:
     return urlencode([(name, value) for name in DETAIL_VARIANT_PARAMETERS for value in request.GET.getlist(name)])
 
 
-def shown_product_ids(page) -> set[int]:
-    """Products the page's body references, read from the raw JSON (no queries unless it has deals)."""
-    body = getattr(page, "body", None)
-    if not isinstance(body, StreamValue):
-        return set()
-    references = collect_references(body.stream_block, list(body.raw_data), StreamReferences())
-    # Deal blocks show their deal's product (one query, only for pages with deals).
-    return references.product_ids | product_ids_of_promotions(references.promotion_ids)
+def look_up_detail(request, pk: int) -> PageLookup | None:
+    """The cache's answer for this request of a page's detail JSON (None: caching is off)."""
+    if cache_seconds() <= 0:
+        return None
+    return look_up_page(pk, variant=f"{request.get_host()}?{detail_variant(request)}")
+
+
+def page_json_response(request, cached: CachedPage) -> HttpResponse:
+    if request.headers.get("If-None-Match") == cached.etag:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(cached.content, content_type="application/json")
+    response["ETag"] = cached.etag
+    response["Cache-Control"] = f"public, max-age={cache_seconds()}"
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+def serve_cached_detail(view):
+    """The detail view, answered from the cache before anything touches the database.
+
+    An entry is used while the tokens it was rendered under are current (``content.services.page_cache``),
+    so a hit resolves no page, site or view restriction: those changes move the tokens instead. A miss
+    runs the view, which stores under the tokens read here, before the page was loaded.
+    """
+
+    @functools.wraps(view)
+    def cached_view(request, pk, **kwargs):
+        if request.method == "GET" and is_page_id_in_range(str(pk)):
+            lookup = look_up_detail(request, pk)
+            if lookup is not None and lookup.cached is not None:
+                return page_json_response(request, lookup.cached)
+            request.kolshop_page_lookup = lookup
+        return view(request, pk=pk, **kwargs)
+
+    return cached_view
 
 
 class ContentPagesAPIViewSet(PagesAPIViewSet):
@@ -93,7 +113,8 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
     def get_urlpatterns(cls):
         return [
             path("preview/", cls.as_view({"get": "preview_view"}), name="preview"),
-            *super().get_urlpatterns(),
+            path("<int:pk>/", serve_cached_detail(cls.as_view({"get": "detail_view"})), name="detail"),
+            *(pattern for pattern in super().get_urlpatterns() if pattern.name != "detail"),
         ]
 
     @staticmethod
@@ -135,24 +156,12 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         return super().find_object(queryset, request)
 
     def detail_view(self, request, pk):
+        # The cache was read before the page was loaded (serve_cached_detail): see page_cache.
+        lookup = getattr(request, "kolshop_page_lookup", None)
         page = self.get_object()
-        variant = f"{request.get_host()}?{detail_variant(request)}"
-        caching = cache_seconds() > 0
-        cached = get_cached_page(page.pk, page.live_revision_id, variant=variant) if caching else None
-        if cached is None:
-            versions = current_versions(shown_product_ids(page)) if caching else {}
-            content = JSONRenderer().render(self.get_serializer(page).data)
-            cached = CachedPage(content=content, etag=etag_for(content), product_versions=versions)
-            if caching:
-                store_page(page.pk, page.live_revision_id, variant=variant, cached=cached)
-        if request.headers.get("If-None-Match") == cached.etag:
-            response = HttpResponseNotModified()
-        else:
-            response = HttpResponse(cached.content, content_type="application/json")
-        response["ETag"] = cached.etag
-        response["Cache-Control"] = f"public, max-age={cache_seconds()}"
-        patch_vary_headers(response, ["Accept"])
-        return response
+        content = JSONRenderer().render(self.get_serializer(page).data)
+        cached = store_page(lookup, content) if lookup is not None else CachedPage(content, etag_for(content))
+        return page_json_response(request, cached)
 
     def preview_view(self, request):
         """A draft revision, only with a valid, unexpired preview token; never cached."""

@@ -1,45 +1,53 @@
-"""Published page JSON in Django's cache, keyed by page, live revision and the products it shows.
+"""Published page JSON in Django's cache, served on a hit without a database query.
 
-An entry is used only while (1) the page's cache version is unchanged — publishing and
-unpublishing move it — (2) the page's live revision is the one it was built from and (3) every
-product it shows still has the catalog version recorded when it was built
-(``shop.services.cache_versions``). Reservations expire without an event, so entries also expire
-after ``KOLSHOP_API_CACHE_SECONDS``; live stock comes from the offers endpoint.
+A hit is one cache round trip: the page's entry and two tokens. The entry is keyed by the page id
+and what the request may vary on (host, ``fields``, ``rich_text_format``) and is used only while the
+tokens it was rendered under are still current:
+
+- the page's version, moved whenever something the page shows changes: it is published or
+  unpublished, deleted, its creator's byline changes, or a product it shows changes
+  (``shop.events.catalog_changed``; the pages showing a product come from Wagtail's reference index,
+  kept per product in the cache: the writer finds them, the reader never checks a product),
+- a generation shared by every page, moved by what changes which pages the API may serve at all:
+  a site's hostname or root, a view restriction (private pages), a page moved in the tree.
+
+Versions are random tokens: an evicted or expired one reads as new, which can only cause a miss, never
+a stale hit. The tokens are read *before* rendering, so a change racing a render makes that entry invalid.
+Invalidation runs when the change is made and again once its transaction commits, so a render that read
+the old rows before the commit is never kept under a current token. Reservations expire without an event, so entries also expire after
+``KOLSHOP_API_CACHE_SECONDS``; live stock comes from the offers endpoint.
 """
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
-from shop.services.cache_versions import product_versions, versions_match
+_GENERATION_KEY = "kolshop:api:page-generation"
 
 
 @dataclass(frozen=True)
 class CachedPage:
     content: bytes
     etag: str
-    product_versions: dict[int, str]
+    tokens: tuple[str, str] = ("", "")  # the generation and page version it was rendered under
+
+
+@dataclass(frozen=True)
+class PageLookup:
+    """What the cache holds for one request of a page: a usable entry, or the tokens to store under."""
+
+    key: str
+    tokens: tuple[str, str] | None  # None: the cache keeps nothing (store nothing)
+    cached: CachedPage | None
 
 
 def _page_version_key(page_id: int) -> str:
     return f"kolshop:api:page-version:{page_id}"
-
-
-def _page_version(page_id: int) -> str:
-    key = _page_version_key(page_id)
-    version = cache.get(key)
-    if version is None:
-        cache.add(key, uuid.uuid4().hex, timeout=None)
-        version = cache.get(key)
-    return version
-
-
-def _entry_key(page_id: int, revision_id: int | None, variant: str) -> str:
-    digest = hashlib.sha256(variant.encode()).hexdigest()[:24]
-    return f"kolshop:api:page:{page_id}:{_page_version(page_id)}:{revision_id}:{digest}"
 
 
 def cache_seconds() -> int:
@@ -50,24 +58,130 @@ def etag_for(content: bytes) -> str:
     return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
 
 
-def get_cached_page(page_id: int, revision_id: int | None, *, variant: str) -> CachedPage | None:
-    """``variant`` distinguishes requests that render differently (query string, host)."""
-    entry = cache.get(_entry_key(page_id, revision_id, variant))
-    if entry is None or not versions_match(entry.product_versions):
-        return None
-    return entry
+def look_up_page(page_id: int, *, variant: str) -> PageLookup:
+    """The page's cached JSON for this request if still valid, in one cache round trip.
+
+    Call it before loading the page: the tokens it returns were read before rendering, so a change
+    racing the render makes the stored entry invalid. ``variant`` distinguishes requests that render
+    differently (host, honoured query parameters).
+    """
+    entry_key = f"kolshop:api:page:{page_id}:{hashlib.sha256(variant.encode()).hexdigest()[:24]}"
+    token_keys = [_GENERATION_KEY, _page_version_key(page_id)]
+    found = cache.get_many([*token_keys, entry_key])
+    missing = [key for key in token_keys if key not in found]
+    if missing:
+        for key in missing:
+            # A page's token lives as long as its entries: a request for a page id that does not exist
+            # leaves one small key behind for a while, not for ever.
+            cache.add(key, uuid.uuid4().hex, timeout=None if key == _GENERATION_KEY else cache_seconds())
+        found.update(cache.get_many(missing))
+        if any(key not in found for key in token_keys):
+            return PageLookup(key=entry_key, tokens=None, cached=None)
+    tokens = (found[token_keys[0]], found[token_keys[1]])
+    entry = found.get(entry_key)  # (content, etag, generation, version): a plain tuple unpickles fastest
+    if entry is None or (entry[2], entry[3]) != tokens:
+        return PageLookup(key=entry_key, tokens=tokens, cached=None)
+    return PageLookup(key=entry_key, tokens=tokens, cached=CachedPage(content=entry[0], etag=entry[1], tokens=tokens))
 
 
-def current_versions(product_ids: set[int]) -> dict[int, str]:
-    """Read before rendering: a change racing the render then only causes a miss, never staleness."""
-    return product_versions(product_ids)
+def store_page(lookup: PageLookup, content: bytes) -> CachedPage:
+    """Keep ``content`` under the tokens ``lookup`` read before the page was loaded."""
+    cached = CachedPage(content=content, etag=etag_for(content), tokens=lookup.tokens or ("", ""))
+    if lookup.tokens is not None:
+        cache.set(lookup.key, (cached.content, cached.etag, *lookup.tokens), timeout=cache_seconds())
+    return cached
 
 
-def store_page(page_id: int, revision_id: int | None, *, variant: str, cached: CachedPage) -> None:
-    """``cached.product_versions`` must come from ``current_versions`` read before rendering."""
-    cache.set(_entry_key(page_id, revision_id, variant), cached, timeout=cache_seconds())
+def forget_pages(page_ids: Iterable[int]) -> None:
+    """Drop every cached representation of these pages, now and again once the transaction commits."""
+    page_ids = set(page_ids)
+    if not page_ids:
+        return
+
+    def move_versions() -> None:
+        cache.set_many({_page_version_key(page_id): uuid.uuid4().hex for page_id in page_ids},
+                       timeout=cache_seconds() or None)
+
+    move_versions()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(move_versions)
 
 
 def forget_page(page_id: int) -> None:
-    """Drop every cached representation of the page (called when it is published or unpublished)."""
-    cache.set(_page_version_key(page_id), uuid.uuid4().hex, timeout=None)
+    forget_pages([page_id])
+
+
+def forget_all_pages() -> None:
+    """Drop every cached page (which pages the API may serve changed: sites, restrictions, moves)."""
+
+    def move_generation() -> None:
+        cache.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+    move_generation()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(move_generation)
+
+
+_REFERENCES_KEY = "kolshop:api:references-generation"
+_PAGES_SHOWING_SECONDS = 24 * 3600
+
+
+def _token(key: str) -> str | None:
+    token = cache.get(key)
+    if token is None:
+        cache.add(key, uuid.uuid4().hex, timeout=None)
+        token = cache.get(key)
+    return token
+
+
+def references_changed() -> None:
+    """A page's references (which products it shows) may have changed: recompute ``pages_showing``.
+
+    Moved now and again after commit: a list computed before the page's references were committed is
+    stored under a generation nobody reads any more.
+    """
+
+    def move_generation() -> None:
+        cache.set(_REFERENCES_KEY, uuid.uuid4().hex, timeout=None)
+
+    move_generation()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(move_generation)
+
+
+def pages_showing(product_ids: Iterable[int]) -> set[int]:
+    """Pages whose content chooses one of these products.
+
+    The truth is Wagtail's reference index (one query); the answer per product is kept in the cache
+    under a generation that every page save moves, so a sale costs no query once its product is known.
+    """
+    from wagtail.models import Page, ReferenceIndex
+
+    from shop.models import Product
+
+    product_ids = set(product_ids)
+    if not product_ids:
+        return set()
+    generation = _token(_REFERENCES_KEY)
+    keys = {product_id: f"kolshop:api:pages-showing:{generation}:{product_id}" for product_id in product_ids}
+    found = cache.get_many(list(keys.values())) if generation is not None else {}
+    page_ids = {page_id for pages in found.values() for page_id in pages}
+    missing = {product_id for product_id, key in keys.items() if key not in found}
+    if missing:
+        pages_by_product: dict[int, set[int]] = {product_id: set() for product_id in missing}
+        references = ReferenceIndex.objects.filter(  # content types joined: no lookups of their own
+            to_content_type__app_label=Product._meta.app_label, to_content_type__model=Product._meta.model_name,
+            to_object_id__in=sorted(str(product_id) for product_id in missing),
+            base_content_type__app_label=Page._meta.app_label, base_content_type__model=Page._meta.model_name,
+        )
+        for page_id, product_id in references.values_list("object_id", "to_object_id").distinct():
+            pages_by_product[int(product_id)].add(int(page_id))
+        if generation is not None:
+            cache.set_many({keys[product_id]: sorted(pages) for product_id, pages in pages_by_product.items()},
+                           timeout=_PAGES_SHOWING_SECONDS)
+        page_ids |= {page_id for pages in pages_by_product.values() for page_id in pages}
+    return page_ids
+
+
+def forget_pages_showing(product_ids: Iterable[int]) -> None:
+    forget_pages(pages_showing(product_ids))

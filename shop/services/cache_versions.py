@@ -42,8 +42,17 @@ def versions_match(stored: dict[int, str]) -> bool:
 
 
 def touch_products(product_ids: Iterable[int]) -> None:
-    """Mark products changed: everything cached from them is stale from now on."""
-    cache.set_many({_key(product_id): uuid.uuid4().hex for product_id in set(product_ids)}, timeout=None)
+    """Mark products changed: everything cached from them is stale from now on.
+
+    Apps caching what they show of a product hear it through ``shop.events.catalog_changed``.
+    """
+    from shop import events
+
+    product_ids = set(product_ids)
+    if not product_ids:
+        return
+    cache.set_many({_key(product_id): uuid.uuid4().hex for product_id in product_ids}, timeout=None)
+    events.catalog_changed.send(product_ids=product_ids)
 
 
 def touch_variants(variant_ids: Iterable[int]) -> None:

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 from django.db.models import F
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 
-from shop.models import Product, Promotion, Stock, Variant
+from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotion, Stock, Variant
 from shop.services.cache_versions import touch_products, touch_variants, touch_variants_on_commit
 
 
@@ -88,6 +88,14 @@ def _variant_saved_or_deleted(sender, instance: Variant, **kwargs) -> None:
     touch_products([instance.product_id])
 
 
+def _brand_saved_or_deleted(sender, instance: Brand, **kwargs) -> None:
+    touch_products(Product.objects.filter(brand_id=instance.pk).values_list("pk", flat=True))  # its name shows
+
+
+def _product_part_saved_or_deleted(sender, instance: ProductAttribute | ProductImage, **kwargs) -> None:
+    touch_products([instance.product_id])  # attributes (comparison tables) and gallery images show
+
+
 def _stock_saved_or_deleted(sender, instance: Stock, **kwargs) -> None:
     stock_changed([instance.variant_id])
 
@@ -98,9 +106,15 @@ def _promotion_saved_or_deleted(sender, instance: Promotion, **kwargs) -> None:
 
 def connect_catalog_signals() -> None:
     """Model saves and deletes (admin edits, imports) mark what they change stale, like the services do."""
+    # Before the row goes: who shows a deleted product is found while its references still exist.
+    pre_delete.connect(_product_saved_or_deleted, sender=Product, dispatch_uid="shop.inventory.product.pre_delete")
     for signal in (post_save, post_delete):
         signal.connect(_product_saved_or_deleted, sender=Product, dispatch_uid=f"shop.inventory.product.{id(signal)}")
         signal.connect(_variant_saved_or_deleted, sender=Variant, dispatch_uid=f"shop.inventory.variant.{id(signal)}")
         signal.connect(_stock_saved_or_deleted, sender=Stock, dispatch_uid=f"shop.inventory.stock.{id(signal)}")
         signal.connect(_promotion_saved_or_deleted, sender=Promotion,
                        dispatch_uid=f"shop.inventory.promotion.{id(signal)}")
+        signal.connect(_brand_saved_or_deleted, sender=Brand, dispatch_uid=f"shop.inventory.brand.{id(signal)}")
+        for part in (ProductAttribute, ProductImage):
+            signal.connect(_product_part_saved_or_deleted, sender=part,
+                           dispatch_uid=f"shop.inventory.{part.__name__}.{id(signal)}")

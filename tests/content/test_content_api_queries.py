@@ -72,12 +72,26 @@ def test_a_guide_with_100_product_blocks_costs_the_same_queries_as_one_with_10(a
     assert large_count <= 15
 
 
-def test_a_cached_guide_costs_a_few_queries_whatever_its_size(api_client):
+def test_a_cached_guide_costs_no_query_whatever_its_size(api_client):
     creator = make_creator("pia")
     small_guide = guide_with_product_blocks(creator, 10)
     large_guide = guide_with_product_blocks(creator, 100)
 
-    small_count, _ = queries_for(api_client, f"/api/v2/pages/{small_guide.pk}/")
-    large_count, _ = queries_for(api_client, f"/api/v2/pages/{large_guide.pk}/")
+    small_count, small_body = queries_for(api_client, f"/api/v2/pages/{small_guide.pk}/")
+    large_count, large_body = queries_for(api_client, f"/api/v2/pages/{large_guide.pk}/")
 
-    assert small_count == large_count <= 6
+    assert (small_count, large_count) == (0, 0)
+    assert (len(small_body["body"]), len(large_body["body"])) == (12, 102)
+
+
+def test_a_304_and_an_unknown_parameter_cost_no_query_on_a_cached_guide(api_client, django_assert_num_queries):
+    guide = guide_with_product_blocks(make_creator("pia"), 10)
+    first = api_client.get(f"/api/v2/pages/{guide.pk}/")
+
+    with django_assert_num_queries(0):
+        not_modified = api_client.get(f"/api/v2/pages/{guide.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])
+    with django_assert_num_queries(0):
+        busted = api_client.get(f"/api/v2/pages/{guide.pk}/?_=1764100000")
+
+    assert (not_modified.status_code, not_modified.content, not_modified["ETag"]) == (304, b"", first["ETag"])
+    assert (busted.status_code, busted.content, busted["ETag"]) == (200, first.content, first["ETag"])
