@@ -63,7 +63,7 @@ def generate_in_sql(*, links: list[tuple], pages: list[tuple[int, int]], clicks:
         cursor.execute("CREATE TEMP TABLE gen_page (n int, page_id bigint, creator_id bigint) ON COMMIT DROP")
         cursor.executemany("INSERT INTO gen_page VALUES (%s, %s, %s)", [(n, *page) for n, page in enumerate(pages)])
     moment = f"(%s::timestamptz + random() * interval '{days} days')"
-    link_of = f"JOIN gen_link l ON l.n = mod(g.i * 7919, {len(links)})"
+    link_of = f"JOIN gen_link l ON l.n = mod(g.i::bigint * 7919, {len(links)})"
 
     _insert_select(PageView, {
         "event_id": "md5('view' || g.i)", "page_id": "p.page_id", "creator_id": "p.creator_id",
