@@ -33,17 +33,13 @@ def _insert_select(model: type[models.Model], values: dict[str, str], source: st
         else:
             expressions.append("%s")
             defaults.append(field.get_db_prep_save(field.get_default(), connection))
+    if any("%s" in expression for expression in values.values()):
+        raise ValueError("values are SQL literals or columns; parameters belong to the source")
     sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(expressions)} {source}"
     with connection.cursor() as cursor:
-        # The defaults come first in the select list, before any parameter of ``source``.
-        cursor.execute(sql, [*_ordered_defaults(values, model, defaults), *params])
+        # The defaults' parameters come first (the select list), then the source's.
+        cursor.execute(sql, [*defaults, *params])
         return cursor.rowcount
-
-
-def _ordered_defaults(values: dict[str, str], model, defaults: list) -> list:
-    if any("%s" in expression for expression in values.values()):
-        raise ValueError("pass values as SQL literals or columns; parameters belong to the source")
-    return defaults
 
 
 @transaction.atomic  # the temporary tables live until the commit
