@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from shop.api_errors import ApiError, ConflictError, NotFoundError
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
+from shop.errors import NotFound
 from shop.models import AddToCartEvent, Cart, CartLine, ProductStatus, Promotion, Variant
 from shop.services.pricing import LinePrice, PromotionRefusal, PromotionUsage, price_line, promotion_usage
 from shop.services.reservations import available_quantities
@@ -221,7 +222,7 @@ def _open_for_change(cart: Cart) -> None:
     if not Cart.objects.filter(pk=cart.pk, checked_out_at__isnull=True).update(updated_at=timezone.now()):
         current = Cart.objects.filter(pk=cart.pk).first()
         if current is None:
-            raise NotFoundError("No cart with this token.", code="cart_not_found")
+            raise NotFound("No cart with this token.", code="cart_not_found")
         ensure_cart_open(current)
 
 
