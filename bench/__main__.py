@@ -44,6 +44,8 @@ def main() -> int:
         *clicks.ingest_at_scale(built, requests=2000 if options.quick else 8000),
         *cases.buy_flow(built, rounds=rounds),
         *cases.hot_and_spread_skus(built, flows_per_client=3 if options.quick else 10),
+        *cases.brand_report(built, rounds=rounds,
+                            scale=(20 if options.quick else 1) * (1 if connection.vendor == "postgresql" else 10)),
         *cases.NOT_YET_MEASURED,
     ]
     title = (f"kolshop bench ({'quick' if options.quick else 'full'}; {connection.vendor}; Python "

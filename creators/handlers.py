@@ -1,13 +1,13 @@
 """Shop domain events → creator services (connected in ``CreatorsConfig.ready``)."""
 
-from creators.services.attribution import attribute_order
+from creators.services.attribution import attribute_placed_order
 from creators.reports.rollup import mark_order_changed
 from creators.services.ledger import accrue_commission, reverse_commission_for_dispute, reverse_commission_for_refund
 from creators.services.links import record_buy_link_click
 
 
-def on_order_placed(*, order, **_payload) -> None:
-    attribute_order(order)
+def on_order_placed(*, order, lines=None, **_payload) -> None:
+    attribute_placed_order(order=order, lines=lines)
 
 
 def on_order_paid(*, order, **_payload) -> None:

@@ -40,7 +40,8 @@ order_refunded = DomainEvent("order_refunded")
 order_disputed = DomainEvent("order_disputed")
 # order=Order — the order was cancelled before payment.
 order_cancelled = DomainEvent("order_cancelled")
-# order=Order — the order was placed (lines written, before payment); apps record who sold each line.
+# order=Order, lines=[OrderLine] — the order was placed (lines written, before payment; ``lines`` are
+# the rows just written, so handlers need not read them again); apps record who sold each line.
 order_placed = DomainEvent("order_placed")
 # creator_id, page_id, block_id, sku, product_id, ip, user_agent, referrer — a reader followed a buy
 # link carrying a token without a click; a handler records the click (bots: none) and returns its id.

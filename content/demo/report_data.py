@@ -2,7 +2,8 @@
 content, the top floor, because it builds pages as well as creators' and the shop's rows.
 
 Rows are written in bulk straight into the fact tables, not through checkout: the point is
-volume with realistic shape (clicks → carts → orders → refunds → commission), fast.
+volume with realistic shape (clicks → carts → orders → refunds → commission), fast. On PostgreSQL
+the database writes them itself (``report_data_sql``, ``INSERT … SELECT generate_series``).
 """
 
 import random
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
 from content.models import ShoppableContentPage
@@ -64,6 +66,18 @@ def generate(*, clicks: int, orders: int, views: int, carts: int, days: int, see
                     "page_id": page_id, "block_id": uuid.uuid5(uuid.NAMESPACE_OID, f"{page_id}-{variant.pk}").hex[:32],
                 })
             links.append((link, variant))
+
+    if connection.vendor == "postgresql":
+        from content.demo.report_data_sql import generate_in_sql
+
+        generate_in_sql(
+            links=[(link.pk, link.creator_id, link.page_id, link.block_id, link.product_id, variant.pk, variant.sku,
+                    variant.product.title, variant.product.brand_id, variant.price, variant.currency)
+                   for link, variant in links],
+            pages=pages, clicks=clicks, orders=orders, views=views, carts=carts, days=days, seed=seed,
+            progress=lambda label, count: ProgressBar(label, count, out=out).advance(count),
+        )
+        return {"page_views": views, "clicks": clicks, "carts": carts, "orders": orders}
 
     bar = ProgressBar("page views", views, out=out)
     for batch in _batches(views, lambda i: PageView(

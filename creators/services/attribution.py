@@ -95,6 +95,21 @@ def _decide(order: Order, line: OrderLine, link: _Candidate | None, creators: di
     return decision
 
 
+def _decisions(order: Order, lines: list[OrderLine], now: datetime) -> list[OrderLineAttribution]:
+    """Decide ``lines`` (clicks and creators read only when a line or the voucher names one)."""
+    placed_at = order.created_at or now
+    click_ids = {line.click_id for line in lines if line.click_id is not None}
+    clicks = Click.objects.in_bulk(click_ids) if click_ids else {}
+    if len(clicks) < len(click_ids):  # clicks still in the click queue: write them now
+        write_pending_clicks(click_ids - clicks.keys())
+        clicks = Click.objects.in_bulk(click_ids)
+    creator_ids = {line.creator_id for line in lines if line.creator_id is not None}
+    if order.voucher_creator_id is not None:
+        creator_ids.add(order.voucher_creator_id)
+    creators = CreatorProfile.objects.select_related("user").in_bulk(creator_ids) if creator_ids else {}
+    return [_decide(order, line, _link_candidate(line, clicks, placed_at), creators, placed_at, now) for line in lines]
+
+
 def attribute_order(order: Order, *, now: datetime | None = None) -> list[OrderLineAttribution]:
     """Decide and store each line's attribution once; a second call returns the stored decisions."""
     now = now or timezone.now()
@@ -103,20 +118,7 @@ def attribute_order(order: Order, *, now: datetime | None = None) -> list[OrderL
     missing = [line for line in lines if line.pk not in stored]
     if not missing:
         return [stored[line.pk] for line in lines]
-    placed_at = order.created_at or now
-    click_ids = {line.click_id for line in missing if line.click_id is not None}
-    clicks = Click.objects.in_bulk(click_ids)
-    if len(clicks) < len(click_ids):  # clicks still in the click queue: write them now
-        write_pending_clicks(click_ids - clicks.keys())
-        clicks = Click.objects.in_bulk(click_ids)
-    creator_ids = {line.creator_id for line in missing if line.creator_id is not None}
-    if order.voucher_creator_id is not None:
-        creator_ids.add(order.voucher_creator_id)
-    creators = CreatorProfile.objects.select_related("user").in_bulk(creator_ids)
-    decisions = [
-        _decide(order, line, _link_candidate(line, clicks, placed_at), creators, placed_at, now)
-        for line in missing
-    ]
+    decisions = _decisions(order, missing, now)
     try:
         with transaction.atomic():
             OrderLineAttribution.objects.bulk_create(decisions)
@@ -127,6 +129,10 @@ def attribute_order(order: Order, *, now: datetime | None = None) -> list[OrderL
     return [stored[line.pk] for line in lines]
 
 
-def attribute_placed_order(*, order: Order, **_payload) -> None:
-    """Handler for ``shop.events.order_placed``."""
-    attribute_order(order)
+def attribute_placed_order(*, order: Order, lines: list[OrderLine] | None = None, **_payload) -> None:
+    """Handler for ``shop.events.order_placed``, which passes the lines it just wrote: they are new in
+    this transaction, so none is decided yet and no other transaction can see them; one insert, and a
+    repeated announcement inserts nothing (the unique order line is a conflict the database skips)."""
+    if lines is None:
+        lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("pk"))
+    OrderLineAttribution.objects.bulk_create(_decisions(order, lines, timezone.now()), ignore_conflicts=True)

@@ -108,12 +108,11 @@ def _entry(accrual: LedgerEntry, *, kind: str, amount: Decimal, source_ref: str,
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # the shop's order_paid runs it inside its transaction: all or nothing
 def accrue_commission(order: Order, *, now: datetime | None = None) -> list[LedgerEntry]:
     """Pending commission for every line of a paid order whose creator earns on it."""
     now = now or timezone.now()
-    _lock_order(order.pk)
-    order.refresh_from_db()
+    order = Order.objects.select_for_update().get(pk=order.pk)  # locked, and read as it is now
     if not order.is_paid:
         return []
     earners = {a.order_line_id: a for a in attribute_order(order, now=now) if a.earns_commission}

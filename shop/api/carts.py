@@ -15,7 +15,8 @@ from shop.api.schemas import (
 )
 from shop.rate_limits import rate_limit
 from shop.services.cart import (
-    add_to_cart,
+    CartInfo,
+    add_line_to_cart,
     create_cart,
     fetch_cart,
     get_cart,
@@ -38,7 +39,8 @@ def _cart_response(cart) -> dict:
 @router.post("", response={201: CartOut}, summary="Create an empty cart")
 @rate_limit("cart_create")
 def create(request):
-    return Status(201, _cart_response(create_cart()))
+    # A new cart has no lines: nothing to read back.
+    return Status(201, cart_out(CartInfo(cart=create_cart()), max_quantity=max_quantity_per_variant()))
 
 
 @router.get("/{token}", response=CartOut, summary="Read a cart with live prices and availability")
@@ -55,9 +57,9 @@ def add_line(request, token: CartToken, payload: AddLineIn):
     cart = get_cart(token)
     attribution = with_counted_click(parse_attribution(payload.attribution, sku=payload.sku), sku=payload.sku,
                                      visitor=Visitor.of(request))
-    add_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=attribution,
-                promotion_id=payload.promotion, accept_list_price=payload.accept_list_price)
-    return Status(201, _cart_response(cart))
+    info = add_line_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=attribution,
+                            promotion_id=payload.promotion, accept_list_price=payload.accept_list_price)
+    return Status(201, cart_out(info, max_quantity=max_quantity_per_variant()))
 
 
 @router.patch("/{token}/lines/{sku}", response=CartOut, summary="Change a line's quantity")

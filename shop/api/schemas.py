@@ -176,7 +176,8 @@ def cart_out(info: CartInfo, *, max_quantity: int) -> dict:
     }
 
 
-def order_out(order: Order) -> dict:
+def order_out(order: Order, *, lines: list | None = None, payments: list | None = None) -> dict:
+    """``lines`` / ``payments``: the order's rows when the caller has them already (else they are read)."""
     show_pickup = order.fulfilment_method == FulfilmentMethod.PICKUP and order.status == OrderStatus.PAID
     return {
         "number": order.number, "status": order.status, "currency": order.currency, "subtotal": order.subtotal,
@@ -192,14 +193,14 @@ def order_out(order: Order) -> dict:
                 "list_unit_price": line.list_unit_price, "promotion_id": line.promotion_id,
                 "line_total": line.line_total, "currency": line.currency, "refunded_quantity": line.refunded_quantity,
             }
-            for line in order.lines.all()
+            for line in (order.lines.all() if lines is None else lines)
         ],
-        "payment": _order_payment_out(order),
+        "payment": _order_payment_out(order, payments),
     }
 
 
-def _order_payment_out(order: Order) -> dict | None:
-    payment = buyer_payment(list(order.payments.all()))
+def _order_payment_out(order: Order, payments: list | None = None) -> dict | None:
+    payment = buyer_payment(list(order.payments.all()) if payments is None else payments)
     if payment is None:
         return None
     return {
@@ -210,7 +211,9 @@ def _order_payment_out(order: Order) -> dict | None:
 
 def checkout_out(result: CheckoutResult) -> dict:
     return {
-        "order": order_out(result.order),
+        # A checkout that paid at once (a free order) re-reads its payments; otherwise it opened just this one.
+        "order": order_out(result.order, lines=result.lines,
+                           payments=[result.payment] if result.order.status == OrderStatus.PENDING else None),
         "order_secret": result.order.secret,
         "payment": {
             "gateway": result.payment.gateway, "status": result.payment.status,

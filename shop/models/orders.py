@@ -9,6 +9,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from shop.models.catalog import currency_validator
@@ -100,7 +101,9 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "reserved_until"], name="order_status_reserved_idx"),
-            models.Index(fields=["email", "status"], name="order_email_status_idx"),
+            # The per-buyer limits look orders up by ``shop.services.orders.ordered_by`` (``email__iexact``,
+            # i.e. ``UPPER(email::text) = UPPER(%s)`` on PostgreSQL): this index is that expression.
+            models.Index(Upper("email"), "status", name="order_email_upper_status_idx"),
             models.Index(fields=["paid_at"], name="order_paid_at_idx"),
         ]
 

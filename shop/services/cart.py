@@ -111,16 +111,27 @@ def _line_info(line: CartLine, *, available: int, usage: PromotionUsage, now: da
                         currency=price.currency, line_total=price.line_total, available=available, price=price)
 
 
-def fetch_cart(cart: Cart, *, now: datetime | None = None) -> CartInfo:
-    now = now or timezone.now()
-    lines = list(cart.lines.select_related("variant__product", "promotion").order_by("pk"))
-    available = available_quantities([line.variant_id for line in lines])
+def _cart_lines(cart: Cart) -> list[CartLine]:
+    return list(cart.lines.select_related("variant__product", "promotion").order_by("pk"))
+
+
+def _priced(cart: Cart, lines: list[CartLine], *, available: dict[int, int] | None, now: datetime) -> CartInfo:
     usage = promotion_usage([line.promotion_id for line in lines if line.promotion_id is not None], now=now,
                             exclude_cart_id=cart.pk)
     return CartInfo(cart=cart, lines=[
-        _line_info(line, available=available[line.variant_id], usage=usage, now=now, buyer_known=False)
+        _line_info(line, available=available[line.variant_id] if available is not None else 0, usage=usage, now=now,
+                   buyer_known=False)
         for line in lines
     ])
+
+
+def fetch_cart(cart: Cart, *, now: datetime | None = None, with_availability: bool = True) -> CartInfo:
+    """The cart's lines priced now. ``with_availability=False`` skips the availability query (every
+    line then says 0 available): checkout, which checks stock under the stock row locks instead."""
+    now = now or timezone.now()
+    lines = _cart_lines(cart)
+    available = available_quantities([line.variant_id for line in lines]) if with_availability else None
+    return _priced(cart, lines, available=available, now=now)
 
 
 def reprice_cart(info: CartInfo, *, usage: PromotionUsage, now: datetime) -> CartInfo:
@@ -140,17 +151,14 @@ def _sellable_variant(sku: str) -> Variant:
     return variant
 
 
-def _check_fits(cart: Cart, variant: Variant, quantity: int) -> None:
+def _check_fits(variant: Variant, quantity: int, *, other_currencies: set[str], available: int) -> None:
+    """``quantity`` of ``variant`` may sit in a cart whose other lines are priced in ``other_currencies``."""
     validate_quantity(quantity)
-    other_currencies = set(
-        cart.lines.exclude(variant=variant).values_list("variant__currency", flat=True).distinct()
-    )
     if other_currencies and other_currencies != {variant.currency}:
         raise Conflict(
             f"{variant.sku} is priced in {variant.currency}; this cart is in {other_currencies.pop()}.",
             code="currency_mismatch", field="sku",
         )
-    available = available_quantities([variant.pk])[variant.pk]
     if quantity > available:
         raise Conflict(f"Only {available} of {variant.sku} available.", code="insufficient_stock", field="quantity")
 
@@ -208,42 +216,65 @@ def _locked(cart: Cart) -> Cart:
     return cart
 
 
+def _open_for_change(cart: Cart) -> None:
+    """Lock the cart's row until commit (two tabs adding the same SKU at once wait for each other) by
+    stamping ``updated_at``, in one statement that also refuses a checked-out cart."""
+    if not Cart.objects.filter(pk=cart.pk, checked_out_at__isnull=True).update(updated_at=timezone.now()):
+        current = Cart.objects.filter(pk=cart.pk).first()
+        if current is None:
+            raise NotFound("No cart with this token.", code="cart_not_found")
+        ensure_cart_open(current)
+
+
 @transaction.atomic
-def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution | None = None,
-                promotion_id: int | None = None, accept_list_price: bool = False) -> CartLine:
+def add_line_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution | None = None,
+                     promotion_id: int | None = None, accept_list_price: bool = False) -> CartInfo:
     """Add ``quantity`` of ``sku``; an existing line grows. A new buy link's attribution replaces the line's
     creator, page, block, click and ``attributed_at`` (last click); creators judge the window from them.
 
     With ``promotion_id`` the line is priced by that promotion (see the module docstring for when
-    it no longer applies); without one, an existing line keeps the promotion it had.
+    it no longer applies); without one, an existing line keeps the promotion it had. Returns the cart
+    as ``fetch_cart`` reads it, from the rows this already loaded (adding to a cart holds no stock).
     """
     validate_quantity(quantity)
     variant = _sellable_variant(sku)
     promotion = _requested_promotion(promotion_id, variant)
-    cart = _locked(cart)
-    line = cart.lines.filter(variant=variant).first()
+    _open_for_change(cart)
+    lines = _cart_lines(cart)
+    line = next((line for line in lines if line.variant_id == variant.pk), None)
     new_quantity = quantity + (line.quantity if line else 0)
-    _check_fits(cart, variant, new_quantity)
+    available = available_quantities(sorted({variant.pk, *(line.variant_id for line in lines)}))
+    _check_fits(variant, new_quantity, available=available[variant.pk],
+                other_currencies={other.variant.currency for other in lines if other.variant_id != variant.pk})
+    now = timezone.now()
     if line is None:
         line = CartLine(cart=cart, variant=variant)
+        lines.append(line)
     if promotion is not None:
         line.promotion = _promotion_for_line(cart, variant, promotion, quantity=new_quantity,
-                                             accept_list_price=accept_list_price, now=timezone.now())
+                                             accept_list_price=accept_list_price, now=now)
     line.quantity = new_quantity
     if attribution is not None and not attribution.is_empty():
         line.creator_id = attribution.creator_id
         line.page_id = attribution.page_id
         line.block_id = attribution.block_id
         line.click_id = attribution.click_id
-        line.attributed_at = timezone.now()
+        line.attributed_at = now
     line.save()
-    cart.save(update_fields=["updated_at"])
     AddToCartEvent.objects.create(
         cart=cart, variant_id=variant.pk, product_id=variant.product_id, brand_id=variant.product.brand_id,
         quantity=quantity, currency=variant.currency, creator_id=line.creator_id, page_id=line.page_id,
         block_id=line.block_id, click_id=line.click_id,
     )
-    return line
+    return _priced(cart, lines, available=available, now=now)
+
+
+def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution | None = None,
+                promotion_id: int | None = None, accept_list_price: bool = False) -> CartLine:
+    """``add_line_to_cart``, answering with the line it added to."""
+    info = add_line_to_cart(cart, sku=sku, quantity=quantity, attribution=attribution, promotion_id=promotion_id,
+                            accept_list_price=accept_list_price)
+    return next(line.line for line in info.lines if line.sku == sku)
 
 
 @transaction.atomic
@@ -254,7 +285,9 @@ def set_line_quantity(cart: Cart, *, sku: str, quantity: int) -> CartLine:
     if line is None:
         raise NotFound(f"{sku} is not in this cart.", code="line_not_found", field="sku")
     if quantity > line.quantity:
-        _check_fits(cart, _sellable_variant(sku), quantity)
+        variant = _sellable_variant(sku)
+        _check_fits(variant, quantity, available=available_quantities([variant.pk])[variant.pk], other_currencies=set(
+            cart.lines.exclude(variant=variant).values_list("variant__currency", flat=True).distinct()))
         if line.promotion is not None:
             # More units than the deal has left is a 409, not a silent switch of the line to the list price.
             _promotion_for_line(cart, line.variant, line.promotion, quantity=quantity, accept_list_price=False,

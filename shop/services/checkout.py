@@ -73,6 +73,7 @@ class CheckoutResult:
     order: Order
     payment: Payment
     publishable_key: str = ""
+    lines: list[OrderLine] | None = None  # the order's lines as written (None: read them from the order)
 
 
 def reservation_ttl() -> timedelta:
@@ -197,11 +198,11 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
 def _place_order(
     cart: Cart, *, email: str, fulfilment: str, address: ShippingAddress | None, voucher_code: str, now: datetime,
     client: VisitorKey | None = None,
-) -> tuple[Order, list[int]]:
+) -> tuple[Order, list[OrderLine], list[int]]:
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     ensure_cart_open(cart)
     replaced_order_ids = _cancel_pending_orders_of(cart)
-    info = fetch_cart(cart, now=now)
+    info = fetch_cart(cart, now=now, with_availability=False)  # stock is checked under its row locks below
     if not info.lines:
         raise InvalidInput("The cart is empty.", code="empty_cart")
     for line in info.lines:
@@ -231,7 +232,7 @@ def _place_order(
     )
     assign_pickup_code(order)
     order.save()
-    _order_lines(order, info, allocate(discount, [line.line_total for line in info.lines]))
+    lines = _order_lines(order, info, allocate(discount, [line.line_total for line in info.lines]))
     reserve_stock(
         [ReservationRequest(line.variant.pk, line.sku, line.quantity) for line in info.lines],
         order=order, ttl=reservation_ttl(), now=now, client=client,
@@ -239,8 +240,8 @@ def _place_order(
     record_event(order, OrderEventType.PLACED, after=OrderStatus.PENDING,
                  data={"total": str(order.total), "currency": order.currency})
     # Creators decide attribution now, from the raw facts, so later setting changes never rewrite it.
-    events.order_placed.send(order=order)
-    return order, replaced_order_ids
+    events.order_placed.send(order=order, lines=lines)
+    return order, lines, replaced_order_ids
 
 
 def _abandon(order: Order, reason: str) -> None:
@@ -255,6 +256,7 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
         payment = Payment.objects.create(order=order, gateway=FREE_GATEWAY, intent_id=f"free_{order.number}",
                                          amount=order.total, currency=order.currency)
         complete_checkout(payment.intent_id)
+        order.refresh_from_db()
         return payment
     try:
         # The buyer's email stays out of the gateway's metadata: it is stored once, on the order.
@@ -278,6 +280,7 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
         # The cart was paid by an earlier order while this intent was being opened: close it again.
         cancel_open_intents([order.pk])
         payment.refresh_from_db()
+        order.refresh_from_db()
     return payment
 
 
@@ -300,7 +303,7 @@ def start_checkout(
         address = ShippingAddress(**{**address.__dict__, "country": address.country.strip().upper()})
     email = _validate_buyer(email, fulfilment, address)
     try:
-        order, replaced_order_ids = _place_order(
+        order, lines, replaced_order_ids = _place_order(
             cart, email=email, fulfilment=fulfilment, address=address, voucher_code=voucher_code or "",
             now=now or timezone.now(), client=client,
         )
@@ -310,15 +313,14 @@ def start_checkout(
         raise
     if replaced_order_ids:
         cancel_open_intents(replaced_order_ids)
-    payment = _create_payment(order, gateway)
-    order.refresh_from_db()
-    return CheckoutResult(order=order, payment=payment, publishable_key=gateway.publishable_key)
+    payment = _create_payment(order, gateway)  # refreshes the order when paying it changed it
+    return CheckoutResult(order=order, payment=payment, publishable_key=gateway.publishable_key,
+                          lines=lines)
 
 
 def confirm_payment(order: Order, *, gateway: PaymentGateway | None = None, now: datetime | None = None) -> Order:
     """Pay a pending order on the server (the dummy gateway); Stripe's buyers confirm in the browser."""
     now = now or timezone.now()
-    order.refresh_from_db()
     if order.is_paid:
         raise Conflict("This order is already paid.", code="already_paid")
     expired = order.reserved_until is not None and order.reserved_until <= now

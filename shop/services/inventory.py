@@ -14,7 +14,7 @@ Locks are taken in primary-key order, the order every other stock lock in the sh
 from collections.abc import Iterable, Mapping
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models.signals import post_delete, post_save, pre_delete
 
 from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotion, Stock, Variant
@@ -57,8 +57,11 @@ def adjust_stock_on_hand(variant: Variant, *, delta: int) -> None:
 
 def take_sold_stock(quantities: Mapping[int, int], *, locked: Mapping[int, Stock]) -> None:
     """Remove sold units from stock rows the caller has locked (``reservations.lock_stock``) and checked."""
-    for variant_id in sorted(quantities):
-        Stock.objects.filter(pk=locked[variant_id].pk).update(on_hand=F("on_hand") - quantities[variant_id])
+    if quantities:  # one statement for every line of the order
+        sold = Case(*(When(pk=locked[variant_id].pk, then=Value(quantity))
+                      for variant_id, quantity in sorted(quantities.items())), output_field=IntegerField())
+        Stock.objects.filter(pk__in=[locked[variant_id].pk for variant_id in quantities]).update(
+            on_hand=F("on_hand") - sold)
     stock_changed(quantities)
 
 

@@ -92,7 +92,7 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
         variant_id for variant_id, quantity in needed.items()
         if variant_id not in locked or locked[variant_id].on_hand - locked[variant_id].reserved_by_others < quantity
     ]
-    release_reservations(order)
+    release_reservations(order, variant_ids=list(needed))  # holds are made from the lines
     before = order.status
     if short or any(line.variant_id is None for line in lines):
         order.status = OrderStatus.CANCELLED

@@ -143,9 +143,11 @@ def shorten_reservations(order_ids, *, expires_at: datetime) -> None:
     stock_changed(variant_ids)
 
 
-def release_reservations(order: Order) -> None:
-    """Drop an order's holds (paid, cancelled or expired); cached availability is refreshed after commit."""
-    variant_ids = list(order.reservations.values_list("variant_id", flat=True))
+def release_reservations(order: Order, *, variant_ids: list[int] | None = None) -> None:
+    """Drop an order's holds (paid, cancelled or expired); cached availability is refreshed after commit.
+    ``variant_ids``: the variants they hold when the caller knows them (the order's lines), else read."""
+    if variant_ids is None:
+        variant_ids = list(order.reservations.values_list("variant_id", flat=True))
     order.reservations.all().delete()
     stock_changed(variant_ids)
 

@@ -1,0 +1,104 @@
+"""The buy flow's statements (issue 14): create a cart, add a line, check out, pay; each endpoint at two
+cart sizes after a warm-up, counted exactly (Django's count, BEGIN/COMMIT included).
+
+PostgreSQL adds the advisory locks SQLite does without (it serialises writers): the buyer's and the
+client's reservation cap at checkout.
+"""
+
+import pytest
+from django.db import connection
+
+from shop.models import Cart, CartLine, Order, OrderStatus
+from tests.shop.helpers import on_hand, variant_with_stock
+
+pytestmark = pytest.mark.django_db
+
+CREATE_CART = 1  # the insert; a new cart has no lines to read back
+# cart (token), begin, variant, cart lock (UPDATE updated_at), lines, availability, line, event, commit
+ADD_LINE = 9
+# cart (token), begin, cart lock, its pending orders, lines, [buyer lock], buyer's units, order, order lines,
+# [client lock], client's holds, stock locks, others' holds, holds, placed event, attribution, commit;
+# then payment, payment event, "paid meanwhile?"
+CHECKOUT = 18 + (2 if connection.vendor == "postgresql" else 0)
+# order (number), its payment, cart id; begin, cart, payment and order locks, payment update, lines, stock
+# locks, others' holds, holds deleted, stock update, order update, paid event, commission (order lock,
+# lines, decisions), report day, cart lines deleted, cart closed, other pending orders, commit; answer:
+# lines, payments
+PAY = 25
+# Not counted here (a test's transaction never commits): after each commit the product versions of the
+# stock that changed are bumped, one look-up of the variants' products per stock change (checkout 1, pay 2).
+
+@pytest.fixture(autouse=True)
+def _shop(shop_settings):
+    return shop_settings
+
+
+def _cart_of(size: int) -> str:
+    cart = Cart.objects.create()
+    for number in range(size):
+        CartLine.objects.create(cart=cart, variant=variant_with_stock(f"Q-{number}", price="20.00", on_hand=5),
+                                quantity=1)
+    return cart.token
+
+
+def _warm_up(api) -> None:
+    """One whole flow first: caches, content types and lazily built schemas are filled."""
+    variant_with_stock("W-1", price="5.00")
+    token = api.post("/carts/").json()["token"]
+    api.post(f"/carts/{token}/lines", {"sku": "W-1", "quantity": 1})
+    body = api.post(f"/carts/{token}/checkout", {"email": "warm@example.com", "fulfilment": "pickup"}).json()
+    api.post(f"/orders/{body['order']['number']}/pay", **{"X-Order-Secret": body["order_secret"]})
+
+
+def test_creating_a_cart_is_one_statement(api, django_assert_num_queries):
+    _warm_up(api)
+
+    with django_assert_num_queries(CREATE_CART):
+        response = api.post("/carts/")
+
+    assert (response.status_code, response.json()["lines"], response.json()["item_count"]) == (201, [], 0)
+
+
+@pytest.mark.parametrize("size", [0, 4])
+def test_adding_a_line_costs_the_same_statements_at_any_cart_size(api, django_assert_num_queries, size):
+    _warm_up(api)
+    token = _cart_of(size)
+    variant_with_stock("HP-1", price="124.99", on_hand=3)
+
+    with django_assert_num_queries(ADD_LINE):
+        response = api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 2})
+
+    body = response.json()
+    assert response.status_code == 201
+    assert [(line["sku"], line["quantity"], line["available"]) for line in body["lines"]][-1] == ("HP-1", 2, 3)
+    assert (body["item_count"], body["subtotal"]) == (size + 2, f"{20 * size + 249.98:.2f}")
+
+
+@pytest.mark.parametrize("size", [1, 4])
+def test_checking_out_costs_the_same_statements_at_any_cart_size(api, django_assert_num_queries, size):
+    _warm_up(api)
+    token = _cart_of(size)
+
+    with django_assert_num_queries(CHECKOUT):
+        response = api.post(f"/carts/{token}/checkout", {"email": "ada@example.com", "fulfilment": "pickup"})
+
+    body = response.json()
+    assert (response.status_code, body["order"]["status"], body["order"]["total"]) == (201, "pending", f"{20 * size}.00")
+    assert [line["sku"] for line in body["order"]["lines"]] == [f"Q-{number}" for number in range(size)]
+    assert (body["order"]["payment"]["status"], body["payment"]["gateway"]) == ("pending", "dummy")
+
+
+@pytest.mark.parametrize("size", [1, 4])
+def test_paying_costs_the_same_statements_at_any_order_size(api, django_assert_num_queries, size):
+    _warm_up(api)
+    token = _cart_of(size)
+    placed = api.post(f"/carts/{token}/checkout", {"email": "ada@example.com", "fulfilment": "pickup"}).json()
+
+    with django_assert_num_queries(PAY):
+        response = api.post(f"/orders/{placed['order']['number']}/pay", **{"X-Order-Secret": placed["order_secret"]})
+
+    body = response.json()
+    assert (response.status_code, body["status"], body["payment"]["status"]) == (200, "paid", "succeeded")
+    assert Order.objects.get(number=placed["order"]["number"]).status == OrderStatus.PAID
+    assert [on_hand(f"Q-{number}") for number in range(size)] == [4] * size
+    assert not CartLine.objects.filter(cart__token=token).exists()
