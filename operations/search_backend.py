@@ -9,12 +9,9 @@ terms as parameters and need nothing.
 Settings: ``WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "operations.search_backend"}}``.
 """
 
+from functools import cache
+
 from modelsearch.backends.database import SearchBackend as database_search_backend
-from modelsearch.backends.database.sqlite.sqlite import (
-    SQLiteAutocompleteQueryCompiler,
-    SQLiteSearchBackend,
-    SQLiteSearchQueryCompiler,
-)
 from modelsearch.query import Phrase, PlainText
 
 
@@ -27,19 +24,30 @@ def fts5_quoted(query):
     return query
 
 
-class QuotedSQLiteSearchQueryCompiler(SQLiteSearchQueryCompiler):
-    def build_search_query_content(self, query, config=None):
-        return super().build_search_query_content(fts5_quoted(query), config=config)
-
-
-class QuotedSQLiteAutocompleteQueryCompiler(SQLiteAutocompleteQueryCompiler):
-    def build_search_query_content(self, query, config=None):
-        return super().build_search_query_content(fts5_quoted(query), config=config)
-
-
 def SearchBackend(params):  # noqa: N802 - Wagtail looks this name up in the backend module
     backend = database_search_backend(params)
-    if isinstance(backend, SQLiteSearchBackend):
-        backend.query_compiler_class = QuotedSQLiteSearchQueryCompiler
-        backend.autocomplete_query_compiler_class = QuotedSQLiteAutocompleteQueryCompiler
+    if type(backend).__module__.endswith(".sqlite.sqlite"):
+        query_compiler, autocomplete_compiler = quoted_sqlite_compilers()
+        backend.query_compiler_class = query_compiler
+        backend.autocomplete_query_compiler_class = autocomplete_compiler
     return backend
+
+
+@cache
+def quoted_sqlite_compilers():
+    """The SQLite compilers with FTS5 quoting; imported only on SQLite (their module loads a model that
+    exists only there)."""
+    from modelsearch.backends.database.sqlite.sqlite import (
+        SQLiteAutocompleteQueryCompiler,
+        SQLiteSearchQueryCompiler,
+    )
+
+    class QuotedSQLiteSearchQueryCompiler(SQLiteSearchQueryCompiler):
+        def build_search_query_content(self, query, config=None):
+            return super().build_search_query_content(fts5_quoted(query), config=config)
+
+    class QuotedSQLiteAutocompleteQueryCompiler(SQLiteAutocompleteQueryCompiler):
+        def build_search_query_content(self, query, config=None):
+            return super().build_search_query_content(fts5_quoted(query), config=config)
+
+    return QuotedSQLiteSearchQueryCompiler, QuotedSQLiteAutocompleteQueryCompiler
