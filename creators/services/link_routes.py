@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
-from wagtail.models import Page
+from wagtail.models import Page, get_page_models
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from creators.models import CreatorPage, LinkTarget, TrackedLink
@@ -153,6 +153,10 @@ def connect_route_invalidation() -> None:
     for signal in (post_save, post_delete):
         signal.connect(_link_changed, sender=TrackedLink, dispatch_uid=f"creators.link_route.link.{id(signal)}")
         signal.connect(_variant_changed, sender=Variant, dispatch_uid=f"creators.link_route.variant.{id(signal)}")
-    post_delete.connect(_page_changed, dispatch_uid="creators.link_route.page_deleted")
+    # Page models only: a receiver for every sender would make every delete in the project (cart lines,
+    # holds) read its rows first instead of one DELETE.
+    for page_model in {Page, *get_page_models()}:
+        post_delete.connect(_page_changed, sender=page_model,
+                            dispatch_uid=f"creators.link_route.page_deleted.{page_model._meta.label_lower}")
     for signal in (page_published, page_unpublished, post_page_move):
         signal.connect(_page_changed, dispatch_uid=f"creators.link_route.page.{id(signal)}")
