@@ -12,6 +12,7 @@ import pytest
 from django.db.models import Sum
 
 from content.live.services import start_flash_deal, start_session
+from shop.api_edge import domain_error_status
 from shop.errors import DomainError
 from shop.models import OrderLine, OrderStatus
 from shop.services.cart import add_to_cart
@@ -38,7 +39,7 @@ def _attempt(cart, email):
             order = start_checkout(cart, email=email, fulfilment="shipping", address=US_ADDRESS).order
             return confirm_payment(order).status, None
         except DomainError as error:
-            return error.code, error.status
+            return error.code, domain_error_status(error)
     return buy
 
 
