@@ -2,9 +2,10 @@
 
 import asyncio
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 
 from operations import pubsub
+from tests.support.event_loop import run_coroutine
 
 
 async def _first_message(channel: str, publish_payload: dict) -> dict:
@@ -22,13 +23,13 @@ def test_in_process_subscribers_hear_a_publish_from_another_thread(settings):
     settings.REDIS_URL = ""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-    assert async_to_sync(_first_message)("live:1", {"version": 7}) == {"version": 7}
+    assert run_coroutine(lambda: _first_message("live:1", {"version": 7})) == {"version": 7}
 
 
 def test_through_redis_a_publish_reaches_a_subscriber(settings, redis_url, monkeypatch):
     settings.REDIS_URL = redis_url
 
-    assert async_to_sync(_first_message)("live:2", {"version": 8}) == {"version": 8}
+    assert run_coroutine(lambda: _first_message("live:2", {"version": 8})) == {"version": 8}
     assert pubsub._local_broker.subscriber_count("live:2") == 0  # nothing went through the in-process broker
 
 

@@ -6,11 +6,13 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import redis
 
 from operations import pubsub
+from tests.support.event_loop import run_coroutine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +40,7 @@ def test_without_redis_a_publish_from_another_thread_reaches_each_subscriber_in_
             await iterator.aclose()
         return received, stray_result
 
-    received, stray_result = asyncio.run(scenario())
+    received, stray_result = run_coroutine(scenario)
 
     assert received == [{"offer": "MP-1", "price": "19.00"}] * 2
     assert isinstance(stray_result[0], TimeoutError)  # another channel hears nothing
@@ -67,7 +69,7 @@ def test_with_redis_a_message_published_in_another_process_reaches_a_subscriber_
         await subscriber.aclose()
         return message
 
-    message = asyncio.run(scenario())
+    message = run_coroutine(scenario)
 
     assert message == {"event": "price", "sku": "MP-1", "price": "15.00"}
     assert probe.pubsub_numsub("kolshop:show:42")[0][1] == 0  # closing the iterator unsubscribes
@@ -87,7 +89,7 @@ def test_with_redis_publish_here_reaches_a_subscriber_in_another_process(setting
         for _ in range(600):
             if probe.pubsub_numsub("kolshop:show:99")[0][1] == 1:
                 break
-            asyncio.run(asyncio.sleep(0.05))
+            time.sleep(0.05)
         pubsub.publish("show:99", {"viewers": 3, "live": True})
         output, _ = listener.communicate(timeout=30)
     finally:
