@@ -56,6 +56,7 @@ def test_an_approval_sent_after_the_workflow_ended_is_refused_and_changes_nothin
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("wagtail_base_data")  # an earlier transactional test flushed Wagtail's rows
 def test_two_interleaved_approvals_publish_once_and_the_page_stays_live(monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (two requests in two threads)")

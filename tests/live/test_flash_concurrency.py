@@ -22,7 +22,7 @@ from tests.shop.conftest import skip_unless_postgres
 from tests.shop.helpers import US_ADDRESS, cart_with, on_hand
 from tests.shop.test_concurrency import _run_in_threads
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("wagtail_base_data")]
 
 ATTEMPTS = int(os.environ.get("KOLSHOP_FLASH_RUSH_ATTEMPTS", "200"))
 THREADS = 20
