@@ -32,7 +32,15 @@ def renditions_of(image) -> dict:
     }
 
 
-def test_a_product_card_arrives_resolved_with_variants_stock_and_an_attributed_buy_link(api_client):
+def test_a_product_card_arrives_resolved_with_variants_stock_and_an_attributed_buy_link(api_client, monkeypatch):
+    # One signing second for the response and the expected links (their timestamps have 1 s resolution).
+    import time as real_time
+    from types import SimpleNamespace
+
+    import django.core.signing
+
+    instant = real_time.time()
+    monkeypatch.setattr(django.core.signing, "time", SimpleNamespace(time=lambda: instant))
     # given a product with two variants (one low on stock) and a photo, chosen in a guide's card
     product = make_product(title="Field Recorder", variants=[("REC-1", "349.00", 12), ("REC-2", "299.00", 2)])
     product.variants.filter(sku="REC-1").update(compare_at_price="399.00", name="Black", option_values={"colour": "black"})
