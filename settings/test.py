@@ -24,3 +24,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "NAME": str(Path(tempfile.gettempdir()) / f"kolshop-test-{os.getpid()}.sqlite3"),
     }
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30  # noqa: F405
+    # Take the write lock when a transaction begins: two deferred transactions that both read and then
+    # write (the test thread and the live server handling a fake-Stripe webhook) make SQLite answer
+    # "database is locked" at once instead of waiting out the timeout.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"  # noqa: F405
