@@ -203,7 +203,8 @@ def attach_rows(instance, relation: str, rows: list, *, model) -> None:
     """Give ``instance.<relation>.all()`` these rows, as ``prefetch_related`` would, without a query.
 
     Like Django's own prefetch, the related manager answers from a result-filled queryset in the
-    instance's prefetch cache; ``loaded`` reads the plain list.
+    instance's prefetch cache; ``loaded`` reads the plain list. As with modelcluster's prefetch (its
+    ``_apply_rel_filters`` adds no filter), a further ``.filter()`` on it is not limited to this product.
     """
     queryset = model._default_manager.all()
     queryset._result_cache = rows
