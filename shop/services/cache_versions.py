@@ -65,26 +65,10 @@ def touch_variants(variant_ids: Iterable[int]) -> None:
 
 
 def touch_variants_on_commit(variant_ids: Iterable[int]) -> None:
-    """``touch_variants`` once the current transaction commits (so readers never cache the old state).
-
-    Every variant a transaction touches is looked up in one query after its commit, however many
-    stock changes it made (paying releases the holds, then takes the stock): each call registers a
-    callback, and the first to run touches everything noted so far. A callback dropped with a rolled
-    back savepoint loses nothing (a later one flushes its ids; at worst a product is touched once more).
-    """
+    """``touch_variants`` once the current transaction commits (so readers never cache the old state)."""
     from django.db import transaction
 
     variant_ids = set(variant_ids)
-    if not variant_ids:
-        return
-    connection = transaction.get_connection()
-    pending = connection.__dict__.setdefault("kolshop_variants_to_touch", set())
-    pending.update(variant_ids)
+    if variant_ids:
+        transaction.on_commit(lambda: touch_variants(variant_ids))
 
-    def flush() -> None:
-        if pending:
-            ids = set(pending)
-            pending.clear()
-            touch_variants(ids)
-
-    transaction.on_commit(flush)
