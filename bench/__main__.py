@@ -25,7 +25,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import cases, clicks, data
+    from bench import cases, clicks, data, live
     from bench.harness import print_table
 
     started = time.monotonic()
@@ -46,6 +46,7 @@ def main() -> int:
         *cases.hot_and_spread_skus(built, flows_per_client=3 if options.quick else 10),
         *cases.brand_report(built, rounds=rounds,
                             scale=(20 if options.quick else 1) * (1 if connection.vendor == "postgresql" else 10)),
+        *live.pin_latency(built, rounds=10 if options.quick else 40),
         *cases.NOT_YET_MEASURED,
     ]
     title = (f"kolshop bench ({'quick' if options.quick else 'full'}; {connection.vendor}; Python "

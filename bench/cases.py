@@ -174,8 +174,6 @@ def hot_and_spread_skus(data, *, flows_per_client: int, clients: int = 8) -> lis
 NOT_YET_MEASURED = [
     Row("per-buyer limit: no sequential scan at 100k orders", "EXPLAIN test", "—", None, "index scan", None,
         "tests/shop/test_buyer_limit_index.py (PostgreSQL)"),
-    Row("pin reaches an SSE client (live shopping)", "not built yet", "—", None, "p95 ≤ 2 s", None,
-        "issue 17"),
 ]
 
 
