@@ -100,7 +100,14 @@ class _SharedSubscriber:
             listeners = self._queues.setdefault(channel, set())
             listeners.add(queue)
             if len(listeners) == 1:
-                await self._pubsub.subscribe(channel)
+                try:
+                    await self._pubsub.subscribe(channel)
+                except BaseException:  # Redis unreachable, or the subscriber cancelled: leave no trace
+                    self._queues.pop(channel, None)
+                    if not self._queues and self._reader is None:
+                        self._by_loop.pop(asyncio.get_running_loop(), None)
+                        await self._client.aclose()
+                    raise
             if self._reader is None:
                 self._reader = asyncio.get_running_loop().create_task(self._read())
         return queue
@@ -118,6 +125,7 @@ class _SharedSubscriber:
                 if self._reader is not None:
                     self._reader.cancel()
                     await asyncio.gather(self._reader, return_exceptions=True)
+                    self._reader = None  # a subscriber that waited on the lock meanwhile starts it again
                 await self._pubsub.aclose()
                 await self._client.aclose()
 

@@ -134,3 +134,19 @@ def test_with_redis_every_subscriber_in_a_process_shares_one_connection(settings
     assert received == {"show:5": [{"pinned": "MP-1"}] * 40, "show:6": [{"pinned": "MP-2"}] * 10}
     assert probe.pubsub_numsub("kolshop:show:5", "kolshop:show:6") == [(b"kolshop:show:5", 0), (b"kolshop:show:6", 0)]
     assert (_subscribed_connections(probe), pubsub._SharedSubscriber.connection_count()) == (0, 0)
+
+
+def test_with_redis_unreachable_a_subscriber_fails_and_leaves_no_connection_behind(settings):
+    from tests.support.servers import free_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+
+    async def scenario():
+        subscriber = pubsub.subscribe("show:9")
+        try:
+            await _next(subscriber)
+        except redis.ConnectionError as error:
+            return type(error).__name__, pubsub._SharedSubscriber.connection_count()
+        return "subscribed", pubsub._SharedSubscriber.connection_count()
+
+    assert run_coroutine(scenario) == ("ConnectionError", 0)
