@@ -6,7 +6,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import redis
 
+from creators.services import click_queue
 from tests.support.servers import free_port, loopback_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,3 +50,13 @@ def fake_connect(settings, connect_stripe_url):
     fake = FakeConnect(connect_stripe_url)
     fake._call("DELETE", "/_config/connect")
     return fake
+
+
+@pytest.fixture
+def queue(settings, redis_url, monkeypatch) -> redis.Redis:
+    """An empty click queue in the test Redis, and no click ids reserved from an earlier test."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    settings.REDIS_URL = redis_url
+    monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
+    return client

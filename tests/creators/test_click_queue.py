@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import redis
 from django.db import connection
 
 from creators.models import Click, LinkTarget, OrderLineAttribution
@@ -22,16 +21,6 @@ from tests.factories import make_creator, make_guide, make_product
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
-
-
-@pytest.fixture
-def queue(settings, redis_url, monkeypatch) -> redis.Redis:
-    """An empty click queue in the test Redis, and no click ids reserved from an earlier test."""
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    settings.REDIS_URL = redis_url
-    monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
-    return client
 
 
 def follow(client, code: str, ip: str):

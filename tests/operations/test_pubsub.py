@@ -96,3 +96,57 @@ def test_with_redis_publish_here_reaches_a_subscriber_in_another_process(setting
         listener.kill()
 
     assert output.strip() == '{"live": true, "viewers": 3}'
+
+
+def _subscribed_connections(probe: redis.Redis) -> int:
+    return sum(1 for client in probe.client_list() if int(client["sub"]) or int(client["psub"]))
+
+
+def test_with_redis_every_subscriber_in_a_process_shares_one_connection(settings, redis_url):
+    settings.REDIS_URL = redis_url
+    probe = redis.Redis.from_url(redis_url)
+
+    async def scenario():
+        viewers = {"show:5": [pubsub.subscribe("show:5") for _ in range(40)],
+                   "show:6": [pubsub.subscribe("show:6") for _ in range(10)]}
+        waiting = {channel: [asyncio.ensure_future(_next(viewer)) for viewer in group]
+                   for channel, group in viewers.items()}
+        shared = pubsub._SharedSubscriber._by_loop.get(asyncio.get_running_loop())
+        while shared is None or (shared.subscriber_count("show:5"), shared.subscriber_count("show:6")) != (40, 10):
+            await asyncio.sleep(0.01)
+            shared = pubsub._SharedSubscriber._by_loop.get(asyncio.get_running_loop())
+        while_listening = (_subscribed_connections(probe), pubsub._SharedSubscriber.connection_count())
+        await asyncio.to_thread(pubsub.publish, "show:5", {"pinned": "MP-1"})
+        await asyncio.to_thread(pubsub.publish, "show:6", {"pinned": "MP-2"})
+        received = {channel: await asyncio.gather(*tasks) for channel, tasks in waiting.items()}
+        for group in viewers.values():
+            for viewer in group:
+                await viewer.aclose()
+        return while_listening, received
+
+    while_listening, received = run_coroutine(scenario)
+    for _ in range(100):  # the server notices the closed connection a moment later
+        if _subscribed_connections(probe) == 0:
+            break
+        time.sleep(0.02)
+
+    assert while_listening == (1, 1)
+    assert received == {"show:5": [{"pinned": "MP-1"}] * 40, "show:6": [{"pinned": "MP-2"}] * 10}
+    assert probe.pubsub_numsub("kolshop:show:5", "kolshop:show:6") == [(b"kolshop:show:5", 0), (b"kolshop:show:6", 0)]
+    assert (_subscribed_connections(probe), pubsub._SharedSubscriber.connection_count()) == (0, 0)
+
+
+def test_with_redis_unreachable_a_subscriber_fails_and_leaves_no_connection_behind(settings):
+    from tests.support.servers import free_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+
+    async def scenario():
+        subscriber = pubsub.subscribe("show:9")
+        try:
+            await _next(subscriber)
+        except redis.ConnectionError as error:
+            return type(error).__name__, pubsub._SharedSubscriber.connection_count()
+        return "subscribed", pubsub._SharedSubscriber.connection_count()
+
+    assert run_coroutine(scenario) == ("ConnectionError", 0)

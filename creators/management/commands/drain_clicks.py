@@ -1,10 +1,16 @@
 """The `clicks` process: write queued clicks as they arrive (Procfile). Run several for more throughput;
 each is a consumer of the same Redis consumer group, so a batch goes to exactly one of them."""
 
+import time
+
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from creators.services.click_queue import default_consumer, drain_clicks, queue_enabled
+from creators.services.click_queue import default_consumer, drain_clicks, queue_enabled, retire_dead_consumers
+
+# How often a running drainer takes over entries left pending by dead drainers, and retires those.
+RECLAIM_SECONDS = 30
+RETIRE_SECONDS = 60
 
 
 class Command(BaseCommand):
@@ -20,9 +26,17 @@ class Command(BaseCommand):
             return
         consumer = default_consumer()
         written = 0
+        reclaimed_at = retired_at = float("-inf")
         while True:
             close_old_connections()  # a long-lived process: drop a connection the database closed
-            handled = drain_clicks(consumer=consumer, batch_size=batch_size, block_ms=None if once else 1000)
+            now = time.monotonic()
+            if now - retired_at >= RETIRE_SECONDS:
+                written += retire_dead_consumers(consumer=consumer, batch_size=batch_size)
+                retired_at = now
+            reclaim = now - reclaimed_at >= RECLAIM_SECONDS
+            handled = drain_clicks(consumer=consumer, batch_size=batch_size, block_ms=None if once else 1000,
+                                   reclaim=reclaim or once)
+            reclaimed_at = now if reclaim else reclaimed_at
             written += handled
             if once and handled == 0:
                 break
