@@ -211,9 +211,18 @@ def email_members(team: GroupTeam, *, filled: bool) -> int:
 
 def record_capture(intent_id: str, *, amount_received: Decimal, currency: str) -> None:
     """The hold was captured (our call's answer, or ``payment_intent.succeeded``): pay the order once."""
-    complete_checkout(intent_id, amount=amount_received, currency=currency)
-    GroupMember.objects.filter(intent_id=intent_id, status=GroupMemberStatus.HELD).update(
-        status=GroupMemberStatus.CAPTURED, updated_at=timezone.now())
+    order = complete_checkout(intent_id, amount=amount_received, currency=currency)
+    if order.is_paid:
+        # Also a member released meanwhile whose hold was captured after all (a capture answer lost on
+        # the way): the order was paid again under the one late-payment rule, so the seat is theirs.
+        GroupMember.objects.filter(intent_id=intent_id, status__in=[
+            GroupMemberStatus.HELD, GroupMemberStatus.CAPTURE_FAILED]).update(
+            status=GroupMemberStatus.CAPTURED, updated_at=timezone.now())
+    elif order.status == OrderStatus.CANCELLED:
+        # Captured too late to honour (stock or the group price lapsed): refunded in full by the payment.
+        GroupMember.objects.filter(intent_id=intent_id, status=GroupMemberStatus.HELD).update(
+            status=GroupMemberStatus.CAPTURE_FAILED, failure_message="captured after the group price lapsed",
+            updated_at=timezone.now())
 
 
 def _capture_failed(member_id: int, *, message: str) -> None:
