@@ -11,6 +11,7 @@ deadline passes (``expired``, then ``released``). Each member has one order (sta
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,9 @@ class GroupCampaign(models.Model):
     new_buyers_only = models.BooleanField(default=False,
                                           help_text=_("Only buyers without a paid order may join."))
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who made it in the admin: a creator's campaigns are theirs to edit (shop.permissions.GroupCampaignPermissionPolicy).
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
 
     panels = [
         FieldPanel("promotion"),
