@@ -36,7 +36,7 @@ class GroupCampaignForm(WagtailAdminModelForm):
 
     class Meta:
         model = GroupCampaign
-        fields = ["team_size", "window", "team_cap", "new_buyers_only"]
+        fields = ["team_size", "window", "team_cap", "new_buyers_only", "reopen_after_failed_capture"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

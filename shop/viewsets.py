@@ -283,6 +283,7 @@ class GroupCampaignViewSet(ScopedSnippetViewSet):
         FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
         FieldRowPanel([FieldPanel("team_size"), FieldPanel("window")]),
         FieldRowPanel([FieldPanel("team_cap"), FieldPanel("new_buyers_only")]),
+        FieldPanel("reopen_after_failed_capture"),
     ], base_form_class=GroupCampaignForm)
 
     def get_queryset(self, request):
