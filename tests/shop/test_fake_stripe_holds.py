@@ -99,7 +99,7 @@ def test_cancelling_a_hold_refunds_the_uncaptured_charge_like_stripe(sdk):
     charge = _charge(sdk, cancelled)
     assert (charge.captured, charge.refunded, charge.amount_refunded, charge.amount_captured) == (False, True, 2500, 0)
     refunded = [event.data.object for event in sdk.v1.events.list(params={"limit": 100}).data
-                if event.type == "charge.refunded" and event.data.object.get("payment_intent") == intent.id]
+                if event.type == "charge.refunded" and event.data.object.to_dict().get("payment_intent") == intent.id]
     assert [(obj.captured, obj.amount_refunded) for obj in refunded] == [(False, 2500)]
 
 

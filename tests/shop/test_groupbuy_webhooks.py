@@ -120,7 +120,7 @@ def test_a_released_hold_is_never_a_customer_refund(sdk, waiting_member):
     sdk.v1.payment_intents.cancel(intent["id"])
     # The event the fake sent for the release, as Stripe does ("amount_capturable is automatically refunded").
     charge = next(event.data.object.to_dict() for event in sdk.v1.events.list(params={"limit": 100}).data
-                  if event.type == "charge.refunded" and event.data.object.get("payment_intent") == intent["id"])
+                  if event.type == "charge.refunded" and event.data.object.to_dict().get("payment_intent") == intent["id"])
     assert (charge["captured"], charge["refunded"], charge["amount_refunded"]) == (False, True, intent["amount"])
 
     _send("charge.refunded", charge, "evt_released")
