@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0011_buyspeed'),
+        ('shop', '0012_buyer_identity'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
