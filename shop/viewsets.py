@@ -275,6 +275,7 @@ class GroupCampaignViewSet(ScopedSnippetViewSet):
     ]
     search_fields = ["promotion__name", "promotion__variant__sku"]
     search_backend_name = None
+    chooser_viewset_class = ScopedSnippetChooserViewSet  # the block's chooser offers the policy's "choose" rows
     # The group price (its own promotion) and the team rules in one form: brand users and creators make
     # campaigns without being able to make deals (shop.admin_forms).
     edit_handler = ObjectList([

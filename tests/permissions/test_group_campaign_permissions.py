@@ -102,3 +102,19 @@ def test_editors_run_group_buys_on_any_active_product(catalog):
 
     assert made.status_code == 302
     assert variants == {"ALPHA-1", "BRAVO-1"}
+
+
+def test_the_blocks_chooser_lists_active_campaigns_and_makes_none(catalog):
+    alpha, _bravo = catalog
+    mia, leo = make_creator("mia"), make_creator("leo")
+    _as(brand_user("alpha-manager", brand=alpha)).post(ADD_URL, _campaign_form("ALPHA-1"))
+    campaign = GroupCampaign.objects.get()
+    url = "/admin/snippets/choose/shop/groupcampaign/"
+
+    listed = _as(leo.user).get(url)
+    chosen = _as(leo.user).get(f"{url}chosen/{campaign.pk}/")
+    create = _as(mia.user).post(f"{url}create/", _campaign_form("BRAVO-1"))
+
+    assert listed.status_code == 200 and chosen.status_code == 200
+    assert (create.status_code, create.url) == (302, "/admin/")  # refused: campaigns are made in Group buys
+    assert GroupCampaign.objects.count() == 1
