@@ -223,7 +223,8 @@ def lapsed_promotion_lines(order: Order, lines: list[OrderLine], *, now: datetim
     if OrderLine.objects.filter(used_promotion_lines(now), order=order, promotion__isnull=False).exists():
         return []
     locked = lock_promotions(line.promotion_id for line in promotional)
-    usage = promotion_usage(locked, now=now, buyer=order.email)
+    # The same cart's pending checkout is cancelled when this order is paid (a cart buys once): not counted.
+    usage = promotion_usage(locked, now=now, buyer=order.email, exclude_cart_id=order.cart_id)
     variants = Variant.objects.in_bulk({line.variant_id for line in promotional if line.variant_id is not None})
     lapsed = []
     for line in promotional:

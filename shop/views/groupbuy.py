@@ -59,8 +59,7 @@ def team(request: HttpRequest, code: str) -> HttpResponse:
     state = _state(code)
     own = _own_membership(request, state.code)
     return render(request, "shop/group_team.html", {
-        "team": state, "own": own, "join_endpoint": f"/api/v1/group-buys/teams/{state.code}/members",
-        "state_endpoint": f"/api/v1/group-buys/teams/{state.code}",
+        "team": state, "own": own, "state_endpoint": f"/api/v1/group-buys/teams/{state.code}",
         "share_url": request.build_absolute_uri(reverse("shop:group-team", args=[state.code])),
         "may_join": own is None and state.status == "forming" and state.seats_left > 0,
         "form": {}, "field_errors": {}, **group_buy_choices(),

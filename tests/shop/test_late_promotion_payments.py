@@ -139,3 +139,21 @@ def test_a_late_payment_without_a_promotion_is_still_revived(django_capture_on_c
 
     late.refresh_from_db()
     assert (late.status, Refund.objects.count(), on_hand("HP-1")) == (OrderStatus.PAID, 0, 4)
+
+
+def test_a_late_payment_of_a_replaced_checkout_does_not_count_its_own_replacement(django_capture_on_commit_callbacks):
+    variant = variant_with_stock("HP-1", price="124.99", on_hand=10)
+    deal = make_deal(variant, price="99.00", unit_cap=1, per_buyer_limit=1)
+    cart = cart_with()
+    add_to_cart(cart, sku="HP-1", quantity=1, promotion_id=deal.pk)
+    first = checkout(cart).order
+    second = checkout(cart).order  # the buyer restarted checkout; the first order is replaced
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pay_by_webhook(first, event_id="evt_first")  # …but had paid the first one in another tab
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (OrderStatus.PAID, OrderStatus.CANCELLED)
+    assert first.lines.get().unit_price == Decimal("99.00")
+    assert Refund.objects.count() == 0
