@@ -15,7 +15,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from shop.models import ProductStatus
+from shop.models import ProductStatus, Variant
 from shop.services.brand_access import BRANDS_GROUP_NAME, brand_ids_for_user, limit_to_user_brands
 
 ACCESS_ADMIN_PERMISSION = "wagtailadmin.access_admin"
@@ -191,3 +191,52 @@ class BackOfficePermissionPolicy(ScopedPermissionPolicy):
 
     def users_in_scope(self, users, instance):
         return users
+
+
+# Who runs promotions across the whole catalog (editors): the ``shop.change_promotion`` grant, which
+# neither brand users nor creators hold.
+CATALOG_PROMOTIONS_PERMISSION = "shop.change_promotion"
+
+
+class GroupCampaignPermissionPolicy(CatalogPermissionPolicy):
+    """Group buys: staff (who run promotions) act on every campaign; a brand user on campaigns for
+    their brands' products; a creator on the campaigns they created. Anyone in the admin may *choose*
+    a campaign on an active product (a creator embedding it in a page).
+
+    ``campaign_variants`` is the one answer to "on which variants may this user run a campaign":
+    staff any active one, brand users their brands' active ones, creators any active product they
+    may sell (every active product is sellable through a storefront today).
+    """
+
+    def _is_staff(self, user) -> bool:
+        return brand_ids_for_user(user) is None and user.has_perm(CATALOG_PROMOTIONS_PERMISSION)
+
+    def _is_creator(self, user) -> bool:
+        return brand_ids_for_user(user) is None and not self._is_staff(user)
+
+    def scope(self, queryset, user, *, actions):
+        if self._is_creator(user):
+            own = Q(created_by=user) if any(self.model_permission(user, action) for action in actions
+                                            if action != CHOOSE) else Q(pk__in=[])
+            chooses = Q(**{self.status_path: ProductStatus.ACTIVE}) if CHOOSE in actions else Q(pk__in=[])
+            return queryset.filter(own | chooses)
+        return BrandScopedPermissionPolicy.scope(self, queryset, user, actions=actions)
+
+    def in_scope(self, user, instance, *, actions):
+        if self._is_creator(user):
+            if CHOOSE in actions and self._is_active(instance):
+                return True
+            return instance.created_by_id == user.pk and any(action != CHOOSE for action in actions)
+        return BrandScopedPermissionPolicy.in_scope(self, user, instance, actions=actions)
+
+    def users_in_scope(self, users, instance):
+        brand_id = self.brand_id_of(instance)
+        return users.filter(_unlimited_by_brand() | Q(brand_memberships__brand_id=brand_id)
+                            | Q(pk=instance.created_by_id)).distinct()
+
+    def campaign_variants(self, user) -> QuerySet:
+        """The variants ``user`` may open a group campaign on (active products only)."""
+        variants = Variant.objects.filter(product__status=ProductStatus.ACTIVE).select_related("product")
+        if not (user.is_authenticated and user.is_active and self.model_permission(user, "add")):
+            return variants.none()
+        return limit_to_user_brands(variants, user, brand_path="product__brand_id")

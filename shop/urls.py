@@ -14,6 +14,8 @@ urlpatterns = [
     path("orders/<str:number>/", storefront.order, name="order"),
     path("orders/<str:number>/pay/", storefront.pay, name="pay"),
     path("orders/<str:number>/pickup-qr.png", storefront.pickup_qr, name="pickup-qr"),
+    path("group/campaigns/<int:campaign_id>/open/", groupbuy.open_, name="group-open"),
     path("group/<str:code>/", groupbuy.team, name="group-team"),
+    path("group/<str:code>/join/", groupbuy.join, name="group-join"),
     path("group/<str:code>/qr.png", groupbuy.team_qr, name="group-team-qr"),
 ]

@@ -5,8 +5,10 @@ from django.db.models import Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.choosers import BaseFilterForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 
+from shop.admin_forms import GroupCampaignForm
 from shop.admin_helpers import (
     ScopedChooseResultsView,
     ScopedChooseView,
@@ -273,6 +275,17 @@ class GroupCampaignViewSet(ScopedSnippetViewSet):
     ]
     search_fields = ["promotion__name", "promotion__variant__sku"]
     search_backend_name = None
+    chooser_viewset_class = ScopedSnippetChooserViewSet  # the block's chooser offers the policy's "choose" rows
+    # The group price (its own promotion) and the team rules in one form: brand users and creators make
+    # campaigns without being able to make deals (shop.admin_forms).
+    edit_handler = ObjectList([
+        FieldPanel("variant"),
+        FieldRowPanel([FieldPanel("group_price"), FieldPanel("unit_cap"), FieldPanel("per_buyer_limit")]),
+        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
+        FieldRowPanel([FieldPanel("team_size"), FieldPanel("window")]),
+        FieldRowPanel([FieldPanel("team_cap"), FieldPanel("new_buyers_only")]),
+        FieldPanel("reopen_after_failed_capture"),
+    ], base_form_class=GroupCampaignForm)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("promotion__variant__product")

@@ -8,7 +8,12 @@ from wagtail_modeladmin.options import modeladmin_register
 
 from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper, ScopedSnippetDeleteBulkAction
 from shop.models import Brand, GroupCampaign, Order, Payment, Product, Promotion, Stock, Variant, Voucher
-from shop.permissions import BackOfficePermissionPolicy, BrandScopedPermissionPolicy, CatalogPermissionPolicy
+from shop.permissions import (
+    BackOfficePermissionPolicy,
+    BrandScopedPermissionPolicy,
+    CatalogPermissionPolicy,
+    GroupCampaignPermissionPolicy,
+)
 from shop.services.inventory import ensure_stock_records
 from shop.viewsets import BrandViewSet, GroupCampaignViewSet, ProductViewSet, PromotionViewSet, VariantViewSet
 
@@ -26,8 +31,8 @@ register_permission_policy(
 )
 register_permission_policy(
     GroupCampaign,
-    CatalogPermissionPolicy(GroupCampaign, brand_path="promotion__variant__product__brand_id",
-                            status_path="promotion__variant__product__status"),
+    GroupCampaignPermissionPolicy(GroupCampaign, brand_path="promotion__variant__product__brand_id",
+                                  status_path="promotion__variant__product__status"),
 )
 register_permission_policy(Stock, BrandScopedPermissionPolicy(Stock, brand_path="variant__product__brand_id"))
 for back_office_model in (Order, Payment, Voucher):

@@ -30,8 +30,12 @@ MODERATION_WORKFLOW_NAME = "Creator content approval"
 # Images and documents are not here: Wagtail checks them per collection (GroupCollectionPermission),
 # so each creator gets rights on their own collection (``onboarding.ensure_creator_collection``) and
 # staff on the root collection.
+# Group buys: a creator runs campaigns on products they may sell, a brand user on their brands'
+# products; the policy (shop.permissions.GroupCampaignPermissionPolicy) scopes the rows.
+_CAMPAIGN_PERMISSIONS = [("shop", f"{action}_groupcampaign") for action in ("add", "change", "delete", "view")]
 _CREATOR_PERMISSIONS = [
     ("wagtailadmin", "access_admin"),
+    *_CAMPAIGN_PERMISSIONS,
 ]
 # What a creator may do in their own collection; staff may do the same, plus delete, from the root down.
 CREATOR_COLLECTION_PERMISSIONS = [
@@ -51,6 +55,7 @@ _BRAND_PERMISSIONS = [
     ("shop", "view_product"),
     ("shop", "view_brand"),
     ("shop", "view_stock"),
+    *_CAMPAIGN_PERMISSIONS,
 ]
 
 _EDITOR_MODELS = [

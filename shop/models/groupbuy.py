@@ -11,6 +11,7 @@ deadline passes (``expired``, then ``released``). Each member has one order (sta
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -35,12 +36,20 @@ class GroupCampaign(models.Model):
                                            help_text=_("Teams that may be opened in total; blank for no cap."))
     new_buyers_only = models.BooleanField(default=False,
                                           help_text=_("Only buyers without a paid order may join."))
+    reopen_after_failed_capture = models.BooleanField(
+        default=False,
+        help_text=_("When a member's card can't be charged after the team filled, offer their seat to a new member "
+                    "until the deadline (the others stay charged). Otherwise the team stays filled with one fewer."))
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who made it in the admin: a creator's campaigns are theirs to edit (shop.permissions.GroupCampaignPermissionPolicy).
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
 
     panels = [
         FieldPanel("promotion"),
         FieldRowPanel([FieldPanel("team_size"), FieldPanel("window")]),
         FieldRowPanel([FieldPanel("team_cap"), FieldPanel("new_buyers_only")]),
+        FieldPanel("reopen_after_failed_capture"),
     ]
 
     class Meta:

@@ -180,6 +180,7 @@ class OrderEventType(models.TextChoices):
     EXPIRED = "expired", _("Reservation expired")
     CANCELLED = "cancelled", _("Cancelled")
     STOCK_SHORTFALL = "stock_shortfall", _("Paid after stock ran out")
+    PROMOTION_LAPSED = "promotion_lapsed", _("Paid after the promotional price lapsed")
     DUPLICATE_PAYMENT = "duplicate_payment", _("Paid twice")
     REFUND_REQUESTED = "refund_requested", _("Refund requested")
     REFUND_FAILED = "refund_failed", _("Refund failed")

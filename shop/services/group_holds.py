@@ -11,7 +11,11 @@
   paid through ``shop.services.payments.complete_checkout`` (so stock, ``order_paid`` and
   commission follow the usual path). A member whose capture fails is ``capture_failed``: their
   order is cancelled and their units freed; the others are kept and the team stays filled (then
-  ``captured``). It does not reopen: the members who paid were promised the group price.
+  ``captured``), unless the campaign says ``reopen_after_failed_capture``: then, while its
+  deadline lasts, the team goes back to ``forming`` with the failed seats free (the members charged
+  stay charged: they were promised the group price), fills again when a new member's hold makes it
+  whole and captures only that member; if the deadline passes first it expires as usual (releasing
+  the open holds; the charged members keep their paid orders).
 * ``expire_teams`` (scheduled, every minute) takes forming teams past their deadline under their
   row lock (skipping a team a fill holds right now), marks them ``expired``, cancels their orders
   and frees their units; after the commit it cancels every hold (``released``). A fill and the
@@ -142,7 +146,8 @@ def record_hold(member_id: int, *, intent_id: str, amount_capturable: int,
                      data={"intent_id": intent_id, "group_team": team.code})
         if capture_before is not None and capture_before - capture_margin() < team.deadline:
             _shorten_deadline(team, capture_before - capture_margin())
-        held = team.members.filter(status=GroupMemberStatus.HELD).count()
+        # Charged members of a reopened team keep their seats (shop.models.groupbuy.SEATED_MEMBER_STATUSES).
+        held = team.members.filter(status__in=[GroupMemberStatus.HELD, GroupMemberStatus.CAPTURED]).count()
         if held >= team.seats and now < team.deadline:
             team.status = GroupTeamStatus.FILLED
             team.filled_at = now
@@ -176,10 +181,16 @@ def capture_team(team_id: int) -> GroupTeam:
                        currency=payment.currency)
     settled = False
     with transaction.atomic():
-        team = GroupTeam.objects.select_for_update().get(pk=team_id)
+        team = GroupTeam.objects.select_for_update().select_related("campaign").get(pk=team_id)
         if team.status == GroupTeamStatus.FILLED and not team.members.filter(status=GroupMemberStatus.HELD).exists():
+            now = timezone.now()
+            captured = team.members.filter(status=GroupMemberStatus.CAPTURED).count()
+            if team.campaign.reopen_after_failed_capture and captured < team.seats and now < team.deadline:
+                team.status = GroupTeamStatus.FORMING  # the failed seats are offered again until the deadline
+                team.save(update_fields=["status"])
+                return team
             team.status = GroupTeamStatus.CAPTURED
-            team.settled_at = timezone.now()
+            team.settled_at = now
             team.save(update_fields=["status", "settled_at"])
             settled = True
     if settled:
@@ -211,9 +222,18 @@ def email_members(team: GroupTeam, *, filled: bool) -> int:
 
 def record_capture(intent_id: str, *, amount_received: Decimal, currency: str) -> None:
     """The hold was captured (our call's answer, or ``payment_intent.succeeded``): pay the order once."""
-    complete_checkout(intent_id, amount=amount_received, currency=currency)
-    GroupMember.objects.filter(intent_id=intent_id, status=GroupMemberStatus.HELD).update(
-        status=GroupMemberStatus.CAPTURED, updated_at=timezone.now())
+    order = complete_checkout(intent_id, amount=amount_received, currency=currency)
+    if order.is_paid:
+        # Also a member released meanwhile whose hold was captured after all (a capture answer lost on
+        # the way): the order was paid again under the one late-payment rule, so the seat is theirs.
+        GroupMember.objects.filter(intent_id=intent_id, status__in=[
+            GroupMemberStatus.HELD, GroupMemberStatus.CAPTURE_FAILED]).update(
+            status=GroupMemberStatus.CAPTURED, updated_at=timezone.now())
+    elif order.status == OrderStatus.CANCELLED:
+        # Captured too late to honour (stock or the group price lapsed): refunded in full by the payment.
+        GroupMember.objects.filter(intent_id=intent_id, status=GroupMemberStatus.HELD).update(
+            status=GroupMemberStatus.CAPTURE_FAILED, failure_message="captured after the group price lapsed",
+            updated_at=timezone.now())
 
 
 def _capture_failed(member_id: int, *, message: str) -> None:

@@ -6,6 +6,10 @@ as checkout takes it, so a payment arriving during a restarted checkout waits in
 
 A cart buys once: when one of its orders is paid the cart is closed and its other pending orders
 cancelled, and a late payment for any other order of that cart is refunded in full.
+
+A late payment (the order's hold ran out) is honoured when its stock is still there and a checkout
+made now would get the same promotional prices (``shop.services.pricing.lapsed_promotion_lines``,
+caps and windows of deals, flash deals and group prices); otherwise it is refunded in full.
 """
 
 import logging
@@ -24,6 +28,7 @@ from shop.payments.registry import get_gateway
 from shop.services.automatic_refunds import refund_payment_in_full
 from shop.services.orders import record_event
 from shop.services.inventory import take_sold_stock
+from shop.services.pricing import lapsed_promotion_lines
 from shop.services.notifications import notify_buyer
 from shop.services.refunds import record_refund_total
 from shop.services.reservations import cancel_pending_orders, lock_stock, release_reservations
@@ -83,6 +88,7 @@ def complete_checkout(intent_id: str, *, amount: Decimal | None = None, currency
 def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     now = timezone.now()
     lines = list(order.lines.all())
+    lapsed = lapsed_promotion_lines(order, lines, now=now)  # promotion rows lock before stock rows
     needed: dict[int, int] = {}
     for line in lines:
         if line.variant_id is not None:
@@ -101,6 +107,16 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
                      data={"intent_id": payment.intent_id, "variant_ids": short})
         events.order_cancelled.send(order=order)
         transaction.on_commit(lambda: _refund_in_full(payment.pk, "out of stock after the hold expired"))
+        return
+    if lapsed:
+        order.status = OrderStatus.CANCELLED
+        order.save(update_fields=["status", "updated_at"])
+        record_event(order, OrderEventType.PROMOTION_LAPSED, before=before, after=order.status,
+                     data={"intent_id": payment.intent_id,
+                           "lines": [{"sku": item.line.sku, "promotion_id": item.line.promotion_id,
+                                      "refusal": item.refusal} for item in lapsed]})
+        events.order_cancelled.send(order=order)
+        transaction.on_commit(lambda: _refund_in_full(payment.pk, "the promotional price lapsed before payment"))
         return
     take_sold_stock(needed, locked=locked)
     order.status = OrderStatus.PAID

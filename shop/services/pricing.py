@@ -11,8 +11,14 @@ reader site all call it. A promotion applies to the whole line or not at all:
   ``buyer_limit``; only known at checkout, when the buyer has given their email).
 
 "Used" units are defined once, in ``used_promotion_lines``: lines of pending orders whose
-reservation is still live, plus paid, fulfilled and partially refunded orders. Cancelled and
-expired (and fully refunded) orders give their units back.
+reservation is still live, plus paid, fulfilled and partially refunded orders, plus the orders of
+a filled group-buy team waiting for their capture. Cancelled and expired (and fully refunded)
+orders give their units back.
+
+A late payment (one whose order no longer holds its units: its reservation ran out or the order
+was cancelled) keeps its promotional price only when a checkout made at that moment would get it
+(``lapsed_promotion_lines``): the promotion still runs, its cap has room and the buyer is within
+their limit. Otherwise the payment buys nothing and is refunded in full, as when the stock ran out.
 
 Checkout locks the promotion rows (``lock_promotions``, primary-key order) after the cart and
 voucher rows and before the stock rows, so caps and per-buyer limits hold under concurrency.
@@ -27,7 +33,7 @@ from urllib.parse import urlencode
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from shop.models import OrderLine, OrderStatus, Promotion, PromotionKind, Variant
+from shop.models import GroupTeamStatus, Order, OrderLine, OrderStatus, Promotion, PromotionKind, Variant
 from shop.money import quantize
 from shop.services.buyer_identity import ordered_by
 
@@ -71,7 +77,10 @@ class PromotionUsage:
 def used_promotion_lines(now: datetime) -> Q:
     """The one definition of "used": a filter on OrderLine for lines that hold promotional units."""
     return (Q(order__status__in=_HOLDING_STATUSES)
-            | Q(order__status__in=[OrderStatus.PENDING, OrderStatus.AWAITING_GROUP], order__reserved_until__gt=now))
+            | Q(order__status__in=[OrderStatus.PENDING, OrderStatus.AWAITING_GROUP], order__reserved_until__gt=now)
+            # A filled team's members were promised the group price: their units stay theirs until the
+            # capture pays (or fails) them, even when it runs past the team's deadline.
+            | Q(order__status=OrderStatus.AWAITING_GROUP, order__group_member__team__status=GroupTeamStatus.FILLED))
 
 
 def _used_lines(now: datetime, *, exclude_cart_id: int | None) -> QuerySet:
@@ -185,6 +194,53 @@ def price_line(
                          quantity=quantity, refusal=refusal)
     return LinePrice(unit_price=promotion.price, list_unit_price=variant.price, currency=variant.currency,
                      quantity=quantity, promotion=promotion)
+
+
+@dataclass(frozen=True)
+class LapsedLine:
+    """A line of a late payment whose promotional price a checkout made now would no longer get."""
+
+    line: OrderLine
+    refusal: str
+
+
+def lapsed_promotion_lines(order: Order, lines: list[OrderLine], *, now: datetime) -> list[LapsedLine]:
+    """The promotional lines a payment arriving now may not keep; empty when the payment is honoured.
+
+    The one rule for late payments of every promotion kind (deal, flash, group). An order whose
+    units are still held (``used_promotion_lines``: a live reservation, a paid order, a filled team)
+    was counted under the caps all along, so its price stands, even past the promotion's end (a
+    hold made in time is honoured). An order that lost its hold is priced again like a new
+    checkout: under the promotion row locks (taken after the order row, before stock, as checkout
+    takes them), counting everyone else's units and the buyer's. A cap is the brand's promise of
+    how many units sell at that price and readers were shown what was left, so a lapsed line is not
+    honoured past it: the caller refunds the payment in full instead (``shop.services.payments``).
+    Costs nothing without promotional lines, one query when the hold stands, four when it lapsed.
+    """
+    promotional = [line for line in lines if line.promotion_id is not None]
+    if not promotional:
+        return []
+    if OrderLine.objects.filter(used_promotion_lines(now), order=order, promotion__isnull=False).exists():
+        return []
+    locked = lock_promotions(line.promotion_id for line in promotional)
+    # The same cart's pending checkout is cancelled when this order is paid (a cart buys once): not counted.
+    usage = promotion_usage(locked, now=now, buyer=order.email, exclude_cart_id=order.cart_id)
+    variants = Variant.objects.in_bulk({line.variant_id for line in promotional if line.variant_id is not None})
+    lapsed = []
+    for line in promotional:
+        promotion, variant = locked.get(line.promotion_id), variants.get(line.variant_id)
+        if promotion is None or variant is None:
+            lapsed.append(LapsedLine(line=line, refusal=PromotionRefusal.OTHER_VARIANT))
+            continue
+        price = price_line(variant, quantity=line.quantity, now=now, promotion=promotion, usage=usage,
+                           buyer_known=True, group_member=promotion.kind == PromotionKind.GROUP)
+        if price.promotion is None:
+            lapsed.append(LapsedLine(line=line, refusal=price.refusal))
+            continue
+        # Two lines on one promotion: the second counts the first's units.
+        usage.units_used[promotion.pk] = usage.units_used.get(promotion.pk, 0) + line.quantity
+        usage.buyer_units_used[promotion.pk] = usage.buyer_units_used.get(promotion.pk, 0) + line.quantity
+    return lapsed
 
 
 def promotion_buy_path(path: str, promotion_id: int | None) -> str:

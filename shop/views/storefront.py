@@ -155,6 +155,20 @@ def _checkout_summary(info, form) -> dict:
             "total": info.subtotal + shipping}
 
 
+def remember_order(request: HttpRequest, order) -> None:
+    """The session may open this order's page from now on (the buyer placed it here)."""
+    request.session[_ORDERS_KEY] = {**request.session.get(_ORDERS_KEY, {}), order.number: order.secret}
+
+
+def session_order(request: HttpRequest, number: str):
+    """The order ``number`` if this session placed it (or opened its private link), else None."""
+    secret = request.session.get(_ORDERS_KEY, {}).get(number, "")
+    try:
+        return order_for_buyer(number, secret) if secret else None
+    except DomainError:
+        return None
+
+
 def _session_order(request: HttpRequest, number: str):
     secret = request.session.get(_ORDERS_KEY, {}).get(number, "")
     try:

@@ -87,7 +87,29 @@ def test_cancel_takes_a_cancellation_reason_and_sends_canceled(sdk):
 
     assert (cancelled.status, cancelled.cancellation_reason, cancelled.amount_capturable) == ("canceled", "abandoned", 0)
     assert cancelled.canceled_at >= int(time.time()) - 5
-    assert _event_types(sdk, intent.id) == ["payment_intent.amount_capturable_updated", "payment_intent.canceled"]
+    assert _event_types(sdk, intent.id) == ["charge.refunded", "payment_intent.amount_capturable_updated",
+                                            "payment_intent.canceled"]
+
+
+def test_cancelling_a_hold_refunds_the_uncaptured_charge_like_stripe(sdk):
+    intent = _hold(sdk, amount=2500)
+
+    cancelled = sdk.v1.payment_intents.cancel(intent.id, params={"cancellation_reason": "abandoned"})
+
+    charge = _charge(sdk, cancelled)
+    assert (charge.captured, charge.refunded, charge.amount_refunded, charge.amount_captured) == (False, True, 2500, 0)
+    refunded = [event.data.object for event in sdk.v1.events.list(params={"limit": 100}).data
+                if event.type == "charge.refunded" and event.data.object.to_dict().get("payment_intent") == intent.id]
+    assert [(obj.captured, obj.amount_refunded) for obj in refunded] == [(False, 2500)]
+
+
+def test_cancelling_an_unconfirmed_intent_refunds_nothing(sdk):
+    intent = sdk.v1.payment_intents.create(params={
+        "amount": 2500, "currency": "usd", "capture_method": "manual", "payment_method_types": ["card"]})
+
+    sdk.v1.payment_intents.cancel(intent.id)
+
+    assert _event_types(sdk, intent.id) == ["payment_intent.canceled"]
 
 
 def test_an_unknown_cancellation_reason_is_refused(sdk):

@@ -13,7 +13,10 @@ as at Stripe:
   ``payment_intent.succeeded``; capturing anything not in ``requires_capture`` (a cancelled or
   expired hold, a captured intent) is refused with 400 ``payment_intent_unexpected_state``;
 * cancel accepts ``cancellation_reason`` (Stripe's four values), records ``canceled_at`` and sends
-  ``payment_intent.canceled``;
+  ``payment_intent.canceled``; cancelling a hold (``requires_capture``) refunds the uncaptured
+  amount as Stripe does ("the remaining amount_capturable is automatically refunded"): the charge
+  stays ``captured: false`` with ``refunded: true`` / ``amount_refunded`` = amount, and
+  ``charge.refunded`` is sent (the shop must not take it for a customer refund);
 * ``POST /_config/payment_intents/{id}/expire_hold`` plays the hold running out: the intent is
   cancelled (reason ``automatic``) and ``charge.expired`` and ``payment_intent.canceled`` are sent;
 * ``Idempotency-Key`` on ``POST /v1/payment_intents…``: the same key and body replay the first
@@ -28,7 +31,7 @@ import time
 
 from aiohttp import web
 from localstripe.errors import UserError
-from localstripe.resources import Charge, Event, PaymentIntent, PaymentMethod
+from localstripe.resources import Charge, Event, PaymentIntent, PaymentMethod, Refund
 from localstripe.server import get_post_data, json_response
 from localstripe.webhooks import schedule_webhook
 
@@ -116,7 +119,12 @@ def _cancel(intent_id: str, data: dict):
     if intent.status not in ("requires_payment_method", "requires_capture", "requires_confirmation",
                              "requires_action"):
         raise _unexpected_state(intent, "canceled")
+    held = intent.status == "requires_capture"
     _mark_cancelled(intent, reason)
+    if held:
+        charge = intent.latest_charge
+        Refund(charge=charge.id, amount=charge.amount)  # the released authorisation
+        _send("charge.refunded", charge)
     return intent
 
 
