@@ -77,3 +77,12 @@ __all__ = [
     "Voucher",
     "VoucherKind",
 ]
+from shop.models.supply import (  # noqa: E402
+    FulfilmentGroup,
+    ListingStatus,
+    StorefrontListing,
+    SupplyMode,
+    SupplyOffer,
+)
+
+__all__ += ["FulfilmentGroup", "ListingStatus", "StorefrontListing", "SupplyMode", "SupplyOffer"]

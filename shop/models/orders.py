@@ -144,12 +144,37 @@ class OrderLine(models.Model):
     block_id = models.CharField(max_length=64, blank=True)
     click_id = models.BigIntegerField(null=True, blank=True)
     attributed_at = models.DateTimeField(null=True, blank=True, help_text=_("When the buy link was followed."))
+    # Distribution (shop.models.supply): the storefront listing that priced the line, and the split of
+    # what the buyer paid, as snapshots: line_total = wholesale_amount + creator_margin + platform_fee.
+    listing = models.ForeignKey("shop.StorefrontListing", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="order_lines")
+    fulfilment_group = models.ForeignKey("shop.FulfilmentGroup", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="lines")
+    wholesale_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    creator_margin = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    platform_fee = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    price_floor = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    price_ceiling = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
     wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
 
     class Meta:
         ordering = ["pk"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(listing__isnull=True) | Q(
+                    line_total=F("wholesale_amount") + F("creator_margin") + F("platform_fee"),
+                    wholesale_amount__gte=0, creator_margin__gte=0, platform_fee__gte=0,
+                ),
+                name="order_line_supply_split_exact",
+            ),
+            models.CheckConstraint(
+                condition=Q(listing__isnull=True) | (
+                    Q(price_floor__isnull=False, unit_price__gte=F("price_floor"))
+                    & (Q(price_ceiling__isnull=True) | Q(unit_price__lte=F("price_ceiling")))
+                ),
+                name="order_line_supply_within_bounds",
+            ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
             models.CheckConstraint(
                 condition=Q(refunded_quantity__lte=F("quantity")), name="order_line_refund_within_quantity"
