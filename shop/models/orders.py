@@ -5,11 +5,13 @@ or brand view reads them (brand users get no order permissions at all).
 """
 
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Abs, Upper
+from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 
 from shop.models.catalog import currency_validator
@@ -162,8 +164,11 @@ class OrderLine(models.Model):
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(
+                # Amounts are whole cents, so "within half a cent" is equality on PostgreSQL's numeric and
+                # survives SQLite's floating-point sums.
                 condition=Q(listing__isnull=True) | Q(
-                    line_total=F("wholesale_amount") + F("creator_margin") + F("platform_fee"),
+                    LessThan(Abs(F("line_total") - F("wholesale_amount") - F("creator_margin") - F("platform_fee")),
+                             Decimal("0.005")),
                     wholesale_amount__gte=0, creator_margin__gte=0, platform_fee__gte=0,
                 ),
                 name="order_line_supply_split_exact",
