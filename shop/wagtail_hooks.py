@@ -7,9 +7,10 @@ from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
 from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper, ScopedSnippetDeleteBulkAction
-from shop.models import Brand, GroupCampaign, Order, Payment, Product, Promotion, Stock, Variant, Voucher
+from shop.models import Brand, GroupCampaign, Order, Payment, Product, Promotion, Stock, SupplyOffer, Variant, Voucher
 from shop.permissions import BackOfficePermissionPolicy, BrandScopedPermissionPolicy, CatalogPermissionPolicy
 from shop.services.inventory import ensure_stock_records
+from shop.supply_admin import SupplyOfferViewSet
 from shop.viewsets import BrandViewSet, GroupCampaignViewSet, ProductViewSet, PromotionViewSet, VariantViewSet
 
 # One policy per scoped model; every admin view, bulk action, chooser and history asks it.
@@ -29,6 +30,12 @@ register_permission_policy(
     CatalogPermissionPolicy(GroupCampaign, brand_path="promotion__variant__product__brand_id",
                             status_path="promotion__variant__product__status"),
 )
+# Distribution: brand users make their brands' supply offers; any admin user (a creator) may choose one.
+register_permission_policy(
+    SupplyOffer,
+    CatalogPermissionPolicy(SupplyOffer, brand_path="variant__product__brand_id",
+                            status_path="variant__product__status"),
+)
 register_permission_policy(Stock, BrandScopedPermissionPolicy(Stock, brand_path="variant__product__brand_id"))
 for back_office_model in (Order, Payment, Voucher):
     register_permission_policy(back_office_model, BackOfficePermissionPolicy(back_office_model))
@@ -41,6 +48,7 @@ register_snippet(ProductViewSet)
 register_snippet(VariantViewSet)
 register_snippet(PromotionViewSet)
 register_snippet(GroupCampaignViewSet)
+register_snippet(SupplyOfferViewSet)
 
 
 @hooks.register("after_create_snippet")

@@ -51,6 +51,10 @@ _BRAND_PERMISSIONS = [
     ("shop", "view_product"),
     ("shop", "view_brand"),
     ("shop", "view_stock"),
+    # Distribution: a brand offers its variants to creators (shop.supply_admin).
+    ("shop", "add_supplyoffer"),
+    ("shop", "change_supplyoffer"),
+    ("shop", "view_supplyoffer"),
 ]
 
 _EDITOR_MODELS = [
@@ -64,6 +68,8 @@ _EDITOR_MODELS = [
     ("shop", "voucher"),
     ("shop", "promotion"),
     ("shop", "groupcampaign"),
+    ("shop", "supplyoffer"),
+    ("shop", "storefrontlisting"),
     ("creators", "creatorprofile"),
     ("creators", "commissionrule"),
     ("creators", "trackedlink"),
