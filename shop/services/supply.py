@@ -156,6 +156,13 @@ def _listing_price(offer: SupplyOffer, price, *, required: bool) -> Decimal | No
     return amount if offer.mode == SupplyMode.RESELLER else None
 
 
+def validate_listing(offer: SupplyOffer, *, price, status: str) -> Decimal | None:
+    """The price a listing of ``offer`` may store in ``status`` (forms and services ask this), or InvalidInput."""
+    if status not in ListingStatus.values:
+        raise InvalidInput("Choose draft, live or paused.", code="invalid_status", field="status")
+    return _listing_price(offer, price, required=status == ListingStatus.LIVE)
+
+
 @transaction.atomic
 def list_offer(*, creator_id: int, offer: SupplyOffer, price=None) -> StorefrontListing:
     """Put ``offer`` in a creator's storefront as a draft (once per creator and offer)."""
@@ -188,10 +195,7 @@ def set_listing_price(listing: StorefrontListing, *, creator_id: int, price) -> 
 def set_listing_status(listing: StorefrontListing, *, creator_id: int, status: str) -> StorefrontListing:
     """Draft, live or paused; going live re-checks the price against the bounds in force."""
     listing = _locked_listing(listing, creator_id)
-    if status not in ListingStatus.values:
-        raise InvalidInput("Choose draft, live or paused.", code="invalid_status", field="status")
-    if status == ListingStatus.LIVE:
-        check_listing_price(listing.offer, listing.price)
+    validate_listing(listing.offer, price=listing.price, status=status)
     listing.status = status
     listing.paused_reason = ""
     listing.save(update_fields=["status", "paused_reason", "updated_at"])
