@@ -291,10 +291,11 @@ def add_line_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attrib
 
 
 def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution | None = None,
-                promotion_id: int | None = None, accept_list_price: bool = False) -> CartLine:
+                promotion_id: int | None = None, accept_list_price: bool = False,
+                listing_id: int | None = None) -> CartLine:
     """``add_line_to_cart``, answering with the line it added to."""
     info = add_line_to_cart(cart, sku=sku, quantity=quantity, attribution=attribution, promotion_id=promotion_id,
-                            accept_list_price=accept_list_price)
+                            accept_list_price=accept_list_price, listing_id=listing_id)
     return next(line.line for line in info.lines if line.sku == sku)
 
 

@@ -18,6 +18,7 @@ leaves the wholesale covered (``cost_floor``): at or above it the margin is neve
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 
@@ -124,6 +125,14 @@ def listing_refusal(listing: StorefrontListing, variant: Variant, *, now: dateti
     if not bounds_in_force(offer).contains(listing_unit_price(listing)):
         return ListingRefusal.OUT_OF_BOUNDS
     return None
+
+
+def listing_buy_path(path: str, listing_id: int | None) -> str:
+    """A buy link (``shop.attribution.buy_path``) that asks for a storefront listing: ``…&listing=<id>``."""
+    if listing_id is None:
+        return path
+    separator = "&" if "?" in path else "?"
+    return f"{path}{separator}{urlencode({'listing': listing_id})}"
 
 
 def split_line(offer: SupplyOffer, *, line_total: Decimal, quantity: int) -> SupplySplit:
