@@ -6,6 +6,8 @@ the same transaction. The registered ``CatalogPermissionPolicy`` scopes every vi
 a second brand's user gets 404 on the first brand's offer URLs; creators may only *choose* offers.
 """
 
+from django.contrib.auth.decorators import permission_required
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
@@ -21,6 +23,7 @@ from shop.admin_helpers import (
 from shop.errors import DomainError
 from shop.models import SupplyOffer, Variant
 from shop.permissions import CHOOSE
+from shop.services.fulfilment_groups import brand_fulfilment_groups
 from shop.services.listing_prices import bounds_in_force
 from shop.services.supply import OfferTerms, check_offer_access, create_offer, update_offer, validate_offer_terms
 
@@ -127,3 +130,13 @@ class SupplyOfferViewSet(ScopedSnippetViewSet):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("variant__product")
+
+
+FULFILMENT_PERMISSION = "shop.view_fulfilmentgroup"
+
+
+@permission_required(FULFILMENT_PERMISSION, raise_exception=True)
+def fulfilment_groups(request):
+    """A brand's paid fulfilment groups: lines and shipping address only (no buyer e-mail or phone)."""
+    return TemplateResponse(request, "shop/admin/fulfilment_groups.html",
+                            {"groups": brand_fulfilment_groups(request.user)})

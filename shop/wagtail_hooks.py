@@ -10,7 +10,8 @@ from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper, Scope
 from shop.models import Brand, GroupCampaign, Order, Payment, Product, Promotion, Stock, SupplyOffer, Variant, Voucher
 from shop.permissions import BackOfficePermissionPolicy, BrandScopedPermissionPolicy, CatalogPermissionPolicy
 from shop.services.inventory import ensure_stock_records
-from shop.supply_admin import SupplyOfferViewSet
+from shop.supply_admin import FULFILMENT_PERMISSION, SupplyOfferViewSet
+from shop.supply_admin import fulfilment_groups as supply_fulfilment_groups
 from shop.viewsets import BrandViewSet, GroupCampaignViewSet, ProductViewSet, PromotionViewSet, VariantViewSet
 
 # One policy per scoped model; every admin view, bulk action, chooser and history asks it.
@@ -204,6 +205,7 @@ def register_order_admin_urls():
     return [
         path("shop/orders/<int:order_id>/refund/", admin_views.refund, name="shop_order_refund"),
         path("shop/pickup/", admin_views.redeem_pickup, name="shop_redeem_pickup"),
+        path("shop/fulfilment-groups/", supply_fulfilment_groups, name="shop_fulfilment_groups"),
     ]
 
 
@@ -215,3 +217,14 @@ class OrderPermissionMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_pickup_menu_item():
     return OrderPermissionMenuItem(_("Redeem pickup"), reverse("shop_redeem_pickup"), icon_name="tick", order=225)
+
+
+class FulfilmentMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(FULFILMENT_PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def register_fulfilment_menu_item():
+    return FulfilmentMenuItem(_("Fulfilment groups"), reverse("shop_fulfilment_groups"), icon_name="doc-full",
+                              order=226)

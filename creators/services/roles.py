@@ -55,6 +55,7 @@ _BRAND_PERMISSIONS = [
     ("shop", "add_supplyoffer"),
     ("shop", "change_supplyoffer"),
     ("shop", "view_supplyoffer"),
+    ("shop", "view_fulfilmentgroup"),
 ]
 
 _EDITOR_MODELS = [
@@ -83,6 +84,7 @@ _EDITOR_VIEW_ONLY_MODELS = [
     ("creators", "orderlineattribution"),
     # Brand performance reports across every brand.
     ("creators", "dailyperformance"),
+    ("shop", "fulfilmentgroup"),
 ]
 # What Wagtail's own migrations give its Editors and Moderators groups, repeated here so the roles
 # are complete on any database (e.g. after a flush), not only one that ran Wagtail's data migrations.
