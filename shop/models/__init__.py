@@ -80,9 +80,13 @@ __all__ = [
 from shop.models.supply import (  # noqa: E402
     FulfilmentGroup,
     ListingStatus,
+    PayeeKind,
     StorefrontListing,
     SupplyMode,
     SupplyOffer,
+    SupplyTransfer,
+    SupplyTransferStatus,
 )
 
-__all__ += ["FulfilmentGroup", "ListingStatus", "StorefrontListing", "SupplyMode", "SupplyOffer"]
+__all__ += ["FulfilmentGroup", "ListingStatus", "PayeeKind", "StorefrontListing", "SupplyMode", "SupplyOffer",
+            "SupplyTransfer", "SupplyTransferStatus"]

@@ -128,3 +128,44 @@ class FulfilmentGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} / brand {self.brand_id}"
+
+
+class PayeeKind(models.TextChoices):
+    BRAND = "brand", _("Brand (wholesale payable)")
+    CREATOR = "creator", _("Creator (margin)")
+
+
+class SupplyTransferStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed (retried with the same key)")
+
+
+class SupplyTransfer(models.Model):
+    """What a paid storefront order owes one payee, paid by one Stripe Connect transfer in the order's group."""
+
+    order = models.ForeignKey("shop.Order", on_delete=models.PROTECT, related_name="supply_transfers")
+    payee_kind = models.CharField(max_length=10, choices=PayeeKind)
+    payee_id = models.BigIntegerField(help_text=_("The brand's or the creator's id (raw)."))
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    transfer_group = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    status = models.CharField(max_length=10, choices=SupplyTransferStatus, default=SupplyTransferStatus.PENDING)
+    transfer_id = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    failure_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "payee_kind", "payee_id"], name="unique_supply_transfer_payee"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="supply_transfer_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payee_kind} {self.payee_id}: {self.amount} {self.currency}"
