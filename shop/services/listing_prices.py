@@ -127,6 +127,11 @@ def listing_refusal(listing: StorefrontListing, variant: Variant, *, now: dateti
     return None
 
 
+def sells_at_margin(line) -> bool:
+    """An order line sold from a reseller listing: its creator earns the margin, not a commission too."""
+    return line.listing_id is not None and line.listing.offer.mode == SupplyMode.RESELLER
+
+
 def listing_buy_path(path: str, listing_id: int | None) -> str:
     """A buy link (``shop.attribution.buy_path``) that asks for a storefront listing: ``…&listing=<id>``."""
     if listing_id is None:

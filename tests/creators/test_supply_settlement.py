@@ -93,3 +93,16 @@ def test_a_repeated_paid_event_records_nothing_twice(paid):
     order = paid[0]
     record_supply_payables(order=order)
     assert SupplyTransfer.objects.filter(order=order).count() == 2
+
+
+def test_a_reseller_line_earns_its_creator_the_margin_and_no_commission(paid):
+    from creators.models import LedgerEntry
+
+    order, _, creator = paid
+    line = order.lines.get()
+    line.creator_id = creator.pk  # bought through the creator's own buy link
+    line.save(update_fields=["creator_id"])
+    from creators.services.ledger import accrue_commission
+
+    assert accrue_commission(order) == []
+    assert LedgerEntry.objects.filter(order_id=order.pk).count() == 0
