@@ -85,6 +85,8 @@ class Order(models.Model):
         null=True, blank=True, help_text=_("The creator whose voucher code was used (an opaque id).")
     )
     reserved_until = models.DateTimeField(null=True, blank=True)
+    # Distribution: the order has storefront-listing lines (settled by shop.services.supply_settlement).
+    sells_supply = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

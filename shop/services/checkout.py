@@ -52,6 +52,7 @@ from shop.services.reservations import ReservationRequest, cancel_pending_orders
 from shop.services.supply_checkout import (
     ListingPriceChanged,
     check_no_voucher,
+    has_listing_lines,
     price_listing_lines,
     split_fulfilment_groups,
     supply_line_fields,
@@ -238,7 +239,7 @@ def _place_order(
         total=subtotal - discount + shipping, email=email, fulfilment_method=fulfilment,
         voucher=voucher, voucher_code=voucher.code if voucher else "",
         voucher_creator_id=voucher.creator_id if voucher else None,
-        reserved_until=now + reservation_ttl(), **address_fields,
+        reserved_until=now + reservation_ttl(), sells_supply=has_listing_lines(info), **address_fields,
     )
     assign_pickup_code(order)
     order.save()

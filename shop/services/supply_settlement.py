@@ -32,7 +32,11 @@ def transfer_group_of(order: Order) -> str:
 
 
 def record_supply_payables(*, order: Order, **_payload) -> list[SupplyTransfer]:
-    """One payable per brand (wholesale) and per creator (margin) of the order's listing lines; idempotent."""
+    """One payable per brand (wholesale) and per creator (margin) of the order's listing lines; idempotent.
+
+    Orders without listing lines (``sells_supply`` false, set at checkout) cost no query."""
+    if not order.sells_supply:
+        return []
     owed: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     lines = OrderLine.objects.filter(order=order, listing__isnull=False).select_related("listing").order_by("pk")
     for line in lines:

@@ -18,6 +18,7 @@ def test_roles_exist_after_migrate_with_a_moderation_workflow_on_the_whole_tree(
     assert set(task.groups.values_list("name", flat=True)) == {"Editors", "Moderators"}
     assert set(Group.objects.get(name="Brands").permissions.values_list("codename", flat=True)) == {
         "access_admin", "view_product", "view_brand", "view_stock",
+        "add_supplyoffer", "change_supplyoffer", "view_supplyoffer", "view_fulfilmentgroup",
     }
 
 
