@@ -26,6 +26,7 @@ from shop.models import (
     Payment,
     ProductStatus,
     Promotion,
+    StorefrontListing,
     SupplyOffer,
     Voucher,
 )
@@ -54,6 +55,7 @@ SECRETS = {
     "live chapter title": "Alpha unreleased chapter 5533",
     "draft product group buy": "Alpha archived group price 5534",
     "draft product supply wholesale": "6543.21",
+    "storefront listing price": "6999.95",
 }
 
 
@@ -143,6 +145,9 @@ def world(db, site_tree) -> World:
         wholesale_price=Decimal(SECRETS["draft product supply wholesale"]), recommended_price=Decimal("7000.00"),
         starts_at=timezone.now() - timedelta(days=1),
     )
+    listing = StorefrontListing.objects.create(
+        offer=supply_offer, creator_id=creator_a.pk, price=Decimal(SECRETS["storefront listing price"]),
+    )
     voucher = Voucher.objects.create(code=SECRETS["voucher code"], kind="percentage", value=Decimal("10"))
     order = Order.objects.create(
         number=SECRETS["order number"], currency="USD", subtotal=Decimal("99.00"), total=Decimal("99.00"),
@@ -194,6 +199,6 @@ def world(db, site_tree) -> World:
         draft_page.page_ptr, private_page.page_ptr, video, draft_product, draft_product.variants.get(),
         draft_product.variants.get().stock, active_product, order, payment, voucher, ledger_entry, payout,
         tracked_link, commission_rule, image, document, brand_a, creator_a, creator_a.user, deal,
-        live_session.page.page_ptr, live_session, group_campaign, supply_offer,
+        live_session.page.page_ptr, live_session, group_campaign, supply_offer, listing,
     ]
     return world
