@@ -23,7 +23,8 @@ from content.api.representation import (
 from content.services.block_labels import stream_value_labels
 from content.services.catalog import active_snapshot, load_promotions
 from media.blocks import VideoChooserBlock
-from shop.models import GroupCampaign, Product, ProductImage, ProductStatus, Variant
+from content.api.listing_representation import listing_representation
+from shop.models import GroupCampaign, Product, ProductImage, ProductStatus, StorefrontListing, Variant
 from shop.services.offers import with_availability
 
 
@@ -327,6 +328,34 @@ class GroupBuyBlock(blocks.StructBlock):
                 "note": value.get("note") or ""}
 
 
+class ListingChooserBlock(SnippetChooserBlock):
+    """Chooses one of the creator's storefront listings (``shop.StorefrontListing``); a page's load in one query."""
+
+    def __init__(self, **kwargs):
+        super().__init__("shop.StorefrontListing", **kwargs)
+
+    def bulk_to_python(self, values):
+        return _bulk_in_order(StorefrontListing.objects.select_related("offer__variant__product__brand"), list(values))
+
+    class Meta:
+        icon = "list-ul"
+
+
+class StorefrontListingBlock(blocks.StructBlock):
+    """A listing from the creator's storefront (distribution): sold at the listing's price via ``price_line``."""
+
+    listing = ListingChooserBlock(help_text=_("Choose one of your storefront listings."))
+    note = blocks.CharBlock(required=False, max_length=200)
+
+    class Meta:
+        icon = "list-ul"
+        label = _("Storefront listing")
+        template = "content/blocks/listing.html"
+
+    def get_api_representation(self, value, context=None):
+        return {**listing_representation(value.get("listing"), context), "note": value.get("note") or ""}
+
+
 SHOPPABLE_BLOCK_TYPES = ("product_card", "product_grid", "comparison_table", "shop_the_look", "deal")
 
 
@@ -357,6 +386,7 @@ class ArticleStreamBlock(blocks.StreamBlock):
     shop_the_look = ShopTheLookBlock()
     deal = DealBlock()
     group_buy = GroupBuyBlock()
+    listing = StorefrontListingBlock()
     video = VideoChooserBlock(template="content/blocks/video.html", help_text=_("A video you uploaded."))
 
     def get_api_representation(self, value, context=None):

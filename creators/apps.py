@@ -19,3 +19,7 @@ class CreatorsConfig(AppConfig):
         from creators.services.link_routes import connect_route_invalidation
 
         connect_route_invalidation()
+
+        from creators.services.listings import connect_listing_events
+
+        connect_listing_events()

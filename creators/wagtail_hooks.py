@@ -9,6 +9,8 @@ from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 
 from creators import admin_views
 from creators.link_admin import TrackedLinkViewSet
+from creators.listing_admin import StorefrontListingPolicy, StorefrontListingViewSet
+from shop.models import StorefrontListing
 from creators.payout_account_views import payout_account
 from creators.models import CommissionRule, CreatorProfile, LedgerEntry, Payout, TrackedLink
 from creators.permissions import CreatorOwnedPermissionPolicy
@@ -48,6 +50,10 @@ class CommissionRuleViewSet(ScopedSnippetViewSet):
 register_snippet(CreatorProfileViewSet)
 register_snippet(CommissionRuleViewSet)
 register_snippet(TrackedLinkViewSet)
+# Distribution: a creator's own storefront listings (creators/listing_admin.py).
+register_permission_policy(StorefrontListing, StorefrontListingPolicy(
+    StorefrontListing, creator_user_path="creator_id", owner_actions=("add", "view", "change")))
+register_snippet(StorefrontListingViewSet)
 
 
 # The ledger is append-only and payouts are made by runs: the admin only lists and inspects.

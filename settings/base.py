@@ -223,6 +223,10 @@ KOLSHOP_MAX_QUANTITY_PER_VARIANT = env.get_int("KOLSHOP_MAX_QUANTITY_PER_VARIANT
 KOLSHOP_SHIPPING_RATES = env.get_str("KOLSHOP_SHIPPING_RATES") or "US:5.00,GB:6.00,DE:7.50,FR:7.50"
 # Whether buyers may choose store pickup (with a one-time code staff redeem in the admin).
 KOLSHOP_PICKUP_ENABLED = env.get_bool("KOLSHOP_PICKUP_ENABLED", True)
+# Distribution (S2B2C): the platform's fee on a storefront listing's sale price, and the markets where a
+# brand may not impose a minimum resale price (EU covers its member states' codes too; see README).
+KOLSHOP_PLATFORM_FEE_RATE = env.get_str("KOLSHOP_PLATFORM_FEE_RATE") or "0.05"
+KOLSHOP_NO_MINIMUM_PRICE_MARKETS = env.get_list("KOLSHOP_NO_MINIMUM_PRICE_MARKETS", "EU,CN")
 
 # Content API (/api/v2/): named image sizes every image carries, as Wagtail filter specs.
 KOLSHOP_API_IMAGE_RENDITIONS = {"thumbnail": "fill-200x200", "card": "fill-600x600", "hero": "width-1200"}

@@ -11,3 +11,7 @@ class ShopConfig(AppConfig):
         from shop.services.inventory import connect_catalog_signals
 
         connect_catalog_signals()
+
+        from shop.services.supply_settlement import connect_settlement
+
+        connect_settlement()

@@ -7,7 +7,10 @@ from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
 from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper, ScopedSnippetDeleteBulkAction
-from shop.models import Brand, GroupCampaign, Order, Payment, Product, Promotion, Stock, Variant, Voucher
+from shop.models import (
+    Brand, GroupCampaign, Order, Payment, Product, Promotion, Stock, SupplyOffer, Variant,
+    Voucher,
+)
 from shop.permissions import (
     BackOfficePermissionPolicy,
     BrandScopedPermissionPolicy,
@@ -15,6 +18,8 @@ from shop.permissions import (
     GroupCampaignPermissionPolicy,
 )
 from shop.services.inventory import ensure_stock_records
+from shop.supply_admin import FULFILMENT_PERMISSION, SupplyOfferViewSet
+from shop.supply_admin import fulfilment_groups as supply_fulfilment_groups
 from shop.viewsets import BrandViewSet, GroupCampaignViewSet, ProductViewSet, PromotionViewSet, VariantViewSet
 
 # One policy per scoped model; every admin view, bulk action, chooser and history asks it.
@@ -34,6 +39,12 @@ register_permission_policy(
     GroupCampaignPermissionPolicy(GroupCampaign, brand_path="promotion__variant__product__brand_id",
                                   status_path="promotion__variant__product__status"),
 )
+# Distribution: brand users make their brands' supply offers; any admin user (a creator) may choose one.
+register_permission_policy(
+    SupplyOffer,
+    CatalogPermissionPolicy(SupplyOffer, brand_path="variant__product__brand_id",
+                            status_path="variant__product__status"),
+)
 register_permission_policy(Stock, BrandScopedPermissionPolicy(Stock, brand_path="variant__product__brand_id"))
 for back_office_model in (Order, Payment, Voucher):
     register_permission_policy(back_office_model, BackOfficePermissionPolicy(back_office_model))
@@ -46,6 +57,7 @@ register_snippet(ProductViewSet)
 register_snippet(VariantViewSet)
 register_snippet(PromotionViewSet)
 register_snippet(GroupCampaignViewSet)
+register_snippet(SupplyOfferViewSet)
 
 
 @hooks.register("after_create_snippet")
@@ -201,6 +213,7 @@ def register_order_admin_urls():
     return [
         path("shop/orders/<int:order_id>/refund/", admin_views.refund, name="shop_order_refund"),
         path("shop/pickup/", admin_views.redeem_pickup, name="shop_redeem_pickup"),
+        path("shop/fulfilment-groups/", supply_fulfilment_groups, name="shop_fulfilment_groups"),
     ]
 
 
@@ -212,3 +225,14 @@ class OrderPermissionMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_pickup_menu_item():
     return OrderPermissionMenuItem(_("Redeem pickup"), reverse("shop_redeem_pickup"), icon_name="tick", order=225)
+
+
+class FulfilmentMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(FULFILMENT_PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def register_fulfilment_menu_item():
+    return FulfilmentMenuItem(_("Fulfilment groups"), reverse("shop_fulfilment_groups"), icon_name="doc-full",
+                              order=226)

@@ -26,6 +26,7 @@ from creators.services.attribution import attribute_order
 from creators.services.commissions import choose_rate, rules_in_force
 from shop.models import Order, OrderLine, Refund
 from shop.money import quantize
+from shop.services.listing_prices import sells_at_margin
 
 ZERO = Decimal("0.00")
 PAID_REF = "paid"
@@ -119,8 +120,8 @@ def accrue_commission(order: Order, *, now: datetime | None = None) -> list[Ledg
     if not earners:
         return []
     states = _line_states(list(earners))
-    lines = [line for line in OrderLine.objects.filter(pk__in=list(earners)).select_related("variant").order_by("pk")
-             if states[line.pk].accrual is None]
+    lines = [line for line in OrderLine.objects.filter(pk__in=list(earners)).select_related("variant", "listing__offer")
+             .order_by("pk") if states[line.pk].accrual is None and not sells_at_margin(line)]
     paid_at = order.paid_at or now
     rules = rules_in_force(
         creator_ids={earners[line.pk].creator_id for line in lines}, brand_ids={line.brand_id for line in lines},

@@ -56,6 +56,11 @@ _BRAND_PERMISSIONS = [
     ("shop", "view_brand"),
     ("shop", "view_stock"),
     *_CAMPAIGN_PERMISSIONS,
+    # Distribution: a brand offers its variants to creators (shop.supply_admin).
+    ("shop", "add_supplyoffer"),
+    ("shop", "change_supplyoffer"),
+    ("shop", "view_supplyoffer"),
+    ("shop", "view_fulfilmentgroup"),
 ]
 
 _EDITOR_MODELS = [
@@ -69,6 +74,8 @@ _EDITOR_MODELS = [
     ("shop", "voucher"),
     ("shop", "promotion"),
     ("shop", "groupcampaign"),
+    ("shop", "supplyoffer"),
+    ("shop", "storefrontlisting"),
     ("creators", "creatorprofile"),
     ("creators", "commissionrule"),
     ("creators", "trackedlink"),
@@ -82,6 +89,7 @@ _EDITOR_VIEW_ONLY_MODELS = [
     ("creators", "orderlineattribution"),
     # Brand performance reports across every brand.
     ("creators", "dailyperformance"),
+    ("shop", "fulfilmentgroup"),
 ]
 # What Wagtail's own migrations give its Editors and Moderators groups, repeated here so the roles
 # are complete on any database (e.g. after a flush), not only one that ran Wagtail's data migrations.

@@ -58,7 +58,8 @@ def add_line(request, token: CartToken, payload: AddLineIn):
     attribution = with_counted_click(parse_attribution(payload.attribution, sku=payload.sku), sku=payload.sku,
                                      visitor=Visitor.of(request))
     info = add_line_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=attribution,
-                            promotion_id=payload.promotion, accept_list_price=payload.accept_list_price)
+                            promotion_id=payload.promotion, accept_list_price=payload.accept_list_price,
+                            listing_id=payload.listing)
     return Status(201, cart_out(info, max_quantity=max_quantity_per_variant()))
 
 

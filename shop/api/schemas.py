@@ -54,6 +54,7 @@ class CartLineOut(Schema):
     available: int
     attribution: AttributionOut
     promotion: CartLinePromotionOut | None
+    listing_id: int | None = None  # the storefront listing pricing the line (distribution)
 
 
 class CartOut(Schema):
@@ -72,6 +73,8 @@ class AddLineIn(Schema):
     # A deal block's promotion id; an ended one answers 409 unless the client accepts the list price.
     promotion: ObjectId | None = None
     accept_list_price: bool = False
+    # A creator's storefront listing (distribution): it prices the line; not on sale now answers 409.
+    listing: ObjectId | None = None
 
 
 class UpdateLineIn(Schema):
@@ -170,6 +173,7 @@ def cart_out(info: CartInfo, *, max_quantity: int) -> dict:
                 "attribution": {"creator_id": line.line.creator_id, "page_id": line.line.page_id,
                                 "block_id": line.line.block_id},
                 "promotion": _line_promotion_out(line),
+                "listing_id": line.price.listing.pk if line.price.listing is not None else None,
             }
             for line in info.lines
         ],

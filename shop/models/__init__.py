@@ -77,3 +77,16 @@ __all__ = [
     "Voucher",
     "VoucherKind",
 ]
+from shop.models.supply import (  # noqa: E402
+    FulfilmentGroup,
+    ListingStatus,
+    PayeeKind,
+    StorefrontListing,
+    SupplyMode,
+    SupplyOffer,
+    SupplyTransfer,
+    SupplyTransferStatus,
+)
+
+__all__ += ["FulfilmentGroup", "ListingStatus", "PayeeKind", "StorefrontListing", "SupplyMode", "SupplyOffer",
+            "SupplyTransfer", "SupplyTransferStatus"]

@@ -42,6 +42,10 @@ class CartLine(models.Model):
         "shop.Promotion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     added_at = models.DateTimeField(auto_now_add=True)
+    # A creator's storefront listing (shop.models.supply) pricing the line; pricing.price_line decides.
+    listing = models.ForeignKey(
+        "shop.StorefrontListing", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
 

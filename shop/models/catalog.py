@@ -26,13 +26,15 @@ class Brand(index.Indexed, models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
     website = models.URLField(blank=True)
+    # Distribution: the brand's Stripe Connect account, paid its wholesale payables (shop.services.supply_settlement).
+    stripe_account_id = models.CharField(max_length=64, blank=True)
     logo = models.ForeignKey(
         "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("website"), FieldPanel("logo"),
-              FieldPanel("description")]
+              FieldPanel("description"), FieldPanel("stripe_account_id")]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta:

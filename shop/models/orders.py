@@ -5,10 +5,13 @@ or brand view reads them (brand users get no order permissions at all).
 """
 
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Abs
+from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 
 from shop.models.catalog import currency_validator
@@ -87,6 +90,8 @@ class Order(models.Model):
         null=True, blank=True, help_text=_("The creator whose voucher code was used (an opaque id).")
     )
     reserved_until = models.DateTimeField(null=True, blank=True)
+    # Distribution: the order has storefront-listing lines (settled by shop.services.supply_settlement).
+    sells_supply = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -147,12 +152,40 @@ class OrderLine(models.Model):
     block_id = models.CharField(max_length=64, blank=True)
     click_id = models.BigIntegerField(null=True, blank=True)
     attributed_at = models.DateTimeField(null=True, blank=True, help_text=_("When the buy link was followed."))
+    # Distribution (shop.models.supply): the storefront listing that priced the line, and the split of
+    # what the buyer paid, as snapshots: line_total = wholesale_amount + creator_margin + platform_fee.
+    listing = models.ForeignKey("shop.StorefrontListing", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="order_lines")
+    fulfilment_group = models.ForeignKey("shop.FulfilmentGroup", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="lines")
+    wholesale_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    creator_margin = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    platform_fee = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    price_floor = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    price_ceiling = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
     wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
 
     class Meta:
         ordering = ["pk"]
         constraints = [
+            models.CheckConstraint(
+                # Amounts are whole cents, so "within half a cent" is equality on PostgreSQL's numeric and
+                # survives SQLite's floating-point sums.
+                condition=Q(listing__isnull=True) | Q(
+                    LessThan(Abs(F("line_total") - F("wholesale_amount") - F("creator_margin") - F("platform_fee")),
+                             Decimal("0.005")),
+                    wholesale_amount__gte=0, creator_margin__gte=0, platform_fee__gte=0,
+                ),
+                name="order_line_supply_split_exact",
+            ),
+            models.CheckConstraint(
+                condition=Q(listing__isnull=True) | (
+                    Q(price_floor__isnull=False, unit_price__gte=F("price_floor"))
+                    & (Q(price_ceiling__isnull=True) | Q(unit_price__lte=F("price_ceiling")))
+                ),
+                name="order_line_supply_within_bounds",
+            ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
             models.CheckConstraint(
                 condition=Q(refunded_quantity__lte=F("quantity")), name="order_line_refund_within_quantity"

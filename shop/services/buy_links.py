@@ -59,7 +59,7 @@ def with_counted_click(attribution: Attribution | None, *, sku: str, visitor: Vi
 
 
 def follow_buy_link(cart: Cart, *, sku: str, token: str, visitor: Visitor,
-                    promotion_id: int | None = None) -> FollowedBuyLink:
+                    promotion_id: int | None = None, listing_id: int | None = None) -> FollowedBuyLink:
     """Add one unit of ``sku`` with the token's attribution (and a click counted for it), at the deal's
     price when ``promotion_id`` still applies, else at the list price."""
     attribution = None
@@ -71,7 +71,7 @@ def follow_buy_link(cart: Cart, *, sku: str, token: str, visitor: Visitor,
     attribution = with_counted_click(attribution, sku=sku, visitor=visitor)
     try:
         return FollowedBuyLink(add_to_cart(cart, sku=sku, quantity=1, attribution=attribution,
-                                           promotion_id=promotion_id))
+                                           promotion_id=promotion_id, listing_id=listing_id))
     except PromotionUnavailable as refused:
         line = add_to_cart(cart, sku=sku, quantity=1, attribution=attribution, promotion_id=promotion_id,
                            accept_list_price=True)

@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
 from shop.errors import Conflict, InvalidInput, NotFound
-from shop.models import AddToCartEvent, Cart, CartLine, ProductStatus, Promotion, Variant
+from shop.models import AddToCartEvent, Cart, CartLine, ProductStatus, Promotion, StorefrontListing, Variant
+from shop.services.listing_prices import ListingRefusal
 from shop.services.pricing import LinePrice, PromotionRefusal, PromotionUsage, price_line, promotion_usage
 from shop.services.reservations import available_quantities
 
@@ -106,13 +107,13 @@ def create_cart() -> Cart:
 def _line_info(line: CartLine, *, available: int, usage: PromotionUsage, now: datetime,
                buyer_known: bool) -> CartLineInfo:
     price = price_line(line.variant, quantity=line.quantity, now=now, promotion=line.promotion, usage=usage,
-                       buyer_known=buyer_known)
+                       buyer_known=buyer_known, listing=line.listing)
     return CartLineInfo(line=line, variant=line.variant, quantity=line.quantity, unit_price=price.unit_price,
                         currency=price.currency, line_total=price.line_total, available=available, price=price)
 
 
 def _cart_lines(cart: Cart) -> list[CartLine]:
-    return list(cart.lines.select_related("variant__product", "promotion").order_by("pk"))
+    return list(cart.lines.select_related("variant__product", "promotion", "listing__offer").order_by("pk"))
 
 
 def _priced(cart: Cart, lines: list[CartLine], *, available: dict[int, int] | None, now: datetime) -> CartInfo:
@@ -226,9 +227,26 @@ def _open_for_change(cart: Cart) -> None:
         ensure_cart_open(current)
 
 
+def _requested_listing(listing_id: int | None, variant: Variant, *, now: datetime) -> StorefrontListing | None:
+    """A storefront listing asked for on a line: it must be live and price ``variant`` now (else 409)."""
+    if listing_id is None:
+        return None
+    listing = StorefrontListing.objects.select_related("offer").filter(pk=listing_id).first()
+    if listing is None:
+        raise InvalidInput("No such listing.", code="unknown_listing", field="listing")
+    price = price_line(variant, quantity=1, now=now, listing=listing)
+    if price.refusal == ListingRefusal.OTHER_VARIANT:
+        raise InvalidInput(f"This listing is not for {variant.sku}.", code="listing_mismatch", field="listing")
+    if price.listing is None:
+        raise Conflict(f"{variant.sku} is not on sale in this storefront now.", code="listing_unavailable",
+                       field="listing")
+    return listing
+
+
 @transaction.atomic
 def add_line_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution | None = None,
-                     promotion_id: int | None = None, accept_list_price: bool = False) -> CartInfo:
+                     promotion_id: int | None = None, accept_list_price: bool = False,
+                     listing_id: int | None = None) -> CartInfo:
     """Add ``quantity`` of ``sku``; an existing line grows. A new buy link's attribution replaces the line's
     creator, page, block, click and ``attributed_at`` (last click); creators judge the window from them.
 
@@ -253,6 +271,9 @@ def add_line_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attrib
     if promotion is not None:
         line.promotion = _promotion_for_line(cart, variant, promotion, quantity=new_quantity,
                                              accept_list_price=accept_list_price, now=now)
+    if listing_id is not None:
+        # A storefront listing prices the line (shop.models.supply); it takes no promotion.
+        line.listing, line.promotion = _requested_listing(listing_id, variant, now=now), None
     line.quantity = new_quantity
     if attribution is not None and not attribution.is_empty():
         line.creator_id = attribution.creator_id
@@ -270,10 +291,11 @@ def add_line_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attrib
 
 
 def add_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution | None = None,
-                promotion_id: int | None = None, accept_list_price: bool = False) -> CartLine:
+                promotion_id: int | None = None, accept_list_price: bool = False,
+                listing_id: int | None = None) -> CartLine:
     """``add_line_to_cart``, answering with the line it added to."""
     info = add_line_to_cart(cart, sku=sku, quantity=quantity, attribution=attribution, promotion_id=promotion_id,
-                            accept_list_price=accept_list_price)
+                            accept_list_price=accept_list_price, listing_id=listing_id)
     return next(line.line for line in info.lines if line.sku == sku)
 
 

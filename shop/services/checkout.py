@@ -50,6 +50,14 @@ from shop.services.buyer_identity import buyer_key, ordered_by
 from shop.services.orders import assign_pickup_code, record_event
 from shop.services.payments import cancel_open_intents, complete_checkout
 from shop.services.reservations import ReservationRequest, cancel_pending_orders, reserve_stock
+from shop.services.supply_checkout import (
+    ListingPriceChanged,
+    check_no_voucher,
+    has_listing_lines,
+    price_listing_lines,
+    split_fulfilment_groups,
+    supply_line_fields,
+)
 from shop.services.vouchers import lock_voucher, validate_voucher, voucher_discount
 
 logger = logging.getLogger(__name__)
@@ -191,6 +199,7 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
             line_total=line.line_total - discount,
             creator_id=attribution.creator_id, page_id=attribution.page_id, block_id=attribution.block_id,
             click_id=attribution.click_id, attributed_at=line.line.attributed_at,
+            **supply_line_fields(line.price, line_total=line.line_total - discount),
         ))
     return OrderLine.objects.bulk_create(lines)
 
@@ -210,10 +219,12 @@ def _place_order(
         if line.variant.product.status != ProductStatus.ACTIVE:
             raise Conflict(f"{line.sku} is no longer sold.", code="unavailable", field="sku")
     _check_buyer_limit(info, email)
+    check_no_voucher(info, voucher_code)
     voucher = lock_voucher(voucher_code) if voucher_code.strip() else None
     if voucher is not None:
         validate_voucher(voucher, email=email, currency=info.currency, exclude_cart_id=cart.pk, now=now)
     info = _price_promotions(info, email=email, now=now)
+    info = price_listing_lines(info, now=now)
     subtotal = quantize(info.subtotal)
     discount = voucher_discount(voucher, subtotal=subtotal) if voucher else Decimal("0.00")
     shipping = shipping_cost(fulfilment=fulfilment, address=address, currency=info.currency)
@@ -230,11 +241,12 @@ def _place_order(
         fulfilment_method=fulfilment,
         voucher=voucher, voucher_code=voucher.code if voucher else "",
         voucher_creator_id=voucher.creator_id if voucher else None,
-        reserved_until=now + reservation_ttl(), **address_fields,
+        reserved_until=now + reservation_ttl(), sells_supply=has_listing_lines(info), **address_fields,
     )
     assign_pickup_code(order)
     order.save()
     lines = _order_lines(order, info, allocate(discount, [line.line_total for line in info.lines]))
+    split_fulfilment_groups(order, lines)
     reserve_stock(
         [ReservationRequest(line.variant.pk, line.sku, line.quantity) for line in info.lines],
         order=order, ttl=reservation_ttl(), now=now, client=client,
@@ -312,6 +324,10 @@ def start_checkout(
     except PriceChanged as error:
         # Nothing was placed; the lines lose the promotion so the cart now shows what checkout will charge.
         CartLine.objects.filter(pk__in=error.line_ids).update(promotion=None)
+        raise
+    except ListingPriceChanged as error:
+        # Likewise for storefront listings (shop.services.supply_checkout).
+        CartLine.objects.filter(pk__in=error.line_ids).update(listing=None)
         raise
     if replaced_order_ids:
         cancel_open_intents(replaced_order_ids)

@@ -33,9 +33,10 @@ from urllib.parse import urlencode
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from shop.models import GroupTeamStatus, Order, OrderLine, OrderStatus, Promotion, PromotionKind, Variant
+from shop.models import GroupTeamStatus, Order, OrderLine, OrderStatus, Promotion, PromotionKind, StorefrontListing, Variant
 from shop.money import quantize
 from shop.services.buyer_identity import ordered_by
+from shop.services.listing_prices import SupplySplit, listing_refusal, listing_unit_price, split_line
 
 # Order states whose promotional lines hold their units (pending ones only while their reservation lives).
 _HOLDING_STATUSES = [OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED]
@@ -59,11 +60,19 @@ class LinePrice:
     currency: str
     quantity: int
     promotion: Promotion | None = None
-    refusal: str | None = None  # set when a promotion was asked for and did not apply
+    refusal: str | None = None  # set when a promotion (or a listing) was asked for and did not apply
+    listing: StorefrontListing | None = None  # the storefront listing pricing the line, when it applies
 
     @property
     def line_total(self) -> Decimal:
         return quantize(self.unit_price * self.quantity)
+
+    def supply_split(self, *, line_total: Decimal | None = None) -> SupplySplit | None:
+        """A listing line's split of ``line_total`` (default: the undiscounted total); None otherwise."""
+        if self.listing is None:
+            return None
+        total = self.line_total if line_total is None else line_total
+        return split_line(self.listing.offer, line_total=total, quantity=self.quantity)
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,7 @@ def price_line(
     usage: PromotionUsage | None = None,
     buyer_known: bool = False,
     group_member: bool = False,
+    listing: StorefrontListing | None = None,
 ) -> LinePrice:
     """The unit price of ``quantity`` × ``variant``: the promotion's price when it applies, else the list price.
 
@@ -177,9 +187,21 @@ def price_line(
     only when ``buyer_known`` (checkout, where ``usage`` was counted for the buyer's email).
     A group price (kind ``group``) applies only to a group-buy member's line (``group_member``,
     ``shop.services.groupbuy``), and only a group price does.
+
+    A creator's storefront ``listing`` (``shop.models.supply``) prices the line at the listing's price
+    (reseller) or the offer's recommended price (agency) while it is live, its offer runs and the
+    price is within the bounds in force (``shop.services.listing_prices``); a listing line takes no
+    promotion. A refused listing leaves the list price and says why in ``refusal``.
     """
     list_price = LinePrice(unit_price=variant.price, list_unit_price=variant.price, currency=variant.currency,
                            quantity=quantity)
+    if listing is not None:
+        refusal = listing_refusal(listing, variant, now=now)
+        if refusal is not None:
+            return LinePrice(unit_price=variant.price, list_unit_price=variant.price, currency=variant.currency,
+                             quantity=quantity, refusal=refusal)
+        return LinePrice(unit_price=listing_unit_price(listing), list_unit_price=variant.price,
+                         currency=variant.currency, quantity=quantity, listing=listing)
     if promotion is None:
         return list_price
     if usage is not None:

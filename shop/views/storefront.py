@@ -64,9 +64,11 @@ def buy(request: HttpRequest, sku: str) -> HttpResponse:
         return redirect("shop:cart")
     visitor = Visitor.of(request)
     deal = request.GET.get("deal", "")
+    listing = request.GET.get("listing", "")  # a creator's storefront listing (distribution)
     try:
         followed = follow_buy_link(_session_cart(request, create=True), sku=sku, token=request.GET.get("ref", ""),
-                                   visitor=visitor, promotion_id=int(deal) if deal.isdigit() and len(deal) < 19 else None)
+                                   visitor=visitor, promotion_id=int(deal) if deal.isdigit() and len(deal) < 19 else None,
+                                   listing_id=int(listing) if listing.isdigit() and len(listing) < 19 else None)
         if followed.promotion_refused is not None:
             messages.warning(request, f"{followed.promotion_refused.message} It is in your cart at the regular price.")
     except DomainError as error:

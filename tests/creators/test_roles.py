@@ -19,6 +19,7 @@ def test_roles_exist_after_migrate_with_a_moderation_workflow_on_the_whole_tree(
     assert set(Group.objects.get(name="Brands").permissions.values_list("codename", flat=True)) == {
         "access_admin", "view_product", "view_brand", "view_stock",
         "add_groupcampaign", "change_groupcampaign", "delete_groupcampaign", "view_groupcampaign",
+        "add_supplyoffer", "change_supplyoffer", "view_supplyoffer", "view_fulfilmentgroup",
     }
     # Creators run group buys too (the policy scopes them to the campaigns they made).
     assert {"add_groupcampaign", "change_groupcampaign", "delete_groupcampaign", "view_groupcampaign"} <= set(

@@ -18,7 +18,18 @@ from wagtail.models import PageViewRestriction
 
 from creators.models import CommissionRule, LedgerEntry, Payout, PayoutRun, TrackedLink
 from media.models import Video, VideoStatus
-from shop.models import BrandMembership, GroupCampaign, Order, OrderLine, Payment, ProductStatus, Promotion, Voucher
+from shop.models import (
+    BrandMembership,
+    GroupCampaign,
+    Order,
+    OrderLine,
+    Payment,
+    ProductStatus,
+    Promotion,
+    StorefrontListing,
+    SupplyOffer,
+    Voucher,
+)
 from shop.services.brand_access import BRANDS_GROUP_NAME
 from tests.factories import make_brand, make_creator, make_guide, make_image, make_product, make_user
 
@@ -43,6 +54,8 @@ SECRETS = {
     "draft product deal": "Alpha archived deal 5532",
     "live chapter title": "Alpha unreleased chapter 5533",
     "draft product group buy": "Alpha archived group price 5534",
+    "draft product supply wholesale": "6543.21",
+    "storefront listing price": "6999.95",
 }
 
 
@@ -127,6 +140,14 @@ def world(db, site_tree) -> World:
             ends_at=timezone.now() + timedelta(days=30)),
         team_size=3,
     )
+    supply_offer = SupplyOffer.objects.create(
+        variant=draft_product.variants.get(), market="US", currency="USD",
+        wholesale_price=Decimal(SECRETS["draft product supply wholesale"]), recommended_price=Decimal("7000.00"),
+        starts_at=timezone.now() - timedelta(days=1),
+    )
+    listing = StorefrontListing.objects.create(
+        offer=supply_offer, creator_id=creator_a.pk, price=Decimal(SECRETS["storefront listing price"]),
+    )
     voucher = Voucher.objects.create(code=SECRETS["voucher code"], kind="percentage", value=Decimal("10"))
     order = Order.objects.create(
         number=SECRETS["order number"], currency="USD", subtotal=Decimal("99.00"), total=Decimal("99.00"),
@@ -178,6 +199,6 @@ def world(db, site_tree) -> World:
         draft_page.page_ptr, private_page.page_ptr, video, draft_product, draft_product.variants.get(),
         draft_product.variants.get().stock, active_product, order, payment, voucher, ledger_entry, payout,
         tracked_link, commission_rule, image, document, brand_a, creator_a, creator_a.user, deal,
-        live_session.page.page_ptr, live_session, group_campaign,
+        live_session.page.page_ptr, live_session, group_campaign, supply_offer, listing,
     ]
     return world

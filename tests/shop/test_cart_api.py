@@ -49,6 +49,7 @@ def test_add_line_keeps_the_buy_links_attribution(api):
         "quantity": 2, "unit_price": "49.90", "list_unit_price": "49.90", "currency": "USD",
         "line_total": "99.80", "available": 7,
         "attribution": {"creator_id": 3, "page_id": 41, "block_id": "blk-9"}, "promotion": None,
+        "listing_id": None,
     }]
     line = CartLine.objects.get()
     assert (line.creator_id, line.page_id, line.block_id, line.click_id) == (3, 41, "blk-9", 77)

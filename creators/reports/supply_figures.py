@@ -1,0 +1,84 @@
+"""Distribution report figures: per listing for its creator, per creator storefront for a brand.
+
+Each figure is defined once here. Sold units are those of paid orders (paid, fulfilled, partially
+refunded) net of refunded units; margin and wholesale are the order lines' snapshots net of the
+refunded share (``refunded_amount`` splits back in proportion to the line's parts). Sell-through is
+units sold ÷ (units sold + units on hand now), the share of the available supply the listing sold.
+Brands see aggregates only: no order, buyer or line.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import F, Sum
+
+from creators.models import CreatorProfile
+from shop.models import PAID_ORDER_STATUSES, OrderLine, OrderStatus, Stock, StorefrontListing
+from shop.money import quantize
+
+_SOLD_STATUSES = [status for status in PAID_ORDER_STATUSES if status != OrderStatus.REFUNDED]
+
+
+@dataclass(frozen=True)
+class ListingFigures:
+    listing_id: int
+    sku: str
+    status: str
+    units: int
+    margin: Decimal
+    sell_through: Decimal | None
+
+
+@dataclass(frozen=True)
+class StorefrontSales:
+    creator_id: int
+    storefront: str
+    units: int
+    sales: Decimal
+    wholesale: Decimal
+
+
+def _net(amount: Decimal, line_total: Decimal, refunded: Decimal) -> Decimal:
+    return amount if not line_total else quantize(amount * (line_total - refunded) / line_total)
+
+
+def _sold_lines():
+    return OrderLine.objects.filter(listing__isnull=False, order__status__in=_SOLD_STATUSES).order_by()
+
+
+def listing_figures(creator_id: int) -> list[ListingFigures]:
+    """Margin, units and sell-through per listing of one creator (three queries)."""
+    listings = list(StorefrontListing.objects.filter(creator_id=creator_id).select_related("offer__variant")
+                    .order_by("pk"))
+    units, margin = defaultdict(int), defaultdict(lambda: Decimal("0.00"))
+    lines = _sold_lines().filter(listing__creator_id=creator_id).values_list(
+        "listing_id", "quantity", "refunded_quantity", "creator_margin", "line_total", "refunded_amount")
+    for listing_id, quantity, refunded_quantity, line_margin, line_total, refunded in lines:
+        units[listing_id] += quantity - refunded_quantity
+        margin[listing_id] += _net(line_margin, line_total, refunded)
+    on_hand = dict(Stock.objects.filter(variant_id__in=[listing.offer.variant_id for listing in listings])
+                   .values_list("variant_id", "on_hand"))
+    figures = []
+    for listing in listings:
+        sold, stock = units[listing.pk], on_hand.get(listing.offer.variant_id, 0)
+        through = quantize(Decimal(sold) / (sold + stock)) if sold + stock else None
+        figures.append(ListingFigures(listing_id=listing.pk, sku=listing.offer.variant.sku, status=listing.status,
+                                      units=sold, margin=margin[listing.pk], sell_through=through))
+    return figures
+
+
+def brand_storefront_sales(brand_ids: set[int]) -> list[StorefrontSales]:
+    """A brand's supply sold per creator storefront: units, buyer sales and wholesale (two queries)."""
+    rows = (_sold_lines().filter(brand_id__in=brand_ids).values("listing__creator_id")
+            .annotate(units=Sum(F("quantity") - F("refunded_quantity")), sales=Sum(F("line_total") - F("refunded_amount")),
+                      wholesale=Sum("wholesale_amount"), total=Sum("line_total"), refunded=Sum("refunded_amount"))
+            .order_by("listing__creator_id"))
+    names = dict(CreatorProfile.objects.filter(pk__in=[row["listing__creator_id"] for row in rows])
+                 .values_list("pk", "display_name"))
+    return [
+        StorefrontSales(creator_id=row["listing__creator_id"], storefront=names.get(row["listing__creator_id"], ""),
+                        units=row["units"], sales=quantize(row["sales"]),
+                        wholesale=_net(quantize(row["wholesale"]), row["total"], row["refunded"]))
+        for row in rows
+    ]

@@ -1,0 +1,171 @@
+"""Distribution (S2B2C): brands offer variants to creators, creators list them in their storefronts.
+
+A ``SupplyOffer`` is a brand's (or staff's) terms for one variant in one market, currency and
+period: the wholesale price, a recommended price, optional bounds and a mode (``agency``: the
+brand's recommended price is the price and the creator earns a commission; ``reseller``: the
+creator sets the price within the bounds and earns the margin).
+
+A ``StorefrontListing`` is a creator's pick of an offer. The shop knows the creator only as an
+opaque id (``creator_id``, a ``creators.CreatorProfile`` pk), like cart and order lines. The bounds
+in force are copied onto the listing (``price_floor``/``price_ceiling``) whenever the offer changes,
+so the database can refuse a live listing priced outside them (``listing_live_within_bounds``).
+"""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from shop.models.catalog import currency_validator
+
+
+class SupplyMode(models.TextChoices):
+    AGENCY = "agency", _("Agency (brand sets the price, creator earns commission)")
+    RESELLER = "reseller", _("Reseller (creator sets the price within bounds, earns the margin)")
+
+
+class ListingStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    LIVE = "live", _("Live")
+    PAUSED = "paused", _("Paused")
+
+
+class SupplyOffer(models.Model):
+    variant = models.ForeignKey("shop.Variant", on_delete=models.PROTECT, related_name="supply_offers")
+    market = models.CharField(
+        max_length=2, help_text=_("ISO country code, or EU / CN; decides whether a minimum price may be imposed."),
+    )
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    wholesale_price = models.DecimalField(max_digits=12, decimal_places=2)
+    recommended_price = models.DecimalField(max_digits=12, decimal_places=2)
+    min_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text=_("Lowest resale price; only where the market allows a minimum price."),
+    )
+    max_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    mode = models.CharField(max_length=10, choices=SupplyMode, default=SupplyMode.RESELLER)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(wholesale_price__gte=0), name="supply_wholesale_not_negative"),
+            models.CheckConstraint(condition=Q(recommended_price__gte=F("wholesale_price")),
+                                   name="supply_recommended_covers_wholesale"),
+            models.CheckConstraint(condition=Q(min_price__isnull=True) | Q(min_price__lte=F("recommended_price")),
+                                   name="supply_min_below_recommended"),
+            models.CheckConstraint(condition=Q(max_price__isnull=True) | Q(max_price__gte=F("recommended_price")),
+                                   name="supply_max_above_recommended"),
+            models.CheckConstraint(condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                                   name="supply_period_ordered"),
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="supply_currency_iso"),
+            models.CheckConstraint(condition=Q(market__regex=r"^[A-Z]{2}$"), name="supply_market_code"),
+            models.CheckConstraint(condition=Q(mode__in=SupplyMode.values), name="supply_mode_known"),
+        ]
+        indexes = [models.Index(fields=["variant", "market", "currency"], name="supply_offer_variant_idx")]
+        verbose_name = _("supply offer")
+
+    def __str__(self) -> str:
+        return f"{self.variant_id} {self.market} {self.currency} {self.mode}"
+
+
+class StorefrontListing(models.Model):
+    offer = models.ForeignKey(SupplyOffer, on_delete=models.PROTECT, related_name="listings")
+    creator_id = models.BigIntegerField(help_text=_("The creator whose storefront lists the offer (raw id)."))
+    status = models.CharField(max_length=10, choices=ListingStatus, default=ListingStatus.DRAFT)
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text=_("The creator's price (reseller offers); agency offers sell at the recommended price."),
+    )
+    # The offer's bounds in force (copied by shop.services.supply whenever the offer changes).
+    price_floor = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"), editable=False)
+    price_ceiling = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, editable=False)
+    paused_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "creator_id"], name="unique_listing_per_creator_offer"),
+            models.CheckConstraint(condition=Q(status__in=ListingStatus.values), name="listing_status_known"),
+            models.CheckConstraint(condition=Q(price__isnull=True) | Q(price__gte=0), name="listing_price_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(status=ListingStatus.LIVE) | (
+                    Q(price__isnull=True) | (Q(price__gte=F("price_floor")) & (
+                        Q(price_ceiling__isnull=True) | Q(price__lte=F("price_ceiling"))))
+                ),
+                name="listing_live_within_bounds",
+            ),
+        ]
+        indexes = [models.Index(fields=["creator_id", "status"], name="listing_creator_status_idx")]
+        verbose_name = _("storefront listing")
+
+    def __str__(self) -> str:
+        return f"Listing {self.pk} (creator {self.creator_id})"
+
+
+class FulfilmentGroup(models.Model):
+    """The lines of one order one brand ships: a brand sees its groups, never the buyer's contact."""
+
+    order = models.ForeignKey("shop.Order", on_delete=models.CASCADE, related_name="fulfilment_groups")
+    brand_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["order", "brand_id"], name="unique_fulfilment_group_brand")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} / brand {self.brand_id}"
+
+
+class PayeeKind(models.TextChoices):
+    BRAND = "brand", _("Brand (wholesale payable)")
+    CREATOR = "creator", _("Creator (margin)")
+
+
+class SupplyTransferStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed (retried with the same key)")
+
+
+class SupplyTransfer(models.Model):
+    """What a paid storefront order owes one payee, paid by one Stripe Connect transfer in the order's group."""
+
+    order = models.ForeignKey("shop.Order", on_delete=models.PROTECT, related_name="supply_transfers")
+    payee_kind = models.CharField(max_length=10, choices=PayeeKind)
+    payee_id = models.BigIntegerField(help_text=_("The brand's or the creator's id (raw)."))
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    transfer_group = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    status = models.CharField(max_length=10, choices=SupplyTransferStatus, default=SupplyTransferStatus.PENDING)
+    transfer_id = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    failure_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "payee_kind", "payee_id"], name="unique_supply_transfer_payee"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="supply_transfer_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payee_kind} {self.payee_id}: {self.amount} {self.currency}"

@@ -1,0 +1,69 @@
+"""What a brand sees of the orders it fulfils: each group's lines and shipping address, never the buyer's contact.
+
+``brand_fulfilment_groups`` is the one reader for brand users (admin view, tests); it copies only
+the fields below into plain dataclasses, so no template or serializer can reach the buyer's e-mail
+or phone through the order.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Prefetch
+
+from shop.models import PAID_ORDER_STATUSES, FulfilmentGroup, OrderLine
+from shop.services.brand_access import limit_to_user_brands
+
+
+@dataclass(frozen=True)
+class GroupLine:
+    sku: str
+    product_title: str
+    variant_name: str
+    quantity: int
+    wholesale_amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class ShipTo:
+    name: str
+    line1: str
+    line2: str
+    city: str
+    postal_code: str
+    country: str
+
+
+@dataclass(frozen=True)
+class BrandFulfilmentGroup:
+    id: int
+    brand_id: int
+    order_number: str
+    placed_at: datetime
+    fulfilment_method: str
+    ship_to: ShipTo
+    lines: list[GroupLine]
+
+
+def brand_fulfilment_groups(user: AbstractBaseUser, *, limit: int = 200) -> list[BrandFulfilmentGroup]:
+    """The paid orders' groups of the user's brands (staff: every brand), newest first; two queries."""
+    groups = limit_to_user_brands(FulfilmentGroup.objects.all(), user, brand_path="brand_id").filter(
+        order__status__in=PAID_ORDER_STATUSES,
+    ).select_related("order").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("pk"))
+    ).order_by("-order__created_at", "-pk")[:limit]
+    return [
+        BrandFulfilmentGroup(
+            id=group.pk, brand_id=group.brand_id, order_number=group.order.number, placed_at=group.order.created_at,
+            fulfilment_method=group.order.fulfilment_method,
+            ship_to=ShipTo(name=group.order.shipping_name, line1=group.order.shipping_line1,
+                           line2=group.order.shipping_line2, city=group.order.shipping_city,
+                           postal_code=group.order.shipping_postal_code, country=group.order.shipping_country),
+            lines=[GroupLine(sku=line.sku, product_title=line.product_title, variant_name=line.variant_name,
+                             quantity=line.quantity, wholesale_amount=line.wholesale_amount, currency=line.currency)
+                   for line in group.lines.all()],
+        )
+        for group in groups
+    ]

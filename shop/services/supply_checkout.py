@@ -1,0 +1,90 @@
+"""Checkout's part of distribution: listing lines priced under lock, split snapshots, brand groups.
+
+``shop.services.checkout`` calls these only when the cart holds storefront-listing lines, so an
+ordinary checkout runs the same queries as before. Under the checkout transaction the listing rows
+are locked (primary-key order, after the promotions and before the stock rows; an offer change
+locks the same rows) and each line is priced again by ``price_line``: a listing that stopped
+pricing its line since the cart showed it (paused by a brand's change of bounds, ended, ...)
+answers 409 ``price_changed`` and nothing is placed; the lines lose the listing, so the cart shows
+what a new checkout would charge.
+"""
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+from shop.errors import Conflict
+from shop.models import FulfilmentGroup, Order, OrderLine, StorefrontListing
+from shop.services.cart import CartInfo
+from shop.services.pricing import LinePrice, price_line
+
+
+class ListingPriceChanged(Conflict):
+    def __init__(self, sku: str, line_ids: list[int]):
+        super().__init__(f"The price of {sku} has changed in this storefront. Check your cart and order again.",
+                         code="price_changed", field="sku")
+        self.line_ids = line_ids
+
+
+def has_listing_lines(info: CartInfo) -> bool:
+    return any(line.line.listing_id is not None for line in info.lines)
+
+
+def check_no_voucher(info: CartInfo, voucher_code: str) -> None:
+    """A storefront sale's price is split exactly between brand, creator and platform: no voucher on top."""
+    if voucher_code.strip() and has_listing_lines(info):
+        raise Conflict("Vouchers do not apply to storefront listings.", code="voucher_not_for_listings",
+                       field="voucher_code")
+
+
+def lock_listings(listing_ids: Iterable[int]) -> dict[int, StorefrontListing]:
+    ids = sorted(set(listing_ids))
+    return {listing.pk: listing for listing in
+            StorefrontListing.objects.select_for_update().select_related("offer").filter(pk__in=ids).order_by("pk")}
+
+
+def price_listing_lines(info: CartInfo, *, now: datetime) -> CartInfo:
+    """The lines with their listings locked and priced again; 409 ``price_changed`` when one no longer prices."""
+    if not has_listing_lines(info):
+        return info
+    locked = lock_listings(line.line.listing_id for line in info.lines if line.line.listing_id is not None)
+    lines, changed = [], []
+    for line in info.lines:
+        if line.line.listing_id is None:
+            lines.append(line)
+            continue
+        line.line.listing = locked.get(line.line.listing_id)
+        price = price_line(line.variant, quantity=line.quantity, now=now, listing=line.line.listing)
+        if price.listing is None or price.unit_price != line.unit_price:
+            changed.append(line)
+        lines.append(replace(line, unit_price=price.unit_price, line_total=price.line_total, price=price))
+    if changed:
+        raise ListingPriceChanged(changed[0].sku, [line.line.pk for line in changed])
+    return replace(info, lines=lines)
+
+
+def supply_line_fields(price: LinePrice, *, line_total: Decimal) -> dict:
+    """An order line's distribution snapshots: the listing, the bounds in force and the split of ``line_total``."""
+    if price is None or price.listing is None:
+        return {}
+    split = price.supply_split(line_total=line_total)
+    listing = price.listing
+    return {
+        "listing": listing, "wholesale_amount": split.wholesale, "creator_margin": split.margin,
+        "platform_fee": split.fee, "price_floor": listing.price_floor, "price_ceiling": listing.price_ceiling,
+    }
+
+
+def split_fulfilment_groups(order: Order, lines: list[OrderLine]) -> list[FulfilmentGroup]:
+    """One fulfilment group per brand of the order's lines (orders with listing lines); two queries."""
+    if not any(line.listing_id is not None for line in lines):
+        return []
+    groups = FulfilmentGroup.objects.bulk_create(
+        [FulfilmentGroup(order=order, brand_id=brand_id) for brand_id in sorted({line.brand_id for line in lines})]
+    )
+    by_brand = {group.brand_id: group for group in groups}
+    for line in lines:
+        line.fulfilment_group = by_brand[line.brand_id]
+    OrderLine.objects.bulk_update(lines, ["fulfilment_group"])
+    return groups

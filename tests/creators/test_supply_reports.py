@@ -1,0 +1,61 @@
+"""Distribution reports: a creator's margin, units and sell-through per listing; a brand's sales per storefront."""
+
+from decimal import Decimal
+
+import pytest
+
+from creators.reports.supply_figures import brand_storefront_sales, listing_figures
+from shop.models import Cart, Variant
+from shop.services.cart import add_line_to_cart
+from shop.services.checkout import confirm_payment
+from tests.factories import make_brand, make_creator, make_product
+from tests.shop.helpers import checkout
+from tests.shop.supply_helpers import live_listing, offer_for
+
+pytestmark = pytest.mark.django_db
+
+
+def sell(listing, quantity: int, *, pay: bool = True):
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku=listing.offer.variant.sku, quantity=quantity, listing_id=listing.pk)
+    order = checkout(cart).order
+    return confirm_payment(order) if pay else order
+
+
+@pytest.fixture
+def sales(settings, site_tree):
+    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
+    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
+    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    brand, other_brand = make_brand(), make_brand()
+    make_product(brand=brand, variants=[("REP-1", "25.00", 10)])
+    make_product(brand=other_brand, variants=[("REP-2", "25.00", 10)])
+    anna, ben = make_creator("anna"), make_creator("ben")
+    offer = offer_for(Variant.objects.get(sku="REP-1"))
+    anna_listing = live_listing(offer, creator_id=anna.pk, price="24.00")
+    ben_listing = live_listing(offer, creator_id=ben.pk, price="20.00")
+    other = live_listing(offer_for(Variant.objects.get(sku="REP-2")), creator_id=anna.pk, price="22.00")
+    sell(anna_listing, 2)
+    sell(anna_listing, 1)
+    sell(anna_listing, 1, pay=False)  # pending: not sold
+    sell(ben_listing, 3)
+    return brand, anna, ben, anna_listing, other
+
+
+def test_a_creator_sees_margin_units_and_sell_through_per_listing(sales):
+    _, anna, _, anna_listing, other = sales
+    figures = {figure.listing_id: figure for figure in listing_figures(anna.pk)}
+    # 3 paid units at 24.00: fee 1.20 each, wholesale 10.00 each → margin 12.80 each; 10 − 6 paid = 4 on hand.
+    mine = figures[anna_listing.pk]
+    assert (mine.sku, mine.units, mine.margin) == ("REP-1", 3, Decimal("38.40"))
+    assert mine.sell_through == Decimal("0.43")  # 3 ÷ (3 + 4)
+    assert (figures[other.pk].units, figures[other.pk].margin, figures[other.pk].sell_through) == (
+        0, Decimal("0.00"), Decimal("0.00"))
+
+
+def test_a_brand_sees_its_supply_sales_per_storefront_as_aggregates(sales):
+    brand, anna, ben, _, _ = sales
+    rows = {row.creator_id: (row.storefront, row.units, row.sales, row.wholesale)
+            for row in brand_storefront_sales({brand.pk})}
+    assert rows == {anna.pk: ("Anna", 3, Decimal("72.00"), Decimal("30.00")),
+                    ben.pk: ("Ben", 3, Decimal("60.00"), Decimal("30.00"))}

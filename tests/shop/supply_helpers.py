@@ -1,0 +1,39 @@
+"""Builders for distribution tests: offers, listings, brand users (as the product makes them)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from creators.services.roles import add_brand_member
+from shop.models import ListingStatus, StorefrontListing, SupplyMode, SupplyOffer, Variant
+from shop.services.supply import OfferTerms, create_offer, list_offer, set_listing_status
+from tests.factories import make_user
+
+
+def staff():
+    return make_user(is_superuser=True)
+
+
+def brand_user_of(brand, username: str | None = None):
+    user = make_user(username)
+    add_brand_member(user, brand=brand)
+    return user
+
+
+def terms(**overrides) -> OfferTerms:
+    values = dict(market="US", currency="USD", wholesale_price=Decimal("10.00"), recommended_price=Decimal("20.00"),
+                  starts_at=timezone.now() - timedelta(days=1), mode=SupplyMode.RESELLER, min_price=None,
+                  max_price=Decimal("30.00"), ends_at=None)
+    values.update({key: Decimal(value) if isinstance(value, str) and key.endswith("price") else value
+                   for key, value in overrides.items()})
+    return OfferTerms(**values)
+
+
+def offer_for(variant: Variant, *, user=None, **overrides) -> SupplyOffer:
+    return create_offer(user=user or staff(), variant=variant, terms=terms(**overrides))
+
+
+def live_listing(offer: SupplyOffer, *, creator_id: int, price: str | None = "24.00") -> StorefrontListing:
+    listing = list_offer(creator_id=creator_id, offer=offer, price=price)
+    return set_listing_status(listing, creator_id=creator_id, status=ListingStatus.LIVE)

@@ -1,0 +1,86 @@
+"""The money equation of a storefront sale: buyer paid = wholesale + creator margin + platform fee, to the cent."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import itertools
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+
+from shop.models import ListingStatus, StorefrontListing, SupplyMode, SupplyOffer, Variant
+from shop.services.listing_prices import bounds_in_force, cost_floor
+from shop.services.pricing import price_line
+
+NOW = timezone.now()
+cents = st.integers(min_value=0, max_value=500_000).map(lambda value: Decimal(value) / 100)
+rates = st.integers(min_value=0, max_value=3000).map(lambda value: Decimal(value) / 10_000)
+
+
+@st.composite
+def storefront_lines(draw):
+    """An in-memory variant, offer and live listing priced somewhere within its bounds, and a quantity."""
+    wholesale = draw(cents)
+    rate = draw(rates)
+    floor = cost_floor(wholesale, rate=rate)
+    price = floor + draw(st.integers(min_value=0, max_value=200_000)) / Decimal(100)
+    mode = draw(st.sampled_from(SupplyMode.values))
+    variant = Variant(pk=1, sku="GEN-1", price=Decimal("99.00"), currency="USD")
+    offer = SupplyOffer(pk=1, variant_id=1, market="US", currency="USD", wholesale_price=wholesale,
+                        recommended_price=price, max_price=None, min_price=None, mode=mode,
+                        starts_at=NOW - timedelta(days=1))
+    listing = StorefrontListing(pk=1, offer=offer, creator_id=1, status=ListingStatus.LIVE,
+                                price=price if mode == SupplyMode.RESELLER else None)
+    return variant, listing, draw(st.integers(min_value=1, max_value=10)), rate
+
+
+@hypothesis_settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(orders=st.lists(storefront_lines(), min_size=1, max_size=4))
+def test_the_money_equation_holds_for_generated_orders(orders):
+    for variant, listing, quantity, rate in orders:
+        with override_settings(KOLSHOP_PLATFORM_FEE_RATE=str(rate)):
+            _check_line(variant, listing, quantity)
+
+
+def _check_line(variant, listing, quantity):
+    if True:
+        price = price_line(variant, quantity=quantity, now=NOW, listing=listing)
+        assert price.listing is listing
+        split = price.supply_split()
+        assert split.wholesale + split.margin + split.fee == price.line_total
+        assert min(split.wholesale, split.margin, split.fee) >= 0
+        assert bounds_in_force(listing.offer).contains(price.unit_price)
+
+
+_numbers = itertools.count(1)
+
+
+@pytest.mark.django_db
+@hypothesis_settings(max_examples=15, deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.tuples(cents.filter(lambda amount: amount <= 200), st.integers(0, 5000),
+                                st.integers(1, 3)), min_size=1, max_size=3))
+def test_placed_orders_keep_the_equation_in_the_database(lines, shop_settings):
+    """Each generated cart: one brand per line, a live listing each, checked out through start_checkout."""
+    from shop.models import Cart
+    from shop.services.cart import add_line_to_cart
+    from tests.factories import make_product
+    from tests.shop.helpers import checkout
+    from tests.shop.supply_helpers import live_listing, offer_for
+
+    cart = Cart.objects.create()
+    for wholesale, markup_cents, quantity in lines:
+        sku = f"EQ-{next(_numbers)}"
+        variant = make_product(variants=[(sku, "500.00", 10)]).variants.get()
+        floor = cost_floor(wholesale)
+        price = floor + Decimal(markup_cents) / 100
+        offer = offer_for(variant, wholesale_price=wholesale, recommended_price=price, max_price=None)
+        listing = live_listing(offer, creator_id=1, price=str(price))
+        add_line_to_cart(cart, sku=sku, quantity=quantity, listing_id=listing.pk)
+    order = checkout(cart).order
+    placed = list(order.lines.all())
+    assert all(line.line_total == line.wholesale_amount + line.creator_margin + line.platform_fee for line in placed)
+    assert sum(line.line_total for line in placed) + order.shipping_total == order.total
+    assert order.fulfilment_groups.count() == len(lines)
