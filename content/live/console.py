@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from content.live import services
@@ -61,7 +62,7 @@ def console(request, page_id: int):
         "open_pin": session.pins.filter(unpinned_at__isnull=True).select_related("product").first(),
         "deals": LiveFlashDeal.objects.filter(session=session).select_related("promotion__variant"),
         "chapters": session.chapters.select_related("product"), "viewers": viewer_count(page.pk),
-        "sales": session_sales(page), "statuses": LiveStatus,
+        "sales": session_sales(page), "statuses": LiveStatus, "now": timezone.now(),
         "variants": Variant.objects.filter(product__in=services.line_up(page)).select_related("product"),
     })
 
@@ -98,6 +99,7 @@ ACTIONS = {
         variant_id=_number(request, "variant") if request.POST.get("variant") else None),
     "unpin": lambda request, page: services.unpin_product(page),
     "flash-deal": lambda request, page: services.start_flash_deal(page, deal=_flash_deal(request)),
+    "end-deal": lambda request, page: services.end_flash_deal(page, promotion_id=_number(request, "deal")),
     "chapter": _chapter,
 }
 
