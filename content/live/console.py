@@ -10,7 +10,6 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.db.models import Q, Sum
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
@@ -20,12 +19,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from content.live import producers, services
-from content.live.models import LiveFlashDeal, LivePin, LiveStatus
+from content.live.models import LiveFlashDeal, LiveStatus
 from content.live.permissions import may_act, may_manage_producers, may_see_money, session_access
+from content.live.reports import session_report
 from content.live.viewers import viewer_count
-from creators.reports.figures import counted_orders, distinct_orders
 from shop.errors import DomainError, InvalidInput
-from shop.models import OrderLine, Variant
+from shop.models import Variant
 from shop.money import quantize
 
 
@@ -41,18 +40,11 @@ def _session_page(request, page_id: int):
 
 
 def session_sales(page) -> dict:
-    """The session's figures: orders, units and revenue of lines bought through its buy links or at its
-    flash prices (counted as every report counts: ``counted_orders``), pins made, and each deal's sell-through."""
-    lines = OrderLine.objects.filter(
-        Q(page_id=page.pk) | Q(promotion__live_flash_deal__session__page_id=page.pk), counted_orders("order__"))
-    totals = lines.aggregate(orders=distinct_orders(), units=Sum("quantity"), revenue=Sum("line_total"))
-    sold = dict(lines.filter(promotion__isnull=False).values("promotion_id").annotate(units=Sum("quantity"))
-                .values_list("promotion_id", "units"))
-    deals = [{"sku": deal.promotion.variant.sku, "sold": sold.get(deal.promotion_id, 0), "cap": deal.promotion.unit_cap}
-             for deal in LiveFlashDeal.objects.filter(session__page_id=page.pk).select_related("promotion__variant")]
-    return {"orders": totals["orders"], "units": totals["units"] or 0,
-            "revenue": quantize(totals["revenue"] or Decimal("0")),
-            "pins": LivePin.objects.filter(session__page_id=page.pk).count(), "deals": deals}
+    """The console's figures, from the session's report (``content.live.reports.session_report``)."""
+    report = session_report(page)
+    return {"orders": report.totals.orders, "units": report.totals.units,
+            "revenue": quantize(report.totals.net_gmv), "pins": report.pins,
+            "deals": [{"sku": row.sku, "sold": row.figures.units, "cap": row.unit_cap} for row in report.flash_deals]}
 
 
 def console(request, page_id: int):
