@@ -11,6 +11,10 @@ class ContentConfig(AppConfig):
 
         signal_handlers.connect()
 
+        from content.live import changes
+
+        changes.connect()  # shop facts a live session shows raise its version
+
         from content.services.page_block_labels import page_block_labels
         from creators.services.block_labels import register_block_directory
 

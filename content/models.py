@@ -186,4 +186,4 @@ def recent_live_sessions(*, now: datetime | None = None, limit: int = 6) -> list
                 .order_by("-ends_at", "-pk")[:limit])
 
 # Live shopping state (lifecycle, pins, flash deals, chapters) lives beside the page, not in its revisions.
-from content.live.models import LiveFlashDeal, LivePin, LiveSession, LiveStatus, ReplayChapter  # noqa: E402,F401
+from content.live.models import LiveFlashDeal, LivePin, LiveProducer, LiveSession, LiveStatus, ReplayChapter  # noqa: E402,F401,E501

@@ -81,7 +81,7 @@ def register_live_console_urls():
 
 @hooks.register("register_page_header_buttons")
 def live_console_button(page, user, view_name, next_url=None):
-    from content.live.console import may_run_session
+    from content.live.permissions import may_run_session
     from content.models import LiveSessionPage
 
     if isinstance(page.specific_deferred, LiveSessionPage) and may_run_session(user, page):

@@ -1,67 +1,63 @@
 """The live console in the Wagtail admin: the session's creator (or anyone who may edit its page) drives it.
 
 Views only parse the form and call ``content.live.services``; domain errors become admin messages.
-Who may drive a session is ``may_run_session`` (the page's own edit permission: its creator,
-moderators and admins); anyone else gets a 404, so another creator can't tell a session exists.
+Every view asks ``content.live.permissions``: owners (the page's edit permission) may do everything,
+a producer they named may run the show (``PRODUCER_ACTIONS``; anything else is a 403), and anyone
+else gets a 404, so another creator can't tell a session exists.
 """
 
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.db.models import Q, Sum
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from content.live import services
-from content.live.models import LiveFlashDeal, LivePin, LiveStatus
+from content.live import producers, services
+from content.live.models import LiveFlashDeal, LiveStatus
+from content.live.permissions import may_act, may_manage_producers, may_see_money, session_access
+from content.live.reports import session_report
 from content.live.viewers import viewer_count
-from creators.reports.figures import counted_orders, distinct_orders
 from shop.errors import DomainError, InvalidInput
-from shop.models import OrderLine, Variant
+from shop.models import Variant
 from shop.money import quantize
 
 
-def may_run_session(user, page) -> bool:
-    return page.permissions_for_user(user).can_edit()
-
-
 def _session_page(request, page_id: int):
+    """The session's page and the user's standing on it; 404 for anyone who may not run it."""
     from content.models import LiveSessionPage
 
     page = LiveSessionPage.objects.filter(pk=page_id).first()
-    if page is None or not may_run_session(request.user, page):
+    access = session_access(request.user, page) if page is not None else None
+    if access is None or not access.runs:
         raise Http404
-    return page
+    return page, access
 
 
 def session_sales(page) -> dict:
-    """The session's figures: orders, units and revenue of lines bought through its buy links or at its
-    flash prices (counted as every report counts: ``counted_orders``), pins made, and each deal's sell-through."""
-    lines = OrderLine.objects.filter(
-        Q(page_id=page.pk) | Q(promotion__live_flash_deal__session__page_id=page.pk), counted_orders("order__"))
-    totals = lines.aggregate(orders=distinct_orders(), units=Sum("quantity"), revenue=Sum("line_total"))
-    sold = dict(lines.filter(promotion__isnull=False).values("promotion_id").annotate(units=Sum("quantity"))
-                .values_list("promotion_id", "units"))
-    deals = [{"sku": deal.promotion.variant.sku, "sold": sold.get(deal.promotion_id, 0), "cap": deal.promotion.unit_cap}
-             for deal in LiveFlashDeal.objects.filter(session__page_id=page.pk).select_related("promotion__variant")]
-    return {"orders": totals["orders"], "units": totals["units"] or 0,
-            "revenue": quantize(totals["revenue"] or Decimal("0")),
-            "pins": LivePin.objects.filter(session__page_id=page.pk).count(), "deals": deals}
+    """The console's figures, from the session's report (``content.live.reports.session_report``)."""
+    report = session_report(page)
+    return {"orders": report.totals.orders, "units": report.totals.units,
+            "revenue": quantize(report.totals.net_gmv), "pins": report.pins,
+            "deals": [{"sku": row.sku, "sold": row.figures.units, "cap": row.unit_cap} for row in report.flash_deals]}
 
 
 def console(request, page_id: int):
-    page = _session_page(request, page_id)
+    page, access = _session_page(request, page_id)
     session = services.session_of(page)
     return TemplateResponse(request, "content/live/console.html", {
         "page": page, "session": session, "line_up": services.line_up(page),
         "open_pin": session.pins.filter(unpinned_at__isnull=True).select_related("product").first(),
         "deals": LiveFlashDeal.objects.filter(session=session).select_related("promotion__variant"),
         "chapters": session.chapters.select_related("product"), "viewers": viewer_count(page.pk),
-        "sales": session_sales(page), "statuses": LiveStatus,
+        "sales": session_sales(page), "statuses": LiveStatus, "now": timezone.now(),
+        "may_see_money": may_see_money(access), "may_edit_chapters": may_act(access, "chapter"),
+        "producers": session.producers.select_related("user") if may_manage_producers(access) else None,
         "variants": Variant.objects.filter(product__in=services.line_up(page)).select_related("product"),
     })
 
@@ -98,15 +94,18 @@ ACTIONS = {
         variant_id=_number(request, "variant") if request.POST.get("variant") else None),
     "unpin": lambda request, page: services.unpin_product(page),
     "flash-deal": lambda request, page: services.start_flash_deal(page, deal=_flash_deal(request)),
+    "end-deal": lambda request, page: services.end_flash_deal(page, promotion_id=_number(request, "deal")),
     "chapter": _chapter,
 }
 
 
 @require_POST
 def act(request, page_id: int, action: str):
-    page = _session_page(request, page_id)
+    page, access = _session_page(request, page_id)
     if action not in ACTIONS:
         raise Http404
+    if not may_act(access, action):
+        raise PermissionDenied
     try:
         ACTIONS[action](request, page)
     except DomainError as error:
@@ -114,8 +113,44 @@ def act(request, page_id: int, action: str):
     return redirect(reverse("live_console", args=[page.pk]))
 
 
+@require_POST
+def add_producer(request, page_id: int):
+    page, access = _session_page(request, page_id)
+    if not may_manage_producers(access):
+        raise PermissionDenied
+    try:
+        producer = producers.find_producer(request.POST.get("producer", ""))
+        producers.assign_producer(page, user=producer, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("live_console", args=[page.pk]))
+
+
+@require_POST
+def remove_producer(request, page_id: int):
+    page, access = _session_page(request, page_id)
+    if not may_manage_producers(access):
+        raise PermissionDenied
+    try:
+        producers.remove_producer(page, user_id=_number(request, "user"))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("live_console", args=[page.pk]))
+
+
+def produced_sessions(request):
+    """The sessions the user was named producer of (owners reach theirs from the page's header)."""
+    from content.models import LiveSessionPage
+
+    pages = LiveSessionPage.objects.filter(live_state__producers__user_id=request.user.pk).order_by("-starts_at")
+    return TemplateResponse(request, "content/live/produced_sessions.html", {"pages": pages})
+
+
 def console_urls() -> list:
     return [
+        path("live/", produced_sessions, name="live_produced_sessions"),
+        path("live/<int:page_id>/producers/add/", add_producer, name="live_console_add_producer"),
+        path("live/<int:page_id>/producers/remove/", remove_producer, name="live_console_remove_producer"),
         path("live/<int:page_id>/", console, name="live_console"),
         path("live/<int:page_id>/<slug:action>/", act, name="live_console_action"),
     ]

@@ -5,6 +5,7 @@ publishing (or reverting to) an older revision would rewind a session that alrea
 These rows change only through ``content.live.services``.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -111,3 +112,27 @@ class ReplayChapter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.start_seconds}–{self.end_seconds}s)"
+
+
+class LiveProducer(models.Model):
+    """Someone the session's creator named to run its console on air: go live, pin, start and end deals, end.
+
+    Not an editor of the page, its chapters or its producers, and not shown its money
+    (``content.live.permissions``). One row per person per session; removing it ends the role.
+    """
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="producers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["assigned_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="live_producer_once_per_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"producer {self.user_id} of {self.session_id}"

@@ -14,7 +14,8 @@ def channel(page_id: int) -> str:
 
 
 def session_changed(page_id: int, *, version: int) -> None:
-    """Run after the commit of a change (``transaction.on_commit``)."""
+    """Run after the commit of a change (``transaction.on_commit``). ``version`` is the stored counter: the
+    message only wakes streams, which re-read the state (and its version, ``state.state_version``)."""
     from content.services.page_cache import forget_page
 
     cache.delete(state_cache_key(page_id))

@@ -15,11 +15,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from content.live.models import LiveFlashDeal, LivePin, LiveSession, LiveStatus, ReplayChapter
-from content.live.notify import session_changed
+from content.live.changes import raise_versions
 from content.services.catalog import StreamReferences, collect_references, product_ids_of_promotions
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.models import Product, ProductStatus, Promotion, PromotionKind, Variant
@@ -44,12 +44,12 @@ def _offset(session: LiveSession, now: datetime) -> int:
 
 
 def _changed(session: LiveSession, **fields) -> LiveSession:
-    """Write ``fields``, raise the version and tell readers after the commit."""
+    """Write ``fields`` and raise the version (``content.live.changes``: readers are told after the commit)."""
     for name, value in fields.items():
         setattr(session, name, value)
-    LiveSession.objects.filter(pk=session.pk).update(version=F("version") + 1, **fields)
-    session.refresh_from_db(fields=["version"])
-    transaction.on_commit(lambda: session_changed(session.page_id, version=session.version))
+    if fields:
+        LiveSession.objects.filter(pk=session.pk).update(**fields)
+    session.version = raise_versions([session.pk])[session.page_id]
     return session
 
 
@@ -207,6 +207,30 @@ def start_flash_deal(page, *, deal: FlashDealRequest, now: datetime | None = Non
     promotion = _validated_flash_deal(page, deal, now)
     promotion.save()
     flash_deal = LiveFlashDeal.objects.create(session=session, promotion=promotion, offset_seconds=_offset(session, now))
+    _changed(session)
+    return flash_deal
+
+
+@transaction.atomic
+def end_flash_deal(page, *, promotion_id: int, now: datetime | None = None) -> LiveFlashDeal:
+    """The host closes a deal early (or calls off one still counting down): it stops pricing at once.
+
+    The deal's end moves to now. A flash deal runs at least ``FLASH_MIN_WINDOW`` (a database rule), so a
+    deal younger than that (or not yet open) gets its start moved back too: no one could have held units
+    at its price in that stretch, because it was not running. Holds made before now are honoured as for
+    any deal that ended. Ending an ended deal changes nothing.
+    """
+    session = _locked(page)
+    flash_deal = session.flash_deals.select_related("promotion").filter(promotion_id=promotion_id).first()
+    if flash_deal is None:
+        raise NotFound("No such flash deal in this session.", code="deal_not_found", field="deal")
+    now = now or timezone.now()
+    promotion = flash_deal.promotion
+    if promotion.ends_at <= now:
+        return flash_deal
+    promotion.ends_at = now
+    promotion.starts_at = min(promotion.starts_at, now - FLASH_MIN_WINDOW)
+    promotion.save(update_fields=["starts_at", "ends_at"])  # the shop's signals: pages showing it forget it
     _changed(session)
     return flash_deal
 

@@ -3,14 +3,15 @@
 ``live_state(page_id)`` is the one selector the state endpoint, the SSE stream and the reader page
 use. Queries on a miss: the page's view restrictions (``public()``), the page with its session and
 open pin, the session's current flash deals with their used units, the variants involved with
-their availability. The result is cached for ``KOLSHOP_LIVE_STATE_SECONDS`` and dropped at once by
-every session change (``content.live.notify``); what moves without a session change (units sold,
-a stock edit, a deal's end) shows within that time. Viewer counts come from the cache on every call.
+their availability. The result is cached for ``KOLSHOP_LIVE_STATE_SECONDS`` (never past its next deal
+moment) and dropped at once by every version raise (``content.live.changes``: session services, units
+sold or held, stock edits, cancellations and refunds). Viewer counts come from the cache on every call.
 
 Prices are ``shop.services.pricing.price_line``'s; remaining units are the deal's cap less its
 used units (``used_promotion_lines``), never more than the stock available to everyone.
 """
 
+import math
 from datetime import datetime
 
 from django.conf import settings
@@ -96,15 +97,35 @@ def _pinned_variant(page, variants: list[Variant]) -> Variant | None:
     return min(candidates, key=lambda variant: (variant.price, variant.pk), default=None)
 
 
+def _moments(deal: Promotion) -> list[datetime]:
+    """The times a deal changes on its own: opening after a countdown, and its end."""
+    return [moment for moment in (deal.starts_at, deal.ends_at) if moment > deal.created_at]
+
+
+def state_version(stored_version: int, deals: list[Promotion], *, now: datetime) -> int:
+    """The one definition of a session's version: the stored counter (raised by every write readers see:
+    session services and the shop facts of ``content.live.changes``) plus the deal moments that have
+    passed (a countdown opening, a deal ending on time), which change the state without any write.
+
+    It only grows: a moment passes once, and a host ending a deal early raises the stored counter too.
+    """
+    return stored_version + sum(1 for deal in deals for moment in _moments(deal) if moment <= now)
+
+
+def _next_change_at(deals: list[Promotion], *, now: datetime) -> datetime | None:
+    return min((moment for deal in deals for moment in _moments(deal) if moment > now), default=None)
+
+
 def compute_live_state(page_id: int, *, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     page = _load_page(page_id)
-    status, version = _session_fields(page)
-    deals = []
+    status, stored_version = _session_fields(page)
+    all_deals = []
     if status == LiveStatus.LIVE:
-        deals = list(with_usage(
-            Promotion.objects.filter(live_flash_deal__session__page_id=page_id, ends_at__gt=now), now=now,
+        all_deals = list(with_usage(
+            Promotion.objects.filter(live_flash_deal__session__page_id=page_id), now=now,
         ).order_by("starts_at", "pk"))
+    deals = [deal for deal in all_deals if deal.ends_at > now]
     variant_filter = Q(pk__in=[deal.variant_id for deal in deals])
     if page.pin_id is not None:
         variant_filter |= Q(pk=page.pin_variant_id) if page.pin_variant_id else Q(product_id=page.pin_product_id)
@@ -112,19 +133,32 @@ def compute_live_state(page_id: int, *, now: datetime | None = None) -> dict:
         if (deals or page.pin_id is not None) else []
     by_id = {variant.pk: variant for variant in variants}
     pinned = _pinned_variant(page, variants) if page.pin_id is not None else None
+    next_change_at = _next_change_at(deals, now=now)
     return {
-        "session": page.pk, "status": status, "version": version, "title": page.title,
-        "starts_at": page.starts_at.isoformat(), "ends_at": page.ends_at.isoformat(),
+        "session": page.pk, "status": status, "version": state_version(stored_version, all_deals, now=now),
+        "title": page.title, "starts_at": page.starts_at.isoformat(), "ends_at": page.ends_at.isoformat(),
         "pin": _offer(page, pinned, deals, now) if pinned is not None else None,
         "deals": [_deal_state(deal, by_id[deal.variant_id], now) for deal in deals],
+        "next_change_at": next_change_at.isoformat() if next_change_at is not None else None,
     }
 
 
+def seconds_to_next_change(state: dict, *, now: datetime | None = None) -> float | None:
+    """How long ``state`` stays true on its own (a deal opening or ending); None: until something is written."""
+    if state.get("next_change_at") is None:
+        return None
+    moment = datetime.fromisoformat(state["next_change_at"])
+    return max((moment - (now or timezone.now())).total_seconds(), 0.0)
+
+
 def live_state(page_id: int) -> dict:
-    """The session's state for readers (cached), with the current viewer count."""
+    """The session's state for readers (cached, never past its next deal moment), with the viewer count."""
     key = state_cache_key(page_id)
     state = cache.get(key)
-    if state is None:
+    if state is None or seconds_to_next_change(state) == 0:
         state = compute_live_state(page_id)
-        cache.set(key, state, settings.KOLSHOP_LIVE_STATE_SECONDS)
+        until_change = seconds_to_next_change(state)
+        if until_change != 0:
+            cache.set(key, state, settings.KOLSHOP_LIVE_STATE_SECONDS if until_change is None
+                      else min(settings.KOLSHOP_LIVE_STATE_SECONDS, math.ceil(until_change)))
     return {**state, "viewers": viewer_count(page_id)}

@@ -2,8 +2,8 @@
 
 The stream is an async view (Django's async ``StreamingHttpResponse``): serve it from the ASGI
 process (``settings.asgi``, the Procfile's ``live`` line). It sends the state when its content
-changes, woken by ``operations.pubsub`` (any process's session change) and at least every
-``KOLSHOP_LIVE_POLL_SECONDS`` (units sold, a deal's end), with the session's version as the event
+changes, woken by ``operations.pubsub`` (any process's version raise: ``content.live.changes``), at a
+deal's opening or end (``next_change_at``) and at least every ``KOLSHOP_LIVE_POLL_SECONDS``, with the session's version as the event
 id: a client reconnecting with ``Last-Event-ID`` equal to the current version gets no repeat.
 Comments (``: keep-alive``) keep proxies from closing a quiet stream.
 """
@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from content.live.notify import channel
-from content.live.state import SessionNotFound, live_state
+from content.live.state import SessionNotFound, live_state, seconds_to_next_change
 from content.live.viewers import record_heartbeat, viewer_count
 from operations import pubsub
 from shop.services.client_identity import client_ip, client_key
@@ -80,6 +80,14 @@ def _last_event_id(request) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
+def _wait_seconds(state: dict) -> float:
+    """Until the next poll, or the moment a deal opens or ends (a new version without any write)."""
+    until_change = seconds_to_next_change(state)
+    if until_change is None:
+        return settings.KOLSHOP_LIVE_POLL_SECONDS
+    return min(settings.KOLSHOP_LIVE_POLL_SECONDS, until_change + 0.01)
+
+
 async def _stream(page_id: int, *, last_version: int | None, viewer: str, first: dict):
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
@@ -94,14 +102,14 @@ async def _stream(page_id: int, *, last_version: int | None, viewer: str, first:
     try:
         await asyncio.sleep(0)  # let the listener subscribe before anything can change
         yield "retry: 2000\n\n"
-        sent = json.dumps(first, sort_keys=True)
+        sent, shown = json.dumps(first, sort_keys=True), first
         if last_version != first["version"]:
             yield _event(first)
         closes_at = loop.time() + settings.KOLSHOP_LIVE_STREAM_SECONDS
         next_keepalive = loop.time() + settings.KOLSHOP_LIVE_KEEPALIVE_SECONDS
         while loop.time() < closes_at:
             try:
-                await asyncio.wait_for(wake.wait(), timeout=settings.KOLSHOP_LIVE_POLL_SECONDS)
+                await asyncio.wait_for(wake.wait(), timeout=_wait_seconds(shown))
             except TimeoutError:
                 pass
             wake.clear()
@@ -110,7 +118,7 @@ async def _stream(page_id: int, *, last_version: int | None, viewer: str, first:
             except SessionNotFound:
                 return
             if json.dumps(state, sort_keys=True) != sent:
-                sent = json.dumps(state, sort_keys=True)
+                sent, shown = json.dumps(state, sort_keys=True), state
                 yield _event(state)
             if loop.time() >= next_keepalive:
                 next_keepalive = loop.time() + settings.KOLSHOP_LIVE_KEEPALIVE_SECONDS

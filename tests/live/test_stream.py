@@ -112,3 +112,33 @@ def test_an_unknown_session_has_no_stream(client):
     response = async_to_sync(scenario)()
 
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_a_deal_ending_on_time_reaches_a_connected_stream_with_no_write_or_publish(django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from content.live.services import start_flash_deal
+    from tests.live.helpers import flash
+
+    product = lipstick("LIP-1", price="20.00")
+    page = make_session(products=[product])
+    with django_capture_on_commit_callbacks(execute=True):
+        start_session(page, now=timezone.now() - timedelta(seconds=60))
+        # opened 9.2 s ago for 10 s: it ends in under a second
+        start_flash_deal(page, deal=flash(product.variants.get(), seconds=10), now=timezone.now() - timedelta(seconds=9.2))
+
+    async def scenario():
+        response = await AsyncClient().get(f"/api/live/{page.pk}/events/")
+        chunks = aiter(response.streaming_content)
+        await _read(chunks)  # retry
+        first = await _read(chunks)
+        second = await _read(chunks, timeout=5)  # the poll is 30 s: only the deal's end can wake it
+        await chunks.aclose()
+        return first, second
+
+    first, second = async_to_sync(scenario)()
+
+    assert int(second["id"]) == int(first["id"]) + 1
+    assert '"remaining_units": 50' in first["data"] and '"deals": []' in second["data"]
