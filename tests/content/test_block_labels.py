@@ -1,6 +1,7 @@
 """Every block has one human label (content.services.block_labels.block_label), used by the content
 API, the brand report, "My earnings", statements and the tracked-link form instead of its id."""
 
+import json
 from datetime import datetime, timezone as tz
 
 import pytest
@@ -144,3 +145,25 @@ def test_the_link_form_offers_blocks_by_their_own_label(own_labelled_guide, clie
 
     assert f'<option value="{guide.pk}:card">Hiking kit › Boots in bio</option>' in page
     assert f'<option value="{guide.pk}:deal">Hiking kit › Black Friday boots</option>' in page
+
+
+def test_labels_and_the_link_form_read_the_latest_draft(site_tree, client, django_assert_num_queries):
+    anna = make_creator("anna")
+    boots = make_product(title="Trail Boots")
+    tent = make_product(title="Dome Tent")
+    guide = make_guide(anna, title="Hiking kit", body=[product_card(boots) | {"id": "card"},
+                                                      product_card(tent) | {"id": "gone-in-draft"}])
+    draft = guide.specific
+    draft.body = json.dumps([own(product_card(boots), "Boots, renamed", "card"),
+                             product_card(tent) | {"id": "new-in-draft"}])
+    draft.save_revision(user=anna.user)  # not published
+    client.force_login(anna.user)
+
+    with django_assert_num_queries(3):  # page rows, drafts, product titles (no deal on the page: no deal query)
+        labels = block_labels([guide.pk])
+    page = client.get("/admin/snippets/creators/trackedlink/add/").content.decode()
+
+    assert labels == {(guide.pk, "card"): "Boots, renamed", (guide.pk, "new-in-draft"): "Dome Tent",
+                      (guide.pk, "gone-in-draft"): "Dome Tent"}
+    assert f'<option value="{guide.pk}:new-in-draft">Hiking kit › Dome Tent</option>' in page
+    assert f'<option value="{guide.pk}:card">Hiking kit › Boots, renamed</option>' in page
