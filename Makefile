@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install packages demo test test-postgres serve bench migrate clean
+.PHONY: install packages demo test test-postgres serve bench migrate clean screenshots
 
 install: $(STAMP)
 
@@ -47,6 +47,10 @@ endif
 # worker and the scheduler (Procfile). SERVE_SMOKE=1 runs the HTTP smoke test through it and stops.
 serve: install
 	HOST=$(HOST) PORT=$(PORT) bash .ci/serve.sh
+
+# Refreshes the README's creator-studio and storefront screenshots (docs/screenshots/) with Debian's chromium.
+screenshots: install packages
+	KOLSHOP_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser/test_readme_screenshots.py -q -p no:randomly
 
 clean:
 	rm -rf $(VENV) var

@@ -98,6 +98,18 @@ def check_variant_belongs_to_product(product: Product | None, variant: Variant |
     return {}
 
 
+def own_label_block() -> blocks.CharBlock:
+    """The creator's own name for a shoppable block: reports, earnings, link forms and the API's block
+    ``label`` use it first (``content.services.block_labels.block_label``); block values leave it out."""
+    return blocks.CharBlock(
+        required=False, max_length=80, label=_("Your label"),
+        help_text=_("Optional: how this block is named in your reports, earnings and links."),
+    )
+
+
+OWN_LABEL = "own_label"
+
+
 class ProductVariantStructBlock(blocks.StructBlock):
     """A StructBlock with ``product`` and optional ``variant`` children that must agree."""
 
@@ -105,7 +117,7 @@ class ProductVariantStructBlock(blocks.StructBlock):
         """The resolved offer (product, variants, stock, attributed buy link) plus the block's own fields."""
         representation = offer_representation(value.get("product"), value.get("variant"), context)
         for name, child_block in self.child_blocks.items():
-            if name in ("product", "variant"):
+            if name in ("product", "variant", OWN_LABEL):
                 continue
             if isinstance(child_block, blocks.DecimalBlock):
                 representation[name] = decimal_string(value.get(name))
@@ -127,6 +139,7 @@ class ProductCardBlock(ProductVariantStructBlock):
     note = blocks.RichTextBlock(
         required=False, features=["bold", "italic", "link"], help_text=_("Why you recommend it.")
     )
+    own_label = own_label_block()
 
     class Meta:
         icon = "tag"
@@ -148,11 +161,17 @@ class ProductGridBlock(blocks.StructBlock):
     title = blocks.CharBlock(required=False, max_length=120)
     layout = blocks.ChoiceBlock(choices=[("grid", _("Grid")), ("carousel", _("Carousel"))], default="grid")
     items = blocks.ListBlock(ProductGridItemBlock(), min_num=1, max_num=48)
+    own_label = own_label_block()
 
     class Meta:
         icon = "grip"
         label = _("Product grid or carousel")
         template = "content/blocks/product_grid.html"
+
+    def get_api_representation(self, value, context=None):
+        representation = super().get_api_representation(value, context=context)
+        representation.pop(OWN_LABEL, None)  # served as the block's ``label``
+        return representation
 
 
 class ComparisonTableBlock(blocks.StructBlock):
@@ -164,6 +183,7 @@ class ComparisonTableBlock(blocks.StructBlock):
         help_text=_("Attribute names to compare, as written on the products (e.g. 'Battery life')."),
     )
     show_price = blocks.BooleanBlock(required=False, default=True)
+    own_label = own_label_block()
 
     class Meta:
         icon = "table"
@@ -219,6 +239,7 @@ class ShopTheLookBlock(blocks.StructBlock):
     image = ImageChooserBlock()
     caption = blocks.CharBlock(required=False, max_length=200)
     hotspots = blocks.ListBlock(HotspotBlock(), min_num=1, max_num=20)
+    own_label = own_label_block()
 
     class Meta:
         icon = "image"
@@ -289,6 +310,7 @@ class DealBlock(blocks.StructBlock):
 
     deal = DealChooserBlock(help_text=_("Choose or create the deal under Snippets › Deals."))
     note = blocks.CharBlock(required=False, max_length=200)
+    own_label = own_label_block()
 
     class Meta:
         icon = "pick"

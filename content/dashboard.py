@@ -12,7 +12,7 @@ from content.models import LiveSessionPage, ShoppableContentPage
 from content.services.editorial import unavailable_embeds_by_page
 from creators.models import TrackedLink
 from creators.permissions import is_creator
-from creators.services.links import with_link_figures
+from creators.services.links import shared_links, with_link_figures
 from creators.services.dashboard import creator_dashboard
 
 NEXT_SESSIONS = 3
@@ -36,7 +36,7 @@ class CreatorDashboardPanel(Component):
             "creator": self.creator,
             "dashboard": creator_dashboard(self.creator),
             "warnings": [(page, embed) for page in pages for embed in embeds[page.pk]],
-            "links": list(with_link_figures(TrackedLink.objects.filter(creator=self.creator))[:RECENT_LINKS]),
+            "links": list(with_link_figures(shared_links(TrackedLink.objects.filter(creator=self.creator)))[:RECENT_LINKS]),
             "sessions": list(LiveSessionPage.objects.filter(creator=self.creator, ends_at__gt=now)
                              .order_by("starts_at", "pk")[:NEXT_SESSIONS]),
             "now": now,

@@ -26,7 +26,9 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from creators.models import CreatorPage, CreatorProfile, TrackedLink
 from creators.permissions import is_creator
 from creators.services.block_labels import block_labels, label_of
-from creators.services.links import check_link_target, new_link_code, storefront_pages, with_link_figures
+from creators.services.links import (
+    check_link_target, is_buy_button_code, new_link_code, shared_links, storefront_pages, with_link_figures,
+)
 from shop.admin_helpers import ROW_ACTIONS, ScopedSnippetChooserViewSet, ScopedSnippetViewSet, policy_for
 from shop.models import Product
 from shop.permissions import CHOOSE
@@ -105,6 +107,8 @@ class TrackedLinkForm(WagtailAdminModelForm):
             except ValidationError as error:
                 for field, messages in error.message_dict.items():
                     self.add_error(field if field in self.fields else None, messages)
+        if data.get("code") and is_buy_button_code(data["code"]) and data["code"] != self.instance.code:
+            self.add_error("code", _("Codes starting with “buy-” are kept for buy buttons; choose another."))
         if not data.get("code"):
             data["code"] = self.instance.code or new_link_code()
         return data
@@ -175,7 +179,8 @@ class TrackedLinkViewSet(ScopedSnippetViewSet):
         ]
 
     def get_queryset(self, request):
-        return with_link_figures(super().get_queryset(request).select_related("creator", "product", "page"))
+        links = shared_links(super().get_queryset(request))  # buy buttons' own links are counted per block instead
+        return with_link_figures(links.select_related("creator", "product", "page"))
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [path("qr/<int:pk>/", link_qr_code, name="qr")]

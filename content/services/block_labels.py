@@ -1,7 +1,8 @@
 """The one function that decides a block's human label, and the directory that labels a page's blocks.
 
-A label is what a creator recognises: the creator's own words when the block has them (a grid's or
-table's title, a look's caption, a hotspot's label), otherwise the product it sells (a card, a deal),
+A label is what a creator recognises: the creator's own label when they gave one (``own_label``, on
+every shoppable block), else their own words in the block (a grid's or table's title, a look's caption,
+a hotspot's label), otherwise the product it sells (a card, a deal),
 otherwise the block's kind and position ("Image 2"). Reports, earnings, tracked-link forms and the
 content API all name a block with ``block_label``; ``creators`` reaches it through
 ``creators.services.block_labels`` (registered in ``ContentConfig.ready``).
@@ -35,7 +36,7 @@ def block_label(block_type: str, raw_value, *, type_label: str, position: int, p
                 deal_titles: dict[int, str]) -> str:
     """A block's label from its raw (JSON) value. ``position`` counts blocks of this type on the page, from 1."""
     value = raw_value if isinstance(raw_value, dict) else {}
-    own_words = value.get("title") or value.get("caption") or ""
+    own_words = value.get("own_label") or value.get("title") or value.get("caption") or ""
     if isinstance(own_words, str) and own_words.strip():
         return _shorten(own_words)
     if block_type in ("product_card", "product_grid", "comparison_table", "shop_the_look"):

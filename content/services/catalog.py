@@ -223,8 +223,18 @@ def prefetch_stream(stream) -> None:
     Reading the stream inside ``using_snapshot`` makes each block type's ``bulk_to_python`` answer from
     the snapshot; the stream keeps the converted blocks, so rendering it afterwards costs no query.
     """
-    if not isinstance(stream, StreamValue) or not len(stream):
+    prefetch_streams([stream])
+
+
+def prefetch_streams(streams: Iterable) -> None:
+    """``prefetch_stream`` for the bodies of many pages (a storefront's): one snapshot for all of them."""
+    streams = [stream for stream in streams if isinstance(stream, StreamValue) and len(stream)]
+    if not streams:
         return
-    with using_snapshot(snapshot_for_stream(stream.stream_block, list(stream.raw_data))):
-        for _block in stream:
-            pass
+    references = StreamReferences()
+    for stream in streams:
+        collect_references(stream.stream_block, list(stream.raw_data), references)
+    with using_snapshot(load_catalog(references)):
+        for stream in streams:
+            for _block in stream:
+                pass

@@ -151,6 +151,20 @@ def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str =
         )
 
 
+BUY_BUTTON_CODE_PREFIX = "buy-"  # codes of the links made for buy buttons, never typed by a creator
+
+
+def is_buy_button_code(code: str) -> bool:
+    """Whether a code is (or would pass for) one made by ``buy_button_link``: creators may not pick such a code."""
+    return code.lower().startswith(BUY_BUTTON_CODE_PREFIX)
+
+
+def shared_links(links):
+    """The links made to be shared (by a creator or staff): a buy button's own link stands for a block,
+    already named and counted in "My earnings", and would bury them in the link list."""
+    return links.exclude(code__istartswith=BUY_BUTTON_CODE_PREFIX)
+
+
 def buy_button_link(*, creator_id: int, product_id: int, page_id: int | None, block_id: str) -> TrackedLink | None:
     """The tracked link that stands for one buy button (creator, product, page, block), made on first use.
 
@@ -158,7 +172,7 @@ def buy_button_link(*, creator_id: int, product_id: int, page_id: int | None, bl
     clicks at once can't make two). None when the creator is gone; a deleted page is left out.
     """
     message = f"kolshop.buy-button.v1|{creator_id}|{product_id}|{page_id or ''}|{block_id}".encode()
-    code = "buy-" + hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:28]
+    code = BUY_BUTTON_CODE_PREFIX + hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:28]
     link = TrackedLink.objects.filter(code=code).first()
     if link is not None:
         return link

@@ -155,7 +155,8 @@ def statement(creator_id: int, *, start: date, end: date) -> Statement:
     return result
 
 
-CSV_HEADER = ["date", "kind", "page", "block", "sale_amount", "rate", "amount", "currency"]
+# "block" is the block's human label (what the creator recognises); its id stays in the last column.
+CSV_HEADER = ["date", "kind", "page", "block", "sale_amount", "rate", "amount", "currency", "block_id"]
 
 
 def statement_csv(result: Statement) -> str:
@@ -165,11 +166,12 @@ def statement_csv(result: Statement) -> str:
     for line in result.lines:
         writer.writerow([
             line.effective_at.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M"), line.kind,
-            spreadsheet_cell(line.page_title), spreadsheet_cell(line.block_id),
+            spreadsheet_cell(line.page_title), spreadsheet_cell(line.block_label),
             "" if line.base_amount is None else f"{line.base_amount:.2f}",
             "" if line.rate is None else f"{line.rate:.4f}", f"{line.amount:.2f}", line.currency,
+            spreadsheet_cell(line.block_id),
         ])
     for currency, totals in result.totals.items():
         for name in ("sales", "commission", "reversals", "payouts"):
-            writer.writerow([f"total {name}", "", "", "", "", "", f"{totals[name]:.2f}", currency])
+            writer.writerow([f"total {name}", "", "", "", "", "", f"{totals[name]:.2f}", currency, ""])
     return buffer.getvalue()

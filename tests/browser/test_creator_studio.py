@@ -1,5 +1,5 @@
-"""A creator uploads an image, builds a shop-the-look block by clicking hotspots onto it, makes a
-tracked link to that block (chosen by its label) and sees the link on their dashboard."""
+"""A creator uploads an image, builds a shop-the-look block by clicking hotspots onto it (a click once
+every hotspot is placed adds one), makes a tracked link to that block (chosen by its label) and sees the link on their dashboard."""
 
 import io
 import json
@@ -87,6 +87,17 @@ def test_a_creator_builds_a_look_by_clicking_hotspots_links_it_and_sees_the_link
     x = hotspot.locator("input[name$='-x']").first.input_value()
     y = hotspot.locator("input[name$='-y']").first.input_value()
     assert abs(Decimal(x) - Decimal("25")) <= Decimal("0.5") and abs(Decimal(y) - Decimal("50")) <= Decimal("0.5")
+
+    # and, every hotspot being placed, a second click adds a hotspot where she clicked
+    assert page.locator(".kolshop-hotspots__select").input_value() == "new"
+    picture.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.2})
+    page.locator(".kolshop-hotspots__marker[data-hotspot='2']").wait_for()
+    x2 = hotspot.locator("input[name$='-x']").nth(1).input_value()
+    y2 = hotspot.locator("input[name$='-y']").nth(1).input_value()
+    assert abs(Decimal(x2) - Decimal("75")) <= Decimal("0.5") and abs(Decimal(y2) - Decimal("20")) <= Decimal("0.5")
+    assert hotspot.locator("input[name$='-x']").count() == 2
+    choose_in_modal(page, hotspot.locator("[data-contentpath='product'] button:visible", has_text="Choose product").first,
+                    "BOOT-42", "Trail Boots")
     page.get_by_role("button", name="Save draft").click()
 
     # then the draft stores the clicked position as percentages (Wagtail autosaves meanwhile: wait for the save)
@@ -96,11 +107,11 @@ def test_a_creator_builds_a_look_by_clicking_hotspots_links_it_and_sees_the_link
         body = revision.content["body"] if revision else "[]"
         blocks = json.loads(body) if isinstance(body, str) else body
         spots = blocks[0]["value"]["hotspots"] if blocks and blocks[0]["type"] == "shop_the_look" else []
-        return (guide, blocks[0]) if spots and spots[0]["value"]["product"] and spots[0]["value"]["x"] else None
+        return (guide, blocks[0]) if len(spots) == 2 and all(spot["value"]["product"] for spot in spots) else None
 
     guide, look = wait_until(saved_look)
-    spot = look["value"]["hotspots"][0]["value"]
-    assert (spot["product"], spot["x"], spot["y"]) == (product.pk, x, y)
+    spots = [(spot["value"]["product"], spot["value"]["x"], spot["value"]["y"]) for spot in look["value"]["hotspots"]]
+    assert spots == [(product.pk, x, y), (product.pk, x2, y2)]
 
     # when she makes a tracked link to that block, chosen by its label
     page.goto(f"{live_server.url}/admin/snippets/creators/trackedlink/add/")

@@ -12,7 +12,7 @@ from content.models import LiveSessionPage
 from creators.models import LinkTarget
 from creators.services.attribution import attribute_order
 from creators.services.ledger import accrue_commission
-from creators.services.links import create_tracked_link, record_click
+from creators.services.links import create_tracked_link, record_buy_link_click, record_click
 from shop.models import ProductStatus, Stock
 from tests.creators.helpers import LineSpec, make_order, mark_paid
 from tests.factories import block, make_creator, make_guide, make_product, product_card, storefront_of
@@ -127,3 +127,18 @@ def test_the_dashboard_costs_the_same_queries_with_more_pages_and_blocks(studio,
         body = client.get("/admin/").content.decode()
 
     assert "“Extra 2-0” can't be bought" in body
+
+
+def test_the_dashboard_lists_the_creators_own_links_not_buy_buttons(site_tree, client):
+    anna = make_creator("anna")
+    boots = make_product(title="Trail Boots", variants=[("BOOT-1", "100.00", 5)])
+    guide = make_guide(anna, title="Hiking kit", body=[product_card(boots) | {"id": "card-boots"}])
+    create_tracked_link(anna, target_kind=LinkTarget.STOREFRONT, code="anna-bio", label="Insta bio")
+    click = record_buy_link_click(creator_id=anna.pk, page_id=guide.pk, block_id="card-boots", product_id=boots.pk,
+                                  ip="203.0.113.9", user_agent=PHONE)
+    client.force_login(anna.user)
+
+    links = section(client.get("/admin/").content.decode(), "data-links")
+
+    assert click is not None
+    assert links.split("Orders")[1].split() == ["/r/anna-bio/", "Insta", "bio", "0", "0"]

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from creators.models import LinkTarget, TrackedLink
 from creators.services.attribution import attribute_order
-from creators.services.links import create_tracked_link, record_click
+from creators.services.links import create_tracked_link, record_buy_link_click, record_click
 from shop.models import ProductStatus
 from tests.creators.helpers import LineSpec, make_order, mark_paid
 from tests.factories import block, make_creator, make_guide, make_product, product_card
@@ -168,3 +168,21 @@ def test_a_link_whose_block_left_the_page_keeps_it_when_its_label_is_edited(anna
     assert response.status_code == 302
     link.refresh_from_db()
     assert (link.label, link.block_id) == ("Old post", "4208ef16-gone")
+
+
+def test_buy_button_links_stay_out_of_the_creators_link_list(anna_page, client):
+    anna, boots, guide = anna_page
+    create_tracked_link(anna, target_kind=LinkTarget.STOREFRONT, code="anna-bio")
+    click = record_buy_link_click(creator_id=anna.pk, page_id=guide.pk, block_id="card-boots", product_id=boots.pk,
+                                  ip="203.0.113.9", user_agent=PHONE)
+    client.force_login(anna.user)
+
+    body = client.get(LINKS).content.decode()
+    taken = client.post(f"{LINKS}add/", form(target_kind="storefront", code="Buy-mine"))
+
+    assert click is not None and click.link.code.startswith("buy-")
+    assert sorted(TrackedLink.objects.values_list("code", flat=True)) == sorted(["anna-bio", click.link.code])
+    assert "anna-bio" in body and click.link.code not in body
+    assert taken.status_code == 200
+    assert "Codes starting with “buy-” are kept for buy buttons" in taken.content.decode()
+    assert not TrackedLink.objects.filter(code="Buy-mine").exists()

@@ -10,7 +10,7 @@ from creators.services.ledger import accrue_commission, reverse_commission_for_r
 from creators.services.links import create_tracked_link, record_click
 from creators.services.attribution import attribute_order
 from tests.creators.helpers import LineSpec, make_order, mark_paid, refund_lines
-from tests.factories import make_brand, make_creator, make_guide, make_product, make_user
+from tests.factories import make_brand, make_creator, make_guide, make_product, make_user, product_card
 
 pytestmark = pytest.mark.django_db
 
@@ -104,18 +104,37 @@ def test_the_statement_csv_has_exact_values(two_creators, client):
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="statement-anna-2026-03.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["date", "kind", "page", "block", "sale_amount", "rate", "amount", "currency"]
-    assert rows[1:3] == [
-        ["2026-03-10 12:00", "accrual", "Anna's picks", "blk-1", "120.00", "0.1000", "12.00", "USD"],
-        ["2026-03-10 12:00", "accrual", "Anna's picks", "blk-1", "80.00", "0.1000", "8.00", "USD"],
+    assert rows[0] == ["date", "kind", "page", "block", "sale_amount", "rate", "amount", "currency", "block_id"]
+    assert rows[1:3] == [  # blk-1 is on no page any more: its short id stands in for the label
+        ["2026-03-10 12:00", "accrual", "Anna's picks", "block blk-1", "120.00", "0.1000", "12.00", "USD", "blk-1"],
+        ["2026-03-10 12:00", "accrual", "Anna's picks", "block blk-1", "80.00", "0.1000", "8.00", "USD", "blk-1"],
     ]
-    assert rows[3] == ["2026-03-11 12:00", "reversal", "Anna's picks", "blk-1", "20.00", "0.1000", "-2.00", "USD"]
+    assert rows[3] == ["2026-03-11 12:00", "reversal", "Anna's picks", "block blk-1", "20.00", "0.1000", "-2.00", "USD",
+                       "blk-1"]
     assert rows[4:] == [
-        ["total sales", "", "", "", "", "", "200.00", "USD"],
-        ["total commission", "", "", "", "", "", "20.00", "USD"],
-        ["total reversals", "", "", "", "", "", "-2.00", "USD"],
-        ["total payouts", "", "", "", "", "", "0.00", "USD"],
+        ["total sales", "", "", "", "", "", "200.00", "USD", ""],
+        ["total commission", "", "", "", "", "", "20.00", "USD", ""],
+        ["total reversals", "", "", "", "", "", "-2.00", "USD", ""],
+        ["total payouts", "", "", "", "", "", "0.00", "USD", ""],
     ]
+
+
+def test_the_statement_csv_names_a_block_by_its_label(site_tree, client):
+    anna = make_creator("anna")
+    boots = make_product(title="Trail Boots")
+    guide = make_guide(anna, title="Hiking kit", body=[product_card(boots) | {"id": "card-1"}])
+    order = make_order(LineSpec(boots, unit_price="50.00", creator=anna, page_id=guide.pk, block_id="card-1"),
+                       created_at=MARCH)
+    attribute_order(order)
+    mark_paid(order, at=MARCH)
+    accrue_commission(order)
+    client.force_login(anna.user)
+
+    response = client.get("/admin/earnings/statement/csv/?period=2026-03")
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1] == ["2026-03-10 12:00", "accrual", "Hiking kit", "Trail Boots", "50.00", "0.1000", "5.00", "USD",
+                       "card-1"]
 
 
 def test_the_statement_page_shows_the_month_and_rejects_a_bad_period(two_creators, client):

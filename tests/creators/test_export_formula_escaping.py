@@ -57,12 +57,13 @@ def test_the_report_xlsx_stores_a_formula_page_title_as_text():
     assert (sheet["H2"].value, sheet["H2"].data_type) == (49.9, "n")
 
 
-def test_the_statement_csv_escapes_page_title_and_block_id():
+def test_the_statement_csv_escapes_page_title_block_label_and_block_id():
     line = StatementLine(effective_at=datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc), kind="accrual",
                          page_title=HOSTILE_TITLE, block_id="@evil", base_amount=Decimal("49.90"),
-                         rate=Decimal("0.1000"), amount=Decimal("-4.99"), currency="USD")
+                         rate=Decimal("0.1000"), amount=Decimal("-4.99"), currency="USD", block_label="=SUM(A1)")
     statement = Statement(creator_id=1, start=date(2026, 3, 1), end=date(2026, 4, 1), lines=[line])
 
     rows = list(csv.reader(io.StringIO(statement_csv(statement))))
 
-    assert rows[1] == ["2026-03-02 10:00", "accrual", "'" + HOSTILE_TITLE, "'@evil", "49.90", "0.1000", "-4.99", "USD"]
+    assert rows[1] == ["2026-03-02 10:00", "accrual", "'" + HOSTILE_TITLE, "'=SUM(A1)", "49.90", "0.1000", "-4.99", "USD",
+                       "'@evil"]

@@ -4,6 +4,7 @@
  * - a chosen product shows its image, price and stock inside its block;
  * - a shop-the-look block shows its image large: clicking it places the selected hotspot (x/y are
  *   written to the block's own fields as percentages with two decimals; the server validates them);
+ *   once every hotspot is placed, a click adds a new one there (through the list's own "Add" button);
  * - a comparison table's attribute fields suggest the attribute names its products have.
  * Data comes from staff-only JSON endpoints scoped like the choosers (content/editor_views.py).
  * Polling instead of hooking Wagtail's internals: choosers, added and reordered blocks are all seen.
@@ -96,6 +97,8 @@
 
   /* --- hotspots by clicking ------------------------------------------------------------- */
 
+  var NEW_HOTSPOT = "new";
+
   function hotspotPrefixes(blockPrefix) {
     var found = [];
     document.querySelectorAll('input[name^="' + blockPrefix + '-value-hotspots-"][name$="-value-x"]')
@@ -141,7 +144,25 @@
       option.value = prefix;
       select.appendChild(option);
     });
-    if (prefixes.indexOf(chosen) >= 0) select.value = chosen;
+    var added = el("option", "", "A new hotspot");
+    added.value = NEW_HOTSPOT;
+    select.appendChild(added);
+    if (prefixes.indexOf(chosen) >= 0 || chosen === NEW_HOTSPOT) select.value = chosen;
+  }
+
+  /* Appends a hotspot with Wagtail's own "Add" button at the end of the block's hotspot list (so the
+   * list's count, ids and max_num stay Wagtail's business) and returns the new hotspot's prefix. */
+  function addHotspot(blockPrefix) {
+    var count = document.querySelector('input[name="' + blockPrefix + '-value-hotspots-count"]');
+    var container = count && count.parentNode.querySelector("[data-streamfield-list-container]");
+    if (!container) return null;
+    var buttons = container.querySelectorAll(":scope > [data-streamfield-list-add]");
+    var add = buttons[buttons.length - 1];
+    if (!add || add.disabled) return null;
+    var before = hotspotPrefixes(blockPrefix);
+    add.click();
+    var after = hotspotPrefixes(blockPrefix).filter(function (prefix) { return before.indexOf(prefix) < 0; });
+    return after.length ? after[0] : null;
   }
 
   function nextUnplaced(prefixes, after) {
@@ -150,7 +171,7 @@
       var prefix = prefixes[(start + i) % prefixes.length];
       if (!document.querySelector('[name="' + prefix + '-x"]').value) return prefix;
     }
-    return after;
+    return NEW_HOTSPOT;
   }
 
   function buildPlacer(imageInput, blockPrefix) {
@@ -167,7 +188,7 @@
     stage.appendChild(img);
     placer.appendChild(stage);
     img.addEventListener("click", function (event) {
-      var prefix = select.value;
+      var prefix = select.value === NEW_HOTSPOT ? addHotspot(blockPrefix) : select.value;
       if (!prefix) return;
       var box = img.getBoundingClientRect();
       var x = Math.min(100, Math.max(0, ((event.clientX - box.left) / box.width) * 100));
