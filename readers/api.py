@@ -1,0 +1,129 @@
+"""Reader account endpoints: /api/v1/account/… (session cookie; sign in by mailed link or code)."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from ninja import Router, Schema, Status
+from ninja.security import SessionAuth
+
+from readers.limits import limit_code_attempt, limit_sign_in_request
+from readers.models import Reader
+from readers.services.accounts import reader_orders, reader_teams
+from readers.services.sign_in import request_sign_in, sign_in_with_code, sign_in_with_link, sign_out_everywhere
+from readers.sessions import current_reader, end_reader_session, start_reader_session
+from shop.validation import text
+
+router = Router(tags=["account"])
+
+EmailIn = text(max_length=254, min_length=1)
+CodeIn = text(max_length=12, min_length=1)
+LinkTokenIn = text(max_length=100, min_length=1)
+
+
+class ReaderSession(SessionAuth):
+    """Signed in as a reader (the site's session cookie); staff logins are not readers."""
+
+    def authenticate(self, request, key):
+        return current_reader(request)
+
+
+reader_auth = ReaderSession(csrf=False)
+
+
+class SignInRequestIn(Schema):
+    email: EmailIn
+
+
+class SignInCodeIn(Schema):
+    email: EmailIn
+    code: CodeIn
+
+
+class SignInLinkIn(Schema):
+    token: LinkTokenIn
+
+
+class SignInSentOut(Schema):
+    sent: bool
+
+
+class ReaderOut(Schema):
+    email: str
+    verified_at: datetime
+
+
+class OrderLineOut(Schema):
+    product_title: str
+    variant_name: str
+    quantity: int
+
+
+class AccountOrderOut(Schema):
+    number: str
+    status: str
+    placed_at: datetime
+    currency: str
+    total: Decimal
+    fulfilment: str
+    pickup_code: str | None
+    lines: list[OrderLineOut]
+
+
+class AccountTeamOut(Schema):
+    code: str
+    product_title: str
+    status: str
+    seats: int
+    deadline: datetime
+    member_status: str
+    order_number: str
+
+
+def _reader_out(reader: Reader) -> ReaderOut:
+    return ReaderOut(email=reader.email, verified_at=reader.verified_at)
+
+
+@router.post("/sign-in", response={202: SignInSentOut}, summary="E-mail a sign-in link and code")
+def ask_sign_in(request, payload: SignInRequestIn):
+    limit_sign_in_request(request, email=payload.email)
+    request_sign_in(payload.email)
+    return Status(202, SignInSentOut(sent=True))
+
+
+@router.post("/sign-in/code", response=ReaderOut, summary="Sign in with the mailed 6-digit code")
+def sign_in_code(request, payload: SignInCodeIn):
+    limit_code_attempt(request, email=payload.email)
+    reader = sign_in_with_code(payload.email, payload.code)
+    start_reader_session(request, reader)
+    return _reader_out(reader)
+
+
+@router.post("/sign-in/link", response=ReaderOut, summary="Sign in with the mailed link's token")
+def sign_in_link(request, payload: SignInLinkIn):
+    limit_code_attempt(request, email="")
+    reader = sign_in_with_link(payload.token)
+    start_reader_session(request, reader)
+    return _reader_out(reader)
+
+
+@router.get("", response=ReaderOut, auth=reader_auth, summary="The signed-in reader")
+def me(request):
+    return _reader_out(request.auth)
+
+
+@router.get("/orders", response=list[AccountOrderOut], auth=reader_auth, summary="My orders and pickup codes")
+def orders(request):
+    return reader_orders(request.auth)
+
+
+@router.get("/teams", response=list[AccountTeamOut], auth=reader_auth, summary="My group-buy teams")
+def teams(request):
+    return reader_teams(request.auth)
+
+
+@router.post("/sign-out-everywhere", response={204: None}, auth=reader_auth,
+             summary="Sign out on every device")
+def sign_out_all(request):
+    sign_out_everywhere(request.auth)
+    end_reader_session(request)
+    return Status(204, None)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReadersConfig(AppConfig):
+    name = "readers"
+    verbose_name = "Readers"
+    default_auto_field = "django.db.models.BigAutoField"
