@@ -3,12 +3,13 @@
 from datetime import datetime
 from decimal import Decimal
 
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.security import SessionAuth
 
 from readers.limits import limit_code_attempt, limit_sign_in_request
 from readers.models import Reader
 from readers.services.accounts import reader_orders, reader_teams
+from readers.services.shares import reader_shares, share
 from readers.services.sign_in import request_sign_in, sign_in_with_code, sign_in_with_link, sign_out_everywhere
 from readers.sessions import current_reader, end_reader_session, start_reader_session
 from shop.validation import text
@@ -79,6 +80,27 @@ class AccountTeamOut(Schema):
     order_number: str
 
 
+class ShareIn(Schema):
+    page_id: int = Field(ge=1, le=2**31 - 1)
+    product_id: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class ShareOut(Schema):
+    code: str
+    url: str
+    target_kind: str
+    page_id: int | None
+    product_id: int | None
+    click_count: int
+    order_count: int
+
+
+def _share_out(request, link) -> ShareOut:
+    return ShareOut(code=link.code, url=request.build_absolute_uri(link.get_absolute_url()),
+                    target_kind=link.target_kind, page_id=link.page_id, product_id=link.product_id,
+                    click_count=getattr(link, "click_count", 0), order_count=getattr(link, "order_count", 0))
+
+
 def _reader_out(reader: Reader) -> ReaderOut:
     return ReaderOut(email=reader.email, verified_at=reader.verified_at)
 
@@ -119,6 +141,17 @@ def orders(request):
 @router.get("/teams", response=list[AccountTeamOut], auth=reader_auth, summary="My group-buy teams")
 def teams(request):
     return reader_teams(request.auth)
+
+
+@router.post("/shares", response={201: ShareOut}, auth=reader_auth, summary="Share a guide or a product on it")
+def create_share(request, payload: ShareIn):
+    link = share(request.auth, page_id=payload.page_id, product_id=payload.product_id)
+    return Status(201, _share_out(request, link))
+
+
+@router.get("/shares", response=list[ShareOut], auth=reader_auth, summary="My share links with their figures")
+def shares(request):
+    return [_share_out(request, link) for link in reader_shares(request.auth)]
 
 
 @router.post("/sign-out-everywhere", response={204: None}, auth=reader_auth,

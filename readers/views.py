@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from readers.limits import limit_code_attempt, limit_sign_in_request
 from readers.services.accounts import reader_orders, reader_teams
+from readers.services.shares import reader_shares
 from readers.services.sign_in import request_sign_in, sign_in_with_code, sign_in_with_link, sign_out_everywhere
 from readers.sessions import current_reader, end_reader_session, start_reader_session
 from shop.errors import DomainError, RateLimited
@@ -74,6 +75,7 @@ def account(request: HttpRequest) -> HttpResponse:
         return redirect("readers:sign-in")
     return render(request, "readers/account.html", {
         "reader": reader, "orders": reader_orders(reader), "teams": reader_teams(reader),
+        "shares": list(reader_shares(reader)),
     })
 
 

@@ -204,6 +204,16 @@ OPERATIONS: dict[str, OperationDoc] = {
         "share `code` and the reader's own order.",
         {401: ["not_authenticated"]},
     ),
+    "readers_api_create_share": OperationDoc(
+        "Share a live creator's guide (`page_id`), or a product on it (`product_id` too): returns the "
+        "reader's own `/r/<code>` link (the same link when shared again). Followers are counted like any "
+        "tracked link (bots and repeats within an hour are not), and the guide's creator keeps the sale.",
+        {401: ["not_authenticated"], 404: ["page_not_found", "product_not_found"], 400: ["not_shareable"]},
+    ),
+    "readers_api_shares": OperationDoc(
+        "The signed-in reader's share links, newest first, with counted clicks and counted orders.",
+        {401: ["not_authenticated"]},
+    ),
     "readers_api_sign_out_all": OperationDoc(
         "Sign out on every device: every session of this reader stops working at its next request.",
         {401: ["not_authenticated"]},
