@@ -5,3 +5,8 @@ class ReadersConfig(AppConfig):
     name = "readers"
     verbose_name = "Readers"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from readers.handlers import connect_shop_events
+
+        connect_shop_events()

@@ -276,6 +276,17 @@ KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT = env.get_int("KOLSHOP_MAX_RESERVED_UNITS_
 # Reader sign-in (readers.services.sign_in): how long a mailed link/code works; wrong codes before it is void.
 KOLSHOP_READER_SIGN_IN_MINUTES = env.get_int("KOLSHOP_READER_SIGN_IN_MINUTES", 15)
 KOLSHOP_READER_CODE_ATTEMPTS = env.get_int("KOLSHOP_READER_CODE_ATTEMPTS", 5)
+# A sharer's reward: this share of the goods paid for (readers.services.rewards), locked after the
+# commission return window; and the fraud rules (readers.services.share_attribution), each on by default
+# (set a rule to False, or a number to None, to turn it off).
+KOLSHOP_READER_REWARD_RATE = env.get_str("KOLSHOP_READER_REWARD_RATE") or "0.05"
+KOLSHOP_READER_REWARD_RULES = {
+    "self_purchase": True,
+    "new_buyers_only": True,
+    "minimum_order": env.get_str("KOLSHOP_READER_REWARD_MINIMUM_ORDER") or "20.00",
+    "per_sharer_per_30_days": env.get_int("KOLSHOP_READER_REWARDS_PER_SHARER_30_DAYS", 20),
+    "per_visitor_per_day": env.get_int("KOLSHOP_READER_REWARDED_ORDERS_PER_VISITOR_DAY", 1),
+}
 # django-ratelimit: a cache outage lets requests through instead of refusing every buyer.
 RATELIMIT_FAIL_OPEN = True
 
