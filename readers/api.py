@@ -9,6 +9,7 @@ from ninja.security import SessionAuth
 from readers.limits import limit_code_attempt, limit_sign_in_request
 from readers.models import Reader
 from readers.services.accounts import reader_orders, reader_teams
+from readers.services.rewards import redeem_rewards, reward_balances
 from readers.services.shares import reader_shares, share
 from readers.services.sign_in import request_sign_in, sign_in_with_code, sign_in_with_link, sign_out_everywhere
 from readers.sessions import current_reader, end_reader_session, start_reader_session
@@ -101,6 +102,23 @@ def _share_out(request, link) -> ShareOut:
                     click_count=getattr(link, "click_count", 0), order_count=getattr(link, "order_count", 0))
 
 
+class RewardBalanceOut(Schema):
+    currency: str
+    pending: Decimal
+    available: Decimal
+    redeemed: Decimal
+
+
+class RedeemIn(Schema):
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class VoucherOut(Schema):
+    code: str
+    value: Decimal
+    currency: str
+
+
 def _reader_out(reader: Reader) -> ReaderOut:
     return ReaderOut(email=reader.email, verified_at=reader.verified_at)
 
@@ -152,6 +170,18 @@ def create_share(request, payload: ShareIn):
 @router.get("/shares", response=list[ShareOut], auth=reader_auth, summary="My share links with their figures")
 def shares(request):
     return [_share_out(request, link) for link in reader_shares(request.auth)]
+
+
+@router.get("/rewards", response=list[RewardBalanceOut], auth=reader_auth, summary="My reward balances")
+def rewards(request):
+    return sorted(reward_balances(request.auth).values(), key=lambda balance: balance.currency)
+
+
+@router.post("/rewards/redeem", response={201: VoucherOut}, auth=reader_auth,
+             summary="Turn my available reward into a single-use voucher")
+def redeem(request, payload: RedeemIn):
+    voucher = redeem_rewards(request.auth, currency=payload.currency)
+    return Status(201, VoucherOut(code=voucher.code, value=voucher.value, currency=voucher.currency))
 
 
 @router.post("/sign-out-everywhere", response={204: None}, auth=reader_auth,

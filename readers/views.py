@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from readers.limits import limit_code_attempt, limit_sign_in_request
 from readers.services.accounts import reader_orders, reader_teams
+from readers.services.rewards import redeem_rewards, reward_balances
 from readers.services.shares import reader_shares
 from readers.services.sign_in import request_sign_in, sign_in_with_code, sign_in_with_link, sign_out_everywhere
 from readers.sessions import current_reader, end_reader_session, start_reader_session
@@ -75,8 +76,22 @@ def account(request: HttpRequest) -> HttpResponse:
         return redirect("readers:sign-in")
     return render(request, "readers/account.html", {
         "reader": reader, "orders": reader_orders(reader), "teams": reader_teams(reader),
-        "shares": list(reader_shares(reader)),
+        "shares": list(reader_shares(reader)), "rewards": sorted(reward_balances(reader).values(), key=str),
     })
+
+
+@require_POST
+def redeem(request: HttpRequest) -> HttpResponse:
+    reader = current_reader(request)
+    if reader is None:
+        return redirect("readers:sign-in")
+    try:
+        voucher = redeem_rewards(reader, currency=request.POST.get("currency", ""))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Your voucher: {voucher.code} ({voucher.value} {voucher.currency} off, one use).")
+    return redirect("readers:account")
 
 
 @require_POST

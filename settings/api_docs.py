@@ -214,6 +214,16 @@ OPERATIONS: dict[str, OperationDoc] = {
         "The signed-in reader's share links, newest first, with counted clicks and counted orders.",
         {401: ["not_authenticated"]},
     ),
+    "readers_api_rewards": OperationDoc(
+        "The signed-in reader's share rewards per currency, from the rewards ledger: `pending` (within the "
+        "return window), `available` (locked, redeemable) and `redeemed`.",
+        {401: ["not_authenticated"]},
+    ),
+    "readers_api_redeem": OperationDoc(
+        "Turn the whole available reward in `currency` into a single-use voucher for that amount (a fixed "
+        "discount). Nothing available yet is a 409 `nothing_to_redeem`.",
+        {401: ["not_authenticated"], 409: ["nothing_to_redeem"]},
+    ),
     "readers_api_sign_out_all": OperationDoc(
         "Sign out on every device: every session of this reader stops working at its next request.",
         {401: ["not_authenticated"]},

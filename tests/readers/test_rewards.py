@@ -153,3 +153,26 @@ def test_entries_are_append_only(guide, lamp):
         RewardEntry.objects.update(amount=0)
     with pytest.raises(TypeError):
         RewardEntry.objects.all().delete()
+
+
+def test_the_rewards_api_shows_balances_and_redeems(client, ask, guide, lamp, django_assert_num_queries):
+    from tests.readers.helpers import post_json, sign_in
+
+    buy_through(share_of(guide, "ada@example.com"), lamp, email="friend@example.com",
+                paid_at=timezone.now() - timedelta(days=31))
+    sign_in(client, ask, "ada@example.com")
+    client.get("/api/v1/account/rewards")  # warm-up
+    with django_assert_num_queries(3):  # session, reader, one aggregate
+        before = client.get("/api/v1/account/rewards").json()
+    too_soon = post_json(client, "/api/v1/account/rewards/redeem", {"currency": "USD"})
+    lock_matured_rewards()
+    buy_through(share_of(guide, "ada@example.com"), lamp, email="friend2@example.com", ip="198.51.100.77")
+    with django_assert_num_queries(3):
+        after = client.get("/api/v1/account/rewards").json()
+    redeemed = post_json(client, "/api/v1/account/rewards/redeem", {"currency": "USD"})
+
+    assert before == [{"currency": "USD", "pending": "2.00", "available": "0.00", "redeemed": "0.00"}]
+    assert (too_soon.status_code, too_soon.json()["code"]) == (409, "nothing_to_redeem")
+    assert after == [{"currency": "USD", "pending": "2.00", "available": "2.00", "redeemed": "0.00"}]
+    assert redeemed.status_code == 201
+    assert redeemed.json() == {"code": Voucher.objects.get().code, "value": "2.00", "currency": "USD"}
