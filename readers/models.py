@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from creators.models import LinkKind, TrackedLink
+
 
 class Reader(models.Model):
     email = models.EmailField(help_text=_("The address as the reader last verified it (mail goes here)."))
@@ -151,3 +153,18 @@ class RewardRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"order {self.order_id}: {self.reason}"
+
+
+class ShareLinkManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=LinkKind.READER_SHARE)
+
+
+class ShareLink(TrackedLink):
+    """Readers' shares among the tracked links (a proxy: the staff admin lists these only)."""
+
+    objects = ShareLinkManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("share link")
