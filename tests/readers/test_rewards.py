@@ -16,6 +16,7 @@ from shop.models import OrderLine, Voucher
 from shop.services.vouchers import validate_voucher
 from tests.creators.helpers import refund_lines
 from tests.factories import make_creator, make_guide, make_product
+from tests.readers.helpers import post_json, sign_in
 from tests.readers.reward_helpers import buy_through, pay_order, share_of
 
 pytestmark = pytest.mark.django_db
@@ -156,8 +157,6 @@ def test_entries_are_append_only(guide, lamp):
 
 
 def test_the_rewards_api_shows_balances_and_redeems(client, ask, guide, lamp, django_assert_num_queries):
-    from tests.readers.helpers import post_json, sign_in
-
     buy_through(share_of(guide, "ada@example.com"), lamp, email="friend@example.com",
                 paid_at=timezone.now() - timedelta(days=31))
     sign_in(client, ask, "ada@example.com")
