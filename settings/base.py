@@ -147,6 +147,7 @@ KOLSHOP_SCHEDULE = {
         "task": "creators.tasks.run_payouts_task",
     },
     "drain_clicks": {"cron": "* * * * *", "task": "creators.tasks.drain_clicks_task"},
+    "lock_matured_rewards": {"cron": "20 2 * * *", "task": "readers.tasks.lock_matured_rewards_task"},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
