@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from readers.limits import limit_code_attempt, limit_sign_in_request
 from readers.services.accounts import reader_orders, reader_teams
 from readers.services.rewards import redeem_rewards, reward_balances
-from readers.services.shares import reader_shares
+from readers.services.shares import reader_shares, share
 from readers.services.sign_in import request_sign_in, sign_in_with_code, sign_in_with_link, sign_out_everywhere
 from readers.sessions import current_reader, end_reader_session, start_reader_session
 from shop.errors import DomainError, RateLimited
@@ -78,6 +78,26 @@ def account(request: HttpRequest) -> HttpResponse:
         "reader": reader, "orders": reader_orders(reader), "teams": reader_teams(reader),
         "shares": list(reader_shares(reader)), "rewards": sorted(reward_balances(reader).values(), key=str),
     })
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def share_page(request: HttpRequest) -> HttpResponse:
+    """"Share this guide" on a guide: GET asks (signed in), POST makes (or finds) the reader's link."""
+    reader = current_reader(request)
+    if reader is None:
+        messages.info(request, "Sign in to share: your friends' first orders earn you a reward.")
+        return redirect("readers:sign-in")
+    page_id = request.POST.get("page") or request.GET.get("page") or ""
+    if request.method != "POST":
+        return render(request, "readers/share.html", {"page_id": page_id})
+    try:
+        link = share(reader, page_id=int(page_id) if page_id.isdigit() else 0)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Your share link: {request.build_absolute_uri(link.get_absolute_url())}")
+    return redirect("readers:account")
 
 
 @require_POST
