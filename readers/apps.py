@@ -10,3 +10,8 @@ class ReadersConfig(AppConfig):
         from readers.handlers import connect_shop_events
 
         connect_shop_events()
+
+        from creators.reports.channels import register_channel
+        from readers.services.report_channel import reader_share_orders
+
+        register_channel(reader_share_orders)

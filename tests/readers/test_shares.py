@@ -7,6 +7,7 @@ from django.test import Client
 
 from creators.models import Click, CreatorProfile, LinkKind, TrackedLink
 from creators.services.links import recent_click
+from readers.models import Reader
 from shop.attribution import read_attribution
 from shop.services.client_identity import visitor_key
 from tests.creators.helpers import PHONE
@@ -34,7 +35,7 @@ def test_a_reader_shares_a_guide_once_and_gets_the_same_link_again(client, ask, 
         "product_id": None, "click_count": 0, "order_count": 0,
     }
     assert (link.kind, link.creator.handle, link.page_id) == (LinkKind.READER_SHARE, "maya", guide.pk)
-    assert link.sharer_id == client.get("/api/v1/account").wsgi_request._kolshop_reader.pk
+    assert link.sharer_id == Reader.objects.get(email="ada@example.com").pk
 
 
 def test_following_a_share_counts_a_click_like_a_creators_link(client, ask, guide):
