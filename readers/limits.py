@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from shop.errors import RateLimited
 from shop.rate_limits import count_request
-from shop.services.orders import buyer_key
+from shop.services.buyer_identity import buyer_key
 
 
 def _check(request: HttpRequest, *, scope: str, email: str) -> None:

@@ -3,7 +3,7 @@
 A reader proves the address by a one-time link or a 6-digit code mailed to it (``SignInToken``; both
 stored only as hashes). ``session_version`` is copied into each signed-in session: raising it signs the
 reader out on every device at once. Orders are never copied here: a reader's orders are those placed
-with the same buyer identity (``shop.services.orders.buyer_key``), found when asked.
+with the same buyer identity (``shop.services.buyer_identity.buyer_key``), found when asked.
 """
 
 from django.db import models
@@ -16,8 +16,8 @@ from creators.models import LinkKind, TrackedLink
 class Reader(models.Model):
     email = models.EmailField(help_text=_("The address as the reader last verified it (mail goes here)."))
     buyer_key = models.CharField(
-        max_length=254, unique=True, editable=False,
-        help_text=_("shop.services.orders.buyer_key of the e-mail: one reader per buyer identity."),
+        max_length=64, unique=True, editable=False,
+        help_text=_("shop.services.buyer_identity.buyer_key of the e-mail: one reader per buyer identity."),
     )
     session_version = models.PositiveIntegerField(
         default=1, help_text=_("Raised by 'sign out everywhere': older sessions stop working."))
@@ -36,7 +36,7 @@ class Reader(models.Model):
 class SignInToken(models.Model):
     """One mailed sign-in: its link token and its code, hashed; expiring, used once."""
 
-    buyer_key = models.CharField(max_length=254, db_index=True, editable=False)
+    buyer_key = models.CharField(max_length=64, db_index=True, editable=False)
     email = models.EmailField(help_text=_("The address the sign-in was mailed to."))
     link_hash = models.CharField(max_length=64, unique=True, editable=False)
     code_hash = models.CharField(max_length=64, editable=False)

@@ -1,7 +1,7 @@
 """What a signed-in reader sees of their own buying: orders (with pickup codes) and group-buy teams.
 
 Nothing is copied onto the reader: orders and team seats are found by the one buyer identity
-(``shop.services.orders.ordered_by`` / ``buyer_key``), so an order placed as a guest with the same
+(``shop.services.buyer_identity.ordered_by`` / ``buyer_key``), so an order placed as a guest with the same
 address shows up as soon as the address is verified, and so does every later one.
 """
 
@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 
 from readers.models import Reader
 from shop.models import FulfilmentMethod, GroupMember, Order, OrderStatus
-from shop.services.orders import ordered_by
+from shop.services.buyer_identity import ordered_by
 from shop.services.pickup_codes import pickup_code_for
 
 
@@ -51,7 +51,7 @@ class TeamSummary:
 
 def reader_orders_query(reader: Reader) -> QuerySet[Order]:
     """The reader's orders: every order placed under their buyer identity, newest first."""
-    return Order.objects.filter(ordered_by(reader.email, path="email")).order_by("-created_at", "-pk")
+    return Order.objects.filter(ordered_by(reader.email, path="")).order_by("-created_at", "-pk")
 
 
 def pickup_code_shown(order: Order) -> str | None:

@@ -25,7 +25,7 @@ from shop.errors import Conflict
 from shop.models import Order, Refund, Voucher, VoucherKind
 from shop.money import quantize
 from shop.services.locks import lock_for_transaction
-from shop.services.orders import buyer_key
+from shop.services.buyer_identity import buyer_key
 
 ZERO = Decimal("0.00")
 PAID_REF = "paid"

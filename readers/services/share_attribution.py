@@ -17,7 +17,7 @@ from creators.models import Click, LinkKind
 from readers.models import Reader, RefusalReason, RewardEntry, RewardEntryKind
 from shop.attribution import attribution_window
 from shop.models import Order, OrderLine, OrderStatus
-from shop.services.orders import buyer_key, ordered_by
+from shop.services.buyer_identity import buyer_key, ordered_by
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def _sharer_bought_here(order: Order, sharer: Reader, click: Click) -> bool:
     share clicked from a browser the sharer bought with (the same visitor hash as the sharer's own click)."""
     if buyer_key(order.email) == sharer.buyer_key:
         return True
-    sharer_orders = Order.objects.filter(ordered_by(sharer.email, path="email")).exclude(pk=order.pk)
+    sharer_orders = Order.objects.filter(ordered_by(sharer.email, path="")).exclude(pk=order.pk)
     if order.shipping_line1 and sharer_orders.filter(
             shipping_line1__iexact=order.shipping_line1.strip(), shipping_postal_code__iexact=order.shipping_postal_code.strip(),
             shipping_country=order.shipping_country).exists():
@@ -75,7 +75,7 @@ def refusal_reason(order: Order, credit: ShareCredit, *, now: datetime) -> str |
     if rules.get("self_purchase", True) and _sharer_bought_here(order, sharer, click):
         return RefusalReason.SELF_PURCHASE
     if rules.get("new_buyers_only", True) and Order.objects.filter(
-            ordered_by(order.email, path="email"), created_at__lt=order.created_at).exclude(
+            ordered_by(order.email, path=""), created_at__lt=order.created_at).exclude(
             pk=order.pk).exclude(status=OrderStatus.CANCELLED).exists():
         return RefusalReason.RETURNING_BUYER
     minimum = rules.get("minimum_order")

@@ -4,7 +4,7 @@ Both secrets are stored only as keyed hashes (``SignInToken``), expire after
 ``KOLSHOP_READER_SIGN_IN_MINUTES`` and are spent together by the first successful use. A code allows
 ``KOLSHOP_READER_CODE_ATTEMPTS`` wrong guesses before its sign-in is void (with 10^6 codes and the
 rate limits on the edges, guessing is hopeless). The address is matched through the one buyer
-identity (``shop.services.orders.buyer_key``), so ``Ada@Example.com`` and ``ada@example.com`` are one
+identity (``shop.services.buyer_identity.buyer_key``), so ``Ada@Example.com`` and ``ada@example.com`` are one
 reader.
 """
 
@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from readers.models import Reader, SignInToken
 from shop.errors import InvalidInput, NotFound
-from shop.services.orders import buyer_key
+from shop.services.buyer_identity import buyer_key
 
 log = structlog.get_logger(__name__)
 

@@ -189,7 +189,7 @@ def world(db, site_tree) -> World:
 def _reader_share_rows(creator_a, product, order, *, now) -> list:
     """A reader (the victim buyer) sharing creator A's product, a reward and a refused reward."""
     from readers.models import Reader, RewardEntry, RewardRefusal
-    from shop.services.orders import buyer_key
+    from shop.services.buyer_identity import buyer_key
 
     reader = Reader.objects.create(email=SECRETS["buyer email"], buyer_key=buyer_key(SECRETS["buyer email"]),
                                    verified_at=now)

@@ -17,7 +17,7 @@ _addresses = count(10)
 
 
 def make_reader(email: str) -> Reader:
-    from shop.services.orders import buyer_key
+    from shop.services.buyer_identity import buyer_key
 
     return Reader.objects.create(email=email, buyer_key=buyer_key(email), verified_at=timezone.now())
 
