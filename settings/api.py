@@ -100,6 +100,10 @@ from content.api.offers import router as offers_router  # noqa: E402
 
 api.add_router("/offers", offers_router)
 
+from readers.api import router as account_router  # noqa: E402
+
+api.add_router("/account", account_router)
+
 from creators.reports.api import router as events_router  # noqa: E402
 
 api.add_router("/events", events_router)

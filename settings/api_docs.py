@@ -173,6 +173,61 @@ OPERATIONS: dict[str, OperationDoc] = {
         "repeating one is acknowledged as a duplicate and not counted twice.",
         {404: ["not_found"], 400: ["not_shoppable"], 429: ["rate_limited"]},
     ),
+    # Reader accounts (readers/api.py): the session cookie is the credential; no passwords.
+    "readers_api_ask_sign_in": OperationDoc(
+        "E-mail a one-time sign-in link and a 6-digit code to `email` (valid for "
+        "`KOLSHOP_READER_SIGN_IN_MINUTES`, usable once). Always 202: the answer never says whether the "
+        "address has bought. Limited per client and per address (`reader_sign_in`, `reader_sign_in_email`).",
+        {400: ["invalid_email"], 429: ["rate_limited"]},
+    ),
+    "readers_api_sign_in_code": OperationDoc(
+        "Sign in with the mailed 6-digit code: sets the session cookie. A wrong, expired or used code is a "
+        "404 `sign_in_invalid`; a sign-in is void after `KOLSHOP_READER_CODE_ATTEMPTS` wrong codes.",
+        {400: ["invalid_email", "invalid_code"], 404: ["sign_in_invalid"], 429: ["rate_limited"]},
+    ),
+    "readers_api_sign_in_link": OperationDoc(
+        "Sign in with the token from the mailed link (`/account/sign-in/link/<token>/`): sets the session "
+        "cookie. The link works once and expires with its code.",
+        {404: ["sign_in_invalid"], 429: ["rate_limited"]},
+    ),
+    "readers_api_me": OperationDoc(
+        "The signed-in reader: the verified e-mail address and when it was verified.",
+        {401: ["not_authenticated"]},
+    ),
+    "readers_api_orders": OperationDoc(
+        "The signed-in reader's orders, newest first: every order placed with the same buyer identity "
+        "(guest orders included), its lines, and the pickup code of a paid pickup order not yet collected.",
+        {401: ["not_authenticated"]},
+    ),
+    "readers_api_teams": OperationDoc(
+        "The group-buy teams the signed-in reader has (or had) a seat in, newest first, with the team's "
+        "share `code` and the reader's own order.",
+        {401: ["not_authenticated"]},
+    ),
+    "readers_api_create_share": OperationDoc(
+        "Share a live creator's guide (`page_id`), or a product on it (`product_id` too): returns the "
+        "reader's own `/r/<code>` link (the same link when shared again). Followers are counted like any "
+        "tracked link (bots and repeats within an hour are not), and the guide's creator keeps the sale.",
+        {401: ["not_authenticated"], 404: ["page_not_found", "product_not_found"], 400: ["not_shareable"]},
+    ),
+    "readers_api_shares": OperationDoc(
+        "The signed-in reader's share links, newest first, with counted clicks and counted orders.",
+        {401: ["not_authenticated"]},
+    ),
+    "readers_api_rewards": OperationDoc(
+        "The signed-in reader's share rewards per currency, from the rewards ledger: `pending` (within the "
+        "return window), `available` (locked, redeemable) and `redeemed`.",
+        {401: ["not_authenticated"]},
+    ),
+    "readers_api_redeem": OperationDoc(
+        "Turn the whole available reward in `currency` into a single-use voucher for that amount (a fixed "
+        "discount). Nothing available yet is a 409 `nothing_to_redeem`.",
+        {401: ["not_authenticated"], 409: ["nothing_to_redeem"]},
+    ),
+    "readers_api_sign_out_all": OperationDoc(
+        "Sign out on every device: every session of this reader stops working at its next request.",
+        {401: ["not_authenticated"]},
+    ),
 }
 
 

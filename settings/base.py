@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "operations",
     "shop",
     "creators",
+    "readers",
     "content",
     "media",
     "wagtail_modeladmin",
@@ -146,6 +147,7 @@ KOLSHOP_SCHEDULE = {
         "task": "creators.tasks.run_payouts_task",
     },
     "drain_clicks": {"cron": "* * * * *", "task": "creators.tasks.drain_clicks_task"},
+    "lock_matured_rewards": {"cron": "20 2 * * *", "task": "readers.tasks.lock_matured_rewards_task"},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -268,9 +270,28 @@ KOLSHOP_RATE_LIMITS = {
     "click": env.get_str("KOLSHOP_RATE_LIMIT_CLICKS") or "60/m",
     "buy_link": env.get_str("KOLSHOP_RATE_LIMIT_BUY_LINKS") or "30/m",
     "page_view": env.get_str("KOLSHOP_RATE_LIMIT_PAGE_VIEWS") or "120/m",
+    # Reader sign-in (readers.limits): mails asked per client and per address, codes tried likewise.
+    "reader_sign_in": env.get_str("KOLSHOP_RATE_LIMIT_READER_SIGN_INS") or "10/h",
+    "reader_sign_in_email": env.get_str("KOLSHOP_RATE_LIMIT_READER_SIGN_INS_PER_EMAIL") or "5/h",
+    "reader_code": env.get_str("KOLSHOP_RATE_LIMIT_READER_CODES") or "20/h",
+    "reader_code_email": env.get_str("KOLSHOP_RATE_LIMIT_READER_CODES_PER_EMAIL") or "10/h",
 }
 # The most units one client may hold in open (unpaid) checkouts at once, across all its carts.
 KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT = env.get_int("KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT", 20)
+# Reader sign-in (readers.services.sign_in): how long a mailed link/code works; wrong codes before it is void.
+KOLSHOP_READER_SIGN_IN_MINUTES = env.get_int("KOLSHOP_READER_SIGN_IN_MINUTES", 15)
+KOLSHOP_READER_CODE_ATTEMPTS = env.get_int("KOLSHOP_READER_CODE_ATTEMPTS", 5)
+# A sharer's reward: this share of the goods paid for (readers.services.rewards), locked after the
+# commission return window; and the fraud rules (readers.services.share_attribution), each on by default
+# (set a rule to False, or a number to None, to turn it off).
+KOLSHOP_READER_REWARD_RATE = env.get_str("KOLSHOP_READER_REWARD_RATE") or "0.05"
+KOLSHOP_READER_REWARD_RULES = {
+    "self_purchase": True,
+    "new_buyers_only": True,
+    "minimum_order": env.get_str("KOLSHOP_READER_REWARD_MINIMUM_ORDER") or "20.00",
+    "per_sharer_per_30_days": env.get_int("KOLSHOP_READER_REWARDS_PER_SHARER_30_DAYS", 20),
+    "per_visitor_per_day": env.get_int("KOLSHOP_READER_REWARDED_ORDERS_PER_VISITOR_DAY", 1),
+}
 # django-ratelimit: a cache outage lets requests through instead of refusing every buyer.
 RATELIMIT_FAIL_OPEN = True
 

@@ -35,6 +35,9 @@ urlpatterns += [path("", include("shop.urls"))]
 # Live sessions: state, SSE stream and viewer heartbeat (/api/live/<page id>/…).
 urlpatterns += [path("api/live/", include("content.live.urls"))]
 
+# Reader accounts: passwordless sign-in and "my account" (/account/…).
+urlpatterns += [path("", include("readers.urls"))]
+
 # Creators' tracked short links (/r/<code>/).
 urlpatterns += [path("", include("creators.urls"))]
 

@@ -25,9 +25,11 @@ def _rate(group: str, request: HttpRequest) -> str | None:
     return None if not rate or rate == "off" else rate
 
 
-def count_request(request: HttpRequest, *, scope: str) -> int | None:
-    """Count one ``scope`` request by this client: None within the limit, else seconds until it may retry."""
-    usage = get_usage(request, group=f"kolshop.{scope}", key=_client, rate=_rate, increment=True)
+def count_request(request: HttpRequest, *, scope: str, key: str | None = None) -> int | None:
+    """Count one ``scope`` request by this client (or by ``key``, e.g. an e-mail's buyer key, counted
+    whoever sends it): None within the limit, else seconds until it may retry."""
+    counted_by = _client if key is None else (lambda group, request: key)
+    usage = get_usage(request, group=f"kolshop.{scope}", key=counted_by, rate=_rate, increment=True)
     if usage is None or not usage["should_limit"]:
         return None
     return max(usage["time_left"], 1)

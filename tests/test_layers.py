@@ -5,7 +5,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOOR = {"shop": 0, "creators": 1, "media": 1, "content": 2}
+# readers (reader accounts, share links, rewards) builds on creators' links and ledger: between creators and content.
+FLOOR = {"shop": 0, "creators": 1, "media": 1, "readers": 1.5, "content": 2}
 # operations (health, scheduler) names tasks by dotted path and imports no domain app at all.
 NO_DOMAIN_IMPORTS = {"operations"}
 

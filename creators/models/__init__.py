@@ -6,7 +6,7 @@ from creators.models.ledger import (
     NoCommissionReason,
     OrderLineAttribution,
 )
-from creators.models.links import Click, LinkTarget, TrackedLink, UserAgentClass
+from creators.models.links import Click, LinkKind, LinkTarget, TrackedLink, UserAgentClass
 from creators.models.payouts import Payout, PayoutRun, PayoutStatus
 from creators.models.reports import (
     DailyPerformance,
@@ -36,6 +36,7 @@ __all__ = [
     "DailyPerformance",
     "EntryKind",
     "LedgerEntry",
+    "LinkKind",
     "LinkTarget",
     "NoCommissionReason",
     "OrderLineAttribution",

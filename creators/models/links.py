@@ -19,6 +19,17 @@ class LinkTarget(models.TextChoices):
     STOREFRONT = "storefront", _("Storefront")
 
 
+class LinkKind(models.TextChoices):
+    """Who made the link: the creator for their own audience, or a reader sharing what they liked.
+
+    A reader's share is a tracked link like any other (same ``/r/``, click counting, bot filter and
+    visitor hash); ``sharer_id`` names the reader (an opaque id: the readers app sits above creators).
+    The link's ``creator`` is still the creator whose guide it opens, who keeps their commission."""
+
+    CREATOR = "creator", _("Creator's link")
+    READER_SHARE = "reader_share", _("Reader's share")
+
+
 class UserAgentClass(models.TextChoices):
     DESKTOP = "desktop", _("Desktop")
     MOBILE = "mobile", _("Mobile")
@@ -41,11 +52,19 @@ class TrackedLink(models.Model):
     block_id = models.CharField(max_length=64, blank=True, help_text=_("The page's block the link stands for."))
     label = models.CharField(max_length=120, blank=True)
     active = models.BooleanField(default=True)
+    kind = models.CharField(max_length=12, choices=LinkKind, default=LinkKind.CREATOR)
+    sharer_id = models.BigIntegerField(
+        null=True, blank=True, help_text=_("The reader who shared it (readers.Reader id), for a reader's share."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["sharer_id", "kind"], name="tracked_link_sharer_idx")]
         constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="creator") & Q(sharer_id__isnull=True)) | (Q(kind="reader_share") & Q(sharer_id__isnull=False)),
+                name="tracked_link_sharer_matches_kind",
+            ),
             models.CheckConstraint(
                 condition=~Q(target_kind="product") | Q(product__isnull=False), name="tracked_link_product_target"
             ),

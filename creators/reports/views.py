@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from creators.models import CreatorProfile
+from creators.reports.channels import channel_figures
 from creators.reports import charts, exports
 from creators.reports.queries import (
     GROUPINGS,
@@ -112,6 +113,7 @@ def brand_performance_view(request):
         "columns": exports.COLUMNS,
         "table": exports.table(report),
         "charts": _charts(report),
+        "channels": channel_figures(report.filters),
         "query": request.GET.urlencode(),
     })
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Page
 
-from creators.models import Click, CreatorPage, CreatorProfile, LinkTarget, TrackedLink, UserAgentClass
+from creators.models import Click, CreatorPage, CreatorProfile, LinkKind, LinkTarget, TrackedLink, UserAgentClass
 from creators.services import click_queue
 from creators.services.link_routes import route_destination, route_of
 from shop.models import Product
@@ -86,11 +86,14 @@ def check_link_target(creator: CreatorProfile, *, target_kind: str, product: Pro
 
 
 def create_tracked_link(creator: CreatorProfile, *, target_kind: str, product: Product | None = None,
-                        page=None, block_id: str = "", label: str = "", code: str | None = None) -> TrackedLink:
-    """A new short link; a page link must point into the creator's own storefront."""
+                        page=None, block_id: str = "", label: str = "", code: str | None = None,
+                        sharer_id: int | None = None) -> TrackedLink:
+    """A new short link; a page link must point into the creator's own storefront. With ``sharer_id``
+    it is that reader's share of the creator's guide or product (``LinkKind.READER_SHARE``)."""
     check_link_target(creator, target_kind=target_kind, product=product, page=page)
+    kind = LinkKind.CREATOR if sharer_id is None else LinkKind.READER_SHARE
     link = TrackedLink(code=code or new_link_code(), creator=creator, target_kind=target_kind, product=product,
-                       page=page, block_id=block_id, label=label)
+                       page=page, block_id=block_id, label=label, kind=kind, sharer_id=sharer_id)
     link.full_clean()
     link.save()
     return link

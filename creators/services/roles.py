@@ -90,6 +90,10 @@ _EDITOR_VIEW_ONLY_MODELS = [
     # Brand performance reports across every brand.
     ("creators", "dailyperformance"),
     ("shop", "fulfilmentgroup"),
+    # Readers' shares, rewards and refused rewards (readers app; staff read them, nobody edits).
+    ("readers", "sharelink"),
+    ("readers", "rewardentry"),
+    ("readers", "rewardrefusal"),
 ]
 # What Wagtail's own migrations give its Editors and Moderators groups, repeated here so the roles
 # are complete on any database (e.g. after a flush), not only one that ran Wagtail's data migrations.

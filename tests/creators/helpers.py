@@ -10,6 +10,7 @@ from django.utils import timezone
 from creators.models import CreatorProfile
 from shop.models import Order, OrderLine, OrderStatus, Product, Refund, RefundLine, Payment
 from shop.money import quantize
+from shop.services.buyer_identity import buyer_key
 
 _numbers = itertools.count(1)
 
@@ -35,7 +36,7 @@ def make_order(*lines: LineSpec, email: str = "buyer@example.com", voucher_creat
     discount = sum((Decimal(spec.discount) for spec in lines), Decimal("0"))
     order = Order.objects.create(
         currency=currency, subtotal=subtotal, discount_total=discount, total=subtotal - discount, email=email,
-        fulfilment_method="shipping", status=status, paid_at=paid_at,
+        buyer_key=buyer_key(email), fulfilment_method="shipping", status=status, paid_at=paid_at,
         voucher_creator_id=voucher_creator.pk if voucher_creator else None,
     )
     if created_at is not None:

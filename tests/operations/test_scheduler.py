@@ -18,7 +18,8 @@ UTC = dt_timezone.utc
 
 def test_every_periodic_job_has_a_schedule_and_a_real_task():
     assert sorted(settings.KOLSHOP_SCHEDULE) == [
-        "drain_clicks", "expire_group_teams", "lock_matured_commissions", "release_expired_reservations",
+        "drain_clicks", "expire_group_teams", "lock_matured_commissions", "lock_matured_rewards",
+        "release_expired_reservations",
         "roll_up_daily_performance", "run_payouts",
     ]
     for job in scheduled_jobs():

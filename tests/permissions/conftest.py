@@ -56,6 +56,8 @@ SECRETS = {
     "draft product group buy": "Alpha archived group price 5534",
     "draft product supply wholesale": "6543.21",
     "storefront listing price": "6999.95",
+    "share link code": "alpha-share-5535",
+    "reward amount": "3210.87",
 }
 
 
@@ -176,6 +178,7 @@ def world(db, site_tree) -> World:
     tracked_link = TrackedLink.objects.create(
         code=SECRETS["tracked link code"], creator=creator_a, target_kind="product", product=active_product,
     )
+    reader_victims = _reader_share_rows(creator_a, active_product, order, now=now)
     commission_rule = CommissionRule.objects.create(
         scope="creator", creator=creator_a, rate=Decimal(SECRETS["commission rate"]), valid_from=now - timedelta(days=30),
     )
@@ -199,6 +202,23 @@ def world(db, site_tree) -> World:
         draft_page.page_ptr, private_page.page_ptr, video, draft_product, draft_product.variants.get(),
         draft_product.variants.get().stock, active_product, order, payment, voucher, ledger_entry, payout,
         tracked_link, commission_rule, image, document, brand_a, creator_a, creator_a.user, deal,
-        live_session.page.page_ptr, live_session, group_campaign, supply_offer, listing,
+        live_session.page.page_ptr, live_session, group_campaign, supply_offer, listing, *reader_victims,
     ]
     return world
+
+
+def _reader_share_rows(creator_a, product, order, *, now) -> list:
+    """A reader (the victim buyer) sharing creator A's product, a reward and a refused reward."""
+    from readers.models import Reader, RewardEntry, RewardRefusal
+    from shop.services.buyer_identity import buyer_key
+
+    reader = Reader.objects.create(email=SECRETS["buyer email"], buyer_key=buyer_key(SECRETS["buyer email"]),
+                                   verified_at=now)
+    share = TrackedLink.objects.create(code=SECRETS["share link code"], creator=creator_a, target_kind="product",
+                                       product=product, kind="reader_share", sharer_id=reader.pk)
+    reward = RewardEntry.objects.create(reader=reader, kind="accrual", amount=Decimal(SECRETS["reward amount"]),
+                                        currency="USD", order_id=order.pk, link_id=share.pk, source_ref="paid",
+                                        effective_at=now)
+    refusal = RewardRefusal.objects.create(reader=reader, order_id=order.pk + 1000, link_id=share.pk,
+                                           reason="self_purchase", decided_at=now)
+    return [reader, share, reward, refusal]
