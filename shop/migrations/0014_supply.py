@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0012_buyer_identity'),
+        ('shop', '0013_group2'),
     ]
 
     operations = [
