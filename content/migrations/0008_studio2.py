@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('content', '0006_groupbuy'),
+        ('content', '0007_live2'),
     ]
 
     operations = [
