@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0011_buyspeed'),
+        ('shop', '0012_buyer_identity'),
     ]
 
     operations = [
