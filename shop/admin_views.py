@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from shop.errors import DomainError, InvalidInput
 from shop.models import FulfilmentMethod, Order
+from shop.services.notifications import revoke_order_links
 from shop.services.orders import mark_fulfilled, mark_ready_for_pickup, redeem_pickup_code
 from shop.services.refunds import line_refund_amount, refund_order, refunds_needing_staff, retry_refund
 
@@ -40,6 +41,10 @@ def refund(request, order_id: int):
         return _retry_failed_refund(request, order)
     if request.method == "POST" and request.POST.get("fulfil") in ("shipped", "pickup_ready"):
         return _fulfil(request, order)
+    if request.method == "POST" and "revoke_links" in request.POST:
+        revoke_order_links(order)
+        messages.success(request, f"The private links mailed for order {order.number} no longer open it.")
+        return redirect("shop_order_refund", order_id=order.pk)
     if request.method == "POST":
         try:
             if "refund_all" in request.POST:

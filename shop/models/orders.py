@@ -57,6 +57,10 @@ class Order(models.Model):
         max_length=64, default=new_order_secret, editable=False,
         help_text=_("Shown only to the buyer; reading the order through the API needs it."),
     )
+    link_generation = models.PositiveIntegerField(
+        default=0, editable=False,
+        help_text=_("Raised to revoke the order's private links: a link works only in the generation it was made in."),
+    )
     status = models.CharField(max_length=20, choices=OrderStatus, default=OrderStatus.PENDING)
     cart = models.ForeignKey("shop.Cart", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     currency = models.CharField(max_length=3, validators=[currency_validator])

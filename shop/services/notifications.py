@@ -6,7 +6,8 @@ never waits on a mail server and a rolled-back change mails nobody). Each (order
 mailed once: ``OrderNotification`` rows are claimed by a unique insert before sending.
 
 The private link in each mail opens the order page in any browser: a signed token naming the order
-(and a fingerprint of its secret) that expires after ``KOLSHOP_ORDER_LINK_MAX_AGE_DAYS``.
+(and a fingerprint of its secret) that expires after ``KOLSHOP_ORDER_LINK_MAX_AGE_DAYS``; staff revoke
+one order's links (``revoke_order_links``, e.g. a mail sent to the wrong person) without touching others.
 Logs carry the order number and kind only, never the buyer's address or e-mail.
 """
 
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
@@ -47,7 +49,8 @@ def _secret_fingerprint(order: Order) -> str:
 
 def order_link_token(order: Order) -> str:
     """A signed, timestamped token for one order; it reveals nothing that opens any other order."""
-    return signing.dumps({"n": order.number, "f": _secret_fingerprint(order)}, salt=_LINK_SALT)
+    return signing.dumps({"n": order.number, "f": _secret_fingerprint(order), "g": order.link_generation},
+                         salt=_LINK_SALT)
 
 
 def order_from_link_token(token: str) -> Order:
@@ -58,8 +61,17 @@ def order_from_link_token(token: str) -> Order:
     except signing.BadSignature as error:  # SignatureExpired is a BadSignature too
         raise NotFound("This order link is invalid or has expired.", code="order_link_invalid") from error
     order = Order.objects.filter(number=str(payload.get("n", ""))).first() if isinstance(payload, dict) else None
-    if order is None or payload.get("f") != _secret_fingerprint(order):
+    if order is None or payload.get("f") != _secret_fingerprint(order) or payload.get("g", 0) != order.link_generation:
         raise NotFound("This order link is invalid or has expired.", code="order_link_invalid")
+    return order
+
+
+def revoke_order_links(order: Order) -> Order:
+    """Every private link made for ``order`` so far stops working (links mailed later work again);
+    other orders' links are untouched. The order page in the buyer's own session still opens."""
+    Order.objects.filter(pk=order.pk).update(link_generation=F("link_generation") + 1)
+    order.refresh_from_db(fields=["link_generation"])
+    log.info("order_links_revoked", order=order.number, generation=order.link_generation)
     return order
 
 
