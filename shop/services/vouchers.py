@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from shop.errors import InvalidInput
 from shop.models import Order, OrderStatus, Voucher, VoucherKind
+from shop.services.buyer_identity import ordered_by
 from shop.money import quantize
 
 
@@ -48,7 +49,7 @@ def validate_voucher(
         uses = uses.exclude(Q(cart_id=exclude_cart_id) & Q(status=OrderStatus.PENDING))
     if voucher.usage_limit is not None and uses.count() >= voucher.usage_limit:
         raise _voucher_error("This voucher has been used up.", "voucher_used_up")
-    if voucher.per_buyer_limit is not None and uses.filter(email__iexact=email).count() >= voucher.per_buyer_limit:
+    if voucher.per_buyer_limit is not None and uses.filter(ordered_by(email, path="")).count() >= voucher.per_buyer_limit:
         raise _voucher_error("You have already used this voucher.", "voucher_buyer_limit")
 
 
