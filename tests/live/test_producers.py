@@ -91,9 +91,8 @@ def test_a_producer_does_not_see_revenue_chapters_or_producers_and_may_not_chang
 
 def test_a_producer_of_one_session_and_another_creator_get_404s_elsewhere():
     owner, other = make_creator("rex"), make_creator("ivy")
-    product = lipstick()
-    produced = make_session(owner, products=[product], title="Produced")
-    elsewhere = make_session(owner, products=[product], title="Elsewhere")
+    produced = make_session(owner, products=[lipstick("LIP-1")], title="Produced")
+    elsewhere = make_session(owner, products=[lipstick("LIP-2")], title="Elsewhere")
     producer = _named_producer(owner, produced)
     stranger = _client(other.user)
 
