@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "creators",
     "content",
     "media",
+    "privacy",
     "wagtail_modeladmin",
     "wagtail_headless_preview",
     "wagtail.api.v2",
@@ -281,3 +282,9 @@ DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL") or "kolshop@localhost"
 KOLSHOP_SITE_URL = env.get_str("KOLSHOP_SITE_URL") or WAGTAILADMIN_BASE_URL
 # How long the private order link mailed to a buyer keeps opening the order page.
 KOLSHOP_ORDER_LINK_MAX_AGE_DAYS = env.get_int("KOLSHOP_ORDER_LINK_MAX_AGE_DAYS", 90)
+
+# Personal data (privacy app; README "Personal data"). Erasure keeps this many leading characters of a
+# postal code, and an erased order's buyer key (per-buyer limits) for this many days after payment
+# (longer while a promotion or voucher it used is still running).
+KOLSHOP_PRIVACY_POSTAL_PREFIX_LENGTH = env.get_int("KOLSHOP_PRIVACY_POSTAL_PREFIX_LENGTH", 3)
+KOLSHOP_PRIVACY_BUYER_KEY_DAYS = env.get_int("KOLSHOP_PRIVACY_BUYER_KEY_DAYS", 365)

@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOOR = {"shop": 0, "creators": 1, "media": 1, "content": 2}
+FLOOR = {"shop": 0, "creators": 1, "media": 1, "content": 2, "privacy": 3}
 # operations (health, scheduler) names tasks by dotted path and imports no domain app at all.
 NO_DOMAIN_IMPORTS = {"operations"}
 
