@@ -100,6 +100,10 @@ from content.api.offers import router as offers_router  # noqa: E402
 
 api.add_router("/offers", offers_router)
 
+from privacy.api import router as privacy_router  # noqa: E402
+
+api.add_router("/privacy", privacy_router)
+
 from creators.reports.api import router as events_router  # noqa: E402
 
 api.add_router("/events", events_router)

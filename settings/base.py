@@ -265,6 +265,7 @@ KOLSHOP_RATE_LIMITS = {
     "click": env.get_str("KOLSHOP_RATE_LIMIT_CLICKS") or "60/m",
     "buy_link": env.get_str("KOLSHOP_RATE_LIMIT_BUY_LINKS") or "30/m",
     "page_view": env.get_str("KOLSHOP_RATE_LIMIT_PAGE_VIEWS") or "120/m",
+    "privacy_request": env.get_str("KOLSHOP_RATE_LIMIT_PRIVACY_REQUESTS") or "5/h",
 }
 # The most units one client may hold in open (unpaid) checkouts at once, across all its carts.
 KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT = env.get_int("KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT", 20)
@@ -288,3 +289,5 @@ KOLSHOP_ORDER_LINK_MAX_AGE_DAYS = env.get_int("KOLSHOP_ORDER_LINK_MAX_AGE_DAYS",
 # (longer while a promotion or voucher it used is still running).
 KOLSHOP_PRIVACY_POSTAL_PREFIX_LENGTH = env.get_int("KOLSHOP_PRIVACY_POSTAL_PREFIX_LENGTH", 3)
 KOLSHOP_PRIVACY_BUYER_KEY_DAYS = env.get_int("KOLSHOP_PRIVACY_BUYER_KEY_DAYS", 365)
+# How long the e-mailed link confirming a data-subject request works.
+KOLSHOP_PRIVACY_VERIFY_HOURS = env.get_int("KOLSHOP_PRIVACY_VERIFY_HOURS", 48)

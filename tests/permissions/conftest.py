@@ -18,6 +18,7 @@ from wagtail.models import PageViewRestriction
 
 from creators.models import CommissionRule, LedgerEntry, Payout, PayoutRun, TrackedLink
 from media.models import Video, VideoStatus
+from privacy.services.requests import file_request
 from shop.models import BrandMembership, GroupCampaign, Order, OrderLine, Payment, ProductStatus, Promotion, Voucher
 from shop.services.brand_access import BRANDS_GROUP_NAME
 from tests.factories import make_brand, make_creator, make_guide, make_image, make_product, make_user
@@ -178,6 +179,11 @@ def world(db, site_tree) -> World:
         draft_page.page_ptr, private_page.page_ptr, video, draft_product, draft_product.variants.get(),
         draft_product.variants.get().stock, active_product, order, payment, voucher, ledger_entry, payout,
         tracked_link, commission_rule, image, document, brand_a, creator_a, creator_a.user, deal,
-        live_session.page.page_ptr, live_session, group_campaign,
+        live_session.page.page_ptr, live_session, group_campaign, _data_subject_request(),
     ]
     return world
+
+
+def _data_subject_request():
+    """The buyer's open request to erase their data (it still holds their e-mail)."""
+    return file_request(email=SECRETS["buyer email"], kind="erase")
