@@ -8,6 +8,9 @@ from settings.log_config import logging_config
 
 DEBUG = False
 SECRET_KEY = env.get_required("DJANGO_SECRET_KEY")
+# Who a buyer is for per-buyer limits (shop.services.buyer_identity): set it once and never rotate it;
+# without it the secret key is used, so rotating DJANGO_SECRET_KEY would detach past orders from buyers.
+BUYER_IDENTITY_KEY = env.get_str("BUYER_IDENTITY_KEY") or SECRET_KEY
 ALLOWED_HOSTS = env.get_list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.get_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 

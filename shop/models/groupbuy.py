@@ -111,7 +111,7 @@ class GroupMember(models.Model):
     campaign = models.ForeignKey(GroupCampaign, on_delete=models.PROTECT, related_name="+")
     order = models.OneToOneField("shop.Order", on_delete=models.PROTECT, related_name="group_member")
     seat = models.PositiveSmallIntegerField()
-    buyer_key = models.CharField(max_length=254, help_text=_("shop.services.orders.buyer_key of the order email."))
+    buyer_key = models.CharField(max_length=64, help_text=_("shop.services.buyer_identity.buyer_key of the order e-mail."))
     display_name = models.CharField(max_length=30, help_text=_("A first name or an initial: all others see."))
     quantity = models.PositiveIntegerField()
     status = models.CharField(max_length=14, choices=GroupMemberStatus, default=GroupMemberStatus.AUTHORISING)

@@ -46,7 +46,8 @@ from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quant
 from shop.services.client_identity import VisitorKey
 from shop.services.locks import lock_for_transaction
 from shop.services.pricing import PromotionRefusal, lock_promotions, promotion_usage
-from shop.services.orders import assign_pickup_code, buyer_key, ordered_by, record_event
+from shop.services.buyer_identity import buyer_key, ordered_by
+from shop.services.orders import assign_pickup_code, record_event
 from shop.services.payments import cancel_open_intents, complete_checkout
 from shop.services.reservations import ReservationRequest, cancel_pending_orders, reserve_stock
 from shop.services.vouchers import lock_voucher, validate_voucher, voucher_discount
@@ -225,7 +226,8 @@ def _place_order(
         }
     order = Order(
         cart=cart, currency=info.currency, subtotal=subtotal, discount_total=discount, shipping_total=shipping,
-        total=subtotal - discount + shipping, email=email, fulfilment_method=fulfilment,
+        total=subtotal - discount + shipping, email=email, buyer_key=buyer_key(email),
+        fulfilment_method=fulfilment,
         voucher=voucher, voucher_code=voucher.code if voucher else "",
         voucher_creator_id=voucher.creator_id if voucher else None,
         reserved_until=now + reservation_ttl(), **address_fields,

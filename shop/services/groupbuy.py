@@ -43,7 +43,8 @@ from shop.services.checkout import ShippingAddress, _validate_buyer, shipping_co
 from shop.services.client_identity import VisitorKey
 from shop.services.group_holds import Membership, place_hold
 from shop.services.locks import lock_for_transaction
-from shop.services.orders import assign_pickup_code, buyer_key, ordered_by, record_event
+from shop.services.buyer_identity import buyer_key, ordered_by
+from shop.services.orders import assign_pickup_code, record_event
 from shop.services.pricing import LinePrice, PromotionRefusal, lock_promotions, price_line, promotion_usage
 from shop.services.reservations import ReservationRequest, reserve_stock
 
@@ -143,7 +144,7 @@ def _seat(*, campaign_id: int | None, code: str | None, buyer: GroupBuyer, email
     if GroupMember.objects.filter(campaign=campaign, buyer_key=buyer_key(email),
                                   status__in=OPEN_MEMBER_STATUSES).exists():
         raise Conflict("You are already in an open team of this group buy.", code="already_in_team", field="email")
-    if campaign.new_buyers_only and Order.objects.filter(ordered_by(email, path="email"),
+    if campaign.new_buyers_only and Order.objects.filter(ordered_by(email, path=""),
                                                          status__in=PAID_ORDER_STATUSES).exists():
         raise Conflict("This group buy is for new buyers only.", code="new_buyers_only", field="email")
     price = _group_price(promotion, variant, quantity=buyer.quantity, email=email, now=now)
@@ -211,7 +212,7 @@ def _member_order(team: GroupTeam, price: LinePrice, *, buyer: GroupBuyer, email
             "shipping_postal_code": address.postal_code.strip(), "shipping_country": address.country,
         }
     order = Order(status=OrderStatus.AWAITING_GROUP, currency=price.currency, subtotal=price.line_total,
-                  shipping_total=shipping, total=price.line_total + shipping, email=email,
+                  shipping_total=shipping, total=price.line_total + shipping, email=email, buyer_key=buyer_key(email),
                   fulfilment_method=buyer.fulfilment, reserved_until=team.deadline, **address_fields)
     assign_pickup_code(order)
     order.save()

@@ -7,7 +7,6 @@ import structlog
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from shop.errors import Conflict, NotFound
@@ -19,16 +18,6 @@ log = structlog.get_logger(__name__)
 
 
 
-
-def buyer_key(email: str) -> str:
-    """One buyer, however they type their e-mail: the per-variant and per-deal limits and the buyer lock
-    all count by this (case and surrounding spaces ignored)."""
-    return email.strip().lower()
-
-
-def ordered_by(email: str, *, path: str = "order__email") -> Q:
-    """Rows whose order was placed with ``email`` (``path`` leads from the rows to ``Order.email``)."""
-    return Q(**{f"{path}__iexact": buyer_key(email)})
 
 def record_event(
     order: Order,

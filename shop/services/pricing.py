@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 
 from shop.models import OrderLine, OrderStatus, Promotion, PromotionKind, Variant
 from shop.money import quantize
-from shop.services.orders import ordered_by
+from shop.services.buyer_identity import ordered_by
 
 # Order states whose promotional lines hold their units (pending ones only while their reservation lives).
 _HOLDING_STATUSES = [OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED]

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from shop.errors import InvalidInput
 from shop.models import Order, OrderStatus, Voucher, VoucherKind
+from shop.services.buyer_identity import ordered_by
 from shop.money import quantize
-from shop.services.buyer_identity import buyer_key
 
 
 def _voucher_error(message: str, code: str = "invalid_voucher") -> InvalidInput:
@@ -49,7 +49,7 @@ def validate_voucher(
         uses = uses.exclude(Q(cart_id=exclude_cart_id) & Q(status=OrderStatus.PENDING))
     if voucher.usage_limit is not None and uses.count() >= voucher.usage_limit:
         raise _voucher_error("This voucher has been used up.", "voucher_used_up")
-    if voucher.per_buyer_limit is not None and uses.filter(buyer_key=buyer_key(email)).count() >= voucher.per_buyer_limit:
+    if voucher.per_buyer_limit is not None and uses.filter(ordered_by(email, path="")).count() >= voucher.per_buyer_limit:
         raise _voucher_error("You have already used this voucher.", "voucher_buyer_limit")
 
 
