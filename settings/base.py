@@ -147,6 +147,7 @@ KOLSHOP_SCHEDULE = {
         "task": "creators.tasks.run_payouts_task",
     },
     "drain_clicks": {"cron": "* * * * *", "task": "creators.tasks.drain_clicks_task"},
+    "enforce_retention": {"cron": "40 3 * * *", "task": "privacy.tasks.enforce_retention_task"},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -289,5 +290,15 @@ KOLSHOP_ORDER_LINK_MAX_AGE_DAYS = env.get_int("KOLSHOP_ORDER_LINK_MAX_AGE_DAYS",
 # (longer while a promotion or voucher it used is still running).
 KOLSHOP_PRIVACY_POSTAL_PREFIX_LENGTH = env.get_int("KOLSHOP_PRIVACY_POSTAL_PREFIX_LENGTH", 3)
 KOLSHOP_PRIVACY_BUYER_KEY_DAYS = env.get_int("KOLSHOP_PRIVACY_BUYER_KEY_DAYS", 365)
+# Retention, enforced daily by privacy.tasks.enforce_retention_task (README "Personal data"). Unpaid
+# orders are anonymised and idle carts deleted after these many days; paid orders are anonymised after
+# the years their market's trade and tax law keeps records ("default" for any other country and pickup);
+# raw clicks and page views are deleted once their day is rolled up and older than these many days.
+KOLSHOP_RETENTION_UNPAID_ORDER_DAYS = env.get_int("KOLSHOP_RETENTION_UNPAID_ORDER_DAYS", 30)
+KOLSHOP_RETENTION_CART_DAYS = env.get_int("KOLSHOP_RETENTION_CART_DAYS", 30)
+KOLSHOP_RETENTION_PAID_ORDER_YEARS = env.get_str("KOLSHOP_RETENTION_PAID_ORDER_YEARS") or (
+    "default:10,DE:10,FR:10,GB:6,US:7,CN:3")
+KOLSHOP_RETENTION_CLICK_DAYS = env.get_int("KOLSHOP_RETENTION_CLICK_DAYS", 395)
+KOLSHOP_RETENTION_PAGE_VIEW_DAYS = env.get_int("KOLSHOP_RETENTION_PAGE_VIEW_DAYS", 395)
 # How long the e-mailed link confirming a data-subject request works.
 KOLSHOP_PRIVACY_VERIFY_HOURS = env.get_int("KOLSHOP_PRIVACY_VERIFY_HOURS", 48)

@@ -16,7 +16,7 @@ from django.db.models import Max, Q
 from creators.services.ledger import return_window
 from privacy.registry import Row, Section, Subject, register_section
 from shop.models import (
-    CartLine, FulfilmentMethod, GroupMember, Order, OrderLine, OrderStatus, Refund,
+    Cart, CartLine, FulfilmentMethod, GroupMember, Order, OrderLine, OrderStatus, Refund,
 )
 
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: never delivered
@@ -171,6 +171,56 @@ register_section(Section(name="order_lines", order=11, export=_order_lines_rows)
 register_section(Section(name="voucher_uses", order=12, export=_voucher_rows))
 register_section(Section(name="carts", order=13, export=_carts_rows))
 register_section(Section(name="group_buys", order=14, export=_group_rows))
+# --- Retention --------------------------------------------------------------------------------------
+
+def paid_order_years() -> dict[str, int]:
+    """KOLSHOP_RETENTION_PAID_ORDER_YEARS ("default:10,DE:10,GB:6"): years a market keeps trade records."""
+    years = {}
+    for entry in settings.KOLSHOP_RETENTION_PAID_ORDER_YEARS.split(","):
+        country, _, count = entry.strip().partition(":")
+        years[country.strip() if country.strip() == "default" else country.strip().upper()] = int(count)
+    years.setdefault("default", 10)
+    return years
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year - years, day=28)
+
+
+def expired_paid_orders(now: datetime):
+    """Paid orders older than their market's record-keeping period (by shipping country; pickup and
+    unlisted countries use "default")."""
+    years = paid_order_years()
+    markets = {country: count for country, count in years.items() if country != "default"}
+    expired = Q(paid_at__lt=years_before(now, years["default"])) & ~Q(shipping_country__in=list(markets))
+    for country, count in markets.items():
+        expired |= Q(shipping_country=country, paid_at__lt=years_before(now, count))
+    return Order.objects.filter(expired, paid_at__isnull=False)
+
+
+def _retain_orders(now: datetime) -> int:
+    unpaid_cutoff = now - timedelta(days=settings.KOLSHOP_RETENTION_UNPAID_ORDER_DAYS)
+    changed = anonymise_orders(
+        Order.objects.filter(status=OrderStatus.CANCELLED, paid_at__isnull=True, created_at__lt=unpaid_cutoff),
+        now=now)
+    paid = expired_paid_orders(now).exclude(_erased_q())
+    ready = [order.pk for order in paid.order_by("pk") if not order_erasure_blocker(order, now=now)]
+    return changed + anonymise_orders(Order.objects.filter(pk__in=ready), now=now)
+
+
+def _retain_carts(now: datetime) -> int:
+    """Idle carts go (their lines with them); add-to-cart events and orders keep their facts."""
+    cutoff = now - timedelta(days=settings.KOLSHOP_RETENTION_CART_DAYS)
+    waiting = Order.objects.filter(status__in=_WAITING_STATUSES).values("cart_id")
+    idle = Cart.objects.filter(updated_at__lt=cutoff).exclude(pk__in=waiting)
+    return idle.delete()[1].get("shop.Cart", 0)
+
+
+register_section(Section(name="order_retention", order=500, enforce_retention=_retain_orders))
+register_section(Section(name="cart_retention", order=501, enforce_retention=_retain_carts))
 # Last: the other sections find the subject's rows through the key this one clears.
 register_section(Section(name="buyer_keys", order=1000, anonymise=_clear_subject_keys,
                          enforce_retention=_clear_all_expired_keys))
