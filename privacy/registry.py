@@ -11,10 +11,10 @@ way Wagtail finds ``wagtail_hooks`` (the readers app does this, without importin
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import import_module
 
 from django.apps import apps
 from django.utils.module_loading import module_has_submodule
-from importlib import import_module
 
 Row = dict[str, object]
 

@@ -77,7 +77,8 @@ def buyer_key_kept_until(order: Order) -> datetime:
     quantity, new-buyers-only group buys, vouchers without an end) for KOLSHOP_PRIVACY_BUYER_KEY_DAYS."""
     placed = order.paid_at or order.created_at
     ends = [placed + timedelta(days=settings.KOLSHOP_PRIVACY_BUYER_KEY_DAYS)]
-    promotion_end = order.lines.aggregate(end=Max("promotion__ends_at"))["end"]
+    promotion_end = (order.promotion_end if hasattr(order, "promotion_end")
+                     else order.lines.aggregate(end=Max("promotion__ends_at"))["end"])
     if promotion_end is not None:
         ends.append(promotion_end)
     if order.voucher_id is not None and order.voucher.valid_until is not None:
@@ -87,8 +88,9 @@ def buyer_key_kept_until(order: Order) -> datetime:
 
 def clear_expired_buyer_keys(orders, *, now: datetime) -> int:
     """Drop the buyer key of erased orders whose every limit window has passed."""
-    expired = [order.pk for order in orders.filter(_erased_q()).exclude(buyer_key="").select_related("voucher")
-               if buyer_key_kept_until(order) <= now]
+    candidates = (orders.filter(_erased_q()).exclude(buyer_key="").select_related("voucher")
+                  .annotate(promotion_end=Max("lines__promotion__ends_at")))
+    expired = [order.pk for order in candidates if buyer_key_kept_until(order) <= now]
     if not expired:
         return 0
     GroupMember.objects.filter(order_id__in=expired).update(buyer_key="")

@@ -1,15 +1,19 @@
 """Data-subject requests: filed through the API, verified through a one-time e-mailed link, carried out."""
 
 import io
+import json
 import re
 import zipfile
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from privacy.models import DataSubjectRequest, RequestStatus
-from privacy.services.requests import confirm_request, file_verified_request, retry_deferred_requests
+from privacy.services.requests import (
+    confirm_request, file_request, file_verified_request, issue_verification_token, retry_deferred_requests,
+)
 from shop.models import Order, OrderStatus
 from tests.creators.helpers import LineSpec, make_order
 from tests.factories import make_product
@@ -158,3 +162,21 @@ def test_a_signed_in_readers_request_is_carried_out_at_once():
     assert (outcome.request.status, outcome.request.channel, outcome.request.email) == ("done", "reader", "")
     erased = file_verified_request(verified_email=ADA.email, kind="erase")
     assert (erased.request.status, Order.objects.get().shipping_name) == ("done", "")
+
+
+@pytest.mark.parametrize("orders", [1, 4])
+def test_confirming_an_erasure_costs_the_same_queries_however_many_orders(
+        orders, django_assert_num_queries, settings):
+    settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "privacy_request": "off"}
+    client = Client()
+    for _ in range(orders):
+        ada_order()
+    warm = issue_verification_token(file_request(email="warm@example.com", kind="erase"))
+    client.post("/api/v1/privacy/requests/confirm", json.dumps({"token": warm}), content_type="application/json")
+    token = issue_verification_token(file_request(email=ADA.email, kind="erase"))
+
+    with django_assert_num_queries(16):
+        response = client.post("/api/v1/privacy/requests/confirm", json.dumps({"token": token}),
+                               content_type="application/json")
+
+    assert (response.status_code, response.json()["status"]) == (200, "done")
