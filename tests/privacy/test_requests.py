@@ -180,3 +180,21 @@ def test_confirming_an_erasure_costs_the_same_queries_however_many_orders(
                                content_type="application/json")
 
     assert (response.status_code, response.json()["status"]) == (200, "done")
+
+
+def test_the_emailed_link_asks_before_it_acts_then_erases(client, mailoutbox, django_capture_on_commit_callbacks):
+    order = ada_order()
+    with django_capture_on_commit_callbacks(execute=True):
+        file_request(email=ADA.email, kind="erase")
+    token = token_from(mailoutbox[0])
+
+    page = client.get(f"/privacy/confirm/?token={token}")
+    assert (page.status_code, DataSubjectRequest.objects.get().status) == (200, "received")
+    assert f'value="{token}"' in page.content.decode()
+
+    done = client.post("/privacy/confirm/", {"token": token})
+    again = client.post("/privacy/confirm/", {"token": token})
+
+    assert (done.status_code, again.status_code) == (200, 404)
+    assert "your personal data has been erased" in done.content.decode()
+    assert Order.objects.get(pk=order.pk).shipping_name == ""
