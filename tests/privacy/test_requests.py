@@ -15,6 +15,7 @@ from privacy.services.requests import (
     confirm_request, file_request, file_verified_request, issue_verification_token, retry_deferred_requests,
 )
 from shop.models import Order, OrderStatus
+from shop.services.buyer_identity import buyer_key
 from tests.creators.helpers import LineSpec, make_order
 from tests.factories import make_product
 from tests.privacy.helpers import ADA, give_to
@@ -171,6 +172,10 @@ def test_confirming_an_erasure_costs_the_same_queries_however_many_orders(
     client = Client()
     for _ in range(orders):
         ada_order()
+    warm_order = make_order(LineSpec(make_product()), email="warm@example.com")
+    Order.objects.filter(pk=warm_order.pk).update(
+        status=OrderStatus.FULFILLED, buyer_key=buyer_key("warm@example.com"),
+        paid_at=timezone.now() - timedelta(days=40))
     warm = issue_verification_token(file_request(email="warm@example.com", kind="erase"))
     client.post("/api/v1/privacy/requests/confirm", json.dumps({"token": warm}), content_type="application/json")
     token = issue_verification_token(file_request(email=ADA.email, kind="erase"))
