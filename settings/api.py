@@ -103,6 +103,9 @@ api.add_router("/offers", offers_router)
 from readers.api import router as account_router  # noqa: E402
 
 api.add_router("/account", account_router)
+from privacy.api import router as privacy_router  # noqa: E402
+
+api.add_router("/privacy", privacy_router)
 
 from creators.reports.api import router as events_router  # noqa: E402
 

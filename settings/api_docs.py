@@ -227,6 +227,19 @@ OPERATIONS: dict[str, OperationDoc] = {
     "readers_api_sign_out_all": OperationDoc(
         "Sign out on every device: every session of this reader stops working at its next request.",
         {401: ["not_authenticated"]},
+    "privacy_api_file": OperationDoc(
+        "Ask kolshop to export (`kind: export`) or erase (`kind: erase`) the personal data it holds about an "
+        "e-mail address. The answer is always 202 `received` with the due date (30 days), whether or not "
+        "kolshop knows the address; a one-time link valid for `KOLSHOP_PRIVACY_VERIFY_HOURS` is e-mailed to "
+        "it. Nothing happens until that link's token is confirmed.",
+        {400: ["invalid_email", "invalid"], 429: ["rate_limited"]},
+    ),
+    "privacy_api_confirm": OperationDoc(
+        "Confirm a request with the token from the e-mailed link (it works once). An erasure answers its "
+        "status: `done`, or `deferred` with the reason (an order still pending, unfulfilled, with an "
+        "unredeemed pickup code or inside its refund window; it is retried daily until done). An export "
+        "answers `application/zip`: a JSON and a CSV file per section and `manifest.json`.",
+        {404: ["privacy_link_invalid"], 429: ["rate_limited"]},
     ),
 }
 

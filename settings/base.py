@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "readers",
     "content",
     "media",
+    "privacy",
     "wagtail_modeladmin",
     "wagtail_headless_preview",
     "wagtail.api.v2",
@@ -148,6 +149,7 @@ KOLSHOP_SCHEDULE = {
     },
     "drain_clicks": {"cron": "* * * * *", "task": "creators.tasks.drain_clicks_task"},
     "lock_matured_rewards": {"cron": "20 2 * * *", "task": "readers.tasks.lock_matured_rewards_task"},
+    "enforce_retention": {"cron": "40 3 * * *", "task": "privacy.tasks.enforce_retention_task"},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -275,6 +277,7 @@ KOLSHOP_RATE_LIMITS = {
     "reader_sign_in_email": env.get_str("KOLSHOP_RATE_LIMIT_READER_SIGN_INS_PER_EMAIL") or "5/h",
     "reader_code": env.get_str("KOLSHOP_RATE_LIMIT_READER_CODES") or "20/h",
     "reader_code_email": env.get_str("KOLSHOP_RATE_LIMIT_READER_CODES_PER_EMAIL") or "10/h",
+    "privacy_request": env.get_str("KOLSHOP_RATE_LIMIT_PRIVACY_REQUESTS") or "5/h",
 }
 # The most units one client may hold in open (unpaid) checkouts at once, across all its carts.
 KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT = env.get_int("KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT", 20)
@@ -306,3 +309,21 @@ DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL") or "kolshop@localhost"
 KOLSHOP_SITE_URL = env.get_str("KOLSHOP_SITE_URL") or WAGTAILADMIN_BASE_URL
 # How long the private order link mailed to a buyer keeps opening the order page.
 KOLSHOP_ORDER_LINK_MAX_AGE_DAYS = env.get_int("KOLSHOP_ORDER_LINK_MAX_AGE_DAYS", 90)
+
+# Personal data (privacy app; README "Personal data"). Erasure keeps this many leading characters of a
+# postal code, and an erased order's buyer key (per-buyer limits) for this many days after payment
+# (longer while a promotion or voucher it used is still running).
+KOLSHOP_PRIVACY_POSTAL_PREFIX_LENGTH = env.get_int("KOLSHOP_PRIVACY_POSTAL_PREFIX_LENGTH", 3)
+KOLSHOP_PRIVACY_BUYER_KEY_DAYS = env.get_int("KOLSHOP_PRIVACY_BUYER_KEY_DAYS", 365)
+# Retention, enforced daily by privacy.tasks.enforce_retention_task (README "Personal data"). Unpaid
+# orders are anonymised and idle carts deleted after these many days; paid orders are anonymised after
+# the years their market's trade and tax law keeps records ("default" for any other country and pickup);
+# raw clicks and page views are deleted once their day is rolled up and older than these many days.
+KOLSHOP_RETENTION_UNPAID_ORDER_DAYS = env.get_int("KOLSHOP_RETENTION_UNPAID_ORDER_DAYS", 30)
+KOLSHOP_RETENTION_CART_DAYS = env.get_int("KOLSHOP_RETENTION_CART_DAYS", 30)
+KOLSHOP_RETENTION_PAID_ORDER_YEARS = env.get_str("KOLSHOP_RETENTION_PAID_ORDER_YEARS") or (
+    "default:10,DE:10,FR:10,GB:6,US:7,CN:3")
+KOLSHOP_RETENTION_CLICK_DAYS = env.get_int("KOLSHOP_RETENTION_CLICK_DAYS", 395)
+KOLSHOP_RETENTION_PAGE_VIEW_DAYS = env.get_int("KOLSHOP_RETENTION_PAGE_VIEW_DAYS", 395)
+# How long the e-mailed link confirming a data-subject request works.
+KOLSHOP_PRIVACY_VERIFY_HOURS = env.get_int("KOLSHOP_PRIVACY_VERIFY_HOURS", 48)

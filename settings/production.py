@@ -86,8 +86,9 @@ SENTRY_DSN = env.get_str("SENTRY_DSN") or ""
 if SENTRY_DSN:
     import sentry_sdk
 
-    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0,
-                    environment=env.get_str("SENTRY_ENVIRONMENT") or "production")
+    from operations.error_reports import sentry_options
+
+    sentry_sdk.init(**sentry_options(dsn=SENTRY_DSN, environment=env.get_str("SENTRY_ENVIRONMENT") or "production"))
 
 EMAIL_BACKEND = env.get_str("EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend"
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL") or "kolshop@localhost"

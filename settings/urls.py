@@ -41,6 +41,9 @@ urlpatterns += [path("", include("readers.urls"))]
 # Creators' tracked short links (/r/<code>/).
 urlpatterns += [path("", include("creators.urls"))]
 
+# The e-mailed link confirming a personal-data request (/privacy/confirm/).
+urlpatterns += [path("", include("privacy.urls"))]
+
 # The reader site's draft preview ("Preview on the front end" in the editor; content/views.py).
 urlpatterns += [path("preview/", content_views.preview, name="content_preview")]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # readers (reader accounts, share links, rewards) builds on creators' links and ledger: between creators and content.
-FLOOR = {"shop": 0, "creators": 1, "media": 1, "readers": 1.5, "content": 2}
+FLOOR = {"shop": 0, "creators": 1, "media": 1, "readers": 1.5, "content": 2, "privacy": 3}
 # operations (health, scheduler) names tasks by dotted path and imports no domain app at all.
 NO_DOMAIN_IMPORTS = {"operations"}
 

@@ -34,6 +34,9 @@ SOURCES = {
     "ledger_entries": (LedgerEntry, Subquery(Order.objects.filter(pk=OuterRef("order_id")).values("paid_at")[:1])),
 }
 DAYS_SOURCE = "days"
+# Days through which raw views and clicks were deleted by retention (privacy): a rebuild of such a day
+# keeps its event counts (views, clicks, add-to-carts) and recomputes only the order-line facts.
+EVENTS_PURGED_SOURCE = "events_purged"
 
 
 @dataclass
@@ -47,9 +50,24 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+def events_purged_through() -> date | None:
+    state = RollupWatermark.objects.filter(source=EVENTS_PURGED_SOURCE).first()
+    return state.built_through if state else None
+
+
+def mark_events_purged(through: date) -> None:
+    """Retention deleted raw views and clicks up to ``through`` (only days already rolled up)."""
+    mark, _ = RollupWatermark.objects.get_or_create(source=EVENTS_PURGED_SOURCE)
+    if mark.built_through is None or mark.built_through < through:
+        mark.built_through = through
+        mark.save(update_fields=["built_through", "updated_at"])
+
+
 def rebuild_day(day: date) -> int:
     start, end = day_bounds(day)
-    events = [
+    purged = events_purged_through()
+    keep_events = purged is not None and day <= purged
+    events = [] if keep_events else [
         DailyPerformance(
             day=key.day, brand_id=key.brand_id, creator_id=key.creator_id, page_id=key.page_id,
             block_id=key.block_id, product_id=key.product_id, currency=key.currency,
@@ -66,7 +84,8 @@ def rebuild_day(day: date) -> int:
             "pk", "day", "order_id", "brand_id", "attributed_creator_id", "attributed_page_id", "attributed_block_id",
             "product_id", "currency", "units", "gmv", "refunds", "commission")
     ]
-    DailyPerformance.objects.filter(day=day).delete()
+    if not keep_events:
+        DailyPerformance.objects.filter(day=day).delete()
     OrderLineFact.objects.filter(day=day).delete()
     DailyPerformance.objects.bulk_create(events, batch_size=1000)
     OrderLineFact.objects.bulk_create(lines, batch_size=1000)

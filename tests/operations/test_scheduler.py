@@ -18,9 +18,8 @@ UTC = dt_timezone.utc
 
 def test_every_periodic_job_has_a_schedule_and_a_real_task():
     assert sorted(settings.KOLSHOP_SCHEDULE) == [
-        "drain_clicks", "expire_group_teams", "lock_matured_commissions", "lock_matured_rewards",
-        "release_expired_reservations",
-        "roll_up_daily_performance", "run_payouts",
+        "drain_clicks", "enforce_retention", "expire_group_teams", "lock_matured_commissions",
+        "lock_matured_rewards", "release_expired_reservations", "roll_up_daily_performance", "run_payouts",
     ]
     for job in scheduled_jobs():
         assert isinstance(import_string(job.task_path), Task), job.name
@@ -64,7 +63,7 @@ def test_a_scheduler_back_after_downtime_runs_a_missed_job_once(settings):
 
 
 @pytest.mark.parametrize("name", ["release_expired_reservations", "roll_up_daily_performance",
-                                  "lock_matured_commissions", "run_payouts", "drain_clicks"])
+                                  "lock_matured_commissions", "run_payouts", "drain_clicks", "enforce_retention"])
 def test_each_scheduled_job_is_idempotent(name, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
@@ -92,6 +91,8 @@ def test_each_scheduled_job_is_idempotent(name, django_capture_on_commit_callbac
         assert PayoutRun.objects.get(pk=again.return_value).payouts.count() == 0
     elif name == "roll_up_daily_performance":
         assert again.return_value == []
+    elif name == "enforce_retention":
+        assert set(again.return_value.values()) == {0}
     else:
         assert again.return_value == 0
     if name == "release_expired_reservations":

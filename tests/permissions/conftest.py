@@ -18,6 +18,7 @@ from wagtail.models import PageViewRestriction
 
 from creators.models import CommissionRule, LedgerEntry, Payout, PayoutRun, TrackedLink
 from media.models import Video, VideoStatus
+from privacy.services.requests import file_request
 from shop.models import (
     BrandMembership,
     GroupCampaign,
@@ -203,6 +204,7 @@ def world(db, site_tree) -> World:
         draft_product.variants.get().stock, active_product, order, payment, voucher, ledger_entry, payout,
         tracked_link, commission_rule, image, document, brand_a, creator_a, creator_a.user, deal,
         live_session.page.page_ptr, live_session, group_campaign, supply_offer, listing, *reader_victims,
+        _data_subject_request(),
     ]
     return world
 
@@ -222,3 +224,8 @@ def _reader_share_rows(creator_a, product, order, *, now) -> list:
     refusal = RewardRefusal.objects.create(reader=reader, order_id=order.pk + 1000, link_id=share.pk,
                                            reason="self_purchase", decided_at=now)
     return [reader, share, reward, refusal]
+
+
+def _data_subject_request():
+    """The buyer's open request to erase their data (it still holds their e-mail)."""
+    return file_request(email=SECRETS["buyer email"], kind="erase")
