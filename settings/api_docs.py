@@ -227,6 +227,7 @@ OPERATIONS: dict[str, OperationDoc] = {
     "readers_api_sign_out_all": OperationDoc(
         "Sign out on every device: every session of this reader stops working at its next request.",
         {401: ["not_authenticated"]},
+    ),
     "privacy_api_file": OperationDoc(
         "Ask kolshop to export (`kind: export`) or erase (`kind: erase`) the personal data it holds about an "
         "e-mail address. The answer is always 202 `received` with the due date (30 days), whether or not "
