@@ -22,7 +22,7 @@ from django.utils import timezone
 from readers.models import Reader, RewardEntry, RewardEntryKind, RewardRefusal
 from readers.services.share_attribution import refusal_reason, reward_base, share_click_for
 from shop.errors import Conflict
-from shop.models import Order, Refund, Voucher, VoucherKind
+from shop.models import Order, OrderLine, Refund, Voucher, VoucherKind
 from shop.money import quantize
 from shop.services.locks import lock_for_transaction
 from shop.services.buyer_identity import buyer_key
@@ -73,6 +73,8 @@ def accrue_reward(order: Order, *, now: datetime | None = None) -> RewardEntry |
     One buyer's orders are decided one at a time (a lock on the buyer identity), so two concurrent
     orders through two sharers' links can't both pass the new-buyer rule."""
     now = now or timezone.now()
+    if not OrderLine.objects.filter(order_id=order.pk, click_id__isnull=False).exists():
+        return None  # no click on any line: no share led here (``share_click_for``); one query per paid order
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not order.is_paid:
         return None

@@ -180,7 +180,7 @@ def test_confirming_an_erasure_costs_the_same_queries_however_many_orders(
     client.post("/api/v1/privacy/requests/confirm", json.dumps({"token": warm}), content_type="application/json")
     token = issue_verification_token(file_request(email=ADA.email, kind="erase"))
 
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         response = client.post("/api/v1/privacy/requests/confirm", json.dumps({"token": token}),
                                content_type="application/json")
 

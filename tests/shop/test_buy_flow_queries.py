@@ -22,9 +22,9 @@ ADD_LINE = 9
 CHECKOUT = 18 + (2 if connection.vendor == "postgresql" else 0)
 # order (number), its payment, cart id; begin, cart, payment and order locks, payment update, lines, stock
 # locks, others' holds, holds deleted, stock update, order update, paid event, commission (order lock,
-# lines, decisions), report day, cart lines deleted, cart closed, other pending orders, commit; answer:
-# lines, payments
-PAY = 25
+# lines, decisions), report day, reader reward (any clicked line?), cart lines deleted, cart closed, other
+# pending orders, commit; answer: lines, payments
+PAY = 26
 # Not counted here (a test's transaction never commits): after each commit the product versions of the
 # stock that changed are bumped, one look-up of the variants' products per stock change (checkout 1, pay 2).
 
