@@ -12,7 +12,8 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from privacy.models import RequestKind
-from privacy.services.requests import confirm_request, file_request
+from privacy.services.requests import confirm_request, file_request, file_verified_request
+from readers.api import reader_auth
 from shop.api.schemas import Email
 from shop.rate_limits import rate_limit
 from shop.validation import text
@@ -24,6 +25,10 @@ Token = text(max_length=100, min_length=1)
 
 class RequestIn(Schema):
     email: Email
+    kind: RequestKind
+
+
+class MyRequestIn(Schema):
     kind: RequestKind
 
 
@@ -49,13 +54,23 @@ def file(request, payload: RequestIn):
     return Status(202, _out(file_request(email=payload.email, kind=payload.kind)))
 
 
-@router.post("/requests/confirm", response={200: RequestOut},
-             summary="Confirm a request with the e-mailed token: an erasure's status, or the export's zip")
-@rate_limit("privacy_request")
-def confirm(request, payload: ConfirmIn):
-    outcome = confirm_request(payload.token)
+def _answer(outcome):
     if outcome.archive is not None:
         response = HttpResponse(outcome.archive, content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="kolshop-personal-data.zip"'
         return response
     return _out(outcome.request)
+
+
+@router.post("/requests/mine", response={200: RequestOut}, auth=reader_auth,
+             summary="A signed-in reader's own request: carried out at once (the export's zip, or the erasure's status)")
+@rate_limit("privacy_request")
+def file_mine(request, payload: MyRequestIn):
+    return _answer(file_verified_request(verified_email=request.auth.email, kind=payload.kind))
+
+
+@router.post("/requests/confirm", response={200: RequestOut},
+             summary="Confirm a request with the e-mailed token: an erasure's status, or the export's zip")
+@rate_limit("privacy_request")
+def confirm(request, payload: ConfirmIn):
+    return _answer(confirm_request(payload.token))

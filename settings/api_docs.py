@@ -235,6 +235,13 @@ OPERATIONS: dict[str, OperationDoc] = {
         "it. Nothing happens until that link's token is confirmed.",
         {400: ["invalid_email", "invalid"], 429: ["rate_limited"]},
     ),
+    "privacy_api_file_mine": OperationDoc(
+        "A signed-in reader (the reader session cookie; the account's e-mail is already verified) asks for "
+        "an export (`kind: export`: the answer is the `application/zip` archive) or the erasure (`kind: "
+        "erase`: `done`, or `deferred` with the reason) of their own data; carried out at once. Erasure "
+        "signs the reader out everywhere.",
+        {401: ["not_authenticated"], 400: ["invalid"], 429: ["rate_limited"]},
+    ),
     "privacy_api_confirm": OperationDoc(
         "Confirm a request with the token from the e-mailed link (it works once). An erasure answers its "
         "status: `done`, or `deferred` with the reason (an order still pending, unfulfilled, with an "

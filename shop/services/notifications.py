@@ -106,6 +106,10 @@ def send_order_email(order_id: int, kind: str, reference: str = "") -> bool:
     order = Order.objects.filter(pk=order_id).first()
     if order is None:
         return False
+    if order.email.lower().endswith(".invalid"):
+        # An erased buyer's placeholder (RFC 2606 reserves .invalid: nothing is ever delivered there).
+        log.info("order e-mail skipped: the buyer's address was erased", order_number=order.number, notice=kind)
+        return False
     claim = _claim(order, kind, reference)
     if claim is None:
         log.info("order e-mail already sent", order_number=order.number, notice=kind)

@@ -77,3 +77,21 @@ def test_retention_deletes_sign_ins_a_week_after_they_expire(shared_sale):
     counts = enforce_retention(now=token.expires_at + timedelta(days=7, seconds=1))
     assert SignInToken.objects.count() == 0
     assert counts["reader_account"] == 1
+
+
+def test_no_order_e_mail_goes_to_an_erased_buyer(shared_sale):
+    from django.core import mail
+
+    from shop.services.notifications import send_order_email
+
+    from shop.models import Order, OrderStatus
+
+    _, order = shared_sale
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.FULFILLED)
+    erase_subject(Subject(key=buyer_key("friend@example.com")), now=timezone.now() + timedelta(days=400))
+    order.refresh_from_db()
+    assert order.email.endswith("@erased.invalid")
+    mail.outbox.clear()
+
+    assert send_order_email(order.pk, "shipped") is False
+    assert mail.outbox == []
