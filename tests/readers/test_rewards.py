@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from creators.models import EntryKind, LedgerEntry
+from creators.models import LedgerEntry
 from readers.models import RefusalReason, RewardEntry, RewardRefusal
 from readers.services.rewards import lock_matured_rewards, redeem_rewards, reward_balances
 from shop import events
