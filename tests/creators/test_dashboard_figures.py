@@ -5,6 +5,9 @@ CSV export and the day chart all count 9 clicks (never once per brand the page f
 from datetime import timedelta
 from decimal import Decimal
 
+import csv
+import io
+
 import pytest
 from django.utils import timezone
 
@@ -16,9 +19,10 @@ from creators.services.attribution import attribute_order
 from creators.services.dashboard import creator_dashboard
 from creators.services.ledger import accrue_commission
 from creators.services.links import create_tracked_link, record_click
+from creators.services.roles import add_brand_member
 from tests.creators.helpers import LineSpec, make_order, mark_paid
 from tests.creators.report_fixtures import add_views
-from tests.factories import make_brand, make_creator, make_guide, make_product, product_grid
+from tests.factories import make_brand, make_creator, make_guide, make_product, make_user, product_grid
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +108,52 @@ def test_the_staff_report_rows_export_and_day_chart_count_each_click_once(kit):
 
     assert [(row.label, row.clicks, row.orders) for row in by_day.daily] == [
         ((today - timedelta(days=2)).isoformat(), 6, 2), (today.isoformat(), 3, 1)]
-    assert [(row.clicks, row.orders, row.folded) for row in by_block.rows] == [(9, 3, True)]
+    # The page's views (no block), then the block's row folded (3 orders < 5), then the total.
+    assert [(row.label, row.views, row.clicks, row.orders) for row in by_block.rows] == [
+        ("Hiking kit › —", 12, 0, 0), ("Other (rows under 5 orders)", 0, 9, 3)]
     csv_rows = table(by_block)
-    assert [row[3] for row in csv_rows] == ["Clicks", 9, 9]  # the folded row and the total
-    assert [row[2] for row in csv_rows] == ["Views", 12, 12]
+    assert [row[2:6] for row in csv_rows[1:]] == [[12, 0, 0, 0], [0, 9, 0, 3], [12, 9, 0, 3]]
+
+
+def test_a_member_of_both_brands_downloads_each_click_once(kit, client):
+    anna, guide, acme, borealis, today = kit
+    member = make_user("outfitter")
+    add_brand_member(member, brand=acme)
+    add_brand_member(member, brand=borealis)
+    client.force_login(member)
+    two_days_ago = today - timedelta(days=2)
+
+    response = client.get("/admin/reports/brand-performance/", {
+        "start": two_days_ago.isoformat(), "end": today.isoformat(), "group_by": "day", "format": "csv"})
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    # Day rows have 1-2 orders, so they fold into "Other"; the total is the whole story.
+    assert [row[:6] + row[7:8] + row[10:11] for row in rows[1:]] == [
+        ["Other (rows under 5 orders)", "USD", "12", "9", "0", "3", "350.00", "33.33"],
+        ["Total", "USD", "12", "9", "0", "3", "350.00", "33.33"],
+    ]
+
+
+def test_the_migration_keeps_one_row_of_a_page_event_stored_per_brand(kit):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from creators.models import DailyPerformance, ReportDirtyDay
+
+    anna, guide, acme, borealis, today = kit
+    day = today - timedelta(days=2)
+    page_rows = DailyPerformance.objects.filter(day=day, product_id__isnull=True)
+    [views, clicks] = sorted(page_rows, key=lambda row: row.block_id)
+    for row in (views, clicks):  # what the rollup wrote before: one copy per brand the page features
+        DailyPerformance.objects.filter(pk=row.pk).update(brand_id=acme.pk)
+        row.pk, row.brand_id = None, borealis.pk
+        row.save()
+    ReportDirtyDay.objects.all().delete()
+
+    import_module("creators.migrations.0007_figures").store_page_events_once(apps, None)
+
+    assert sorted(page_rows.values_list("brand_id", "block_id", "views", "clicks")) == [
+        (None, "", 12, 0), (None, "kit", 0, 6)]
+    assert list(ReportDirtyDay.objects.values_list("day", flat=True)) == [day]
+    assert creator_dashboard(anna).windows[0].clicks == 9
