@@ -37,8 +37,9 @@ class DailyPerformance(models.Model):
 
     Views, clicks and add-to-carts add up across rows; order figures do not (one order can span
     several products), so they live one row per order line in ``OrderLineFact``.
-    ``creator_id``/``page_id`` are null for direct traffic; ``product_id`` is null for page views,
-    which belong to every brand a page features.
+    ``creator_id``/``page_id`` are null for direct traffic; ``product_id`` and ``brand_id`` are null
+    for a page's events (views, clicks on a page or block): stored once, they count for every brand
+    the page features (``reports.facts.events_of_brands``), never once per brand.
     """
 
     day = models.DateField()

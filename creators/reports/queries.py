@@ -1,6 +1,7 @@
 """Brand performance reports read from the daily rollup plus live facts for days not rolled up yet.
 
-Event counts (views, clicks, add-to-carts) come from ``DailyPerformance`` and ``event_facts``; order
+Event counts (views, clicks, add-to-carts) come from ``DailyPerformance`` and ``event_facts``, a page's
+events stored once and counted for the brands it features by ``facts.events_of_brands``; order
 figures from ``OrderLineFact`` and ``order_line_facts``, counted with ``figures.order_figures`` at
 the report's own grouping (and again for the total and the folded row), so an order is never
 counted twice. Both paths filter in SQL with ``figures.scope_q``.
@@ -18,7 +19,9 @@ from django.utils import timezone
 from creators.models import CreatorProfile, DailyPerformance, OrderLineFact
 from creators.reports import figures
 from creators.services.block_labels import block_labels, label_of
-from creators.reports.facts import ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, order_line_facts
+from creators.reports.facts import (
+    ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, events_of_brands, order_line_facts,
+)
 from creators.reports.rollup import built_through, day_bounds
 from operations.db_router import reads_from_replica
 from shop.models import Brand, Product
@@ -157,10 +160,10 @@ def _grouped(filters: ReportFilters, dimensions: tuple[str, ...], rolled_through
     rollup_end = min(filters.end, rolled_through) if rolled_through else None
     if rollup_end is not None and rollup_end >= filters.start:
         rolled = figures.Scope(**{**scope.__dict__, "end": rollup_end})
-        condition = figures.scope_q(rolled)
-        collect(DailyPerformance.objects.filter(condition), ROLLUP_COLUMNS, EVENT_METRICS,
-                {name: Sum(name) for name in EVENT_METRICS})
-        collect(OrderLineFact.objects.filter(condition), ROLLUP_COLUMNS, ORDER_METRICS, figures.order_figures())
+        collect(DailyPerformance.objects.filter(figures.scope_q(rolled, brand=events_of_brands)), ROLLUP_COLUMNS,
+                EVENT_METRICS, {name: Sum(name) for name in EVENT_METRICS})
+        collect(OrderLineFact.objects.filter(figures.scope_q(rolled)), ROLLUP_COLUMNS, ORDER_METRICS,
+                figures.order_figures())
 
     if live is not None:
         for fact_key, counts in live.events.items():
