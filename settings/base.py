@@ -148,6 +148,7 @@ KOLSHOP_SCHEDULE = {
     },
     "drain_clicks": {"cron": "* * * * *", "task": "creators.tasks.drain_clicks_task"},
     "lock_matured_rewards": {"cron": "20 2 * * *", "task": "readers.tasks.lock_matured_rewards_task"},
+    "retry_supply_transfers": {"cron": "*/15 * * * *", "task": "shop.tasks.retry_supply_transfers_task"},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
