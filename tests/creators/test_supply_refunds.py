@@ -4,6 +4,7 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from django.conf import settings as django_settings
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from creators.models import EntryKind, LedgerEntry
@@ -141,6 +142,7 @@ _skus = itertools.count(1)
 # PostgreSQL only: on SQLite, shop.services.refunds adds refunded amounts with F() in floating point, so
 # three refunds of 0.80 on a 2.40 line trip order_line_refund_within_total (2.4000000000000004 > 2.40).
 @pytest.mark.postgres
+@pytest.mark.skipif("postgresql" not in django_settings.DATABASES["default"]["ENGINE"], reason="needs PostgreSQL")
 @hypothesis_settings(max_examples=12, deadline=None,
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(st.tuples(st.integers(1, 20_000), st.integers(0, 5_000), st.integers(1, 3)), min_size=1,
