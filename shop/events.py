@@ -53,5 +53,3 @@ catalog_changed = DomainEvent("catalog_changed")
 # listing_ids=list[int], reason=str — a brand's change to a supply offer put these storefront listings
 # out of bounds and paused them (sent inside the change's transaction); creators tell each creator.
 listings_paused = DomainEvent("listings_paused")
-# creator_id — which Stripe Connect account a creator is paid to; a handler returns the account id ("" if none).
-creator_payout_account = DomainEvent("creator_payout_account")

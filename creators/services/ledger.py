@@ -7,6 +7,11 @@ entries and adds nothing.
 
 Reversals are cumulative, so rounding never drifts: after each refund a line's commission is
 ``quantize(rate × (net − refunded so far))`` and the reversal is whatever brings it there.
+
+A reseller line (sold from a storefront listing at the creator's own price) earns its listing's creator
+the line's margin snapshot instead of a commission: the same accrual (``rate`` empty), reversed in
+proportion to the net refunded (``quantize(margin × (net − refunded) / net)``), locked after the same
+return window and paid by the same payout runs. The ledger is the only thing that pays a margin.
 """
 
 from collections import defaultdict
@@ -26,6 +31,7 @@ from creators.services.attribution import attribute_order
 from creators.services.commissions import choose_rate, rules_in_force
 from shop.models import Order, OrderLine, Refund
 from shop.money import quantize
+from shop.models import SupplyMode
 from shop.services.listing_prices import sells_at_margin
 
 ZERO = Decimal("0.00")
@@ -111,18 +117,20 @@ def _entry(accrual: LedgerEntry, *, kind: str, amount: Decimal, source_ref: str,
 
 @transaction.atomic(savepoint=False)  # the shop's order_paid runs it inside its transaction: all or nothing
 def accrue_commission(order: Order, *, now: datetime | None = None) -> list[LedgerEntry]:
-    """Pending commission for every line of a paid order whose creator earns on it."""
+    """Pending commission for every line of a paid order whose creator earns on it, and the margin of
+    every reseller line for its listing's creator."""
     now = now or timezone.now()
     order = Order.objects.select_for_update().get(pk=order.pk)  # locked, and read as it is now
     if not order.is_paid:
         return []
+    paid_at = order.paid_at or now
+    margins = _margin_accruals(order, at=paid_at)
     earners = {a.order_line_id: a for a in attribute_order(order, now=now) if a.earns_commission}
     if not earners:
-        return []
+        return _write(margins)
     states = _line_states(list(earners))
     lines = [line for line in OrderLine.objects.filter(pk__in=list(earners)).select_related("variant", "listing__offer")
              .order_by("pk") if states[line.pk].accrual is None and not sells_at_margin(line)]
-    paid_at = order.paid_at or now
     rules = rules_in_force(
         creator_ids={earners[line.pk].creator_id for line in lines}, brand_ids={line.brand_id for line in lines},
         product_ids={line.variant.product_id for line in lines if line.variant is not None}, at=paid_at,
@@ -138,7 +146,33 @@ def accrue_commission(order: Order, *, now: datetime | None = None) -> list[Ledg
             block_id=attribution.block_id, source_ref=PAID_REF, rate=rate, base_amount=line.line_total,
             effective_at=paid_at,
         ))
-    return _write(entries)
+    return _write(margins + entries)
+
+
+def _margin_accruals(order: Order, *, at: datetime) -> list[LedgerEntry]:
+    """The margin of each reseller line, for its listing's creator (orders without listing lines: no query).
+
+    Written under ``PAID_REF`` like a commission, so the ledger's unique (line, kind, source_ref) lets a
+    line accrue once, whichever way: a retried event adds nothing."""
+    if not order.sells_supply:
+        return []
+    lines = OrderLine.objects.filter(order=order, listing__offer__mode=SupplyMode.RESELLER, creator_margin__gt=0,
+                                     line_total__gt=0).select_related("listing").order_by("pk")
+    lines = lines.exclude(pk__in=LedgerEntry.objects.filter(order_id=order.pk, kind=EntryKind.ACCRUAL)
+                          .values("order_line_id"))
+    return [
+        LedgerEntry(creator_id=line.listing.creator_id, kind=EntryKind.ACCRUAL, amount=line.creator_margin,
+                    currency=line.currency, order_id=order.pk, order_line_id=line.pk, source_ref=PAID_REF,
+                    rate=None, base_amount=line.line_total, effective_at=at)
+        for line in lines
+    ]
+
+
+def _earned_on(accrual: LedgerEntry, base: Decimal) -> Decimal:
+    """What a line earns on ``base`` of its net: rate × base for a commission, the margin's share for a margin."""
+    if accrual.rate is not None:
+        return quantize(accrual.rate * base)
+    return quantize(accrual.amount * base / accrual.base_amount)
 
 
 def _reverse(order: Order, refunded: dict[int, Decimal | None], *, source_ref: str, now: datetime) -> list[LedgerEntry]:
@@ -152,7 +186,7 @@ def _reverse(order: Order, refunded: dict[int, Decimal | None], *, source_ref: s
         accrual = state.accrual
         remaining_base = accrual.base_amount - state.refunded_base
         base = remaining_base if amount is None else min(amount, remaining_base)
-        target = quantize(accrual.rate * (accrual.base_amount - state.refunded_base - base))
+        target = _earned_on(accrual, accrual.base_amount - state.refunded_base - base)
         reversal = min(ZERO, target - state.earned) if amount is not None else -state.earned
         entries.append(_entry(accrual, kind=EntryKind.REVERSAL, amount=reversal, source_ref=source_ref, at=now,
                               base_amount=base))

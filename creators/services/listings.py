@@ -58,11 +58,5 @@ def tell_creators_listings_paused(*, listing_ids: list[int], reason: str, **_pay
             "Storefront listings paused", body, settings.DEFAULT_FROM_EMAIL, [email]))
 
 
-def payout_account_of(*, creator_id: int, **_payload) -> str:
-    """The creator's Stripe Connect account for their storefront margins ("" until they connect one)."""
-    return CreatorProfile.objects.filter(pk=creator_id).values_list("stripe_account_id", flat=True).first() or ""
-
-
 def connect_listing_events() -> None:
     events.listings_paused.connect(tell_creators_listings_paused)
-    events.creator_payout_account.connect(payout_account_of)

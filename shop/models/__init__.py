@@ -84,9 +84,11 @@ from shop.models.supply import (  # noqa: E402
     StorefrontListing,
     SupplyMode,
     SupplyOffer,
+    SupplyReversalStatus,
     SupplyTransfer,
+    SupplyTransferReversal,
     SupplyTransferStatus,
 )
 
 __all__ += ["FulfilmentGroup", "ListingStatus", "PayeeKind", "StorefrontListing", "SupplyMode", "SupplyOffer",
-            "SupplyTransfer", "SupplyTransferStatus"]
+            "SupplyTransfer", "SupplyTransferStatus", "SupplyReversalStatus", "SupplyTransferReversal"]

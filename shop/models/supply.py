@@ -131,14 +131,16 @@ class FulfilmentGroup(models.Model):
 
 
 class PayeeKind(models.TextChoices):
+    """Who a supply transfer pays. A creator's margin is not here: the creator ledger accrues and pays it."""
+
     BRAND = "brand", _("Brand (wholesale payable)")
-    CREATOR = "creator", _("Creator (margin)")
 
 
 class SupplyTransferStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     PAID = "paid", _("Paid")
     FAILED = "failed", _("Failed (retried with the same key)")
+    CANCELLED = "cancelled", _("Nothing left to pay (refunded before the first attempt)")
 
 
 class SupplyTransfer(models.Model):
@@ -169,3 +171,35 @@ class SupplyTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payee_kind} {self.payee_id}: {self.amount} {self.currency}"
+
+
+class SupplyReversalStatus(models.TextChoices):
+    NETTED = "netted", _("Taken off the payable before it was sent")
+    TO_RECOVER = "to_recover", _("Sent already: to recover from the brand")
+
+
+class SupplyTransferReversal(models.Model):
+    """The part of a brand payable a refund takes back (append-only, one per transfer and refund).
+
+    Before the transfer's first attempt the reversal is netted (the transfer sends less); after it, the
+    amount was or may have been sent under the transfer's idempotency key, whose amount can't change,
+    so the reversal is recorded to be recovered from the brand."""
+
+    transfer = models.ForeignKey(SupplyTransfer, on_delete=models.PROTECT, related_name="reversals")
+    source_ref = models.CharField(max_length=60, help_text=_("What caused it (refund:<id>)."))
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    status = models.CharField(max_length=12, choices=SupplyReversalStatus)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "source_ref"], name="unique_supply_reversal_cause"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="supply_reversal_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id}: -{self.amount} {self.currency} ({self.status})"

@@ -19,7 +19,8 @@ UTC = dt_timezone.utc
 def test_every_periodic_job_has_a_schedule_and_a_real_task():
     assert sorted(settings.KOLSHOP_SCHEDULE) == [
         "drain_clicks", "enforce_retention", "expire_group_teams", "lock_matured_commissions",
-        "lock_matured_rewards", "release_expired_reservations", "roll_up_daily_performance", "run_payouts",
+        "lock_matured_rewards", "release_expired_reservations", "retry_supply_transfers",
+        "roll_up_daily_performance", "run_payouts",
     ]
     for job in scheduled_jobs():
         assert isinstance(import_string(job.task_path), Task), job.name
@@ -63,7 +64,8 @@ def test_a_scheduler_back_after_downtime_runs_a_missed_job_once(settings):
 
 
 @pytest.mark.parametrize("name", ["release_expired_reservations", "roll_up_daily_performance",
-                                  "lock_matured_commissions", "run_payouts", "drain_clicks", "enforce_retention"])
+                                  "lock_matured_commissions", "run_payouts", "drain_clicks", "enforce_retention",
+                                  "retry_supply_transfers"])
 def test_each_scheduled_job_is_idempotent(name, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
@@ -97,3 +99,51 @@ def test_each_scheduled_job_is_idempotent(name, django_capture_on_commit_callbac
         assert again.return_value == 0
     if name == "release_expired_reservations":
         assert first.return_value == 1 and after_first[0] == [(expired.pk, "cancelled")]
+
+
+def test_the_scheduled_retry_pays_a_failed_supply_transfer_under_its_first_key(settings, monkeypatch,
+                                                                               django_capture_on_commit_callbacks):
+    from decimal import Decimal
+
+    from shop.models import Cart, SupplyTransfer, SupplyTransferStatus, Variant
+    from shop.payments import stripe_api
+    from shop.payments.gateway import PaymentGatewayError
+    from shop.services.cart import add_line_to_cart
+    from shop.services.checkout import confirm_payment
+    from tests.factories import make_brand, make_creator, make_product
+    from tests.shop.helpers import checkout
+    from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
+
+    settings.KOLSHOP_PAYMENT_GATEWAY, settings.KOLSHOP_SHIPPING_RATES = "dummy", "US:5.00"
+    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    brand = make_brand()
+    brand.stripe_account_id = "acct_brand"
+    brand.save()
+    make_product(brand=brand, variants=[("SET-1", "25.00", 10)])
+    listing = live_listing(offer_for(Variant.objects.get(sku="SET-1"), user=brand_user_of(brand)),
+                           creator_id=make_creator().pk, price="24.00")
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku="SET-1", quantity=2, listing_id=listing.pk)
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append((kwargs["idempotency_key"], kwargs["amount_minor"], kwargs["destination"]))
+        if len(calls) == 1:
+            raise PaymentGatewayError("Stripe could not be reached.", code="network_error")
+        return "tr_1"
+
+    monkeypatch.setattr(stripe_api, "create_transfer", flaky)
+    with django_capture_on_commit_callbacks(execute=True):  # paying tries the transfer after the commit
+        order = confirm_payment(checkout(cart).order)
+    transfer = SupplyTransfer.objects.get(order=order)
+    assert (transfer.status, transfer.attempts) == (SupplyTransferStatus.FAILED, 1)
+    task = import_string(settings.KOLSHOP_SCHEDULE["retry_supply_transfers"]["task"])
+
+    assert task.enqueue().return_value == 1
+    assert task.enqueue().return_value == 0
+
+    transfer.refresh_from_db()
+    assert (transfer.status, transfer.attempts, transfer.transfer_id, transfer.amount) == (
+        SupplyTransferStatus.PAID, 2, "tr_1", Decimal("20.00"))
+    key = f"kolshop-supply-{order.number}-brand-{brand.pk}"
+    assert calls == [(key, 2000, "acct_brand"), (key, 2000, "acct_brand")]

@@ -9,7 +9,7 @@ from shop.errors import Conflict
 from shop.models import Cart, CartLine, FulfilmentGroup, Order, OrderLine, Variant
 from shop.services.cart import add_line_to_cart, fetch_cart
 from shop.services.supply import update_offer
-from tests.factories import make_brand, make_product
+from tests.factories import make_brand, make_creator, make_product
 from tests.shop.helpers import checkout
 from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for, terms
 
@@ -27,9 +27,10 @@ def two_brands(shop_settings):
     offer_a = offer_for(Variant.objects.get(sku="A-1"), user=user_a)
     offer_b = offer_for(Variant.objects.get(sku="B-1"), wholesale_price="18.00",
                         recommended_price="35.00", max_price="45.00")
+    creator_id = make_creator().pk
     return {"brands": (brand_a, brand_b), "user_a": user_a, "offer_a": offer_a,
-            "listing_a": live_listing(offer_a, creator_id=7, price="24.00"),
-            "listing_b": live_listing(offer_b, creator_id=7, price="39.99")}
+            "listing_a": live_listing(offer_a, creator_id=creator_id, price="24.00"),
+            "listing_b": live_listing(offer_b, creator_id=creator_id, price="39.99")}
 
 
 def test_a_listing_prices_the_cart_line_through_price_line(two_brands):

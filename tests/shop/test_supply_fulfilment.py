@@ -7,7 +7,7 @@ from shop.models import Cart, Variant
 from shop.services.cart import add_line_to_cart
 from shop.services.checkout import confirm_payment
 from shop.services.fulfilment_groups import brand_fulfilment_groups
-from tests.factories import make_brand, make_product
+from tests.factories import make_brand, make_creator, make_product
 from tests.shop.helpers import checkout
 from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
 
@@ -21,7 +21,7 @@ def paid_order(shop_settings, site_tree):
     make_product(brand=brand_a, title="Alpha lamp", variants=[("LAMP-1", "25.00", 10)])
     make_product(brand=brand_b, title="Bravo mug", variants=[("MUG-1", "12.00", 10)])
     user_a, user_b = brand_user_of(brand_a, "alpha-ops"), brand_user_of(brand_b, "bravo-ops")
-    listing = live_listing(offer_for(Variant.objects.get(sku="LAMP-1"), user=user_a), creator_id=3, price="24.00")
+    listing = live_listing(offer_for(Variant.objects.get(sku="LAMP-1"), user=user_a), creator_id=make_creator().pk, price="24.00")
     cart = Cart.objects.create()
     add_line_to_cart(cart, sku="LAMP-1", quantity=2, listing_id=listing.pk)
     add_line_to_cart(cart, sku="MUG-1", quantity=1)
