@@ -58,6 +58,15 @@ def _shipping_refunded(order: Order) -> bool:
     return order.refunds.filter(includes_shipping=True).exclude(status=RefundStatus.FAILED).exists()
 
 
+def _add_refunded(line: OrderLine, quantity: int, amount: Decimal) -> None:
+    """Move a locked line's refunded figures by ``quantity`` and ``amount``, summed in Python as Decimals
+    (an ``F()`` sum is floating point on SQLite: 0.80 three times would break the line's CHECK)."""
+    line.refunded_quantity += quantity
+    line.refunded_amount += amount
+    OrderLine.objects.filter(pk=line.pk).update(refunded_quantity=line.refunded_quantity,
+                                                refunded_amount=line.refunded_amount)
+
+
 @transaction.atomic
 def _reserve_refund(order: Order, *, quantities: dict[int, int] | None, include_shipping: bool, restock: bool,
                     actor: AbstractBaseUser | None, reason: str) -> Refund:
@@ -90,10 +99,7 @@ def _reserve_refund(order: Order, *, quantities: dict[int, int] | None, include_
                                    created_by=actor if actor is not None and actor.is_authenticated else None)
     for refund_line in refund_lines:
         refund_line.refund = refund
-        OrderLine.objects.filter(pk=refund_line.order_line.pk).update(
-            refunded_quantity=F("refunded_quantity") + refund_line.quantity,
-            refunded_amount=F("refunded_amount") + refund_line.amount,
-        )
+        _add_refunded(refund_line.order_line, refund_line.quantity, refund_line.amount)
     RefundLine.objects.bulk_create(refund_lines)
     record_event(order, OrderEventType.REFUND_REQUESTED, before=order.status, actor=actor, data={
         "refund_id": refund.pk, "amount": str(amount), "restock": restock,
@@ -108,11 +114,10 @@ def _fail_refund(refund: Refund, message: str) -> None:
     refund = Refund.objects.select_for_update().get(pk=refund.pk)
     if refund.status != RefundStatus.PENDING:
         return
-    for line in refund.lines.all():
-        OrderLine.objects.filter(pk=line.order_line_id).update(
-            refunded_quantity=F("refunded_quantity") - line.quantity,
-            refunded_amount=F("refunded_amount") - line.amount,
-        )
+    refund_lines = list(refund.lines.all())
+    order_lines = OrderLine.objects.select_for_update().in_bulk([line.order_line_id for line in refund_lines])
+    for line in refund_lines:
+        _add_refunded(order_lines[line.order_line_id], -line.quantity, -line.amount)
     refund.status = RefundStatus.FAILED
     refund.save(update_fields=["status"])
     record_event(order, OrderEventType.REFUND_FAILED, before=order.status,

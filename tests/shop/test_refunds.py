@@ -111,3 +111,18 @@ def test_a_gateway_failure_marks_the_refund_failed_and_frees_the_quantities(paid
     assert Refund.objects.get().status == RefundStatus.FAILED
     assert (line.refunded_quantity, line.refunded_amount) == (0, Decimal("0.00"))
     assert (paid_order.status, on_hand("A-1")) == (OrderStatus.PAID, 2)
+
+
+def test_refunding_a_line_unit_by_unit_adds_up_to_the_cent(shop_settings):
+    """0.80 three times is 2.40 exactly (SQLite would sum F() decimals in floating point)."""
+    variant_with_stock("C-1", price="0.80", on_hand=5)
+    order = confirm_payment(checkout(cart_with(("C-1", 3))).order)
+    line = _line(order, "C-1")
+
+    for _ in range(3):
+        refund_order(order, quantities={line.pk: 1}, restock=False)
+
+    line.refresh_from_db()
+    order.refresh_from_db()
+    assert (line.refunded_quantity, line.refunded_amount, line.refundable_quantity) == (3, Decimal("2.40"), 0)
+    assert order.amount_refunded == Decimal("2.40")
