@@ -46,8 +46,9 @@ def _hold(sdk, *, amount: int = 2500, card: str = CARD_OK):
 
 
 def _event_types(sdk, intent_id: str) -> list[str]:
-    """The stored events about this intent (or its charge), oldest first."""
-    events = sdk.v1.events.list(params={"limit": 100}).data
+    """The stored events about this intent (or its charge), sorted by type. Every page: the fake lists the
+    session's events oldest first, so after 100 of them the first page no longer holds this test's."""
+    events = list(sdk.v1.events.list(params={"limit": 100}).auto_paging_iter())
     objects = [(event.type, event.data.object.to_dict()) for event in events]
     mine = [(type_, obj) for type_, obj in objects if intent_id in (obj.get("id"), obj.get("payment_intent"))]
     return sorted(type_ for type_, _ in mine)
@@ -98,7 +99,7 @@ def test_cancelling_a_hold_refunds_the_uncaptured_charge_like_stripe(sdk):
 
     charge = _charge(sdk, cancelled)
     assert (charge.captured, charge.refunded, charge.amount_refunded, charge.amount_captured) == (False, True, 2500, 0)
-    refunded = [event.data.object for event in sdk.v1.events.list(params={"limit": 100}).data
+    refunded = [event.data.object for event in sdk.v1.events.list(params={"limit": 100}).auto_paging_iter()
                 if event.type == "charge.refunded" and event.data.object.to_dict().get("payment_intent") == intent.id]
     assert [(obj.captured, obj.amount_refunded) for obj in refunded] == [(False, 2500)]
 

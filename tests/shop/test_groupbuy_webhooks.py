@@ -119,7 +119,7 @@ def test_a_released_hold_is_never_a_customer_refund(sdk, waiting_member):
     intent = _confirm_in_browser(sdk, waiting_member.payment.intent_id)
     sdk.v1.payment_intents.cancel(intent["id"])
     # The event the fake sent for the release, as Stripe does ("amount_capturable is automatically refunded").
-    charge = next(event.data.object.to_dict() for event in sdk.v1.events.list(params={"limit": 100}).data
+    charge = next(event.data.object.to_dict() for event in sdk.v1.events.list(params={"limit": 100}).auto_paging_iter()
                   if event.type == "charge.refunded" and event.data.object.to_dict().get("payment_intent") == intent["id"])
     assert (charge["captured"], charge["refunded"], charge["amount_refunded"]) == (False, True, intent["amount"])
 
