@@ -56,3 +56,15 @@ def steady_rate_limit_clock(monkeypatch):
     instant = 1_800_000_030.0
     monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: instant))  # its clock only
     return instant
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres` alone skips a test when the suite runs on another database."""
+    from django.conf import settings
+
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
