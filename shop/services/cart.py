@@ -272,8 +272,10 @@ def add_line_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attrib
         line.promotion = _promotion_for_line(cart, variant, promotion, quantity=new_quantity,
                                              accept_list_price=accept_list_price, now=now)
     if listing_id is not None:
-        # A storefront listing prices the line (shop.models.supply); it takes no promotion.
+        # A storefront listing prices the line (shop.models.supply); it takes no promotion. The price the
+        # reader was shown is kept: checkout charges no other (pricing.listing_quote_holds).
         line.listing, line.promotion = _requested_listing(listing_id, variant, now=now), None
+        line.quoted_unit_price = price_line(variant, quantity=1, now=now, listing=line.listing).unit_price
     line.quantity = new_quantity
     if attribution is not None and not attribution.is_empty():
         line.creator_id = attribution.creator_id
