@@ -168,6 +168,16 @@ OPERATIONS: dict[str, OperationDoc] = {
         "asks for at view time. Unknown SKUs are left out of the answer.",
         {400: ["invalid", "too_many"]},
     ),
+    "creators_reports_supply_api_listing_figures": OperationDoc(
+        "The signed-in creator's storefront listings: paid units net of refunds, the margin on them and "
+        "sell-through (units sold ÷ units sold plus the brand's units on hand; null before any supply).",
+        {401: ["not_authenticated"], 403: ["not_a_creator"]},
+    ),
+    "creators_reports_supply_api_storefront_sales": OperationDoc(
+        "The signed-in brand user's supply sold in each creator's storefront, per currency: units, buyer "
+        "sales and wholesale, net of refunds. Totals only, no orders or buyers; staff see every brand.",
+        {401: ["not_authenticated"], 403: ["not_a_brand_user"]},
+    ),
     "creators_reports_api_post_page_view": OperationDoc(
         "Count a reader's view of a creator's page for conversion reports. Send a fresh `event_id` per view; "
         "repeating one is acknowledged as a duplicate and not counted twice.",
