@@ -24,7 +24,7 @@ from content.services.block_labels import stream_value_labels
 from content.services.catalog import active_snapshot, load_promotions
 from media.blocks import VideoChooserBlock
 from content.api.listing_representation import listing_representation
-from shop.models import GroupCampaign, Product, ProductImage, ProductStatus, StorefrontListing, Variant
+from shop.models import Product, ProductImage, ProductStatus, Variant
 from shop.services.offers import with_availability
 
 
@@ -321,14 +321,26 @@ class DealBlock(blocks.StructBlock):
         return {**deal_representation(value.get("deal"), context), "note": value.get("note") or ""}
 
 
-class GroupCampaignChooserBlock(SnippetChooserBlock):
-    """Chooses a group buy (``shop.GroupCampaign``); all of a page's load in one query."""
+class RelatedChooserBlock(SnippetChooserBlock):
+    """A snippet chooser whose values on a page load in one query, with ``related`` joined.
+
+    Subclasses name the model and what their blocks read through it; nothing else differs."""
+
+    target_label = ""
+    related: tuple[str, ...] = ()
 
     def __init__(self, **kwargs):
-        super().__init__("shop.GroupCampaign", **kwargs)
+        super().__init__(self.target_label, **kwargs)
 
     def bulk_to_python(self, values):
-        return _bulk_in_order(GroupCampaign.objects.select_related("promotion__variant__product"), list(values))
+        return _bulk_in_order(self.target_model.objects.select_related(*self.related), list(values))
+
+
+class GroupCampaignChooserBlock(RelatedChooserBlock):
+    """Chooses a group buy (``shop.GroupCampaign``)."""
+
+    target_label = "shop.GroupCampaign"
+    related = ("promotion__variant__product",)
 
     class Meta:
         icon = "group"
@@ -350,14 +362,18 @@ class GroupBuyBlock(blocks.StructBlock):
                 "note": value.get("note") or ""}
 
 
-class ListingChooserBlock(SnippetChooserBlock):
-    """Chooses one of the creator's storefront listings (``shop.StorefrontListing``); a page's load in one query."""
+class ListingChooserBlock(RelatedChooserBlock):
+    """Chooses one of the creator's storefront listings (``shop.StorefrontListing``)."""
 
-    def __init__(self, **kwargs):
-        super().__init__("shop.StorefrontListing", **kwargs)
+    target_label = "shop.StorefrontListing"
+    related = ("offer__variant__product__brand",)
 
-    def bulk_to_python(self, values):
-        return _bulk_in_order(StorefrontListing.objects.select_related("offer__variant__product__brand"), list(values))
+    def extract_references(self, value):
+        """The listing and the product it sells: a change to either (a pause, a new price or bounds,
+        stock) forgets the cached pages showing it (``content.services.page_cache.pages_showing``)."""
+        yield from super().extract_references(value)
+        if value is not None:
+            yield Product, str(value.offer.variant.product_id), "", ""
 
     class Meta:
         icon = "list-ul"

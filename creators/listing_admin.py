@@ -15,7 +15,13 @@ from wagtail.admin.ui.tables import Column
 from creators.models import CreatorProfile
 from creators.permissions import CreatorOwnedPermissionPolicy, is_creator
 from creators.services import listings
-from shop.admin_helpers import ScopedSnippetChooserViewSet, ScopedSnippetViewSet, policy_for
+from shop.admin_helpers import (
+    ScopedChooseResultsView,
+    ScopedChooseView,
+    ScopedSnippetChooserViewSet,
+    ScopedSnippetViewSet,
+    policy_for,
+)
 from shop.errors import DomainError
 from shop.models import ListingStatus, StorefrontListing, SupplyOffer
 from shop.permissions import CHOOSE
@@ -48,7 +54,7 @@ class StorefrontListingForm(WagtailAdminModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["offer"].queryset = policy_for(SupplyOffer).instances_user_has_permission_for(
-            self.for_user, CHOOSE)
+            self.for_user, CHOOSE).select_related("variant__product")
         if self.instance.pk:
             self.fields["offer"].disabled = True
             self.initial["status"] = self.instance.status
@@ -82,6 +88,33 @@ def listing_bounds(listing: StorefrontListing) -> str:
     return f"{bounds.floor}–{ceiling} {listing.offer.currency}"
 
 
+class ListingChooseViewMixin:
+    """The chooser names each listing by its product (``StorefrontListing.__str__``) and shows its price."""
+
+    def get_object_list(self):
+        return super().get_object_list().select_related("offer__variant__product").order_by("pk")
+
+    @property
+    def columns(self):
+        return super().columns + [
+            Column("price", label=_("Price"), accessor=lambda listing: listing.price or listing.offer.recommended_price),
+            Column("bounds", label=_("Price bounds"), accessor=listing_bounds),
+        ]
+
+
+class ListingChooseView(ListingChooseViewMixin, ScopedChooseView):
+    pass
+
+
+class ListingChooseResultsView(ListingChooseViewMixin, ScopedChooseResultsView):
+    pass
+
+
+class ListingChooserViewSet(ScopedSnippetChooserViewSet):
+    choose_view_class = ListingChooseView
+    choose_results_view_class = ListingChooseResultsView
+
+
 class StorefrontListingViewSet(ScopedSnippetViewSet):
     model = StorefrontListing
     icon = "list-ul"
@@ -96,7 +129,7 @@ class StorefrontListingViewSet(ScopedSnippetViewSet):
         "paused_reason",
     ]
     list_filter = ["status"]
-    chooser_viewset_class = ScopedSnippetChooserViewSet
+    chooser_viewset_class = ListingChooserViewSet
     edit_handler = ObjectList([FieldPanel("offer"), FieldPanel("price"), FieldPanel("status")],
                               base_form_class=StorefrontListingForm)
 

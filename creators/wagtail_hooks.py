@@ -119,3 +119,39 @@ register_snippet(BrandMemberViewSet)
 @hooks.register("register_admin_viewset")
 def register_brand_member_user_chooser():
     return user_chooser_viewset
+
+
+# Distribution reports (creators/reports/supply_views.py): a creator's listings, a brand's storefront sales.
+from creators.permissions import is_creator  # noqa: E402
+from creators.reports import supply_views  # noqa: E402
+from shop.services.brand_access import is_brand_user  # noqa: E402
+
+
+@hooks.register("register_admin_urls")
+def register_supply_report_urls():
+    return [
+        path("reports/storefront-listings/", supply_views.listing_report, name="creators_listing_report"),
+        path("reports/storefront-sales/", supply_views.storefront_sales_report, name="creators_storefront_sales"),
+    ]
+
+
+class ListingReportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return is_creator(request.user)
+
+
+class StorefrontSalesMenuItem(MenuItem):
+    def is_shown(self, request):
+        return is_brand_user(request.user) or request.user.is_superuser
+
+
+@hooks.register("register_admin_menu_item")
+def register_supply_report_menu_items():
+    return ListingReportMenuItem(_("My storefront sales"), reverse("creators_listing_report"), icon_name="list-ul",
+                                 order=225)
+
+
+@hooks.register("register_admin_menu_item")
+def register_storefront_sales_menu_item():
+    return StorefrontSalesMenuItem(_("Supply sales by storefront"), reverse("creators_storefront_sales"),
+                                   icon_name="list-ul", order=227)

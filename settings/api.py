@@ -110,3 +110,6 @@ api.add_router("/privacy", privacy_router)
 from creators.reports.api import router as events_router  # noqa: E402
 
 api.add_router("/events", events_router)
+from creators.reports.supply_api import router as supply_reports_router  # noqa: E402
+
+api.add_router("/supply", supply_reports_router)

@@ -57,6 +57,9 @@ Content-Type: application/json
 The token credits the creator whose block it came from; a tampered, expired or other product's token
 still adds the line, uncredited. A deal that has ended answers 409 (`promotion_ended`,
 `promotion_sold_out`, `promotion_not_started`) and adds nothing, unless `"accept_list_price": true`.
+A storefront listing block's `buy_url` carries `listing=<id>` (pass it as `"listing"`); a listing no
+longer on sale answers 409 `listing_unavailable` the same way, and `"accept_list_price": true` adds the
+SKU at the list price without it (what the `/buy/` link does, with a notice on the cart page).
 """.strip()
 
 OPERATIONS: dict[str, OperationDoc] = {
@@ -100,10 +103,10 @@ OPERATIONS: dict[str, OperationDoc] = {
     "shop_api_carts_add_line": OperationDoc(
         "Add units of a SKU (a SKU already in the cart adds to its line).\n\n" + BUY_LINK_FLOW,
         {400: ["unknown_sku", "invalid_quantity", "quantity_limit", "invalid_attribution", "unknown_promotion",
-               "promotion_mismatch", "currency_mismatch"],
+               "promotion_mismatch", "currency_mismatch", "unknown_listing", "listing_mismatch"],
          404: ["cart_not_found"],
          409: ["cart_checked_out", "insufficient_stock", "promotion_ended", "promotion_sold_out",
-               "promotion_not_started", "promotion_limit"],
+               "promotion_not_started", "promotion_limit", "listing_unavailable"],
          429: ["rate_limited"]},
     ),
     "shop_api_carts_update_line": OperationDoc(
@@ -167,6 +170,16 @@ OPERATIONS: dict[str, OperationDoc] = {
         "Live price and stock for up to `KOLSHOP_OFFERS_MAX_SKUS` SKUs (`?skus=A,B`): what a cached page "
         "asks for at view time. Unknown SKUs are left out of the answer.",
         {400: ["invalid", "too_many"]},
+    ),
+    "creators_reports_supply_api_listing_figures": OperationDoc(
+        "The signed-in creator's storefront listings: paid units net of refunds, the margin on them and "
+        "sell-through (units sold ÷ units sold plus the brand's units on hand; null before any supply).",
+        {401: ["not_authenticated"], 403: ["not_a_creator"]},
+    ),
+    "creators_reports_supply_api_storefront_sales": OperationDoc(
+        "The signed-in brand user's supply sold in each creator's storefront, per currency: units, buyer "
+        "sales and wholesale, net of refunds. Totals only, no orders or buyers; staff see every brand.",
+        {401: ["not_authenticated"], 403: ["not_a_brand_user"]},
     ),
     "creators_reports_api_post_page_view": OperationDoc(
         "Count a reader's view of a creator's page for conversion reports. Send a fresh `event_id` per view; "

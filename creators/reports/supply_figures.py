@@ -5,6 +5,10 @@ refunded) net of refunded units; margin and wholesale are the order lines' snaps
 refunded share (``refunded_amount`` splits back in proportion to the line's parts). Sell-through is
 units sold ÷ (units sold + units on hand now), the share of the available supply the listing sold.
 Brands see aggregates only: no order, buyer or line.
+
+Who sees which figures is decided once, by ``listing_figures_for`` and ``storefront_sales_for`` (the
+admin pages and the API call them): a creator their own listings, a brand user their own brands'
+sales, staff every brand's; anyone else is refused.
 """
 
 from collections import defaultdict
@@ -14,8 +18,11 @@ from decimal import Decimal
 from django.db.models import F, Sum
 
 from creators.models import CreatorProfile
+from creators.services.listings import creator_of
+from shop.errors import PermissionDenied
 from shop.models import PAID_ORDER_STATUSES, OrderLine, OrderStatus, Stock, StorefrontListing
 from shop.money import quantize
+from shop.services.brand_access import brand_ids_for_user
 
 _SOLD_STATUSES = [status for status in PAID_ORDER_STATUSES if status != OrderStatus.REFUNDED]
 
@@ -24,7 +31,9 @@ _SOLD_STATUSES = [status for status in PAID_ORDER_STATUSES if status != OrderSta
 class ListingFigures:
     listing_id: int
     sku: str
+    product_title: str
     status: str
+    currency: str
     units: int
     margin: Decimal
     sell_through: Decimal | None
@@ -34,6 +43,7 @@ class ListingFigures:
 class StorefrontSales:
     creator_id: int
     storefront: str
+    currency: str
     units: int
     sales: Decimal
     wholesale: Decimal
@@ -49,7 +59,7 @@ def _sold_lines():
 
 def listing_figures(creator_id: int) -> list[ListingFigures]:
     """Margin, units and sell-through per listing of one creator (three queries)."""
-    listings = list(StorefrontListing.objects.filter(creator_id=creator_id).select_related("offer__variant")
+    listings = list(StorefrontListing.objects.filter(creator_id=creator_id).select_related("offer__variant__product")
                     .order_by("pk"))
     units, margin = defaultdict(int), defaultdict(lambda: Decimal("0.00"))
     lines = _sold_lines().filter(listing__creator_id=creator_id).values_list(
@@ -63,22 +73,39 @@ def listing_figures(creator_id: int) -> list[ListingFigures]:
     for listing in listings:
         sold, stock = units[listing.pk], on_hand.get(listing.offer.variant_id, 0)
         through = quantize(Decimal(sold) / (sold + stock)) if sold + stock else None
-        figures.append(ListingFigures(listing_id=listing.pk, sku=listing.offer.variant.sku, status=listing.status,
-                                      units=sold, margin=margin[listing.pk], sell_through=through))
+        figures.append(ListingFigures(listing_id=listing.pk, sku=listing.offer.variant.sku,
+                                      product_title=listing.offer.variant.product.title, status=listing.status,
+                                      currency=listing.offer.currency, units=sold, margin=margin[listing.pk],
+                                      sell_through=through))
     return figures
 
 
-def brand_storefront_sales(brand_ids: set[int]) -> list[StorefrontSales]:
-    """A brand's supply sold per creator storefront: units, buyer sales and wholesale (two queries)."""
-    rows = (_sold_lines().filter(brand_id__in=brand_ids).values("listing__creator_id")
+def brand_storefront_sales(brand_ids: set[int] | None) -> list[StorefrontSales]:
+    """A brand's supply sold per creator storefront and currency: units, buyer sales and wholesale (two
+    queries); ``None``: every brand's (staff)."""
+    lines = _sold_lines() if brand_ids is None else _sold_lines().filter(brand_id__in=brand_ids)
+    rows = (lines.values("listing__creator_id", "currency")
             .annotate(units=Sum(F("quantity") - F("refunded_quantity")), sales=Sum(F("line_total") - F("refunded_amount")),
                       wholesale=Sum("wholesale_amount"), total=Sum("line_total"), refunded=Sum("refunded_amount"))
-            .order_by("listing__creator_id"))
+            .order_by("listing__creator_id", "currency"))
     names = dict(CreatorProfile.objects.filter(pk__in=[row["listing__creator_id"] for row in rows])
                  .values_list("pk", "display_name"))
     return [
         StorefrontSales(creator_id=row["listing__creator_id"], storefront=names.get(row["listing__creator_id"], ""),
-                        units=row["units"], sales=quantize(row["sales"]),
+                        currency=row["currency"], units=row["units"], sales=quantize(row["sales"]),
                         wholesale=_net(quantize(row["wholesale"]), row["total"], row["refunded"]))
         for row in rows
     ]
+
+
+def listing_figures_for(user) -> list[ListingFigures]:
+    """The acting creator's own listings' figures; anyone who is not a creator is refused (403)."""
+    return listing_figures(creator_of(user).pk)
+
+
+def storefront_sales_for(user) -> list[StorefrontSales]:
+    """A brand user's brands' sales per storefront, staff (superusers) every brand's; others refused (403)."""
+    brand_ids = brand_ids_for_user(user)
+    if brand_ids is None and not user.is_superuser:
+        raise PermissionDenied("Only brand users see their supply's sales.", code="not_a_brand_user")
+    return brand_storefront_sales(brand_ids)

@@ -53,7 +53,9 @@ def read(request, token: CartToken):
 def add_line(request, token: CartToken, payload: AddLineIn):
     """``promotion``: a deal's id from a deal block. When the deal no longer applies this answers 409
     ``promotion_ended`` / ``promotion_sold_out`` / ``promotion_not_started`` and adds nothing, unless
-    ``accept_list_price`` is true: then the SKU is added at the list price, without the deal."""
+    ``accept_list_price`` is true: then the SKU is added at the list price, without the deal. A storefront
+    ``listing`` no longer on sale likewise answers 409 ``listing_unavailable``, or with ``accept_list_price``
+    adds the SKU at the list price without the listing."""
     cart = get_cart(token)
     attribution = with_counted_click(parse_attribution(payload.attribution, sku=payload.sku), sku=payload.sku,
                                      visitor=Visitor.of(request))

@@ -46,6 +46,9 @@ class CartLine(models.Model):
     listing = models.ForeignKey(
         "shop.StorefrontListing", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The unit price the listing was quoted at when the reader added the line; checkout charges only
+    # that price (pricing.listing_quote_holds), so a brand's agency price change answers 409 price_changed.
+    quoted_unit_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
     wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
 

@@ -72,7 +72,8 @@ class SupplyOffer(models.Model):
         verbose_name = _("supply offer")
 
     def __str__(self) -> str:
-        return f"{self.variant_id} {self.market} {self.currency} {self.mode}"
+        # Choosers and forms select_related the variant and product (the variant's name shows both).
+        return f"{self.variant} · {self.market} · {self.mode}"
 
 
 class StorefrontListing(models.Model):
@@ -110,7 +111,8 @@ class StorefrontListing(models.Model):
         verbose_name = _("storefront listing")
 
     def __str__(self) -> str:
-        return f"Listing {self.pk} (creator {self.creator_id})"
+        # Choosers and admin lists select_related ``offer__variant__product``.
+        return f"{self.offer.variant} · {self.status}"
 
 
 class FulfilmentGroup(models.Model):

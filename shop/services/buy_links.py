@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from shop import events
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
 from shop.models import Cart, CartLine, Variant
-from shop.services.cart import PromotionUnavailable, add_to_cart
+from shop.services.cart import ListingUnavailable, PromotionUnavailable, add_to_cart
 from shop.services.client_identity import client_ip
 
 
@@ -48,7 +48,7 @@ def _record_click(attribution: Attribution, *, sku: str, visitor: Visitor) -> in
 @dataclass(frozen=True)
 class FollowedBuyLink:
     line: CartLine
-    promotion_refused: PromotionUnavailable | None = None
+    promotion_refused: PromotionUnavailable | ListingUnavailable | None = None
 
 
 def with_counted_click(attribution: Attribution | None, *, sku: str, visitor: Visitor) -> Attribution | None:
@@ -61,7 +61,7 @@ def with_counted_click(attribution: Attribution | None, *, sku: str, visitor: Vi
 def follow_buy_link(cart: Cart, *, sku: str, token: str, visitor: Visitor,
                     promotion_id: int | None = None, listing_id: int | None = None) -> FollowedBuyLink:
     """Add one unit of ``sku`` with the token's attribution (and a click counted for it), at the deal's
-    price when ``promotion_id`` still applies, else at the list price."""
+    or storefront listing's price when ``promotion_id`` / ``listing_id`` still applies, else at the list price."""
     attribution = None
     if token:
         try:
@@ -72,7 +72,9 @@ def follow_buy_link(cart: Cart, *, sku: str, token: str, visitor: Visitor,
     try:
         return FollowedBuyLink(add_to_cart(cart, sku=sku, quantity=1, attribution=attribution,
                                            promotion_id=promotion_id, listing_id=listing_id))
-    except PromotionUnavailable as refused:
+    except (PromotionUnavailable, ListingUnavailable) as refused:
+        # A deal that is over or a storefront listing no longer on sale: the reader still gets the
+        # product, at the list price, and the cart page says why (README: Distribution).
         line = add_to_cart(cart, sku=sku, quantity=1, attribution=attribution, promotion_id=promotion_id,
-                           accept_list_price=True)
+                           accept_list_price=True, listing_id=listing_id)
         return FollowedBuyLink(line, promotion_refused=refused)

@@ -227,8 +227,17 @@ def _open_for_change(cart: Cart) -> None:
         ensure_cart_open(current)
 
 
-def _requested_listing(listing_id: int | None, variant: Variant, *, now: datetime) -> StorefrontListing | None:
-    """A storefront listing asked for on a line: it must be live and price ``variant`` now (else 409)."""
+class ListingUnavailable(Conflict):
+    """A storefront listing asked for on a cart line does not sell now (paused, ended, out of bounds)."""
+
+    def __init__(self, sku: str):
+        super().__init__(f"{sku} is not on sale in this storefront now.", code="listing_unavailable", field="listing")
+
+
+def _requested_listing(listing_id: int | None, variant: Variant, *, now: datetime,
+                       accept_list_price: bool = False) -> StorefrontListing | None:
+    """A storefront listing asked for on a line: it must be live and price ``variant`` now, else 409
+    ``listing_unavailable`` (or, with ``accept_list_price``, no listing: the line sells at the list price)."""
     if listing_id is None:
         return None
     listing = StorefrontListing.objects.select_related("offer").filter(pk=listing_id).first()
@@ -238,8 +247,9 @@ def _requested_listing(listing_id: int | None, variant: Variant, *, now: datetim
     if price.refusal == ListingRefusal.OTHER_VARIANT:
         raise InvalidInput(f"This listing is not for {variant.sku}.", code="listing_mismatch", field="listing")
     if price.listing is None:
-        raise Conflict(f"{variant.sku} is not on sale in this storefront now.", code="listing_unavailable",
-                       field="listing")
+        if accept_list_price:
+            return None
+        raise ListingUnavailable(variant.sku)
     return listing
 
 
@@ -272,8 +282,12 @@ def add_line_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attrib
         line.promotion = _promotion_for_line(cart, variant, promotion, quantity=new_quantity,
                                              accept_list_price=accept_list_price, now=now)
     if listing_id is not None:
-        # A storefront listing prices the line (shop.models.supply); it takes no promotion.
-        line.listing, line.promotion = _requested_listing(listing_id, variant, now=now), None
+        # A storefront listing prices the line (shop.models.supply); it takes no promotion. The price the
+        # reader was shown is kept: checkout charges no other (pricing.listing_quote_holds).
+        line.listing, line.promotion = _requested_listing(listing_id, variant, now=now,
+                                                          accept_list_price=accept_list_price), None
+        line.quoted_unit_price = (price_line(variant, quantity=1, now=now, listing=line.listing).unit_price
+                                  if line.listing is not None else None)
     line.quantity = new_quantity
     if attribution is not None and not attribution.is_empty():
         line.creator_id = attribution.creator_id

@@ -55,6 +55,7 @@ from shop.services.supply_checkout import (
     check_no_voucher,
     has_listing_lines,
     price_listing_lines,
+    requote_lines,
     split_fulfilment_groups,
     supply_line_fields,
 )
@@ -327,7 +328,7 @@ def start_checkout(
         raise
     except ListingPriceChanged as error:
         # Likewise for storefront listings (shop.services.supply_checkout).
-        CartLine.objects.filter(pk__in=error.line_ids).update(listing=None)
+        requote_lines(error)
         raise
     if replaced_order_ids:
         cancel_open_intents(replaced_order_ids)

@@ -169,6 +169,18 @@ def _refusal(promotion: Promotion, variant: Variant, *, quantity: int, now: date
     return None
 
 
+def listing_quote_holds(price: LinePrice, *, quoted_unit_price: Decimal | None) -> bool:
+    """Whether a cart line a storefront listing priced may be charged ``price`` (checkout asks this).
+
+    The listing must still price the line, at the unit price the cart quoted when the reader added it:
+    a reseller listing paused by new bounds and an agency offer whose brand changed the recommended
+    price both answer no (409 ``price_changed``); lines from before quotes were kept (none) only need
+    the listing to price them."""
+    if price.listing is None:
+        return False
+    return quoted_unit_price is None or price.unit_price == quoted_unit_price
+
+
 def price_line(
     variant: Variant,
     *,

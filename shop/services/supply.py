@@ -19,6 +19,7 @@ from shop.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from shop.models import ListingStatus, StorefrontListing, SupplyMode, SupplyOffer, Variant
 from shop.money import quantize
 from shop.services.brand_access import brand_ids_for_user
+from shop.services.cache_versions import touch_variants
 from shop.services.listing_prices import bounds_in_force, check_listing_price, minimum_price_allowed
 
 OUT_OF_BOUNDS_REASON = "The brand changed the offer's price bounds; your price is now outside them."
@@ -120,6 +121,7 @@ def update_offer(offer: SupplyOffer, *, user: AbstractBaseUser, terms: OfferTerm
     _apply(offer, validate_offer_terms(terms, variant=offer.variant))
     offer.save()
     refresh_listing_bounds(offer)
+    touch_variants([offer.variant_id])  # pages showing its listings: new prices, bounds, pauses
     return offer
 
 
@@ -188,6 +190,7 @@ def set_listing_price(listing: StorefrontListing, *, creator_id: int, price) -> 
     listing = _locked_listing(listing, creator_id)
     listing.price = _listing_price(listing.offer, price, required=listing.status == ListingStatus.LIVE)
     listing.save(update_fields=["price", "updated_at"])
+    touch_variants([listing.offer.variant_id])  # pages featuring the listing show its price
     return listing
 
 
@@ -199,4 +202,5 @@ def set_listing_status(listing: StorefrontListing, *, creator_id: int, status: s
     listing.status = status
     listing.paused_reason = ""
     listing.save(update_fields=["status", "paused_reason", "updated_at"])
+    touch_variants([listing.offer.variant_id])  # pages featuring the listing show whether it is on sale
     return listing
