@@ -36,6 +36,9 @@ def main() -> int:
             os.remove(path)
     call_command("migrate", verbosity=0, interactive=False)
     built = data.build()
+    from operations.heap import freeze_startup_heap
+
+    freeze_startup_heap()  # as the web process does once the app has loaded (settings.asgi)
     rounds = 15 if options.quick else 60
     rows = [
         *cases.content_uncached(built, rounds=max(rounds // 3, 5)),

@@ -11,3 +11,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.production")
 
 application = get_asgi_application()
+
+from operations.heap import freeze_startup_heap  # noqa: E402 (after the app has loaded)
+
+freeze_startup_heap()

@@ -7,7 +7,7 @@ the report's own grouping (and again for the total and the folded row), so an or
 counted twice. Both paths filter in SQL with ``figures.scope_q``.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import reduce
@@ -19,6 +19,7 @@ from django.utils import timezone
 from creators.models import CreatorProfile, DailyPerformance, OrderLineFact
 from creators.reports import figures
 from creators.services.block_labels import block_labels, label_of
+from creators.reports.grouping_sets import aggregate_by_sets
 from creators.reports.facts import (
     ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, events_of_brands, order_line_facts,
 )
@@ -142,20 +143,31 @@ def _live_window(filters: ReportFilters, rolled_through: date | None) -> LiveWin
 
 def _grouped(filters: ReportFilters, dimensions: tuple[str, ...], rolled_through: date | None,
              live: LiveWindow | None, *, only: tuple[tuple[str, ...], set[tuple]] | None = None) -> dict[tuple, ReportRow]:
-    """Figures by ``dimensions`` (+ currency) within the filters: the rollup for rolled-up days and
-    the live window's order lines (SQL), plus its event counts. ``only`` = (dimensions, keys) limits
-    to rows whose (dimensions…, currency) is one of ``keys`` (the folded rows)."""
-    rows: dict[tuple, ReportRow] = {}
+    """Figures by ``dimensions`` (+ currency) within the filters (``_grouped_sets`` for one set)."""
+    return _grouped_sets(filters, [dimensions], rolled_through, live, only=only)[dimensions]
+
+
+def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rolled_through: date | None,
+                  live: LiveWindow | None, *, only: tuple[tuple[str, ...], set[tuple]] | None = None,
+                  ) -> dict[tuple[str, ...], dict[tuple, ReportRow]]:
+    """Figures by each set of ``dimensions`` (+ currency) within the filters: the rollup for rolled-up
+    days and the live window's order lines (SQL), plus its event counts. Each source is read once for
+    all the sets (``aggregate_by_sets``). ``only`` = (dimensions, keys) limits to rows whose
+    (dimensions…, currency) is one of ``keys`` (the folded rows)."""
+    rows: dict[tuple[str, ...], dict[tuple, ReportRow]] = {dimensions: {} for dimensions in sets}
     scope = filters.scope
 
     def collect(queryset, columns: dict, metrics: tuple[str, ...], aggregates: dict) -> None:
-        names = [columns[name] for name in (*dimensions, "currency")]
         if only is not None:
             queryset = queryset.filter(_keys_q(list(only[1]), [columns[name] for name in (*only[0], "currency")]))
-        for row in queryset.values(*names).annotate(**aggregates):
-            key = tuple(row[name] for name in names[:-1])
-            currency = row[names[-1]]
-            rows.setdefault((key, currency), ReportRow(key=key, label="", currency=currency)).add(row, metrics)
+        names_of = {dimensions: tuple(columns[name] for name in (*dimensions, "currency")) for dimensions in sets}
+        results = aggregate_by_sets(queryset, list(names_of.values()), aggregates)
+        for dimensions, names in names_of.items():
+            into = rows[dimensions]
+            for row in results[names]:
+                key = tuple(row[name] for name in names[:-1])
+                currency = row[names[-1]]
+                into.setdefault((key, currency), ReportRow(key=key, label="", currency=currency)).add(row, metrics)
 
     rollup_end = min(filters.end, rolled_through) if rolled_through else None
     if rollup_end is not None and rollup_end >= filters.start:
@@ -167,12 +179,13 @@ def _grouped(filters: ReportFilters, dimensions: tuple[str, ...], rolled_through
 
     if live is not None:
         for fact_key, counts in live.events.items():
-            key = tuple(getattr(fact_key, ROLLUP_COLUMNS[name]) for name in dimensions)
             if only is not None and (*(getattr(fact_key, ROLLUP_COLUMNS[name]) for name in only[0]),
                                      fact_key.currency) not in only[1]:
                 continue
-            rows.setdefault((key, fact_key.currency), ReportRow(key=key, label="", currency=fact_key.currency)).add(
-                counts.__dict__, EVENT_METRICS)
+            for dimensions, into in rows.items():
+                key = tuple(getattr(fact_key, ROLLUP_COLUMNS[name]) for name in dimensions)
+                into.setdefault((key, fact_key.currency), ReportRow(key=key, label="", currency=fact_key.currency)).add(
+                    counts.__dict__, EVENT_METRICS)
         live_orders = order_line_facts(live.start, live.end).filter(figures.scope_q(scope, day=None, **{
             name: ORDER_LINE_COLUMNS[name] for name in ("brand", "creator", "page", "product")}))
         collect(live_orders, ORDER_LINE_COLUMNS, ORDER_METRICS, figures.order_figures())
@@ -237,15 +250,18 @@ def _sort(rows: list[ReportRow], sort: str) -> list[ReportRow]:
 def build_report(filters: ReportFilters) -> Report:
     rolled_through = built_through()
     live = _live_window(filters, rolled_through)
-    rows = list(_grouped(filters, GROUPINGS[filters.group_by], rolled_through, live).values())
+    # The rows, the total (each order once, however many rows it appears in) and the trend charts'
+    # whole days (amounts only, never a row per buyer), from one query per source.
+    row_dimensions = GROUPINGS[filters.group_by]
+    grouped = _grouped_sets(filters, [row_dimensions, (), ("day",)], rolled_through, live)
+    rows = list(grouped[row_dimensions].values())
     _label_rows(rows, filters.group_by)
     rows = _sort(_fold_small_rows(rows, filters, rolled_through, live), filters.sort)
-    # The total counts each order once, however many rows it appears in.
-    totals = sorted(_grouped(filters, (), rolled_through, live).values(), key=lambda row: row.currency)
+    totals = sorted(grouped[()].values(), key=lambda row: row.currency)
     for row in totals:
         row.key, row.label = ("total",), "Total"
-    # The trend charts show whole days (amounts only, never a row per buyer).
-    daily = sorted(_grouped(filters, ("day",), rolled_through, live).values(), key=lambda row: row.key)
+    # Copies: grouped by day, the rows are the same set and keep their own objects.
+    daily = sorted((replace(row) for row in grouped[("day",)].values()), key=lambda row: row.key)
     for row in daily:
         row.label = row.key[0].isoformat()
     return Report(filters=filters, rows=rows, totals=totals, daily=daily)

@@ -1,0 +1,98 @@
+"""The report reads each source once for its rows, total and days (GROUPING SETS on PostgreSQL, one
+query per grouping elsewhere), and every grouping keeps the figures its own GROUP BY gives."""
+
+from datetime import datetime, timedelta, timezone as dt_timezone
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
+
+from creators.models import DailyPerformance, OrderLineFact, TrackedLink
+from creators.reports import figures
+from creators.reports.facts import ORDER_LINE_COLUMNS, order_line_facts
+from creators.reports.grouping_sets import aggregate_by_sets
+from creators.reports.queries import EVENT_METRICS, ReportFilters, build_report
+from creators.reports.rollup import roll_up
+from creators.services.attribution import attribute_order
+from tests.creators.helpers import LineSpec, make_order, mark_paid
+from tests.creators.report_fixtures import DAY, NOW, add_clicks, build_world
+
+pytestmark = pytest.mark.django_db
+NEXT_DAY = DAY + timedelta(days=1)
+
+
+@pytest.fixture
+def world():
+    """The hand-counted week, plus on the next day one order holding both brands' products (one order,
+    two product rows) and one unattributed order (a row whose creator is NULL)."""
+    world = build_world()
+    add_clicks(TrackedLink.objects.get(code="acme-blk"), 2, when=NEXT_DAY)
+    both = make_order(
+        LineSpec(world.acme_product, "100.00", creator=world.creator, page_id=world.guide_id, block_id="blk-a"),
+        LineSpec(world.globex_product, "50.00", quantity=2, creator=world.creator, page_id=world.guide_id,
+                 block_id="blk-b"),
+        email="both@private.example", created_at=NEXT_DAY)
+    direct = make_order(LineSpec(world.acme_product, "100.00"), email="direct@private.example", created_at=NEXT_DAY)
+    for order in (both, direct):
+        attribute_order(order, now=NEXT_DAY)
+        mark_paid(order, at=NEXT_DAY)
+    return world
+
+
+SETS = [("creator_id", "product_id", "currency"), ("currency",), ("day", "currency")]
+
+
+def _per_set(queryset, sets, aggregates) -> dict:
+    return {names: list(queryset.values(*names).annotate(**aggregates).order_by()) for names in sets}
+
+
+def _sorted(results: dict) -> dict:
+    return {names: sorted(rows, key=str) for names, rows in results.items()}
+
+
+def test_each_grouping_set_has_the_figures_of_its_own_group_by(world):
+    roll_up(now=NOW)
+    start = datetime(2026, 11, 1, tzinfo=dt_timezone.utc)
+    sources = [
+        (OrderLineFact.objects.all(), SETS, figures.order_figures()),
+        (DailyPerformance.objects.all(), SETS, {name: Sum(name) for name in EVENT_METRICS}),
+        (order_line_facts(start, NOW), [tuple(ORDER_LINE_COLUMNS[name.removesuffix("_id")] for name in names)
+                                        for names in SETS], figures.order_figures()),
+    ]
+    for queryset, sets, aggregates in sources:
+        assert _sorted(aggregate_by_sets(queryset, sets, aggregates)) == _sorted(_per_set(queryset, sets, aggregates))
+
+
+def test_an_order_of_two_products_is_one_order_in_the_total_and_the_day_and_one_in_each_product_row(world):
+    roll_up(now=NOW)
+    filters = ReportFilters(start=DAY.date(), end=NEXT_DAY.date(), group_by="product")
+
+    report = build_report(filters)
+
+    orders_by_product = {row.label: (row.orders, row.units, row.gmv) for row in report.rows}
+    assert orders_by_product == {"Acme Speaker": (8, 8, Decimal("800.00")),
+                                 "Other (rows under 5 orders)": (2, 3, Decimal("150.00")),  # the tent
+                                 "Page views (no product)": (0, 0, Decimal("0.00"))}
+    assert [(row.orders, row.units, row.gmv) for row in report.totals] == [(9, 11, Decimal("950.00"))]
+    assert [(row.label, row.orders, row.gmv) for row in report.daily] == [
+        ("2026-11-20", 7, Decimal("650.00")), ("2026-11-21", 2, Decimal("300.00"))]
+
+
+def test_each_source_is_read_once_on_postgresql_and_once_per_grouping_elsewhere(world):
+    roll_up(now=NOW)
+    filters = ReportFilters(start=DAY.date(), end=DAY.date(), group_by="product",
+                            brand_ids=frozenset({world.acme_product.brand_id}))  # one row of 6 orders: none folded
+    build_report(filters)  # warm-up
+
+    with CaptureQueriesContext(connection) as captured:
+        build_report(filters)
+
+    grouped = [query["sql"] for query in captured.captured_queries if "GROUP BY" in query["sql"]]
+    if connection.vendor == "postgresql":
+        # the rollup's events and order lines: one query each for rows, total and days
+        assert len(grouped) == 2
+        assert all("GROUPING SETS" in sql for sql in grouped)
+    else:
+        assert len(grouped) == 6
