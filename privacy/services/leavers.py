@@ -36,12 +36,11 @@ def anonymise_leaver(user: AbstractBaseUser, *, now: datetime | None = None) -> 
     former = f"former-{user.pk}"
     if user.get_username() == former and not user.is_active:
         return False
-    old_user_label = str(user)
     user.username, user.email, user.first_name, user.last_name = former, "", "", ""
     user.is_active = False
     user.set_unusable_password()
     user.save()
-    _relabel_log_entries(user, old_label=old_user_label)
+    _relabel_log_entries(user)
     BrandMembership.objects.filter(user=user).delete()
     profile = CreatorProfile.objects.filter(user=user).first()
     if profile is not None:
@@ -55,13 +54,13 @@ def anonymise_leaver(user: AbstractBaseUser, *, now: datetime | None = None) -> 
 
 
 def _anonymise_creator(profile: CreatorProfile) -> None:
-    old_handle, old_label = profile.handle, str(profile)
+    old_handle = profile.handle
     replacements = {profile.display_name: f"Former creator {profile.pk}", old_handle: f"former-{profile.pk}"}
     CreatorSocialLink.objects.filter(creator=profile).delete()
     profile.display_name, profile.handle = replacements[profile.display_name], replacements[old_handle]
     profile.bio, profile.avatar = "", None
     profile.save()  # re-indexes the profile and forgets the cached pages showing its byline
-    _relabel_log_entries(profile, old_label=old_label)
+    _relabel_log_entries(profile)
     own_group = Group.objects.filter(name=creator_group_name(old_handle)).first()
     if own_group is not None:
         own_group.name = creator_group_name(profile.handle)
@@ -101,10 +100,10 @@ def _anonymise_storefront(storefront: CreatorPage, *, profile: CreatorProfile, r
     transaction.on_commit(forget_all_pages)  # every page below the storefront has a new address
 
 
-def _relabel_log_entries(instance, *, old_label: str) -> None:
+def _relabel_log_entries(instance) -> None:
     """Wagtail's model log entries of ``instance`` keep its label from the time; give them the new one."""
     ModelLogEntry.objects.filter(content_type=ContentType.objects.get_for_model(instance),
-                                 object_id=str(instance.pk), label=old_label).update(label=str(instance)[:255])
+                                 object_id=str(instance.pk)).update(label=str(instance)[:255])
 
 
 def _replaced(value, replacements: dict[str, str], *, url_paths: tuple[str, str] | None):
