@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class PrivacyConfig(AppConfig):
@@ -8,5 +9,7 @@ class PrivacyConfig(AppConfig):
 
     def ready(self) -> None:
         from privacy.registry import discover_sections
+        from privacy.roles import ensure_privacy_officers_after_migrate
 
         discover_sections()
+        post_migrate.connect(ensure_privacy_officers_after_migrate, dispatch_uid="kolshop-privacy-officers")

@@ -55,6 +55,9 @@ class DataSubjectRequest(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("data-subject request")
+        # Staff who may close a leaver's account (privacy.views.AnonymiseLeaverView); the Privacy officers
+        # group gets it on migrate (privacy.roles).
+        permissions = [("anonymise_leaver", "Can anonymise a creator, brand user or staff member who left")]
         constraints = [
             models.CheckConstraint(condition=~Q(status__in=CLOSED_STATUSES) | Q(email=""),
                                    name="privacy_request_closed_holds_no_email"),

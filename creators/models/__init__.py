@@ -10,6 +10,7 @@ from creators.models.links import Click, LinkKind, LinkTarget, TrackedLink, User
 from creators.models.payouts import Payout, PayoutRun, PayoutStatus
 from creators.models.reports import (
     DailyPerformance,
+    LinkDayClicks,
     OrderLineFact,
     PageView,
     ReportDirtyDay,
@@ -36,6 +37,7 @@ __all__ = [
     "DailyPerformance",
     "EntryKind",
     "LedgerEntry",
+    "LinkDayClicks",
     "LinkKind",
     "LinkTarget",
     "NoCommissionReason",

@@ -122,3 +122,20 @@ class RollupWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} ≤ {self.last_id}"
+
+
+class LinkDayClicks(models.Model):
+    """One tracked link's clicks on one day whose raw clicks retention deleted (privacy): written by
+    ``creators.reports.rollup.keep_link_clicks`` just before the delete, so ``links.with_link_figures``
+    counts the same clicks after the purge as before it."""
+
+    link_id = models.BigIntegerField()
+    day = models.DateField()
+    clicks = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name_plural = _("link clicks per day")
+        constraints = [models.UniqueConstraint(fields=["link_id", "day"], name="link_day_clicks_once")]
+
+    def __str__(self) -> str:
+        return f"link {self.link_id} on {self.day}: {self.clicks}"

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from creators.models import (
-    Click, DailyPerformance, LedgerEntry, OrderLineFact, PageView, ReportDirtyDay, RollupWatermark,
+    Click, DailyPerformance, LedgerEntry, LinkDayClicks, OrderLineFact, PageView, ReportDirtyDay, RollupWatermark,
 )
 from creators.reports.facts import event_facts, order_line_facts
 from creators.reports.figures import report_day, utc_day
@@ -61,6 +61,20 @@ def mark_events_purged(through: date) -> None:
     if mark.built_through is None or mark.built_through < through:
         mark.built_through = through
         mark.save(update_fields=["built_through", "updated_at"])
+
+
+def keep_link_clicks(through: date) -> int:
+    """Retention is about to delete raw clicks up to ``through``: each link's clicks per day are kept first
+    (days after the last kept one; a day is kept once), so per-link figures survive the purge."""
+    last = LinkDayClicks.objects.aggregate(last=Max("day"))["last"]
+    clicks = Click.objects.filter(clicked_at__lt=day_bounds(through)[1])
+    if last is not None:
+        clicks = clicks.filter(clicked_at__gte=day_bounds(last)[1])
+    rows = (clicks.annotate(day=report_day("clicked_at")).order_by().values("link_id", "day")
+            .annotate(clicks=Count("pk")))
+    kept = [LinkDayClicks(link_id=row["link_id"], day=row["day"], clicks=row["clicks"]) for row in rows]
+    LinkDayClicks.objects.bulk_create(kept, batch_size=1000, ignore_conflicts=True)
+    return len(kept)
 
 
 def rebuild_day(day: date) -> int:

@@ -207,20 +207,28 @@ def link_destination(link: TrackedLink, click: Click | None) -> str | None:
 
 def with_link_figures(links):
     """Each link annotated with ``click_count`` (its counted clicks) and ``order_count`` (the counted orders its
-    clicks led to, each once: ``creators.reports.figures``' definition); two subqueries, any number of links."""
-    from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+    clicks led to, each once: ``creators.reports.figures``' definition); three subqueries, any number of links.
+
+    Clicks of days whose raw rows retention deleted are read from ``LinkDayClicks`` (kept just before the
+    delete); raw clicks count only after the link's last kept day, so the figure is the same before and
+    after a purge."""
+    from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Sum, Value
     from django.db.models.functions import Coalesce
 
-    from creators.models import OrderLineAttribution
+    from creators.models import LinkDayClicks, OrderLineAttribution
     from creators.reports import figures
     from shop.models import Order
 
-    clicks = (Click.objects.filter(link=OuterRef("pk")).order_by().values("link")
-              .annotate(n=Count("pk")).values("n"))
+    kept_day = LinkDayClicks.objects.filter(link_id=OuterRef("link_id"), day__gte=OuterRef("day"))
+    clicks = (Click.objects.filter(link=OuterRef("pk")).annotate(day=figures.report_day("clicked_at"))
+              .exclude(Exists(kept_day)).order_by().values("link").annotate(n=Count("pk")).values("n"))
+    kept = (LinkDayClicks.objects.filter(link_id=OuterRef("pk")).order_by().values("link_id")
+            .annotate(n=Sum("clicks")).values("n"))
     counted = Order.objects.filter(figures.counted_orders()).values("pk")
     orders = (OrderLineAttribution.objects.filter(click__link=OuterRef("pk"), order_id__in=counted).order_by()
               .values("click__link").annotate(n=figures.distinct_orders()).values("n"))
     return links.annotate(
-        click_count=Coalesce(Subquery(clicks, output_field=IntegerField()), Value(0)),
+        click_count=Coalesce(Subquery(clicks, output_field=IntegerField()), Value(0))
+        + Coalesce(Subquery(kept, output_field=IntegerField()), Value(0)),
         order_count=Coalesce(Subquery(orders, output_field=IntegerField()), Value(0)),
     )

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from creators.models import Click, OrderLineAttribution, PageView
 from creators.reports.figures import utc_day
-from creators.reports.rollup import built_through, day_bounds, mark_events_purged
+from creators.reports.rollup import built_through, day_bounds, keep_link_clicks, mark_events_purged
 from privacy.registry import Row, Section, Subject, register_section
 from privacy.sections.shop import subject_orders
 from shop.models import OrderLine
@@ -43,13 +43,14 @@ def _purge_through(now: datetime, days: int):
 
 def _retain_events(now: datetime) -> int:
     """Raw clicks and page views of rolled-up days past their retention go; the daily rollup keeps their
-    counts (``mark_events_purged``: a later rebuild of those days keeps the event counts). Clicks an
-    order line's attribution names stay with it."""
+    counts (``mark_events_purged``: a later rebuild of those days keeps the event counts) and each link's
+    clicks per day (``keep_link_clicks``). Clicks an order line's attribution names stay with it."""
     click_day = _purge_through(now, settings.KOLSHOP_RETENTION_CLICK_DAYS)
     view_day = _purge_through(now, settings.KOLSHOP_RETENTION_PAGE_VIEW_DAYS)
     if click_day is None or view_day is None:
         return 0
     mark_events_purged(max(click_day, view_day))
+    keep_link_clicks(click_day)  # per-link figures read these days from here once their raw clicks go
     in_ledger = OrderLineAttribution.objects.filter(click__isnull=False).values("click_id")
     clicks = Click.objects.filter(clicked_at__lt=day_bounds(click_day)[1]).exclude(pk__in=in_ledger).delete()[0]
     views = PageView.objects.filter(viewed_at__lt=day_bounds(view_day)[1]).delete()[0]

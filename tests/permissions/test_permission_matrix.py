@@ -87,6 +87,9 @@ def test_the_matrix_aims_at_the_victims(world):
     assert f"/admin/pages/{world.draft_page.pk}/edit/" in urls
     assert f"/admin/snippets/choose/kolshop_media/video/chosen/{world.video.pk}/" in urls
     assert any(url.startswith("/admin/snippets/choose/kolshop_media/video/chosen-multiple/?") for url in urls)
+    assert f"/admin/privacy/leavers/{world.creator_a.user_id}/anonymise/" in urls
+    request = next(victim for victim in world.victims if type(victim).__name__ == "DataSubjectRequest")
+    assert {f"/admin/privacy/requests/inspect/{request.pk}/", f"/admin/privacy/requests/edit/{request.pk}/"} <= urls
     from content.live.models import LiveSession
 
     live_page = next(victim for victim in world.victims if isinstance(victim, LiveSession)).page_id  # creator A's

@@ -65,6 +65,7 @@ NAMED_MODEL_KWARGS = {
     "collection_id": lambda: Collection,
     "workflow_pk": lambda: Workflow,
     "task_id": lambda: Task,
+    "user_id": get_user_model,
 }
 CONTENT_TYPE_KWARGS = [
     ("app_label", "model_name"),

@@ -10,12 +10,13 @@ from django.core.management import call_command
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from creators.models import Click, CreatorProfile, LedgerEntry, OrderLineAttribution, PageView
+from creators.models import Click, CreatorProfile, LedgerEntry, OrderLineAttribution, PageView, TrackedLink
 from creators.reports.rollup import mark_days_changed, roll_up
 from creators.services.ledger import balances_by_creator
+from creators.services.links import with_link_figures
 from privacy.services.retention import enforce_retention
 from shop.models import Cart, Order, OrderStatus
-from tests.creators.report_fixtures import DAY, NOW, build_world
+from tests.creators.report_fixtures import DAY, NOW, add_clicks, build_world
 from tests.privacy.helpers import ADA, give_to
 from tests.privacy.test_erasure import books
 
@@ -88,6 +89,30 @@ def test_rolled_up_clicks_and_views_go_and_the_books_stay_exact():
     assert PageView.objects.count() == 0
     assert (len(in_ledger), result["click_retention"]) == (7, 3 + 10)
     assert books(world) == before
+
+
+def link_figures() -> dict[str, tuple[int, int]]:
+    return {link.code: (link.click_count, link.order_count) for link in with_link_figures(TrackedLink.objects.all())}
+
+
+def test_per_link_figures_are_the_same_before_and_after_each_purge(settings):
+    settings.KOLSHOP_RETENTION_CLICK_DAYS = settings.KOLSHOP_RETENTION_PAGE_VIEW_DAYS = 30
+    build_world()
+    roll_up(now=NOW)
+    later, much_later = DAY + timedelta(days=32), DAY + timedelta(days=64)
+    add_clicks(TrackedLink.objects.get(code="acme-blk"), 2, when=later - timedelta(hours=2))  # kept raw at first
+    before = link_figures()
+
+    first = enforce_retention(now=later)["click_retention"]
+    after_first = link_figures()
+    roll_up(now=much_later)
+    second = enforce_retention(now=much_later)["click_retention"]
+    repeated = enforce_retention(now=much_later)["click_retention"]
+
+    assert before == {"acme-blk": (10, 6), "glbx-blk": (2, 1)}
+    assert (first, second, repeated) == (3 + 10, 2, 0)
+    assert Click.objects.count() == 7  # only the clicks order lines name are left
+    assert after_first == link_figures() == before
 
 
 def test_clicks_of_days_not_yet_rolled_up_stay():
