@@ -16,6 +16,7 @@ Every raise drops the cached state and tells every process's streams after the c
 (``content.live.notify.session_changed``).
 """
 
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -56,28 +57,77 @@ def sessions_showing(product_ids: Iterable[int], *, now: datetime | None = None)
     return list(LiveSession.objects.filter(shown, status=LiveStatus.LIVE).values_list("pk", flat=True).distinct())
 
 
-@transaction.atomic
 def raise_versions_showing(product_ids: Iterable[int]) -> dict[int, int]:
-    return raise_versions(sessions_showing(product_ids))
+    """Raise the live sessions showing these products. The look-up runs alone (no transaction: most
+    changes concern no live session); only a raise opens one."""
+    session_ids = sessions_showing(product_ids)
+    if not session_ids:
+        return {}
+    with transaction.atomic():
+        return raise_versions(session_ids)
 
 
-def _after_commit(product_ids: set[int]) -> None:
+class _Pending(threading.local):
+    """Products (and orders whose products are still to read) changed by this thread's open transaction."""
+
+    def __init__(self):
+        self.product_ids: set[int] = set()
+        self.order_ids: set[int] = set()
+
+
+_pending = _Pending()
+
+
+def _raise_after_commit(*, product_ids: Iterable[int] = (), order_ids: Iterable[int] = ()) -> None:
+    """After the commit, one look-up for every change of the transaction (a checkout's holds and its placed
+    order show the same products). Each call registers a callback and the first to run takes everything
+    pending, so a callback dropped with a rolled-back savepoint loses nothing; what a rolled-back change
+    left pending is raised with the next commit (a needless raise, never a missed one)."""
+    _pending.product_ids.update(product_ids)
+    _pending.order_ids.update(order_ids)
+    transaction.on_commit(_raise_pending)
+
+
+def _raise_pending() -> None:
+    product_ids, order_ids = _pending.product_ids, _pending.order_ids
+    _pending.product_ids, _pending.order_ids = set(), set()
+    if order_ids:
+        product_ids |= set(OrderLine.objects.filter(order_id__in=order_ids, variant__isnull=False)
+                           .values_list("variant__product_id", flat=True))
     if product_ids:
-        transaction.on_commit(lambda: raise_versions_showing(product_ids))
+        raise_versions_showing(product_ids)
 
 
 def _catalog_changed(*, product_ids, **_payload) -> None:
     """Stock edits, holds, sales, prices and deal windows of a product (``touch_products``)."""
-    _after_commit(set(product_ids))
+    if product_ids:
+        _raise_after_commit(product_ids=product_ids)
 
 
-def _order_changed(*, order, **_payload) -> None:
+def _products_of(lines) -> set[int] | None:
+    """The products of an order's lines when every variant's product came with them (placed: the variant
+    objects; paid: ``variant_product_id``), else None (read after commit)."""
+    products = set()
+    for line in lines:
+        if line.variant_id is None:
+            continue
+        if hasattr(line, "variant_product_id"):
+            products.add(line.variant_product_id)
+        elif OrderLine._meta.get_field("variant").is_cached(line):
+            products.add(line.variant.product_id)
+        else:
+            return None
+    return products
+
+
+def _order_changed(*, order, lines=None, **_payload) -> None:
     """An order placed, paid, cancelled, refunded or disputed moves a deal's used units (read after commit:
     no query inside the shop's transaction)."""
-    order_id = order.pk
-    transaction.on_commit(lambda: raise_versions_showing(
-        OrderLine.objects.filter(order_id=order_id, variant__isnull=False)
-        .values_list("variant__product_id", flat=True)))
+    products = _products_of(lines) if lines is not None else None
+    if products is None:
+        _raise_after_commit(order_ids=[order.pk])
+    elif products:
+        _raise_after_commit(product_ids=products)
 
 
 def connect() -> None:
