@@ -16,7 +16,6 @@ Every raise drops the cached state and tells every process's streams after the c
 (``content.live.notify.session_changed``).
 """
 
-import threading
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -28,6 +27,7 @@ from content.live.models import LiveSession, LiveStatus
 from content.live.notify import session_changed
 from shop import events
 from shop.models import OrderLine
+from shop.services.commit_batches import CommitBatch
 
 
 def raise_versions(session_ids: Iterable[int]) -> dict[int, int]:
@@ -67,41 +67,15 @@ def raise_versions_showing(product_ids: Iterable[int]) -> dict[int, int]:
         return raise_versions(session_ids)
 
 
-class _Pending(threading.local):
-    """Products (and orders whose products are still to read) changed by this thread's open transaction."""
-
-    def __init__(self):
-        self.product_ids: set[int] = set()
-        self.order_ids: set[int] = set()
-
-
-_pending = _Pending()
-
-
-def _raise_after_commit(*, product_ids: Iterable[int] = (), order_ids: Iterable[int] = ()) -> None:
-    """After the commit, one look-up for every change of the transaction (a checkout's holds and its placed
-    order show the same products). Each call registers a callback and the first to run takes everything
-    pending, so a callback dropped with a rolled-back savepoint loses nothing; what a rolled-back change
-    left pending is raised with the next commit (a needless raise, never a missed one)."""
-    _pending.product_ids.update(product_ids)
-    _pending.order_ids.update(order_ids)
-    transaction.on_commit(_raise_pending)
-
-
-def _raise_pending() -> None:
-    product_ids, order_ids = _pending.product_ids, _pending.order_ids
-    _pending.product_ids, _pending.order_ids = set(), set()
-    if order_ids:
-        product_ids |= set(OrderLine.objects.filter(order_id__in=order_ids, variant__isnull=False)
-                           .values_list("variant__product_id", flat=True))
-    if product_ids:
-        raise_versions_showing(product_ids)
+# After the commit, one look-up for every change of the transaction (a checkout's holds and its placed
+# order show the same products).
+_raised_on_commit = CommitBatch(raise_versions_showing)
 
 
 def _catalog_changed(*, product_ids, **_payload) -> None:
     """Stock edits, holds, sales, prices and deal windows of a product (``touch_products``)."""
     if product_ids:
-        _raise_after_commit(product_ids=product_ids)
+        _raised_on_commit.add(product_ids)
 
 
 def _products_of(lines) -> set[int] | None:
@@ -124,10 +98,13 @@ def _order_changed(*, order, lines=None, **_payload) -> None:
     """An order placed, paid, cancelled, refunded or disputed moves a deal's used units (read after commit:
     no query inside the shop's transaction)."""
     products = _products_of(lines) if lines is not None else None
-    if products is None:
-        _raise_after_commit(order_ids=[order.pk])
-    elif products:
-        _raise_after_commit(product_ids=products)
+    if products:
+        _raised_on_commit.add(products)
+    elif products is None:
+        order_id = order.pk
+        transaction.on_commit(lambda: raise_versions_showing(
+            OrderLine.objects.filter(order_id=order_id, variant__isnull=False)
+            .values_list("variant__product_id", flat=True)))
 
 
 def connect() -> None:

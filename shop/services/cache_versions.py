@@ -9,11 +9,12 @@ Versions are random tokens in Django's cache: a version that was evicted reads a
 which never matches a stored one, so eviction can only cause a miss, never a stale hit.
 """
 
-import threading
 import uuid
 from collections.abc import Iterable
 
 from django.core.cache import cache
+
+from shop.services.commit_batches import CommitBatch
 
 _PREFIX = "kolshop:catalog-version:product:"
 
@@ -65,27 +66,12 @@ def touch_variants(variant_ids: Iterable[int]) -> None:
         touch_products(Variant.objects.filter(pk__in=variant_ids).values_list("product_id", flat=True).distinct())
 
 
-class _Pending(threading.local):
-    """Variants (and products) changed by this thread's open transaction, touched once after its commit."""
-
-    def __init__(self):
-        self.variant_ids: set[int] = set()
-        self.product_ids: set[int] = set()
-
-
-_pending = _Pending()
-
-
 def touch_variants_on_commit(variant_ids: Iterable[int], *, product_ids: Iterable[int] | None = None) -> None:
     """``touch_variants`` once the current transaction commits (so readers never cache the old state).
 
-    Every change of one transaction is touched together after its commit (one look-up, one
-    ``catalog_changed``), however many stock changes it made. ``product_ids``: the products of exactly
-    these variants, when the caller has them loaded (no look-up at all).
-
-    Each call registers its own callback and the first one to run takes everything pending, so a
-    callback dropped with a rolled-back savepoint loses nothing; what a rolled-back change left pending
-    is touched with the next commit (a needless cache miss, never a stale hit).
+    ``product_ids``: the products of exactly these variants, when the caller has them loaded: no look-up,
+    and every such change of one transaction is touched together (one ``catalog_changed``,
+    ``shop.services.commit_batches``).
     """
     from django.db import transaction
 
@@ -93,17 +79,9 @@ def touch_variants_on_commit(variant_ids: Iterable[int], *, product_ids: Iterabl
     if not variant_ids:
         return
     if product_ids is None:
-        _pending.variant_ids |= variant_ids
+        transaction.on_commit(lambda: touch_variants(variant_ids))
     else:
-        _pending.product_ids |= set(product_ids)
-    transaction.on_commit(_touch_pending)
+        _touched_on_commit.add(product_ids)
 
 
-def _touch_pending() -> None:
-    from shop.models import Variant
-
-    variant_ids, product_ids = _pending.variant_ids, _pending.product_ids
-    _pending.variant_ids, _pending.product_ids = set(), set()
-    if variant_ids:
-        product_ids |= set(Variant.objects.filter(pk__in=variant_ids).values_list("product_id", flat=True).distinct())
-    touch_products(product_ids)
+_touched_on_commit = CommitBatch(touch_products)
