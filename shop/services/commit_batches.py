@@ -2,17 +2,16 @@
 
 A checkout holds stock and places an order; a payment releases holds and takes stock: each change
 announces its products, and what listens (cached product versions, live sessions) needs to act once
-per transaction, not once per announcement. ``CommitBatch.add`` gathers ids while the transaction is
-open and registers a callback with ``transaction.on_commit``; the first callback to run hands every
-id gathered to ``flush`` and the others find nothing left.
+per transaction, not once per announcement. ``CommitBatch.add`` gathers ids and hands them to
+``flush`` after the commit (``transaction.on_commit``):
 
-- A transaction's batch is told apart by the connection's list of commit callbacks (a new list for
-  every transaction), so ids of a rolled-back transaction never join a later transaction's batch; at
-  most an add made outside any transaction flushes them too (a needless flush, never a missed one).
-- Each ``add`` registers its own callback, so one dropped with a rolled-back savepoint loses nothing
-  (ids added inside that savepoint are flushed with the rest: a needless flush, never a missed one).
-- Ids added after the commit, by the transaction's own callbacks (outside any transaction), join its
-  batch when it is not flushed yet and are flushed at once.
+- Inside a transaction, ids join the batch whose callback is the last one registered (nothing else
+  was registered since, and a rolled-back savepoint would have dropped it); otherwise they start a
+  batch of their own. So a batch never takes ids of another transaction, and a savepoint's rollback
+  loses nothing (ids added inside it may be flushed too: a needless flush, never a missed one).
+- Outside a transaction (the commit's own callbacks, or plain autocommit) ids are flushed at once,
+  together with the thread's last batch when it is not flushed yet: news that arrives after the
+  commit (a product touched) meets what the transaction gathered (its orders) in one flush.
 """
 
 import threading
@@ -22,10 +21,10 @@ from django.db import transaction
 
 
 class _Batch:
-    def __init__(self, owner: object) -> None:
-        self.owner = owner
+    def __init__(self) -> None:
         self.ids: set[int] = set()
         self.flushed = False
+        self.callback: Callable[[], None] | None = None
 
 
 class CommitBatch:
@@ -39,12 +38,20 @@ class CommitBatch:
             return
         connection = transaction.get_connection()
         batch = getattr(self._local, "batch", None)
-        in_transaction = connection.in_atomic_block
-        owner = connection.run_on_commit if in_transaction else None
-        if batch is None or batch.flushed or (in_transaction and batch.owner is not owner):
-            batch = self._local.batch = _Batch(owner)
+        if connection.in_atomic_block:
+            pending = connection.run_on_commit
+            if batch is not None and not batch.flushed and pending and pending[-1][1] is batch.callback:
+                batch.ids |= ids
+                return
+            batch = self._local.batch = _Batch()
+            batch.ids |= ids
+            batch.callback = lambda: self._flush_batch(batch)
+            transaction.on_commit(batch.callback)
+            return
+        if batch is None or batch.flushed:
+            batch = self._local.batch = _Batch()
         batch.ids |= ids
-        transaction.on_commit(lambda: self._flush_batch(batch))  # outside a transaction: at once
+        self._flush_batch(batch)
 
     def _flush_batch(self, batch: _Batch) -> None:
         if batch.flushed:

@@ -27,7 +27,7 @@ CHECKOUT = 18 + (2 if connection.vendor == "postgresql" else 0)
 # passes them), report day, cart lines deleted, cart closed, other pending orders, commit; answer: payments
 PAY = 21
 # Not counted above (a test's transaction never commits): the work after each commit, counted by
-# test_the_whole_flow_with_its_after_commit_work below: checkout one look-up of the live sessions showing
+# test_the_whole_flow_with_its_after_commit_work below, whose requests commit as the bench's do: checkout one look-up of the live sessions showing
 # the held products (the holds' and the placed order's news together), pay the same for the sold products and
 # the confirmation e-mail queued (one insert, the database task queue as in production and the bench).
 AFTER_CHECKOUT = 1
@@ -111,22 +111,19 @@ def test_paying_costs_the_same_statements_at_any_order_size(api, django_assert_n
     assert not CartLine.objects.filter(cart__token=token).exists()
 
 
-def test_the_whole_flow_with_its_after_commit_work(api, settings, django_capture_on_commit_callbacks):
-    """What the bench counts: four requests, each with the work its commits start (run here as they would
-    after a real commit), e-mails queued as production queues them."""
+@pytest.mark.django_db(transaction=True)
+def test_the_whole_flow_with_its_after_commit_work(api, settings):
+    """What the bench counts: four requests that really commit, with the work each commit starts, e-mails
+    queued as production queues them."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     _warm_up(api)
     variant_with_stock("HP-1", price="124.99", on_hand=3)
 
-    def request(path, payload=None, **headers):
-        with django_capture_on_commit_callbacks(execute=True):
-            return api.post(path, payload, **headers)
-
     with CaptureQueriesContext(connection) as captured:
-        token = request("/carts/").json()["token"]
-        request(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 1})
-        placed = request(f"/carts/{token}/checkout", {"email": "ada@example.com", "fulfilment": "pickup"}).json()
-        paid = request(f"/orders/{placed['order']['number']}/pay", **{"X-Order-Secret": placed["order_secret"]})
+        token = api.post("/carts/").json()["token"]
+        api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 1})
+        placed = api.post(f"/carts/{token}/checkout", {"email": "ada@example.com", "fulfilment": "pickup"}).json()
+        paid = api.post(f"/orders/{placed['order']['number']}/pay", **{"X-Order-Secret": placed["order_secret"]})
 
     assert len(captured.captured_queries) == WHOLE_FLOW
     assert (paid.status_code, paid.json()["status"], on_hand("HP-1")) == (200, "paid", 2)
