@@ -24,12 +24,14 @@ CHECKOUT = 18 + (2 if connection.vendor == "postgresql" else 0)
 # order (number), its payment; begin, cart (found by the payment and locked in one statement), payment and
 # order locks, payment update, lines (with their products, kept for the answer), stock locks, others' holds,
 # holds deleted, stock update, order update, paid event, commission decisions (order and lines as the shop
-# passes them), report day, cart lines deleted, cart closed, other pending orders, commit; answer: payments
+# passes them), report day, cart lines deleted, cart closed, other pending orders, commit; answer: payments.
+# No reader-reward look-up: the lines the shop passes show no clicked line.
 PAY = 21
 # Not counted above (a test's transaction never commits): the work after each commit, counted by
-# test_the_whole_flow_with_its_after_commit_work below, whose requests commit as the bench's do: checkout one look-up of the live sessions showing
-# the held products (the holds' and the placed order's news together), pay the same for the sold products and
-# the confirmation e-mail queued (one insert, the database task queue as in production and the bench).
+# test_the_whole_flow_with_its_after_commit_work below, whose requests commit as the bench's do. Checkout:
+# one look-up of the live sessions showing the held products (the holds' and the placed order's news
+# together); pay: the same for the sold products, and the confirmation e-mail queued (one insert: the
+# database task queue, as in production and the bench).
 AFTER_CHECKOUT = 1
 AFTER_PAY = 2
 WHOLE_FLOW = CREATE_CART + ADD_LINE + CHECKOUT + AFTER_CHECKOUT + PAY + AFTER_PAY
