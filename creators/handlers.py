@@ -10,8 +10,8 @@ def on_order_placed(*, order, lines=None, **_payload) -> None:
     attribute_placed_order(order=order, lines=lines)
 
 
-def on_order_paid(*, order, **_payload) -> None:
-    accrue_commission(order)
+def on_order_paid(*, order, lines=None, **_payload) -> None:
+    accrue_commission(order, locked_lines=lines)
     mark_order_changed(order)
 
 

@@ -3,7 +3,9 @@
 from readers.services.rewards import accrue_reward, reverse_reward_for_dispute, reverse_reward_for_refund
 
 
-def on_order_paid(*, order, **_payload) -> None:
+def on_order_paid(*, order, lines=None, **_payload) -> None:
+    if lines is not None and all(line.click_id is None for line in lines):
+        return  # no click on any line, read from the lines the shop passes: ``accrue_reward`` would find the same
     accrue_reward(order)
 
 

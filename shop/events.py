@@ -32,7 +32,8 @@ class DomainEvent:
         return [handler(**payload) for handler in list(self.handlers)]
 
 
-# order=Order — the order's payment succeeded (sent once per order).
+# order=Order, lines=[OrderLine] — the order's payment succeeded (sent once per order); ``order`` is locked
+# by the sender and ``lines`` are its lines read under that lock, so handlers need not lock or read again.
 order_paid = DomainEvent("order_paid")
 # order=Order, refund=<the refund record> — money went back to the buyer (full or partial, per line).
 order_refunded = DomainEvent("order_refunded")

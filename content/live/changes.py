@@ -27,6 +27,7 @@ from content.live.models import LiveSession, LiveStatus
 from content.live.notify import session_changed
 from shop import events
 from shop.models import OrderLine
+from shop.services.commit_batches import CommitBatch
 
 
 def raise_versions(session_ids: Iterable[int]) -> dict[int, int]:
@@ -56,28 +57,54 @@ def sessions_showing(product_ids: Iterable[int], *, now: datetime | None = None)
     return list(LiveSession.objects.filter(shown, status=LiveStatus.LIVE).values_list("pk", flat=True).distinct())
 
 
-@transaction.atomic
 def raise_versions_showing(product_ids: Iterable[int]) -> dict[int, int]:
-    return raise_versions(sessions_showing(product_ids))
+    """Raise the live sessions showing these products. The look-up runs alone (no transaction: most
+    changes concern no live session); only a raise opens one."""
+    session_ids = sessions_showing(product_ids)
+    if not session_ids:
+        return {}
+    with transaction.atomic():
+        return raise_versions(session_ids)
 
 
-def _after_commit(product_ids: set[int]) -> None:
-    if product_ids:
-        transaction.on_commit(lambda: raise_versions_showing(product_ids))
+# After the commit, one look-up for every change of the transaction (a checkout's holds and its placed
+# order show the same products).
+_raised_on_commit = CommitBatch(raise_versions_showing)
 
 
 def _catalog_changed(*, product_ids, **_payload) -> None:
     """Stock edits, holds, sales, prices and deal windows of a product (``touch_products``)."""
-    _after_commit(set(product_ids))
+    if product_ids:
+        _raised_on_commit.add(product_ids)
 
 
-def _order_changed(*, order, **_payload) -> None:
+def _products_of(lines) -> set[int] | None:
+    """The products of an order's lines when every variant's product came with them (placed: the variant
+    objects; paid: ``variant_product_id``), else None (read after commit)."""
+    products = set()
+    for line in lines:
+        if line.variant_id is None:
+            continue
+        if hasattr(line, "variant_product_id"):
+            products.add(line.variant_product_id)
+        elif OrderLine._meta.get_field("variant").is_cached(line):
+            products.add(line.variant.product_id)
+        else:
+            return None
+    return products
+
+
+def _order_changed(*, order, lines=None, **_payload) -> None:
     """An order placed, paid, cancelled, refunded or disputed moves a deal's used units (read after commit:
     no query inside the shop's transaction)."""
-    order_id = order.pk
-    transaction.on_commit(lambda: raise_versions_showing(
-        OrderLine.objects.filter(order_id=order_id, variant__isnull=False)
-        .values_list("variant__product_id", flat=True)))
+    products = _products_of(lines) if lines is not None else None
+    if products:
+        _raised_on_commit.add(products)
+    elif products is None:
+        order_id = order.pk
+        transaction.on_commit(lambda: raise_versions_showing(
+            OrderLine.objects.filter(order_id=order_id, variant__isnull=False)
+            .values_list("variant__product_id", flat=True)))
 
 
 def connect() -> None:

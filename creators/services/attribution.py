@@ -110,10 +110,13 @@ def _decisions(order: Order, lines: list[OrderLine], now: datetime) -> list[Orde
     return [_decide(order, line, _link_candidate(line, clicks, placed_at), creators, placed_at, now) for line in lines]
 
 
-def attribute_order(order: Order, *, now: datetime | None = None) -> list[OrderLineAttribution]:
-    """Decide and store each line's attribution once; a second call returns the stored decisions."""
+def attribute_order(order: Order, *, now: datetime | None = None,
+                    lines: list[OrderLine] | None = None) -> list[OrderLineAttribution]:
+    """Decide and store each line's attribution once; a second call returns the stored decisions.
+    ``lines``: the order's lines when the caller has them (else read)."""
     now = now or timezone.now()
-    lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("pk"))
+    lines = sorted(lines, key=lambda line: line.pk) if lines is not None else list(
+        OrderLine.objects.filter(order_id=order.pk).order_by("pk"))
     stored = {a.order_line_id: a for a in OrderLineAttribution.objects.filter(order_line_id__in=[l.pk for l in lines])}
     missing = [line for line in lines if line.pk not in stored]
     if not missing:

@@ -116,16 +116,21 @@ def _entry(accrual: LedgerEntry, *, kind: str, amount: Decimal, source_ref: str,
 
 
 @transaction.atomic(savepoint=False)  # the shop's order_paid runs it inside its transaction: all or nothing
-def accrue_commission(order: Order, *, now: datetime | None = None) -> list[LedgerEntry]:
+def accrue_commission(order: Order, *, now: datetime | None = None,
+                      locked_lines: list[OrderLine] | None = None) -> list[LedgerEntry]:
     """Pending commission for every line of a paid order whose creator earns on it, and the margin of
-    every reseller line for its listing's creator."""
+    every reseller line for its listing's creator.
+
+    ``locked_lines``: the order's lines, passed by a caller that holds the order's lock and read them
+    under it (the shop's ``order_paid``); the order is then used as passed, else locked and read again."""
     now = now or timezone.now()
-    order = Order.objects.select_for_update().get(pk=order.pk)  # locked, and read as it is now
+    if locked_lines is None:
+        order = Order.objects.select_for_update().get(pk=order.pk)  # locked, and read as it is now
     if not order.is_paid:
         return []
     paid_at = order.paid_at or now
     margins = _margin_accruals(order, at=paid_at)
-    earners = {a.order_line_id: a for a in attribute_order(order, now=now) if a.earns_commission}
+    earners = {a.order_line_id: a for a in attribute_order(order, now=now, lines=locked_lines) if a.earns_commission}
     if not earners:
         return _write(margins)
     states = _line_states(list(earners))

@@ -41,8 +41,9 @@ def buyer_key(email: str) -> str:
                        algorithm="sha256").hexdigest()
 
 
-def ordered_by(email: str, *, path: str = "order") -> Q:
+def ordered_by(email: str = "", *, path: str = "order", key: str | None = None) -> Q:
     """Rows whose order was placed by the buyer ``email``; ``path`` leads from the rows to ``Order``
-    (``""`` when the rows are orders)."""
+    (``""`` when the rows are orders). ``key``: that buyer's ``buyer_key`` when the caller computed it
+    already (given instead of ``email``)."""
     field = f"{path}__buyer_key" if path else "buyer_key"
-    return Q(**{field: buyer_key(email)})
+    return Q(**{field: buyer_key(email) if key is None else key})

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 from django.core.cache import cache
 
+from shop.services.commit_batches import CommitBatch
+
 _PREFIX = "kolshop:catalog-version:product:"
 
 
@@ -64,11 +66,22 @@ def touch_variants(variant_ids: Iterable[int]) -> None:
         touch_products(Variant.objects.filter(pk__in=variant_ids).values_list("product_id", flat=True).distinct())
 
 
-def touch_variants_on_commit(variant_ids: Iterable[int]) -> None:
-    """``touch_variants`` once the current transaction commits (so readers never cache the old state)."""
+def touch_variants_on_commit(variant_ids: Iterable[int], *, product_ids: Iterable[int] | None = None) -> None:
+    """``touch_variants`` once the current transaction commits (so readers never cache the old state).
+
+    ``product_ids``: the products of exactly these variants, when the caller has them loaded: no look-up,
+    and every such change of one transaction is touched together (one ``catalog_changed``,
+    ``shop.services.commit_batches``).
+    """
     from django.db import transaction
 
     variant_ids = set(variant_ids)
-    if variant_ids:
+    if not variant_ids:
+        return
+    if product_ids is None:
         transaction.on_commit(lambda: touch_variants(variant_ids))
+    else:
+        _touched_on_commit.add(product_ids)
 
+
+_touched_on_commit = CommitBatch(touch_products)

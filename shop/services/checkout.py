@@ -105,6 +105,18 @@ def shipping_rates() -> dict[str, Decimal]:
     return rates
 
 
+def shipping_snapshot(*, fulfilment: str, address: ShippingAddress | None) -> dict[str, str]:
+    """The order's copy of where it ships (its ``shipping_*`` fields, trimmed); nothing for pickup.
+    Checkout and group-buy orders both take it from here."""
+    if fulfilment != FulfilmentMethod.SHIPPING or address is None:
+        return {}
+    return {
+        "shipping_name": address.name.strip(), "shipping_line1": address.line1.strip(),
+        "shipping_line2": address.line2.strip(), "shipping_city": address.city.strip(),
+        "shipping_postal_code": address.postal_code.strip(), "shipping_country": address.country,
+    }
+
+
 def shipping_cost(*, fulfilment: str, address: ShippingAddress | None, currency: str) -> Decimal:
     if fulfilment == FulfilmentMethod.PICKUP:
         return Decimal("0.00")
@@ -140,18 +152,19 @@ def _cancel_pending_orders_of(cart: Cart) -> list[int]:
     return cancel_pending_orders(pending, reason="checkout restarted")
 
 
-def _lock_buyer(email: str) -> None:
+def _lock_buyer(key: str) -> None:
     """Serialise checkouts by one buyer (PostgreSQL advisory lock, released at commit), so two carts
-    checking out at once can't both pass the per-buyer limit. SQLite already serialises all writers."""
-    lock_for_transaction(f"kolshop-buyer:{buyer_key(email)}")
+    checking out at once can't both pass the per-buyer limit. SQLite already serialises all writers.
+    ``key``: the buyer's ``buyer_key``."""
+    lock_for_transaction(f"kolshop-buyer:{key}")
 
 
-def _check_buyer_limit(info: CartInfo, email: str) -> None:
-    _lock_buyer(email)
+def _check_buyer_limit(info: CartInfo, key: str) -> None:
+    _lock_buyer(key)
     limit = max_quantity_per_variant()
     bought = dict(
         OrderLine.objects.filter(
-            ordered_by(email), order__status__in=_COUNTED_STATUSES,
+            ordered_by(key=key), order__status__in=_COUNTED_STATUSES,
             variant_id__in=[line.variant.pk for line in info.lines],
         ).values("variant_id").annotate(total=Sum("quantity")).values_list("variant_id", "total")
     )
@@ -167,7 +180,7 @@ class PriceChanged(Conflict):
         self.line_ids = line_ids
 
 
-def _price_promotions(info: CartInfo, *, email: str, now: datetime) -> CartInfo:
+def _price_promotions(info: CartInfo, *, email: str, key: str, now: datetime) -> CartInfo:
     """Lock the lines' promotions and price the lines again, counting units used by everyone and this buyer."""
     locked = lock_promotions(line.line.promotion_id for line in info.lines if line.line.promotion_id is not None)
     if not locked:
@@ -175,7 +188,7 @@ def _price_promotions(info: CartInfo, *, email: str, now: datetime) -> CartInfo:
     for line in info.lines:
         if line.line.promotion_id is not None:
             line.line.promotion = locked[line.line.promotion_id]
-    info = reprice_cart(info, usage=promotion_usage(locked, now=now, buyer=email), now=now)
+    info = reprice_cart(info, usage=promotion_usage(locked, now=now, buyer=email, buyer_key=key), now=now)
     refused = [line for line in info.lines if line.line.promotion_id is not None and line.promotion is None]
     changed = [line for line in refused if line.price.refusal != PromotionRefusal.BUYER_LIMIT]
     if changed:
@@ -219,37 +232,32 @@ def _place_order(
     for line in info.lines:
         if line.variant.product.status != ProductStatus.ACTIVE:
             raise Conflict(f"{line.sku} is no longer sold.", code="unavailable", field="sku")
-    _check_buyer_limit(info, email)
+    key = buyer_key(email)  # computed once: the buyer's lock, limits and the order row share it
+    _check_buyer_limit(info, key)
     check_no_voucher(info, voucher_code)
     voucher = lock_voucher(voucher_code) if voucher_code.strip() else None
     if voucher is not None:
         validate_voucher(voucher, email=email, currency=info.currency, exclude_cart_id=cart.pk, now=now)
-    info = _price_promotions(info, email=email, now=now)
+    info = _price_promotions(info, email=email, key=key, now=now)
     info = price_listing_lines(info, now=now)
     subtotal = quantize(info.subtotal)
     discount = voucher_discount(voucher, subtotal=subtotal) if voucher else Decimal("0.00")
     shipping = shipping_cost(fulfilment=fulfilment, address=address, currency=info.currency)
-    address_fields = {}
-    if fulfilment == FulfilmentMethod.SHIPPING:
-        address_fields = {
-            "shipping_name": address.name.strip(), "shipping_line1": address.line1.strip(),
-            "shipping_line2": address.line2.strip(), "shipping_city": address.city.strip(),
-            "shipping_postal_code": address.postal_code.strip(), "shipping_country": address.country,
-        }
     order = Order(
         cart=cart, currency=info.currency, subtotal=subtotal, discount_total=discount, shipping_total=shipping,
-        total=subtotal - discount + shipping, email=email, buyer_key=buyer_key(email),
+        total=subtotal - discount + shipping, email=email, buyer_key=key,
         fulfilment_method=fulfilment,
         voucher=voucher, voucher_code=voucher.code if voucher else "",
         voucher_creator_id=voucher.creator_id if voucher else None,
-        reserved_until=now + reservation_ttl(), sells_supply=has_listing_lines(info), **address_fields,
+        reserved_until=now + reservation_ttl(), sells_supply=has_listing_lines(info),
+        **shipping_snapshot(fulfilment=fulfilment, address=address),
     )
     assign_pickup_code(order)
     order.save()
     lines = _order_lines(order, info, allocate(discount, [line.line_total for line in info.lines]))
     split_fulfilment_groups(order, lines)
     reserve_stock(
-        [ReservationRequest(line.variant.pk, line.sku, line.quantity) for line in info.lines],
+        [ReservationRequest(line.variant.pk, line.sku, line.quantity, line.variant.product_id) for line in info.lines],
         order=order, ttl=reservation_ttl(), now=now, client=client,
     )
     record_event(order, OrderEventType.PLACED, after=OrderStatus.PENDING,

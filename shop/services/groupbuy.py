@@ -39,7 +39,7 @@ from shop.models.groupbuy import SEATED_MEMBER_STATUSES, OPEN_MEMBER_STATUSES
 from shop.payments.gateway import PaymentGateway
 from shop.payments.registry import get_gateway
 from shop.services.cart import max_quantity_per_variant, parse_attribution
-from shop.services.checkout import ShippingAddress, _validate_buyer, shipping_cost
+from shop.services.checkout import ShippingAddress, _validate_buyer, shipping_cost, shipping_snapshot
 from shop.services.client_identity import VisitorKey
 from shop.services.group_holds import Membership, place_hold
 from shop.services.locks import lock_for_transaction
@@ -124,7 +124,8 @@ def _clean_buyer(buyer: GroupBuyer) -> str:
 @transaction.atomic
 def _seat(*, campaign_id: int | None, code: str | None, buyer: GroupBuyer, email: str,
           attribution_token: str, client: VisitorKey | None, now: datetime) -> GroupMember:
-    lock_for_transaction(f"kolshop-buyer:{buyer_key(email)}")
+    key = buyer_key(email)  # computed once: the buyer's lock, seat, new-buyer check and order row share it
+    lock_for_transaction(f"kolshop-buyer:{key}")
     if code is not None:
         team = GroupTeam.objects.select_for_update().filter(code=code).first()
         if team is None:
@@ -141,23 +142,23 @@ def _seat(*, campaign_id: int | None, code: str | None, buyer: GroupBuyer, email
     attribution = parse_attribution(attribution_token, sku=variant.sku) if attribution_token else None
     if variant.product.status != ProductStatus.ACTIVE:
         raise Conflict(f"{variant.sku} is no longer sold.", code="unavailable", field="sku")
-    if GroupMember.objects.filter(campaign=campaign, buyer_key=buyer_key(email),
+    if GroupMember.objects.filter(campaign=campaign, buyer_key=key,
                                   status__in=OPEN_MEMBER_STATUSES).exists():
         raise Conflict("You are already in an open team of this group buy.", code="already_in_team", field="email")
-    if campaign.new_buyers_only and Order.objects.filter(ordered_by(email, path=""),
+    if campaign.new_buyers_only and Order.objects.filter(ordered_by(path="", key=key),
                                                          status__in=PAID_ORDER_STATUSES).exists():
         raise Conflict("This group buy is for new buyers only.", code="new_buyers_only", field="email")
-    price = _group_price(promotion, variant, quantity=buyer.quantity, email=email, now=now)
+    price = _group_price(promotion, variant, quantity=buyer.quantity, email=email, key=key, now=now)
     if team is None:
         team = _new_team(campaign, attribution=attribution, now=now)
-    order = _member_order(team, price, buyer=buyer, email=email, attribution=attribution, now=now)
-    reserve_stock([ReservationRequest(variant.pk, variant.sku, buyer.quantity)], order=order,
+    order = _member_order(team, price, buyer=buyer, email=email, key=key, attribution=attribution, now=now)
+    reserve_stock([ReservationRequest(variant.pk, variant.sku, buyer.quantity, variant.product_id)], order=order,
                   ttl=team.deadline - now, now=now, client=client)
     seat = min(set(range(1, team.seats + 1)) - taken)
     try:
         with transaction.atomic():
             member = GroupMember.objects.create(
-                team=team, campaign=campaign, order=order, seat=seat, buyer_key=buyer_key(email),
+                team=team, campaign=campaign, order=order, seat=seat, buyer_key=key,
                 display_name=display_name(buyer.name, email), quantity=buyer.quantity,
             )
     except IntegrityError as error:  # the constraints' word: another join of the same buyer got in first
@@ -188,8 +189,8 @@ def _new_team(campaign: GroupCampaign, *, attribution: Attribution | None, now: 
     )
 
 
-def _group_price(promotion, variant, *, quantity: int, email: str, now: datetime) -> LinePrice:
-    usage = promotion_usage([promotion.pk], now=now, buyer=email)
+def _group_price(promotion, variant, *, quantity: int, email: str, key: str, now: datetime) -> LinePrice:
+    usage = promotion_usage([promotion.pk], now=now, buyer=email, buyer_key=key)
     price = price_line(variant, quantity=quantity, now=now, promotion=promotion, usage=usage, buyer_known=True,
                        group_member=True)
     if price.promotion is None:
@@ -199,21 +200,15 @@ def _group_price(promotion, variant, *, quantity: int, email: str, now: datetime
     return price
 
 
-def _member_order(team: GroupTeam, price: LinePrice, *, buyer: GroupBuyer, email: str,
+def _member_order(team: GroupTeam, price: LinePrice, *, buyer: GroupBuyer, email: str, key: str,
                   attribution: Attribution | None, now: datetime) -> Order:
     variant = price.promotion.variant
     address = buyer.address
     shipping = shipping_cost(fulfilment=buyer.fulfilment, address=address, currency=price.currency)
-    address_fields = {}
-    if address is not None and buyer.fulfilment == "shipping":
-        address_fields = {
-            "shipping_name": address.name.strip(), "shipping_line1": address.line1.strip(),
-            "shipping_line2": address.line2.strip(), "shipping_city": address.city.strip(),
-            "shipping_postal_code": address.postal_code.strip(), "shipping_country": address.country,
-        }
     order = Order(status=OrderStatus.AWAITING_GROUP, currency=price.currency, subtotal=price.line_total,
-                  shipping_total=shipping, total=price.line_total + shipping, email=email, buyer_key=buyer_key(email),
-                  fulfilment_method=buyer.fulfilment, reserved_until=team.deadline, **address_fields)
+                  shipping_total=shipping, total=price.line_total + shipping, email=email, buyer_key=key,
+                  fulfilment_method=buyer.fulfilment, reserved_until=team.deadline,
+                  **shipping_snapshot(fulfilment=buyer.fulfilment, address=address))
     assign_pickup_code(order)
     order.save()
     # Every member's line carries the team's buy link (the opener's click id stays the opener's).

@@ -21,9 +21,10 @@ from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotio
 from shop.services.cache_versions import touch_products, touch_variants, touch_variants_on_commit
 
 
-def stock_changed(variant_ids: Iterable[int]) -> None:
-    """What every stock change ends with: cached availability of these variants is stale after commit."""
-    touch_variants_on_commit(variant_ids)
+def stock_changed(variant_ids: Iterable[int], *, product_ids: Iterable[int] | None = None) -> None:
+    """What every stock change ends with: cached availability of these variants is stale after commit.
+    ``product_ids``: their products, when the caller has them loaded (spares a look-up after commit)."""
+    touch_variants_on_commit(variant_ids, product_ids=product_ids)
 
 
 def ensure_stock_records(product: Product) -> int:
@@ -55,14 +56,16 @@ def adjust_stock_on_hand(variant: Variant, *, delta: int) -> None:
     stock_changed([variant.pk])
 
 
-def take_sold_stock(quantities: Mapping[int, int], *, locked: Mapping[int, Stock]) -> None:
-    """Remove sold units from stock rows the caller has locked (``reservations.lock_stock``) and checked."""
+def take_sold_stock(quantities: Mapping[int, int], *, locked: Mapping[int, Stock],
+                    product_ids: Iterable[int] | None = None) -> None:
+    """Remove sold units from stock rows the caller has locked (``reservations.lock_stock``) and checked.
+    ``product_ids``: the products of these variants, when the caller has them (``stock_changed``)."""
     if quantities:  # one statement for every line of the order
         sold = Case(*(When(pk=locked[variant_id].pk, then=Value(quantity))
                       for variant_id, quantity in sorted(quantities.items())), output_field=IntegerField())
         Stock.objects.filter(pk__in=[locked[variant_id].pk for variant_id in quantities]).update(
             on_hand=F("on_hand") - sold)
-    stock_changed(quantities)
+    stock_changed(quantities, product_ids=product_ids)
 
 
 def restock(quantities: Mapping[int, int]) -> dict[int, int]:

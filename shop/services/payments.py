@@ -17,11 +17,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F, Prefetch, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from shop import events
 from shop.models import (
-    Cart, CartLine, Order, OrderEventType, OrderNotificationKind, OrderStatus, Payment, PaymentStatus,
+    Cart, CartLine, Order, OrderEventType, OrderLine, OrderNotificationKind, OrderStatus, Payment, PaymentStatus,
 )
 from shop.payments.gateway import PaymentGatewayError
 from shop.payments.registry import get_gateway
@@ -54,9 +55,10 @@ def complete_checkout(intent_id: str, *, amount: Decimal | None = None, currency
     is gone by then (the hold expired and others bought it), the order is cancelled and the
     payment refunded in full after the commit.
     """
-    cart_id = Payment.objects.filter(intent_id=intent_id).values_list("order__cart_id", flat=True).first()
     with transaction.atomic():
-        cart = Cart.objects.select_for_update().filter(pk=cart_id).first() if cart_id else None
+        # The payment's cart, found and locked in one statement (none for an order without a cart).
+        cart = Cart.objects.select_for_update().filter(
+            pk=Subquery(Payment.objects.filter(intent_id=intent_id).values("order__cart_id")[:1])).first()
         payment = _lock_payment(intent_id)
         order = Order.objects.select_for_update().get(pk=payment.order_id)
         if payment.status == PaymentStatus.SUCCEEDED:
@@ -87,6 +89,10 @@ def complete_checkout(intent_id: str, *, amount: Decimal | None = None, currency
 
 def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     now = timezone.now()
+    # Each line with its variant's product (one join): stock news and live sessions need no look-up after commit.
+    # Kept on the order (a prefetch), so the answer shows them without reading them again.
+    prefetch_related_objects([order], Prefetch("lines", OrderLine.objects.annotate(
+        variant_product_id=F("variant__product_id")).order_by("pk")))
     lines = list(order.lines.all())
     lapsed = lapsed_promotion_lines(order, lines, now=now)  # promotion rows lock before stock rows
     needed: dict[int, int] = {}
@@ -98,7 +104,8 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
         variant_id for variant_id, quantity in needed.items()
         if variant_id not in locked or locked[variant_id].on_hand - locked[variant_id].reserved_by_others < quantity
     ]
-    release_reservations(order, variant_ids=list(needed))  # holds are made from the lines
+    product_ids = sorted({line.variant_product_id for line in lines if line.variant_id is not None})
+    release_reservations(order, variant_ids=list(needed), product_ids=product_ids)  # holds are made from the lines
     before = order.status
     if short or any(line.variant_id is None for line in lines):
         order.status = OrderStatus.CANCELLED
@@ -118,13 +125,13 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
         events.order_cancelled.send(order=order)
         transaction.on_commit(lambda: _refund_in_full(payment.pk, "the promotional price lapsed before payment"))
         return
-    take_sold_stock(needed, locked=locked)
+    take_sold_stock(needed, locked=locked, product_ids=product_ids)
     order.status = OrderStatus.PAID
     order.paid_at = now
     order.save(update_fields=["status", "paid_at", "updated_at"])
     record_event(order, OrderEventType.PAID, before=before, after=order.status,
                  data={"intent_id": payment.intent_id, "amount": str(payment.amount), "currency": payment.currency})
-    events.order_paid.send(order=order)
+    events.order_paid.send(order=order, lines=lines)
     notify_buyer(order, kind=OrderNotificationKind.CONFIRMATION)
     if order.cart_id is not None:
         CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)).delete()

@@ -114,9 +114,11 @@ def with_usage(promotions: QuerySet, *, now: datetime) -> QuerySet:
 
 
 def promotion_usage(
-    promotion_ids: Iterable[int], *, now: datetime, buyer: str = "", exclude_cart_id: int | None = None
+    promotion_ids: Iterable[int], *, now: datetime, buyer: str = "", exclude_cart_id: int | None = None,
+    buyer_key: str | None = None,
 ) -> PromotionUsage:
-    """Units used per promotion (one query), and by ``buyer``'s email (one more query when given)."""
+    """Units used per promotion (one query), and by ``buyer``'s email (one more query when given).
+    ``buyer_key``: that buyer's key when the caller computed it already."""
     ids = sorted(set(promotion_ids))
     if not ids:
         return PromotionUsage()
@@ -125,7 +127,7 @@ def promotion_usage(
     by_buyer = {}
     if buyer:
         by_buyer = dict(
-            lines.filter(ordered_by(buyer))
+            lines.filter(ordered_by(buyer, key=buyer_key))
             .values("promotion_id").annotate(total=Sum("quantity")).values_list("promotion_id", "total")
         )
     return PromotionUsage(units_used=dict(totals), buyer_units_used=by_buyer)

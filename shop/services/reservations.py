@@ -26,6 +26,7 @@ class ReservationRequest:
     variant_id: int
     sku: str
     quantity: int
+    product_id: int | None = None  # the variant's product, when the caller has it (no look-up after commit)
 
 
 class InsufficientStock(Conflict):
@@ -131,7 +132,9 @@ def reserve_stock(
                           client_key=client.current if client else "")
          for line in lines]
     )
-    stock_changed(line.variant_id for line in lines)
+    known = all(line.product_id is not None for line in lines)
+    stock_changed([line.variant_id for line in lines],
+                  product_ids=[line.product_id for line in lines] if known else None)
     return reservations
 
 
@@ -143,13 +146,15 @@ def shorten_reservations(order_ids, *, expires_at: datetime) -> None:
     stock_changed(variant_ids)
 
 
-def release_reservations(order: Order, *, variant_ids: list[int] | None = None) -> None:
+def release_reservations(order: Order, *, variant_ids: list[int] | None = None,
+                         product_ids: list[int] | None = None) -> None:
     """Drop an order's holds (paid, cancelled or expired); cached availability is refreshed after commit.
-    ``variant_ids``: the variants they hold when the caller knows them (the order's lines), else read."""
+    ``variant_ids``: the variants they hold when the caller knows them (the order's lines), else read;
+    ``product_ids``: those variants' products, when known too (``stock_changed``)."""
     if variant_ids is None:
-        variant_ids = list(order.reservations.values_list("variant_id", flat=True))
+        variant_ids, product_ids = list(order.reservations.values_list("variant_id", flat=True)), None
     order.reservations.all().delete()
-    stock_changed(variant_ids)
+    stock_changed(variant_ids, product_ids=product_ids)
 
 
 def cancel_pending_orders(orders: list[Order], *, reason: str = "",

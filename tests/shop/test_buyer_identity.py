@@ -64,3 +64,20 @@ def test_a_plus_tag_does_not_reuse_a_once_per_buyer_voucher():
 
     assert error.value.code == "voucher_buyer_limit"
     assert checkout(cart_with(("A-1", 1)), email="b@example.com", voucher_code="ONCE").order.voucher_code == "ONCE"
+
+
+def test_a_checkout_computes_the_buyer_key_once_and_copies_the_address_it_ships_to(monkeypatch):
+    """The buyer's lock, the per-buyer limit and the order row share one key; the order keeps the address trimmed."""
+    from shop.services import checkout as checkout_service
+
+    computed = []
+    monkeypatch.setattr(checkout_service, "buyer_key", lambda email: computed.append(email) or buyer_key(email))
+    variant_with_stock("K-1", on_hand=5)
+
+    order = checkout(cart_with(("K-1", 1)), email="Ada@Example.com").order
+
+    stored = Order.objects.get(pk=order.pk)
+    assert (computed, stored.buyer_key) == (["Ada@Example.com"], buyer_key("ada@example.com"))
+    assert (stored.shipping_name, stored.shipping_line1, stored.shipping_line2, stored.shipping_city,
+            stored.shipping_postal_code, stored.shipping_country) == ("Ada Reader", "1 Main St", "", "Springfield",
+                                                                      "12345", "US")
