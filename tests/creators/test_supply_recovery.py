@@ -1,10 +1,14 @@
 """Money already sent to a brand comes back: Stripe transfer reversals for refunds and lost disputes,
 each under its own idempotency key, retried by the scheduled job; transfer attempts never overlap."""
 
+import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings as django_settings
+from django.db import connection
 from django.utils import timezone
 
 from creators.models import EntryKind, LedgerEntry
@@ -203,3 +207,37 @@ def test_an_attempt_abandoned_in_flight_is_retried_by_the_job_under_its_key(two_
     assert sorted(SupplyTransfer.objects.filter(order=order).values_list("payee_id", "status", "attempts")) == [
         (brand_a.pk, SupplyTransferStatus.PAID, 2), (brand_b.pk, SupplyTransferStatus.SENDING, 1)]
     assert sent(fake_connect, order) == {brand_a.stripe_account_id: (3000, 0)}
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif("postgresql" not in django_settings.DATABASES["default"]["ENGINE"], reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_retry_jobs_racing_for_a_failed_transfer_make_one_attempt(two_brand_order, fake_connect, monkeypatch):
+    order, (brand_a, _), *_ = two_brand_order  # paid after the commit (transaction=True): both transfers sent
+    SupplyTransfer.objects.filter(order=order, payee_id=brand_a.pk).update(status=SupplyTransferStatus.FAILED)
+    real = stripe_api.create_transfer
+    calls, start = [], threading.Barrier(2)
+
+    def slow(**kwargs):
+        calls.append(kwargs["idempotency_key"])
+        time.sleep(0.5)  # the other job runs while this attempt waits for Stripe
+        return real(**kwargs)
+
+    def job():
+        try:
+            start.wait()
+            retry_supply_transfers()
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(stripe_api, "create_transfer", slow)
+    jobs = [threading.Thread(target=job) for _ in range(2)]
+    for thread in jobs:
+        thread.start()
+    for thread in jobs:
+        thread.join()
+
+    transfer = SupplyTransfer.objects.get(order=order, payee_id=brand_a.pk)
+    assert (transfer.status, transfer.attempts) == (SupplyTransferStatus.PAID, 2)
+    assert calls == [transfer.idempotency_key]
+    assert len(fake_connect.transfers(transfer_group=transfer_group_of(order))) == 2
