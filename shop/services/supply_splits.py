@@ -4,7 +4,7 @@ A line was paid as ``line_total = wholesale + margin + fee``. After ``taken`` of
 is owed ``part_left(wholesale)`` and the creator ``part_left(margin)``, each rounded to the cent and
 computed from everything taken so far (cumulative), so any sequence of refunds adds up to the cent; the
 platform's fee is what remains, so ``line_total − taken = wholesale left + margin left + fee left`` exactly.
-The creator ledger reverses a margin by the same formula (``creators.services.ledger._earned_on``).
+The creator ledger reverses a margin by calling ``part_left`` too (``creators.services.ledger._earned_on``).
 
 A dispute names an amount for the whole payment; ``chargeback_line_amounts`` spreads it over what is
 still unrefunded of each line and of the shipping, in proportion, to the cent (largest remainders).
