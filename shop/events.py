@@ -39,6 +39,9 @@ order_paid = DomainEvent("order_paid")
 order_refunded = DomainEvent("order_refunded")
 # order=Order — the payment was disputed (chargeback opened).
 order_disputed = DomainEvent("order_disputed")
+# order=Order, dispute_id=str, amount=Decimal — a dispute took ``amount`` of the payment away (Stripe withdrew
+# the funds, or the dispute was lost); may be sent twice for one dispute (handlers are idempotent per dispute).
+order_chargeback = DomainEvent("order_chargeback")
 # order=Order — the order was cancelled before payment.
 order_cancelled = DomainEvent("order_cancelled")
 # order=Order, lines=[OrderLine] — the order was placed (lines written, before payment; ``lines`` are

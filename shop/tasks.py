@@ -15,6 +15,7 @@ from shop.services.automatic_refunds import retry_refund_task  # noqa: F401 - th
 from shop.services.expiry import release_expired_reservations
 from shop.services.group_holds import expire_teams
 from shop.services.notifications import send_order_email_task  # noqa: F401 - the shop's tasks, in one list
+from shop.services.supply_recovery import retry_supply_reversals
 from shop.services.supply_settlement import retry_supply_transfers
 
 
@@ -31,6 +32,7 @@ def expire_group_teams_task() -> int:
 
 @task()
 def retry_supply_transfers_task() -> int:
-    """Brand payables whose transfer failed or never ran: again, each under its first idempotency key
-    (every 15 minutes); returns how many were tried."""
-    return len(retry_supply_transfers())
+    """Brand payables whose transfer failed or never ran: again, each under its first idempotency key, then
+    money to recover from brands by transfer reversals, each under its own (every 15 minutes); returns how
+    many were tried."""
+    return len(retry_supply_transfers()) + len(retry_supply_reversals())

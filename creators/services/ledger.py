@@ -33,6 +33,7 @@ from shop.models import Order, OrderLine, Refund
 from shop.money import quantize
 from shop.models import SupplyMode
 from shop.services.listing_prices import sells_at_margin
+from shop.services.supply_splits import part_left
 
 ZERO = Decimal("0.00")
 PAID_REF = "paid"
@@ -177,7 +178,8 @@ def _earned_on(accrual: LedgerEntry, base: Decimal) -> Decimal:
     """What a line earns on ``base`` of its net: rate × base for a commission, the margin's share for a margin."""
     if accrual.rate is not None:
         return quantize(accrual.rate * base)
-    return quantize(accrual.amount * base / accrual.base_amount)
+    # The shop's rule for any part of a storefront line (the brand's payables and the fee's share use it too).
+    return part_left(accrual.amount, line_total=accrual.base_amount, taken=accrual.base_amount - base)
 
 
 def _reverse(order: Order, refunded: dict[int, Decimal | None], *, source_ref: str, now: datetime) -> list[LedgerEntry]:

@@ -82,6 +82,7 @@ from shop.models.supply import (  # noqa: E402
     ListingStatus,
     PayeeKind,
     StorefrontListing,
+    SupplyLineSplit,
     SupplyMode,
     SupplyOffer,
     SupplyReversalStatus,
@@ -91,4 +92,4 @@ from shop.models.supply import (  # noqa: E402
 )
 
 __all__ += ["FulfilmentGroup", "ListingStatus", "PayeeKind", "StorefrontListing", "SupplyMode", "SupplyOffer",
-            "SupplyTransfer", "SupplyTransferStatus", "SupplyReversalStatus", "SupplyTransferReversal"]
+            "SupplyTransfer", "SupplyTransferStatus", "SupplyReversalStatus", "SupplyTransferReversal", "SupplyLineSplit"]

@@ -15,6 +15,8 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Abs
+from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 
 from shop.models.catalog import currency_validator
@@ -140,6 +142,7 @@ class PayeeKind(models.TextChoices):
 
 class SupplyTransferStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Being sent (an attempt is in flight)")
     PAID = "paid", _("Paid")
     FAILED = "failed", _("Failed (retried with the same key)")
     CANCELLED = "cancelled", _("Nothing left to pay (refunded before the first attempt)")
@@ -178,6 +181,8 @@ class SupplyTransfer(models.Model):
 class SupplyReversalStatus(models.TextChoices):
     NETTED = "netted", _("Taken off the payable before it was sent")
     TO_RECOVER = "to_recover", _("Sent already: to recover from the brand")
+    RECOVERING = "recovering", _("Being recovered (a transfer reversal is in flight)")
+    RECOVERED = "recovered", _("Recovered by a transfer reversal")
 
 
 class SupplyTransferReversal(models.Model):
@@ -185,14 +190,19 @@ class SupplyTransferReversal(models.Model):
 
     Before the transfer's first attempt the reversal is netted (the transfer sends less); after it, the
     amount was or may have been sent under the transfer's idempotency key, whose amount can't change,
-    so the reversal is recorded to be recovered from the brand."""
+    so the reversal is recorded to be recovered from the brand, by a Stripe transfer reversal made under
+    this row's own idempotency key once the transfer is paid."""
 
     transfer = models.ForeignKey(SupplyTransfer, on_delete=models.PROTECT, related_name="reversals")
-    source_ref = models.CharField(max_length=60, help_text=_("What caused it (refund:<id>)."))
+    source_ref = models.CharField(max_length=60, help_text=_("What caused it (refund:<id>, dispute:<id>)."))
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, validators=[currency_validator])
     status = models.CharField(max_length=12, choices=SupplyReversalStatus)
+    reversal_id = models.CharField(max_length=100, blank=True, help_text=_("Stripe's transfer reversal (trr_…)."))
+    attempts = models.PositiveIntegerField(default=0)
+    failure_message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     wagtail_reference_index_ignore = True
 
@@ -205,3 +215,43 @@ class SupplyTransferReversal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transfer_id}: -{self.amount} {self.currency} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"kolshop-supply-reversal-{self.pk}"
+
+
+class SupplyLineSplit(models.Model):
+    """What one refund or dispute took back of a storefront line, split the way the line was paid.
+
+    ``amount = wholesale_part + margin_part + fee_part``: the brand's, the creator's and the platform's
+    share of the money that went back (``shop.services.supply_settlement.split_taken_back``), so what is
+    left of a line still adds up to wholesale + margin + fee left. Append-only, one row per line and cause."""
+
+    order_line = models.ForeignKey("shop.OrderLine", on_delete=models.PROTECT, related_name="supply_splits")
+    source_ref = models.CharField(max_length=60, help_text=_("What took it back (refund:<id>, dispute:<id>)."))
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    wholesale_part = models.DecimalField(max_digits=12, decimal_places=2)
+    margin_part = models.DecimalField(max_digits=12, decimal_places=2)
+    # May be -0.01: the brand's and the creator's parts are each rounded to the cent, the fee takes the rest.
+    fee_part = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order_line", "source_ref"], name="unique_supply_split_cause"),
+            models.CheckConstraint(condition=Q(amount__gte=0, wholesale_part__gte=0, margin_part__gte=0),
+                                   name="supply_split_parts_not_negative"),
+            # Whole cents, so "within half a cent" is equality on PostgreSQL and survives SQLite's float sums.
+            models.CheckConstraint(
+                condition=Q(LessThan(Abs(F("amount") - F("wholesale_part") - F("margin_part") - F("fee_part")),
+                                     Decimal("0.005"))),
+                name="supply_split_adds_up"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_line_id} {self.source_ref}: {self.amount} {self.currency}"

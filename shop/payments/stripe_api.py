@@ -201,6 +201,22 @@ def create_transfer(*, amount_minor: int, currency: str, destination: str, trans
     return transfer.id
 
 
+def create_transfer_reversal(*, transfer_id: str, amount_minor: int, idempotency_key: str,
+                             metadata: dict[str, str] | None = None) -> str:
+    """Take ``amount_minor`` back from a Connect transfer (money already sent to a brand); returns the reversal id.
+
+    Stripe refuses to reverse more than is left on the transfer; the idempotency key makes a retry
+    return the first reversal instead of taking the money back twice.
+    """
+    params = {"amount": amount_minor, "metadata": metadata or {}}
+    try:
+        reversal = _client().v1.transfers.reversals.create(transfer_id, params=params,
+                                                             options={"idempotency_key": idempotency_key})
+    except stripe.StripeError as error:
+        raise _gateway_error(error, operation="create_transfer_reversal", reference=transfer_id) from error
+    return reversal.id
+
+
 @dataclass(frozen=True)
 class ConnectedAccountStatus:
     account_id: str

@@ -15,7 +15,9 @@ from shop.models import GroupMember, ProcessedWebhookEvent
 from shop.money import from_minor_units
 from shop.payments.stripe_api import capture_before_of, verify_webhook
 from shop.services import group_holds
-from shop.services.payments import UnknownPayment, complete_checkout, record_dispute, record_payment_failure
+from shop.services.payments import (
+    UnknownPayment, complete_checkout, record_chargeback, record_dispute, record_payment_failure,
+)
 from shop.services.refunds import record_refund_total
 
 logger = logging.getLogger(__name__)
@@ -92,6 +94,21 @@ def _dispute_created(dispute: dict) -> None:
                    reason=str(dispute.get("reason") or ""))
 
 
+def _dispute_funds_withdrawn(dispute: dict) -> None:
+    """Stripe took the disputed amount from the platform (``funds_withdrawn``, or ``closed`` as lost)."""
+    if not dispute.get("payment_intent"):
+        raise UnknownPayment(dispute.get("id", ""))
+    currency = str(dispute.get("currency", "")).upper()
+    record_chargeback(dispute["payment_intent"], dispute_id=str(dispute.get("id", "")),
+                      amount=from_minor_units(int(dispute.get("amount") or 0), currency),
+                      reason=str(dispute.get("reason") or ""))
+
+
+def _dispute_closed(dispute: dict) -> None:
+    if dispute.get("status") == "lost":
+        _dispute_funds_withdrawn(dispute)
+
+
 HANDLERS = {
     "payment_intent.succeeded": _payment_intent_succeeded,
     "payment_intent.payment_failed": _payment_intent_failed,
@@ -100,6 +117,8 @@ HANDLERS = {
     "charge.expired": _charge_expired,
     "charge.refunded": _charge_refunded,
     "charge.dispute.created": _dispute_created,
+    "charge.dispute.funds_withdrawn": _dispute_funds_withdrawn,
+    "charge.dispute.closed": _dispute_closed,
 }
 
 

@@ -199,6 +199,15 @@ def record_dispute(intent_id: str, *, dispute_id: str, amount: Decimal, reason: 
     return payment
 
 
+def record_chargeback(intent_id: str, *, dispute_id: str, amount: Decimal, reason: str = "") -> Payment:
+    """A dispute took ``amount`` away (funds withdrawn, or lost): the payment is disputed (if the opening event
+    has not arrived yet, this records it) and the money each payee is owed comes down (``order_chargeback``)."""
+    with transaction.atomic():
+        payment = record_dispute(intent_id, dispute_id=dispute_id, amount=amount, reason=reason)
+        events.order_chargeback.send(order=payment.order, dispute_id=dispute_id, amount=amount)
+    return payment
+
+
 def cancel_open_intents(order_ids: list[int]) -> None:
     """Cancel the gateway intents of cancelled orders so a late payment can't go through.
 

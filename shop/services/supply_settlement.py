@@ -11,27 +11,41 @@ transfer that did go through with that transfer instead of making a second.
 The creator's margin is not a transfer: the creator ledger accrues it on payment and pays it with the
 creator's payout run after the return window (``creators.services.ledger``), so it is paid once.
 
-A refund (``events.order_refunded``) takes back each brand's share of what it refunded, line by line
-and cumulatively (``brand_share_left``), as a ``SupplyTransferReversal``: netted off a transfer not yet
-attempted, or recorded to be recovered once the transfer's key was used (its amount can't change).
+A refund (``events.order_refunded``) and a lost dispute (``events.order_chargeback``: funds withdrawn,
+or closed as lost) take money back by one rule (``take_back_supply_shares``): each line's part is split
+into the brand's, the creator's and the platform's shares (``shop.services.supply_splits``, recorded as
+``SupplyLineSplit``), and each brand's part becomes a ``SupplyTransferReversal``: netted off a transfer
+not yet attempted, or, once the transfer's key was used (its amount can't change), recovered from the
+brand by a Stripe transfer reversal under the reversal's own idempotency key
+(``shop.services.supply_recovery``), after the commit and again by the scheduled job.
+
+An attempt marks its transfer ``sending`` under the row lock before calling Stripe, so a retry job
+running at the same moment skips it instead of counting a second attempt; one left ``sending`` by a
+crashed worker is picked up again after ``STALE_ATTEMPT``.
 """
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 import structlog
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
+from django.utils import timezone
 
 from shop import events
 from shop.models import (
-    Brand, Order, PayeeKind, Refund, SupplyReversalStatus, SupplyTransfer, SupplyTransferReversal, SupplyTransferStatus,
+    Brand, Order, PayeeKind, Refund, SupplyLineSplit, SupplyReversalStatus, SupplyTransfer, SupplyTransferReversal,
+    SupplyTransferStatus,
 )
 from shop.models.orders import OrderLine
-from shop.models.payments import RefundLine, RefundStatus
-from shop.money import quantize, to_minor_units
+from shop.money import to_minor_units
 from shop.payments import stripe_api
 from shop.payments.gateway import PaymentGatewayError
+from shop.services.supply_recovery import STALE_ATTEMPT, recover_supply_reversals
+from shop.services.supply_splits import (
+    DISPUTE_PREFIX, chargeback_line_amounts, part_left, split_taken_back, taken_so_far,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -68,10 +82,13 @@ def _destination(transfer: SupplyTransfer) -> str:
 
 @transaction.atomic
 def _start_attempt(transfer_id: int) -> tuple[SupplyTransfer, Decimal] | None:
-    """Count the attempt under the row lock (from here a refund can't net it any more); the amount to send."""
+    """Count the attempt and mark it in flight under the row lock (from here a refund can't net it any more,
+    and a concurrent attempt skips it); the amount to send. None: nothing to send now."""
     transfer = SupplyTransfer.objects.select_for_update().get(pk=transfer_id)
     if transfer.status in (SupplyTransferStatus.PAID, SupplyTransferStatus.CANCELLED):
         return None
+    if transfer.status == SupplyTransferStatus.SENDING and transfer.updated_at > timezone.now() - STALE_ATTEMPT:
+        return None  # another worker is sending it right now
     netted = sum(transfer.reversals.filter(status=SupplyReversalStatus.NETTED).values_list("amount", flat=True),
                  Decimal("0.00"))
     if transfer.attempts == 0 and transfer.amount - netted <= 0:
@@ -79,7 +96,8 @@ def _start_attempt(transfer_id: int) -> tuple[SupplyTransfer, Decimal] | None:
         transfer.save(update_fields=["status", "updated_at"])
         return None
     transfer.attempts += 1
-    transfer.save(update_fields=["attempts", "updated_at"])
+    transfer.status = SupplyTransferStatus.SENDING
+    transfer.save(update_fields=["attempts", "status", "updated_at"])
     return transfer, transfer.amount - netted
 
 
@@ -111,6 +129,7 @@ def _pay(transfer: SupplyTransfer) -> SupplyTransfer:
     else:
         SupplyTransfer.objects.filter(pk=transfer.pk).update(status=SupplyTransferStatus.PAID, transfer_id=transfer_id,
                                                              failure_message="")
+        recover_supply_reversals(transfer_id=transfer.pk)  # refunds that came while it was in flight
     transfer.refresh_from_db()
     return transfer
 
@@ -122,57 +141,76 @@ def pay_supply_transfers(*, order_id: int) -> list[SupplyTransfer]:
 
 
 def retry_supply_transfers() -> list[SupplyTransfer]:
-    """Every failed or stuck transfer again, under the key it was first tried with (a scheduled task may call it)."""
-    open_ = SupplyTransfer.objects.filter(Q(status=SupplyTransferStatus.FAILED) | Q(status=SupplyTransferStatus.PENDING))
+    """Every failed, never tried or abandoned (``sending`` past ``STALE_ATTEMPT``) transfer again, under the key
+    it was first tried with (the scheduled job); attempts in flight are left to their worker."""
+    open_ = SupplyTransfer.objects.filter(
+        Q(status__in=[SupplyTransferStatus.FAILED, SupplyTransferStatus.PENDING])
+        | Q(status=SupplyTransferStatus.SENDING, updated_at__lte=timezone.now() - STALE_ATTEMPT))
     return [_pay(transfer) for transfer in open_.order_by("pk")]
 
 
 def brand_share_left(line: OrderLine, *, refunded: Decimal) -> Decimal:
-    """The wholesale a brand is still owed for a line once ``refunded`` of its net went back to the buyer.
-
-    Cumulative (computed from everything refunded so far), so parts always add up to the whole."""
-    if line.line_total <= 0:
-        return Decimal("0.00")
-    return quantize(line.wholesale_amount * (line.line_total - min(refunded, line.line_total)) / line.line_total)
+    """The wholesale a brand is still owed for a line once ``refunded`` of its net went back to the buyer."""
+    return part_left(line.wholesale_amount, line_total=line.line_total, taken=refunded)
 
 
 @transaction.atomic
-def reverse_supply_payables(*, order: Order, refund: Refund | None = None, **_payload) -> list[SupplyTransferReversal]:
-    """Take back each brand's share of a succeeded refund; idempotent per (transfer, refund).
+def take_back_supply_shares(*, order: Order, source_ref: str,
+                            amounts: dict[int, Decimal]) -> list[SupplyTransferReversal]:
+    """Money went back from storefront lines (``amounts``: {line id: net}) for ``source_ref`` (a refund or a
+    dispute): record each line's split and take each brand's part off its payable; idempotent per cause.
 
-    Every brand's payable is brought to the sum of ``brand_share_left`` over its lines given everything
-    refunded so far, so the reversals of any sequence of refunds add up to the cent."""
-    if refund is None or not order.sells_supply:
-        return []
+    Cumulative over every refund and dispute so far, so the parts of any sequence add up to the cent."""
     transfers = {t.payee_id: t for t in SupplyTransfer.objects.select_for_update().filter(
         order=order, payee_kind=PayeeKind.BRAND).order_by("pk")}
-    source_ref = f"refund:{refund.pk}"
-    if not transfers or SupplyTransferReversal.objects.filter(transfer__in=transfers.values(),
-                                                              source_ref=source_ref).exists():
+    if SupplyLineSplit.objects.filter(order_line__order=order, source_ref=source_ref).exists():
         return []
-    refunded: dict[int, Decimal] = defaultdict(Decimal)
-    for line_id, amount in RefundLine.objects.filter(
-            order_line__order=order, order_line__listing__isnull=False,
-            refund__status=RefundStatus.SUCCEEDED).values_list("order_line_id", "amount"):
-        refunded[line_id] += amount
-    left: dict[int, Decimal] = defaultdict(Decimal)
-    for line in OrderLine.objects.filter(order=order, listing__isnull=False).order_by("pk"):
-        left[line.brand_id] += brand_share_left(line, refunded=refunded[line.pk])
-    taken = dict(SupplyTransferReversal.objects.filter(transfer__in=transfers.values()).order_by()
-                 .values_list("transfer_id").annotate(total=Sum("amount")))
-    # Cumulative, like the ledger: this refund takes whatever brings the payable to what is left.
-    reduction = {brand_id: transfer.amount - taken.get(transfer.pk, Decimal("0.00")) - left[brand_id]
-                 for brand_id, transfer in transfers.items()}
-    rows = [
+    before = taken_so_far(order)
+    splits, reduction = [], defaultdict(Decimal)
+    for line in OrderLine.objects.filter(pk__in=list(amounts), order=order, listing__isnull=False).order_by("pk"):
+        taken = before.get(line.pk, Decimal("0.00"))
+        after = min(line.line_total, taken + amounts[line.pk])
+        if after <= taken:
+            continue
+        wholesale, margin, fee = split_taken_back(line, before=taken, after=after)
+        splits.append(SupplyLineSplit(order_line=line, source_ref=source_ref, amount=after - taken,
+                                      wholesale_part=wholesale, margin_part=margin, fee_part=fee,
+                                      currency=line.currency))
+        reduction[line.brand_id] += wholesale
+    SupplyLineSplit.objects.bulk_create(splits)
+    rows = SupplyTransferReversal.objects.bulk_create([
         SupplyTransferReversal(
             transfer=transfers[brand_id], source_ref=source_ref, amount=amount, currency=transfers[brand_id].currency,
             status=(SupplyReversalStatus.NETTED if transfers[brand_id].attempts == 0
                     else SupplyReversalStatus.TO_RECOVER))
         for brand_id, amount in sorted(reduction.items()) if amount > 0 and brand_id in transfers
-    ]
-    return SupplyTransferReversal.objects.bulk_create(rows)
+    ])
+    if any(row.status == SupplyReversalStatus.TO_RECOVER for row in rows):
+        order_id = order.pk
+        transaction.on_commit(lambda: recover_supply_reversals(order_id=order_id))
+    return rows
+
+
+def reverse_supply_payables(*, order: Order, refund: Refund | None = None, **_payload) -> list[SupplyTransferReversal]:
+    """A succeeded refund takes back each brand's share of what it refunded of each line."""
+    if refund is None or not order.sells_supply:
+        return []
+    amounts: dict[int, Decimal] = defaultdict(Decimal)
+    for line_id, amount in refund.lines.values_list("order_line_id", "amount"):
+        amounts[line_id] += amount
+    return take_back_supply_shares(order=order, source_ref=f"refund:{refund.pk}", amounts=dict(amounts))
+
+
+def settle_chargeback(*, order: Order, dispute_id: str, amount: Decimal, **_payload) -> list[SupplyTransferReversal]:
+    """A dispute that took ``amount`` of the payment away (funds withdrawn, or lost) brings the brands' payables
+    down like a refund of that amount spread over the order's lines; once per dispute."""
+    if not order.sells_supply:
+        return []
+    return take_back_supply_shares(order=order, source_ref=f"{DISPUTE_PREFIX}{dispute_id}"[:60],
+                                   amounts=chargeback_line_amounts(order, amount))
 
 
 def connect_settlement() -> None:
     events.order_paid.connect(record_supply_payables)
     events.order_refunded.connect(reverse_supply_payables)
+    events.order_chargeback.connect(settle_chargeback)

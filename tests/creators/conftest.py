@@ -9,6 +9,12 @@ import pytest
 import redis
 
 from creators.services import click_queue
+from shop.models import Cart, Variant
+from shop.services.cart import add_line_to_cart
+from shop.services.checkout import confirm_payment
+from tests.factories import make_brand, make_creator, make_product
+from tests.shop.helpers import checkout
+from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
 from tests.support.servers import free_port, loopback_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,3 +66,29 @@ def queue(settings, redis_url, monkeypatch) -> redis.Redis:
     settings.REDIS_URL = redis_url
     monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
     return client
+
+
+@pytest.fixture
+def two_brand_order(site_tree, fake_connect, settings):
+    """3 × A-1 at 24.01 (wholesale 10.00) from brand A and 1 × B-1 at 39.99 (wholesale 18.00) from brand B."""
+    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
+    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
+    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    brand_a, brand_b = make_brand("Alpha"), make_brand("Bravo")
+    for brand in (brand_a, brand_b):
+        brand.stripe_account_id = fake_connect.create_account()
+        brand.save()
+    creator = make_creator()
+    make_product(brand=brand_a, variants=[("A-1", "25.00", 10)])
+    make_product(brand=brand_b, variants=[("B-1", "40.00", 10)])
+    listing_a = live_listing(offer_for(Variant.objects.get(sku="A-1"), user=brand_user_of(brand_a)),
+                             creator_id=creator.pk, price="24.01")
+    listing_b = live_listing(offer_for(Variant.objects.get(sku="B-1"), user=brand_user_of(brand_b),
+                                       wholesale_price="18.00", recommended_price="35.00", max_price="45.00"),
+                             creator_id=creator.pk, price="39.99")
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku="A-1", quantity=3, listing_id=listing_a.pk)
+    add_line_to_cart(cart, sku="B-1", quantity=1, listing_id=listing_b.pk)
+    order = confirm_payment(checkout(cart).order)
+    line_a, line_b = order.lines.get(variant__sku="A-1"), order.lines.get(variant__sku="B-1")
+    return order, (brand_a, brand_b), creator, line_a, line_b

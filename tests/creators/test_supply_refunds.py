@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 
 from creators.models import EntryKind, LedgerEntry
 from shop.models import (
-    Cart, OrderLine, SupplyReversalStatus, SupplyTransfer, SupplyTransferReversal, SupplyTransferStatus, Variant,
+    Cart, OrderLine, SupplyLineSplit, SupplyReversalStatus, SupplyTransfer, SupplyTransferReversal, SupplyTransferStatus, Variant,
 )
 from shop.money import quantize
 from shop.services.cart import add_line_to_cart
@@ -17,37 +17,12 @@ from shop.services.checkout import confirm_payment
 from shop.services.listing_prices import cost_floor
 from shop.services.refunds import refund_order
 from shop.services.supply_settlement import brand_share_left, pay_supply_transfers, transfer_group_of
+from shop.services.supply_splits import split_taken_back
 from tests.factories import make_brand, make_creator, make_product
 from tests.shop.helpers import checkout
 from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def two_brand_order(site_tree, fake_connect, settings):
-    """3 × A-1 at 24.01 (wholesale 10.00) from brand A and 1 × B-1 at 39.99 (wholesale 18.00) from brand B."""
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
-    brand_a, brand_b = make_brand("Alpha"), make_brand("Bravo")
-    for brand in (brand_a, brand_b):
-        brand.stripe_account_id = fake_connect.create_account()
-        brand.save()
-    creator = make_creator()
-    make_product(brand=brand_a, variants=[("A-1", "25.00", 10)])
-    make_product(brand=brand_b, variants=[("B-1", "40.00", 10)])
-    listing_a = live_listing(offer_for(Variant.objects.get(sku="A-1"), user=brand_user_of(brand_a)),
-                             creator_id=creator.pk, price="24.01")
-    listing_b = live_listing(offer_for(Variant.objects.get(sku="B-1"), user=brand_user_of(brand_b),
-                                       wholesale_price="18.00", recommended_price="35.00", max_price="45.00"),
-                             creator_id=creator.pk, price="39.99")
-    cart = Cart.objects.create()
-    add_line_to_cart(cart, sku="A-1", quantity=3, listing_id=listing_a.pk)
-    add_line_to_cart(cart, sku="B-1", quantity=1, listing_id=listing_b.pk)
-    order = confirm_payment(checkout(cart).order)
-    line_a, line_b = order.lines.get(variant__sku="A-1"), order.lines.get(variant__sku="B-1")
-    return order, (brand_a, brand_b), creator, line_a, line_b
 
 
 def margin_entries(order) -> list[tuple[int, str, Decimal, str]]:
@@ -136,6 +111,52 @@ def test_a_lines_brand_parts_always_add_up_to_its_share_of_what_was_refunded(who
     assert Decimal("0.00") <= taken <= wholesale
 
 
+def test_each_refund_records_the_brands_the_creators_and_the_platforms_share(two_brand_order):
+    order, _, _, line_a, line_b = two_brand_order
+    first = refund_order(order, quantities={line_a.pk: 1})
+    second = refund_order(order, quantities={line_a.pk: 1, line_b.pk: 1})
+
+    rows = [(s.order_line_id, s.source_ref, s.amount, s.wholesale_part, s.margin_part, s.fee_part)
+            for s in SupplyLineSplit.objects.filter(order_line__order=order)]
+    assert rows == [
+        (line_a.pk, f"refund:{first.pk}", Decimal("24.01"), Decimal("10.00"), Decimal("12.81"), Decimal("1.20")),
+        (line_a.pk, f"refund:{second.pk}", Decimal("24.01"), Decimal("10.00"), Decimal("12.81"), Decimal("1.20")),
+        (line_b.pk, f"refund:{second.pk}", Decimal("39.99"), Decimal("18.00"), Decimal("19.99"), Decimal("2.00")),
+    ]
+    # What is left of line A still adds up: 24.01 = 10.00 + 12.81 + 1.20.
+    taken = [r for r in rows if r[0] == line_a.pk]
+    assert (line_a.line_total - sum(r[2] for r in taken), line_a.wholesale_amount - sum(r[3] for r in taken),
+            line_a.creator_margin - sum(r[4] for r in taken), line_a.platform_fee - sum(r[5] for r in taken)) == (
+        Decimal("24.01"), Decimal("10.00"), Decimal("12.81"), Decimal("1.20"))
+
+
+@hypothesis_settings(max_examples=2000, deadline=None)
+@given(wholesale_cents=st.integers(min_value=0, max_value=50_000), margin_cents=st.integers(min_value=0, max_value=50_000),
+       fee_cents=st.integers(min_value=1, max_value=5_000),
+       parts=st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=8))
+def test_after_any_partial_refunds_what_is_left_is_wholesale_plus_margin_plus_fee_left(
+        wholesale_cents, margin_cents, fee_cents, parts):
+    """buyer paid = wholesale + margin + fee holds for what is left after every refund, to the cent: each
+    refund's brand, creator and platform parts add up to it, none of the three is ever taken beyond its part,
+    and the brand's and the creator's parts are the cumulative rules the payables and the ledger use."""
+    wholesale, margin, fee = (Decimal(cents) / 100 for cents in (wholesale_cents, margin_cents, fee_cents))
+    line = OrderLine(line_total=wholesale + margin + fee, wholesale_amount=wholesale, creator_margin=margin,
+                     platform_fee=fee)
+    refunded = taken_w = taken_m = taken_f = Decimal("0.00")
+    for part in parts:
+        amount = min(line.line_total - refunded, max(Decimal("0.01"), quantize(line.line_total * part / 10_000)))
+        w, m, f = split_taken_back(line, before=refunded, after=refunded + amount)
+        assert w + m + f == amount and w >= 0 and m >= 0
+        refunded += amount
+        taken_w, taken_m, taken_f = taken_w + w, taken_m + m, taken_f + f
+        assert line.line_total - refunded == (wholesale - taken_w) + (margin - taken_m) + (fee - taken_f)
+        assert taken_w == wholesale - brand_share_left(line, refunded=refunded)
+        assert taken_m == margin - quantize(margin * (line.line_total - refunded) / line.line_total)
+        assert Decimal("0.00") <= taken_f <= fee
+    if refunded == line.line_total:
+        assert (taken_w, taken_m, taken_f) == (wholesale, margin, fee)
+
+
 _skus = itertools.count(1)
 
 
@@ -183,6 +204,13 @@ def test_generated_refunds_split_back_exactly_what_was_refunded(lines, order_of_
         line.creator_margin - quantize(line.creator_margin * (line.line_total - line.refunded_amount) / line.line_total)
         for line in placed)
     assert Decimal("0.00") <= brand_taken + creator_taken <= refunded
+    splits = SupplyLineSplit.objects.filter(order_line__order=order)
+    split_sums = [sum(splits.values_list(field, flat=True), Decimal("0.00"))
+                  for field in ("amount", "wholesale_part", "margin_part", "fee_part")]
+    fee_taken = split_sums[3]
+    assert split_sums[:3] == [refunded, brand_taken, creator_taken]
+    assert brand_taken + creator_taken + fee_taken == refunded  # after every partial refund, to the cent
+    assert Decimal("0.00") <= fee_taken <= sum(line.platform_fee for line in placed)
     if refunds >= len(units):
         fees = sum(line.platform_fee for line in placed)
         assert (brand_taken, creator_taken) == (sum(line.wholesale_amount for line in placed),

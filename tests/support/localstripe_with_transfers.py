@@ -8,7 +8,9 @@ localstripe (the fake Stripe the tests use) has no Connect. This adds, on the sa
 * ``POST /v1/transfers`` — a transfer to an existing account (unknown destination → 400, like
   Stripe's ``resource_missing``), honouring ``Idempotency-Key``: a repeated key returns the first
   transfer and creates nothing;
-* ``GET /v1/transfers`` — every transfer made (tests count them);
+* ``GET /v1/transfers`` — every transfer made (tests count them), with ``amount_reversed`` and its reversals;
+* ``POST /v1/transfers/{id}/reversals`` — take part of a transfer back (more than is left → 400, like
+  Stripe), honouring ``Idempotency-Key`` the same way;
 * ``DELETE /_config/connect`` — forget all of the above (each test starts clean).
 
 Run: ``python -m tests.support.localstripe_with_transfers <port>``.
@@ -56,7 +58,24 @@ class Transfer(StripeObject):
         self.transfer_group = transfer_group
         self.metadata = metadata or {}
         self.reversed = False
+        self.amount_reversed = 0
+        self.reversals = {"object": "list", "data": []}
         self.balance_transaction = "txn_" + random_id(24)
+
+    def _reverse(self, amount=None, metadata=None, **kwargs) -> dict:
+        left = self.amount - self.amount_reversed
+        amount = left if amount is None else try_convert_to_int(amount)
+        if type(amount) is not int or amount <= 0:
+            raise UserError(400, "Invalid amount", {"code": "parameter_invalid_integer", "param": "amount"})
+        if amount > left:
+            raise UserError(400, f"Transfer {self.id} has only {left} left to reverse",
+                            {"code": "transfer_reversal_amount_exceeds", "param": "amount"})
+        reversal = {"id": "trr_" + random_id(24), "object": "transfer_reversal", "amount": amount,
+                    "currency": self.currency, "transfer": self.id, "metadata": metadata or {}}
+        self.amount_reversed += amount
+        self.reversed = self.amount_reversed == self.amount
+        self.reversals["data"].append(reversal)
+        return reversal
 
 
 _idempotent: dict[str, dict] = {}
@@ -103,6 +122,20 @@ async def create_transfer(request):
     return _json(body)
 
 
+async def create_transfer_reversal(request):
+    key = request.headers.get("Idempotency-Key")
+    if key and key in _idempotent:
+        return _json(_idempotent[key])
+    transfer = store.get("transfer:" + request.match_info["id"])
+    if transfer is None:
+        return _json({"error": {"type": "invalid_request_error", "code": "resource_missing",
+                                "message": f"No such transfer: '{request.match_info['id']}'"}}, status=404)
+    body = transfer._reverse(**(await get_post_data(request) or {}))
+    if key:
+        _idempotent[key] = body
+    return _json(body)
+
+
 async def list_transfers(request):
     transfers = [value._export() for key, value in store.items() if key.startswith("transfer:")]
     return _json({"object": "list", "data": transfers, "has_more": False, "url": "/v1/transfers"})
@@ -123,6 +156,7 @@ app.router.add_get("/v1/accounts/{id}", retrieve_account)
 app.router.add_post("/v1/account_links", create_account_link)
 app.router.add_post("/v1/transfers", create_transfer)
 app.router.add_get("/v1/transfers", list_transfers)
+app.router.add_post("/v1/transfers/{id}/reversals", create_transfer_reversal)
 
 if __name__ == "__main__":
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
