@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0016_supply2'),
+        ('shop', '0017_supplyui'),
     ]
 
     operations = [
