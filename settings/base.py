@@ -132,6 +132,11 @@ CACHES = env.cache_settings(env.get_str("CACHE_URL") or "")
 REDIS_URL = env.get_str("REDIS_URL") or (
     env.get_str("CACHE_URL") if (env.get_str("CACHE_URL") or "").startswith(("redis://", "rediss://")) else ""
 )
+# /r/ counts its click in a per-process buffer that a thread hands to the click queue every this many
+# milliseconds (or 500 clicks); 0 counts each click in the request (one Redis round trip). Beyond
+# KOLSHOP_CLICK_BUFFER_SIZE buffered clicks a request flushes the buffer itself.
+KOLSHOP_CLICK_FLUSH_MS = env.get_int("KOLSHOP_CLICK_FLUSH_MS", 5)
+KOLSHOP_CLICK_BUFFER_SIZE = env.get_int("KOLSHOP_CLICK_BUFFER_SIZE", 10_000)
 
 # Background work: Django's tasks API (the django-tasks backport Wagtail 8 uses).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -14,6 +14,8 @@ import string
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import redis
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,10 +23,11 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from creators.models import Click, CreatorPage, CreatorProfile, LinkKind, LinkTarget, TrackedLink, UserAgentClass
-from creators.services import click_queue
+from creators.services import click_buffer, click_queue
 from creators.services.link_routes import route_destination, route_of
 from shop.models import Product
-from shop.services.client_identity import VisitorKey, visitor_key
+from shop.rate_limits import rate_of
+from shop.services.client_identity import VisitorKey, client_subnet, visitor_key
 from shop.services.locks import lock_for_transaction
 
 logger = logging.getLogger(__name__)
@@ -109,8 +112,12 @@ def recent_click(link: TrackedLink, visitor: VisitorKey, *, now: datetime) -> Cl
     Within an hour either side: a simultaneous click that read the clock a moment earlier (or on a
     server whose clock is a little behind) must still find the click counted just "after" it.
     """
+    return _recent_click(link.pk, visitor.candidates, now=now)
+
+
+def _recent_click(link_id: int, candidates: tuple[str, str], *, now: datetime) -> Click | None:
     return (
-        Click.objects.filter(link=link, visitor_hash__in=visitor.candidates,
+        Click.objects.filter(link_id=link_id, visitor_hash__in=candidates,
                              clicked_at__gt=now - DEDUPLICATION_WINDOW, clicked_at__lt=now + DEDUPLICATION_WINDOW)
         .order_by("-clicked_at")
         .first()
@@ -118,40 +125,69 @@ def recent_click(link: TrackedLink, visitor: VisitorKey, *, now: datetime) -> Cl
 
 
 def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str = "",
-                 now: datetime | None = None) -> Click | None:
+                 now: datetime | None = None, buffered: bool = False) -> Click | None:
     """The click counted for this visit, or None for bots. With Redis (``click_queue``) the click is
     queued and the returned Click is not in the database yet; only its id is meant to be used.
 
     A visitor's repeat clicks on one link within 60 minutes of the counted click count once: a
     rolling hour, with no reset at the top of the hour or at midnight. The visitor's lock makes
     simultaneous first clicks wait for each other, so only the first is counted.
+
+    ``buffered`` (``/r/``): the click goes to this process's buffer (``click_buffer``) and is counted
+    a few milliseconds later, with the client's click limit (``click_limit_counted_later``).
     """
     if is_bot(user_agent):
         return None
     now = now or timezone.now()
     visitor = visitor_key(ip=ip, user_agent=user_agent, now=now)
+    fields = {"link_id": link.pk, "creator_id": link.creator_id, "page_id": link.page_id,
+              "block_id": link.block_id, "product_id": link.product_id, "clicked_at": now,
+              "visitor_hash": visitor.current, "referrer": clean_referrer(referrer),
+              "ua_class": user_agent_class(user_agent)}
+    window_seconds = int(DEDUPLICATION_WINDOW.total_seconds())
     if click_queue.queue_enabled():
-        fields = {"link_id": link.pk, "creator_id": link.creator_id, "page_id": link.page_id,
-                  "block_id": link.block_id, "product_id": link.product_id, "clicked_at": now,
-                  "visitor_hash": visitor.current, "referrer": clean_referrer(referrer),
-                  "ua_class": user_agent_class(user_agent)}
         try:
+            if buffered and click_buffer.buffering_enabled():
+                queued = click_queue.QueuedClick.of(
+                    fields, click_id=click_queue.reserve_click_id(), visitor_candidates=visitor.candidates,
+                    window_seconds=window_seconds, client=client_subnet(ip), limit=rate_of("click"),
+                    lock_name=visitor.lock_name)
+                return Click(pk=_buffer().add(queued), **fields)
             click_id = click_queue.queue_click(fields, visitor_candidates=visitor.candidates,
-                                               window_seconds=int(DEDUPLICATION_WINDOW.total_seconds()))
-        except click_queue.QueueUnavailable:
+                                               window_seconds=window_seconds)
+        except (click_queue.QueueUnavailable, redis.RedisError):
             logger.warning("click queue unavailable: click written inline")
         else:
             return Click(pk=click_id, **fields)  # written by the drainer (or by attribution, if sooner)
+    return _write_click(fields, candidates=visitor.candidates, lock_name=visitor.lock_name)
+
+
+def click_limit_counted_later() -> bool:
+    """Whether ``/r/`` leaves the client's click limit to the click buffer (counted in Redis with the
+    click) instead of counting it in the request."""
+    return click_buffer.buffering_enabled()
+
+
+def _write_click(fields: dict, *, candidates: tuple[str, str], lock_name: str, click_id: int | None = None) -> Click:
+    """Write the click now unless the visitor's click on the link within the hour is in already."""
+    now = fields["clicked_at"]
     with transaction.atomic():
-        lock_for_transaction(f"kolshop-click:{link.pk}:{visitor.lock_name}")
-        counted = recent_click(link, visitor, now=now)
+        lock_for_transaction(f"kolshop-click:{fields['link_id']}:{lock_name}")
+        counted = _recent_click(fields["link_id"], candidates, now=now)
         if counted is not None:
             return counted
-        return Click.objects.create(
-            link=link, creator_id=link.creator_id, page_id=link.page_id, block_id=link.block_id,
-            product_id=link.product_id, clicked_at=now, visitor_hash=visitor.current,
-            referrer=clean_referrer(referrer), ua_class=user_agent_class(user_agent),
-        )
+        return Click.objects.create(pk=click_id, **fields)
+
+
+def _write_buffered_inline(clicks: list[click_queue.QueuedClick]) -> None:
+    """The click buffer's fallback while Redis is unreachable: each click written as an unqueued one."""
+    for queued in clicks:
+        _write_click(queued.fields(), candidates=queued.visitor_candidates, lock_name=queued.lock_name,
+                     click_id=queued.click_id)
+
+
+def _buffer() -> click_buffer.ClickBuffer:
+    return click_buffer.click_buffer(write_inline=_write_buffered_inline)
 
 
 BUY_BUTTON_CODE_PREFIX = "buy-"  # codes of the links made for buy buttons, never typed by a creator
