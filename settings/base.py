@@ -248,8 +248,8 @@ KOLSHOP_PREVIEW_TOKEN_SECONDS = env.get_int("KOLSHOP_PREVIEW_TOKEN_SECONDS", 360
 KOLSHOP_OFFERS_MAX_SKUS = env.get_int("KOLSHOP_OFFERS_MAX_SKUS", 100)
 
 # --- Live shopping (content.live) ------------------------------------------------------------
-# Redis for pub/sub between app processes (SSE streams); blank: a redis:// CACHE_URL, else in-process.
-REDIS_URL = env.get_str("REDIS_URL") or ""
+# Redis for pub/sub between app processes (SSE streams): REDIS_URL above (blank: a redis:// CACHE_URL,
+# else in-process). It was set a second time here, which dropped the CACHE_URL fallback.
 # How long a session's live state stays cached (every session change drops it at once), seconds.
 KOLSHOP_LIVE_STATE_SECONDS = env.get_int("KOLSHOP_LIVE_STATE_SECONDS", 2)
 # Viewer heartbeats count per window of this many seconds (clients beat every half window).
