@@ -65,8 +65,10 @@ class ClickBuffer:
             self._remember(click.link_id, click.visitor_candidates[0], click.click_id, now + click.window_seconds)
             self._clicks.append(click)
             self._start()
-            full = len(self._clicks) >= settings.KOLSHOP_CLICK_BUFFER_SIZE
-            self._ready.notify()
+            buffered = len(self._clicks)
+            full = buffered >= settings.KOLSHOP_CLICK_BUFFER_SIZE
+            if buffered in (1, BATCH):  # wake the thread only to start a batch or send a full one: a
+                self._ready.notify()    # wake-up per click hands it the GIL on every follow
         if full or now < self._unavailable_until:
             self.flush()
         return click.click_id

@@ -121,17 +121,25 @@ def count_clicks(clicks: list[QueuedClick]) -> list[int]:
     Raises ``redis.RedisError`` when Redis can't take them (nothing is counted twice on a retry: a
     counted click's visitor key makes the retry find it)."""
     script = _count_click_script()
-    pipe = redis_client().pipeline(transaction=False)
     alias_seconds = int(attribution_window().total_seconds()) + 86_400
+    calls = []
     for click in clicks:
         count, seconds = click.limit if click.client and click.limit else (0, 1)
-        keys = [f"{SEEN_PREFIX}{click.link_id}:{click.visitor_candidates[0]}",
-                f"{SEEN_PREFIX}{click.link_id}:{click.visitor_candidates[1]}", STREAM, PENDING,
-                f"{RATE_PREFIX}{click.client}:{seconds}:{int(click.clicked_at // seconds)}",
-                f"{ALIAS_PREFIX}{click.click_id}"]
-        script(keys=keys, args=[click.click_id, click.payload, click.window_seconds, count, seconds, alias_seconds],
-               client=pipe)
-    return [int(counted) for counted in pipe.execute()]
+        calls.append([6, f"{SEEN_PREFIX}{click.link_id}:{click.visitor_candidates[0]}",
+                      f"{SEEN_PREFIX}{click.link_id}:{click.visitor_candidates[1]}", STREAM, PENDING,
+                      f"{RATE_PREFIX}{click.client}:{seconds}:{int(click.clicked_at // seconds)}",
+                      f"{ALIAS_PREFIX}{click.click_id}", click.click_id, click.payload, click.window_seconds, count,
+                      seconds, alias_seconds])
+    for attempt in range(2):
+        pipe = redis_client().pipeline(transaction=False)
+        for call in calls:  # EVALSHA straight away: a pipeline of scripts would ask SCRIPT EXISTS first
+            pipe.evalsha(script.sha, *call)
+        try:
+            return [int(counted) for counted in pipe.execute()]
+        except redis.exceptions.NoScriptError:  # Redis restarted: nothing ran; load the script, again
+            if attempt:
+                raise
+            redis_client().script_load(script.script)
 
 
 def click_aliases(click_ids: list[int]) -> dict[int, int]:

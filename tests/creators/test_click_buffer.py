@@ -184,3 +184,16 @@ def test_an_app_process_stopped_normally_hands_on_every_buffered_click(wagtail_b
     assert queue.hlen(click_queue.PENDING) == 20
     assert click_queue.drain_all_clicks() == 20
     assert Click.objects.count() == 20
+
+
+@pytest.mark.django_db
+def test_a_batch_is_counted_after_redis_forgot_the_script(mug_link, client, queue):
+    follow(client, "mug-anna", "203.0.113.1")
+    click_buffer.flush_clicks()
+    queue.script_flush()  # Redis restarted (or flushed its scripts) between two batches
+
+    follow(client, "mug-anna", "203.0.113.2")
+    click_buffer.flush_clicks()
+
+    assert queue.hlen(click_queue.PENDING) == 2
+    assert click_queue.drain_all_clicks() == 2
