@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from creators.services.link_routes import cached_link_route, route_destination
-from creators.services.links import click_limit_counted_later, record_click
+from creators.services.links import click_limit_counted_later, count_followed_click
 from shop.rate_limits import count_request
 from shop.services.client_identity import client_ip
 
@@ -26,11 +26,11 @@ def follow_link(request: HttpRequest, code: str) -> HttpResponseRedirect:
     if route is None:
         raise Http404("No such link.")
     limited = not click_limit_counted_later() and count_request(request, scope="click") is not None
-    click = None if limited else record_click(
-        route.as_link(), ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
-        referrer=request.headers.get("Referer", ""), buffered=True,
+    click_id = None if limited else count_followed_click(
+        route, ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
+        referrer=request.headers.get("Referer", ""),
     )
-    destination = route_destination(route, click_id=click.pk if click else None)
+    destination = route_destination(route, click_id=click_id)
     if destination is None:
         raise Http404("This link leads nowhere any more.")
     response = HttpResponseRedirect(destination)

@@ -24,7 +24,7 @@ from wagtail.models import Page
 
 from creators.models import Click, CreatorPage, CreatorProfile, LinkKind, LinkTarget, TrackedLink, UserAgentClass
 from creators.services import click_buffer, click_queue
-from creators.services.link_routes import route_destination, route_of
+from creators.services.link_routes import LinkRoute, route_destination, route_of
 from shop.models import Product
 from shop.rate_limits import rate_of
 from shop.services.client_identity import VisitorKey, client_subnet, visitor_key
@@ -125,41 +125,64 @@ def _recent_click(link_id: int, candidates: tuple[str, str], *, now: datetime) -
 
 
 def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str = "",
-                 now: datetime | None = None, buffered: bool = False) -> Click | None:
+                 now: datetime | None = None) -> Click | None:
     """The click counted for this visit, or None for bots. With Redis (``click_queue``) the click is
     queued and the returned Click is not in the database yet; only its id is meant to be used.
 
     A visitor's repeat clicks on one link within 60 minutes of the counted click count once: a
     rolling hour, with no reset at the top of the hour or at midnight. The visitor's lock makes
     simultaneous first clicks wait for each other, so only the first is counted.
-
-    ``buffered`` (``/r/``): the click goes to this process's buffer (``click_buffer``) and is counted
-    a few milliseconds later, with the client's click limit (``click_limit_counted_later``).
     """
     if is_bot(user_agent):
         return None
     now = now or timezone.now()
     visitor = visitor_key(ip=ip, user_agent=user_agent, now=now)
-    fields = {"link_id": link.pk, "creator_id": link.creator_id, "page_id": link.page_id,
-              "block_id": link.block_id, "product_id": link.product_id, "clicked_at": now,
-              "visitor_hash": visitor.current, "referrer": clean_referrer(referrer),
-              "ua_class": user_agent_class(user_agent)}
-    window_seconds = int(DEDUPLICATION_WINDOW.total_seconds())
+    fields = _click_fields(link.pk, link.creator_id, link.page_id, link.block_id, link.product_id, now=now,
+                           visitor=visitor, user_agent=user_agent, referrer=referrer)
     if click_queue.queue_enabled():
         try:
-            if buffered and click_buffer.buffering_enabled():
-                queued = click_queue.QueuedClick.of(
-                    fields, click_id=click_queue.reserve_click_id(), visitor_candidates=visitor.candidates,
-                    window_seconds=window_seconds, client=client_subnet(ip), limit=rate_of("click"),
-                    lock_name=visitor.lock_name)
-                return Click(pk=_buffer().add(queued), **fields)
             click_id = click_queue.queue_click(fields, visitor_candidates=visitor.candidates,
-                                               window_seconds=window_seconds)
-        except (click_queue.QueueUnavailable, redis.RedisError):
+                                               window_seconds=int(DEDUPLICATION_WINDOW.total_seconds()))
+        except click_queue.QueueUnavailable:
             logger.warning("click queue unavailable: click written inline")
         else:
             return Click(pk=click_id, **fields)  # written by the drainer (or by attribution, if sooner)
     return _write_click(fields, candidates=visitor.candidates, lock_name=visitor.lock_name)
+
+
+def count_followed_click(route: LinkRoute, *, ip: str, user_agent: str, referrer: str = "") -> int | None:
+    """``/r/``: the id of the click counted for this follow (``record_click``'s rules), None for bots.
+
+    With the click buffer (``click_buffer``) the click is counted a few milliseconds later, with the
+    client's click limit (``click_limit_counted_later``), and the follow makes no round trip and no
+    model instance; otherwise as ``record_click``."""
+    if not click_buffer.buffering_enabled():
+        click = record_click(route.as_link(), ip=ip, user_agent=user_agent, referrer=referrer)
+        return click.pk if click else None
+    if is_bot(user_agent):
+        return None
+    now = timezone.now()
+    visitor = visitor_key(ip=ip, user_agent=user_agent, now=now)
+    fields = _click_fields(route.link_id, route.creator_id, route.page_id, route.block_id, route.product_id,
+                           now=now, visitor=visitor, user_agent=user_agent, referrer=referrer)
+    try:
+        click_id = click_queue.reserve_click_id()
+    except redis.RedisError:  # ids come from Redis off PostgreSQL
+        logger.warning("click queue unavailable: click written inline")
+        return _write_click(fields, candidates=visitor.candidates, lock_name=visitor.lock_name).pk
+    queued = click_queue.QueuedClick.of(
+        fields, click_id=click_id, visitor_candidates=visitor.candidates,
+        window_seconds=int(DEDUPLICATION_WINDOW.total_seconds()), client=client_subnet(ip), limit=rate_of("click"),
+        lock_name=visitor.lock_name)
+    return _buffer().add(queued)
+
+
+def _click_fields(link_id: int, creator_id: int, page_id: int | None, block_id: str, product_id: int | None, *,
+                  now: datetime, visitor: VisitorKey, user_agent: str, referrer: str) -> dict:
+    """A click's columns (the link's ids, the visitor's hash, a clean referrer, the device class)."""
+    return {"link_id": link_id, "creator_id": creator_id, "page_id": page_id, "block_id": block_id,
+            "product_id": product_id, "clicked_at": now, "visitor_hash": visitor.current,
+            "referrer": clean_referrer(referrer), "ua_class": user_agent_class(user_agent)}
 
 
 def click_limit_counted_later() -> bool:
