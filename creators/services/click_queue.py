@@ -16,6 +16,9 @@ writes it first (``write_pending_clicks``).
 
 Without Redis (the demo, SQLite tests), or while Redis is unreachable, ``links.record_click`` writes
 the click inline.
+
+``/r/`` does not call Redis itself: its clicks go through ``click_buffer``, which counts them here in
+batches (``count_clicks``, with the client's click limit and aliases for reserved ids not counted).
 """
 
 import json
