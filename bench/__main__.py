@@ -15,6 +15,7 @@ import time
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="fewer rounds (under two minutes)")
+    parser.add_argument("--only", choices=["clicks"], help="run only these cases (clicks: /r/ and click ingest)")
     options = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.bench")
 
@@ -40,11 +41,15 @@ def main() -> int:
 
     freeze_startup_heap()  # as the web process does once the app has loaded (settings.asgi)
     rounds = 15 if options.quick else 60
-    rows = [
+
+    def click_rows():
+        return [*clicks.tracked_link(built, rounds=rounds * 5),
+                *clicks.ingest_at_scale(built, requests=2000 if options.quick else 8000)]
+
+    rows = click_rows() if options.only == "clicks" else [
         *cases.content_uncached(built, rounds=max(rounds // 3, 5)),
         *cases.content_cached(built, rounds=rounds * 5),
-        *clicks.tracked_link(built, rounds=rounds * 5),
-        *clicks.ingest_at_scale(built, requests=2000 if options.quick else 8000),
+        *click_rows(),
         *cases.buy_flow(built, rounds=rounds),
         *cases.hot_and_spread_skus(built, flows_per_client=3 if options.quick else 10),
         *cases.brand_report(built, rounds=rounds,

@@ -2,16 +2,41 @@
 
 ASGI lets a streaming response (server-sent events of a live show) wait on Redis pub/sub as a
 coroutine instead of holding a worker process per viewer; ordinary (sync) views run in asgiref's
-thread per request, taking database connections from the pool (settings.production)."""
+thread per request, taking database connections from the pool (settings.production).
+
+Django answers no ASGI lifespan events, so ``application`` answers them: at shutdown (uvicorn sends
+it after the last request, on gunicorn's graceful stop) the process's click buffer is flushed. An
+``atexit`` hook would not run: uvicorn's worker re-raises SIGTERM with the default handler."""
 
 import os
 
+from asgiref.sync import sync_to_async
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.production")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
 
+from creators.services.click_buffer import flush_clicks  # noqa: E402  (after Django is set up)
 from operations.heap import freeze_startup_heap  # noqa: E402 (after the app has loaded)
+
+
+async def _lifespan(receive, send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await sync_to_async(flush_clicks, thread_sensitive=False)()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def application(scope, receive, send) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    await django_application(scope, receive, send)
+
 
 freeze_startup_heap()

@@ -132,6 +132,11 @@ CACHES = env.cache_settings(env.get_str("CACHE_URL") or "")
 REDIS_URL = env.get_str("REDIS_URL") or (
     env.get_str("CACHE_URL") if (env.get_str("CACHE_URL") or "").startswith(("redis://", "rediss://")) else ""
 )
+# /r/ counts its click in a per-process buffer that a thread hands to the click queue every this many
+# milliseconds (or 500 clicks); 0 counts each click in the request (one Redis round trip). Beyond
+# KOLSHOP_CLICK_BUFFER_SIZE buffered clicks a request flushes the buffer itself.
+KOLSHOP_CLICK_FLUSH_MS = env.get_int("KOLSHOP_CLICK_FLUSH_MS", 5)
+KOLSHOP_CLICK_BUFFER_SIZE = env.get_int("KOLSHOP_CLICK_BUFFER_SIZE", 10_000)
 
 # Background work: Django's tasks API (the django-tasks backport Wagtail 8 uses).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -243,8 +248,8 @@ KOLSHOP_PREVIEW_TOKEN_SECONDS = env.get_int("KOLSHOP_PREVIEW_TOKEN_SECONDS", 360
 KOLSHOP_OFFERS_MAX_SKUS = env.get_int("KOLSHOP_OFFERS_MAX_SKUS", 100)
 
 # --- Live shopping (content.live) ------------------------------------------------------------
-# Redis for pub/sub between app processes (SSE streams); blank: a redis:// CACHE_URL, else in-process.
-REDIS_URL = env.get_str("REDIS_URL") or ""
+# Redis for pub/sub between app processes (SSE streams): REDIS_URL above (blank: a redis:// CACHE_URL,
+# else in-process). It was set a second time here, which dropped the CACHE_URL fallback.
 # How long a session's live state stays cached (every session change drops it at once), seconds.
 KOLSHOP_LIVE_STATE_SECONDS = env.get_int("KOLSHOP_LIVE_STATE_SECONDS", 2)
 # Viewer heartbeats count per window of this many seconds (clients beat every half window).

@@ -5,6 +5,7 @@ Counted with django-ratelimit in the Django cache (Redis in production, so every
 the count) per client address from ``client_ip`` (an IPv6 /64 counts as one client).
 """
 
+import re
 from collections.abc import Callable
 from functools import wraps
 
@@ -23,6 +24,20 @@ def _client(group: str, request: HttpRequest) -> str:
 def _rate(group: str, request: HttpRequest) -> str | None:
     rate = settings.KOLSHOP_RATE_LIMITS.get(group.removeprefix("kolshop."))
     return None if not rate or rate == "off" else rate
+
+
+_PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
+
+
+def rate_of(scope: str) -> tuple[int, int] | None:
+    """``scope``'s limit as (requests, per seconds), None when off: for counters kept elsewhere than the
+    Django cache (the buffered click queue counts clicks per client in Redis as it takes them)."""
+    rate = settings.KOLSHOP_RATE_LIMITS.get(scope)
+    if not rate or rate == "off":
+        return None
+    count, multiple, unit = _RATE.match(rate).groups()
+    return int(count), int(multiple or 1) * _PERIOD_SECONDS[unit]
 
 
 def count_request(request: HttpRequest, *, scope: str, key: str | None = None) -> int | None:

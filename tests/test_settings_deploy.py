@@ -55,6 +55,15 @@ def test_production_uses_the_environment_for_database_s3_and_cache():
     ]
 
 
+def test_production_queues_clicks_and_publishes_through_a_redis_cache_url_when_redis_url_is_blank():
+    """REDIS_URL defaults to a redis:// CACHE_URL (a second, later assignment used to blank it, so
+    production wrote every click inline and kept live events in one process)."""
+    code = "from django.conf import settings as s; print(s.REDIS_URL)"
+    result = run_manage("shell", "--no-imports", "-c", code, env={**PRODUCTION_ENV, "REDIS_URL": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "redis://cache.internal:6379/0"
+
+
 def test_production_without_a_shared_cache_fails_the_deploy_check():
     """Rate limits and cache invalidation live in the cache: a per-process cache would let each worker
     count alone and keep serving JSON another worker made stale. Production refuses to start without it."""

@@ -32,7 +32,7 @@ from creators.models import (
     NoCommissionReason,
     OrderLineAttribution,
 )
-from creators.services.click_queue import write_pending_clicks
+from creators.services.click_buffer import resolve_clicks
 from shop.attribution import attribution_window
 from shop.models import Order, OrderLine
 
@@ -100,9 +100,10 @@ def _decisions(order: Order, lines: list[OrderLine], now: datetime) -> list[Orde
     placed_at = order.created_at or now
     click_ids = {line.click_id for line in lines if line.click_id is not None}
     clicks = Click.objects.in_bulk(click_ids) if click_ids else {}
-    if len(clicks) < len(click_ids):  # clicks still in the click queue: write them now
-        write_pending_clicks(click_ids - clicks.keys())
-        clicks = Click.objects.in_bulk(click_ids)
+    if len(clicks) < len(click_ids):  # clicks still queued or buffered: write them now
+        aliases = resolve_clicks(click_ids - clicks.keys())  # a repeat counted late: the visit's click
+        clicks = Click.objects.in_bulk(click_ids | set(aliases.values()))
+        clicks.update({click_id: clicks[counted] for click_id, counted in aliases.items() if counted in clicks})
     creator_ids = {line.creator_id for line in lines if line.creator_id is not None}
     if order.voucher_creator_id is not None:
         creator_ids.add(order.voucher_creator_id)

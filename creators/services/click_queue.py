@@ -16,12 +16,16 @@ writes it first (``write_pending_clicks``).
 
 Without Redis (the demo, SQLite tests), or while Redis is unreachable, ``links.record_click`` writes
 the click inline.
+
+``/r/`` does not call Redis itself: its clicks go through ``click_buffer``, which counts them here in
+batches (``count_clicks``, with the client's click limit and aliases for reserved ids not counted).
 """
 
 import json
 import os
 import socket
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 
 import redis
@@ -29,6 +33,7 @@ from django.db import connection, transaction
 
 from creators.models import Click
 from operations.shared_redis import redis_client
+from shop.attribution import attribution_window
 
 STREAM = "kolshop:clicks"
 GROUP = "click-writers"
@@ -37,11 +42,28 @@ SEEN_PREFIX = "kolshop:click-seen:"
 ID_COUNTER = "kolshop:click-ids"
 ID_BLOCK = 100
 
-# KEYS: seen (current hash), seen (previous hash), stream, pending hash.
-# ARGV: reserved id, the click as JSON, the rolling window in seconds.
+ALIAS_PREFIX = "kolshop:click-alias:"
+RATE_PREFIX = "kolshop:click-rate:"
+
+# KEYS: seen (current hash), seen (previous hash), stream, pending hash, the client's rate counter, the
+# reserved id's alias. ARGV: reserved id, the click as JSON, the rolling window in seconds, the client's
+# limit (0: none), the limit's period in seconds, how long an alias is kept.
+# A click counted late (``click_buffer`` flushes after the redirect carried the reserved id) leaves an
+# alias when it is not counted: the visitor's counted id, or 0 over the client's limit.
 _COUNT_CLICK = """
+if tonumber(ARGV[4]) > 0 then
+  local used = redis.call('INCR', KEYS[5])
+  if used == 1 then redis.call('EXPIRE', KEYS[5], ARGV[5]) end
+  if used > tonumber(ARGV[4]) then
+    redis.call('SET', KEYS[6], '0', 'EX', ARGV[6])
+    return 0
+  end
+end
 local counted = redis.call('GET', KEYS[1]) or redis.call('GET', KEYS[2])
-if counted then return counted end
+if counted then
+  if counted ~= ARGV[1] then redis.call('SET', KEYS[6], counted, 'EX', ARGV[6]) end
+  return counted
+end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
 redis.call('XADD', KEYS[3], '*', 'click', ARGV[2])
@@ -57,18 +79,79 @@ def queue_enabled() -> bool:
     return redis_client() is not None
 
 
+@dataclass(frozen=True)
+class QueuedClick:
+    """A click to count: its reserved id, its row as JSON, and what deduplication and the limit key on."""
+
+    click_id: int
+    payload: str
+    link_id: int
+    visitor_candidates: tuple[str, str]
+    window_seconds: int
+    client: str = ""  # the client's rate-limit key; "" counts no limit here
+    limit: tuple[int, int] | None = None  # (clicks, per seconds) for ``client``
+    clicked_at: float = 0.0  # epoch seconds: which limit period the click falls in
+    lock_name: str = ""  # the visitor's lock, should the click be written inline after all
+
+    @classmethod
+    def of(cls, fields: dict, *, click_id: int, visitor_candidates: tuple[str, str], window_seconds: int,
+           client: str = "", limit: tuple[int, int] | None = None, lock_name: str = "") -> "QueuedClick":
+        payload = json.dumps({**fields, "id": click_id, "clicked_at": fields["clicked_at"].isoformat()})
+        return cls(click_id, payload, fields["link_id"], visitor_candidates, window_seconds, client, limit,
+                   fields["clicked_at"].timestamp(), lock_name)
+
+    def fields(self) -> dict:
+        """The click's columns again (``clicked_at`` a datetime), without its id."""
+        fields = json.loads(self.payload)
+        del fields["id"]
+        return {**fields, "clicked_at": datetime.fromisoformat(fields["clicked_at"])}
+
+
 def queue_click(fields: dict, *, visitor_candidates: tuple[str, str], window_seconds: int) -> int:
     """Count the click described by ``fields`` (Click's columns, ``clicked_at`` a datetime) unless the
     visitor's click on the link within the window was counted already; returns the counted click's id."""
     try:
-        click_id = reserve_click_id()
-        payload = json.dumps({**fields, "id": click_id, "clicked_at": fields["clicked_at"].isoformat()})
-        link_id = fields["link_id"]
-        keys = [f"{SEEN_PREFIX}{link_id}:{visitor_candidates[0]}", f"{SEEN_PREFIX}{link_id}:{visitor_candidates[1]}",
-                STREAM, PENDING]
-        return int(_count_click_script()(keys=keys, args=[click_id, payload, window_seconds]))
+        click = QueuedClick.of(fields, click_id=reserve_click_id(), visitor_candidates=visitor_candidates,
+                               window_seconds=window_seconds)
+        return count_clicks([click])[0]
     except redis.RedisError as error:
         raise QueueUnavailable(str(error)) from error
+
+
+def count_clicks(clicks: list[QueuedClick]) -> list[int]:
+    """Count a batch of clicks in one round trip (a pipeline of the counting script); per click the id
+    counted for its visit: its own, the visitor's earlier click's, or 0 (over its client's limit).
+    Raises ``redis.RedisError`` when Redis can't take them (nothing is counted twice on a retry: a
+    counted click's visitor key makes the retry find it)."""
+    script = _count_click_script()
+    alias_seconds = int(attribution_window().total_seconds()) + 86_400
+    calls = []
+    for click in clicks:
+        count, seconds = click.limit if click.client and click.limit else (0, 1)
+        calls.append([6, f"{SEEN_PREFIX}{click.link_id}:{click.visitor_candidates[0]}",
+                      f"{SEEN_PREFIX}{click.link_id}:{click.visitor_candidates[1]}", STREAM, PENDING,
+                      f"{RATE_PREFIX}{click.client}:{seconds}:{int(click.clicked_at // seconds)}",
+                      f"{ALIAS_PREFIX}{click.click_id}", click.click_id, click.payload, click.window_seconds, count,
+                      seconds, alias_seconds])
+    for attempt in range(2):
+        pipe = redis_client().pipeline(transaction=False)
+        for call in calls:  # EVALSHA straight away: a pipeline of scripts would ask SCRIPT EXISTS first
+            pipe.evalsha(script.sha, *call)
+        try:
+            return [int(counted) for counted in pipe.execute()]
+        except redis.exceptions.NoScriptError:  # Redis restarted: nothing ran; load the script, again
+            if attempt:
+                raise
+            redis_client().script_load(script.script)
+
+
+def click_aliases(click_ids: list[int]) -> dict[int, int]:
+    """For reserved ids never counted themselves: the id counted instead (0: none, over the limit)."""
+    client = redis_client()
+    if client is None or not click_ids:
+        return {}
+    values = client.mget([f"{ALIAS_PREFIX}{click_id}" for click_id in click_ids])
+    return {click_id: int(value) for click_id, value in zip(click_ids, values) if value is not None}
 
 
 def _count_click_script():
@@ -296,16 +379,17 @@ def retire_dead_consumers(*, consumer: str, idle_ms: int = DEAD_CONSUMER_IDLE_MS
     return written
 
 
-def write_pending_clicks(click_ids: set[int]) -> None:
+def write_pending_clicks(click_ids: set[int]) -> set[int]:
     """Write now the queued clicks among ``click_ids`` (an order is being attributed to them); the
-    drainer later finds them in and skips them."""
+    drainer later finds them in and skips them. Returns the ids found queued."""
     client = redis_client()
     if client is None or not click_ids:
-        return
+        return set()
     ordered = sorted(click_ids)
     payloads = [json.loads(raw) for raw in client.hmget(PENDING, ordered) if raw is not None]
     if payloads:
         _write_batch(payloads)
+    return {payload["id"] for payload in payloads}
 
 
 def queued_click_count() -> int:

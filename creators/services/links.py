@@ -14,6 +14,8 @@ import string
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import redis
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,10 +23,11 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from creators.models import Click, CreatorPage, CreatorProfile, LinkKind, LinkTarget, TrackedLink, UserAgentClass
-from creators.services import click_queue
-from creators.services.link_routes import route_destination, route_of
+from creators.services import click_buffer, click_queue
+from creators.services.link_routes import LinkRoute, route_destination, route_of
 from shop.models import Product
-from shop.services.client_identity import VisitorKey, visitor_key
+from shop.rate_limits import rate_of
+from shop.services.client_identity import VisitorKey, client_subnet, visitor_key
 from shop.services.locks import lock_for_transaction
 
 logger = logging.getLogger(__name__)
@@ -109,8 +112,12 @@ def recent_click(link: TrackedLink, visitor: VisitorKey, *, now: datetime) -> Cl
     Within an hour either side: a simultaneous click that read the clock a moment earlier (or on a
     server whose clock is a little behind) must still find the click counted just "after" it.
     """
+    return _recent_click(link.pk, visitor.candidates, now=now)
+
+
+def _recent_click(link_id: int, candidates: tuple[str, str], *, now: datetime) -> Click | None:
     return (
-        Click.objects.filter(link=link, visitor_hash__in=visitor.candidates,
+        Click.objects.filter(link_id=link_id, visitor_hash__in=candidates,
                              clicked_at__gt=now - DEDUPLICATION_WINDOW, clicked_at__lt=now + DEDUPLICATION_WINDOW)
         .order_by("-clicked_at")
         .first()
@@ -130,11 +137,9 @@ def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str =
         return None
     now = now or timezone.now()
     visitor = visitor_key(ip=ip, user_agent=user_agent, now=now)
+    fields = _click_fields(link.pk, link.creator_id, link.page_id, link.block_id, link.product_id, now=now,
+                           visitor=visitor, user_agent=user_agent, referrer=referrer)
     if click_queue.queue_enabled():
-        fields = {"link_id": link.pk, "creator_id": link.creator_id, "page_id": link.page_id,
-                  "block_id": link.block_id, "product_id": link.product_id, "clicked_at": now,
-                  "visitor_hash": visitor.current, "referrer": clean_referrer(referrer),
-                  "ua_class": user_agent_class(user_agent)}
         try:
             click_id = click_queue.queue_click(fields, visitor_candidates=visitor.candidates,
                                                window_seconds=int(DEDUPLICATION_WINDOW.total_seconds()))
@@ -142,16 +147,70 @@ def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str =
             logger.warning("click queue unavailable: click written inline")
         else:
             return Click(pk=click_id, **fields)  # written by the drainer (or by attribution, if sooner)
+    return _write_click(fields, candidates=visitor.candidates, lock_name=visitor.lock_name)
+
+
+def count_followed_click(route: LinkRoute, *, ip: str, user_agent: str, referrer: str = "") -> int | None:
+    """``/r/``: the id of the click counted for this follow (``record_click``'s rules), None for bots.
+
+    With the click buffer (``click_buffer``) the click is counted a few milliseconds later, with the
+    client's click limit (``click_limit_counted_later``), and the follow makes no round trip and no
+    model instance; otherwise as ``record_click``."""
+    if not click_buffer.buffering_enabled():
+        click = record_click(route.as_link(), ip=ip, user_agent=user_agent, referrer=referrer)
+        return click.pk if click else None
+    if is_bot(user_agent):
+        return None
+    now = timezone.now()
+    visitor = visitor_key(ip=ip, user_agent=user_agent, now=now)
+    fields = _click_fields(route.link_id, route.creator_id, route.page_id, route.block_id, route.product_id,
+                           now=now, visitor=visitor, user_agent=user_agent, referrer=referrer)
+    try:
+        click_id = click_queue.reserve_click_id()
+    except redis.RedisError:  # ids come from Redis off PostgreSQL
+        logger.warning("click queue unavailable: click written inline")
+        return _write_click(fields, candidates=visitor.candidates, lock_name=visitor.lock_name).pk
+    queued = click_queue.QueuedClick.of(
+        fields, click_id=click_id, visitor_candidates=visitor.candidates,
+        window_seconds=int(DEDUPLICATION_WINDOW.total_seconds()), client=client_subnet(ip), limit=rate_of("click"),
+        lock_name=visitor.lock_name)
+    return _buffer().add(queued)
+
+
+def _click_fields(link_id: int, creator_id: int, page_id: int | None, block_id: str, product_id: int | None, *,
+                  now: datetime, visitor: VisitorKey, user_agent: str, referrer: str) -> dict:
+    """A click's columns (the link's ids, the visitor's hash, a clean referrer, the device class)."""
+    return {"link_id": link_id, "creator_id": creator_id, "page_id": page_id, "block_id": block_id,
+            "product_id": product_id, "clicked_at": now, "visitor_hash": visitor.current,
+            "referrer": clean_referrer(referrer), "ua_class": user_agent_class(user_agent)}
+
+
+def click_limit_counted_later() -> bool:
+    """Whether ``/r/`` leaves the client's click limit to the click buffer (counted in Redis with the
+    click) instead of counting it in the request."""
+    return click_buffer.buffering_enabled()
+
+
+def _write_click(fields: dict, *, candidates: tuple[str, str], lock_name: str, click_id: int | None = None) -> Click:
+    """Write the click now unless the visitor's click on the link within the hour is in already."""
+    now = fields["clicked_at"]
     with transaction.atomic():
-        lock_for_transaction(f"kolshop-click:{link.pk}:{visitor.lock_name}")
-        counted = recent_click(link, visitor, now=now)
+        lock_for_transaction(f"kolshop-click:{fields['link_id']}:{lock_name}")
+        counted = _recent_click(fields["link_id"], candidates, now=now)
         if counted is not None:
             return counted
-        return Click.objects.create(
-            link=link, creator_id=link.creator_id, page_id=link.page_id, block_id=link.block_id,
-            product_id=link.product_id, clicked_at=now, visitor_hash=visitor.current,
-            referrer=clean_referrer(referrer), ua_class=user_agent_class(user_agent),
-        )
+        return Click.objects.create(pk=click_id, **fields)
+
+
+def _write_buffered_inline(clicks: list[click_queue.QueuedClick]) -> None:
+    """The click buffer's fallback while Redis is unreachable: each click written as an unqueued one."""
+    for queued in clicks:
+        _write_click(queued.fields(), candidates=queued.visitor_candidates, lock_name=queued.lock_name,
+                     click_id=queued.click_id)
+
+
+def _buffer() -> click_buffer.ClickBuffer:
+    return click_buffer.click_buffer(write_inline=_write_buffered_inline)
 
 
 BUY_BUTTON_CODE_PREFIX = "buy-"  # codes of the links made for buy buttons, never typed by a creator

@@ -3,12 +3,13 @@
 import json
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
-from creators.services import click_queue
+from creators.services import click_buffer, click_queue
 from shop.models import Cart, Variant
 from shop.services.cart import add_line_to_cart
 from shop.services.checkout import confirm_payment
@@ -59,13 +60,16 @@ def fake_connect(settings, connect_stripe_url):
 
 
 @pytest.fixture
-def queue(settings, redis_url, monkeypatch) -> redis.Redis:
-    """An empty click queue in the test Redis, and no click ids reserved from an earlier test."""
+def queue(settings, redis_url, monkeypatch) -> Iterator[redis.Redis]:
+    """An empty click queue in the test Redis, no click ids reserved from an earlier test, and a click
+    buffer of the test's own (flushed at the end, so no click reaches the next test's queue)."""
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     settings.REDIS_URL = redis_url
     monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
-    return client
+    monkeypatch.setattr(click_buffer, "_buffer", None)
+    yield client
+    click_buffer.flush_clicks()
 
 
 @pytest.fixture
