@@ -10,8 +10,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -37,6 +36,12 @@ def _session_page(request, page_id: int):
     if access is None or not access.runs:
         raise Http404
     return page, access
+
+
+def _refused() -> HttpResponseForbidden:
+    """A 403 answered here, not raised: Wagtail's admin turns a raised ``PermissionDenied`` into a redirect
+    to the dashboard, and a refused action must say it was refused."""
+    return HttpResponseForbidden("You may not do this in this live session.", content_type="text/plain")
 
 
 def session_sales(page) -> dict:
@@ -105,7 +110,7 @@ def act(request, page_id: int, action: str):
     if action not in ACTIONS:
         raise Http404
     if not may_act(access, action):
-        raise PermissionDenied
+        return _refused()
     try:
         ACTIONS[action](request, page)
     except DomainError as error:
@@ -117,7 +122,7 @@ def act(request, page_id: int, action: str):
 def add_producer(request, page_id: int):
     page, access = _session_page(request, page_id)
     if not may_manage_producers(access):
-        raise PermissionDenied
+        return _refused()
     try:
         producer = producers.find_producer(request.POST.get("producer", ""))
         producers.assign_producer(page, user=producer, by=request.user)
@@ -130,7 +135,7 @@ def add_producer(request, page_id: int):
 def remove_producer(request, page_id: int):
     page, access = _session_page(request, page_id)
     if not may_manage_producers(access):
-        raise PermissionDenied
+        return _refused()
     try:
         producers.remove_producer(page, user_id=_number(request, "user"))
     except DomainError as error:
