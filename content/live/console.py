@@ -48,7 +48,9 @@ def session_sales(page) -> dict:
     """The console's figures, from the session's report (``content.live.reports.session_report``)."""
     report = session_report(page)
     return {"orders": report.totals.orders, "units": report.totals.units,
-            "revenue": quantize(report.totals.net_gmv), "pins": report.pins,
+            "revenue": [(money.currency, quantize(money.net_gmv)) for money in report.totals.money],
+            "pins": report.pins, "peak_viewers": report.viewers.peak, "unique_viewers": report.viewers.unique,
+            "conversion": report.conversion,
             "deals": [{"sku": row.sku, "sold": row.figures.units, "cap": row.unit_cap} for row in report.flash_deals]}
 
 

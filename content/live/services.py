@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from content.live.models import LiveFlashDeal, LivePin, LiveSession, LiveStatus, ReplayChapter
 from content.live.changes import raise_versions
+from content.live.viewers import viewer_figures
 from content.services.catalog import StreamReferences, collect_references, product_ids_of_promotions
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.models import Product, ProductStatus, Promotion, PromotionKind, Variant
@@ -71,7 +72,8 @@ def start_session(page, *, now: datetime | None = None) -> LiveSession:
 @transaction.atomic
 def end_session(page, *, now: datetime | None = None) -> LiveSession:
     """Go off air: close the open pin, end every deal still running or counting down (its price stops at
-    once, as when the host ends it), make replay chapters from the pin log. Ending twice is a no-op."""
+    once, as when the host ends it), keep the peak and unique viewer counts, make replay chapters from the
+    pin log. Ending twice is a no-op."""
     session = _locked(page)
     if session.status in (LiveStatus.ENDED, LiveStatus.REPLAY_READY):
         return session
@@ -81,7 +83,9 @@ def end_session(page, *, now: datetime | None = None) -> LiveSession:
     for promotion in Promotion.objects.select_for_update().filter(live_flash_deal__session=session, ends_at__gt=now) \
             .order_by("pk"):
         _stop_deal(promotion, now)
-    session = _changed(session, status=LiveStatus.ENDED, ended_at=now)
+    viewers = viewer_figures(page.pk, since=session.started_at, until=now)
+    session = _changed(session, status=LiveStatus.ENDED, ended_at=now, peak_viewers=viewers.peak,
+                       unique_viewers=viewers.unique)
     chapters_from_pins(session)
     return session
 
