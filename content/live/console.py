@@ -17,14 +17,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from content.live import producers, services
+from content.live import producers, report_views, services
 from content.live.models import LiveFlashDeal, LiveStatus
 from content.live.permissions import may_act, may_manage_producers, may_see_money, session_access
 from content.live.reports import session_report
 from content.live.viewers import viewer_count
 from shop.errors import DomainError, InvalidInput
 from shop.models import Variant
-from shop.money import quantize
 
 
 def _session_page(request, page_id: int):
@@ -48,7 +47,7 @@ def session_sales(page) -> dict:
     """The console's figures, from the session's report (``content.live.reports.session_report``)."""
     report = session_report(page)
     return {"orders": report.totals.orders, "units": report.totals.units,
-            "revenue": [(money.currency, quantize(money.net_gmv)) for money in report.totals.money],
+            "revenue": [(money.currency, money.net_gmv) for money in report.totals.money],
             "pins": report.pins, "peak_viewers": report.viewers.peak, "unique_viewers": report.viewers.unique,
             "conversion": report.conversion,
             "deals": [{"sku": row.sku, "sold": row.figures.units, "cap": row.unit_cap} for row in report.flash_deals]}
@@ -156,6 +155,8 @@ def produced_sessions(request):
 def console_urls() -> list:
     return [
         path("live/", produced_sessions, name="live_produced_sessions"),
+        path("live/reports/", report_views.session_reports, name="live_session_reports"),
+        path("live/<int:page_id>/report/", report_views.session_report_view, name="live_session_report"),
         path("live/<int:page_id>/producers/add/", add_producer, name="live_console_add_producer"),
         path("live/<int:page_id>/producers/remove/", remove_producer, name="live_console_remove_producer"),
         path("live/<int:page_id>/", console, name="live_console"),

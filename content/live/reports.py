@@ -25,6 +25,7 @@ from content.live.models import LiveFlashDeal, LivePin, LiveSession
 from content.live.viewers import ViewerFigures, viewer_figures
 from creators.reports.facts import order_line_facts
 from creators.reports.figures import conversion_rate, net_gmv, order_figures
+from shop.money import quantize
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
 
@@ -102,7 +103,7 @@ def _grouped(lines, column: str | None) -> dict:
         by_key[row[column] if column else None].append(row)
     return {key: SalesFigures(
         orders=sum(row["orders"] for row in group), units=sum(row["units"] for row in group),
-        money=tuple(MoneyFigures(row["currency"], row["gmv"], row["refunds"]) for row in group),
+        money=tuple(MoneyFigures(row["currency"], quantize(row["gmv"]), quantize(row["refunds"])) for row in group),
     ) for key, group in by_key.items()}
 
 
