@@ -91,6 +91,14 @@ def report_access(user, page) -> ReportAccess | None:
     return ReportAccess(brand_ids=None) if page.permissions_for_user(user).can_edit() else None
 
 
+def may_open_reports(user) -> bool:
+    """Whether the reports list is for ``user`` at all (brand users, and those who may make or edit pages)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return brand_ids_for_user(user) is not None or page_permission_policy.user_has_any_permission(
+        user, ["add", "change"])
+
+
 def reportable_sessions(user):
     """The LiveSessionPages whose report ``user`` may open (newest first)."""
     from content.models import LiveSessionPage
