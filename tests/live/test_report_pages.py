@@ -100,3 +100,11 @@ def test_the_report_page_costs_the_same_queries_for_one_and_five_pins_and_deals(
     assert counts[0] == counts[1]
     with django_assert_num_queries(counts[0]):
         clients[large.pk].get(f"/admin/live/{large.pk}/report/")
+
+
+def test_the_reports_menu_leads_creators_and_brands_to_their_live_sessions():
+    creator, brand_manager = make_creator("rex"), brand_user("glow-manager", brand=make_brand("Glow"))
+
+    menus = [_client(user).get("/admin/").content.decode() for user in (creator.user, brand_manager)]
+
+    assert ['"/admin/live/reports/"' in menu for menu in menus] == [True, True]
