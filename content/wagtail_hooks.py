@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.menus.pages import PageMenuItem
 from wagtail.models import Page
 
@@ -77,6 +78,18 @@ def register_live_console_urls():
     from content.live.console import console_urls
 
     return console_urls()
+
+
+@hooks.register("register_reports_menu_item")
+def register_live_reports_menu_item():
+    """Reports → Live sessions: creators' own sessions, brands' sessions featuring their products."""
+    from content.live.permissions import may_open_reports
+
+    class LiveReportsMenuItem(MenuItem):
+        def is_shown(self, request):
+            return may_open_reports(request.user)
+
+    return LiveReportsMenuItem(_("Live sessions"), reverse("live_session_reports"), icon_name="media", order=20)
 
 
 @hooks.register("register_page_header_buttons")

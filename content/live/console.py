@@ -10,22 +10,20 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from content.live import producers, services
+from content.live import producers, report_views, services
 from content.live.models import LiveFlashDeal, LiveStatus
 from content.live.permissions import may_act, may_manage_producers, may_see_money, session_access
 from content.live.reports import session_report
 from content.live.viewers import viewer_count
 from shop.errors import DomainError, InvalidInput
 from shop.models import Variant
-from shop.money import quantize
 
 
 def _session_page(request, page_id: int):
@@ -39,11 +37,19 @@ def _session_page(request, page_id: int):
     return page, access
 
 
+def _refused() -> HttpResponseForbidden:
+    """A 403 answered here, not raised: Wagtail's admin turns a raised ``PermissionDenied`` into a redirect
+    to the dashboard, and a refused action must say it was refused."""
+    return HttpResponseForbidden("You may not do this in this live session.", content_type="text/plain")
+
+
 def session_sales(page) -> dict:
     """The console's figures, from the session's report (``content.live.reports.session_report``)."""
     report = session_report(page)
     return {"orders": report.totals.orders, "units": report.totals.units,
-            "revenue": quantize(report.totals.net_gmv), "pins": report.pins,
+            "revenue": [(money.currency, money.net_gmv) for money in report.totals.money],
+            "pins": report.pins, "peak_viewers": report.viewers.peak, "unique_viewers": report.viewers.unique,
+            "conversion": report.conversion,
             "deals": [{"sku": row.sku, "sold": row.figures.units, "cap": row.unit_cap} for row in report.flash_deals]}
 
 
@@ -105,7 +111,7 @@ def act(request, page_id: int, action: str):
     if action not in ACTIONS:
         raise Http404
     if not may_act(access, action):
-        raise PermissionDenied
+        return _refused()
     try:
         ACTIONS[action](request, page)
     except DomainError as error:
@@ -117,7 +123,7 @@ def act(request, page_id: int, action: str):
 def add_producer(request, page_id: int):
     page, access = _session_page(request, page_id)
     if not may_manage_producers(access):
-        raise PermissionDenied
+        return _refused()
     try:
         producer = producers.find_producer(request.POST.get("producer", ""))
         producers.assign_producer(page, user=producer, by=request.user)
@@ -130,7 +136,7 @@ def add_producer(request, page_id: int):
 def remove_producer(request, page_id: int):
     page, access = _session_page(request, page_id)
     if not may_manage_producers(access):
-        raise PermissionDenied
+        return _refused()
     try:
         producers.remove_producer(page, user_id=_number(request, "user"))
     except DomainError as error:
@@ -149,6 +155,8 @@ def produced_sessions(request):
 def console_urls() -> list:
     return [
         path("live/", produced_sessions, name="live_produced_sessions"),
+        path("live/reports/", report_views.session_reports, name="live_session_reports"),
+        path("live/<int:page_id>/report/", report_views.session_report_view, name="live_session_report"),
         path("live/<int:page_id>/producers/add/", add_producer, name="live_console_add_producer"),
         path("live/<int:page_id>/producers/remove/", remove_producer, name="live_console_remove_producer"),
         path("live/<int:page_id>/", console, name="live_console"),

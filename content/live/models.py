@@ -28,6 +28,9 @@ class LiveSession(models.Model):
     replay_ready_at = models.DateTimeField(null=True, blank=True)
     # Raised by every change readers see (status, pins, deals): clients compare it, SSE events carry it.
     version = models.PositiveBigIntegerField(default=1)
+    # Written once by ``end_session`` from the heartbeats (``content.live.viewers``); empty before the end.
+    peak_viewers = models.PositiveIntegerField(null=True, blank=True)
+    unique_viewers = models.PositiveIntegerField(null=True, blank=True)
 
     wagtail_reference_index_ignore = True
 

@@ -1,39 +1,55 @@
-"""A live session's sales report: one function, computed from the order lines and their attribution.
+"""A live session's report: one function, computed from the order lines and their attribution.
 
 ``session_report`` reads ``creators.reports.facts.order_line_facts`` (the rows every report counts:
 paid orders, the attribution decided at placement, units, GMV, settled refunds) and keeps the lines
 of the session: attributed to its page (its buy links) or sold at one of its flash deals' prices.
 Nothing is counted as it happens, so nothing can drift: a refund settling later shows at once.
 
-The totals, each pinned product's row and each flash deal's row use the same definitions
-(``creators.reports.figures``). ``brand_ids`` limits every figure to those brands' products (a brand
-sees its own products only; pins and deals of other brands' products are left out).
+Money is never added across currencies: every figure holds its orders and units (an order is in one
+currency, so these add up) and one ``MoneyFigures`` per currency sold in. The totals, each pinned
+product's row and each flash deal's row use the same definitions (``creators.reports.figures``).
+``brand_ids`` limits every figure to those brands' products (a brand sees its own products only; pins
+and deals of other brands' products are left out). Viewers (peak concurrent, unique) come from
+``content.live.viewers``; conversion is orders per unique viewer (``figures.conversion_rate``).
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal
 
-from django.db.models import IntegerField, Q, Value
+from django.db.models import Q
 from django.utils import timezone
 
-from content.live.models import LiveFlashDeal, LivePin
+from content.live.models import LiveFlashDeal, LivePin, LiveSession
+from content.live.viewers import ViewerFigures, viewer_figures
 from creators.reports.facts import order_line_facts
-from creators.reports.figures import net_gmv, order_figures
+from creators.reports.figures import conversion_rate, net_gmv, order_figures
+from shop.money import quantize
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
 
 
 @dataclass(frozen=True)
-class SalesFigures:
-    orders: int
-    units: int
+class MoneyFigures:
+    currency: str
     gmv: Decimal
     refunds: Decimal
 
     @property
     def net_gmv(self) -> Decimal:
         return net_gmv(self.gmv, self.refunds)
+
+
+@dataclass(frozen=True)
+class SalesFigures:
+    orders: int
+    units: int
+    money: tuple[MoneyFigures, ...] = ()  # one per currency, by currency code; never summed together
+
+    def in_currency(self, currency: str) -> MoneyFigures:
+        return next((money for money in self.money if money.currency == currency),
+                    MoneyFigures(currency, Decimal("0.00"), Decimal("0.00")))
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,7 @@ class FlashDealRow:
     promotion_id: int
     sku: str
     price: Decimal
+    currency: str
     unit_cap: int
     figures: SalesFigures
 
@@ -61,24 +78,47 @@ class FlashDealRow:
 @dataclass(frozen=True)
 class SessionReport:
     totals: SalesFigures
+    viewers: ViewerFigures
     pins: int
     pinned_products: list[PinnedProductRow]
     flash_deals: list[FlashDealRow]
 
+    @property
+    def conversion(self) -> Decimal | None:
+        """Orders per unique viewer, in percent (None before anyone watched). Buy links shared after the
+        show bring orders from people who never watched, so it can pass 100."""
+        return conversion_rate(self.totals.orders, self.viewers.unique)
 
-def _figures(row: dict | None) -> SalesFigures:
-    row = row or {}
-    return SalesFigures(orders=row.get("orders", 0), units=row.get("units", 0), gmv=row.get("gmv", Decimal("0.00")),
-                        refunds=row.get("refunds", Decimal("0.00")))
+
+_NO_SALES = SalesFigures(orders=0, units=0)
 
 
-def _grouped(lines, column: str) -> dict[int, SalesFigures]:
-    rows = lines.values(column).annotate(**order_figures()).values(column, "orders", "units", "gmv", "refunds")
-    return {row[column]: _figures(row) for row in rows}
+def _grouped(lines, column: str | None) -> dict:
+    """Figures per value of ``column`` (None: one group, key None), money per currency: one query."""
+    columns = [column] if column else []
+    rows = (lines.values(*columns, "currency").annotate(**order_figures())
+            .values(*columns, "currency", "orders", "units", "gmv", "refunds").order_by(*columns, "currency"))
+    by_key = defaultdict(list)
+    for row in rows:
+        by_key[row[column] if column else None].append(row)
+    return {key: SalesFigures(
+        orders=sum(row["orders"] for row in group), units=sum(row["units"] for row in group),
+        money=tuple(MoneyFigures(row["currency"], quantize(row["gmv"]), quantize(row["refunds"])) for row in group),
+    ) for key, group in by_key.items()}
+
+
+def session_viewers(page, *, now: datetime) -> ViewerFigures:
+    """Stored at the end (``end_session``); while live, read from the heartbeats; before the start, none."""
+    session = LiveSession.objects.filter(page_id=page.pk).only("started_at", "peak_viewers", "unique_viewers").first()
+    if session is None or session.started_at is None:
+        return ViewerFigures(peak=0, unique=0)
+    if session.peak_viewers is not None:
+        return ViewerFigures(peak=session.peak_viewers, unique=session.unique_viewers or 0)
+    return viewer_figures(page.pk, since=session.started_at, until=now)
 
 
 def session_report(page, *, brand_ids: frozenset[int] | None = None, now: datetime | None = None) -> SessionReport:
-    """The session's orders, units, GMV and refunds: in total, per pinned product and per flash deal."""
+    """The session's viewers, orders, units, GMV and refunds: in total, per pinned product and per flash deal."""
     now = now or timezone.now()
     lines = order_line_facts(_EPOCH, now + timedelta(days=1)).filter(
         Q(attributed_page_id=page.pk) | Q(promotion__live_flash_deal__session__page_id=page.pk))
@@ -88,8 +128,6 @@ def session_report(page, *, brand_ids: frozenset[int] | None = None, now: dateti
         lines = lines.filter(brand_id__in=sorted(brand_ids))
         pins = pins.filter(product__brand_id__in=sorted(brand_ids))
         deals = deals.filter(promotion__variant__product__brand_id__in=sorted(brand_ids))
-    # One group for the whole session (``aggregate`` would clash with the facts' own column names).
-    totals = _grouped(lines.annotate(session=Value(page.pk, output_field=IntegerField())), "session").get(page.pk, _figures(None))
     by_product = _grouped(lines, "product_id")
     by_promotion = _grouped(lines.filter(promotion__isnull=False), "promotion_id")
     pins = list(pins)
@@ -97,12 +135,14 @@ def session_report(page, *, brand_ids: frozenset[int] | None = None, now: dateti
     for pin in pins:
         pinned.setdefault(pin.product_id, [pin.product, 0])[1] += 1
     return SessionReport(
-        totals=totals, pins=len(pins),
+        totals=_grouped(lines, None).get(None, _NO_SALES),
+        viewers=session_viewers(page, now=now), pins=len(pins),
         pinned_products=[PinnedProductRow(product_id=product.pk, title=product.title, pins=count,
-                                          figures=by_product.get(product.pk, _figures(None)))
+                                          figures=by_product.get(product.pk, _NO_SALES))
                          for product, count in pinned.values()],
         flash_deals=[FlashDealRow(promotion_id=deal.promotion_id, sku=deal.promotion.variant.sku,
-                                  price=deal.promotion.price, unit_cap=deal.promotion.unit_cap,
-                                  figures=by_promotion.get(deal.promotion_id, _figures(None)))
+                                  price=deal.promotion.price, currency=deal.promotion.currency,
+                                  unit_cap=deal.promotion.unit_cap,
+                                  figures=by_promotion.get(deal.promotion_id, _NO_SALES))
                      for deal in deals],
     )

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from content.live.models import LiveFlashDeal, LivePin, LiveSession, LiveStatus, ReplayChapter
 from content.live.changes import raise_versions
+from content.live.viewers import viewer_figures
 from content.services.catalog import StreamReferences, collect_references, product_ids_of_promotions
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.models import Product, ProductStatus, Promotion, PromotionKind, Variant
@@ -70,14 +71,21 @@ def start_session(page, *, now: datetime | None = None) -> LiveSession:
 
 @transaction.atomic
 def end_session(page, *, now: datetime | None = None) -> LiveSession:
-    """Go off air: close the open pin, make replay chapters from the pin log. Ending twice is a no-op."""
+    """Go off air: close the open pin, end every deal still running or counting down (its price stops at
+    once, as when the host ends it), keep the peak and unique viewer counts, make replay chapters from the
+    pin log. Ending twice is a no-op."""
     session = _locked(page)
     if session.status in (LiveStatus.ENDED, LiveStatus.REPLAY_READY):
         return session
     _require(session, LiveStatus.LIVE, "session_not_live", "Only a live session can end.")
     now = now or timezone.now()
     _close_open_pin(session, now)
-    session = _changed(session, status=LiveStatus.ENDED, ended_at=now)
+    for promotion in Promotion.objects.select_for_update().filter(live_flash_deal__session=session, ends_at__gt=now) \
+            .order_by("pk"):
+        _stop_deal(promotion, now)
+    viewers = viewer_figures(page.pk, since=session.started_at, until=now)
+    session = _changed(session, status=LiveStatus.ENDED, ended_at=now, peak_viewers=viewers.peak,
+                       unique_viewers=viewers.unique)
     chapters_from_pins(session)
     return session
 
@@ -228,11 +236,16 @@ def end_flash_deal(page, *, promotion_id: int, now: datetime | None = None) -> L
     promotion = flash_deal.promotion
     if promotion.ends_at <= now:
         return flash_deal
+    _stop_deal(promotion, now)
+    _changed(session)
+    return flash_deal
+
+
+def _stop_deal(promotion: Promotion, now: datetime) -> None:
+    """A deal's end moves to ``now``: ``price_line`` no longer applies it (see ``end_flash_deal``)."""
     promotion.ends_at = now
     promotion.starts_at = min(promotion.starts_at, now - FLASH_MIN_WINDOW)
     promotion.save(update_fields=["starts_at", "ends_at"])  # the shop's signals: pages showing it forget it
-    _changed(session)
-    return flash_deal
 
 
 def chapters_from_pins(session: LiveSession) -> list[ReplayChapter]:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models.signals import post_delete, post_save, pre_delete
+from django.utils import timezone
 
 from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotion, Stock, Variant
 from shop.services.cache_versions import touch_products, touch_variants, touch_variants_on_commit
@@ -42,9 +43,12 @@ def set_stock_on_hand(variant: Variant, *, on_hand: int) -> Stock:
     """Set the absolute count after a stock take. The database refuses a negative count."""
     if on_hand < 0:
         raise ValueError("Stock on hand cannot be negative.")
-    stock, _ = Stock.objects.select_for_update().get_or_create(variant=variant)
-    stock.on_hand = on_hand
-    stock.save(update_fields=["on_hand", "updated_at"])
+    # Written by queries, not ``save()``: a model save would announce the change a second time through
+    # ``_stock_saved_or_deleted`` (its signal glue is for admin edits); this announces it once, below.
+    Stock.objects.bulk_create([Stock(variant=variant, on_hand=0)], ignore_conflicts=True)
+    stock = Stock.objects.select_for_update().get(variant=variant)
+    stock.on_hand, stock.updated_at = on_hand, timezone.now()
+    Stock.objects.filter(pk=stock.pk).update(on_hand=on_hand, updated_at=stock.updated_at)
     stock_changed([variant.pk])
     return stock
 

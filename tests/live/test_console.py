@@ -43,7 +43,7 @@ def test_the_creator_starts_pins_runs_a_deal_and_ends_from_the_console(shop_sett
     client.post(f"/admin/live/{page.pk}/end/")
 
     assert (deal.price, deal.unit_cap, deal.per_buyer_limit) == (Decimal("15.00"), 10, 1)
-    assert 'data-live-units>1<' in console and 'data-live-revenue>15.00<' in console
+    assert 'data-live-units>1<' in console and 'data-live-revenue>USD 15.00<' in console
     assert 'data-live-orders>1<' in console and 'data-live-pins>1<' in console
     assert 'data-live-sell-through>LIP-1 1/10<' in console
     assert 'data-live-pinned>Lipstick LIP-1<' in console
