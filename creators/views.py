@@ -6,8 +6,10 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from creators.models import LinkKind
 from creators.services.link_routes import cached_link_route, route_destination
 from creators.services.links import record_click
+from shop.attribution import remember_referral
 from shop.rate_limits import rate_limit
 from shop.services.client_identity import client_ip
 
@@ -34,4 +36,6 @@ def follow_link(request: HttpRequest, code: str) -> HttpResponseRedirect:
         raise Http404("This link leads nowhere any more.")
     response = HttpResponseRedirect(destination)
     response["Referrer-Policy"] = "no-referrer"
+    if click is not None and route.kind == LinkKind.READER_SHARE:
+        remember_referral(request, response, click_id=click.pk)  # a friend may buy days later
     return response

@@ -82,8 +82,11 @@ class AccountTeamOut(Schema):
 
 
 class ShareIn(Schema):
-    page_id: int = Field(ge=1, le=2**31 - 1)
+    """A guide (``page_id``), a product on it (``page_id`` and ``product_id``) or a group-buy team (``team_code``)."""
+
+    page_id: int | None = Field(None, ge=1, le=2**31 - 1)
     product_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    team_code: str | None = Field(None, min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class ShareOut(Schema):
@@ -92,6 +95,7 @@ class ShareOut(Schema):
     target_kind: str
     page_id: int | None
     product_id: int | None
+    team_code: str
     click_count: int
     order_count: int
 
@@ -99,7 +103,7 @@ class ShareOut(Schema):
 def _share_out(request, link) -> ShareOut:
     return ShareOut(code=link.code, url=request.build_absolute_uri(link.get_absolute_url()),
                     target_kind=link.target_kind, page_id=link.page_id, product_id=link.product_id,
-                    click_count=getattr(link, "click_count", 0), order_count=getattr(link, "order_count", 0))
+                    team_code=link.team_code, click_count=getattr(link, "click_count", 0), order_count=getattr(link, "order_count", 0))
 
 
 class RewardBalanceOut(Schema):
@@ -161,9 +165,9 @@ def teams(request):
     return reader_teams(request.auth)
 
 
-@router.post("/shares", response={201: ShareOut}, auth=reader_auth, summary="Share a guide or a product on it")
+@router.post("/shares", response={201: ShareOut}, auth=reader_auth, summary="Share a guide, a product on it or a group-buy team")
 def create_share(request, payload: ShareIn):
-    link = share(request.auth, page_id=payload.page_id, product_id=payload.product_id)
+    link = share(request.auth, page_id=payload.page_id, product_id=payload.product_id, team_code=payload.team_code)
     return Status(201, _share_out(request, link))
 
 

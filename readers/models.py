@@ -6,6 +6,7 @@ reader out on every device at once. Orders are never copied here: a reader's ord
 with the same buyer identity (``shop.services.buyer_identity.buyer_key``), found when asked.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -168,3 +169,24 @@ class ShareLink(TrackedLink):
     class Meta:
         proxy = True
         verbose_name = _("share link")
+        permissions = [("block_sharelink", _("Can block readers' share links"))]
+
+
+class ShareBlock(models.Model):
+    """Staff blocked a reader's share link, and why: the link leads nowhere, earns nothing, and sharing
+    the same thing again is refused (``readers.services.shares``)."""
+
+    link = models.OneToOneField(TrackedLink, on_delete=models.PROTECT, related_name="share_block")
+    reason = models.CharField(max_length=300)
+    blocked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    blocked_at = models.DateTimeField()
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["-blocked_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="share_block_has_reason")]
+
+    def __str__(self) -> str:
+        return f"link {self.link_id} blocked"

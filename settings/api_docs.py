@@ -205,10 +205,16 @@ OPERATIONS: dict[str, OperationDoc] = {
         {401: ["not_authenticated"]},
     ),
     "readers_api_create_share": OperationDoc(
-        "Share a live creator's guide (`page_id`), or a product on it (`product_id` too): returns the "
-        "reader's own `/r/<code>` link (the same link when shared again). Followers are counted like any "
-        "tracked link (bots and repeats within an hour are not), and the guide's creator keeps the sale.",
-        {401: ["not_authenticated"], 404: ["page_not_found", "product_not_found"], 400: ["not_shareable"]},
+        "Share a live creator's guide (`page_id`), a product on it (`product_id` too) or a forming group-buy "
+        "team (`team_code`): returns the reader's own `/r/<code>` link (the same link when shared again; "
+        "refused with `share_blocked` once staff blocked it). Followers are counted like any tracked link "
+        "(bots and repeats within an hour are not), and the guide's creator keeps the sale. Following the "
+        "link sets a signed `kolshop_share` cookie (first share wins, for the attribution window): an order "
+        "or team join sent with that cookie credits the share on any later day, so a headless front end "
+        "sends its checkout requests with credentials.",
+        {401: ["not_authenticated"], 403: ["share_blocked"],
+         404: ["page_not_found", "product_not_found", "team_not_found"],
+         400: ["not_shareable", "missing_target"], 409: ["team_closed"]},
     ),
     "readers_api_shares": OperationDoc(
         "The signed-in reader's share links, newest first, with counted clicks and counted orders.",

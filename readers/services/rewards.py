@@ -25,7 +25,6 @@ from shop.errors import Conflict
 from shop.models import Order, OrderLine, Refund, Voucher, VoucherKind
 from shop.money import quantize
 from shop.services.locks import lock_for_transaction
-from shop.services.buyer_identity import buyer_key
 
 ZERO = Decimal("0.00")
 PAID_REF = "paid"
@@ -73,12 +72,13 @@ def accrue_reward(order: Order, *, now: datetime | None = None) -> RewardEntry |
     One buyer's orders are decided one at a time (a lock on the buyer identity), so two concurrent
     orders through two sharers' links can't both pass the new-buyer rule."""
     now = now or timezone.now()
-    if not OrderLine.objects.filter(order_id=order.pk, click_id__isnull=False).exists():
-        return None  # no click on any line: no share led here (``share_click_for``); one query per paid order
+    if order.referral_click_id is None and not OrderLine.objects.filter(
+            order_id=order.pk, click_id__isnull=False).exists():
+        return None  # no referral and no click on any line: no share led here; one query per paid order
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not order.is_paid:
         return None
-    lock_for_transaction(f"kolshop-reader-reward:{buyer_key(order.email)}")
+    lock_for_transaction(f"kolshop-reader-reward:{order.buyer_key}")
     done = (RewardEntry.objects.filter(order_id=order.pk, kind=RewardEntryKind.ACCRUAL).first()
             or RewardRefusal.objects.filter(order_id=order.pk).first())
     if done is not None:
