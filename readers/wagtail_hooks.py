@@ -16,11 +16,11 @@ from wagtail.permissions import register_permission_policy
 from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 
 from readers import admin_views
-from readers.models import RewardEntry, RewardRefusal, ShareBlock, ShareLink
-from shop.admin_helpers import ReadOnlyModelAdmin
+from readers.models import RewardEntry, RewardRate, RewardRefusal, ShareBlock, ShareLink
+from shop.admin_helpers import PolicyModelAdmin, ReadOnlyModelAdmin
 from shop.permissions import BackOfficePermissionPolicy
 
-for back_office_model in (ShareLink, RewardEntry, RewardRefusal, ShareBlock):
+for back_office_model in (ShareLink, RewardEntry, RewardRefusal, ShareBlock, RewardRate):
     register_permission_policy(back_office_model, BackOfficePermissionPolicy(back_office_model))
 
 
@@ -66,11 +66,21 @@ class ShareBlockAdmin(ReadOnlyModelAdmin):
     list_display = ["blocked_at", "link", "reason", "blocked_by"]
 
 
+class RewardRateAdmin(PolicyModelAdmin):
+    """Staff set the default reward rate (no brand) and per-brand overrides; a change applies to orders
+    paid after it (each rewarded line keeps its rate)."""
+
+    model = RewardRate
+    menu_label = _("Reward rates")
+    menu_icon = "cogs"
+    list_display = ["brand", "rate", "updated_at"]
+
+
 class ReaderSharesGroup(ModelAdminGroup):
     menu_label = _("Reader shares")
     menu_icon = "group"
     menu_order = 224
-    items = (ShareLinkAdmin, RewardEntryAdmin, RewardRefusalAdmin, ShareBlockAdmin)
+    items = (ShareLinkAdmin, RewardEntryAdmin, RewardRefusalAdmin, ShareBlockAdmin, RewardRateAdmin)
 
 
 modeladmin_register(ReaderSharesGroup)

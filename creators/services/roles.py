@@ -79,6 +79,7 @@ _EDITOR_MODELS = [
     ("creators", "creatorprofile"),
     ("creators", "commissionrule"),
     ("creators", "trackedlink"),
+    ("readers", "rewardrate"),  # readers' reward rates: the default and per-brand overrides
 ]
 # Money history is append-only: editors may read it (all creators' earnings too), never change it.
 _EDITOR_VIEW_ONLY_MODELS = [
