@@ -25,7 +25,7 @@ def test_a_write_without_the_token_is_refused_and_changes_nothing(browser, site_
 
     shared = post_json(browser, "/api/v1/account/shares", {"page_id": guide.pk})
     erased = post_json(browser, "/api/v1/privacy/requests/mine", {"kind": "erasure"})
-    signed_out = browser.post("/api/v1/account/sign-out-everywhere")
+    signed_out = browser.post("/api/v1/account/sign-out-everywhere", content_type="application/json")
 
     for response in (shared, erased, signed_out):
         assert response.status_code == 403
