@@ -93,3 +93,16 @@ def test_only_known_open_teams_opened_on_a_creators_guide_are_shared(team, site_
     with pytest.raises(Conflict):
         share(reader, team_code=team.code)
     assert TrackedLink.objects.count() == 0
+
+
+def test_the_account_page_offers_to_share_a_forming_team_and_the_button_makes_the_link(client, ask, team):
+    sign_in(client, ask, "reader1@example.com")
+
+    page = client.get("/account/").content.decode()
+    made = client.post("/account/share/", {"team": team.code})
+
+    assert f'<input type="hidden" name="team" value="{team.code}"><button type="submit">Share this team</button>' in page
+    link = TrackedLink.objects.get()
+    assert made["Location"] == "/account/"
+    assert (link.target_kind, link.team_code) == (LinkTarget.TEAM, team.code)
+    assert f"/r/{link.code}/" in client.get("/account/").content.decode()
