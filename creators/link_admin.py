@@ -23,7 +23,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, TitleColumn
 
-from creators.models import CreatorPage, CreatorProfile, TrackedLink
+from creators.models import CreatorPage, CreatorProfile, LinkTarget, TrackedLink
 from creators.permissions import is_creator
 from creators.services.block_labels import block_labels, label_of
 from creators.services.links import (
@@ -64,6 +64,9 @@ class TrackedLinkForm(WagtailAdminModelForm):
         self.own_creator = _own_profile(self.for_user)
         self.fields["code"].required = False
         self.fields["code"].help_text = _("Leave empty for a random code. Readers open /r/<code>/.")
+        if "target_kind" in self.fields:  # team links are readers' shares only
+            self.fields["target_kind"].choices = [
+                choice for choice in self.fields["target_kind"].choices if choice[0] != LinkTarget.TEAM]
         if "product" in self.fields:
             self.fields["product"].queryset = policy_for(Product).instances_user_has_permission_for(
                 self.for_user, CHOOSE)

@@ -6,9 +6,11 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from creators.models import LinkKind
 from creators.services.link_routes import cached_link_route, route_destination
 from creators.services.links import click_limit_counted_later, count_followed_click
 from shop.rate_limits import count_request
+from shop.attribution import remember_referral
 from shop.services.client_identity import client_ip
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{4,32}$")  # TrackedLink.code's format (its check constraint)
@@ -35,4 +37,6 @@ def follow_link(request: HttpRequest, code: str) -> HttpResponseRedirect:
         raise Http404("This link leads nowhere any more.")
     response = HttpResponseRedirect(destination)
     response["Referrer-Policy"] = "no-referrer"
+    if click_id is not None and route.kind == LinkKind.READER_SHARE:
+        remember_referral(request, response, click_id=click_id)  # a friend may buy days later
     return response

@@ -14,7 +14,7 @@ from shop.models import StorefrontListing
 from creators.payout_account_views import payout_account
 from creators.models import CommissionRule, CreatorProfile, LedgerEntry, Payout, TrackedLink
 from creators.permissions import CreatorOwnedPermissionPolicy
-from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper, ScopedSnippetChooserViewSet, ScopedSnippetViewSet
+from shop.admin_helpers import ReadOnlyModelAdmin, ScopedSnippetChooserViewSet, ScopedSnippetViewSet
 
 # Staff see every creator's rows; a creator may only choose their own (see CreatorOwnedPermissionPolicy).
 for creator_owned_model in (CommissionRule, LedgerEntry, Payout):
@@ -57,23 +57,19 @@ register_snippet(StorefrontListingViewSet)
 
 
 # The ledger is append-only and payouts are made by runs: the admin only lists and inspects.
-class LedgerEntryAdmin(PolicyModelAdmin):
+class LedgerEntryAdmin(ReadOnlyModelAdmin):
     model = LedgerEntry
     menu_label = _("Ledger")
     menu_icon = "list-ul"
-    permission_helper_class = ReadOnlyPermissionHelper
-    inspect_view_enabled = True
     list_display = ["effective_at", "creator", "kind", "amount", "currency", "page_id", "block_id", "source_ref"]
     list_filter = ["kind", "currency"]
     search_fields = ["source_ref"]
 
 
-class PayoutAdmin(PolicyModelAdmin):
+class PayoutAdmin(ReadOnlyModelAdmin):
     model = Payout
     menu_label = _("Payouts")
     menu_icon = "cogs"
-    permission_helper_class = ReadOnlyPermissionHelper
-    inspect_view_enabled = True
     list_display = ["created_at", "creator", "amount", "currency", "status", "transfer_id", "failure_message"]
     list_filter = ["status", "currency"]
 

@@ -3,8 +3,10 @@
 from datetime import datetime
 from decimal import Decimal
 
+from django.middleware.csrf import get_token
 from ninja import Field, Router, Schema, Status
 from ninja.security import SessionAuth
+from ninja.utils import check_csrf
 
 from readers.limits import limit_code_attempt, limit_sign_in_request
 from readers.models import Reader
@@ -13,6 +15,7 @@ from readers.services.rewards import redeem_rewards, reward_balances
 from readers.services.shares import reader_shares, share
 from readers.services.sign_in import request_sign_in, sign_in_with_code, sign_in_with_link, sign_out_everywhere
 from readers.sessions import current_reader, end_reader_session, start_reader_session
+from shop.errors import PermissionDenied
 from shop.validation import text
 
 router = Router(tags=["account"])
@@ -23,13 +26,24 @@ LinkTokenIn = text(max_length=100, min_length=1)
 
 
 class ReaderSession(SessionAuth):
-    """Signed in as a reader (the site's session cookie); staff logins are not readers."""
+    """Signed in as a reader (the site's session cookie); staff logins are not readers.
+
+    A write (POST) must carry Django's CSRF token as the ``X-CSRFToken`` header: the value of the
+    ``csrftoken`` cookie that ``GET /api/v1/account/csrf`` sets (a headless front end on another origin
+    is listed in ``CSRF_TRUSTED_ORIGINS`` and sends credentials). So a page elsewhere cannot make a
+    signed-in reader's browser share, redeem, sign out or file an erasure. Refused: 403 ``csrf_failed``."""
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
+            raise PermissionDenied("Send the CSRF token (GET /api/v1/account/csrf) as the X-CSRFToken header.",
+                                   code="csrf_failed")
+        return super().__call__(request)
 
     def authenticate(self, request, key):
         return current_reader(request)
 
 
-reader_auth = ReaderSession(csrf=False)
+reader_auth = ReaderSession(csrf=False)  # writes are checked in __call__, refused as a domain error
 
 
 class SignInRequestIn(Schema):
@@ -82,8 +96,11 @@ class AccountTeamOut(Schema):
 
 
 class ShareIn(Schema):
-    page_id: int = Field(ge=1, le=2**31 - 1)
+    """A guide (``page_id``), a product on it (``page_id`` and ``product_id``) or a group-buy team (``team_code``)."""
+
+    page_id: int | None = Field(None, ge=1, le=2**31 - 1)
     product_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    team_code: str | None = Field(None, min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class ShareOut(Schema):
@@ -92,6 +109,7 @@ class ShareOut(Schema):
     target_kind: str
     page_id: int | None
     product_id: int | None
+    team_code: str
     click_count: int
     order_count: int
 
@@ -99,7 +117,7 @@ class ShareOut(Schema):
 def _share_out(request, link) -> ShareOut:
     return ShareOut(code=link.code, url=request.build_absolute_uri(link.get_absolute_url()),
                     target_kind=link.target_kind, page_id=link.page_id, product_id=link.product_id,
-                    click_count=getattr(link, "click_count", 0), order_count=getattr(link, "order_count", 0))
+                    team_code=link.team_code, click_count=getattr(link, "click_count", 0), order_count=getattr(link, "order_count", 0))
 
 
 class RewardBalanceOut(Schema):
@@ -146,6 +164,15 @@ def sign_in_link(request, payload: SignInLinkIn):
     return _reader_out(reader)
 
 
+class CsrfOut(Schema):
+    csrf_token: str
+
+
+@router.get("/csrf", response=CsrfOut, summary="A CSRF token for the account's writes (also set as a cookie)")
+def csrf(request):
+    return CsrfOut(csrf_token=get_token(request))
+
+
 @router.get("", response=ReaderOut, auth=reader_auth, summary="The signed-in reader")
 def me(request):
     return _reader_out(request.auth)
@@ -161,9 +188,9 @@ def teams(request):
     return reader_teams(request.auth)
 
 
-@router.post("/shares", response={201: ShareOut}, auth=reader_auth, summary="Share a guide or a product on it")
+@router.post("/shares", response={201: ShareOut}, auth=reader_auth, summary="Share a guide, a product on it or a group-buy team")
 def create_share(request, payload: ShareIn):
-    link = share(request.auth, page_id=payload.page_id, product_id=payload.product_id)
+    link = share(request.auth, page_id=payload.page_id, product_id=payload.product_id, team_code=payload.team_code)
     return Status(201, _share_out(request, link))
 
 

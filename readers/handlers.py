@@ -4,8 +4,8 @@ from readers.services.rewards import accrue_reward, reverse_reward_for_dispute, 
 
 
 def on_order_paid(*, order, lines=None, **_payload) -> None:
-    if lines is not None and all(line.click_id is None for line in lines):
-        return  # no click on any line, read from the lines the shop passes: ``accrue_reward`` would find the same
+    if lines is not None and order.referral_click_id is None and all(line.click_id is None for line in lines):
+        return  # no referral and no click on any line (the lines the shop passes): ``accrue_reward`` would find the same
     accrue_reward(order)
 
 

@@ -6,8 +6,10 @@ reader out on every device at once. Orders are never copied here: a reader's ord
 with the same buyer identity (``shop.services.buyer_identity.buyer_key``), found when asked.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from creators.models import LinkKind, TrackedLink
@@ -127,6 +129,47 @@ class RewardEntry(models.Model):
         raise TypeError("Reward entries are append-only: add a correcting entry instead.")
 
 
+class RewardRate(models.Model):
+    """The share of a line's value a sharer earns: one default row (no brand) and per-brand overrides,
+    set by staff. Read when an order is paid (``readers.services.rewards.reward_rates``); each line's rate
+    is kept on its ``RewardLine``, so a later change never rewrites a reward."""
+
+    brand = models.OneToOneField("shop.Brand", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                 help_text=_("Empty: the default for every brand without its own rate."))
+    rate = models.DecimalField(max_digits=5, decimal_places=4, help_text=_("0.0500 is 5%."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["brand__name", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lte=1), name="reward_rate_between_0_and_1"),
+            # One default: NULL brands are distinct to a plain unique index, so index the brand or 0.
+            models.UniqueConstraint(Coalesce("brand", models.Value(0)), name="reward_rate_one_default"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand or 'Default'}: {self.rate}"
+
+
+class RewardLine(models.Model):
+    """One order line's part of a reward: its brand's rate when the order was paid and its base, so
+    refunds of a multi-brand order reverse each line at its own rate (``readers.services.rewards``)."""
+
+    order_id = models.BigIntegerField(db_index=True)
+    order_line_id = models.BigIntegerField(unique=True)
+    brand_id = models.BigIntegerField(null=True, blank=True)
+    rate = models.DecimalField(max_digits=5, decimal_places=4)
+    base_amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"line {self.order_line_id}: {self.rate}"
+
+
 class RefusalReason(models.TextChoices):
     SELF_PURCHASE = "self_purchase", _("The buyer is the sharer")
     RETURNING_BUYER = "returning_buyer", _("The buyer has ordered before")
@@ -168,3 +211,24 @@ class ShareLink(TrackedLink):
     class Meta:
         proxy = True
         verbose_name = _("share link")
+        permissions = [("block_sharelink", _("Can block readers' share links"))]
+
+
+class ShareBlock(models.Model):
+    """Staff blocked a reader's share link, and why: the link leads nowhere, earns nothing, and sharing
+    the same thing again is refused (``readers.services.shares``)."""
+
+    link = models.OneToOneField(TrackedLink, on_delete=models.PROTECT, related_name="share_block")
+    reason = models.CharField(max_length=300)
+    blocked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    blocked_at = models.DateTimeField()
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["-blocked_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="share_block_has_reason")]
+
+    def __str__(self) -> str:
+        return f"link {self.link_id} blocked"

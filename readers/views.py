@@ -83,16 +83,18 @@ def account(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def share_page(request: HttpRequest) -> HttpResponse:
-    """"Share this guide" on a guide: GET asks (signed in), POST makes (or finds) the reader's link."""
+    """"Share this guide" on a guide (or a team on the account page): GET asks (signed in), POST makes
+    (or finds) the reader's link."""
     reader = current_reader(request)
     if reader is None:
         messages.info(request, "Sign in to share: your friends' first orders earn you a reward.")
         return redirect("readers:sign-in")
     page_id = request.POST.get("page") or request.GET.get("page") or ""
+    team_code = (request.POST.get("team") or request.GET.get("team") or "")[:20] or None
     if request.method != "POST":
-        return render(request, "readers/share.html", {"page_id": page_id})
+        return render(request, "readers/share.html", {"page_id": page_id, "team_code": team_code or ""})
     try:
-        link = share(reader, page_id=int(page_id) if page_id.isdigit() else 0)
+        link = share(reader, page_id=int(page_id) if page_id.isdigit() else 0, team_code=team_code)
     except DomainError as error:
         messages.error(request, error.message)
     else:

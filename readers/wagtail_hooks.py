@@ -1,60 +1,102 @@
 """Staff see readers' share links, rewards and refused rewards: read-only lists with an inspect view.
 
 Back-office data (a reader's orders lead to their e-mail): staff with the model's view permission see
-every row (the Editors role has it, ``creators.services.roles``); creators and brands see none. A staff
-member blocks a share by deactivating it in the tracked links admin (``active``): the link stops
-leading anywhere and no further reward is paid for it (``RefusalReason.LINK_BLOCKED``).
+every row (the Editors role has it, ``creators.services.roles``); creators and brands see none. Staff
+holding ``readers.block_sharelink`` block links, one ("Block" on a row) or many at once, with a reason
+(``readers.admin_views.block_share_links``): the link stops leading anywhere and earns no further reward
+(``RefusalReason.LINK_BLOCKED``).
 """
 
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.permissions import register_permission_policy
 from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 
-from readers.models import RewardEntry, RewardRefusal, ShareLink
-from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper
+from readers import admin_views
+from readers.models import RewardEntry, RewardRate, RewardRefusal, ShareBlock, ShareLink
+from shop.admin_helpers import PolicyModelAdmin, ReadOnlyModelAdmin
 from shop.permissions import BackOfficePermissionPolicy
 
-for back_office_model in (ShareLink, RewardEntry, RewardRefusal):
+for back_office_model in (ShareLink, RewardEntry, RewardRefusal, ShareBlock, RewardRate):
     register_permission_policy(back_office_model, BackOfficePermissionPolicy(back_office_model))
 
 
-class ShareLinkAdmin(PolicyModelAdmin):
+class ShareLinkAdmin(ReadOnlyModelAdmin):
     model = ShareLink
     menu_label = _("Share links")
     menu_icon = "link"
-    permission_helper_class = ReadOnlyPermissionHelper
-    inspect_view_enabled = True
-    list_display = ["code", "sharer_id", "creator", "target_kind", "page", "product", "active", "created_at"]
+    list_display = ["code", "sharer_id", "creator", "target_kind", "page", "product", "team_code", "active",
+                    "created_at", "block_action"]
     list_filter = ["active", "target_kind"]
     search_fields = ["code"]
 
+    def block_action(self, link):
+        if not link.active:
+            return _("blocked")
+        return format_html('<a class="button button-small" href="{}?id={}">{}</a>',
+                           reverse("readers_block_share_links"), link.pk, _("Block"))
 
-class RewardEntryAdmin(PolicyModelAdmin):
+    block_action.short_description = _("Block")
+
+
+class RewardEntryAdmin(ReadOnlyModelAdmin):
     model = RewardEntry
     menu_label = _("Rewards")
     menu_icon = "list-ul"
-    permission_helper_class = ReadOnlyPermissionHelper
-    inspect_view_enabled = True
     list_display = ["effective_at", "reader", "kind", "amount", "currency", "order_id", "link_id", "source_ref"]
     list_filter = ["kind", "currency"]
     search_fields = ["source_ref"]
 
 
-class RewardRefusalAdmin(PolicyModelAdmin):
+class RewardRefusalAdmin(ReadOnlyModelAdmin):
     model = RewardRefusal
     menu_label = _("Refused rewards")
     menu_icon = "warning"
-    permission_helper_class = ReadOnlyPermissionHelper
-    inspect_view_enabled = True
     list_display = ["decided_at", "reader", "reason", "order_id", "link_id"]
     list_filter = ["reason"]
+
+
+class ShareBlockAdmin(ReadOnlyModelAdmin):
+    model = ShareBlock
+    menu_label = _("Blocked shares")
+    menu_icon = "cross"
+    list_display = ["blocked_at", "link", "reason", "blocked_by"]
+
+
+class RewardRateAdmin(PolicyModelAdmin):
+    """Staff set the default reward rate (no brand) and per-brand overrides; a change applies to orders
+    paid after it (each rewarded line keeps its rate)."""
+
+    model = RewardRate
+    menu_label = _("Reward rates")
+    menu_icon = "cogs"
+    list_display = ["brand", "rate", "updated_at"]
 
 
 class ReaderSharesGroup(ModelAdminGroup):
     menu_label = _("Reader shares")
     menu_icon = "group"
     menu_order = 224
-    items = (ShareLinkAdmin, RewardEntryAdmin, RewardRefusalAdmin)
+    items = (ShareLinkAdmin, RewardEntryAdmin, RewardRefusalAdmin, ShareBlockAdmin, RewardRateAdmin)
 
 
 modeladmin_register(ReaderSharesGroup)
+
+
+@hooks.register("register_admin_urls")
+def register_reader_admin_urls():
+    return [path("readers/share-links/block/", admin_views.block_share_links, name="readers_block_share_links")]
+
+
+class BlockMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(admin_views.BLOCK_PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def register_block_menu_item():
+    return BlockMenuItem(_("Block share links"), reverse("readers_block_share_links"), icon_name="warning",
+                         order=227)

@@ -217,11 +217,24 @@ OPERATIONS: dict[str, OperationDoc] = {
         "share `code` and the reader's own order.",
         {401: ["not_authenticated"]},
     ),
+    "readers_api_csrf": OperationDoc(
+        "A CSRF token for the signed-in reader's writes (shares, redeeming, sign out everywhere, their own "
+        "privacy request): send it as the `X-CSRFToken` header with the session cookie (it is also set as "
+        "the `csrftoken` cookie). A front end on another origin must be listed in `CSRF_TRUSTED_ORIGINS` "
+        "and send credentials; a write without the token is refused with 403 `csrf_failed`.",
+        {},
+    ),
     "readers_api_create_share": OperationDoc(
-        "Share a live creator's guide (`page_id`), or a product on it (`product_id` too): returns the "
-        "reader's own `/r/<code>` link (the same link when shared again). Followers are counted like any "
-        "tracked link (bots and repeats within an hour are not), and the guide's creator keeps the sale.",
-        {401: ["not_authenticated"], 404: ["page_not_found", "product_not_found"], 400: ["not_shareable"]},
+        "Share a live creator's guide (`page_id`), a product on it (`product_id` too) or a forming group-buy "
+        "team (`team_code`): returns the reader's own `/r/<code>` link (the same link when shared again; "
+        "refused with `share_blocked` once staff blocked it). Followers are counted like any tracked link "
+        "(bots and repeats within an hour are not), and the guide's creator keeps the sale. Following the "
+        "link sets a signed `kolshop_share` cookie (first share wins, for the attribution window): an order "
+        "or team join sent with that cookie credits the share on any later day, so a headless front end "
+        "sends its checkout requests with credentials.",
+        {401: ["not_authenticated"], 403: ["share_blocked", "csrf_failed"],
+         404: ["page_not_found", "product_not_found", "team_not_found"],
+         400: ["not_shareable", "missing_target"], 409: ["team_closed"]},
     ),
     "readers_api_shares": OperationDoc(
         "The signed-in reader's share links, newest first, with counted clicks and counted orders.",
@@ -235,11 +248,11 @@ OPERATIONS: dict[str, OperationDoc] = {
     "readers_api_redeem": OperationDoc(
         "Turn the whole available reward in `currency` into a single-use voucher for that amount (a fixed "
         "discount). Nothing available yet is a 409 `nothing_to_redeem`.",
-        {401: ["not_authenticated"], 409: ["nothing_to_redeem"]},
+        {401: ["not_authenticated"], 403: ["csrf_failed"], 409: ["nothing_to_redeem"]},
     ),
     "readers_api_sign_out_all": OperationDoc(
         "Sign out on every device: every session of this reader stops working at its next request.",
-        {401: ["not_authenticated"]},
+        {401: ["not_authenticated"], 403: ["csrf_failed"]},
     ),
     "privacy_api_file": OperationDoc(
         "Ask kolshop to export (`kind: export`) or erase (`kind: erase`) the personal data it holds about an "
@@ -253,7 +266,7 @@ OPERATIONS: dict[str, OperationDoc] = {
         "an export (`kind: export`: the answer is the `application/zip` archive) or the erasure (`kind: "
         "erase`: `done`, or `deferred` with the reason) of their own data; carried out at once. Erasure "
         "signs the reader out everywhere.",
-        {401: ["not_authenticated"], 400: ["invalid"], 429: ["rate_limited"]},
+        {401: ["not_authenticated"], 403: ["csrf_failed"], 400: ["invalid"], 429: ["rate_limited"]},
     ),
     "privacy_api_confirm": OperationDoc(
         "Confirm a request with the token from the e-mailed link (it works once). An erasure answers its "

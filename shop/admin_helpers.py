@@ -178,6 +178,14 @@ class PolicyModelAdmin(ModelAdmin):
         return super().get_queryset(request).filter(pk__in=rows.values("pk"))
 
 
+class ReadOnlyModelAdmin(PolicyModelAdmin):
+    """Rows written only by services (ledgers, payouts, rewards): listed and inspected under the model's
+    policy, never added, edited or deleted in the admin."""
+
+    permission_helper_class = ReadOnlyPermissionHelper
+    inspect_view_enabled = True
+
+
 # --- Bulk actions ----------------------------------------------------------------------------
 
 

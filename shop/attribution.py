@@ -83,3 +83,28 @@ def buy_path(sku: str, attribution: Attribution | None = None) -> str:
 
 def attribution_as_dict(attribution: Attribution) -> dict:
     return asdict(attribution)
+
+
+# A shared link's click, carried by the buyer's browser to the order: ``/r/`` sets this signed cookie when
+# a reader's share is followed (the first share within the attribution window stays), and checkout and
+# group-buy joins store its click id on the order (``Order.referral_click_id``) for the app that rewards
+# shares. A friend who buys days later from the same browser is still credited. Headless front ends
+# send the cookie with their API requests (``credentials: "include"``).
+REFERRAL_COOKIE = "kolshop_share"
+_REFERRAL_SALT = "kolshop.referral.v1"
+
+
+def referral_click_id(request) -> int | None:
+    """The click id in the request's referral cookie, or None (absent, tampered with or past the window)."""
+    value = request.get_signed_cookie(REFERRAL_COOKIE, default=None, salt=_REFERRAL_SALT,
+                                      max_age=attribution_window().total_seconds())
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def remember_referral(request, response, *, click_id: int) -> None:
+    """Set the referral cookie to ``click_id`` unless the browser already carries a live one (first click wins)."""
+    if referral_click_id(request) is not None:
+        return
+    response.set_signed_cookie(REFERRAL_COOKIE, str(click_id), salt=_REFERRAL_SALT,
+                               max_age=int(attribution_window().total_seconds()), httponly=True, samesite="Lax",
+                               secure=settings.SESSION_COOKIE_SECURE)

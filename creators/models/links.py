@@ -17,6 +17,7 @@ class LinkTarget(models.TextChoices):
     PRODUCT = "product", _("Product")
     PAGE = "page", _("Page")
     STOREFRONT = "storefront", _("Storefront")
+    TEAM = "team", _("Group-buy team")  # readers' shares only: a team's share page (``team_code``)
 
 
 class LinkKind(models.TextChoices):
@@ -55,6 +56,8 @@ class TrackedLink(models.Model):
     kind = models.CharField(max_length=12, choices=LinkKind, default=LinkKind.CREATOR)
     sharer_id = models.BigIntegerField(
         null=True, blank=True, help_text=_("The reader who shared it (readers.Reader id), for a reader's share."))
+    team_code = models.CharField(
+        max_length=20, blank=True, help_text=_("The group-buy team a team link opens (shop.GroupTeam code)."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -70,6 +73,10 @@ class TrackedLink(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(target_kind="page") | Q(page__isnull=False), name="tracked_link_page_target"
+            ),
+            models.CheckConstraint(
+                condition=~Q(target_kind="team") | (~Q(team_code="") & Q(kind="reader_share")),
+                name="tracked_link_team_target",
             ),
             models.CheckConstraint(condition=Q(code__regex=r"^[A-Za-z0-9_-]{4,32}$"), name="tracked_link_code_format"),
         ]

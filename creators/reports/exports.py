@@ -55,3 +55,18 @@ def to_xlsx(report: Report) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+CHANNEL_COLUMNS = [("channel", "Channel"), ("currency", "Currency"), ("orders", "Orders"), ("units", "Units"),
+                   ("gmv", "GMV"), ("refunds", "Refunds"), ("net_gmv", "Net GMV")]
+
+
+def channels_to_csv(channels: list) -> str:
+    """The report's "Other sales channels" table (``channels.channel_figures``: aggregates only, rows under
+    ``MIN_ORDERS_PER_ROW`` orders already left out), formula-escaped like the report's CSV."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([heading for _, heading in CHANNEL_COLUMNS])
+    for channel in channels:
+        writer.writerow([str(spreadsheet_cell(getattr(channel, name))) for name, _ in CHANNEL_COLUMNS])
+    return buffer.getvalue()

@@ -101,6 +101,11 @@ def brand_performance_view(request):
         response = HttpResponse(exports.to_csv(report), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_filename(report, "csv")}"'
         return response
+    if export == "channels-csv":
+        response = HttpResponse(exports.channels_to_csv(channel_figures(report.filters)),
+                                content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{_filename(report, "csv").replace("performance", "channels")}"'
+        return response
     if export == "xlsx":
         response = HttpResponse(
             exports.to_xlsx(report), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

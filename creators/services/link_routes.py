@@ -15,16 +15,17 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
+from django.urls import reverse
 from wagtail.models import Page, get_page_models
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from creators.models import CreatorPage, LinkTarget, TrackedLink
+from creators.models import CreatorPage, LinkKind, LinkTarget, TrackedLink
 from shop.attribution import Attribution, buy_path, sign_attribution
 from shop.models import Variant
 
 ROUTE_SECONDS = 300
 LOCAL_SECONDS = 5
-_KEY = "kolshop:link-route:v1:"
+_KEY = "kolshop:link-route:v2:"
 _UNKNOWN = "unknown"
 
 
@@ -37,7 +38,8 @@ class LinkRoute:
     product_id: int | None
     target_kind: str
     sku: str | None  # a product link's first variant
-    url: str | None  # a page link's page, a storefront link's storefront
+    url: str | None  # a page link's page, a storefront link's storefront, a team link's share page
+    kind: str = LinkKind.CREATOR  # a reader's share sets the referral cookie (``shop.attribution``)
 
     def as_link(self) -> TrackedLink:
         """The link's ids, enough for ``links.record_click`` (not loaded from the database)."""
@@ -52,10 +54,13 @@ def route_of(link: TrackedLink) -> LinkRoute:
             "sku", flat=True).first()
     elif link.target_kind == LinkTarget.PAGE:
         url = link.page.get_url() if link.page.live else None
+    elif link.target_kind == LinkTarget.TEAM:
+        url = reverse("shop:group-team", args=[link.team_code])
     else:
         storefront = CreatorPage.objects.live().filter(creator_id=link.creator_id).first()
         url = storefront.get_url() if storefront else None
-    return LinkRoute(link.pk, link.creator_id, link.page_id, link.block_id, link.product_id, link.target_kind, sku, url)
+    return LinkRoute(link.pk, link.creator_id, link.page_id, link.block_id, link.product_id, link.target_kind, sku, url,
+                     link.kind)
 
 
 def route_destination(route: LinkRoute, *, click_id: int | None) -> str | None:

@@ -90,13 +90,13 @@ def check_link_target(creator: CreatorProfile, *, target_kind: str, product: Pro
 
 def create_tracked_link(creator: CreatorProfile, *, target_kind: str, product: Product | None = None,
                         page=None, block_id: str = "", label: str = "", code: str | None = None,
-                        sharer_id: int | None = None) -> TrackedLink:
+                        sharer_id: int | None = None, team_code: str = "") -> TrackedLink:
     """A new short link; a page link must point into the creator's own storefront. With ``sharer_id``
-    it is that reader's share of the creator's guide or product (``LinkKind.READER_SHARE``)."""
+    it is that reader's share of the creator's guide, product or group-buy team (``LinkKind.READER_SHARE``)."""
     check_link_target(creator, target_kind=target_kind, product=product, page=page)
     kind = LinkKind.CREATOR if sharer_id is None else LinkKind.READER_SHARE
     link = TrackedLink(code=code or new_link_code(), creator=creator, target_kind=target_kind, product=product,
-                       page=page, block_id=block_id, label=label, kind=kind, sharer_id=sharer_id)
+                       page=page, block_id=block_id, label=label, kind=kind, sharer_id=sharer_id, team_code=team_code)
     link.full_clean()
     link.save()
     return link

@@ -79,6 +79,7 @@ _EDITOR_MODELS = [
     ("creators", "creatorprofile"),
     ("creators", "commissionrule"),
     ("creators", "trackedlink"),
+    ("readers", "rewardrate"),  # readers' reward rates: the default and per-brand overrides
 ]
 # Money history is append-only: editors may read it (all creators' earnings too), never change it.
 _EDITOR_VIEW_ONLY_MODELS = [
@@ -94,6 +95,7 @@ _EDITOR_VIEW_ONLY_MODELS = [
     ("readers", "sharelink"),
     ("readers", "rewardentry"),
     ("readers", "rewardrefusal"),
+    ("readers", "shareblock"),
 ]
 # What Wagtail's own migrations give its Editors and Moderators groups, repeated here so the roles
 # are complete on any database (e.g. after a flush), not only one that ran Wagtail's data migrations.
@@ -104,7 +106,9 @@ _WAGTAIL_STAFF_PERMISSIONS = [
 ]
 _EDITOR_PERMISSIONS = _WAGTAIL_STAFF_PERMISSIONS + [
     (app, f"{action}_{model}") for app, model in _EDITOR_MODELS for action in ("add", "change", "delete", "view")
-] + [(app, f"view_{model}") for app, model in _EDITOR_VIEW_ONLY_MODELS]
+] + [(app, f"view_{model}") for app, model in _EDITOR_VIEW_ONLY_MODELS] + [
+    ("readers", "block_sharelink"),  # staff block a reader's share link (with a reason), never edit it
+]
 
 
 def _permissions(pairs: list[tuple[str, str]]) -> list[Permission]:

@@ -19,13 +19,12 @@ from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from readers.models import Reader, RewardEntry, RewardEntryKind, RewardRefusal
-from readers.services.share_attribution import refusal_reason, reward_base, share_click_for
+from readers.models import Reader, RewardEntry, RewardEntryKind, RewardLine, RewardRate, RewardRefusal
+from readers.services.share_attribution import refusal_reason, share_click_for
 from shop.errors import Conflict
-from shop.models import Order, OrderLine, Refund, Voucher, VoucherKind
+from shop.models import Order, OrderLine, Refund, RefundLine, Voucher, VoucherKind
 from shop.money import quantize
 from shop.services.locks import lock_for_transaction
-from shop.services.buyer_identity import buyer_key
 
 ZERO = Decimal("0.00")
 PAID_REF = "paid"
@@ -44,7 +43,33 @@ class RewardBalance:
 
 
 def reward_rate() -> Decimal:
+    """The default rate when staff set none (``KOLSHOP_READER_REWARD_RATE``)."""
     return Decimal(str(settings.KOLSHOP_READER_REWARD_RATE))
+
+
+def reward_rates(brand_ids: set) -> dict:
+    """{brand id: rate} for these brands, in one query: the brand's own ``RewardRate``, else the default
+    row, else the setting."""
+    rows = {brand_id: rate for brand_id, rate in RewardRate.objects.filter(
+        Q(brand_id__in=[b for b in brand_ids if b is not None]) | Q(brand__isnull=True)).values_list("brand_id", "rate")}
+    default = rows.get(None, reward_rate())
+    return {brand_id: rows.get(brand_id, default) for brand_id in brand_ids}
+
+
+def reward_lines(order: Order) -> list[RewardLine]:
+    """Each line's part of the order's reward: its brand's rate and the goods paid for on it (the line
+    total, the voucher discount already taken off), so Σ base = ``reward_base(order)``."""
+    lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("pk").values_list("pk", "brand_id", "line_total"))
+    rates = reward_rates({brand_id for _, brand_id, _ in lines})
+    return [RewardLine(order_id=order.pk, order_line_id=pk, brand_id=brand_id, rate=rates[brand_id], base_amount=total)
+            for pk, brand_id, total in lines]
+
+
+def line_rewards(lines: list[RewardLine], remaining: dict | None = None) -> Decimal:
+    """The reward on ``lines``: each line's rate times its base (or what ``remaining`` says is left of
+    it), rounded per line to the cent, then summed."""
+    return sum((quantize(line.rate * (line.base_amount if remaining is None else remaining[line.order_line_id]))
+                for line in lines), ZERO)
 
 
 def reward_return_window() -> timedelta:
@@ -73,12 +98,13 @@ def accrue_reward(order: Order, *, now: datetime | None = None) -> RewardEntry |
     One buyer's orders are decided one at a time (a lock on the buyer identity), so two concurrent
     orders through two sharers' links can't both pass the new-buyer rule."""
     now = now or timezone.now()
-    if not OrderLine.objects.filter(order_id=order.pk, click_id__isnull=False).exists():
-        return None  # no click on any line: no share led here (``share_click_for``); one query per paid order
+    if order.referral_click_id is None and not OrderLine.objects.filter(
+            order_id=order.pk, click_id__isnull=False).exists():
+        return None  # no referral and no click on any line: no share led here; one query per paid order
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not order.is_paid:
         return None
-    lock_for_transaction(f"kolshop-reader-reward:{buyer_key(order.email)}")
+    lock_for_transaction(f"kolshop-reader-reward:{order.buyer_key}")
     done = (RewardEntry.objects.filter(order_id=order.pk, kind=RewardEntryKind.ACCRUAL).first()
             or RewardRefusal.objects.filter(order_id=order.pk).first())
     if done is not None:
@@ -92,12 +118,14 @@ def accrue_reward(order: Order, *, now: datetime | None = None) -> RewardEntry |
                                                click_id=credit.click.pk, reason=reason, decided_at=now)
         log.info("reward refused", order_id=order.pk, reader_id=credit.sharer.pk, reason=reason)
         return refusal
-    rate, base = reward_rate(), reward_base(order)
-    entry = RewardEntry(reader=credit.sharer, kind=RewardEntryKind.ACCRUAL, amount=quantize(rate * base),
+    lines = reward_lines(order)
+    rates = {line.rate for line in lines}
+    entry = RewardEntry(reader=credit.sharer, kind=RewardEntryKind.ACCRUAL, amount=line_rewards(lines),
                         currency=order.currency, order_id=order.pk, link_id=credit.click.link_id,
-                        click_id=credit.click.pk, source_ref=PAID_REF, rate=rate, base_amount=base,
-                        effective_at=order.paid_at or now)
+                        click_id=credit.click.pk, source_ref=PAID_REF, rate=rates.pop() if len(rates) == 1 else None,
+                        base_amount=sum((line.base_amount for line in lines), ZERO), effective_at=order.paid_at or now)
     _write([entry])
+    RewardLine.objects.bulk_create(lines, ignore_conflicts=True)
     return entry
 
 
@@ -116,14 +144,33 @@ def _order_state(order_id: int) -> tuple[RewardEntry | None, Decimal, Decimal, b
     return accrual, earned, refunded, window_locked, refs
 
 
-def _reverse(order_id: int, amount: Decimal | None, *, source_ref: str, now: datetime) -> list[RewardEntry]:
-    """Take back the reward in proportion to ``amount`` of its base given back (None: all that is left)."""
-    accrual, earned, refunded, window_locked, refs = _order_state(order_id)
+def _reverse(order_id: int, refunded: dict | None, *, source_ref: str, now: datetime) -> list[RewardEntry]:
+    """Take back the reward of what was given back: ``refunded`` {order line id: amount} (None: all that is
+    left). Cumulative, per line at its own rate: after it, the order has earned exactly its lines' rewards
+    on what is not refunded, so rounding never drifts."""
+    accrual, earned, refunded_before, window_locked, refs = _order_state(order_id)
     if accrual is None or (RewardEntryKind.REVERSAL, source_ref) in refs:
         return []
-    remaining = accrual.base_amount - refunded
-    base = remaining if amount is None else min(amount, remaining)
-    reversal = -earned if amount is None else min(ZERO, quantize(accrual.rate * (remaining - base)) - earned)
+    lines = list(RewardLine.objects.filter(order_id=order_id).order_by("pk"))
+    if lines:
+        remaining = {line.order_line_id: line.base_amount for line in lines}
+        earlier = [int(ref.split(":", 1)[1]) for kind, ref in refs
+                   if kind == RewardEntryKind.REVERSAL and ref.startswith("refund:")]
+        for line_id, amount in RefundLine.objects.filter(refund_id__in=earlier).values_list("order_line_id", "amount"):
+            if line_id in remaining:
+                remaining[line_id] = max(ZERO, remaining[line_id] - amount)
+    else:  # a reward accrued before rates per line: the order as one line at the accrual's rate
+        lines = [RewardLine(order_line_id=0, rate=accrual.rate, base_amount=accrual.base_amount)]
+        remaining = {0: accrual.base_amount - refunded_before}
+        refunded = None if refunded is None else {0: sum(refunded.values(), ZERO)}
+    before = dict(remaining)
+    for line_id in remaining:
+        if refunded is None:
+            remaining[line_id] = ZERO
+        elif line_id in refunded:
+            remaining[line_id] = max(ZERO, remaining[line_id] - refunded[line_id])
+    base = sum((before[line_id] - remaining[line_id] for line_id in remaining), ZERO)
+    reversal = -earned if refunded is None else min(ZERO, line_rewards(lines, remaining) - earned)
     entries = [_follow_up(accrual, kind=RewardEntryKind.REVERSAL, amount=reversal, source_ref=source_ref, at=now,
                           base_amount=base)]
     if window_locked:  # already available: take it out of the available balance (negative once redeemed)
@@ -134,8 +181,10 @@ def _reverse(order_id: int, amount: Decimal | None, *, source_ref: str, now: dat
 @transaction.atomic
 def reverse_reward_for_refund(order: Order, refund: Refund, *, now: datetime | None = None) -> list[RewardEntry]:
     Order.objects.select_for_update().filter(pk=order.pk).first()
-    amount = sum((line.amount for line in refund.lines.all()), ZERO)
-    return _reverse(order.pk, amount, source_ref=f"refund:{refund.pk}", now=now or timezone.now())
+    refunded: dict = {}
+    for line_id, amount in refund.lines.values_list("order_line_id", "amount"):
+        refunded[line_id] = refunded.get(line_id, ZERO) + amount
+    return _reverse(order.pk, refunded, source_ref=f"refund:{refund.pk}", now=now or timezone.now())
 
 
 @transaction.atomic

@@ -27,6 +27,7 @@ from shop.services.cart import (
 )
 from shop.services.checkout import ShippingAddress, start_checkout
 from shop.services.buy_links import Visitor, with_counted_click
+from shop.attribution import referral_click_id
 from shop.services.client_identity import identify_client
 
 router = Router(tags=["carts"])
@@ -85,5 +86,6 @@ def delete_line(request, token: CartToken, sku: Sku):
 def checkout(request, token: CartToken, payload: CheckoutIn):
     address = ShippingAddress(**payload.address.dict()) if payload.address else None
     result = start_checkout(get_cart(token), email=payload.email, fulfilment=payload.fulfilment, address=address,
-                            voucher_code=payload.voucher_code, client=identify_client(request))
+                            voucher_code=payload.voucher_code, client=identify_client(request),
+                            referral_click_id=referral_click_id(request))
     return Status(201, checkout_out(result))

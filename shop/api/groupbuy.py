@@ -18,6 +18,7 @@ from shop.api.schemas import AddressIn, AttributionToken, Email, Fulfilment, Ord
 from shop.models import FulfilmentMethod, GroupMember, GroupTeam
 from shop.rate_limits import rate_limit
 from shop.services.checkout import ShippingAddress
+from shop.attribution import referral_click_id
 from shop.services.client_identity import identify_client
 from shop.services.groupbuy import GroupBuyer, Membership, join_team, open_team, team_state
 from shop.validation import ObjectId, column_text, text
@@ -103,7 +104,7 @@ def _membership_out(membership: Membership) -> dict:
 @rate_limit("checkout")
 def open_(request, campaign_id: ObjectId, payload: OpenIn):
     membership = open_team(campaign_id, buyer=_buyer(payload), attribution_token=payload.attribution or "",
-                           client=identify_client(request))
+                           client=identify_client(request), referral_click_id=referral_click_id(request))
     return Status(201, _membership_out(membership))
 
 
@@ -111,7 +112,8 @@ def open_(request, campaign_id: ObjectId, payload: OpenIn):
              summary="Join a team through its share code (holds your units and card)")
 @rate_limit("checkout")
 def join(request, code: ShareCode, payload: JoinIn):
-    membership = join_team(code, buyer=_buyer(payload), client=identify_client(request))
+    membership = join_team(code, buyer=_buyer(payload), client=identify_client(request),
+                           referral_click_id=referral_click_id(request))
     return Status(201, _membership_out(membership))
 
 

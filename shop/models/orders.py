@@ -76,6 +76,11 @@ class Order(models.Model):
         help_text=_("shop.services.buyer_identity.buyer_key of the e-mail: who the buyer is for per-buyer "
                     "limits, kept when the e-mail is erased."),
     )
+    referral_click_id = models.BigIntegerField(
+        null=True, blank=True, editable=False,
+        help_text=_("A shared link's click that brought the buyer's browser here (the signed referral cookie, "
+                    "shop.attribution.referral_click_id); an opaque id, read by the app that rewards shares."),
+    )
     shipping_name = models.CharField(max_length=120, blank=True)
     shipping_line1 = models.CharField(max_length=200, blank=True)
     shipping_line2 = models.CharField(max_length=200, blank=True)

@@ -221,7 +221,7 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
 @transaction.atomic
 def _place_order(
     cart: Cart, *, email: str, fulfilment: str, address: ShippingAddress | None, voucher_code: str, now: datetime,
-    client: VisitorKey | None = None,
+    client: VisitorKey | None = None, referral_click_id: int | None = None,
 ) -> tuple[Order, list[OrderLine], list[int]]:
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     ensure_cart_open(cart)
@@ -250,6 +250,7 @@ def _place_order(
         voucher=voucher, voucher_code=voucher.code if voucher else "",
         voucher_creator_id=voucher.creator_id if voucher else None,
         reserved_until=now + reservation_ttl(), sells_supply=has_listing_lines(info),
+        referral_click_id=referral_click_id,
         **shipping_snapshot(fulfilment=fulfilment, address=address),
     )
     assign_pickup_code(order)
@@ -317,10 +318,12 @@ def start_checkout(
     gateway: PaymentGateway | None = None,
     now: datetime | None = None,
     client: VisitorKey | None = None,
+    referral_click_id: int | None = None,
 ) -> CheckoutResult:
     """Place a pending order for the cart, hold its stock for the reservation time, open a payment.
 
-    ``client`` (``identify_client(request)``) caps what one anonymous client may hold at once."""
+    ``client`` (``identify_client(request)``) caps what one anonymous client may hold at once;
+    ``referral_click_id`` (``shop.attribution.referral_click_id(request)``) is stored on the order."""
     gateway = gateway or get_gateway()
     if address is not None:
         address = ShippingAddress(**{**address.__dict__, "country": address.country.strip().upper()})
@@ -328,7 +331,7 @@ def start_checkout(
     try:
         order, lines, replaced_order_ids = _place_order(
             cart, email=email, fulfilment=fulfilment, address=address, voucher_code=voucher_code or "",
-            now=now or timezone.now(), client=client,
+            now=now or timezone.now(), client=client, referral_click_id=referral_click_id,
         )
     except PriceChanged as error:
         # Nothing was placed; the lines lose the promotion so the cart now shows what checkout will charge.

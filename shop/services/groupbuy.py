@@ -91,7 +91,7 @@ def display_name(name: str, email: str) -> str:
 
 def open_team(campaign_id: int, *, buyer: GroupBuyer, attribution_token: str = "",
               client: VisitorKey | None = None, gateway: PaymentGateway | None = None,
-              now: datetime | None = None) -> Membership:
+              now: datetime | None = None, referral_click_id: int | None = None) -> Membership:
     """Open a team on a campaign as its first member, holding the buyer's units and card.
 
     ``attribution_token``: the buy link's signed token (``shop.attribution``) for the campaign's SKU;
@@ -99,17 +99,21 @@ def open_team(campaign_id: int, *, buyer: GroupBuyer, attribution_token: str = "
     now = now or timezone.now()
     email = _clean_buyer(buyer)
     member = _seat(campaign_id=campaign_id, code=None, buyer=buyer, email=email,
-                   attribution_token=attribution_token, client=client, now=now)
+                   attribution_token=attribution_token, client=client, now=now,
+                   referral_click_id=referral_click_id)
     return place_hold(member, gateway=gateway or get_gateway(), payment_method=buyer.payment_method)
 
 
 def join_team(code: str, *, buyer: GroupBuyer, client: VisitorKey | None = None,
-              gateway: PaymentGateway | None = None, now: datetime | None = None) -> Membership:
-    """Join a forming team through its share code; 409 ``team_full`` / ``team_closed`` when it can't."""
+              gateway: PaymentGateway | None = None, now: datetime | None = None,
+              referral_click_id: int | None = None) -> Membership:
+    """Join a forming team through its share code; 409 ``team_full`` / ``team_closed`` when it can't.
+
+    ``referral_click_id`` (``shop.attribution.referral_click_id(request)``) is stored on the order."""
     now = now or timezone.now()
     email = _clean_buyer(buyer)
     member = _seat(campaign_id=None, code=code, buyer=buyer, email=email, attribution_token="", client=client,
-                   now=now)
+                   now=now, referral_click_id=referral_click_id)
     return place_hold(member, gateway=gateway or get_gateway(), payment_method=buyer.payment_method)
 
 
@@ -123,7 +127,8 @@ def _clean_buyer(buyer: GroupBuyer) -> str:
 
 @transaction.atomic
 def _seat(*, campaign_id: int | None, code: str | None, buyer: GroupBuyer, email: str,
-          attribution_token: str, client: VisitorKey | None, now: datetime) -> GroupMember:
+          attribution_token: str, client: VisitorKey | None, now: datetime,
+          referral_click_id: int | None = None) -> GroupMember:
     key = buyer_key(email)  # computed once: the buyer's lock, seat, new-buyer check and order row share it
     lock_for_transaction(f"kolshop-buyer:{key}")
     if code is not None:
@@ -151,7 +156,8 @@ def _seat(*, campaign_id: int | None, code: str | None, buyer: GroupBuyer, email
     price = _group_price(promotion, variant, quantity=buyer.quantity, email=email, key=key, now=now)
     if team is None:
         team = _new_team(campaign, attribution=attribution, now=now)
-    order = _member_order(team, price, buyer=buyer, email=email, key=key, attribution=attribution, now=now)
+    order = _member_order(team, price, buyer=buyer, email=email, key=key, attribution=attribution, now=now,
+                          referral_click_id=referral_click_id)
     reserve_stock([ReservationRequest(variant.pk, variant.sku, buyer.quantity, variant.product_id)], order=order,
                   ttl=team.deadline - now, now=now, client=client)
     seat = min(set(range(1, team.seats + 1)) - taken)
@@ -201,13 +207,13 @@ def _group_price(promotion, variant, *, quantity: int, email: str, key: str, now
 
 
 def _member_order(team: GroupTeam, price: LinePrice, *, buyer: GroupBuyer, email: str, key: str,
-                  attribution: Attribution | None, now: datetime) -> Order:
+                  attribution: Attribution | None, now: datetime, referral_click_id: int | None = None) -> Order:
     variant = price.promotion.variant
     address = buyer.address
     shipping = shipping_cost(fulfilment=buyer.fulfilment, address=address, currency=price.currency)
     order = Order(status=OrderStatus.AWAITING_GROUP, currency=price.currency, subtotal=price.line_total,
                   shipping_total=shipping, total=price.line_total + shipping, email=email, buyer_key=key,
-                  fulfilment_method=buyer.fulfilment, reserved_until=team.deadline,
+                  fulfilment_method=buyer.fulfilment, reserved_until=team.deadline, referral_click_id=referral_click_id,
                   **shipping_snapshot(fulfilment=buyer.fulfilment, address=address))
     assign_pickup_code(order)
     order.save()

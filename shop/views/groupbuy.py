@@ -24,6 +24,7 @@ from shop.forms import GroupBuyForm
 from shop.models import FulfilmentMethod, GroupMember, GroupMemberStatus, PaymentStatus
 from shop.rate_limits import count_request
 from shop.services.checkout import ShippingAddress
+from shop.attribution import referral_click_id
 from shop.services.client_identity import identify_client
 from shop.services.groupbuy import GroupBuyer, Membership, TeamState, join_team, open_team, team_state
 from shop.templatetags.shop_buy import group_buy_choices
@@ -116,7 +117,7 @@ def open_(request: HttpRequest, campaign_id: int) -> HttpResponse:
         return _back(request)
     try:
         membership = open_team(campaign_id, buyer=group_buyer, attribution_token=token,
-                               client=identify_client(request))
+                               client=identify_client(request), referral_click_id=referral_click_id(request))
     except DomainError as error:
         messages.error(request, error.message)
         return _back(request)
@@ -133,7 +134,8 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
     if group_buyer is None:
         return redirect("shop:group-team", code=code)
     try:
-        membership = join_team(code, buyer=group_buyer, client=identify_client(request))
+        membership = join_team(code, buyer=group_buyer, client=identify_client(request),
+                                referral_click_id=referral_click_id(request))
     except DomainError as error:
         if error.code == "team_not_found":
             raise Http404(error.message) from error

@@ -24,6 +24,7 @@ from shop.services.buy_links import Visitor, follow_buy_link
 from shop.services.cart import create_cart, fetch_cart, remove_line, set_line_quantity
 from shop.services.checkout import ShippingAddress, confirm_payment, shipping_rates, start_checkout
 from shop.services.countries import country_name
+from shop.attribution import referral_click_id
 from shop.services.client_identity import identify_client
 from shop.services.notifications import order_from_link_token
 from shop.services.orders import order_for_buyer, pickup_code_for
@@ -119,7 +120,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
                                          ("name", "line1", "line2", "city", "postal_code", "country")})
         try:
             result = start_checkout(current, email=form.get("email", ""), fulfilment=fulfilment, address=address,
-                                    voucher_code=form.get("voucher_code", ""), client=identify_client(request))
+                                    voucher_code=form.get("voucher_code", ""), client=identify_client(request),
+                                    referral_click_id=referral_click_id(request))
             order = result.order
             request.session[_ORDERS_KEY] = {**request.session.get(_ORDERS_KEY, {}), order.number: order.secret}
             if order.status == OrderStatus.PENDING and get_gateway(result.payment.gateway).confirms_on_server:

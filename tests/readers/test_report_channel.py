@@ -2,10 +2,13 @@
 nothing under 5 orders."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from creators.reports.channels import ChannelFigures
+from creators.reports.exports import channels_to_csv
 from creators.services.roles import add_brand_member
 from tests.factories import make_brand, make_creator, make_guide, make_product, make_user
 from tests.readers.reward_helpers import buy_through, share_of
@@ -59,3 +62,30 @@ def test_fewer_than_five_shared_orders_show_no_channel_row(client, shop_floor):
 
     client.force_login(acme_user)
     assert _channel_rows(client.get(URL, {"start": today, "end": today})) == []
+
+
+def test_the_channels_csv_holds_the_same_aggregates_and_folds_small_rows(client, shop_floor):
+    guide, lamp, acme_user, other_user = shop_floor
+    link = share_of(guide)
+    for n in range(5):
+        buy_through(link, lamp, email=f"friend{n}@example.com", quantity=2)
+    today = timezone.now().date().isoformat()
+
+    client.force_login(acme_user)
+    acme = client.get(URL, {"start": today, "end": today, "format": "channels-csv"})
+    client.force_login(other_user)
+    other = client.get(URL, {"start": today, "end": today, "format": "channels-csv"})
+
+    assert acme["Content-Type"] == "text/csv; charset=utf-8"
+    day = today.replace("-", "")
+    assert acme["Content-Disposition"].startswith('attachment; filename="brand-channels-')
+    assert acme["Content-Disposition"].endswith(f'-{day}-{day}.csv"')
+    assert acme.content.decode().splitlines() == [
+        "Channel,Currency,Orders,Units,GMV,Refunds,Net GMV", "Reader shares,USD,5,10,400.00,0.00,400.00"]
+    assert other.content.decode().splitlines() == ["Channel,Currency,Orders,Units,GMV,Refunds,Net GMV"]
+
+
+def test_a_channel_label_that_looks_like_a_formula_is_escaped():
+    row = ChannelFigures("=HYPERLINK(\"x\")", "USD", 5, 5, Decimal("10.00"), Decimal("0.00"))
+
+    assert channels_to_csv([row]).splitlines()[1] == "\"'=HYPERLINK(\"\"x\"\")\",USD,5,5,10.00,0.00,10.00"

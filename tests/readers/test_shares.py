@@ -32,7 +32,7 @@ def test_a_reader_shares_a_guide_once_and_gets_the_same_link_again(client, ask, 
     link = TrackedLink.objects.get()
     assert first.json() == again.json() == {
         "code": link.code, "url": f"http://testserver/r/{link.code}/", "target_kind": "page", "page_id": guide.pk,
-        "product_id": None, "click_count": 0, "order_count": 0,
+        "product_id": None, "team_code": "", "click_count": 0, "order_count": 0,
     }
     assert (link.kind, link.creator.handle, link.page_id) == (LinkKind.READER_SHARE, "maya", guide.pk)
     assert link.sharer_id == Reader.objects.get(email="ada@example.com").pk
