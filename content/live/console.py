@@ -45,7 +45,7 @@ def _refused() -> HttpResponseForbidden:
 
 def session_sales(page) -> dict:
     """The console's figures, from the session's report (``content.live.reports.session_report``)."""
-    report = session_report(page)
+    report = session_report(page, count_clicks=False)
     return {"orders": report.totals.orders, "units": report.totals.units,
             "revenue": [(money.currency, money.net_gmv) for money in report.totals.money],
             "pins": report.pins, "peak_viewers": report.viewers.peak, "unique_viewers": report.viewers.unique,

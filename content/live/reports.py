@@ -11,6 +11,9 @@ product's row and each flash deal's row use the same definitions (``creators.rep
 ``brand_ids`` limits every figure to those brands' products (a brand sees its own products only; pins
 and deals of other brands' products are left out). Viewers (peak concurrent, unique) come from
 ``content.live.viewers``; conversion is orders per unique viewer (``figures.conversion_rate``).
+Clicks on the session page's links come from the brand report's one rule (``build_report`` over the
+page: rolled-up days, then raw clicks, so purged days keep their counts), scoped to ``brand_ids`` the
+same way (a brand counts its products' clicks and the page's own).
 """
 
 from collections import defaultdict
@@ -24,6 +27,7 @@ from django.utils import timezone
 from content.live.models import LiveFlashDeal, LivePin, LiveSession
 from content.live.viewers import ViewerFigures, viewer_figures
 from creators.reports.facts import order_line_facts
+from creators.reports.queries import ReportFilters, build_report, today_utc
 from creators.reports.figures import conversion_rate, net_gmv, order_figures
 from shop.money import quantize
 
@@ -82,6 +86,7 @@ class SessionReport:
     pins: int
     pinned_products: list[PinnedProductRow]
     flash_deals: list[FlashDealRow]
+    clicks: int | None = None  # None: not counted (the console leaves them out)
 
     @property
     def conversion(self) -> Decimal | None:
@@ -117,8 +122,16 @@ def session_viewers(page, *, now: datetime) -> ViewerFigures:
     return viewer_figures(page.pk, since=session.started_at, until=now)
 
 
-def session_report(page, *, brand_ids: frozenset[int] | None = None, now: datetime | None = None) -> SessionReport:
-    """The session's viewers, orders, units, GMV and refunds: in total, per pinned product and per flash deal."""
+def session_clicks(page, *, brand_ids: frozenset[int] | None = None) -> int:
+    """Clicks on the session page's links on every day so far (the brand report's figure for the page)."""
+    report = build_report(ReportFilters(start=_EPOCH.date(), end=today_utc(), page_id=page.pk, brand_ids=brand_ids))
+    return sum(row.clicks for row in report.totals)
+
+
+def session_report(page, *, brand_ids: frozenset[int] | None = None, now: datetime | None = None,
+                   count_clicks: bool = True) -> SessionReport:
+    """The session's viewers, clicks, orders, units, GMV and refunds: in total, per pinned product and per
+    flash deal. ``count_clicks=False`` leaves clicks out (the console refreshes often and shows none)."""
     now = now or timezone.now()
     lines = order_line_facts(_EPOCH, now + timedelta(days=1)).filter(
         Q(attributed_page_id=page.pk) | Q(promotion__live_flash_deal__session__page_id=page.pk))
@@ -145,4 +158,5 @@ def session_report(page, *, brand_ids: frozenset[int] | None = None, now: dateti
                                   unit_cap=deal.promotion.unit_cap,
                                   figures=by_promotion.get(deal.promotion_id, _NO_SALES))
                      for deal in deals],
+        clicks=session_clicks(page, brand_ids=brand_ids) if count_clicks else None,
     )

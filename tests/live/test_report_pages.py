@@ -32,6 +32,7 @@ def test_the_creator_sees_the_whole_report_of_their_session(shop_settings):
 
     assert listing.count("data-reported-session") == 1 and f"/admin/live/{page.pk}/report/" in listing
     assert "data-report-orders>2<" in body and "data-report-units>6<" in body
+    assert "data-report-clicks>0<" in body  # sales through a cart's attribution, no link followed
     assert "data-report-unique-viewers>4<" in body and "data-report-conversion>50.00 %<" in body
     assert '<tr data-report-currency="USD"><td>USD</td><td>116.00</td><td>0.00</td><td>116.00</td></tr>' in body
     assert f'data-report-deal="{deal.pk}"' in body and "30.00 %" in body
