@@ -25,6 +25,8 @@ from content.live.notify import channel
 from content.live.state import SessionNotFound, live_state, seconds_to_next_change
 from content.live.viewers import record_heartbeat, viewer_count
 from operations import pubsub
+from shop.api_edge import error_response
+from shop.rate_limits import count_request
 from shop.services.client_identity import client_ip, client_key
 
 _VIEWER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -66,7 +68,15 @@ def state_view(request, page_id: int):
 @csrf_exempt  # a reader's "still watching": no session, nothing of the reader's changes
 @require_POST
 def heartbeat_view(request, page_id: int):
-    """A polling reader says it is still watching (EventSource readers beat through their stream)."""
+    """A polling reader says it is still watching (EventSource readers beat through their stream).
+
+    Counted per client (``live_heartbeat``): a script inventing viewer ids from one address gets 429s and
+    adds no viewer, so it can't inflate a session's peak or unique viewers beyond its share."""
+    retry_after = count_request(request, scope="live_heartbeat")
+    if retry_after is not None:
+        response = error_response(429, message="Too many heartbeats; try again shortly.")
+        response["Retry-After"] = str(retry_after)
+        return response
     record_heartbeat(page_id, _viewer(request))
     return HttpResponse(status=204)
 

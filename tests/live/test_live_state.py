@@ -156,3 +156,16 @@ def test_a_heartbeat_writes_nothing_to_the_database(client, django_assert_num_qu
 
     assert response.status_code == 204
     assert _state(client, page)["viewers"] == 2
+
+
+def test_a_client_inventing_viewers_is_refused_and_adds_none(client, settings, steady_rate_limit_clock):
+    settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "live_heartbeat": "3/m"}
+    page = make_session(products=[lipstick()])
+
+    statuses = [client.post(f"/api/live/{page.pk}/heartbeat/", {"viewer": f"viewer-{n:04d}"}).status_code
+                for n in range(5)]
+    refused = client.post(f"/api/live/{page.pk}/heartbeat/", {"viewer": "viewer-9999"})
+
+    assert statuses == [204, 204, 204, 429, 429]
+    assert (refused.status_code, refused.json()["code"], int(refused["Retry-After"]) > 0) == (429, "rate_limited", True)
+    assert _state(client, page)["viewers"] == 3
