@@ -28,9 +28,14 @@ def _export(subject) -> list[dict]:
     for reader in _readers(subject):
         rows.append({"record": "reader_account", "id": reader.pk, "email": reader.email,
                      "verified_at": reader.verified_at.isoformat(), "created_at": reader.created_at.isoformat()})
-        for link in TrackedLink.objects.filter(kind="reader_share", sharer_id=reader.pk).order_by("pk"):
+        links = TrackedLink.objects.filter(kind="reader_share", sharer_id=reader.pk).select_related("share_block")
+        for link in links.order_by("pk"):
+            block = getattr(link, "share_block", None)
             rows.append({"record": "share_link", "id": link.pk, "code": link.code, "target": link.target_kind,
-                         "active": link.active, "created_at": link.created_at.isoformat()})
+                         "page_id": link.page_id, "product_id": link.product_id, "team_code": link.team_code,
+                         "active": link.active, "created_at": link.created_at.isoformat(),
+                         "blocked_at": block.blocked_at.isoformat() if block else None,
+                         "blocked_because": block.reason if block else None})
         for entry in RewardEntry.objects.filter(reader=reader).order_by("pk"):
             rows.append({"record": "reward_entry", "id": entry.pk, "kind": entry.kind, "amount": str(entry.amount),
                          "currency": entry.currency, "order_id": entry.order_id,

@@ -12,6 +12,7 @@ from privacy.services.export import export_sections
 from privacy.services.retention import enforce_retention
 from readers.models import Reader, RewardEntry, SignInToken
 from readers.services.rewards import reward_balances
+from readers.services.shares import block_shares
 from readers.services.sign_in import request_sign_in
 from shop.services.buyer_identity import buyer_key
 from tests.factories import make_creator, make_guide, make_product
@@ -47,6 +48,19 @@ def test_the_export_holds_the_readers_account_share_and_reward(shared_sale):
     assert rows[0]["email"] == SHARER
     assert (rows[2]["amount"], rows[2]["currency"], rows[2]["order_id"]) == ("4.00", "USD", order.pk)
     assert export_sections(Subject(key=buyer_key("someone@example.com")))["reader_account"] == []
+
+
+def test_the_export_says_what_a_share_led_to_and_why_staff_blocked_it(shared_sale):
+    link, _ = shared_sale
+    block_shares([link.pk], reason="Posted in a coupon spam group")
+
+    row = next(row for row in export_sections(_subject())["reader_account"] if row["record"] == "share_link")
+
+    block = link.share_block
+    assert {key: row[key] for key in ("target", "page_id", "product_id", "team_code", "active", "blocked_at",
+                                      "blocked_because")} == {
+        "target": link.target_kind, "page_id": link.page_id, "product_id": link.product_id, "team_code": "",
+        "active": False, "blocked_at": block.blocked_at.isoformat(), "blocked_because": "Posted in a coupon spam group"}
 
 
 def test_erasure_leaves_no_trace_of_the_reader_and_keeps_the_reward_books(shared_sale):
