@@ -94,8 +94,11 @@ def _dispute_created(dispute: dict) -> None:
                    reason=str(dispute.get("reason") or ""))
 
 
-def _dispute_funds_withdrawn(dispute: dict) -> None:
-    """Stripe took the disputed amount from the platform (``funds_withdrawn``, or ``closed`` as lost)."""
+def _dispute_lost(dispute: dict) -> None:
+    """The shop lost the dispute: the disputed amount is gone for good, so the brands' shares are taken back.
+
+    Not on ``funds_withdrawn``: Stripe withdraws the funds when a dispute opens and reinstates them when it
+    is won (``funds_reinstated``), so only the loss is final (a brand is never charged for a dispute won)."""
     if not dispute.get("payment_intent"):
         raise UnknownPayment(dispute.get("id", ""))
     currency = str(dispute.get("currency", "")).upper()
@@ -106,7 +109,7 @@ def _dispute_funds_withdrawn(dispute: dict) -> None:
 
 def _dispute_closed(dispute: dict) -> None:
     if dispute.get("status") == "lost":
-        _dispute_funds_withdrawn(dispute)
+        _dispute_lost(dispute)
 
 
 HANDLERS = {
@@ -117,7 +120,6 @@ HANDLERS = {
     "charge.expired": _charge_expired,
     "charge.refunded": _charge_refunded,
     "charge.dispute.created": _dispute_created,
-    "charge.dispute.funds_withdrawn": _dispute_funds_withdrawn,
     "charge.dispute.closed": _dispute_closed,
 }
 

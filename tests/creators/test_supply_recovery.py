@@ -164,11 +164,19 @@ def test_a_partial_dispute_before_the_transfers_nets_the_payables_like_a_refund_
     assert sent(fake_connect, order) == {brand_a.stripe_account_id: (1718, 0), brand_b.stripe_account_id: (1031, 0)}
 
 
-def test_a_dispute_that_was_won_takes_nothing_back(two_brand_order, fake_connect):
-    order, *_ = two_brand_order
-    handle_event(dispute_event(order, event_type="charge.dispute.closed", event_id="evt_1", amount=11702,
-                               status="won"))
+def test_a_dispute_that_was_won_takes_nothing_back(two_brand_order, fake_connect, django_capture_on_commit_callbacks):
+    order, (brand_a, brand_b), *_ = two_brand_order
+    pay_supply_transfers(order_id=order.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):  # what Stripe sends for a dispute the shop wins
+        for number, (event_type, status) in enumerate([
+                ("charge.dispute.created", "needs_response"), ("charge.dispute.funds_withdrawn", "needs_response"),
+                ("charge.dispute.closed", "won"), ("charge.dispute.funds_reinstated", "won")]):
+            handle_event(dispute_event(order, event_type=event_type, event_id=f"evt_{number}", amount=11702,
+                                       status=status))
+
     assert (splits(order), recovery(order)) == ([], [])
+    assert sent(fake_connect, order) == {brand_a.stripe_account_id: (3000, 0), brand_b.stripe_account_id: (1800, 0)}
 
 
 def test_a_run_overlapping_an_attempt_in_flight_skips_it(two_brand_order, fake_connect, monkeypatch):
