@@ -284,10 +284,12 @@ def add_line_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attrib
     if listing_id is not None:
         # A storefront listing prices the line (shop.models.supply); it takes no promotion. The price the
         # reader was shown is kept: checkout charges no other (pricing.listing_quote_holds).
-        line.listing, line.promotion = _requested_listing(listing_id, variant, now=now,
-                                                          accept_list_price=accept_list_price), None
-        line.quoted_unit_price = (price_line(variant, quantity=1, now=now, listing=line.listing).unit_price
-                                  if line.listing is not None else None)
+        listing = _requested_listing(listing_id, variant, now=now, accept_list_price=accept_list_price)
+        if listing is not None or line.listing_id in (None, listing_id):
+            # A refused listing taken at the list price leaves a line another live listing prices alone.
+            line.listing, line.promotion = listing, None
+            line.quoted_unit_price = (price_line(variant, quantity=1, now=now, listing=listing).unit_price
+                                      if listing is not None else None)
     line.quantity = new_quantity
     if attribution is not None and not attribution.is_empty():
         line.creator_id = attribution.creator_id

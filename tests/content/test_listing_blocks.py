@@ -118,3 +118,19 @@ def test_the_api_adds_a_paused_listings_sku_at_the_list_price_only_when_asked(fe
     added = post(f"/carts/{token}/lines", {"sku": "FEAT-1", "quantity": 1, "listing": featured["listing"].pk,
                                            "accept_list_price": True})
     assert (added.status_code, added.json()["lines"][0]["unit_price"]) == (201, "25.00")
+
+
+def test_a_paused_listings_buy_link_leaves_a_line_another_live_listing_prices_alone(featured):
+    from shop.services.cart import add_to_cart
+    from shop.services.supply import set_listing_status
+
+    other_creator = make_creator()
+    paused = live_listing(featured["offer"], creator_id=other_creator.pk, price="26.00")
+    set_listing_status(paused, creator_id=other_creator.pk, status=ListingStatus.PAUSED)
+    cart = Cart.objects.create()
+    add_to_cart(cart, sku="FEAT-1", quantity=1, listing_id=featured["listing"].pk)
+
+    add_to_cart(cart, sku="FEAT-1", quantity=1, listing_id=paused.pk, accept_list_price=True)
+
+    line = cart.lines.get()
+    assert (line.quantity, line.listing_id, line.quoted_unit_price) == (2, featured["listing"].pk, featured["listing"].price)
