@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from creators.models import LinkKind
+from creators.services.click_buffer import never_counted
 from creators.services.link_routes import cached_link_route, route_destination
 from creators.services.links import click_limit_counted_later, count_followed_click
 from shop.rate_limits import count_request
@@ -38,5 +39,5 @@ def follow_link(request: HttpRequest, code: str) -> HttpResponseRedirect:
     response = HttpResponseRedirect(destination)
     response["Referrer-Policy"] = "no-referrer"
     if click_id is not None and route.kind == LinkKind.READER_SHARE:
-        remember_referral(request, response, click_id=click_id)  # a friend may buy days later
+        remember_referral(request, response, click_id=click_id, keeps=lambda current: not never_counted(current))  # a friend may buy days later
     return response

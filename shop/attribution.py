@@ -101,9 +101,11 @@ def referral_click_id(request) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
-def remember_referral(request, response, *, click_id: int) -> None:
-    """Set the referral cookie to ``click_id`` unless the browser already carries a live one (first click wins)."""
-    if referral_click_id(request) is not None:
+def remember_referral(request, response, *, click_id: int, keeps=lambda current: True) -> None:
+    """Set the referral cookie to ``click_id`` unless the browser already carries a live one (first click wins)
+    that ``keeps(current)`` says still stands (a click never counted does not)."""
+    current = referral_click_id(request)
+    if current is not None and keeps(current):
         return
     response.set_signed_cookie(REFERRAL_COOKIE, str(click_id), salt=_REFERRAL_SALT,
                                max_age=int(attribution_window().total_seconds()), httponly=True, samesite="Lax",

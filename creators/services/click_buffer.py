@@ -178,3 +178,12 @@ def resolve_clicks(click_ids: set[int]) -> dict[int, int]:
             break
         time.sleep(2 * settings.KOLSHOP_CLICK_FLUSH_MS / 1000)
     return {click_id: counted for click_id, counted in aliases.items() if counted}
+
+
+def never_counted(click_id: int) -> bool:
+    """A reserved id the counting script refused (its client over the click limit): no click will ever
+    have it. An id still buffered, counted, or standing for a repeat is not (``resolve_clicks`` follows it)."""
+    try:
+        return click_queue.click_aliases([click_id]).get(click_id) == 0
+    except redis.RedisError:
+        return False

@@ -49,8 +49,12 @@ RATE_PREFIX = "kolshop:click-rate:"
 # reserved id's alias. ARGV: reserved id, the click as JSON, the rolling window in seconds, the client's
 # limit (0: none), the limit's period in seconds, how long an alias is kept.
 # A click counted late (``click_buffer`` flushes after the redirect carried the reserved id) leaves an
-# alias when it is not counted: the visitor's counted id, or 0 over the client's limit.
+# alias when it is not counted: the visitor's counted id, or 0 over the client's limit. A batch sent again
+# (a pipeline that failed part-way) finds its own clicks counted and changes nothing, not even the limit.
 _COUNT_CLICK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] or redis.call('GET', KEYS[2]) == ARGV[1] then
+  return ARGV[1]
+end
 if tonumber(ARGV[4]) > 0 then
   local used = redis.call('INCR', KEYS[5])
   if used == 1 then redis.call('EXPIRE', KEYS[5], ARGV[5]) end

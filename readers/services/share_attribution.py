@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from creators.models import Click, LinkKind
+from creators.services.click_buffer import resolve_clicks
 from readers.models import Reader, RefusalReason, RewardEntry, RewardEntryKind, ShareBlock
 from shop.attribution import attribution_window
 from shop.models import Order, OrderLine, OrderStatus
@@ -26,6 +27,14 @@ from shop.models import Order, OrderLine, OrderStatus
 class ShareCredit:
     click: Click
     sharer: Reader
+
+
+def _counted_click_id(click_id: int) -> int:
+    """The click a referral cookie's id stands for: itself once written; a repeat's visit click (written
+    now if still queued or buffered, ``resolve_clicks``); itself (so nothing) when it was never counted."""
+    if Click.objects.filter(pk=click_id).exists():
+        return click_id
+    return resolve_clicks({click_id}).get(click_id, click_id)
 
 
 def share_click_for(order: Order) -> ShareCredit | None:
@@ -39,7 +48,7 @@ def share_click_for(order: Order) -> ShareCredit | None:
     shares = Click.objects.filter(link__kind=LinkKind.READER_SHARE).select_related("link")
     found = Q(pk__in=click_ids) | (Q(visitor_hash__in=own) & window)
     if order.referral_click_id is not None:  # the browser's referral cookie: any day within the window
-        found |= Q(pk=order.referral_click_id) & window
+        found |= Q(pk=_counted_click_id(order.referral_click_id)) & window
     first = shares.filter(found).order_by("clicked_at", "pk").first()
     if first is None:
         return None

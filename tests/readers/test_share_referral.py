@@ -14,6 +14,7 @@ from readers.models import RewardEntry
 from shop.attribution import REFERRAL_COOKIE, Attribution, buy_path
 from shop.models import Order
 from shop.services.client_identity import visitor_key
+from tests.creators.conftest import queue  # noqa: F401  (a fixture: the test Redis's click queue)
 from tests.creators.helpers import PHONE
 from tests.factories import make_creator, make_guide, make_product
 from tests.readers.reward_helpers import share_of
@@ -126,3 +127,31 @@ def test_a_creators_own_link_sets_no_referral_cookie(guide, lamp):
     friend.get(f"/r/{own.code}/")
 
     assert REFERRAL_COOKIE not in friend.cookies
+
+
+def test_a_follow_over_the_click_limit_does_not_pin_a_dead_referral(guide, lamp, queue, settings):
+    """With the click buffer, /r/ learns only later whether a follow was counted: a first follow refused as
+    over its address's click limit must not keep the cookie from the friend's next, counted follow."""
+    from creators.services import click_buffer, click_queue
+
+    settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "click": "1/m"}
+    link = share_of(guide)
+    ip = "198.51.100.77"
+    neighbour = Client(headers={"User-Agent": PHONE + " other"}, REMOTE_ADDR=ip)
+    friend = Client(headers={"User-Agent": PHONE}, REMOTE_ADDR=ip)
+    neighbour.get(f"/r/{link.code}/")  # takes the address's one click this minute
+    friend.get(f"/r/{link.code}/")  # over the limit: a reserved id never counted
+    click_buffer.flush_clicks()
+    click_queue.drain_all_clicks()
+    dead = int(friend.cookies[REFERRAL_COOKIE].value.split(":")[0])
+    for key in queue.scan_iter(f"{click_queue.RATE_PREFIX}*"):  # the minute is over
+        queue.delete(key)
+
+    friend.get(f"/r/{link.code}/")
+    click_buffer.flush_clicks()
+    click_queue.drain_all_clicks()
+    order = _buy_on_the_guide(friend, guide, lamp)
+
+    assert not Click.objects.filter(pk=dead).exists()
+    assert order.referral_click_id != dead and Click.objects.filter(pk=order.referral_click_id, link=link).exists()
+    assert RewardEntry.objects.filter(order_id=order.pk).count() == 1
