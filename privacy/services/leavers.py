@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import Collection, GroupCollectionPermission, ModelLogEntry, Page, PageLogEntry, Revision
 
 from content.services.page_cache import forget_all_pages
@@ -98,6 +99,13 @@ def _anonymise_storefront(storefront: CreatorPage, *, profile: CreatorProfile, r
             label=_replaced(entry.label, replacements, url_paths=None),
             data=_replaced(entry.data, replacements, url_paths=(old_url_path, storefront.url_path)))
     transaction.on_commit(forget_all_pages)  # every page below the storefront has a new address
+
+    def forget_old_addresses() -> None:
+        """Wagtail's redirects app keeps the old addresses (the handle in them) after it: no way back to them."""
+        Redirect.objects.filter(redirect_page__path__startswith=storefront.path,
+                                old_path__contains=f"/{old['slug']}").delete()
+
+    transaction.on_commit(forget_old_addresses)  # registered after Wagtail's, so it runs after them
 
 
 def _relabel_log_entries(instance) -> None:

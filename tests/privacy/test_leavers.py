@@ -142,3 +142,16 @@ def test_a_superuser_anonymises_a_brand_user(admin_client):
     brand_user.refresh_from_db()
     assert (response.status_code, brand_user.username, brand_user.groups.count()) == (
         302, f"former-{brand_user.pk}", 0)
+
+
+def test_no_redirect_keeps_a_leavers_old_address(client, django_capture_on_commit_callbacks):
+    from wagtail.contrib.redirects.models import Redirect
+
+    creator, guide = leaving_creator()
+    client.force_login(officer())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/admin/privacy/leavers/{creator.user_id}/anonymise/")
+
+    assert list(Redirect.objects.filter(old_path__contains=TRACES["handle"]).values_list("old_path", flat=True)) == []
+    assert {name: hits for name, hits in scan_for(TRACES).items() if hits} == {}
