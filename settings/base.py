@@ -278,8 +278,8 @@ KOLSHOP_RATE_LIMITS = {
     "click": env.get_str("KOLSHOP_RATE_LIMIT_CLICKS") or "60/m",
     "buy_link": env.get_str("KOLSHOP_RATE_LIMIT_BUY_LINKS") or "30/m",
     "page_view": env.get_str("KOLSHOP_RATE_LIMIT_PAGE_VIEWS") or "120/m",
-    # A polling live viewer beats every few seconds; one address may carry a household or an office.
-    "live_heartbeat": env.get_str("KOLSHOP_RATE_LIMIT_LIVE_HEARTBEATS") or "120/m",
+    # New live viewers per address (content.live.views.heartbeat_view); viewers already counted beat freely.
+    "live_new_viewer": env.get_str("KOLSHOP_RATE_LIMIT_LIVE_NEW_VIEWERS") or "60/m",
     # Reader sign-in (readers.limits): mails asked per client and per address, codes tried likewise.
     "reader_sign_in": env.get_str("KOLSHOP_RATE_LIMIT_READER_SIGN_INS") or "10/h",
     "reader_sign_in_email": env.get_str("KOLSHOP_RATE_LIMIT_READER_SIGN_INS_PER_EMAIL") or "5/h",

@@ -60,6 +60,11 @@ def _count_once(counter: str) -> None:
         cache.set(counter, 1, HISTORY_SECONDS)
 
 
+def is_new_viewer(page_id: int, viewer: str) -> bool:
+    """Whether ``viewer`` has not beaten on this page before (within the history kept): one cache read."""
+    return cache.get(f"kolshop-live-seen:{page_id}:{_viewer_digest(page_id, viewer)}") is None
+
+
 def record_heartbeat(page_id: int, viewer: str, *, now: float | None = None) -> None:
     """``viewer`` is an opaque id the client keeps for the session (or the visitor hash)."""
     window = _window(now if now is not None else time.time())

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from content.live.notify import channel
 from content.live.state import SessionNotFound, live_state, seconds_to_next_change
-from content.live.viewers import record_heartbeat, viewer_count
+from content.live.viewers import is_new_viewer, record_heartbeat, viewer_count
 from operations import pubsub
 from shop.api_edge import error_response
 from shop.rate_limits import count_request
@@ -70,14 +70,16 @@ def state_view(request, page_id: int):
 def heartbeat_view(request, page_id: int):
     """A polling reader says it is still watching (EventSource readers beat through their stream).
 
-    Counted per client (``live_heartbeat``): a script inventing viewer ids from one address gets 429s and
-    adds no viewer, so it can't inflate a session's peak or unique viewers beyond its share."""
-    retry_after = count_request(request, scope="live_heartbeat")
+    New viewers are counted per client address (``live_new_viewer``): a script inventing viewer ids from
+    one address gets 429s and adds no viewer, while viewers already counted (a household or an office
+    behind one address, beating every few seconds) are never refused."""
+    viewer = _viewer(request)
+    retry_after = count_request(request, scope="live_new_viewer") if is_new_viewer(page_id, viewer) else None
     if retry_after is not None:
-        response = error_response(429, message="Too many heartbeats; try again shortly.")
+        response = error_response(429, message="Too many new viewers from this address; try again shortly.")
         response["Retry-After"] = str(retry_after)
         return response
-    record_heartbeat(page_id, _viewer(request))
+    record_heartbeat(page_id, viewer)
     return HttpResponse(status=204)
 
 

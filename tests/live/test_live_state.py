@@ -159,13 +159,16 @@ def test_a_heartbeat_writes_nothing_to_the_database(client, django_assert_num_qu
 
 
 def test_a_client_inventing_viewers_is_refused_and_adds_none(client, settings, steady_rate_limit_clock):
-    settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "live_heartbeat": "3/m"}
+    settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "live_new_viewer": "3/m"}
     page = make_session(products=[lipstick()])
 
     statuses = [client.post(f"/api/live/{page.pk}/heartbeat/", {"viewer": f"viewer-{n:04d}"}).status_code
                 for n in range(5)]
+    again = [client.post(f"/api/live/{page.pk}/heartbeat/", {"viewer": f"viewer-{n:04d}"}).status_code
+             for n in range(3) for _ in range(4)]  # the viewers already counted keep beating
     refused = client.post(f"/api/live/{page.pk}/heartbeat/", {"viewer": "viewer-9999"})
 
     assert statuses == [204, 204, 204, 429, 429]
+    assert again == [204] * 12
     assert (refused.status_code, refused.json()["code"], int(refused["Retry-After"]) > 0) == (429, "rate_limited", True)
     assert _state(client, page)["viewers"] == 3
