@@ -13,6 +13,7 @@ from django.utils import timezone
 from creators.models import CreatorProfile
 from creators.services.ledger import creator_balances
 from creators.services.reports import earnings_by_page_and_block, parse_period, statement, statement_csv
+from shop.validation import row_id
 
 STAFF_PERMISSION = "creators.view_ledgerentry"
 
@@ -54,9 +55,9 @@ def _visible_creator(request: HttpRequest) -> tuple[CreatorProfile | None, bool]
     if request.user.has_perm(STAFF_PERMISSION):
         if not requested:
             return None, True
-        if not requested.isdigit():
+        if row_id(requested) is None:
             raise BadRequest("creator must be a creator id.")
-        creator = CreatorProfile.objects.filter(pk=int(requested)).first()
+        creator = CreatorProfile.objects.filter(pk=row_id(requested)).first()
         if creator is None:
             raise BadRequest("No such creator.")
         return creator, True

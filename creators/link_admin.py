@@ -32,6 +32,7 @@ from creators.services.links import (
 from shop.admin_helpers import ROW_ACTIONS, ScopedSnippetChooserViewSet, ScopedSnippetViewSet, policy_for
 from shop.models import Product
 from shop.permissions import CHOOSE
+from shop.validation import row_id
 from wagtail.models import Page
 
 NO_BLOCK = ""
@@ -94,7 +95,7 @@ class TrackedLinkForm(WagtailAdminModelForm):
         chosen = data.get("block") or NO_BLOCK
         if chosen:
             page_id, _sep, block_id = chosen.partition(":")
-            page = Page.objects.filter(pk=int(page_id)).first() if page_id.isdigit() else None
+            page = Page.objects.filter(pk=row_id(page_id)).first() if row_id(page_id) is not None else None
             if page is None or (data.get("page") and data["page"].pk != page.pk):
                 self.add_error("block", _("Choose a block of the link's page."))
                 return data

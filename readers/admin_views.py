@@ -10,13 +10,14 @@ from django.template.response import TemplateResponse
 from readers.models import ShareLink
 from readers.services.shares import block_shares
 from shop.errors import DomainError
+from shop.validation import row_id
 
 BLOCK_PERMISSION = "readers.block_sharelink"
 LISTED = 200  # active share links offered on the bulk form (newest first); ?id= adds any other
 
 
 def _ids(values) -> list[int]:
-    return [int(value) for value in values if str(value).isdigit()][:LISTED]
+    return [row_id(value) for value in values if row_id(value) is not None][:LISTED]
 
 
 @permission_required(BLOCK_PERMISSION, raise_exception=True)

@@ -13,6 +13,7 @@ from readers.services.shares import reader_shares, share
 from readers.services.sign_in import request_sign_in, sign_in_with_code, sign_in_with_link, sign_out_everywhere
 from readers.sessions import current_reader, end_reader_session, start_reader_session
 from shop.errors import DomainError, RateLimited
+from shop.validation import row_id
 
 _PENDING_EMAIL = "kolshop_reader_sign_in_email"
 
@@ -94,7 +95,7 @@ def share_page(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "readers/share.html", {"page_id": page_id, "team_code": team_code or ""})
     try:
-        link = share(reader, page_id=int(page_id) if page_id.isdigit() else 0, team_code=team_code)
+        link = share(reader, page_id=row_id(page_id) or 0, team_code=team_code)
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -20,6 +20,8 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 from django.core import signing
 
+from shop.validation import row_id
+
 _SALT = "kolshop.attribution.v2"
 
 
@@ -98,7 +100,7 @@ def referral_click_id(request) -> int | None:
     """The click id in the request's referral cookie, or None (absent, tampered with or past the window)."""
     value = request.get_signed_cookie(REFERRAL_COOKIE, default=None, salt=_REFERRAL_SALT,
                                       max_age=attribution_window().total_seconds())
-    return int(value) if value is not None and value.isdigit() else None
+    return row_id(value)
 
 
 def remember_referral(request, response, *, click_id: int, keeps=lambda current: True) -> None:

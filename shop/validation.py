@@ -23,6 +23,15 @@ INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 
 
+_ROW_ID = re.compile(r"[0-9]{1,18}")
+
+
+def row_id(value) -> int | None:
+    """``value`` (a query or form parameter) as a row id, or None: ASCII digits only, at most 18 of them
+    (``str.isdigit`` also passes "²" and "٣", which ``int`` refuses or reads as another number)."""
+    return int(value) if isinstance(value, str) and _ROW_ID.fullmatch(value) else None
+
+
 def has_control_characters(value: str) -> bool:
     return bool(_CONTROL_CHARACTERS.search(value))
 

@@ -28,6 +28,7 @@ from operations import pubsub
 from shop.api_edge import error_response
 from shop.rate_limits import count_request
 from shop.services.client_identity import client_ip, client_key
+from shop.validation import row_id
 
 _VIEWER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -89,7 +90,7 @@ def _event(state: dict) -> str:
 
 def _last_event_id(request) -> int | None:
     raw = request.headers.get("Last-Event-ID", "") or request.GET.get("last_event_id", "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return row_id(raw)
 
 
 def _wait_seconds(state: dict) -> float:

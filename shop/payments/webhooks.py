@@ -19,6 +19,7 @@ from shop.services.payments import (
     UnknownPayment, complete_checkout, record_chargeback, record_dispute, record_payment_failure,
 )
 from shop.services.refunds import record_refund_total
+from shop.validation import row_id
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def _payment_intent_succeeded(intent: dict) -> None:
 def _group_member_id(intent: dict) -> int | None:
     """The group-buy member a hold belongs to, from the metadata the join wrote before the intent existed."""
     value = (intent.get("metadata") or {}).get("group_member")
-    return int(value) if value and str(value).isdigit() else None
+    return row_id(str(value)) if value else None
 
 
 def _amount_capturable_updated(intent: dict) -> None:

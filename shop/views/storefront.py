@@ -29,7 +29,7 @@ from shop.services.client_identity import identify_client
 from shop.services.notifications import order_from_link_token
 from shop.services.orders import order_for_buyer, pickup_code_for
 from shop.services.payments import buyer_payment, is_payable
-from shop.validation import column_max_length, has_control_characters
+from shop.validation import column_max_length, has_control_characters, row_id
 
 _CART_KEY = "kolshop_cart"
 _ORDERS_KEY = "kolshop_orders"
@@ -68,8 +68,8 @@ def buy(request: HttpRequest, sku: str) -> HttpResponse:
     listing = request.GET.get("listing", "")  # a creator's storefront listing (distribution)
     try:
         followed = follow_buy_link(_session_cart(request, create=True), sku=sku, token=request.GET.get("ref", ""),
-                                   visitor=visitor, promotion_id=int(deal) if deal.isdigit() and len(deal) < 19 else None,
-                                   listing_id=int(listing) if listing.isdigit() and len(listing) < 19 else None)
+                                   visitor=visitor, promotion_id=row_id(deal),
+                                   listing_id=row_id(listing))
         if followed.promotion_refused is not None:
             messages.warning(request, f"{followed.promotion_refused.message} It is in your cart at the regular price.")
     except DomainError as error:

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from shop.models import Cart, CartLine, Order
-from shop.validation import CONTROL_CHARACTERS_MESSAGE
+from shop.validation import CONTROL_CHARACTERS_MESSAGE, row_id
 from tests.shop.helpers import variant_with_stock
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +210,22 @@ def test_the_openapi_document_publishes_the_column_limits_and_the_slash_conventi
     assert schemas["AddLineIn"]["properties"]["sku"]["maxLength"] == 64
     assert schemas["UpdateLineIn"]["properties"]["quantity"]["maximum"] == 2**31 - 1
     assert "with or without its trailing slash" in document["info"]["description"]
+
+
+@pytest.mark.parametrize("query", ["deal=%C2%B2", "listing=%D9%A3", "deal=1%C2%B2", "listing=99999999999999999999"])
+def test_a_buy_link_with_unicode_or_huge_ids_adds_the_product_at_the_list_price(query):
+    """``str.isdigit`` passes "²" and "٣" (int refuses the first, reads the second as 3): ids are ASCII digits."""
+    variant_with_stock("HP-1", on_hand=3)
+    reader = Client()
+
+    response = reader.get(f"/buy/HP-1/?{query}")
+
+    assert response.status_code == 302
+    assert [(line.variant.sku, line.promotion_id, line.listing_id) for line in CartLine.objects.all()] == [
+        ("HP-1", None, None)]
+
+
+@pytest.mark.parametrize("value, expected", [("12", 12), ("²", None), ("٣", None), ("-1", None), ("", None),
+                                             ("1" * 19, None), (None, None), ("0012", 12)])
+def test_a_row_id_is_ascii_digits_only(value, expected):
+    assert row_id(value) == expected
