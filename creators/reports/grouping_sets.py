@@ -9,6 +9,7 @@ figures: each set's aggregates are exactly the ones its own ``GROUP BY`` would c
 
 import re
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -31,7 +32,10 @@ def _grouping_sets_query(queryset: QuerySet, sets: list[tuple[str, ...]], aggreg
     columns = list(dict.fromkeys(name for names in sets for name in names))
     query = queryset.values(*columns).annotate(**aggregates).order_by().query
     compiler = query.get_compiler(connection=connection)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # a filter no row can pass (e.g. a brand user with no brand): as Django, no rows
+        return {names_of_set: [] for names_of_set in sets}
     match = _ORDINAL_GROUP_BY.search(sql)
     if match is None or not sql.startswith("SELECT "):
         return None  # not the shape this rewrite knows: one query per set instead

@@ -96,3 +96,12 @@ def test_each_source_is_read_once_on_postgresql_and_once_per_grouping_elsewhere(
         assert all("GROUPING SETS" in sql for sql in grouped)
     else:
         assert len(grouped) == 6
+
+
+def test_a_report_over_no_brand_is_empty_on_every_database(world):
+    """A brand user with no brand: a filter no row passes (Django raises EmptyResultSet while compiling)."""
+    roll_up(now=NOW)
+
+    report = build_report(ReportFilters(start=DAY.date() - timedelta(days=1), end=NOW.date(), brand_ids=frozenset()))
+
+    assert (report.rows, report.totals, report.daily) == ([], [], [])

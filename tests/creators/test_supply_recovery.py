@@ -220,7 +220,8 @@ def test_an_attempt_abandoned_in_flight_is_retried_by_the_job_under_its_key(two_
 @pytest.mark.postgres
 @pytest.mark.skipif("postgresql" not in django_settings.DATABASES["default"]["ENGINE"], reason="needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_two_retry_jobs_racing_for_a_failed_transfer_make_one_attempt(two_brand_order, fake_connect, monkeypatch):
+def test_two_retry_jobs_racing_for_a_failed_transfer_make_one_attempt(wagtail_base_data, two_brand_order, fake_connect,
+                                                                     monkeypatch):
     order, (brand_a, _), *_ = two_brand_order  # paid after the commit (transaction=True): both transfers sent
     SupplyTransfer.objects.filter(order=order, payee_id=brand_a.pk).update(status=SupplyTransferStatus.FAILED)
     real = stripe_api.create_transfer
