@@ -15,7 +15,8 @@ import time
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="fewer rounds (under two minutes)")
-    parser.add_argument("--only", choices=["clicks"], help="run only these cases (clicks: /r/ and click ingest)")
+    parser.add_argument("--only", choices=["clicks", "live"],
+                        help="run only these cases (clicks: /r/ and click ingest; live: pin latency)")
     options = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.bench")
 
@@ -46,7 +47,8 @@ def main() -> int:
         return [*clicks.tracked_link(built, rounds=rounds * 5),
                 *clicks.ingest_at_scale(built, requests=2000 if options.quick else 8000)]
 
-    rows = click_rows() if options.only == "clicks" else [
+    only = {"clicks": click_rows, "live": lambda: live.pin_latency(built, rounds=10 if options.quick else 40)}
+    rows = only[options.only]() if options.only else [
         *cases.content_uncached(built, rounds=max(rounds // 3, 5)),
         *cases.content_cached(built, rounds=rounds * 5),
         *click_rows(),
