@@ -166,6 +166,14 @@ def resolve_clicks(click_ids: set[int]) -> dict[int, int]:
 
     An id found nowhere may still sit in another process's buffer: looked for once more after a flush
     interval."""
+    try:
+        return _resolved(click_ids)
+    except redis.RedisError:  # Redis down: the clicks it holds can't be read now; an order is still placed or paid
+        logger.warning("click queue unavailable: %d click ids left unresolved", len(click_ids))
+        return {}
+
+
+def _resolved(click_ids: set[int]) -> dict[int, int]:
     flush_clicks()
     aliases: dict[int, int] = {}
     for attempt in range(2):

@@ -197,3 +197,13 @@ def test_a_batch_is_counted_after_redis_forgot_the_script(mug_link, client, queu
 
     assert queue.hlen(click_queue.PENDING) == 2
     assert click_queue.drain_all_clicks() == 2
+
+
+def test_resolving_clicks_while_redis_is_down_leaves_them_unresolved_instead_of_failing(queue, settings, monkeypatch):
+    """An order placed or paid during a Redis outage: the clicks Redis holds can't be read, the order goes on."""
+    def down(*args, **kwargs):
+        raise click_queue.redis.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(click_queue, "click_aliases", down)
+
+    assert click_buffer.resolve_clicks({41, 42}) == {}
