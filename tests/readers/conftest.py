@@ -1,5 +1,6 @@
 import pytest
 
+from tests.factories import make_creator, make_guide, make_product
 from tests.shop.conftest import shop_settings  # noqa: F401  (the shop's settings for checkouts)
 
 
@@ -21,3 +22,15 @@ def ask(client, django_capture_on_commit_callbacks):
                                             content_type="application/json")
 
     return ask
+
+
+@pytest.fixture
+def guide(site_tree):
+    """Maya's published guide, the page readers share."""
+    return make_guide(make_creator("maya"), title="Desk lamps")
+
+
+@pytest.fixture
+def lamp():
+    """The product bought through shares: 40.00, 50 in stock."""
+    return make_product(title="Arc lamp", variants=[("ARC-1", "40.00", 50)])

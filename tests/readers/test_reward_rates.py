@@ -13,15 +13,10 @@ from readers.models import RewardEntry, RewardLine, RewardRate
 from readers.services.rewards import accrue_reward, reward_rates
 from shop import events
 from tests.creators.helpers import PHONE, LineSpec, make_order, mark_paid, refund_lines
-from tests.factories import make_brand, make_creator, make_guide, make_product, make_user
+from tests.factories import make_brand, make_creator, make_product, make_user
 from tests.readers.reward_helpers import new_ip, share_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def guide(site_tree):
-    return make_guide(make_creator("maya"), title="Desk lamps")
 
 
 @pytest.fixture

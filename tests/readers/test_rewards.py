@@ -15,21 +15,10 @@ from shop.errors import Conflict
 from shop.models import OrderLine, Voucher
 from shop.services.vouchers import validate_voucher
 from tests.creators.helpers import refund_lines
-from tests.factories import make_creator, make_guide, make_product
 from tests.readers.helpers import post_json, sign_in
 from tests.readers.reward_helpers import buy_through, pay_order, share_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def guide(site_tree):
-    return make_guide(make_creator("maya"), title="Desk lamps")
-
-
-@pytest.fixture
-def lamp():
-    return make_product(title="Arc lamp", variants=[("ARC-1", "40.00", 50)])
 
 
 def _commission(order) -> list[tuple[str, Decimal]]:

@@ -11,21 +11,11 @@ from readers.models import Reader, RefusalReason, RewardEntry, RewardRefusal, Sh
 from readers.services.shares import block_shares, share
 from shop.errors import InvalidInput, PermissionDenied
 from tests.creators.helpers import PHONE
-from tests.factories import make_creator, make_guide, make_product, make_user
+from tests.factories import make_creator, make_user
 from tests.readers.helpers import post_json, sign_in
 from tests.readers.reward_helpers import buy_through, share_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def guide(site_tree):
-    return make_guide(make_creator("maya"), title="Desk lamps")
-
-
-@pytest.fixture
-def lamp():
-    return make_product(title="Arc lamp", variants=[("ARC-1", "40.00", 50)])
 
 
 def _editor():

@@ -16,22 +16,11 @@ from shop.models import Order
 from shop.services.client_identity import visitor_key
 from tests.creators.conftest import queue  # noqa: F401  (a fixture: the test Redis's click queue)
 from tests.creators.helpers import PHONE
-from tests.factories import make_creator, make_guide, make_product
 from tests.readers.reward_helpers import share_of
 
 pytestmark = pytest.mark.django_db
 
 FRIEND_IP = "198.51.100.40"
-
-
-@pytest.fixture
-def guide(site_tree):
-    return make_guide(make_creator("maya"), title="Desk lamps")
-
-
-@pytest.fixture
-def lamp():
-    return make_product(title="Arc lamp", variants=[("ARC-1", "40.00", 50)])
 
 
 def _friend() -> Client:

@@ -11,15 +11,10 @@ from readers.models import Reader
 from shop.attribution import read_attribution
 from shop.services.client_identity import visitor_key
 from tests.creators.helpers import PHONE
-from tests.factories import make_creator, make_guide, make_product
+from tests.factories import make_guide, make_product
 from tests.readers.helpers import post_json, sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def guide(site_tree):
-    return make_guide(make_creator("maya"), title="Desk lamps")
 
 
 def test_a_reader_shares_a_guide_once_and_gets_the_same_link_again(client, ask, guide):
