@@ -4,9 +4,7 @@ from readers.services.rewards import accrue_reward, reverse_reward_for_dispute, 
 
 
 def on_order_paid(*, order, lines=None, **_payload) -> None:
-    if lines is not None and order.referral_click_id is None and all(line.click_id is None for line in lines):
-        return  # no referral and no click on any line (the lines the shop passes): ``accrue_reward`` would find the same
-    accrue_reward(order)
+    accrue_reward(order, lines=lines)  # with the lines the shop passes, an order no share led to costs no query
 
 
 def on_order_refunded(*, order, refund=None, **_payload) -> None:

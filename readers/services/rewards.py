@@ -92,15 +92,16 @@ def _follow_up(accrual: RewardEntry, *, kind: str, amount: Decimal, source_ref: 
 
 
 @transaction.atomic(savepoint=False)  # inside the shop's order_paid transaction: all or nothing
-def accrue_reward(order: Order, *, now: datetime | None = None) -> RewardEntry | RewardRefusal | None:
+def accrue_reward(order: Order, *, lines: list[OrderLine] | None = None, now: datetime | None = None) -> RewardEntry | RewardRefusal | None:
     """The reward for the first share that led to this paid order, or the refusal recorded instead.
 
     One buyer's orders are decided one at a time (a lock on the buyer identity), so two concurrent
     orders through two sharers' links can't both pass the new-buyer rule."""
     now = now or timezone.now()
-    if order.referral_click_id is None and not OrderLine.objects.filter(
-            order_id=order.pk, click_id__isnull=False).exists():
-        return None  # no referral and no click on any line: no share led here; one query per paid order
+    if order.referral_click_id is None and not (
+            any(line.click_id is not None for line in lines) if lines is not None  # the lines the shop passed
+            else OrderLine.objects.filter(order_id=order.pk, click_id__isnull=False).exists()):
+        return None  # no referral and no click on any line: no share led here; at most one query per paid order
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not order.is_paid:
         return None
