@@ -46,7 +46,10 @@ class OrderLineAttribution(models.Model):
     )
     page_id = models.BigIntegerField(null=True, blank=True)
     block_id = models.CharField(max_length=64, blank=True)
-    click = models.ForeignKey("creators.Click", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # A plain id in the database (no constraint): on PostgreSQL clicks are partitioned by month and their
+    # key is (id, clicked_at), which no foreign key can point at (operations.partitions). The ORM still joins.
+    click = models.ForeignKey("creators.Click", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              db_constraint=False)
     source = models.CharField(max_length=10, choices=AttributionSourceKind)
     earns_commission = models.BooleanField(default=False)
     reason = models.CharField(max_length=20, choices=NoCommissionReason, blank=True, default="")

@@ -41,7 +41,11 @@ def record_page_view(
         repeat |= Q(visitor_hash__in=visitor.candidates, viewed_at__gt=viewed_at - DEDUPLICATION_WINDOW,
                     viewed_at__lt=viewed_at + DEDUPLICATION_WINDOW)
     with transaction.atomic():
-        lock_for_transaction(f"kolshop-view:{page_id}:{visitor.lock_name if visitor else event_id}")
+        # the event id first: on PostgreSQL the (page, event id) constraint includes viewed_at (page views are
+        # partitioned by month), so this lock and the query below keep an event id to one view per page
+        lock_for_transaction(f"kolshop-view-event:{page_id}:{event_id}")
+        if visitor is not None:
+            lock_for_transaction(f"kolshop-view:{page_id}:{visitor.lock_name}")
         earlier = PageView.objects.filter(repeat, page_id=page_id).order_by("-viewed_at", "-pk").first()
         if earlier is not None:
             return RecordedView(earlier, created=False)

@@ -242,7 +242,7 @@ def _write_batch(payloads: list[dict]) -> None:
     unnest = ", ".join(f"%s::{kind}[]" for kind in _PG_TYPES)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {Click._meta.db_table} ({', '.join(_COLUMNS)}) SELECT * FROM unnest({unnest}) "
-                       "ON CONFLICT (id) DO NOTHING", arrays)
+                       "ON CONFLICT (id, clicked_at) DO NOTHING", arrays)
 
 
 # Entries the group acknowledged are dropped from the stream: everything below the oldest entry still
