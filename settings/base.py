@@ -156,6 +156,7 @@ KOLSHOP_SCHEDULE = {
     "lock_matured_rewards": {"cron": "20 2 * * *", "task": "readers.tasks.lock_matured_rewards_task"},
     "enforce_retention": {"cron": "40 3 * * *", "task": "privacy.tasks.enforce_retention_task"},
     "retry_supply_transfers": {"cron": "*/15 * * * *", "task": "shop.tasks.retry_supply_transfers_task"},
+    "make_month_partitions": {"cron": "30 1 * * *", "task": "operations.tasks.make_month_partitions_task"},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

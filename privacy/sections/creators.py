@@ -12,6 +12,7 @@ from django.conf import settings
 from creators.models import Click, OrderLineAttribution, PageView
 from creators.reports.figures import utc_day
 from creators.reports.rollup import built_through, day_bounds, keep_link_clicks, mark_events_purged
+from operations.partitions import drop_month_partitions
 from privacy.registry import Row, Section, Subject, register_section
 from privacy.sections.shop import subject_orders
 from shop.models import OrderLine
@@ -52,9 +53,14 @@ def _retain_events(now: datetime) -> int:
     mark_events_purged(max(click_day, view_day))
     keep_link_clicks(click_day)  # per-link figures read these days from here once their raw clicks go
     in_ledger = OrderLineAttribution.objects.filter(click__isnull=False).values("click_id")
-    clicks = Click.objects.filter(clicked_at__lt=day_bounds(click_day)[1]).exclude(pk__in=in_ledger).delete()[0]
-    views = PageView.objects.filter(viewed_at__lt=day_bounds(view_day)[1]).delete()[0]
-    return clicks + views
+    click_bound, view_bound = day_bounds(click_day)[1], day_bounds(view_day)[1]
+    # PostgreSQL: whole months before the bound go as partitions (the ledger's clicks put back first); the rest,
+    # and everything on SQLite, row by row
+    months = (drop_month_partitions(table=Click._meta.db_table, before=click_bound, keep=in_ledger)
+              + drop_month_partitions(table=PageView._meta.db_table, before=view_bound))
+    clicks = Click.objects.filter(clicked_at__lt=click_bound).exclude(pk__in=in_ledger).delete()[0]
+    views = PageView.objects.filter(viewed_at__lt=view_bound).delete()[0]
+    return months + clicks + views
 
 
 register_section(Section(name="click_retention", order=510, enforce_retention=_retain_events))

@@ -19,7 +19,7 @@ UTC = dt_timezone.utc
 def test_every_periodic_job_has_a_schedule_and_a_real_task():
     assert sorted(settings.KOLSHOP_SCHEDULE) == [
         "drain_clicks", "enforce_retention", "expire_group_teams", "lock_matured_commissions",
-        "lock_matured_rewards", "release_expired_reservations", "retry_supply_transfers",
+        "lock_matured_rewards", "make_month_partitions", "release_expired_reservations", "retry_supply_transfers",
         "roll_up_daily_performance", "run_payouts",
     ]
     for job in scheduled_jobs():
@@ -65,7 +65,7 @@ def test_a_scheduler_back_after_downtime_runs_a_missed_job_once(settings):
 
 @pytest.mark.parametrize("name", ["release_expired_reservations", "roll_up_daily_performance",
                                   "lock_matured_commissions", "run_payouts", "drain_clicks", "enforce_retention",
-                                  "retry_supply_transfers"])
+                                  "retry_supply_transfers", "make_month_partitions"])
 def test_each_scheduled_job_is_idempotent(name, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
@@ -95,6 +95,8 @@ def test_each_scheduled_job_is_idempotent(name, django_capture_on_commit_callbac
         assert again.return_value == []
     elif name == "enforce_retention":
         assert set(again.return_value.values()) == {0}
+    elif name == "make_month_partitions":
+        assert again.return_value == []
     else:
         assert again.return_value == 0
     if name == "release_expired_reservations":

@@ -1,0 +1,130 @@
+"""Clicks, page views and add-to-cart events are partitioned by month on PostgreSQL (operations.partitions):
+the tables as one ``migrate`` leaves them, where rows land, the job that makes next month's partitions, and
+the migration over a database that already has rows."""
+
+from datetime import datetime, timezone as dt_timezone
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from creators.models import Click, OrderLineAttribution, PageView
+from operations.partitions import make_month_partitions, month_partitions, month_start, partition_name
+from shop.models import AddToCartEvent
+from tests.creators.report_fixtures import DAY, add_clicks, add_views, build_world
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+UTC = dt_timezone.utc
+TABLES = {"creators_click": "clicked_at", "creators_pageview": "viewed_at", "shop_addtocartevent": "created_at"}
+
+
+def rows(sql: str, params=()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def partition_of(model, pk: int) -> str:
+    [(name,)] = rows(f"SELECT tableoid::regclass::text FROM {model._meta.db_table} WHERE id = %s", [pk])
+    return name
+
+
+def partitions(table: str) -> list[str]:
+    return [name for (name,) in rows("SELECT inhrelid::regclass::text FROM pg_inherits "
+                                     "WHERE inhparent = %s::regclass ORDER BY 1", [table])]
+
+
+def test_migrate_leaves_the_event_tables_partitioned_by_month_with_this_and_next_month_and_a_default():
+    this_month = month_start(timezone.now())
+    partitioned = dict(rows("SELECT c.relname, pg_get_partkeydef(c.oid) FROM pg_partitioned_table p "
+                            "JOIN pg_class c ON c.oid = p.partrelid"))
+
+    assert partitioned == {table: f"RANGE ({column})" for table, column in TABLES.items()}
+    for table in TABLES:
+        assert set(partitions(table)) >= {partition_name(table, this_month),
+                                          partition_name(table, month_start(this_month, months=1)), f"{table}_default"}
+        assert rows("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s",
+                    [f"{table}_pkey"]) == [(f"PRIMARY KEY (id, {TABLES[table]})",)]
+
+
+def test_rows_land_in_their_months_partition_and_the_default_takes_months_without_one():
+    world = build_world()  # 20 November 2026
+    far = datetime(2031, 5, 2, tzinfo=UTC)
+    [late_view] = [PageView.objects.create(event_id="far", page_id=world.guide_id, viewed_at=far)]
+    click = Click.objects.filter(link__code="acme-blk").first()
+    event = AddToCartEvent.objects.first()
+
+    assert partition_of(Click, click.pk) == "creators_click_p2026_11"
+    assert partition_of(AddToCartEvent, event.pk) == "shop_addtocartevent_p2026_11"
+    assert partition_of(PageView, late_view.pk) == "creators_pageview_default"
+    assert PageView.objects.get(pk=late_view.pk).viewed_at == far  # the ORM reads every partition by id
+
+
+def test_an_order_is_still_attributed_to_the_click_it_came_through():
+    world = build_world()
+
+    attributions = OrderLineAttribution.objects.filter(order_id__in=[order.pk for order in world.orders])
+    by_link = sorted(attributions.values_list("click__link__code", flat=True))
+
+    assert by_link == ["acme-blk"] * 6 + ["glbx-blk"]
+    assert all(partition_of(Click, a.click_id) == "creators_click_p2026_11" for a in attributions)
+
+
+def test_the_job_makes_next_months_partitions_once_and_moves_rows_already_in_the_default():
+    world = build_world()
+    january = datetime(2027, 1, 15, tzinfo=UTC)
+    early = add_clicks(Click.objects.filter(link__code="acme-blk").first().link, 2, when=january)
+    add_views(world.guide_id, world.creator.pk, 3, when=january)
+    assert partition_of(Click, early[0].pk) == "creators_click_default"
+
+    created = make_month_partitions(now=datetime(2027, 1, 3, tzinfo=UTC))
+    again = make_month_partitions(now=datetime(2027, 1, 3, tzinfo=UTC))
+
+    assert sorted(created) == sorted(partition_name(table, datetime(2027, month, 1, tzinfo=UTC))
+                                     for table in TABLES for month in (1, 2))
+    assert again == []
+    assert [partition_of(Click, click.pk) for click in early] == ["creators_click_p2027_01"] * 2
+    assert rows("SELECT count(*) FROM creators_pageview_p2027_01") == [(3,)]
+    assert rows("SELECT count(*) FROM creators_click_default") == [(0,)]
+    assert Click.objects.filter(clicked_at__gte=january).count() == 2
+
+
+def test_a_click_written_twice_by_the_drainer_is_stored_once():
+    from creators.services.click_queue import _write_batch
+
+    world = build_world()
+    link = Click.objects.filter(link__code="acme-blk").first().link
+    payload = {"id": 900001, "link_id": link.pk, "creator_id": world.creator.pk, "page_id": world.guide_id,
+               "block_id": "blk-a", "product_id": world.acme_product.pk, "clicked_at": DAY.isoformat(),
+               "visitor_hash": "v" * 64, "referrer": "", "ua_class": "desktop"}
+
+    _write_batch([payload])
+    _write_batch([payload])  # a batch sent again after its drainer died
+
+    assert Click.objects.filter(pk=900001).count() == 1
+    assert partition_of(Click, 900001) == "creators_click_p2026_11"
+
+
+def test_the_migration_over_a_database_with_rows_keeps_every_row_id_and_reference():
+    executor = MigrationExecutor(connection)
+    executor.migrate([("creators", "0009_readers3"), ("shop", "0019_readers3")])
+    assert rows("SELECT count(*) FROM pg_partitioned_table") == [(0,)]
+    world = build_world()  # rows in the plain tables, November 2026
+    old = add_clicks(Click.objects.filter(link__code="acme-blk").first().link, 2, when=datetime(2026, 8, 3, tzinfo=UTC))
+    before = {model: sorted(model.objects.values_list("pk", flat=True)) for model in (Click, PageView, AddToCartEvent)}
+    referenced = sorted(OrderLineAttribution.objects.exclude(click=None).values_list("click_id", flat=True))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as if those rows were committed before the upgrade
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert {model: sorted(model.objects.values_list("pk", flat=True)) for model in before} == before
+    assert partition_of(Click, old[0].pk) == "creators_click_p2026_08"
+    assert [p.name for p in month_partitions("creators_click")][:4] == [
+        "creators_click_p2026_08", "creators_click_p2026_09", "creators_click_p2026_10", "creators_click_p2026_11"]
+    assert sorted(OrderLineAttribution.objects.exclude(click=None).values_list("click__pk", flat=True)) == referenced
+    newest = PageView.objects.create(event_id="after", page_id=world.guide_id, viewed_at=DAY)
+    assert newest.pk == max(before[PageView]) + 1  # the id sequence carries on
