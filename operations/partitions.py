@@ -231,6 +231,10 @@ def drop_month_partitions(*, table: str, before: datetime, keep: QuerySet | None
         if partition.end > before:
             break
         with transaction.atomic():
+            # PostgreSQL refuses to drop a table with foreign-key checks pending in this transaction: run them
+            # now (the project's constraints are all DEFERRABLE INITIALLY DEFERRED, so the mode stays the same)
+            _execute("SET CONSTRAINTS ALL IMMEDIATE")
+            _execute("SET CONSTRAINTS ALL DEFERRED")
             _execute(f"ALTER TABLE {_quote(table)} DETACH PARTITION {_quote(partition.name)}")
             [(rows,)] = _rows(f"SELECT count(*) FROM {_quote(partition.name)}")
             kept = 0

@@ -4,7 +4,6 @@ already rolled up and past the retention window; the figures read the same after
 from datetime import datetime, timedelta, timezone as dt_timezone
 
 import pytest
-from django.db import connection
 
 from creators.models import Click, OrderLineAttribution, PageView, TrackedLink
 from creators.reports.rollup import roll_up
@@ -26,14 +25,6 @@ def months(table: str) -> list[str]:
     return [partition.name for partition in month_partitions(table)]
 
 
-def as_committed() -> None:
-    """Run the foreign-key checks the test's own transaction deferred, as a commit would: PostgreSQL
-    refuses to drop a partition with checks pending (the scheduled job finds committed rows)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
 def link_figures() -> dict[str, tuple[int, int]]:
     return {link.code: (link.click_count, link.order_count) for link in with_link_figures(TrackedLink.objects.all())}
 
@@ -46,7 +37,6 @@ def test_retention_drops_the_rolled_up_months_past_the_window_and_the_figures_st
     roll_up(now=ROLLED)
     before_books, before_links = books(world), link_figures()
     in_ledger = set(OrderLineAttribution.objects.exclude(click=None).values_list("click_id", flat=True))
-    as_committed()
 
     result = enforce_retention(now=LATER)
 
@@ -63,7 +53,6 @@ def test_retention_drops_the_rolled_up_months_past_the_window_and_the_figures_st
 def test_the_ledgers_clicks_outlive_their_month_and_attribution_still_reads_them():
     world = build_world()
     roll_up(now=ROLLED)
-    as_committed()
 
     enforce_retention(now=LATER)
 
