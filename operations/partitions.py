@@ -112,6 +112,14 @@ def _shape(table: str) -> _Shape:
                   foreign_keys=[(name, definition) for kind, name, definition in constraints if kind == "f"])
 
 
+def _handed_out(table: str) -> int:
+    """The highest id the table's sequence has given: ids may be reserved before their rows are written
+    (the click queue reserves blocks), so the new sequence carries on from here, not from the rows."""
+    [(sequence,)] = _rows("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+    [(last, called)] = _rows(f"SELECT last_value, is_called FROM {sequence}")
+    return last if called else last - 1
+
+
 def _swap(table: str, new: str) -> None:
     """Copy every row into ``new``, drop ``table`` and give ``new`` its name."""
     _execute(f"INSERT INTO {_quote(new)} SELECT * FROM {_quote(table)}")
@@ -119,7 +127,7 @@ def _swap(table: str, new: str) -> None:
     _execute(f"ALTER TABLE {_quote(new)} RENAME TO {_quote(table)}")
 
 
-def _restore(table: str, shape: _Shape, *, primary_key: str, unique: Callable[[str], str]) -> None:
+def _restore(table: str, shape: _Shape, *, handed_out: int, primary_key: str, unique: Callable[[str], str]) -> None:
     """Put back the primary key, indexes and constraints, and the id sequence where it was."""
     _execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(table + '_pkey')} PRIMARY KEY ({primary_key})")
     for definition in shape.indexes:
@@ -129,7 +137,8 @@ def _restore(table: str, shape: _Shape, *, primary_key: str, unique: Callable[[s
     for name, definition in shape.foreign_keys:
         _execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}")
     [(sequence,)] = _rows("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-    _execute(f"SELECT setval(%s, coalesce(max(id), 1), max(id) IS NOT NULL) FROM {_quote(table)}", [sequence])
+    _execute(f"SELECT setval(%s, greatest(coalesce(max(id), 0), %s, 1), greatest(coalesce(max(id), 0), %s) > 0) "
+             f"FROM {_quote(table)}", [sequence, handed_out, handed_out])
     _execute(f"ALTER SEQUENCE {sequence} RENAME TO {_quote(table + '_id_seq')}")
 
 
@@ -148,14 +157,14 @@ def partition_by_month(*, table: str, column: str, now: datetime | None = None) 
     month = min(month_start(oldest), current) if oldest else current
     new = f"{table}__new"
     with transaction.atomic():
-        shape = _shape(table)
+        shape, handed_out = _shape(table), _handed_out(table)
         _execute(f"CREATE TABLE {_quote(new)} {_LIKE.format(old=_quote(table))} PARTITION BY RANGE ({_quote(column)})")
         while month <= month_start(current, months=1):
             _create_partition(new, partition_name(table, month), month)
             month = month_start(month, months=1)
         _execute(f"CREATE TABLE {_quote(table + '_default')} PARTITION OF {_quote(new)} DEFAULT")
         _swap(table, new)
-        _restore(table, shape, primary_key=f"id, {_quote(column)}",
+        _restore(table, shape, handed_out=handed_out, primary_key=f"id, {_quote(column)}",
                  unique=lambda definition: re.sub(r"\)", f", {_quote(column)})", definition, count=1))
 
 
@@ -166,10 +175,11 @@ def unpartition(*, table: str) -> None:
     suffix = f", {_partition_key(table)})"  # as pg_get_constraintdef writes it
     new = f"{table}__new"
     with transaction.atomic():
-        shape = _shape(table)
+        shape, handed_out = _shape(table), _handed_out(table)
         _execute(f"CREATE TABLE {_quote(new)} {_LIKE.format(old=_quote(table))}")
         _swap(table, new)
-        _restore(table, shape, primary_key="id", unique=lambda definition: definition.replace(suffix, ")", 1))
+        _restore(table, shape, handed_out=handed_out, primary_key="id",
+                 unique=lambda definition: definition.replace(suffix, ")", 1))
 
 
 def _create_partition(parent: str, name: str, month: datetime) -> None:
