@@ -89,7 +89,10 @@ class TrackedLink(models.Model):
 
 
 class Click(models.Model):
-    """One counted visit of a tracked link. Bots are never stored; repeats within a rolling hour collapse."""
+    """One counted visit of a tracked link. Bots are never stored; repeats within a rolling hour collapse.
+
+    On PostgreSQL the table is partitioned by month of ``clicked_at`` (``operations.partitions``): its key
+    there is ``(id, clicked_at)``, so other tables refer to a click by plain id, never a database foreign key."""
 
     link = models.ForeignKey(TrackedLink, on_delete=models.PROTECT, related_name="clicks")
     creator = models.ForeignKey("creators.CreatorProfile", on_delete=models.PROTECT, related_name="clicks")
