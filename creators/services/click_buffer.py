@@ -27,6 +27,7 @@ from collections.abc import Callable
 import redis
 from django.conf import settings
 
+from creators.models import ClickAlias
 from creators.services import click_queue
 from creators.services.click_queue import QueuedClick
 
@@ -37,46 +38,73 @@ UNAVAILABLE_SECONDS = 1.0  # after a failed background flush, requests flush (an
 
 
 class ClickBuffer:
-    def __init__(self, *, write_inline: Callable[[list[QueuedClick]], None]) -> None:
+    def __init__(self, *, write_inline: Callable[[list[QueuedClick]], list[int]]) -> None:
         self._write_inline = write_inline
         self._reset()
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        self._ready = threading.Condition(self._lock)
+        self._ready = threading.Condition(self._lock)  # the thread waits here for clicks
+        self._landed_changed = threading.Condition(self._lock)  # requests wait here for their batch
         self._flushing = threading.Lock()
-        self._clicks: list[QueuedClick] = []
-        self._seen: dict[tuple[int, str], tuple[float, int]] = {}  # (link, visitor hash) -> (until, click id)
+        self._clicks: list[tuple[int, QueuedClick]] = []  # (sequence number, click), oldest first
+        self._appended = 0  # clicks ever buffered: the last sequence number
+        self._landed = 0  # every click up to this sequence number is in the queue (or written inline)
+        self._counted: dict[int, int] = {}  # sequence -> the id counted instead of the click's own
+        # (link, visitor hash) -> (until, the visit's click id, its sequence number)
+        self._seen: dict[tuple[int, str], tuple[float, int, int]] = {}
         self._unavailable_until = 0.0
         self._pid = os.getpid()
         self._thread: threading.Thread | None = None
 
     def add(self, click: QueuedClick) -> int:
         """Buffer ``click`` unless this process counted the visit within the window; returns the id the
-        redirect carries (the visit's counted click, as far as this process knows)."""
+        redirect carries: the visit's counted click (0: over the client's click limit).
+
+        With ``KOLSHOP_CLICK_ACK_WAIT_MS`` the request waits (that long at most) until the batch holding
+        its click is in the queue, so a redirect is only sent for a click that outlives this process; a
+        request still waiting then hands the buffer on itself (inline, should Redis be down)."""
         if self._pid != os.getpid():  # a forked child: the parent flushes its own clicks
             self._reset()
         now = time.monotonic()
         with self._lock:
             for visitor in click.visitor_candidates:
-                until, counted = self._seen.get((click.link_id, visitor), (0.0, 0))
+                until, counted, sequence = self._seen.get((click.link_id, visitor), (0.0, 0, 0))
                 if until > now:
-                    return counted
-            self._remember(click.link_id, click.visitor_candidates[0], click.click_id, now + click.window_seconds)
-            self._clicks.append(click)
-            self._start()
-            buffered = len(self._clicks)
-            full = buffered >= settings.KOLSHOP_CLICK_BUFFER_SIZE
-            if buffered in (1, BATCH):  # wake the thread only to start a batch or send a full one: a
-                self._ready.notify()    # wake-up per click hands it the GIL on every follow
-        if full or now < self._unavailable_until:
+                    repeat = True
+                    break
+            else:
+                repeat = False
+                self._appended += 1
+                sequence, counted = self._appended, click.click_id
+                self._remember(click.link_id, click.visitor_candidates[0], click.click_id, sequence,
+                               now + click.window_seconds)
+                self._clicks.append((sequence, click))
+                self._start()
+                buffered = len(self._clicks)
+                if buffered >= settings.KOLSHOP_CLICK_BUFFER_SIZE or now < self._unavailable_until:
+                    sequence = -sequence  # this request flushes
+                elif buffered in (1, BATCH):  # wake the thread only to start a batch or send a full one: a
+                    self._ready.notify()      # wake-up per click hands it the GIL on every follow
+        if sequence < 0:
+            sequence = -sequence
             self.flush()
-        return click.click_id
+        wait = settings.KOLSHOP_CLICK_ACK_WAIT_MS / 1000
+        if not wait:
+            return counted
+        with self._lock:
+            self._landed_changed.wait_for(
+                lambda: self._landed >= sequence or time.monotonic() < self._unavailable_until, timeout=wait)
+            landed = self._landed >= sequence
+        if not landed:
+            self.flush()
+        with self._lock:  # the first of the visit takes the answer; a repeat reads it, if still there
+            return self._counted.get(sequence, counted) if repeat else self._counted.pop(sequence, counted)
 
-    def _remember(self, link_id: int, visitor: str, click_id: int, until: float) -> None:
+    def _remember(self, link_id: int, visitor: str, click_id: int, sequence: int, until: float) -> None:
         if len(self._seen) >= 100_000:
             self._seen.clear()  # the queue's script still deduplicates; this only saves round trips
-        self._seen[(link_id, visitor)] = (until, click_id)
+        self._seen[(link_id, visitor)] = (until, click_id, sequence)
 
     def pending(self) -> int:
         with self._lock:
@@ -93,32 +121,40 @@ class ClickBuffer:
                     batch, self._clicks = self._clicks[:BATCH], self._clicks[BATCH:]
                 if not batch:
                     return handed
+                clicks = [click for _sequence, click in batch]
                 try:
-                    counted = click_queue.count_clicks(batch)
+                    counted = click_queue.count_clicks(clicks)
                 except redis.RedisError as error:
                     if background:
                         with self._lock:
                             self._clicks[:0] = batch
-                        self._unavailable_until = time.monotonic() + UNAVAILABLE_SECONDS
+                            self._unavailable_until = time.monotonic() + UNAVAILABLE_SECONDS
+                            self._landed_changed.notify_all()  # waiting requests flush (inline) themselves
                         logger.warning("click queue unavailable: %s clicks kept in the buffer (%s)", len(batch), error)
                         return handed
                     logger.warning("click queue unavailable: %s clicks written inline", len(batch))
-                    self._write_inline(batch)
-                else:
-                    self._learn(batch, counted)
+                    counted = self._write_inline(clicks)
+                self._learn(batch, counted)
                 handed += len(batch)
 
-    def _learn(self, batch: list[QueuedClick], counted: list[int]) -> None:
-        """What the queue decided replaces what this process guessed (another process's click, or none)."""
+    def _learn(self, batch: list[tuple[int, QueuedClick]], counted: list[int]) -> None:
+        """The batch is in: what the queue decided replaces what this process guessed (another process's
+        click, or none), and requests waiting for it go on."""
         with self._lock:
-            for click, counted_id in zip(batch, counted):
+            if len(self._counted) >= 10_000:
+                self._counted.clear()  # left by requests that never asked (the write-behind mode)
+            for (sequence, click), counted_id in zip(batch, counted):
                 if counted_id == click.click_id:
                     continue
+                self._counted[sequence] = counted_id
                 key = (click.link_id, click.visitor_candidates[0])
                 if counted_id == 0:
                     self._seen.pop(key, None)
                 elif key in self._seen:
-                    self._seen[key] = (self._seen[key][0], counted_id)
+                    until, _click_id, seen_sequence = self._seen[key]
+                    self._seen[key] = (until, counted_id, seen_sequence)
+            self._landed = max(self._landed, batch[-1][0])
+            self._landed_changed.notify_all()
 
     def _start(self) -> None:
         if self._thread is None:
@@ -130,8 +166,9 @@ class ClickBuffer:
         while True:
             with self._lock:
                 self._ready.wait_for(lambda: self._clicks)
-                self._ready.wait_for(lambda: len(self._clicks) >= BATCH,
-                                     timeout=settings.KOLSHOP_CLICK_FLUSH_MS / 1000)
+                if not settings.KOLSHOP_CLICK_ACK_WAIT_MS:  # write-behind: wait for a fuller batch
+                    self._ready.wait_for(lambda: len(self._clicks) >= BATCH,
+                                         timeout=settings.KOLSHOP_CLICK_FLUSH_MS / 1000)
             try:
                 self.flush(background=True)
             except Exception:  # noqa: BLE001  (the thread must outlive any one batch; the batch is put back)
@@ -143,7 +180,7 @@ class ClickBuffer:
 _buffer: ClickBuffer | None = None
 
 
-def click_buffer(*, write_inline: Callable[[list[QueuedClick]], None]) -> ClickBuffer:
+def click_buffer(*, write_inline: Callable[[list[QueuedClick]], list[int]]) -> ClickBuffer:
     global _buffer
     if _buffer is None:
         _buffer = ClickBuffer(write_inline=write_inline)
@@ -165,15 +202,19 @@ def resolve_clicks(click_ids: set[int]) -> dict[int, int]:
     a click over its client's limit is left out (it was never counted).
 
     An id found nowhere may still sit in another process's buffer: looked for once more after a flush
-    interval."""
+    interval. Ids counted while Redis was unreachable have their aliases in the database (``ClickAlias``)."""
     try:
-        return _resolved(click_ids)
+        aliases, written = _resolved(click_ids)
     except redis.RedisError:  # Redis down: the clicks it holds can't be read now; an order is still placed or paid
-        logger.warning("click queue unavailable: %d click ids left unresolved", len(click_ids))
-        return {}
+        logger.warning("click queue unavailable: %d click ids resolved from the database only", len(click_ids))
+        aliases, written = {}, set()
+    if unknown := click_ids - aliases.keys() - written:
+        aliases.update((reserved, counted or 0) for reserved, counted in
+                       ClickAlias.objects.filter(pk__in=unknown).values_list("reserved_id", "counted_id"))
+    return {click_id: counted for click_id, counted in aliases.items() if counted}
 
 
-def _resolved(click_ids: set[int]) -> dict[int, int]:
+def _resolved(click_ids: set[int]) -> tuple[dict[int, int], set[int]]:
     flush_clicks()
     aliases: dict[int, int] = {}
     for attempt in range(2):
@@ -185,13 +226,15 @@ def _resolved(click_ids: set[int]) -> dict[int, int]:
         if not unknown or attempt or not buffering_enabled():
             break
         time.sleep(2 * settings.KOLSHOP_CLICK_FLUSH_MS / 1000)
-    return {click_id: counted for click_id, counted in aliases.items() if counted}
+    return aliases, written
 
 
 def never_counted(click_id: int) -> bool:
     """A reserved id the counting script refused (its client over the click limit): no click will ever
     have it. An id still buffered, counted, or standing for a repeat is not (``resolve_clicks`` follows it)."""
     try:
-        return click_queue.click_aliases([click_id]).get(click_id) == 0
+        if (counted := click_queue.click_aliases([click_id]).get(click_id)) is not None:
+            return counted == 0
     except redis.RedisError:
-        return False
+        pass
+    return ClickAlias.objects.filter(pk=click_id, counted_id=None).exists()
