@@ -1,22 +1,28 @@
-"""Clicks counted behind the redirect: ``/r/<code>/`` appends its click to this process's buffer and a
-background thread hands the buffer to the click queue in batches (``click_queue.count_clicks``: one
-pipelined round trip per batch, every ``KOLSHOP_CLICK_FLUSH_MS`` or 500 clicks), so a follow makes no
-round trip to Redis at all.
+"""Clicks counted behind the redirect: ``/r/<code>/`` appends its click to this process's buffer, which
+hands clicks to the click queue in batches (``click_queue.count_clicks``: one pipelined round trip per
+batch).
+
+Group commit (``KOLSHOP_CLICK_ACK_WAIT_MS`` > 0, the default): a follow returns only once its click's
+batch is in Redis (the durable queue). The request that finds no batch in flight sends the buffer itself;
+requests arriving meanwhile wait and the next of them sends theirs, so concurrent follows share one round
+trip and a process killed with SIGKILL loses no click whose redirect was sent. The redirect carries the
+id the queue counted (the visit's click; none over the client's click limit). Write-behind
+(``KOLSHOP_CLICK_ACK_WAIT_MS=0``): a thread sends batches every ``KOLSHOP_CLICK_FLUSH_MS`` or 500 clicks,
+the follow makes no round trip, and a SIGKILL loses the last few milliseconds.
 
 What stays exact:
 - **Once per visit.** A visitor's repeat within the rolling hour is found in this process's memory
   (the same click id at once), and across processes by the queue's script when the batch is counted:
-  the later click is then not counted, and its reserved id (already in the redirect's token) is left
+  the later click is then not counted, and its reserved id (in a write-behind redirect's token) is left
   as an alias of the counted one, which attribution follows (``resolve_clicks``).
 - **The client's click limit** (``KOLSHOP_RATE_LIMITS["click"]``) is counted by the same script per
   client, in Redis, so it holds across processes; a click over it is not counted (alias 0), as the
   view's counter did before, and its token leads to the link, not to a click.
+- **Redis unreachable.** The batch is written inline (``write_inline``: ``links._count_inline``) by the
+  same rules in the database: the limit in ``ClickLimitUse``, aliases in ``ClickAlias``.
 - **No click lost on a normal stop.** The buffer is flushed at interpreter exit (gunicorn's graceful
-  stop); a full buffer (``KOLSHOP_CLICK_BUFFER_SIZE``) makes the request flush it itself; while Redis
-  is unreachable the request flushes and the batch is written inline (``write_inline``), as an
-  unbuffered click would be. A process killed with SIGKILL loses at most the last few milliseconds.
+  stop); a full buffer (``KOLSHOP_CLICK_BUFFER_SIZE``) makes the request flush it itself.
 """
-
 import atexit
 import logging
 import os
@@ -55,18 +61,21 @@ class ClickBuffer:
         self._seen: dict[tuple[int, str], tuple[float, int, int]] = {}
         self._unavailable_until = 0.0
         self._pid = os.getpid()
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | bool | None = None  # None: nothing buffered yet; False: no thread
 
     def add(self, click: QueuedClick) -> int:
         """Buffer ``click`` unless this process counted the visit within the window; returns the id the
         redirect carries: the visit's counted click (0: over the client's click limit).
 
-        With ``KOLSHOP_CLICK_ACK_WAIT_MS`` the request waits (that long at most) until the batch holding
-        its click is in the queue, so a redirect is only sent for a click that outlives this process; a
-        request still waiting then hands the buffer on itself (inline, should Redis be down)."""
+        With ``KOLSHOP_CLICK_ACK_WAIT_MS`` (group commit) the request returns only once the batch holding
+        its click is in the queue, so no redirect is sent for a click only this process holds: the first
+        request finding no batch in flight sends one itself (every click buffered so far), the others wait
+        for it and the next of them sends what came meanwhile, one round trip for all. A request that
+        waited that long hands the buffer on itself (inline, should Redis be down)."""
         if self._pid != os.getpid():  # a forked child: the parent flushes its own clicks
             self._reset()
         now = time.monotonic()
+        group_commit = settings.KOLSHOP_CLICK_ACK_WAIT_MS > 0
         with self._lock:
             for visitor in click.visitor_candidates:
                 until, counted, sequence = self._seen.get((click.link_id, visitor), (0.0, 0, 0))
@@ -80,26 +89,43 @@ class ClickBuffer:
                 self._remember(click.link_id, click.visitor_candidates[0], click.click_id, sequence,
                                now + click.window_seconds)
                 self._clicks.append((sequence, click))
-                self._start()
+                self._start(thread=not group_commit)
                 buffered = len(self._clicks)
-                if buffered >= settings.KOLSHOP_CLICK_BUFFER_SIZE or now < self._unavailable_until:
-                    sequence = -sequence  # this request flushes
-                elif buffered in (1, BATCH):  # wake the thread only to start a batch or send a full one: a
-                    self._ready.notify()      # wake-up per click hands it the GIL on every follow
-        if sequence < 0:
-            sequence = -sequence
-            self.flush()
-        wait = settings.KOLSHOP_CLICK_ACK_WAIT_MS / 1000
-        if not wait:
+                flush_now = buffered >= settings.KOLSHOP_CLICK_BUFFER_SIZE or now < self._unavailable_until
+                if not group_commit and buffered in (1, BATCH):  # wake the thread only to start a batch or
+                    self._ready.notify()  # send a full one: a wake-up per click hands it the GIL on every follow
+        if not group_commit:
+            if not repeat and flush_now:
+                self.flush()
             return counted
-        with self._lock:
-            self._landed_changed.wait_for(
-                lambda: self._landed >= sequence or time.monotonic() < self._unavailable_until, timeout=wait)
-            landed = self._landed >= sequence
-        if not landed:
-            self.flush()
+        self._commit(sequence, deadline=now + settings.KOLSHOP_CLICK_ACK_WAIT_MS / 1000)
         with self._lock:  # the first of the visit takes the answer; a repeat reads it, if still there
             return self._counted.get(sequence, counted) if repeat else self._counted.pop(sequence, counted)
+
+    def _commit(self, sequence: int, *, deadline: float) -> None:
+        """Return once click ``sequence`` is in the queue (or written inline): send the buffer when no
+        one else is sending, else wait for the sender, until ``deadline``; then flush, waiting behind it."""
+        while True:
+            if self._flushing.acquire(blocking=False):
+                try:
+                    self._send(until=sequence)
+                finally:
+                    self._release_flushing()
+                return
+            with self._lock:
+                if self._landed >= sequence:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                if self._flushing.locked():  # else it was let go since: try again to send
+                    self._landed_changed.wait(timeout=remaining)
+        self.flush()
+
+    def _release_flushing(self) -> None:
+        self._flushing.release()
+        with self._lock:  # a waiting request whose click is still buffered sends it now
+            self._landed_changed.notify_all()
 
     def _remember(self, link_id: int, visitor: str, click_id: int, sequence: int, until: float) -> None:
         if len(self._seen) >= 100_000:
@@ -114,28 +140,37 @@ class ClickBuffer:
         """Count everything buffered; returns how many clicks were handed on. A background flush that
         finds Redis unreachable puts its batch back (requests then flush, and fall back, themselves);
         any other writes the batch inline."""
+        self._flushing.acquire()
+        try:
+            return self._send(background=background)
+        finally:
+            self._release_flushing()
+
+    def _send(self, *, background: bool = False, until: int | None = None) -> int:
+        """Hand on batches of the buffer (until click ``until`` is in); the caller holds ``_flushing``."""
         handed = 0
-        with self._flushing:
-            while True:
-                with self._lock:
-                    batch, self._clicks = self._clicks[:BATCH], self._clicks[BATCH:]
-                if not batch:
+        while until is None or self._landed < until:
+            with self._lock:
+                batch, self._clicks = self._clicks[:BATCH], self._clicks[BATCH:]
+            if not batch:
+                return handed
+            clicks = [click for _sequence, click in batch]
+            try:
+                if not background and time.monotonic() < self._unavailable_until:  # Redis just failed: skip
+                    raise redis.ConnectionError("the click queue failed less than a second ago")
+                counted = click_queue.count_clicks(clicks)
+            except redis.RedisError as error:
+                self._unavailable_until = max(self._unavailable_until, time.monotonic() + UNAVAILABLE_SECONDS)
+                if background:
+                    with self._lock:
+                        self._clicks[:0] = batch
+                    logger.warning("click queue unavailable: %s clicks kept in the buffer (%s)", len(batch), error)
                     return handed
-                clicks = [click for _sequence, click in batch]
-                try:
-                    counted = click_queue.count_clicks(clicks)
-                except redis.RedisError as error:
-                    if background:
-                        with self._lock:
-                            self._clicks[:0] = batch
-                            self._unavailable_until = time.monotonic() + UNAVAILABLE_SECONDS
-                            self._landed_changed.notify_all()  # waiting requests flush (inline) themselves
-                        logger.warning("click queue unavailable: %s clicks kept in the buffer (%s)", len(batch), error)
-                        return handed
-                    logger.warning("click queue unavailable: %s clicks written inline", len(batch))
-                    counted = self._write_inline(clicks)
-                self._learn(batch, counted)
-                handed += len(batch)
+                logger.warning("click queue unavailable: %s clicks written inline (%s)", len(batch), error)
+                counted = self._write_inline(clicks)
+            self._learn(batch, counted)
+            handed += len(batch)
+        return handed
 
     def _learn(self, batch: list[tuple[int, QueuedClick]], counted: list[int]) -> None:
         """The batch is in: what the queue decided replaces what this process guessed (another process's
@@ -156,11 +191,14 @@ class ClickBuffer:
             self._landed = max(self._landed, batch[-1][0])
             self._landed_changed.notify_all()
 
-    def _start(self) -> None:
+    def _start(self, *, thread: bool) -> None:
+        """At exit the buffer is flushed; the thread sends batches in write-behind (no request waits)."""
         if self._thread is None:
+            atexit.register(self.flush)
+            self._thread = False
+        if thread and not self._thread:
             self._thread = threading.Thread(target=self._run, name="click-buffer", daemon=True)
             self._thread.start()
-            atexit.register(self.flush)
 
     def _run(self) -> None:
         while True:
