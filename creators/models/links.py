@@ -127,8 +127,8 @@ class ClickAlias(models.Model):
 
 class ClickLimitUse(models.Model):
     """Clicks a client followed in one period of its click limit, counted here only while Redis (where the
-    click queue counts them) is unreachable. ``client`` is a keyed hash, never an address; a client's rows
-    of earlier periods are deleted when it starts a new one."""
+    click queue counts them) is unreachable. ``client`` is a keyed hash, never an address; rows of past
+    periods are deleted whenever a period's first row is written."""
 
     client = models.CharField(max_length=64)
     period_seconds = models.PositiveIntegerField()

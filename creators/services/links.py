@@ -255,7 +255,7 @@ def _spend_click_limit(client: str, limit: tuple[int, int], *, at: datetime) -> 
     key = {"client": client_key(ip=client, now=at).lock_name, "period_seconds": seconds}
     use = ClickLimitUse.objects.filter(**key)
     if not use.filter(period=period).update(used=F("used") + 1):
-        use.filter(period__lt=period).delete()
+        ClickLimitUse.objects.filter(period_seconds=seconds, period__lt=period).delete()  # every client's past
         try:
             with transaction.atomic():
                 ClickLimitUse.objects.create(**key, period=period, used=1)
