@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite and `make serve` start themselves, when missing:
-# chromium (browser tests), redis-server (shared cache, rate limits) and postgresql (CI, make serve).
+# chromium (browser tests), redis-server (shared cache, rate limits), postgresql (CI, make serve) and wrk
+# (the bench's HTTP load generator; without it the bench falls back to Python threads).
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null || missing+=(redis-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v wrk >/dev/null || missing+=(wrk)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "Please install these Debian packages: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2

@@ -137,6 +137,10 @@ REDIS_URL = env.get_str("REDIS_URL") or (
 # KOLSHOP_CLICK_BUFFER_SIZE buffered clicks a request flushes the buffer itself.
 KOLSHOP_CLICK_FLUSH_MS = env.get_int("KOLSHOP_CLICK_FLUSH_MS", 5)
 KOLSHOP_CLICK_BUFFER_SIZE = env.get_int("KOLSHOP_CLICK_BUFFER_SIZE", 10_000)
+# Group commit: a follow waits (at most this long, then flushes itself) until its click's batch is in
+# Redis, so no redirect is sent for a click only this process holds; the thread then sends a batch as
+# soon as the last one landed. 0: write-behind (a killed process loses its last clicks).
+KOLSHOP_CLICK_ACK_WAIT_MS = env.get_int("KOLSHOP_CLICK_ACK_WAIT_MS", 50)
 
 # Background work: Django's tasks API (the django-tasks backport Wagtail 8 uses).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

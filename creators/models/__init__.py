@@ -6,7 +6,7 @@ from creators.models.ledger import (
     NoCommissionReason,
     OrderLineAttribution,
 )
-from creators.models.links import Click, LinkKind, LinkTarget, TrackedLink, UserAgentClass
+from creators.models.links import Click, ClickAlias, ClickLimitUse, LinkKind, LinkTarget, TrackedLink, UserAgentClass
 from creators.models.payouts import Payout, PayoutRun, PayoutStatus
 from creators.models.reports import (
     DailyPerformance,
@@ -28,6 +28,8 @@ from creators.models.profiles import (
 __all__ = [
     "AttributionSourceKind",
     "Click",
+    "ClickAlias",
+    "ClickLimitUse",
     "CommissionRule",
     "CommissionScope",
     "CreatorIndexPage",

@@ -114,3 +114,33 @@ class Click(models.Model):
 
     def __str__(self) -> str:
         return f"{self.link_id} at {self.clicked_at:%Y-%m-%d %H:%M}"
+
+
+class ClickAlias(models.Model):
+    """A reserved click id (already in a redirect's token) that was not counted itself, written while the
+    click queue's Redis was unreachable: the visit's counted click stands for it, or nothing (``counted_id``
+    None: its client was over the click limit). With Redis up the queue keeps these in Redis instead."""
+
+    reserved_id = models.BigIntegerField(primary_key=True)
+    counted_id = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.reserved_id} -> {self.counted_id}"
+
+
+class ClickLimitUse(models.Model):
+    """Clicks a client followed in one period of its click limit, counted here only while Redis (where the
+    click queue counts them) is unreachable. ``client`` is a keyed hash, never an address; rows of past
+    periods are deleted whenever a period's first row is written."""
+
+    client = models.CharField(max_length=64)
+    period_seconds = models.PositiveIntegerField()
+    period = models.BigIntegerField()  # the period's number: epoch seconds // period_seconds
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "period_seconds", "period"],
+                                               name="click_limit_use_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.client[:8]}: {self.used} in period {self.period}"

@@ -1,22 +1,28 @@
-"""Clicks counted behind the redirect: ``/r/<code>/`` appends its click to this process's buffer and a
-background thread hands the buffer to the click queue in batches (``click_queue.count_clicks``: one
-pipelined round trip per batch, every ``KOLSHOP_CLICK_FLUSH_MS`` or 500 clicks), so a follow makes no
-round trip to Redis at all.
+"""Clicks counted behind the redirect: ``/r/<code>/`` appends its click to this process's buffer, which
+hands clicks to the click queue in batches (``click_queue.count_clicks``: one pipelined round trip per
+batch).
+
+Group commit (``KOLSHOP_CLICK_ACK_WAIT_MS`` > 0, the default): a follow returns only once its click's
+batch is in Redis (the durable queue). The request that finds no batch in flight sends the buffer itself;
+requests arriving meanwhile wait and the next of them sends theirs, so concurrent follows share one round
+trip and a process killed with SIGKILL loses no click whose redirect was sent. The redirect carries the
+id the queue counted (the visit's click; none over the client's click limit). Write-behind
+(``KOLSHOP_CLICK_ACK_WAIT_MS=0``): a thread sends batches every ``KOLSHOP_CLICK_FLUSH_MS`` or 500 clicks,
+the follow makes no round trip, and a SIGKILL loses the last few milliseconds.
 
 What stays exact:
 - **Once per visit.** A visitor's repeat within the rolling hour is found in this process's memory
   (the same click id at once), and across processes by the queue's script when the batch is counted:
-  the later click is then not counted, and its reserved id (already in the redirect's token) is left
+  the later click is then not counted, and its reserved id (in a write-behind redirect's token) is left
   as an alias of the counted one, which attribution follows (``resolve_clicks``).
 - **The client's click limit** (``KOLSHOP_RATE_LIMITS["click"]``) is counted by the same script per
   client, in Redis, so it holds across processes; a click over it is not counted (alias 0), as the
   view's counter did before, and its token leads to the link, not to a click.
+- **Redis unreachable.** The batch is written inline (``write_inline``: ``links._count_inline``) by the
+  same rules in the database: the limit in ``ClickLimitUse``, aliases in ``ClickAlias``.
 - **No click lost on a normal stop.** The buffer is flushed at interpreter exit (gunicorn's graceful
-  stop); a full buffer (``KOLSHOP_CLICK_BUFFER_SIZE``) makes the request flush it itself; while Redis
-  is unreachable the request flushes and the batch is written inline (``write_inline``), as an
-  unbuffered click would be. A process killed with SIGKILL loses at most the last few milliseconds.
+  stop); a full buffer (``KOLSHOP_CLICK_BUFFER_SIZE``) makes the request flush it itself.
 """
-
 import atexit
 import logging
 import os
@@ -27,6 +33,7 @@ from collections.abc import Callable
 import redis
 from django.conf import settings
 
+from creators.models import ClickAlias
 from creators.services import click_queue
 from creators.services.click_queue import QueuedClick
 
@@ -37,46 +44,93 @@ UNAVAILABLE_SECONDS = 1.0  # after a failed background flush, requests flush (an
 
 
 class ClickBuffer:
-    def __init__(self, *, write_inline: Callable[[list[QueuedClick]], None]) -> None:
+    def __init__(self, *, write_inline: Callable[[list[QueuedClick]], list[int]]) -> None:
         self._write_inline = write_inline
         self._reset()
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        self._ready = threading.Condition(self._lock)
+        self._ready = threading.Condition(self._lock)  # the thread waits here for clicks
+        self._landed_changed = threading.Condition(self._lock)  # requests wait here for their batch
         self._flushing = threading.Lock()
-        self._clicks: list[QueuedClick] = []
-        self._seen: dict[tuple[int, str], tuple[float, int]] = {}  # (link, visitor hash) -> (until, click id)
+        self._clicks: list[tuple[int, QueuedClick]] = []  # (sequence number, click), oldest first
+        self._appended = 0  # clicks ever buffered: the last sequence number
+        self._landed = 0  # every click up to this sequence number is in the queue (or written inline)
+        self._counted: dict[int, int] = {}  # sequence -> the id counted instead of the click's own
+        # (link, visitor hash) -> (until, the visit's click id, its sequence number)
+        self._seen: dict[tuple[int, str], tuple[float, int, int]] = {}
         self._unavailable_until = 0.0
         self._pid = os.getpid()
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | bool | None = None  # None: nothing buffered yet; False: no thread
 
     def add(self, click: QueuedClick) -> int:
         """Buffer ``click`` unless this process counted the visit within the window; returns the id the
-        redirect carries (the visit's counted click, as far as this process knows)."""
+        redirect carries: the visit's counted click (0: over the client's click limit).
+
+        With ``KOLSHOP_CLICK_ACK_WAIT_MS`` (group commit) the request returns only once the batch holding
+        its click is in the queue, so no redirect is sent for a click only this process holds: the first
+        request finding no batch in flight sends one itself (every click buffered so far), the others wait
+        for it and the next of them sends what came meanwhile, one round trip for all. A request that
+        waited that long hands the buffer on itself (inline, should Redis be down)."""
         if self._pid != os.getpid():  # a forked child: the parent flushes its own clicks
             self._reset()
         now = time.monotonic()
+        group_commit = settings.KOLSHOP_CLICK_ACK_WAIT_MS > 0
         with self._lock:
             for visitor in click.visitor_candidates:
-                until, counted = self._seen.get((click.link_id, visitor), (0.0, 0))
+                until, counted, sequence = self._seen.get((click.link_id, visitor), (0.0, 0, 0))
                 if until > now:
-                    return counted
-            self._remember(click.link_id, click.visitor_candidates[0], click.click_id, now + click.window_seconds)
-            self._clicks.append(click)
-            self._start()
-            buffered = len(self._clicks)
-            full = buffered >= settings.KOLSHOP_CLICK_BUFFER_SIZE
-            if buffered in (1, BATCH):  # wake the thread only to start a batch or send a full one: a
-                self._ready.notify()    # wake-up per click hands it the GIL on every follow
-        if full or now < self._unavailable_until:
-            self.flush()
-        return click.click_id
+                    repeat = True
+                    break
+            else:
+                repeat = False
+                self._appended += 1
+                sequence, counted = self._appended, click.click_id
+                self._remember(click.link_id, click.visitor_candidates[0], click.click_id, sequence,
+                               now + click.window_seconds)
+                self._clicks.append((sequence, click))
+                self._start(thread=not group_commit)
+                buffered = len(self._clicks)
+                flush_now = buffered >= settings.KOLSHOP_CLICK_BUFFER_SIZE or now < self._unavailable_until
+                if not group_commit and buffered in (1, BATCH):  # wake the thread only to start a batch or
+                    self._ready.notify()  # send a full one: a wake-up per click hands it the GIL on every follow
+        if not group_commit:
+            if not repeat and flush_now:
+                self.flush()
+            return counted
+        self._commit(sequence, deadline=now + settings.KOLSHOP_CLICK_ACK_WAIT_MS / 1000)
+        with self._lock:  # the first of the visit takes the answer; a repeat reads it, if still there
+            return self._counted.get(sequence, counted) if repeat else self._counted.pop(sequence, counted)
 
-    def _remember(self, link_id: int, visitor: str, click_id: int, until: float) -> None:
+    def _commit(self, sequence: int, *, deadline: float) -> None:
+        """Return once click ``sequence`` is in the queue (or written inline): send the buffer when no
+        one else is sending, else wait for the sender, until ``deadline``; then flush, waiting behind it."""
+        while True:
+            if self._flushing.acquire(blocking=False):
+                try:
+                    self._send(until=sequence)
+                finally:
+                    self._release_flushing()
+                return
+            with self._lock:
+                if self._landed >= sequence:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                if self._flushing.locked():  # else it was let go since: try again to send
+                    self._landed_changed.wait(timeout=remaining)
+        self.flush()
+
+    def _release_flushing(self) -> None:
+        self._flushing.release()
+        with self._lock:  # a waiting request whose click is still buffered sends it now
+            self._landed_changed.notify_all()
+
+    def _remember(self, link_id: int, visitor: str, click_id: int, sequence: int, until: float) -> None:
         if len(self._seen) >= 100_000:
             self._seen.clear()  # the queue's script still deduplicates; this only saves round trips
-        self._seen[(link_id, visitor)] = (until, click_id)
+        self._seen[(link_id, visitor)] = (until, click_id, sequence)
 
     def pending(self) -> int:
         with self._lock:
@@ -86,52 +140,73 @@ class ClickBuffer:
         """Count everything buffered; returns how many clicks were handed on. A background flush that
         finds Redis unreachable puts its batch back (requests then flush, and fall back, themselves);
         any other writes the batch inline."""
-        handed = 0
-        with self._flushing:
-            while True:
-                with self._lock:
-                    batch, self._clicks = self._clicks[:BATCH], self._clicks[BATCH:]
-                if not batch:
-                    return handed
-                try:
-                    counted = click_queue.count_clicks(batch)
-                except redis.RedisError as error:
-                    if background:
-                        with self._lock:
-                            self._clicks[:0] = batch
-                        self._unavailable_until = time.monotonic() + UNAVAILABLE_SECONDS
-                        logger.warning("click queue unavailable: %s clicks kept in the buffer (%s)", len(batch), error)
-                        return handed
-                    logger.warning("click queue unavailable: %s clicks written inline", len(batch))
-                    self._write_inline(batch)
-                else:
-                    self._learn(batch, counted)
-                handed += len(batch)
+        self._flushing.acquire()
+        try:
+            return self._send(background=background)
+        finally:
+            self._release_flushing()
 
-    def _learn(self, batch: list[QueuedClick], counted: list[int]) -> None:
-        """What the queue decided replaces what this process guessed (another process's click, or none)."""
+    def _send(self, *, background: bool = False, until: int | None = None) -> int:
+        """Hand on batches of the buffer (until click ``until`` is in); the caller holds ``_flushing``."""
+        handed = 0
+        while until is None or self._landed < until:
+            with self._lock:
+                batch, self._clicks = self._clicks[:BATCH], self._clicks[BATCH:]
+            if not batch:
+                return handed
+            clicks = [click for _sequence, click in batch]
+            try:
+                if not background and time.monotonic() < self._unavailable_until:  # Redis just failed: skip
+                    raise redis.ConnectionError("the click queue failed less than a second ago")
+                counted = click_queue.count_clicks(clicks)
+            except redis.RedisError as error:
+                self._unavailable_until = max(self._unavailable_until, time.monotonic() + UNAVAILABLE_SECONDS)
+                if background:
+                    with self._lock:
+                        self._clicks[:0] = batch
+                    logger.warning("click queue unavailable: %s clicks kept in the buffer (%s)", len(batch), error)
+                    return handed
+                logger.warning("click queue unavailable: %s clicks written inline (%s)", len(batch), error)
+                counted = self._write_inline(clicks)
+            self._learn(batch, counted)
+            handed += len(batch)
+        return handed
+
+    def _learn(self, batch: list[tuple[int, QueuedClick]], counted: list[int]) -> None:
+        """The batch is in: what the queue decided replaces what this process guessed (another process's
+        click, or none), and requests waiting for it go on."""
         with self._lock:
-            for click, counted_id in zip(batch, counted):
+            if len(self._counted) >= 10_000:
+                self._counted.clear()  # left by requests that never asked (the write-behind mode)
+            for (sequence, click), counted_id in zip(batch, counted):
                 if counted_id == click.click_id:
                     continue
+                self._counted[sequence] = counted_id
                 key = (click.link_id, click.visitor_candidates[0])
                 if counted_id == 0:
                     self._seen.pop(key, None)
                 elif key in self._seen:
-                    self._seen[key] = (self._seen[key][0], counted_id)
+                    until, _click_id, seen_sequence = self._seen[key]
+                    self._seen[key] = (until, counted_id, seen_sequence)
+            self._landed = max(self._landed, batch[-1][0])
+            self._landed_changed.notify_all()
 
-    def _start(self) -> None:
+    def _start(self, *, thread: bool) -> None:
+        """At exit the buffer is flushed; the thread sends batches in write-behind (no request waits)."""
         if self._thread is None:
+            atexit.register(self.flush)
+            self._thread = False
+        if thread and not self._thread:
             self._thread = threading.Thread(target=self._run, name="click-buffer", daemon=True)
             self._thread.start()
-            atexit.register(self.flush)
 
     def _run(self) -> None:
         while True:
             with self._lock:
                 self._ready.wait_for(lambda: self._clicks)
-                self._ready.wait_for(lambda: len(self._clicks) >= BATCH,
-                                     timeout=settings.KOLSHOP_CLICK_FLUSH_MS / 1000)
+                if not settings.KOLSHOP_CLICK_ACK_WAIT_MS:  # write-behind: wait for a fuller batch
+                    self._ready.wait_for(lambda: len(self._clicks) >= BATCH,
+                                         timeout=settings.KOLSHOP_CLICK_FLUSH_MS / 1000)
             try:
                 self.flush(background=True)
             except Exception:  # noqa: BLE001  (the thread must outlive any one batch; the batch is put back)
@@ -143,7 +218,7 @@ class ClickBuffer:
 _buffer: ClickBuffer | None = None
 
 
-def click_buffer(*, write_inline: Callable[[list[QueuedClick]], None]) -> ClickBuffer:
+def click_buffer(*, write_inline: Callable[[list[QueuedClick]], list[int]]) -> ClickBuffer:
     global _buffer
     if _buffer is None:
         _buffer = ClickBuffer(write_inline=write_inline)
@@ -165,15 +240,19 @@ def resolve_clicks(click_ids: set[int]) -> dict[int, int]:
     a click over its client's limit is left out (it was never counted).
 
     An id found nowhere may still sit in another process's buffer: looked for once more after a flush
-    interval."""
+    interval. Ids counted while Redis was unreachable have their aliases in the database (``ClickAlias``)."""
     try:
-        return _resolved(click_ids)
+        aliases, written = _resolved(click_ids)
     except redis.RedisError:  # Redis down: the clicks it holds can't be read now; an order is still placed or paid
-        logger.warning("click queue unavailable: %d click ids left unresolved", len(click_ids))
-        return {}
+        logger.warning("click queue unavailable: %d click ids resolved from the database only", len(click_ids))
+        aliases, written = {}, set()
+    if unknown := click_ids - aliases.keys() - written:
+        aliases.update((reserved, counted or 0) for reserved, counted in
+                       ClickAlias.objects.filter(pk__in=unknown).values_list("reserved_id", "counted_id"))
+    return {click_id: counted for click_id, counted in aliases.items() if counted}
 
 
-def _resolved(click_ids: set[int]) -> dict[int, int]:
+def _resolved(click_ids: set[int]) -> tuple[dict[int, int], set[int]]:
     flush_clicks()
     aliases: dict[int, int] = {}
     for attempt in range(2):
@@ -185,13 +264,15 @@ def _resolved(click_ids: set[int]) -> dict[int, int]:
         if not unknown or attempt or not buffering_enabled():
             break
         time.sleep(2 * settings.KOLSHOP_CLICK_FLUSH_MS / 1000)
-    return {click_id: counted for click_id, counted in aliases.items() if counted}
+    return aliases, written
 
 
 def never_counted(click_id: int) -> bool:
     """A reserved id the counting script refused (its client over the click limit): no click will ever
     have it. An id still buffered, counted, or standing for a repeat is not (``resolve_clicks`` follows it)."""
     try:
-        return click_queue.click_aliases([click_id]).get(click_id) == 0
+        if (counted := click_queue.click_aliases([click_id]).get(click_id)) is not None:
+            return counted == 0
     except redis.RedisError:
-        return False
+        pass
+    return ClickAlias.objects.filter(pk=click_id, counted_id=None).exists()

@@ -18,16 +18,27 @@ import redis
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from wagtail.models import Page
 
-from creators.models import Click, CreatorPage, CreatorProfile, LinkKind, LinkTarget, TrackedLink, UserAgentClass
+from creators.models import (
+    Click,
+    ClickAlias,
+    ClickLimitUse,
+    CreatorPage,
+    CreatorProfile,
+    LinkKind,
+    LinkTarget,
+    TrackedLink,
+    UserAgentClass,
+)
 from creators.services import click_buffer, click_queue
 from creators.services.link_routes import LinkRoute, route_destination, route_of
 from shop.models import Product
 from shop.rate_limits import rate_of
-from shop.services.client_identity import VisitorKey, client_subnet, visitor_key
+from shop.services.client_identity import VisitorKey, client_key, client_subnet, visitor_key
 from shop.services.locks import lock_for_transaction
 
 logger = logging.getLogger(__name__)
@@ -169,12 +180,13 @@ def count_followed_click(route: LinkRoute, *, ip: str, user_agent: str, referrer
         click_id = click_queue.reserve_click_id()
     except redis.RedisError:  # ids come from Redis off PostgreSQL
         logger.warning("click queue unavailable: click written inline")
-        return _write_click(fields, candidates=visitor.candidates, lock_name=visitor.lock_name).pk
+        click_id = None
     queued = click_queue.QueuedClick.of(
-        fields, click_id=click_id, visitor_candidates=visitor.candidates,
+        fields, click_id=click_id or 0, visitor_candidates=visitor.candidates,
         window_seconds=int(DEDUPLICATION_WINDOW.total_seconds()), client=client_subnet(ip), limit=rate_of("click"),
         lock_name=visitor.lock_name)
-    return _buffer().add(queued)
+    counted = _buffer().add(queued) if click_id else _count_inline(queued)
+    return counted or None  # 0: over the client's click limit, not counted
 
 
 def _click_fields(link_id: int, creator_id: int, page_id: int | None, block_id: str, product_id: int | None, *,
@@ -202,11 +214,54 @@ def _write_click(fields: dict, *, candidates: tuple[str, str], lock_name: str, c
         return Click.objects.create(pk=click_id, **fields)
 
 
-def _write_buffered_inline(clicks: list[click_queue.QueuedClick]) -> None:
-    """The click buffer's fallback while Redis is unreachable: each click written as an unqueued one."""
-    for queued in clicks:
-        _write_click(queued.fields(), candidates=queued.visitor_candidates, lock_name=queued.lock_name,
-                     click_id=queued.click_id)
+def _write_buffered_inline(clicks: list[click_queue.QueuedClick]) -> list[int]:
+    """The click buffer's fallback while Redis is unreachable: the queue's counting script, in the database.
+    Per click, as ``click_queue.count_clicks``: the id counted for its visit (its own, the visitor's earlier
+    click's) or 0 over the client's click limit."""
+    return [_count_inline(queued) for queued in clicks]
+
+
+def _count_inline(queued: click_queue.QueuedClick) -> int:
+    """Count one click in the database: the client's click limit spent (``ClickLimitUse``), a repeat of the
+    visit not written. A reserved id (already in a redirect's token) not counted itself is left as a
+    ``ClickAlias`` that attribution follows (``click_buffer.resolve_clicks``). Counting a click again (its
+    row or alias in) changes nothing, not even the limit. ``click_id`` 0: none reserved, the row takes a new id."""
+    fields = queued.fields()
+    with transaction.atomic():
+        lock_for_transaction(f"kolshop-click:{queued.link_id}:{queued.lock_name}")
+        if queued.click_id:
+            if Click.objects.filter(pk=queued.click_id).exists():
+                return queued.click_id
+            alias = ClickAlias.objects.filter(pk=queued.click_id).first()
+            if alias is not None:
+                return alias.counted_id or 0
+        counted = 0
+        if not (queued.client and queued.limit) or _spend_click_limit(queued.client, queued.limit,
+                                                                      at=fields["clicked_at"]):
+            click = _recent_click(queued.link_id, queued.visitor_candidates, now=fields["clicked_at"])
+            if click is None:
+                return Click.objects.create(pk=queued.click_id or None, **fields).pk
+            counted = click.pk
+        if queued.click_id:
+            ClickAlias.objects.create(reserved_id=queued.click_id, counted_id=counted or None)
+        return counted
+
+
+def _spend_click_limit(client: str, limit: tuple[int, int], *, at: datetime) -> bool:
+    """Count one click against ``client``'s limit of ``limit`` (clicks, per seconds) in the database, as the
+    queue's script does in Redis (the same periods); whether it is within the limit. Call in a transaction."""
+    count, seconds = limit
+    period = int(at.timestamp() // seconds)
+    key = {"client": client_key(ip=client, now=at).lock_name, "period_seconds": seconds}
+    use = ClickLimitUse.objects.filter(**key)
+    if not use.filter(period=period).update(used=F("used") + 1):
+        ClickLimitUse.objects.filter(period_seconds=seconds, period__lt=period).delete()  # every client's past
+        try:
+            with transaction.atomic():
+                ClickLimitUse.objects.create(**key, period=period, used=1)
+        except IntegrityError:  # another process started the period first
+            use.filter(period=period).update(used=F("used") + 1)
+    return use.filter(period=period).values_list("used", flat=True).get() <= count
 
 
 def _buffer() -> click_buffer.ClickBuffer:

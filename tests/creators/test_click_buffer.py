@@ -50,7 +50,8 @@ def mug_link(site_tree):
 
 @pytest.mark.django_db
 def test_a_follow_makes_no_redis_round_trip_and_one_flush_counts_the_visits(mug_link, client, queue, settings):
-    settings.KOLSHOP_CLICK_FLUSH_MS = 60_000  # the buffer's thread waits; the test flushes
+    settings.KOLSHOP_CLICK_FLUSH_MS = 60_000  # write-behind: the buffer's thread waits; the test flushes
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0
     follow(client, "mug-anna", "203.0.113.1")  # warm-up: route cached, click ids reserved
     click_buffer.flush_clicks()
     assert click_queue.drain_all_clicks() == 1
@@ -77,6 +78,7 @@ def test_a_follow_makes_no_redis_round_trip_and_one_flush_counts_the_visits(mug_
 @pytest.mark.django_db
 def test_a_repeat_counted_by_another_process_points_at_the_visits_click(mug_link, client, queue, settings,
                                                                        monkeypatch):
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: the redirect carries the id before it is counted
     settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
     settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
     settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
@@ -101,6 +103,7 @@ def test_a_repeat_counted_by_another_process_points_at_the_visits_click(mug_link
 
 @pytest.mark.django_db
 def test_the_client_click_limit_is_counted_with_the_clicks(mug_link, client, queue, settings):
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: over the limit is known after the redirect
     settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "click": "3/m"}
     responses = [follow(client, "mug-anna", "203.0.113.7", agent=f"{PHONE} reader-{n}") for n in range(5)]
     click_buffer.flush_clicks()
@@ -119,6 +122,7 @@ def test_the_client_click_limit_is_counted_with_the_clicks(mug_link, client, que
 @pytest.mark.django_db
 def test_a_full_buffer_is_flushed_by_the_request_that_fills_it(mug_link, client, queue, settings):
     settings.KOLSHOP_CLICK_FLUSH_MS = 60_000
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0
     settings.KOLSHOP_CLICK_BUFFER_SIZE = 3
     for n in range(2):
         follow(client, "mug-anna", f"203.0.113.{n + 1}")
@@ -161,7 +165,8 @@ def test_an_app_process_stopped_normally_hands_on_every_buffered_click(wagtail_b
     anna = make_creator("anna")
     create_tracked_link(anna, target_kind=LinkTarget.STOREFRONT, code="anna-shop")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": _database_url(),
-           "REDIS_URL": redis_url, "KOLSHOP_CLICK_FLUSH_MS": "600000"}  # only the stop flushes
+           "REDIS_URL": redis_url, "KOLSHOP_CLICK_FLUSH_MS": "600000",  # write-behind: only the stop flushes
+           "KOLSHOP_CLICK_ACK_WAIT_MS": "0"}
     web, port = _start_web(env, tmp_path / "web.log")
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -199,6 +204,7 @@ def test_a_batch_is_counted_after_redis_forgot_the_script(mug_link, client, queu
     assert click_queue.drain_all_clicks() == 2
 
 
+@pytest.mark.django_db
 def test_resolving_clicks_while_redis_is_down_leaves_them_unresolved_instead_of_failing(queue, settings, monkeypatch):
     """An order placed or paid during a Redis outage: the clicks Redis holds can't be read, the order goes on."""
     def down(*args, **kwargs):
