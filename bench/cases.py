@@ -26,6 +26,8 @@ def content_uncached(data, *, rounds: int) -> list[Row]:
     for size in (10, 100):
         kolshop, naive = f"/api/v2/pages/{data.guides[size].pk}/", f"/bench/naive-api/pages/{data.naive_guides[size].pk}/"
         cache.clear()
+        first_read = count_queries(lambda: _get(client, kolshop))
+        cache.clear()  # read again uncached: the process now knows the page (content.api.views)
         queries[size] = count_queries(lambda: _get(client, kolshop))
         cache.clear()
         naive_queries = count_queries(lambda: _get(client, naive))
@@ -36,7 +38,7 @@ def content_uncached(data, *, rounds: int) -> list[Row]:
         rows.append(ratio_row(
             f"content API uncached, {size} blocks", timings, subject="kolshop", baseline="naive Wagtail",
             target="≤ 0.33× naive (3× faster)", passes=lambda ratio: ratio <= 1 / 3,
-            notes=f"queries {queries[size]} vs naive {naive_queries}; payload {size_kolshop // 1024} kB vs {size_naive // 1024} kB",
+            notes=f"queries {queries[size]} ({first_read} on the process's first read) vs naive {naive_queries}; payload {size_kolshop // 1024} kB vs {size_naive // 1024} kB",
         ))
     constant = queries[10] == queries[100] and queries[100] <= 15
     rows.append(Row("content API queries, 10 → 100 blocks", f"{queries[10]} → {queries[100]}", "—", None,

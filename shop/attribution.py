@@ -15,7 +15,8 @@ is refused. Front ends that talk to the cart API pass the same token as ``attrib
 
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from urllib.parse import quote, urlencode
+from functools import lru_cache
+from urllib.parse import quote, quote_plus
 
 from django.conf import settings
 from django.core import signing
@@ -50,7 +51,14 @@ def sign_attribution(attribution: Attribution, *, sku: str | None) -> str:
     payload = {"c": attribution.creator_id, "p": attribution.page_id, "b": attribution.block_id, "s": sku}
     if attribution.click_id is not None:
         payload["k"] = attribution.click_id
-    return signing.dumps(payload, salt=_SALT, compress=True)
+    # What ``signing.dumps(payload, salt=_SALT, compress=True)`` does, with one signer per secret key:
+    # a page signs one link per variant shown.
+    return _signer(settings.SECRET_KEY).sign_object(payload, compress=True)
+
+
+@lru_cache(maxsize=4)
+def _signer(secret_key: str) -> signing.TimestampSigner:
+    return signing.TimestampSigner(key=secret_key, salt=_SALT)
 
 
 def read_attribution(token: str, *, sku: str | None) -> Attribution:
@@ -80,7 +88,7 @@ def buy_path(sku: str, attribution: Attribution | None = None) -> str:
     path = f"/buy/{quote(sku, safe='')}/"
     if attribution is None or attribution.is_empty():
         return path
-    return f"{path}?{urlencode({'ref': sign_attribution(attribution, sku=sku)})}"
+    return f"{path}?ref={quote_plus(sign_attribution(attribution, sku=sku))}"  # as urlencode({"ref": …})
 
 
 def attribution_as_dict(attribution: Attribution) -> dict:

@@ -100,10 +100,10 @@ def product_representation(product: Product) -> dict:
 
 def offer_representation(product: Product | None, variant: Variant | None, context: dict | None) -> dict:
     """The resolved product of one block; unavailable products say why instead of failing the page."""
-    offer: Offer = resolve_offer(product, variant)
+    variants = loaded(product, "variants") if product is not None else []
+    offer: Offer = resolve_offer(product, variant, variants=variants)
     attribution = attribution_from_context(context)
     sellable = product is not None and product.is_active
-    variants = loaded(product, "variants") if product is not None else []
     # Each variant is represented (and its buy link signed) once; the chosen one is a copy of its entry.
     represented = {item.pk: variant_representation(item, attribution=attribution, sellable=sellable)
                    for item in variants}

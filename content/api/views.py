@@ -91,6 +91,27 @@ def serve_cached_detail(view):
     return cached_view
 
 
+# A page's specific model never changes (Wagtail has no way to change a page's type), so each process
+# remembers it for the pages it has served: a known page is read in one query instead of two (the
+# Page row, then the specific row). Bounded; a wrong entry (a deleted page) only costs the fallback.
+_PAGE_CLASSES: dict[int, type] = {}
+_PAGE_CLASSES_LIMIT = 10_000
+
+
+def known_page_class(pk: int) -> type | None:
+    return _PAGE_CLASSES.get(pk)
+
+
+def forget_page_classes() -> None:
+    _PAGE_CLASSES.clear()
+
+
+def remember_page_class(page) -> None:
+    if len(_PAGE_CLASSES) >= _PAGE_CLASSES_LIMIT:
+        _PAGE_CLASSES.clear()
+    _PAGE_CLASSES[page.pk] = type(page)
+
+
 class InSiteParentField(PageParentField):
     """Wagtail's ``parent`` meta field in one query instead of two: the parent found by its tree path
     within the API's pages (Wagtail's own reads the parent, then asks whether the API's pages hold it)."""
@@ -157,13 +178,27 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         if not hasattr(self, "_specific_object"):
             if not is_page_id_in_range(str(self.kwargs.get("pk", ""))):
                 raise Http404("not found")
-            page = BaseAPIViewSet.get_object(self)
-            if type(page) is not page.specific_class:
-                page = self.with_related_rows(page.specific_class.objects.filter(pk=page.pk)).first()
-                if page is None:
-                    raise Http404("not found")
+            page = self._page_of_known_type()
+            if page is None:
+                page = BaseAPIViewSet.get_object(self)
+                if type(page) is not page.specific_class:
+                    page = self.with_related_rows(page.specific_class.objects.filter(pk=page.pk)).first()
+                    if page is None:
+                        raise Http404("not found")
+                remember_page_class(page)
             self._specific_object = page
         return self._specific_object
+
+    def _page_of_known_type(self):
+        """The page in one query when this process has served it before: its specific model, filtered to
+        the API's pages (Wagtail's ``get_queryset`` does the same for ``?type=``). None when its type is
+        not known yet or the request filters the detail view (then Wagtail's own lookup decides)."""
+        pk = int(self.kwargs["pk"])
+        page_class = known_page_class(pk)
+        if page_class is None or set(self.request.GET) - set(DETAIL_VARIANT_PARAMETERS):
+            return None
+        public_ids = self.get_base_queryset().filter(pk=pk).values("pk")
+        return self.with_related_rows(page_class.objects.filter(pk__in=public_ids)).first()
 
     def find_object(self, queryset, request):
         if "id" in request.GET and not request.GET["id"].isdigit():

@@ -67,13 +67,16 @@ def stream_block_labels(stream_block, raw_items, *, product_titles: dict[int, st
     labels: dict[str, str] = {}
     positions: dict[str, int] = {}
     seen: dict[str, int] = {}
+    type_labels: dict[str, str] = {}  # each kind's (lazily translated) label, translated once
     for item in raw_items:
         block_type, block_id = item.get("type"), item.get("id")
         child_block = stream_block.child_blocks.get(block_type)
         if not block_id or child_block is None:
             continue
         positions[block_type] = positions.get(block_type, 0) + 1
-        label = block_label(block_type, item.get("value"), type_label=str(child_block.label),
+        if block_type not in type_labels:
+            type_labels[block_type] = str(child_block.label)
+        label = block_label(block_type, item.get("value"), type_label=type_labels[block_type],
                             position=positions[block_type], product_titles=product_titles, deal_titles=deal_titles)
         seen[label] = seen.get(label, 0) + 1
         labels[block_id] = label if seen[label] == 1 else f"{label} ({seen[label]})"

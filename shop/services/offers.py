@@ -82,12 +82,19 @@ def variant_stock_status(variant: Variant) -> StockStatus:
     return StockStatus.for_quantity(available_quantity(variant), low_stock_threshold=threshold)
 
 
-def resolve_offer(product: Product | None, variant: Variant | None = None) -> Offer:
-    """The offer for a block: the chosen variant, else the cheapest variant that is in stock."""
+def resolve_offer(product: Product | None, variant: Variant | None = None, *,
+                  variants: list[Variant] | None = None) -> Offer:
+    """The offer for a block: the chosen variant, else the cheapest variant that is in stock.
+
+    ``variants`` is the product's variants when the caller holds them already (a page's catalog
+    snapshot), so no queryset is cloned per block."""
     sold_out = StockStatus(StockLevel.OUT_OF_STOCK, 0)
     if product is None:
         return Offer(None, None, None, None, None, sold_out, UnavailableReason.DELETED)
-    variants = [variant] if variant is not None else list(product.variants.all())
+    if variant is not None:
+        variants = [variant]
+    elif variants is None:
+        variants = list(product.variants.all())
     if not variants:
         return Offer(product, None, None, None, None, sold_out, UnavailableReason.NO_VARIANTS)
     in_stock = [v for v in variants if available_quantity(v) > 0]

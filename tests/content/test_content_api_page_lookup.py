@@ -1,0 +1,99 @@
+"""Reading a page the API has served before: one page query (its type is known), the same bytes."""
+
+import time as real_time
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+import django.core.signing
+import pytest
+from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from content.api.views import forget_page_classes
+from shop.attribution import Attribution, buy_path, sign_attribution
+from tests.content.test_content_api_queries import guide_with_product_blocks
+from tests.factories import make_creator
+
+pytestmark = pytest.mark.django_db
+
+
+def _pin_signing_clock(monkeypatch) -> None:
+    instant = real_time.time()
+    monkeypatch.setattr(django.core.signing, "time", SimpleNamespace(time=lambda: instant))
+
+
+def _read(client, url: str):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    return response, len(queries)
+
+
+def test_a_page_read_again_costs_one_page_query_and_the_same_bytes(api_client, settings, monkeypatch):
+    # given a guide with several block kinds, read uncached, signing in one second
+    settings.KOLSHOP_API_CACHE_SECONDS = 0
+    _pin_signing_clock(monkeypatch)
+    guide = guide_with_product_blocks(make_creator("pia"), 10)
+    url = f"/api/v2/pages/{guide.pk}/"
+
+    api_client.get(url)  # warm-up: renditions, site root paths
+    forget_page_classes()  # as a process that has not served this page yet
+
+    # when it is read by a process that does not know it (Wagtail's lookup: the Page row, then the
+    # specific row), then again
+    first, first_count = _read(api_client, url)
+    again, again_count = _read(api_client, url)
+
+    # then the second read is one page query less, with the same bytes
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.content == first.content
+    assert (first_count, again_count) == (13, 12)  # the Page row, then the specific row; then the specific row
+
+
+def test_a_deleted_page_is_not_found_though_its_type_was_known(api_client, settings):
+    settings.KOLSHOP_API_CACHE_SECONDS = 0
+    guide = guide_with_product_blocks(make_creator("pia"), 2)
+    url = f"/api/v2/pages/{guide.pk}/"
+    assert api_client.get(url).status_code == 200
+
+    guide.delete()
+
+    response = api_client.get(url)
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_an_unpublished_page_is_not_found_though_its_type_was_known(api_client, settings):
+    settings.KOLSHOP_API_CACHE_SECONDS = 0
+    guide = guide_with_product_blocks(make_creator("pia"), 2)
+    url = f"/api/v2/pages/{guide.pk}/"
+    assert api_client.get(url).status_code == 200
+
+    guide.unpublish()
+
+    assert api_client.get(url).status_code == 404
+
+
+def test_a_buy_link_token_is_what_django_signing_dumps_makes(monkeypatch):
+    # the signer is built once per secret key; the bytes stay those of signing.dumps(compress=True)
+    _pin_signing_clock(monkeypatch)
+    attribution = Attribution(creator_id=3, page_id=41, block_id="82eea12e-f364-4ed5-be43-7e4829af2c7e")
+    payload = {"c": 3, "p": 41, "b": attribution.block_id, "s": "LAMP-1"}
+
+    token = sign_attribution(attribution, sku="LAMP-1")
+
+    assert token == signing.dumps(payload, salt="kolshop.attribution.v2", compress=True)
+    assert buy_path("LAMP 1", attribution) == (
+        "/buy/LAMP%201/?" + urlencode({"ref": sign_attribution(attribution, sku="LAMP 1")}))
+
+
+def test_a_new_secret_key_signs_with_the_new_key(settings, monkeypatch):
+    _pin_signing_clock(monkeypatch)
+    attribution = Attribution(creator_id=3, page_id=41, block_id="b1")
+    before = sign_attribution(attribution, sku="LAMP-1")
+
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+
+    after = sign_attribution(attribution, sku="LAMP-1")
+    assert after != before
+    assert after == signing.dumps({"c": 3, "p": 41, "b": "b1", "s": "LAMP-1"}, salt="kolshop.attribution.v2",
+                                  compress=True)
