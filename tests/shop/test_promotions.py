@@ -290,8 +290,7 @@ def test_checking_out_deal_lines_costs_the_same_queries_at_any_size(api, django_
         CartLine.objects.create(cart=cart, variant=variant, quantity=1,
                                 promotion=make_deal(variant, price="15.00", unit_cap=3, per_buyer_limit=1))
 
-    # PostgreSQL adds two advisory locks, the buyer's and the client's reservation cap (SQLite
-    # serialises writers without them).
+    # PostgreSQL adds the buyer's and the client's advisory locks (one statement; SQLite serialises writers without them).
     with django_assert_num_queries(CHECKOUT_QUERIES + (1 if connection.vendor == "postgresql" else 0)):
         response = _checkout(api, token)
 
