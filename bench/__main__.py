@@ -15,9 +15,9 @@ import time
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="fewer rounds (under two minutes)")
-    parser.add_argument("--only", choices=["clicks", "content", "live"],
+    parser.add_argument("--only", choices=["clicks", "content", "live", "buy"],
                         help="run only these cases (clicks: /r/ and click ingest; content: content API uncached "
-                             "and cached; live: pin latency)")
+                             "and cached; live: pin latency; buy: the buy flow's statements and CPU)")
     options = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.bench")
 
@@ -52,7 +52,9 @@ def main() -> int:
         return [*cases.content_uncached(built, rounds=max(rounds // 3, 5)),
                 *cases.content_cached(built, rounds=rounds * 5)]
 
-    only = {"clicks": click_rows, "content": content_rows, "live": lambda: live.pin_latency(built, rounds=10 if options.quick else 40)}
+    only = {"clicks": click_rows, "content": content_rows,
+            "live": lambda: live.pin_latency(built, rounds=10 if options.quick else 40),
+            "buy": lambda: cases.buy_flow(built, rounds=rounds)}
     rows = only[options.only]() if options.only else [
         *content_rows(),
         *click_rows(),

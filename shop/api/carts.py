@@ -57,10 +57,10 @@ def add_line(request, token: CartToken, payload: AddLineIn):
     ``accept_list_price`` is true: then the SKU is added at the list price, without the deal. A storefront
     ``listing`` no longer on sale likewise answers 409 ``listing_unavailable``, or with ``accept_list_price``
     adds the SKU at the list price without the listing."""
-    cart = get_cart(token)
     attribution = with_counted_click(parse_attribution(payload.attribution, sku=payload.sku), sku=payload.sku,
                                      visitor=Visitor.of(request))
-    info = add_line_to_cart(cart, sku=payload.sku, quantity=payload.quantity, attribution=attribution,
+    # The token goes to the service: the cart is found, locked and stamped in one statement.
+    info = add_line_to_cart(token, sku=payload.sku, quantity=payload.quantity, attribution=attribution,
                             promotion_id=payload.promotion, accept_list_price=payload.accept_list_price,
                             listing_id=payload.listing)
     return Status(201, cart_out(info, max_quantity=max_quantity_per_variant()))
@@ -85,7 +85,7 @@ def delete_line(request, token: CartToken, sku: Sku):
 @rate_limit("checkout")
 def checkout(request, token: CartToken, payload: CheckoutIn):
     address = ShippingAddress(**payload.address.dict()) if payload.address else None
-    result = start_checkout(get_cart(token), email=payload.email, fulfilment=payload.fulfilment, address=address,
+    result = start_checkout(token, email=payload.email, fulfilment=payload.fulfilment, address=address,
                             voucher_code=payload.voucher_code, client=identify_client(request),
                             referral_click_id=referral_click_id(request))
     return Status(201, checkout_out(result))

@@ -3,7 +3,7 @@
 from ninja import Header, Router
 
 from shop.api.schemas import OrderNumber, OrderOut, OrderSecret, order_out
-from shop.services.checkout import confirm_payment
+from shop.services.checkout import pay_order
 from shop.services.orders import order_for_buyer
 
 router = Router(tags=["orders"])
@@ -17,4 +17,5 @@ def read(request, number: OrderNumber, x_order_secret: OrderSecret = Header("", 
 @router.post("/{number}/pay", response=OrderOut,
              summary="Pay a pending order at once (dummy gateway; Stripe confirms in the browser)")
 def pay(request, number: OrderNumber, x_order_secret: OrderSecret = Header("", alias="X-Order-Secret")):
-    return order_out(confirm_payment(order_for_buyer(number, x_order_secret)))
+    confirmation = pay_order(number, x_order_secret)
+    return order_out(confirmation.order, payments=confirmation.payments)

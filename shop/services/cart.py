@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
@@ -25,7 +25,7 @@ from shop.errors import Conflict, InvalidInput, NotFound
 from shop.models import AddToCartEvent, Cart, CartLine, ProductStatus, Promotion, StorefrontListing, Variant
 from shop.services.listing_prices import ListingRefusal
 from shop.services.pricing import LinePrice, PromotionRefusal, PromotionUsage, price_line, promotion_usage
-from shop.services.reservations import available_quantities
+from shop.services.reservations import available_quantities, available_quantity
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,13 @@ def _line_info(line: CartLine, *, available: int, usage: PromotionUsage, now: da
                         currency=price.currency, line_total=price.line_total, available=available, price=price)
 
 
-def _cart_lines(cart: Cart) -> list[CartLine]:
-    return list(cart.lines.select_related("variant__product", "promotion", "listing__offer").order_by("pk"))
+def _cart_lines(cart: Cart, *, available_at: datetime | None = None) -> list[CartLine]:
+    """The cart's lines; with ``available_at``, each also carries ``available`` (its variant's units available
+    then, ``shop.services.reservations.available_quantity``), read in the same statement."""
+    lines = cart.lines.select_related("variant__product", "promotion", "listing__offer").order_by("pk")
+    if available_at is not None:
+        lines = lines.annotate(available=available_quantity(available_at))
+    return list(lines)
 
 
 def _priced(cart: Cart, lines: list[CartLine], *, available: dict[int, int] | None, now: datetime) -> CartInfo:
@@ -143,8 +148,12 @@ def reprice_cart(info: CartInfo, *, usage: PromotionUsage, now: datetime) -> Car
     ])
 
 
-def _sellable_variant(sku: str) -> Variant:
-    variant = Variant.objects.select_related("product").filter(sku=sku).first() if sku else None
+def _sellable_variant(sku: str, *, available_at: datetime | None = None) -> Variant:
+    """The variant with this SKU, on sale; with ``available_at`` it also carries ``available`` (as ``_cart_lines``)."""
+    variants = Variant.objects.select_related("product")
+    if available_at is not None:
+        variants = variants.annotate(available=available_quantity(available_at, variant_ref="pk"))
+    variant = variants.filter(sku=sku).first() if sku else None
     if variant is None:
         raise InvalidInput(f"No product has the SKU {sku!r}.", code="unknown_sku", field="sku")
     if variant.product.status != ProductStatus.ACTIVE:
@@ -212,19 +221,48 @@ def _promotion_for_line(cart: Cart, variant: Variant, promotion: Promotion, *, q
 
 def _locked(cart: Cart) -> Cart:
     # Serialises changes to one cart (two tabs adding the same SKU at once).
-    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    cart = lock_cart(cart)
     ensure_cart_open(cart)
     return cart
 
 
-def _open_for_change(cart: Cart) -> None:
+def lock_cart(cart: Cart | str) -> Cart:
+    """The cart's row, locked until commit. ``cart`` may be the API's token: the cart is then found and locked in
+    one statement (an unknown token is 404 ``cart_not_found``)."""
+    locked = Cart.objects.select_for_update()
+    locked = locked.filter(token=cart).first() if isinstance(cart, str) else locked.filter(pk=cart.pk).first()
+    if locked is None:
+        raise NotFound("No cart with this token.", code="cart_not_found")
+    return locked
+
+
+def _stamp_open_cart(token: str, *, now: datetime) -> Cart | None:
+    """``UPDATE … RETURNING`` (PostgreSQL, and SQLite since 3.35): the open cart with this token, stamped and so
+    locked, read in the same statement (Django's ``update()`` returns only a count)."""
+    quote = connection.ops.quote_name
+    columns = {field.name: quote(field.column) for field in Cart._meta.concrete_fields}
+    sql = (f"UPDATE {quote(Cart._meta.db_table)} SET {columns['updated_at']} = %s "
+           f"WHERE {columns['token']} = %s AND {columns['checked_out_at']} IS NULL RETURNING {', '.join(columns.values())}")
+    return next(iter(Cart.objects.raw(sql, [now, token])), None)
+
+
+def _open_for_change(cart: Cart | str) -> Cart:
     """Lock the cart's row until commit (two tabs adding the same SKU at once wait for each other) by
-    stamping ``updated_at``, in one statement that also refuses a checked-out cart."""
-    if not Cart.objects.filter(pk=cart.pk, checked_out_at__isnull=True).update(updated_at=timezone.now()):
+    stamping ``updated_at``, in one statement that also refuses a checked-out cart. ``cart`` may be the
+    API's token: that statement then also reads the cart."""
+    if isinstance(cart, str):
+        stamped = _stamp_open_cart(cart, now=timezone.now()) if cart else None
+        if stamped is not None:
+            return stamped
+        current = Cart.objects.filter(token=cart).first() if cart else None
+    elif Cart.objects.filter(pk=cart.pk, checked_out_at__isnull=True).update(updated_at=timezone.now()):
+        return cart
+    else:
         current = Cart.objects.filter(pk=cart.pk).first()
-        if current is None:
-            raise NotFound("No cart with this token.", code="cart_not_found")
-        ensure_cart_open(current)
+    if current is None:
+        raise NotFound("No cart with this token.", code="cart_not_found")
+    ensure_cart_open(current)
+    return current
 
 
 class ListingUnavailable(Conflict):
@@ -254,7 +292,7 @@ def _requested_listing(listing_id: int | None, variant: Variant, *, now: datetim
 
 
 @transaction.atomic
-def add_line_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attribution | None = None,
+def add_line_to_cart(cart: Cart | str, *, sku: str, quantity: int, attribution: Attribution | None = None,
                      promotion_id: int | None = None, accept_list_price: bool = False,
                      listing_id: int | None = None) -> CartInfo:
     """Add ``quantity`` of ``sku``; an existing line grows. A new buy link's attribution replaces the line's
@@ -263,18 +301,20 @@ def add_line_to_cart(cart: Cart, *, sku: str, quantity: int, attribution: Attrib
     With ``promotion_id`` the line is priced by that promotion (see the module docstring for when
     it no longer applies); without one, an existing line keeps the promotion it had. Returns the cart
     as ``fetch_cart`` reads it, from the rows this already loaded (adding to a cart holds no stock).
+    ``cart`` may be the API's token (found and locked in one statement).
     """
+    cart = _open_for_change(cart)
     validate_quantity(quantity)
-    variant = _sellable_variant(sku)
+    now = timezone.now()
+    # Availability comes with the variant and the lines (no statement of its own; adding holds no stock).
+    variant = _sellable_variant(sku, available_at=now)
     promotion = _requested_promotion(promotion_id, variant)
-    _open_for_change(cart)
-    lines = _cart_lines(cart)
+    lines = _cart_lines(cart, available_at=now)
     line = next((line for line in lines if line.variant_id == variant.pk), None)
     new_quantity = quantity + (line.quantity if line else 0)
-    available = available_quantities(sorted({variant.pk, *(line.variant_id for line in lines)}))
+    available = {line.variant_id: line.available for line in lines} | {variant.pk: variant.available}
     _check_fits(variant, new_quantity, available=available[variant.pk],
                 other_currencies={other.variant.currency for other in lines if other.variant_id != variant.pk})
-    now = timezone.now()
     if line is None:
         line = CartLine(cart=cart, variant=variant)
         lines.append(line)

@@ -42,14 +42,16 @@ from shop.models import (
 from shop.money import allocate, quantize
 from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError
 from shop.payments.registry import get_gateway
-from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quantity_per_variant, reprice_cart
+from shop.services.cart import (
+    CartInfo, ensure_cart_open, fetch_cart, lock_cart, max_quantity_per_variant, reprice_cart,
+)
 from shop.services.client_identity import VisitorKey
 from shop.services.locks import lock_for_transaction
 from shop.services.pricing import PromotionRefusal, lock_promotions, promotion_usage
 from shop.services.buyer_identity import buyer_key, ordered_by
-from shop.services.orders import assign_pickup_code, record_event
-from shop.services.payments import cancel_open_intents, complete_checkout
-from shop.services.reservations import ReservationRequest, cancel_pending_orders, reserve_stock
+from shop.services.orders import assign_pickup_code, check_buyer_secret, record_event
+from shop.services.payments import cancel_open_intents, complete_checkout, complete_payment
+from shop.services.reservations import ReservationRequest, cancel_pending_orders, client_lock_name, reserve_stock
 from shop.services.supply_checkout import (
     ListingPriceChanged,
     check_no_voucher,
@@ -152,15 +154,16 @@ def _cancel_pending_orders_of(cart: Cart) -> list[int]:
     return cancel_pending_orders(pending, reason="checkout restarted")
 
 
-def _lock_buyer(key: str) -> None:
+def _lock_buyer(key: str, client: VisitorKey | None) -> None:
     """Serialise checkouts by one buyer (PostgreSQL advisory lock, released at commit), so two carts
     checking out at once can't both pass the per-buyer limit. SQLite already serialises all writers.
-    ``key``: the buyer's ``buyer_key``."""
-    lock_for_transaction(f"kolshop-buyer:{key}")
+    ``key``: the buyer's ``buyer_key``. The client's hold lock (``reserve_stock``) is taken in the same
+    statement, after the buyer's (group buys take them in this order too)."""
+    lock_for_transaction(f"kolshop-buyer:{key}", *([client_lock_name(client)] if client is not None else []))
 
 
-def _check_buyer_limit(info: CartInfo, key: str) -> None:
-    _lock_buyer(key)
+def _check_buyer_limit(info: CartInfo, key: str, client: VisitorKey | None = None) -> None:
+    _lock_buyer(key, client)
     limit = max_quantity_per_variant()
     bought = dict(
         OrderLine.objects.filter(
@@ -220,10 +223,10 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
 
 @transaction.atomic
 def _place_order(
-    cart: Cart, *, email: str, fulfilment: str, address: ShippingAddress | None, voucher_code: str, now: datetime,
+    cart: Cart | str, *, email: str, fulfilment: str, address: ShippingAddress | None, voucher_code: str, now: datetime,
     client: VisitorKey | None = None, referral_click_id: int | None = None,
 ) -> tuple[Order, list[OrderLine], list[int]]:
-    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    cart = lock_cart(cart)  # the API passes the token: found and locked in one statement
     ensure_cart_open(cart)
     replaced_order_ids = _cancel_pending_orders_of(cart)
     info = fetch_cart(cart, now=now, with_availability=False)  # stock is checked under its row locks below
@@ -233,7 +236,7 @@ def _place_order(
         if line.variant.product.status != ProductStatus.ACTIVE:
             raise Conflict(f"{line.sku} is no longer sold.", code="unavailable", field="sku")
     key = buyer_key(email)  # computed once: the buyer's lock, limits and the order row share it
-    _check_buyer_limit(info, key)
+    _check_buyer_limit(info, key, client)
     check_no_voucher(info, voucher_code)
     voucher = lock_voucher(voucher_code) if voucher_code.strip() else None
     if voucher is not None:
@@ -259,7 +262,7 @@ def _place_order(
     split_fulfilment_groups(order, lines)
     reserve_stock(
         [ReservationRequest(line.variant.pk, line.sku, line.quantity, line.variant.product_id) for line in info.lines],
-        order=order, ttl=reservation_ttl(), now=now, client=client,
+        order=order, ttl=reservation_ttl(), now=now, client=client, client_locked=True,
     )
     record_event(order, OrderEventType.PLACED, after=OrderStatus.PENDING,
                  data={"total": str(order.total), "currency": order.currency})
@@ -309,7 +312,7 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
 
 
 def start_checkout(
-    cart: Cart,
+    cart: Cart | str,
     *,
     email: str,
     fulfilment: str,
@@ -320,7 +323,8 @@ def start_checkout(
     client: VisitorKey | None = None,
     referral_click_id: int | None = None,
 ) -> CheckoutResult:
-    """Place a pending order for the cart, hold its stock for the reservation time, open a payment.
+    """Place a pending order for the cart (or the cart with this token), hold its stock for the reservation
+    time, open a payment.
 
     ``client`` (``identify_client(request)``) caps what one anonymous client may hold at once;
     ``referral_click_id`` (``shop.attribution.referral_click_id(request)``) is stored on the order."""
@@ -350,6 +354,28 @@ def start_checkout(
 
 def confirm_payment(order: Order, *, gateway: PaymentGateway | None = None, now: datetime | None = None) -> Order:
     """Pay a pending order on the server (the dummy gateway); Stripe's buyers confirm in the browser."""
+    payments = list(order.payments.exclude(status=PaymentStatus.CANCELLED).order_by("pk"))
+    return _confirm(order, payments, gateway=gateway, now=now).order
+
+
+@dataclass(frozen=True)
+class PaymentConfirmation:
+    order: Order
+    payments: list[Payment]  # every payment of the order, as this left them (the buyer's answer shows one)
+
+
+def pay_order(number: str, secret: str, *, gateway: PaymentGateway | None = None,
+              now: datetime | None = None) -> PaymentConfirmation:
+    """``confirm_payment`` for the buyer's API: the order (by number and secret) and its payments are read in
+    one statement, and the answer reuses them."""
+    payments = list(Payment.objects.select_related("order").filter(order__number=number).order_by("pk"))
+    order = check_buyer_secret(payments[0].order if payments else Order.objects.filter(number=number).first(),
+                               secret)
+    return _confirm(order, payments, gateway=gateway, now=now)
+
+
+def _confirm(order: Order, payments: list[Payment], *, gateway: PaymentGateway | None,
+             now: datetime | None) -> PaymentConfirmation:
     now = now or timezone.now()
     if order.is_paid:
         raise Conflict("This order is already paid.", code="already_paid")
@@ -357,7 +383,8 @@ def confirm_payment(order: Order, *, gateway: PaymentGateway | None = None, now:
     if order.status == OrderStatus.CANCELLED or expired:
         raise Conflict("The reservation for this order has expired; start checkout again.",
                        code="reservation_expired")
-    payment = order.payments.exclude(status=PaymentStatus.CANCELLED).order_by("-pk").first()
+    payment = max((payment for payment in payments if payment.status != PaymentStatus.CANCELLED),
+                  key=lambda payment: payment.pk, default=None)
     if payment is None:
         raise Conflict("This order has no open payment.", code="no_payment")
     gateway = gateway or get_gateway(payment.gateway)
@@ -368,6 +395,7 @@ def confirm_payment(order: Order, *, gateway: PaymentGateway | None = None, now:
     except PaymentGatewayError as error:
         raise PaymentFailed(error.message, code="payment_failed") from error
     if result.succeeded and not gateway.sends_webhooks:
-        return complete_checkout(payment.intent_id)
+        order, paid = complete_payment(payment.intent_id)
+        return PaymentConfirmation(order, [paid if other.pk == paid.pk else other for other in payments])
     order.refresh_from_db()
-    return order
+    return PaymentConfirmation(order, list(order.payments.all()))

@@ -46,7 +46,7 @@ from shop.services.locks import lock_for_transaction
 from shop.services.buyer_identity import buyer_key, ordered_by
 from shop.services.orders import assign_pickup_code, record_event
 from shop.services.pricing import LinePrice, PromotionRefusal, lock_promotions, price_line, promotion_usage
-from shop.services.reservations import ReservationRequest, reserve_stock
+from shop.services.reservations import ReservationRequest, client_lock_name, reserve_stock
 
 _REFUSAL_CODES = {
     PromotionRefusal.SOLD_OUT: ("group_sold_out", "The group price has sold out."),
@@ -130,7 +130,8 @@ def _seat(*, campaign_id: int | None, code: str | None, buyer: GroupBuyer, email
           attribution_token: str, client: VisitorKey | None, now: datetime,
           referral_click_id: int | None = None) -> GroupMember:
     key = buyer_key(email)  # computed once: the buyer's lock, seat, new-buyer check and order row share it
-    lock_for_transaction(f"kolshop-buyer:{key}")
+    # The buyer's lock, then the client's hold lock (reserve_stock), in one statement, as checkout takes them.
+    lock_for_transaction(f"kolshop-buyer:{key}", *([client_lock_name(client)] if client is not None else []))
     if code is not None:
         team = GroupTeam.objects.select_for_update().filter(code=code).first()
         if team is None:
@@ -159,7 +160,7 @@ def _seat(*, campaign_id: int | None, code: str | None, buyer: GroupBuyer, email
     order = _member_order(team, price, buyer=buyer, email=email, key=key, attribution=attribution, now=now,
                           referral_click_id=referral_click_id)
     reserve_stock([ReservationRequest(variant.pk, variant.sku, buyer.quantity, variant.product_id)], order=order,
-                  ttl=team.deadline - now, now=now, client=client)
+                  ttl=team.deadline - now, now=now, client=client, client_locked=True)
     seat = min(set(range(1, team.seats + 1)) - taken)
     try:
         with transaction.atomic():

@@ -41,7 +41,11 @@ def record_event(
 
 def order_for_buyer(number: str, secret: str) -> Order:
     """The buyer's own order; a wrong secret looks exactly like an unknown number."""
-    order = Order.objects.filter(number=number).first()
+    return check_buyer_secret(Order.objects.filter(number=number).first(), secret)
+
+
+def check_buyer_secret(order: Order | None, secret: str) -> Order:
+    """``order`` when ``secret`` is its buyer's; a wrong secret looks exactly like an unknown number."""
     if order is None or not secret or not hmac.compare_digest(order.secret, secret):
         raise NotFound("No order with this number and secret.", code="order_not_found")
     return order

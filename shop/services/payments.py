@@ -55,18 +55,29 @@ def complete_checkout(intent_id: str, *, amount: Decimal | None = None, currency
     is gone by then (the hold expired and others bought it), the order is cancelled and the
     payment refunded in full after the commit.
     """
+    return complete_payment(intent_id, amount=amount, currency=currency)[0]
+
+
+def complete_payment(intent_id: str, *, amount: Decimal | None = None,
+                     currency: str | None = None) -> tuple[Order, Payment]:
+    """``complete_checkout``, answering with the payment as well (as this left it), so the buyer's answer
+    needs no second read of it."""
     with transaction.atomic():
         # The payment's cart, found and locked in one statement (none for an order without a cart).
         cart = Cart.objects.select_for_update().filter(
             pk=Subquery(Payment.objects.filter(intent_id=intent_id).values("order__cart_id")[:1])).first()
-        payment = _lock_payment(intent_id)
-        order = Order.objects.select_for_update().get(pk=payment.order_id)
+        # Then the payment and its order, locked together in one statement (payment, then order).
+        payment = (Payment.objects.select_for_update(of=("self", "order")).select_related("order")
+                   .filter(intent_id=intent_id).first())
+        if payment is None:
+            raise UnknownPayment(intent_id)
+        order = payment.order
         if payment.status == PaymentStatus.SUCCEEDED:
-            return order
+            return order, payment
         if amount is not None and (amount != payment.amount or (currency or "").upper() != payment.currency):
             record_event(order, OrderEventType.AMOUNT_MISMATCH, before=order.status,
                          data={"intent_id": intent_id, "amount": str(amount), "currency": currency})
-            return order
+            return order, payment
         payment.status = PaymentStatus.SUCCEEDED
         payment.save(update_fields=["status", "updated_at"])
         if order.is_paid or (cart is not None and cart.checked_out_at is not None):
@@ -74,7 +85,7 @@ def complete_checkout(intent_id: str, *, amount: Decimal | None = None, currency
             # (the buyer paid twice, or paid a replaced checkout late): give it back.
             record_event(order, OrderEventType.DUPLICATE_PAYMENT, before=order.status, data={"intent_id": intent_id})
             transaction.on_commit(lambda: _refund_in_full(payment.pk, "duplicate payment"))
-            return order
+            return order, payment
         _take_stock_or_cancel(order, payment)
         if order.status == OrderStatus.PAID and cart is not None:
             replaced_order_ids = _close_cart(cart, paid_order=order)
@@ -84,7 +95,8 @@ def complete_checkout(intent_id: str, *, amount: Decimal | None = None, currency
         # A refund event that arrived before this one.
         record_refund_total(intent_id, amount_refunded=payment.amount_refunded, force=True)
         order.refresh_from_db()
-    return order
+        payment.refresh_from_db()
+    return order, payment
 
 
 def _take_stock_or_cancel(order: Order, payment: Payment) -> None:

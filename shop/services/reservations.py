@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import IntegerField, Min, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import IntegerField, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from shop import events
@@ -38,26 +38,28 @@ class InsufficientStock(Conflict):
         self.available = available
 
 
-def check_client_reservation_cap(client: VisitorKey, *, units: int, order: Order, now: datetime) -> None:
-    """Refuse a hold that would take one client's open holds past KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT.
+def client_lock_name(client: VisitorKey) -> str:
+    """The named lock (``lock_for_transaction``) serialising one client's holds."""
+    return f"kolshop-client:{client.lock_name}"
 
-    Without it one anonymous client could hold a product's whole stock, again and again. Locks the
-    client until commit so two carts checking out at once can't both slip under the cap.
-    """
+
+# The client cap (KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT): without it one anonymous client could hold a product's
+# whole stock, again and again. The client's lock is held until commit so two carts checking out at once can't
+# both slip under the cap; ``reserve_stock`` counts the client's holds after it.
+def _check_client_cap_units(units: int) -> int:
     cap = settings.KOLSHOP_MAX_RESERVED_UNITS_PER_CLIENT
     if units > cap:
         raise Conflict(f"One checkout can hold at most {cap} items.", code="reservation_cap", field=None)
-    lock_for_transaction(f"kolshop-client:{client.lock_name}")
-    held = (
-        StockReservation.objects.filter(client_key__in=client.candidates, expires_at__gt=now)
-        .exclude(order=order)
-        .aggregate(units=Sum("quantity"), first_expiry=Min("expires_at"))
-    )
-    if (held["units"] or 0) + units > cap:
+    return cap
+
+
+def _check_client_holds(held_units: int, first_expiry: datetime | None, *, units: int, cap: int,
+                        now: datetime) -> None:
+    if held_units + units > cap:
         raise RateLimited(
-            f"You already hold {held['units']} items in unpaid checkouts; pay or wait for them to expire "
+            f"You already hold {held_units} items in unpaid checkouts; pay or wait for them to expire "
             f"(at most {cap} at a time).",
-            retry_after=max(int((held["first_expiry"] - now).total_seconds()) + 1, 1), code="reservation_cap",
+            retry_after=max(int((first_expiry - now).total_seconds()) + 1, 1), code="reservation_cap",
         )
 
 
@@ -77,6 +79,15 @@ def active_reserved_quantity(now: datetime, *, variant_ref: str = "variant_id"):
     return Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
 
 
+def available_quantity(now: datetime, *, variant_ref: str = "variant_id"):
+    """An annotation: the outer row's variant's units on hand minus its active reservations, at least 0 (0 without
+    a stock row), for a query that reads rows anyway (the variant added to a cart, the cart's lines).
+    ``available_quantities`` gives the same figure for a list of ids."""
+    on_hand = Subquery(Stock.objects.filter(variant_id=OuterRef(variant_ref)).values("on_hand")[:1],
+                       output_field=IntegerField())
+    return Greatest(Coalesce(on_hand, Value(0)) - active_reserved_quantity(now, variant_ref=variant_ref), Value(0))
+
+
 def available_quantities(variant_ids: list[int], *, now: datetime | None = None) -> dict[int, int]:
     """One query: each variant's on-hand stock minus its active reservations (missing stock = 0)."""
     now = now or timezone.now()
@@ -92,35 +103,60 @@ def available_quantities(variant_ids: list[int], *, now: datetime | None = None)
 
 def lock_stock(variant_ids: list[int], *, now: datetime, exclude_order_id: int | None = None) -> dict[int, Stock]:
     """Lock the stock rows in primary-key order; each row is annotated with others' active reservations."""
+    return _lock_stock_and_count(variant_ids, now=now, exclude_order_id=exclude_order_id)[0]
+
+
+def _lock_stock_and_count(variant_ids: list[int], *, now: datetime, exclude_order_id: int | None,
+                          client_keys: list[str] = ()) -> tuple[dict[int, Stock], int, datetime | None]:
+    """``lock_stock``, and in the same read of the holds (taken after the locks, so it sees every hold committed
+    before them) the units ``client_keys`` hold and the first of those holds to expire."""
     stocks = (
         Stock.objects.select_for_update()
         .filter(variant_id__in=variant_ids)
         .order_by("pk")
     )
     locked = {stock.variant_id: stock for stock in stocks}
-    reserved = dict(
-        StockReservation.objects.filter(variant_id__in=variant_ids, expires_at__gt=now)
-        .exclude(order_id=exclude_order_id)
-        .order_by()
-        .values("variant_id")
-        .annotate(total=Sum("quantity"))
-        .values_list("variant_id", "total")
-    )
+    for_variants = Q(variant_id__in=variant_ids)
+    holds = StockReservation.objects.filter(expires_at__gt=now).exclude(order_id=exclude_order_id).order_by()
+    if client_keys:
+        for_client = Q(client_key__in=client_keys)
+        rows = (holds.filter(for_variants | for_client).values("variant_id")
+                .annotate(total=Sum("quantity", filter=for_variants), client_units=Sum("quantity", filter=for_client),
+                          first_expiry=Min("expires_at", filter=for_client))
+                .values_list("variant_id", "total", "client_units", "first_expiry"))
+    else:
+        rows = ((variant_id, total, 0, None) for variant_id, total in
+                holds.filter(for_variants).values("variant_id").annotate(total=Sum("quantity"))
+                .values_list("variant_id", "total"))
+    reserved, client_units, first_expiry = {}, 0, None
+    for variant_id, total, units, expiry in rows:
+        reserved[variant_id] = total or 0
+        client_units += units or 0
+        if expiry is not None and (first_expiry is None or expiry < first_expiry):
+            first_expiry = expiry
     for variant_id, stock in locked.items():
         stock.reserved_by_others = reserved.get(variant_id, 0)
-    return locked
+    return locked, client_units, first_expiry
 
 
 def reserve_stock(
     lines: list[ReservationRequest], *, order: Order, ttl: timedelta, now: datetime | None = None,
-    client: VisitorKey | None = None,
+    client: VisitorKey | None = None, client_locked: bool = False,
 ) -> list[StockReservation]:
     """Hold ``lines`` for ``order`` until now + ttl. Call inside a transaction; raises InsufficientStock,
-    or RateLimited/Conflict (``reservation_cap``) when ``client`` would hold too much."""
+    or RateLimited/Conflict (``reservation_cap``) when ``client`` would hold too much (the client cap
+    above). ``client_locked``: the caller already holds ``client_lock_name(client)``."""
     now = now or timezone.now()
+    units = sum(line.quantity for line in lines)
+    cap = _check_client_cap_units(units) if client is not None else 0
+    if client is not None and not client_locked:
+        lock_for_transaction(client_lock_name(client))
+    # The client's holds are counted in the same statement as the stock rows' (after both locks).
+    locked, client_units, first_expiry = _lock_stock_and_count(
+        sorted({line.variant_id for line in lines}), now=now, exclude_order_id=order.pk,
+        client_keys=list(client.candidates) if client is not None else [])
     if client is not None:
-        check_client_reservation_cap(client, units=sum(line.quantity for line in lines), order=order, now=now)
-    locked = lock_stock(sorted({line.variant_id for line in lines}), now=now, exclude_order_id=order.pk)
+        _check_client_holds(client_units, first_expiry, units=units, cap=cap, now=now)
     for line in lines:
         stock = locked.get(line.variant_id)
         available = stock.on_hand - stock.reserved_by_others if stock is not None else 0

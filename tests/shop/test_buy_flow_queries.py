@@ -15,18 +15,20 @@ from tests.shop.helpers import on_hand, variant_with_stock
 pytestmark = pytest.mark.django_db
 
 CREATE_CART = 1  # the insert; a new cart has no lines to read back
-# cart (token), begin, variant, cart lock (UPDATE updated_at), lines, availability, line, event, commit
-ADD_LINE = 9
-# cart (token), begin, cart lock, its pending orders, lines, [buyer lock], buyer's units, order, order lines,
-# [client lock], client's holds, stock locks, others' holds, holds, placed event, attribution, commit;
-# then payment, payment event, "paid meanwhile?"
-CHECKOUT = 18 + (2 if connection.vendor == "postgresql" else 0)
-# order (number), its payment; begin, cart (found by the payment and locked in one statement), payment and
-# order locks, payment update, lines (with their products, kept for the answer), stock locks, others' holds,
-# holds deleted, stock update, order update, paid event, commission decisions (order and lines as the shop
-# passes them), report day, cart lines deleted, cart closed, other pending orders, commit; answer: payments.
+# begin, cart (found by its token, stamped and so locked: UPDATE … RETURNING), variant (with its availability),
+# lines (with theirs), line, event, commit
+ADD_LINE = 7
+# begin, cart (found by its token and locked), its pending orders, lines, [buyer and client locks, one statement],
+# buyer's units, order, order lines, stock locks, others' and the client's holds (one read), holds, placed event,
+# attribution, commit; then payment, payment event, "paid meanwhile?"
+CHECKOUT = 16 + (1 if connection.vendor == "postgresql" else 0)
+# payments (with their order: the buyer's secret is checked on it); begin, cart (found by the payment and locked
+# in one statement), payment and order locked together, payment update, lines (with their products, kept for the
+# answer), stock locks, others' holds, holds deleted, stock update, order update, paid event, commission decisions
+# (order and lines as the shop passes them), report day, cart lines deleted, cart closed, other pending orders,
+# commit. The answer shows the payments read first, the paid one as the payment left it: no re-read.
 # No reader-reward look-up: the lines the shop passes show no clicked line.
-PAY = 21
+PAY = 18
 # Not counted above (a test's transaction never commits): the work after each commit, counted by
 # test_the_whole_flow_with_its_after_commit_work below, whose requests commit as the bench's do. Checkout:
 # one look-up of the live sessions showing the held products (the holds' and the placed order's news
