@@ -11,11 +11,11 @@ transfer that did go through with that transfer instead of making a second.
 The creator's margin is not a transfer: the creator ledger accrues it on payment and pays it with the
 creator's payout run after the return window (``creators.services.ledger``), so it is paid once.
 
-A refund (``events.order_refunded``) and a lost dispute (``events.order_chargeback``: closed as lost,
-never funds withdrawn, which a won dispute undoes) take money back by one rule (``take_back_supply_shares``): each line's part is split
-into the brand's, the creator's and the platform's shares (``shop.services.supply_splits``, recorded as
-``SupplyLineSplit``), and each brand's part becomes a ``SupplyTransferReversal``: netted off a transfer
-not yet attempted, or, once the transfer's key was used (its amount can't change), recovered from the
+A refund (``events.order_refunded``) and a lost dispute (``events.order_chargeback``: closed as lost, never
+funds withdrawn, which a won dispute undoes) take money back by one rule (``take_back_supply_shares``): each
+line's part is split into the brand's, the creator's and the platform's shares
+(``shop.services.supply_splits``, recorded once per cause as ``SupplyLineSplit``), and each brand's part
+becomes a ``SupplyTransferReversal``: netted off a transfer not yet attempted, or, once the transfer's key was used (its amount can't change), recovered from the
 brand by a Stripe transfer reversal under the reversal's own idempotency key
 (``shop.services.supply_recovery``), after the commit and again by the scheduled job.
 

@@ -90,7 +90,8 @@ def test_a_storefronts_wholesale_is_the_sum_of_its_lines_net_of_each_lines_refun
                     ben.pk: (4, Decimal("73.78"), Decimal("36.89"))}
     SOLD = ["paid", "fulfilled", "partially_refunded"]
     per_line = defaultdict(lambda: Decimal("0.00"))
-    for line in OrderLine.objects.filter(listing__isnull=False, brand_id=brand.pk, order__status__in=SOLD).select_related("listing").prefetch_related("supply_splits"):
+    sold = OrderLine.objects.filter(listing__isnull=False, brand_id=brand.pk, order__status__in=SOLD)
+    for line in sold.select_related("listing").prefetch_related("supply_splits"):
         per_line[line.listing.creator_id] += line.wholesale_amount - sum(
             (split.wholesale_part for split in line.supply_splits.all()), Decimal("0.00"))
     assert {creator_id: row[2] for creator_id, row in rows.items()} == dict(per_line)
