@@ -15,9 +15,10 @@ A refund (``events.order_refunded``) and a lost dispute (``events.order_chargeba
 funds withdrawn, which a won dispute undoes) take money back by one rule (``take_back_supply_shares``): each
 line's part is split into the brand's, the creator's and the platform's shares
 (``shop.services.supply_splits``, recorded once per cause as ``SupplyLineSplit``), and each brand's part
-becomes a ``SupplyTransferReversal``: netted off a transfer not yet attempted, or, once the transfer's key was used (its amount can't change), recovered from the
-brand by a Stripe transfer reversal under the reversal's own idempotency key
-(``shop.services.supply_recovery``), after the commit and again by the scheduled job.
+becomes a ``SupplyTransferReversal``: netted off a transfer not yet attempted, or, once the transfer's key
+was used (its amount can't change), recovered from the brand by a Stripe transfer reversal under the
+reversal's own idempotency key (``shop.services.supply_recovery``), after the commit and again by the
+scheduled job.
 
 An attempt marks its transfer ``sending`` under the row lock before calling Stripe, so a retry job
 running at the same moment skips it instead of counting a second attempt; one left ``sending`` by a
