@@ -95,7 +95,8 @@ def record_splits(order: Order, *, source_ref: str, amounts: dict[int, Decimal],
     """The split of what ``source_ref`` took back of each line (``amounts``: {line id: net}), recorded once:
     a cause already recorded returns its rows as they are. Cumulative over every earlier cause of the line.
 
-    The caller holds the order's lock (a refund's or a dispute's event is sent under it)."""
+    Refund and dispute events are sent under the payment's row lock, so one order's causes are recorded one at
+    a time; the unique (line, cause) refuses a second copy."""
     recorded = list(SupplyLineSplit.objects.filter(order_line__order=order, source_ref=source_ref).order_by("pk"))
     if recorded or not amounts:
         return recorded
