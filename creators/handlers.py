@@ -22,7 +22,11 @@ def on_order_refunded(*, order, refund=None, **_payload) -> None:
 
 
 def on_order_disputed(*, order, **_payload) -> None:
-    reverse_commission_for_dispute(order)
+    mark_order_changed(order)  # nothing is reversed while a dispute is open: the earnings are held (ledger)
+
+
+def on_order_chargeback(*, order, dispute_id, amount, **_payload) -> None:
+    reverse_commission_for_dispute(order, dispute_id=dispute_id, amount=amount)
     mark_order_changed(order)
 
 
@@ -44,5 +48,6 @@ def connect_shop_events() -> None:
     events.order_paid.connect(on_order_paid)
     events.order_refunded.connect(on_order_refunded)
     events.order_disputed.connect(on_order_disputed)
+    events.order_chargeback.connect(on_order_chargeback)
     events.buy_link_followed.connect(on_buy_link_followed)
     events.order_cancelled.connect(on_order_cancelled)

@@ -37,10 +37,11 @@ class DomainEvent:
 order_paid = DomainEvent("order_paid")
 # order=Order, refund=<the refund record> — money went back to the buyer (full or partial, per line).
 order_refunded = DomainEvent("order_refunded")
-# order=Order — the payment was disputed (chargeback opened).
+# order=Order — the payment was disputed (chargeback opened): nothing is taken back yet (see order_chargeback).
 order_disputed = DomainEvent("order_disputed")
-# order=Order, dispute_id=str, amount=Decimal — a dispute took ``amount`` of the payment away (Stripe withdrew
-# the funds, or the dispute was lost); may be sent twice for one dispute (handlers are idempotent per dispute).
+# order=Order, dispute_id=str, amount=Decimal — a dispute was lost: ``amount`` of the payment is gone for good
+# (never on funds withdrawn, which a won dispute undoes); may be sent twice for one dispute (handlers are
+# idempotent per dispute; the split of what it took is recorded once, ``supply_splits.dispute_splits``).
 order_chargeback = DomainEvent("order_chargeback")
 # order=Order — the order was cancelled before payment.
 order_cancelled = DomainEvent("order_cancelled")

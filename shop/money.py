@@ -12,10 +12,18 @@ def quantize(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount a gateway can move in ``currency``: one yen for JPY, one cent for USD."""
+    return Decimal("1") if (currency or "").upper() in _ZERO_DECIMAL_CURRENCIES else CENT
+
+
+def quantize_minor(amount: Decimal, currency: str, *, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """``amount`` rounded to the currency's minor unit, kept with two places (JPY 50.50 → 51.00)."""
+    return Decimal(amount).quantize(minor_unit(currency), rounding=rounding).quantize(CENT)
+
+
 def to_minor_units(amount: Decimal, currency: str) -> int:
-    if currency.upper() in _ZERO_DECIMAL_CURRENCIES:
-        return int(Decimal(amount).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    return int((Decimal(amount) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return int(quantize_minor(amount, currency) / minor_unit(currency))
 
 
 def from_minor_units(amount: int, currency: str) -> Decimal:

@@ -1,8 +1,10 @@
 """Distribution report figures: per listing for its creator, per creator storefront for a brand.
 
 Each figure is defined once here. Sold units are those of paid orders (paid, fulfilled, partially
-refunded) net of refunded units; margin and wholesale are the order lines' snapshots net of the
-refunded share (``refunded_amount`` splits back in proportion to the line's parts). Sell-through is
+refunded) net of refunded units; sales, margin and wholesale are the order lines' snapshots net of what
+refunds and lost disputes took back of each part, read from the shop's split rows (``SupplyLineSplit``,
+the figures the brands' payables and the creator ledger use), so a report's figure is exactly the sum of
+its lines' figures (no re-rounding of summed totals). Sell-through is
 units sold ÷ (units sold + units on hand now), the share of the available supply the listing sold.
 Brands see aggregates only: no order, buyer or line.
 
@@ -15,12 +17,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 
 from creators.models import CreatorProfile
 from creators.services.listings import creator_of
 from shop.errors import PermissionDenied
-from shop.models import PAID_ORDER_STATUSES, OrderLine, OrderStatus, Stock, StorefrontListing
+from shop.models import PAID_ORDER_STATUSES, OrderLine, OrderStatus, Stock, StorefrontListing, SupplyLineSplit
 from shop.money import quantize
 from shop.services.brand_access import brand_ids_for_user
 
@@ -49,24 +51,34 @@ class StorefrontSales:
     wholesale: Decimal
 
 
-def _net(amount: Decimal, line_total: Decimal, refunded: Decimal) -> Decimal:
-    return amount if not line_total else quantize(amount * (line_total - refunded) / line_total)
+ZERO = Decimal("0.00")
 
 
-def _sold_lines():
+def _sold_lines() -> QuerySet[OrderLine]:
     return OrderLine.objects.filter(listing__isnull=False, order__status__in=_SOLD_STATUSES).order_by()
 
 
+def _taken_back(lines: QuerySet[OrderLine], *group: str) -> dict[tuple, dict[str, Decimal]]:
+    """{group values: {amount, wholesale, margin}} taken back from ``lines`` by refunds and lost disputes, summed
+    from the split rows (one query)."""
+    rows = (SupplyLineSplit.objects.filter(order_line__in=lines.values("pk")).order_by()
+            .values(*(f"order_line__{field}" for field in group))
+            .annotate(amount=Sum("amount"), wholesale=Sum("wholesale_part"), margin=Sum("margin_part")))
+    return {tuple(row[f"order_line__{field}"] for field in group): row for row in rows}
+
+
 def listing_figures(creator_id: int) -> list[ListingFigures]:
-    """Margin, units and sell-through per listing of one creator (three queries)."""
+    """Margin, units and sell-through per listing of one creator (four queries)."""
     listings = list(StorefrontListing.objects.filter(creator_id=creator_id).select_related("offer__variant__product")
                     .order_by("pk"))
-    units, margin = defaultdict(int), defaultdict(lambda: Decimal("0.00"))
-    lines = _sold_lines().filter(listing__creator_id=creator_id).values_list(
-        "listing_id", "quantity", "refunded_quantity", "creator_margin", "line_total", "refunded_amount")
-    for listing_id, quantity, refunded_quantity, line_margin, line_total, refunded in lines:
+    units, margin = defaultdict(int), defaultdict(lambda: ZERO)
+    lines = _sold_lines().filter(listing__creator_id=creator_id)
+    for listing_id, quantity, refunded_quantity, line_margin in lines.values_list(
+            "listing_id", "quantity", "refunded_quantity", "creator_margin"):
         units[listing_id] += quantity - refunded_quantity
-        margin[listing_id] += _net(line_margin, line_total, refunded)
+        margin[listing_id] += line_margin
+    for (listing_id,), taken in _taken_back(lines, "listing_id").items():
+        margin[listing_id] -= taken["margin"]
     on_hand = dict(Stock.objects.filter(variant_id__in=[listing.offer.variant_id for listing in listings])
                    .values_list("variant_id", "on_hand"))
     figures = []
@@ -81,20 +93,24 @@ def listing_figures(creator_id: int) -> list[ListingFigures]:
 
 
 def brand_storefront_sales(brand_ids: set[int] | None) -> list[StorefrontSales]:
-    """A brand's supply sold per creator storefront and currency: units, buyer sales and wholesale (two
-    queries); ``None``: every brand's (staff)."""
+    """A brand's supply sold per creator storefront and currency: units, buyer sales and wholesale, net of what
+    refunds and lost disputes took back (three queries); ``None``: every brand's (staff)."""
     lines = _sold_lines() if brand_ids is None else _sold_lines().filter(brand_id__in=brand_ids)
     rows = (lines.values("listing__creator_id", "currency")
-            .annotate(units=Sum(F("quantity") - F("refunded_quantity")), sales=Sum(F("line_total") - F("refunded_amount")),
-                      wholesale=Sum("wholesale_amount"), total=Sum("line_total"), refunded=Sum("refunded_amount"))
+            .annotate(units=Sum(F("quantity") - F("refunded_quantity")), sales=Sum("line_total"),
+                      wholesale=Sum("wholesale_amount"))
             .order_by("listing__creator_id", "currency"))
+    taken = _taken_back(lines, "listing__creator_id", "currency")
+    nothing = {"amount": ZERO, "wholesale": ZERO}
     names = dict(CreatorProfile.objects.filter(pk__in=[row["listing__creator_id"] for row in rows])
                  .values_list("pk", "display_name"))
     return [
         StorefrontSales(creator_id=row["listing__creator_id"], storefront=names.get(row["listing__creator_id"], ""),
-                        currency=row["currency"], units=row["units"], sales=quantize(row["sales"]),
-                        wholesale=_net(quantize(row["wholesale"]), row["total"], row["refunded"]))
+                        currency=row["currency"], units=row["units"],
+                        sales=quantize(row["sales"] - taken.get(key, nothing)["amount"]),
+                        wholesale=quantize(row["wholesale"] - taken.get(key, nothing)["wholesale"]))
         for row in rows
+        for key in [(row["listing__creator_id"], row["currency"])]
     ]
 
 

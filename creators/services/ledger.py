@@ -1,4 +1,4 @@
-"""The commission ledger: accrue when paid, reverse on refunds and disputes, lock after the return window.
+"""The commission ledger: accrue when paid, reverse on refunds and lost disputes, lock after the return window.
 
 Every write locks the order row first (``select_for_update``), the same row the shop locks when it
 changes an order, so a refund and the locking task can't interleave on one line. Writes are
@@ -9,9 +9,17 @@ Reversals are cumulative, so rounding never drifts: after each refund a line's c
 ``quantize(rate × (net − refunded so far))`` and the reversal is whatever brings it there.
 
 A reseller line (sold from a storefront listing at the creator's own price) earns its listing's creator
-the line's margin snapshot instead of a commission: the same accrual (``rate`` empty), reversed in
-proportion to the net refunded (``quantize(margin × (net − refunded) / net)``), locked after the same
-return window and paid by the same payout runs. The ledger is the only thing that pays a margin.
+the line's margin snapshot instead of a commission: the same accrual (``rate`` empty), locked after the same
+return window and paid by the same payout runs. The ledger is the only thing that pays a margin. A refund
+or a lost dispute reverses exactly the ``margin_part`` of the shop's split of that cause
+(``shop.services.supply_splits``): the ledger reads the split, it does not compute a second figure.
+
+Disputes: opening one reverses nothing (Stripe gives the money back when the shop wins). While a dispute
+is open the order's earnings are held: they stay pending and the return-window lock skips them, so they
+are not paid out. A lost dispute (``order_chargeback``) reverses what the dispute took of each line, by
+the split's amounts (commissions: rate × the line's part; margins: the margin part); a won one only ends
+the hold. Earnings already locked when the dispute opened stay locked (a loss then enters as a negative
+lock, set against the next payout).
 """
 
 from collections import defaultdict
@@ -29,16 +37,14 @@ from django.utils import timezone
 from creators.models import EntryKind, LedgerEntry
 from creators.services.attribution import attribute_order
 from creators.services.commissions import choose_rate, rules_in_force
-from shop.models import Order, OrderLine, Refund
+from shop.models import Order, OrderLine, Payment, Refund, SupplyLineSplit, SupplyMode
 from shop.money import quantize
-from shop.models import SupplyMode
 from shop.services.listing_prices import sells_at_margin
-from shop.services.supply_splits import part_left
+from shop.services.supply_splits import dispute_source, dispute_splits, refund_source, refund_splits
 
 ZERO = Decimal("0.00")
 PAID_REF = "paid"
 WINDOW_LOCK_REF = "window"
-DISPUTE_REF = "dispute"
 
 log = structlog.get_logger(__name__)
 
@@ -174,27 +180,23 @@ def _margin_accruals(order: Order, *, at: datetime) -> list[LedgerEntry]:
     ]
 
 
-def _earned_on(accrual: LedgerEntry, base: Decimal) -> Decimal:
-    """What a line earns on ``base`` of its net: rate × base for a commission, the margin's share for a margin."""
-    if accrual.rate is not None:
-        return quantize(accrual.rate * base)
-    # The shop's rule for any part of a storefront line (the brand's payables and the fee's share use it too).
-    return part_left(accrual.amount, line_total=accrual.base_amount, taken=accrual.base_amount - base)
-
-
-def _reverse(order: Order, refunded: dict[int, Decimal | None], *, source_ref: str, now: datetime) -> list[LedgerEntry]:
-    """``refunded`` maps line id → net amount refunded by this event (None: everything left)."""
-    states = _line_states(list(refunded))
+def _reverse(order: Order, bases: dict[int, Decimal], margins: dict[int, Decimal], *, source_ref: str,
+             now: datetime) -> list[LedgerEntry]:
+    """``bases``: line id → net amount this cause took back of the line; ``margins``: line id → the margin part
+    of the shop's split of it (read for margin accruals, which have no rate)."""
+    states = _line_states(list(bases))
     entries = []
-    for line_id, amount in sorted(refunded.items()):
+    for line_id, amount in sorted(bases.items()):
         state = states.get(line_id)
         if state is None or state.accrual is None or (EntryKind.REVERSAL, source_ref) in state.refs:
             continue
         accrual = state.accrual
         remaining_base = accrual.base_amount - state.refunded_base
-        base = remaining_base if amount is None else min(amount, remaining_base)
-        target = _earned_on(accrual, accrual.base_amount - state.refunded_base - base)
-        reversal = min(ZERO, target - state.earned) if amount is not None else -state.earned
+        base = min(amount, remaining_base)
+        if accrual.rate is None:  # a margin: exactly the split's part
+            reversal = -min(state.earned, margins.get(line_id, ZERO))
+        else:  # cumulative, so rounding never drifts
+            reversal = min(ZERO, quantize(accrual.rate * (remaining_base - base)) - state.earned)
         entries.append(_entry(accrual, kind=EntryKind.REVERSAL, amount=reversal, source_ref=source_ref, at=now,
                               base_amount=base))
         if state.locked_by_window:
@@ -203,27 +205,42 @@ def _reverse(order: Order, refunded: dict[int, Decimal | None], *, source_ref: s
     return _write(entries)
 
 
+def _margins(splits: list[SupplyLineSplit]) -> dict[int, Decimal]:
+    return {split.order_line_id: split.margin_part for split in splits}
+
+
 @transaction.atomic
 def reverse_commission_for_refund(order: Order, refund: Refund, *, now: datetime | None = None) -> list[LedgerEntry]:
-    """Take back commission in proportion to the net amount each refunded line gave back."""
+    """Take back commission in proportion to the net amount each refunded line gave back, and each margin's
+    part of the refund's split."""
     _lock_order(order.pk)
     refunded: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for line in refund.lines.all():
         refunded[line.order_line_id] += line.amount
-    return _reverse(order, dict(refunded), source_ref=f"refund:{refund.pk}", now=now or timezone.now())
+    return _reverse(order, dict(refunded), _margins(refund_splits(order, refund)), source_ref=refund_source(refund),
+                    now=now or timezone.now())
 
 
 @transaction.atomic
-def reverse_commission_for_dispute(order: Order, *, now: datetime | None = None) -> list[LedgerEntry]:
-    """A chargeback takes the whole payment back, so every line's remaining commission goes too."""
+def reverse_commission_for_dispute(order: Order, *, dispute_id: str, amount: Decimal,
+                                   now: datetime | None = None) -> list[LedgerEntry]:
+    """A lost dispute took ``amount`` of the payment: each line's commission and margin come down by what the
+    shop's split of the dispute says it took of the line (``dispute_splits``, recorded once per dispute)."""
     _lock_order(order.pk)
-    line_ids = list(LedgerEntry.objects.filter(order_id=order.pk, kind=EntryKind.ACCRUAL).values_list(
-        "order_line_id", flat=True))
-    return _reverse(order, dict.fromkeys(line_ids), source_ref=DISPUTE_REF, now=now or timezone.now())
+    splits = dispute_splits(order, dispute_id=dispute_id, amount=amount)
+    return _reverse(order, {split.order_line_id: split.amount for split in splits}, _margins(splits),
+                    source_ref=dispute_source(dispute_id), now=now or timezone.now())
+
+
+def held_order_ids():
+    """Orders whose payment has a dispute open: their earnings stay pending (not locked, not paid) until it
+    closes (a subquery)."""
+    return Payment.objects.filter(disputed=True, dispute_closed_at__isnull=True).values("order_id")
 
 
 def lock_matured_commissions(*, now: datetime | None = None, batch_size: int = 500) -> int:
-    """Lock the pending commission of lines paid more than the return window ago; returns lines locked."""
+    """Lock the pending commission of lines paid more than the return window ago, except those of orders with
+    a dispute open (held: ``held_order_ids``); returns lines locked."""
     now = now or timezone.now()
     cutoff = now - return_window()
     locked = 0
@@ -231,7 +248,8 @@ def lock_matured_commissions(*, now: datetime | None = None, batch_size: int = 5
         already = LedgerEntry.objects.filter(kind=EntryKind.LOCK, source_ref=WINDOW_LOCK_REF).values("order_line_id")
         batch = list(
             LedgerEntry.objects.filter(kind=EntryKind.ACCRUAL, effective_at__lte=cutoff)
-            .exclude(order_line_id__in=already).order_by("order_id", "order_line_id")
+            .exclude(order_line_id__in=already).exclude(order_id__in=held_order_ids())
+            .order_by("order_id", "order_line_id")
             .values_list("order_id", "order_line_id")[:batch_size]
         )
         if not batch:

@@ -25,6 +25,9 @@ class Payment(models.Model):
     status = models.CharField(max_length=12, choices=PaymentStatus, default=PaymentStatus.PENDING)
     amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     disputed = models.BooleanField(default=False)
+    # When Stripe closed the dispute (won or lost); while ``disputed`` and unset, the creators' earnings from
+    # the order are held (``creators.services.ledger.held_order_ids``).
+    dispute_closed_at = models.DateTimeField(null=True, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -222,11 +222,14 @@ class SupplyTransferReversal(models.Model):
 
 
 class SupplyLineSplit(models.Model):
-    """What one refund or dispute took back of a storefront line, split the way the line was paid.
+    """What one refund or lost dispute took back of an order line, split the way the line was paid.
 
     ``amount = wholesale_part + margin_part + fee_part``: the brand's, the creator's and the platform's
-    share of the money that went back (``shop.services.supply_settlement.split_taken_back``), so what is
-    left of a line still adds up to wholesale + margin + fee left. Append-only, one row per line and cause."""
+    share of the money that went back (``shop.services.supply_splits.split_taken_back``, in the currency's
+    minor unit), so what is left of a line still adds up to wholesale + margin + fee left. Refunds are split
+    for storefront lines; a lost dispute for every line it took from (a line not sold from a listing: the
+    whole amount in ``fee_part``, the shop's). Append-only, one row per line and cause; the brands' payables,
+    the creator ledger and the distribution reports all read these rows."""
 
     order_line = models.ForeignKey("shop.OrderLine", on_delete=models.PROTECT, related_name="supply_splits")
     source_ref = models.CharField(max_length=60, help_text=_("What took it back (refund:<id>, dispute:<id>)."))

@@ -16,7 +16,8 @@ from shop.money import from_minor_units
 from shop.payments.stripe_api import capture_before_of, verify_webhook
 from shop.services import group_holds
 from shop.services.payments import (
-    UnknownPayment, complete_checkout, record_chargeback, record_dispute, record_payment_failure,
+    UnknownPayment, complete_checkout, record_chargeback, record_dispute, record_dispute_closed,
+    record_payment_failure,
 )
 from shop.services.refunds import record_refund_total
 from shop.validation import row_id
@@ -109,8 +110,17 @@ def _dispute_lost(dispute: dict) -> None:
 
 
 def _dispute_closed(dispute: dict) -> None:
+    """Lost: the amount is taken back. Won (or an inquiry closed): nothing is; either way the hold on the
+    creator's earnings from the order ends."""
     if dispute.get("status") == "lost":
         _dispute_lost(dispute)
+        return
+    if not dispute.get("payment_intent"):
+        raise UnknownPayment(dispute.get("id", ""))
+    currency = str(dispute.get("currency", "")).upper()
+    record_dispute_closed(dispute["payment_intent"], dispute_id=str(dispute.get("id", "")),
+                          amount=from_minor_units(int(dispute.get("amount") or 0), currency),
+                          reason=str(dispute.get("reason") or ""))
 
 
 HANDLERS = {

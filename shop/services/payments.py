@@ -212,11 +212,23 @@ def record_dispute(intent_id: str, *, dispute_id: str, amount: Decimal, reason: 
 
 
 def record_chargeback(intent_id: str, *, dispute_id: str, amount: Decimal, reason: str = "") -> Payment:
-    """A dispute took ``amount`` away (funds withdrawn, or lost): the payment is disputed (if the opening event
-    has not arrived yet, this records it) and the money each payee is owed comes down (``order_chargeback``)."""
+    """A dispute was lost: ``amount`` is gone for good. The payment is disputed (if the opening event has not
+    arrived yet, this records it), the money each payee is owed comes down (``order_chargeback``) and the
+    dispute is closed."""
     with transaction.atomic():
         payment = record_dispute(intent_id, dispute_id=dispute_id, amount=amount, reason=reason)
         events.order_chargeback.send(order=payment.order, dispute_id=dispute_id, amount=amount)
+        return record_dispute_closed(intent_id, dispute_id=dispute_id, amount=amount, reason=reason)
+
+
+def record_dispute_closed(intent_id: str, *, dispute_id: str, amount: Decimal, reason: str = "") -> Payment:
+    """A dispute closed (won or lost): the order's earnings are no longer held (``Payment.dispute_closed_at``,
+    set once; a late ``created`` after it changes nothing)."""
+    with transaction.atomic():
+        payment = record_dispute(intent_id, dispute_id=dispute_id, amount=amount, reason=reason)
+        if payment.dispute_closed_at is None:
+            payment.dispute_closed_at = timezone.now()
+            payment.save(update_fields=["dispute_closed_at", "updated_at"])
     return payment
 
 

@@ -11,13 +11,14 @@ transfer that did go through with that transfer instead of making a second.
 The creator's margin is not a transfer: the creator ledger accrues it on payment and pays it with the
 creator's payout run after the return window (``creators.services.ledger``), so it is paid once.
 
-A refund (``events.order_refunded``) and a lost dispute (``events.order_chargeback``: funds withdrawn,
-or closed as lost) take money back by one rule (``take_back_supply_shares``): each line's part is split
-into the brand's, the creator's and the platform's shares (``shop.services.supply_splits``, recorded as
-``SupplyLineSplit``), and each brand's part becomes a ``SupplyTransferReversal``: netted off a transfer
-not yet attempted, or, once the transfer's key was used (its amount can't change), recovered from the
-brand by a Stripe transfer reversal under the reversal's own idempotency key
-(``shop.services.supply_recovery``), after the commit and again by the scheduled job.
+A refund (``events.order_refunded``) and a lost dispute (``events.order_chargeback``: closed as lost, never
+funds withdrawn, which a won dispute undoes) take money back by one rule (``take_back_supply_shares``): each
+line's part is split into the brand's, the creator's and the platform's shares
+(``shop.services.supply_splits``, recorded once per cause as ``SupplyLineSplit``), and each brand's part
+becomes a ``SupplyTransferReversal``: netted off a transfer not yet attempted, or, once the transfer's key
+was used (its amount can't change), recovered from the brand by a Stripe transfer reversal under the
+reversal's own idempotency key (``shop.services.supply_recovery``), after the commit and again by the
+scheduled job.
 
 An attempt marks its transfer ``sending`` under the row lock before calling Stripe, so a retry job
 running at the same moment skips it instead of counting a second attempt; one left ``sending`` by a
@@ -43,9 +44,7 @@ from shop.money import to_minor_units
 from shop.payments import stripe_api
 from shop.payments.gateway import PaymentGatewayError
 from shop.services.supply_recovery import STALE_ATTEMPT, recover_supply_reversals
-from shop.services.supply_splits import (
-    DISPUTE_PREFIX, chargeback_line_amounts, part_left, split_taken_back, taken_so_far,
-)
+from shop.services.supply_splits import dispute_source, dispute_splits, part_left, refund_source, refund_splits
 
 log = structlog.get_logger(__name__)
 
@@ -151,33 +150,24 @@ def retry_supply_transfers() -> list[SupplyTransfer]:
 
 def brand_share_left(line: OrderLine, *, refunded: Decimal) -> Decimal:
     """The wholesale a brand is still owed for a line once ``refunded`` of its net went back to the buyer."""
-    return part_left(line.wholesale_amount, line_total=line.line_total, taken=refunded)
+    return part_left(line.wholesale_amount, line_total=line.line_total, taken=refunded, currency=line.currency)
 
 
 @transaction.atomic
 def take_back_supply_shares(*, order: Order, source_ref: str,
-                            amounts: dict[int, Decimal]) -> list[SupplyTransferReversal]:
-    """Money went back from storefront lines (``amounts``: {line id: net}) for ``source_ref`` (a refund or a
-    dispute): record each line's split and take each brand's part off its payable; idempotent per cause.
-
-    Cumulative over every refund and dispute so far, so the parts of any sequence add up to the cent."""
+                            splits: list[SupplyLineSplit]) -> list[SupplyTransferReversal]:
+    """Money went back from storefront lines for ``source_ref`` (a refund or a dispute), split per line
+    (``splits``, recorded by ``shop.services.supply_splits``): take each brand's part off its payable;
+    idempotent per cause (one reversal per transfer and cause)."""
     transfers = {t.payee_id: t for t in SupplyTransfer.objects.select_for_update().filter(
         order=order, payee_kind=PayeeKind.BRAND).order_by("pk")}
-    if SupplyLineSplit.objects.filter(order_line__order=order, source_ref=source_ref).exists():
+    if SupplyTransferReversal.objects.filter(transfer__order=order, source_ref=source_ref).exists():
         return []
-    before = taken_so_far(order)
-    splits, reduction = [], defaultdict(Decimal)
-    for line in OrderLine.objects.filter(pk__in=list(amounts), order=order, listing__isnull=False).order_by("pk"):
-        taken = before.get(line.pk, Decimal("0.00"))
-        after = min(line.line_total, taken + amounts[line.pk])
-        if after <= taken:
-            continue
-        wholesale, margin, fee = split_taken_back(line, before=taken, after=after)
-        splits.append(SupplyLineSplit(order_line=line, source_ref=source_ref, amount=after - taken,
-                                      wholesale_part=wholesale, margin_part=margin, fee_part=fee,
-                                      currency=line.currency))
-        reduction[line.brand_id] += wholesale
-    SupplyLineSplit.objects.bulk_create(splits)
+    brands = dict(OrderLine.objects.filter(pk__in=[split.order_line_id for split in splits]).values_list("pk",
+                                                                                                       "brand_id"))
+    reduction: dict[int, Decimal] = defaultdict(Decimal)
+    for split in splits:
+        reduction[brands[split.order_line_id]] += split.wholesale_part
     rows = SupplyTransferReversal.objects.bulk_create([
         SupplyTransferReversal(
             transfer=transfers[brand_id], source_ref=source_ref, amount=amount, currency=transfers[brand_id].currency,
@@ -195,19 +185,16 @@ def reverse_supply_payables(*, order: Order, refund: Refund | None = None, **_pa
     """A succeeded refund takes back each brand's share of what it refunded of each line."""
     if refund is None or not order.sells_supply:
         return []
-    amounts: dict[int, Decimal] = defaultdict(Decimal)
-    for line_id, amount in refund.lines.values_list("order_line_id", "amount"):
-        amounts[line_id] += amount
-    return take_back_supply_shares(order=order, source_ref=f"refund:{refund.pk}", amounts=dict(amounts))
+    return take_back_supply_shares(order=order, source_ref=refund_source(refund), splits=refund_splits(order, refund))
 
 
 def settle_chargeback(*, order: Order, dispute_id: str, amount: Decimal, **_payload) -> list[SupplyTransferReversal]:
-    """A dispute that took ``amount`` of the payment away (funds withdrawn, or lost) brings the brands' payables
-    down like a refund of that amount spread over the order's lines; once per dispute."""
+    """A lost dispute that took ``amount`` of the payment brings the brands' payables down like a refund of that
+    amount spread over the order's lines; once per dispute."""
     if not order.sells_supply:
         return []
-    return take_back_supply_shares(order=order, source_ref=f"{DISPUTE_PREFIX}{dispute_id}"[:60],
-                                   amounts=chargeback_line_amounts(order, amount))
+    return take_back_supply_shares(order=order, source_ref=dispute_source(dispute_id),
+                                   splits=dispute_splits(order, dispute_id=dispute_id, amount=amount))
 
 
 def connect_settlement() -> None:

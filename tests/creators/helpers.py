@@ -102,3 +102,19 @@ def reader(user_agent: str = PHONE, ip: str = "203.0.113.7"):
     from django.test import Client
 
     return Client(headers={"User-Agent": user_agent}, REMOTE_ADDR=ip)
+
+
+def dispute_event(order: Order, *, event_type: str, event_id: str, amount: int, status: str = "needs_response",
+                  dispute_id: str = "dp_1") -> dict:
+    """A Stripe ``charge.dispute.*`` event for the order's payment (``amount`` in minor units)."""
+    intent_id = Payment.objects.filter(order=order).order_by("pk").values_list("intent_id", flat=True).first()
+    dispute = {"id": dispute_id, "object": "dispute", "payment_intent": intent_id, "amount": amount,
+               "currency": order.currency.lower(), "reason": "fraudulent", "status": status}
+    return {"id": event_id, "type": event_type, "data": {"object": dispute}}
+
+
+# What Stripe sends, in order, for a dispute the shop wins and for one it loses.
+WON = [("charge.dispute.created", "needs_response"), ("charge.dispute.funds_withdrawn", "needs_response"),
+       ("charge.dispute.closed", "won"), ("charge.dispute.funds_reinstated", "won")]
+LOST = [("charge.dispute.created", "needs_response"), ("charge.dispute.funds_withdrawn", "needs_response"),
+        ("charge.dispute.closed", "lost")]

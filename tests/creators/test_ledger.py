@@ -99,7 +99,7 @@ def test_a_refund_of_one_line_leaves_the_other_lines_commission(site_tree):
     assert creator_balances(anna.pk)["USD"].pending == Decimal("1.50")
 
 
-def test_a_dispute_reverses_all_remaining_commission(site_tree):
+def test_an_open_dispute_reverses_nothing_and_a_lost_one_reverses_all_it_took(site_tree):
     anna = make_creator("anna")
     order = paid_order(anna, LineSpec(make_product(), unit_price="50.00", creator=anna),
                        LineSpec(make_product(), unit_price="30.00", creator=anna))
@@ -108,9 +108,14 @@ def test_a_dispute_reverses_all_remaining_commission(site_tree):
 
     events.order_disputed.send(order=order)
     events.order_disputed.send(order=order)
+    assert creator_balances(anna.pk)["USD"] == Balance("USD", Decimal("7.00"), ZERO, ZERO)
+
+    for _ in range(2):  # the loss announced twice
+        events.order_chargeback.send(order=order, dispute_id="dp_1", amount=Decimal("70.00"))
 
     assert creator_balances(anna.pk)["USD"] == Balance("USD", ZERO, ZERO, ZERO)
-    assert [amount for kind, amount, ref in entries(anna) if ref == "dispute"] == [Decimal("-4.00"), Decimal("-3.00")]
+    assert [amount for kind, amount, ref in entries(anna) if ref == "dispute:dp_1"] == [
+        Decimal("-4.00"), Decimal("-3.00")]
 
 
 def test_commission_locks_only_after_the_return_window(site_tree, settings):
@@ -212,7 +217,8 @@ def test_a_creators_balance_always_equals_rate_times_net_amount_left(site_tree, 
             continue
         if action == "dispute":
             order = placed[index % len(placed)]
-            reverse_commission_for_dispute(order)
+            order.refresh_from_db()  # the whole payment, lost: everything each line still held
+            reverse_commission_for_dispute(order, dispute_id=f"dp_{order.pk}", amount=order.total)
             disputed.add(order.pk)
             continue
         line = all_lines[index % len(all_lines)]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from creators.models import EntryKind, LedgerEntry
 from shop import events
 from shop.models import (
-    Payment, SupplyLineSplit, SupplyReversalStatus, SupplyTransfer, SupplyTransferReversal, SupplyTransferStatus,
+    SupplyLineSplit, SupplyReversalStatus, SupplyTransfer, SupplyTransferReversal, SupplyTransferStatus,
 )
 from shop.payments import stripe_api
 from shop.payments.gateway import PaymentGatewayError
@@ -23,6 +23,7 @@ from shop.services.refunds import refund_order
 from shop.services.supply_recovery import retry_supply_reversals
 from shop.services.supply_settlement import pay_supply_transfers, retry_supply_transfers, transfer_group_of
 from shop.tasks import retry_supply_transfers_task
+from tests.creators.helpers import dispute_event
 
 pytestmark = pytest.mark.django_db
 
@@ -41,13 +42,6 @@ def recovery(order) -> list[tuple[int, Decimal, str, int]]:
 def splits(order) -> list[tuple[int, str, Decimal, Decimal, Decimal, Decimal]]:
     return [(s.order_line_id, s.source_ref, s.amount, s.wholesale_part, s.margin_part, s.fee_part)
             for s in SupplyLineSplit.objects.filter(order_line__order=order)]
-
-
-def dispute_event(order, *, event_type: str, event_id: str, amount: int, status: str = "needs_response") -> dict:
-    intent_id = Payment.objects.get(order=order).intent_id
-    dispute = {"id": "dp_1", "object": "dispute", "payment_intent": intent_id, "amount": amount,
-               "currency": "usd", "reason": "fraudulent", "status": status}
-    return {"id": event_id, "type": event_type, "data": {"object": dispute}}
 
 
 def test_a_two_brand_order_refunded_after_its_transfers_is_reversed_per_brand_to_the_cent(

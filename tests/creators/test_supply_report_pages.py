@@ -90,10 +90,10 @@ def _storefronts(brand, *, creators: int, listings_each: int):
     return people
 
 
-# session, user, creator profile; listings, sold lines, stock on hand
-LISTING_FIGURES = 6
-# session, user, brand memberships; sales per storefront, storefront names
-STOREFRONT_SALES = 5
+# session, user, creator profile; listings, sold lines, what refunds and disputes took back, stock on hand
+LISTING_FIGURES = 7
+# session, user, brand memberships; sales per storefront, what refunds and disputes took back, storefront names
+STOREFRONT_SALES = 6
 
 
 @pytest.mark.parametrize("size", [1, 4])
