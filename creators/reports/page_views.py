@@ -43,9 +43,10 @@ def record_page_view(
     with transaction.atomic():
         # the event id first: on PostgreSQL the (page, event id) constraint includes viewed_at (page views are
         # partitioned by month), so this lock and the query below keep an event id to one view per page
-        lock_for_transaction(f"kolshop-view-event:{page_id}:{event_id}")
+        locks = [f"kolshop-view-event:{page_id}:{event_id}"]
         if visitor is not None:
-            lock_for_transaction(f"kolshop-view:{page_id}:{visitor.lock_name}")
+            locks.append(f"kolshop-view:{page_id}:{visitor.lock_name}")
+        lock_for_transaction(*locks)
         earlier = PageView.objects.filter(repeat, page_id=page_id).order_by("-viewed_at", "-pk").first()
         if earlier is not None:
             return RecordedView(earlier, created=False)
