@@ -124,6 +124,7 @@ def test_a_follow_over_the_click_limit_does_not_pin_a_dead_referral(guide, lamp,
     from creators.services import click_buffer, click_queue
 
     settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "click": "1/m"}
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: the redirect leaves before the limit is counted
     link = share_of(guide)
     ip = "198.51.100.77"
     neighbour = Client(headers={"User-Agent": PHONE + " other"}, REMOTE_ADDR=ip)
@@ -144,3 +145,17 @@ def test_a_follow_over_the_click_limit_does_not_pin_a_dead_referral(guide, lamp,
     assert not Click.objects.filter(pk=dead).exists()
     assert order.referral_click_id != dead and Click.objects.filter(pk=order.referral_click_id, link=link).exists()
     assert RewardEntry.objects.filter(order_id=order.pk).count() == 1
+
+
+def test_with_group_commit_a_follow_over_the_click_limit_sets_no_referral(guide, lamp, queue, settings):
+    """The redirect waits for its click to be counted: a follow over the limit carries no click and no cookie."""
+    settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "click": "1/m"}
+    link = share_of(guide)
+    neighbour = Client(headers={"User-Agent": PHONE + " other"}, REMOTE_ADDR="198.51.100.78")
+    friend = Client(headers={"User-Agent": PHONE}, REMOTE_ADDR="198.51.100.78")
+
+    counted = neighbour.get(f"/r/{link.code}/")
+    refused = friend.get(f"/r/{link.code}/")
+
+    assert (counted.status_code, refused.status_code) == (302, 302)
+    assert REFERRAL_COOKIE in neighbour.cookies and REFERRAL_COOKIE not in friend.cookies
