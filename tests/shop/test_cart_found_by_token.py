@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from shop.attribution import Attribution, sign_attribution
 from shop.models import AddToCartEvent, Cart, Order, Payment
+from shop.services import buy_links
 from tests.shop.helpers import variant_with_stock
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +76,18 @@ def test_paying_answers_with_the_payment_it_completed(api):
                                       "currency": "USD", "client_secret": None}
     assert list(Payment.objects.values_list("status", flat=True)) == ["succeeded"]
     assert (again.status_code, again.json()["code"]) == (409, "already_paid")
+
+
+def test_a_buy_link_add_to_an_unknown_cart_counts_no_click(api, monkeypatch):
+    variant_with_stock("HP-1", price="10.00", on_hand=3)
+    counted = []
+    monkeypatch.setattr(buy_links, "_record_click", lambda attribution, **kwargs: counted.append(attribution) or 5)
+    token = sign_attribution(Attribution(creator_id=3, page_id=41, block_id="blk-9"), sku="HP-1")
+
+    refused = api.post("/carts/not-a-token/lines", {"sku": "HP-1", "quantity": 1, "attribution": token})
+    cart = api.post("/carts/").json()["token"]
+    added = api.post(f"/carts/{cart}/lines", {"sku": "HP-1", "quantity": 1, "attribution": token})
+
+    assert (refused.status_code, refused.json()["code"]) == (404, "cart_not_found")
+    assert (added.status_code, len(counted)) == (201, 1)
+    assert list(Cart.objects.get(token=cart).lines.values_list("creator_id", "click_id")) == [(3, 5)]
