@@ -26,7 +26,7 @@ from shop.services.cart import (
     set_line_quantity,
 )
 from shop.services.checkout import ShippingAddress, start_checkout
-from shop.services.buy_links import Visitor, with_counted_click
+from shop.services.buy_links import Visitor, counts_a_click, with_counted_click
 from shop.attribution import referral_click_id
 from shop.services.client_identity import identify_client
 
@@ -57,8 +57,10 @@ def add_line(request, token: CartToken, payload: AddLineIn):
     ``accept_list_price`` is true: then the SKU is added at the list price, without the deal. A storefront
     ``listing`` no longer on sale likewise answers 409 ``listing_unavailable``, or with ``accept_list_price``
     adds the SKU at the list price without the listing."""
-    attribution = with_counted_click(parse_attribution(payload.attribution, sku=payload.sku), sku=payload.sku,
-                                     visitor=Visitor.of(request))
+    attribution = parse_attribution(payload.attribution, sku=payload.sku)
+    if counts_a_click(attribution):
+        get_cart(token)  # an unknown cart is a 404 before any click is counted
+    attribution = with_counted_click(attribution, sku=payload.sku, visitor=Visitor.of(request))
     # The token goes to the service: the cart is found, locked and stamped in one statement.
     info = add_line_to_cart(token, sku=payload.sku, quantity=payload.quantity, attribution=attribution,
                             promotion_id=payload.promotion, accept_list_price=payload.accept_list_price,

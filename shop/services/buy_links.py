@@ -51,9 +51,14 @@ class FollowedBuyLink:
     promotion_refused: PromotionUnavailable | ListingUnavailable | None = None
 
 
+def counts_a_click(attribution: Attribution | None) -> bool:
+    """``with_counted_click`` records a click for this attribution (its token carries a creator but no click)."""
+    return attribution is not None and attribution.creator_id is not None and attribution.click_id is None
+
+
 def with_counted_click(attribution: Attribution | None, *, sku: str, visitor: Visitor) -> Attribution | None:
     """The attribution with the click its buy link stands for: recorded now when the token carries none."""
-    if attribution is not None and attribution.creator_id is not None and attribution.click_id is None:
+    if counts_a_click(attribution):
         return replace(attribution, click_id=_record_click(attribution, sku=sku, visitor=visitor))
     return attribution
 
