@@ -190,18 +190,22 @@ OPERATIONS: dict[str, OperationDoc] = {
     "readers_api_ask_sign_in": OperationDoc(
         "E-mail a one-time sign-in link and a 6-digit code to `email` (valid for "
         "`KOLSHOP_READER_SIGN_IN_MINUTES`, usable once). Always 202: the answer never says whether the "
-        "address has bought. Limited per client and per address (`reader_sign_in`, `reader_sign_in_email`).",
-        {400: ["invalid_email"], 429: ["rate_limited"]},
+        "address has bought. Limited per client and per address (`reader_sign_in`, `reader_sign_in_email`). "
+        "Needs the `X-CSRFToken` header (`GET /api/v1/account/csrf`), as every sign-in does.",
+        {400: ["invalid_email"], 403: ["csrf_failed"], 429: ["rate_limited"]},
     ),
     "readers_api_sign_in_code": OperationDoc(
         "Sign in with the mailed 6-digit code: sets the session cookie. A wrong, expired or used code is a "
-        "404 `sign_in_invalid`; a sign-in is void after `KOLSHOP_READER_CODE_ATTEMPTS` wrong codes.",
-        {400: ["invalid_email", "invalid_code"], 404: ["sign_in_invalid"], 429: ["rate_limited"]},
+        "404 `sign_in_invalid`; a sign-in is void after `KOLSHOP_READER_CODE_ATTEMPTS` wrong codes. Needs the "
+        "`X-CSRFToken` header (login CSRF); signing in replaces the CSRF token, so fetch it again afterwards.",
+        {400: ["invalid_email", "invalid_code"], 403: ["csrf_failed"], 404: ["sign_in_invalid"],
+         429: ["rate_limited"]},
     ),
     "readers_api_sign_in_link": OperationDoc(
         "Sign in with the token from the mailed link (`/account/sign-in/link/<token>/`): sets the session "
-        "cookie. The link works once and expires with its code.",
-        {404: ["sign_in_invalid"], 429: ["rate_limited"]},
+        "cookie. The link works once and expires with its code. Needs the `X-CSRFToken` header (login CSRF); "
+        "signing in replaces the CSRF token.",
+        {403: ["csrf_failed"], 404: ["sign_in_invalid"], 429: ["rate_limited"]},
     ),
     "readers_api_me": OperationDoc(
         "The signed-in reader: the verified e-mail address and when it was verified.",
@@ -218,8 +222,8 @@ OPERATIONS: dict[str, OperationDoc] = {
         {401: ["not_authenticated"]},
     ),
     "readers_api_csrf": OperationDoc(
-        "A CSRF token for the signed-in reader's writes (shares, redeeming, sign out everywhere, their own "
-        "privacy request): send it as the `X-CSRFToken` header with the session cookie (it is also set as "
+        "A CSRF token for the sign-in requests and the signed-in reader's writes (shares, redeeming, sign out "
+        "everywhere, their own privacy request): send it as the `X-CSRFToken` header with the session cookie (it is also set as "
         "the `csrftoken` cookie). A front end on another origin must be listed in `CSRF_TRUSTED_ORIGINS` "
         "and send credentials; a write without the token is refused with 403 `csrf_failed`.",
         {},

@@ -1,6 +1,7 @@
 import pytest
 
 from tests.factories import make_creator, make_guide, make_product
+from tests.readers.helpers import csrf_headers
 from tests.shop.conftest import shop_settings  # noqa: F401  (the shop's settings for checkouts)
 
 
@@ -18,8 +19,9 @@ def ask(client, django_capture_on_commit_callbacks):
 
     def ask(email: str, *, through=None):
         with django_capture_on_commit_callbacks(execute=True):
-            return (through or client).post("/api/v1/account/sign-in", {"email": email},
-                                            content_type="application/json")
+            browser = through or client
+            return browser.post("/api/v1/account/sign-in", {"email": email}, content_type="application/json",
+                                headers=csrf_headers(browser))
 
     return ask
 
