@@ -62,15 +62,23 @@ longer on sale answers 409 `listing_unavailable` the same way, and `"accept_list
 SKU at the list price without it (what the `/buy/` link does, with a notice on the cart page).
 """.strip()
 
+SHARE_TOKEN_FLOW = """
+A reader's share (`/r/<code>`) that leads to a page on another host (a front end on its own site, which never
+gets the `kolshop_share` cookie back: it is SameSite=Lax) adds `share=<token>` to the address it redirects to.
+Keep it (for the attribution window) and pass it as `share_token`: the share is credited as the cookie would
+credit it, the earlier of the cookie's and the token's share winning. A token past the window is ignored; a
+tampered one is refused (400 `invalid_share_token`).
+""".strip()
+
 OPERATIONS: dict[str, OperationDoc] = {
     "shop_api_groupbuy_open_": OperationDoc(
         "Open a team on a group-buy campaign as its first member: your units are held until the team's "
         "deadline and your card is authorised (not charged) for the group price. Everyone is charged only "
         "when the team fills; if it does not fill in time every hold is released. Share the returned "
         "team `code` (`/group/<code>/`) with friends. Pass the block's buy-link token as `attribution` "
-        "to credit its creator on every member's line.",
+        "to credit its creator on every member's line.\n\n" + SHARE_TOKEN_FLOW,
         {400: ["invalid_quantity", "invalid_email", "invalid_fulfilment", "address_required",
-               "address_incomplete"],
+               "address_incomplete", "invalid_share_token"],
          404: ["campaign_not_found"],
          409: ["unavailable", "already_in_team", "new_buyers_only", "team_cap", "insufficient_stock",
                "promotion_ended", "promotion_sold_out", "promotion_limit"],
@@ -78,9 +86,10 @@ OPERATIONS: dict[str, OperationDoc] = {
     ),
     "shop_api_groupbuy_join": OperationDoc(
         "Join a forming team through its share code, at the group price: your units are held and your "
-        "card authorised; the member who fills the last seat fills the team and everyone is charged.",
+        "card authorised; the member who fills the last seat fills the team and everyone is charged.\n\n"
+        + SHARE_TOKEN_FLOW,
         {400: ["invalid_quantity", "invalid_email", "invalid_fulfilment", "address_required",
-               "address_incomplete"],
+               "address_incomplete", "invalid_share_token"],
          404: ["team_not_found"],
          409: ["team_full", "team_closed", "already_in_team", "new_buyers_only", "unavailable",
                "insufficient_stock", "promotion_ended", "promotion_sold_out", "promotion_limit"],
@@ -122,8 +131,10 @@ OPERATIONS: dict[str, OperationDoc] = {
         "Reserve the cart's stock for `KOLSHOP_RESERVATION_MINUTES`, place a pending order and open its payment. "
         "Answers the order `number` and `secret` (keep both: reading the order needs them) and, for Stripe, "
         "the intent's `client_secret`. Shipping needs `address` (country as an ISO code from the shipping "
-        "countries); pickup needs none. Checking out again replaces the previous pending order.",
+        "countries); pickup needs none. Checking out again replaces the previous pending order.\n\n"
+        + SHARE_TOKEN_FLOW,
         {400: ["empty_cart", "invalid_email", "invalid_fulfilment", "address_required", "address_incomplete",
+               "invalid_share_token",
                "shipping_unavailable", "pickup_unavailable", "quantity_limit", "unknown_voucher", "invalid_voucher",
                "voucher_expired", "voucher_not_started", "voucher_used_up", "voucher_buyer_limit", "voucher_currency"],
          404: ["cart_not_found"],
@@ -235,7 +246,8 @@ OPERATIONS: dict[str, OperationDoc] = {
         "(bots and repeats within an hour are not), and the guide's creator keeps the sale. Following the "
         "link sets a signed `kolshop_share` cookie (first share wins, for the attribution window): an order "
         "or team join sent with that cookie credits the share on any later day, so a headless front end "
-        "sends its checkout requests with credentials.",
+        "sends its checkout requests with credentials; a front end on another site passes the `share` token "
+        "the redirect gives it as `share_token` instead.",
         {401: ["not_authenticated"], 403: ["share_blocked", "csrf_failed"],
          404: ["page_not_found", "product_not_found", "team_not_found"],
          400: ["not_shareable", "missing_target"], 409: ["team_closed"]},
