@@ -6,6 +6,7 @@ from django.core import mail
 
 LINK = re.compile(r"https://shop\.example\.com/account/sign-in/link/(?P<token>[A-Za-z0-9_-]+)/")
 CODE = re.compile(r"code: (?P<code>\d{6})")
+ADDRESS = {"name": "Bo Friend", "line1": "2 Side St", "city": "Springfield", "postal_code": "12345", "country": "US"}
 
 
 def mailed_sign_in(address: str) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from shop.attribution import REFERRAL_COOKIE, share_token
 from shop.models import Order
 from tests.creators.helpers import PHONE
 from tests.readers.reward_helpers import share_of
-from tests.readers.test_team_shares import ADDRESS, team  # noqa: F401  (a fixture)
+from tests.readers.helpers import ADDRESS
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +133,7 @@ def test_the_first_share_wins_between_the_cookie_and_a_token(guide, lamp, monkey
     assert Order.objects.get().referral_click_id == first_click.pk
 
 
-def test_a_team_join_accepts_the_share_token(team, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_team_join_accepts_the_share_token(team, django_capture_on_commit_callbacks):
     from readers.services.shares import share
     from tests.readers.reward_helpers import make_reader
 
