@@ -182,6 +182,14 @@ OPERATIONS: dict[str, OperationDoc] = {
         "asks for at view time. Unknown SKUs are left out of the answer.",
         {400: ["invalid", "too_many"]},
     ),
+    "content_live_report_api_live_session_report": OperationDoc(
+        "A live session's report (the admin page `/admin/live/<id>/report/` as JSON): peak and unique viewers, "
+        "clicks on the page's links, pins, orders, units and money per currency (never summed across "
+        "currencies), in total, per pinned product and per flash deal (with sell-through). The session's "
+        "owner sees all of it; a brand user sees a session that pinned or ran a deal on their products, with "
+        "their own products' figures only (`brand_scoped`), never a buyer. Anyone else: 404.",
+        {401: ["not_authenticated"], 404: ["report_not_found"]},
+    ),
     "creators_reports_supply_api_listing_figures": OperationDoc(
         "The signed-in creator's storefront listings: paid units net of refunds, the margin on them and "
         "sell-through (units sold ÷ units sold plus the brand's units on hand; null before any supply).",
