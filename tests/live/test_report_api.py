@@ -2,6 +2,7 @@
 featured (their own products only, no buyer); 404 for everyone else; constant queries at any size."""
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from content.live.services import pin_product, start_flash_deal, start_session
@@ -10,6 +11,8 @@ from tests.live.helpers import flash, make_session, session_with_sales
 from tests.permissions.conftest import brand_user
 
 pytestmark = pytest.mark.django_db
+
+REPORT_QUERIES = 17 if connection.vendor == "postgresql" else 19  # clicks: one GROUPING SETS query on PostgreSQL
 
 
 def _api(user=None) -> Client:
@@ -91,7 +94,7 @@ def test_the_report_costs_the_same_queries_at_any_size(shop_settings, django_ass
     api = _api(page.owner)
     api.get(f"/api/v1/live-reports/{page.pk}")  # warm-up
 
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(REPORT_QUERIES):
         response = api.get(f"/api/v1/live-reports/{page.pk}")
 
     assert response.status_code == 200
