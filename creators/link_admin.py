@@ -83,6 +83,9 @@ class TrackedLinkForm(WagtailAdminModelForm):
             (_block_value(page_id, block_id), f"{self.block_pages[page_id]} › {label}")
             for (page_id, block_id), label in labels.items()
         ]
+        if self.instance.blocked_at is not None and "active" in self.fields:
+            self.fields["active"].disabled = True  # the posted value is ignored: a blocked share stays inactive
+            self.fields["active"].help_text = _("Blocked by staff: this reader's share stays inactive.")
         if self.instance.block_id and self.instance.page_id:
             current = _block_value(self.instance.page_id, self.instance.block_id)
             if current not in dict(self.fields["block"].choices):  # a block since removed from its page
@@ -111,6 +114,8 @@ class TrackedLinkForm(WagtailAdminModelForm):
             except ValidationError as error:
                 for field, messages in error.message_dict.items():
                     self.add_error(field if field in self.fields else None, messages)
+        if data.get("active") and self.instance.blocked_at is not None:
+            self.add_error("active", _("Blocked by staff: this reader's share stays inactive."))
         if data.get("code") and is_buy_button_code(data["code"]) and data["code"] != self.instance.code:
             self.add_error("code", _("Codes starting with “buy-” are kept for buy buttons; choose another."))
         if not data.get("code"):

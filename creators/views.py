@@ -1,6 +1,7 @@
 """Public views: ``/r/<code>/`` counts a click and redirects."""
 
 import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.views.decorators.cache import never_cache
@@ -11,7 +12,7 @@ from creators.services.click_buffer import never_counted
 from creators.services.link_routes import cached_link_route, route_destination
 from creators.services.links import click_limit_counted_later, count_followed_click
 from shop.rate_limits import count_request
-from shop.attribution import remember_referral
+from shop.attribution import SHARE_TOKEN_PARAMETER, remember_referral
 from shop.services.client_identity import client_ip
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{4,32}$")  # TrackedLink.code's format (its check constraint)
@@ -39,5 +40,22 @@ def follow_link(request: HttpRequest, code: str) -> HttpResponseRedirect:
     response = HttpResponseRedirect(destination)
     response["Referrer-Policy"] = "no-referrer"
     if click_id is not None and route.kind == LinkKind.READER_SHARE:
-        remember_referral(request, response, click_id=click_id, keeps=lambda current: not never_counted(current))  # a friend may buy days later
+        token = remember_referral(request, response, click_id=click_id,
+                                  keeps=lambda current: not never_counted(current))  # a friend may buy days later
+        if token and _on_another_site(request, destination):
+            response["Location"] = _with_share_token(destination, token)
     return response
+
+
+def _on_another_site(request: HttpRequest, destination: str) -> bool:
+    """A front end on another host never sends our SameSite cookie back with its API calls."""
+    host = urlsplit(destination).netloc
+    return bool(host) and host != request.get_host()
+
+
+def _with_share_token(destination: str, token: str) -> str:
+    """The destination with ``?share=<token>``: the front end passes it to checkout or a team join as
+    ``share_token`` (``shop.attribution.referral_click_id``)."""
+    parts = urlsplit(destination)
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), (SHARE_TOKEN_PARAMETER, token)])
+    return urlunsplit(parts._replace(query=query))

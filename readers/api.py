@@ -25,6 +25,15 @@ CodeIn = text(max_length=12, min_length=1)
 LinkTokenIn = text(max_length=100, min_length=1)
 
 
+def require_csrf(request) -> None:
+    """Django's CSRF check for a reader API write, refused as a domain error (403 ``csrf_failed`` JSON, never
+    Django's HTML page). The sign-in endpoints call it too (login CSRF): a page elsewhere cannot sign a
+    visitor's browser in as someone else, nor spend their mailed code or link."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
+        raise PermissionDenied("Send the CSRF token (GET /api/v1/account/csrf) as the X-CSRFToken header.",
+                               code="csrf_failed")
+
+
 class ReaderSession(SessionAuth):
     """Signed in as a reader (the site's session cookie); staff logins are not readers.
 
@@ -34,9 +43,7 @@ class ReaderSession(SessionAuth):
     signed-in reader's browser share, redeem, sign out or file an erasure. Refused: 403 ``csrf_failed``."""
 
     def __call__(self, request):
-        if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
-            raise PermissionDenied("Send the CSRF token (GET /api/v1/account/csrf) as the X-CSRFToken header.",
-                                   code="csrf_failed")
+        require_csrf(request)
         return super().__call__(request)
 
     def authenticate(self, request, key):
@@ -143,6 +150,7 @@ def _reader_out(reader: Reader) -> ReaderOut:
 
 @router.post("/sign-in", response={202: SignInSentOut}, summary="E-mail a sign-in link and code")
 def ask_sign_in(request, payload: SignInRequestIn):
+    require_csrf(request)
     limit_sign_in_request(request, email=payload.email)
     request_sign_in(payload.email)
     return Status(202, SignInSentOut(sent=True))
@@ -150,6 +158,7 @@ def ask_sign_in(request, payload: SignInRequestIn):
 
 @router.post("/sign-in/code", response=ReaderOut, summary="Sign in with the mailed 6-digit code")
 def sign_in_code(request, payload: SignInCodeIn):
+    require_csrf(request)
     limit_code_attempt(request, email=payload.email)
     reader = sign_in_with_code(payload.email, payload.code)
     start_reader_session(request, reader)
@@ -158,6 +167,7 @@ def sign_in_code(request, payload: SignInCodeIn):
 
 @router.post("/sign-in/link", response=ReaderOut, summary="Sign in with the mailed link's token")
 def sign_in_link(request, payload: SignInLinkIn):
+    require_csrf(request)
     limit_code_attempt(request, email="")
     reader = sign_in_with_link(payload.token)
     start_reader_session(request, reader)

@@ -5,6 +5,7 @@ next request without finding or deleting sessions.
 """
 
 from django.http import HttpRequest
+from django.middleware.csrf import rotate_token
 
 from readers.models import Reader
 
@@ -14,6 +15,7 @@ SESSION_KEY = "kolshop_reader"
 def start_reader_session(request: HttpRequest, reader: Reader) -> None:
     """Signed in: a fresh session key (no fixation), remembering the reader and their version."""
     request.session.cycle_key()
+    rotate_token(request)  # as Django's login(): a token known before signing in is worthless after it
     request.session[SESSION_KEY] = {"id": reader.pk, "version": reader.session_version}
     request._kolshop_reader = reader
 

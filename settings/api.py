@@ -113,3 +113,6 @@ api.add_router("/events", events_router)
 from creators.reports.supply_api import router as supply_reports_router  # noqa: E402
 
 api.add_router("/supply", supply_reports_router)
+from content.live.report_api import router as live_reports_router  # noqa: E402
+
+api.add_router("/live-reports", live_reports_router)

@@ -62,15 +62,23 @@ longer on sale answers 409 `listing_unavailable` the same way, and `"accept_list
 SKU at the list price without it (what the `/buy/` link does, with a notice on the cart page).
 """.strip()
 
+SHARE_TOKEN_FLOW = """
+A reader's share (`/r/<code>`) that leads to a page on another host (a front end on its own site, which never
+gets the `kolshop_share` cookie back: it is SameSite=Lax) adds `share=<token>` to the address it redirects to.
+Keep it (for the attribution window) and pass it as `share_token`: the share is credited as the cookie would
+credit it, the earlier of the cookie's and the token's share winning. A token past the window is ignored; a
+tampered one is refused (400 `invalid_share_token`).
+""".strip()
+
 OPERATIONS: dict[str, OperationDoc] = {
     "shop_api_groupbuy_open_": OperationDoc(
         "Open a team on a group-buy campaign as its first member: your units are held until the team's "
         "deadline and your card is authorised (not charged) for the group price. Everyone is charged only "
         "when the team fills; if it does not fill in time every hold is released. Share the returned "
         "team `code` (`/group/<code>/`) with friends. Pass the block's buy-link token as `attribution` "
-        "to credit its creator on every member's line.",
+        "to credit its creator on every member's line.\n\n" + SHARE_TOKEN_FLOW,
         {400: ["invalid_quantity", "invalid_email", "invalid_fulfilment", "address_required",
-               "address_incomplete"],
+               "address_incomplete", "invalid_share_token"],
          404: ["campaign_not_found"],
          409: ["unavailable", "already_in_team", "new_buyers_only", "team_cap", "insufficient_stock",
                "promotion_ended", "promotion_sold_out", "promotion_limit"],
@@ -78,9 +86,10 @@ OPERATIONS: dict[str, OperationDoc] = {
     ),
     "shop_api_groupbuy_join": OperationDoc(
         "Join a forming team through its share code, at the group price: your units are held and your "
-        "card authorised; the member who fills the last seat fills the team and everyone is charged.",
+        "card authorised; the member who fills the last seat fills the team and everyone is charged.\n\n"
+        + SHARE_TOKEN_FLOW,
         {400: ["invalid_quantity", "invalid_email", "invalid_fulfilment", "address_required",
-               "address_incomplete"],
+               "address_incomplete", "invalid_share_token"],
          404: ["team_not_found"],
          409: ["team_full", "team_closed", "already_in_team", "new_buyers_only", "unavailable",
                "insufficient_stock", "promotion_ended", "promotion_sold_out", "promotion_limit"],
@@ -122,8 +131,10 @@ OPERATIONS: dict[str, OperationDoc] = {
         "Reserve the cart's stock for `KOLSHOP_RESERVATION_MINUTES`, place a pending order and open its payment. "
         "Answers the order `number` and `secret` (keep both: reading the order needs them) and, for Stripe, "
         "the intent's `client_secret`. Shipping needs `address` (country as an ISO code from the shipping "
-        "countries); pickup needs none. Checking out again replaces the previous pending order.",
+        "countries); pickup needs none. Checking out again replaces the previous pending order.\n\n"
+        + SHARE_TOKEN_FLOW,
         {400: ["empty_cart", "invalid_email", "invalid_fulfilment", "address_required", "address_incomplete",
+               "invalid_share_token",
                "shipping_unavailable", "pickup_unavailable", "quantity_limit", "unknown_voucher", "invalid_voucher",
                "voucher_expired", "voucher_not_started", "voucher_used_up", "voucher_buyer_limit", "voucher_currency"],
          404: ["cart_not_found"],
@@ -171,6 +182,14 @@ OPERATIONS: dict[str, OperationDoc] = {
         "asks for at view time. Unknown SKUs are left out of the answer.",
         {400: ["invalid", "too_many"]},
     ),
+    "content_live_report_api_live_session_report": OperationDoc(
+        "A live session's report (the admin page `/admin/live/<id>/report/` as JSON): peak and unique viewers, "
+        "clicks on the page's links, pins, orders, units and money per currency (never summed across "
+        "currencies), in total, per pinned product and per flash deal (with sell-through). The session's "
+        "owner sees all of it; a brand user sees a session that pinned or ran a deal on their products, with "
+        "their own products' figures only (`brand_scoped`), never a buyer. Anyone else: 404.",
+        {401: ["not_authenticated"], 404: ["report_not_found"]},
+    ),
     "creators_reports_supply_api_listing_figures": OperationDoc(
         "The signed-in creator's storefront listings: paid units net of refunds, the margin on them and "
         "sell-through (units sold ÷ units sold plus the brand's units on hand; null before any supply).",
@@ -190,18 +209,22 @@ OPERATIONS: dict[str, OperationDoc] = {
     "readers_api_ask_sign_in": OperationDoc(
         "E-mail a one-time sign-in link and a 6-digit code to `email` (valid for "
         "`KOLSHOP_READER_SIGN_IN_MINUTES`, usable once). Always 202: the answer never says whether the "
-        "address has bought. Limited per client and per address (`reader_sign_in`, `reader_sign_in_email`).",
-        {400: ["invalid_email"], 429: ["rate_limited"]},
+        "address has bought. Limited per client and per address (`reader_sign_in`, `reader_sign_in_email`). "
+        "Needs the `X-CSRFToken` header (`GET /api/v1/account/csrf`), as every sign-in does.",
+        {400: ["invalid_email"], 403: ["csrf_failed"], 429: ["rate_limited"]},
     ),
     "readers_api_sign_in_code": OperationDoc(
         "Sign in with the mailed 6-digit code: sets the session cookie. A wrong, expired or used code is a "
-        "404 `sign_in_invalid`; a sign-in is void after `KOLSHOP_READER_CODE_ATTEMPTS` wrong codes.",
-        {400: ["invalid_email", "invalid_code"], 404: ["sign_in_invalid"], 429: ["rate_limited"]},
+        "404 `sign_in_invalid`; a sign-in is void after `KOLSHOP_READER_CODE_ATTEMPTS` wrong codes. Needs the "
+        "`X-CSRFToken` header (login CSRF); signing in replaces the CSRF token, so fetch it again afterwards.",
+        {400: ["invalid_email", "invalid_code"], 403: ["csrf_failed"], 404: ["sign_in_invalid"],
+         429: ["rate_limited"]},
     ),
     "readers_api_sign_in_link": OperationDoc(
         "Sign in with the token from the mailed link (`/account/sign-in/link/<token>/`): sets the session "
-        "cookie. The link works once and expires with its code.",
-        {404: ["sign_in_invalid"], 429: ["rate_limited"]},
+        "cookie. The link works once and expires with its code. Needs the `X-CSRFToken` header (login CSRF); "
+        "signing in replaces the CSRF token.",
+        {403: ["csrf_failed"], 404: ["sign_in_invalid"], 429: ["rate_limited"]},
     ),
     "readers_api_me": OperationDoc(
         "The signed-in reader: the verified e-mail address and when it was verified.",
@@ -218,8 +241,8 @@ OPERATIONS: dict[str, OperationDoc] = {
         {401: ["not_authenticated"]},
     ),
     "readers_api_csrf": OperationDoc(
-        "A CSRF token for the signed-in reader's writes (shares, redeeming, sign out everywhere, their own "
-        "privacy request): send it as the `X-CSRFToken` header with the session cookie (it is also set as "
+        "A CSRF token for the sign-in requests and the signed-in reader's writes (shares, redeeming, sign out "
+        "everywhere, their own privacy request): send it as the `X-CSRFToken` header with the session cookie (it is also set as "
         "the `csrftoken` cookie). A front end on another origin must be listed in `CSRF_TRUSTED_ORIGINS` "
         "and send credentials; a write without the token is refused with 403 `csrf_failed`.",
         {},
@@ -231,7 +254,8 @@ OPERATIONS: dict[str, OperationDoc] = {
         "(bots and repeats within an hour are not), and the guide's creator keeps the sale. Following the "
         "link sets a signed `kolshop_share` cookie (first share wins, for the attribution window): an order "
         "or team join sent with that cookie credits the share on any later day, so a headless front end "
-        "sends its checkout requests with credentials.",
+        "sends its checkout requests with credentials; a front end on another site passes the `share` token "
+        "the redirect gives it as `share_token` instead.",
         {401: ["not_authenticated"], 403: ["share_blocked", "csrf_failed"],
          404: ["page_not_found", "product_not_found", "team_not_found"],
          400: ["not_shareable", "missing_target"], 409: ["team_closed"]},

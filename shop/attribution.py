@@ -21,6 +21,7 @@ from urllib.parse import quote, quote_plus
 from django.conf import settings
 from django.core import signing
 
+from shop.errors import InvalidInput
 from shop.validation import row_id
 
 _SALT = "kolshop.attribution.v2"
@@ -98,25 +99,80 @@ def attribution_as_dict(attribution: Attribution) -> dict:
 # A shared link's click, carried by the buyer's browser to the order: ``/r/`` sets this signed cookie when
 # a reader's share is followed (the first share within the attribution window stays), and checkout and
 # group-buy joins store its click id on the order (``Order.referral_click_id``) for the app that rewards
-# shares. A friend who buys days later from the same browser is still credited. Headless front ends
-# send the cookie with their API requests (``credentials: "include"``).
+# shares. A friend who buys days later from the same browser is still credited. Headless front ends on the
+# same site send the cookie with their API requests (``credentials: "include"``). A front end on another site
+# never gets the cookie back (SameSite=Lax), so ``/r/`` also hands it the same signed value as a share token
+# (``?share=`` on a redirect to another host), which it passes to the API as ``share_token``.
 REFERRAL_COOKIE = "kolshop_share"
+SHARE_TOKEN_PARAMETER = "share"
 _REFERRAL_SALT = "kolshop.referral.v1"
+_REFERRAL_TOKEN_SALT = "kolshop.referral.v2"
 
 
-def referral_click_id(request) -> int | None:
-    """The click id in the request's referral cookie, or None (absent, tampered with or past the window)."""
-    value = request.get_signed_cookie(REFERRAL_COOKIE, default=None, salt=_REFERRAL_SALT,
-                                      max_age=attribution_window().total_seconds())
-    return row_id(value)
+@dataclass(frozen=True)
+class _Referral:
+    click_id: int
+    signed_at: int  # seconds since the epoch: the earlier share wins
 
 
-def remember_referral(request, response, *, click_id: int, keeps=lambda current: True) -> None:
+def _referral_signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=_REFERRAL_TOKEN_SALT)
+
+
+def share_token(click_id: int) -> str:
+    """A shared link's click, signed and timestamped: the referral cookie's value and the API's
+    ``share_token`` (one signer, one lifetime: the attribution window)."""
+    return _referral_signer().sign(str(click_id))
+
+
+def _read_referral(value: str | None) -> _Referral | None:
+    """The referral in a cookie value or share token; None when absent or past the window. InvalidAttribution
+    when it was tampered with."""
+    if not value:
+        return None
+    signer = _referral_signer()
+    try:
+        click_id = row_id(signer.unsign(value, max_age=attribution_window()))
+    except signing.SignatureExpired:
+        return None
+    except signing.BadSignature as error:
+        raise InvalidAttribution("The share token is invalid.") from error
+    if click_id is None:
+        raise InvalidAttribution("The share token is malformed.")
+    return _Referral(click_id, signing.b62_decode(value.split(signer.sep)[1]))
+
+
+def _cookie_referral(request) -> _Referral | None:
+    try:
+        return _read_referral(request.COOKIES.get(REFERRAL_COOKIE))
+    except InvalidAttribution:  # a forged or older cookie: read as Django's signed cookie (set before v2), or none
+        click_id = row_id(request.get_signed_cookie(REFERRAL_COOKIE, default=None, salt=_REFERRAL_SALT,
+                                                    max_age=attribution_window().total_seconds()))
+        return None if click_id is None else _Referral(click_id, 0)
+
+
+def referral_click_id(request, *, share_token: str | None = None) -> int | None:
+    """The one rule for which share brought this buyer: the click in the browser's referral cookie or in the
+    ``share_token`` a front end on another site passes, the earlier share winning (first share wins), or None
+    (neither, or both past the window). A tampered token is bad input (400 ``invalid_share_token``)."""
+    try:
+        from_token = _read_referral(share_token)
+    except InvalidAttribution as error:
+        raise InvalidInput(str(error), code="invalid_share_token", field="share_token") from error
+    referrals = [referral for referral in (_cookie_referral(request), from_token) if referral]
+    if not referrals:
+        return None
+    return min(referrals, key=lambda referral: referral.signed_at).click_id
+
+
+def remember_referral(request, response, *, click_id: int, keeps=lambda current: True) -> str | None:
     """Set the referral cookie to ``click_id`` unless the browser already carries a live one (first click wins)
-    that ``keeps(current)`` says still stands (a click never counted does not)."""
-    current = referral_click_id(request)
-    if current is not None and keeps(current):
-        return
-    response.set_signed_cookie(REFERRAL_COOKIE, str(click_id), salt=_REFERRAL_SALT,
-                               max_age=int(attribution_window().total_seconds()), httponly=True, samesite="Lax",
-                               secure=settings.SESSION_COOKIE_SECURE)
+    that ``keeps(current)`` says still stands (a click never counted does not). Returns the share token the
+    browser now carries (None when the kept cookie is one set before share tokens)."""
+    current = _cookie_referral(request)
+    if current is not None and keeps(current.click_id):
+        return request.COOKIES[REFERRAL_COOKIE] if current.signed_at else None
+    token = share_token(click_id)
+    response.set_cookie(REFERRAL_COOKIE, token, max_age=int(attribution_window().total_seconds()), httponly=True,
+                        samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+    return token

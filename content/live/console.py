@@ -157,6 +157,7 @@ def console_urls() -> list:
         path("live/", produced_sessions, name="live_produced_sessions"),
         path("live/reports/", report_views.session_reports, name="live_session_reports"),
         path("live/<int:page_id>/report/", report_views.session_report_view, name="live_session_report"),
+        path("live/<int:page_id>/report/csv/", report_views.session_report_csv, name="live_session_report_csv"),
         path("live/<int:page_id>/producers/add/", add_producer, name="live_console_add_producer"),
         path("live/<int:page_id>/producers/remove/", remove_producer, name="live_console_remove_producer"),
         path("live/<int:page_id>/", console, name="live_console"),

@@ -5,12 +5,15 @@ Thin views: ``content.live.permissions`` decides who sees what (``report_access`
 creator or brand can't tell a session exists. A brand's report holds its own products' aggregates only.
 """
 
-from django.http import Http404
+import csv
+import io
+
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from content.live.permissions import report_access, reportable_sessions
-from content.live.reports import session_report
+from content.live.reports import session_report, session_report_rows
 
 
 def session_reports(request):
@@ -18,15 +21,30 @@ def session_reports(request):
     return TemplateResponse(request, "content/live/reports.html", {"pages": reportable_sessions(request.user)})
 
 
-def session_report_view(request, page_id: int):
+def _reported(request, page_id: int):
+    """The page and the report ``request.user`` may see of it (``report_access``), or a 404."""
     from content.models import LiveSessionPage
 
     page = LiveSessionPage.objects.filter(pk=page_id).select_related("live_state").first()
     access = report_access(request.user, page) if page is not None else None
     if access is None:
         raise Http404
-    report = session_report(page, brand_ids=access.brand_ids, now=timezone.now())
+    return page, access, session_report(page, brand_ids=access.brand_ids, now=timezone.now())
+
+
+def session_report_view(request, page_id: int):
+    page, access, report = _reported(request, page_id)
     return TemplateResponse(request, "content/live/report.html", {
         "page": page, "session": getattr(page, "live_state", None), "report": report,
         "brand_scoped": access.brand_ids is not None,
     })
+
+
+def session_report_csv(request, page_id: int):
+    """The same report as a CSV download (a brand's copy holds its own products' rows only)."""
+    page, _, report = _reported(request, page_id)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([str(cell) for cell in row] for row in session_report_rows(page, report))
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="live-session-{page.pk}-report.csv"'
+    return response

@@ -29,6 +29,7 @@ from content.live.viewers import ViewerFigures, viewer_figures
 from creators.reports.facts import order_line_facts
 from creators.reports.queries import ReportFilters, build_report, today_utc
 from creators.reports.figures import conversion_rate, net_gmv, order_figures
+from creators.spreadsheets import spreadsheet_cell
 from shop.money import quantize
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
@@ -160,3 +161,46 @@ def session_report(page, *, brand_ids: frozenset[int] | None = None, now: dateti
                      for deal in deals],
         clicks=session_clicks(page, brand_ids=brand_ids) if count_clicks else None,
     )
+
+
+# --- The report as a spreadsheet (``content.live.report_views.session_report_csv``) ----------------------------
+# Exactly the figures the report page shows, one row per item and currency: the session, each pinned product,
+# each flash deal. Orders and units hold for the item (an order is in one currency) and are written on its first
+# row only, so a spreadsheet's column sum never counts them twice. Aggregates only: no buyer is named. Text
+# cells go through ``creators.spreadsheets.spreadsheet_cell`` (a product titled "=HYPERLINK(…)" stays text).
+
+CSV_COLUMNS = ["Row", "Item id", "Name", "Currency", "Peak viewers", "Unique viewers", "Clicks", "Pins", "Orders",
+               "Units", "GMV", "Refunds", "Net GMV", "Conversion (%)", "Deal price", "Unit cap", "Sell-through (%)"]
+_CSV_KEYS = ["row", "id", "name", "currency", "peak", "unique", "clicks", "pins", "orders", "units", "gmv", "refunds",
+             "net_gmv", "conversion", "price", "unit_cap", "sell_through"]
+
+
+def _money_rows(row: str, item_id: int, name: str, figures: SalesFigures, **first_only) -> list[dict]:
+    """The item's rows: one per currency sold in (one with no currency before any sale)."""
+    rows = []
+    for index, amounts in enumerate(figures.money or (None,)):
+        cells = {"row": row, "id": item_id, "name": name}
+        if index == 0:
+            cells |= {"orders": figures.orders, "units": figures.units} | first_only
+        if amounts is not None:
+            cells |= {"currency": amounts.currency, "gmv": amounts.gmv, "refunds": amounts.refunds,
+                      "net_gmv": amounts.net_gmv}
+        rows.append(cells)
+    return rows
+
+
+def _csv_cell(value):
+    return "" if value is None else spreadsheet_cell(value)
+
+
+def session_report_rows(page, report: SessionReport) -> list[list]:
+    """The report's CSV table: the header, then the session's, each pinned product's and each deal's rows."""
+    rows = _money_rows("Session", page.pk, page.title, report.totals, peak=report.viewers.peak,
+                       unique=report.viewers.unique, clicks=report.clicks, pins=report.pins,
+                       conversion=report.conversion)
+    for pinned in report.pinned_products:
+        rows += _money_rows("Pinned product", pinned.product_id, pinned.title, pinned.figures, pins=pinned.pins)
+    for deal in report.flash_deals:
+        rows += _money_rows("Flash deal", deal.promotion_id, deal.sku, deal.figures, price=deal.price,
+                            unit_cap=deal.unit_cap, sell_through=deal.sell_through)
+    return [CSV_COLUMNS, *([_csv_cell(row.get(key)) for key in _CSV_KEYS] for row in rows)]

@@ -58,6 +58,10 @@ class TrackedLink(models.Model):
         null=True, blank=True, help_text=_("The reader who shared it (readers.Reader id), for a reader's share."))
     team_code = models.CharField(
         max_length=20, blank=True, help_text=_("The group-buy team a team link opens (shop.GroupTeam code)."))
+    blocked_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text=_("When staff blocked this reader's share (readers.ShareBlock has the reason); a blocked link stays "
+                    "inactive."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -79,6 +83,8 @@ class TrackedLink(models.Model):
                 name="tracked_link_team_target",
             ),
             models.CheckConstraint(condition=Q(code__regex=r"^[A-Za-z0-9_-]{4,32}$"), name="tracked_link_code_format"),
+            models.CheckConstraint(condition=Q(blocked_at__isnull=True) | Q(active=False),
+                                   name="tracked_link_blocked_is_inactive"),
         ]
 
     def __str__(self) -> str:

@@ -17,10 +17,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 from wagtail.contrib.redirects.models import Redirect
-from wagtail.models import Collection, GroupCollectionPermission, ModelLogEntry, Page, PageLogEntry, Revision
+from wagtail.images import get_image_model
+from wagtail.images.models import AbstractRendition
+from wagtail.models import (
+    Collection, GroupCollectionPermission, ModelLogEntry, Page, PageLogEntry, ReferenceIndex, Revision,
+)
 
 from content.services.page_cache import forget_all_pages
-from creators.models import CreatorPage, CreatorProfile, CreatorSocialLink
+from creators.models import CreatorPage, CreatorProfile, CreatorSocialLink, TrackedLink
+from creators.services.links import new_link_code
 from creators.services.onboarding import creator_group_name
 from shop.models import BrandMembership
 
@@ -58,10 +63,16 @@ def _anonymise_creator(profile: CreatorProfile) -> None:
     old_handle = profile.handle
     replacements = {profile.display_name: f"Former creator {profile.pk}", old_handle: f"former-{profile.pk}"}
     CreatorSocialLink.objects.filter(creator=profile).delete()
+    avatar_id = profile.avatar_id
     profile.display_name, profile.handle = replacements[profile.display_name], replacements[old_handle]
     profile.bio, profile.avatar = "", None
     profile.save()  # re-indexes the profile and forgets the cached pages showing its byline
     _relabel_log_entries(profile)
+    if avatar_id is not None:
+        if ReferenceIndex.is_indexed(CreatorProfile):  # in production the index catches up in a task, later
+            ReferenceIndex.create_or_update_for_object(profile)
+        _delete_unused_image(avatar_id)
+    _recode_links(profile, old_handle)
     own_group = Group.objects.filter(name=creator_group_name(old_handle)).first()
     if own_group is not None:
         own_group.name = creator_group_name(profile.handle)
@@ -106,6 +117,29 @@ def _anonymise_storefront(storefront: CreatorPage, *, profile: CreatorProfile, r
                                 old_path__contains=f"/{old['slug']}").delete()
 
     transaction.on_commit(forget_old_addresses)  # registered after Wagtail's, so it runs after them
+
+
+def _delete_unused_image(image_id: int) -> None:
+    """The leaver's avatar leaves the image library too, unless something else still shows it: a page, snippet
+    or block (Wagtail's reference index, what the image's "Usage" tab lists) or any row pointing at it (a
+    product image, another profile). Its file goes with it after the commit (Wagtail's post_delete handler)."""
+    image = get_image_model().objects.filter(pk=image_id).first()
+    if image is None or ReferenceIndex.get_references_to(image).exists():
+        return
+    for relation in image._meta.related_objects:  # Django's public model API: every foreign key to images
+        if issubclass(relation.related_model, AbstractRendition) or not relation.field.concrete:
+            continue  # renditions belong to the image and go with it
+        if relation.related_model._base_manager.filter(**{relation.field.name: image}).exists():
+            return
+    image.delete()
+
+
+def _recode_links(profile: CreatorProfile, old_handle: str) -> None:
+    """Tracked links whose code holds the old handle (``/r/<handle>-boots/``) get a random code: the address
+    no longer names the leaver (the old one stops leading anywhere; each save forgets its cached route)."""
+    for link in TrackedLink.objects.filter(creator=profile, code__icontains=old_handle):
+        link.code = new_link_code()
+        link.save(update_fields=["code"])
 
 
 def _relabel_log_entries(instance) -> None:

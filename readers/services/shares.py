@@ -41,7 +41,7 @@ def _shared_page(page_id: int) -> Page:
 
 
 def _blocked(link: TrackedLink) -> bool:
-    return not link.active or ShareBlock.objects.filter(link=link).exists()
+    return not link.active or link.blocked_at is not None
 
 
 def _existing_share(reader: Reader, **target) -> TrackedLink | None:
@@ -118,8 +118,9 @@ def block_shares(link_ids: list[int], *, reason: str, by=None, now: datetime | N
               if link.pk not in known]
     ShareBlock.objects.bulk_create(blocks)
     for link in links:
-        if link.active:
+        if link.active or link.blocked_at is None:
             link.active = False
-            link.save(update_fields=["active"])  # post_save forgets the link's cached route
+            link.blocked_at = link.blocked_at or now  # the database then refuses re-activating it
+            link.save(update_fields=["active", "blocked_at"])  # post_save forgets the link's cached route
     log.info("share links blocked", link_ids=[link.pk for link in links], by=getattr(by, "pk", None))
     return blocks

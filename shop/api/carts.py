@@ -89,5 +89,5 @@ def checkout(request, token: CartToken, payload: CheckoutIn):
     address = ShippingAddress(**payload.address.dict()) if payload.address else None
     result = start_checkout(token, email=payload.email, fulfilment=payload.fulfilment, address=address,
                             voucher_code=payload.voucher_code, client=identify_client(request),
-                            referral_click_id=referral_click_id(request))
+                            referral_click_id=referral_click_id(request, share_token=payload.share_token))
     return Status(201, checkout_out(result))

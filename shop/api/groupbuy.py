@@ -14,7 +14,9 @@ from decimal import Decimal
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from shop.api.schemas import AddressIn, AttributionToken, Email, Fulfilment, OrderOut, Quantity, order_out
+from shop.api.schemas import (
+    AddressIn, AttributionToken, Email, Fulfilment, OrderOut, Quantity, ShareToken, order_out,
+)
 from shop.models import FulfilmentMethod, GroupMember, GroupTeam
 from shop.rate_limits import rate_limit
 from shop.services.checkout import ShippingAddress
@@ -37,6 +39,7 @@ class JoinIn(Schema):
     fulfilment: Fulfilment = FulfilmentMethod.SHIPPING
     address: AddressIn | None = None
     payment_method: PaymentMethodId = ""
+    share_token: ShareToken | None = None
 
 
 class OpenIn(JoinIn):
@@ -104,7 +107,8 @@ def _membership_out(membership: Membership) -> dict:
 @rate_limit("checkout")
 def open_(request, campaign_id: ObjectId, payload: OpenIn):
     membership = open_team(campaign_id, buyer=_buyer(payload), attribution_token=payload.attribution or "",
-                           client=identify_client(request), referral_click_id=referral_click_id(request))
+                           client=identify_client(request),
+                           referral_click_id=referral_click_id(request, share_token=payload.share_token))
     return Status(201, _membership_out(membership))
 
 
@@ -113,7 +117,7 @@ def open_(request, campaign_id: ObjectId, payload: OpenIn):
 @rate_limit("checkout")
 def join(request, code: ShareCode, payload: JoinIn):
     membership = join_team(code, buyer=_buyer(payload), client=identify_client(request),
-                           referral_click_id=referral_click_id(request))
+                           referral_click_id=referral_click_id(request, share_token=payload.share_token))
     return Status(201, _membership_out(membership))
 
 

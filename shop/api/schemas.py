@@ -25,6 +25,7 @@ VoucherCode = column_text(Voucher, "code")
 Fulfilment = column_text(Order, "fulfilment_method")
 # A signed attribution token from a buy link; generous, but bounded.
 AttributionToken = text(max_length=512)
+ShareToken = text(max_length=200)  # shop.attribution.share_token: ``?share=`` of a share's redirect to another site
 
 
 class AttributionOut(Schema):
@@ -95,6 +96,7 @@ class CheckoutIn(Schema):
     fulfilment: Fulfilment = FulfilmentMethod.SHIPPING
     address: AddressIn | None = None
     voucher_code: VoucherCode = ""
+    share_token: ShareToken | None = None
 
 
 class OrderLineOut(Schema):

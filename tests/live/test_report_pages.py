@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from content.live.services import pin_product, start_flash_deal, start_session
 from content.live.viewers import record_heartbeat
 from tests.factories import make_brand, make_creator, make_product
-from tests.live.helpers import flash, make_session
-from tests.live.test_reports import _session_with_sales
+from tests.live.helpers import flash, make_session, session_with_sales
 from tests.permissions.conftest import brand_user
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +22,7 @@ def _client(user) -> Client:
 
 
 def test_the_creator_sees_the_whole_report_of_their_session(shop_settings):
-    page, deal, _, _, _ = _session_with_sales(shop_settings)
+    page, deal, _, _, _ = session_with_sales(shop_settings)
     for number in range(4):
         record_heartbeat(page.pk, f"viewer-{number:04d}")
 
@@ -40,7 +39,7 @@ def test_the_creator_sees_the_whole_report_of_their_session(shop_settings):
 
 
 def test_a_brand_sees_its_own_products_figures_only_and_no_buyer(shop_settings):
-    page, deal, _, glow, dew = _session_with_sales(shop_settings)
+    page, deal, _, glow, dew = session_with_sales(shop_settings)
     glow_user, dew_user = brand_user("glow-manager", brand=glow), brand_user("dew-manager", brand=dew)
 
     glow_body = _client(glow_user).get(f"/admin/live/{page.pk}/report/").content.decode()
@@ -58,7 +57,7 @@ def test_a_brand_sees_its_own_products_figures_only_and_no_buyer(shop_settings):
 
 
 def test_a_second_creator_a_second_brand_and_a_producer_get_404s(shop_settings):
-    page, _, _, _, _ = _session_with_sales(shop_settings)
+    page, _, _, _, _ = session_with_sales(shop_settings)
     other_creator, other_brand_user = make_creator("ivy"), brand_user("bravo-manager", brand=make_brand("Bravo"))
     brandless = brand_user("brandless-manager")
 

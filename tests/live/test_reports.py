@@ -7,47 +7,15 @@ import pytest
 from django.utils import timezone
 
 from content.live.reports import MoneyFigures, session_report
-from content.live.services import pin_product, start_flash_deal, start_session
-from shop.attribution import Attribution
-from shop.services.cart import add_to_cart
-from shop.services.checkout import confirm_payment
 from shop.services.refunds import refund_order
-from tests.factories import make_brand, make_creator, make_product
-from tests.live.helpers import flash, make_session
-from tests.shop.helpers import cart_with, checkout
+from tests.factories import make_product
+from tests.live.helpers import make_session, session_with_sales
 
 pytestmark = pytest.mark.django_db
 
 
-def _paid(cart, *, email: str = "ada@example.com"):
-    return confirm_payment(checkout(cart, email=email).order)
-
-
-def _session_with_sales(shop_settings):
-    """Two brands' products in one session: a deal on the lipstick, a buy-link sale of each, an unpaid order."""
-    creator = make_creator("rex")
-    glow, dew = make_brand("Glow"), make_brand("Dew")
-    lipstick = make_product(title="Lipstick", brand=glow, variants=[("LIP-1", "20.00", 50)])
-    serum = make_product(title="Serum", brand=dew, variants=[("SER-1", "30.00", 50)])
-    page = make_session(creator, products=[lipstick, serum])
-    start_session(page)
-    pin_product(page, product_id=lipstick.pk)
-    deal = start_flash_deal(page, deal=flash(lipstick.variants.get(), price="12.00", unit_cap=10,
-                                             per_buyer_limit=3)).promotion
-    pin_product(page, product_id=serum.pk)
-    from_page = Attribution(creator.pk, page.pk, "", None)
-
-    deal_cart = cart_with()
-    add_to_cart(deal_cart, sku="LIP-1", quantity=3, promotion_id=deal.pk)
-    deal_order = _paid(deal_cart, email="ada@example.com")                            # 3 × 12.00 at the deal
-    _paid(cart_with(("LIP-1", 1), ("SER-1", 2), attribution=from_page), email="bo@example.com")  # 20 + 60
-    checkout(cart_with(("SER-1", 1), attribution=from_page), email="cy@example.com")  # unpaid: never counts
-    _paid(cart_with(("SER-1", 1)), email="di@example.com")                             # another page's sale
-    return page, deal, deal_order, glow, dew
-
-
 def test_the_report_counts_paid_lines_of_the_session_per_pin_and_per_deal(shop_settings):
-    page, deal, _, _, _ = _session_with_sales(shop_settings)
+    page, deal, _, _, _ = session_with_sales(shop_settings)
 
     report = session_report(page)
 
@@ -65,7 +33,7 @@ def test_the_report_counts_paid_lines_of_the_session_per_pin_and_per_deal(shop_s
 
 
 def test_a_settled_refund_shows_in_the_report_at_once(shop_settings):
-    page, deal, deal_order, _, _ = _session_with_sales(shop_settings)
+    page, deal, deal_order, _, _ = session_with_sales(shop_settings)
 
     refund_order(deal_order, quantities={deal_order.lines.get().pk: 1})
     report = session_report(page)
@@ -78,7 +46,7 @@ def test_a_settled_refund_shows_in_the_report_at_once(shop_settings):
 
 
 def test_a_brand_sees_its_own_products_only(shop_settings):
-    page, deal, _, glow, dew = _session_with_sales(shop_settings)
+    page, deal, _, glow, dew = session_with_sales(shop_settings)
 
     glow_report = session_report(page, brand_ids=frozenset({glow.pk}))
     dew_report = session_report(page, brand_ids=frozenset({dew.pk}))

@@ -94,7 +94,8 @@ def test_the_matrix_aims_at_the_victims(world):
 
     live_page = next(victim for victim in world.victims if isinstance(victim, LiveSession)).page_id  # creator A's
     assert {f"/admin/live/{live_page}/", f"/admin/live/{live_page}/producers/add/",
-            f"/admin/live/{live_page}/producers/remove/", f"/admin/live/{live_page}/report/"} <= urls
+            f"/admin/live/{live_page}/producers/remove/", f"/admin/live/{live_page}/report/",
+            f"/admin/live/{live_page}/report/csv/"} <= urls
     assert any(url.startswith("/admin/live/reports/") for url in urls)
 
 
@@ -105,13 +106,15 @@ def test_a_second_creator_and_a_second_brand_get_no_live_report(world):
 
     live_page = next(victim for victim in world.victims if isinstance(victim, LiveSession)).page_id
     refused = {role: (client_for(world, role).get(f"/admin/live/{live_page}/report/").status_code,
+                      client_for(world, role).get(f"/admin/live/{live_page}/report/csv/").status_code,
                       client_for(world, role).get("/admin/live/reports/").content.decode().count("data-reported-session"))
                for role in ("creator_b", "brand_user_b", "brandless_user")}
     owner = Client()
     owner.force_login(world.creator_a.user)
 
-    assert refused == {"creator_b": (404, 0), "brand_user_b": (404, 0), "brandless_user": (404, 0)}
+    assert refused == {"creator_b": (404, 404, 0), "brand_user_b": (404, 404, 0), "brandless_user": (404, 404, 0)}
     assert owner.get(f"/admin/live/{live_page}/report/").status_code == 200
+    assert owner.get(f"/admin/live/{live_page}/report/csv/").status_code == 200
     assert owner.get("/admin/live/reports/").content.decode().count("data-reported-session") == 1
 
 

@@ -155,3 +155,43 @@ def test_no_redirect_keeps_a_leavers_old_address(client, django_capture_on_commi
 
     assert list(Redirect.objects.filter(old_path__contains=TRACES["handle"]).values_list("old_path", flat=True)) == []
     assert {name: hits for name, hits in scan_for(TRACES).items() if hits} == {}
+
+
+def test_a_leavers_avatar_leaves_the_image_library_unless_something_else_shows_it(django_capture_on_commit_callbacks):
+    from wagtail.images import get_image_model
+
+    from privacy.services.leavers import anonymise_leaver
+    from tests.factories import add_product_image, make_image, make_product
+
+    alone, shared = make_creator("zquixote"), make_creator("yvaine")
+    only_theirs, also_a_product_image = make_image("Zelda's face"), make_image("Yvaine's face")
+    add_product_image(make_product(title="Tent", variants=[("TENT-9", "90.00", 1)]), also_a_product_image)
+    CreatorProfile.objects.filter(pk=alone.pk).update(avatar=only_theirs)
+    CreatorProfile.objects.filter(pk=shared.pk).update(avatar=also_a_product_image)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        anonymise_leaver(alone.user)
+        anonymise_leaver(shared.user)
+
+    images = get_image_model().objects
+    assert list(images.filter(pk__in=[only_theirs.pk, also_a_product_image.pk]).values_list("title", flat=True)) == [
+        "Yvaine's face"]
+    assert CreatorProfile.objects.filter(avatar__isnull=False).count() == 0
+
+
+def test_a_leavers_link_codes_no_longer_hold_their_handle():
+    from creators.models import LinkTarget, TrackedLink
+    from creators.services.links import create_tracked_link
+    from privacy.services.leavers import anonymise_leaver
+
+    creator = make_creator("zquixote")
+    named = create_tracked_link(creator, target_kind=LinkTarget.STOREFRONT, code="ZQuixote-tents")
+    plain = create_tracked_link(creator, target_kind=LinkTarget.STOREFRONT, code="tents-2026")
+
+    anonymise_leaver(creator.user)
+
+    named.refresh_from_db()
+    plain.refresh_from_db()
+    assert "zquixote" not in named.code.lower() and len(named.code) == 8
+    assert plain.code == "tents-2026"
+    assert not TrackedLink.objects.filter(code__icontains="zquixote").exists()

@@ -6,6 +6,7 @@ from django.core import mail
 
 LINK = re.compile(r"https://shop\.example\.com/account/sign-in/link/(?P<token>[A-Za-z0-9_-]+)/")
 CODE = re.compile(r"code: (?P<code>\d{6})")
+ADDRESS = {"name": "Bo Friend", "line1": "2 Side St", "city": "Springfield", "postal_code": "12345", "country": "US"}
 
 
 def mailed_sign_in(address: str) -> tuple[str, str]:
@@ -14,8 +15,16 @@ def mailed_sign_in(address: str) -> tuple[str, str]:
     return LINK.search(message.body)["token"], CODE.search(message.subject)["code"]
 
 
+def csrf_headers(client) -> dict:
+    """The X-CSRFToken header a browser's front end sends (GET /api/v1/account/csrf), for a client whose
+    requests are CSRF-checked as in production; Django's default test client skips the check."""
+    if not client.handler.enforce_csrf_checks:
+        return {}
+    return {"X-CSRFToken": client.get("/api/v1/account/csrf").json()["csrf_token"]}
+
+
 def post_json(client, path: str, payload: dict):
-    return client.post(path, payload, content_type="application/json")
+    return client.post(path, payload, content_type="application/json", headers=csrf_headers(client))
 
 
 def sign_in(client, ask, email: str):

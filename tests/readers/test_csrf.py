@@ -1,4 +1,4 @@
-"""A signed-in reader's writes need the CSRF token (a page elsewhere cannot post with their cookie); a
+"""A signed-in reader's writes, and signing in itself, need the CSRF token (a page elsewhere cannot post with their cookie); a
 headless front end gets it from GET /api/v1/account/csrf and sends it as X-CSRFToken."""
 
 import pytest
@@ -7,7 +7,7 @@ from django.test import Client
 from creators.models import TrackedLink
 from privacy.models import DataSubjectRequest
 from tests.factories import make_creator, make_guide
-from tests.readers.helpers import post_json, sign_in
+from tests.readers.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +23,8 @@ def browser(ask):
 def test_a_write_without_the_token_is_refused_and_changes_nothing(browser, site_tree):
     guide = make_guide(make_creator("maya"), title="Desk lamps")
 
-    shared = post_json(browser, "/api/v1/account/shares", {"page_id": guide.pk})
-    erased = post_json(browser, "/api/v1/privacy/requests/mine", {"kind": "erasure"})
+    shared = browser.post("/api/v1/account/shares", {"page_id": guide.pk}, content_type="application/json")
+    erased = browser.post("/api/v1/privacy/requests/mine", {"kind": "erasure"}, content_type="application/json")
     signed_out = browser.post("/api/v1/account/sign-out-everywhere", content_type="application/json")
 
     for response in (shared, erased, signed_out):

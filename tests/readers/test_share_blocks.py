@@ -3,8 +3,10 @@ more, and its reader cannot get it back or make a second link around the block."
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
 from django.test import Client
 
+from creators.link_admin import TrackedLinkViewSet
 from creators.models import TrackedLink
 from creators.services.roles import EDITORS_GROUP_NAME
 from readers.models import Reader, RefusalReason, RewardEntry, RewardRefusal, ShareBlock
@@ -39,10 +41,60 @@ def test_a_blocked_link_leads_nowhere_and_is_not_handed_back(client, ask, guide)
     assert TrackedLink.objects.count() == 1
 
 
-def test_re_activating_a_blocked_link_by_hand_neither_revives_sharing_nor_earning(guide, lamp):
+def test_the_database_keeps_a_blocked_link_inactive(guide):
     link = share_of(guide, "ada@example.com")
     block_shares([link.pk], reason="Self-dealing")
-    TrackedLink.objects.filter(pk=link.pk).update(active=True)  # someone ticks "active" in the links admin
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TrackedLink.objects.filter(pk=link.pk).update(active=True)
+
+    assert TrackedLink.objects.filter(pk=link.pk, active=False, blocked_at__isnull=False).count() == 1
+
+
+def test_the_creator_cannot_re_tick_active_on_a_blocked_share_in_tracked_links(client, guide):
+    link = share_of(guide, "ada@example.com")
+    block_shares([link.pk], reason="Coupon spam")
+    client.force_login(link.creator.user)
+    edit = f"/admin/snippets/creators/trackedlink/edit/{link.pk}/"
+
+    page = client.get(edit)
+    saved = client.post(edit, {"target_kind": "page", "product": "", "page": guide.pk, "block": "",
+                               "label": "Renamed", "code": link.code, "active": "on"})
+
+    assert page.status_code == 200
+    assert "Blocked by staff: this reader&#x27;s share stays inactive." in page.content.decode()
+    assert saved.status_code == 302
+    link.refresh_from_db()
+    assert (link.label, link.active) == ("Renamed", False)
+    assert Client(headers={"User-Agent": PHONE}).get(f"/r/{link.code}/").status_code == 404
+
+
+def test_the_link_form_refuses_active_on_a_blocked_share_even_if_the_box_is_enabled(guide):
+    link = share_of(guide, "ada@example.com")
+    block_shares([link.pk], reason="Coupon spam")
+    link.refresh_from_db()
+    form_class = TrackedLinkViewSet.edit_handler.bind_to_model(TrackedLink).get_form_class()
+    form = form_class({"target_kind": "page", "page": guide.pk, "code": link.code, "active": "on", "label": ""},
+                      instance=link, for_user=link.creator.user)
+    form.fields["active"].disabled = False  # a form that forgot to disable the box still refuses
+
+    assert form.is_valid() is False
+    assert form.errors["active"] == ["Blocked by staff: this reader's share stays inactive."]
+
+
+def test_a_link_inactive_before_its_block_is_marked_blocked(guide):
+    link = share_of(guide, "ada@example.com")
+    TrackedLink.objects.filter(pk=link.pk).update(active=False)  # the creator switched it off first
+
+    block_shares([link.pk], reason="Spam")
+
+    link.refresh_from_db()
+    assert (link.active, link.blocked_at is not None) == (False, True)
+
+
+def test_a_blocked_link_earns_nothing_and_is_not_handed_back(guide, lamp):
+    link = share_of(guide, "ada@example.com")
+    block_shares([link.pk], reason="Self-dealing")
 
     with pytest.raises(PermissionDenied):
         share(Reader.objects.get(pk=link.sharer_id), page_id=guide.pk)

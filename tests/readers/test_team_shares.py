@@ -9,30 +9,16 @@ from django.test import Client
 from creators.models import Click, LinkKind, LinkTarget, TrackedLink
 from readers.models import RewardEntry
 from readers.services.shares import share
-from shop.attribution import REFERRAL_COOKIE, Attribution, sign_attribution
+from shop.attribution import REFERRAL_COOKIE
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.models import GroupTeam, Order, OrderStatus
 from shop.services.groupbuy import open_team
 from tests.creators.helpers import PHONE
-from tests.factories import make_creator, make_guide
-from tests.readers.helpers import post_json, sign_in
+from tests.readers.helpers import ADDRESS, post_json, sign_in
 from tests.readers.reward_helpers import make_reader
 from tests.shop.group_helpers import buyer, make_campaign
 
 pytestmark = pytest.mark.django_db
-
-ADDRESS = {"name": "Bo Friend", "line1": "2 Side St", "city": "Springfield", "postal_code": "12345", "country": "US"}
-
-
-@pytest.fixture
-def team(site_tree) -> GroupTeam:
-    """Ada (reader1) opened a team of two on Maya's guide's group-buy block."""
-    maya = make_creator("maya")
-    guide = make_guide(maya, title="Desk lamps")
-    campaign = make_campaign(team_size=2, price="30.00", group_price="24.00")
-    token = sign_attribution(Attribution(creator_id=maya.pk, page_id=guide.pk, block_id="grp"), sku="GRP-1")
-    return open_team(campaign.pk, buyer=buyer(1), attribution_token=token).team
-
 
 def test_a_reader_shares_their_team_through_the_api(client, ask, team):
     sign_in(client, ask, "reader1@example.com")
