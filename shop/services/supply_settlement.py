@@ -31,7 +31,6 @@ from decimal import Decimal
 import structlog
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from shop import events
 from shop.models import (
@@ -42,7 +41,8 @@ from shop.models.orders import OrderLine
 from shop.money import to_minor_units
 from shop.payments import stripe_api
 from shop.payments.gateway import PaymentGatewayError
-from shop.services.supply_recovery import STALE_ATTEMPT, recover_supply_reversals
+from shop.services.supply_attempts import abandoned, count_attempt, in_flight
+from shop.services.supply_recovery import recover_supply_reversals
 from shop.services.supply_splits import (
     DISPUTE_PREFIX, chargeback_line_amounts, part_left, split_taken_back, taken_so_far,
 )
@@ -87,7 +87,7 @@ def _start_attempt(transfer_id: int) -> tuple[SupplyTransfer, Decimal] | None:
     transfer = SupplyTransfer.objects.select_for_update().get(pk=transfer_id)
     if transfer.status in (SupplyTransferStatus.PAID, SupplyTransferStatus.CANCELLED):
         return None
-    if transfer.status == SupplyTransferStatus.SENDING and transfer.updated_at > timezone.now() - STALE_ATTEMPT:
+    if in_flight(transfer, SupplyTransferStatus.SENDING):
         return None  # another worker is sending it right now
     netted = sum(transfer.reversals.filter(status=SupplyReversalStatus.NETTED).values_list("amount", flat=True),
                  Decimal("0.00"))
@@ -95,9 +95,7 @@ def _start_attempt(transfer_id: int) -> tuple[SupplyTransfer, Decimal] | None:
         transfer.status = SupplyTransferStatus.CANCELLED
         transfer.save(update_fields=["status", "updated_at"])
         return None
-    transfer.attempts += 1
-    transfer.status = SupplyTransferStatus.SENDING
-    transfer.save(update_fields=["attempts", "status", "updated_at"])
+    count_attempt(transfer, SupplyTransferStatus.SENDING)
     return transfer, transfer.amount - netted
 
 
@@ -145,7 +143,7 @@ def retry_supply_transfers() -> list[SupplyTransfer]:
     it was first tried with (the scheduled job); attempts in flight are left to their worker."""
     open_ = SupplyTransfer.objects.filter(
         Q(status__in=[SupplyTransferStatus.FAILED, SupplyTransferStatus.PENDING])
-        | Q(status=SupplyTransferStatus.SENDING, updated_at__lte=timezone.now() - STALE_ATTEMPT))
+        | abandoned(SupplyTransferStatus.SENDING))
     return [_pay(transfer) for transfer in open_.order_by("pk")]
 
 
