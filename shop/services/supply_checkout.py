@@ -19,6 +19,7 @@ from decimal import Decimal
 from shop.errors import Conflict
 from shop.models import CartLine, FulfilmentGroup, Order, OrderLine, StorefrontListing
 from shop.services.cart import CartInfo
+from shop.services.listing_prices import split_discounted
 from shop.services.pricing import LinePrice, listing_quote_holds, price_line
 
 
@@ -44,13 +45,6 @@ def requote_lines(error: ListingPriceChanged) -> None:
 
 def has_listing_lines(info: CartInfo) -> bool:
     return any(line.line.listing_id is not None for line in info.lines)
-
-
-def check_no_voucher(info: CartInfo, voucher_code: str) -> None:
-    """A storefront sale's price is split exactly between brand, creator and platform: no voucher on top."""
-    if voucher_code.strip() and has_listing_lines(info):
-        raise Conflict("Vouchers do not apply to storefront listings.", code="voucher_not_for_listings",
-                       field="voucher_code")
 
 
 def lock_listings(listing_ids: Iterable[int]) -> dict[int, StorefrontListing]:
@@ -81,11 +75,12 @@ def price_listing_lines(info: CartInfo, *, now: datetime) -> CartInfo:
     return replace(info, lines=lines)
 
 
-def supply_line_fields(price: LinePrice, *, line_total: Decimal) -> dict:
-    """An order line's distribution snapshots: the listing, the bounds in force and the split of ``line_total``."""
+def supply_line_fields(price: LinePrice, *, discount: Decimal, funder: str | None) -> dict:
+    """An order line's distribution snapshots: the listing, the bounds in force and the split of what the buyer
+    paid, the voucher's ``discount`` taken off its ``funder``'s part (``listing_prices.split_discounted``)."""
     if price is None or price.listing is None:
         return {}
-    split = price.supply_split(line_total=line_total)
+    split = split_discounted(price.supply_split(), discount=discount, funder=funder)
     listing = price.listing
     return {
         "listing": listing, "wholesale_amount": split.wholesale, "creator_margin": split.margin,
