@@ -44,6 +44,7 @@ from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGa
 from shop.payments.registry import get_gateway
 from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quantity_per_variant, reprice_cart
 from shop.services.client_identity import VisitorKey
+from shop.services.fulfilment_groups import open_fulfilment_groups
 from shop.services.locks import lock_for_transaction
 from shop.services.pricing import PromotionRefusal, lock_promotions, promotion_usage
 from shop.services.buyer_identity import buyer_key, ordered_by
@@ -55,7 +56,6 @@ from shop.services.supply_checkout import (
     has_listing_lines,
     price_listing_lines,
     requote_lines,
-    split_fulfilment_groups,
     supply_line_fields,
 )
 from shop.services.vouchers import allocate_voucher_discount, lock_voucher, validate_voucher, voucher_funder
@@ -202,6 +202,7 @@ def _price_promotions(info: CartInfo, *, email: str, key: str, now: datetime) ->
 def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
     """Copy each cart line's buy-link token as raw facts; creators decides who sold it on order_placed."""
     funder = voucher_funder(order.voucher) if order.voucher is not None else None
+    groups = open_fulfilment_groups(order, (line.variant.product.brand_id for line in info.lines))
     lines = []
     for line, discount in zip(info.lines, discounts):
         attribution = line.attribution
@@ -213,6 +214,7 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
             line_total=line.line_total - discount,
             creator_id=attribution.creator_id, page_id=attribution.page_id, block_id=attribution.block_id,
             click_id=attribution.click_id, attributed_at=line.line.attributed_at,
+            fulfilment_group=groups[line.variant.product.brand_id],
             **supply_line_fields(line.price, discount=discount, funder=funder),
         ))
     return OrderLine.objects.bulk_create(lines)
@@ -256,7 +258,6 @@ def _place_order(
     assign_pickup_code(order)
     order.save()
     lines = _order_lines(order, info, discounts)
-    split_fulfilment_groups(order, lines)
     reserve_stock(
         [ReservationRequest(line.variant.pk, line.sku, line.quantity, line.variant.product_id) for line in info.lines],
         order=order, ttl=reservation_ttl(), now=now, client=client,

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from shop.errors import Conflict
-from shop.models import CartLine, FulfilmentGroup, Order, OrderLine, StorefrontListing
+from shop.models import CartLine, StorefrontListing
 from shop.services.cart import CartInfo
 from shop.services.listing_prices import split_discounted
 from shop.services.pricing import LinePrice, listing_quote_holds, price_line
@@ -86,17 +86,3 @@ def supply_line_fields(price: LinePrice, *, discount: Decimal, funder: str | Non
         "listing": listing, "wholesale_amount": split.wholesale, "creator_margin": split.margin,
         "platform_fee": split.fee, "price_floor": listing.price_floor, "price_ceiling": listing.price_ceiling,
     }
-
-
-def split_fulfilment_groups(order: Order, lines: list[OrderLine]) -> list[FulfilmentGroup]:
-    """One fulfilment group per brand of the order's lines (orders with listing lines); two queries."""
-    if not any(line.listing_id is not None for line in lines):
-        return []
-    groups = FulfilmentGroup.objects.bulk_create(
-        [FulfilmentGroup(order=order, brand_id=brand_id) for brand_id in sorted({line.brand_id for line in lines})]
-    )
-    by_brand = {group.brand_id: group for group in groups}
-    for line in lines:
-        line.fulfilment_group = by_brand[line.brand_id]
-    OrderLine.objects.bulk_update(lines, ["fulfilment_group"])
-    return groups
