@@ -75,3 +75,8 @@ def recover_supply_reversals(*, order_id: int | None = None, transfer_id: int | 
 def retry_supply_reversals() -> list[int]:
     """Every reversal whose recovery failed, never ran or was abandoned (the scheduled job)."""
     return recover_supply_reversals()
+
+
+def recover_supply_reversal(reversal_id: int) -> None:
+    """One reversal now (staff's "retry now"), under its own key; a row in flight or not yet sendable is left."""
+    _recover(reversal_id)

@@ -138,6 +138,12 @@ def pay_supply_transfers(*, order_id: int) -> list[SupplyTransfer]:
     return [_pay(transfer) for transfer in open_]
 
 
+def pay_supply_transfer(transfer_id: int) -> SupplyTransfer | None:
+    """One transfer now (staff's "retry now"), under its first key; a paid or in-flight row is left as it is."""
+    transfer = SupplyTransfer.objects.filter(pk=transfer_id).first()
+    return _pay(transfer) if transfer is not None else None
+
+
 def retry_supply_transfers() -> list[SupplyTransfer]:
     """Every failed, never tried or abandoned (``sending`` past ``STALE_ATTEMPT``) transfer again, under the key
     it was first tried with (the scheduled job); attempts in flight are left to their worker."""

@@ -17,10 +17,11 @@ pytestmark = pytest.mark.django_db
 CREATE_CART = 1  # the insert; a new cart has no lines to read back
 # cart (token), begin, variant, cart lock (UPDATE updated_at), lines, availability, line, event, commit
 ADD_LINE = 9
-# cart (token), begin, cart lock, its pending orders, lines, [buyer lock], buyer's units, order, order lines,
+# cart (token), begin, cart lock, its pending orders, lines, [buyer lock], buyer's units, order, fulfilment groups
+# (one per brand, written before the lines), order lines,
 # [client lock], client's holds, stock locks, others' holds, holds, placed event, attribution, commit;
 # then payment, payment event, "paid meanwhile?"
-CHECKOUT = 18 + (2 if connection.vendor == "postgresql" else 0)
+CHECKOUT = 19 + (2 if connection.vendor == "postgresql" else 0)
 # order (number), its payment; begin, cart (found by the payment and locked in one statement), payment and
 # order locks, payment update, lines (with their products, kept for the answer), stock locks, others' holds,
 # holds deleted, stock update, order update, paid event, commission decisions (order and lines as the shop
