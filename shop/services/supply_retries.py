@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q
 from django_tasks import task
 
 from shop.errors import InvalidInput, NotFound
@@ -97,18 +96,14 @@ def retry_supply_attempt(kind: str, row_id: int) -> None:
     if kind not in WATCHED_STATUSES:
         raise InvalidInput("Choose a transfer or a reversal.", code="invalid_kind", field="kind")
     model = SupplyTransfer if kind == TRANSFER else SupplyTransferReversal
-    if not model.objects.filter(Q(pk=row_id), status__in=WATCHED_STATUSES[kind]).exists():
+    if not model.objects.filter(pk=row_id, status__in=WATCHED_STATUSES[kind]).exists():
         raise NotFound("Nothing to retry: the row is not failed or being recovered.", code="not_found", field="id")
     retry_supply_attempt_task.enqueue(kind, row_id)
 
 
-def run_supply_attempt(kind: str, row_id: int) -> None:
+@task()
+def retry_supply_attempt_task(kind: str, row_id: int) -> None:
     if kind == TRANSFER:
         pay_supply_transfer(row_id)
     elif kind == REVERSAL:
         recover_supply_reversal(row_id)
-
-
-@task()
-def retry_supply_attempt_task(kind: str, row_id: int) -> None:
-    run_supply_attempt(kind, row_id)

@@ -72,9 +72,9 @@ def voucher_funder(voucher: Voucher) -> str:
 def line_discount_room(voucher: Voucher, line) -> Decimal:
     """How much of the discount ``line`` (a cart line: ``price``, ``line_total``) may carry.
 
-    An ordinary line is the shop's own sale and takes its share as before, up to its whole total. A storefront line takes only what
-    the voucher's funder earns on it: a platform voucher its fee, a creator's voucher the margin of that
-    creator's own reseller listing (nothing on another creator's listing or on an agency line)."""
+    An ordinary line is the shop's own sale and takes its share as before, up to its whole total. A storefront
+    line takes only what the voucher's funder earns on it: a platform voucher its fee, a creator's voucher the
+    margin of that creator's own reseller listing (nothing on another creator's listing or on an agency line)."""
     listing = line.price.listing
     if listing is None:
         return line.line_total
