@@ -34,7 +34,9 @@ def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
     return shares
 
 
-def allocate_capped(total: Decimal, weights: list[Decimal], *, caps: list[Decimal | None], currency: str) -> list[Decimal]:
+def allocate_capped(
+    total: Decimal, weights: list[Decimal], *, caps: list[Decimal | None], currency: str,
+) -> list[Decimal]:
     """Split ``total`` in proportion to ``weights`` in ``currency``'s minor unit, by largest remainder, no share
     above its cap (``None``: no cap). A share that reaches its cap gives the rest to the others; what no share
     can take is left out, so the shares add up to ``min(total, sum of caps)`` exactly. Ties go to the earlier

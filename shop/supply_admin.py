@@ -28,7 +28,9 @@ from shop.models import SupplyOffer, Variant
 from shop.permissions import CHOOSE
 from shop.services.fulfilment_groups import brand_fulfilment_groups
 from shop.services.listing_prices import bounds_in_force
-from shop.services.supply_retries import WATCHED_STATUSES, AttemptFilters, retry_supply_attempt, supply_attempts_to_watch
+from shop.services.supply_retries import (
+    WATCHED_STATUSES, AttemptFilters, retry_supply_attempt, supply_attempts_to_watch,
+)
 from shop.services.supply import OfferTerms, check_offer_access, create_offer, update_offer, validate_offer_terms
 
 TERM_FIELDS = ["market", "currency", "wholesale_price", "recommended_price", "min_price", "max_price", "mode",

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 # Constant whatever the number of lines: the deal and its units used are read once per request, and
 # checkout locks all the cart's deals in one query and counts their units (everyone's, the buyer's) in two.
 ADD_LINE_QUERIES = 12  # 16 before: the cart add reads its lines once and answers from them
-CHECKOUT_QUERIES = 23  # +1: the order's fulfilment groups; was 31: no availability read (stock is checked under its locks), attribution in one insert, no re-reads
+# +1 (supplyops): the order's fulfilment groups.
+CHECKOUT_QUERIES = 23  # was 31: no availability read (stock is checked under its locks), attribution in one insert, no re-reads
 ADDRESS = {"name": "Ada Reader", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
 
 

@@ -75,8 +75,9 @@ def test_the_money_equation_holds_with_vouchers(rate, data):
     catalog_totals = data.draw(st.lists(cents, max_size=2))
     voucher = data.draw(vouchers())
     with override_settings(KOLSHOP_PLATFORM_FEE_RATE=str(rate)):
-        lines = [SimpleNamespace(price=price, line_total=price.line_total) for price in (
-            price_line(variant, quantity=quantity, now=NOW, listing=listing) for variant, listing, quantity, _rate in listed)]
+        prices = [price_line(variant, quantity=quantity, now=NOW, listing=listing)
+                  for variant, listing, quantity, _rate in listed]
+        lines = [SimpleNamespace(price=price, line_total=price.line_total) for price in prices]
         lines += [SimpleNamespace(price=SimpleNamespace(listing=None), line_total=total) for total in catalog_totals]
         subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
         rooms = [line_discount_room(voucher, line) for line in lines]
