@@ -89,3 +89,26 @@ def test_an_order_of_catalog_lines_is_split_per_brand_too(shop_settings, site_tr
     html = client.get(URL).content.decode()
     assert "CAT-B1" in html and "1 Main St" in html and "CAT-A1" not in html
     assert "catalog-buyer" not in html and "@example.com" not in html
+
+
+def test_orders_placed_before_every_order_had_groups_are_backfilled(shop_settings, site_tree):
+    import importlib
+
+    from django.apps import apps
+
+    from shop.models import FulfilmentGroup, OrderLine
+
+    brand_a, brand_b = make_brand("Alpha"), make_brand("Bravo")
+    make_product(brand=brand_a, variants=[("OLD-A1", "10.00", 10)])
+    make_product(brand=brand_b, variants=[("OLD-B1", "7.00", 10)])
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku="OLD-A1", quantity=1)
+    add_line_to_cart(cart, sku="OLD-B1", quantity=2)
+    order = checkout(cart).order
+    OrderLine.objects.filter(order=order).update(fulfilment_group=None)
+    FulfilmentGroup.objects.filter(order=order).delete()  # as an order placed before supplyops
+    importlib.import_module("shop.migrations.0020_supplyops").backfill_fulfilment_groups(apps, None)
+    groups = {group.brand_id: group for group in FulfilmentGroup.objects.filter(order=order)}
+    assert sorted(groups) == sorted([brand_a.pk, brand_b.pk])
+    assert {line.sku: line.fulfilment_group_id for line in order.lines.all()} == {
+        "OLD-A1": groups[brand_a.pk].pk, "OLD-B1": groups[brand_b.pk].pk}
