@@ -139,7 +139,7 @@ OPERATIONS: dict[str, OperationDoc] = {
                "voucher_expired", "voucher_not_started", "voucher_used_up", "voucher_buyer_limit", "voucher_currency"],
          404: ["cart_not_found"],
          409: ["cart_checked_out", "insufficient_stock", "price_changed", "reservation_cap", "promotion_ended",
-               "promotion_sold_out"],
+               "promotion_sold_out", "voucher_not_applicable"],
          429: ["rate_limited"], 502: ["payment_unavailable"]},
     ),
     "shop_api_orders_read": OperationDoc(

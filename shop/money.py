@@ -32,11 +32,31 @@ def from_minor_units(amount: int, currency: str) -> Decimal:
     return quantize(Decimal(amount) / 100)
 
 
-def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
-    """Split ``total`` in proportion to ``weights`` to the cent; the last share takes the rounding rest."""
-    weight_sum = sum(weights, Decimal("0"))
-    if not weights or weight_sum == 0:
-        return [Decimal("0.00") for _ in weights]
-    shares = [quantize(total * weight / weight_sum) for weight in weights[:-1]]
-    shares.append(quantize(total - sum(shares, Decimal("0"))))
-    return shares
+def allocate_capped(
+    total: Decimal, weights: list[Decimal], *, caps: list[Decimal | None], currency: str,
+) -> list[Decimal]:
+    """Split ``total`` in proportion to ``weights`` in ``currency``'s minor unit, by largest remainder, no share
+    above its cap (``None``: no cap). A share that reaches its cap gives the rest to the others; what no share
+    can take is left out, so the shares add up to ``min(total, sum of caps)`` exactly. Ties go to the earlier
+    share. A voucher's discount is spread over an order's lines this way (``vouchers.allocate_voucher_discount``)."""
+    shares = [0] * len(weights)
+    room = [None if cap is None else to_minor_units(cap, currency) for cap in caps]
+    open_ = [index for index, weight in enumerate(weights) if weight > 0 and (room[index] is None or room[index] > 0)]
+    left = to_minor_units(total, currency)
+    while left > 0 and open_:
+        weight_sum = sum((Decimal(weights[index]) for index in open_), Decimal("0"))
+        exact = {index: Decimal(left) * Decimal(weights[index]) / weight_sum for index in open_}
+        full = [index for index in open_ if room[index] is not None and exact[index] >= room[index]]
+        if full:
+            for index in full:
+                shares[index], left = room[index], left - room[index]
+            open_ = [index for index in open_ if index not in full]
+            continue
+        for index in open_:
+            shares[index] = int(exact[index])  # exact is positive: int() is the floor
+        rest = left - sum(shares[index] for index in open_)
+        by_remainder = sorted(open_, key=lambda index: (-(exact[index] - shares[index]), index))
+        for index in by_remainder[:rest]:
+            shares[index] += 1  # below its cap: exact < room, so floor + 1 <= room
+        left = 0
+    return [from_minor_units(share, currency) for share in shares]

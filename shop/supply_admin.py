@@ -6,7 +6,10 @@ the same transaction. The registered ``CatalogPermissionPolicy`` scopes every vi
 a second brand's user gets 404 on the first brand's offer URLs; creators may only *choose* offers.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -25,6 +28,9 @@ from shop.models import SupplyOffer, Variant
 from shop.permissions import CHOOSE
 from shop.services.fulfilment_groups import brand_fulfilment_groups
 from shop.services.listing_prices import bounds_in_force
+from shop.services.supply_retries import (
+    WATCHED_STATUSES, AttemptFilters, retry_supply_attempt, supply_attempts_to_watch,
+)
 from shop.services.supply import OfferTerms, check_offer_access, create_offer, update_offer, validate_offer_terms
 
 TERM_FIELDS = ["market", "currency", "wholesale_price", "recommended_price", "min_price", "max_price", "mode",
@@ -140,3 +146,30 @@ def fulfilment_groups(request):
     """A brand's paid fulfilment groups: lines and shipping address only (no buyer e-mail or phone)."""
     return TemplateResponse(request, "shop/admin/fulfilment_groups.html",
                             {"groups": brand_fulfilment_groups(request.user)})
+
+
+SUPPLY_ATTEMPTS_PERMISSION = "shop.view_supplytransfer"
+SUPPLY_RETRY_PERMISSION = "shop.change_supplytransfer"
+
+
+@permission_required(SUPPLY_ATTEMPTS_PERMISSION, raise_exception=True)
+def supply_attempts(request):
+    """Staff: brand transfers failed or in flight and reversals still to recover; "retry now" queues one row's
+    attempt (``shop.services.supply_retries``). Brand users and creators hold neither permission: 403."""
+    if request.method == "POST":
+        if not request.user.has_perm(SUPPLY_RETRY_PERMISSION):
+            raise DjangoPermissionDenied
+        row_id = request.POST.get("id", "")
+        try:
+            retry_supply_attempt(request.POST.get("kind", ""), int(row_id) if row_id.isdigit() else 0)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Queued one more attempt."))
+        return redirect(f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path)
+    filters = AttemptFilters.from_query(request.GET)
+    return TemplateResponse(request, "shop/admin/supply_attempts.html", {
+        "rows": supply_attempts_to_watch(filters), "filters": filters,
+        "statuses": [status for kinds in WATCHED_STATUSES.values() for status in kinds],
+        "may_retry": request.user.has_perm(SUPPLY_RETRY_PERMISSION),
+    })

@@ -16,6 +16,7 @@ from shop.services.expiry import release_expired_reservations
 from shop.services.group_holds import expire_teams
 from shop.services.notifications import send_order_email_task  # noqa: F401 - the shop's tasks, in one list
 from shop.services.supply_recovery import retry_supply_reversals
+from shop.services.supply_retries import retry_supply_attempt_task  # noqa: F401 - staff's "retry now", one row
 from shop.services.supply_settlement import retry_supply_transfers
 
 

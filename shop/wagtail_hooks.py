@@ -18,7 +18,8 @@ from shop.permissions import (
     GroupCampaignPermissionPolicy,
 )
 from shop.services.inventory import ensure_stock_records
-from shop.supply_admin import FULFILMENT_PERMISSION, SupplyOfferViewSet
+from shop.supply_admin import FULFILMENT_PERMISSION, SUPPLY_ATTEMPTS_PERMISSION, SupplyOfferViewSet
+from shop.supply_admin import supply_attempts as supply_attempts_view
 from shop.supply_admin import fulfilment_groups as supply_fulfilment_groups
 from shop.viewsets import BrandViewSet, GroupCampaignViewSet, ProductViewSet, PromotionViewSet, VariantViewSet
 
@@ -214,6 +215,7 @@ def register_order_admin_urls():
         path("shop/orders/<int:order_id>/refund/", admin_views.refund, name="shop_order_refund"),
         path("shop/pickup/", admin_views.redeem_pickup, name="shop_redeem_pickup"),
         path("shop/fulfilment-groups/", supply_fulfilment_groups, name="shop_fulfilment_groups"),
+        path("shop/supply-attempts/", supply_attempts_view, name="shop_supply_attempts"),
     ]
 
 
@@ -236,3 +238,14 @@ class FulfilmentMenuItem(MenuItem):
 def register_fulfilment_menu_item():
     return FulfilmentMenuItem(_("Fulfilment groups"), reverse("shop_fulfilment_groups"), icon_name="doc-full",
                               order=226)
+
+
+class SupplyAttemptsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(SUPPLY_ATTEMPTS_PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def register_supply_attempts_menu_item():
+    return SupplyAttemptsMenuItem(_("Brand transfers to retry"), reverse("shop_supply_attempts"), icon_name="warning",
+                                  order=227)

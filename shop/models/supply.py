@@ -148,7 +148,22 @@ class SupplyTransferStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Nothing left to pay (refunded before the first attempt)")
 
 
-class SupplyTransfer(models.Model):
+class PaymentAttempt(models.Model):
+    """The bookkeeping of a money movement tried against Stripe, retried under one key (transfers, reversals).
+
+    ``attempts`` counts tries; ``failure_message`` is the last failure; ``updated_at`` dates the last change,
+    so an attempt marked in flight longer than ``shop.services.supply_attempts.STALE_ATTEMPT`` ago was
+    abandoned (``supply_attempts.in_flight``)."""
+
+    attempts = models.PositiveIntegerField(default=0)
+    failure_message = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class SupplyTransfer(PaymentAttempt):
     """What a paid storefront order owes one payee, paid by one Stripe Connect transfer in the order's group."""
 
     order = models.ForeignKey("shop.Order", on_delete=models.PROTECT, related_name="supply_transfers")
@@ -160,10 +175,7 @@ class SupplyTransfer(models.Model):
     idempotency_key = models.CharField(max_length=100, unique=True)
     status = models.CharField(max_length=10, choices=SupplyTransferStatus, default=SupplyTransferStatus.PENDING)
     transfer_id = models.CharField(max_length=100, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    failure_message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     wagtail_reference_index_ignore = True
 
@@ -185,7 +197,7 @@ class SupplyReversalStatus(models.TextChoices):
     RECOVERED = "recovered", _("Recovered by a transfer reversal")
 
 
-class SupplyTransferReversal(models.Model):
+class SupplyTransferReversal(PaymentAttempt):
     """The part of a brand payable a refund takes back (append-only, one per transfer and refund).
 
     Before the transfer's first attempt the reversal is netted (the transfer sends less); after it, the
@@ -199,10 +211,7 @@ class SupplyTransferReversal(models.Model):
     currency = models.CharField(max_length=3, validators=[currency_validator])
     status = models.CharField(max_length=12, choices=SupplyReversalStatus)
     reversal_id = models.CharField(max_length=100, blank=True, help_text=_("Stripe's transfer reversal (trr_…)."))
-    attempts = models.PositiveIntegerField(default=0)
-    failure_message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     wagtail_reference_index_ignore = True
 

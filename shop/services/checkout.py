@@ -39,13 +39,14 @@ from shop.models import (
     PaymentStatus,
     ProductStatus,
 )
-from shop.money import allocate, quantize
+from shop.money import quantize
 from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError
 from shop.payments.registry import get_gateway
 from shop.services.cart import (
     CartInfo, ensure_cart_open, fetch_cart, lock_cart, max_quantity_per_variant, reprice_cart,
 )
 from shop.services.client_identity import VisitorKey
+from shop.services.fulfilment_groups import open_fulfilment_groups
 from shop.services.locks import lock_for_transaction
 from shop.services.pricing import PromotionRefusal, lock_promotions, promotion_usage
 from shop.services.buyer_identity import buyer_key, ordered_by
@@ -54,14 +55,12 @@ from shop.services.payments import cancel_open_intents, complete_checkout, compl
 from shop.services.reservations import ReservationRequest, cancel_pending_orders, client_lock_name, reserve_stock
 from shop.services.supply_checkout import (
     ListingPriceChanged,
-    check_no_voucher,
     has_listing_lines,
     price_listing_lines,
     requote_lines,
-    split_fulfilment_groups,
     supply_line_fields,
 )
-from shop.services.vouchers import lock_voucher, validate_voucher, voucher_discount
+from shop.services.vouchers import allocate_voucher_discount, lock_voucher, validate_voucher, voucher_funder
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +204,8 @@ def _price_promotions(info: CartInfo, *, email: str, key: str, now: datetime) ->
 
 def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
     """Copy each cart line's buy-link token as raw facts; creators decides who sold it on order_placed."""
+    funder = voucher_funder(order.voucher) if order.voucher is not None else None
+    groups = open_fulfilment_groups(order, (line.variant.product.brand_id for line in info.lines))
     lines = []
     for line, discount in zip(info.lines, discounts):
         attribution = line.attribution
@@ -216,7 +217,8 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
             line_total=line.line_total - discount,
             creator_id=attribution.creator_id, page_id=attribution.page_id, block_id=attribution.block_id,
             click_id=attribution.click_id, attributed_at=line.line.attributed_at,
-            **supply_line_fields(line.price, line_total=line.line_total - discount),
+            fulfilment_group=groups[line.variant.product.brand_id],
+            **supply_line_fields(line.price, discount=discount, funder=funder),
         ))
     return OrderLine.objects.bulk_create(lines)
 
@@ -237,14 +239,14 @@ def _place_order(
             raise Conflict(f"{line.sku} is no longer sold.", code="unavailable", field="sku")
     key = buyer_key(email)  # computed once: the buyer's lock, limits and the order row share it
     _check_buyer_limit(info, key, client)
-    check_no_voucher(info, voucher_code)
     voucher = lock_voucher(voucher_code) if voucher_code.strip() else None
     if voucher is not None:
         validate_voucher(voucher, email=email, currency=info.currency, exclude_cart_id=cart.pk, now=now)
     info = _price_promotions(info, email=email, key=key, now=now)
     info = price_listing_lines(info, now=now)
     subtotal = quantize(info.subtotal)
-    discount = voucher_discount(voucher, subtotal=subtotal) if voucher else Decimal("0.00")
+    discounts = allocate_voucher_discount(voucher, info.lines, subtotal=subtotal, currency=info.currency)
+    discount = sum(discounts, Decimal("0.00"))
     shipping = shipping_cost(fulfilment=fulfilment, address=address, currency=info.currency)
     order = Order(
         cart=cart, currency=info.currency, subtotal=subtotal, discount_total=discount, shipping_total=shipping,
@@ -258,8 +260,7 @@ def _place_order(
     )
     assign_pickup_code(order)
     order.save()
-    lines = _order_lines(order, info, allocate(discount, [line.line_total for line in info.lines]))
-    split_fulfilment_groups(order, lines)
+    lines = _order_lines(order, info, discounts)
     reserve_stock(
         [ReservationRequest(line.variant.pk, line.sku, line.quantity, line.variant.product_id) for line in info.lines],
         order=order, ttl=reservation_ttl(), now=now, client=client, client_locked=True,

@@ -1,10 +1,14 @@
 """What a brand sees of the orders it fulfils: each group's lines and shipping address, never the buyer's contact.
 
+Every order is split into one group per brand of its lines when it is placed (``open_fulfilment_groups``,
+called by checkout and by group buys before the lines are written), storefront lines or not.
+
 ``brand_fulfilment_groups`` is the one reader for brand users (admin view, tests); it copies only
 the fields below into plain dataclasses, so no template or serializer can reach the buyer's e-mail
 or phone through the order.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -12,8 +16,16 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch
 
-from shop.models import PAID_ORDER_STATUSES, FulfilmentGroup, OrderLine
+from shop.models import PAID_ORDER_STATUSES, FulfilmentGroup, Order, OrderLine
 from shop.services.brand_access import limit_to_user_brands
+
+
+def open_fulfilment_groups(order: Order, brand_ids: Iterable[int]) -> dict[int, FulfilmentGroup]:
+    """One group per brand of a new order's lines (one query), by brand id; each line is written into its
+    brand's group (``OrderLine.fulfilment_group``)."""
+    groups = FulfilmentGroup.objects.bulk_create(
+        [FulfilmentGroup(order=order, brand_id=brand_id) for brand_id in sorted(set(brand_ids))])
+    return {group.brand_id: group for group in groups}
 
 
 @dataclass(frozen=True)

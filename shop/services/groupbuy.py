@@ -41,6 +41,7 @@ from shop.payments.registry import get_gateway
 from shop.services.cart import max_quantity_per_variant, parse_attribution
 from shop.services.checkout import ShippingAddress, _validate_buyer, shipping_cost, shipping_snapshot
 from shop.services.client_identity import VisitorKey
+from shop.services.fulfilment_groups import open_fulfilment_groups
 from shop.services.group_holds import Membership, place_hold
 from shop.services.locks import lock_for_transaction
 from shop.services.buyer_identity import buyer_key, ordered_by
@@ -226,6 +227,7 @@ def _member_order(team: GroupTeam, price: LinePrice, *, buyer: GroupBuyer, email
         quantity=price.quantity, line_total=price.line_total, creator_id=team.creator_id, page_id=team.page_id,
         block_id=team.block_id, click_id=attribution.click_id if attribution else None,
         attributed_at=now if team.creator_id is not None else None,
+        fulfilment_group=open_fulfilment_groups(order, [variant.product.brand_id])[variant.product.brand_id],
     )
     return order
 

@@ -15,7 +15,7 @@ so ``wholesale + margin + fee == T`` always. The lowest reseller price is the on
 leaves the wholesale covered (``cost_floor``): at or above it the margin is never negative.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from urllib.parse import urlencode
@@ -148,3 +148,26 @@ def split_line(offer: SupplyOffer, *, line_total: Decimal, quantity: int) -> Sup
         return SupplySplit(wholesale=line_total - fee, margin=Decimal("0.00"), fee=fee)
     wholesale = quantize(offer.wholesale_price * quantity)
     return SupplySplit(wholesale=wholesale, margin=line_total - wholesale - fee, fee=fee)
+
+
+# Who funds a voucher (``shop.services.vouchers.voucher_funder``): its discount on a listing line comes out of
+# that funder's part only, so no part goes negative and the brand's wholesale is never cut (README, #21).
+PLATFORM_FUNDED = "platform"
+CREATOR_FUNDED = "creator"
+
+
+def discount_room(split: SupplySplit, *, funder: str) -> Decimal:
+    """The most of a voucher's discount a listing line can carry: its funder's own part of the line."""
+    return {PLATFORM_FUNDED: split.fee, CREATOR_FUNDED: split.margin}.get(funder, Decimal("0.00"))
+
+
+def split_discounted(split: SupplySplit, *, discount: Decimal, funder: str | None) -> SupplySplit:
+    """The split of a line after a voucher's ``discount``: taken off the funder's part, the others unchanged,
+    so ``wholesale + margin + fee`` is still what the buyer paid."""
+    if not discount:
+        return split
+    if funder is None or discount > discount_room(split, funder=funder):
+        raise ValueError(f"A discount of {discount} exceeds what the {funder} funds on this line.")
+    if funder == PLATFORM_FUNDED:
+        return replace(split, fee=split.fee - discount)
+    return replace(split, margin=split.margin - discount)

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 
 from shop import events
 from shop.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -128,19 +129,22 @@ def update_offer(offer: SupplyOffer, *, user: AbstractBaseUser, terms: OfferTerm
 def refresh_listing_bounds(offer: SupplyOffer) -> list[int]:
     """Copy ``offer``'s bounds onto its listings, pausing live ones they now exclude (caller's transaction).
 
-    Returns the ids paused; announces them with ``events.listings_paused``."""
+    Three queries however many listings: lock the rows (primary-key order, as checkout does), one update
+    pausing those outside the new bounds, one copying the bounds. Returns the ids paused; announces them once with
+    ``events.listings_paused`` (creators then write to each creator once)."""
     bounds = bounds_in_force(offer)
-    listings = list(StorefrontListing.objects.select_for_update().filter(offer=offer).order_by("pk"))
-    paused = []
-    for listing in listings:
-        listing.price_floor, listing.price_ceiling = bounds.floor, bounds.ceiling
-        update = ["price_floor", "price_ceiling", "updated_at"]
-        if (listing.status == ListingStatus.LIVE and offer.mode == SupplyMode.RESELLER
-                and listing.price is not None and not bounds.contains(listing.price)):
-            listing.status, listing.paused_reason = ListingStatus.PAUSED, OUT_OF_BOUNDS_REASON
-            update += ["status", "paused_reason"]
-            paused.append(listing.pk)
-        listing.save(update_fields=update)
+    rows = StorefrontListing.objects.select_for_update().filter(offer=offer).order_by("pk")
+    paused = [
+        listing_id for listing_id, status, price in rows.values_list("pk", "status", "price")
+        if status == ListingStatus.LIVE and offer.mode == SupplyMode.RESELLER
+        and price is not None and not bounds.contains(price)
+    ]
+    now = timezone.now()
+    if paused:  # first, so no live listing is ever outside the new bounds (listing_live_within_bounds)
+        StorefrontListing.objects.filter(pk__in=paused).update(
+            status=ListingStatus.PAUSED, paused_reason=OUT_OF_BOUNDS_REASON, updated_at=now)
+    StorefrontListing.objects.filter(offer=offer).update(
+        price_floor=bounds.floor, price_ceiling=bounds.ceiling, updated_at=now)
     if paused:
         events.listings_paused.send(listing_ids=paused, reason=OUT_OF_BOUNDS_REASON)
     return paused

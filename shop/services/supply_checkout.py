@@ -17,8 +17,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from shop.errors import Conflict
-from shop.models import CartLine, FulfilmentGroup, Order, OrderLine, StorefrontListing
+from shop.models import CartLine, StorefrontListing
 from shop.services.cart import CartInfo
+from shop.services.listing_prices import split_discounted
 from shop.services.pricing import LinePrice, listing_quote_holds, price_line
 
 
@@ -44,13 +45,6 @@ def requote_lines(error: ListingPriceChanged) -> None:
 
 def has_listing_lines(info: CartInfo) -> bool:
     return any(line.line.listing_id is not None for line in info.lines)
-
-
-def check_no_voucher(info: CartInfo, voucher_code: str) -> None:
-    """A storefront sale's price is split exactly between brand, creator and platform: no voucher on top."""
-    if voucher_code.strip() and has_listing_lines(info):
-        raise Conflict("Vouchers do not apply to storefront listings.", code="voucher_not_for_listings",
-                       field="voucher_code")
 
 
 def lock_listings(listing_ids: Iterable[int]) -> dict[int, StorefrontListing]:
@@ -81,27 +75,14 @@ def price_listing_lines(info: CartInfo, *, now: datetime) -> CartInfo:
     return replace(info, lines=lines)
 
 
-def supply_line_fields(price: LinePrice, *, line_total: Decimal) -> dict:
-    """An order line's distribution snapshots: the listing, the bounds in force and the split of ``line_total``."""
+def supply_line_fields(price: LinePrice, *, discount: Decimal, funder: str | None) -> dict:
+    """An order line's distribution snapshots: the listing, the bounds in force and the split of what the buyer
+    paid, the voucher's ``discount`` taken off its ``funder``'s part (``listing_prices.split_discounted``)."""
     if price is None or price.listing is None:
         return {}
-    split = price.supply_split(line_total=line_total)
+    split = split_discounted(price.supply_split(), discount=discount, funder=funder)
     listing = price.listing
     return {
         "listing": listing, "wholesale_amount": split.wholesale, "creator_margin": split.margin,
         "platform_fee": split.fee, "price_floor": listing.price_floor, "price_ceiling": listing.price_ceiling,
     }
-
-
-def split_fulfilment_groups(order: Order, lines: list[OrderLine]) -> list[FulfilmentGroup]:
-    """One fulfilment group per brand of the order's lines (orders with listing lines); two queries."""
-    if not any(line.listing_id is not None for line in lines):
-        return []
-    groups = FulfilmentGroup.objects.bulk_create(
-        [FulfilmentGroup(order=order, brand_id=brand_id) for brand_id in sorted({line.brand_id for line in lines})]
-    )
-    by_brand = {group.brand_id: group for group in groups}
-    for line in lines:
-        line.fulfilment_group = by_brand[line.brand_id]
-    OrderLine.objects.bulk_update(lines, ["fulfilment_group"])
-    return groups

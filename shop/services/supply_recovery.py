@@ -7,8 +7,6 @@ through gets Stripe's first answer and takes nothing twice. Like a transfer, an 
 (``recovering``) under the row lock before Stripe is called, never while the lock is held.
 """
 
-from datetime import timedelta
-
 import structlog
 from django.db import transaction
 from django.db.models import Q
@@ -18,9 +16,7 @@ from shop.models import SupplyReversalStatus, SupplyTransferReversal, SupplyTran
 from shop.money import to_minor_units
 from shop.payments import stripe_api
 from shop.payments.gateway import PaymentGatewayError
-
-# An attempt still marked in flight after this long was abandoned (its worker died); it may be tried again.
-STALE_ATTEMPT = timedelta(minutes=10)
+from shop.services.supply_attempts import abandoned, count_attempt, in_flight
 
 log = structlog.get_logger(__name__)
 
@@ -28,15 +24,13 @@ log = structlog.get_logger(__name__)
 @transaction.atomic
 def _start_recovery(reversal_id: int) -> SupplyTransferReversal | None:
     reversal = SupplyTransferReversal.objects.select_for_update().select_related("transfer").get(pk=reversal_id)
-    if reversal.status == SupplyReversalStatus.RECOVERING and reversal.updated_at > timezone.now() - STALE_ATTEMPT:
+    if in_flight(reversal, SupplyReversalStatus.RECOVERING):
         return None  # another worker is recovering it right now
     if reversal.status not in (SupplyReversalStatus.TO_RECOVER, SupplyReversalStatus.RECOVERING):
         return None
     if reversal.transfer.status != SupplyTransferStatus.PAID or not reversal.transfer.transfer_id:
         return None  # nothing reached the brand yet; tried again once the transfer is paid
-    reversal.status = SupplyReversalStatus.RECOVERING
-    reversal.attempts += 1
-    reversal.save(update_fields=["status", "attempts", "updated_at"])
+    count_attempt(reversal, SupplyReversalStatus.RECOVERING)
     return reversal
 
 
@@ -66,7 +60,7 @@ def recover_supply_reversals(*, order_id: int | None = None, transfer_id: int | 
     """Try the reversals still to recover (of one order or one transfer), each under its own key; their ids."""
     rows = SupplyTransferReversal.objects.filter(
         Q(status=SupplyReversalStatus.TO_RECOVER)
-        | Q(status=SupplyReversalStatus.RECOVERING, updated_at__lte=timezone.now() - STALE_ATTEMPT),
+        | abandoned(SupplyReversalStatus.RECOVERING),
         transfer__status=SupplyTransferStatus.PAID)
     if order_id is not None:
         rows = rows.filter(transfer__order_id=order_id)
@@ -81,3 +75,8 @@ def recover_supply_reversals(*, order_id: int | None = None, transfer_id: int | 
 def retry_supply_reversals() -> list[int]:
     """Every reversal whose recovery failed, never ran or was abandoned (the scheduled job)."""
     return recover_supply_reversals()
+
+
+def recover_supply_reversal(reversal_id: int) -> None:
+    """One reversal now (staff's "retry now"), under its own key; a row in flight or not yet sendable is left."""
+    _recover(reversal_id)

@@ -26,13 +26,11 @@ crashed worker is picked up again after ``STALE_ATTEMPT``.
 """
 
 from collections import defaultdict
-from datetime import timedelta
 from decimal import Decimal
 
 import structlog
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from shop import events
 from shop.models import (
@@ -43,7 +41,8 @@ from shop.models.orders import OrderLine
 from shop.money import to_minor_units
 from shop.payments import stripe_api
 from shop.payments.gateway import PaymentGatewayError
-from shop.services.supply_recovery import STALE_ATTEMPT, recover_supply_reversals
+from shop.services.supply_attempts import abandoned, count_attempt, in_flight
+from shop.services.supply_recovery import recover_supply_reversals
 from shop.services.supply_splits import dispute_source, dispute_splits, part_left, refund_source, refund_splits
 
 log = structlog.get_logger(__name__)
@@ -86,7 +85,7 @@ def _start_attempt(transfer_id: int) -> tuple[SupplyTransfer, Decimal] | None:
     transfer = SupplyTransfer.objects.select_for_update().get(pk=transfer_id)
     if transfer.status in (SupplyTransferStatus.PAID, SupplyTransferStatus.CANCELLED):
         return None
-    if transfer.status == SupplyTransferStatus.SENDING and transfer.updated_at > timezone.now() - STALE_ATTEMPT:
+    if in_flight(transfer, SupplyTransferStatus.SENDING):
         return None  # another worker is sending it right now
     netted = sum(transfer.reversals.filter(status=SupplyReversalStatus.NETTED).values_list("amount", flat=True),
                  Decimal("0.00"))
@@ -94,9 +93,7 @@ def _start_attempt(transfer_id: int) -> tuple[SupplyTransfer, Decimal] | None:
         transfer.status = SupplyTransferStatus.CANCELLED
         transfer.save(update_fields=["status", "updated_at"])
         return None
-    transfer.attempts += 1
-    transfer.status = SupplyTransferStatus.SENDING
-    transfer.save(update_fields=["attempts", "status", "updated_at"])
+    count_attempt(transfer, SupplyTransferStatus.SENDING)
     return transfer, transfer.amount - netted
 
 
@@ -139,12 +136,18 @@ def pay_supply_transfers(*, order_id: int) -> list[SupplyTransfer]:
     return [_pay(transfer) for transfer in open_]
 
 
+def pay_supply_transfer(transfer_id: int) -> SupplyTransfer | None:
+    """One transfer now (staff's "retry now"), under its first key; a paid or in-flight row is left as it is."""
+    transfer = SupplyTransfer.objects.filter(pk=transfer_id).first()
+    return _pay(transfer) if transfer is not None else None
+
+
 def retry_supply_transfers() -> list[SupplyTransfer]:
     """Every failed, never tried or abandoned (``sending`` past ``STALE_ATTEMPT``) transfer again, under the key
     it was first tried with (the scheduled job); attempts in flight are left to their worker."""
     open_ = SupplyTransfer.objects.filter(
         Q(status__in=[SupplyTransferStatus.FAILED, SupplyTransferStatus.PENDING])
-        | Q(status=SupplyTransferStatus.SENDING, updated_at__lte=timezone.now() - STALE_ATTEMPT))
+        | abandoned(SupplyTransferStatus.SENDING))
     return [_pay(transfer) for transfer in open_.order_by("pk")]
 
 

@@ -5,16 +5,18 @@ cancelled, so two buyers can't both take the last use. Checkout locks the vouche
 before any stock row, in every transaction that touches both.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
 
-from shop.errors import InvalidInput
+from shop.errors import Conflict, InvalidInput
 from shop.models import Order, OrderStatus, Voucher, VoucherKind
 from shop.services.buyer_identity import ordered_by
-from shop.money import quantize
+from shop.services.listing_prices import CREATOR_FUNDED, PLATFORM_FUNDED, discount_room
+from shop.money import allocate_capped, quantize
 
 
 def _voucher_error(message: str, code: str = "invalid_voucher") -> InvalidInput:
@@ -60,3 +62,43 @@ def voucher_discount(voucher: Voucher, *, subtotal: Decimal) -> Decimal:
     else:
         discount = quantize(voucher.value)
     return min(discount, subtotal)
+
+
+def voucher_funder(voucher: Voucher) -> str:
+    """Who pays for a voucher's discount: the creator whose code it is, else the platform (reward vouchers too)."""
+    return CREATOR_FUNDED if voucher.creator_id is not None else PLATFORM_FUNDED
+
+
+def line_discount_room(voucher: Voucher, line) -> Decimal:
+    """How much of the discount ``line`` (a cart line: ``price``, ``line_total``) may carry.
+
+    An ordinary line is the shop's own sale and takes its share as before, up to its whole total. A storefront
+    line takes only what the voucher's funder earns on it: a platform voucher its fee, a creator's voucher the
+    margin of that creator's own reseller listing (nothing on another creator's listing or on an agency line)."""
+    listing = line.price.listing
+    if listing is None:
+        return line.line_total
+    funder = voucher_funder(voucher)
+    if funder == CREATOR_FUNDED and listing.creator_id != voucher.creator_id:
+        return Decimal("0.00")
+    return discount_room(line.price.supply_split(), funder=funder)
+
+
+def allocate_voucher_discount(voucher: Voucher | None, lines: Sequence, *, subtotal: Decimal,
+                              currency: str) -> list[Decimal]:
+    """Each line's share of the voucher's discount (one rule for every order; cart lines: ``price``, ``line_total``).
+
+    The discount (``voucher_discount``) is spread in proportion to the lines' totals, to the currency's minor
+    unit by largest remainder; a storefront line takes no more than its funder's part of it
+    (``line_discount_room``) and passes the rest to the other lines; what no line can carry is not given.
+    The order's discount is the sum of the shares, so the total charged is the lines' totals plus shipping.
+    A voucher that would give something but no line can carry any of it answers 409 ``voucher_not_applicable``."""
+    if voucher is None:
+        return [Decimal("0.00") for _line in lines]
+    discount = voucher_discount(voucher, subtotal=subtotal)
+    shares = allocate_capped(discount, [line.line_total for line in lines],
+                             caps=[line_discount_room(voucher, line) for line in lines], currency=currency)
+    if discount > 0 and not any(shares):
+        raise Conflict("This voucher does not apply to the items in your cart.", code="voucher_not_applicable",
+                       field="voucher_code")
+    return shares

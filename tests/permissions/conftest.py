@@ -29,6 +29,7 @@ from shop.models import (
     Promotion,
     StorefrontListing,
     SupplyOffer,
+    SupplyTransfer,
     Voucher,
 )
 from shop.services.brand_access import BRANDS_GROUP_NAME
@@ -59,6 +60,7 @@ SECRETS = {
     "storefront listing price": "6999.95",
     "share link code": "alpha-share-5535",
     "reward amount": "3210.87",
+    "brand transfer failure": "acct_alpha_5536 was refused",
 }
 
 
@@ -166,6 +168,12 @@ def world(db, site_tree) -> World:
     payment = Payment.objects.create(
         order=order, gateway="dummy", intent_id=SECRETS["payment intent id"], amount=Decimal("99.00"), currency="USD",
     )
+    # Brand A's wholesale payable, failed: only staff with the transfer permissions see or retry it.
+    supply_transfer = SupplyTransfer.objects.create(
+        order=order, payee_kind="brand", payee_id=brand_a.pk, amount=Decimal("40.00"), currency="USD",
+        transfer_group="kolshop-order-alpha", idempotency_key="kolshop-supply-alpha-brand", status="failed",
+        attempts=1, failure_message=SECRETS["brand transfer failure"],
+    )
     now = timezone.now()
     run = PayoutRun.objects.create(started_at=now, threshold=Decimal("50.00"))
     payout = Payout.objects.create(
@@ -203,7 +211,8 @@ def world(db, site_tree) -> World:
         draft_page.page_ptr, private_page.page_ptr, video, draft_product, draft_product.variants.get(),
         draft_product.variants.get().stock, active_product, order, payment, voucher, ledger_entry, payout,
         tracked_link, commission_rule, image, document, brand_a, creator_a, creator_a.user, deal,
-        live_session.page.page_ptr, live_session, group_campaign, supply_offer, listing, *reader_victims,
+        live_session.page.page_ptr, live_session, group_campaign, supply_offer, listing, supply_transfer,
+        *reader_victims,
         _data_subject_request(),
     ]
     return world

@@ -97,6 +97,7 @@ def test_the_matrix_aims_at_the_victims(world):
             f"/admin/live/{live_page}/producers/remove/", f"/admin/live/{live_page}/report/",
             f"/admin/live/{live_page}/report/csv/"} <= urls
     assert any(url.startswith("/admin/live/reports/") for url in urls)
+    assert any(url.startswith("/admin/shop/supply-attempts/?") for url in urls)
 
 
 def test_a_second_creator_and_a_second_brand_get_no_live_report(world):
@@ -116,6 +117,26 @@ def test_a_second_creator_and_a_second_brand_get_no_live_report(world):
     assert owner.get(f"/admin/live/{live_page}/report/").status_code == 200
     assert owner.get(f"/admin/live/{live_page}/report/csv/").status_code == 200
     assert owner.get("/admin/live/reports/").content.decode().count("data-reported-session") == 1
+
+
+def test_brand_users_and_creators_get_no_brand_transfer_screen_nor_retry(world):
+    """Brand A's failed transfer: brand A's own user, brand B's, creator B and creator A are refused both the
+    staff screen and "retry now" (Wagtail redirects a refused admin view to the dashboard); nothing changes."""
+    from shop.models import SupplyTransfer
+    from tests.permissions.conftest import brand_user
+
+    transfer = next(victim for victim in world.victims if isinstance(victim, SupplyTransfer))
+    owner_brand_user = brand_user("alpha-brand-manager", brand=transfer.order.lines.get().variant.product.brand)
+    users = [owner_brand_user, world.brand_user_b, world.creator_b.user, world.creator_a.user]
+    answers = []
+    for user in users:
+        client = Client()
+        client.force_login(user)
+        answers.append((client.get("/admin/shop/supply-attempts/").status_code,
+                        client.post("/admin/shop/supply-attempts/", {"kind": "transfer", "id": transfer.pk}).url))
+    assert answers == [(302, "/admin/")] * 4
+    transfer.refresh_from_db()
+    assert (transfer.status, transfer.attempts) == ("failed", 1)
 
 
 @pytest.mark.parametrize("role", ROLES)

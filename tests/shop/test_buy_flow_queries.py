@@ -19,9 +19,10 @@ CREATE_CART = 1  # the insert; a new cart has no lines to read back
 # lines (with theirs), line, event, commit
 ADD_LINE = 7
 # begin, cart (found by its token and locked), its pending orders, lines, [buyer and client locks, one statement],
-# buyer's units, order, order lines, stock locks, others' and the client's holds (one read), holds, placed event,
-# attribution, commit; then payment, payment event, "paid meanwhile?"
-CHECKOUT = 16 + (1 if connection.vendor == "postgresql" else 0)
+# buyer's units, order, fulfilment groups (one per brand, written before the lines), order lines, stock locks,
+# others' and the client's holds (one read), holds, placed event, attribution, commit; then payment, payment event,
+# "paid meanwhile?"
+CHECKOUT = 17 + (1 if connection.vendor == "postgresql" else 0)
 # payments (with their order: the buyer's secret is checked on it); begin, cart (found by the payment and locked
 # in one statement), payment and order locked together, payment update, lines (with their products, kept for the
 # answer), stock locks, others' holds, holds deleted, stock update, order update, paid event, commission decisions

@@ -101,14 +101,6 @@ def test_a_paused_listing_cannot_be_added(two_brands, api):
     assert (mismatch.status_code, mismatch.json()["code"]) == (400, "listing_mismatch")
 
 
-def test_vouchers_do_not_apply_to_storefront_listings(two_brands):
-    cart = Cart.objects.create()
-    add_line_to_cart(cart, sku="A-1", quantity=1, listing_id=two_brands["listing_a"].pk)
-    with pytest.raises(Conflict) as error:
-        checkout(cart, voucher_code="ANY")
-    assert error.value.code == "voucher_not_for_listings"
-
-
 def test_the_database_refuses_an_order_line_outside_the_bounds_or_off_the_equation(two_brands):
     cart = Cart.objects.create()
     add_line_to_cart(cart, sku="A-1", quantity=2, listing_id=two_brands["listing_a"].pk)

@@ -65,3 +65,50 @@ def test_the_page_costs_the_same_queries_for_one_or_many_groups(paid_order, djan
     assert len(brand_fulfilment_groups(user_a)) == 3
     with django_assert_num_queries(12):
         client.get(URL)
+
+
+def test_an_order_of_catalog_lines_is_split_per_brand_too(shop_settings, site_tree):
+    brand_a, brand_b = make_brand("Alpha"), make_brand("Bravo")
+    make_product(brand=brand_a, variants=[("CAT-A1", "10.00", 10)])
+    make_product(brand=brand_a, variants=[("CAT-A2", "4.00", 10)])
+    make_product(brand=brand_b, variants=[("CAT-B1", "7.00", 10)])
+    user_a, user_b = brand_user_of(brand_a, "alpha-cat"), brand_user_of(brand_b, "bravo-cat")
+    cart = Cart.objects.create()
+    for sku, quantity in (("CAT-A1", 1), ("CAT-B1", 2), ("CAT-A2", 3)):
+        add_line_to_cart(cart, sku=sku, quantity=quantity)
+    order = confirm_payment(checkout(cart, email="catalog-buyer@example.com").order)
+    assert not order.sells_supply
+    assert sorted(order.fulfilment_groups.values_list("brand_id", flat=True)) == sorted([brand_a.pk, brand_b.pk])
+    [group_a], [group_b] = brand_fulfilment_groups(user_a), brand_fulfilment_groups(user_b)
+    assert [(line.sku, line.quantity) for line in group_a.lines] == [("CAT-A1", 1), ("CAT-A2", 3)]
+    assert [(line.sku, line.quantity) for line in group_b.lines] == [("CAT-B1", 2)]
+    assert (group_b.ship_to.name, group_b.ship_to.line1, group_b.ship_to.city) == ("Ada Reader", "1 Main St",
+                                                                                   group_a.ship_to.city)
+    client = Client()
+    client.force_login(user_b)
+    html = client.get(URL).content.decode()
+    assert "CAT-B1" in html and "1 Main St" in html and "CAT-A1" not in html
+    assert "catalog-buyer" not in html and "@example.com" not in html
+
+
+def test_orders_placed_before_every_order_had_groups_are_backfilled(shop_settings, site_tree):
+    import importlib
+
+    from django.apps import apps
+
+    from shop.models import FulfilmentGroup, OrderLine
+
+    brand_a, brand_b = make_brand("Alpha"), make_brand("Bravo")
+    make_product(brand=brand_a, variants=[("OLD-A1", "10.00", 10)])
+    make_product(brand=brand_b, variants=[("OLD-B1", "7.00", 10)])
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku="OLD-A1", quantity=1)
+    add_line_to_cart(cart, sku="OLD-B1", quantity=2)
+    order = checkout(cart).order
+    OrderLine.objects.filter(order=order).update(fulfilment_group=None)
+    FulfilmentGroup.objects.filter(order=order).delete()  # as an order placed before supplyops
+    importlib.import_module("shop.migrations.0022_supplyops").backfill_fulfilment_groups(apps, None)
+    groups = {group.brand_id: group for group in FulfilmentGroup.objects.filter(order=order)}
+    assert sorted(groups) == sorted([brand_a.pk, brand_b.pk])
+    assert {line.sku: line.fulfilment_group_id for line in order.lines.all()} == {
+        "OLD-A1": groups[brand_a.pk].pk, "OLD-B1": groups[brand_b.pk].pk}

@@ -4,15 +4,18 @@ from datetime import timedelta
 from decimal import Decimal
 
 import itertools
+from types import SimpleNamespace
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from shop.models import ListingStatus, StorefrontListing, SupplyMode, SupplyOffer, Variant
-from shop.services.listing_prices import bounds_in_force, cost_floor
+from shop.errors import Conflict
+from shop.models import ListingStatus, StorefrontListing, SupplyMode, SupplyOffer, Variant, Voucher, VoucherKind
+from shop.services.listing_prices import bounds_in_force, cost_floor, split_discounted
 from shop.services.pricing import price_line
+from shop.services.vouchers import allocate_voucher_discount, line_discount_room, voucher_discount, voucher_funder
 
 NOW = timezone.now()
 cents = st.integers(min_value=0, max_value=500_000).map(lambda value: Decimal(value) / 100)
@@ -20,10 +23,10 @@ rates = st.integers(min_value=0, max_value=3000).map(lambda value: Decimal(value
 
 
 @st.composite
-def storefront_lines(draw):
+def storefront_lines(draw, rate: Decimal | None = None):
     """An in-memory variant, offer and live listing priced somewhere within its bounds, and a quantity."""
     wholesale = draw(cents)
-    rate = draw(rates)
+    rate = draw(rates) if rate is None else rate
     floor = cost_floor(wholesale, rate=rate)
     price = floor + draw(st.integers(min_value=0, max_value=200_000)) / Decimal(100)
     mode = draw(st.sampled_from(SupplyMode.values))
@@ -31,7 +34,7 @@ def storefront_lines(draw):
     offer = SupplyOffer(pk=1, variant_id=1, market="US", currency="USD", wholesale_price=wholesale,
                         recommended_price=price, max_price=None, min_price=None, mode=mode,
                         starts_at=NOW - timedelta(days=1))
-    listing = StorefrontListing(pk=1, offer=offer, creator_id=1, status=ListingStatus.LIVE,
+    listing = StorefrontListing(pk=1, offer=offer, creator_id=draw(st.sampled_from([1, 2])), status=ListingStatus.LIVE,
                                 price=price if mode == SupplyMode.RESELLER else None)
     return variant, listing, draw(st.integers(min_value=1, max_value=10)), rate
 
@@ -52,6 +55,48 @@ def _check_line(variant, listing, quantity):
         assert split.wholesale + split.margin + split.fee == price.line_total
         assert min(split.wholesale, split.margin, split.fee) >= 0
         assert bounds_in_force(listing.offer).contains(price.unit_price)
+
+
+@st.composite
+def vouchers(draw):
+    """A platform voucher or creator 1's, a percentage or a fixed amount in USD."""
+    kind = draw(st.sampled_from(VoucherKind.values))
+    value = (Decimal(draw(st.integers(1, 100))) if kind == VoucherKind.PERCENTAGE
+             else Decimal(draw(st.integers(1, 100_000))) / 100)
+    return Voucher(code="GEN", kind=kind, value=value, currency="USD", creator_id=draw(st.sampled_from([None, 1])))
+
+
+@hypothesis_settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rate=rates, data=st.data())
+def test_the_money_equation_holds_with_vouchers(rate, data):
+    """Every share within its funder's part; every split still adds up to what the buyer paid, no part negative,
+    the brand's wholesale never cut; the discount is the voucher's, less only what no line could carry."""
+    listed = data.draw(st.lists(storefront_lines(rate), min_size=1, max_size=4))
+    catalog_totals = data.draw(st.lists(cents, max_size=2))
+    voucher = data.draw(vouchers())
+    with override_settings(KOLSHOP_PLATFORM_FEE_RATE=str(rate)):
+        prices = [price_line(variant, quantity=quantity, now=NOW, listing=listing)
+                  for variant, listing, quantity, _rate in listed]
+        lines = [SimpleNamespace(price=price, line_total=price.line_total) for price in prices]
+        lines += [SimpleNamespace(price=SimpleNamespace(listing=None), line_total=total) for total in catalog_totals]
+        subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
+        rooms = [line_discount_room(voucher, line) for line in lines]
+        wanted = voucher_discount(voucher, subtotal=subtotal)
+        try:
+            shares = allocate_voucher_discount(voucher, lines, subtotal=subtotal, currency="USD")
+        except Conflict:
+            assert wanted > 0 and sum(rooms) < Decimal("0.01")
+            return
+        assert sum(shares) == min(wanted, sum(rooms))
+        for line, share, room in zip(lines, shares, rooms):
+            assert Decimal("0.00") <= share <= room
+            if line.price.listing is None:
+                continue
+            before = line.price.supply_split()
+            after = split_discounted(before, discount=share, funder=voucher_funder(voucher))
+            assert after.wholesale + after.margin + after.fee == line.line_total - share
+            assert min(after.wholesale, after.margin, after.fee) >= 0
+            assert after.wholesale == before.wholesale
 
 
 _numbers = itertools.count(1)

@@ -129,3 +129,27 @@ def test_agency_offers_sell_at_the_recommended_price():
     assert error.value.code == "price_not_allowed"
     listing = live_listing(offer, creator_id=7, price=None)
     assert (listing.price, listing.price_floor, listing.price_ceiling) == (None, Decimal("20.00"), Decimal("20.00"))
+
+
+def test_refreshing_bounds_costs_the_same_queries_for_two_listings_or_twelve(django_assert_num_queries):
+    from shop.services.supply import refresh_listing_bounds
+
+    def offer_with_listings(count: int, sku: str):
+        offer = offer_for(variant_of(sku=sku))
+        for creator_id in range(1, count + 1):
+            live_listing(offer, creator_id=creator_id, price="28.00" if creator_id % 2 else "22.00")
+        offer.max_price = Decimal("25.00")
+        offer.save()
+        return offer
+
+    small, large = offer_with_listings(2, "SUP-S"), offer_with_listings(12, "SUP-L")
+    for offer, paused_count in ((small, 1), (large, 6)):
+        # lock, pause those outside, bounds for all; then the creators' notice reads the listings and creators
+        with django_assert_num_queries(5):
+            paused = refresh_listing_bounds(offer)
+        assert len(paused) == paused_count
+        rows = StorefrontListing.objects.filter(offer=offer).order_by("creator_id")
+        assert [(row.status, row.price_ceiling) for row in rows][:2] == [
+            (ListingStatus.PAUSED, Decimal("25.00")), (ListingStatus.LIVE, Decimal("25.00"))]
+        assert set(paused) == set(rows.filter(status=ListingStatus.PAUSED).values_list("pk", flat=True))
+        assert set(rows.values_list("paused_reason", flat=True)) == {"", rows.get(creator_id=1).paused_reason}
