@@ -217,11 +217,11 @@ def _empty_queryset(model):
     """A fresh queryset of ``model`` sharing one unfiltered SQL query per model: building a query for
     each product and relation was a tenth of an uncached page. Shared safely: a queryset never changes
     its query in place (``.all()``, ``.filter()`` clone it first)."""
-    manager = model._default_manager
-    query = _UNFILTERED_QUERIES.get(model)
-    if query is None:
-        query = _UNFILTERED_QUERIES[model] = manager.all().query
-    return manager._queryset_class(model=model, query=query, using=manager.db)
+    if model not in _UNFILTERED_QUERIES:
+        sample = model._default_manager.all()
+        _UNFILTERED_QUERIES[model] = (type(sample), sample.query)
+    queryset_class, query = _UNFILTERED_QUERIES[model]
+    return queryset_class(model=model, query=query)  # its database is chosen when it is used, as before
 
 
 _UNFILTERED_QUERIES: dict = {}
