@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 
 from creators.models import EntryKind, LedgerEntry
 from shop.models import (
-    Cart, OrderLine, SupplyLineSplit, SupplyReversalStatus, SupplyTransfer, SupplyTransferReversal, SupplyTransferStatus, Variant,
+    Cart, OrderLine, SupplyLineSplit, SupplyReversalStatus, SupplyTransfer, SupplyTransferReversal, SupplyTransferStatus,
 )
 from shop.money import quantize
 from shop.services.cart import add_line_to_cart
@@ -18,9 +18,9 @@ from shop.services.listing_prices import cost_floor
 from shop.services.refunds import refund_order
 from shop.services.supply_settlement import brand_share_left, pay_supply_transfers, transfer_group_of
 from shop.services.supply_splits import split_taken_back
-from tests.factories import make_brand, make_creator, make_product
+from tests.factories import make_creator, make_product
 from tests.shop.helpers import checkout
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
+from tests.shop.supply_helpers import live_listing, offer_for
 
 pytestmark = pytest.mark.django_db
 
