@@ -5,7 +5,8 @@ listing services and the admin forms call ``bounds_in_force`` and ``check_listin
 service, the form and the database (``listing_live_within_bounds``, ``order_line_supply_within_bounds``)
 enforce the same bounds.
 
-The split of a line's total ``T`` (what the buyer paid for it) is, to the cent:
+The split of a line's total ``T`` (what the buyer paid for it) is, to the currency's minor unit (prices are
+whole yen in JPY, ``supply._money``):
 
     platform_fee = round(T × KOLSHOP_PLATFORM_FEE_RATE)
     wholesale    = offer wholesale × quantity     (agency: T − platform_fee, the brand's share)
@@ -24,7 +25,7 @@ from django.conf import settings
 
 from shop.errors import InvalidInput
 from shop.models import ListingStatus, StorefrontListing, SupplyMode, SupplyOffer, Variant
-from shop.money import CENT, quantize
+from shop.money import CENT, minor_unit, quantize, quantize_minor
 
 # Where resale price maintenance is restricted: a brand may not impose a minimum price (README).
 EU_MEMBER_STATES = frozenset(
@@ -75,17 +76,19 @@ def minimum_price_allowed(market: str) -> bool:
     return market not in restricted
 
 
-def cost_floor(wholesale_price: Decimal, *, rate: Decimal | None = None) -> Decimal:
-    """The lowest unit price P with P × (1 − rate) ≥ wholesale, in whole cents (so no margin goes negative)."""
+def cost_floor(wholesale_price: Decimal, *, rate: Decimal | None = None, currency: str = "") -> Decimal:
+    """The lowest unit price P with P × (1 − rate) ≥ wholesale, in the currency's minor unit (whole cents; whole
+    yen for JPY), so no margin goes negative."""
     rate = platform_fee_rate() if rate is None else rate
-    return (Decimal(wholesale_price) / (1 - rate)).quantize(CENT, rounding=ROUND_CEILING)
+    floor = Decimal(wholesale_price) / (1 - rate)
+    return floor.quantize(minor_unit(currency), rounding=ROUND_CEILING).quantize(CENT)
 
 
 def bounds_in_force(offer: SupplyOffer) -> Bounds:
     """The unit prices a listing of ``offer`` may sell at: agency offers only at the recommended price."""
     if offer.mode == SupplyMode.AGENCY:
         return Bounds(floor=offer.recommended_price, ceiling=offer.recommended_price)
-    floor = cost_floor(offer.wholesale_price)
+    floor = cost_floor(offer.wholesale_price, currency=offer.currency)
     if offer.min_price is not None and minimum_price_allowed(offer.market):
         floor = max(floor, offer.min_price)
     return Bounds(floor=floor, ceiling=offer.max_price)
@@ -143,7 +146,7 @@ def listing_buy_path(path: str, listing_id: int | None) -> str:
 def split_line(offer: SupplyOffer, *, line_total: Decimal, quantity: int) -> SupplySplit:
     """Split what the buyer paid for a line between brand, creator and platform (module docstring)."""
     line_total = quantize(line_total)
-    fee = quantize(line_total * platform_fee_rate())
+    fee = quantize_minor(line_total * platform_fee_rate(), offer.currency)  # whole yen in JPY, so every part is whole
     if offer.mode == SupplyMode.AGENCY:
         return SupplySplit(wholesale=line_total - fee, margin=Decimal("0.00"), fee=fee)
     wholesale = quantize(offer.wholesale_price * quantity)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from shop import events
 from shop.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from shop.models import ListingStatus, StorefrontListing, SupplyMode, SupplyOffer, Variant
-from shop.money import quantize
+from shop.money import minor_unit, quantize_minor
 from shop.services.brand_access import brand_ids_for_user
 from shop.services.cache_versions import touch_variants
 from shop.services.listing_prices import bounds_in_force, check_listing_price, minimum_price_allowed
@@ -41,15 +41,17 @@ class OfferTerms:
     ends_at: datetime | None = None
 
 
-def _money(value, *, field: str) -> Decimal | None:
+def _money(value, *, field: str, currency: str) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError) as error:
         raise InvalidInput("Enter an amount.", code="invalid_amount", field=field) from error
-    if not amount.is_finite() or amount < 0 or amount != quantize(amount):
-        raise InvalidInput("Enter an amount of zero or more, in cents at most.", code="invalid_amount", field=field)
+    if not amount.is_finite() or amount < 0 or amount != quantize_minor(amount, currency):
+        unit = "whole units" if minor_unit(currency) == 1 else "cents at most"
+        raise InvalidInput(f"Enter an amount of zero or more, in {unit} ({currency}).", code="invalid_amount",
+                           field=field)
     return amount
 
 
@@ -65,16 +67,16 @@ def validate_offer_terms(terms: OfferTerms, *, variant: Variant) -> OfferTerms:
                            code="currency_mismatch", field="currency")
     if terms.mode not in SupplyMode.values:
         raise InvalidInput("Choose agency or reseller.", code="invalid_mode", field="mode")
-    wholesale = _money(terms.wholesale_price, field="wholesale_price")
-    recommended = _money(terms.recommended_price, field="recommended_price")
+    wholesale = _money(terms.wholesale_price, field="wholesale_price", currency=currency)
+    recommended = _money(terms.recommended_price, field="recommended_price", currency=currency)
     if wholesale is None or recommended is None:
         field = "wholesale_price" if wholesale is None else "recommended_price"
         raise InvalidInput("This price is required.", code="price_required", field=field)
     if recommended < wholesale:
         raise InvalidInput("The recommended price must cover the wholesale price.", code="recommended_below_wholesale",
                            field="recommended_price")
-    min_price = _money(terms.min_price, field="min_price")
-    max_price = _money(terms.max_price, field="max_price")
+    min_price = _money(terms.min_price, field="min_price", currency=currency)
+    max_price = _money(terms.max_price, field="max_price", currency=currency)
     if min_price is not None and not minimum_price_allowed(market):
         raise InvalidInput(f"A minimum resale price may not be imposed in {market}.", code="minimum_price_not_allowed",
                            field="min_price")
@@ -155,7 +157,7 @@ def refresh_listing_bounds(offer: SupplyOffer) -> list[int]:
 
 def _listing_price(offer: SupplyOffer, price, *, required: bool) -> Decimal | None:
     """The price to store: none for agency offers; a draft may wait for its price, a live listing not."""
-    amount = _money(price, field="price")
+    amount = _money(price, field="price", currency=offer.currency)
     if amount is None and offer.mode == SupplyMode.RESELLER and not required:
         return None
     check_listing_price(offer, amount)

@@ -6,11 +6,15 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from shop.models import Cart, OrderLine, SupplyLineSplit, SupplyReversalStatus, SupplyTransferReversal, Variant
+from shop.errors import InvalidInput
+from shop.models import (
+    Cart, OrderLine, StorefrontListing, SupplyLineSplit, SupplyReversalStatus, SupplyTransferReversal, Variant,
+)
 from shop.money import minor_unit, to_minor_units
 from shop.payments.webhooks import handle_event
 from shop.services.cart import add_line_to_cart
 from shop.services.checkout import confirm_payment
+from shop.services.listing_prices import cost_floor
 from shop.services.refunds import refund_order
 from shop.services.supply_settlement import pay_supply_transfers, transfer_group_of
 from shop.services.supply_splits import split_taken_back
@@ -109,3 +113,40 @@ def test_a_half_lost_dispute_and_a_refund_of_the_rest_recover_the_101_yen_sent_e
         (Decimal("50.00"), SupplyReversalStatus.RECOVERED), (Decimal("51.00"), SupplyReversalStatus.RECOVERED)]
     assert [(t["amount"], t["amount_reversed"]) for t in fake_connect.transfers(
         transfer_group=transfer_group_of(order))] == [(101, 101)]
+
+
+def test_a_yen_offers_floor_is_whole_yen_and_a_cent_floor_stays_in_cents():
+    assert cost_floor(Decimal("101.00"), rate=Decimal("0.05"), currency="JPY") == Decimal("107.00")
+    assert cost_floor(Decimal("101.00"), rate=Decimal("0.05"), currency="USD") == Decimal("106.32")
+
+
+@pytest.mark.django_db
+def test_a_yen_line_splits_into_whole_yen_and_yen_prices_are_whole(site_tree, settings):
+    """A 143-yen listing at a 5 % fee: the fee is 7 yen (not 7.15), so the margin is whole yen too; an offer or a
+    listing priced in fractions of a yen is refused on the field at fault and nothing is written."""
+    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
+    settings.KOLSHOP_DEFAULT_CURRENCY = "JPY"
+    settings.KOLSHOP_SHIPPING_RATES = "US:0"
+    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    brand = make_brand("Yamato")
+    make_product(brand=brand, variants=[("J-2", "150.00", 10)], currency="JPY")
+    variant = Variant.objects.get(sku="J-2")
+    with pytest.raises(InvalidInput) as refused:
+        offer_for(variant, user=brand_user_of(brand), currency="JPY", wholesale_price="101.50",
+                  recommended_price="140.00", max_price="200.00")
+    assert (refused.value.code, refused.value.field) == ("invalid_amount", "wholesale_price")
+    offer = offer_for(variant, user=brand_user_of(brand), currency="JPY", wholesale_price="101.00",
+                      recommended_price="140.00", max_price="200.00")
+    creator = make_creator()
+    with pytest.raises(InvalidInput) as refused:
+        live_listing(offer, creator_id=creator.pk, price="143.50")
+    assert (refused.value.code, refused.value.field) == ("invalid_amount", "price")
+    assert not StorefrontListing.objects.exists()
+
+    listing = live_listing(offer, creator_id=creator.pk, price="143.00")
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku="J-2", quantity=1, listing_id=listing.pk)
+    line = checkout(cart).order.lines.get()
+
+    assert (line.line_total, line.wholesale_amount, line.creator_margin, line.platform_fee) == (
+        Decimal("143.00"), Decimal("101.00"), Decimal("35.00"), Decimal("7.00"))
