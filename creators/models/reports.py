@@ -22,7 +22,7 @@ class PageView(models.Model):
     visitor_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        # PostgreSQL partitions page views by month (creators 0010_partition), where this constraint also holds
+        # PostgreSQL partitions page views by month (creators 0012_partition), where this constraint also holds
         # viewed_at; record_page_view's lock on the event id keeps it once per page there.
         constraints = [models.UniqueConstraint(fields=["page_id", "event_id"], name="page_view_event_once_per_page")]
         indexes = [

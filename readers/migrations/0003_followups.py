@@ -13,7 +13,7 @@ def mark_blocked_links(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("creators", "0012_followups"),
+        ("creators", "0011_followups"),
         ("readers", "0002_readers3"),
     ]
 

@@ -68,7 +68,7 @@ class AddToCartEvent(models.Model):
     """Append-only: a reader put units of a variant in a cart, with the attribution they carried.
 
     Cart lines change and disappear (checkout empties the cart); reports need every add as it happened.
-    On PostgreSQL the table is partitioned by month of ``created_at`` (shop 0020_partition).
+    On PostgreSQL the table is partitioned by month of ``created_at`` (shop 0022_partition).
     """
 
     cart = models.ForeignKey(Cart, null=True, on_delete=models.SET_NULL, related_name="+")

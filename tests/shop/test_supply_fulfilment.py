@@ -107,7 +107,7 @@ def test_orders_placed_before_every_order_had_groups_are_backfilled(shop_setting
     order = checkout(cart).order
     OrderLine.objects.filter(order=order).update(fulfilment_group=None)
     FulfilmentGroup.objects.filter(order=order).delete()  # as an order placed before supplyops
-    importlib.import_module("shop.migrations.0022_supplyops").backfill_fulfilment_groups(apps, None)
+    importlib.import_module("shop.migrations.0021_supplyops").backfill_fulfilment_groups(apps, None)
     groups = {group.brand_id: group for group in FulfilmentGroup.objects.filter(order=order)}
     assert sorted(groups) == sorted([brand_a.pk, brand_b.pk])
     assert {line.sku: line.fulfilment_group_id for line in order.lines.all()} == {

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('creators', '0010_partition'),
+        ('creators', '0009_readers3'),
     ]
 
     operations = [

@@ -16,7 +16,7 @@ def plain_table(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("shop", "0019_readers3"),
+        ("shop", "0021_supplyops"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('creators', '0011_clicks4'),
+        ('creators', '0010_clicks4'),
         ('shop', '0019_readers3'),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]

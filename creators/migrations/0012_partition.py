@@ -24,7 +24,7 @@ def plain_tables(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("creators", "0009_readers3"),
+        ("creators", "0011_followups"),
     ]
 
     operations = [

@@ -21,7 +21,7 @@ def close_earlier_disputes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0020_partition'),
+        ('shop', '0019_readers3'),
     ]
 
     operations = [

@@ -24,6 +24,6 @@ def backfill_fulfilment_groups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("shop", "0021_supplymoney")]
+    dependencies = [("shop", "0020_supplymoney")]
 
     operations = [migrations.RunPython(backfill_fulfilment_groups, migrations.RunPython.noop)]
