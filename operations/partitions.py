@@ -120,11 +120,27 @@ def _handed_out(table: str) -> int:
     return last if called else last - 1
 
 
-def _swap(table: str, new: str) -> None:
-    """Copy every row into ``new``, drop ``table`` and give ``new`` its name."""
+# Ids the old sequence may still give between reading it and dropping it: app processes reserve click ids in
+# blocks (``click_queue.ID_BLOCK``) from the sequence without touching the table, so the table lock doesn't stop
+# them; the new sequence starts this far above, and a gap in ids costs nothing.
+RESERVATION_MARGIN = 1_000_000
+
+
+def _swap(table: str, new: str) -> int:
+    """Copy every row into ``new``, drop ``table`` and give ``new`` its name; returns where the new id sequence
+    must start above (``_handed_out`` read just before the drop, plus ``RESERVATION_MARGIN``). The caller holds
+    ``table`` locked (``_lock``), so no row is written to the old table after the copy."""
     _execute(f"INSERT INTO {_quote(new)} SELECT * FROM {_quote(table)}")
+    handed_out = _handed_out(table)
     _execute(f"DROP TABLE {_quote(table)}")
     _execute(f"ALTER TABLE {_quote(new)} RENAME TO {_quote(table)}")
+    return handed_out + RESERVATION_MARGIN if handed_out > 0 else 0
+
+
+def _lock(table: str) -> None:
+    """No writer between reading the table's shape and dropping it (a click batch, a page view committed into
+    the old table after the copy would be dropped with it); readers wait too, for the length of the copy."""
+    _execute(f"LOCK TABLE {_quote(table)} IN ACCESS EXCLUSIVE MODE")
 
 
 def _restore(table: str, shape: _Shape, *, handed_out: int, primary_key: str, unique: Callable[[str], str]) -> None:
@@ -152,18 +168,19 @@ def partition_by_month(*, table: str, column: str, now: datetime | None = None) 
     gain ``column`` (PostgreSQL requires it); the primary key becomes ``(id, column)``."""
     if connection.vendor != "postgresql" or is_partitioned(table):
         return
-    [(oldest,)] = _rows(f"SELECT min({_quote(column)}) FROM {_quote(table)}")
-    current = month_start(now or timezone.now())
-    month = min(month_start(oldest), current) if oldest else current
     new = f"{table}__new"
     with transaction.atomic():
-        shape, handed_out = _shape(table), _handed_out(table)
+        _lock(table)
+        [(oldest,)] = _rows(f"SELECT min({_quote(column)}) FROM {_quote(table)}")
+        current = month_start(now or timezone.now())
+        month = min(month_start(oldest), current) if oldest else current
+        shape = _shape(table)
         _execute(f"CREATE TABLE {_quote(new)} {_LIKE.format(old=_quote(table))} PARTITION BY RANGE ({_quote(column)})")
         while month <= month_start(current, months=1):
             _create_partition(new, partition_name(table, month), month)
             month = month_start(month, months=1)
         _execute(f"CREATE TABLE {_quote(table + '_default')} PARTITION OF {_quote(new)} DEFAULT")
-        _swap(table, new)
+        handed_out = _swap(table, new)
         _restore(table, shape, handed_out=handed_out, primary_key=f"id, {_quote(column)}",
                  unique=lambda definition: re.sub(r"\)", f", {_quote(column)})", definition, count=1))
 
@@ -175,9 +192,10 @@ def unpartition(*, table: str) -> None:
     suffix = f", {_partition_key(table)})"  # as pg_get_constraintdef writes it
     new = f"{table}__new"
     with transaction.atomic():
-        shape, handed_out = _shape(table), _handed_out(table)
+        _lock(table)
+        shape = _shape(table)
         _execute(f"CREATE TABLE {_quote(new)} {_LIKE.format(old=_quote(table))}")
-        _swap(table, new)
+        handed_out = _swap(table, new)
         _restore(table, shape, handed_out=handed_out, primary_key="id",
                  unique=lambda definition: definition.replace(suffix, ")", 1))
 
