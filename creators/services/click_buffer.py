@@ -167,7 +167,12 @@ class ClickBuffer:
                     logger.warning("click queue unavailable: %s clicks kept in the buffer (%s)", len(batch), error)
                     return handed
                 logger.warning("click queue unavailable: %s clicks written inline (%s)", len(batch), error)
-                counted = self._write_inline(clicks)
+                try:
+                    counted = self._write_inline(clicks)
+                except Exception:  # the database too: keep the batch for the next flush, never drop others' clicks
+                    with self._lock:
+                        self._clicks[:0] = batch
+                    raise
             self._learn(batch, counted)
             handed += len(batch)
         return handed

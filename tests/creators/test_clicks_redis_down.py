@@ -104,3 +104,26 @@ def test_a_click_over_the_limit_during_an_outage_is_never_counted_and_leads_to_n
     assert [click_buffer.never_counted(click_id) for click_id in click_ids] == [False] * 3 + [True] * 2
     assert click_buffer.resolve_clicks(set(click_ids)) == {}
     assert click_buffer.flush_clicks() == 0 and ClickLimitUse.objects.get().used == 5
+
+
+def test_a_failed_inline_write_keeps_the_batch_for_the_next_flush(settings):
+    """Redis down and the database failing too: the request whose send failed gets the error, and the batch (its
+    click and other requests') stays buffered for the next flush instead of being dropped."""
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 50
+    take_redis_down(settings)
+    written: list[list[int]] = []
+
+    def database_down(clicks):
+        raise RuntimeError("database unavailable")
+
+    buffer = click_buffer.ClickBuffer(write_inline=database_down)
+    clicks = [click_queue.QueuedClick(click_id=n, payload="{}", link_id=1, visitor_candidates=(f"v{n}", f"v{n}"),
+                                      window_seconds=60) for n in (101, 102)]
+    for click in clicks:
+        with pytest.raises(RuntimeError):
+            buffer.add(click)
+    assert buffer.pending() == 2
+
+    buffer._write_inline = lambda batch: written.append([c.click_id for c in batch]) or [c.click_id for c in batch]
+    assert buffer.flush() == 2
+    assert (written, buffer.pending()) == ([[101, 102]], 0)
