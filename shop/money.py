@@ -1,6 +1,6 @@
 """Exact money: Decimal amounts with two places beside an ISO currency; minor units for gateways."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 # Currencies Stripe counts in whole units (no minor unit).
@@ -40,7 +40,9 @@ def allocate_capped(
     can take is left out, so the shares add up to ``min(total, sum of caps)`` exactly. Ties go to the earlier
     share. A voucher's discount is spread over an order's lines this way (``vouchers.allocate_voucher_discount``)."""
     shares = [0] * len(weights)
-    room = [None if cap is None else to_minor_units(cap, currency) for cap in caps]
+    # a cap is rounded down: a share never exceeds it (a fee of 50.50 in yen carries 50, not 51)
+    room = [None if cap is None else int((Decimal(cap) / minor_unit(currency)).to_integral_value(rounding=ROUND_DOWN))
+            for cap in caps]
     open_ = [index for index, weight in enumerate(weights) if weight > 0 and (room[index] is None or room[index] > 0)]
     left = to_minor_units(total, currency)
     while left > 0 and open_:

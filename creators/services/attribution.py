@@ -34,7 +34,7 @@ from creators.models import (
 )
 from creators.services.click_buffer import resolve_clicks
 from shop.attribution import attribution_window
-from shop.models import Order, OrderLine
+from shop.models import Order, OrderLine, StorefrontListing
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,20 @@ def _link_candidate(line: OrderLine, clicks: dict[int, Click], placed_at: dateti
     return _Candidate(line.creator_id, line.page_id, line.block_id, None, AttributionSourceKind.LINK, attributed_at)
 
 
+def _voucher_takes(order: Order, line: OrderLine, listing_creators: dict[int, int]) -> bool:
+    """A creator's voucher wins the line over any buy link, except a storefront line of another creator's
+    listing: that sale is the listing creator's (the voucher gave nothing off it, ``vouchers.line_discount_room``)."""
+    if order.voucher_creator_id is None:
+        return False
+    return line.listing_id is None or listing_creators.get(line.listing_id) == order.voucher_creator_id
+
+
 def _decide(order: Order, line: OrderLine, link: _Candidate | None, creators: dict[int, CreatorProfile],
-            placed_at: datetime, now: datetime) -> OrderLineAttribution:
+            placed_at: datetime, now: datetime, listing_creators: dict[int, int]) -> OrderLineAttribution:
     window = attribution_window()
     decision = OrderLineAttribution(order_id=order.pk, order_line_id=line.pk, window_days=window.days, decided_at=now,
                                     source=AttributionSourceKind.NONE, reason=NoCommissionReason.NOT_ATTRIBUTED)
-    if order.voucher_creator_id is not None:
+    if _voucher_takes(order, line, listing_creators):
         same_creator = link is not None and link.creator_id == order.voucher_creator_id
         candidate = _Candidate(
             order.voucher_creator_id, link.page_id if same_creator else None, link.block_id if same_creator else "",
@@ -108,7 +116,11 @@ def _decisions(order: Order, lines: list[OrderLine], now: datetime) -> list[Orde
     if order.voucher_creator_id is not None:
         creator_ids.add(order.voucher_creator_id)
     creators = CreatorProfile.objects.select_related("user").in_bulk(creator_ids) if creator_ids else {}
-    return [_decide(order, line, _link_candidate(line, clicks, placed_at), creators, placed_at, now) for line in lines]
+    listing_ids = {line.listing_id for line in lines if line.listing_id is not None}
+    listing_creators = dict(StorefrontListing.objects.filter(pk__in=listing_ids).values_list("pk", "creator_id")) if (
+        listing_ids and order.voucher_creator_id is not None) else {}
+    return [_decide(order, line, _link_candidate(line, clicks, placed_at), creators, placed_at, now, listing_creators)
+            for line in lines]
 
 
 def attribute_order(order: Order, *, now: datetime | None = None,

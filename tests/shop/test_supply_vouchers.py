@@ -5,10 +5,13 @@ from decimal import Decimal
 
 import pytest
 
+from creators.models import EntryKind, LedgerEntry
+from shop.attribution import Attribution
 from shop.errors import Conflict
-from shop.models import Cart, Variant, Voucher
+from shop.models import Cart, SupplyMode, Variant, Voucher
 from shop.money import allocate_capped, to_minor_units
 from shop.services.cart import add_line_to_cart
+from shop.services.checkout import confirm_payment
 from tests.factories import make_brand, make_creator, make_product
 from tests.shop.helpers import checkout
 from tests.shop.supply_helpers import live_listing, offer_for
@@ -124,3 +127,40 @@ def test_a_capped_share_passes_its_rest_on_and_what_nobody_can_carry_is_left_out
                            currency="USD") == [Decimal("1.00"), Decimal("2.00")]
     assert allocate_capped(Decimal("3.00"), [Decimal("0"), Decimal("5")], caps=[None, None], currency="USD") == [
         Decimal("0.00"), Decimal("3.00")]
+
+
+def test_a_cap_in_yen_is_rounded_down_so_no_share_exceeds_the_part_it_comes_off():
+    """A fee of 50.50 yen (a line split before fees were whole yen) carries 50 yen of a voucher, never 51."""
+    assert allocate_capped(Decimal("200.00"), [Decimal("1010.00")], caps=[Decimal("50.50")], currency="JPY") == [
+        Decimal("50.00")]
+
+
+@pytest.mark.parametrize("voucher_creator", ["listing's", "another", None])
+def test_an_agency_listing_line_earns_its_listing_creator_whatever_creators_voucher_is_used(
+        shop_settings, dummy_gateway, voucher_creator):
+    """X's agency listing, bought through X's buy link, plus a catalog line: a voucher of creator Y wins the catalog
+    line (Y's code sold it) but not X's storefront line, which it gave nothing off; X's own voucher takes both."""
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    make_product(brand=make_brand(), variants=[("A-1", "30.00", 10)])
+    make_product(brand=make_brand(), variants=[("B-2", "9.00", 10)])
+    x, y = make_creator(), make_creator()
+    offer = offer_for(Variant.objects.get(sku="A-1"), mode=SupplyMode.AGENCY, wholesale_price="15.00",
+                      recommended_price="30.00", max_price=None)
+    listing = live_listing(offer, creator_id=x.pk, price=None)
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku="A-1", quantity=1, listing_id=listing.pk, attribution=Attribution(creator_id=x.pk))
+    add_line_to_cart(cart, sku="B-2", quantity=1)
+    code = ""
+    if voucher_creator is not None:
+        owner = x if voucher_creator == "listing's" else y
+        Voucher.objects.create(code="CODE10", kind="percentage", value=Decimal("10"), creator_id=owner.pk)
+        code = "CODE10"
+
+    order = confirm_payment(checkout(cart, voucher_code=code).order)
+
+    skus = dict(order.lines.values_list("pk", "sku"))
+    accruals = {skus[line_id]: creator_id for line_id, creator_id in LedgerEntry.objects.filter(
+        order_id=order.pk, kind=EntryKind.ACCRUAL).values_list("order_line_id", "creator_id")}
+    expected_catalog = {"listing's": x.pk, "another": y.pk, None: None}[voucher_creator]
+    assert accruals.get("A-1") == x.pk
+    assert accruals.get("B-2") == expected_catalog
