@@ -12,8 +12,8 @@ def on_order_refunded(*, order, refund=None, **_payload) -> None:
         reverse_reward_for_refund(order, refund)
 
 
-def on_order_disputed(*, order, **_payload) -> None:
-    reverse_reward_for_dispute(order)
+def on_order_chargeback(*, order, dispute_id, amount, **_payload) -> None:
+    reverse_reward_for_dispute(order, dispute_id=dispute_id, amount=amount)  # a lost dispute; an open one holds
 
 
 def connect_shop_events() -> None:
@@ -21,4 +21,4 @@ def connect_shop_events() -> None:
 
     events.order_paid.connect(on_order_paid)
     events.order_refunded.connect(on_order_refunded)
-    events.order_disputed.connect(on_order_disputed)
+    events.order_chargeback.connect(on_order_chargeback)

@@ -22,14 +22,15 @@ from django.utils import timezone
 from readers.models import Reader, RewardEntry, RewardEntryKind, RewardLine, RewardRate, RewardRefusal
 from readers.services.share_attribution import refusal_reason, share_click_for
 from shop.errors import Conflict
-from shop.models import Order, OrderLine, Refund, RefundLine, Voucher, VoucherKind
+from creators.services.ledger import held_order_ids
+from shop.models import Order, OrderLine, Refund, RefundLine, SupplyLineSplit, Voucher, VoucherKind
 from shop.money import quantize
 from shop.services.locks import lock_for_transaction
+from shop.services.supply_splits import DISPUTE_PREFIX, dispute_source, dispute_splits
 
 ZERO = Decimal("0.00")
 PAID_REF = "paid"
 WINDOW_LOCK_REF = "window"
-DISPUTE_REF = "dispute"
 
 log = structlog.get_logger(__name__)
 
@@ -160,6 +161,12 @@ def _reverse(order_id: int, refunded: dict | None, *, source_ref: str, now: date
         for line_id, amount in RefundLine.objects.filter(refund_id__in=earlier).values_list("order_line_id", "amount"):
             if line_id in remaining:
                 remaining[line_id] = max(ZERO, remaining[line_id] - amount)
+        lost = [ref for kind, ref in refs if kind == RewardEntryKind.REVERSAL and ref.startswith(DISPUTE_PREFIX)]
+        if lost:  # lost disputes took what the shop's split of each says (the rows the creator ledger reads)
+            for line_id, amount in SupplyLineSplit.objects.filter(
+                    order_line__order_id=order_id, source_ref__in=lost).values_list("order_line_id", "amount"):
+                if line_id in remaining:
+                    remaining[line_id] = max(ZERO, remaining[line_id] - amount)
     else:  # a reward accrued before rates per line: the order as one line at the accrual's rate
         lines = [RewardLine(order_line_id=0, rate=accrual.rate, base_amount=accrual.base_amount)]
         remaining = {0: accrual.base_amount - refunded_before}
@@ -189,17 +196,27 @@ def reverse_reward_for_refund(order: Order, refund: Refund, *, now: datetime | N
 
 
 @transaction.atomic
-def reverse_reward_for_dispute(order: Order, *, now: datetime | None = None) -> list[RewardEntry]:
+def reverse_reward_for_dispute(order: Order, *, dispute_id: str, amount: Decimal,
+                               now: datetime | None = None) -> list[RewardEntry]:
+    """A lost dispute took ``amount`` of the payment: each line's reward comes down by what the shop's split of
+    the dispute says it took of the line (``dispute_splits``, recorded once; the creator ledger reads the same
+    rows). An open dispute reverses nothing: the reward is held (``lock_matured_rewards`` skips it) until the
+    dispute closes; a won one leaves it as it was."""
     Order.objects.select_for_update().filter(pk=order.pk).first()
-    return _reverse(order.pk, None, source_ref=DISPUTE_REF, now=now or timezone.now())
+    taken: dict[int, Decimal] = {}
+    for split in dispute_splits(order, dispute_id=dispute_id, amount=amount):
+        taken[split.order_line_id] = taken.get(split.order_line_id, ZERO) + split.amount
+    return _reverse(order.pk, taken, source_ref=dispute_source(dispute_id), now=now or timezone.now())
 
 
 def lock_matured_rewards(*, now: datetime | None = None) -> int:
-    """Lock the pending reward of orders paid more than the return window ago; returns orders locked."""
+    """Lock the pending reward of orders paid more than the return window ago, except those with a dispute open
+    (held, by the creator ledger's rule ``held_order_ids``); returns orders locked."""
     now = now or timezone.now()
     already = RewardEntry.objects.filter(kind=RewardEntryKind.LOCK, source_ref=WINDOW_LOCK_REF).values("order_id")
     order_ids = list(RewardEntry.objects.filter(kind=RewardEntryKind.ACCRUAL, effective_at__lte=now - reward_return_window())
-                     .exclude(order_id__in=already).order_by("order_id").values_list("order_id", flat=True))
+                     .exclude(order_id__in=already).exclude(order_id__in=held_order_ids())
+                     .order_by("order_id").values_list("order_id", flat=True))
     locked = 0
     for order_id in order_ids:
         with transaction.atomic():

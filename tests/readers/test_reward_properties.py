@@ -64,8 +64,8 @@ def test_balances_are_sums_of_entries_and_creator_commission_is_untouched(shop_f
             except Conflict:
                 pass
         elif action == "dispute" and shared.pk not in disputed:
-            for order in (shared, twin):
-                events.order_disputed.send(order=order)
+            for order in (shared, twin):  # lost, for all the payment still held
+                events.order_chargeback.send(order=order, dispute_id=f"dp_{order.pk}", amount=order.total)
             disputed.add(shared.pk)
         elif action == "refund" and shared.pk not in disputed:
             line = shared.lines.get()

@@ -105,16 +105,6 @@ def test_a_refund_after_the_lock_reverses_the_available_reward(guide, lamp):
     assert lock_matured_rewards() == 0
 
 
-def test_a_dispute_before_the_lock_takes_the_whole_reward(guide, lamp):
-    order = buy_through(share_of(guide), lamp, email="friend@example.com")
-    events.order_disputed.send(order=order)
-
-    sharer = RewardEntry.objects.first().reader
-    assert reward_balances(sharer)["USD"].pending == Decimal("0.00")
-    assert lock_matured_rewards(now=timezone.now() + timedelta(days=31)) == 1
-    assert reward_balances(sharer)["USD"].available == Decimal("0.00")
-
-
 def test_an_available_reward_becomes_one_single_use_voucher(guide, lamp):
     link = share_of(guide)
     buy_through(link, lamp, email="friend@example.com", price="60.00", paid_at=timezone.now() - timedelta(days=31))
