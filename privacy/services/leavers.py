@@ -71,7 +71,7 @@ def _anonymise_creator(profile: CreatorProfile) -> None:
     if avatar_id is not None:
         if ReferenceIndex.is_indexed(CreatorProfile):  # in production the index catches up in a task, later
             ReferenceIndex.create_or_update_for_object(profile)
-        _delete_unused_image(avatar_id)
+        _delete_unused_image(avatar_id, uploader_id=profile.user_id)
     _recode_links(profile, old_handle)
     own_group = Group.objects.filter(name=creator_group_name(old_handle)).first()
     if own_group is not None:
@@ -119,11 +119,13 @@ def _anonymise_storefront(storefront: CreatorPage, *, profile: CreatorProfile, r
     transaction.on_commit(forget_old_addresses)  # registered after Wagtail's, so it runs after them
 
 
-def _delete_unused_image(image_id: int) -> None:
-    """The leaver's avatar leaves the image library too, unless something else still shows it: a page, snippet
-    or block (Wagtail's reference index, what the image's "Usage" tab lists) or any row pointing at it (a
-    product image, another profile). Its file goes with it after the commit (Wagtail's post_delete handler)."""
-    image = get_image_model().objects.filter(pk=image_id).first()
+def _delete_unused_image(image_id: int, *, uploader_id: int) -> None:
+    """The leaver's avatar leaves the image library too if the leaver uploaded it and nothing else still shows
+    it: a page, snippet or block (Wagtail's reference index, what the image's "Usage" tab lists) or any row
+    pointing at it (a product image, another profile). Its file goes with it after the commit (Wagtail's
+    post_delete handler). An image someone else uploaded (staff can pick any library image as an avatar) is
+    never deleted: the reference index may lag behind (a task in production) for pages using it elsewhere."""
+    image = get_image_model().objects.filter(pk=image_id, uploaded_by_user_id=uploader_id).first()
     if image is None or ReferenceIndex.get_references_to(image).exists():
         return
     for relation in image._meta.related_objects:  # Django's public model API: every foreign key to images
@@ -135,9 +137,10 @@ def _delete_unused_image(image_id: int) -> None:
 
 
 def _recode_links(profile: CreatorProfile, old_handle: str) -> None:
-    """Tracked links whose code holds the old handle (``/r/<handle>-boots/``) get a random code: the address
-    no longer names the leaver (the old one stops leading anywhere; each save forgets its cached route)."""
-    for link in TrackedLink.objects.filter(creator=profile, code__icontains=old_handle):
+    """The creator's own tracked links (not readers' shares of their pages) whose code holds the old handle
+    (``/r/<handle>-boots/``) get a random code: the address no longer names the leaver (the old one stops
+    leading anywhere; each save forgets its cached route)."""
+    for link in TrackedLink.objects.filter(creator=profile, sharer_id__isnull=True, code__icontains=old_handle):
         link.code = new_link_code()
         link.save(update_fields=["code"])
 

@@ -163,19 +163,24 @@ def test_a_leavers_avatar_leaves_the_image_library_unless_something_else_shows_i
     from privacy.services.leavers import anonymise_leaver
     from tests.factories import add_product_image, make_image, make_product
 
-    alone, shared = make_creator("zquixote"), make_creator("yvaine")
+    alone, shared, picked = make_creator("zquixote"), make_creator("yvaine"), make_creator("xena")
     only_theirs, also_a_product_image = make_image("Zelda's face"), make_image("Yvaine's face")
+    staffs_image = make_image("A stock photo")  # uploaded by staff, picked as an avatar: not the leaver's
+    images = get_image_model().objects
+    images.filter(pk=only_theirs.pk).update(uploaded_by_user=alone.user)
+    images.filter(pk=also_a_product_image.pk).update(uploaded_by_user=shared.user)
     add_product_image(make_product(title="Tent", variants=[("TENT-9", "90.00", 1)]), also_a_product_image)
     CreatorProfile.objects.filter(pk=alone.pk).update(avatar=only_theirs)
     CreatorProfile.objects.filter(pk=shared.pk).update(avatar=also_a_product_image)
+    CreatorProfile.objects.filter(pk=picked.pk).update(avatar=staffs_image)
 
     with django_capture_on_commit_callbacks(execute=True):
         anonymise_leaver(alone.user)
         anonymise_leaver(shared.user)
+        anonymise_leaver(picked.user)
 
-    images = get_image_model().objects
-    assert list(images.filter(pk__in=[only_theirs.pk, also_a_product_image.pk]).values_list("title", flat=True)) == [
-        "Yvaine's face"]
+    assert sorted(images.filter(pk__in=[only_theirs.pk, also_a_product_image.pk, staffs_image.pk])
+                  .values_list("title", flat=True)) == ["A stock photo", "Yvaine's face"]
     assert CreatorProfile.objects.filter(avatar__isnull=False).count() == 0
 
 
