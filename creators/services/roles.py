@@ -108,6 +108,9 @@ _EDITOR_PERMISSIONS = _WAGTAIL_STAFF_PERMISSIONS + [
     (app, f"{action}_{model}") for app, model in _EDITOR_MODELS for action in ("add", "change", "delete", "view")
 ] + [(app, f"view_{model}") for app, model in _EDITOR_VIEW_ONLY_MODELS] + [
     ("readers", "block_sharelink"),  # staff block a reader's share link (with a reason), never edit it
+    # Brand transfers to retry (shop.supply_admin): staff see failed transfers and reversals, and retry one.
+    ("shop", "view_supplytransfer"),
+    ("shop", "change_supplytransfer"),
 ]
 
 

@@ -83,14 +83,29 @@ def test_staff_see_the_failed_transfer_with_its_attempts_failure_order_brand_and
     assert f'data-attempt="transfer-{transfer.pk}"' in html and "no_account:" in html and "Retry now" in html
 
 
+def editor_client():
+    """A member of the Editors group as every migrate makes it: nothing granted by the test."""
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from creators.services.roles import EDITORS_GROUP_NAME
+    from tests.factories import make_user
+
+    editor = make_user()
+    editor.groups.add(Group.objects.get(name=EDITORS_GROUP_NAME))
+    client = Client()
+    client.force_login(editor)
+    return client
+
+
 def test_retry_now_queues_the_attempt_for_that_row_under_its_key(failed_transfer, fake_connect):
     order, _brand_a, _brand_b, _creator, transfer = failed_transfer
-    response = staff_client().post(URL, {"kind": "transfer", "id": str(transfer.pk)})
+    response = editor_client().post(URL, {"kind": "transfer", "id": str(transfer.pk)})
     assert response.status_code == 302
     transfer.refresh_from_db()
     assert (transfer.status, transfer.attempts, transfer.failure_message) == (SupplyTransferStatus.PAID, 2, "")
     assert transfer.transfer_id.startswith("tr_")
-    again = staff_client().post(URL, {"kind": "transfer", "id": str(transfer.pk)}, follow=True)
+    again = editor_client().post(URL, {"kind": "transfer", "id": str(transfer.pk)}, follow=True)
     assert "Nothing to retry" in again.content.decode()
     transfer.refresh_from_db()
     assert transfer.attempts == 2
