@@ -67,7 +67,9 @@ A reader's share (`/r/<code>`) that leads to a page on another host (a front end
 gets the `kolshop_share` cookie back: it is SameSite=Lax) adds `share=<token>` to the address it redirects to.
 Keep it (for the attribution window) and pass it as `share_token`: the share is credited as the cookie would
 credit it, the earlier of the cookie's and the token's share winning. A token past the window is ignored; a
-tampered one is refused (400 `invalid_share_token`).
+tampered one is refused (400 `invalid_share_token`). Anyone holding the token is credited to that share, so
+take it out of the address bar once read (`history.replaceState`): a reader copying the address to friends
+must not pass the token on.
 """.strip()
 
 OPERATIONS: dict[str, OperationDoc] = {
