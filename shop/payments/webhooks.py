@@ -87,13 +87,19 @@ def _charge_refunded(charge: dict) -> None:
                         amount_refunded=from_minor_units(int(charge.get("amount_refunded") or 0), currency))
 
 
-def _dispute_created(dispute: dict) -> None:
+def _dispute_fields(dispute: dict) -> tuple[str, dict]:
+    """(payment intent, the dispute's id, amount and reason as the payment services take them)."""
     if not dispute.get("payment_intent"):
         raise UnknownPayment(dispute.get("id", ""))
     currency = str(dispute.get("currency", "")).upper()
-    record_dispute(dispute["payment_intent"], dispute_id=str(dispute.get("id", "")),
-                   amount=from_minor_units(int(dispute.get("amount") or 0), currency),
-                   reason=str(dispute.get("reason") or ""))
+    return dispute["payment_intent"], {"dispute_id": str(dispute.get("id", "")),
+                                       "amount": from_minor_units(int(dispute.get("amount") or 0), currency),
+                                       "reason": str(dispute.get("reason") or "")}
+
+
+def _dispute_created(dispute: dict) -> None:
+    intent_id, fields = _dispute_fields(dispute)
+    record_dispute(intent_id, **fields)
 
 
 def _dispute_lost(dispute: dict) -> None:
@@ -101,12 +107,8 @@ def _dispute_lost(dispute: dict) -> None:
 
     Not on ``funds_withdrawn``: Stripe withdraws the funds when a dispute opens and reinstates them when it
     is won (``funds_reinstated``), so only the loss is final (a brand is never charged for a dispute won)."""
-    if not dispute.get("payment_intent"):
-        raise UnknownPayment(dispute.get("id", ""))
-    currency = str(dispute.get("currency", "")).upper()
-    record_chargeback(dispute["payment_intent"], dispute_id=str(dispute.get("id", "")),
-                      amount=from_minor_units(int(dispute.get("amount") or 0), currency),
-                      reason=str(dispute.get("reason") or ""))
+    intent_id, fields = _dispute_fields(dispute)
+    record_chargeback(intent_id, **fields)
 
 
 def _dispute_closed(dispute: dict) -> None:
@@ -115,12 +117,8 @@ def _dispute_closed(dispute: dict) -> None:
     if dispute.get("status") == "lost":
         _dispute_lost(dispute)
         return
-    if not dispute.get("payment_intent"):
-        raise UnknownPayment(dispute.get("id", ""))
-    currency = str(dispute.get("currency", "")).upper()
-    record_dispute_closed(dispute["payment_intent"], dispute_id=str(dispute.get("id", "")),
-                          amount=from_minor_units(int(dispute.get("amount") or 0), currency),
-                          reason=str(dispute.get("reason") or ""))
+    intent_id, fields = _dispute_fields(dispute)
+    record_dispute_closed(intent_id, **fields)
 
 
 HANDLERS = {

@@ -69,3 +69,16 @@ def session_with_sales(shop_settings):
     checkout(cart_with(("SER-1", 1), attribution=from_page), email="cy@example.com")  # unpaid: never counts
     paid_order(cart_with(("SER-1", 1)), email="di@example.com")                             # another page's sale
     return page, deal, deal_order, glow, dew
+
+
+def session_of_size(size: int) -> LiveSessionPage:
+    """A live session with ``size`` products, each pinned and with a running flash deal (query-count tests)."""
+    creator = make_creator(f"size{size}")
+    products = [make_product(title=f"Item {size}-{n}", variants=[(f"SKU-{size}-{n}", "20.00", 50)])
+                for n in range(size)]
+    page = make_session(creator, products=products, title=f"Size {size}")
+    start_session(page)
+    for product in products:
+        pin_product(page, product_id=product.pk)
+        start_flash_deal(page, deal=flash(product.variants.get(), price="12.00", unit_cap=5))
+    return page

@@ -5,9 +5,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from content.live.services import pin_product, start_flash_deal, start_session
-from tests.factories import make_brand, make_creator, make_product
-from tests.live.helpers import flash, make_session, session_with_sales
+from tests.factories import make_brand, make_creator
+from tests.live.helpers import session_of_size, session_with_sales
 from tests.permissions.conftest import brand_user
 
 pytestmark = pytest.mark.django_db
@@ -76,21 +75,9 @@ def test_others_get_a_404_json_and_anonymous_a_401(shop_settings):
     assert (anonymous.status_code, anonymous.json()["code"]) == (401, "not_authenticated")
 
 
-def _session_of_size(size: int):
-    creator = make_creator(f"size{size}")
-    products = [make_product(title=f"Item {size}-{n}", variants=[(f"SKU-{size}-{n}", "20.00", 50)])
-                for n in range(size)]
-    page = make_session(creator, products=products, title=f"Size {size}")
-    start_session(page)
-    for product in products:
-        pin_product(page, product_id=product.pk)
-        start_flash_deal(page, deal=flash(product.variants.get(), price="12.00", unit_cap=5))
-    return page
-
-
 @pytest.mark.parametrize("size", [1, 5])
 def test_the_report_costs_the_same_queries_at_any_size(shop_settings, django_assert_num_queries, size):
-    page = _session_of_size(size)
+    page = session_of_size(size)
     api = _api(page.owner)
     api.get(f"/api/v1/live-reports/{page.pk}")  # warm-up
 

@@ -6,10 +6,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from content.live.services import pin_product, start_flash_deal, start_session
 from content.live.viewers import record_heartbeat
-from tests.factories import make_brand, make_creator, make_product
-from tests.live.helpers import flash, make_session, session_with_sales
+from tests.factories import make_brand, make_creator
+from tests.live.helpers import session_of_size, session_with_sales
 from tests.permissions.conftest import brand_user
 
 pytestmark = pytest.mark.django_db
@@ -72,21 +71,9 @@ def test_a_second_creator_a_second_brand_and_a_producer_get_404s(shop_settings):
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/")
 
 
-def _session_of_size(size: int):
-    creator = make_creator(f"size{size}")
-    products = [make_product(title=f"Item {size}-{n}", variants=[(f"SKU-{size}-{n}", "20.00", 50)])
-                for n in range(size)]
-    page = make_session(creator, products=products, title=f"Size {size}")
-    start_session(page)
-    for product in products:
-        pin_product(page, product_id=product.pk)
-        start_flash_deal(page, deal=flash(product.variants.get(), price="12.00", unit_cap=5))
-    return page
-
-
 def test_the_report_page_costs_the_same_queries_for_one_and_five_pins_and_deals(
         shop_settings, django_assert_num_queries):
-    small, large = _session_of_size(1), _session_of_size(5)
+    small, large = session_of_size(1), session_of_size(5)
     clients = {page.pk: _client(page.owner) for page in (small, large)}
     counts = []
     for page in (small, large):
