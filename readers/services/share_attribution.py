@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from creators.models import Click, LinkKind
 from creators.services.click_buffer import resolve_clicks
-from readers.models import Reader, RefusalReason, RewardEntry, RewardEntryKind, ShareBlock
+from readers.models import Reader, RefusalReason, RewardEntry, RewardEntryKind
 from shop.attribution import attribution_window
 from shop.models import Order, OrderLine, OrderStatus
 
@@ -82,7 +82,7 @@ def _sharer_bought_here(order: Order, sharer: Reader, click: Click) -> bool:
 def refusal_reason(order: Order, credit: ShareCredit, *, now: datetime) -> str | None:
     """Why this share earns nothing on this order, or None: each rule on unless its setting is off."""
     rules, click, sharer = _rules(), credit.click, credit.sharer
-    if not click.link.active or ShareBlock.objects.filter(link_id=click.link_id).exists():
+    if not click.link.active:  # a blocked share is never active (``blocked_at``, the database check)
         return RefusalReason.LINK_BLOCKED
     if rules.get("self_purchase", True) and _sharer_bought_here(order, sharer, click):
         return RefusalReason.SELF_PURCHASE
