@@ -48,13 +48,18 @@ def paid_order(cart, *, email: str = "ada@example.com"):
     return confirm_payment(checkout(cart, email=email).order)
 
 
-def session_with_sales(shop_settings):
-    """Two brands' products in one session: a deal on the lipstick, a buy-link sale of each, an unpaid order."""
+def two_brand_session(*, stock: int):
+    """Rex's session showing Glow's lipstick (20.00) and Dew's serum (30.00), ``stock`` of each."""
     creator = make_creator("rex")
     glow, dew = make_brand("Glow"), make_brand("Dew")
-    lipstick = make_product(title="Lipstick", brand=glow, variants=[("LIP-1", "20.00", 50)])
-    serum = make_product(title="Serum", brand=dew, variants=[("SER-1", "30.00", 50)])
-    page = make_session(creator, products=[lipstick, serum])
+    lipstick = make_product(title="Lipstick", brand=glow, variants=[("LIP-1", "20.00", stock)])
+    serum = make_product(title="Serum", brand=dew, variants=[("SER-1", "30.00", stock)])
+    return creator, glow, dew, lipstick, serum, make_session(creator, products=[lipstick, serum])
+
+
+def session_with_sales(shop_settings):
+    """Two brands' products in one session: a deal on the lipstick, a buy-link sale of each, an unpaid order."""
+    creator, glow, dew, lipstick, serum, page = two_brand_session(stock=50)
     start_session(page)
     pin_product(page, product_id=lipstick.pk)
     deal = start_flash_deal(page, deal=flash(lipstick.variants.get(), price="12.00", unit_cap=10,

@@ -12,8 +12,8 @@ from creators.reports.rollup import roll_up
 from creators.services.links import create_tracked_link, record_click
 from privacy.services.retention import enforce_retention
 from tests.creators.helpers import READER_AGENT
-from tests.factories import make_brand, make_creator, make_guide, make_product, product_card
-from tests.live.helpers import make_session
+from tests.factories import make_guide, make_product, product_card
+from tests.live.helpers import make_session, two_brand_session
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +24,7 @@ def _clicks(link, count: int, *, when) -> None:
 
 
 def test_the_report_counts_clicks_on_the_sessions_links_per_brand_and_after_a_purge(settings):
-    creator = make_creator("rex")
-    glow, dew = make_brand("Glow"), make_brand("Dew")
-    lipstick = make_product(title="Lipstick", brand=glow, variants=[("LIP-1", "20.00", 5)])
-    serum = make_product(title="Serum", brand=dew, variants=[("SER-1", "30.00", 5)])
-    page = make_session(creator, products=[lipstick, serum])
+    creator, glow, dew, lipstick, serum, page = two_brand_session(stock=5)
     other = make_guide(creator, body=[product_card(lipstick)])
     three_days_ago = timezone.now() - timedelta(days=3)
     _clicks(create_tracked_link(creator, target_kind="product", product=lipstick, page=page), 3, when=three_days_ago)
