@@ -1,5 +1,7 @@
 import pytest
 
+WEBHOOK_SECRET = "whsec_kolshop_test"
+
 
 @pytest.fixture(autouse=True)
 def _media_and_cache(settings, tmp_path):
@@ -71,3 +73,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(skip)
+
+
+@pytest.fixture
+def shop_settings(settings):
+    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
+    settings.KOLSHOP_RESERVATION_MINUTES = 15
+    settings.KOLSHOP_MAX_QUANTITY_PER_VARIANT = 10
+    settings.KOLSHOP_SHIPPING_RATES = "US:5.00,DE:7.50"
+    settings.KOLSHOP_PICKUP_ENABLED = True
+    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    return settings

@@ -7,7 +7,7 @@ import pytest
 
 from tests.browser.test_authoring import log_in
 from tests.factories import make_creator, make_product, make_user, storefront_of
-from tests.shop.conftest import localstripe_url, shop_settings, stripe_settings  # noqa: F401
+from tests.shop.conftest import localstripe_url, stripe_settings  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

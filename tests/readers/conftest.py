@@ -6,7 +6,6 @@ from shop.services.groupbuy import open_team
 from tests.factories import make_creator, make_guide, make_product
 from tests.readers.helpers import csrf_headers
 from tests.shop.group_helpers import buyer, make_campaign
-from tests.shop.conftest import shop_settings  # noqa: F401  (the shop's settings for checkouts)
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.conftest import WEBHOOK_SECRET  # noqa: F401  (imported from here by the shop tests)
 from tests.support.servers import free_port, loopback_server
-
-WEBHOOK_SECRET = "whsec_kolshop_test"
 
 
 def skip_unless_postgres() -> None:
@@ -43,18 +42,6 @@ def api(client):
 @pytest.fixture
 def dummy_gateway(settings):
     settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-
-
-@pytest.fixture
-def shop_settings(settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_RESERVATION_MINUTES = 15
-    settings.KOLSHOP_MAX_QUANTITY_PER_VARIANT = 10
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00,DE:7.50"
-    settings.KOLSHOP_PICKUP_ENABLED = True
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    return settings
 
 
 ROOT = Path(__file__).resolve().parents[2]
