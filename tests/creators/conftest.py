@@ -15,7 +15,7 @@ from shop.services.cart import add_line_to_cart
 from shop.services.checkout import confirm_payment
 from tests.factories import make_brand, make_creator, make_product
 from tests.shop.helpers import checkout
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
+from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for, sell
 from tests.support.servers import free_port, loopback_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,3 +96,24 @@ def two_brand_order(site_tree, fake_connect, settings):
     order = confirm_payment(checkout(cart).order)
     line_a, line_b = order.lines.get(variant__sku="A-1"), order.lines.get(variant__sku="B-1")
     return order, (brand_a, brand_b), creator, line_a, line_b
+
+
+@pytest.fixture
+def sales(settings, site_tree):
+    """Anna sells 3 (and leaves 1 unpaid) and Ben 3 of one brand's offer; Anna also lists another brand's."""
+    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
+    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
+    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    brand, other_brand = make_brand(), make_brand()
+    make_product(brand=brand, variants=[("REP-1", "25.00", 10)])
+    make_product(brand=other_brand, variants=[("REP-2", "25.00", 10)])
+    anna, ben = make_creator("anna"), make_creator("ben")
+    offer = offer_for(Variant.objects.get(sku="REP-1"))
+    anna_listing = live_listing(offer, creator_id=anna.pk, price="24.00")
+    ben_listing = live_listing(offer, creator_id=ben.pk, price="20.00")
+    other = live_listing(offer_for(Variant.objects.get(sku="REP-2")), creator_id=anna.pk, price="22.00")
+    sell(anna_listing, 2)
+    sell(anna_listing, 1)
+    sell(anna_listing, 1, pay=False)  # pending: not sold
+    sell(ben_listing, 3)
+    return brand, anna, ben, anna_listing, other

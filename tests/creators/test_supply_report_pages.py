@@ -4,9 +4,8 @@ sell-through; a brand user their supply's sales per storefront (totals only); ev
 import pytest
 
 from shop.models import Variant
-from tests.creators.test_supply_reports import sales, sell  # noqa: F401  (the fixture and its seller)
 from tests.factories import make_brand, make_creator, make_product, make_user
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
+from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for, sell
 
 pytestmark = pytest.mark.django_db
 

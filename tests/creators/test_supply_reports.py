@@ -12,38 +12,11 @@ from shop.services.cart import add_line_to_cart
 from shop.services.checkout import confirm_payment
 from shop.services.refunds import refund_order
 from tests.creators.helpers import LOST, dispute_event
-from tests.factories import make_brand, make_creator, make_product
+from tests.factories import make_product
 from tests.shop.helpers import checkout
-from tests.shop.supply_helpers import live_listing, offer_for
+from tests.shop.supply_helpers import live_listing, offer_for, sell
 
 pytestmark = pytest.mark.django_db
-
-
-def sell(listing, quantity: int, *, pay: bool = True):
-    cart = Cart.objects.create()
-    add_line_to_cart(cart, sku=listing.offer.variant.sku, quantity=quantity, listing_id=listing.pk)
-    order = checkout(cart).order
-    return confirm_payment(order) if pay else order
-
-
-@pytest.fixture
-def sales(settings, site_tree):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
-    brand, other_brand = make_brand(), make_brand()
-    make_product(brand=brand, variants=[("REP-1", "25.00", 10)])
-    make_product(brand=other_brand, variants=[("REP-2", "25.00", 10)])
-    anna, ben = make_creator("anna"), make_creator("ben")
-    offer = offer_for(Variant.objects.get(sku="REP-1"))
-    anna_listing = live_listing(offer, creator_id=anna.pk, price="24.00")
-    ben_listing = live_listing(offer, creator_id=ben.pk, price="20.00")
-    other = live_listing(offer_for(Variant.objects.get(sku="REP-2")), creator_id=anna.pk, price="22.00")
-    sell(anna_listing, 2)
-    sell(anna_listing, 1)
-    sell(anna_listing, 1, pay=False)  # pending: not sold
-    sell(ben_listing, 3)
-    return brand, anna, ben, anna_listing, other
 
 
 def test_a_creator_sees_margin_units_and_sell_through_per_listing(sales):

@@ -6,9 +6,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 from creators.services.roles import add_brand_member
-from shop.models import ListingStatus, StorefrontListing, SupplyMode, SupplyOffer, Variant
+from shop.models import Cart, ListingStatus, StorefrontListing, SupplyMode, SupplyOffer, Variant
+from shop.services.cart import add_line_to_cart
+from shop.services.checkout import confirm_payment
 from shop.services.supply import OfferTerms, create_offer, list_offer, set_listing_status
 from tests.factories import make_user
+from tests.shop.helpers import checkout
 
 
 def staff():
@@ -37,3 +40,12 @@ def offer_for(variant: Variant, *, user=None, **overrides) -> SupplyOffer:
 def live_listing(offer: SupplyOffer, *, creator_id: int, price: str | None = "24.00") -> StorefrontListing:
     listing = list_offer(creator_id=creator_id, offer=offer, price=price)
     return set_listing_status(listing, creator_id=creator_id, status=ListingStatus.LIVE)
+
+
+def sell(listing, quantity: int, *, pay: bool = True):
+    """One order of ``quantity`` of ``listing``, paid unless ``pay`` is false."""
+
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku=listing.offer.variant.sku, quantity=quantity, listing_id=listing.pk)
+    order = checkout(cart).order
+    return confirm_payment(order) if pay else order
