@@ -37,8 +37,9 @@ from django.utils import timezone
 from creators.models import EntryKind, LedgerEntry
 from creators.services.attribution import attribute_order
 from creators.services.commissions import choose_rate, rules_in_force
-from shop.models import Order, OrderLine, Payment, Refund, SupplyLineSplit, SupplyMode
+from shop.models import Order, OrderLine, Refund, SupplyLineSplit, SupplyMode
 from shop.money import quantize
+from shop.services.disputes import held_order_ids
 from shop.services.listing_prices import sells_at_margin
 from shop.services.supply_splits import dispute_source, dispute_splits, refund_source, refund_splits
 
@@ -232,15 +233,9 @@ def reverse_commission_for_dispute(order: Order, *, dispute_id: str, amount: Dec
                     source_ref=dispute_source(dispute_id), now=now or timezone.now())
 
 
-def held_order_ids():
-    """Orders whose payment has a dispute open: their earnings stay pending (not locked, not paid) until it
-    closes (a subquery)."""
-    return Payment.objects.filter(disputed=True, dispute_closed_at__isnull=True).values("order_id")
-
-
 def lock_matured_commissions(*, now: datetime | None = None, batch_size: int = 500) -> int:
     """Lock the pending commission of lines paid more than the return window ago, except those of orders with
-    a dispute open (held: ``held_order_ids``); returns lines locked."""
+    any dispute open (held: ``shop.services.disputes.held_order_ids``); returns lines locked."""
     now = now or timezone.now()
     cutoff = now - return_window()
     locked = 0

@@ -22,9 +22,9 @@ from django.utils import timezone
 from readers.models import Reader, RewardEntry, RewardEntryKind, RewardLine, RewardRate, RewardRefusal
 from readers.services.share_attribution import refusal_reason, share_click_for
 from shop.errors import Conflict
-from creators.services.ledger import held_order_ids
 from shop.models import Order, OrderLine, Refund, RefundLine, SupplyLineSplit, Voucher, VoucherKind
 from shop.money import quantize
+from shop.services.disputes import held_order_ids
 from shop.services.locks import lock_for_transaction
 from shop.services.supply_splits import DISPUTE_PREFIX, dispute_source, dispute_splits
 
@@ -211,7 +211,8 @@ def reverse_reward_for_dispute(order: Order, *, dispute_id: str, amount: Decimal
 
 def lock_matured_rewards(*, now: datetime | None = None) -> int:
     """Lock the pending reward of orders paid more than the return window ago, except those with a dispute open
-    (held, by the creator ledger's rule ``held_order_ids``); returns orders locked."""
+    (held, by the shop's rule ``shop.services.disputes.held_order_ids``, as the creator ledger is); returns
+    orders locked."""
     now = now or timezone.now()
     already = RewardEntry.objects.filter(kind=RewardEntryKind.LOCK, source_ref=WINDOW_LOCK_REF).values("order_id")
     order_ids = list(RewardEntry.objects.filter(kind=RewardEntryKind.ACCRUAL, effective_at__lte=now - reward_return_window())
