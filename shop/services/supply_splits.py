@@ -61,6 +61,32 @@ def taken_so_far(order: Order) -> dict[int, Decimal]:
     return taken
 
 
+def taken_by_causes(order_id: int, source_refs) -> dict[int, Decimal]:
+    """{line id: net amount these causes took back of the line}: refunds (``refund:<id>``) by their refund lines,
+    lost disputes (``dispute:<id>``) by their recorded split rows, any line, storefront or not.
+
+    The one answer to "what did earlier causes already take of each line" for every ledger that reverses per
+    cause (the creator ledger, readers' rewards): each passes the causes it has already reversed. Other
+    references (a ledger's own, or older ones) take nothing. At most two queries, none without causes."""
+    refund_ids, dispute_refs = [], []
+    for ref in source_refs:
+        if ref.startswith(REFUND_PREFIX) and ref[len(REFUND_PREFIX):].isdigit():
+            refund_ids.append(int(ref[len(REFUND_PREFIX):]))
+        elif ref.startswith(DISPUTE_PREFIX):
+            dispute_refs.append(ref)
+    taken: dict[int, Decimal] = {}
+    rows = []
+    if refund_ids:
+        rows += RefundLine.objects.filter(refund_id__in=refund_ids, refund__order_id=order_id).values_list(
+            "order_line_id", "amount")
+    if dispute_refs:
+        rows += SupplyLineSplit.objects.filter(order_line__order_id=order_id, source_ref__in=dispute_refs).values_list(
+            "order_line_id", "amount")
+    for line_id, amount in rows:
+        taken[line_id] = taken.get(line_id, ZERO) + amount
+    return taken
+
+
 def chargeback_line_amounts(order: Order, amount: Decimal) -> dict[int, Decimal]:
     """{line id: part of a disputed ``amount``}: in proportion to what each line (and the shipping) still
     held, to the currency's minor unit; an amount covering everything takes everything."""
