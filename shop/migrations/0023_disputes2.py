@@ -2,12 +2,83 @@
 
 import django.core.validators
 import django.db.models.deletion
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import migrations, models
 
-# Frozen copies of what this migration needs (a migration never imports live service code).
+# Frozen copies of what this migration needs (a migration never imports live service code: it must give the
+# same rows whatever the code becomes). As shop.money and shop.services.supply_splits were at this migration.
 DISPUTE_PREFIX = "dispute:"
+REFUND_PREFIX = "refund:"
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+ZERO_DECIMAL_CURRENCIES = {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
+                           "VUV", "XAF", "XOF", "XPF"}
+
+
+def quantize_minor(amount, currency):
+    unit = Decimal("1") if (currency or "").upper() in ZERO_DECIMAL_CURRENCIES else CENT
+    return Decimal(amount).quantize(unit, rounding=ROUND_HALF_UP).quantize(CENT)
+
+
+def part_left(part, *, line_total, taken, currency):
+    if line_total <= 0 or taken >= line_total:
+        return ZERO
+    if taken <= 0:
+        return part
+    return min(part, quantize_minor(part * (line_total - taken) / line_total, currency))
+
+
+def split_taken_back(line, *, before, after):
+    """(wholesale, margin, fee) of what went back of ``line`` as its total taken grew from ``before`` to
+    ``after``: cumulative, in the currency's minor unit, the fee taking the rounding."""
+    before, after = min(before, line.line_total), min(after, line.line_total)
+    wholesale, margin = (
+        part_left(part, line_total=line.line_total, taken=before, currency=line.currency)
+        - part_left(part, line_total=line.line_total, taken=after, currency=line.currency)
+        for part in (line.wholesale_amount, line.creator_margin))
+    return wholesale, margin, after - before - wholesale - margin
+
+
+def backfill_refund_splits(apps, schema_editor):
+    """Split rows for settled refunds of storefront lines that have none (refunds settled before ``0018_supply3``
+    recorded splits). Each line's causes are taken in the order they happened (refunds by when they were made,
+    the splits already recorded by when they were written, lost disputes among them), so a missing refund's
+    split starts from everything taken before it, disputes included; a cause already split keeps its rows and
+    counts as they say. Idempotent: a second run finds every refund split and writes nothing."""
+    OrderLine = apps.get_model("shop", "OrderLine")
+    RefundLine = apps.get_model("shop", "RefundLine")
+    SupplyLineSplit = apps.get_model("shop", "SupplyLineSplit")
+    missing = {}  # line id → {(created_at, refund id): amount} of refunds without split rows on that line
+    recorded = {}  # line id → [(created_at, amount)] of the causes already split
+    for line_id, source_ref, amount, created_at in SupplyLineSplit.objects.values_list(
+            "order_line_id", "source_ref", "amount", "created_at"):
+        recorded.setdefault(line_id, []).append((created_at, source_ref, amount))
+    split_refs = {(line_id, ref) for line_id, causes in recorded.items() for _, ref, _ in causes}
+    for line_id, refund_id, created_at, amount in RefundLine.objects.filter(
+            refund__status="succeeded", order_line__listing__isnull=False).values_list(
+            "order_line_id", "refund_id", "refund__created_at", "amount"):
+        if (line_id, f"{REFUND_PREFIX}{refund_id}") in split_refs:
+            continue
+        causes = missing.setdefault(line_id, {})
+        causes[(created_at, refund_id)] = causes.get((created_at, refund_id), ZERO) + amount
+    rows = []
+    for line in OrderLine.objects.filter(pk__in=list(missing)).order_by("pk"):
+        timeline = [(created_at, 0, refund_id, None, amount)
+                    for (created_at, refund_id), amount in missing[line.pk].items()]
+        timeline += [(created_at, 1, 0, source_ref, amount)
+                     for created_at, source_ref, amount in recorded.get(line.pk, [])]
+        taken = ZERO
+        for _, _, refund_id, source_ref, amount in sorted(timeline, key=lambda cause: cause[:3]):
+            before, after = taken, min(line.line_total, taken + amount)
+            taken = after
+            if source_ref is not None or after <= before:
+                continue  # already split: counts as its rows say
+            wholesale, margin, fee = split_taken_back(line, before=before, after=after)
+            rows.append(SupplyLineSplit(order_line_id=line.pk, source_ref=f"{REFUND_PREFIX}{refund_id}",
+                                        amount=after - before, wholesale_part=wholesale, margin_part=margin,
+                                        fee_part=fee, currency=line.currency))
+    SupplyLineSplit.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def disputes_from_payments(apps, schema_editor):
@@ -85,6 +156,7 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(disputes_from_payments, payments_from_disputes),
+        migrations.RunPython(backfill_refund_splits, migrations.RunPython.noop),
         migrations.RemoveField(
             model_name='payment',
             name='dispute_closed_at',
