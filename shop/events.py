@@ -37,11 +37,12 @@ class DomainEvent:
 order_paid = DomainEvent("order_paid")
 # order=Order, refund=<the refund record> — money went back to the buyer (full or partial, per line).
 order_refunded = DomainEvent("order_refunded")
-# order=Order — the payment was disputed (chargeback opened): nothing is taken back yet (see order_chargeback).
+# order=Order — a dispute of the payment opened (once per Stripe dispute; a payment may have several): nothing is
+# taken back yet (see order_chargeback); the order is held while any is open (shop.services.disputes).
 order_disputed = DomainEvent("order_disputed")
 # order=Order, dispute_id=str, amount=Decimal — a dispute was lost: ``amount`` of the payment is gone for good
-# (never on funds withdrawn, which a won dispute undoes); may be sent twice for one dispute (handlers are
-# idempotent per dispute; the split of what it took is recorded once, ``supply_splits.dispute_splits``).
+# (never on funds withdrawn, which a won dispute undoes); sent once per dispute when its row becomes lost (handlers
+# stay idempotent per dispute; the split of what it took is recorded once, ``supply_splits.dispute_splits``).
 order_chargeback = DomainEvent("order_chargeback")
 # order=Order — the order was cancelled before payment.
 order_cancelled = DomainEvent("order_cancelled")

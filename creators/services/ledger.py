@@ -37,10 +37,13 @@ from django.utils import timezone
 from creators.models import EntryKind, LedgerEntry
 from creators.services.attribution import attribute_order
 from creators.services.commissions import choose_rate, rules_in_force
-from shop.models import Order, OrderLine, Payment, Refund, SupplyLineSplit, SupplyMode
+from shop.models import Order, OrderLine, Refund, SupplyLineSplit, SupplyMode
 from shop.money import quantize
+from shop.services.disputes import held_order_ids
 from shop.services.listing_prices import sells_at_margin
-from shop.services.supply_splits import dispute_source, dispute_splits, refund_source, refund_splits
+from shop.services.supply_splits import (
+    dispute_source, dispute_splits, refund_source, refund_splits, taken_by_causes,
+)
 
 ZERO = Decimal("0.00")
 PAID_REF = "paid"
@@ -78,7 +81,6 @@ class _LineState:
 
     accrual: LedgerEntry | None = None
     earned: Decimal = ZERO
-    refunded_base: Decimal = ZERO
     locked: Decimal = ZERO
     locked_by_window: bool = False
     refs: set = None
@@ -104,8 +106,6 @@ def _line_states(line_ids: list[int]) -> dict[int, _LineState]:
             state.accrual = entry
         if entry.kind in (EntryKind.ACCRUAL, EntryKind.REVERSAL):
             state.earned += entry.amount
-        if entry.kind == EntryKind.REVERSAL:
-            state.refunded_base += entry.base_amount or ZERO
         if entry.kind == EntryKind.LOCK:
             state.locked += entry.amount
             state.locked_by_window = state.locked_by_window or entry.source_ref == WINDOW_LOCK_REF
@@ -185,13 +185,16 @@ def _reverse(order: Order, bases: dict[int, Decimal], margins: dict[int, Decimal
     """``bases``: line id → net amount this cause took back of the line; ``margins``: line id → the margin part
     of the shop's split of it (read for margin accruals, which have no rate)."""
     states = _line_states(list(bases))
+    # What the causes already reversed took of each line (refunds' lines, lost disputes' splits).
+    taken = taken_by_causes(order.pk, {ref for state in states.values() for kind, ref in state.refs
+                                       if kind == EntryKind.REVERSAL})
     entries = []
     for line_id, amount in sorted(bases.items()):
         state = states.get(line_id)
         if state is None or state.accrual is None or (EntryKind.REVERSAL, source_ref) in state.refs:
             continue
         accrual = state.accrual
-        remaining_base = accrual.base_amount - state.refunded_base
+        remaining_base = max(ZERO, accrual.base_amount - taken.get(line_id, ZERO))
         base = min(amount, remaining_base)
         if accrual.rate is None:  # a margin: exactly the split's part
             reversal = -min(state.earned, margins.get(line_id, ZERO))
@@ -214,11 +217,9 @@ def reverse_commission_for_refund(order: Order, refund: Refund, *, now: datetime
     """Take back commission in proportion to the net amount each refunded line gave back, and each margin's
     part of the refund's split."""
     _lock_order(order.pk)
-    refunded: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for line in refund.lines.all():
-        refunded[line.order_line_id] += line.amount
-    return _reverse(order, dict(refunded), _margins(refund_splits(order, refund)), source_ref=refund_source(refund),
-                    now=now or timezone.now())
+    source_ref = refund_source(refund)
+    return _reverse(order, taken_by_causes(order.pk, [source_ref]), _margins(refund_splits(order, refund)),
+                    source_ref=source_ref, now=now or timezone.now())
 
 
 @transaction.atomic
@@ -232,15 +233,9 @@ def reverse_commission_for_dispute(order: Order, *, dispute_id: str, amount: Dec
                     source_ref=dispute_source(dispute_id), now=now or timezone.now())
 
 
-def held_order_ids():
-    """Orders whose payment has a dispute open: their earnings stay pending (not locked, not paid) until it
-    closes (a subquery)."""
-    return Payment.objects.filter(disputed=True, dispute_closed_at__isnull=True).values("order_id")
-
-
 def lock_matured_commissions(*, now: datetime | None = None, batch_size: int = 500) -> int:
     """Lock the pending commission of lines paid more than the return window ago, except those of orders with
-    a dispute open (held: ``held_order_ids``); returns lines locked."""
+    any dispute open (held: ``shop.services.disputes.held_order_ids``); returns lines locked."""
     now = now or timezone.now()
     cutoff = now - return_window()
     locked = 0

@@ -22,11 +22,11 @@ from django.utils import timezone
 from readers.models import Reader, RewardEntry, RewardEntryKind, RewardLine, RewardRate, RewardRefusal
 from readers.services.share_attribution import refusal_reason, share_click_for
 from shop.errors import Conflict
-from creators.services.ledger import held_order_ids
-from shop.models import Order, OrderLine, Refund, RefundLine, SupplyLineSplit, Voucher, VoucherKind
+from shop.models import Order, OrderLine, Refund, Voucher, VoucherKind
 from shop.money import quantize
+from shop.services.disputes import held_order_ids
 from shop.services.locks import lock_for_transaction
-from shop.services.supply_splits import DISPUTE_PREFIX, dispute_source, dispute_splits
+from shop.services.supply_splits import dispute_source, dispute_splits, refund_source, taken_by_causes
 
 ZERO = Decimal("0.00")
 PAID_REF = "paid"
@@ -154,19 +154,10 @@ def _reverse(order_id: int, refunded: dict | None, *, source_ref: str, now: date
     if accrual is None or (RewardEntryKind.REVERSAL, source_ref) in refs:
         return []
     lines = list(RewardLine.objects.filter(order_id=order_id).order_by("pk"))
-    if lines:
-        remaining = {line.order_line_id: line.base_amount for line in lines}
-        earlier = [int(ref.split(":", 1)[1]) for kind, ref in refs
-                   if kind == RewardEntryKind.REVERSAL and ref.startswith("refund:")]
-        for line_id, amount in RefundLine.objects.filter(refund_id__in=earlier).values_list("order_line_id", "amount"):
-            if line_id in remaining:
-                remaining[line_id] = max(ZERO, remaining[line_id] - amount)
-        lost = [ref for kind, ref in refs if kind == RewardEntryKind.REVERSAL and ref.startswith(DISPUTE_PREFIX)]
-        if lost:  # lost disputes took what the shop's split of each says (the rows the creator ledger reads)
-            for line_id, amount in SupplyLineSplit.objects.filter(
-                    order_line__order_id=order_id, source_ref__in=lost).values_list("order_line_id", "amount"):
-                if line_id in remaining:
-                    remaining[line_id] = max(ZERO, remaining[line_id] - amount)
+    if lines:  # what earlier refunds and lost disputes took of each line (the causes already reversed)
+        taken = taken_by_causes(order_id, [ref for kind, ref in refs if kind == RewardEntryKind.REVERSAL])
+        remaining = {line.order_line_id: max(ZERO, line.base_amount - taken.get(line.order_line_id, ZERO))
+                     for line in lines}
     else:  # a reward accrued before rates per line: the order as one line at the accrual's rate
         lines = [RewardLine(order_line_id=0, rate=accrual.rate, base_amount=accrual.base_amount)]
         remaining = {0: accrual.base_amount - refunded_before}
@@ -189,10 +180,8 @@ def _reverse(order_id: int, refunded: dict | None, *, source_ref: str, now: date
 @transaction.atomic
 def reverse_reward_for_refund(order: Order, refund: Refund, *, now: datetime | None = None) -> list[RewardEntry]:
     Order.objects.select_for_update().filter(pk=order.pk).first()
-    refunded: dict = {}
-    for line_id, amount in refund.lines.values_list("order_line_id", "amount"):
-        refunded[line_id] = refunded.get(line_id, ZERO) + amount
-    return _reverse(order.pk, refunded, source_ref=f"refund:{refund.pk}", now=now or timezone.now())
+    source_ref = refund_source(refund)
+    return _reverse(order.pk, taken_by_causes(order.pk, [source_ref]), source_ref=source_ref, now=now or timezone.now())
 
 
 @transaction.atomic
@@ -203,15 +192,15 @@ def reverse_reward_for_dispute(order: Order, *, dispute_id: str, amount: Decimal
     rows). An open dispute reverses nothing: the reward is held (``lock_matured_rewards`` skips it) until the
     dispute closes; a won one leaves it as it was."""
     Order.objects.select_for_update().filter(pk=order.pk).first()
-    taken: dict[int, Decimal] = {}
-    for split in dispute_splits(order, dispute_id=dispute_id, amount=amount):
-        taken[split.order_line_id] = taken.get(split.order_line_id, ZERO) + split.amount
-    return _reverse(order.pk, taken, source_ref=dispute_source(dispute_id), now=now or timezone.now())
+    splits = dispute_splits(order, dispute_id=dispute_id, amount=amount)  # one row per line the dispute took from
+    return _reverse(order.pk, {split.order_line_id: split.amount for split in splits},
+                    source_ref=dispute_source(dispute_id), now=now or timezone.now())
 
 
 def lock_matured_rewards(*, now: datetime | None = None) -> int:
     """Lock the pending reward of orders paid more than the return window ago, except those with a dispute open
-    (held, by the creator ledger's rule ``held_order_ids``); returns orders locked."""
+    (held, by the shop's rule ``shop.services.disputes.held_order_ids``, as the creator ledger is); returns
+    orders locked."""
     now = now or timezone.now()
     already = RewardEntry.objects.filter(kind=RewardEntryKind.LOCK, source_ref=WINDOW_LOCK_REF).values("order_id")
     order_ids = list(RewardEntry.objects.filter(kind=RewardEntryKind.ACCRUAL, effective_at__lte=now - reward_return_window())

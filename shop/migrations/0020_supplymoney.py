@@ -5,10 +5,10 @@ from django.utils import timezone
 
 
 def backfill_refund_splits(apps, schema_editor):
-    """Refunds settled before 0018_supply3 get their split rows, by the rule every refund uses."""
-    from shop.services.supply_splits import backfill_refund_splits as backfill
-
-    backfill(apps)
+    """Was: refunds settled before 0018_supply3 got their split rows here, by live service code (which a
+    migration must not import) and without counting lost disputes' splits. ``0023_disputes2`` does it now, with
+    frozen logic and the disputes counted; databases that ran this step keep its rows (that backfill is
+    idempotent and leaves split refunds alone)."""
 
 
 def close_earlier_disputes(apps, schema_editor):

@@ -27,6 +27,8 @@ from shop.models.orders import (
 )
 from shop.models.notifications import OrderNotification, OrderNotificationKind
 from shop.models.payments import (
+    CLOSED_DISPUTE_STATUSES,
+    Dispute,
     Payment,
     PaymentStatus,
     ProcessedWebhookEvent,
@@ -58,6 +60,8 @@ __all__ = [
     "OrderNotificationKind",
     "OrderStatus",
     "PAID_ORDER_STATUSES",
+    "CLOSED_DISPUTE_STATUSES",
+    "Dispute",
     "Payment",
     "PaymentStatus",
     "ProcessedWebhookEvent",

@@ -24,10 +24,8 @@ class Payment(models.Model):
     currency = models.CharField(max_length=3, validators=[currency_validator])
     status = models.CharField(max_length=12, choices=PaymentStatus, default=PaymentStatus.PENDING)
     amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # Ever disputed (one dispute or more: each is a ``Dispute`` row, which says whether it is still open).
     disputed = models.BooleanField(default=False)
-    # When Stripe closed the dispute (won or lost); while ``disputed`` and unset, the creators' earnings from
-    # the order are held (``creators.services.ledger.held_order_ids``).
-    dispute_closed_at = models.DateTimeField(null=True, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -45,6 +43,47 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.intent_id}"
+
+
+# Stripe's dispute statuses after which nothing more happens to a dispute (an inquiry closed without becoming a
+# chargeback, a chargeback won or lost, a dispute prevented, and the legacy ``charge_refunded``). The others
+# (``warning_needs_response``, ``warning_under_review``, ``needs_response``, ``under_review``, and any status
+# Stripe adds later) leave it open.
+CLOSED_DISPUTE_STATUSES = ("warning_closed", "won", "lost", "prevented", "charge_refunded")
+
+
+class Dispute(models.Model):
+    """One Stripe dispute (an inquiry or a chargeback) of a payment, by Stripe's dispute id.
+
+    A charge can be disputed more than once over its life (an inquiry closed, then a chargeback: a new dispute
+    id), so each has its own row: while any row of an order's payment is open (``closed_at`` unset), the
+    earnings from the order are held (``shop.services.disputes.held_order_ids``). A row closes once and never
+    opens again (a late ``created`` changes nothing); a lost one is taken back once (``lost_at``)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    gateway_dispute_id = models.CharField(max_length=100, unique=True)
+    status = models.CharField(max_length=30, help_text=_("Stripe's last status of the dispute."))
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    reason = models.CharField(max_length=60, blank=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    lost_at = models.DateTimeField(null=True, blank=True)
+
+    wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(lost_at__isnull=True) | Q(closed_at__isnull=False),
+                                   name="dispute_lost_is_closed"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="dispute_amount_not_negative"),
+        ]
+        indexes = [models.Index(fields=["payment"], condition=Q(closed_at__isnull=True),
+                                name="dispute_open_idx")]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.gateway_dispute_id} ({self.status})"
 
 
 class RefundStatus(models.TextChoices):

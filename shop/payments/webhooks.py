@@ -15,10 +15,8 @@ from shop.models import GroupMember, ProcessedWebhookEvent
 from shop.money import from_minor_units
 from shop.payments.stripe_api import capture_before_of, verify_webhook
 from shop.services import group_holds
-from shop.services.payments import (
-    UnknownPayment, complete_checkout, record_chargeback, record_dispute, record_dispute_closed,
-    record_payment_failure,
-)
+from shop.services.disputes import record_dispute_status
+from shop.services.payments import UnknownPayment, complete_checkout, record_payment_failure
 from shop.services.refunds import record_refund_total
 from shop.validation import row_id
 
@@ -87,38 +85,19 @@ def _charge_refunded(charge: dict) -> None:
                         amount_refunded=from_minor_units(int(charge.get("amount_refunded") or 0), currency))
 
 
-def _dispute_fields(dispute: dict) -> tuple[str, dict]:
-    """(payment intent, the dispute's id, amount and reason as the payment services take them)."""
-    if not dispute.get("payment_intent"):
+def _dispute_changed(dispute: dict) -> None:
+    """Every ``charge.dispute.*`` event carries the dispute as it is now; each is read the same way, by its
+    dispute id and status (``record_dispute_status``: opened, closed, lost once; late events change nothing).
+
+    Only ``closed`` with status ``lost`` takes money back, never ``funds_withdrawn``: Stripe withdraws the
+    funds when a chargeback opens and reinstates them when it is won (``funds_reinstated``)."""
+    if not dispute.get("payment_intent") or not dispute.get("id"):
         raise UnknownPayment(dispute.get("id", ""))
     currency = str(dispute.get("currency", "")).upper()
-    return dispute["payment_intent"], {"dispute_id": str(dispute.get("id", "")),
-                                       "amount": from_minor_units(int(dispute.get("amount") or 0), currency),
-                                       "reason": str(dispute.get("reason") or "")}
-
-
-def _dispute_created(dispute: dict) -> None:
-    intent_id, fields = _dispute_fields(dispute)
-    record_dispute(intent_id, **fields)
-
-
-def _dispute_lost(dispute: dict) -> None:
-    """The shop lost the dispute: the disputed amount is gone for good, so the brands' shares are taken back.
-
-    Not on ``funds_withdrawn``: Stripe withdraws the funds when a dispute opens and reinstates them when it
-    is won (``funds_reinstated``), so only the loss is final (a brand is never charged for a dispute won)."""
-    intent_id, fields = _dispute_fields(dispute)
-    record_chargeback(intent_id, **fields)
-
-
-def _dispute_closed(dispute: dict) -> None:
-    """Lost: the amount is taken back. Won (or an inquiry closed): nothing is; either way the hold on the
-    creator's earnings from the order ends."""
-    if dispute.get("status") == "lost":
-        _dispute_lost(dispute)
-        return
-    intent_id, fields = _dispute_fields(dispute)
-    record_dispute_closed(intent_id, **fields)
+    record_dispute_status(dispute["payment_intent"], dispute_id=str(dispute["id"]),
+                          status=str(dispute.get("status") or ""),
+                          amount=from_minor_units(int(dispute.get("amount") or 0), currency), currency=currency,
+                          reason=str(dispute.get("reason") or ""))
 
 
 HANDLERS = {
@@ -128,8 +107,11 @@ HANDLERS = {
     "payment_intent.canceled": _payment_intent_canceled,
     "charge.expired": _charge_expired,
     "charge.refunded": _charge_refunded,
-    "charge.dispute.created": _dispute_created,
-    "charge.dispute.closed": _dispute_closed,
+    "charge.dispute.created": _dispute_changed,
+    "charge.dispute.updated": _dispute_changed,
+    "charge.dispute.funds_withdrawn": _dispute_changed,
+    "charge.dispute.funds_reinstated": _dispute_changed,
+    "charge.dispute.closed": _dispute_changed,
 }
 
 

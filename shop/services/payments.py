@@ -41,7 +41,7 @@ class UnknownPayment(LookupError):
     pass
 
 
-def _lock_payment(intent_id: str) -> Payment:
+def lock_payment(intent_id: str) -> Payment:
     payment = Payment.objects.select_for_update().filter(intent_id=intent_id).first()
     if payment is None:
         raise UnknownPayment(intent_id)
@@ -188,7 +188,7 @@ def _refund_in_full(payment_id: int, reason: str) -> None:
 def record_payment_failure(intent_id: str, *, message: str = "") -> Payment:
     """A failed attempt leaves the order pending: the buyer may retry until the hold expires."""
     with transaction.atomic():
-        payment = _lock_payment(intent_id)
+        payment = lock_payment(intent_id)
         if payment.status != PaymentStatus.PENDING:
             return payment  # already succeeded (events out of order), failed or cancelled
         payment.status = PaymentStatus.FAILED
@@ -196,39 +196,6 @@ def record_payment_failure(intent_id: str, *, message: str = "") -> Payment:
         payment.save(update_fields=["status", "failure_message", "updated_at"])
         record_event(payment.order, OrderEventType.PAYMENT_FAILED, before=payment.order.status,
                      data={"intent_id": intent_id, "message": message[:300]})
-    return payment
-
-
-def record_dispute(intent_id: str, *, dispute_id: str, amount: Decimal, reason: str) -> Payment:
-    with transaction.atomic():
-        payment = _lock_payment(intent_id)
-        if not payment.disputed:
-            payment.disputed = True
-            payment.save(update_fields=["disputed", "updated_at"])
-            record_event(payment.order, OrderEventType.DISPUTED, before=payment.order.status,
-                         data={"dispute_id": dispute_id, "amount": str(amount), "reason": reason})
-            events.order_disputed.send(order=payment.order)
-    return payment
-
-
-def record_chargeback(intent_id: str, *, dispute_id: str, amount: Decimal, reason: str = "") -> Payment:
-    """A dispute was lost: ``amount`` is gone for good. The payment is disputed (if the opening event has not
-    arrived yet, this records it), the money each payee is owed comes down (``order_chargeback``) and the
-    dispute is closed."""
-    with transaction.atomic():
-        payment = record_dispute(intent_id, dispute_id=dispute_id, amount=amount, reason=reason)
-        events.order_chargeback.send(order=payment.order, dispute_id=dispute_id, amount=amount)
-        return record_dispute_closed(intent_id, dispute_id=dispute_id, amount=amount, reason=reason)
-
-
-def record_dispute_closed(intent_id: str, *, dispute_id: str, amount: Decimal, reason: str = "") -> Payment:
-    """A dispute closed (won or lost): the order's earnings are no longer held (``Payment.dispute_closed_at``,
-    set once; a late ``created`` after it changes nothing)."""
-    with transaction.atomic():
-        payment = record_dispute(intent_id, dispute_id=dispute_id, amount=amount, reason=reason)
-        if payment.dispute_closed_at is None:
-            payment.dispute_closed_at = timezone.now()
-            payment.save(update_fields=["dispute_closed_at", "updated_at"])
     return payment
 
 

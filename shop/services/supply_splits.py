@@ -61,6 +61,32 @@ def taken_so_far(order: Order) -> dict[int, Decimal]:
     return taken
 
 
+def taken_by_causes(order_id: int, source_refs) -> dict[int, Decimal]:
+    """{line id: net amount these causes took back of the line}: refunds (``refund:<id>``) by their refund lines,
+    lost disputes (``dispute:<id>``) by their recorded split rows, any line, storefront or not.
+
+    The one answer to "what did earlier causes already take of each line" for every ledger that reverses per
+    cause (the creator ledger, readers' rewards): each passes the causes it has already reversed. Other
+    references (a ledger's own, or older ones) take nothing. At most two queries, none without causes."""
+    refund_ids, dispute_refs = [], []
+    for ref in source_refs:
+        if ref.startswith(REFUND_PREFIX) and ref[len(REFUND_PREFIX):].isdigit():
+            refund_ids.append(int(ref[len(REFUND_PREFIX):]))
+        elif ref.startswith(DISPUTE_PREFIX):
+            dispute_refs.append(ref)
+    taken: dict[int, Decimal] = {}
+    rows = []
+    if refund_ids:
+        rows += RefundLine.objects.filter(refund_id__in=refund_ids, refund__order_id=order_id).values_list(
+            "order_line_id", "amount")
+    if dispute_refs:
+        rows += SupplyLineSplit.objects.filter(order_line__order_id=order_id, source_ref__in=dispute_refs).values_list(
+            "order_line_id", "amount")
+    for line_id, amount in rows:
+        taken[line_id] = taken.get(line_id, ZERO) + amount
+    return taken
+
+
 def chargeback_line_amounts(order: Order, amount: Decimal) -> dict[int, Decimal]:
     """{line id: part of a disputed ``amount``}: in proportion to what each line (and the shipping) still
     held, to the currency's minor unit; an amount covering everything takes everything."""
@@ -144,36 +170,3 @@ def dispute_splits(order: Order, *, dispute_id: str, amount: Decimal) -> list[Su
         return recorded
     return record_splits(order, source_ref=source_ref, amounts=chargeback_line_amounts(order, amount),
                          storefront_only=False)
-
-
-def backfill_refund_splits(models=None) -> int:
-    """Split rows for the settled refunds of storefront lines that have none (refunds made before
-    ``0018_supply3`` recorded splits), by the rule every refund uses (``split_taken_back``), cumulative in
-    refund order from nothing taken; a refund already split is left alone, so running it again writes
-    nothing. ``models``: the migration's historical app registry (default: the live models). Rows written."""
-    split_model = models.get_model("shop", "SupplyLineSplit") if models else SupplyLineSplit
-    refund_line_model = models.get_model("shop", "RefundLine") if models else RefundLine
-    split_refs = set(split_model.objects.filter(source_ref__startswith=REFUND_PREFIX)
-                     .values_list("order_line_id", "source_ref"))
-    taken: dict[int, Decimal] = {}
-    amounts: dict[tuple[int, int], Decimal] = {}
-    lines = {}
-    for refund_line in (refund_line_model.objects.filter(refund__status=RefundStatus.SUCCEEDED,
-                                                         order_line__listing__isnull=False)
-                        .select_related("order_line").order_by("refund_id", "pk")):
-        key = (refund_line.refund_id, refund_line.order_line_id)
-        amounts[key] = amounts.get(key, ZERO) + refund_line.amount
-        lines[refund_line.order_line_id] = refund_line.order_line
-    rows = []
-    for (refund_id, line_id), amount in amounts.items():  # refund order: cumulative from the first refund
-        line, source_ref = lines[line_id], f"{REFUND_PREFIX}{refund_id}"
-        before = taken.get(line_id, ZERO)
-        after = min(line.line_total, before + amount)
-        taken[line_id] = after
-        if (line_id, source_ref) in split_refs or after <= before:
-            continue
-        wholesale, margin, fee = split_taken_back(line, before=before, after=after)
-        rows.append(split_model(order_line_id=line_id, source_ref=source_ref, amount=after - before,
-                                wholesale_part=wholesale, margin_part=margin, fee_part=fee, currency=line.currency))
-    split_model.objects.bulk_create(rows)
-    return len(rows)

@@ -118,3 +118,7 @@ WON = [("charge.dispute.created", "needs_response"), ("charge.dispute.funds_with
        ("charge.dispute.closed", "won"), ("charge.dispute.funds_reinstated", "won")]
 LOST = [("charge.dispute.created", "needs_response"), ("charge.dispute.funds_withdrawn", "needs_response"),
         ("charge.dispute.closed", "lost")]
+# An inquiry (no funds withdrawn) that closes without becoming a chargeback; a later chargeback on the same
+# charge is a new dispute with its own id.
+INQUIRY_CLOSED = [("charge.dispute.created", "warning_needs_response"),
+                  ("charge.dispute.updated", "warning_under_review"), ("charge.dispute.closed", "warning_closed")]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from creators.models import EntryKind, LedgerEntry
 from creators.services.ledger import Balance, accrue_commission, creator_balances, lock_matured_commissions
-from shop.models import Payment, SupplyLineSplit
+from shop.models import Dispute, SupplyLineSplit
 from shop.payments.webhooks import handle_event
 from shop.services.refunds import refund_order
 from tests.creators.helpers import LOST, WON, LineSpec, dispute_event, make_order, mark_paid
@@ -47,7 +47,8 @@ def test_a_won_dispute_leaves_the_ledger_as_it_was(two_brand_order, settings):
 
     assert reversals(order) == []
     assert creator_balances(creator.pk) == {"USD": Balance("USD", Decimal("58.42"), ZERO, ZERO)}
-    assert Payment.objects.get(order=order).dispute_closed_at is not None
+    assert list(Dispute.objects.values_list("gateway_dispute_id", "status")) == [("dp_1", "won")]
+    assert Dispute.objects.get().closed_at is not None
     assert lock_matured_commissions(now=window_passed(settings)) == 2  # the hold ended with the win
     assert creator_balances(creator.pk) == {"USD": Balance("USD", ZERO, Decimal("58.42"), ZERO)}
 
@@ -93,12 +94,13 @@ def test_webhooks_late_and_twice_reverse_once_and_end_the_hold_once(two_brand_or
 
     send(order, [("charge.dispute.closed", "lost")], amount=5000)  # the loss arrives first
     send(order, LOST, amount=5000, first_id=1)  # then everything, the loss a second time
-    closed_at = Payment.objects.get(order=order).dispute_closed_at
+    dispute = Dispute.objects.get()
 
     assert reversals(order) == [(line_a.pk, Decimal("-16.42"), "dispute:dp_1"),
                                 (line_b.pk, Decimal("-8.54"), "dispute:dp_1")]
     assert SupplyLineSplit.objects.filter(source_ref="dispute:dp_1").count() == 2
-    assert closed_at is not None
+    assert (dispute.status, dispute.closed_at, dispute.lost_at) == ("lost", dispute.lost_at, dispute.closed_at)
+    assert dispute.closed_at is not None
     assert lock_matured_commissions(now=window_passed(settings)) == 2  # the late "created" did not hold it again
     assert creator_balances(creator.pk) == {"USD": Balance("USD", ZERO, Decimal("33.46"), ZERO)}
 

@@ -216,24 +216,3 @@ def test_generated_refunds_split_back_exactly_what_was_refunded(lines, order_of_
         assert (brand_taken, creator_taken) == (sum(line.wholesale_amount for line in placed),
                                                 sum(line.creator_margin for line in placed))
         assert brand_taken + creator_taken + fees == refunded
-
-
-def test_refunds_made_before_splits_were_recorded_are_backfilled_once_by_the_same_rule(two_brand_order):
-    from django.apps import apps
-
-    from shop.services.supply_splits import backfill_refund_splits
-
-    order, _, _, line_a, line_b = two_brand_order
-    refund_order(order, quantities={line_a.pk: 1})
-    refund_order(order, quantities={line_a.pk: 1, line_b.pk: 1})
-    refund_order(order, quantities={line_a.pk: 1})
-    recorded = [(s.order_line_id, s.source_ref, s.amount, s.wholesale_part, s.margin_part, s.fee_part)
-                for s in SupplyLineSplit.objects.order_by("pk")]
-    # As before 0018_supply3: the first two refunds have no split rows; the last one has.
-    SupplyLineSplit.objects.exclude(source_ref=recorded[-1][1]).delete()
-
-    assert backfill_refund_splits(apps) == 3  # as the migration calls it, with an app registry
-    assert backfill_refund_splits() == 0  # again: nothing more
-
-    assert sorted((s.order_line_id, s.source_ref, s.amount, s.wholesale_part, s.margin_part, s.fee_part)
-                  for s in SupplyLineSplit.objects.all()) == sorted(recorded)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, ProcessedWebhookEvent, StockReservation
+from shop.models import Dispute, Order, OrderStatus, Payment, PaymentStatus, ProcessedWebhookEvent, StockReservation
 from shop.services.checkout import start_checkout
 from tests.shop.helpers import (
     US_ADDRESS,
@@ -193,13 +193,16 @@ def test_a_refund_event_before_the_success_event_is_applied_once_paid(stripe_ord
 def test_charge_dispute_created_flags_the_payment(stripe_order):
     post_webhook(*_succeeded(stripe_order))
     dispute = {"id": "dp_1", "object": "dispute", "charge": "ch_1", "payment_intent": f"pi_{stripe_order.number}",
-               "amount": 3500, "currency": "usd", "reason": "fraudulent"}
+               "amount": 3500, "currency": "usd", "reason": "fraudulent", "status": "needs_response"}
 
     post_webhook(*signed_event("charge.dispute.created", dispute, event_id="evt_d1"))
 
     event = stripe_order.events.last()
     assert Payment.objects.get().disputed is True
-    assert (event.type, event.data) == ("disputed", {"dispute_id": "dp_1", "amount": "35.00", "reason": "fraudulent"})
+    assert (event.type, event.data) == ("disputed", {"dispute_id": "dp_1", "amount": "35.00", "reason": "fraudulent",
+                                                     "status": "needs_response"})
+    assert list(Dispute.objects.values_list("gateway_dispute_id", "status", "amount", "currency", "closed_at")) == [
+        ("dp_1", "needs_response", Decimal("35.00"), "USD", None)]
 
 
 def test_other_event_types_are_acknowledged(stripe_order):
