@@ -160,6 +160,8 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
 def _close_cart(cart: Cart, *, paid_order: Order) -> list[int]:
     """The cart has bought: no new checkout from it, and checkouts restarted before this payment end."""
     Cart.objects.filter(pk=cart.pk).update(checked_out_at=timezone.now())
+    if cart.checkouts_started <= 1:
+        return []  # the cart's only checkout placed the paid order (``Cart.checkouts_started``)
     others = list(Order.objects.select_for_update().filter(cart=cart, status=OrderStatus.PENDING)
                   .exclude(pk=paid_order.pk).order_by("pk"))
     return cancel_pending_orders(others, reason=f"cart paid by order {paid_order.number}")
