@@ -6,7 +6,8 @@ def count_checkouts(apps, schema_editor):
     """Carts made before the count: their orders are the checkouts they started."""
     Cart = apps.get_model("shop", "Cart")
     Order = apps.get_model("shop", "Order")
-    orders = Order.objects.filter(cart_id=OuterRef("pk")).order_by().values("cart_id").annotate(n=Count("pk")).values("n")
+    orders = (Order.objects.filter(cart_id=OuterRef("pk")).order_by().values("cart_id")
+              .annotate(n=Count("pk")).values("n"))
     Cart.objects.filter(pk__in=Order.objects.filter(cart__isnull=False).values("cart_id")).update(
         checkouts_started=Subquery(orders))
 
