@@ -19,6 +19,7 @@ Every raise drops the cached state and tells every process's streams after the c
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -45,10 +46,36 @@ def raise_versions(session_ids: Iterable[int]) -> dict[int, int]:
     return versions
 
 
+# "Is any session live?" in the shared cache, so a sale with nothing on air looks no session up. A session
+# going live sets it at once and again after its commit (a stale "yes" only costs a look-up, a stale "no"
+# would miss a raise); leaving live drops it after the commit; a reader fills it with ``cache.add``, which
+# never overwrites a "yes" set meanwhile. The timeout bounds any other surprise (an evicted key is re-read).
+_ANY_LIVE_KEY = "kolshop-live:any-session-live"
+_ANY_LIVE_SECONDS = 300
+
+
+def any_session_live() -> bool:
+    live = cache.get(_ANY_LIVE_KEY)
+    if live is None:
+        live = LiveSession.objects.filter(status=LiveStatus.LIVE).exists()
+        cache.add(_ANY_LIVE_KEY, live, _ANY_LIVE_SECONDS)
+    return live
+
+
+def status_changed(status: str) -> None:
+    """Called by ``content.live.services`` inside the transaction that writes a session's new status."""
+    if status == LiveStatus.LIVE:
+        cache.set(_ANY_LIVE_KEY, True, _ANY_LIVE_SECONDS)
+        transaction.on_commit(lambda: cache.set(_ANY_LIVE_KEY, True, _ANY_LIVE_SECONDS))
+    else:
+        transaction.on_commit(lambda: cache.delete(_ANY_LIVE_KEY))
+
+
 def sessions_showing(product_ids: Iterable[int], *, now: datetime | None = None) -> list[int]:
-    """Live sessions whose open pin is one of these products, or with a deal on one not yet ended."""
+    """Live sessions whose open pin is one of these products, or with a deal on one not yet ended (no look-up
+    when no session is live)."""
     product_ids = sorted(set(product_ids))
-    if not product_ids:
+    if not product_ids or not any_session_live():
         return []
     now = now or timezone.now()
     shown = (Q(pins__unpinned_at__isnull=True, pins__product_id__in=product_ids)

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from content.live.models import LiveFlashDeal, LivePin, LiveSession, LiveStatus, ReplayChapter
-from content.live.changes import raise_versions
+from content.live.changes import raise_versions, status_changed
 from content.live.viewers import viewer_figures
 from content.services.catalog import StreamReferences, collect_references, product_ids_of_promotions
 from shop.errors import Conflict, InvalidInput, NotFound
@@ -50,6 +50,8 @@ def _changed(session: LiveSession, **fields) -> LiveSession:
         setattr(session, name, value)
     if fields:
         LiveSession.objects.filter(pk=session.pk).update(**fields)
+    if "status" in fields:
+        status_changed(fields["status"])
     session.version = raise_versions([session.pk])[session.page_id]
     return session
 

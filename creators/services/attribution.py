@@ -123,6 +123,12 @@ def _decisions(order: Order, lines: list[OrderLine], now: datetime) -> list[Orde
             for line in lines]
 
 
+def names_a_creator(order: Order, lines: list[OrderLine]) -> bool:
+    """Whether any rule above could give a line to a creator: a line's buy link or the order's creator voucher
+    (a group buy's lines carry their team's creator). When none does, every decision is "not attributed"."""
+    return order.voucher_creator_id is not None or any(line.creator_id is not None for line in lines)
+
+
 def attribute_order(order: Order, *, now: datetime | None = None,
                     lines: list[OrderLine] | None = None) -> list[OrderLineAttribution]:
     """Decide and store each line's attribution once; a second call returns the stored decisions.

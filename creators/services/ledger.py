@@ -35,7 +35,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from creators.models import EntryKind, LedgerEntry
-from creators.services.attribution import attribute_order
+from creators.services.attribution import attribute_order, names_a_creator
 from creators.services.commissions import choose_rate, rules_in_force
 from shop.models import Order, OrderLine, Refund, SupplyLineSplit, SupplyMode
 from shop.money import quantize
@@ -137,6 +137,8 @@ def accrue_commission(order: Order, *, now: datetime | None = None,
         return []
     paid_at = order.paid_at or now
     margins = _margin_accruals(order, at=paid_at)
+    if locked_lines is not None and not names_a_creator(order, locked_lines):
+        return _write(margins)  # nobody earns, and placement stored the decisions: no read of them
     earners = {a.order_line_id: a for a in attribute_order(order, now=now, lines=locked_lines) if a.earns_commission}
     if not earners:
         return _write(margins)

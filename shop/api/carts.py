@@ -1,5 +1,8 @@
 """Cart endpoints: /api/v1/carts. The token in the path is the cart's only credential."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from ninja import Router, Status
 
 from shop.api.schemas import (
@@ -13,6 +16,7 @@ from shop.api.schemas import (
     cart_out,
     checkout_out,
 )
+from shop.errors import InvalidInput
 from shop.rate_limits import rate_limit
 from shop.services.cart import (
     CartInfo,
@@ -31,6 +35,17 @@ from shop.attribution import referral_click_id
 from shop.services.client_identity import identify_client
 
 router = Router(tags=["carts"])
+
+
+@contextmanager
+def _unknown_cart_first(token: str) -> Iterator[None]:
+    """An unknown cart answers 404 ``cart_not_found`` whatever else is wrong with the request. Input is judged
+    before the statement that finds and locks the cart, so only a refusal looks the cart up."""
+    try:
+        yield
+    except InvalidInput:
+        get_cart(token)
+        raise
 
 
 def _cart_response(cart) -> dict:
@@ -57,7 +72,8 @@ def add_line(request, token: CartToken, payload: AddLineIn):
     ``accept_list_price`` is true: then the SKU is added at the list price, without the deal. A storefront
     ``listing`` no longer on sale likewise answers 409 ``listing_unavailable``, or with ``accept_list_price``
     adds the SKU at the list price without the listing."""
-    attribution = parse_attribution(payload.attribution, sku=payload.sku)
+    with _unknown_cart_first(token):
+        attribution = parse_attribution(payload.attribution, sku=payload.sku)
     if counts_a_click(attribution):
         get_cart(token)  # an unknown cart is a 404 before any click is counted
     attribution = with_counted_click(attribution, sku=payload.sku, visitor=Visitor.of(request))
@@ -87,7 +103,8 @@ def delete_line(request, token: CartToken, sku: Sku):
 @rate_limit("checkout")
 def checkout(request, token: CartToken, payload: CheckoutIn):
     address = ShippingAddress(**payload.address.dict()) if payload.address else None
-    result = start_checkout(token, email=payload.email, fulfilment=payload.fulfilment, address=address,
-                            voucher_code=payload.voucher_code, client=identify_client(request),
-                            referral_click_id=referral_click_id(request, share_token=payload.share_token))
+    with _unknown_cart_first(token):
+        result = start_checkout(token, email=payload.email, fulfilment=payload.fulfilment, address=address,
+                                voucher_code=payload.voucher_code, client=identify_client(request),
+                                referral_click_id=referral_click_id(request, share_token=payload.share_token))
     return Status(201, checkout_out(result))

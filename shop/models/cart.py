@@ -18,6 +18,10 @@ class Cart(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_cart_token, editable=False)
     # Set when one of its orders is paid: a cart buys once, so a restarted checkout can't sell it twice.
     checked_out_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Checkouts started from the cart, counted by the statement that locks it for one (so at least its number
+    # of orders): the first has no earlier order to replace, and paying a cart's only checkout leaves no other
+    # order to cancel. Neither then reads the cart's orders.
+    checkouts_started = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

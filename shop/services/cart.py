@@ -246,6 +246,21 @@ def _stamp_open_cart(token: str, *, now: datetime) -> Cart | None:
     return next(iter(Cart.objects.raw(sql, [now, token])), None)
 
 
+def lock_cart_for_checkout(cart: Cart | str) -> Cart:
+    """``lock_cart`` for a checkout, counting it (``Cart.checkouts_started``) in the same ``UPDATE … RETURNING``:
+    the count is read from the locked row as the last checkout left it."""
+    quote = connection.ops.quote_name
+    columns = {field.name: quote(field.column) for field in Cart._meta.concrete_fields}
+    key, value = ("token", cart) if isinstance(cart, str) else ("id", cart.pk)
+    count = columns["checkouts_started"]
+    sql = (f"UPDATE {quote(Cart._meta.db_table)} SET {count} = {count} + 1 WHERE {columns[key]} = %s "
+           f"RETURNING {', '.join(columns.values())}")
+    locked = next(iter(Cart.objects.raw(sql, [value])), None) if value else None
+    if locked is None:
+        raise NotFound("No cart with this token.", code="cart_not_found")
+    return locked
+
+
 def _open_for_change(cart: Cart | str) -> Cart:
     """Lock the cart's row until commit (two tabs adding the same SKU at once wait for each other) by
     stamping ``updated_at``, in one statement that also refuses a checked-out cart. ``cart`` may be the

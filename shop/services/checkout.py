@@ -43,7 +43,7 @@ from shop.money import quantize
 from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError
 from shop.payments.registry import get_gateway
 from shop.services.cart import (
-    CartInfo, ensure_cart_open, fetch_cart, lock_cart, max_quantity_per_variant, reprice_cart,
+    CartInfo, ensure_cart_open, fetch_cart, lock_cart_for_checkout, max_quantity_per_variant, reprice_cart,
 )
 from shop.services.client_identity import VisitorKey
 from shop.services.fulfilment_groups import open_fulfilment_groups
@@ -228,9 +228,10 @@ def _place_order(
     cart: Cart | str, *, email: str, fulfilment: str, address: ShippingAddress | None, voucher_code: str, now: datetime,
     client: VisitorKey | None = None, referral_click_id: int | None = None,
 ) -> tuple[Order, list[OrderLine], list[int]]:
-    cart = lock_cart(cart)  # the API passes the token: found and locked in one statement
+    cart = lock_cart_for_checkout(cart)  # the API passes the token: found, locked and counted in one statement
     ensure_cart_open(cart)
-    replaced_order_ids = _cancel_pending_orders_of(cart)
+    # The cart's first checkout has no earlier order to replace.
+    replaced_order_ids = _cancel_pending_orders_of(cart) if cart.checkouts_started > 1 else []
     info = fetch_cart(cart, now=now, with_availability=False)  # stock is checked under its row locks below
     if not info.lines:
         raise InvalidInput("The cart is empty.", code="empty_cart")

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Prefetch, Subquery, prefetch_related_objects
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from shop import events
@@ -48,6 +48,21 @@ def lock_payment(intent_id: str) -> Payment:
     return payment
 
 
+def _lock_payment_with_cart(intent_id: str) -> tuple[Payment, Cart | None]:
+    """The payment, its order and the order's cart, locked in one statement in the documented order: PostgreSQL
+    locks the rows of ``FOR UPDATE OF`` in the order it names them (cart, payment, order). An order without a
+    cart (the outer join's nullable side can't be locked) costs a second statement: payment, then order."""
+    payment = (Payment.objects.select_for_update(of=("order__cart", "self", "order")).select_related("order__cart")
+               .filter(intent_id=intent_id, order__cart__isnull=False).first())
+    if payment is not None:
+        return payment, payment.order.cart
+    payment = (Payment.objects.select_for_update(of=("self", "order")).select_related("order")
+               .filter(intent_id=intent_id).first())
+    if payment is None:
+        raise UnknownPayment(intent_id)
+    return payment, None
+
+
 def complete_checkout(intent_id: str, *, amount: Decimal | None = None, currency: str | None = None) -> Order:
     """The payment succeeded: mark the order paid and take its units off the shelf, exactly once.
 
@@ -63,14 +78,7 @@ def complete_payment(intent_id: str, *, amount: Decimal | None = None,
     """``complete_checkout``, answering with the payment as well (as this left it), so the buyer's answer
     needs no second read of it."""
     with transaction.atomic():
-        # The payment's cart, found and locked in one statement (none for an order without a cart).
-        cart = Cart.objects.select_for_update().filter(
-            pk=Subquery(Payment.objects.filter(intent_id=intent_id).values("order__cart_id")[:1])).first()
-        # Then the payment and its order, locked together in one statement (payment, then order).
-        payment = (Payment.objects.select_for_update(of=("self", "order")).select_related("order")
-                   .filter(intent_id=intent_id).first())
-        if payment is None:
-            raise UnknownPayment(intent_id)
+        payment, cart = _lock_payment_with_cart(intent_id)
         order = payment.order
         if payment.status == PaymentStatus.SUCCEEDED:
             return order, payment
@@ -152,6 +160,8 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
 def _close_cart(cart: Cart, *, paid_order: Order) -> list[int]:
     """The cart has bought: no new checkout from it, and checkouts restarted before this payment end."""
     Cart.objects.filter(pk=cart.pk).update(checked_out_at=timezone.now())
+    if cart.checkouts_started <= 1:
+        return []  # the cart's only checkout placed the paid order (``Cart.checkouts_started``)
     others = list(Order.objects.select_for_update().filter(cart=cart, status=OrderStatus.PENDING)
                   .exclude(pk=paid_order.pk).order_by("pk"))
     return cancel_pending_orders(others, reason=f"cart paid by order {paid_order.number}")

@@ -33,6 +33,24 @@ def test_an_unknown_token_is_refused_and_nothing_is_written(api):
     assert (AddToCartEvent.objects.count(), Order.objects.count()) == (0, 0)
 
 
+def test_an_unknown_token_is_404_before_the_input_is_judged(api):
+    variant_with_stock("HP-1", price="10.00", on_hand=3)
+    token = api.post("/carts/").json()["token"]
+
+    unknown_add = api.post("/carts/not-a-token/lines", {"sku": "HP-1", "quantity": 1, "attribution": "forged"})
+    unknown_checkout = api.post("/carts/not-a-token/checkout", {"email": "not-an-email", "fulfilment": "pickup"})
+    known_add = api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 1, "attribution": "forged"})
+    known_checkout = api.post(f"/carts/{token}/checkout", {"email": "not-an-email", "fulfilment": "pickup"})
+
+    assert [(response.status_code, response.json()["code"]) for response in (unknown_add, unknown_checkout)] == [
+        (404, "cart_not_found"), (404, "cart_not_found")]
+    assert (known_add.status_code, known_add.json()["code"], known_add.json()["field"]) == (
+        400, "invalid_attribution", "attribution")
+    assert (known_checkout.status_code, known_checkout.json()["code"], known_checkout.json()["field"]) == (
+        400, "invalid_email", "email")
+    assert (AddToCartEvent.objects.count(), Order.objects.count()) == (0, 0)
+
+
 def test_adding_stamps_the_cart_so_it_is_not_purged_as_idle(api):
     variant_with_stock("HP-1", price="10.00", on_hand=3)
     token = api.post("/carts/").json()["token"]
