@@ -48,7 +48,8 @@ EXTRA_API_FIELDS = {
 # cache-buster like ``?_=123`` never rebuilds the page) and by the uncached read alike: Wagtail would
 # apply listing filters (``?title=x``, ``?type=...``) to a detail read, so a cached and an uncached
 # answer could differ (``get_object`` looks the page up by id alone).
-DETAIL_VARIANT_PARAMETERS = ("fields", "rich_text_format")
+# ``site`` names the site whose pages may answer (Wagtail's ``get_public_pages_queryset`` reads it).
+DETAIL_VARIANT_PARAMETERS = ("fields", "rich_text_format", "site")
 
 
 def detail_variant(request) -> str:

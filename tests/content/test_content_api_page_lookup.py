@@ -131,3 +131,20 @@ def test_a_detail_read_still_honours_its_fields_parameter(api_client, settings):
 
     assert response.status_code == 200
     assert "body" not in response.json() and response.json()["id"] == guide.pk
+
+
+def test_a_detail_read_for_another_site_answers_the_same_cached_or_not(api_client, settings):
+    # given a guide on the default site, cached by a plain read
+    settings.KOLSHOP_API_CACHE_SECONDS = 300
+    guide = guide_with_product_blocks(make_creator("pia"), 2)
+    url = f"/api/v2/pages/{guide.pk}/"
+    assert api_client.get(url).status_code == 200
+
+    # when it is asked for on a site that does not exist, cached and then with the cache off
+    cached = api_client.get(f"{url}?site=elsewhere.example")
+    settings.KOLSHOP_API_CACHE_SECONDS = 0
+    uncached = api_client.get(f"{url}?site=elsewhere.example")
+
+    # then both say it is not found (``site`` is part of the cache key, not ignored)
+    assert (cached.status_code, uncached.status_code) == (404, 404)
+    assert cached.content == uncached.content
