@@ -8,11 +8,13 @@ def _media_and_cache(settings, tmp_path):
     """Every test gets its own media folder and an empty cache."""
     from django.core.cache import cache
 
+    from content.api.buy_links import forget_signed_links
     from content.api.views import forget_page_classes
 
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
     forget_page_classes()  # page ids are reused after a test's rollback (SQLite)
+    forget_signed_links()
     yield
     cache.clear()
 

@@ -8,11 +8,12 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from shop.attribution import Attribution, buy_path, sign_attribution
+from shop.attribution import Attribution, sign_attribution
 from shop.models import GroupCampaign, Product, Promotion, StockLevel, Variant
 from shop.services.offers import Offer, resolve_offer, variant_stock_status
 from shop.services.pricing import price_line, promotion_buy_path, remaining_units
 
+from content.api.buy_links import page_buy_path
 from content.services.catalog import api_rendition_specs
 
 # Keys the API serializer puts in the block context (see content.api.fields.ShoppableBodyField).
@@ -78,7 +79,7 @@ def variant_representation(variant: Variant, *, attribution: Attribution, sellab
         "compare_at_price": decimal_string(variant.compare_at_price),
         "currency": variant.currency,
         "stock": stock,
-        "buy_url": buy_path(variant.sku, attribution)
+        "buy_url": page_buy_path(variant.sku, attribution)
         if sellable and stock["level"] != StockLevel.OUT_OF_STOCK
         else None,
     }

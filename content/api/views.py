@@ -18,7 +18,7 @@ from wagtail.api import APIField
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.filters import SearchFilter
 from wagtail.api.v2.serializers import PageParentField, PageSerializer
-from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
+from wagtail.api.v2.views import PagesAPIViewSet
 
 from content.api.errors import ContentApiError, field_of_wagtail_message
 from content.api.fields import CreatorSummaryField
@@ -44,9 +44,12 @@ EXTRA_API_FIELDS = {
 }
 
 
-# The only query parameters that change a page's detail JSON. Wagtail's detail view ignores the rest
-# (cache-busters like ``?_=123``), so the cache key does too: a new one never rebuilds the page.
-DETAIL_VARIANT_PARAMETERS = ("fields", "rich_text_format")
+# The only query parameters a page's detail read honours. The rest are ignored by the cache key (a
+# cache-buster like ``?_=123`` never rebuilds the page) and by the uncached read alike: Wagtail would
+# apply listing filters (``?title=x``, ``?type=...``) to a detail read, so a cached and an uncached
+# answer could differ (``get_object`` looks the page up by id alone).
+# ``site`` names the site whose pages may answer (Wagtail's ``get_public_pages_queryset`` reads it).
+DETAIL_VARIANT_PARAMETERS = ("fields", "rich_text_format", "site")
 
 
 def detail_variant(request) -> str:
@@ -180,22 +183,27 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
                 raise Http404("not found")
             page = self._page_of_known_type()
             if page is None:
-                page = BaseAPIViewSet.get_object(self)
+                # Like the cache key, the lookup ignores every parameter but DETAIL_VARIANT_PARAMETERS:
+                # a page within the API's pages, by id (Wagtail's would apply ?title=, ?type=, ...).
+                page = self.get_base_queryset().filter(pk=int(self.kwargs["pk"])).first()
+                if page is None:
+                    raise Http404("not found")
                 if type(page) is not page.specific_class:
                     page = self.with_related_rows(page.specific_class.objects.filter(pk=page.pk)).first()
                     if page is None:
                         raise Http404("not found")
                 remember_page_class(page)
+            self.check_object_permissions(self.request, page)
             self._specific_object = page
         return self._specific_object
 
     def _page_of_known_type(self):
         """The page in one query when this process has served it before: its specific model, filtered to
         the API's pages (Wagtail's ``get_queryset`` does the same for ``?type=``). None when its type is
-        not known yet or the request filters the detail view (then Wagtail's own lookup decides)."""
+        not known yet."""
         pk = int(self.kwargs["pk"])
         page_class = known_page_class(pk)
-        if page_class is None or set(self.request.GET) - set(DETAIL_VARIANT_PARAMETERS):
+        if page_class is None:
             return None
         public_ids = self.get_base_queryset().filter(pk=pk).values("pk")
         return self.with_related_rows(page_class.objects.filter(pk__in=public_ids)).first()

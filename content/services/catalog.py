@@ -25,7 +25,8 @@ from wagtail.blocks.stream_block import StreamValue
 from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
 
-from shop.models import Product, ProductAttribute, ProductImage, Promotion, Variant
+from content.services.catalog_rows import load_instances
+from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotion, Variant
 from shop.services.offers import with_availability
 from shop.services.pricing import with_usage
 
@@ -152,7 +153,9 @@ def load_catalog(references: StreamReferences) -> CatalogSnapshot:
             variant_ids=references.variant_ids, image_ids=references.image_ids,
         )
     if references.product_ids:
-        snapshot.products = Product.objects.select_related("brand").in_bulk(sorted(references.product_ids))
+        products = load_instances(Product.objects.filter(pk__in=sorted(references.product_ids)).order_by("pk"),
+                                  joined={"brand": Brand})
+        snapshot.products = {product.pk: product for product in products}
     product_images = _load_product_rows(snapshot)
     image_ids = references.image_ids | {product_image.image_id for product_image in product_images}
     if image_ids:

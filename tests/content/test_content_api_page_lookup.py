@@ -97,3 +97,54 @@ def test_a_new_secret_key_signs_with_the_new_key(settings, monkeypatch):
     assert after != before
     assert after == signing.dumps({"c": 3, "p": 41, "b": "b1", "s": "LAMP-1"}, salt="kolshop.attribution.v2",
                                   compress=True)
+
+
+@pytest.mark.parametrize("cache_seconds", [0, 300])
+@pytest.mark.parametrize("known_type", [False, True])
+def test_a_detail_read_ignores_listing_filters_cached_or_not(api_client, settings, monkeypatch, cache_seconds,
+                                                              known_type):
+    # given a guide, read once plainly (the cache, when on, now holds it; the process knows its type)
+    settings.KOLSHOP_API_CACHE_SECONDS = cache_seconds
+    _pin_signing_clock(monkeypatch)
+    guide = guide_with_product_blocks(make_creator("pia"), 2)
+    url = f"/api/v2/pages/{guide.pk}/"
+    plain = api_client.get(url)
+    if not known_type:
+        forget_page_classes()
+
+    # when it is read with filters a listing honours (none matching this page) and a cache-buster
+    filtered = [api_client.get(f"{url}?{query}") for query in
+                ("title=nothing-like-it", "type=creators.CreatorPage", "child_of=1&search=zzz", "_=123")]
+
+    # then each answer is the plain read's, whether it came from the cache or was rendered again
+    assert plain.status_code == 200
+    assert [(response.status_code, response.content) for response in filtered] == [(200, plain.content)] * 4
+
+
+def test_a_detail_read_still_honours_its_fields_parameter(api_client, settings):
+    settings.KOLSHOP_API_CACHE_SECONDS = 300
+    guide = guide_with_product_blocks(make_creator("pia"), 2)
+    url = f"/api/v2/pages/{guide.pk}/"
+    api_client.get(url)
+
+    response = api_client.get(f"{url}?fields=-body")
+
+    assert response.status_code == 200
+    assert "body" not in response.json() and response.json()["id"] == guide.pk
+
+
+def test_a_detail_read_for_another_site_answers_the_same_cached_or_not(api_client, settings):
+    # given a guide on the default site, cached by a plain read
+    settings.KOLSHOP_API_CACHE_SECONDS = 300
+    guide = guide_with_product_blocks(make_creator("pia"), 2)
+    url = f"/api/v2/pages/{guide.pk}/"
+    assert api_client.get(url).status_code == 200
+
+    # when it is asked for on a site that does not exist, cached and then with the cache off
+    cached = api_client.get(f"{url}?site=elsewhere.example")
+    settings.KOLSHOP_API_CACHE_SECONDS = 0
+    uncached = api_client.get(f"{url}?site=elsewhere.example")
+
+    # then both say it is not found (``site`` is part of the cache key, not ignored)
+    assert (cached.status_code, uncached.status_code) == (404, 404)
+    assert cached.content == uncached.content

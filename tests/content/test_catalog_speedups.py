@@ -1,0 +1,77 @@
+"""The uncached page's shortcuts: buy links reused while a cached page could serve them, and catalog rows
+made into instances without Django's per-row construction (equal to what Django builds)."""
+
+import time as real_time
+from types import SimpleNamespace
+
+import django.core.signing
+import pytest
+
+import content.api.buy_links
+from content.api.buy_links import page_buy_path
+from content.services.catalog_rows import load_instances
+from shop.attribution import Attribution, buy_path
+from shop.models import Brand, Product
+from tests.factories import make_product
+
+pytestmark = pytest.mark.django_db
+
+ATTRIBUTION = Attribution(creator_id=3, page_id=41, block_id="b1")
+
+
+def _clocks(monkeypatch, *, signing_at: float, monotonic_at: float) -> None:
+    monkeypatch.setattr(django.core.signing, "time", SimpleNamespace(time=lambda: signing_at))
+    monkeypatch.setattr(content.api.buy_links, "time", SimpleNamespace(monotonic=lambda: monotonic_at))
+
+
+def test_a_buy_link_is_reused_while_a_cached_page_could_still_serve_it(settings, monkeypatch):
+    settings.KOLSHOP_API_CACHE_SECONDS = 300
+    instant = real_time.time()
+    _clocks(monkeypatch, signing_at=instant, monotonic_at=1000.0)
+    first = page_buy_path("LAMP-1", ATTRIBUTION)
+    assert first == buy_path("LAMP-1", ATTRIBUTION)
+
+    _clocks(monkeypatch, signing_at=instant + 299, monotonic_at=1299.0)
+    reused = page_buy_path("LAMP-1", ATTRIBUTION)
+    _clocks(monkeypatch, signing_at=instant + 300, monotonic_at=1300.0)
+    renewed = page_buy_path("LAMP-1", ATTRIBUTION)
+
+    assert reused == first
+    assert renewed != first and renewed == buy_path("LAMP-1", ATTRIBUTION)
+
+
+def test_a_buy_link_is_signed_anew_when_caching_is_off_or_the_key_changes(settings, monkeypatch):
+    settings.KOLSHOP_API_CACHE_SECONDS = 300
+    instant = real_time.time()
+    _clocks(monkeypatch, signing_at=instant, monotonic_at=1000.0)
+    first = page_buy_path("LAMP-1", ATTRIBUTION)
+
+    _clocks(monkeypatch, signing_at=instant + 5, monotonic_at=1005.0)
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+    other_key = page_buy_path("LAMP-1", ATTRIBUTION)
+    settings.KOLSHOP_API_CACHE_SECONDS = 0
+    uncached = page_buy_path("LAMP-1", Attribution(creator_id=3, page_id=41, block_id="b2"))
+
+    assert other_key != first and other_key == buy_path("LAMP-1", ATTRIBUTION)
+    assert uncached == buy_path("LAMP-1", Attribution(creator_id=3, page_id=41, block_id="b2"))
+    assert page_buy_path("LAMP-1", Attribution()) == "/buy/LAMP-1/"
+
+
+def test_products_loaded_plainly_equal_what_django_builds():
+    make_product(title="Lamp", variants=[("LAMP-1", "20.00", 3)])
+    make_product(title="Desk", variants=[("DESK-1", "120.00", 1)])
+    queryset = Product.objects.order_by("pk")
+
+    plain = load_instances(queryset, joined={"brand": Brand})
+    django_built = list(queryset.select_related("brand"))
+
+    def fields(instance):
+        return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+    assert [fields(product) for product in plain] == [fields(product) for product in django_built]
+    assert [fields(product.brand) for product in plain] == [fields(product.brand) for product in django_built]
+    assert all(not product._state.adding and product._state.db == "default" for product in plain)
+    assert [list(product.variants.values_list("sku", flat=True)) for product in plain] == [["LAMP-1"], ["DESK-1"]]
+    plain[0].title = "Lamp II"
+    plain[0].save(update_fields=["title"])
+    assert Product.objects.get(pk=plain[0].pk).title == "Lamp II"
