@@ -12,7 +12,9 @@ tracked-link follow with the same code and nothing else:
   (``settings.MIDDLEWARE``) minus ``NOT_FOR_FOLLOWS``, each left out for a stated reason; a new
   middleware runs here too unless it is listed. The view's ``never_cache`` is the same decorator.
 * **Only redirects.** Any other answer (a 400 for control characters, a refused host, an exception)
-  is left to Django, which also logs it; the fast path decides before any click is counted.
+  is left to Django, which also logs it; the fast path decides before any click is counted. (An
+  exception after the count, Redis and the database both failing, leaves the follow to Django too,
+  which counts it again by the same rules: the same visit, one more use of the client's limit.)
 * **Only what the URL conf sends to ``follow_link``**: the path must match its pattern, and the
   project's resolver must send a sample code there (checked once per process).
 
@@ -22,7 +24,6 @@ Requests with a body, other methods and other paths go to Django untouched (thei
 import asyncio
 import contextvars
 import io
-import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
@@ -50,7 +51,7 @@ NOT_FOR_FOLLOWS = {
 _SAFE_METHODS = ("GET", "HEAD")
 _PREFIX = "/r/"
 _SAMPLE_CODE = "sample-code"
-THREADS = int(os.environ.get("KOLSHOP_FAST_FOLLOW_THREADS") or 32)  # follows waiting on their group commit
+THREADS = 32  # per process: follows mostly wait for their group commit's Redis round trip
 
 
 @cache
