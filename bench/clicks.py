@@ -210,10 +210,12 @@ def ingest_at_scale(data, *, requests: int) -> list[Row]:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.bench", "DATABASE_URL": _database_url(),
                "REDIS_URL": redis_url, "CACHE_URL": redis_url}
         ports = [_free_port(), _free_port()]
+        # The Procfile's web process (settings.asgi, with /r/'s fast path; deploy/gunicorn.conf.py), one worker each.
         processes = [subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "settings.asgi", "-k", "uvicorn_worker.UvicornWorker",
-             "--workers", "1", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+            [sys.executable, "-m", "gunicorn", "settings.asgi", "--config", "deploy/gunicorn.conf.py",
+             "--log-level", "warning"],
+            cwd=ROOT, env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
         drainer = subprocess.Popen([sys.executable, "manage.py", "drain_clicks"], cwd=ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

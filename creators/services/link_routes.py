@@ -63,14 +63,19 @@ def route_of(link: TrackedLink) -> LinkRoute:
                      link.kind)
 
 
+def leads_somewhere(route: LinkRoute) -> bool:
+    """Whether ``route_destination`` has somewhere to send the reader (a product with a SKU, a live page)."""
+    return bool(route.sku) if route.target_kind == LinkTarget.PRODUCT else route.url is not None
+
+
 def route_destination(route: LinkRoute, *, click_id: int | None) -> str | None:
     """Where the link leads, carrying a signed attribution token (with the click id when counted)."""
+    if not leads_somewhere(route):
+        return None
     attribution = Attribution(creator_id=route.creator_id, page_id=route.page_id, block_id=route.block_id,
                               click_id=click_id)
     if route.target_kind == LinkTarget.PRODUCT:
-        return buy_path(route.sku, attribution) if route.sku else None
-    if route.url is None:
-        return None
+        return buy_path(route.sku, attribution)
     return f"{route.url}?{urlencode({'ref': sign_attribution(attribution, sku=None)})}"
 
 
@@ -104,24 +109,28 @@ _local_routes = _LocalRoutes()
 
 def cached_link_route(code: str) -> LinkRoute | None:
     """The active link's route for ``code`` (None: no such active link), from the cache when it can."""
-    known, route = _local_routes.get(code)
+    known, route = link_route_if_cached(code)
     if known:
         return route
-    route = _shared_link_route(code)
+    link = TrackedLink.objects.select_related("page").filter(code=code, active=True).first()
+    route = route_of(link) if link is not None else None
+    cache.set(_KEY + code, astuple(route) if route else _UNKNOWN, ROUTE_SECONDS)
     _local_routes.put(code, route)
     return route
 
 
-def _shared_link_route(code: str) -> LinkRoute | None:
+def link_route_if_cached(code: str) -> tuple[bool, LinkRoute | None]:
+    """(known, route) from this process's copy or the shared cache, without the database: ``/r/``'s fast
+    path (``creators.fast_follow``) answers only what is known here."""
+    known, route = _local_routes.get(code)
+    if known:
+        return True, route
     cached = cache.get(_KEY + code)
-    if cached == _UNKNOWN:
-        return None
-    if cached is not None:
-        return LinkRoute(*cached)
-    link = TrackedLink.objects.select_related("page").filter(code=code, active=True).first()
-    route = route_of(link) if link is not None else None
-    cache.set(_KEY + code, astuple(route) if route else _UNKNOWN, ROUTE_SECONDS)
-    return route
+    if cached is None:
+        return False, None
+    route = None if cached == _UNKNOWN else LinkRoute(*cached)
+    _local_routes.put(code, route)
+    return True, route
 
 
 def forget_link_routes(codes) -> None:

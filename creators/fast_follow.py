@@ -1,0 +1,138 @@
+"""``/r/<code>`` in front of Django's ASGI handler (mounted by ``settings.asgi``): the same answer for far less.
+
+Django's ASGI handler costs a follow more than the follow itself: a new thread per request, two hops
+into it, the URL resolver walking the project's patterns, and fourteen middleware. This app answers a
+tracked-link follow with the same code and nothing else:
+
+* **The same decisions.** ``creators.views.follow_cached_link`` shares ``follow_link``'s code (the
+  cached route, the click buffer with group commit and the client's click limit, the trusted-proxy
+  client address, the referral cookie) and gives up (``NotDecidedHere``) before counting anything
+  it can't decide without the database: Django then answers, through its whole stack.
+* **The same headers.** The request goes through the project's own middleware instances
+  (``settings.MIDDLEWARE``) minus ``NOT_FOR_FOLLOWS``, each left out for a stated reason; a new
+  middleware runs here too unless it is listed. The view's ``never_cache`` is the same decorator.
+* **Only redirects.** Any other answer (a 400 for control characters, a refused host, an exception)
+  is left to Django, which also logs it; the fast path decides before any click is counted. (An
+  exception after the count, Redis and the database both failing, leaves the follow to Django too,
+  which counts it again by the same rules: the same visit, one more use of the client's limit.)
+* **Only what the URL conf sends to ``follow_link``**: the path must match its pattern, and the
+  project's resolver must send a sample code there (checked once per process).
+
+Requests with a body, other methods and other paths go to Django untouched (their body unread).
+"""
+
+import asyncio
+import contextvars
+import io
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+
+from django.conf import settings
+from django.core import signals
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefix
+from django.http import HttpResponseBase
+from django.urls import resolve, set_script_prefix
+from django.utils.module_loading import import_string
+
+from creators import urls as creator_urls
+from creators.views import NotDecidedHere, follow_cached_link, follow_link
+
+# Middleware that changes nothing about a follow's redirect, each with the reason.
+NOT_FOR_FOLLOWS = {
+    "operations.health.HealthCheckMiddleware": "answers /healthz and /readyz only",
+    "whitenoise.middleware.WhiteNoiseMiddleware": "serves files under STATIC_URL only",
+    "django.contrib.sessions.middleware.SessionMiddleware": "a follow never reads or writes the session",
+    "django.middleware.csrf.CsrfViewMiddleware": "GET and HEAD only, no CSRF token used",
+    "django.contrib.auth.middleware.AuthenticationMiddleware": "a follow never asks who the user is",
+    "django.contrib.messages.middleware.MessageMiddleware": "a follow adds or reads no message",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware": "acts on 404s, which Django answers",
+    "content.middleware.SerialisedPageWritesMiddleware": "admin POSTs only",
+}
+_SAFE_METHODS = ("GET", "HEAD")
+_PREFIX = "/r/"
+_SAMPLE_CODE = "sample-code"
+THREADS = 32  # per process: follows mostly wait for their group commit's Redis round trip
+
+
+@cache
+def _follow_pattern():
+    return next(pattern for pattern in creator_urls.urlpatterns if pattern.name == "follow-link").pattern
+
+
+@cache
+def _resolver_sends_follows_here() -> bool:
+    """Whether the project's URL conf routes ``/r/<code>/`` to ``follow_link`` (no pattern ahead shadows it)."""
+    return resolve(f"{_PREFIX}{_SAMPLE_CODE}/").func is follow_link
+
+
+def _innermost(request: ASGIRequest) -> HttpResponseBase:
+    match = _follow_pattern().match(request.path_info.removeprefix("/"))
+    if match is None:
+        raise NotDecidedHere(request.path_info)
+    _route, _args, kwargs = match
+    return follow_cached_link(request, **kwargs)
+
+
+def follow_handler():
+    """The follow view inside new instances of the project's middleware, in their order (the outermost first),
+    as Django's handler builds its chain (middleware read their settings when made)."""
+    handler = _innermost
+    for path in reversed(settings.MIDDLEWARE):
+        if path not in NOT_FOR_FOLLOWS:
+            handler = import_string(path)(handler)
+    return handler
+
+
+class FastFollow:
+    """An ASGI app answering ``/r/`` follows it can decide and handing everything else to ``django``."""
+
+    def __init__(self, django: ASGIHandler) -> None:
+        self.django = django
+        self._executor: ThreadPoolExecutor | None = None
+        self._handler = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        response = None
+        if self._may_answer(scope):
+            context = contextvars.copy_context()
+            response = await asyncio.get_running_loop().run_in_executor(
+                self._threads(), context.run, self._answer, scope)
+        if response is None:
+            await self.django(scope, receive, send)
+            return
+        await self.django.send_response(response, send)  # Django's own encoding of headers and cookies
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._executor is None:  # made in the serving process (gunicorn forks after import)
+            self._executor = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="fast-follow")
+        return self._executor
+
+    @staticmethod
+    def _may_answer(scope) -> bool:
+        if scope["type"] != "http" or scope["method"] not in _SAFE_METHODS:
+            return False
+        if not scope["path"].removeprefix(scope.get("root_path", "")).startswith(_PREFIX):
+            return False
+        for name, value in scope["headers"]:  # a body Django would read: leave the request to it
+            if name == b"transfer-encoding" or (name == b"content-length" and value.strip() not in (b"", b"0")):
+                return False
+        return True
+
+    def _answer(self, scope) -> HttpResponseBase | None:
+        """The redirect, or None for Django to answer. Runs in a thread, as Django runs a sync view; the
+        request's signals are sent as Django sends them (database connections closed at the end)."""
+        if not _resolver_sends_follows_here():
+            return None
+        if self._handler is None:
+            self._handler = follow_handler()
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.django.__class__, scope=scope)
+        try:
+            response = self._handler(ASGIRequest(scope, io.BytesIO()))
+        except Exception:  # noqa: BLE001 - NotDecidedHere, a refused host, bad bytes: Django decides (and logs)
+            response = None
+        if response is None or response.status_code not in (301, 302):
+            signals.request_finished.send(sender=self.django.__class__)
+            return None
+        response.close()  # sends request_finished, as Django's handler does after its response
+        return response
