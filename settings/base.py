@@ -338,5 +338,7 @@ KOLSHOP_RETENTION_PAID_ORDER_YEARS = env.get_str("KOLSHOP_RETENTION_PAID_ORDER_Y
     "default:10,DE:10,FR:10,GB:6,US:7,CN:3")
 KOLSHOP_RETENTION_CLICK_DAYS = env.get_int("KOLSHOP_RETENTION_CLICK_DAYS", 395)
 KOLSHOP_RETENTION_PAGE_VIEW_DAYS = env.get_int("KOLSHOP_RETENTION_PAGE_VIEW_DAYS", 395)
+# Raw add-to-cart events (shop.AddToCartEvent) of rolled-up days go after these many days (partition2).
+KOLSHOP_RETENTION_ADD_TO_CART_DAYS = env.get_int("KOLSHOP_RETENTION_ADD_TO_CART_DAYS", 395)
 # How long the e-mailed link confirming a data-subject request works.
 KOLSHOP_PRIVACY_VERIFY_HOURS = env.get_int("KOLSHOP_PRIVACY_VERIFY_HOURS", 48)
