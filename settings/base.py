@@ -141,6 +141,9 @@ KOLSHOP_CLICK_BUFFER_SIZE = env.get_int("KOLSHOP_CLICK_BUFFER_SIZE", 10_000)
 # Redis, so no redirect is sent for a click only this process holds; the thread then sends a batch as
 # soon as the last one landed. 0: write-behind (a killed process loses its last clicks).
 KOLSHOP_CLICK_ACK_WAIT_MS = env.get_int("KOLSHOP_CLICK_ACK_WAIT_MS", 50)
+# Redis and the database both down: a click batch is fsync'd to a file per process here and replayed once
+# either is back (creators.services.click_spool; `manage.py replay_click_spool`). Local to the machine.
+KOLSHOP_CLICK_SPOOL_DIR = env.get_str("KOLSHOP_CLICK_SPOOL_DIR") or str(VAR_DIR / "click-spool")
 
 # Background work: Django's tasks API (the django-tasks backport Wagtail 8 uses).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
