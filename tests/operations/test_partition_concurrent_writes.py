@@ -50,7 +50,7 @@ def in_thread(target, outcome: list) -> threading.Thread:
 
 
 def test_a_click_batch_blocked_behind_the_partition_migration_is_written_once_after_the_retry(
-        redis_url, settings, monkeypatch):
+        wagtail_base_data, redis_url, settings, monkeypatch):
     settings.REDIS_URL = redis_url
     redis.Redis.from_url(redis_url).flushdb()
     monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
