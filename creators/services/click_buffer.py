@@ -170,24 +170,25 @@ class ClickBuffer:
                 logger.warning("click queue unavailable: %s clicks written inline (%s)", len(batch), error)
                 try:
                     counted = self._write_inline(clicks)
-                except Exception:  # the database too: spooled to disk, or kept for the next flush if that fails too
-                    counted = self._spool(batch)
+                except Exception as database_error:  # the database too: spooled, or kept if that fails too
+                    counted = self._spool(batch, cause=database_error)
             self._learn(batch, counted)
             if counted is not None:  # the way in works: hand on what an outage spooled here or in a dead process
                 click_spool.replay_due(hand_on=self.hand_on)
             handed += len(batch)
         return handed
 
-    def _spool(self, batch: list[tuple[int, QueuedClick]]) -> None:
+    def _spool(self, batch: list[tuple[int, QueuedClick]], *, cause: Exception) -> None:
         """Redis and the database both down: the batch goes to this process's spool file (``click_spool``), so a
         kill loses none of its acknowledged clicks; each click's redirect carries its own reserved id. If it
-        can't be spooled either, it is put back in the buffer (never dropping others' clicks) and this raises."""
+        can't be spooled either, it is put back in the buffer (never dropping others' clicks) and the database's
+        error is raised."""
         try:
             click_spool.spool_clicks([click for _sequence, click in batch])
-        except Exception:
+        except Exception as error:
             with self._lock:
                 self._clicks[:0] = batch
-            raise
+            raise cause from error
 
     def hand_on(self, clicks: list[QueuedClick]) -> list[int]:
         """Count clicks in the queue, else inline (a spooled batch replayed)."""

@@ -116,7 +116,7 @@ def test_with_no_spool_directory_the_batch_stays_buffered_and_the_request_fails(
     take_redis_down(settings)
     buffer = click_buffer.ClickBuffer(write_inline=database_down)
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="database unavailable"):
         buffer.add(mug_clicks(1, first_id=700_301)[0])
     assert buffer.pending() == 1
     buffer._write_inline = _write_buffered_inline  # the database back: the kept batch goes in (none left at exit)
