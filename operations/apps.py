@@ -7,3 +7,6 @@ class OperationsConfig(AppConfig):
     name = "operations"
     verbose_name = "Operations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from operations import checks  # noqa: F401 - registers the system checks

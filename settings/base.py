@@ -141,6 +141,9 @@ KOLSHOP_CLICK_BUFFER_SIZE = env.get_int("KOLSHOP_CLICK_BUFFER_SIZE", 10_000)
 # Redis, so no redirect is sent for a click only this process holds; the thread then sends a batch as
 # soon as the last one landed. 0: write-behind (a killed process loses its last clicks).
 KOLSHOP_CLICK_ACK_WAIT_MS = env.get_int("KOLSHOP_CLICK_ACK_WAIT_MS", 50)
+# Redis and the database both down: a click batch is fsync'd to a file per process here and replayed once
+# either is back (creators.services.click_spool; `manage.py replay_click_spool`). Local to the machine.
+KOLSHOP_CLICK_SPOOL_DIR = env.get_str("KOLSHOP_CLICK_SPOOL_DIR") or str(VAR_DIR / "click-spool")
 
 # Background work: Django's tasks API (the django-tasks backport Wagtail 8 uses).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -338,5 +341,7 @@ KOLSHOP_RETENTION_PAID_ORDER_YEARS = env.get_str("KOLSHOP_RETENTION_PAID_ORDER_Y
     "default:10,DE:10,FR:10,GB:6,US:7,CN:3")
 KOLSHOP_RETENTION_CLICK_DAYS = env.get_int("KOLSHOP_RETENTION_CLICK_DAYS", 395)
 KOLSHOP_RETENTION_PAGE_VIEW_DAYS = env.get_int("KOLSHOP_RETENTION_PAGE_VIEW_DAYS", 395)
+# Raw add-to-cart events (shop.AddToCartEvent) of rolled-up days go after these many days (partition2).
+KOLSHOP_RETENTION_ADD_TO_CART_DAYS = env.get_int("KOLSHOP_RETENTION_ADD_TO_CART_DAYS", 395)
 # How long the e-mailed link confirming a data-subject request works.
 KOLSHOP_PRIVACY_VERIFY_HOURS = env.get_int("KOLSHOP_PRIVACY_VERIFY_HOURS", 48)

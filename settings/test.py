@@ -28,3 +28,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # write (the test thread and the live server handling a fake-Stripe webhook) make SQLite answer
     # "database is locked" at once instead of waiting out the timeout.
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"  # noqa: F405
+
+# No click spool unless a test gives one (tests/creators/test_click_spool.py): never the worktree's var/.
+KOLSHOP_CLICK_SPOOL_DIR = ""

@@ -110,6 +110,8 @@ class Click(models.Model):
     referrer = models.CharField(max_length=500, blank=True)
     ua_class = models.CharField(max_length=10, choices=UserAgentClass)
 
+    partitioned_by_month = "clicked_at"  # on PostgreSQL (creators 0012_partition); operations.checks
+
     class Meta:
         ordering = ["-clicked_at", "-pk"]
         indexes = [

@@ -21,6 +21,8 @@ class PageView(models.Model):
     viewed_at = models.DateTimeField()
     visitor_hash = models.CharField(max_length=64, blank=True)
 
+    partitioned_by_month = "viewed_at"  # on PostgreSQL (creators 0012_partition); operations.checks
+
     class Meta:
         # PostgreSQL partitions page views by month (creators 0012_partition), where this constraint also holds
         # viewed_at; record_page_view's lock on the event id keeps it once per page there.

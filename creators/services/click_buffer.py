@@ -19,7 +19,8 @@ What stays exact:
   client, in Redis, so it holds across processes; a click over it is not counted (alias 0), as the
   view's counter did before, and its token leads to the link, not to a click.
 - **Redis unreachable.** The batch is written inline (``write_inline``: ``links._count_inline``) by the
-  same rules in the database: the limit in ``ClickLimitUse``, aliases in ``ClickAlias``.
+  same rules in the database: the limit in ``ClickLimitUse``, aliases in ``ClickAlias``. The database
+  too: the batch is fsync'd to a local spool file (``click_spool``) and replayed once either is back.
 - **No click lost on a normal stop.** The buffer is flushed at interpreter exit (gunicorn's graceful
   stop); a full buffer (``KOLSHOP_CLICK_BUFFER_SIZE``) makes the request flush it itself.
 """
@@ -34,7 +35,7 @@ import redis
 from django.conf import settings
 
 from creators.models import ClickAlias
-from creators.services import click_queue
+from creators.services import click_queue, click_spool
 from creators.services.click_queue import QueuedClick
 
 logger = logging.getLogger(__name__)
@@ -169,21 +170,40 @@ class ClickBuffer:
                 logger.warning("click queue unavailable: %s clicks written inline (%s)", len(batch), error)
                 try:
                     counted = self._write_inline(clicks)
-                except Exception:  # the database too: keep the batch for the next flush, never drop others' clicks
-                    with self._lock:
-                        self._clicks[:0] = batch
-                    raise
+                except Exception as database_error:  # the database too: spooled, or kept if that fails too
+                    counted = self._spool(batch, cause=database_error)
             self._learn(batch, counted)
+            if counted is not None:  # the way in works: hand on what an outage spooled here or in a dead process
+                click_spool.replay_due(hand_on=self.hand_on)
             handed += len(batch)
         return handed
 
-    def _learn(self, batch: list[tuple[int, QueuedClick]], counted: list[int]) -> None:
+    def _spool(self, batch: list[tuple[int, QueuedClick]], *, cause: Exception) -> None:
+        """Redis and the database both down: the batch goes to this process's spool file (``click_spool``), so a
+        kill loses none of its acknowledged clicks; each click's redirect carries its own reserved id. If it
+        can't be spooled either, it is put back in the buffer (never dropping others' clicks) and the database's
+        error is raised."""
+        try:
+            click_spool.spool_clicks([click for _sequence, click in batch])
+        except Exception as error:
+            with self._lock:
+                self._clicks[:0] = batch
+            raise cause from error
+
+    def hand_on(self, clicks: list[QueuedClick]) -> list[int]:
+        """Count clicks in the queue, else inline (a spooled batch replayed)."""
+        try:
+            return click_queue.count_clicks(clicks)
+        except redis.RedisError:
+            return self._write_inline(clicks)
+
+    def _learn(self, batch: list[tuple[int, QueuedClick]], counted: list[int] | None) -> None:
         """The batch is in: what the queue decided replaces what this process guessed (another process's
-        click, or none), and requests waiting for it go on."""
+        click, or none), and requests waiting for it go on. ``counted`` None: spooled, each its own id for now."""
         with self._lock:
             if len(self._counted) >= 10_000:
                 self._counted.clear()  # left by requests that never asked (the write-behind mode)
-            for (sequence, click), counted_id in zip(batch, counted):
+            for (sequence, click), counted_id in zip(batch, counted or []):
                 if counted_id == click.click_id:
                     continue
                 self._counted[sequence] = counted_id

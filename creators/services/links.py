@@ -34,7 +34,7 @@ from creators.models import (
     TrackedLink,
     UserAgentClass,
 )
-from creators.services import click_buffer, click_queue
+from creators.services import click_buffer, click_queue, click_spool
 from creators.services.link_routes import LinkRoute, route_destination, route_of
 from shop.models import Product
 from shop.rate_limits import rate_of
@@ -266,6 +266,13 @@ def _spend_click_limit(client: str, limit: tuple[int, int], *, at: datetime) -> 
 
 def _buffer() -> click_buffer.ClickBuffer:
     return click_buffer.click_buffer(write_inline=_write_buffered_inline)
+
+
+def replay_spooled_clicks() -> int:
+    """Hand on the click batches spooled on this machine during a Redis and database outage (``click_spool``):
+    into the queue, else inline. App processes do it themselves once a send succeeds; this is for an operator
+    (``manage.py replay_click_spool``) after a machine restart. Returns the clicks handed on."""
+    return click_spool.replay_spooled_clicks(hand_on=_buffer().hand_on)
 
 
 BUY_BUTTON_CODE_PREFIX = "buy-"  # codes of the links made for buy buttons, never typed by a creator

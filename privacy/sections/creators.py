@@ -15,7 +15,7 @@ from creators.reports.rollup import built_through, day_bounds, keep_link_clicks,
 from operations.partitions import drop_month_partitions
 from privacy.registry import Row, Section, Subject, register_section
 from privacy.sections.shop import subject_orders
-from shop.models import OrderLine
+from shop.models import AddToCartEvent, OrderLine
 
 
 def _subject_clicks(subject: Subject):
@@ -64,3 +64,19 @@ def _retain_events(now: datetime) -> int:
 
 
 register_section(Section(name="click_retention", order=510, enforce_retention=_retain_events))
+
+
+def _retain_add_to_carts(now: datetime) -> int:
+    """Raw add-to-cart events of rolled-up days past their retention go (whole months as partitions on
+    PostgreSQL); the daily rollup keeps their counts (``DailyPerformance.add_to_carts``, kept by a later rebuild
+    of those days through ``mark_events_purged``). Nothing else reads them once their day is rolled up."""
+    cart_day = _purge_through(now, settings.KOLSHOP_RETENTION_ADD_TO_CART_DAYS)
+    if cart_day is None:
+        return 0
+    mark_events_purged(cart_day)
+    bound = day_bounds(cart_day)[1]
+    months = drop_month_partitions(table=AddToCartEvent._meta.db_table, before=bound)
+    return months + AddToCartEvent.objects.filter(created_at__lt=bound).delete()[0]
+
+
+register_section(Section(name="add_to_cart_retention", order=511, enforce_retention=_retain_add_to_carts))

@@ -88,6 +88,7 @@ class AddToCartEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     wagtail_reference_index_ignore = True  # transactional rows, not content: no usage tracking
+    partitioned_by_month = "created_at"  # on PostgreSQL (shop 0022_partition); operations.checks
 
     class Meta:
         ordering = ["pk"]

@@ -109,14 +109,45 @@ def test_a_click_written_twice_by_the_drainer_is_stored_once():
     assert partition_of(Click, 900001) == "creators_click_p2026_11"
 
 
+BEFORE_PARTITIONS = [("creators", "0011_followups"), ("shop", "0021_supplyops")]
+
+
+def build_historical_world(state_apps, *, when: datetime) -> dict[str, list[int]]:
+    """Rows written through the models as they were before the partition migrations (``state_apps``), so
+    migrations added after those still leave this test able to write its rows: a creator's link with 8 clicks
+    (3 of them on a buyer's order lines, one in August), 5 page views and 3 add-to-cart events."""
+    user = state_apps.get_model("auth", "User").objects.create(username="mia")
+    root_page = state_apps.get_model("wagtailcore", "Page").objects.order_by("pk").values_list("pk", flat=True)[0]
+    creator = state_apps.get_model("creators", "CreatorProfile").objects.create(
+        user_id=user.pk, display_name="Mia", handle="mia")
+    link = state_apps.get_model("creators", "TrackedLink").objects.create(code="mia-link", creator_id=creator.pk,
+                                                                            target_kind="page", page_id=root_page)
+    Click = state_apps.get_model("creators", "Click")
+    clicks = [Click.objects.create(link_id=link.pk, creator_id=creator.pk, visitor_hash=f"v{number}", ua_class="desktop",
+                                   clicked_at=datetime(2026, 8, 3, tzinfo=UTC) if number == 0 else when)
+              for number in range(8)]
+    views = state_apps.get_model("creators", "PageView").objects.bulk_create(
+        state_apps.get_model("creators", "PageView")(event_id=f"view-{number}", page_id=1, creator_id=creator.pk,
+                                                     viewed_at=when) for number in range(5))
+    AddToCartEvent = state_apps.get_model("shop", "AddToCartEvent")
+    carts = [AddToCartEvent.objects.create(variant_id=1, product_id=1, brand_id=1, quantity=1, currency="USD",
+                                           creator_id=creator.pk, created_at=when) for _ in range(3)]
+    for number, click in enumerate(clicks[:3]):
+        state_apps.get_model("creators", "OrderLineAttribution").objects.create(
+            order_id=number + 1, order_line_id=number + 1, creator_id=creator.pk, click_id=click.pk, source="click",
+            window_days=30, decided_at=when)
+    return {"creators_click": [click.pk for click in clicks], "creators_pageview": [view.pk for view in views],
+            "shop_addtocartevent": [cart.pk for cart in carts], "referenced": [click.pk for click in clicks[:3]],
+            "creator": [creator.pk], "link": [link.pk]}
+
+
 def test_the_migration_over_a_database_with_rows_keeps_every_row_id_and_reference():
     executor = MigrationExecutor(connection)
-    executor.migrate([("creators", "0011_followups"), ("shop", "0021_supplyops")])
+    executor.migrate(BEFORE_PARTITIONS)
     assert rows("SELECT count(*) FROM pg_partitioned_table") == [(0,)]
-    world = build_world()  # rows in the plain tables, November 2026
-    old = add_clicks(Click.objects.filter(link__code="acme-blk").first().link, 2, when=datetime(2026, 8, 3, tzinfo=UTC))
-    before = {model: sorted(model.objects.values_list("pk", flat=True)) for model in (Click, PageView, AddToCartEvent)}
-    referenced = sorted(OrderLineAttribution.objects.exclude(click=None).values_list("click_id", flat=True))
+    executor.loader.build_graph()
+    world = build_historical_world(executor.loader.project_state(BEFORE_PARTITIONS).apps, when=DAY)
+    before = {model: world[model._meta.db_table] for model in (Click, PageView, AddToCartEvent)}
 
     # a drainer reserved ids whose rows are still queued: the upgrade must never give them out again
     [(reserved,)] = rows("SELECT nextval(pg_get_serial_sequence('creators_click', 'id')) FROM generate_series(1, 5) "
@@ -127,14 +158,15 @@ def test_the_migration_over_a_database_with_rows_keeps_every_row_id_and_referenc
     executor.migrate(executor.loader.graph.leaf_nodes())
 
     assert {model: sorted(model.objects.values_list("pk", flat=True)) for model in before} == before
-    assert partition_of(Click, old[0].pk) == "creators_click_p2026_08"
+    assert partition_of(Click, before[Click][0]) == "creators_click_p2026_08"
+    assert {partition_of(Click, pk) for pk in before[Click][1:]} == {"creators_click_p2026_11"}
     assert [p.name for p in month_partitions("creators_click")][:4] == [
         "creators_click_p2026_08", "creators_click_p2026_09", "creators_click_p2026_10", "creators_click_p2026_11"]
-    assert sorted(OrderLineAttribution.objects.exclude(click=None).values_list("click__pk", flat=True)) == referenced
-    newest_view = PageView.objects.create(event_id="after", page_id=world.guide_id, viewed_at=DAY)
-    first = Click.objects.get(pk=old[0].pk)
-    newest_click = Click.objects.create(link=first.link, creator=first.creator, clicked_at=DAY, visitor_hash="new",
-                                        ua_class=first.ua_class)
+    assert sorted(OrderLineAttribution.objects.exclude(click=None).values_list("click__pk", flat=True)) == \
+        world["referenced"]
+    newest_view = PageView.objects.create(event_id="after", page_id=1, viewed_at=DAY)
+    newest_click = Click.objects.create(link_id=world["link"][0], creator_id=world["creator"][0], clicked_at=DAY,
+                                        visitor_hash="new", ua_class="desktop")
     assert newest_view.pk > max(before[PageView])
     # the id sequence carries on above the ids handed out, leaving room for blocks reserved during the copy
     assert newest_click.pk == reserved + RESERVATION_MARGIN + 1

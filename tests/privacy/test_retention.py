@@ -132,7 +132,7 @@ def test_the_daily_job_is_scheduled_and_runs_every_section():
 
     assert job["cron"] == "40 3 * * *"
     assert set(result) == {"deferred_requests_done", "order_retention", "cart_retention", "click_retention",
-                           "buyer_keys", "reader_account"} and result["order_retention"] == 1
+                           "buyer_keys", "reader_account", "add_to_cart_retention"} and result["order_retention"] == 1
     assert erased(old)
 
 

@@ -1,0 +1,133 @@
+"""The last resort of the click path: a batch that neither Redis nor the database took is appended to a local
+file (one per process, ``KOLSHOP_CLICK_SPOOL_DIR``), fsync'd before the redirects that carry its ids are sent,
+and handed on again once either is back (``replay_spooled_clicks``). So a click acknowledged during a double
+outage survives a SIGKILL of its process: any process on the same machine replays the file later.
+
+- **Format.** One JSON line per click (``QueuedClick``'s fields). A line cut short by a kill mid-write belongs to
+  a batch whose redirects were never sent (the fsync comes first); it is skipped.
+- **Idempotent.** The click ids are reserved, and both ways in count a click once by id: the drainer writes
+  ``ON CONFLICT DO NOTHING`` and the inline count finds the row or alias already in. A replay cut short by a kill
+  after handing on, before the file was removed, hands the same clicks on again harmlessly.
+- **Locks.** Writer and replayer hold ``flock`` on the file; the replayer removes a file it has handed on while
+  holding the lock, and a writer that then finds its open file unlinked opens a new one.
+"""
+
+import dataclasses
+import fcntl
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+
+from creators.services.click_queue import QueuedClick
+
+logger = logging.getLogger(__name__)
+
+LOOK_SECONDS = 10.0  # how often a process whose sends succeed looks for spooled batches to replay
+_next_look = 0.0
+
+
+def spool_dir() -> Path | None:
+    directory = settings.KOLSHOP_CLICK_SPOOL_DIR
+    return Path(directory) if directory else None
+
+
+def _encode(click: QueuedClick) -> bytes:
+    return (json.dumps(dataclasses.asdict(click), separators=(",", ":")) + "\n").encode()
+
+
+def _decode(line: bytes) -> QueuedClick | None:
+    try:
+        fields = json.loads(line)
+    except ValueError:  # cut short by a kill mid-write: its batch was never acknowledged
+        return None
+    return QueuedClick(**{**fields, "visitor_candidates": tuple(fields["visitor_candidates"]),
+                          "limit": tuple(fields["limit"]) if fields["limit"] else None})
+
+
+def _open_locked(path: Path, flags: int) -> int:
+    """``path`` opened and locked; a file a replayer removed meanwhile is left for a new one."""
+    while True:
+        fd = os.open(path, flags, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:
+            return fd
+        os.close(fd)
+
+
+def spool_clicks(clicks: list[QueuedClick]) -> None:
+    """Append the batch to this process's spool file and fsync it (the file, and the directory when the file is
+    new). Raises OSError (or RuntimeError with no spool directory) if it can't: the caller then keeps the batch."""
+    directory = spool_dir()
+    if directory is None:
+        raise RuntimeError("KOLSHOP_CLICK_SPOOL_DIR is not set")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"clicks-{os.getpid()}.jsonl"
+    new = not path.exists()
+    fd = _open_locked(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    try:
+        os.write(fd, b"".join(_encode(click) for click in clicks))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if new:
+        directory_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(directory_fd)
+        finally:
+            os.close(directory_fd)
+    global _next_look
+    _next_look = 0.0  # look again at the next successful send
+    logger.warning("click queue and database unavailable: %s clicks spooled to %s", len(clicks), path)
+
+
+def replay_spooled_clicks(*, hand_on: Callable[[list[QueuedClick]], object]) -> int:
+    """Hand every spooled batch on (``hand_on``: into the queue, else inline), removing each file once handed
+    on; a file another process is writing or replaying right now is left for later. Returns the clicks handed
+    on. A ``hand_on`` that fails leaves its file in place and raises."""
+    directory = spool_dir()
+    if directory is None or not directory.is_dir():
+        return 0
+    replayed = 0
+    for path in sorted(directory.glob("clicks-*.jsonl")):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:  # replayed by another process meanwhile
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            if not os.fstat(fd).st_nlink:
+                continue
+            with os.fdopen(os.dup(fd), "rb") as file:
+                clicks = [click for click in map(_decode, file.read().splitlines()) if click is not None]
+            if clicks:
+                hand_on(clicks)
+            os.unlink(path)
+            replayed += len(clicks)
+        finally:
+            os.close(fd)
+    if replayed:
+        logger.info("replayed %s spooled clicks", replayed)
+    return replayed
+
+
+def replay_due(*, hand_on: Callable[[list[QueuedClick]], object]) -> int:
+    """``replay_spooled_clicks`` at most every ``LOOK_SECONDS`` (right away after this process spooled): called
+    after a send that succeeded, so the way in is back. A failing replay is logged and tried again later."""
+    global _next_look
+    now = time.monotonic()
+    if now < _next_look or spool_dir() is None:
+        return 0
+    _next_look = now + LOOK_SECONDS
+    try:
+        return replay_spooled_clicks(hand_on=hand_on)
+    except Exception:  # noqa: BLE001  (the files stay; the request that found the way back must not fail)
+        logger.exception("replaying spooled clicks failed")
+        return 0

@@ -1,0 +1,107 @@
+"""Clicks written while the partition migration runs (PostgreSQL, real threads): the drainer's batch insert
+waits behind the migration's ACCESS EXCLUSIVE lock on the old ``creators_click``, which the migration then
+drops. Once let go, PostgreSQL looks the table's name up again (the lock wait saw it change), so the insert
+lands in the new partitioned table. The drainer here dies before acknowledging the batch, so the clicks stay
+pending in the Redis stream; the retry writes them again and each is stored exactly once
+(``ON CONFLICT (id, clicked_at) DO NOTHING``)."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from creators.models import Click
+from creators.services import click_queue
+from operations import partitions
+from tests.creators.report_fixtures import DAY
+from tests.operations.test_partitions import BEFORE_PARTITIONS, build_historical_world, rows
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WAITING_INSERT = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                  "AND query LIKE 'INSERT INTO creators_click %%'")
+
+
+def queued_clicks(world: dict[str, list[int]], count: int) -> list[click_queue.QueuedClick]:
+    return [click_queue.QueuedClick.of(
+        {"link_id": world["link"][0], "creator_id": world["creator"][0], "page_id": None, "block_id": "",
+         "product_id": None, "clicked_at": DAY + timedelta(minutes=number), "visitor_hash": f"during-{number}",
+         "referrer": "", "ua_class": "mobile"},
+        click_id=click_queue.reserve_click_id(), visitor_candidates=(f"during-{number}", f"during-{number}"),
+        window_seconds=3600) for number in range(count)]
+
+
+def in_thread(target, outcome: list) -> threading.Thread:
+    def run():
+        try:
+            outcome.append(target())
+        except Exception as error:  # noqa: BLE001  (the test reads what happened)
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_click_batch_blocked_behind_the_partition_migration_is_written_once_after_the_retry(
+        wagtail_base_data, redis_url, settings, monkeypatch):
+    settings.REDIS_URL = redis_url
+    redis.Redis.from_url(redis_url).flushdb()
+    monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE_PARTITIONS)
+    try:
+        world = build_historical_world(executor.loader.project_state(BEFORE_PARTITIONS).apps, when=DAY)
+        clicks = queued_clicks(world, 20)
+        assert click_queue.count_clicks(clicks) == [click.click_id for click in clicks]  # in the stream
+
+        # the migration holds the old table locked, copied, and waits until the drainer's insert queues behind it
+        locked, drainer_waits = threading.Event(), threading.Event()
+        swap = partitions._swap
+
+        def swap_once_the_drainer_waits(table: str, new: str) -> int:
+            if table == Click._meta.db_table:
+                locked.set()
+                assert drainer_waits.wait(60)
+            return swap(table, new)
+
+        monkeypatch.setattr(partitions, "_swap", swap_once_the_drainer_waits)
+        acknowledge = click_queue._acknowledge
+
+        def die_before_acknowledging(*args):
+            raise redis.ConnectionError("the drainer was killed after its insert")
+
+        monkeypatch.setattr(click_queue, "_acknowledge", die_before_acknowledging)
+        migrated, drained = [], []
+        migration = in_thread(lambda: MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes()),
+                              migrated)
+        assert locked.wait(60)
+        drainer = in_thread(lambda: click_queue.drain_clicks(consumer="drainer-a", reclaim=False), drained)
+        deadline = time.monotonic() + 60
+        while rows(WAITING_INSERT) != [(1,)]:
+            assert time.monotonic() < deadline, f"the drainer's insert never waited for the migration's lock: {drained}"
+            time.sleep(0.05)
+        drainer_waits.set()
+        migration.join(120)
+        drainer.join(120)
+        monkeypatch.setattr(click_queue, "_acknowledge", acknowledge)
+        written_by_the_blocked_insert = Click.objects.filter(visitor_hash__startswith="during-").count()
+    finally:
+        MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+    retried = click_queue.drain_all_clicks(reclaim_idle_ms=0)  # the scheduled drain takes over drainer-a's entries
+    ids = [click.click_id for click in clicks]
+
+    assert [isinstance(outcome, Exception) for outcome in migrated] == [False], migrated
+    assert [type(outcome).__name__ for outcome in drained] == ["ConnectionError"]
+    assert (written_by_the_blocked_insert, retried) == (20, 20)  # retried: the batch, every click already in
+    assert sorted(Click.objects.filter(pk__in=ids).values_list("pk", flat=True)) == sorted(ids)
+    assert rows("SELECT count(*), count(DISTINCT id) FROM creators_click WHERE visitor_hash LIKE 'during-%%'") == [
+        (20, 20)]
+    assert click_queue.drain_all_clicks(reclaim_idle_ms=0) == 0
