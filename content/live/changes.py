@@ -55,10 +55,18 @@ _ANY_LIVE_SECONDS = 300
 
 
 def any_session_live() -> bool:
-    live = cache.get(_ANY_LIVE_KEY)
+    """Whether any session may be live: the shared flag, or the database when the cache can't answer (the
+    flag is only a shortcut, so a cache outage costs a look-up, never a sale or a missed raise)."""
+    try:
+        live = cache.get(_ANY_LIVE_KEY)
+    except Exception:  # noqa: BLE001  (any cache backend's outage: Redis, memcached)
+        return LiveSession.objects.filter(status=LiveStatus.LIVE).exists()
     if live is None:
         live = LiveSession.objects.filter(status=LiveStatus.LIVE).exists()
-        cache.add(_ANY_LIVE_KEY, live, _ANY_LIVE_SECONDS)
+        try:
+            cache.add(_ANY_LIVE_KEY, live, _ANY_LIVE_SECONDS)
+        except Exception:  # noqa: BLE001
+            pass
     return live
 
 
@@ -66,9 +74,9 @@ def status_changed(status: str) -> None:
     """Called by ``content.live.services`` inside the transaction that writes a session's new status."""
     if status == LiveStatus.LIVE:
         cache.set(_ANY_LIVE_KEY, True, _ANY_LIVE_SECONDS)
-        transaction.on_commit(lambda: cache.set(_ANY_LIVE_KEY, True, _ANY_LIVE_SECONDS))
+        transaction.on_commit(lambda: cache.set(_ANY_LIVE_KEY, True, _ANY_LIVE_SECONDS), robust=True)
     else:
-        transaction.on_commit(lambda: cache.delete(_ANY_LIVE_KEY))
+        transaction.on_commit(lambda: cache.delete(_ANY_LIVE_KEY), robust=True)
 
 
 def sessions_showing(product_ids: Iterable[int], *, now: datetime | None = None) -> list[int]:

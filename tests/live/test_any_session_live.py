@@ -59,3 +59,30 @@ def test_a_session_going_live_is_seen_by_the_next_sale_and_ending_it_drops_the_f
     assert sold > before
     assert cache.get("kolshop-live:any-session-live") is None  # dropped after the end's commit
     assert any_session_live() is False
+
+
+def test_a_sale_while_the_cache_is_down_still_raises_a_live_sessions_version(
+        django_capture_on_commit_callbacks, monkeypatch):
+    product = lipstick("LIP-1", on_hand=10)
+    page = make_session(products=[product])
+    with django_capture_on_commit_callbacks(execute=True):
+        start_session(page, now=timezone.now() - timedelta(seconds=60))
+        pin_product(page, product_id=product.pk)
+    before = LiveSession.objects.get(page=page).version
+
+    get, add = cache.get, cache.add
+
+    def down(call):
+        def failing(key, *args, **kwargs):
+            if key == "kolshop-live:any-session-live":
+                raise ConnectionError("cache down")
+            return call(key, *args, **kwargs)
+        return failing
+
+    monkeypatch.setattr(cache, "get", down(get))
+    monkeypatch.setattr(cache, "add", down(add))
+    with django_capture_on_commit_callbacks(execute=True):
+        order = confirm_payment(checkout(cart_with(("LIP-1", 2))).order)
+
+    assert (order.status, any_session_live()) == ("paid", True)
+    assert LiveSession.objects.get(page=page).version > before

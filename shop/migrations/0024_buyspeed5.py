@@ -13,7 +13,7 @@ def count_checkouts(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("shop", "0022_partition")]
+    dependencies = [("shop", "0023_disputes2")]
 
     operations = [
         migrations.AddField(
