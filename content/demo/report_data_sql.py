@@ -19,7 +19,7 @@ from shop.models import AddToCartEvent, Order, OrderLine, Payment, Refund, Refun
 from shop.services.buyer_identity import buyer_key
 from shop.services.supply_splits import REFUND_PREFIX
 
-BUYERS = 40_000  # repeat buyers: orders cycle through this many addresses
+BUYERS_PER_ORDER = 0.4  # repeat buyers: 100,000 orders cycle through 40,000 addresses
 
 
 def _insert_select(model: type[models.Model], values: dict[str, str], source: str, params: list) -> int:
@@ -101,11 +101,12 @@ def _write_orders(count: int, *, link_count: int, start: datetime, now: datetime
     3 % refunded in full two days later (refund lines, the order and its lines marked refunded, the
     commission reversed), as the checkout, the payment webhook and the refund service write them."""
     prefix = f"'GEN{int(now.timestamp())}-'"  # order numbers are unique: each run its own
-    buyers = [f"buyer{number}@example.com" for number in range(BUYERS)]
+    buyer_count = max(1, int(count * BUYERS_PER_ORDER))
+    buyers = [f"buyer{number}@example.com" for number in range(buyer_count)]
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE gen_buyer ON COMMIT DROP AS SELECT * FROM "
                        "unnest(%s::int[], %s::text[], %s::text[]) AS b(n, email, buyer_key)",
-                       [list(range(BUYERS)), buyers, [buyer_key(email) for email in buyers]])
+                       [list(range(buyer_count)), buyers, [buyer_key(email) for email in buyers]])
         # One row per order first (paid time, fate), then one per line (its link, quantity).
         cursor.execute(
             f"CREATE TEMP TABLE gen_order ON COMMIT DROP AS SELECT g.i, {moment} AS paid_at, "
@@ -127,7 +128,7 @@ def _write_orders(count: int, *, link_count: int, start: datetime, now: datetime
         "amount_refunded": "CASE WHEN o.refunded THEN t.total ELSE 0 END",
         "email": "b.email", "buyer_key": "b.buyer_key", "fulfilment_method": "'shipping'",
         "shipping_country": "'US'", "paid_at": "o.paid_at", "created_at": "o.paid_at", "updated_at": "o.paid_at",
-    }, f"FROM gen_order o JOIN gen_total t ON t.i = o.i JOIN gen_buyer b ON b.n = mod(o.i, {BUYERS})", [])
+    }, f"FROM gen_order o JOIN gen_total t ON t.i = o.i JOIN gen_buyer b ON b.n = mod(o.i, {buyer_count})", [])
     attributed = "CASE WHEN o.attributed THEN {} ELSE {} END"
     _insert_select(OrderLine, {
         "order_id": "s.id", "variant_id": "o.variant_id", "sku": "o.sku", "product_title": "o.title",
