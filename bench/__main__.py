@@ -15,7 +15,7 @@ import time
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="fewer rounds (under two minutes)")
-    parser.add_argument("--only", choices=["clicks", "content", "live", "buy"],
+    parser.add_argument("--only", choices=["clicks", "content", "live", "buy", "report"],
                         help="run only these cases (clicks: /r/ and click ingest; content: content API uncached "
                              "and cached; live: pin latency; buy: the buy flow's statements and CPU)")
     options = parser.parse_args()
@@ -55,13 +55,17 @@ def main() -> int:
     only = {"clicks": click_rows, "content": content_rows,
             "live": lambda: live.pin_latency(built, rounds=10 if options.quick else 40),
             "buy": lambda: cases.buy_flow(built, rounds=rounds)}
+    def report_rows():
+        return cases.brand_report(built, rounds=rounds,
+                                  scale=(20 if options.quick else 1) * (1 if connection.vendor == "postgresql" else 10))
+
+    only = {**only, "report": report_rows}
     rows = only[options.only]() if options.only else [
         *content_rows(),
         *click_rows(),
         *cases.buy_flow(built, rounds=rounds),
         *cases.hot_and_spread_skus(built, flows_per_client=3 if options.quick else 10),
-        *cases.brand_report(built, rounds=rounds,
-                            scale=(20 if options.quick else 1) * (1 if connection.vendor == "postgresql" else 10)),
+        *report_rows(),
         *live.pin_latency(built, rounds=10 if options.quick else 40),
         *cases.NOT_YET_MEASURED,
     ]

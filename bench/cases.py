@@ -187,6 +187,7 @@ def brand_report(data, *, rounds: int, scale: int) -> list[Row]:
     roll up, then time the 90-day report of one brand (today's live figures included) against the same
     report for a window ending yesterday (the rollup alone)."""
     import io
+    import os
     from datetime import timedelta
     from decimal import Decimal
 
@@ -223,13 +224,16 @@ def brand_report(data, *, rounds: int, scale: int) -> list[Row]:
     scaled = "" if scale == 1 else f"data scaled 1/{scale} (QUICK); "
     size = f"{counts['clicks']:,} clicks / {counts['orders']:,} orders"
     generation_target = 180 / scale
+    building = generated + rollup_seconds  # the data a report reads: raw facts and the rollup job's rows
     return [
         ratio_row(f"90-day brand report at {size}", timings, subject="kolshop", baseline="window ending yesterday",
                   target="≤ 50 ms incl. today", passes=lambda ratio: report_ms <= 50.0,
                   notes=f"{scaled}{queries} queries; today live, in SQL for the brand; {connection.vendor}"),
-        Row(f"generating {size}", f"{generated:.1f} s", f"rollup: {rollup_seconds:.1f} s", None,
+        Row(f"generating {size} (facts + rollup)", f"{building:.1f} s",
+            f"facts {generated:.1f} s + rollup job {rollup_seconds:.1f} s", None,
             f"≤ {generation_target:.0f} s" + ("" if scale == 1 else f" (180 s / {scale})"),
-            generated <= generation_target,
-            f"{scaled}INSERT … SELECT generate_series; {rolled.rows_written:,} rollup rows"
+            building <= generation_target,
+            f"{scaled}INSERT … SELECT generate_series, month partitions, 1–3 lines an order; "
+            f"{rolled.rows_written:,} rollup rows; load average {os.getloadavg()[0]:.1f}"
             if connection.vendor == "postgresql" else f"{scaled}ORM bulk_create (SQLite)"),
     ]

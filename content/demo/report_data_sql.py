@@ -1,8 +1,8 @@
 """``generate_report_data`` on PostgreSQL: every fact table filled by ``INSERT … SELECT generate_series``.
 
 The same shape as ``report_data.generate`` (views, clicks on the creators' links, add-to-carts, paid
-orders with one line each, 70 % attributed with a 10 % accrual, 3 % refunded in full two days
-later), written by the database itself: a million clicks take seconds, not the minutes that building
+orders of one to three lines across brands, 70 % attributed with a 10 % accrual, 3 % refunded in full
+two days later), into the month partitions production keeps, written by the database itself: a million clicks take seconds, not the minutes that building
 a million model instances in Python takes. Randomness comes from ``setseed`` so a run repeats.
 """
 
@@ -13,7 +13,13 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from creators.models import Click, LedgerEntry, OrderLineAttribution, PageView
+from creators.services.ledger import PAID_REF
+from operations.partitions import make_month_partitions, month_start
 from shop.models import AddToCartEvent, Order, OrderLine, Payment, Refund, RefundLine
+from shop.services.buyer_identity import buyer_key
+from shop.services.supply_splits import REFUND_PREFIX
+
+BUYERS_PER_ORDER = 0.4  # repeat buyers: 100,000 orders cycle through 40,000 addresses
 
 
 def _insert_select(model: type[models.Model], values: dict[str, str], source: str, params: list) -> int:
@@ -49,6 +55,10 @@ def generate_in_sql(*, links: list[tuple], pages: list[tuple[int, int]], clicks:
     price, currency); ``pages``: (page id, creator id)."""
     now = timezone.now()
     start = now - timedelta(days=days)
+    # The months' partitions the daily make_month_partitions job would have made over those days, so the
+    # clicks, views and add-to-carts land in their months as in production (not all in DEFAULT).
+    months = (now.year * 12 + now.month) - (start.year * 12 + start.month)
+    make_month_partitions(now=month_start(start), months_ahead=months + 1)
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
         cursor.execute("CREATE TEMP TABLE gen_link (n int, link_id bigint, creator_id bigint, page_id bigint, "
@@ -81,58 +91,97 @@ def generate_in_sql(*, links: list[tuple], pages: list[tuple[int, int]], clicks:
     }, f"FROM generate_series(1, %s) g(i) {link_of} CROSS JOIN (SELECT %s::timestamptz AS at) gen_start",
         [carts, start])
     progress("add-to-carts", carts)
-    _write_orders(orders, link_of=link_of, start=start, now=now, moment=moment)
+    _write_orders(orders, link_count=len(links), start=start, now=now, moment=moment)
     progress("orders", orders)
 
 
-def _write_orders(count: int, *, link_of: str, start: datetime, now: datetime, moment: str) -> None:
+def _write_orders(count: int, *, link_count: int, start: datetime, now: datetime, moment: str) -> None:
+    """Paid orders of 1–3 lines (half one line, 30 % two, 20 % three), each line a link's product, so an
+    order often spans brands; 70 % attributed line by line to the links' creators with a 10 % accrual;
+    3 % refunded in full two days later (refund lines, the order and its lines marked refunded, the
+    commission reversed), as the checkout, the payment webhook and the refund service write them."""
     prefix = f"'GEN{int(now.timestamp())}-'"  # order numbers are unique: each run its own
-    # One row per order in a temp table first: its link, quantity, paid time and fate.
+    buyer_count = max(1, int(count * BUYERS_PER_ORDER))
+    buyers = [f"buyer{number}@example.com" for number in range(buyer_count)]
     with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE gen_buyer ON COMMIT DROP AS SELECT * FROM "
+                       "unnest(%s::int[], %s::text[], %s::text[]) AS b(n, email, buyer_key)",
+                       [list(range(buyer_count)), buyers, [buyer_key(email) for email in buyers]])
+        # One row per order first (paid time, fate), then one per line (its link, quantity).
         cursor.execute(
-            f"CREATE TEMP TABLE gen_order ON COMMIT DROP AS SELECT g.i, l.*, "
-            f"CASE WHEN mod(g.i, 4) = 0 THEN 2 ELSE 1 END AS quantity, {moment} AS paid_at, "
-            f"random() < 0.7 AS attributed, random() < 0.03 AS refunded "
-            f"FROM generate_series(1, %s) g(i) {link_of}", [start, count])
+            f"CREATE TEMP TABLE gen_order ON COMMIT DROP AS SELECT g.i, {moment} AS paid_at, "
+            "CASE WHEN mod(g.i, 10) < 5 THEN 1 WHEN mod(g.i, 10) < 8 THEN 2 ELSE 3 END AS lines, "
+            "random() < 0.7 AS attributed, random() < 0.03 AS refunded FROM generate_series(1, %s) g(i)",
+            [start, count])
+        cursor.execute(
+            "CREATE TEMP TABLE gen_line ON COMMIT DROP AS SELECT o.i, k.k, o.paid_at, o.attributed, o.refunded, l.*, "
+            "CASE WHEN mod(o.i + k.k, 4) = 0 THEN 2 ELSE 1 END AS quantity FROM gen_order o "
+            "CROSS JOIN LATERAL generate_series(1, o.lines) k(k) "
+            f"JOIN gen_link l ON l.n = mod(o.i::bigint * 7919 + k.k * 104729, {link_count})")
+        cursor.execute("CREATE TEMP TABLE gen_total ON COMMIT DROP AS SELECT i, min(currency) AS currency, "
+                       "sum(price * quantity) AS total FROM gen_line GROUP BY i")
+        cursor.execute("ANALYZE gen_order; ANALYZE gen_line; ANALYZE gen_total; ANALYZE gen_buyer")
+    refunded_status = "CASE WHEN o.refunded THEN 'refunded' ELSE 'paid' END"
     _insert_select(Order, {
-        "number": f"{prefix} || o.i", "secret": "md5('secret' || o.i || random())", "status": "'paid'",
-        "currency": "o.currency", "subtotal": "o.price * o.quantity", "total": "o.price * o.quantity",
-        "email": "'buyer' || mod(o.i, 40000) || '@example.com'", "fulfilment_method": "'shipping'",
+        "number": f"{prefix} || o.i", "secret": "md5('secret' || o.i || random())", "status": refunded_status,
+        "currency": "t.currency", "subtotal": "t.total", "total": "t.total",
+        "amount_refunded": "CASE WHEN o.refunded THEN t.total ELSE 0 END",
+        "email": "b.email", "buyer_key": "b.buyer_key", "fulfilment_method": "'shipping'",
         "shipping_country": "'US'", "paid_at": "o.paid_at", "created_at": "o.paid_at", "updated_at": "o.paid_at",
-    }, "FROM gen_order o", [])
-    attributed = ("CASE WHEN o.attributed THEN {} ELSE {} END")
+    }, f"FROM gen_order o JOIN gen_total t ON t.i = o.i JOIN gen_buyer b ON b.n = mod(o.i, {buyer_count})", [])
+    attributed = "CASE WHEN o.attributed THEN {} ELSE {} END"
     _insert_select(OrderLine, {
         "order_id": "s.id", "variant_id": "o.variant_id", "sku": "o.sku", "product_title": "o.title",
-        "brand_id": "o.brand_id", "unit_price": "o.price", "currency": "o.currency", "quantity": "o.quantity",
-        "line_total": "o.price * o.quantity", "creator_id": attributed.format("o.creator_id", "NULL"),
+        "brand_id": "o.brand_id", "unit_price": "o.price", "list_unit_price": "o.price", "currency": "o.currency",
+        "quantity": "o.quantity", "line_total": "o.price * o.quantity",
+        "refunded_quantity": "CASE WHEN o.refunded THEN o.quantity ELSE 0 END",
+        "refunded_amount": "CASE WHEN o.refunded THEN o.price * o.quantity ELSE 0 END",
+        "creator_id": attributed.format("o.creator_id", "NULL"),
         "page_id": attributed.format("o.page_id", "NULL"), "block_id": attributed.format("o.block_id", "''"),
         "attributed_at": attributed.format("o.paid_at", "NULL"),
-    }, f"FROM gen_order o JOIN shop_order s ON s.number = {prefix} || o.i", [])
-    facts = (f"FROM gen_order o JOIN shop_order s ON s.number = {prefix} || o.i "
-             "JOIN shop_orderline ol ON ol.order_id = s.id")
+    }, f"FROM gen_line o JOIN shop_order s ON s.number = {prefix} || o.i ORDER BY o.i, o.k", [])
+    orders = f"FROM gen_order o JOIN shop_order s ON s.number = {prefix} || o.i"
+    with connection.cursor() as cursor:
+        # Each generated line with its order's and its own id (the k-th line of an order by id: inserted so).
+        cursor.execute(
+            "CREATE TEMP TABLE gen_placed ON COMMIT DROP AS SELECT o.*, s.id AS order_id, ol.id AS line_id, "
+            f"ol.line_total FROM gen_line o JOIN shop_order s ON s.number = {prefix} || o.i "
+            "JOIN LATERAL (SELECT id, line_total, row_number() OVER (ORDER BY id) AS k FROM shop_orderline "
+            "WHERE order_id = s.id) ol ON ol.k = o.k")
+        cursor.execute("ANALYZE gen_placed")
+    lines = "FROM gen_placed o JOIN shop_order s ON s.id = o.order_id JOIN shop_orderline ol ON ol.id = o.line_id"
     _insert_select(OrderLineAttribution, {
         "order_id": "s.id", "order_line_id": "ol.id", "creator_id": "o.creator_id", "page_id": "o.page_id",
         "block_id": "o.block_id", "source": "'link'", "earns_commission": "true", "reason": "''",
         "attributed_at": "o.paid_at", "window_days": "30", "decided_at": "o.paid_at",
-    }, f"{facts} WHERE o.attributed", [])
+    }, f"{lines} WHERE o.attributed", [])
     _insert_select(LedgerEntry, {
         "creator_id": "o.creator_id", "kind": "'accrual'", "amount": "round(ol.line_total * 0.10, 2)",
         "currency": "o.currency", "order_id": "s.id", "order_line_id": "ol.id", "page_id": "o.page_id",
-        "block_id": "o.block_id", "source_ref": "'paid'", "rate": "0.1000", "base_amount": "ol.line_total",
+        "block_id": "o.block_id", "source_ref": f"'{PAID_REF}'", "rate": "0.1000", "base_amount": "ol.line_total",
         "effective_at": "o.paid_at",
-    }, f"{facts} WHERE o.attributed", [])
+    }, f"{lines} WHERE o.attributed", [])
     _insert_select(Payment, {
         "order_id": "s.id", "gateway": "'dummy'", "intent_id": "'pi_gen_' || s.id", "amount": "s.total",
-        "currency": "s.currency", "status": "'succeeded'",
-    }, f"{facts} WHERE o.refunded", [])
+        "currency": "s.currency", "status": "'succeeded'", "amount_refunded": "s.amount_refunded",
+        "created_at": "o.paid_at", "updated_at": "o.paid_at",
+    }, orders, [])
     _insert_select(Refund, {
         "payment_id": "p.id", "order_id": "s.id", "amount": "s.total", "currency": "s.currency",
         "status": "'succeeded'", "created_at": "LEAST(o.paid_at + interval '2 days', now())",
-    }, f"{facts} JOIN shop_payment p ON p.order_id = s.id WHERE o.refunded", [])
+    }, f"{orders} JOIN shop_payment p ON p.order_id = s.id WHERE o.refunded", [])
     _insert_select(RefundLine, {
-        "refund_id": "r.id", "order_line_id": "ol.id", "quantity": "ol.quantity", "amount": "r.amount",
-    }, f"{facts} JOIN shop_refund r ON r.order_id = s.id WHERE o.refunded", [])
+        "refund_id": "r.id", "order_line_id": "ol.id", "quantity": "ol.quantity", "amount": "ol.line_total",
+    }, f"{lines} JOIN shop_refund r ON r.order_id = s.id WHERE o.refunded", [])
+    # A full refund takes the whole commission back (creators.services.ledger.reverse_commission_for_refund).
+    _insert_select(LedgerEntry, {
+        "creator_id": "o.creator_id", "kind": "'reversal'", "amount": "-round(o.line_total * 0.10, 2)",
+        "currency": "o.currency", "order_id": "o.order_id", "order_line_id": "o.line_id", "page_id": "o.page_id",
+        "block_id": "o.block_id", "source_ref": f"'{REFUND_PREFIX}' || r.id", "rate": "0.1000",
+        "base_amount": "o.line_total", "effective_at": "r.created_at",
+    }, "FROM gen_placed o JOIN shop_refund r ON r.order_id = o.order_id WHERE o.attributed AND o.refunded", [])
     with connection.cursor() as cursor:
         for table in ("shop_order", "shop_orderline", "creators_click", "creators_pageview", "shop_addtocartevent",
-                      "creators_orderlineattribution", "creators_ledgerentry"):
+                      "creators_orderlineattribution", "creators_ledgerentry", "shop_payment", "shop_refund",
+                      "shop_refundline"):
             cursor.execute(f"ANALYZE {table}")

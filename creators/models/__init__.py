@@ -10,6 +10,7 @@ from creators.models.links import Click, ClickAlias, ClickLimitUse, LinkKind, Li
 from creators.models.payouts import Payout, PayoutRun, PayoutStatus
 from creators.models.reports import (
     DailyPerformance,
+    DailySales,
     LinkDayClicks,
     OrderLineFact,
     PageView,
@@ -26,6 +27,7 @@ from creators.models.profiles import (
 )
 
 __all__ = [
+    "DailySales",
     "AttributionSourceKind",
     "Click",
     "ClickAlias",

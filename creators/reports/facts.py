@@ -137,6 +137,33 @@ ORDER_LINE_COLUMNS = {
 }
 
 
+# A report grouping's dimensions → the OrderLineFact column that counts its orders by summing (per brand).
+ORDER_COUNT_COLUMNS = {
+    (): "orders_by_brand", ("day",): "orders_by_brand", ("creator",): "orders_by_creator",
+    ("page",): "orders_by_page", ("page", "block"): "orders_by_block", ("product",): "orders_by_product",
+}
+_ORDER_COUNT_KEYS = {
+    "orders_by_brand": ("brand",), "orders_by_creator": ("brand", "creator"), "orders_by_page": ("brand", "page"),
+    "orders_by_block": ("brand", "page", "block"), "orders_by_product": ("brand", "product"),
+}
+
+
+def order_count_marks(lines: list[dict]) -> list[dict]:
+    """Each order line's ``ORDER_COUNT_COLUMNS`` marks: 1 on the first line (lowest id, ``pk``) of its order
+    among the lines sharing the column's dimensions, else 0. All of an order's lines are paid on one day,
+    so marks computed per day add up over days to distinct orders (``figures.distinct_orders``)."""
+    seen: dict[str, set] = {column: set() for column in _ORDER_COUNT_KEYS}
+    marks = []
+    for line in sorted(lines, key=lambda line: line["pk"]):
+        mark = {}
+        for column, names in _ORDER_COUNT_KEYS.items():
+            key = (line["order_id"], *(line[ORDER_LINE_COLUMNS[name]] for name in names))
+            mark[column] = 0 if key in seen[column] else 1
+            seen[column].add(key)
+        marks.append(mark)
+    return marks
+
+
 def order_line_facts(start: datetime, end: datetime) -> QuerySet:
     """Counted order lines paid in [start, end), as one SQL query: the paid day, the attribution
     decided at placement (none when none was recorded), units, GMV, settled refunds and

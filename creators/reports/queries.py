@@ -16,12 +16,12 @@ from operator import or_
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from creators.models import CreatorProfile, DailyPerformance, OrderLineFact
+from creators.models import CreatorProfile, DailyPerformance, DailySales, OrderLineFact
 from creators.reports import figures
 from creators.services.block_labels import block_labels, label_of
 from creators.reports.grouping_sets import aggregate_by_sets
 from creators.reports.facts import (
-    ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, events_of_brands, order_line_facts,
+    ORDER_COUNT_COLUMNS, ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, events_of_brands, order_line_facts,
 )
 from creators.reports.rollup import built_through, day_bounds
 from operations.db_router import reads_from_replica
@@ -141,6 +141,18 @@ def _live_window(filters: ReportFilters, rolled_through: date | None) -> LiveWin
     return LiveWindow(start, end, event_facts(start, end, scope=filters.scope))
 
 
+def _summed_orders(filters: ReportFilters, sets: list[tuple[str, ...]],
+                   only: tuple | None) -> dict[tuple[str, ...], str] | None:
+    """For each set, the rolled-up column whose sum is its distinct orders (``facts.order_count_marks``),
+    when a sum is exact: one brand, no creator, page or product filter and no folded keys (the marks are
+    per brand and per grouping); None: count ``COUNT(DISTINCT order_id)`` instead."""
+    if (only is not None or filters.brand_ids is None or len(filters.brand_ids) != 1
+            or any(value is not None for value in (filters.creator_id, filters.page_id, filters.product_id))):
+        return None
+    columns = {dimensions: ORDER_COUNT_COLUMNS.get(dimensions) for dimensions in sets}
+    return None if None in columns.values() else columns
+
+
 def _grouped(filters: ReportFilters, dimensions: tuple[str, ...], rolled_through: date | None,
              live: LiveWindow | None, *, only: tuple[tuple[str, ...], set[tuple]] | None = None) -> dict[tuple, ReportRow]:
     """Figures by ``dimensions`` (+ currency) within the filters (``_grouped_sets`` for one set)."""
@@ -157,7 +169,8 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rolled_th
     rows: dict[tuple[str, ...], dict[tuple, ReportRow]] = {dimensions: {} for dimensions in sets}
     scope = filters.scope
 
-    def collect(queryset, columns: dict, metrics: tuple[str, ...], aggregates: dict) -> None:
+    def collect(queryset, columns: dict, metrics: tuple[str, ...], aggregates: dict,
+                orders_of: dict[tuple[str, ...], str] | None = None) -> None:
         if only is not None:
             queryset = queryset.filter(_keys_q(list(only[1]), [columns[name] for name in (*only[0], "currency")]))
         names_of = {dimensions: tuple(columns[name] for name in (*dimensions, "currency")) for dimensions in sets}
@@ -165,6 +178,8 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rolled_th
         for dimensions, names in names_of.items():
             into = rows[dimensions]
             for row in results[names]:
+                if orders_of is not None:
+                    row = {**row, "orders": row[orders_of[dimensions]]}
                 key = tuple(row[name] for name in names[:-1])
                 currency = row[names[-1]]
                 into.setdefault((key, currency), ReportRow(key=key, label="", currency=currency)).add(row, metrics)
@@ -174,8 +189,13 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rolled_th
         rolled = figures.Scope(**{**scope.__dict__, "end": rollup_end})
         collect(DailyPerformance.objects.filter(figures.scope_q(rolled, brand=events_of_brands)), ROLLUP_COLUMNS,
                 EVENT_METRICS, {name: Sum(name) for name in EVENT_METRICS})
-        collect(OrderLineFact.objects.filter(figures.scope_q(rolled)), ROLLUP_COLUMNS, ORDER_METRICS,
-                figures.order_figures())
+        orders_of = _summed_orders(filters, sets, only)
+        aggregates = figures.order_figures()
+        if orders_of is not None:  # the day's sums: a few rows a day, no COUNT(DISTINCT)
+            del aggregates["orders"]
+            aggregates.update({column: Sum(column) for column in set(orders_of.values())})
+        sales = OrderLineFact if orders_of is None else DailySales
+        collect(sales.objects.filter(figures.scope_q(rolled)), ROLLUP_COLUMNS, ORDER_METRICS, aggregates, orders_of)
 
     if live is not None:
         for fact_key, counts in live.events.items():

@@ -17,9 +17,9 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from creators.models import (
-    Click, DailyPerformance, LedgerEntry, LinkDayClicks, OrderLineFact, PageView, ReportDirtyDay, RollupWatermark,
+    Click, DailyPerformance, DailySales, LedgerEntry, LinkDayClicks, OrderLineFact, PageView, ReportDirtyDay, RollupWatermark,
 )
-from creators.reports.facts import event_facts, order_line_facts
+from creators.reports.facts import event_facts, order_count_marks, order_line_facts
 from creators.reports.figures import report_day, utc_day
 from shop.models import AddToCartEvent, Order, OrderLine, RefundLine
 
@@ -89,21 +89,42 @@ def rebuild_day(day: date) -> int:
         )
         for key, counts in event_facts(start, end).items()
     ]
+    rows = list(order_line_facts(start, end).values(
+        "pk", "day", "order_id", "brand_id", "attributed_creator_id", "attributed_page_id", "attributed_block_id",
+        "product_id", "currency", "units", "gmv", "refunds", "commission"))
     lines = [
         OrderLineFact(day=row["day"], order_id=row["order_id"], order_line_id=row["pk"], brand_id=row["brand_id"],
                       creator_id=row["attributed_creator_id"], page_id=row["attributed_page_id"],
                       block_id=row["attributed_block_id"], product_id=row["product_id"], currency=row["currency"],
-                      units=row["units"], gmv=row["gmv"], refunds=row["refunds"], commission=row["commission"])
-        for row in order_line_facts(start, end).values(
-            "pk", "day", "order_id", "brand_id", "attributed_creator_id", "attributed_page_id", "attributed_block_id",
-            "product_id", "currency", "units", "gmv", "refunds", "commission")
+                      units=row["units"], gmv=row["gmv"], refunds=row["refunds"], commission=row["commission"],
+                      **marks)
+        for row, marks in zip(sorted(rows, key=lambda row: row["pk"]), order_count_marks(rows))
     ]
+    sales = daily_sales(lines)
     if not keep_events:
         DailyPerformance.objects.filter(day=day).delete()
     OrderLineFact.objects.filter(day=day).delete()
+    DailySales.objects.filter(day=day).delete()
     DailyPerformance.objects.bulk_create(events, batch_size=1000)
     OrderLineFact.objects.bulk_create(lines, batch_size=1000)
-    return len(events) + len(lines)
+    DailySales.objects.bulk_create(sales, batch_size=1000)
+    return len(events) + len(lines) + len(sales)
+
+
+SALES_KEY = ("day", "brand_id", "creator_id", "page_id", "block_id", "product_id", "currency")
+SALES_SUMS = ("units", "gmv", "refunds", "commission", "orders_by_brand", "orders_by_creator", "orders_by_page",
+              "orders_by_block", "orders_by_product")
+
+
+def daily_sales(lines: list[OrderLineFact]) -> list[DailySales]:
+    """The day's order-line facts summed per dimension (marks included: they add up within a key too)."""
+    summed: dict[tuple, DailySales] = {}
+    for line in lines:
+        key = tuple(getattr(line, name) for name in SALES_KEY)
+        row = summed.setdefault(key, DailySales(**dict(zip(SALES_KEY, key)), **{name: 0 for name in SALES_SUMS}))
+        for name in SALES_SUMS:
+            setattr(row, name, getattr(row, name) + getattr(line, name))
+    return list(summed.values())
 
 
 def built_through() -> date | None:
