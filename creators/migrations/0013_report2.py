@@ -3,30 +3,37 @@
 
 from django.db import migrations, models
 
-MARKS = ("orders_by_brand", "orders_by_creator", "orders_by_page", "orders_by_block", "orders_by_product")
+# The marks of ``creators.reports.facts.order_count_marks`` (1 on an order's first line among its lines sharing
+# the grouping's dimensions), frozen here: column → the dimensions it partitions an order's lines by.
+MARK_PARTITIONS = {
+    "orders_by_brand": "brand_id",
+    "orders_by_creator": "brand_id, creator_id",
+    "orders_by_page": "brand_id, page_id",
+    "orders_by_block": "brand_id, page_id, block_id",
+    "orders_by_product": "brand_id, product_id",
+}
+SALES_KEY = "day, brand_id, creator_id, page_id, block_id, product_id, currency"
+SALES_SUMS = ("units", "gmv", "refunds", "commission", *MARK_PARTITIONS)
 
 
 def sum_existing(apps, schema_editor):
-    """Rows already rolled up get their order-count marks and their day's sums (as ``rollup.rebuild_day``)."""
-    from creators.reports.facts import order_count_marks
-    from creators.reports.rollup import SALES_KEY, SALES_SUMS
-
-    OrderLineFact = apps.get_model("creators", "OrderLineFact")
-    DailySales = apps.get_model("creators", "DailySales")
-    facts = list(OrderLineFact.objects.order_by("order_line_id"))
-    rows = [{"pk": fact.order_line_id, "order_id": fact.order_id, "brand_id": fact.brand_id,
-             "attributed_creator_id": fact.creator_id, "attributed_page_id": fact.page_id,
-             "attributed_block_id": fact.block_id, "product_id": fact.product_id} for fact in facts]
-    summed = {}
-    for fact, marks in zip(facts, order_count_marks(rows)):
-        for name, value in marks.items():
-            setattr(fact, name, value)
-        key = tuple(getattr(fact, name) for name in SALES_KEY)
-        row = summed.setdefault(key, DailySales(**dict(zip(SALES_KEY, key)), **{name: 0 for name in SALES_SUMS}))
-        for name in SALES_SUMS:
-            setattr(row, name, getattr(row, name) + getattr(fact, name))
-    OrderLineFact.objects.bulk_update(facts, MARKS, batch_size=1000)
-    DailySales.objects.bulk_create(summed.values(), batch_size=1000)
+    """Rows already rolled up get their order-count marks and their days' sums (as ``rollup.rebuild_day``
+    writes them), in two set-based statements: no row is loaded into Python, whatever the table's size.
+    An order's lines are all paid on one day, so marks over the whole table equal marks made day by day."""
+    facts = apps.get_model("creators", "OrderLineFact")._meta.db_table
+    sales = apps.get_model("creators", "DailySales")._meta.db_table
+    marks = ", ".join(
+        f"CASE WHEN ROW_NUMBER() OVER (PARTITION BY order_id, {dimensions} ORDER BY order_line_id) = 1 "
+        f"THEN 1 ELSE 0 END AS {column}" for column, dimensions in MARK_PARTITIONS.items())
+    assignments = ", ".join(f"{column} = marked.{column}" for column in MARK_PARTITIONS)
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {facts} SET {assignments} FROM (SELECT order_line_id, {marks} FROM {facts}) AS marked "
+            f"WHERE {facts}.order_line_id = marked.order_line_id")
+        sums = ", ".join(f"SUM({column})" for column in SALES_SUMS)
+        cursor.execute(
+            f"INSERT INTO {sales} ({SALES_KEY}, {', '.join(SALES_SUMS)}) "
+            f"SELECT {SALES_KEY}, {sums} FROM {facts} GROUP BY {SALES_KEY}")
 
 
 class Migration(migrations.Migration):

@@ -4,9 +4,14 @@ counted live and over the order-line facts, for orders of several lines and bran
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
+import importlib
+from types import SimpleNamespace
 
-from creators.models import DailySales
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from creators.models import DailySales, OrderLineFact
 from creators.reports.queries import ReportFilters, build_report
 from creators.reports.rollup import roll_up
 from creators.services.attribution import attribute_order
@@ -77,3 +82,23 @@ def test_daily_sales_hold_one_row_per_day_and_dimension(world):
     # The speaker's 9 lines belong to 8 orders (one order has it on two lines): 8 marks each way.
     assert sums == {"units": 9, "gmv": Decimal("900.00"), "orders_by_brand": 8, "orders_by_product": 8}
     assert not DailySales.objects.filter(day=DAY.date() - timedelta(days=1)).exists()
+
+
+MARKS = ("orders_by_brand", "orders_by_creator", "orders_by_page", "orders_by_block", "orders_by_product")
+SALES = ("day", "brand_id", "creator_id", "page_id", "block_id", "product_id", "currency", "units", "gmv", "refunds",
+         "commission", *MARKS)
+
+
+def test_the_migration_gives_rows_rolled_up_before_it_the_marks_and_sums_the_rollup_writes(world):
+    roll_up(now=NOW)
+    marks = sorted(OrderLineFact.objects.values_list("order_line_id", *MARKS))
+    sales = sorted(DailySales.objects.values_list(*SALES), key=repr)
+    OrderLineFact.objects.update(**{mark: 0 for mark in MARKS})  # as a database rolled up before 0013 holds them
+    DailySales.objects.all().delete()
+
+    importlib.import_module("creators.migrations.0013_report2").sum_existing(
+        apps, SimpleNamespace(connection=connection))
+
+    assert sorted(OrderLineFact.objects.values_list("order_line_id", *MARKS)) == marks
+    assert sorted(DailySales.objects.values_list(*SALES), key=repr) == sales
+    assert sum(row[1] for row in marks) > 0 and len(sales) > 1
