@@ -276,6 +276,14 @@ OPERATIONS: dict[str, OperationDoc] = {
         "discount). Nothing available yet is a 409 `nothing_to_redeem`.",
         {401: ["not_authenticated"], 403: ["csrf_failed"], 409: ["nothing_to_redeem"]},
     ),
+    "readers_api_vouchers": OperationDoc(
+        "The signed-in reader's reward vouchers, newest first: each one redeemed, and every remainder an order "
+        "left of them (a reward voucher larger than what a cart can carry is used up, and the unused rest is "
+        "issued as a new single-use voucher when the order is paid; a refund gives back its part of the "
+        "discount the same way). `remainder_of` names the voucher a remainder came from; `used` says whether "
+        "an order holds its one use.",
+        {401: ["not_authenticated"]},
+    ),
     "readers_api_sign_out_all": OperationDoc(
         "Sign out on every device: every session of this reader stops working at its next request.",
         {401: ["not_authenticated"], 403: ["csrf_failed"]},

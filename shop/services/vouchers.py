@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from shop.errors import Conflict, InvalidInput
@@ -25,6 +25,11 @@ def _voucher_error(message: str, code: str = "invalid_voucher") -> InvalidInput:
 
 def _uses(voucher: Voucher):
     return Order.objects.filter(voucher=voucher).exclude(status=OrderStatus.CANCELLED)
+
+
+def annotate_uses(vouchers: QuerySet[Voucher]) -> QuerySet[Voucher]:
+    """``use_count`` on each voucher: its orders that hold a use, as ``_uses`` counts them (all but cancelled)."""
+    return vouchers.annotate(use_count=Count("orders", filter=~Q(orders__status=OrderStatus.CANCELLED)))
 
 
 def lock_voucher(code: str) -> Voucher:
