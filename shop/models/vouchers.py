@@ -28,6 +28,10 @@ class Voucher(models.Model):
     creator_id = models.BigIntegerField(
         null=True, blank=True, help_text=_("A creator's voucher attributes the sale to that creator (opaque id)."),
     )
+    brand = models.ForeignKey(
+        "shop.Brand", null=True, blank=True, on_delete=models.PROTECT, related_name="vouchers",
+        help_text=_("A brand's voucher applies to that brand's lines only, and the brand bears the discount."),
+    )
     active = models.BooleanField(default=True)
     # Money owed to the voucher's holder (a reader's reward): what an order leaves unused, and the discount a
     # refund gives back, is issued as a new voucher (shop.services.voucher_remainders).
@@ -63,6 +67,8 @@ class Voucher(models.Model):
                 condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
                 name="voucher_window_ordered",
             ),
+            models.CheckConstraint(condition=Q(creator_id__isnull=True) | Q(brand__isnull=True),
+                                   name="voucher_one_funder"),
             # one remainder per order and cause: a duplicate webhook or a retried refund never issues twice
             models.UniqueConstraint(fields=["remainder_order", "remainder_source"],
                                     condition=Q(remainder_order__isnull=False), name="voucher_remainder_once"),
