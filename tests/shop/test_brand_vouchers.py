@@ -102,3 +102,19 @@ def test_a_voucher_has_one_funder_in_the_database(two_brand_cart):
     with pytest.raises(IntegrityError):
         Voucher.objects.create(code="BOTH", kind="percentage", value=Decimal("10"), brand=brand_a,
                                creator_id=make_creator().pk)
+
+
+def test_the_brands_report_shows_its_vouchers_discount_on_its_own_side(two_brand_cart, dummy_gateway):
+    from creators.reports.supply_figures import brand_storefront_sales
+
+    cart, brand_a, brand_b = two_brand_cart
+    Voucher.objects.create(code="BRANDA", kind="percentage", value=Decimal("10"), brand=brand_a)
+    confirm_payment(checkout(cart, voucher_code="BRANDA").order)
+
+    [row_a] = brand_storefront_sales({brand_a.pk})
+    [row_b] = brand_storefront_sales({brand_b.pk})
+    # brand A: sales 40.18 + 25.12, wholesale 12.18 + 23.62 (net of its voucher's 12.70, shown beside it)
+    assert (row_a.units, row_a.sales, row_a.wholesale, row_a.brand_discount) == (
+        3, Decimal("65.30"), Decimal("35.80"), Decimal("12.70"))
+    assert (row_b.units, row_b.sales, row_b.wholesale, row_b.brand_discount) == (
+        1, Decimal("39.99"), Decimal("18.00"), Decimal("0.00"))
