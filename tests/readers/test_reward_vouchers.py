@@ -66,3 +66,18 @@ def test_another_readers_vouchers_are_not_listed(client, ask, guide, lamp):
     _redeemed(guide, lamp, friend="friend@example.com")
     sign_in(client, ask, "bo@example.com")
     assert client.get("/api/v1/account/rewards/vouchers").json() == []
+
+
+def test_the_migration_makes_earlier_reward_vouchers_money_owed_and_leaves_others_alone(guide, lamp):
+    import importlib
+
+    from django.apps import apps
+
+    _redeemed(guide, lamp, friend="friend@example.com")
+    Voucher.objects.update(reissue_unused=False)  # as redeemed before readers 0004
+    Voucher.objects.create(code="WELCOME", kind="fixed", value=Decimal("5.00"), currency="USD", usage_limit=1)
+
+    importlib.import_module("readers.migrations.0004_vouchers2").mark_reward_vouchers(apps, None)
+
+    assert sorted(Voucher.objects.values_list("code", "reissue_unused")) == [
+        (Voucher.objects.get(code__startswith="SHARE-").code, True), ("WELCOME", False)]
