@@ -199,7 +199,8 @@ OPERATIONS: dict[str, OperationDoc] = {
     ),
     "creators_reports_supply_api_storefront_sales": OperationDoc(
         "The signed-in brand user's supply sold in each creator's storefront, per currency: units, buyer "
-        "sales and wholesale, net of refunds. Totals only, no orders or buyers; staff see every brand.",
+        "sales and wholesale, net of refunds, and `brand_discount`, what the brand's own vouchers gave off its "
+        "lines (its wholesale is already net of it). Totals only, no orders or buyers; staff see every brand.",
         {401: ["not_authenticated"], 403: ["not_a_brand_user"]},
     ),
     "creators_reports_api_post_page_view": OperationDoc(
