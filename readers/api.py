@@ -11,6 +11,7 @@ from ninja.utils import check_csrf
 from readers.limits import limit_code_attempt, limit_sign_in_request
 from readers.models import Reader
 from readers.services.accounts import reader_orders, reader_teams
+from readers.services.reward_vouchers import reward_vouchers
 from readers.services.rewards import redeem_rewards, reward_balances
 from readers.services.shares import reader_shares, share
 from readers.services.sign_in import request_sign_in, sign_in_with_code, sign_in_with_link, sign_out_everywhere
@@ -144,6 +145,15 @@ class VoucherOut(Schema):
     currency: str
 
 
+class RewardVoucherOut(Schema):
+    code: str
+    value: Decimal
+    currency: str
+    valid_until: datetime | None
+    used: bool
+    remainder_of: str | None
+
+
 def _reader_out(reader: Reader) -> ReaderOut:
     return ReaderOut(email=reader.email, verified_at=reader.verified_at)
 
@@ -219,6 +229,15 @@ def rewards(request):
 def redeem(request, payload: RedeemIn):
     voucher = redeem_rewards(request.auth, currency=payload.currency)
     return Status(201, VoucherOut(code=voucher.code, value=voucher.value, currency=voucher.currency))
+
+
+@router.get("/rewards/vouchers", response=list[RewardVoucherOut], auth=reader_auth,
+            summary="My reward vouchers, with the remainders orders left of them")
+def vouchers(request):
+    return [RewardVoucherOut(code=voucher.code, value=voucher.value, currency=voucher.currency,
+                             valid_until=voucher.valid_until, used=voucher.use_count >= (voucher.usage_limit or 1),
+                             remainder_of=voucher.remainder_of.code if voucher.remainder_of_id else None)
+            for voucher in reward_vouchers(request.auth)]
 
 
 @router.post("/sign-out-everywhere", response={204: None}, auth=reader_auth,

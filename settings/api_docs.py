@@ -199,7 +199,8 @@ OPERATIONS: dict[str, OperationDoc] = {
     ),
     "creators_reports_supply_api_storefront_sales": OperationDoc(
         "The signed-in brand user's supply sold in each creator's storefront, per currency: units, buyer "
-        "sales and wholesale, net of refunds. Totals only, no orders or buyers; staff see every brand.",
+        "sales and wholesale, net of refunds, and `brand_discount`, what the brand's own vouchers gave off its "
+        "lines (its wholesale is already net of it). Totals only, no orders or buyers; staff see every brand.",
         {401: ["not_authenticated"], 403: ["not_a_brand_user"]},
     ),
     "creators_reports_api_post_page_view": OperationDoc(
@@ -275,6 +276,14 @@ OPERATIONS: dict[str, OperationDoc] = {
         "Turn the whole available reward in `currency` into a single-use voucher for that amount (a fixed "
         "discount). Nothing available yet is a 409 `nothing_to_redeem`.",
         {401: ["not_authenticated"], 403: ["csrf_failed"], 409: ["nothing_to_redeem"]},
+    ),
+    "readers_api_vouchers": OperationDoc(
+        "The signed-in reader's reward vouchers, newest first: each one redeemed, and every remainder an order "
+        "left of them (a reward voucher larger than what a cart can carry is used up, and the unused rest is "
+        "issued as a new single-use voucher when the order is paid; a refund gives back its part of the "
+        "discount the same way). `remainder_of` names the voucher a remainder came from; `used` says whether "
+        "an order holds its one use.",
+        {401: ["not_authenticated"]},
     ),
     "readers_api_sign_out_all": OperationDoc(
         "Sign out on every device: every session of this reader stops working at its next request.",

@@ -2,6 +2,7 @@ from django.contrib.admin import SimpleListFilter
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
@@ -18,6 +19,7 @@ from shop.permissions import (
     GroupCampaignPermissionPolicy,
 )
 from shop.services.inventory import ensure_stock_records
+from shop.voucher_forms import VoucherForm
 from shop.supply_admin import FULFILMENT_PERMISSION, SUPPLY_ATTEMPTS_PERMISSION, SupplyOfferViewSet
 from shop.supply_admin import supply_attempts as supply_attempts_view
 from shop.supply_admin import fulfilment_groups as supply_fulfilment_groups
@@ -47,8 +49,10 @@ register_permission_policy(
                             status_path="variant__product__status"),
 )
 register_permission_policy(Stock, BrandScopedPermissionPolicy(Stock, brand_path="variant__product__brand_id"))
-for back_office_model in (Order, Payment, Voucher):
+for back_office_model in (Order, Payment):
     register_permission_policy(back_office_model, BackOfficePermissionPolicy(back_office_model))
+# Vouchers: staff see all; a brand user makes and sees only their brands' vouchers (brand-funded).
+register_permission_policy(Voucher, BrandScopedPermissionPolicy(Voucher, brand_path="brand_id"))
 
 # Registered after Wagtail's own (order) so it replaces the snippet "delete" bulk action.
 hooks.register("register_bulk_action", ScopedSnippetDeleteBulkAction, order=100)
@@ -198,10 +202,12 @@ class VoucherAdmin(PolicyModelAdmin):
     menu_label = _("Vouchers")
     menu_icon = "tag"
     menu_order = 240
-    list_display = ["code", "kind", "value", "currency", "valid_from", "valid_until", "usage_limit", "creator_id",
-                    "active"]
+    list_display = ["code", "kind", "value", "currency", "valid_from", "valid_until", "usage_limit", "brand",
+                    "creator_id", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["code"]
+    list_select_related = ["brand"]
+    edit_handler = ObjectList([FieldPanel(name) for name in VoucherForm.Meta.fields], base_form_class=VoucherForm)
 
 
 modeladmin_register(OrderAdmin)

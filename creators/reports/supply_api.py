@@ -31,6 +31,7 @@ class StorefrontSalesOut(Schema):
     units: int
     sales: Decimal
     wholesale: Decimal
+    brand_discount: Decimal
 
 
 @router.get("/listing-figures", response=list[ListingFiguresOut], summary="My storefront listings' figures")

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 
 from creators.models import CreatorProfile
 from creators.services.listings import creator_of
@@ -49,6 +49,7 @@ class StorefrontSales:
     units: int
     sales: Decimal
     wholesale: Decimal
+    brand_discount: Decimal  # what the brand's own vouchers gave off these lines (already out of its wholesale)
 
 
 ZERO = Decimal("0.00")
@@ -94,11 +95,14 @@ def listing_figures(creator_id: int) -> list[ListingFigures]:
 
 def brand_storefront_sales(brand_ids: set[int] | None) -> list[StorefrontSales]:
     """A brand's supply sold per creator storefront and currency: units, buyer sales and wholesale, net of what
-    refunds and lost disputes took back (three queries); ``None``: every brand's (staff)."""
+    refunds and lost disputes took back (three queries); ``None``: every brand's (staff). ``brand_discount``: what
+    the brand's own vouchers gave off its lines at sale (borne by the brand: its wholesale is already net of it)."""
     lines = _sold_lines() if brand_ids is None else _sold_lines().filter(brand_id__in=brand_ids)
     rows = (lines.values("listing__creator_id", "currency")
             .annotate(units=Sum(F("quantity") - F("refunded_quantity")), sales=Sum("line_total"),
-                      wholesale=Sum("wholesale_amount"))
+                      wholesale=Sum("wholesale_amount"),
+                      brand_discount=Sum("discount_amount", filter=Q(order__voucher__brand_id=F("brand_id")),
+                                         default=ZERO))
             .order_by("listing__creator_id", "currency"))
     taken = _taken_back(lines, "listing__creator_id", "currency")
     nothing = {"amount": ZERO, "wholesale": ZERO}
@@ -108,7 +112,8 @@ def brand_storefront_sales(brand_ids: set[int] | None) -> list[StorefrontSales]:
         StorefrontSales(creator_id=row["listing__creator_id"], storefront=names.get(row["listing__creator_id"], ""),
                         currency=row["currency"], units=row["units"],
                         sales=quantize(row["sales"] - taken.get(key, nothing)["amount"]),
-                        wholesale=quantize(row["wholesale"] - taken.get(key, nothing)["wholesale"]))
+                        wholesale=quantize(row["wholesale"] - taken.get(key, nothing)["wholesale"]),
+                        brand_discount=quantize(row["brand_discount"]))
         for row in rows
         for key in [(row["listing__creator_id"], row["currency"])]
     ]

@@ -6,7 +6,8 @@ idempotent through the ledger's unique (order line, kind, source_ref): a retried
 entries and adds nothing.
 
 Reversals are cumulative, so rounding never drifts: after each refund a line's commission is
-``quantize(rate × (net − refunded so far))`` and the reversal is whatever brings it there.
+``rate × (net − refunded so far)`` rounded to the currency's minor unit (``quantize_minor``: whole yen in
+JPY) and the reversal is whatever brings it there.
 
 A reseller line (sold from a storefront listing at the creator's own price) earns its listing's creator
 the line's margin snapshot instead of a commission: the same accrual (``rate`` empty), locked after the same
@@ -38,7 +39,7 @@ from creators.models import EntryKind, LedgerEntry
 from creators.services.attribution import attribute_order, names_a_creator
 from creators.services.commissions import choose_rate, rules_in_force
 from shop.models import Order, OrderLine, Refund, SupplyLineSplit, SupplyMode
-from shop.money import quantize
+from shop.money import quantize, quantize_minor
 from shop.services.disputes import held_order_ids
 from shop.services.listing_prices import sells_at_margin
 from shop.services.supply_splits import (
@@ -155,8 +156,8 @@ def accrue_commission(order: Order, *, now: datetime | None = None,
         product_id = line.variant.product_id if line.variant is not None else None
         rate = choose_rate(rules, creator=attribution.creator, brand_id=line.brand_id, product_id=product_id).rate
         entries.append(LedgerEntry(
-            creator_id=attribution.creator_id, kind=EntryKind.ACCRUAL, amount=quantize(rate * line.line_total),
-            currency=line.currency, order_id=order.pk, order_line_id=line.pk, page_id=attribution.page_id,
+            creator_id=attribution.creator_id, kind=EntryKind.ACCRUAL,
+            amount=quantize_minor(rate * line.line_total, line.currency), currency=line.currency, order_id=order.pk, order_line_id=line.pk, page_id=attribution.page_id,
             block_id=attribution.block_id, source_ref=PAID_REF, rate=rate, base_amount=line.line_total,
             effective_at=paid_at,
         ))
@@ -201,7 +202,7 @@ def _reverse(order: Order, bases: dict[int, Decimal], margins: dict[int, Decimal
         if accrual.rate is None:  # a margin: exactly the split's part
             reversal = -min(state.earned, margins.get(line_id, ZERO))
         else:  # cumulative, so rounding never drifts
-            reversal = min(ZERO, quantize(accrual.rate * (remaining_base - base)) - state.earned)
+            reversal = min(ZERO, quantize_minor(accrual.rate * (remaining_base - base), accrual.currency) - state.earned)
         entries.append(_entry(accrual, kind=EntryKind.REVERSAL, amount=reversal, source_ref=source_ref, at=now,
                               base_amount=base))
         if state.locked_by_window:

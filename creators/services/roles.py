@@ -61,6 +61,10 @@ _BRAND_PERMISSIONS = [
     ("shop", "change_supplyoffer"),
     ("shop", "view_supplyoffer"),
     ("shop", "view_fulfilmentgroup"),
+    # Brand-funded vouchers: a brand makes and sees its own brands' vouchers only (shop.voucher_forms).
+    ("shop", "add_voucher"),
+    ("shop", "change_voucher"),
+    ("shop", "view_voucher"),
 ]
 
 _EDITOR_MODELS = [

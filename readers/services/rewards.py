@@ -246,7 +246,7 @@ def redeem_rewards(reader: Reader, *, currency: str, now: datetime | None = None
         raise Conflict("No reward is available to redeem yet.", code="nothing_to_redeem", field="currency")
     voucher = Voucher.objects.create(
         code=f"SHARE-{secrets.token_hex(5).upper()}", kind=VoucherKind.FIXED, value=balance.available,
-        currency=currency, usage_limit=1, per_buyer_limit=1, valid_from=now,
+        currency=currency, usage_limit=1, per_buyer_limit=1, valid_from=now, reissue_unused=True,
     )
     _write([RewardEntry(reader=reader, kind=RewardEntryKind.REDEMPTION, amount=balance.available, currency=currency,
                         source_ref=f"voucher:{voucher.code}", effective_at=now)])

@@ -28,7 +28,29 @@ class Voucher(models.Model):
     creator_id = models.BigIntegerField(
         null=True, blank=True, help_text=_("A creator's voucher attributes the sale to that creator (opaque id)."),
     )
+    brand = models.ForeignKey(
+        "shop.Brand", null=True, blank=True, on_delete=models.PROTECT, related_name="vouchers",
+        help_text=_("A brand's voucher applies to that brand's lines only, and the brand bears the discount."),
+    )
     active = models.BooleanField(default=True)
+    # Money owed to the voucher's holder (a reader's reward): what an order leaves unused, and the discount a
+    # refund gives back, is issued as a new voucher (shop.services.voucher_remainders).
+    reissue_unused = models.BooleanField(
+        default=False, help_text=_("Money owed to its holder (a reward): the unused rest is re-issued as a new voucher."),
+    )
+    remainder_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="remainders",
+        help_text=_("The voucher whose unused rest this is."),
+    )
+    origin = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("The first voucher of a chain of remainders (its owner owns them all)."),
+    )
+    remainder_order = models.ForeignKey(
+        "shop.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("The order that left this remainder."),
+    )
+    remainder_source = models.CharField(max_length=40, blank=True, help_text=_("paid, or refund:<id>."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -45,6 +67,11 @@ class Voucher(models.Model):
                 condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
                 name="voucher_window_ordered",
             ),
+            models.CheckConstraint(condition=Q(creator_id__isnull=True) | Q(brand__isnull=True),
+                                   name="voucher_one_funder"),
+            # one remainder per order and cause: a duplicate webhook or a retried refund never issues twice
+            models.UniqueConstraint(fields=["remainder_order", "remainder_source"],
+                                    condition=Q(remainder_order__isnull=False), name="voucher_remainder_once"),
         ]
 
     def __str__(self) -> str:

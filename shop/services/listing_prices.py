@@ -157,11 +157,13 @@ def split_line(offer: SupplyOffer, *, line_total: Decimal, quantity: int) -> Sup
 # that funder's part only, so no part goes negative and the brand's wholesale is never cut (README, #21).
 PLATFORM_FUNDED = "platform"
 CREATOR_FUNDED = "creator"
+BRAND_FUNDED = "brand"  # the brand's part is its wholesale (reseller lines) or its revenue (agency: T − fee)
 
 
 def discount_room(split: SupplySplit, *, funder: str) -> Decimal:
     """The most of a voucher's discount a listing line can carry: its funder's own part of the line."""
-    return {PLATFORM_FUNDED: split.fee, CREATOR_FUNDED: split.margin}.get(funder, Decimal("0.00"))
+    return {PLATFORM_FUNDED: split.fee, CREATOR_FUNDED: split.margin, BRAND_FUNDED: split.wholesale}.get(
+        funder, Decimal("0.00"))
 
 
 def split_discounted(split: SupplySplit, *, discount: Decimal, funder: str | None) -> SupplySplit:
@@ -173,4 +175,6 @@ def split_discounted(split: SupplySplit, *, discount: Decimal, funder: str | Non
         raise ValueError(f"A discount of {discount} exceeds what the {funder} funds on this line.")
     if funder == PLATFORM_FUNDED:
         return replace(split, fee=split.fee - discount)
+    if funder == BRAND_FUNDED:
+        return replace(split, wholesale=split.wholesale - discount)
     return replace(split, margin=split.margin - discount)

@@ -33,6 +33,7 @@ from shop.services.pricing import lapsed_promotion_lines
 from shop.services.notifications import notify_buyer
 from shop.services.refunds import record_refund_total
 from shop.services.reservations import cancel_pending_orders, lock_stock, release_reservations
+from shop.services.voucher_remainders import issue_voucher_remainder
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +153,7 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     record_event(order, OrderEventType.PAID, before=before, after=order.status,
                  data={"intent_id": payment.intent_id, "amount": str(payment.amount), "currency": payment.currency})
     events.order_paid.send(order=order, lines=lines)
+    issue_voucher_remainder(order)  # a reward voucher's unused rest, once
     notify_buyer(order, kind=OrderNotificationKind.CONFIRMATION)
     if order.cart_id is not None:
         CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)).delete()

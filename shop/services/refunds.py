@@ -34,6 +34,7 @@ from shop.payments.registry import get_gateway
 from shop.services.inventory import restock
 from shop.services.notifications import notify_buyer
 from shop.services.orders import record_event
+from shop.services.voucher_remainders import restore_voucher_for_refund
 
 _REFUNDABLE_STATUSES = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED}
 
@@ -235,6 +236,7 @@ def _apply_refund_total(payment: Payment, total: Decimal, *, force: bool = False
                  data={"amount_refunded": str(total), "currency": payment.currency, "at": timezone.now().isoformat()})
     for refund in succeeded:
         events.order_refunded.send(order=order, refund=refund)
+        restore_voucher_for_refund(order, refund)  # a reward voucher's discount on what was given back
     # One notice per refunded total (a refund made in the admin or in Stripe's dashboard alike).
     notify_buyer(order, kind=OrderNotificationKind.REFUNDED, reference=str(total))
 

@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from shop.errors import Conflict, InvalidInput
 from shop.models import Order, OrderStatus, Voucher, VoucherKind
 from shop.services.buyer_identity import ordered_by
-from shop.services.listing_prices import CREATOR_FUNDED, PLATFORM_FUNDED, discount_room
+from shop.services.listing_prices import BRAND_FUNDED, CREATOR_FUNDED, PLATFORM_FUNDED, discount_room
 from shop.money import allocate_capped, quantize
 
 
@@ -25,6 +25,11 @@ def _voucher_error(message: str, code: str = "invalid_voucher") -> InvalidInput:
 
 def _uses(voucher: Voucher):
     return Order.objects.filter(voucher=voucher).exclude(status=OrderStatus.CANCELLED)
+
+
+def annotate_uses(vouchers: QuerySet[Voucher]) -> QuerySet[Voucher]:
+    """``use_count`` on each voucher: its orders that hold a use, as ``_uses`` counts them (all but cancelled)."""
+    return vouchers.annotate(use_count=Count("orders", filter=~Q(orders__status=OrderStatus.CANCELLED)))
 
 
 def lock_voucher(code: str) -> Voucher:
@@ -65,7 +70,10 @@ def voucher_discount(voucher: Voucher, *, subtotal: Decimal) -> Decimal:
 
 
 def voucher_funder(voucher: Voucher) -> str:
-    """Who pays for a voucher's discount: the creator whose code it is, else the platform (reward vouchers too)."""
+    """Who pays for a voucher's discount: the brand whose voucher it is, the creator whose code it is, else the
+    platform (reward vouchers too)."""
+    if voucher.brand_id is not None:
+        return BRAND_FUNDED
     return CREATOR_FUNDED if voucher.creator_id is not None else PLATFORM_FUNDED
 
 
@@ -74,7 +82,11 @@ def line_discount_room(voucher: Voucher, line) -> Decimal:
 
     An ordinary line is the shop's own sale and takes its share as before, up to its whole total. A storefront
     line takes only what the voucher's funder earns on it: a platform voucher its fee, a creator's voucher the
-    margin of that creator's own reseller listing (nothing on another creator's listing or on an agency line)."""
+    margin of that creator's own reseller listing (nothing on another creator's listing or on an agency line), a
+    brand's voucher the brand's own part (wholesale; on an agency line its revenue). A brand's voucher applies to
+    that brand's lines only, catalog lines included."""
+    if voucher.brand_id is not None and line.variant.product.brand_id != voucher.brand_id:
+        return Decimal("0.00")
     listing = line.price.listing
     if listing is None:
         return line.line_total

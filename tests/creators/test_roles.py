@@ -20,6 +20,7 @@ def test_roles_exist_after_migrate_with_a_moderation_workflow_on_the_whole_tree(
         "access_admin", "view_product", "view_brand", "view_stock",
         "add_groupcampaign", "change_groupcampaign", "delete_groupcampaign", "view_groupcampaign",
         "add_supplyoffer", "change_supplyoffer", "view_supplyoffer", "view_fulfilmentgroup",
+        "add_voucher", "change_voucher", "view_voucher",  # brand-funded vouchers, their own brands' only
     }
     # Creators run group buys too (the policy scopes them to the campaigns they made).
     assert {"add_groupcampaign", "change_groupcampaign", "delete_groupcampaign", "view_groupcampaign"} <= set(

@@ -30,8 +30,8 @@ def test_a_brand_user_sees_sales_per_storefront_and_no_buyer(client, sales):
     brand, anna, ben, _, _ = sales
     client.force_login(brand_user_of(brand))
     html = client.get("/admin/reports/storefront-sales/").content.decode()
-    assert f'<tr data-creator="{anna.pk}"><th scope="row">Anna</th><td>USD</td><td>3</td><td>72.00</td><td>30.00</td></tr>' in html
-    assert f'<tr data-creator="{ben.pk}"><th scope="row">Ben</th><td>USD</td><td>3</td><td>60.00</td><td>30.00</td></tr>' in html
+    assert f'<tr data-creator="{anna.pk}"><th scope="row">Anna</th><td>USD</td><td>3</td><td>72.00</td><td>30.00</td><td>0.00</td></tr>' in html
+    assert f'<tr data-creator="{ben.pk}"><th scope="row">Ben</th><td>USD</td><td>3</td><td>60.00</td><td>30.00</td><td>0.00</td></tr>' in html
     assert "ada@example.com" not in html and "Ada" not in html
     client.force_login(brand_user_of(make_brand()))
     assert "No storefront sales yet." in client.get("/admin/reports/storefront-sales/").content.decode()
@@ -61,8 +61,10 @@ def test_the_api_answers_each_report_to_its_owner_only(client, sales):
     assert (refused.status_code, refused.json()["code"]) == (403, "not_a_brand_user")
     client.force_login(brand_user_of(brand))
     assert client.get(SALES_URL).json() == [
-        {"creator_id": anna.pk, "storefront": "Anna", "currency": "USD", "units": 3, "sales": "72.00", "wholesale": "30.00"},
-        {"creator_id": ben.pk, "storefront": "Ben", "currency": "USD", "units": 3, "sales": "60.00", "wholesale": "30.00"},
+        {"creator_id": anna.pk, "storefront": "Anna", "currency": "USD", "units": 3, "sales": "72.00", "wholesale": "30.00",
+         "brand_discount": "0.00"},
+        {"creator_id": ben.pk, "storefront": "Ben", "currency": "USD", "units": 3, "sales": "60.00", "wholesale": "30.00",
+         "brand_discount": "0.00"},
     ]
     refused = client.get(LISTINGS_URL)
     assert (refused.status_code, refused.json()["code"]) == (403, "not_a_creator")

@@ -153,7 +153,8 @@ def world(db, site_tree) -> World:
     listing = StorefrontListing.objects.create(
         offer=supply_offer, creator_id=creator_a.pk, price=Decimal(SECRETS["storefront listing price"]),
     )
-    voucher = Voucher.objects.create(code=SECRETS["voucher code"], kind="percentage", value=Decimal("10"))
+    voucher = Voucher.objects.create(code=SECRETS["voucher code"], kind="percentage", value=Decimal("10"),
+                                     brand=brand_a)  # brand A's own voucher: brand B's user must not see it
     order = Order.objects.create(
         number=SECRETS["order number"], currency="USD", subtotal=Decimal("99.00"), total=Decimal("99.00"),
         email=SECRETS["buyer email"], shipping_name=SECRETS["buyer name"], shipping_line1=SECRETS["buyer address"],

@@ -60,11 +60,17 @@ def _check_line(variant, listing, quantity):
 
 @st.composite
 def vouchers(draw):
-    """A platform voucher or creator 1's, a percentage or a fixed amount in USD."""
+    """A platform voucher, creator 1's or brand 1's, a percentage or a fixed amount in USD."""
     kind = draw(st.sampled_from(VoucherKind.values))
     value = (Decimal(draw(st.integers(1, 100))) if kind == VoucherKind.PERCENTAGE
              else Decimal(draw(st.integers(1, 100_000))) / 100)
-    return Voucher(code="GEN", kind=kind, value=value, currency="USD", creator_id=draw(st.sampled_from([None, 1])))
+    funder = draw(st.sampled_from(["platform", "creator", "brand"]))
+    return Voucher(code="GEN", kind=kind, value=value, currency="USD", creator_id=1 if funder == "creator" else None,
+                   brand_id=1 if funder == "brand" else None)
+
+
+def _of_brand(brand_id: int) -> SimpleNamespace:
+    return SimpleNamespace(product=SimpleNamespace(brand_id=brand_id))
 
 
 @hypothesis_settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -78,8 +84,11 @@ def test_the_money_equation_holds_with_vouchers(rate, data):
     with override_settings(KOLSHOP_PLATFORM_FEE_RATE=str(rate)):
         prices = [price_line(variant, quantity=quantity, now=NOW, listing=listing)
                   for variant, listing, quantity, _rate in listed]
-        lines = [SimpleNamespace(price=price, line_total=price.line_total) for price in prices]
-        lines += [SimpleNamespace(price=SimpleNamespace(listing=None), line_total=total) for total in catalog_totals]
+        # each line of brand 1 or brand 2 (a brand's voucher applies to its own lines only)
+        lines = [SimpleNamespace(price=price, line_total=price.line_total,
+                                 variant=_of_brand(data.draw(st.sampled_from([1, 2])))) for price in prices]
+        lines += [SimpleNamespace(price=SimpleNamespace(listing=None), line_total=total,
+                                  variant=_of_brand(data.draw(st.sampled_from([1, 2])))) for total in catalog_totals]
         subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
         rooms = [line_discount_room(voucher, line) for line in lines]
         wanted = voucher_discount(voucher, subtotal=subtotal)
@@ -91,13 +100,19 @@ def test_the_money_equation_holds_with_vouchers(rate, data):
         assert sum(shares) == min(wanted, sum(rooms))
         for line, share, room in zip(lines, shares, rooms):
             assert Decimal("0.00") <= share <= room
+            if voucher.brand_id is not None and line.variant.product.brand_id != voucher.brand_id:
+                assert room == share == Decimal("0.00")  # another brand's line carries nothing of it
             if line.price.listing is None:
                 continue
             before = line.price.supply_split()
             after = split_discounted(before, discount=share, funder=voucher_funder(voucher))
             assert after.wholesale + after.margin + after.fee == line.line_total - share
             assert min(after.wholesale, after.margin, after.fee) >= 0
-            assert after.wholesale == before.wholesale
+            if voucher.brand_id is None:
+                assert after.wholesale == before.wholesale  # the brand's wholesale is cut only by its own voucher
+            else:  # the brand bears it all: the creator's margin and the platform's fee stay as they were
+                assert (after.margin, after.fee, after.wholesale) == (before.margin, before.fee,
+                                                                      before.wholesale - share)
 
 
 _numbers = itertools.count(1)
