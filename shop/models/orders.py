@@ -223,6 +223,7 @@ class OrderEventType(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     STOCK_SHORTFALL = "stock_shortfall", _("Paid after stock ran out")
     PROMOTION_LAPSED = "promotion_lapsed", _("Paid after the promotional price lapsed")
+    VOUCHER_LAPSED = "voucher_lapsed", _("Paid after the voucher was used up or ended")
     DUPLICATE_PAYMENT = "duplicate_payment", _("Paid twice")
     REFUND_REQUESTED = "refund_requested", _("Refund requested")
     REFUND_FAILED = "refund_failed", _("Refund failed")

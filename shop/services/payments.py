@@ -34,6 +34,7 @@ from shop.services.notifications import notify_buyer
 from shop.services.refunds import record_refund_total
 from shop.services.reservations import cancel_pending_orders, lock_stock, release_reservations
 from shop.services.voucher_remainders import issue_voucher_remainder
+from shop.services.vouchers import voucher_lapsed
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,17 @@ def complete_payment(intent_id: str, *, amount: Decimal | None = None,
     return order, payment
 
 
+def _cancel_late_payment(order: Order, payment: Payment, *, before: str, event: str, data: dict,
+                         reason: str) -> None:
+    """A payment that arrived after the order's hold expired and may not be honoured: the order stays cancelled
+    and the payment is refunded in full after the commit."""
+    order.status = OrderStatus.CANCELLED
+    order.save(update_fields=["status", "updated_at"])
+    record_event(order, event, before=before, after=order.status, data={"intent_id": payment.intent_id, **data})
+    events.order_cancelled.send(order=order)
+    transaction.on_commit(lambda: _refund_in_full(payment.pk, reason))
+
+
 def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     now = timezone.now()
     # Each line with its variant's product (one join): stock news and live sessions need no look-up after commit.
@@ -115,7 +127,8 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     prefetch_related_objects([order], Prefetch("lines", OrderLine.objects.annotate(
         variant_product_id=F("variant__product_id")).order_by("pk")))
     lines = list(order.lines.all())
-    lapsed = lapsed_promotion_lines(order, lines, now=now)  # promotion rows lock before stock rows
+    voucher_refusal = voucher_lapsed(order, now=now)  # the voucher row locks before promotion rows,
+    lapsed = lapsed_promotion_lines(order, lines, now=now)  # and promotion rows before stock rows
     needed: dict[int, int] = {}
     for line in lines:
         if line.variant_id is not None:
@@ -129,22 +142,19 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     release_reservations(order, variant_ids=list(needed), product_ids=product_ids)  # holds are made from the lines
     before = order.status
     if short or any(line.variant_id is None for line in lines):
-        order.status = OrderStatus.CANCELLED
-        order.save(update_fields=["status", "updated_at"])
-        record_event(order, OrderEventType.STOCK_SHORTFALL, before=before, after=order.status,
-                     data={"intent_id": payment.intent_id, "variant_ids": short})
-        events.order_cancelled.send(order=order)
-        transaction.on_commit(lambda: _refund_in_full(payment.pk, "out of stock after the hold expired"))
+        _cancel_late_payment(order, payment, before=before, event=OrderEventType.STOCK_SHORTFALL,
+                             data={"variant_ids": short}, reason="out of stock after the hold expired")
         return
     if lapsed:
-        order.status = OrderStatus.CANCELLED
-        order.save(update_fields=["status", "updated_at"])
-        record_event(order, OrderEventType.PROMOTION_LAPSED, before=before, after=order.status,
-                     data={"intent_id": payment.intent_id,
-                           "lines": [{"sku": item.line.sku, "promotion_id": item.line.promotion_id,
-                                      "refusal": item.refusal} for item in lapsed]})
-        events.order_cancelled.send(order=order)
-        transaction.on_commit(lambda: _refund_in_full(payment.pk, "the promotional price lapsed before payment"))
+        _cancel_late_payment(order, payment, before=before, event=OrderEventType.PROMOTION_LAPSED,
+                             data={"lines": [{"sku": item.line.sku, "promotion_id": item.line.promotion_id,
+                                              "refusal": item.refusal} for item in lapsed]},
+                             reason="the promotional price lapsed before payment")
+        return
+    if voucher_refusal:
+        _cancel_late_payment(order, payment, before=before, event=OrderEventType.VOUCHER_LAPSED,
+                             data={"voucher_id": order.voucher_id, "refusal": voucher_refusal},
+                             reason="the voucher was used up or ended before payment")
         return
     take_sold_stock(needed, locked=locked, product_ids=product_ids)
     order.status = OrderStatus.PAID

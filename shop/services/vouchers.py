@@ -60,6 +60,28 @@ def validate_voucher(
         raise _voucher_error("You have already used this voucher.", "voucher_buyer_limit")
 
 
+def voucher_lapsed(order: Order, *, now: datetime) -> str | None:
+    """Why a payment arriving now may not keep its order's voucher (the refusal's code), or ``None``.
+
+    The vouchers' one rule for late payments, as ``pricing.lapsed_promotion_lines`` is the promotions'. An
+    order still pending held its use all along (``_uses`` counts it), so its voucher stands. An order whose
+    hold expired (cancelled) gave its use back, and another order may have taken it since: it is checked again
+    like a new checkout, under the voucher's row lock (taken before promotions and stock, as checkout takes
+    it). A voucher is the funder's promise of how many uses it pays for, so a lapsed one is not honoured: the
+    caller refunds the payment in full. No query for an order without a voucher or still pending.
+    """
+    if order.voucher_id is None or order.status != OrderStatus.CANCELLED:
+        return None
+    voucher = Voucher.objects.select_for_update().filter(pk=order.voucher_id).first()
+    if voucher is None or not voucher.active:
+        return "unknown_voucher"
+    try:
+        validate_voucher(voucher, email=order.email, currency=order.currency, exclude_cart_id=order.cart_id, now=now)
+    except InvalidInput as refusal:
+        return refusal.code
+    return None
+
+
 def voucher_discount(voucher: Voucher, *, subtotal: Decimal) -> Decimal:
     """Never more than the subtotal: a voucher doesn't pay for shipping or make a total negative."""
     if voucher.kind == VoucherKind.PERCENTAGE:
