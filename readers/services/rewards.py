@@ -23,7 +23,7 @@ from readers.models import Reader, RewardEntry, RewardEntryKind, RewardLine, Rew
 from readers.services.share_attribution import refusal_reason, share_click_for
 from shop.errors import Conflict
 from shop.models import Order, OrderLine, Refund, Voucher, VoucherKind
-from shop.money import quantize
+from shop.money import quantize, quantize_minor
 from shop.services.disputes import held_order_ids
 from shop.services.locks import lock_for_transaction
 from shop.services.supply_splits import dispute_source, dispute_splits, refund_source, taken_by_causes
@@ -66,11 +66,11 @@ def reward_lines(order: Order) -> list[RewardLine]:
             for pk, brand_id, total in lines]
 
 
-def line_rewards(lines: list[RewardLine], remaining: dict | None = None) -> Decimal:
+def line_rewards(lines: list[RewardLine], remaining: dict | None = None, *, currency: str) -> Decimal:
     """The reward on ``lines``: each line's rate times its base (or what ``remaining`` says is left of
-    it), rounded per line to the cent, then summed."""
-    return sum((quantize(line.rate * (line.base_amount if remaining is None else remaining[line.order_line_id]))
-                for line in lines), ZERO)
+    it), rounded per line to the currency's minor unit (whole yen in JPY), then summed."""
+    return sum((quantize_minor(line.rate * (line.base_amount if remaining is None else remaining[line.order_line_id]),
+                               currency) for line in lines), ZERO)
 
 
 def reward_return_window() -> timedelta:
@@ -122,7 +122,7 @@ def accrue_reward(order: Order, *, lines: list[OrderLine] | None = None, now: da
         return refusal
     lines = reward_lines(order)
     rates = {line.rate for line in lines}
-    entry = RewardEntry(reader=credit.sharer, kind=RewardEntryKind.ACCRUAL, amount=line_rewards(lines),
+    entry = RewardEntry(reader=credit.sharer, kind=RewardEntryKind.ACCRUAL, amount=line_rewards(lines, currency=order.currency),
                         currency=order.currency, order_id=order.pk, link_id=credit.click.link_id,
                         click_id=credit.click.pk, source_ref=PAID_REF, rate=rates.pop() if len(rates) == 1 else None,
                         base_amount=sum((line.base_amount for line in lines), ZERO), effective_at=order.paid_at or now)
@@ -169,7 +169,7 @@ def _reverse(order_id: int, refunded: dict | None, *, source_ref: str, now: date
         elif line_id in refunded:
             remaining[line_id] = max(ZERO, remaining[line_id] - refunded[line_id])
     base = sum((before[line_id] - remaining[line_id] for line_id in remaining), ZERO)
-    reversal = -earned if refunded is None else min(ZERO, line_rewards(lines, remaining) - earned)
+    reversal = -earned if refunded is None else min(ZERO, line_rewards(lines, remaining, currency=accrual.currency) - earned)
     entries = [_follow_up(accrual, kind=RewardEntryKind.REVERSAL, amount=reversal, source_ref=source_ref, at=now,
                           base_amount=base)]
     if window_locked:  # already available: take it out of the available balance (negative once redeemed)

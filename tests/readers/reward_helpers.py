@@ -32,7 +32,8 @@ def new_ip() -> str:
 
 
 def buy_through(link: TrackedLink, product: Product, *, email: str, ip: str | None = None, price: str = "40.00",
-                quantity: int = 1, paid_at: datetime | None = None, pay: bool = True, **order_fields) -> Order:
+                quantity: int = 1, paid_at: datetime | None = None, pay: bool = True, currency: str = "USD",
+                **order_fields) -> Order:
     """A friend follows the share, then buys on the guide (their line carries the guide's buy-button click,
     made by the same browser), and the order is paid (the shop's order_paid event)."""
     ip = ip or new_ip()
@@ -40,7 +41,7 @@ def buy_through(link: TrackedLink, product: Product, *, email: str, ip: str | No
     button = record_buy_link_click(creator_id=link.creator_id, page_id=link.page_id, block_id="b1",
                                    product_id=product.pk, ip=ip, user_agent=PHONE)
     order = make_order(LineSpec(product, unit_price=price, quantity=quantity, creator=link.creator, page_id=link.page_id,
-                                block_id="b1", click_id=button.pk), email=email)
+                                block_id="b1", click_id=button.pk), email=email, currency=currency)
     if order_fields:
         Order.objects.filter(pk=order.pk).update(**order_fields)
         order.refresh_from_db()

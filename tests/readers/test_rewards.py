@@ -154,3 +154,14 @@ def test_the_rewards_api_shows_balances_and_redeems(client, ask, guide, lamp, dj
     assert after == [{"currency": "USD", "pending": "2.00", "available": "2.00", "redeemed": "0.00"}]
     assert redeemed.status_code == 201
     assert redeemed.json() == {"code": Voucher.objects.get().code, "value": "2.00", "currency": "USD"}
+
+
+def test_a_reward_in_yen_accrues_and_reverses_in_whole_yen(guide, lamp):
+    order = buy_through(share_of(guide), lamp, email="friend@example.com", price="143.00", currency="JPY")
+    line = order.lines.get().pk
+    for amount in ("71.00", "72.00"):  # two refunds, together the whole line
+        events.order_refunded.send(order=order, refund=refund_lines(order, {line: amount}))
+
+    assert list(RewardEntry.objects.order_by("pk").values_list("kind", "amount", "currency")) == [
+        ("accrual", Decimal("7.00"), "JPY"), ("reversal", Decimal("-3.00"), "JPY"),  # 5 % of 143, then of 72: 4
+        ("reversal", Decimal("-4.00"), "JPY")]
