@@ -19,6 +19,7 @@ from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.filters import SearchFilter
 from wagtail.api.v2.serializers import PageParentField, PageSerializer
 from wagtail.api.v2.views import PagesAPIViewSet
+from wagtail.models import PageViewRestriction
 
 from content.api.errors import ContentApiError, field_of_wagtail_message
 from content.api.fields import CreatorSummaryField
@@ -74,6 +75,18 @@ def page_json_response(request, cached: CachedPage) -> HttpResponse:
     return response
 
 
+def may_pass_view_restrictions(request) -> bool:
+    """Whether this request may see pages an anonymous reader can't: Wagtail lets a signed-in user past
+    LOGIN and GROUPS restrictions, and a session that entered a page's password past that page's. Its
+    answer is its own: never read from or written to the shared cache, and never cacheable downstream.
+    No query for a request without a session cookie."""
+    session = getattr(request, "session", None)
+    if session is not None and session.get(PageViewRestriction.passed_view_restrictions_session_key):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
 def serve_cached_detail(view):
     """The detail view, answered from the cache before anything touches the database.
 
@@ -84,7 +97,7 @@ def serve_cached_detail(view):
 
     @functools.wraps(view)
     def cached_view(request, pk, **kwargs):
-        if request.method == "GET" and is_page_id_in_range(str(pk)):
+        if request.method == "GET" and is_page_id_in_range(str(pk)) and not may_pass_view_restrictions(request):
             lookup = look_up_detail(request, pk)
             if lookup is not None and lookup.cached is not None:
                 return page_json_response(request, lookup.cached)
@@ -220,7 +233,10 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         page = self.get_object()
         content = JSONRenderer().render(self.get_serializer(page).data)
         cached = store_page(lookup, content) if lookup is not None else CachedPage(content, etag_for(content))
-        return page_json_response(request, cached)
+        response = page_json_response(request, cached)
+        if may_pass_view_restrictions(request):
+            response["Cache-Control"] = "private, no-store"
+        return response
 
     def preview_view(self, request):
         """A draft revision, only with a valid, unexpired preview token; never cached."""

@@ -1,0 +1,61 @@
+"""A page behind a view restriction is never shared through the page cache: a signed-in reader (past a LOGIN
+restriction) or a session that entered a page's password reads it uncached and privately, and an anonymous
+reader after them still gets 404."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from wagtail.models import PageViewRestriction
+
+from tests.factories import make_creator, make_guide, make_product, product_card
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def guide(settings):
+    settings.KOLSHOP_API_CACHE_SECONDS = 60
+    return make_guide(make_creator("pia"), body=[product_card(make_product())])
+
+
+def test_a_login_restricted_page_read_by_a_signed_in_user_is_not_served_to_anyone_else(guide):
+    PageViewRestriction.objects.create(page=guide, restriction_type=PageViewRestriction.LOGIN)
+    signed_in = Client()
+    signed_in.force_login(User.objects.create_user("someone", password="pw"))
+    url = f"/api/v2/pages/{guide.pk}/"
+
+    before = Client().get(url).status_code
+    first, again = signed_in.get(url), signed_in.get(url)
+    after = Client().get(url).status_code
+
+    assert (before, first.status_code, again.status_code, after) == (404, 200, 200, 404)
+    assert first["Cache-Control"] == again["Cache-Control"] == "private, no-store"
+
+
+def test_a_password_restricted_page_read_after_its_password_is_not_served_to_anyone_else(guide):
+    restriction = PageViewRestriction.objects.create(page=guide, restriction_type=PageViewRestriction.PASSWORD,
+                                                     password="open-sesame")
+    reader = Client()
+    session = reader.session
+    session[PageViewRestriction.passed_view_restrictions_session_key] = [restriction.pk]
+    session.save()
+    url = f"/api/v2/pages/{guide.pk}/"
+
+    passed = reader.get(url)
+    after = Client().get(url)
+
+    assert (passed.status_code, passed["Cache-Control"], after.status_code) == (200, "private, no-store", 404)
+
+
+def test_a_public_page_read_by_a_signed_in_user_first_is_still_cached_for_everyone(guide,
+                                                                                   django_assert_num_queries):
+    signed_in = Client()
+    signed_in.force_login(User.objects.create_user("someone", password="pw"))
+    url = f"/api/v2/pages/{guide.pk}/"
+    signed_in.get(url)
+    first = Client().get(url)
+
+    with django_assert_num_queries(0):
+        hit = Client().get(url)
+
+    assert (first.status_code, hit.content, hit["Cache-Control"]) == (200, first.content, "public, max-age=60")
