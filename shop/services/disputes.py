@@ -37,7 +37,7 @@ def record_dispute_status(intent_id: str, *, dispute_id: str, status: str, amoun
     dispute closed changes nothing; a ``closed`` arriving first opens and closes it in one go."""
     with transaction.atomic():
         payment = lock_payment(intent_id)
-        dispute = Dispute.objects.filter(gateway_dispute_id=dispute_id).first()
+        dispute = Dispute.objects.filter(gateway_dispute_id=dispute_id).first() or _adopt_legacy(payment, dispute_id)
         if dispute is None:
             dispute = Dispute.objects.create(payment=payment, gateway_dispute_id=dispute_id, status=status,
                                              amount=amount, currency=currency, reason=reason[:60])
@@ -59,6 +59,18 @@ def record_dispute_status(intent_id: str, *, dispute_id: str, status: str, amoun
         if status == LOST:
             events.order_chargeback.send(order=payment.order, dispute_id=dispute_id, amount=amount)
     return dispute
+
+
+def _adopt_legacy(payment, dispute_id: str) -> Dispute | None:
+    """The payment's open dispute recorded before dispute ids were kept (``legacy-<payment>``, shop 0023), now
+    known by the id Stripe names: the same dispute, already announced, so it is renamed rather than opened
+    again (else it would hold the order's earnings for ever)."""
+    legacy = Dispute.objects.filter(payment=payment, gateway_dispute_id__startswith="legacy-",
+                                    closed_at__isnull=True).first()
+    if legacy is not None:
+        legacy.gateway_dispute_id = dispute_id
+        legacy.save(update_fields=["gateway_dispute_id"])
+    return legacy
 
 
 def held_order_ids() -> QuerySet:

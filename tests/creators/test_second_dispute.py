@@ -117,3 +117,18 @@ def test_two_lost_disputes_each_reverse_their_own_split(two_brand_order):
                                 (line_a.pk, Decimal("-9.55"), "dispute:du_2"),
                                 (line_b.pk, Decimal("-4.97"), "dispute:du_2")]
     assert creator_balances(creator.pk)["USD"].pending == Decimal("18.94")
+
+
+def test_a_dispute_open_before_ids_were_kept_is_closed_by_its_stripe_events(two_brand_order, settings):
+    order, _, creator, *_ = two_brand_order
+    # What shop 0023 leaves of a dispute opened before it and still open: one legacy row, the order announced.
+    Dispute.objects.create(payment=order.payments.get(), gateway_dispute_id=f"legacy-{order.payments.get().pk}",
+                           status="legacy_open", amount=Decimal("117.02"), currency="USD")
+    assert lock_matured_commissions(now=later(settings)) == 0  # held while it is open
+
+    send(order, [("charge.dispute.closed", "won")], dispute_id="du_old", amount=11702, prefix="old")
+
+    assert list(Dispute.objects.values_list("gateway_dispute_id", "status")) == [("du_old", "won")]
+    assert order.events.filter(type="disputed").count() == 0  # announced before the migration, not again
+    assert lock_matured_commissions(now=later(settings)) == 2
+    assert creator_balances(creator.pk) == {"USD": Balance("USD", ZERO, Decimal("58.42"), ZERO)}
