@@ -29,6 +29,6 @@ class VoucherForm(WagtailAdminModelForm):
             self.fields["brand"].queryset = Brand.objects.filter(pk__in=brand_ids).order_by("name")
             self.fields["brand"].required = True
             self.fields["brand"].empty_label = None
-            self.fields["brand"].help_text = _("Your brand bears the discount, on its own lines only.")
+            self.fields["brand"].help_text = _("Your brand bears the discount, on creators' storefront lines of its own products only.")
             for name in STAFF_ONLY_FIELDS:
                 self.fields.pop(name, None)

@@ -228,6 +228,8 @@ def _apply_refund_total(payment: Payment, total: Decimal, *, force: bool = False
                 _restock(order, refund)
     if not order.is_paid:
         return  # a cancelled order (stock ran out after payment) keeps its status
+    if order.events.filter(type=OrderEventType.DUPLICATE_PAYMENT, data__intent_id=payment.intent_id).exists():
+        return  # a second payment of a paid order given back: the order stands on the payment that paid it
     before = order.status
     order.amount_refunded = total
     order.status = OrderStatus.REFUNDED if total >= order.total else OrderStatus.PARTIALLY_REFUNDED

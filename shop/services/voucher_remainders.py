@@ -6,8 +6,8 @@ and expiry:
 
 * when the order is paid, the unused rest: the voucher's value less the discount the order's lines carried
   (a storefront line carries only its funder's part, so a storefront-only cart may carry only the fees);
-* when it is refunded, the discount on what was given back, cumulatively (the whole discount once the order
-  is refunded in full; per line, the discount of the units refunded, rounded down to the minor unit).
+* when it is refunded, the discount on what was given back, cumulatively (per line, the discount of the units
+  its settled refunds gave back, rounded down to the minor unit: the whole discount once every unit is).
 
 An order cancelled before payment never used the voucher (a cancelled order holds no use), so nothing is
 issued for it. Each remainder is issued once per order and cause (a unique constraint), so a duplicate webhook
@@ -19,8 +19,9 @@ import secrets
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 
-from shop.models import Order, OrderStatus, Refund, Voucher, VoucherKind
+from shop.models import Order, OrderStatus, Refund, RefundLine, RefundStatus, Voucher, VoucherKind
 from shop.money import quantize_minor
 
 ZERO = Decimal("0.00")
@@ -44,7 +45,8 @@ def _issue(voucher: Voucher, *, order: Order, amount: Decimal, source: str) -> V
             return Voucher.objects.create(
                 code=f"REST-{secrets.token_hex(5).upper()}", kind=VoucherKind.FIXED, value=amount,
                 currency=voucher.currency, valid_from=voucher.valid_from, valid_until=voucher.valid_until,
-                usage_limit=1, per_buyer_limit=1, creator_id=voucher.creator_id, reissue_unused=True,
+                usage_limit=1, per_buyer_limit=1, creator_id=voucher.creator_id, brand_id=voucher.brand_id,
+                reissue_unused=True,
                 remainder_of=voucher, origin_id=voucher.origin_id or voucher.pk, remainder_order=order,
                 remainder_source=source,
             )
@@ -68,14 +70,16 @@ def issue_voucher_remainder(order: Order) -> Voucher | None:
 
 
 def refunded_discount(order: Order) -> Decimal:
-    """The part of the order's voucher discount that its refunds have given back so far: all of it once the
-    order is refunded in full, else each line's discount on the units refunded, rounded down to the minor unit."""
-    if order.status == OrderStatus.REFUNDED:
-        return order.discount_total
+    """The part of the order's voucher discount that its settled refunds have given back so far: each line's
+    discount on the units its succeeded refunds' lines gave back, rounded down to the minor unit. A refund still
+    pending gives back nothing yet, and a refund of no line (a duplicate payment given back) gives back none."""
+    units = dict(RefundLine.objects.filter(refund__order_id=order.pk, refund__status=RefundStatus.SUCCEEDED)
+                 .order_by().values("order_line_id").annotate(units=Sum("quantity")).values_list("order_line_id", "units"))
     given = ZERO
-    for discount, quantity, refunded in order.lines.values_list("discount_amount", "quantity", "refunded_quantity"):
-        if quantity and refunded:
-            given += quantize_minor(discount * min(refunded, quantity) / quantity, order.currency, rounding=ROUND_DOWN)
+    for line_id, discount, quantity in order.lines.values_list("pk", "discount_amount", "quantity"):
+        if quantity and units.get(line_id):
+            given += quantize_minor(discount * min(units[line_id], quantity) / quantity, order.currency,
+                                    rounding=ROUND_DOWN)
     return min(given, order.discount_total)
 
 

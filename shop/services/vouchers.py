@@ -106,12 +106,13 @@ def line_discount_room(voucher: Voucher, line) -> Decimal:
     line takes only what the voucher's funder earns on it: a platform voucher its fee, a creator's voucher the
     margin of that creator's own reseller listing (nothing on another creator's listing or on an agency line), a
     brand's voucher the brand's own part (wholesale; on an agency line its revenue). A brand's voucher applies to
-    that brand's lines only, catalog lines included."""
+    that brand's storefront lines only: the brand is paid only for storefront lines (its payable), so only there
+    can it bear a discount; on a catalog line the platform would pay it."""
     if voucher.brand_id is not None and line.variant.product.brand_id != voucher.brand_id:
         return Decimal("0.00")
     listing = line.price.listing
     if listing is None:
-        return line.line_total
+        return Decimal("0.00") if voucher.brand_id is not None else line.line_total
     funder = voucher_funder(voucher)
     if funder == CREATOR_FUNDED and listing.creator_id != voucher.creator_id:
         return Decimal("0.00")

@@ -118,3 +118,27 @@ def test_the_brands_report_shows_its_vouchers_discount_on_its_own_side(two_brand
         3, Decimal("65.30"), Decimal("35.80"), Decimal("12.70"))
     assert (row_b.units, row_b.sales, row_b.wholesale, row_b.brand_discount) == (
         1, Decimal("39.99"), Decimal("18.00"), Decimal("0.00"))
+
+
+def test_a_brands_voucher_gives_nothing_off_its_own_catalog_lines(two_brand_cart, dummy_gateway):
+    """The brand is paid only for storefront lines, so a catalog line's discount would be the platform's money."""
+    cart, _brand_a, brand_b = two_brand_cart
+    cart.lines.exclude(variant__sku="B-2").delete()  # only brand B's catalog line left
+    Voucher.objects.create(code="ALL-B", kind="percentage", value=Decimal("100"), brand=brand_b)
+
+    with pytest.raises(Conflict) as refused:
+        checkout(cart, voucher_code="ALL-B")
+
+    assert refused.value.code == "voucher_not_applicable"
+
+
+def test_a_brand_funded_reward_vouchers_rest_is_still_the_brands(two_brand_cart, dummy_gateway):
+    cart, brand_a, _brand_b = two_brand_cart
+    Voucher.objects.create(code="OWED-A", kind="fixed", value=Decimal("50.00"), currency="USD", brand=brand_a,
+                           usage_limit=1, reissue_unused=True)
+
+    order = confirm_payment(checkout(cart, voucher_code="OWED-A").order)
+
+    rest = Voucher.objects.get(remainder_order=order)
+    assert (rest.value, rest.brand_id, rest.creator_id) == (Decimal("50.00") - order.discount_total, brand_a.pk, None)
+    assert order.discount_total > Decimal("0.00")

@@ -9,10 +9,14 @@ import pytest
 from django.utils import timezone
 
 from shop.errors import InvalidInput
-from shop.models import Cart, Order, OrderStatus, SupplyMode, Variant, Voucher
+from shop.models import (
+    Cart, Order, OrderStatus, Payment, PaymentStatus, Refund, RefundLine, SupplyMode, Variant, Voucher,
+)
 from shop.services.cart import add_line_to_cart
 from shop.services.checkout import confirm_payment
+from shop.services.payments import complete_checkout
 from shop.services.refunds import refund_order
+from shop.services.voucher_remainders import refunded_discount
 from shop.services.vouchers import validate_voucher
 from tests.factories import make_brand, make_creator, make_product
 from tests.shop.helpers import checkout
@@ -159,3 +163,43 @@ def test_a_rest_of_a_rest_keeps_the_first_voucher_as_its_origin(storefront_cart,
 
     assert [(row[0], row[7], row[8]) for row in remainders()] == [
         (Decimal("45.60"), "SHARE-1", "SHARE-1"), (Decimal("36.60"), rest.code, "SHARE-1")]
+
+
+def test_a_duplicate_payment_given_back_neither_refunds_the_order_nor_gives_back_its_voucher(
+        django_capture_on_commit_callbacks):
+    make_product(brand=make_brand(), variants=[("DUP-1", "25.00", 10)])
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku="DUP-1", quantity=2)
+    Voucher.objects.create(code="SHARE-DUP", kind="fixed", value=Decimal("10.00"), currency="USD", usage_limit=1,
+                           per_buyer_limit=1, reissue_unused=True)
+    order = confirm_payment(checkout(cart, voucher_code="SHARE-DUP").order)
+    first = order.payments.get()
+    Payment.objects.create(order=order, gateway=first.gateway, intent_id="pi_dup2", amount=first.amount,
+                           currency=first.currency, status=PaymentStatus.PENDING)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        complete_checkout("pi_dup2")
+
+    order.refresh_from_db()
+    assert (order.status, order.amount_refunded) == (OrderStatus.PAID, Decimal("0.00"))
+    assert list(Refund.objects.values_list("payment__intent_id", "amount", "status")) == [
+        ("pi_dup2", order.total, "succeeded")]
+    assert list(Voucher.objects.filter(remainder_order=order).values_list("value", "remainder_source")) == []
+
+
+def test_a_refund_still_pending_gives_back_no_voucher_value_yet(django_capture_on_commit_callbacks):
+    make_product(brand=make_brand(), variants=[("PEN-1", "25.00", 10)])
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku="PEN-1", quantity=2)
+    Voucher.objects.create(code="SHARE-PEN", kind="fixed", value=Decimal("10.00"), currency="USD", usage_limit=1,
+                           per_buyer_limit=1, reissue_unused=True)
+    order = confirm_payment(checkout(cart, voucher_code="SHARE-PEN").order)
+    line = order.lines.get()
+
+    assert refunded_discount(order) == Decimal("0.00")
+    RefundLine.objects.create(refund=Refund.objects.create(payment=order.payments.get(), order=order,
+                                                           amount=Decimal("20.00"), currency="USD"),
+                              order_line=line, quantity=1, amount=Decimal("20.00"))  # reserved, not settled
+    assert refunded_discount(order) == Decimal("0.00")
+    Refund.objects.update(status="succeeded")
+    assert refunded_discount(order) == Decimal("5.00")
