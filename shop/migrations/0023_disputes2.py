@@ -157,8 +157,6 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(disputes_from_payments, payments_from_disputes),
         migrations.RunPython(backfill_refund_splits, migrations.RunPython.noop),
-        migrations.RemoveField(
-            model_name='payment',
-            name='dispute_closed_at',
-        ),
+        # Payment.dispute_closed_at stays for one release (expand, then contract): app processes still running
+        # the code before this migration read every payment with it during a rolling deploy.
     ]
