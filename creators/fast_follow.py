@@ -24,11 +24,14 @@ Requests with a body, other methods and other paths go to Django untouched (thei
 import asyncio
 import contextvars
 import io
+import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 from django.conf import settings
 from django.core import signals
+from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefix
 from django.http import HttpResponseBase
 from django.urls import resolve, set_script_prefix
@@ -36,6 +39,8 @@ from django.utils.module_loading import import_string
 
 from creators import urls as creator_urls
 from creators.views import NotDecidedHere, follow_cached_link, follow_link
+
+log = logging.getLogger(__name__)
 
 # Middleware that changes nothing about a follow's redirect, each with the reason.
 NOT_FOR_FOLLOWS = {
@@ -79,7 +84,10 @@ def follow_handler():
     handler = _innermost
     for path in reversed(settings.MIDDLEWARE):
         if path not in NOT_FOR_FOLLOWS:
-            handler = import_string(path)(handler)
+            try:
+                handler = import_string(path)(handler)
+            except MiddlewareNotUsed:  # as Django's load_middleware: left out of the chain
+                continue
     return handler
 
 
@@ -89,18 +97,29 @@ class FastFollow:
     def __init__(self, django: ASGIHandler) -> None:
         self.django = django
         self._executor: ThreadPoolExecutor | None = None
+        self._free: threading.BoundedSemaphore | None = None
         self._handler = None
+        self._broken = False
 
     async def __call__(self, scope, receive, send) -> None:
         response = None
-        if self._may_answer(scope):
-            context = contextvars.copy_context()
-            response = await asyncio.get_running_loop().run_in_executor(
-                self._threads(), context.run, self._answer, scope)
+        # A free thread or Django: follows never queue behind each other (Redis slow, say).
+        if not self._broken and self._may_answer(scope) and self._slots().acquire(blocking=False):
+            try:
+                context = contextvars.copy_context()
+                response = await asyncio.get_running_loop().run_in_executor(
+                    self._threads(), context.run, self._answer, scope)
+            finally:
+                self._slots().release()
         if response is None:
             await self.django(scope, receive, send)
             return
         await self.django.send_response(response, send)  # Django's own encoding of headers and cookies
+
+    def _slots(self) -> threading.BoundedSemaphore:
+        if self._free is None:
+            self._free = threading.BoundedSemaphore(THREADS)
+        return self._free
 
     def _threads(self) -> ThreadPoolExecutor:
         if self._executor is None:  # made in the serving process (gunicorn forks after import)
@@ -121,13 +140,18 @@ class FastFollow:
     def _answer(self, scope) -> HttpResponseBase | None:
         """The redirect, or None for Django to answer. Runs in a thread, as Django runs a sync view; the
         request's signals are sent as Django sends them (database connections closed at the end)."""
-        if not _resolver_sends_follows_here():
-            return None
-        if self._handler is None:
-            self._handler = follow_handler()
-        set_script_prefix(get_script_prefix(scope))
-        signals.request_started.send(sender=self.django.__class__, scope=scope)
         try:
+            if not _resolver_sends_follows_here():
+                return None
+            if self._handler is None:
+                self._handler = follow_handler()
+        except Exception:  # noqa: BLE001 - the fast path can't be set up: every follow goes to Django from now on
+            log.exception("fast follow path unavailable; Django answers every follow")
+            self._broken = True
+            return None
+        set_script_prefix(get_script_prefix(scope))
+        try:
+            signals.request_started.send(sender=self.django.__class__, scope=scope)
             response = self._handler(ASGIRequest(scope, io.BytesIO()))
         except Exception:  # noqa: BLE001 - NotDecidedHere, a refused host, bad bytes: Django decides (and logs)
             response = None

@@ -177,3 +177,42 @@ def test_only_middleware_named_with_a_reason_is_left_out_of_follows(settings):
                      "settings.csp.ContentSecurityPolicyMiddleware", "shop.api_edge.HostileInputMiddleware",
                      "django.middleware.common.CommonMiddleware",
                      "django.middleware.clickjacking.XFrameOptionsMiddleware"]
+
+
+class UnusedHere:
+    """A middleware that opts out, as debug-only middleware do (``MiddlewareNotUsed``)."""
+
+    def __init__(self, get_response):
+        from django.core.exceptions import MiddlewareNotUsed
+
+        raise MiddlewareNotUsed
+
+
+def test_a_middleware_that_opts_out_is_left_out_as_django_leaves_it(both, mug_link, settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.creators.test_fast_follow.UnusedHere"]
+    both.same("/r/mug-anna/")  # the first follow caches the route
+
+    _answer, answered_fast = both.same("/r/mug-anna/")
+
+    assert answered_fast
+
+
+def test_a_fast_path_that_cannot_be_set_up_leaves_every_follow_to_django(both, mug_link, monkeypatch):
+    both.same("/r/mug-anna/")
+    monkeypatch.setattr("creators.fast_follow.follow_handler", lambda: 1 / 0)
+    restarted = Both()  # a new process: its fast path is set up on its first follow
+
+    answers = [restarted.same("/r/mug-anna/") for _ in range(2)]
+
+    assert [(answer.status, answered_fast) for answer, answered_fast in answers] == [(302, False), (302, False)]
+
+
+def test_with_every_thread_busy_a_follow_goes_to_django_instead_of_queueing(both, mug_link):
+    both.same("/r/mug-anna/")
+    slots = both.fast._slots()
+    for _ in range(32):
+        assert slots.acquire(blocking=False)
+
+    answer, answered_fast = both.same("/r/mug-anna/")
+
+    assert (answer.status, answered_fast) == (302, False)
