@@ -21,7 +21,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import redis
 from django.conf import settings
+from django.db import DatabaseError, IntegrityError
 
 from creators.services.click_queue import QueuedClick
 
@@ -41,12 +43,17 @@ def _encode(click: QueuedClick) -> bytes:
 
 
 def _decode(line: bytes) -> QueuedClick | None:
+    if not line.strip():
+        return None
     try:
         fields = json.loads(line)
+        return QueuedClick(**{**fields, "visitor_candidates": tuple(fields["visitor_candidates"]),
+                              "limit": tuple(fields["limit"]) if fields["limit"] else None})
     except ValueError:  # cut short by a kill mid-write: its batch was never acknowledged
         return None
-    return QueuedClick(**{**fields, "visitor_candidates": tuple(fields["visitor_candidates"]),
-                          "limit": tuple(fields["limit"]) if fields["limit"] else None})
+    except (KeyError, TypeError):  # not a click this code can read (another version's fields): skipped, said
+        logger.error("a spooled click line could not be read and was skipped")
+        return None
 
 
 def _open_locked(path: Path, flags: int) -> int:
@@ -67,19 +74,21 @@ def spool_clicks(clicks: list[QueuedClick]) -> None:
         raise RuntimeError("KOLSHOP_CLICK_SPOOL_DIR is not set")
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"clicks-{os.getpid()}.jsonl"
-    new = not path.exists()
+    # Each batch starts on a new line: a line an earlier process (same pid, after a restart) left cut short
+    # stays a line of its own, skipped, instead of swallowing this batch's first click.
+    data = memoryview(b"\n" + b"".join(_encode(click) for click in clicks))
     fd = _open_locked(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     try:
-        os.write(fd, b"".join(_encode(click) for click in clicks))
+        while data:  # a short write (a full disk) is finished or raises: never half a batch reported spooled
+            data = data[os.write(fd, data):]
         os.fsync(fd)
     finally:
         os.close(fd)
-    if new:
-        directory_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(directory_fd)
-        finally:
-            os.close(directory_fd)
+    directory_fd = os.open(directory, os.O_RDONLY)  # the file's name too (new, or made again after a replay)
+    try:
+        os.fsync(directory_fd)
+    finally:
+        os.close(directory_fd)
     global _next_look
     _next_look = 0.0  # look again at the next successful send
     logger.warning("click queue and database unavailable: %s clicks spooled to %s", len(clicks), path)
@@ -108,7 +117,7 @@ def replay_spooled_clicks(*, hand_on: Callable[[list[QueuedClick]], object]) -> 
             with os.fdopen(os.dup(fd), "rb") as file:
                 clicks = [click for click in map(_decode, file.read().splitlines()) if click is not None]
             if clicks:
-                hand_on(clicks)
+                _hand_on_or_drop(clicks, hand_on)
             os.unlink(path)
             replayed += len(clicks)
         finally:
@@ -116,6 +125,26 @@ def replay_spooled_clicks(*, hand_on: Callable[[list[QueuedClick]], object]) -> 
     if replayed:
         logger.info("replayed %s spooled clicks", replayed)
     return replayed
+
+
+def _hand_on_or_drop(clicks: list[QueuedClick], hand_on: Callable[[list[QueuedClick]], object]) -> None:
+    """Hand the file's clicks on. When the way in is down again (Redis, the database) it raises and the file
+    stays; when the batch is refused for what it holds (a link deleted meanwhile), each click is handed on alone
+    and those refused are dropped, counted in the log, so one bad click never blocks the spool (or keeps its
+    personal data) for ever."""
+    try:
+        hand_on(clicks)
+        return
+    except (redis.RedisError, DatabaseError) as error:
+        if not isinstance(error, IntegrityError):
+            raise
+    dropped = 0
+    for click in clicks:
+        try:
+            hand_on([click])
+        except IntegrityError:
+            dropped += 1
+    logger.error("%s spooled clicks were refused on replay and dropped", dropped)
 
 
 def replay_due(*, hand_on: Callable[[list[QueuedClick]], object]) -> int:

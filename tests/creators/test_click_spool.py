@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import IntegrityError
 from django.utils import timezone
 
 from creators.models import Click, LinkTarget
@@ -77,7 +78,7 @@ def test_a_batch_neither_redis_nor_the_database_took_is_spooled_and_each_redirec
     [spooled] = list(spool.glob("clicks-*.jsonl"))
     assert carried == [700_001, 700_002]
     assert (spooled.name, buffer.pending(), Click.objects.count()) == (f"clicks-{os.getpid()}.jsonl", 0, 0)
-    assert [json.loads(line)["click_id"] for line in spooled.read_text().splitlines()] == [700_001, 700_002]
+    assert [json.loads(line)["click_id"] for line in spooled.read_text().splitlines() if line] == [700_001, 700_002]
 
 
 def test_a_process_killed_with_a_spooled_batch_loses_none_of_it_and_a_replay_writes_each_click_once(spool):
@@ -121,3 +122,34 @@ def test_with_no_spool_directory_the_batch_stays_buffered_and_the_request_fails(
     assert buffer.pending() == 1
     buffer._write_inline = _write_buffered_inline  # the database back: the kept batch goes in (none left at exit)
     assert (buffer.flush(), list(Click.objects.values_list("pk", flat=True))) == (1, [700_301])
+
+
+def test_a_batch_spooled_after_a_line_left_cut_short_is_replayed_whole(spool):
+    clicks = mug_clicks(2, first_id=700_401)
+    spool.mkdir(parents=True)
+    (spool / f"clicks-{os.getpid()}.jsonl").write_bytes(b'{"click_id": 7')  # an earlier process with this pid, killed
+
+    click_spool.spool_clicks(clicks)
+
+    assert replay_spooled_clicks() == 2
+    assert sorted(Click.objects.values_list("pk", flat=True)) == [700_401, 700_402]
+
+
+def test_a_click_refused_on_replay_or_unreadable_is_dropped_and_blocks_neither_its_file_nor_the_next(spool):
+    clicks = mug_clicks(3, first_id=700_501)
+    spool.mkdir(parents=True)
+    gone = dataclasses.replace(clicks[1], link_id=999_999,  # its link deleted since
+                               payload=json.dumps({**json.loads(clicks[1].payload), "link_id": 999_999}))
+    (spool / "clicks-1.jsonl").write_bytes(
+        b"".join(click_spool._encode(click) for click in (clicks[0], gone)) + b'{"click_id": 5}\n')
+    (spool / "clicks-2.jsonl").write_bytes(click_spool._encode(clicks[2]))
+
+    def hand_on(batch):  # the database refuses a click of a deleted link (its foreign key, at the commit)
+        if any(click.link_id == 999_999 for click in batch):
+            raise IntegrityError("creators_click.link_id: no such tracked link")
+        _write_buffered_inline(batch)
+
+    assert click_spool.replay_spooled_clicks(hand_on=hand_on) == 3
+
+    assert sorted(Click.objects.values_list("pk", flat=True)) == [700_501, 700_503]
+    assert list(spool.glob("clicks-*.jsonl")) == []
