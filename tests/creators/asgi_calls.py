@@ -2,6 +2,7 @@
 whose signed tokens and dates were made a moment apart."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -50,6 +51,17 @@ async def _call(app, scope) -> list[dict]:
     return sent
 
 
+def _run(coroutine):
+    """``asyncio.run``, in a thread of its own when this one already runs a loop (Playwright's sync API keeps one
+    running for the whole session once a browser test has started it)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def asgi_get(app, path: str, *, method: str = "GET", query: str = "", headers: dict[str, str] | None = None,
              client: str = "203.0.113.7", scheme: str = "http") -> Answer:
     headers = {"Host": "localhost", **(headers or {})}
@@ -57,7 +69,7 @@ def asgi_get(app, path: str, *, method: str = "GET", query: str = "", headers: d
              "path": path, "raw_path": path.encode("utf-8", "surrogateescape"), "query_string": query.encode(),
              "root_path": "", "client": (client, 50000), "server": ("127.0.0.1", 8000),
              "headers": [(name.lower().encode(), value.encode("latin1")) for name, value in headers.items()]}
-    sent = asyncio.run(_call(app, scope))
+    sent = _run(_call(app, scope))
     start = sent[0]
     return Answer(start["status"], [(name.decode().lower(), value.decode("latin1")) for name, value in start["headers"]])
 
