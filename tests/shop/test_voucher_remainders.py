@@ -165,14 +165,19 @@ def test_a_rest_of_a_rest_keeps_the_first_voucher_as_its_origin(storefront_cart,
         (Decimal("45.60"), "SHARE-1", "SHARE-1"), (Decimal("36.60"), rest.code, "SHARE-1")]
 
 
+def _two_units_paid_with_a_reward_of_ten(sku: str) -> Order:
+    """2 × ``sku`` at 25.00, paid with a 10.00 reward voucher (money owed: ``reissue_unused``)."""
+    make_product(brand=make_brand(), variants=[(sku, "25.00", 10)])
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku=sku, quantity=2)
+    Voucher.objects.create(code=f"SHARE-{sku}", kind="fixed", value=Decimal("10.00"), currency="USD", usage_limit=1,
+                           per_buyer_limit=1, reissue_unused=True)
+    return confirm_payment(checkout(cart, voucher_code=f"SHARE-{sku}").order)
+
+
 def test_a_duplicate_payment_given_back_neither_refunds_the_order_nor_gives_back_its_voucher(
         django_capture_on_commit_callbacks):
-    make_product(brand=make_brand(), variants=[("DUP-1", "25.00", 10)])
-    cart = Cart.objects.create()
-    add_line_to_cart(cart, sku="DUP-1", quantity=2)
-    Voucher.objects.create(code="SHARE-DUP", kind="fixed", value=Decimal("10.00"), currency="USD", usage_limit=1,
-                           per_buyer_limit=1, reissue_unused=True)
-    order = confirm_payment(checkout(cart, voucher_code="SHARE-DUP").order)
+    order = _two_units_paid_with_a_reward_of_ten("DUP-1")
     first = order.payments.get()
     Payment.objects.create(order=order, gateway=first.gateway, intent_id="pi_dup2", amount=first.amount,
                            currency=first.currency, status=PaymentStatus.PENDING)
@@ -188,12 +193,7 @@ def test_a_duplicate_payment_given_back_neither_refunds_the_order_nor_gives_back
 
 
 def test_a_refund_still_pending_gives_back_no_voucher_value_yet(django_capture_on_commit_callbacks):
-    make_product(brand=make_brand(), variants=[("PEN-1", "25.00", 10)])
-    cart = Cart.objects.create()
-    add_line_to_cart(cart, sku="PEN-1", quantity=2)
-    Voucher.objects.create(code="SHARE-PEN", kind="fixed", value=Decimal("10.00"), currency="USD", usage_limit=1,
-                           per_buyer_limit=1, reissue_unused=True)
-    order = confirm_payment(checkout(cart, voucher_code="SHARE-PEN").order)
+    order = _two_units_paid_with_a_reward_of_ten("PEN-1")
     line = order.lines.get()
 
     assert refunded_discount(order) == Decimal("0.00")
