@@ -20,6 +20,7 @@ from content.services.page_cache import (
     forget_pages,
     forget_pages_showing,
     references_changed,
+    view_restrictions_changed,
 )
 from creators.models import CreatorProfile
 
@@ -67,6 +68,14 @@ def reassign_creators_after_move(sender, instance, **kwargs):
     reassign_creators_under(instance.path)
 
 
+def _view_restriction_saved(**kwargs) -> None:
+    view_restrictions_changed(saved=True)
+
+
+def _view_restriction_deleted(**kwargs) -> None:
+    view_restrictions_changed(saved=False)
+
+
 def connect() -> None:
     post_page_move.connect(reassign_creators_after_move, dispatch_uid="content.reassign_creators_after_move")
     page_published.connect(forget_cached_page, dispatch_uid="content.forget_cached_page.published")
@@ -82,6 +91,9 @@ def connect() -> None:
         for signal in (post_save, post_delete):
             signal.connect(forget_all_cached_pages, sender=model,
                            dispatch_uid=f"content.forget_all_cached_pages.{model.__name__}.{id(signal)}")
+    post_save.connect(_view_restriction_saved, sender=PageViewRestriction, dispatch_uid="content.view_restriction_saved")
+    post_delete.connect(_view_restriction_deleted, sender=PageViewRestriction,
+                        dispatch_uid="content.view_restriction_deleted")
     events.catalog_changed.connect(forget_pages_showing_products)
     post_save.connect(forget_pages_of_creator, sender=CreatorProfile, dispatch_uid="content.forget_pages_of_creator")
     page_published.connect(publish_creator_videos, dispatch_uid="content.publish_creator_videos")

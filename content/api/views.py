@@ -7,6 +7,7 @@ themselves from the page's catalog snapshot (``content.services.catalog``).
 import functools
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.urls import path
@@ -33,7 +34,9 @@ from content.api.filters import (
 )
 from content.api.pagination import BoundedPagination
 from content.models import ShoppableContentPage
-from content.services.page_cache import CachedPage, PageLookup, cache_seconds, etag_for, look_up_page, store_page
+from content.services.page_cache import (
+    CachedPage, PageLookup, any_view_restriction, cache_seconds, etag_for, look_up_page, store_page,
+)
 from content.services.preview import InvalidPreviewToken, load_preview_page, read_preview_token
 from creators.models import CreatorPage
 from shop.api_edge import domain_error_headers, domain_error_status
@@ -79,7 +82,10 @@ def may_pass_view_restrictions(request) -> bool:
     """Whether this request may see pages an anonymous reader can't: Wagtail lets a signed-in user past
     LOGIN and GROUPS restrictions, and a session that entered a page's password past that page's. Its
     answer is its own: never read from or written to the shared cache, and never cacheable downstream.
-    No query for a request without a session cookie."""
+    Nothing is read for a request without a session cookie, and only a cache flag while no page anywhere has a
+    view restriction (``page_cache.any_view_restriction``): a signed-in reader's hit stays free of queries."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES or not any_view_restriction():
+        return False
     session = getattr(request, "session", None)
     if session is not None and session.get(PageViewRestriction.passed_view_restrictions_session_key):
         return True

@@ -59,3 +59,18 @@ def test_a_public_page_read_by_a_signed_in_user_first_is_still_cached_for_everyo
         hit = Client().get(url)
 
     assert (first.status_code, hit.content, hit["Cache-Control"]) == (200, first.content, "public, max-age=60")
+
+
+def test_with_no_view_restriction_anywhere_a_signed_in_hit_reads_nothing_but_the_cache(guide,
+                                                                                      django_assert_num_queries):
+    signed_in = Client()
+    signed_in.force_login(User.objects.create_user("someone", password="pw"))
+    url = f"/api/v2/pages/{guide.pk}/"
+    signed_in.get(url)
+
+    with django_assert_num_queries(0):
+        hit = signed_in.get(url)
+
+    assert (hit.status_code, hit["Cache-Control"]) == (200, "public, max-age=60")
+    PageViewRestriction.objects.create(page=guide, restriction_type=PageViewRestriction.LOGIN)
+    assert (signed_in.get(url)["Cache-Control"], Client().get(url).status_code) == ("private, no-store", 404)
