@@ -19,7 +19,6 @@ Every raise drops the cached state and tells every process's streams after the c
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -29,6 +28,7 @@ from content.live.notify import session_changed
 from shop import events
 from shop.models import OrderLine
 from shop.services.commit_batches import CommitBatch
+from shop.services.shared_flags import SharedFlag
 
 
 def raise_versions(session_ids: Iterable[int]) -> dict[int, int]:
@@ -46,37 +46,24 @@ def raise_versions(session_ids: Iterable[int]) -> dict[int, int]:
     return versions
 
 
-# "Is any session live?" in the shared cache, so a sale with nothing on air looks no session up. A session
-# going live sets it at once and again after its commit (a stale "yes" only costs a look-up, a stale "no"
-# would miss a raise); leaving live drops it after the commit; a reader fills it with ``cache.add``, which
-# never overwrites a "yes" set meanwhile. The timeout bounds any other surprise (an evicted key is re-read).
-_ANY_LIVE_KEY = "kolshop-live:any-session-live"
-_ANY_LIVE_SECONDS = 300
+# "Is any session live?" in the shared cache (``shop.services.shared_flags``), so a sale with nothing on air looks
+# no session up. A session going live sets it; leaving live drops it after the commit.
+_any_live = SharedFlag("kolshop-live:any-session-live", timeout=300,
+                       ask_database=lambda: LiveSession.objects.filter(status=LiveStatus.LIVE).exists())
 
 
 def any_session_live() -> bool:
-    """Whether any session may be live: the shared flag, or the database when the cache can't answer (the
-    flag is only a shortcut, so a cache outage costs a look-up, never a sale or a missed raise)."""
-    try:
-        live = cache.get(_ANY_LIVE_KEY)
-    except Exception:  # noqa: BLE001  (any cache backend's outage: Redis, memcached)
-        return LiveSession.objects.filter(status=LiveStatus.LIVE).exists()
-    if live is None:
-        live = LiveSession.objects.filter(status=LiveStatus.LIVE).exists()
-        try:
-            cache.add(_ANY_LIVE_KEY, live, _ANY_LIVE_SECONDS)
-        except Exception:  # noqa: BLE001
-            pass
-    return live
+    """Whether any session may be live: never wrongly "no", and the database's answer when the cache can't
+    answer (a cache outage costs a look-up, never a sale or a missed raise)."""
+    return _any_live.read()
 
 
 def status_changed(status: str) -> None:
     """Called by ``content.live.services`` inside the transaction that writes a session's new status."""
     if status == LiveStatus.LIVE:
-        cache.set(_ANY_LIVE_KEY, True, _ANY_LIVE_SECONDS)
-        transaction.on_commit(lambda: cache.set(_ANY_LIVE_KEY, True, _ANY_LIVE_SECONDS), robust=True)
+        _any_live.set()
     else:
-        transaction.on_commit(lambda: cache.delete(_ANY_LIVE_KEY), robust=True)
+        _any_live.drop()
 
 
 def sessions_showing(product_ids: Iterable[int], *, now: datetime | None = None) -> list[int]:

@@ -28,6 +28,8 @@ from django.core.cache import cache
 from django.db import transaction
 from wagtail.models import PageViewRestriction
 
+from shop.services.shared_flags import SharedFlag
+
 _GENERATION_KEY = "kolshop:api:page-generation"
 
 
@@ -123,30 +125,22 @@ def forget_all_pages() -> None:
         transaction.on_commit(move_generation)
 
 
-# "Does any page have a view restriction?" in the shared cache, so a request with a session cookie asks its
-# session whether it passed one only when one exists. A restriction saved sets it at once and again after the
-# commit (a stale "yes" costs a session read; a stale "no" would serve a restricted page from the cache); one
-# deleted drops it after the commit; a reader fills it with ``cache.add``, which never overwrites a "yes".
-_ANY_RESTRICTION_KEY = "kolshop:api:any-view-restriction"
+# "Does any page have a view restriction?" in the shared cache (``shop.services.shared_flags``), so a request with
+# a session cookie asks its session whether it passed one only when one exists (a wrong "no" would serve a
+# restricted page from the cache). A restriction saved sets it; one deleted drops it after the commit.
+_any_restriction = SharedFlag("kolshop:api:any-view-restriction", timeout=None,
+                              ask_database=lambda: PageViewRestriction.objects.exists())
 
 
 def any_view_restriction() -> bool:
-    found = cache.get(_ANY_RESTRICTION_KEY)
-    if found is None:
-        found = PageViewRestriction.objects.exists()
-        cache.add(_ANY_RESTRICTION_KEY, found, timeout=None)
-    return found
+    return _any_restriction.read()
 
 
 def view_restrictions_changed(*, saved: bool) -> None:
     if saved:
-        cache.set(_ANY_RESTRICTION_KEY, True, timeout=None)
-        if transaction.get_connection().in_atomic_block:
-            transaction.on_commit(lambda: cache.set(_ANY_RESTRICTION_KEY, True, timeout=None))
-    elif transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: cache.delete(_ANY_RESTRICTION_KEY))
+        _any_restriction.set()
     else:
-        cache.delete(_ANY_RESTRICTION_KEY)
+        _any_restriction.drop()
 
 
 _REFERENCES_KEY = "kolshop:api:references-generation"
