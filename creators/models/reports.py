@@ -36,7 +36,35 @@ class PageView(models.Model):
         return f"view of page {self.page_id} at {self.viewed_at:%Y-%m-%d %H:%M}"
 
 
-class DailyPerformance(models.Model):
+class DayDimensions(models.Model):
+    """One day and the dimensions a report groups by: brand, creator, page, block, product."""
+
+    day = models.DateField()
+    brand_id = models.BigIntegerField(null=True, blank=True)
+    creator_id = models.BigIntegerField(null=True, blank=True)
+    page_id = models.BigIntegerField(null=True, blank=True)
+    block_id = models.CharField(max_length=64, blank=True, default="")
+    product_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class SalesFigures(DayDimensions):
+    """Sales at one day and dimension: units, GMV, settled refunds and commission, in one currency
+    (``OrderLineFact`` per line, ``DailySales`` summed per day and dimension)."""
+
+    currency = models.CharField(max_length=3)
+    units = models.PositiveIntegerField(default=0)
+    gmv = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    refunds = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    commission = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyPerformance(DayDimensions):
     """One day's event counts for one (brand, creator, page, block, product). Rebuilt per day, idempotently.
 
     Views, clicks and add-to-carts add up across rows; order figures do not (one order can span
@@ -46,12 +74,6 @@ class DailyPerformance(models.Model):
     the page features (``reports.facts.events_of_brands``), never once per brand.
     """
 
-    day = models.DateField()
-    brand_id = models.BigIntegerField(null=True, blank=True)
-    creator_id = models.BigIntegerField(null=True, blank=True)
-    page_id = models.BigIntegerField(null=True, blank=True)
-    block_id = models.CharField(max_length=64, blank=True, default="")
-    product_id = models.BigIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True, default="")
     views = models.PositiveIntegerField(default=0)
     clicks = models.PositiveIntegerField(default=0)
@@ -68,7 +90,7 @@ class DailyPerformance(models.Model):
         return f"{self.day} brand {self.brand_id} creator {self.creator_id}"
 
 
-class OrderLineFact(models.Model):
+class OrderLineFact(SalesFigures):
     """One counted order line as the reports see it: the order's paid day, the attribution decided
     at placement, and the line's units, GMV, settled refunds and commission (whenever they happened).
 
@@ -76,19 +98,8 @@ class OrderLineFact(models.Model):
     whatever grouping a report asks for, so an order with two products counts once per creator.
     """
 
-    day = models.DateField()
     order_id = models.BigIntegerField()
     order_line_id = models.BigIntegerField(unique=True)
-    brand_id = models.BigIntegerField(null=True, blank=True)
-    creator_id = models.BigIntegerField(null=True, blank=True)
-    page_id = models.BigIntegerField(null=True, blank=True)
-    block_id = models.CharField(max_length=64, blank=True, default="")
-    product_id = models.BigIntegerField(null=True, blank=True)
-    currency = models.CharField(max_length=3)
-    units = models.PositiveIntegerField(default=0)
-    gmv = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    refunds = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    commission = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     # 1 on the first line (lowest line id) of its order among the lines of the same brand and, for each
     # grouping, the same creator / page / page and block / product (``facts.ORDER_COUNT_COLUMNS``): summed
     # over a brand's rows at that grouping they give its distinct orders without a COUNT(DISTINCT).
@@ -112,21 +123,10 @@ class OrderLineFact(models.Model):
         return f"{self.day} order {self.order_id} line {self.order_line_id}"
 
 
-class DailySales(models.Model):
+class DailySales(SalesFigures):
     """``OrderLineFact`` summed per day and dimension, with its order-count marks (``orders_by_*``), so a
     one-brand report reads a few rows a day instead of every line (rebuilt with the day's facts)."""
 
-    day = models.DateField()
-    brand_id = models.BigIntegerField(null=True, blank=True)
-    creator_id = models.BigIntegerField(null=True, blank=True)
-    page_id = models.BigIntegerField(null=True, blank=True)
-    block_id = models.CharField(max_length=64, blank=True, default="")
-    product_id = models.BigIntegerField(null=True, blank=True)
-    currency = models.CharField(max_length=3)
-    units = models.PositiveIntegerField(default=0)
-    gmv = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    refunds = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    commission = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     orders_by_brand = models.PositiveIntegerField(default=0)
     orders_by_creator = models.PositiveIntegerField(default=0)
     orders_by_page = models.PositiveIntegerField(default=0)
