@@ -21,8 +21,9 @@ it has no wholesale or margin), so an ordinary commission is reversed from the s
 
 from decimal import ROUND_DOWN, Decimal
 
-from shop.models import Order, OrderLine, Refund, RefundLine, RefundStatus, SupplyLineSplit
+from shop.models import Order, OrderLine, Refund, RefundStatus, SupplyLineSplit
 from shop.money import minor_unit, quantize_minor
+from shop.services.refunded_lines import refunded_by_line
 
 ZERO = Decimal("0.00")
 DISPUTE_PREFIX = "dispute:"
@@ -77,8 +78,8 @@ def taken_by_causes(order_id: int, source_refs) -> dict[int, Decimal]:
     taken: dict[int, Decimal] = {}
     rows = []
     if refund_ids:
-        rows += RefundLine.objects.filter(refund_id__in=refund_ids, refund__order_id=order_id).values_list(
-            "order_line_id", "amount")
+        rows += [(line_id, refunded.amount)
+                 for line_id, refunded in refunded_by_line(order_id, refund_ids=refund_ids).items()]
     if dispute_refs:
         rows += SupplyLineSplit.objects.filter(order_line__order_id=order_id, source_ref__in=dispute_refs).values_list(
             "order_line_id", "amount")

@@ -19,10 +19,10 @@ import secrets
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 
-from shop.models import Order, OrderStatus, Refund, RefundLine, RefundStatus, Voucher, VoucherKind
+from shop.models import Order, OrderStatus, Refund, Voucher, VoucherKind
 from shop.money import quantize_minor
+from shop.services.refunded_lines import refunded_by_line
 
 ZERO = Decimal("0.00")
 PAID_SOURCE = "paid"
@@ -73,8 +73,7 @@ def refunded_discount(order: Order) -> Decimal:
     """The part of the order's voucher discount that its settled refunds have given back so far: each line's
     discount on the units its succeeded refunds' lines gave back, rounded down to the minor unit. A refund still
     pending gives back nothing yet, and a refund of no line (a duplicate payment given back) gives back none."""
-    units = dict(RefundLine.objects.filter(refund__order_id=order.pk, refund__status=RefundStatus.SUCCEEDED)
-                 .order_by().values("order_line_id").annotate(units=Sum("quantity")).values_list("order_line_id", "units"))
+    units = {line_id: refunded.units for line_id, refunded in refunded_by_line(order.pk).items()}
     given = ZERO
     for line_id, discount, quantity in order.lines.values_list("pk", "discount_amount", "quantity"):
         if quantity and units.get(line_id):
