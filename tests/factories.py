@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.files.images import ImageFile
+from django.test import Client
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from PIL import Image as PILImage
@@ -18,6 +20,7 @@ from content.models import BuyingGuidePage
 from content.services.site_tree import ensure_site_tree
 from creators.models import CreatorPage, CreatorProfile
 from creators.services.onboarding import provision_creator
+from creators.services.roles import EDITORS_GROUP_NAME
 from shop.models import Brand, Product, ProductAttribute, ProductImage, ProductStatus, Promotion, Stock, Variant
 
 _sequence = itertools.count(1)
@@ -64,6 +67,20 @@ def make_user(username: str | None = None, *, password: str = "pass", **extra):
     username = username or f"user{next(_sequence)}"
     user = get_user_model().objects.create_user(username=username, password=password, email=f"{username}@example.com", **extra)
     return user
+
+
+def make_editor(username: str | None = None):
+    """An editor as the product makes one: a user in the Editors group (``creators.services.roles``)."""
+    user = make_user(username)
+    user.groups.add(Group.objects.get(name=EDITORS_GROUP_NAME))
+    return user
+
+
+def logged_in(user) -> Client:
+    """A test client signed in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def make_creator(handle: str | None = None, *, username: str | None = None) -> CreatorProfile:

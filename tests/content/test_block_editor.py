@@ -2,11 +2,10 @@
 variant chooser linked to the block's product, and the editor script on the page editor."""
 
 import pytest
-from django.test import Client
 
 from shop.models import ProductStatus, Stock
 from tests.creators.test_creator_media_collections import upload_image
-from tests.factories import add_product_image, make_creator, make_guide, make_image, make_product
+from tests.factories import add_product_image, logged_in, make_creator, make_guide, make_image, make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -14,12 +13,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def anna(site_tree):
     return make_creator("anna")
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_a_creator_previews_a_product_with_image_price_stock_variants_and_attributes(anna, django_assert_num_queries):

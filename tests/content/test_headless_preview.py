@@ -8,19 +8,9 @@ from django.core import signing
 from django.urls import reverse
 
 from content.services.preview import issue_preview_token
-from tests.factories import make_creator, make_guide, make_product, product_card
+from tests.factories import make_creator
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def guide_with_draft():
-    creator = make_creator("pia")
-    guide = make_guide(creator, title="Live title", body=[product_card(make_product(variants=[("REC-1", "10.00", 5)]))])
-    draft = guide.get_latest_revision_as_object()
-    draft.title = "Draft title"
-    draft.save_revision(user=creator.user)
-    return guide
 
 
 def test_a_valid_token_serves_the_draft_and_the_published_endpoint_does_not(api_client, guide_with_draft):

@@ -12,19 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from wagtail.models import Site
 
-from tests.factories import make_creator, make_guide, make_product, product_card
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def guide_with_draft():
-    creator = make_creator("pia")
-    guide = make_guide(creator, title="Live title", body=[product_card(make_product(variants=[("REC-1", "10.00", 5)]))])
-    draft = guide.get_latest_revision_as_object()
-    draft.title = "Draft title"
-    draft.save_revision(user=creator.user)
-    return guide
 
 
 def test_preview_on_the_front_end_renders_the_draft_on_the_reader_site(client, guide_with_draft):

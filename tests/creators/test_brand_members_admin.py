@@ -2,13 +2,12 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from creators.reports.rollup import roll_up
 from shop.models import BrandMembership
 from tests.creators.report_fixtures import NOW, build_world
-from tests.factories import make_brand, make_creator, make_user
+from tests.factories import make_brand, make_creator, make_editor, make_user
 
 pytestmark = pytest.mark.django_db
 ADD_URL = "/admin/brand-members/add/"
@@ -18,9 +17,7 @@ RANGE = {"start": "2026-11-20", "end": "2026-11-20"}
 
 @pytest.fixture
 def editor():
-    user = make_user("eddie")
-    user.groups.add(Group.objects.get(name="Editors"))
-    return user
+    return make_editor("eddie")
 
 
 def member_form(brand, *, user=None, username="", email="", password="") -> dict:

@@ -58,13 +58,9 @@ def failed_transfer(two_brand_order):
 
 
 def staff_client():
-    from django.test import Client
+    from tests.factories import logged_in, make_user
 
-    from tests.factories import make_user
-
-    client = Client()
-    client.force_login(make_user(is_superuser=True))
-    return client
+    return logged_in(make_user(is_superuser=True))
 
 
 def test_staff_see_the_failed_transfer_with_its_attempts_failure_order_brand_and_amount(failed_transfer):
@@ -85,17 +81,9 @@ def test_staff_see_the_failed_transfer_with_its_attempts_failure_order_brand_and
 
 def editor_client():
     """A member of the Editors group as every migrate makes it: nothing granted by the test."""
-    from django.contrib.auth.models import Group
-    from django.test import Client
+    from tests.factories import logged_in, make_editor
 
-    from creators.services.roles import EDITORS_GROUP_NAME
-    from tests.factories import make_user
-
-    editor = make_user()
-    editor.groups.add(Group.objects.get(name=EDITORS_GROUP_NAME))
-    client = Client()
-    client.force_login(editor)
-    return client
+    return logged_in(make_editor())
 
 
 def test_retry_now_queues_the_attempt_for_that_row_under_its_key(failed_transfer, fake_connect):

@@ -1,19 +1,10 @@
 """One test per leak observed in issue 12: each fails on the code before the policies."""
 
 import pytest
-from django.contrib.auth.models import Group
-from django.test import Client
 
-from creators.services.roles import EDITORS_GROUP_NAME
 from media.models import Video
-from tests.factories import make_user, storefront_of
+from tests.factories import logged_in, make_editor, storefront_of
 from tests.permissions.conftest import SECRETS
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def text(response) -> str:
@@ -73,8 +64,7 @@ def test_stock_history_is_refused_to_another_brand(world):
 
 
 def test_editors_still_read_order_history(world):
-    editor = make_user("editor-eve")
-    editor.groups.add(Group.objects.get(name=EDITORS_GROUP_NAME))
+    editor = make_editor("editor-eve")
 
     response = logged_in(editor).get(f"/admin/shop/order/history/{world.order.pk}/")
 

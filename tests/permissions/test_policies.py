@@ -1,19 +1,15 @@
 """Each scoped policy answers all eight of Wagtail's entry points the same way."""
 
 import pytest
-from django.contrib.auth.models import Group
 from wagtail.permissions import policy_registry
 
-from creators.services.roles import EDITORS_GROUP_NAME
 from media.models import Video
 from shop.models import Order, Product
-from tests.factories import make_user
+from tests.factories import make_editor
 
 
 def editor():
-    user = make_user("policy-editor")
-    user.groups.add(Group.objects.get(name=EDITORS_GROUP_NAME))
-    return user
+    return make_editor("policy-editor")
 
 
 def entry_points(policy, user, action, instance) -> dict:

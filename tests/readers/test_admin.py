@@ -3,12 +3,10 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from creators.services.roles import EDITORS_GROUP_NAME
 from readers.models import RewardEntry
-from tests.factories import make_creator, make_guide, make_user
+from tests.factories import make_creator, make_editor, make_guide
 from tests.readers.reward_helpers import share_of
 
 pytestmark = pytest.mark.django_db
@@ -21,16 +19,10 @@ def reward(site_tree):
                                       order_id=77, link_id=link.pk, source_ref="paid", effective_at=timezone.now())
 
 
-def _editor():
-    user = make_user("editor")
-    user.groups.add(Group.objects.get(name=EDITORS_GROUP_NAME))
-    return user
-
-
 @pytest.mark.parametrize("path", ["/admin/readers/sharelink/", "/admin/readers/rewardentry/",
                                   "/admin/readers/rewardrefusal/"])
 def test_editors_see_the_lists_and_creators_do_not(client, reward, path):
-    client.force_login(_editor())
+    client.force_login(make_editor("editor"))
     seen = client.get(path)
     client.force_login(make_creator("rival").user)
     refused = client.get(path)
@@ -40,7 +32,7 @@ def test_editors_see_the_lists_and_creators_do_not(client, reward, path):
 
 
 def test_a_reward_is_listed_and_inspected_but_not_editable(client, reward):
-    client.force_login(_editor())
+    client.force_login(make_editor("editor"))
 
     listed = client.get("/admin/readers/rewardentry/").content.decode()
     inspected = client.get(f"/admin/readers/rewardentry/inspect/{reward.pk}/")

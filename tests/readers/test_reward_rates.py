@@ -4,16 +4,14 @@ multi-brand order, each line keeping its rate for later refunds; exact to the ce
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
 from creators.services.links import record_buy_link_click, record_click
-from creators.services.roles import EDITORS_GROUP_NAME
 from readers.models import RewardEntry, RewardLine, RewardRate
 from readers.services.rewards import accrue_reward, reward_rates
 from shop import events
 from tests.creators.helpers import PHONE, LineSpec, make_order, mark_paid, refund_lines
-from tests.factories import make_brand, make_creator, make_product, make_user
+from tests.factories import make_brand, make_creator, make_editor, make_product
 from tests.readers.reward_helpers import new_ip, share_of
 
 pytestmark = pytest.mark.django_db
@@ -100,8 +98,7 @@ def test_one_default_and_one_rate_per_brand_between_0_and_1(brands):
 
 
 def test_editors_set_a_brands_rate_in_the_admin(client, brands):
-    editor = make_user("editor")
-    editor.groups.add(Group.objects.get(name=EDITORS_GROUP_NAME))
+    editor = make_editor("editor")
     client.force_login(editor)
 
     created = client.post("/admin/readers/rewardrate/create/", {"brand": brands[2].pk, "rate": "0.0825"})

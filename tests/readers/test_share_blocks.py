@@ -2,28 +2,20 @@
 more, and its reader cannot get it back or make a second link around the block."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.test import Client
 
 from creators.link_admin import TrackedLinkViewSet
 from creators.models import TrackedLink
-from creators.services.roles import EDITORS_GROUP_NAME
 from readers.models import Reader, RefusalReason, RewardEntry, RewardRefusal, ShareBlock
 from readers.services.shares import block_shares, share
 from shop.errors import InvalidInput, PermissionDenied
 from tests.creators.helpers import PHONE
-from tests.factories import make_creator, make_user
+from tests.factories import make_creator, make_editor
 from tests.readers.helpers import post_json, sign_in
 from tests.readers.reward_helpers import buy_through, share_of
 
 pytestmark = pytest.mark.django_db
-
-
-def _editor():
-    user = make_user("editor")
-    user.groups.add(Group.objects.get(name=EDITORS_GROUP_NAME))
-    return user
 
 
 def test_a_blocked_link_leads_nowhere_and_is_not_handed_back(client, ask, guide):
@@ -121,7 +113,7 @@ def test_a_block_needs_a_reason_and_keeps_the_first_record(guide):
 
 def test_editors_block_several_links_at_once_with_the_reason_recorded(client, guide):
     ada, bob, cy = (share_of(guide, f"{name}@example.com") for name in ("ada", "bob", "cy"))
-    editor = _editor()
+    editor = make_editor("editor")
     client.force_login(editor)
 
     form = client.get(f"/admin/readers/share-links/block/?id={bob.pk}")
@@ -143,7 +135,7 @@ def test_the_block_form_refuses_creators_and_a_missing_reason_blocks_nothing(cli
     link = share_of(guide, "ada@example.com")
     client.force_login(make_creator("rival").user)
     refused = client.post("/admin/readers/share-links/block/", {"id": [link.pk], "reason": "x"})
-    client.force_login(_editor())
+    client.force_login(make_editor("editor"))
     no_reason = client.post("/admin/readers/share-links/block/", {"id": [link.pk], "reason": ""})
 
     assert refused.status_code in (302, 403)

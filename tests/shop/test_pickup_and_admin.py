@@ -4,14 +4,14 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from creators.services.roles import EDITORS_GROUP_NAME, ensure_role_groups
+from creators.services.roles import ensure_role_groups
 from shop.api_edge import domain_error_status
 from shop.errors import DomainError
 from shop.models import Order, OrderStatus
 from shop.services.brand_access import BRANDS_GROUP_NAME
 from shop.services.checkout import confirm_payment
 from shop.services.orders import pickup_code_for, redeem_pickup_code
-from tests.factories import make_user
+from tests.factories import logged_in, make_editor, make_user
 from tests.shop.helpers import cart_with, checkout, on_hand, variant_with_stock
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +25,7 @@ def pickup_order(shop_settings):
 
 @pytest.fixture
 def staff():
-    ensure_role_groups()
-    user = make_user("editor")
-    user.groups.add(Group.objects.get(name=EDITORS_GROUP_NAME))
-    return user
+    return make_editor("editor")
 
 
 @pytest.fixture
@@ -37,12 +34,6 @@ def brand_user():
     user = make_user("brandrep")
     user.groups.add(Group.objects.get(name=BRANDS_GROUP_NAME))
     return user
-
-
-def _logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_a_pickup_code_works_once(pickup_order, staff):
@@ -71,7 +62,7 @@ def test_an_unpaid_or_unknown_code_is_refused(shop_settings, staff):
 
 
 def test_staff_redeem_a_code_in_the_admin(pickup_order, staff):
-    client = _logged_in(staff)
+    client = logged_in(staff)
 
     first = client.post("/admin/shop/pickup/", {"code": pickup_code_for(pickup_order)}, follow=True)
     second = client.post("/admin/shop/pickup/", {"code": pickup_code_for(pickup_order)}, follow=True)
@@ -82,7 +73,7 @@ def test_staff_redeem_a_code_in_the_admin(pickup_order, staff):
 
 
 def test_staff_refund_per_line_with_restock_in_the_admin(pickup_order, staff):
-    client = _logged_in(staff)
+    client = logged_in(staff)
     line = pickup_order.lines.get()
 
     page = client.get(f"/admin/shop/orders/{pickup_order.pk}/refund/")
@@ -95,14 +86,14 @@ def test_staff_refund_per_line_with_restock_in_the_admin(pickup_order, staff):
 
 
 def test_the_order_listing_shows_orders_to_staff(pickup_order, staff):
-    response = _logged_in(staff).get("/admin/shop/order/")
+    response = logged_in(staff).get("/admin/shop/order/")
 
     assert response.status_code == 200
     assert pickup_order.number in response.content.decode()
 
 
 def test_brand_users_get_no_order_pages_and_never_see_buyers(pickup_order, brand_user):
-    client = _logged_in(brand_user)
+    client = logged_in(brand_user)
 
     responses = [
         client.get("/admin/shop/order/"),
@@ -134,7 +125,7 @@ def test_the_pickup_qr_image_is_served_to_the_buyers_session(shop_settings):
 def test_staff_tell_a_pickup_buyer_the_order_is_ready(pickup_order, staff, django_capture_on_commit_callbacks):
     from django.core import mail
 
-    client = _logged_in(staff)
+    client = logged_in(staff)
     page = client.get(f"/admin/shop/orders/{pickup_order.pk}/refund/").content.decode()
     assert "Ready for pickup: tell the buyer" in page and "Mark shipped" not in page
 
@@ -151,7 +142,7 @@ def test_staff_mark_a_shipping_order_shipped_and_the_buyer_is_told(shop_settings
 
     variant_with_stock("SH-1", price="10.00", on_hand=3)
     order = confirm_payment(checkout(cart_with(("SH-1", 1))).order)
-    client = _logged_in(staff)
+    client = logged_in(staff)
     page = client.get(f"/admin/shop/orders/{order.pk}/refund/").content.decode()
     assert "Mark shipped and tell the buyer" in page and "Ready for pickup" not in page
 

@@ -10,11 +10,11 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from creators.services.roles import EDITORS_GROUP_NAME, ensure_role_groups
+from creators.services.roles import ensure_role_groups
 from shop.models import Order, OrderStatus, Payment, Refund, RefundStatus
 from shop.services.brand_access import BRANDS_GROUP_NAME
 from shop.tasks import retry_refund_task
-from tests.factories import make_user
+from tests.factories import logged_in, make_editor, make_user
 from tests.shop.helpers import post_webhook, signed_event, variant_with_stock
 
 pytestmark = pytest.mark.django_db
@@ -107,22 +107,13 @@ def test_retries_back_off_and_stop_after_five_attempts(owed_order, fake_stripe, 
 
 @pytest.fixture
 def staff():
-    ensure_role_groups()
-    user = make_user("editor")
-    user.groups.add(Group.objects.get(name=EDITORS_GROUP_NAME))
-    return user
-
-
-def _logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return make_editor("editor")
 
 
 def test_staff_find_and_refund_an_order_whose_automatic_refund_failed(owed_order, fake_stripe, staff):
     refund = Refund.objects.get()
     fake_stripe.down = False
-    client = _logged_in(staff)
+    client = logged_in(staff)
 
     listing = client.get("/admin/shop/order/?refund=failed")
     page = client.get(f"/admin/shop/orders/{owed_order.pk}/refund/")
@@ -149,7 +140,7 @@ def test_a_brand_user_cannot_retry_a_failed_refund(owed_order, fake_stripe):
     refund = Refund.objects.get()
     fake_stripe.down = False
 
-    response = _logged_in(brand_user).post(f"/admin/shop/orders/{owed_order.pk}/refund/",
+    response = logged_in(brand_user).post(f"/admin/shop/orders/{owed_order.pk}/refund/",
                                            {"retry_refund": str(refund.pk)})
     anonymous = Client().post(f"/admin/shop/orders/{owed_order.pk}/refund/", {"retry_refund": str(refund.pk)})
 
