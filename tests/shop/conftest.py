@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import stripe
 from django.db import connection
 
 from tests.conftest import WEBHOOK_SECRET  # noqa: F401  (imported from here by the shop tests)
@@ -65,6 +66,13 @@ def stripe_settings(shop_settings, localstripe_url):
     shop_settings.STRIPE_PUBLISHABLE_KEY = "pk_test_kolshop"
     shop_settings.STRIPE_API_BASE = localstripe_url
     return shop_settings
+
+
+@pytest.fixture
+def sdk(stripe_settings):
+    """Stripe's own SDK against localstripe: what the buyer's browser (Stripe.js) and Stripe's dashboard do."""
+    return stripe.StripeClient("sk_test_kolshop", base_addresses={"api": stripe_settings.STRIPE_API_BASE},
+                               max_network_retries=0)
 
 
 @pytest.fixture

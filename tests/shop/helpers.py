@@ -62,6 +62,22 @@ def intent_object(intent_id: str, *, amount: int, currency: str = "usd", message
     return obj
 
 
+def card(sdk, number: str = "4242424242424242") -> str:
+    """What Stripe.js does in the buyer's browser: a payment method for the card typed in."""
+    return sdk.v1.payment_methods.create(params={
+        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}).id
+
+
+def wait_for(predicate, *, seconds: float = 10.0) -> bool:
+    """Whether ``predicate`` comes true within ``seconds`` (another process, a webhook delivered by localstripe)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def money(value: str) -> Decimal:
     return Decimal(value)
 

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-import stripe
 from django.db import connection
 from django.utils import timezone
 
@@ -13,7 +12,7 @@ from shop.services.group_holds import expire_teams
 from shop.services.groupbuy import join_team, open_team
 from tests.shop.conftest import skip_unless_postgres
 from tests.shop.group_helpers import buyer, make_campaign
-from tests.shop.helpers import on_hand
+from tests.shop.helpers import card, on_hand
 from tests.shop.test_concurrency import _run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -22,17 +21,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _postgres_only(stripe_settings):
     skip_unless_postgres()
-
-
-@pytest.fixture
-def sdk(stripe_settings):
-    return stripe.StripeClient("sk_test_kolshop", base_addresses={"api": stripe_settings.STRIPE_API_BASE},
-                               max_network_retries=0)
-
-
-def _card(sdk) -> str:
-    return sdk.v1.payment_methods.create(params={
-        "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}}).id
 
 
 def _intents_of(sdk, code: str) -> list:
@@ -51,8 +39,8 @@ def _join(code: str, group_buyer, **options):
 
 def test_fifty_joins_on_a_five_seat_team_seat_five_and_hold_five_cards(sdk):
     campaign = make_campaign(team_size=5, on_hand=100)
-    code = open_team(campaign.pk, buyer=buyer(0, payment_method=_card(sdk))).team.code
-    joiners = [buyer(n, payment_method=_card(sdk)) for n in range(1, 50)]
+    code = open_team(campaign.pk, buyer=buyer(0, payment_method=card(sdk))).team.code
+    joiners = [buyer(n, payment_method=card(sdk)) for n in range(1, 50)]
 
     outcomes = _run_in_threads([_join(code, joiner) for joiner in joiners], workers=16)
 
@@ -73,12 +61,12 @@ def test_fifty_joins_on_a_five_seat_team_seat_five_and_hold_five_cards(sdk):
 
 def test_the_fill_racing_the_expiry_job_ends_one_way_only(sdk):
     campaign = make_campaign(team_size=2, on_hand=100)
-    codes = [open_team(campaign.pk, buyer=buyer(f"a{n}", payment_method=_card(sdk))).team.code for n in range(6)]
+    codes = [open_team(campaign.pk, buyer=buyer(f"a{n}", payment_method=card(sdk))).team.code for n in range(6)]
     GroupTeam.objects.update(deadline=timezone.now() + timedelta(seconds=30))
     deadline = GroupTeam.objects.values_list("deadline", flat=True).first()
     jobs = []
     for n, code in enumerate(codes):
-        jobs.append(_join(code, buyer(f"b{n}", payment_method=_card(sdk)), now=deadline - timedelta(seconds=1)))
+        jobs.append(_join(code, buyer(f"b{n}", payment_method=card(sdk)), now=deadline - timedelta(seconds=1)))
         jobs.append(lambda: expire_teams(now=deadline + timedelta(seconds=1)))
 
     _run_in_threads(jobs, workers=12)

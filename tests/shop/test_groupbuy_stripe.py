@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-import stripe
 from django.utils import timezone
 
 from shop.errors import PaymentFailed
@@ -16,21 +15,9 @@ from shop.services.buyer_identity import buyer_key
 from shop.services.group_holds import expire_teams
 from shop.services.groupbuy import join_team, open_team
 from tests.shop.group_helpers import buyer, make_campaign
-from tests.shop.helpers import on_hand
+from tests.shop.helpers import card, on_hand, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def sdk(stripe_settings):
-    return stripe.StripeClient("sk_test_kolshop", base_addresses={"api": stripe_settings.STRIPE_API_BASE},
-                               max_network_retries=0)
-
-
-def card(sdk, number: str = "4242424242424242") -> str:
-    """What Stripe.js does in the buyer's browser: a payment method for the card typed in."""
-    return sdk.v1.payment_methods.create(params={
-        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}).id
 
 
 def intents_of(sdk, team_code: str) -> list:
@@ -119,20 +106,9 @@ def test_the_browser_confirms_the_hold_and_its_webhook_seats_the_member(sdk, loc
     sdk.v1.payment_intents.update(intent_id, params={"payment_method": card(sdk)})
     sdk.v1.payment_intents.confirm(intent_id)
 
-    assert _wait_for(lambda: GroupTeam.objects.get(code=code).status == GroupTeamStatus.CAPTURED)
+    assert wait_for(lambda: GroupTeam.objects.get(code=code).status == GroupTeamStatus.CAPTURED)
     assert sdk.v1.payment_intents.retrieve(intent_id).amount_received == 2500
     assert Order.objects.get(pk=joined.order.pk).status == OrderStatus.PAID
-
-
-def _wait_for(predicate, *, seconds: float = 10.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _config(base_url: str, method: str, path: str, payload: dict | None = None) -> None:

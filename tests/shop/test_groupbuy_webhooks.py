@@ -2,7 +2,6 @@
 real intents and charges, signed with the SDK's helper."""
 
 import pytest
-import stripe
 
 from shop.models import (
     GroupMember,
@@ -19,24 +18,13 @@ from shop.models import (
 )
 from shop.services.groupbuy import join_team, open_team
 from tests.shop.group_helpers import buyer, make_campaign
-from tests.shop.helpers import post_webhook, signed_event
+from tests.shop.helpers import card, post_webhook, signed_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def sdk(stripe_settings):
-    return stripe.StripeClient("sk_test_kolshop", base_addresses={"api": stripe_settings.STRIPE_API_BASE},
-                               max_network_retries=0)
-
-
-def _card(sdk) -> str:
-    return sdk.v1.payment_methods.create(params={
-        "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}}).id
-
-
 def _confirm_in_browser(sdk, intent_id: str) -> dict:
-    sdk.v1.payment_intents.update(intent_id, params={"payment_method": _card(sdk)})
+    sdk.v1.payment_intents.update(intent_id, params={"payment_method": card(sdk)})
     sdk.v1.payment_intents.confirm(intent_id)
     return sdk.v1.payment_intents.retrieve(intent_id, params={"expand": ["latest_charge"]}).to_dict()
 
@@ -51,7 +39,7 @@ def _send(event_type: str, obj: dict, event_id: str) -> str:
 def waiting_member(sdk):
     """A two-seat team: the opener held, the second member waiting for their browser to confirm."""
     campaign = make_campaign(team_size=2, on_hand=10)
-    code = open_team(campaign.pk, buyer=buyer(1, payment_method=_card(sdk))).team.code
+    code = open_team(campaign.pk, buyer=buyer(1, payment_method=card(sdk))).team.code
     return join_team(code, buyer=buyer(2))
 
 

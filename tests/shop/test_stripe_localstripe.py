@@ -6,7 +6,6 @@ signed with the SDK's helper.
 """
 
 import json
-import time
 import urllib.request
 
 import pytest
@@ -16,19 +15,13 @@ from shop.models import Order, OrderStatus, Payment, PaymentStatus, Refund, Refu
 from shop.services.refunds import refund_order
 from shop.services.expiry import release_expired_reservations
 from tests.shop.conftest import WEBHOOK_SECRET
-from tests.shop.helpers import on_hand, post_webhook, signed_event, variant_with_stock
+from tests.shop.helpers import card, on_hand, post_webhook, signed_event, variant_with_stock, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CHECKOUT = {"email": "ada@example.com", "fulfilment": "shipping",
             "address": {"name": "Ada", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345",
                         "country": "US"}}
-
-
-@pytest.fixture
-def sdk(stripe_settings):
-    return stripe.StripeClient("sk_test_kolshop", base_addresses={"api": stripe_settings.STRIPE_API_BASE},
-                               max_network_retries=0)
 
 
 @pytest.fixture
@@ -50,21 +43,10 @@ def _checkout(api, sku: str, quantity: int) -> dict:
     return response.json()
 
 
-def _pay_in_browser(sdk, intent_id: str, card: str = "4242424242424242"):
+def _pay_in_browser(sdk, intent_id: str, number: str = "4242424242424242"):
     """What Stripe's Payment Element does: attach a card and confirm."""
-    method = sdk.v1.payment_methods.create(params={
-        "type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
-    sdk.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
+    sdk.v1.payment_intents.update(intent_id, params={"payment_method": card(sdk, number)})
     return sdk.v1.payment_intents.confirm(intent_id)
-
-
-def _wait_for(predicate, *, seconds: float = 10.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_checkout_opens_a_real_payment_intent_and_returns_its_client_secret(api, sdk):
@@ -90,7 +72,7 @@ def test_localstripes_signed_webhook_pays_the_order(api, sdk, webhooks_to):
     intent = _pay_in_browser(sdk, Payment.objects.get().intent_id)
 
     assert intent.status == "succeeded"
-    assert _wait_for(lambda: Order.objects.get(number=number).status == OrderStatus.PAID)
+    assert wait_for(lambda: Order.objects.get(number=number).status == OrderStatus.PAID)
     assert on_hand("HP-1") == 2
     assert Payment.objects.get().status == PaymentStatus.SUCCEEDED
 
@@ -100,9 +82,9 @@ def test_a_declined_card_leaves_the_order_pending_with_a_failed_payment(api, sdk
     number = _checkout(api, "HP-1", 1)["order"]["number"]
 
     with pytest.raises(stripe.CardError):
-        _pay_in_browser(sdk, Payment.objects.get().intent_id, card="4000000000000341")
+        _pay_in_browser(sdk, Payment.objects.get().intent_id, number="4000000000000341")
 
-    assert _wait_for(lambda: Payment.objects.get().status == PaymentStatus.FAILED)
+    assert wait_for(lambda: Payment.objects.get().status == PaymentStatus.FAILED)
     assert Order.objects.get(number=number).status == OrderStatus.PENDING
     assert on_hand("HP-1") == 4
 
@@ -111,7 +93,7 @@ def test_a_partial_refund_goes_to_stripe_and_the_order_follows_the_refund_webhoo
     variant_with_stock("HP-1", price="15.00", on_hand=4)
     number = _checkout(api, "HP-1", 2)["order"]["number"]
     intent = _pay_in_browser(sdk, Payment.objects.get().intent_id)
-    assert _wait_for(lambda: Order.objects.get(number=number).status == OrderStatus.PAID)
+    assert wait_for(lambda: Order.objects.get(number=number).status == OrderStatus.PAID)
     order = Order.objects.get(number=number)
 
     refund = refund_order(order, quantities={order.lines.get().pk: 1}, restock=True)
