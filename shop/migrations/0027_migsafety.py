@@ -4,8 +4,9 @@
   stays in the database for this release: app processes of the previous release still name it in every payment
   they load while this release is rolled out. The release after drops the column (``DROP COLUMN``, no state
   change).
-- ``Cart.checkouts_started`` keeps its database default (carts the previous release creates get 0) also on a
-  database that ran 0024 before it kept the default (PostgreSQL).
+- ``Cart.checkouts_started`` and ``Voucher.reissue_unused`` keep their database defaults (carts and vouchers the
+  previous release creates get 0 and false) also on a database that ran 0024 or 0025 before they kept them
+  (PostgreSQL).
 - Carts made before 0024 are counted (their orders are the checkouts they started) in batches of carts, each in
   its own transaction: not atomic, so no lock is held on the cart table for the length of the backfill.
   Idempotent: a cart's count becomes the larger of its count and its number of orders, so a run interrupted and
@@ -19,13 +20,21 @@ from django.db.models.functions import Greatest
 CARTS_PER_BATCH = 1000
 
 
-def keep_database_default(apps, schema_editor):
+# Columns the previous release leaves out of its inserts, and their database defaults.
+DATABASE_DEFAULTS = {("Cart", "checkouts_started"): "0", ("Voucher", "reissue_unused"): "false"}
+
+
+def keep_database_defaults(apps, schema_editor):
+    """A database that ran 0024 or 0025 before they kept these defaults gets them (PostgreSQL; SQLite databases are
+    not deployed while an earlier release runs). Idempotent."""
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
         return
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {connection.ops.quote_name(apps.get_model('shop', 'Cart')._meta.db_table)} "
-                       f"ALTER COLUMN checkouts_started SET DEFAULT 0")
+        for (model, column), default in DATABASE_DEFAULTS.items():
+            cursor.execute(f"ALTER TABLE {quote(apps.get_model('shop', model)._meta.db_table)} "
+                           f"ALTER COLUMN {quote(column)} SET DEFAULT {default}")
 
 
 def count_checkouts(apps, schema_editor):
@@ -57,6 +66,6 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             state_operations=[migrations.RemoveField(model_name="payment", name="dispute_closed_at")],
         ),
-        migrations.RunPython(keep_database_default, migrations.RunPython.noop),
+        migrations.RunPython(keep_database_defaults, migrations.RunPython.noop),
         migrations.RunPython(count_checkouts, migrations.RunPython.noop),
     ]
