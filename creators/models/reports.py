@@ -103,11 +103,12 @@ class OrderLineFact(SalesFigures):
     # 1 on the first line (lowest line id) of its order among the lines of the same brand and, for each
     # grouping, the same creator / page / page and block / product (``facts.ORDER_COUNT_COLUMNS``): summed
     # over a brand's rows at that grouping they give its distinct orders without a COUNT(DISTINCT).
-    orders_by_brand = models.PositiveSmallIntegerField(default=0)
-    orders_by_creator = models.PositiveSmallIntegerField(default=0)
-    orders_by_page = models.PositiveSmallIntegerField(default=0)
-    orders_by_block = models.PositiveSmallIntegerField(default=0)
-    orders_by_product = models.PositiveSmallIntegerField(default=0)
+    # Database defaults: an earlier release, which doesn't know them, inserts facts during a rolling deploy.
+    orders_by_brand = models.PositiveSmallIntegerField(default=0, db_default=0)
+    orders_by_creator = models.PositiveSmallIntegerField(default=0, db_default=0)
+    orders_by_page = models.PositiveSmallIntegerField(default=0, db_default=0)
+    orders_by_block = models.PositiveSmallIntegerField(default=0, db_default=0)
+    orders_by_product = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         indexes = [

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='voucher',
             name='reissue_unused',
-            field=models.BooleanField(default=False, help_text='Money owed to its holder (a reward): the unused rest is re-issued as a new voucher.'),
+            field=models.BooleanField(default=False, db_default=False, help_text='Money owed to its holder (a reward): the unused rest is re-issued as a new voucher.'),
         ),
         migrations.AddField(
             model_name='voucher',

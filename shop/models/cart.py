@@ -18,10 +18,11 @@ class Cart(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_cart_token, editable=False)
     # Set when one of its orders is paid: a cart buys once, so a restarted checkout can't sell it twice.
     checked_out_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Checkouts started from the cart, counted by the statement that locks it for one (so at least its number
-    # of orders): the first has no earlier order to replace, and paying a cart's only checkout leaves no other
-    # order to cancel. Neither then reads the cart's orders.
-    checkouts_started = models.PositiveIntegerField(default=0, editable=False)
+    # Checkouts started from the cart, counted by the statement that locks it for one (the larger of the count and
+    # the cart's orders, plus one: a checkout by an earlier release, which placed an order without counting, counts
+    # too): the first has no earlier order to replace, so it doesn't read the cart's orders. A database default,
+    # so carts an earlier release creates during a rolling deploy get 0.
+    checkouts_started = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

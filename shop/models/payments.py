@@ -26,9 +26,6 @@ class Payment(models.Model):
     amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     # Ever disputed (one dispute or more: each is a ``Dispute`` row, which says whether it is still open).
     disputed = models.BooleanField(default=False)
-    # Replaced by ``Dispute`` rows (shop 0023); nothing reads or writes it. Kept for one release so app processes
-    # still running the earlier code can load payments during a rolling deploy; the next release drops it.
-    dispute_closed_at = models.DateTimeField(blank=True, null=True)
     failure_message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -34,9 +34,11 @@ class Voucher(models.Model):
     )
     active = models.BooleanField(default=True)
     # Money owed to the voucher's holder (a reader's reward): what an order leaves unused, and the discount a
-    # refund gives back, is issued as a new voucher (shop.services.voucher_remainders).
+    # refund gives back, is issued as a new voucher (shop.services.voucher_remainders). A database default: the
+    # previous release creates vouchers without it during a rolling deploy.
     reissue_unused = models.BooleanField(
-        default=False, help_text=_("Money owed to its holder (a reward): the unused rest is re-issued as a new voucher."),
+        default=False, db_default=False,
+        help_text=_("Money owed to its holder (a reward): the unused rest is re-issued as a new voucher."),
     )
     remainder_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="remainders",

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
 from shop.errors import Conflict, InvalidInput, NotFound
-from shop.models import AddToCartEvent, Cart, CartLine, ProductStatus, Promotion, StorefrontListing, Variant
+from shop.models import AddToCartEvent, Cart, CartLine, Order, ProductStatus, Promotion, StorefrontListing, Variant
 from shop.services.listing_prices import ListingRefusal
 from shop.services.pricing import LinePrice, PromotionRefusal, PromotionUsage, price_line, promotion_usage
 from shop.services.reservations import available_quantities, available_quantity
@@ -248,12 +248,16 @@ def _stamp_open_cart(token: str, *, now: datetime) -> Cart | None:
 
 def lock_cart_for_checkout(cart: Cart | str) -> Cart:
     """``lock_cart`` for a checkout, counting it (``Cart.checkouts_started``) in the same ``UPDATE … RETURNING``:
-    the count is read from the locked row as the last checkout left it."""
+    the count is read from the locked row as the last checkout left it. It is at least the cart's orders before
+    this checkout, plus one, so a checkout by an earlier release (which placed an order without counting) counts."""
     quote = connection.ops.quote_name
     columns = {field.name: quote(field.column) for field in Cart._meta.concrete_fields}
     key, value = ("token", cart) if isinstance(cart, str) else ("id", cart.pk)
-    count = columns["checkouts_started"]
-    sql = (f"UPDATE {quote(Cart._meta.db_table)} SET {count} = {count} + 1 WHERE {columns[key]} = %s "
+    count, table = columns["checkouts_started"], quote(Cart._meta.db_table)
+    order_cart = quote(Order._meta.get_field("cart").column)
+    orders = f"(SELECT COUNT(*) FROM {quote(Order._meta.db_table)} WHERE {order_cart} = {table}.{columns['id']})"
+    greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
+    sql = (f"UPDATE {table} SET {count} = {greatest}({count}, {orders}) + 1 WHERE {columns[key]} = %s "
            f"RETURNING {', '.join(columns.values())}")
     locked = next(iter(Cart.objects.raw(sql, [value])), None) if value else None
     if locked is None:

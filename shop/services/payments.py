@@ -16,7 +16,7 @@ import logging
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
@@ -171,12 +171,27 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
 
 def _close_cart(cart: Cart, *, paid_order: Order) -> list[int]:
     """The cart has bought: no new checkout from it, and checkouts restarted before this payment end."""
-    Cart.objects.filter(pk=cart.pk).update(checked_out_at=timezone.now())
-    if cart.checkouts_started <= 1:
-        return []  # the cart's only checkout placed the paid order (``Cart.checkouts_started``)
+    if not _check_out_cart(cart, paid_order=paid_order):
+        return []  # no other pending order: nothing to read and cancel
     others = list(Order.objects.select_for_update().filter(cart=cart, status=OrderStatus.PENDING)
                   .exclude(pk=paid_order.pk).order_by("pk"))
     return cancel_pending_orders(others, reason=f"cart paid by order {paid_order.number}")
+
+
+def _check_out_cart(cart: Cart, *, paid_order: Order) -> int:
+    """Stamps the cart checked out and answers, in the same statement, how many of its other orders are pending.
+    The cart is locked already, so the count sees every order placed from it, by any release of the code (an
+    earlier one placed orders without counting them in ``Cart.checkouts_started``)."""
+    quote = connection.ops.quote_name
+    cart_column = Order._meta.get_field("cart").column
+    now = Cart._meta.get_field("checked_out_at").get_db_prep_value(timezone.now(), connection)
+    stamped, status = Cart._meta.get_field("checked_out_at").column, Order._meta.get_field("status").column
+    sql = (f"UPDATE {quote(Cart._meta.db_table)} SET {quote(stamped)} = %s WHERE {quote(Cart._meta.pk.column)} = %s "
+           f"RETURNING (SELECT COUNT(*) FROM {quote(Order._meta.db_table)} WHERE {quote(cart_column)} = %s "
+           f"AND {quote(status)} = %s AND {quote(Order._meta.pk.column)} <> %s)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, cart.pk, cart.pk, OrderStatus.PENDING.value, paid_order.pk])
+        return cursor.fetchone()[0]
 
 
 def buyer_payment(payments: list[Payment]) -> Payment | None:

@@ -96,7 +96,7 @@ def test_the_migration_gives_rows_rolled_up_before_it_the_marks_and_sums_the_rol
     OrderLineFact.objects.update(**{mark: 0 for mark in MARKS})  # as a database rolled up before 0013 holds them
     DailySales.objects.all().delete()
 
-    importlib.import_module("creators.migrations.0013_report2").sum_existing(
+    importlib.import_module("creators.migrations.0014_migsafety").sum_existing(
         apps, SimpleNamespace(connection=connection))
 
     assert sorted(OrderLineFact.objects.values_list("order_line_id", *MARKS)) == marks

@@ -1,0 +1,58 @@
+"""A fresh install after one ``migrate`` (the test database) and a database migrated from an earlier state end with
+the same schema (columns, types, defaults, indexes, constraints) and no model change without its migration."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from tests.migration_runs import migrate
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+# How shop 0024, 0025 and creators 0013 left a database before they kept their columns' database defaults (stop 27).
+STOP_27_DROPPED_DEFAULTS = {
+    "shop_cart": ["checkouts_started"],
+    "shop_voucher": ["reissue_unused"],
+    "creators_orderlinefact": ["orders_by_brand", "orders_by_creator", "orders_by_page", "orders_by_block",
+                               "orders_by_product"],
+}
+BEFORE_THIS_STOP = [("shop", "0026_voucher_lapsed"), ("creators", "0013_report2")]
+BEFORE_STOP_27 = [("shop", "0023_disputes2"), ("creators", "0012_partition")]
+
+
+def schema() -> dict[str, list[tuple]]:
+    queries = {
+        "columns": "SELECT table_name, column_name, data_type, is_nullable, column_default, character_maximum_length, "
+                   "numeric_precision, numeric_scale, is_identity FROM information_schema.columns "
+                   "WHERE table_schema = 'public'",
+        "indexes": "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+        "constraints": "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                       "WHERE connamespace = 'public'::regnamespace",
+    }
+    with connection.cursor() as cursor:
+        found = {}
+        for name, sql in queries.items():
+            cursor.execute(sql)
+            found[name] = sorted(cursor.fetchall(), key=repr)
+    return found
+
+
+def test_models_have_every_migration():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)  # SystemExit(1) on a missing migration
+
+
+@pytest.mark.parametrize("before", [BEFORE_THIS_STOP, BEFORE_STOP_27], ids=["before_this_stop", "before_stop_27"])
+def test_a_database_migrated_from_an_earlier_state_has_the_fresh_installs_schema(before):
+    fresh = schema()
+    assert ("shop_cart", "checkouts_started", "integer", "NO", "0", None, 32, 0, "NO") in fresh["columns"]
+    assert any(row[:2] == ("shop_payment", "dispute_closed_at") for row in fresh["columns"])  # dropped next release
+
+    migrate(before)
+    if before is BEFORE_THIS_STOP:
+        with connection.cursor() as cursor:
+            for table, columns in STOP_27_DROPPED_DEFAULTS.items():
+                for column in columns:
+                    cursor.execute(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")
+    migrate()
+
+    assert schema() == fresh
