@@ -92,7 +92,7 @@ def forget_outage() -> None:
     _breaker.down_until = 0.0
     _breaker.reported = False
     for shared in _shared_caches:
-        shared._owed = False
+        shared._settled = shared._lost
 
 
 def guarded(call: Callable[..., T], *args: Any, fallback: T, **kwargs: Any) -> T:
@@ -117,23 +117,25 @@ class SharedCache:
 
     def __init__(self, *, settle: Callable[[Any], None] | None = None) -> None:
         self._settle = settle
-        self._owed = False
+        # Writes lost and writes made up for, counted: a write lost while a settle runs stays owed after it.
+        self._lost = self._settled = 0
         self._lock = threading.Lock()
         _shared_caches.append(self)
 
     @property
     def owes_settle(self) -> bool:
-        return self._owed
+        return self._lost > self._settled
 
     def _ready(self) -> bool:
         """Pay what is owed first; False while that fails (nothing may be read or written meanwhile)."""
-        if not self._owed:
+        if not self.owes_settle:
             return True
         with self._lock:
-            if self._owed and guarded(self._settle, default_cache, fallback=False) is not False:
-                self._owed = False
+            lost = self._lost
+            if lost > self._settled and guarded(self._settle, default_cache, fallback=False) is not False:
+                self._settled = lost
                 logger.warning("cache settled after an outage")
-        return not self._owed
+        return not self.owes_settle
 
     def _read(self, method: str, *args: Any, fallback: Any) -> Any:
         if not self._ready():
@@ -147,7 +149,7 @@ class SharedCache:
             if result is not missing:
                 return result
         if self._settle is not None:
-            self._owed = True
+            self._lost += 1
         return fallback
 
     def get(self, key: str, default: Any = None) -> Any:
