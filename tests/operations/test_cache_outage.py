@@ -113,3 +113,26 @@ def test_while_the_cache_is_down_each_process_counts_the_rate_limit_itself(outag
     assert [answer.status_code for answer in answers] == [201, 201, 429]
     assert answers[2].json()["code"] == "rate_limited" and answers[2]["Retry-After"] == "30"
     assert other_client.status_code == 201
+
+
+def test_a_tracked_link_followed_during_the_outage_redirects_and_counts_its_click(outage, site_tree, client,
+                                                                                 monkeypatch):
+    from creators.models import Click, LinkTarget
+    from creators.services import click_buffer, click_queue, link_routes
+    from creators.services.links import create_tracked_link
+    from tests.creators.test_click_buffer import click_id_in, follow
+
+    monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
+    monkeypatch.setattr(click_buffer, "_buffer", None)
+    product = make_product(variants=[("MUG-1", "12.00", 3)])
+    create_tracked_link(make_creator("anna"), target_kind=LinkTarget.PRODUCT, product=product, code="mug-anna")
+    follow(client, "mug-anna", "203.0.113.1")  # with Redis up: the route cached, a block of click ids reserved
+    click_queue.drain_all_clicks()
+
+    outage.stop()  # the cache and the click queue (one Redis): the route and the click come from the database
+    link_routes._local_routes.forget(["mug-anna"])  # this process's few seconds' copy gone: the cache is asked
+    followed = follow(client, "mug-anna", "203.0.113.2")
+
+    assert followed.status_code == 302
+    assert followed["Location"].startswith("/buy/MUG-1/")
+    assert Click.objects.filter(pk=click_id_in(followed, "MUG-1")).count() == 1
