@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import redis
 from django.core.cache import cache as default_cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django_redis.cache import RedisCache as DjangoRedisCache
 
 logger = logging.getLogger("kolshop.cache")
@@ -158,13 +159,13 @@ class SharedCache:
     def get_many(self, keys: list[str]) -> dict[str, Any]:
         return self._read("get_many", keys, fallback={})
 
-    def add(self, key: str, value: Any, timeout: float | None = None) -> bool:
+    def add(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> bool:
         return self._write("add", key, value, timeout, fallback=False)
 
-    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+    def set(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> None:
         self._write("set", key, value, timeout)
 
-    def set_many(self, mapping: dict[str, Any], timeout: float | None = None) -> None:
+    def set_many(self, mapping: dict[str, Any], timeout: float | None = DEFAULT_TIMEOUT) -> None:
         self._write("set_many", mapping, timeout)
 
     def delete(self, key: str) -> None:
