@@ -39,6 +39,9 @@ CACHES = env.cache_settings(env.get_required("CACHE_URL"))
 # Rate limits count in the same shared cache; django_ratelimit's system check also refuses a
 # per-process cache, should CACHES ever be set another way.
 INSTALLED_APPS = [*INSTALLED_APPS, "django_ratelimit"]  # noqa: F405
+# The cache backend is django-redis's, subclassed to absorb outages (operations.cache_guard.RedisCache): a
+# supported backend under another name (E003 still refuses per-process and fake caches).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 # Production runs behind one TLS proxy (see SECURE_PROXY_SSL_HEADER) on loopback or a private network.
 KOLSHOP_TRUSTED_PROXY_COUNT = env.get_int("KOLSHOP_TRUSTED_PROXY_COUNT", 1)
 KOLSHOP_TRUSTED_PROXIES = env.get_list(

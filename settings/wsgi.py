@@ -6,6 +6,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.production")
 
 application = get_wsgi_application()
 
-from operations.heap import freeze_startup_heap  # noqa: E402 (after the app has loaded)
+from creators.services.links import start_spool_replayer  # noqa: E402 (after the app has loaded)
+from operations.heap import freeze_startup_heap  # noqa: E402
+
+start_spool_replayer()  # this machine's click spool, replayed without a human (a thread per process)
 
 freeze_startup_heap()

@@ -6,13 +6,16 @@ the count) per client address from ``client_ip`` (an IPv6 /64 counts as one clie
 """
 
 import re
+import time
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
+from operations.cache_guard import guarded
 from shop.errors import RateLimited
 from shop.services.client_identity import client_ip, client_subnet
 
@@ -44,10 +47,38 @@ def count_request(request: HttpRequest, *, scope: str, key: str | None = None) -
     """Count one ``scope`` request by this client (or by ``key``, e.g. an e-mail's buyer key, counted
     whoever sends it): None within the limit, else seconds until it may retry."""
     counted_by = _client if key is None else (lambda group, request: key)
-    usage = get_usage(request, group=f"kolshop.{scope}", key=counted_by, rate=_rate, increment=True)
+    usage = guarded(get_usage, request, group=f"kolshop.{scope}", key=counted_by, rate=_rate, increment=True,
+                    fallback=_CACHE_DOWN)
+    if usage is _CACHE_DOWN:
+        return _count_in_process(scope, counted_by(f"kolshop.{scope}", request))
     if usage is None or not usage["should_limit"]:
         return None
     return max(usage["time_left"], 1)
+
+
+# While the shared cache can't be reached (``operations.cache_guard``) each process counts on its own: the limit
+# neither stops every buyer (fail closed) nor goes away (fail open). A client reaching P processes gets at most
+# P times the limit per period during an outage, plus what Redis had counted in the period before it (the count
+# is not seeded from Redis): the same shape as the click limit's outage bound (``ClickLimitUse``). The stock,
+# holds per client (``reservations.check_client_reservation_cap``) and per-buyer limits are in the database and
+# hold regardless.
+_CACHE_DOWN = object()
+_in_process_counts = LocMemCache("kolshop-rate-limits-outage", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+
+def _count_in_process(scope: str, client: str) -> int | None:
+    limit = rate_of(scope)
+    if limit is None:
+        return None
+    allowed, seconds = limit
+    now = int(time.time())
+    key = f"{scope}:{client}:{now // seconds}"
+    _in_process_counts.add(key, 0, seconds + 1)
+    try:
+        used = _in_process_counts.incr(key)
+    except ValueError:  # expired between the two calls: a new period
+        used = 1
+    return None if used <= allowed else max(seconds - now % seconds, 1)
 
 
 def rate_limit(scope: str, *, block: bool = True) -> Callable:

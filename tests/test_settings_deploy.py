@@ -51,7 +51,7 @@ def test_production_uses_the_environment_for_database_s3_and_cache():
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.postgresql", "db.internal", "storages.backends.s3.S3Storage", "kolshop-media",
-        "django_redis.cache.RedisCache", "False",
+        "operations.cache_guard.RedisCache", "False",
     ]
 
 

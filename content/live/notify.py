@@ -3,6 +3,7 @@
 from django.core.cache import cache
 
 from operations import pubsub
+from operations.cache_guard import guarded
 
 
 def state_cache_key(page_id: int) -> str:
@@ -18,6 +19,7 @@ def session_changed(page_id: int, *, version: int) -> None:
     message only wakes streams, which re-read the state (and its version, ``state.state_version``)."""
     from content.services.page_cache import forget_page
 
-    cache.delete(state_cache_key(page_id))
+    # After a commit: an unreachable cache must not fail the change (the cached state then lasts its timeout).
+    guarded(cache.delete, state_cache_key(page_id), fallback=None)
     forget_page(page_id)  # the content API's cached JSON carries the status and chapters
     pubsub.publish(channel(page_id), {"version": version})

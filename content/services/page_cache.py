@@ -24,13 +24,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from wagtail.models import PageViewRestriction
 
+from operations.cache_guard import SharedCache
 from shop.services.shared_flags import SharedFlag
 
 _GENERATION_KEY = "kolshop:api:page-generation"
+
+
+def _settle_after_outage(backend) -> None:
+    """A token move the cache did not take (it was unreachable) is made up for before this process uses the
+    cache again: every entry, every ``pages_showing`` list and the view-restriction flag written before it
+    become unusable (``operations.cache_guard.SharedCache``). Entries no process settles for (the one that
+    owed was stopped meanwhile) still expire after ``cache_seconds()``."""
+    backend.set_many({_GENERATION_KEY: uuid.uuid4().hex, _REFERENCES_KEY: uuid.uuid4().hex}, timeout=None)
+    backend.delete(_ANY_RESTRICTION_KEY)
+
+
+# The shared cache with its outages absorbed: while it can't be reached nothing is served from it (a read finds
+# nothing, the page is rendered) and a sale still succeeds after its commit (a token move is skipped and owed).
+cache = SharedCache(settle=_settle_after_outage)
 
 
 @dataclass(frozen=True)

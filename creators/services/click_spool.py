@@ -10,6 +10,11 @@ outage survives a SIGKILL of its process: any process on the same machine replay
   after handing on, before the file was removed, hands the same clicks on again harmlessly.
 - **Locks.** Writer and replayer hold ``flock`` on the file; the replayer removes a file it has handed on while
   holding the lock, and a writer that then finds its open file unlinked opens a new one.
+- **Who replays.** The spool is local to a machine and only app processes write it, so every app process
+  replays its machine's spool itself: after a send that succeeded (``replay_due``), and in a thread of its own
+  every ``REPLAY_SECONDS`` from its start, traffic or not (``start_replayer``, started by ``settings.asgi`` /
+  ``settings.wsgi``), so a spool left by an outage or by processes killed during it is handed on without a
+  human once the way in is back. The scheduler is no help here: it may run on another machine.
 """
 
 import dataclasses
@@ -17,20 +22,23 @@ import fcntl
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, IntegrityError, connections
 
 from creators.services.click_queue import QueuedClick
 
 logger = logging.getLogger(__name__)
 
 LOOK_SECONDS = 10.0  # how often a process whose sends succeed looks for spooled batches to replay
+REPLAY_SECONDS = 30.0  # how often each app process's replayer thread looks, traffic or not
 _next_look = 0.0
+_replayer: tuple[int, threading.Event] | None = None  # (the process it runs in, set it to stop)
 
 
 def spool_dir() -> Path | None:
@@ -160,3 +168,30 @@ def replay_due(*, hand_on: Callable[[list[QueuedClick]], object]) -> int:
     except Exception:  # noqa: BLE001  (the files stay; the request that found the way back must not fail)
         logger.exception("replaying spooled clicks failed")
         return 0
+
+
+def start_replayer(*, hand_on: Callable[[list[QueuedClick]], object]) -> threading.Event | None:
+    """Replay this machine's spool now and every ``REPLAY_SECONDS`` in a daemon thread of this process (one per
+    process, a forked child starts its own; none without a spool directory). A look finding no file costs a
+    directory listing and nothing else; a replay failing (the way in still down) leaves the files for the next.
+    Returns the event that stops the thread."""
+    global _replayer
+    if spool_dir() is None:
+        return None
+    if _replayer is not None and _replayer[0] == os.getpid():
+        return _replayer[1]
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                replay_spooled_clicks(hand_on=hand_on)
+            except Exception:  # noqa: BLE001  (the files stay; the thread must outlive any one replay)
+                logger.warning("replaying spooled clicks failed; trying again in %s s", REPLAY_SECONDS, exc_info=True)
+            finally:
+                connections.close_all()  # this thread's own: none held between looks (the pool is small)
+            stop.wait(REPLAY_SECONDS)
+
+    threading.Thread(target=run, name="click-spool-replayer", daemon=True).start()
+    _replayer = (os.getpid(), stop)
+    return stop

@@ -13,18 +13,21 @@ import time
 from dataclasses import astuple, dataclass
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from wagtail.models import Page, get_page_models
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from creators.models import CreatorPage, LinkKind, LinkTarget, TrackedLink
+from operations.cache_guard import SharedCache
 from shop.attribution import Attribution, buy_path, sign_attribution
 from shop.models import Variant
 
 ROUTE_SECONDS = 300
 LOCAL_SECONDS = 5
+# While the cache can't be reached a follow reads its link from the database; a route forgotten meanwhile (a link
+# changed during the outage) may be served from the cache for up to ROUTE_SECONDS once it is back.
+cache = SharedCache()
 _KEY = "kolshop:link-route:v2:"
 _UNKNOWN = "unknown"
 

@@ -275,6 +275,12 @@ def replay_spooled_clicks() -> int:
     return click_spool.replay_spooled_clicks(hand_on=_buffer().hand_on)
 
 
+def start_spool_replayer() -> None:
+    """Every app process replays its machine's click spool in a thread of its own (``click_spool.start_replayer``);
+    called when the process starts (``settings.asgi``, ``settings.wsgi``)."""
+    click_spool.start_replayer(hand_on=lambda clicks: _buffer().hand_on(clicks))
+
+
 BUY_BUTTON_CODE_PREFIX = "buy-"  # codes of the links made for buy buttons, never typed by a creator
 
 

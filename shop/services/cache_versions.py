@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from django.core.cache import cache
 
+from operations.cache_guard import guarded
 from shop.services.commit_batches import CommitBatch
 
 _PREFIX = "kolshop:catalog-version:product:"
@@ -53,7 +54,10 @@ def touch_products(product_ids: Iterable[int]) -> None:
     product_ids = set(product_ids)
     if not product_ids:
         return
-    cache.set_many({_key(product_id): uuid.uuid4().hex for product_id in product_ids}, timeout=None)
+    # Run after a sale's commit: an unreachable cache must not fail it, nor keep the event from the apps
+    # that cache what they show (the page cache owes its own invalidation, ``operations.cache_guard``).
+    guarded(cache.set_many, {_key(product_id): uuid.uuid4().hex for product_id in product_ids}, timeout=None,
+            fallback=None)
     events.catalog_changed.send(product_ids=product_ids)
 
 

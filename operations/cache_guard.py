@@ -1,0 +1,175 @@
+"""The shared cache (Redis in production) is a shortcut: while it can't be reached a request still
+succeeds, and what the cache would have answered is found elsewhere or not at all.
+
+Every use of the cache on the buy path goes through ``SharedCache`` (or ``guarded``) rather than
+django-redis's global ``IGNORE_EXCEPTIONS``, because an outage means something different per use:
+
+- a read finds nothing (a page is rendered, a flag is asked of the database);
+- a write is skipped; when the skipped write invalidated something (a page token moved after a sale),
+  the entries written before it would be served again once the server is back, so the ``SharedCache``
+  that lost it *owes* its ``settle``: before it reads or writes anything again in this process, it
+  calls ``settle`` (which makes everything it wrote before unusable, e.g. moves a generation), and
+  while that fails it keeps answering "nothing";
+- a counter (a rate limit) decides for itself (``shop.rate_limits``).
+
+After an outage error the cache is not tried again for ``RETRY_SECONDS`` (per process), so a Redis that
+hangs costs one socket timeout, not one per call.
+
+Code we can't guard reads the default cache itself: Wagtail's site root paths (every page URL in the content
+API) and renditions, django-ratelimit. For that code the backend (``RedisCache`` below, django-redis's) absorbs
+the outage as ``IGNORE_EXCEPTIONS`` would: a read finds nothing, a write is skipped. Only calls made through
+``guarded`` see the error, so our own token moves are never lost silently. A global ignore alone would make a
+failed token move silent, with nothing owed: the stale page JSON would come back with the server.
+"""
+
+import contextvars
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import redis
+from django.core.cache import cache as default_cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django_redis.cache import RedisCache as DjangoRedisCache
+
+logger = logging.getLogger("kolshop.cache")
+
+# django-redis re-raises the client's own error (redis.ConnectionError, redis.TimeoutError, a refused
+# write's ResponseError); memcached clients raise socket errors (OSError).
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+RETRY_SECONDS = 1.0
+
+T = TypeVar("T")
+_in_guarded_call = contextvars.ContextVar("kolshop_in_guarded_cache_call", default=False)
+
+
+class RedisCache(DjangoRedisCache):
+    """django-redis's cache (``CACHE_URL=redis://…``) that absorbs an outage, except inside ``guarded``."""
+
+    @property
+    def _ignore_exceptions(self) -> bool:
+        return not _in_guarded_call.get()
+
+    @_ignore_exceptions.setter
+    def _ignore_exceptions(self, value: bool) -> None:
+        pass  # django-redis sets IGNORE_EXCEPTIONS here; the property above decides per call
+
+
+class _Breaker:
+    """When this process last saw the cache fail: calls in the next ``RETRY_SECONDS`` don't try it."""
+
+    def __init__(self) -> None:
+        self.down_until = 0.0
+        self.reported = False
+
+    def is_open(self) -> bool:
+        return time.monotonic() < self.down_until
+
+    def failed(self, error: BaseException) -> None:
+        self.down_until = time.monotonic() + RETRY_SECONDS
+        if not self.reported:  # one log line per outage, not one per call
+            self.reported = True
+            logger.warning("cache unreachable: %s", type(error).__name__)
+
+    def worked(self) -> None:
+        if self.reported:
+            self.reported = False
+            logger.warning("cache reachable again")
+
+
+_breaker = _Breaker()
+_shared_caches: list["SharedCache"] = []
+
+
+def cache_is_down() -> bool:
+    """Whether this process saw the cache fail within the last ``RETRY_SECONDS``."""
+    return _breaker.is_open()
+
+
+def forget_outage() -> None:
+    """Forget this process's outage: the cache is tried at the next call and nothing is owed (tests)."""
+    _breaker.down_until = 0.0
+    _breaker.reported = False
+    for shared in _shared_caches:
+        shared._settled = shared._lost
+
+
+def guarded(call: Callable[..., T], *args: Any, fallback: T, **kwargs: Any) -> T:
+    """``call(*args, **kwargs)``, or ``fallback`` when the cache can't be reached (now or a moment ago)."""
+    if _breaker.is_open():
+        return fallback
+    entered = _in_guarded_call.set(True)
+    try:
+        result = call(*args, **kwargs)
+    except OUTAGE_ERRORS as error:
+        _breaker.failed(error)
+        return fallback
+    finally:
+        _in_guarded_call.reset(entered)
+    _breaker.worked()
+    return result
+
+
+class SharedCache:
+    """Django's default cache for one user of it, each call guarded; ``settle(cache)`` is owed after a write
+    the server did not take (see the module's docstring)."""
+
+    def __init__(self, *, settle: Callable[[Any], None] | None = None) -> None:
+        self._settle = settle
+        # Writes lost and writes made up for, counted: a write lost while a settle runs stays owed after it.
+        self._lost = self._settled = 0
+        self._lock = threading.Lock()
+        _shared_caches.append(self)
+
+    @property
+    def owes_settle(self) -> bool:
+        return self._lost > self._settled
+
+    def _ready(self) -> bool:
+        """Pay what is owed first; False while that fails (nothing may be read or written meanwhile)."""
+        if not self.owes_settle:
+            return True
+        with self._lock:
+            lost = self._lost
+            if lost > self._settled and guarded(self._settle, default_cache, fallback=False) is not False:
+                self._settled = lost
+                logger.warning("cache settled after an outage")
+        return not self.owes_settle
+
+    def _read(self, method: str, *args: Any, fallback: Any) -> Any:
+        if not self._ready():
+            return fallback
+        return guarded(getattr(default_cache, method), *args, fallback=fallback)
+
+    def _write(self, method: str, *args: Any, fallback: Any = None, **kwargs: Any) -> Any:
+        if self._ready():
+            missing = object()
+            result = guarded(getattr(default_cache, method), *args, fallback=missing, **kwargs)
+            if result is not missing:
+                return result
+        if self._settle is not None:
+            self._lost += 1
+        return fallback
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._read("get", key, default, fallback=default)
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        return self._read("get_many", keys, fallback={})
+
+    def add(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> bool:
+        return self._write("add", key, value, timeout, fallback=False)
+
+    def set(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> None:
+        self._write("set", key, value, timeout)
+
+    def set_many(self, mapping: dict[str, Any], timeout: float | None = DEFAULT_TIMEOUT) -> None:
+        self._write("set_many", mapping, timeout)
+
+    def delete(self, key: str) -> None:
+        self._write("delete", key)
+
+    def delete_many(self, keys: list[str]) -> None:
+        self._write("delete_many", keys)

@@ -1,0 +1,77 @@
+"""A click spool left by a Redis and database outage is handed on without a human once the way in is back:
+through the click queue when Redis is back (the drainer then writes each click once, however often the file
+was replayed), and by a thread in every app process, traffic or not (the spool is local to its machine;
+the scheduler may run elsewhere)."""
+
+import time
+
+import pytest
+
+from creators.models import Click
+from creators.services import click_queue, click_spool
+from creators.services.links import replay_spooled_clicks, start_spool_replayer
+from tests.creators.test_click_spool import mug_clicks
+from tests.creators.test_clicks_redis_down import take_redis_down
+
+
+@pytest.fixture
+def spool_dir(settings, tmp_path, monkeypatch):
+    settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
+    monkeypatch.setattr(click_spool, "_replayer", None)
+    return tmp_path / "spool"
+
+
+@pytest.mark.django_db
+def test_a_spool_replayed_with_redis_back_goes_through_the_queue_and_the_drainer_writes_each_click_once(
+        spool_dir, queue):
+    clicks = mug_clicks(3, first_id=710_001)
+    click_spool.spool_clicks(clicks)  # during the outage: neither Redis nor the database took the batch
+    [spooled] = list(spool_dir.glob("clicks-*.jsonl"))
+    kept = spooled.read_bytes()
+
+    replayed = replay_spooled_clicks()  # Redis back: into the queue, not inline
+    queued = queue.xlen(click_queue.STREAM)
+    written_before_drain = Click.objects.count()
+    drained = click_queue.drain_all_clicks()
+    spooled.write_bytes(kept)  # a replay killed after handing on, before removing the file: handed on again
+    again = replay_spooled_clicks()
+    drained_again = click_queue.drain_all_clicks()
+
+    assert (replayed, queued, written_before_drain, drained) == (3, 3, 0, 3)
+    assert (again, drained_again) == (3, 0)  # the queue knows the ids: nothing new to write
+    assert sorted(Click.objects.values_list("pk", "visitor_hash")) == [
+        (710_001, "reader-0"), (710_002, "reader-1"), (710_003, "reader-2")]
+    assert list(spool_dir.glob("clicks-*.jsonl")) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_app_process_replays_its_machines_spool_in_a_thread_without_traffic(
+        spool_dir, settings, monkeypatch, wagtail_base_data):
+    monkeypatch.setattr(click_spool, "REPLAY_SECONDS", 0.05)
+    take_redis_down(settings)  # Redis still down: the database is back, so the replay writes inline
+    clicks = mug_clicks(2, first_id=710_101)
+    click_spool.spool_clicks(clicks)
+
+    start_spool_replayer()  # what settings.asgi (lifespan start-up) and settings.wsgi call
+    stop = click_spool._replayer[1]
+    try:
+        deadline = time.monotonic() + 30
+        while list(spool_dir.glob("clicks-*.jsonl")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        start_spool_replayer()  # once per process: the same thread
+        same = click_spool._replayer[1] is stop
+    finally:
+        stop.set()
+
+    assert same
+    assert list(spool_dir.glob("clicks-*.jsonl")) == []
+    assert sorted(Click.objects.values_list("pk", flat=True)) == [710_101, 710_102]
+
+
+def test_without_a_spool_directory_no_replayer_starts(settings, monkeypatch):
+    settings.KOLSHOP_CLICK_SPOOL_DIR = ""
+    monkeypatch.setattr(click_spool, "_replayer", None)
+
+    start_spool_replayer()
+
+    assert click_spool._replayer is None
