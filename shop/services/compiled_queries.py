@@ -9,7 +9,11 @@ the same way. The rule stays in the queryset (one place); nothing here writes SQ
 
 Arguments may be ``int``, ``str``, ``datetime``, a list of these, or None (a None is part of the shape: it is
 passed to the builder as it is); every other value a queryset uses must be a
-constant of the builder. The builder must not branch on the argument values (only on their shape).
+constant of the builder. The builder must not branch on the argument values (only on their shape). An argument
+Django passes on altered (``contains`` wraps it in %) is refused when the query is first compiled.
+
+Turning rows into objects reuses what ``ModelIterable`` does (the compiler's ``select``, ``klass_info`` and
+converters, ``get_related_populators``): Django internals, pinned by ``tests/shop/test_compiled_queries.py``.
 """
 
 import itertools
@@ -18,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Any
 
-from django.db import connections
 from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 
@@ -36,7 +40,7 @@ def _marker(value: Any) -> Any:
         return f"\x1fcompiled-marker-{number}\x1f"
     if isinstance(value, datetime):
         return datetime(1903, 1, 1, tzinfo=dt_timezone.utc) + timedelta(seconds=number, microseconds=number)
-    raise TypeError(f"compiled queries take int, str, datetime or list[int], not {type(value).__name__}")
+    raise TypeError(f"compiled queries take int, str, datetime, lists of these or None, not {type(value).__name__}")
 
 
 def _shape(values: dict[str, Any]) -> tuple:
@@ -90,6 +94,9 @@ def _plan(build: Callable[..., QuerySet], connection, values: dict[str, Any]) ->
     for param in params:
         found = next(((place, adapt) for candidate, place, adapt in adapted if _same(candidate, param)), None)
         slots.append((found[0][0], found[0][1], found[1]) if found else (None, param, None))
+    missing = set(places.values()) - {(name, index) for name, index, adapt in slots if adapt is not None}
+    if missing:  # e.g. a lookup that rewrote the value (``contains`` wraps it in %): it would be frozen in
+        raise ValueError(f"compiled query {build.__name__}: {sorted(missing)} reached the SQL altered")
     models = issubclass(queryset._iterable_class, ModelIterable)
     plan = _Plan(sql=sql, slots=slots, compiler=compiler, models=models,
                  converters=compiler.get_converters([column[0] for column in compiler.select[:compiler.col_count]]))

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from shop.models import CartLine, OrderEvent, OrderStatus, Payment, PaymentStatus
+from shop.models import CartLine, OrderEvent, OrderStatus, Payment, PaymentStatus, Variant
 from shop.services.cart import _lines_of
 from shop.services.compiled_queries import compiled
 from shop.services.payments import complete_checkout
@@ -100,3 +100,11 @@ def test_the_payment_event_of_an_ordinary_checkout_is_pending_to_pending():
 
     event = OrderEvent.objects.get(order=result.order, type="payment_created")
     assert (event.status_before, event.status_after, result.payment.status) == ("pending", "pending", "pending")
+
+
+def test_an_argument_django_alters_is_refused_when_first_compiled():
+    variant_with_stock("HP-1")
+    like_sku = compiled(lambda *, part: Variant.objects.filter(sku__contains=part))
+
+    with pytest.raises(ValueError, match="reached the SQL altered"):
+        like_sku(part="HP")
