@@ -18,12 +18,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
 from shop.errors import Conflict, InvalidInput, NotFound
-from shop.models import AddToCartEvent, Cart, CartLine, Order, ProductStatus, Promotion, StorefrontListing, Variant
+from shop.models import (
+    AddToCartEvent, Cart, CartLine, Order, OrderLine, OrderStatus, ProductStatus, Promotion, StorefrontListing,
+    Variant,
+)
+from shop.services.buyer_identity import ordered_by
+from shop.services.compiled_queries import compiled
 from shop.services.listing_prices import ListingRefusal
+from shop.services.locks import lock_expressions
 from shop.services.pricing import LinePrice, PromotionRefusal, PromotionUsage, price_line, promotion_usage
 from shop.services.reservations import available_quantities, available_quantity
 
@@ -112,13 +120,41 @@ def _line_info(line: CartLine, *, available: int, usage: PromotionUsage, now: da
                         currency=price.currency, line_total=price.line_total, available=available, price=price)
 
 
-def _cart_lines(cart: Cart, *, available_at: datetime | None = None) -> list[CartLine]:
-    """The cart's lines; with ``available_at``, each also carries ``available`` (its variant's units available
-    then, ``shop.services.reservations.available_quantity``), read in the same statement."""
-    lines = cart.lines.select_related("variant__product", "promotion", "listing__offer").order_by("pk")
+# Orders in these states still count towards a buyer's per-variant limit.
+_COUNTED_STATUSES = [OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED]
+
+
+def units_bought(key: str) -> Coalesce:
+    """An annotation on cart lines: units of the line's variant the buyer ``key`` (``buyer_key``) has in orders that
+    still count towards the per-variant limit. Checkout reads it after the buyer's lock, so a concurrent
+    checkout's order is seen."""
+    bought = (OrderLine.objects.filter(ordered_by(key=key), order__status__in=_COUNTED_STATUSES,
+                                       variant_id=OuterRef("variant_id"))
+              .order_by().values("variant_id").annotate(total=Sum("quantity")).values("total"))
+    return Coalesce(Subquery(bought, output_field=IntegerField()), Value(0))
+
+
+def _lines_of(*, cart_id: int, available_at: datetime | None = None, bought_by: str | None = None):
+    lines = CartLine.objects.filter(cart_id=cart_id).select_related("variant__product", "promotion", "listing__offer")
     if available_at is not None:
         lines = lines.annotate(available=available_quantity(available_at))
-    return list(lines)
+    if bought_by is not None:
+        lines = lines.annotate(units_bought=units_bought(bought_by))
+    return lines.order_by("pk")
+
+
+_compiled_lines_of = compiled(_lines_of)
+
+
+def _cart_lines(cart: Cart, *, available_at: datetime | None = None, bought_by: str | None = None) -> list[CartLine]:
+    """The cart's lines; with ``available_at``, each also carries ``available`` (its variant's units available
+    then, ``shop.services.reservations.available_quantity``), with ``bought_by`` (a ``buyer_key``) the units that
+    buyer already bought (``units_bought``), each read in the same statement (compiled once per process)."""
+    arguments = {"available_at": available_at, "bought_by": bought_by}
+    lines = _compiled_lines_of(cart_id=cart.pk, **{name: value for name, value in arguments.items() if value is not None})
+    for line in lines:
+        CartLine.cart.field.set_cached_value(line, cart)
+    return lines
 
 
 def _priced(cart: Cart, lines: list[CartLine], *, available: dict[int, int] | None, now: datetime) -> CartInfo:
@@ -131,11 +167,13 @@ def _priced(cart: Cart, lines: list[CartLine], *, available: dict[int, int] | No
     ])
 
 
-def fetch_cart(cart: Cart, *, now: datetime | None = None, with_availability: bool = True) -> CartInfo:
+def fetch_cart(cart: Cart, *, now: datetime | None = None, with_availability: bool = True,
+               bought_by: str | None = None) -> CartInfo:
     """The cart's lines priced now. ``with_availability=False`` skips the availability query (every
-    line then says 0 available): checkout, which checks stock under the stock row locks instead."""
+    line then says 0 available): checkout, which checks stock under the stock row locks instead.
+    ``bought_by``: a ``buyer_key``; each ``CartLineInfo.line`` then carries ``units_bought`` (read with the lines)."""
     now = now or timezone.now()
-    lines = _cart_lines(cart)
+    lines = _cart_lines(cart, bought_by=bought_by)
     available = available_quantities([line.variant_id for line in lines]) if with_availability else None
     return _priced(cart, lines, available=available, now=now)
 
@@ -148,12 +186,20 @@ def reprice_cart(info: CartInfo, *, usage: PromotionUsage, now: datetime) -> Car
     ])
 
 
-def _sellable_variant(sku: str, *, available_at: datetime | None = None) -> Variant:
-    """The variant with this SKU, on sale; with ``available_at`` it also carries ``available`` (as ``_cart_lines``)."""
+def _variant_by_sku(*, sku: str, available_at: datetime | None = None):
     variants = Variant.objects.select_related("product")
     if available_at is not None:
         variants = variants.annotate(available=available_quantity(available_at, variant_ref="pk"))
-    variant = variants.filter(sku=sku).first() if sku else None
+    return variants.filter(sku=sku).order_by("pk")[:1]
+
+
+_compiled_variant_by_sku = compiled(_variant_by_sku)
+
+
+def _sellable_variant(sku: str, *, available_at: datetime | None = None) -> Variant:
+    """The variant with this SKU, on sale; with ``available_at`` it also carries ``available`` (as ``_cart_lines``)."""
+    variant = next(iter(_compiled_variant_by_sku(sku=sku, **({"available_at": available_at} if available_at else {}))),
+                   None) if sku else None
     if variant is None:
         raise InvalidInput(f"No product has the SKU {sku!r}.", code="unknown_sku", field="sku")
     if variant.product.status != ProductStatus.ACTIVE:
@@ -246,10 +292,12 @@ def _stamp_open_cart(token: str, *, now: datetime) -> Cart | None:
     return next(iter(Cart.objects.raw(sql, [now, token])), None)
 
 
-def lock_cart_for_checkout(cart: Cart | str) -> Cart:
+def lock_cart_for_checkout(cart: Cart | str, *, then_lock: list[str] = ()) -> Cart:
     """``lock_cart`` for a checkout, counting it (``Cart.checkouts_started``) in the same ``UPDATE … RETURNING``:
     the count is read from the locked row as the last checkout left it. It is at least the cart's orders before
-    this checkout, plus one, so a checkout by an earlier release (which placed an order without counting) counts."""
+    this checkout, plus one, so a checkout by an earlier release (which placed an order without counting) counts.
+    ``then_lock``: named locks (``shop.services.locks``) taken in the same statement, after the cart's row (none
+    when no cart is found)."""
     quote = connection.ops.quote_name
     columns = {field.name: quote(field.column) for field in Cart._meta.concrete_fields}
     key, value = ("token", cart) if isinstance(cart, str) else ("id", cart.pk)
@@ -257,9 +305,10 @@ def lock_cart_for_checkout(cart: Cart | str) -> Cart:
     order_cart = quote(Order._meta.get_field("cart").column)
     orders = f"(SELECT COUNT(*) FROM {quote(Order._meta.db_table)} WHERE {order_cart} = {table}.{columns['id']})"
     greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
+    locks = lock_expressions(list(then_lock))
     sql = (f"UPDATE {table} SET {count} = {greatest}({count}, {orders}) + 1 WHERE {columns[key]} = %s "
-           f"RETURNING {', '.join(columns.values())}")
-    locked = next(iter(Cart.objects.raw(sql, [value])), None) if value else None
+           f"RETURNING {', '.join([*columns.values(), *([locks[0]] if locks else [])])}")
+    locked = next(iter(Cart.objects.raw(sql, [value, *(locks[1] if locks else [])])), None) if value else None
     if locked is None:
         raise NotFound("No cart with this token.", code="cart_not_found")
     return locked

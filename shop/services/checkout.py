@@ -22,7 +22,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from shop import events
@@ -46,11 +45,11 @@ from shop.services.cart import (
     CartInfo, ensure_cart_open, fetch_cart, lock_cart_for_checkout, max_quantity_per_variant, reprice_cart,
 )
 from shop.services.client_identity import VisitorKey
+from shop.services.compiled_queries import compiled
 from shop.services.fulfilment_groups import open_fulfilment_groups
-from shop.services.locks import lock_for_transaction
 from shop.services.pricing import PromotionRefusal, lock_promotions, promotion_usage
-from shop.services.buyer_identity import buyer_key, ordered_by
-from shop.services.orders import assign_pickup_code, check_buyer_secret, record_event
+from shop.services.buyer_identity import buyer_key
+from shop.services.orders import assign_pickup_code, check_buyer_secret, record_event, record_event_at_current_status
 from shop.services.payments import cancel_open_intents, complete_checkout, complete_payment
 from shop.services.reservations import ReservationRequest, cancel_pending_orders, client_lock_name, reserve_stock
 from shop.services.supply_checkout import (
@@ -65,8 +64,6 @@ from shop.services.vouchers import allocate_voucher_discount, lock_voucher, vali
 logger = logging.getLogger(__name__)
 
 FREE_GATEWAY = "free"
-# Orders in these states still count towards a buyer's per-variant limit.
-_COUNTED_STATUSES = [OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED]
 
 
 @dataclass(frozen=True)
@@ -153,25 +150,20 @@ def _cancel_pending_orders_of(cart: Cart) -> list[int]:
     return cancel_pending_orders(pending, reason="checkout restarted")
 
 
-def _lock_buyer(key: str, client: VisitorKey | None) -> None:
-    """Serialise checkouts by one buyer (PostgreSQL advisory lock, released at commit), so two carts
-    checking out at once can't both pass the per-buyer limit. SQLite already serialises all writers.
-    ``key``: the buyer's ``buyer_key``. The client's hold lock (``reserve_stock``) is taken in the same
-    statement, after the buyer's (group buys take them in this order too)."""
-    lock_for_transaction(f"kolshop-buyer:{key}", *([client_lock_name(client)] if client is not None else []))
+def _buyer_locks(key: str, client: VisitorKey | None) -> list[str]:
+    """The named locks serialising checkouts by one buyer (PostgreSQL advisory locks, released at commit), so
+    two carts checking out at once can't both pass the per-buyer limit; SQLite already serialises all writers.
+    ``key``: the buyer's ``buyer_key``. The client's hold lock (``reserve_stock``) follows the buyer's (group buys
+    take them in this order too). Checkout takes them in the statement that locks the cart."""
+    return [f"kolshop-buyer:{key}", *([client_lock_name(client)] if client is not None else [])]
 
 
-def _check_buyer_limit(info: CartInfo, key: str, client: VisitorKey | None = None) -> None:
-    _lock_buyer(key, client)
+def _check_buyer_limit(info: CartInfo) -> None:
+    """Each line's units plus those the buyer already bought (``shop.services.cart.units_bought``, read with the
+    lines)."""
     limit = max_quantity_per_variant()
-    bought = dict(
-        OrderLine.objects.filter(
-            ordered_by(key=key), order__status__in=_COUNTED_STATUSES,
-            variant_id__in=[line.variant.pk for line in info.lines],
-        ).values("variant_id").annotate(total=Sum("quantity")).values_list("variant_id", "total")
-    )
     for line in info.lines:
-        if line.quantity + bought.get(line.variant.pk, 0) > limit:
+        if line.quantity + line.line.units_bought > limit:
             raise Conflict(f"You can buy at most {limit} of {line.sku}.", code="quantity_limit", field="quantity")
 
 
@@ -228,18 +220,21 @@ def _place_order(
     cart: Cart | str, *, email: str, fulfilment: str, address: ShippingAddress | None, voucher_code: str, now: datetime,
     client: VisitorKey | None = None, referral_click_id: int | None = None,
 ) -> tuple[Order, list[OrderLine], list[int]]:
-    cart = lock_cart_for_checkout(cart)  # the API passes the token: found, locked and counted in one statement
+    key = buyer_key(email)  # computed once: the buyer's lock, limits and the order row share it
+    # The API passes the token: the cart is found, locked and counted in one statement, which then takes the
+    # buyer's and the client's locks.
+    cart = lock_cart_for_checkout(cart, then_lock=_buyer_locks(key, client))
     ensure_cart_open(cart)
     # The cart's first checkout has no earlier order to replace.
     replaced_order_ids = _cancel_pending_orders_of(cart) if cart.checkouts_started > 1 else []
-    info = fetch_cart(cart, now=now, with_availability=False)  # stock is checked under its row locks below
+    # Stock is checked under its row locks below; the units the buyer already bought come with the lines.
+    info = fetch_cart(cart, now=now, with_availability=False, bought_by=key)
     if not info.lines:
         raise InvalidInput("The cart is empty.", code="empty_cart")
     for line in info.lines:
         if line.variant.product.status != ProductStatus.ACTIVE:
             raise Conflict(f"{line.sku} is no longer sold.", code="unavailable", field="sku")
-    key = buyer_key(email)  # computed once: the buyer's lock, limits and the order row share it
-    _check_buyer_limit(info, key, client)
+    _check_buyer_limit(info)
     voucher = lock_voucher(voucher_code) if voucher_code.strip() else None
     if voucher is not None:
         validate_voucher(voucher, email=email, currency=info.currency, exclude_cart_id=cart.pk, now=now)
@@ -303,9 +298,11 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
         order=order, gateway=gateway.name, intent_id=intent.intent_id, client_secret=intent.client_secret,
         amount=order.total, currency=order.currency,
     )
-    record_event(order, OrderEventType.PAYMENT_CREATED, before=order.status,
-                 data={"gateway": gateway.name, "intent_id": intent.intent_id})
-    if Order.objects.filter(pk=order.pk).exclude(status=OrderStatus.PENDING).exists():
+    # The event's insert reads the order's status, after the payment's commit: a payment of the cart that closed
+    # this order before then has cancelled every intent it could see, so this one is closed here.
+    status = record_event_at_current_status(order, OrderEventType.PAYMENT_CREATED,
+                                            data={"gateway": gateway.name, "intent_id": intent.intent_id})
+    if status != OrderStatus.PENDING:
         # The cart was paid by an earlier order while this intent was being opened: close it again.
         cancel_open_intents([order.pk])
         payment.refresh_from_db()
@@ -366,11 +363,18 @@ class PaymentConfirmation:
     payments: list[Payment]  # every payment of the order, as this left them (the buyer's answer shows one)
 
 
+def _payments_of_order(*, number: str):
+    return Payment.objects.select_related("order").filter(order__number=number).order_by("pk")
+
+
+_compiled_payments_of_order = compiled(_payments_of_order)  # built and compiled once per process
+
+
 def pay_order(number: str, secret: str, *, gateway: PaymentGateway | None = None,
               now: datetime | None = None) -> PaymentConfirmation:
     """``confirm_payment`` for the buyer's API: the order (by number and secret) and its payments are read in
     one statement, and the answer reuses them."""
-    payments = list(Payment.objects.select_related("order").filter(order__number=number).order_by("pk"))
+    payments = _compiled_payments_of_order(number=number)
     order = check_buyer_secret(payments[0].order if payments else Order.objects.filter(number=number).first(),
                                secret)
     return _confirm(order, payments, gateway=gateway, now=now)

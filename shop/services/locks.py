@@ -10,7 +10,16 @@ def lock_for_transaction(name: str, *names: str) -> None:
     PostgreSQL: an advisory transaction lock. SQLite (development and tests) lets one writer in at a
     time already. Call inside ``transaction.atomic()``.
     """
-    if connection.vendor == "postgresql":
-        every = [name, *names]
+    locks = lock_expressions([name, *names])
+    if locks is not None:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(hashtext(%s))"] * len(every)), every)
+            cursor.execute("SELECT " + locks[0], locks[1])
+
+
+def lock_expressions(names: list[str]) -> tuple[str, list[str]] | None:
+    """``lock_for_transaction``'s locks as SQL select-list expressions with their parameters, for a statement
+    that runs anyway to take them in (after the rows it locks itself: ``RETURNING`` is evaluated per locked row).
+    None where the database needs no named locks (SQLite) or there are none."""
+    if connection.vendor != "postgresql" or not names:
+        return None
+    return ", ".join(["pg_advisory_xact_lock(hashtext(%s))"] * len(names)), list(names)

@@ -6,7 +6,7 @@ from datetime import datetime
 import structlog
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from shop.errors import Conflict, NotFound
@@ -34,9 +34,36 @@ def record_event(
         order=order, type=event_type, status_before=before, status_after=after or before, data=data or {},
         actor=actor if actor is not None and actor.is_authenticated else None,
     )
-    log.info("order event", order_number=order.number, order_event=event_type, status_before=before,
-             status_after=after or before, total=str(order.total), currency=order.currency)
+    _log_event(order, event_type, before=before, after=after or before)
     return event
+
+
+def _log_event(order: Order, event_type: str, *, before: str, after: str) -> None:
+    log.info("order event", order_number=order.number, order_event=event_type, status_before=before,
+             status_after=after, total=str(order.total), currency=order.currency)
+
+
+def record_event_at_current_status(order: Order, event_type: str, *, data: dict) -> str:
+    """``record_event`` for an event that changes no status, written by a transaction that holds no lock on the
+    order: its before and after are the order's status as the database has it when the event is written, read
+    by the insert itself (``INSERT … SELECT … RETURNING``). Returns that status (checkout's "was the order paid
+    or cancelled while its payment was being opened?")."""
+    quote = connection.ops.quote_name
+    column = {field.name: field.column for field in OrderEvent._meta.concrete_fields}
+    names = ["order", "type", "status_before", "status_after", "data", "created_at"]
+    data_field, created_field = OrderEvent._meta.get_field("data"), OrderEvent._meta.get_field("created_at")
+    status = quote(Order._meta.get_field("status").column)
+    sql = (f"INSERT INTO {quote(OrderEvent._meta.db_table)} ({', '.join(quote(column[name]) for name in names)}) "
+           f"SELECT {quote(Order._meta.pk.column)}, %s, {status}, {status}, %s, %s "
+           f"FROM {quote(Order._meta.db_table)} WHERE {quote(Order._meta.pk.column)} = %s "
+           f"RETURNING {quote(column['status_before'])}")
+    params = [event_type, data_field.get_db_prep_save(data, connection),
+              created_field.get_db_prep_save(timezone.now(), connection), order.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        status = cursor.fetchone()[0]
+    _log_event(order, event_type, before=status, after=status)
+    return status
 
 
 def order_for_buyer(number: str, secret: str) -> Order:

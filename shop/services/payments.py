@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import F
 from django.utils import timezone
 
 from shop import events
@@ -27,6 +27,7 @@ from shop.models import (
 from shop.payments.gateway import PaymentGatewayError
 from shop.payments.registry import get_gateway
 from shop.services.automatic_refunds import refund_payment_in_full
+from shop.services.compiled_queries import compiled
 from shop.services.orders import record_event
 from shop.services.inventory import take_sold_stock
 from shop.services.pricing import lapsed_promotion_lines
@@ -50,12 +51,26 @@ def lock_payment(intent_id: str) -> Payment:
     return payment
 
 
+def _payment_with_cart_locked(*, intent_id: str):
+    return (Payment.objects.select_for_update(of=("order__cart", "self", "order")).select_related("order__cart")
+            .filter(intent_id=intent_id, order__cart__isnull=False).order_by("pk")[:1])
+
+
+def _order_lines_of(*, order_id: int):
+    # Each line with its variant's product (one join): stock news and live sessions need no look-up after commit.
+    return OrderLine.objects.filter(order_id=order_id).annotate(variant_product_id=F("variant__product_id")).order_by("pk")
+
+
+# Built and compiled once per process (shop.services.compiled_queries): every payment runs them.
+_compiled_payment_with_cart_locked, _compiled_order_lines_of = compiled(_payment_with_cart_locked), compiled(
+    _order_lines_of)
+
+
 def _lock_payment_with_cart(intent_id: str) -> tuple[Payment, Cart | None]:
     """The payment, its order and the order's cart, locked in one statement in the documented order: PostgreSQL
     locks the rows of ``FOR UPDATE OF`` in the order it names them (cart, payment, order). An order without a
     cart (the outer join's nullable side can't be locked) costs a second statement: payment, then order."""
-    payment = (Payment.objects.select_for_update(of=("order__cart", "self", "order")).select_related("order__cart")
-               .filter(intent_id=intent_id, order__cart__isnull=False).first())
+    payment = next(iter(_compiled_payment_with_cart_locked(intent_id=intent_id)), None)
     if payment is not None:
         return payment, payment.order.cart
     payment = (Payment.objects.select_for_update(of=("self", "order")).select_related("order")
@@ -122,11 +137,9 @@ def _cancel_late_payment(order: Order, payment: Payment, *, before: str, event: 
 
 def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     now = timezone.now()
-    # Each line with its variant's product (one join): stock news and live sessions need no look-up after commit.
-    # Kept on the order (a prefetch), so the answer shows them without reading them again.
-    prefetch_related_objects([order], Prefetch("lines", OrderLine.objects.annotate(
-        variant_product_id=F("variant__product_id")).order_by("pk")))
-    lines = list(order.lines.all())
+    # Kept on the order (as a prefetch would), so the answer shows them without reading them again.
+    lines = _compiled_order_lines_of(order_id=order.pk)
+    _attach_lines(order, lines)
     voucher_refusal = voucher_lapsed(order, now=now)  # the voucher row locks before promotion rows,
     lapsed = lapsed_promotion_lines(order, lines, now=now)  # and promotion rows before stock rows
     needed: dict[int, int] = {}
@@ -167,6 +180,15 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
     notify_buyer(order, kind=OrderNotificationKind.CONFIRMATION)
     if order.cart_id is not None:
         CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)).delete()
+
+
+def _attach_lines(order: Order, lines: list[OrderLine]) -> None:
+    """``order.lines.all()`` answers ``lines`` without a query, as after ``prefetch_related("lines")``."""
+    for line in lines:
+        OrderLine.order.field.set_cached_value(line, order)
+    queryset = OrderLine.objects.filter(order_id=order.pk)  # a further filter on it still asks the database
+    queryset._result_cache, queryset._prefetch_done = lines, True
+    order.__dict__.setdefault("_prefetched_objects_cache", {})["lines"] = queryset
 
 
 def _close_cart(cart: Cart, *, paid_order: Order) -> list[int]:

@@ -16,6 +16,7 @@ from shop import events
 from shop.errors import Conflict, RateLimited
 from shop.models import Order, OrderEventType, OrderStatus, Stock, StockReservation
 from shop.services.client_identity import VisitorKey
+from shop.services.compiled_queries import compiled
 from shop.services.inventory import stock_changed
 from shop.services.locks import lock_for_transaction
 from shop.services.orders import record_event
@@ -106,28 +107,42 @@ def lock_stock(variant_ids: list[int], *, now: datetime, exclude_order_id: int |
     return _lock_stock_and_count(variant_ids, now=now, exclude_order_id=exclude_order_id)[0]
 
 
+def _stock_rows_locked(*, variant_ids: list[int]):
+    return Stock.objects.select_for_update().filter(variant_id__in=variant_ids).order_by("pk")
+
+
+def _holds_of(*, variant_ids: list[int], now: datetime, exclude_order_id: int | None = None,
+              client_keys: list[str] | None = None):
+    """Per variant, units of ``variant_ids`` held by others; with ``client_keys``, also every variant the client
+    holds, with the client's units and the first of its holds to expire."""
+    for_variants = Q(variant_id__in=variant_ids)
+    holds = StockReservation.objects.filter(expires_at__gt=now).exclude(order_id=exclude_order_id).order_by()
+    if client_keys is None:
+        return (holds.filter(for_variants).values("variant_id").annotate(total=Sum("quantity"))
+                .values_list("variant_id", "total"))
+    for_client = Q(client_key__in=client_keys)
+    return (holds.filter(for_variants | for_client).values("variant_id")
+            .annotate(total=Sum("quantity", filter=for_variants), client_units=Sum("quantity", filter=for_client),
+                      first_expiry=Min("expires_at", filter=for_client))
+            .values_list("variant_id", "total", "client_units", "first_expiry"))
+
+
+# Built and compiled once per process (shop.services.compiled_queries): the buy flow runs them on every checkout
+# and payment.
+_compiled_stock_rows_locked, _compiled_holds_of = compiled(_stock_rows_locked), compiled(_holds_of)
+
+
 def _lock_stock_and_count(variant_ids: list[int], *, now: datetime, exclude_order_id: int | None,
                           client_keys: list[str] = ()) -> tuple[dict[int, Stock], int, datetime | None]:
     """``lock_stock``, and in the same read of the holds (taken after the locks, so it sees every hold committed
     before them) the units ``client_keys`` hold and the first of those holds to expire."""
-    stocks = (
-        Stock.objects.select_for_update()
-        .filter(variant_id__in=variant_ids)
-        .order_by("pk")
-    )
-    locked = {stock.variant_id: stock for stock in stocks}
-    for_variants = Q(variant_id__in=variant_ids)
-    holds = StockReservation.objects.filter(expires_at__gt=now).exclude(order_id=exclude_order_id).order_by()
+    locked = {stock.variant_id: stock for stock in _compiled_stock_rows_locked(variant_ids=list(variant_ids))}
     if client_keys:
-        for_client = Q(client_key__in=client_keys)
-        rows = (holds.filter(for_variants | for_client).values("variant_id")
-                .annotate(total=Sum("quantity", filter=for_variants), client_units=Sum("quantity", filter=for_client),
-                          first_expiry=Min("expires_at", filter=for_client))
-                .values_list("variant_id", "total", "client_units", "first_expiry"))
+        rows = _compiled_holds_of(variant_ids=list(variant_ids), now=now, exclude_order_id=exclude_order_id,
+                                  client_keys=list(client_keys))
     else:
         rows = ((variant_id, total, 0, None) for variant_id, total in
-                holds.filter(for_variants).values("variant_id").annotate(total=Sum("quantity"))
-                .values_list("variant_id", "total"))
+                _compiled_holds_of(variant_ids=list(variant_ids), now=now, exclude_order_id=exclude_order_id))
     reserved, client_units, first_expiry = {}, 0, None
     for variant_id, total, units, expiry in rows:
         reserved[variant_id] = total or 0

@@ -1,7 +1,7 @@
 """PostgreSQL: the per-buyer limits (per variant, per deal) find a buyer's orders by index at 100k orders.
 
-The limits look orders up by ``shop.services.buyer_identity.ordered_by`` (the stored ``buyer_key``); the
-index ``order_buyer_key_status_idx`` on ``(buyer_key, status)`` serves it. The test
+The limits look orders up by ``shop.services.buyer_identity.ordered_by`` (the stored ``buyer_key``; the per-variant
+limit as a subquery of checkout's read of the cart lines, ``shop.services.cart.units_bought``); the index ``order_buyer_key_status_idx`` on ``(buyer_key, status)`` serves it. The test
 captures the exact statements a checkout runs and asks PostgreSQL how it would run them.
 """
 
@@ -72,10 +72,12 @@ def test_per_buyer_limits_use_the_buyer_key_index_at_100k_orders():
         placed = checkout(cart, email="  Ada@Example.com ", fulfilment="pickup")
 
     assert placed.order.status == OrderStatus.PENDING
+    key = placed.order.buyer_key
     buyer_lookups = [query["sql"] for query in captured.captured_queries
-                     if '"shop_order"."buyer_key" = ' in query["sql"]]
-    # one for the per-variant limit, one for the deal's per-buyer limit
+                     if f'"buyer_key" = \'{key}\'' in query["sql"] and not query["sql"].startswith("INSERT")]
+    # the per-variant limit (a subquery of the cart lines' read), the deal's per-buyer limit
     assert len(buyer_lookups) == 2
+    assert buyer_lookups[0].startswith('SELECT "shop_cartline"."id"'), buyer_lookups[0]
     for sql in buyer_lookups:
         plan = _plan(sql)
         assert "Seq Scan on shop_order " not in plan, plan

@@ -1,0 +1,110 @@
+"""Querysets compiled once per process (shop.services.compiled_queries) answer as the ORM does, with each call's own
+values; and checkout's payment event reads the order's status in its insert ("paid meanwhile?")."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from shop.models import CartLine, OrderEvent, OrderStatus, Payment, PaymentStatus, Variant
+from shop.services.cart import _lines_of
+from shop.services.compiled_queries import compiled
+from shop.services.payments import complete_checkout
+from shop.services.reservations import _holds_of
+from tests.shop.helpers import FakeStripeGateway, cart_with, checkout, variant_with_stock
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _settings(shop_settings):
+    return shop_settings
+
+
+def _line_facts(lines):
+    return [(line.pk, line.cart_id, line.variant.sku, line.variant.product.title, line.quantity, line.available)
+            for line in lines]
+
+
+def test_a_compiled_queryset_answers_as_the_orm_for_each_calls_own_values():
+    variant_with_stock("HP-1", price="20.00", on_hand=5)
+    variant_with_stock("HP-2", price="30.00", on_hand=2)
+    first, second = cart_with(("HP-1", 2), ("HP-2", 1)), cart_with(("HP-2", 2))
+    checkout(cart_with(("HP-1", 1)), email="bob@example.com")  # one unit of HP-1 held
+    lines_of = compiled(_lines_of)
+    now = timezone.now()
+
+    answers = [_line_facts(lines_of(cart_id=cart.pk, available_at=now)) for cart in (first, second, first)]
+
+    expected = [_line_facts(_lines_of(cart_id=cart.pk, available_at=now)) for cart in (first, second)]
+    assert answers == [expected[0], expected[1], expected[0]]
+    assert [(sku, quantity, available) for _, _, sku, _, quantity, available in answers[0]] == [
+        ("HP-1", 2, 4), ("HP-2", 1, 2)]
+    # A later time sees the hold expired: the datetime is a parameter too, not a constant of the first call.
+    later = [line.available for line in lines_of(cart_id=first.pk, available_at=now + timedelta(days=1))]
+    assert later == [5, 2]
+
+
+def test_lists_of_any_length_and_none_are_shapes_of_their_own():
+    hp1, hp2 = variant_with_stock("HP-1", on_hand=5), variant_with_stock("HP-2", on_hand=5)
+    order = checkout(cart_with(("HP-1", 2), ("HP-2", 1))).order
+    holds_of = compiled(_holds_of)
+    now = timezone.now()
+
+    both = holds_of(variant_ids=[hp1.pk, hp2.pk], now=now)
+    one = holds_of(variant_ids=[hp2.pk], now=now)
+    none = holds_of(variant_ids=[], now=now)
+    others = holds_of(variant_ids=[hp1.pk, hp2.pk], now=now, exclude_order_id=order.pk)
+
+    assert (sorted(both), one, none, others) == ([(hp1.pk, 2), (hp2.pk, 1)], [(hp2.pk, 1)], [], [])
+
+
+class _PaysTheEarlierOrderMeanwhile(FakeStripeGateway):
+    """While the restarted checkout's intent is being opened, the cart's earlier order is paid (its webhook)."""
+
+    def __init__(self):
+        super().__init__()
+        self.earlier_intent = ""
+
+    def create_intent(self, **kwargs):
+        if self.earlier_intent:
+            complete_checkout(self.earlier_intent)
+        return super().create_intent(**kwargs)
+
+
+def test_an_intent_opened_while_the_cart_was_paid_is_closed_and_its_event_says_so(monkeypatch):
+    variant_with_stock("HP-1", price="20.00", on_hand=5)
+    cart = cart_with(("HP-1", 1))
+    gateway = _PaysTheEarlierOrderMeanwhile()
+    monkeypatch.setattr("shop.services.payments.get_gateway", lambda name=None: gateway)
+    earlier = checkout(cart, gateway=gateway)
+    gateway.earlier_intent = earlier.payment.intent_id
+
+    restarted = checkout(cart, gateway=gateway)
+
+    earlier.order.refresh_from_db()
+    assert (earlier.order.status, restarted.order.status) == (OrderStatus.PAID, OrderStatus.CANCELLED)
+    assert restarted.payment.status == PaymentStatus.CANCELLED
+    assert Payment.objects.get(order=restarted.order).status == PaymentStatus.CANCELLED
+    assert ("cancel_intent", f"kolshop-cancel-{restarted.payment.intent_id}") in gateway.calls
+    event = OrderEvent.objects.get(order=restarted.order, type="payment_created")
+    assert (event.status_before, event.status_after, event.data) == (
+        "cancelled", "cancelled", {"gateway": "stripe", "intent_id": restarted.payment.intent_id})
+    assert not CartLine.objects.filter(cart=cart).exists()
+
+
+def test_the_payment_event_of_an_ordinary_checkout_is_pending_to_pending():
+    variant_with_stock("HP-1", price="20.00", on_hand=5)
+
+    result = checkout(cart_with(("HP-1", 1)), gateway=FakeStripeGateway())
+
+    event = OrderEvent.objects.get(order=result.order, type="payment_created")
+    assert (event.status_before, event.status_after, result.payment.status) == ("pending", "pending", "pending")
+
+
+def test_an_argument_django_alters_is_refused_when_first_compiled():
+    variant_with_stock("HP-1")
+    like_sku = compiled(lambda *, part: Variant.objects.filter(sku__contains=part))
+
+    with pytest.raises(ValueError, match="reached the SQL altered"):
+        like_sku(part="HP")
