@@ -25,8 +25,8 @@ from wagtail.blocks.stream_block import StreamValue
 from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
 
-from content.services.catalog_rows import load_instances
-from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotion, Variant
+from content.services.catalog_rows import SnapshotQuery
+from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotion, Stock, Variant
 from shop.services.offers import with_availability
 from shop.services.pricing import with_usage
 
@@ -153,8 +153,7 @@ def load_catalog(references: StreamReferences) -> CatalogSnapshot:
             variant_ids=references.variant_ids, image_ids=references.image_ids,
         )
     if references.product_ids:
-        products = load_instances(Product.objects.filter(pk__in=sorted(references.product_ids)).order_by("pk"),
-                                  joined={"brand": Brand})
+        products = PRODUCTS_BY_ID.instances(sorted(references.product_ids))
         snapshot.products = {product.pk: product for product in products}
     product_images = _load_product_rows(snapshot)
     image_ids = references.image_ids | {product_image.image_id for product_image in product_images}
@@ -176,6 +175,22 @@ def load_catalog(references: StreamReferences) -> CatalogSnapshot:
     return snapshot
 
 
+PRODUCTS_BY_ID = SnapshotQuery(Product, lambda ids, now: Product.objects.filter(pk__in=ids).order_by("pk"),
+                               joined={"brand": Brand})
+# Each relation of the snapshot's products, in the products' own order; variants as ``with_availability``
+# reads them (stock joined, active reservations summed at ``now``).
+PRODUCT_ROWS = {
+    "variants": SnapshotQuery(
+        Variant, lambda ids, now: with_availability(
+            Variant.objects.filter(product_id__in=ids).order_by("sort_order", "pk"), now=now),
+        joined={"stock": Stock}, annotations=("reserved_quantity",), uses_now=True),
+    "attributes": SnapshotQuery(
+        ProductAttribute, lambda ids, now: ProductAttribute.objects.filter(product_id__in=ids).order_by("sort_order", "pk")),
+    "images": SnapshotQuery(
+        ProductImage, lambda ids, now: ProductImage.objects.filter(product_id__in=ids).order_by("sort_order", "pk")),
+}
+
+
 def _load_product_rows(snapshot: CatalogSnapshot) -> list[ProductImage]:
     """Variants (with availability), attributes and images of the snapshot's products: one query each,
     attached to their products in the products' own order. Returns the product images."""
@@ -183,19 +198,15 @@ def _load_product_rows(snapshot: CatalogSnapshot) -> list[ProductImage]:
     if not products:
         return []
     ids = sorted(products)
-    rows = {
-        "variants": with_availability(Variant.objects.filter(product_id__in=ids).order_by("sort_order", "pk")),
-        "attributes": ProductAttribute.objects.filter(product_id__in=ids).order_by("sort_order", "pk"),
-        "images": ProductImage.objects.filter(product_id__in=ids).order_by("sort_order", "pk"),
-    }
-    grouped = {relation: {product_id: [] for product_id in ids} for relation in rows}
-    for relation, queryset in rows.items():
-        for row in queryset:
+    now = timezone.now()
+    grouped = {relation: {product_id: [] for product_id in ids} for relation in PRODUCT_ROWS}
+    for relation, query in PRODUCT_ROWS.items():
+        for row in query.instances(ids, now=now):
             row.product = products[row.product_id]  # no query for row.product later
             grouped[relation][row.product_id].append(row)
     for product_id, product in products.items():
-        for relation in rows:
-            attach_rows(product, relation, grouped[relation][product_id], model=rows[relation].model)
+        for relation, query in PRODUCT_ROWS.items():
+            attach_rows(product, relation, grouped[relation][product_id], model=query.model)
     for variants in grouped["variants"].values():
         for variant in variants:
             snapshot.variants[variant.pk] = variant

@@ -8,8 +8,12 @@ are read with ``values_list`` instead and each instance is made as ``pickle`` ma
 would have cached. A model with ``pre_init``/``post_init`` receivers is built through ``from_db`` as usual.
 """
 
-from django.db import models
-from django.db.models import signals
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connections, models, router
+from django.db.models import QuerySet, signals
 from django.db.models.base import ModelState
 
 
@@ -41,29 +45,141 @@ def load_instances(queryset, *, joined: dict[str, type[models.Model]] | None = N
 
     Joined rows of one id are one instance (a brand shown by many products is read once).
     """
-    model, db, joined = queryset.model, queryset.db, joined or {}
-    own = _concrete(model)
-    joined_columns = {name: _concrete(related) for name, related in joined.items()}
-    lookups = [lookup for lookup, _attname in own] + list(annotations)
-    for name, columns in joined_columns.items():
-        lookups += [f"{name}__{lookup}" for lookup, _attname in columns]
-    own_names = [attname for _lookup, attname in own] + list(annotations)
-    width = len(own_names)
-    shared: dict[str, dict] = {name: {} for name in joined}
-    instances = []
-    for row in queryset.values_list(*lookups):
-        instance = make_instance(model, dict(zip(own_names, row[:width])), db=db)
-        start = width
-        for name, columns in joined_columns.items():
-            values = row[start:start + len(columns)]
-            start += len(columns)
-            related = _joined_instance(joined[name], columns, values, shared[name], db=db)
-            relation = model._meta.get_field(name)
-            relation.set_cached_value(instance, related)
-            if related is not None and relation.one_to_one and not relation.concrete:
-                relation.field.set_cached_value(related, instance)  # stock.variant, as select_related sets
-        instances.append(instance)
-    return instances
+    shape = _RowShape(queryset.model, joined or {}, annotations)
+    return shape.instances(queryset.values_list(*shape.lookups), db=queryset.db)
+
+
+@dataclass
+class _RowShape:
+    """The columns ``load_instances`` reads for a model, its joined relations and annotations."""
+
+    model: type[models.Model]
+    joined: dict[str, type[models.Model]]
+    annotations: tuple[str, ...]
+
+    def __post_init__(self):
+        own = _concrete(self.model)
+        self.joined_columns = {name: _concrete(related) for name, related in self.joined.items()}
+        self.lookups = [lookup for lookup, _attname in own] + list(self.annotations)
+        for name, columns in self.joined_columns.items():
+            self.lookups += [f"{name}__{lookup}" for lookup, _attname in columns]
+        self.own_names = [attname for _lookup, attname in own] + list(self.annotations)
+
+    def instances(self, rows, *, db: str) -> list:
+        model, width = self.model, len(self.own_names)
+        relations = {name: model._meta.get_field(name) for name in self.joined}
+        shared: dict[str, dict] = {name: {} for name in self.joined}
+        instances = []
+        for row in rows:
+            instance = make_instance(model, dict(zip(self.own_names, row[:width])), db=db)
+            start = width
+            for name, columns in self.joined_columns.items():
+                values = row[start:start + len(columns)]
+                start += len(columns)
+                related = _joined_instance(self.joined[name], columns, values, shared[name], db=db)
+                relation = relations[name]
+                relation.set_cached_value(instance, related)
+                if related is not None and relation.one_to_one and not relation.concrete:
+                    relation.field.set_cached_value(related, instance)  # stock.variant, as select_related sets
+            instances.append(instance)
+        return instances
+
+
+# Stand-ins compiled in place of a query's ids and time, then found among the compiled parameters.
+_ID_STAND_IN = -(10**15)
+_NOW_STAND_IN = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+_COMPILED_LIMIT = 256
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple
+    id_positions: tuple[int, ...]  # where the i-th id goes
+    now_positions: tuple[int, ...]
+    converters: tuple  # (column, converters, expression), as Django's compiler applies them
+    width: int
+
+
+class SnapshotQuery:
+    """One kind of snapshot row (products by id, variants of products, ...), read as instances by
+    ``load_instances``'s rule, with its SQL compiled once per process.
+
+    Building and compiling a Django query costs more than running it for a page's few hundred rows. ``build(ids,
+    now)`` is compiled once per database and number of ids with stand-in values; later reads run that SQL with
+    their own ids and time (as Django's compiler would adapt them) and convert the columns with Django's own
+    converters. A query whose stand-ins can't all be found among the parameters is built each time, as before.
+    """
+
+    def __init__(self, model: type[models.Model], build: Callable[[list[int], datetime | None], QuerySet], *,
+                 joined: dict[str, type[models.Model]] | None = None, annotations: tuple[str, ...] = (),
+                 uses_now: bool = False):
+        self.model, self.build, self.uses_now = model, build, uses_now
+        self.shape = _RowShape(model, joined or {}, annotations)
+        self._compiled: dict[tuple, _Compiled | None] = {}
+
+    def instances(self, ids: list[int], *, now: datetime | None = None) -> list:
+        if not ids:
+            return []
+        if self.uses_now and now is None:
+            raise ValueError("this query needs the time it is read at (now=)")
+        db = router.db_for_read(self.model)
+        connection = connections[db]
+        key = (db, connection.vendor, len(ids))
+        if key not in self._compiled:
+            if len(self._compiled) >= _COMPILED_LIMIT:
+                self._compiled.clear()
+            self._compiled[key] = self._compile(len(ids), db)
+        compiled = self._compiled[key]
+        if compiled is None:
+            return self.shape.instances(self.build(ids, now).values_list(*self.shape.lookups), db=db)
+        params = list(compiled.params)
+        for position, identifier in zip(compiled.id_positions, ids):
+            params[position] = identifier
+        if compiled.now_positions:
+            adapted_now = connection.ops.adapt_datetimefield_value(now)
+            for position in compiled.now_positions:
+                params[position] = adapted_now
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        return self.shape.instances(_converted(rows, compiled, connection), db=db)
+
+    def _compile(self, count: int, db: str) -> _Compiled | None:
+        stand_ins = [_ID_STAND_IN - index for index in range(count)]
+        queryset = self.build(stand_ins, _NOW_STAND_IN if self.uses_now else None)
+        compiler = queryset.values_list(*self.shape.lookups).query.get_compiler(using=db)
+        sql, params = compiler.as_sql()
+        if compiler.has_extra_select:
+            return None
+        adapted_now = compiler.connection.ops.adapt_datetimefield_value(_NOW_STAND_IN)
+        found = [(value, position) for position, value in enumerate(params)
+                 if type(value) is int and value <= _ID_STAND_IN]
+        at = dict(found)
+        now_positions = tuple(position for position, value in enumerate(params)
+                              if self.uses_now and type(value) is type(adapted_now) and value == adapted_now)
+        if len(found) != count or set(at) != set(stand_ins) or (self.uses_now and not now_positions):
+            return None  # each id once, and the time somewhere, or this query is built each time
+        fields = [column[0] for column in compiler.select[:compiler.col_count]]
+        converters = tuple((position, tuple(found), expression)
+                           for position, (found, expression) in compiler.get_converters(fields).items())
+        return _Compiled(sql=sql, params=tuple(params), id_positions=tuple(at[value] for value in stand_ins),
+                         now_positions=now_positions, converters=converters, width=compiler.col_count)
+
+
+def _converted(rows: list, compiled: _Compiled, connection) -> list:
+    if not compiled.converters:
+        return rows
+    converted = []
+    for row in rows:
+        row = list(row[:compiled.width])
+        for position, converters, expression in compiled.converters:
+            value = row[position]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            row[position] = value
+        converted.append(row)
+    return converted
 
 
 def _joined_instance(model, columns, values, shared: dict, *, db: str):
