@@ -24,18 +24,31 @@ def _concrete(model) -> list[tuple[str, str]]:
 
 def make_instance(model, values: dict, *, db: str):
     """A saved instance of ``model`` holding ``values`` (every concrete field's attribute)."""
+    return _instance_maker(model)(values, db)
+
+
+def _instance_maker(model):
+    """``make_instance`` for ``model``, its signal receivers looked up once for many rows."""
     if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
         attnames = [attname for _lookup, attname in _concrete(model)]
-        instance = model.from_db(db, attnames, [values[attname] for attname in attnames])
-        instance.__dict__.update({key: value for key, value in values.items() if key not in attnames})
+
+        def through_init(values: dict, db: str):
+            instance = model.from_db(db, attnames, [values[attname] for attname in attnames])
+            instance.__dict__.update({key: value for key, value in values.items() if key not in attnames})
+            return instance
+
+        return through_init
+
+    def as_unpickled(values: dict, db: str):
+        instance = model.__new__(model)
+        instance.__dict__.update(values)
+        state = ModelState()
+        state.adding = False
+        state.db = db
+        instance._state = state
         return instance
-    instance = model.__new__(model)
-    instance.__dict__.update(values)
-    state = ModelState()
-    state.adding = False
-    state.db = db
-    instance._state = state
-    return instance
+
+    return as_unpickled
 
 
 def load_instances(queryset, *, joined: dict[str, type[models.Model]] | None = None,
@@ -66,20 +79,30 @@ class _RowShape:
         self.own_names = [attname for _lookup, attname in own] + list(self.annotations)
 
     def instances(self, rows, *, db: str) -> list:
-        model, width = self.model, len(self.own_names)
-        relations = {name: model._meta.get_field(name) for name in self.joined}
-        shared: dict[str, dict] = {name: {} for name in self.joined}
+        model, width, own_names = self.model, len(self.own_names), self.own_names
+        make = _instance_maker(model)
+        joins = []  # (first column, end, attnames, pk column, maker, relation, reverse one-to-one, shared)
+        start = width
+        for name, columns in self.joined_columns.items():
+            related_model, attnames = self.joined[name], [attname for _lookup, attname in columns]
+            relation = model._meta.get_field(name)
+            joins.append((start, start + len(columns), attnames, attnames.index(related_model._meta.pk.attname),
+                          _instance_maker(related_model), relation, relation.one_to_one and not relation.concrete, {}))
+            start += len(columns)
         instances = []
         for row in rows:
-            instance = make_instance(model, dict(zip(self.own_names, row[:width])), db=db)
-            start = width
-            for name, columns in self.joined_columns.items():
-                values = row[start:start + len(columns)]
-                start += len(columns)
-                related = _joined_instance(self.joined[name], columns, values, shared[name], db=db)
-                relation = relations[name]
+            instance = make(dict(zip(own_names, row[:width])), db)
+            for first, end, attnames, pk_column, make_related, relation, reverse, shared in joins:
+                values = row[first:end]
+                pk = values[pk_column]
+                if pk is None:  # no row (a variant without stock): the relation caches None, as select_related does
+                    related = None
+                elif pk in shared:  # one instance per joined row (a brand shown by many products is read once)
+                    related = shared[pk]
+                else:
+                    related = shared[pk] = make_related(dict(zip(attnames, values)), db)
                 relation.set_cached_value(instance, related)
-                if related is not None and relation.one_to_one and not relation.concrete:
+                if related is not None and reverse:
                     relation.field.set_cached_value(related, instance)  # stock.variant, as select_related sets
             instances.append(instance)
         return instances
@@ -180,14 +203,3 @@ def _converted(rows: list, compiled: _Compiled, connection) -> list:
             row[position] = value
         converted.append(row)
     return converted
-
-
-def _joined_instance(model, columns, values, shared: dict, *, db: str):
-    pk = values[[attname for _lookup, attname in columns].index(model._meta.pk.attname)]
-    if pk is None:  # no row (a variant without stock): the relation caches None, as select_related does
-        return None
-    if pk not in shared:
-        shared[pk] = make_instance(model, {attname: value for (_lookup, attname), value in zip(columns, values)},
-                                   db=db)
-    return shared[pk]
-
