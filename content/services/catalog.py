@@ -89,26 +89,56 @@ def collect_references(block: blocks.Block, raw_value, references: StreamReferen
     """Walk raw (JSON) StreamField data with its block definitions and note every chosen id.
 
     A chooser block names the kind of id it holds in ``catalog_reference`` (``"product_ids"``,
-    ``"variant_ids"``, ``"promotion_ids"``), so this walk needs no block classes of its own."""
+    ``"variant_ids"``, ``"promotion_ids"``), so this walk needs no block classes of its own. Children
+    that can hold no id (text, rich text, choices) are not walked (``_reference_plan``)."""
     if raw_value is None:
         return references
-    reference = getattr(block, "catalog_reference", None)
-    if reference is not None:
-        _add(getattr(references, reference), raw_value)
-    elif isinstance(block, ImageChooserBlock):
-        _add(references.image_ids, raw_value)
-    elif isinstance(block, blocks.StructBlock) and isinstance(raw_value, dict):
-        for name, child_block in block.child_blocks.items():
+    kind, inner = _reference_plan(block)
+    if kind == "id":
+        _add(getattr(references, inner), raw_value)
+    elif kind == "struct" and isinstance(raw_value, dict):
+        for name, child_block in inner:
             collect_references(child_block, raw_value.get(name), references)
-    elif isinstance(block, blocks.ListBlock) and isinstance(raw_value, list):
+    elif kind == "list" and isinstance(raw_value, list):
         for item in raw_value:
             item_value = item["value"] if block._item_is_in_block_format(item) else item
-            collect_references(block.child_block, item_value, references)
-    elif isinstance(block, blocks.StreamBlock) and isinstance(raw_value, list):
+            collect_references(inner, item_value, references)
+    elif kind == "stream" and isinstance(raw_value, list):
         for item in raw_value:
-            if isinstance(item, dict) and item.get("type") in block.child_blocks:
-                collect_references(block.child_blocks[item["type"]], item.get("value"), references)
+            if isinstance(item, dict) and item.get("type") in inner:
+                collect_references(inner[item["type"]], item.get("value"), references)
     return references
+
+
+def _reference_plan(block: blocks.Block) -> tuple[str, object]:
+    """How ``collect_references`` walks ``block``'s raw value, worked out once per block definition:
+    ("id", references attribute), ("struct", [(name, child)]), ("list", child), ("stream", {type: child})
+    or ("none", None) for a block that can hold no catalog or image id."""
+    known = _PLANS.get(id(block))
+    if known is not None and known[0] is block:
+        return known[1]
+    reference = getattr(block, "catalog_reference", None)
+    if reference is not None:
+        plan = ("id", reference)
+    elif isinstance(block, ImageChooserBlock):
+        plan = ("id", "image_ids")
+    elif isinstance(block, blocks.StructBlock):
+        plan = ("struct", [(name, child) for name, child in block.child_blocks.items()
+                           if _reference_plan(child)[0] != "none"])
+    elif isinstance(block, blocks.ListBlock):
+        plan = ("list", block.child_block) if _reference_plan(block.child_block)[0] != "none" else ("none", None)
+    elif isinstance(block, blocks.StreamBlock):
+        plan = ("stream", {name: child for name, child in block.child_blocks.items()
+                           if _reference_plan(child)[0] != "none"})
+    else:
+        plan = ("none", None)
+    if plan[0] in ("struct", "stream") and not plan[1]:
+        plan = ("none", None)
+    _PLANS[id(block)] = (block, plan)  # the block is kept, so its id is never another block's
+    return plan
+
+
+_PLANS: dict[int, tuple[blocks.Block, tuple]] = {}
 
 
 def _add(into: set[int], value) -> None:

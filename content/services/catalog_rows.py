@@ -78,21 +78,27 @@ class _RowShape:
             self.lookups += [f"{name}__{lookup}" for lookup, _attname in columns]
         self.own_names = [attname for _lookup, attname in own] + list(self.annotations)
 
-    def instances(self, rows, *, db: str) -> list:
+    def instances(self, rows, *, db: str, converters: tuple = (), connection=None) -> list:
+        """Instances of ``rows``; ``converters`` ((column, converters, expression), as Django's compiler applies
+        them) are applied here, a joined row's only when it is first met."""
         model, width, own_names = self.model, len(self.own_names), self.own_names
         make = _instance_maker(model)
-        joins = []  # (first column, end, attnames, pk column, maker, relation, reverse one-to-one, shared)
+        own_converters = [(column, found, expression) for column, found, expression in converters if column < width]
+        joins = []  # (first column, end, attnames, pk column, maker, relation, reverse one-to-one, converters, shared)
         start = width
         for name, columns in self.joined_columns.items():
             related_model, attnames = self.joined[name], [attname for _lookup, attname in columns]
-            relation = model._meta.get_field(name)
-            joins.append((start, start + len(columns), attnames, attnames.index(related_model._meta.pk.attname),
-                          _instance_maker(related_model), relation, relation.one_to_one and not relation.concrete, {}))
-            start += len(columns)
+            relation, end = model._meta.get_field(name), start + len(columns)
+            joins.append((start, end, attnames, attnames.index(related_model._meta.pk.attname),
+                          _instance_maker(related_model), relation, relation.one_to_one and not relation.concrete,
+                          [(column - start, found, expression) for column, found, expression in converters
+                           if start <= column < end], {}))
+            start = end
         instances = []
         for row in rows:
-            instance = make(dict(zip(own_names, row[:width])), db)
-            for first, end, attnames, pk_column, make_related, relation, reverse, shared in joins:
+            values = _convert(row[:width], own_converters, connection)
+            instance = make(dict(zip(own_names, values)), db)
+            for first, end, attnames, pk_column, make_related, relation, reverse, join_converters, shared in joins:
                 values = row[first:end]
                 pk = values[pk_column]
                 if pk is None:  # no row (a variant without stock): the relation caches None, as select_related does
@@ -100,12 +106,26 @@ class _RowShape:
                 elif pk in shared:  # one instance per joined row (a brand shown by many products is read once)
                     related = shared[pk]
                 else:
+                    values = _convert(values, join_converters, connection)
                     related = shared[pk] = make_related(dict(zip(attnames, values)), db)
                 relation.set_cached_value(instance, related)
                 if related is not None and reverse:
                     relation.field.set_cached_value(related, instance)  # stock.variant, as select_related sets
             instances.append(instance)
         return instances
+
+
+def _convert(values, converters, connection):
+    """Django's column converters over one row's values (``SQLCompiler.apply_converters``)."""
+    if not converters:
+        return values
+    values = list(values)
+    for column, found, expression in converters:
+        value = values[column]
+        for converter in found:
+            value = converter(value, expression, connection)
+        values[column] = value
+    return values
 
 
 # Stand-ins compiled in place of a query's ids and time, then found among the compiled parameters.
@@ -121,7 +141,6 @@ class _Compiled:
     id_positions: tuple[int, ...]  # where the i-th id goes
     now_positions: tuple[int, ...]
     converters: tuple  # (column, converters, expression), as Django's compiler applies them
-    width: int
 
 
 class SnapshotQuery:
@@ -166,7 +185,7 @@ class SnapshotQuery:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        return self.shape.instances(_converted(rows, compiled, connection), db=db)
+        return self.shape.instances(rows, db=db, converters=compiled.converters, connection=connection)
 
     def _compile(self, count: int, db: str) -> _Compiled | None:
         stand_ins = [_ID_STAND_IN - index for index in range(count)]
@@ -184,22 +203,7 @@ class SnapshotQuery:
         if len(found) != count or set(at) != set(stand_ins) or (self.uses_now and not now_positions):
             return None  # each id once, and the time somewhere, or this query is built each time
         fields = [column[0] for column in compiler.select[:compiler.col_count]]
-        converters = tuple((position, tuple(found), expression)
-                           for position, (found, expression) in compiler.get_converters(fields).items())
+        converters = tuple((position, tuple(column_converters), expression)
+                           for position, (column_converters, expression) in compiler.get_converters(fields).items())
         return _Compiled(sql=sql, params=tuple(params), id_positions=tuple(at[value] for value in stand_ins),
-                         now_positions=now_positions, converters=converters, width=compiler.col_count)
-
-
-def _converted(rows: list, compiled: _Compiled, connection) -> list:
-    if not compiled.converters:
-        return rows
-    converted = []
-    for row in rows:
-        row = list(row[:compiled.width])
-        for position, converters, expression in compiled.converters:
-            value = row[position]
-            for converter in converters:
-                value = converter(value, expression, connection)
-            row[position] = value
-        converted.append(row)
-    return converted
+                         now_positions=now_positions, converters=converters)
