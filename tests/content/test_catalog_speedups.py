@@ -112,6 +112,7 @@ def test_variants_read_by_compiled_sql_equal_what_django_reads_at_any_time_and_s
             assert {v.sku: v.reserved_quantity for v in plain if v.product_id == lamp.pk} == {
                 "LAMP-1": 2 if at == now else 0, "LAMP-2": 0}
     assert plain[0].stock.variant is plain[0] and not plain[0]._state.adding
+    assert variants._compiled and None not in variants._compiled.values()  # read through the compiled SQL
 
 
 def test_a_query_whose_ids_cannot_be_placed_is_built_each_time(django_assert_num_queries):
