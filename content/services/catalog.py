@@ -231,9 +231,14 @@ def _load_product_rows(snapshot: CatalogSnapshot) -> list[ProductImage]:
     now = timezone.now()
     grouped = {relation: {product_id: [] for product_id in ids} for relation in PRODUCT_ROWS}
     for relation, query in PRODUCT_ROWS.items():
+        # no query for row.product later; the row already holds its product's id, so caching the
+        # product is all that assigning it would do
+        cache_product = query.model._meta.get_field("product").set_cached_value
+        rows_by_product = grouped[relation]
         for row in query.instances(ids, now=now):
-            row.product = products[row.product_id]  # no query for row.product later
-            grouped[relation][row.product_id].append(row)
+            product = products[row.product_id]
+            cache_product(row, product)
+            rows_by_product[row.product_id].append(row)
     for product_id, product in products.items():
         for relation, query in PRODUCT_ROWS.items():
             attach_rows(product, relation, grouped[relation][product_id], model=query.model)
