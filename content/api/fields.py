@@ -2,7 +2,7 @@
 
 from rest_framework.fields import Field
 
-from content.api.representation import ATTRIBUTION_CONTEXT_KEY, image_representation
+from content.api.representation import ATTRIBUTION_CONTEXT_KEY, PAGE_MEMO_CONTEXT_KEY, image_representation
 from content.services.catalog import prefetch_stream
 from content.services.media_access import video_owner_id
 from media.blocks import VIDEO_OWNER_CONTEXT_KEY, video_representation
@@ -21,6 +21,7 @@ class ShoppableBodyField(Field):
             **self.context,
             ATTRIBUTION_CONTEXT_KEY: {"creator_id": page.creator_id, "page_id": page.pk},
             VIDEO_OWNER_CONTEXT_KEY: video_owner_id(page),
+            PAGE_MEMO_CONTEXT_KEY: {},  # blocks showing one product share its offer (representation.py)
         }
         prefetch_stream(page.body)
         return page.body.stream_block.get_api_representation(page.body, context)

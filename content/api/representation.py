@@ -4,12 +4,14 @@ Pure functions over rows already loaded by ``content.services.catalog`` (no quer
 creating a missing image rendition the first time a size is asked for).
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
 
 from shop.attribution import Attribution, sign_attribution
 from shop.models import GroupCampaign, Product, Promotion, StockLevel, Variant
+from shop.models.inventory import StockStatus
 from shop.services.offers import Offer, resolve_offer, variant_stock_status
 from shop.services.pricing import price_line, promotion_buy_path, remaining_units
 
@@ -19,6 +21,8 @@ from content.services.catalog import api_rendition_specs
 # Keys the API serializer puts in the block context (see content.api.fields.ShoppableBodyField).
 ATTRIBUTION_CONTEXT_KEY = "kolshop_attribution"
 BLOCK_ID_CONTEXT_KEY = "kolshop_block_id"
+# A dict for one page's representation: what several blocks showing one product share is worked out once.
+PAGE_MEMO_CONTEXT_KEY = "kolshop_page_memo"
 
 
 def loaded(instance, relation: str) -> list:
@@ -54,9 +58,9 @@ def image_representation(image, *, alt: str = "") -> dict | None:
     }
 
 
-def stock_representation(variant: Variant) -> dict:
+def stock_representation(variant: Variant, status: StockStatus | None = None) -> dict:
     """in_stock / low_stock with the count / out_of_stock; the count is only shown when it is low."""
-    status = variant_stock_status(variant)
+    status = status or variant_stock_status(variant)
     return {"level": str(status.level), "quantity": status.quantity if status.level == StockLevel.LOW_STOCK else None}
 
 
@@ -69,7 +73,11 @@ def attribution_from_context(context: dict | None) -> Attribution:
 
 
 def variant_representation(variant: Variant, *, attribution: Attribution, sellable: bool) -> dict:
-    stock = stock_representation(variant)
+    return _with_buy_url(_variant_facts(variant), attribution=attribution, sellable=sellable)
+
+
+def _variant_facts(variant: Variant, status: StockStatus | None = None) -> dict:
+    """A variant as every block shows it, but its buy link (which names the block)."""
     return {
         "id": variant.pk,
         "sku": variant.sku,
@@ -78,11 +86,13 @@ def variant_representation(variant: Variant, *, attribution: Attribution, sellab
         "price": decimal_string(variant.price),
         "compare_at_price": decimal_string(variant.compare_at_price),
         "currency": variant.currency,
-        "stock": stock,
-        "buy_url": page_buy_path(variant.sku, attribution)
-        if sellable and stock["level"] != StockLevel.OUT_OF_STOCK
-        else None,
+        "stock": stock_representation(variant, status),
     }
+
+
+def _with_buy_url(facts: dict, *, attribution: Attribution, sellable: bool) -> dict:
+    in_stock = facts["stock"]["level"] != StockLevel.OUT_OF_STOCK
+    return {**facts, "buy_url": page_buy_path(facts["sku"], attribution) if sellable and in_stock else None}
 
 
 def product_representation(product: Product) -> dict:
@@ -99,28 +109,58 @@ def product_representation(product: Product) -> dict:
     }
 
 
-def offer_representation(product: Product | None, variant: Variant | None, context: dict | None) -> dict:
-    """The resolved product of one block; unavailable products say why instead of failing the page."""
+@dataclass(frozen=True)
+class _ResolvedOffer:
+    """What a product's (or a chosen variant's) blocks share on one page; only buy links differ per block."""
+
+    offer: Offer
+    product: dict | None
+    variants: list[dict]  # each variant's facts
+    chosen: dict | None
+    sellable: bool
+
+
+def _resolved_offer(product: Product | None, variant: Variant | None, context: dict | None) -> _ResolvedOffer:
+    memo = (context or {}).get(PAGE_MEMO_CONTEXT_KEY)
+    key = ("offer", product.pk if product is not None else None, variant.pk if variant is not None else None)
+    if memo is not None and key in memo:
+        return memo[key]
     variants = loaded(product, "variants") if product is not None else []
     offer: Offer = resolve_offer(product, variant, variants=variants)
-    attribution = attribution_from_context(context)
-    sellable = product is not None and product.is_active
-    # Each variant is represented (and its buy link signed) once; the chosen one is a copy of its entry.
-    represented = {item.pk: variant_representation(item, attribution=attribution, sellable=sellable)
-                   for item in variants}
+    chosen_pk = offer.variant.pk if offer.variant is not None else None
+    # The chosen variant's stock status is the offer's (``resolve_offer`` worked it out).
+    facts = [_variant_facts(item, offer.stock if item.pk == chosen_pk else None) for item in variants]
     chosen = None
     if offer.variant is not None:
-        chosen = represented.get(offer.variant.pk)
-        chosen = {**chosen} if chosen is not None else variant_representation(
-            offer.variant, attribution=attribution, sellable=sellable)
+        chosen = next((item for item in facts if item["id"] == chosen_pk), None) or _variant_facts(
+            offer.variant, offer.stock)
+    resolved = _ResolvedOffer(offer=offer, product=product_representation(product) if product is not None else None,
+                              variants=facts, chosen=chosen, sellable=product is not None and product.is_active)
+    if memo is not None:
+        memo[key] = resolved
+    return resolved
+
+
+def offer_representation(product: Product | None, variant: Variant | None, context: dict | None) -> dict:
+    """The resolved product of one block; unavailable products say why instead of failing the page."""
+    resolved = _resolved_offer(product, variant, context)
+    attribution = attribution_from_context(context)
+    # Each variant is represented (and its buy link signed) once; the chosen one is a copy of its entry.
+    represented = [_with_buy_url(facts, attribution=attribution, sellable=resolved.sellable)
+                   for facts in resolved.variants]
+    chosen = None
+    if resolved.chosen is not None:
+        chosen = next((item for item in represented if item["id"] == resolved.chosen["id"]), None)
+        chosen = {**chosen} if chosen is not None else _with_buy_url(
+            resolved.chosen, attribution=attribution, sellable=resolved.sellable)
     return {
-        "product": product_representation(product) if product is not None else None,
-        "available": offer.available,
-        "unavailable_reason": offer.unavailable_reason,
+        "product": resolved.product,
+        "available": resolved.offer.available,
+        "unavailable_reason": resolved.offer.unavailable_reason,
         "variant": chosen,
-        "variants": list(represented.values()),
+        "variants": represented,
         # An available offer's variant is sellable and in stock: its buy link is the variant's.
-        "buy_url": chosen["buy_url"] if offer.available else None,
+        "buy_url": chosen["buy_url"] if resolved.offer.available else None,
     }
 
 

@@ -25,8 +25,8 @@ from wagtail.blocks.stream_block import StreamValue
 from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
 
-from content.services.catalog_rows import load_instances
-from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotion, Variant
+from content.services.catalog_rows import SnapshotQuery
+from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotion, Stock, Variant
 from shop.services.offers import with_availability
 from shop.services.pricing import with_usage
 
@@ -89,26 +89,56 @@ def collect_references(block: blocks.Block, raw_value, references: StreamReferen
     """Walk raw (JSON) StreamField data with its block definitions and note every chosen id.
 
     A chooser block names the kind of id it holds in ``catalog_reference`` (``"product_ids"``,
-    ``"variant_ids"``, ``"promotion_ids"``), so this walk needs no block classes of its own."""
+    ``"variant_ids"``, ``"promotion_ids"``), so this walk needs no block classes of its own. Children
+    that can hold no id (text, rich text, choices) are not walked (``_reference_plan``)."""
     if raw_value is None:
         return references
-    reference = getattr(block, "catalog_reference", None)
-    if reference is not None:
-        _add(getattr(references, reference), raw_value)
-    elif isinstance(block, ImageChooserBlock):
-        _add(references.image_ids, raw_value)
-    elif isinstance(block, blocks.StructBlock) and isinstance(raw_value, dict):
-        for name, child_block in block.child_blocks.items():
+    kind, inner = _reference_plan(block)
+    if kind == "id":
+        _add(getattr(references, inner), raw_value)
+    elif kind == "struct" and isinstance(raw_value, dict):
+        for name, child_block in inner:
             collect_references(child_block, raw_value.get(name), references)
-    elif isinstance(block, blocks.ListBlock) and isinstance(raw_value, list):
+    elif kind == "list" and isinstance(raw_value, list):
         for item in raw_value:
             item_value = item["value"] if block._item_is_in_block_format(item) else item
-            collect_references(block.child_block, item_value, references)
-    elif isinstance(block, blocks.StreamBlock) and isinstance(raw_value, list):
+            collect_references(inner, item_value, references)
+    elif kind == "stream" and isinstance(raw_value, list):
         for item in raw_value:
-            if isinstance(item, dict) and item.get("type") in block.child_blocks:
-                collect_references(block.child_blocks[item["type"]], item.get("value"), references)
+            if isinstance(item, dict) and item.get("type") in inner:
+                collect_references(inner[item["type"]], item.get("value"), references)
     return references
+
+
+def _reference_plan(block: blocks.Block) -> tuple[str, object]:
+    """How ``collect_references`` walks ``block``'s raw value, worked out once per block definition:
+    ("id", references attribute), ("struct", [(name, child)]), ("list", child), ("stream", {type: child})
+    or ("none", None) for a block that can hold no catalog or image id."""
+    known = _PLANS.get(id(block))
+    if known is not None and known[0] is block:
+        return known[1]
+    reference = getattr(block, "catalog_reference", None)
+    if reference is not None:
+        plan = ("id", reference)
+    elif isinstance(block, ImageChooserBlock):
+        plan = ("id", "image_ids")
+    elif isinstance(block, blocks.StructBlock):
+        plan = ("struct", [(name, child) for name, child in block.child_blocks.items()
+                           if _reference_plan(child)[0] != "none"])
+    elif isinstance(block, blocks.ListBlock):
+        plan = ("list", block.child_block) if _reference_plan(block.child_block)[0] != "none" else ("none", None)
+    elif isinstance(block, blocks.StreamBlock):
+        plan = ("stream", {name: child for name, child in block.child_blocks.items()
+                           if _reference_plan(child)[0] != "none"})
+    else:
+        plan = ("none", None)
+    if plan[0] in ("struct", "stream") and not plan[1]:
+        plan = ("none", None)
+    _PLANS[id(block)] = (block, plan)  # the block is kept, so its id is never another block's
+    return plan
+
+
+_PLANS: dict[int, tuple[blocks.Block, tuple]] = {}
 
 
 def _add(into: set[int], value) -> None:
@@ -153,8 +183,7 @@ def load_catalog(references: StreamReferences) -> CatalogSnapshot:
             variant_ids=references.variant_ids, image_ids=references.image_ids,
         )
     if references.product_ids:
-        products = load_instances(Product.objects.filter(pk__in=sorted(references.product_ids)).order_by("pk"),
-                                  joined={"brand": Brand})
+        products = PRODUCTS_BY_ID.instances(sorted(references.product_ids))
         snapshot.products = {product.pk: product for product in products}
     product_images = _load_product_rows(snapshot)
     image_ids = references.image_ids | {product_image.image_id for product_image in product_images}
@@ -176,6 +205,22 @@ def load_catalog(references: StreamReferences) -> CatalogSnapshot:
     return snapshot
 
 
+PRODUCTS_BY_ID = SnapshotQuery(Product, lambda ids, now: Product.objects.filter(pk__in=ids).order_by("pk"),
+                               joined={"brand": Brand})
+# Each relation of the snapshot's products, in the products' own order; variants as ``with_availability``
+# reads them (stock joined, active reservations summed at ``now``).
+PRODUCT_ROWS = {
+    "variants": SnapshotQuery(
+        Variant, lambda ids, now: with_availability(
+            Variant.objects.filter(product_id__in=ids).order_by("sort_order", "pk"), now=now),
+        joined={"stock": Stock}, annotations=("reserved_quantity",), uses_now=True),
+    "attributes": SnapshotQuery(
+        ProductAttribute, lambda ids, now: ProductAttribute.objects.filter(product_id__in=ids).order_by("sort_order", "pk")),
+    "images": SnapshotQuery(
+        ProductImage, lambda ids, now: ProductImage.objects.filter(product_id__in=ids).order_by("sort_order", "pk")),
+}
+
+
 def _load_product_rows(snapshot: CatalogSnapshot) -> list[ProductImage]:
     """Variants (with availability), attributes and images of the snapshot's products: one query each,
     attached to their products in the products' own order. Returns the product images."""
@@ -183,19 +228,20 @@ def _load_product_rows(snapshot: CatalogSnapshot) -> list[ProductImage]:
     if not products:
         return []
     ids = sorted(products)
-    rows = {
-        "variants": with_availability(Variant.objects.filter(product_id__in=ids).order_by("sort_order", "pk")),
-        "attributes": ProductAttribute.objects.filter(product_id__in=ids).order_by("sort_order", "pk"),
-        "images": ProductImage.objects.filter(product_id__in=ids).order_by("sort_order", "pk"),
-    }
-    grouped = {relation: {product_id: [] for product_id in ids} for relation in rows}
-    for relation, queryset in rows.items():
-        for row in queryset:
-            row.product = products[row.product_id]  # no query for row.product later
-            grouped[relation][row.product_id].append(row)
+    now = timezone.now()
+    grouped = {relation: {product_id: [] for product_id in ids} for relation in PRODUCT_ROWS}
+    for relation, query in PRODUCT_ROWS.items():
+        # no query for row.product later; the row already holds its product's id, so caching the
+        # product is all that assigning it would do
+        cache_product = query.model._meta.get_field("product").set_cached_value
+        rows_by_product = grouped[relation]
+        for row in query.instances(ids, now=now):
+            product = products[row.product_id]
+            cache_product(row, product)
+            rows_by_product[row.product_id].append(row)
     for product_id, product in products.items():
-        for relation in rows:
-            attach_rows(product, relation, grouped[relation][product_id], model=rows[relation].model)
+        for relation, query in PRODUCT_ROWS.items():
+            attach_rows(product, relation, grouped[relation][product_id], model=query.model)
     for variants in grouped["variants"].values():
         for variant in variants:
             snapshot.variants[variant.pk] = variant

@@ -8,8 +8,12 @@ are read with ``values_list`` instead and each instance is made as ``pickle`` ma
 would have cached. A model with ``pre_init``/``post_init`` receivers is built through ``from_db`` as usual.
 """
 
-from django.db import models
-from django.db.models import signals
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connections, models, router
+from django.db.models import QuerySet, signals
 from django.db.models.base import ModelState
 
 
@@ -20,18 +24,31 @@ def _concrete(model) -> list[tuple[str, str]]:
 
 def make_instance(model, values: dict, *, db: str):
     """A saved instance of ``model`` holding ``values`` (every concrete field's attribute)."""
+    return _instance_maker(model)(values, db)
+
+
+def _instance_maker(model):
+    """``make_instance`` for ``model``, its signal receivers looked up once for many rows."""
     if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
         attnames = [attname for _lookup, attname in _concrete(model)]
-        instance = model.from_db(db, attnames, [values[attname] for attname in attnames])
-        instance.__dict__.update({key: value for key, value in values.items() if key not in attnames})
+
+        def through_init(values: dict, db: str):
+            instance = model.from_db(db, attnames, [values[attname] for attname in attnames])
+            instance.__dict__.update({key: value for key, value in values.items() if key not in attnames})
+            return instance
+
+        return through_init
+
+    def as_unpickled(values: dict, db: str):
+        instance = model.__new__(model)
+        instance.__dict__.update(values)
+        state = ModelState()
+        state.adding = False
+        state.db = db
+        instance._state = state
         return instance
-    instance = model.__new__(model)
-    instance.__dict__.update(values)
-    state = ModelState()
-    state.adding = False
-    state.db = db
-    instance._state = state
-    return instance
+
+    return as_unpickled
 
 
 def load_instances(queryset, *, joined: dict[str, type[models.Model]] | None = None,
@@ -41,37 +58,152 @@ def load_instances(queryset, *, joined: dict[str, type[models.Model]] | None = N
 
     Joined rows of one id are one instance (a brand shown by many products is read once).
     """
-    model, db, joined = queryset.model, queryset.db, joined or {}
-    own = _concrete(model)
-    joined_columns = {name: _concrete(related) for name, related in joined.items()}
-    lookups = [lookup for lookup, _attname in own] + list(annotations)
-    for name, columns in joined_columns.items():
-        lookups += [f"{name}__{lookup}" for lookup, _attname in columns]
-    own_names = [attname for _lookup, attname in own] + list(annotations)
-    width = len(own_names)
-    shared: dict[str, dict] = {name: {} for name in joined}
-    instances = []
-    for row in queryset.values_list(*lookups):
-        instance = make_instance(model, dict(zip(own_names, row[:width])), db=db)
+    shape = _RowShape(queryset.model, joined or {}, annotations)
+    return shape.instances(queryset.values_list(*shape.lookups), db=queryset.db)
+
+
+@dataclass
+class _RowShape:
+    """The columns ``load_instances`` reads for a model, its joined relations and annotations."""
+
+    model: type[models.Model]
+    joined: dict[str, type[models.Model]]
+    annotations: tuple[str, ...]
+
+    def __post_init__(self):
+        own = _concrete(self.model)
+        self.joined_columns = {name: _concrete(related) for name, related in self.joined.items()}
+        self.lookups = [lookup for lookup, _attname in own] + list(self.annotations)
+        for name, columns in self.joined_columns.items():
+            self.lookups += [f"{name}__{lookup}" for lookup, _attname in columns]
+        self.own_names = [attname for _lookup, attname in own] + list(self.annotations)
+
+    def instances(self, rows, *, db: str, converters: tuple = (), connection=None) -> list:
+        """Instances of ``rows``; ``converters`` ((column, converters, expression), as Django's compiler applies
+        them) are applied here, a joined row's only when it is first met."""
+        model, width, own_names = self.model, len(self.own_names), self.own_names
+        make = _instance_maker(model)
+        own_converters = [(column, found, expression) for column, found, expression in converters if column < width]
+        joins = []  # (first column, end, attnames, pk column, maker, relation, reverse one-to-one, converters, shared)
         start = width
-        for name, columns in joined_columns.items():
-            values = row[start:start + len(columns)]
-            start += len(columns)
-            related = _joined_instance(joined[name], columns, values, shared[name], db=db)
-            relation = model._meta.get_field(name)
-            relation.set_cached_value(instance, related)
-            if related is not None and relation.one_to_one and not relation.concrete:
-                relation.field.set_cached_value(related, instance)  # stock.variant, as select_related sets
-        instances.append(instance)
-    return instances
+        for name, columns in self.joined_columns.items():
+            related_model, attnames = self.joined[name], [attname for _lookup, attname in columns]
+            relation, end = model._meta.get_field(name), start + len(columns)
+            joins.append((start, end, attnames, attnames.index(related_model._meta.pk.attname),
+                          _instance_maker(related_model), relation, relation.one_to_one and not relation.concrete,
+                          [(column - start, found, expression) for column, found, expression in converters
+                           if start <= column < end], {}))
+            start = end
+        instances = []
+        for row in rows:
+            values = _convert(row[:width], own_converters, connection)
+            instance = make(dict(zip(own_names, values)), db)
+            for first, end, attnames, pk_column, make_related, relation, reverse, join_converters, shared in joins:
+                values = row[first:end]
+                pk = values[pk_column]
+                if pk is None:  # no row (a variant without stock): the relation caches None, as select_related does
+                    related = None
+                elif pk in shared:  # one instance per joined row (a brand shown by many products is read once)
+                    related = shared[pk]
+                else:
+                    values = _convert(values, join_converters, connection)
+                    related = shared[pk] = make_related(dict(zip(attnames, values)), db)
+                relation.set_cached_value(instance, related)
+                if related is not None and reverse:
+                    relation.field.set_cached_value(related, instance)  # stock.variant, as select_related sets
+            instances.append(instance)
+        return instances
 
 
-def _joined_instance(model, columns, values, shared: dict, *, db: str):
-    pk = values[[attname for _lookup, attname in columns].index(model._meta.pk.attname)]
-    if pk is None:  # no row (a variant without stock): the relation caches None, as select_related does
-        return None
-    if pk not in shared:
-        shared[pk] = make_instance(model, {attname: value for (_lookup, attname), value in zip(columns, values)},
-                                   db=db)
-    return shared[pk]
+def _convert(values, converters, connection):
+    """Django's column converters over one row's values (``SQLCompiler.apply_converters``)."""
+    if not converters:
+        return values
+    values = list(values)
+    for column, found, expression in converters:
+        value = values[column]
+        for converter in found:
+            value = converter(value, expression, connection)
+        values[column] = value
+    return values
 
+
+# Stand-ins compiled in place of a query's ids and time, then found among the compiled parameters.
+_ID_STAND_IN = -(10**15)
+_NOW_STAND_IN = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+_COMPILED_LIMIT = 256
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple
+    id_positions: tuple[int, ...]  # where the i-th id goes
+    now_positions: tuple[int, ...]
+    converters: tuple  # (column, converters, expression), as Django's compiler applies them
+
+
+class SnapshotQuery:
+    """One kind of snapshot row (products by id, variants of products, ...), read as instances by
+    ``load_instances``'s rule, with its SQL compiled once per process.
+
+    Building and compiling a Django query costs more than running it for a page's few hundred rows. ``build(ids,
+    now)`` is compiled once per database and number of ids with stand-in values; later reads run that SQL with
+    their own ids and time (as Django's compiler would adapt them) and convert the columns with Django's own
+    converters. A query whose stand-ins can't all be found among the parameters is built each time, as before.
+    """
+
+    def __init__(self, model: type[models.Model], build: Callable[[list[int], datetime | None], QuerySet], *,
+                 joined: dict[str, type[models.Model]] | None = None, annotations: tuple[str, ...] = (),
+                 uses_now: bool = False):
+        self.model, self.build, self.uses_now = model, build, uses_now
+        self.shape = _RowShape(model, joined or {}, annotations)
+        self._compiled: dict[tuple, _Compiled | None] = {}
+
+    def instances(self, ids: list[int], *, now: datetime | None = None) -> list:
+        if not ids:
+            return []
+        if self.uses_now and now is None:
+            raise ValueError("this query needs the time it is read at (now=)")
+        db = router.db_for_read(self.model)
+        connection = connections[db]
+        key = (db, connection.vendor, len(ids))
+        if key not in self._compiled:
+            if len(self._compiled) >= _COMPILED_LIMIT:
+                self._compiled.clear()
+            self._compiled[key] = self._compile(len(ids), db)
+        compiled = self._compiled[key]
+        if compiled is None:
+            return self.shape.instances(self.build(ids, now).values_list(*self.shape.lookups), db=db)
+        params = list(compiled.params)
+        for position, identifier in zip(compiled.id_positions, ids):
+            params[position] = identifier
+        if compiled.now_positions:
+            adapted_now = connection.ops.adapt_datetimefield_value(now)
+            for position in compiled.now_positions:
+                params[position] = adapted_now
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        return self.shape.instances(rows, db=db, converters=compiled.converters, connection=connection)
+
+    def _compile(self, count: int, db: str) -> _Compiled | None:
+        stand_ins = [_ID_STAND_IN - index for index in range(count)]
+        queryset = self.build(stand_ins, _NOW_STAND_IN if self.uses_now else None)
+        compiler = queryset.values_list(*self.shape.lookups).query.get_compiler(using=db)
+        sql, params = compiler.as_sql()
+        if compiler.has_extra_select:
+            return None
+        adapted_now = compiler.connection.ops.adapt_datetimefield_value(_NOW_STAND_IN)
+        found = [(value, position) for position, value in enumerate(params)
+                 if type(value) is int and value <= _ID_STAND_IN]
+        at = dict(found)
+        now_positions = tuple(position for position, value in enumerate(params)
+                              if self.uses_now and type(value) is type(adapted_now) and value == adapted_now)
+        if len(found) != count or set(at) != set(stand_ins) or (self.uses_now and not now_positions):
+            return None  # each id once, and the time somewhere, or this query is built each time
+        fields = [column[0] for column in compiler.select[:compiler.col_count]]
+        converters = tuple((position, tuple(column_converters), expression)
+                           for position, (column_converters, expression) in compiler.get_converters(fields).items())
+        return _Compiled(sql=sql, params=tuple(params), id_positions=tuple(at[value] for value in stand_ins),
+                         now_positions=now_positions, converters=converters)

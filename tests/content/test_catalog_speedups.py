@@ -2,16 +2,21 @@
 made into instances without Django's per-row construction (equal to what Django builds)."""
 
 import time as real_time
+from datetime import timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 import django.core.signing
 import pytest
+from django.utils import timezone
 
 import content.api.buy_links
 from content.api.buy_links import page_buy_path
-from content.services.catalog_rows import load_instances
+from content.services.catalog import PRODUCT_ROWS
+from content.services.catalog_rows import SnapshotQuery, load_instances
 from shop.attribution import Attribution, buy_path
-from shop.models import Brand, Product
+from shop.models import Brand, Order, Product, StockReservation, Variant
+from shop.services.offers import with_availability
 from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +80,47 @@ def test_products_loaded_plainly_equal_what_django_builds():
     plain[0].title = "Lamp II"
     plain[0].save(update_fields=["title"])
     assert Product.objects.get(pk=plain[0].pk).title == "Lamp II"
+
+
+def _variant_facts(variant) -> tuple:
+    stock = getattr(variant, "stock", None)
+    return (variant.pk, variant.product_id, variant.sku, variant.price, variant.compare_at_price, variant.currency,
+            variant.option_values, variant.reserved_quantity, stock and (stock.pk, stock.on_hand, stock.updated_at))
+
+
+def test_variants_read_by_compiled_sql_equal_what_django_reads_at_any_time_and_size(django_assert_num_queries):
+    # given two products, one variant with an active hold of 2 units
+    lamp = make_product(title="Lamp", variants=[("LAMP-1", "20.00", 3), ("LAMP-2", "25.00", 0)])
+    desk = make_product(title="Desk", variants=[("DESK-1", "120.00", 1)])
+    lamp_1 = lamp.variants.get(sku="LAMP-1")
+    order = Order.objects.create(currency="USD", subtotal=Decimal("1.00"), total=Decimal("1.00"),
+                                 email="ada@example.com", fulfilment_method="shipping")
+    now = timezone.now()
+    StockReservation.objects.create(variant=lamp_1, order=order, quantity=2, expires_at=now + timedelta(minutes=10))
+    variants = PRODUCT_ROWS["variants"]
+
+    # when they are read (again and again: the SQL is compiled once per number of ids) at two times
+    for at in (now, now, now + timedelta(hours=1)):
+        for ids in ([lamp.pk], [lamp.pk, desk.pk], [desk.pk, lamp.pk]):
+            with django_assert_num_queries(1):
+                plain = variants.instances(ids, now=at)
+            django_built = with_availability(Variant.objects.filter(product_id__in=ids).order_by("sort_order", "pk"),
+                                             now=at)
+
+            # then they are what Django reads, the hold counted only while it lasts
+            assert [_variant_facts(variant) for variant in plain] == [_variant_facts(v) for v in django_built]
+            assert {v.sku: v.reserved_quantity for v in plain if v.product_id == lamp.pk} == {
+                "LAMP-1": 2 if at == now else 0, "LAMP-2": 0}
+    assert plain[0].stock.variant is plain[0] and not plain[0]._state.adding
+    assert variants._compiled and None not in variants._compiled.values()  # read through the compiled SQL
+
+
+def test_a_query_whose_ids_cannot_be_placed_is_built_each_time(django_assert_num_queries):
+    # given a query naming its ids twice (the compiled SQL would need each id once)
+    lamp = make_product(title="Lamp", variants=[("LAMP-1", "20.00", 3)])
+    twice = SnapshotQuery(Product, lambda ids, now: Product.objects.filter(pk__in=ids).filter(pk__in=ids))
+
+    # when it is read, then it is still right (built by Django each time)
+    with django_assert_num_queries(1):
+        assert [product.pk for product in twice.instances([lamp.pk])] == [lamp.pk]
+    assert list(twice._compiled.values()) == [None]
