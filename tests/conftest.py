@@ -10,12 +10,15 @@ def _media_and_cache(settings, tmp_path):
 
     from content.api.buy_links import forget_signed_links
     from content.api.views import forget_page_classes
+    from operations.cache_guard import forget_outage
 
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
+    forget_outage()  # an outage one test caused is not the next test's
     forget_page_classes()  # page ids are reused after a test's rollback (SQLite)
     forget_signed_links()
     yield
+    forget_outage()
     cache.clear()
 
 

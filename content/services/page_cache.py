@@ -35,11 +35,11 @@ _GENERATION_KEY = "kolshop:api:page-generation"
 
 def _settle_after_outage(backend) -> None:
     """A token move the cache did not take (it was unreachable) is made up for before this process uses the
-    cache again: every entry, every ``pages_showing`` list and the view-restriction flag written before it
-    become unusable (``operations.cache_guard.SharedCache``). Entries no process settles for (the one that
-    owed was stopped meanwhile) still expire after ``cache_seconds()``."""
+    cache again: every entry and every ``pages_showing`` list written before it become unusable
+    (``operations.cache_guard.SharedCache``; the view-restriction flag settles its own, ``shared_flags``).
+    Entries no process settles for (the one that owed was stopped meanwhile) still expire after
+    ``cache_seconds()``."""
     backend.set_many({_GENERATION_KEY: uuid.uuid4().hex, _REFERENCES_KEY: uuid.uuid4().hex}, timeout=None)
-    backend.delete(_ANY_RESTRICTION_KEY)
 
 
 # The shared cache with its outages absorbed: while it can't be reached nothing is served from it (a read finds

@@ -7,6 +7,8 @@ from django.db import transaction
 from django.test import TestCase
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
+from operations.cache_guard import forget_outage
+from shop.errors import Unavailable
 from shop.services.shared_flags import SharedFlag
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +50,7 @@ def test_a_reader_fills_the_flag_once_and_later_readers_ask_only_the_cache():
 
 
 def test_with_the_cache_down_every_reader_gets_the_databases_answer(monkeypatch):
+    """(``operations.cache_guard``: a failed call is not retried for a moment; the reader asks the database.)"""
     rows = Rows(answer=True)
     flag = SharedFlag(KEY, ask_database=rows.ask, timeout=300)
     _failing(monkeypatch, "get", "add")
@@ -126,20 +129,39 @@ def test_outside_a_transaction_set_and_drop_act_at_once():
     assert (set_now, cache.get(KEY)) == (True, None)
 
 
-def test_a_set_the_cache_refuses_fails_the_change_and_an_after_commit_failure_is_only_logged(
-        monkeypatch, django_capture_on_commit_callbacks, caplog):
-    flag = SharedFlag(KEY, ask_database=Rows(answer=True).ask, timeout=None)
+def test_a_set_the_cache_refuses_fails_the_change_and_an_after_commit_failure_is_owed(
+        monkeypatch, django_capture_on_commit_callbacks):
+    flag = SharedFlag(KEY, ask_database=Rows(answer=False).ask, timeout=None)
+    cache.set(KEY, False)  # a "no" cached before the outage
     _failing(monkeypatch, "set")
-    with pytest.raises(ConnectionError):
+    with pytest.raises(Unavailable):
         flag.set()
 
     monkeypatch.undo()
+    forget_outage()
+    assert cache.get(KEY) is False  # the failed set owes a delete: this process's next use pays it first
+    assert (flag.read(), cache.get(KEY)) == (False, False)  # asked the database again, not the stale key
+
     with django_capture_on_commit_callbacks(execute=True):
         flag.set()
         _failing(monkeypatch, "set", "delete")
-        flag.drop()
+        flag.drop()  # lost after the commit: "yes" stays, harmless
 
-    assert caplog.text.count("in on_commit() (cache down)") == 2
+    monkeypatch.undo()
+    forget_outage()
+    assert cache.get(KEY) is True
+
+
+def test_while_the_process_saw_the_cache_fail_a_set_fails_and_reads_ask_the_database(monkeypatch):
+    rows = Rows(answer=True)
+    flag = SharedFlag(KEY, ask_database=rows.ask, timeout=None)
+    _failing(monkeypatch, "get")
+    assert flag.read() is True
+    monkeypatch.undo()  # back, but this process saw it fail a moment ago (operations.cache_guard.RETRY_SECONDS)
+
+    with pytest.raises(Unavailable):
+        flag.set()
+    assert (flag.read(), rows.asked) == (True, 2)
 
 
 # The property: whatever order a reader's three steps (read the key, ask the database, add its answer) and a
