@@ -9,17 +9,20 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.urls import path
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from wagtail.api import APIField
 from wagtail.api.v2.utils import BadRequestError
+from wagtail.api.validators import SiteFilterValidator
 from wagtail.api.v2.filters import SearchFilter
 from wagtail.api.v2.serializers import PageParentField, PageSerializer
-from wagtail.api.v2.views import PagesAPIViewSet
+from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
 from wagtail.models import PageViewRestriction
 
 from content.api.errors import ContentApiError, field_of_wagtail_message
@@ -32,6 +35,7 @@ from content.api.filters import (
     check_page_id_parameters,
     is_page_id_in_range,
 )
+from content.api.page_query import read_public_page
 from content.api.pagination import BoundedPagination
 from content.models import ShoppableContentPage
 from content.services.page_cache import (
@@ -139,6 +143,8 @@ class InSiteParentField(PageParentField):
     within the API's pages (Wagtail's own reads the parent, then asks whether the API's pages hold it)."""
 
     def get_attribute(self, instance):
+        if hasattr(instance, "api_parent"):  # read with the page (content.api.page_query)
+            return instance.api_parent
         if instance.depth <= 1:
             return None
         return self.context["base_queryset"].filter(path=instance.path[: -instance.steplen]).first()
@@ -177,13 +183,22 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         ]
 
     @staticmethod
-    def with_related_rows(queryset):
+    def related_rows(model) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What the API shows with a page of ``model``: rows joined to the page (``select_related``) and
+        relations read once for all pages (``prefetch_related``)."""
+        if issubclass(model, ShoppableContentPage):
+            return ("locale", "creator__avatar", "hero_image"), ("tags",)
+        if issubclass(model, CreatorPage):
+            return ("locale", "creator__avatar"), ()
+        return (), ()
+
+    @classmethod
+    def with_related_rows(cls, queryset):
         """Creator, hero image and tags in the page query (or one prefetch), not once per page."""
-        if issubclass(queryset.model, ShoppableContentPage):
-            return queryset.select_related("locale", "creator__avatar", "hero_image").prefetch_related("tags")
-        if issubclass(queryset.model, CreatorPage):
-            return queryset.select_related("locale", "creator__avatar")
-        return queryset
+        joined, prefetched = cls.related_rows(queryset.model)
+        if joined:
+            queryset = queryset.select_related(*joined)
+        return queryset.prefetch_related(*prefetched) if prefetched else queryset
 
     def get_base_queryset(self):
         # Wagtail asks for it several times per request and each build reads the view restrictions.
@@ -193,6 +208,11 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
 
     def get_queryset(self):
         return self.with_related_rows(super().get_queryset())
+
+    def get_serializer_context(self):
+        # Only a parent read without its page (not by content.api.page_query) asks for the API's pages: built
+        # when asked, as building it reads the view restrictions and the site.
+        return {**BaseAPIViewSet.get_serializer_context(self), "base_queryset": SimpleLazyObject(self.get_base_queryset)}
 
     def get_object(self):
         if getattr(self, "_preview_page", None) is not None:
@@ -224,8 +244,26 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         page_class = known_page_class(pk)
         if page_class is None:
             return None
-        public_ids = self.get_base_queryset().filter(pk=pk).values("pk")
-        return self.with_related_rows(page_class.objects.filter(pk__in=public_ids)).first()
+        if may_pass_view_restrictions(self.request) or getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+            public_ids = self.get_base_queryset().filter(pk=pk).values("pk")
+            return self.with_related_rows(page_class.objects.filter(pk__in=public_ids)).first()
+        # Anonymous as far as view restrictions go: Wagtail's rule for the API's pages in one statement.
+        site = self.requested_site()
+        if site is None:
+            return None  # Wagtail's lookup answers (no site: no pages)
+        joined, prefetched = self.related_rows(page_class)
+        page = read_public_page(page_class, pk, site_root_path=site.root_page.path, related=joined)
+        if page is not None and prefetched:
+            prefetch_related_objects([page], *prefetched)
+        return page
+
+    def requested_site(self):
+        """The site whose pages may answer, as Wagtail's ``get_public_pages_queryset`` finds it (``?site=``,
+        else the request's host)."""
+        try:
+            return SiteFilterValidator(site=self.request.GET.get("site"), request=self.request).site_obj
+        except ValueError as e:
+            raise BadRequestError(str(e)) from e
 
     def find_object(self, queryset, request):
         if "id" in request.GET and not request.GET["id"].isdigit():
