@@ -161,3 +161,28 @@ def read_public_page(page_class, pk: int, *, site_root_path: str, related: tuple
         instances[part.via] = related_instance
     page.api_parent = _instance(connection, plan.parent, row) if row[plan.parent.start] is not None else None
     return page
+
+
+_TAG_SQL: dict[tuple, str] = {}
+
+
+def read_tag_names(page, field_name: str, *, using: str = "default") -> list[str]:
+    """The names of a page's tags (a django-taggit manager ``field_name``) in one plain statement, built once
+    per process: what ``prefetch_related`` would read for one page, without compiling a queryset."""
+    connection = connections[using]
+    field = type(page)._meta.get_field(field_name)
+    key = (connection.alias, connection.vendor, type(page), field_name)
+    sql = _TAG_SQL.get(key)
+    if sql is None:
+        if field.use_gfk:
+            raise ValueError(f"{field_name}: tags through a generic foreign key are not read by this statement")
+        q = lambda name: _quote(connection, name)  # noqa: E731
+        tag_model = field.remote_field.model
+        sql = _TAG_SQL[key] = (
+            f"SELECT t.{q(tag_model._meta.get_field('name').column)} FROM {q(tag_model._meta.db_table)} t "
+            f"INNER JOIN {q(field.m2m_db_table())} x ON x.{q(field.m2m_reverse_name())} = t.{q(tag_model._meta.pk.column)} "
+            f"WHERE x.{q(field.m2m_column_name())} = %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [page.pk])
+        return [name for (name,) in cursor.fetchall()]
