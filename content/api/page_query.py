@@ -20,7 +20,8 @@ the backend's converters), so the instances are the ones the ORM would have made
 from dataclasses import dataclass
 
 from django.db import connections
-from wagtail.models import BaseViewRestriction, Page, PageViewRestriction
+from wagtail.models import BaseViewRestriction, Page, PageViewRestriction, Site
+from wagtail.models.sites import MATCH_DEFAULT, MATCH_HOSTNAME, MATCH_HOSTNAME_DEFAULT, MATCH_HOSTNAME_PORT
 
 # Restrictions that refuse a request that has passed no password and has no signed-in user.
 _REFUSING_RESTRICTIONS = (BaseViewRestriction.PASSWORD, BaseViewRestriction.LOGIN, BaseViewRestriction.GROUPS)
@@ -186,3 +187,44 @@ def read_tag_names(page, field_name: str, *, using: str = "default") -> list[str
     with connection.cursor() as cursor:
         cursor.execute(sql, [page.pk])
         return [name for (name,) in cursor.fetchall()]
+
+
+_SITE_SQL: dict[tuple, str] = {}
+
+
+def site_for_host(hostname: str, port: int, *, using: str = "default") -> tuple[Site, str] | None:
+    """The site Wagtail's ``get_site_for_hostname(hostname, port)`` answers with, and its root page's tree path;
+    None where it raises ``Site.DoesNotExist``. Its candidates (the host's sites and the default one) in one
+    plain statement, ranked as it ranks them (``tests/content/test_content_api_site_lookup.py`` pins the two
+    together for every way sites can be set up)."""
+    connection = connections[using]
+    key = (connection.alias, connection.vendor)
+    if key not in _SITE_SQL:
+        q = lambda name: _quote(connection, name)  # noqa: E731
+        select, part = _columns(connection, Site, lambda model: "s", 0, ())
+        _SITE_SQL[key] = (
+            f"SELECT {', '.join(select)}, r.{q('path')} FROM {q(Site._meta.db_table)} s "
+            f"INNER JOIN {q(Page._meta.db_table)} r ON r.{q('id')} = s.{q('root_page_id')} "
+            f"WHERE s.{q('hostname')} = %s OR s.{q('is_default_site')} = %s", part)
+    sql, part = _SITE_SQL[key]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [hostname, True])
+        rows = cursor.fetchall()
+    sites = [(_instance(connection, part, row), row[-1]) for row in rows]
+
+    def rank(site_and_path) -> int:  # Wagtail's MATCH_HOSTNAME_PORT, MATCH_HOSTNAME_DEFAULT, MATCH_DEFAULT, MATCH_HOSTNAME
+        site = site_and_path[0]
+        if site.hostname == hostname and site.port == port:
+            return MATCH_HOSTNAME_PORT
+        if site.hostname == hostname and site.is_default_site:
+            return MATCH_HOSTNAME_DEFAULT
+        return MATCH_DEFAULT if site.is_default_site else MATCH_HOSTNAME
+
+    sites.sort(key=rank)
+    if not sites:
+        return None
+    if len(sites) == 1 or rank(sites[0]) in (MATCH_HOSTNAME_PORT, MATCH_HOSTNAME_DEFAULT):
+        return sites[0]
+    if rank(sites[0]) == MATCH_DEFAULT:
+        return sites[len(sites) == 2]
+    return None

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http.request import split_domain_port
 from django.urls import path
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
@@ -24,7 +25,7 @@ from wagtail.api.validators import SiteFilterValidator
 from wagtail.api.v2.filters import SearchFilter
 from wagtail.api.v2.serializers import PageParentField, PageSerializer, get_serializer_class
 from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
-from wagtail.models import PageViewRestriction
+from wagtail.models import PageViewRestriction, Site
 
 from content.api.errors import ContentApiError, field_of_wagtail_message
 from content.api.fields import CreatorSummaryField
@@ -36,7 +37,7 @@ from content.api.filters import (
     check_page_id_parameters,
     is_page_id_in_range,
 )
-from content.api.page_query import read_public_page, read_tag_names
+from content.api.page_query import read_public_page, read_tag_names, site_for_host
 from content.api.pagination import BoundedPagination
 from content.models import ShoppableContentPage
 from content.services.page_cache import (
@@ -147,8 +148,8 @@ def remember_page_class(page) -> None:
     _PAGE_CLASSES[page.pk] = type(page)
 
 
-_SITE_ROOT_PATHS: dict[tuple, str | None] = {}
-_SITE_ROOT_PATHS_LIMIT = 1_000
+_HOST_SITES: dict[tuple, tuple | None] = {}
+_HOST_SITES_LIMIT = 1_000
 
 _SERIALIZER_CLASSES: dict[tuple, type] = {}
 _SERIALIZER_CLASSES_LIMIT = 1_000
@@ -305,27 +306,42 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
 
     def requested_site_root_path(self) -> str | None:
         """The tree path of the site whose pages may answer, as Wagtail's ``get_public_pages_queryset`` finds it
-        (``?site=``, else the request's host); None: no site.
-
-        Remembered per process under the page cache's generation this request read (``serve_cached_detail``):
-        a site's change, a move of a page and a flushed cache move it (``page_cache.forget_all_pages``)."""
-        request = self.request
-        lookup = getattr(request, "kolshop_page_lookup", None)
-        key = None
-        if lookup is not None and lookup.tokens is not None:
-            key = (lookup.tokens[0], request._get_raw_host(), request.get_port(), request.GET.get("site"))
-            if key in _SITE_ROOT_PATHS:
-                return _SITE_ROOT_PATHS[key]
+        (``?site=``, else the request's host); None: no site."""
+        site_and_root_path = self.host_site()
+        if self.request.GET.get("site") is None:
+            return site_and_root_path[1] if site_and_root_path is not None else None
         try:
-            site = SiteFilterValidator(site=request.GET.get("site"), request=request).site_obj
+            site = SiteFilterValidator(site=self.request.GET.get("site"), request=self.request).site_obj
         except ValueError as e:
             raise BadRequestError(str(e)) from e
-        root_path = site.root_page.path if site is not None else None
-        if key is not None:
-            if len(_SITE_ROOT_PATHS) >= _SITE_ROOT_PATHS_LIMIT:
-                _SITE_ROOT_PATHS.clear()
-            _SITE_ROOT_PATHS[key] = root_path
-        return root_path
+        return site.root_page.path if site is not None else None
+
+    def host_site(self):
+        """The request's site as Wagtail's ``Site.find_for_request`` finds it (and keeps it on the request for
+        every URL the answer shows), with its root page's tree path; None: no site.
+
+        Remembered per process under the page cache's generation this request read (``serve_cached_detail``):
+        a site's change, a page's move and a flushed cache move it (``page_cache.forget_all_pages``)."""
+        request = self.request
+        lookup = getattr(request, "kolshop_page_lookup", None)
+        port = request.get_port()
+        key = None
+        if lookup is not None and lookup.tokens is not None:
+            key = (lookup.tokens[0], request._get_raw_host(), port)
+        if key is not None and key in _HOST_SITES:
+            found = _HOST_SITES[key]
+        else:
+            if port.isdigit():
+                found = site_for_host(split_domain_port(request._get_raw_host())[0], int(port))
+            else:  # Wagtail's own lookup decides what such a port means
+                site = Site.find_for_request(request)
+                found = (site, site.root_page.path) if site is not None else None
+            if key is not None:
+                if len(_HOST_SITES) >= _HOST_SITES_LIMIT:
+                    _HOST_SITES.clear()
+                _HOST_SITES[key] = found
+        getattr(request, "_request", request)._wagtail_site = found[0] if found is not None else None
+        return found
 
     def find_object(self, queryset, request):
         if "id" in request.GET and not request.GET["id"].isdigit():
