@@ -157,8 +157,10 @@ def read_public_page(page_class, pk: int, *, site_root_path: str, related: tuple
     page = _instance(connection, plan.parts[0], row)
     instances = {(): page}
     for part in plan.parts[1:]:
-        related_instance = _instance(connection, part, row)
-        part.via[-1].set_cached_value(instances[part.via[:-1]], related_instance)
+        owner = instances[part.via[:-1]]
+        related_instance = _instance(connection, part, row) if owner is not None else None
+        if owner is not None:  # (a null foreign key leaves nothing to attach below it)
+            part.via[-1].set_cached_value(owner, related_instance)
         instances[part.via] = related_instance
     page.api_parent = _instance(connection, plan.parent, row) if row[plan.parent.start] is not None else None
     return page

@@ -124,3 +124,14 @@ def test_a_parent_below_a_restriction_or_unpublished_is_null_in_both_lookups(api
 
     wagtails, ours = _wagtails_then_ours(api_client, f"/api/v2/pages/{guide.pk}/?fields=_,parent")
     assert ours.json()["meta"]["parent"] is None
+
+
+def test_a_guide_without_a_creator_or_hero_reads_the_same_bytes(api_client):
+    # given a guide whose creator and hero are unset (null foreign keys: nothing joined below them)
+    guide = make_guide(make_creator("ida"), title="Plain", body=[])
+    type(guide).objects.filter(pk=guide.pk).update(creator=None, hero_image=None)
+
+    _assert_same_answers(api_client, guide, ["?fields=*"])
+
+    body = api_client.get(f"/api/v2/pages/{guide.pk}/?fields=creator,hero_image").json()
+    assert (body["creator"], body["hero_image"]) == (None, None)
