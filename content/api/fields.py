@@ -60,14 +60,19 @@ def creator_representation(creator) -> dict:
 
 
 class TagNamesField(Field):
-    """Tag names, sorted; reads prefetched tags instead of re-querying per page in listings."""
+    """Tag names, sorted; reads prefetched tags instead of re-querying per page in listings, or the names
+    a detail read fetched with the page (``api_tag_names``, ``content.api.page_query.read_tag_names``)."""
 
     def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
         kwargs.setdefault("read_only", True)
         super().__init__(**kwargs)
 
-    def to_representation(self, manager):
-        return sorted(tag.name for tag in manager.all())
+    def to_representation(self, page):
+        names = getattr(page, "api_tag_names", None)
+        if names is None:
+            names = [tag.name for tag in getattr(page, self.field_name).all()]
+        return sorted(names)
 
 
 class PageVideoField(Field):

@@ -4,23 +4,28 @@ Thin: filtering, caching and preview rules live in ``content.services``; the blo
 themselves from the page's catalog snapshot (``content.services.catalog``).
 """
 
+import copy
 import functools
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http.request import split_domain_port
 from django.urls import path
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from wagtail.api import APIField
 from wagtail.api.v2.utils import BadRequestError
+from wagtail.api.validators import SiteFilterValidator
 from wagtail.api.v2.filters import SearchFilter
-from wagtail.api.v2.serializers import PageParentField, PageSerializer
-from wagtail.api.v2.views import PagesAPIViewSet
-from wagtail.models import PageViewRestriction
+from wagtail.api.v2.serializers import PageParentField, PageSerializer, get_serializer_class
+from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
+from wagtail.models import PageViewRestriction, Site
 
 from content.api.errors import ContentApiError, field_of_wagtail_message
 from content.api.fields import CreatorSummaryField
@@ -32,6 +37,7 @@ from content.api.filters import (
     check_page_id_parameters,
     is_page_id_in_range,
 )
+from content.api.page_query import read_public_page, read_tag_names, site_for_host
 from content.api.pagination import BoundedPagination
 from content.models import ShoppableContentPage
 from content.services.page_cache import (
@@ -83,7 +89,15 @@ def may_pass_view_restrictions(request) -> bool:
     LOGIN and GROUPS restrictions, and a session that entered a page's password past that page's. Its
     answer is its own: never read from or written to the shared cache, and never cacheable downstream.
     Nothing is read for a request without a session cookie, and only a cache flag while no page anywhere has a
-    view restriction (``page_cache.any_view_restriction``): a signed-in reader's hit stays free of queries."""
+    view restriction (``page_cache.any_view_restriction``): a signed-in reader's hit stays free of queries.
+    Asked once per request (the cache's check, the page's lookup and the response's headers share the answer)."""
+    answer = getattr(request, "kolshop_may_pass_view_restrictions", None)
+    if answer is None:
+        answer = request.kolshop_may_pass_view_restrictions = _may_pass_view_restrictions(request)
+    return answer
+
+
+def _may_pass_view_restrictions(request) -> bool:
     if settings.SESSION_COOKIE_NAME not in request.COOKIES or not any_view_restriction():
         return False
     session = getattr(request, "session", None)
@@ -134,11 +148,38 @@ def remember_page_class(page) -> None:
     _PAGE_CLASSES[page.pk] = type(page)
 
 
+_HOST_SITES: dict[tuple, tuple | None] = {}
+_HOST_SITES_LIMIT = 1_000
+
+_SERIALIZER_CLASSES: dict[tuple, type] = {}
+_SERIALIZER_CLASSES_LIMIT = 1_000
+
+
+def _frozen_fields_config(fields_config) -> tuple:
+    """Wagtail's parsed ``?fields=`` (lists of (name, negated, sub-fields)) as a dictionary key."""
+    return tuple((name, negated, _frozen_fields_config(sub_fields) if sub_fields else sub_fields)
+                 for name, negated, sub_fields in fields_config)
+
+
+_PARENT_SERIALIZER_CLASSES: dict[type, type] = {}
+
+
 class InSiteParentField(PageParentField):
     """Wagtail's ``parent`` meta field in one query instead of two: the parent found by its tree path
     within the API's pages (Wagtail's own reads the parent, then asks whether the API's pages hold it)."""
 
+    def to_representation(self, value):
+        # Wagtail's own, with the serializer class it builds for the parent's model built once per model.
+        serializer_class = _PARENT_SERIALIZER_CLASSES.get(type(value))
+        if serializer_class is None:
+            serializer_class = _PARENT_SERIALIZER_CLASSES[type(value)] = get_serializer_class(
+                type(value), ["id", "type", "detail_url", "html_url", "title"],
+                meta_fields=["type", "detail_url", "html_url"], base=PageSerializer)
+        return serializer_class(context=self.context).to_representation(value)
+
     def get_attribute(self, instance):
+        if hasattr(instance, "api_parent"):  # read with the page (content.api.page_query)
+            return instance.api_parent
         if instance.depth <= 1:
             return None
         return self.context["base_queryset"].filter(path=instance.path[: -instance.steplen]).first()
@@ -146,6 +187,16 @@ class InSiteParentField(PageParentField):
 
 class ContentPageSerializer(PageSerializer):
     parent = InSiteParentField(read_only=True)
+
+    def get_fields(self):
+        # DRF builds a model serializer's fields per instance; a class's fields depend only on the class
+        # (Meta, declared fields), so each class builds them once and every instance gets its own copies
+        # (DRF copies declared fields the same way).
+        prototype = type(self).__dict__.get("_field_prototype")
+        if prototype is None:
+            prototype = super().get_fields()
+            type(self)._field_prototype = prototype
+        return copy.deepcopy(prototype)
 
 
 class ContentPagesAPIViewSet(PagesAPIViewSet):
@@ -177,13 +228,22 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         ]
 
     @staticmethod
-    def with_related_rows(queryset):
+    def related_rows(model) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What the API shows with a page of ``model``: rows joined to the page (``select_related``) and
+        relations read once for all pages (``prefetch_related``)."""
+        if issubclass(model, ShoppableContentPage):
+            return ("locale", "creator__avatar", "hero_image"), ("tags",)
+        if issubclass(model, CreatorPage):
+            return ("locale", "creator__avatar"), ()
+        return (), ()
+
+    @classmethod
+    def with_related_rows(cls, queryset):
         """Creator, hero image and tags in the page query (or one prefetch), not once per page."""
-        if issubclass(queryset.model, ShoppableContentPage):
-            return queryset.select_related("locale", "creator__avatar", "hero_image").prefetch_related("tags")
-        if issubclass(queryset.model, CreatorPage):
-            return queryset.select_related("locale", "creator__avatar")
-        return queryset
+        joined, prefetched = cls.related_rows(queryset.model)
+        if joined:
+            queryset = queryset.select_related(*joined)
+        return queryset.prefetch_related(*prefetched) if prefetched else queryset
 
     def get_base_queryset(self):
         # Wagtail asks for it several times per request and each build reads the view restrictions.
@@ -193,6 +253,11 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
 
     def get_queryset(self):
         return self.with_related_rows(super().get_queryset())
+
+    def get_serializer_context(self):
+        # Only a parent read without its page (not by content.api.page_query) asks for the API's pages: built
+        # when asked, as building it reads the view restrictions and the site.
+        return {**BaseAPIViewSet.get_serializer_context(self), "base_queryset": SimpleLazyObject(self.get_base_queryset)}
 
     def get_object(self):
         if getattr(self, "_preview_page", None) is not None:
@@ -224,8 +289,59 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         page_class = known_page_class(pk)
         if page_class is None:
             return None
-        public_ids = self.get_base_queryset().filter(pk=pk).values("pk")
-        return self.with_related_rows(page_class.objects.filter(pk__in=public_ids)).first()
+        if may_pass_view_restrictions(self.request) or getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+            public_ids = self.get_base_queryset().filter(pk=pk).values("pk")
+            return self.with_related_rows(page_class.objects.filter(pk__in=public_ids)).first()
+        # Anonymous as far as view restrictions go: Wagtail's rule for the API's pages in one statement.
+        site_root_path = self.requested_site_root_path()
+        if site_root_path is None:
+            return None  # Wagtail's lookup answers (no site: no pages)
+        joined, prefetched = self.related_rows(page_class)
+        page = read_public_page(page_class, pk, site_root_path=site_root_path, related=joined)
+        if page is not None and prefetched == ("tags",):
+            page.api_tag_names = read_tag_names(page, "tags")  # TagNamesField reads them
+        elif page is not None and prefetched:
+            prefetch_related_objects([page], *prefetched)
+        return page
+
+    def requested_site_root_path(self) -> str | None:
+        """The tree path of the site whose pages may answer, as Wagtail's ``get_public_pages_queryset`` finds it
+        (``?site=``, else the request's host); None: no site."""
+        site_and_root_path = self.host_site()
+        if self.request.GET.get("site") is None:
+            return site_and_root_path[1] if site_and_root_path is not None else None
+        try:
+            site = SiteFilterValidator(site=self.request.GET.get("site"), request=self.request).site_obj
+        except ValueError as e:
+            raise BadRequestError(str(e)) from e
+        return site.root_page.path if site is not None else None
+
+    def host_site(self):
+        """The request's site as Wagtail's ``Site.find_for_request`` finds it (and keeps it on the request for
+        every URL the answer shows), with its root page's tree path; None: no site.
+
+        Remembered per process under the page cache's generation this request read (``serve_cached_detail``):
+        a site's change, a page's move and a flushed cache move it (``page_cache.forget_all_pages``)."""
+        request = self.request
+        lookup = getattr(request, "kolshop_page_lookup", None)
+        port = request.get_port()
+        key = None
+        if lookup is not None and lookup.tokens is not None:
+            key = (lookup.tokens[0], request._get_raw_host(), port)
+        if key is not None and key in _HOST_SITES:
+            found = _HOST_SITES[key]
+        else:
+            if port.isdigit():
+                found = site_for_host(split_domain_port(request._get_raw_host())[0], int(port))
+            else:  # Wagtail's own lookup decides what such a port means
+                site = Site.find_for_request(request)
+                found = (site, site.root_page.path) if site is not None else None
+            if key is not None:
+                if len(_HOST_SITES) >= _HOST_SITES_LIMIT:
+                    _HOST_SITES.clear()
+                _HOST_SITES[key] = found
+        getattr(request, "_request", request)._wagtail_site = found[0] if found is not None else None
+        return found
 
     def find_object(self, queryset, request):
         if "id" in request.GET and not request.GET["id"].isdigit():
@@ -256,6 +372,22 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         response = Response(self.get_serializer(self._preview_page).data)
         response["Cache-Control"] = "private, no-store"
         return response
+
+    @classmethod
+    def _get_serializer_class(cls, router, model, fields_config, show_details=False, nested=False):
+        """Wagtail builds a serializer class per request, and DRF then builds its fields; the class depends only
+        on these arguments (and the i18n setting), so each process builds it once. Bounded: ``?fields=`` is
+        the client's to vary."""
+        key = (cls, id(router), model, _frozen_fields_config(fields_config), show_details, nested,
+               getattr(settings, "WAGTAIL_I18N_ENABLED", False))
+        serializer_class = _SERIALIZER_CLASSES.get(key)
+        if serializer_class is None:
+            serializer_class = super()._get_serializer_class(
+                router, model, fields_config, show_details=show_details, nested=nested)
+            if len(_SERIALIZER_CLASSES) >= _SERIALIZER_CLASSES_LIMIT:
+                _SERIALIZER_CLASSES.clear()
+            _SERIALIZER_CLASSES[key] = serializer_class
+        return serializer_class
 
     def get_serializer_class(self):
         if self.action == "preview_view":

@@ -1,0 +1,50 @@
+"""The content API finds a request's site in one plain statement (``content.api.page_query.site_for_host``);
+for every way sites can be set up it finds the site Wagtail's ``get_site_for_hostname`` finds."""
+
+import pytest
+from wagtail.models import Page, Site
+from wagtail.models.sites import get_site_for_hostname
+
+from content.api.page_query import site_for_host
+
+pytestmark = pytest.mark.django_db
+
+HOSTS = [("localhost", 80), ("localhost", 8000), ("shop.example.com", 80), ("shop.example.com", 8080),
+         ("shop.example.com", 443), ("a.example.com", 80), ("nowhere.example.com", 80)]
+
+
+def _wagtails(hostname: str, port: int):
+    try:
+        site = get_site_for_hostname(hostname, port)
+    except Site.DoesNotExist:
+        return None
+    return site.pk, site.root_page.path
+
+
+def _ours(hostname: str, port: int):
+    found = site_for_host(hostname, port)
+    return (found[0].pk, found[1]) if found is not None else None
+
+
+def _sites(*specs):
+    Site.objects.all().delete()
+    root = Page.get_first_root_node()
+    for index, (hostname, port, is_default) in enumerate(specs):
+        home = root.add_child(instance=Page(title=f"Home {index}", slug=f"home-{index}"))
+        Site.objects.create(hostname=hostname, port=port, root_page=home, is_default_site=is_default)
+
+
+@pytest.mark.parametrize("specs", [
+    [],
+    [("localhost", 80, True)],
+    [("localhost", 8000, True)],
+    [("localhost", 80, True), ("shop.example.com", 80, False), ("shop.example.com", 8080, False)],
+    [("localhost", 80, True), ("a.example.com", 443, False)],
+    [("a.example.com", 80, False), ("a.example.com", 8080, False)],
+    [("shop.example.com", 80, False)],
+], ids=["no-site", "default", "default-other-port", "default-and-two-ports", "default-and-one-host",
+        "no-default-two-ports", "one-host-no-default"])
+def test_the_site_for_every_host_is_the_one_wagtail_finds(specs):
+    _sites(*specs)
+
+    assert [_ours(hostname, port) for hostname, port in HOSTS] == [_wagtails(hostname, port) for hostname, port in HOSTS]
