@@ -7,15 +7,19 @@ import pytest
 from shop.models import Cart, Order, OrderStatus, StockReservation
 from shop.services import checkout as checkout_service
 from shop.services.cart import lock_cart
+from shop.services.locks import lock_for_transaction
 from tests.shop.test_cart_buys_once import CHECKOUT, _pay, cart_token  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
 
-def _previous_release_lock(cart):
-    """Stop 26's lock: nothing written to the cart row. It read the cart's pending orders on every checkout, which
-    this release does when the count in hand is above one (in memory only: the row keeps its count)."""
+def _previous_release_lock(cart, *, then_lock=()):
+    """Stop 26's lock: nothing written to the cart row, the buyer's and client's locks taken one by one. It read the
+    cart's pending orders on every checkout, which this release does when the count in hand is above one (in
+    memory only: the row keeps its count)."""
     locked = lock_cart(cart)
+    if then_lock:
+        lock_for_transaction(*then_lock)
     locked.checkouts_started = 2
     return locked
 
