@@ -20,26 +20,41 @@ def _get(client: Client, path: str, **headers):
 
 
 def content_uncached(data, *, rounds: int) -> list[Row]:
+    """A page's JSON read when its cached entry is gone: invalidated as a sale, a stock change or a publish
+    invalidates it, with the rest of the cache warm (as a running site's is); then once more for 100 blocks with
+    the whole cache cleared (a cold start), where both sides also read Wagtail's site root paths and kolshop
+    its site."""
+    from content.services.page_cache import forget_page
+
     client = Client()
     rows = []
     queries = {}
     for size in (10, 100):
         kolshop, naive = f"/api/v2/pages/{data.guides[size].pk}/", f"/bench/naive-api/pages/{data.naive_guides[size].pk}/"
+        page_id = data.guides[size].pk
         cache.clear()
         first_read = count_queries(lambda: _get(client, kolshop))
-        cache.clear()  # read again uncached: the process now knows the page (content.api.views)
+        forget_page(page_id)  # read again uncached: the process now knows the page (content.api.views)
         queries[size] = count_queries(lambda: _get(client, kolshop))
-        cache.clear()
         naive_queries = count_queries(lambda: _get(client, naive))
-        cache.clear()
+        forget_page(page_id)
         size_kolshop, size_naive = len(_get(client, kolshop).content), len(_get(client, naive).content)
         timings = interleaved({"kolshop": lambda: _get(client, kolshop), "naive Wagtail": lambda: _get(client, naive)},
-                              rounds=rounds, setup=cache.clear)
+                              rounds=rounds, setup=lambda: forget_page(page_id))
         rows.append(ratio_row(
             f"content API uncached, {size} blocks", timings, subject="kolshop", baseline="naive Wagtail",
             target="≤ 0.33× naive (3× faster)", passes=lambda ratio: ratio <= 1 / 3,
-            notes=f"queries {queries[size]} ({first_read} on the process's first read) vs naive {naive_queries}; payload {size_kolshop // 1024} kB vs {size_naive // 1024} kB",
+            notes=f"the page's entry invalidated, the rest of the cache warm; queries {queries[size]} "
+                  f"({first_read} on the process's first read, cold cache) vs naive {naive_queries}; "
+                  f"payload {size_kolshop // 1024} kB vs {size_naive // 1024} kB",
         ))
+    timings = interleaved({"kolshop": lambda: _get(client, kolshop), "naive Wagtail": lambda: _get(client, naive)},
+                          rounds=rounds, setup=cache.clear)
+    rows.append(ratio_row(
+        "content API cold cache, 100 blocks", timings, subject="kolshop", baseline="naive Wagtail",
+        target="≤ 0.33× naive (3× faster)", passes=lambda ratio: ratio <= 1 / 3,
+        notes="the whole cache cleared before each read (both sides read the site root paths again)",
+    ))
     constant = queries[10] == queries[100] and queries[100] <= 15
     rows.append(Row("content API queries, 10 → 100 blocks", f"{queries[10]} → {queries[100]}", "—", None,
                     "constant, ≤ 15", constant))

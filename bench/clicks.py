@@ -208,7 +208,7 @@ def ingest_at_scale(data, *, requests: int) -> list[Row]:
         if redis_url is None:
             return [Row(case, "skipped (no redis-server)", "—", None, target, None, "")]
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.bench", "DATABASE_URL": _database_url(),
-               "REDIS_URL": redis_url, "CACHE_URL": redis_url}
+               "REDIS_URL": redis_url, "CACHE_URL": redis_url, "DATABASE_POOL": "1"}  # as production's
         ports = [_free_port(), _free_port()]
         # The Procfile's web process (settings.asgi, with /r/'s fast path; deploy/gunicorn.conf.py), one worker each.
         processes = [subprocess.Popen(

@@ -4,6 +4,7 @@ import os
 
 import dj_database_url
 
+from settings import env
 from settings.base import *  # noqa: F401,F403
 from settings.base import INSTALLED_APPS, VAR_DIR
 
@@ -24,6 +25,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'bench.sqlite3'}")
 }
+# The clicks bench's app processes (DATABASE_POOL=1) take connections from a pool per process, as production's.
+if env.get_bool("DATABASE_POOL", False):
+    env.pool_connections(DATABASES)
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 # Background work as production queues it (settings.production): a request enqueues a task (one
 # INSERT) and the worker does it. The immediate backend would count an order e-mail's rendering and

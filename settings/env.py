@@ -58,6 +58,18 @@ def replica_database(url: str) -> dict:
     return {"replica": replica}
 
 
+def pool_connections(databases: dict) -> None:
+    """PostgreSQL connections from a pool per process (psycopg_pool) for every PostgreSQL database of
+    ``databases``: an ASGI process runs each request in a thread of its own, so per-thread persistent
+    connections would be opened per request."""
+    for database in databases.values():
+        if database["ENGINE"] == "django.db.backends.postgresql":
+            database["CONN_MAX_AGE"] = 0
+            database.setdefault("OPTIONS", {})["pool"] = {
+                "min_size": 1, "max_size": get_int("DATABASE_POOL_MAX_SIZE", 8), "timeout": 10,
+            }
+
+
 def cache_settings(url: str) -> dict:
     """``CACHES`` for a ``CACHE_URL``: Redis (django-redis) for ``redis://``/``rediss://``, memcached for
     ``host:port`` lists, and process-local memory when empty (one process only: the demo and tests)."""

@@ -25,12 +25,8 @@ DATABASES.update(env.replica_database(env.get_str("DATABASE_REPLICA_URL") or "")
 # The web process is ASGI: each request runs in its own thread, so per-thread persistent connections
 # would be opened per request. PostgreSQL connections come from a pool per process instead
 # (psycopg_pool; DATABASE_POOL=0 turns it off, e.g. behind PgBouncer in transaction mode).
-for _database in DATABASES.values():
-    if _database["ENGINE"] == "django.db.backends.postgresql" and env.get_bool("DATABASE_POOL", True):
-        _database["CONN_MAX_AGE"] = 0
-        _database.setdefault("OPTIONS", {})["pool"] = {
-            "min_size": 1, "max_size": env.get_int("DATABASE_POOL_MAX_SIZE", 8), "timeout": 10,
-        }
+if env.get_bool("DATABASE_POOL", True):
+    env.pool_connections(DATABASES)
 
 # Several app processes must share one cache (a stock change seen by one invalidates everyone's
 # cached JSON): production requires CACHE_URL (redis://host:6379/0).
