@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 # How shop 0024, 0025 and creators 0013 left a database before they kept their columns' database defaults (stop 27).
 STOP_27_DROPPED_DEFAULTS = {
     "shop_cart": ["checkouts_started"],
-    "shop_voucher": ["reissue_unused"],
+    "shop_voucher": ["reissue_unused", "remainder_source"],
     "creators_orderlinefact": ["orders_by_brand", "orders_by_creator", "orders_by_page", "orders_by_block",
                                "orders_by_product"],
 }

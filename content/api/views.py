@@ -16,10 +16,13 @@ from django.http.request import split_domain_port
 from django.urls import path
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from wagtail.api import APIField
+from wagtail.api.querysets import get_public_pages_queryset
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.validators import SiteFilterValidator
 from wagtail.api.v2.filters import SearchFilter
@@ -199,8 +202,25 @@ class ContentPageSerializer(PageSerializer):
         return copy.deepcopy(prototype)
 
 
+class AnonymousReader:
+    """A request as an anonymous reader sees pages: Wagtail's view-restriction checks read only its user and
+    session, so those are an anonymous user's and an empty session; everything else is the request's."""
+
+    def __init__(self, request) -> None:
+        self._request = request
+        self.user = AnonymousUser()
+        self.session = {}
+
+    def __getattr__(self, name):
+        return getattr(self._request, name)
+
+
 class ContentPagesAPIViewSet(PagesAPIViewSet):
     renderer_classes = [JSONRenderer]
+    # Who the reader is comes from the session alone, as ``may_pass_view_restrictions`` asks it (DRF's default
+    # also signs in by HTTP Basic: a request with no session cookie would have looked anonymous to the cache and
+    # signed in to the page look-up, and put a restricted page into the shared cache).
+    authentication_classes = [SessionAuthentication]
     filter_backends = [  # search stays last, and is plain words
         PageIdRangeFilter, CreatorFilter, TagFilter,
         *(PlainTextSearchFilter if backend is SearchFilter else backend for backend in PagesAPIViewSet.filter_backends),
@@ -247,8 +267,15 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
 
     def get_base_queryset(self):
         # Wagtail asks for it several times per request and each build reads the view restrictions.
+        # A request that may pass no view restriction sees the pages as an anonymous reader, whatever its user: the
+        # look-up and the cache decide from one answer, so a wrong answer can only cost a signed-in reader a 404.
         if not hasattr(self, "_base_queryset"):
-            self._base_queryset = super().get_base_queryset()
+            request = self.request._request
+            reader = request if may_pass_view_restrictions(request) else AnonymousReader(request)
+            try:
+                self._base_queryset = get_public_pages_queryset(reader)
+            except ValueError as error:
+                raise BadRequestError(str(error)) from error
         return self._base_queryset
 
     def get_queryset(self):

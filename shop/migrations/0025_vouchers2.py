@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='voucher',
             name='remainder_source',
-            field=models.CharField(blank=True, help_text='paid, or refund:<id>.', max_length=40),
+            field=models.CharField(blank=True, db_default='', help_text='paid, or refund:<id>.', max_length=40),
         ),
         migrations.AddConstraint(
             model_name='voucher',

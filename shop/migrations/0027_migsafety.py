@@ -4,8 +4,8 @@
   stays in the database for this release: app processes of the previous release still name it in every payment
   they load while this release is rolled out. The release after drops the column (``DROP COLUMN``, no state
   change).
-- ``Cart.checkouts_started`` and ``Voucher.reissue_unused`` keep their database defaults (carts and vouchers the
-  previous release creates get 0 and false) also on a database that ran 0024 or 0025 before they kept them
+- ``Cart.checkouts_started``, ``Voucher.reissue_unused`` and ``Voucher.remainder_source`` keep their database
+  defaults (carts and vouchers the previous release creates get 0, false and '') also on a database that ran 0024 or 0025 before they kept them
   (PostgreSQL).
 - Carts made before 0024 are counted (their orders are the checkouts they started) in batches of carts, each in
   its own transaction: not atomic, so no lock is held on the cart table for the length of the backfill.
@@ -21,7 +21,8 @@ CARTS_PER_BATCH = 1000
 
 
 # Columns the previous release leaves out of its inserts, and their database defaults.
-DATABASE_DEFAULTS = {("Cart", "checkouts_started"): "0", ("Voucher", "reissue_unused"): "false"}
+DATABASE_DEFAULTS = {("Cart", "checkouts_started"): "0", ("Voucher", "reissue_unused"): "false",
+                     ("Voucher", "remainder_source"): "''"}
 
 
 def keep_database_defaults(apps, schema_editor):

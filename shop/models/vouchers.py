@@ -52,7 +52,7 @@ class Voucher(models.Model):
         "shop.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text=_("The order that left this remainder."),
     )
-    remainder_source = models.CharField(max_length=40, blank=True, help_text=_("paid, or refund:<id>."))
+    remainder_source = models.CharField(max_length=40, blank=True, db_default="", help_text=_("paid, or refund:<id>."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,22 +1,23 @@
-"""A yes/no answer kept in the shared cache that is never wrongly "no" ("is any session live?", "does any page
-have a view restriction?"), so a hot path asks the database only when the answer may be yes.
+"""A yes/no answer kept in the shared cache that is never wrongly "no" for long ("is any session live?", "does any
+page have a view restriction?"), so a hot path asks the database only when the answer may be yes.
 
 The rules, in one place:
 
 - ``set()``: something that makes the answer "yes" sets it at once (inside its transaction) and again after the
   commit. A stale "yes" only costs the caller a look-up; a stale "no" would skip one that was needed. The second
   set covers a reader that, between the two, found the key evicted and filled it from rows not yet committed.
-  If the first set is not taken (the cache is unreachable) the change fails with ``Unavailable``: a "yes" the
-  cache may not hold must not be committed, or a "no" cached before the outage would come back with the server.
 - ``drop()``: something that may make it "no" drops the key after the commit; the next reader asks the database.
 - ``read()``: a reader fills a missing key with ``cache.add``, which never overwrites a "yes" set meanwhile.
   When the cache can't answer (Redis or memcached down) the reader asks the database: the flag is only a
   shortcut, so an outage costs a look-up, never a wrong "no".
+- A "no" is kept at most ``NO_SECONDS``; a "yes" for ``timeout``. What no process can know about (a Redis
+  restarted from a snapshot older than a "yes", a fail-over to a replica that missed it) leaves a wrong "no" for
+  at most that long. Callers whose wrong "no" would matter for longer must not depend on the flag alone (the
+  content API reads pages as an anonymous reader whenever the restriction flag says "no").
 
-Every call goes through ``operations.cache_guard`` (the production backend absorbs outages silently for code
-that isn't guarded, so an unguarded write could be lost without anyone knowing). An after-commit write the
-cache did not take is owed: before this process uses the flag again it deletes the key (the next reader asks the
-database). ``timeout`` bounds any other surprise (None: until dropped or evicted).
+Every call goes through ``operations.cache_guard`` (the production backend absorbs outages silently for code that
+isn't guarded). A write the cache did not take is owed: before this process uses the flag again it deletes the
+key (the next reader asks the database). A change never fails because the cache is down.
 """
 
 from collections.abc import Callable
@@ -24,7 +25,8 @@ from collections.abc import Callable
 from django.db import transaction
 
 from operations.cache_guard import SharedCache
-from shop.errors import Unavailable
+
+NO_SECONDS = 60
 
 
 class SharedFlag:
@@ -39,16 +41,18 @@ class SharedFlag:
         found = self._cache.get(self.key)
         if found is None:
             found = self.ask_database()
-            self._cache.add(self.key, found, timeout=self.timeout)
+            no_for = NO_SECONDS if self.timeout is None else min(self.timeout, NO_SECONDS)
+            self._cache.add(self.key, found, timeout=self.timeout if found else no_for)
         return found
 
     def set(self) -> None:
         """The answer is now "yes": now, and again once the transaction commits."""
-        self._cache.set(self.key, True, timeout=self.timeout)
-        if self._cache.owes_settle:  # this write, or an earlier one still owed, was not taken
-            raise Unavailable("The shared cache can't be reached; try again in a moment.", code="cache_unavailable")
-        transaction.on_commit(lambda: self._cache.set(self.key, True, timeout=self.timeout))
+        self._store_yes()
+        transaction.on_commit(self._store_yes)
 
     def drop(self) -> None:
         """The answer may now be "no": forgotten once the transaction commits (at once outside one)."""
         transaction.on_commit(lambda: self._cache.delete(self.key))
+
+    def _store_yes(self) -> None:
+        self._cache.set(self.key, True, timeout=self.timeout)

@@ -2,8 +2,11 @@
 restriction) or a session that entered a page's password reads it uncached and privately, and an anonymous
 reader after them still gets 404."""
 
+import base64
+
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 from wagtail.models import PageViewRestriction
 
@@ -74,3 +77,29 @@ def test_with_no_view_restriction_anywhere_a_signed_in_hit_reads_nothing_but_the
     assert (hit.status_code, hit["Cache-Control"]) == (200, "public, max-age=60")
     PageViewRestriction.objects.create(page=guide, restriction_type=PageViewRestriction.LOGIN)
     assert (signed_in.get(url)["Cache-Control"], Client().get(url).status_code) == ("private, no-store", 404)
+
+
+def test_a_request_signed_in_by_http_basic_reads_as_anonymous_and_caches_nothing_restricted(guide):
+    PageViewRestriction.objects.create(page=guide, restriction_type=PageViewRestriction.LOGIN)
+    User.objects.create_user("staff", password="pw")
+    url = f"/api/v2/pages/{guide.pk}/"
+    basic = "Basic " + base64.b64encode(b"staff:pw").decode()
+
+    with_password = Client().get(url, HTTP_AUTHORIZATION=basic)
+    wrong_password = Client().get(url, HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"staff:no").decode())
+    after = Client().get(url)
+
+    assert (with_password.status_code, wrong_password.status_code, after.status_code) == (404, 404, 404)
+
+
+def test_a_signed_in_reader_the_flag_wrongly_calls_anonymous_gets_404_and_nothing_is_shared(guide):
+    PageViewRestriction.objects.create(page=guide, restriction_type=PageViewRestriction.LOGIN)
+    cache.set("kolshop:api:any-view-restriction", False)  # a "no" a restarted Redis brought back
+    signed_in = Client()
+    signed_in.force_login(User.objects.create_user("someone", password="pw"))
+    url = f"/api/v2/pages/{guide.pk}/"
+
+    read = signed_in.get(url)
+    after = Client().get(url)
+
+    assert (read.status_code, after.status_code) == (404, 404)

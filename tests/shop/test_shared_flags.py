@@ -7,8 +7,7 @@ from django.db import transaction
 from django.test import TestCase
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from operations.cache_guard import forget_outage
-from shop.errors import Unavailable
+from operations import cache_guard
 from shop.services.shared_flags import SharedFlag
 
 pytestmark = pytest.mark.django_db
@@ -129,18 +128,21 @@ def test_outside_a_transaction_set_and_drop_act_at_once():
     assert (set_now, cache.get(KEY)) == (True, None)
 
 
-def test_a_set_the_cache_refuses_fails_the_change_and_an_after_commit_failure_is_owed(
-        monkeypatch, django_capture_on_commit_callbacks):
-    flag = SharedFlag(KEY, ask_database=Rows(answer=False).ask, timeout=None)
+def _cache_back() -> None:
+    """The cache answers again and this process's pause after the failure is over (what it owes, it still owes)."""
+    cache_guard._breaker.down_until = 0.0
+
+
+def test_a_set_the_cache_did_not_take_is_owed_and_the_change_stands(monkeypatch, django_capture_on_commit_callbacks):
+    flag = SharedFlag(KEY, ask_database=Rows(answer=True).ask, timeout=None)
     cache.set(KEY, False)  # a "no" cached before the outage
     _failing(monkeypatch, "set")
-    with pytest.raises(Unavailable):
-        flag.set()
+    flag.set()  # no error: the change goes on
 
     monkeypatch.undo()
-    forget_outage()
-    assert cache.get(KEY) is False  # the failed set owes a delete: this process's next use pays it first
-    assert (flag.read(), cache.get(KEY)) == (False, False)  # asked the database again, not the stale key
+    _cache_back()
+    assert cache.get(KEY) is False  # the lost set owes a delete: this process's next use pays it first
+    assert (flag.read(), cache.get(KEY)) == (True, True)  # asked the database, not the stale key
 
     with django_capture_on_commit_callbacks(execute=True):
         flag.set()
@@ -148,19 +150,33 @@ def test_a_set_the_cache_refuses_fails_the_change_and_an_after_commit_failure_is
         flag.drop()  # lost after the commit: "yes" stays, harmless
 
     monkeypatch.undo()
-    forget_outage()
+    _cache_back()
     assert cache.get(KEY) is True
 
 
-def test_while_the_process_saw_the_cache_fail_a_set_fails_and_reads_ask_the_database(monkeypatch):
+def test_a_no_is_kept_a_minute_and_a_yes_as_long_as_asked(monkeypatch):
+    kept = []
+    real_add = cache.add
+    monkeypatch.setattr(cache, "add", lambda key, value, timeout=None: kept.append((value, timeout))
+                        or real_add(key, value, timeout=timeout))
+    rows = Rows(answer=False)
+    SharedFlag(KEY, ask_database=rows.ask, timeout=None).read()
+    cache.delete(KEY)
+    rows.answer = True
+    SharedFlag(KEY, ask_database=rows.ask, timeout=None).read()
+    cache.delete(KEY)
+    SharedFlag(KEY, ask_database=Rows(answer=False).ask, timeout=30).read()
+
+    assert kept == [(False, 60), (True, None), (False, 30)]
+
+
+def test_while_the_process_saw_the_cache_fail_reads_ask_the_database(monkeypatch):
     rows = Rows(answer=True)
     flag = SharedFlag(KEY, ask_database=rows.ask, timeout=None)
     _failing(monkeypatch, "get")
     assert flag.read() is True
     monkeypatch.undo()  # back, but this process saw it fail a moment ago (operations.cache_guard.RETRY_SECONDS)
 
-    with pytest.raises(Unavailable):
-        flag.set()
     assert (flag.read(), rows.asked) == (True, 2)
 
 
