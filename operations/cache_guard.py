@@ -33,6 +33,7 @@ import redis
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django_redis.cache import RedisCache as DjangoRedisCache
+from django_redis.exceptions import ConnectionInterrupted
 
 logger = logging.getLogger("kolshop.cache")
 
@@ -46,7 +47,10 @@ _in_guarded_call = contextvars.ContextVar("kolshop_in_guarded_cache_call", defau
 
 
 class RedisCache(DjangoRedisCache):
-    """django-redis's cache (``CACHE_URL=redis://…``) that absorbs an outage, except inside ``guarded``."""
+    """django-redis's cache (``CACHE_URL=redis://…``) that absorbs an outage, except inside ``guarded``.
+
+    Unguarded calls share the guarded ones' pause: an absorbed failure opens it, and while it is open they
+    answer "nothing" at once instead of each waiting for the socket timeout of a Redis that hangs."""
 
     @property
     def _ignore_exceptions(self) -> bool:
@@ -55,6 +59,34 @@ class RedisCache(DjangoRedisCache):
     @_ignore_exceptions.setter
     def _ignore_exceptions(self, value: bool) -> None:
         pass  # django-redis sets IGNORE_EXCEPTIONS here; the property above decides per call
+
+    @property
+    def client(self):
+        return _PausingClient(super().client)
+
+
+class _PausingClient:
+    """django-redis's client, its calls skipped while this process's pause after a failure lasts and a failure
+    reported to it (raised as django-redis's own ``ConnectionInterrupted``, which the backend absorbs or re-raises)."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            if _breaker.is_open():
+                raise ConnectionInterrupted(connection=None) from redis.ConnectionError("cache down a moment ago")
+            try:
+                return attribute(*args, **kwargs)
+            except ConnectionInterrupted as error:
+                _breaker.failed(error.__cause__ or error)
+                raise
+
+        return call
 
 
 class _Breaker:

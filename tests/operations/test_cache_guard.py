@@ -93,3 +93,24 @@ def test_the_backend_absorbs_an_outage_except_inside_guarded(settings):
 
     assert absorbed == (None, None, {})
     assert seen == "the outage, seen"
+
+
+def test_after_an_absorbed_failure_unguarded_calls_answer_nothing_at_once(settings, monkeypatch):
+    from django.core.cache import cache
+
+    settings.CACHES = cache_settings(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    monkeypatch.setattr(cache_guard, "RETRY_SECONDS", 60)
+    cache_guard.forget_outage()
+    tried = []
+    real_connect = redis.Connection.connect
+    monkeypatch.setattr(redis.Connection, "connect", lambda self: tried.append(1) or real_connect(self))
+    try:
+        answers = [cache.get("kolshop:probe") for _ in range(3)]
+        down = cache_guard.cache_is_down()
+        guarded = cache_guard.guarded(cache.get, "kolshop:probe", fallback="paused")
+    finally:
+        cache_guard.forget_outage()
+        settings.CACHES = cache_settings("")
+
+    assert (answers, down, guarded) == ([None, None, None], True, "paused")
+    assert len(tried) == 1  # the first call tried the server; the rest waited for nothing
