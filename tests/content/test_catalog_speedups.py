@@ -112,7 +112,8 @@ def test_variants_read_by_compiled_sql_equal_what_django_reads_at_any_time_and_s
             assert {v.sku: v.reserved_quantity for v in plain if v.product_id == lamp.pk} == {
                 "LAMP-1": 2 if at == now else 0, "LAMP-2": 0}
     assert plain[0].stock.variant is plain[0] and not plain[0]._state.adding
-    assert len(variants.query.plans) == 2  # read through SQL compiled once per number of ids
+    shapes = {shape for _alias, _vendor, shape in variants.query.plans}  # SQL compiled once per number of ids
+    assert {(("ids", 1), ("now", False)), (("ids", 2), ("now", False))} <= shapes
 
 
 def test_a_query_naming_its_ids_twice_reads_each_calls_ids_in_both_places(django_assert_num_queries):
