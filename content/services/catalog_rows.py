@@ -10,11 +10,13 @@ would have cached. A model with ``pre_init``/``post_init`` receivers is built th
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from django.db import connections, models, router
+from django.db import models, router
 from django.db.models import QuerySet, signals
 from django.db.models.base import ModelState
+
+from shop.services.compiled_queries import CompiledQuery
 
 
 def _concrete(model) -> list[tuple[str, str]]:
@@ -128,29 +130,14 @@ def _convert(values, converters, connection):
     return values
 
 
-# Stand-ins compiled in place of a query's ids and time, then found among the compiled parameters.
-_ID_STAND_IN = -(10**15)
-_NOW_STAND_IN = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
-_COMPILED_LIMIT = 256
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    params: tuple
-    id_positions: tuple[int, ...]  # where the i-th id goes
-    now_positions: tuple[int, ...]
-    converters: tuple  # (column, converters, expression), as Django's compiler applies them
-
-
 class SnapshotQuery:
     """One kind of snapshot row (products by id, variants of products, ...), read as instances by
     ``load_instances``'s rule, with its SQL compiled once per process.
 
     Building and compiling a Django query costs more than running it for a page's few hundred rows. ``build(ids,
-    now)`` is compiled once per database and number of ids with stand-in values; later reads run that SQL with
-    their own ids and time (as Django's compiler would adapt them) and convert the columns with Django's own
-    converters. A query whose stand-ins can't all be found among the parameters is built each time, as before.
+    now)`` is compiled by ``shop.services.compiled_queries.CompiledQuery`` (once per database and number of ids,
+    with markers for the ids and, if ``uses_now``, the time; a query whose markers can't be placed is refused at
+    its first read); the rows are made into instances here, converting columns with Django's own converters.
     """
 
     def __init__(self, model: type[models.Model], build: Callable[[list[int], datetime | None], QuerySet], *,
@@ -158,52 +145,29 @@ class SnapshotQuery:
                  uses_now: bool = False):
         self.model, self.build, self.uses_now = model, build, uses_now
         self.shape = _RowShape(model, joined or {}, annotations)
-        self._compiled: dict[tuple, _Compiled | None] = {}
+        self.query = CompiledQuery(self._values_list, read=self._reader,
+                                   name=f"{model._meta.label} snapshot rows")
 
     def instances(self, ids: list[int], *, now: datetime | None = None) -> list:
         if not ids:
             return []
-        if self.uses_now and now is None:
+        if not self.uses_now:
+            return self.query.run({"ids": list(ids)}, using=router.db_for_read(self.model))
+        if now is None:
             raise ValueError("this query needs the time it is read at (now=)")
-        db = router.db_for_read(self.model)
-        connection = connections[db]
-        key = (db, connection.vendor, len(ids))
-        if key not in self._compiled:
-            if len(self._compiled) >= _COMPILED_LIMIT:
-                self._compiled.clear()
-            self._compiled[key] = self._compile(len(ids), db)
-        compiled = self._compiled[key]
-        if compiled is None:
-            return self.shape.instances(self.build(ids, now).values_list(*self.shape.lookups), db=db)
-        params = list(compiled.params)
-        for position, identifier in zip(compiled.id_positions, ids):
-            params[position] = identifier
-        if compiled.now_positions:
-            adapted_now = connection.ops.adapt_datetimefield_value(now)
-            for position in compiled.now_positions:
-                params[position] = adapted_now
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        return self.shape.instances(rows, db=db, converters=compiled.converters, connection=connection)
+        return self.query.run({"ids": list(ids), "now": now}, using=router.db_for_read(self.model))
 
-    def _compile(self, count: int, db: str) -> _Compiled | None:
-        stand_ins = [_ID_STAND_IN - index for index in range(count)]
-        queryset = self.build(stand_ins, _NOW_STAND_IN if self.uses_now else None)
-        compiler = queryset.values_list(*self.shape.lookups).query.get_compiler(using=db)
-        sql, params = compiler.as_sql()
+    def _values_list(self, *, ids: list[int], now: datetime | None = None) -> QuerySet:
+        return self.build(ids, now).values_list(*self.shape.lookups)
+
+    def _reader(self, compiler, queryset: QuerySet):
         if compiler.has_extra_select:
-            return None
-        adapted_now = compiler.connection.ops.adapt_datetimefield_value(_NOW_STAND_IN)
-        found = [(value, position) for position, value in enumerate(params)
-                 if type(value) is int and value <= _ID_STAND_IN]
-        at = dict(found)
-        now_positions = tuple(position for position, value in enumerate(params)
-                              if self.uses_now and type(value) is type(adapted_now) and value == adapted_now)
-        if len(found) != count or set(at) != set(stand_ins) or (self.uses_now and not now_positions):
-            return None  # each id once, and the time somewhere, or this query is built each time
+            raise ValueError(f"{self.model._meta.label} snapshot rows: extra() columns are not read")
         fields = [column[0] for column in compiler.select[:compiler.col_count]]
         converters = tuple((position, tuple(column_converters), expression)
                            for position, (column_converters, expression) in compiler.get_converters(fields).items())
-        return _Compiled(sql=sql, params=tuple(params), id_positions=tuple(at[value] for value in stand_ins),
-                         now_positions=now_positions, converters=converters)
+
+        def instances(rows: list, connection) -> list:
+            return self.shape.instances(rows, db=connection.alias, converters=converters, connection=connection)
+
+        return instances

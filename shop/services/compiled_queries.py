@@ -1,16 +1,22 @@
 """Hot querysets compiled once per process, then run with fresh parameters (issue 14: a third of the buy flow's
-CPU went into building and compiling the same few queries on every request).
+CPU went into building and compiling the same few queries on every request; the content API's catalog snapshot
+reads its rows the same way).
 
-``compiled(build)`` wraps a function that builds a queryset from its keyword arguments. The first call (per
-database connection and per *shape*: the length of each list argument) builds the queryset from marker values,
-compiles it with Django's own compiler and remembers the SQL, where each marker landed among its parameters, and
-how Django turns the rows into objects. Later calls only execute that SQL with the new values and build the rows
-the same way. The rule stays in the queryset (one place); nothing here writes SQL.
+``CompiledQuery(build, read=...)`` wraps a function that builds a queryset from its keyword arguments. The first
+call (per database connection and per *shape*: the names given, the length of each list argument, which are None)
+builds the queryset from marker values, compiles it with Django's own compiler and remembers the SQL and where
+each marker landed among its parameters. Later calls only execute that SQL with the new values and turn the rows
+into results with ``read`` (made once per compiled shape from the compiler). The rule stays in the queryset (one
+place); nothing here writes SQL. ``compiled(build)`` is the buy flow's form: rows become what ``list(queryset)``
+gives (model instances through ``ModelIterable``'s steps, or ``values_list`` tuples).
 
 Arguments may be ``int``, ``str``, ``datetime``, a list of these, or None (a None is part of the shape: it is
-passed to the builder as it is); every other value a queryset uses must be a
-constant of the builder. The builder must not branch on the argument values (only on their shape). An argument
-Django passes on altered (``contains`` wraps it in %) is refused when the query is first compiled.
+passed to the builder as it is); every other value a queryset uses must be a constant of the builder. The builder
+must not branch on the argument values (only on their shape). A marker may land in several places (each gets the
+call's value). A query some of whose markers don't reach the SQL unchanged (``contains`` wraps its argument in %,
+an argument the builder ignores) is **refused** when it is first compiled (``ValueError``): it would run with the
+first call's values frozen in, and building it each time would silently lose what this module is for. Each query
+keeps at most ``PLAN_LIMIT`` shapes (more start its cache afresh).
 
 Turning rows into objects reuses what ``ModelIterable`` does (the compiler's ``select``, ``klass_info`` and
 converters, ``get_related_populators``): Django internals, pinned by ``tests/shop/test_compiled_queries.py``.
@@ -25,9 +31,15 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+
+PLAN_LIMIT = 256
 
 _markers = itertools.count(1)
+
+# A compiled shape's row reader: made once from the compiler and the marker queryset, then given each call's
+# fetched rows (before Django's converters) and the connection.
+RowReader = Callable[[list, Any], list]
 
 
 def _marker(value: Any) -> Any:
@@ -51,16 +63,14 @@ def _shape(values: dict[str, Any]) -> tuple:
 
 @dataclass
 class _Plan:
-    sql: str
+    sql: str  # "" when Django knows the answer is empty without asking the database
     # Per parameter: (argument name, index in a list argument or None, adapter) or (None, constant, None).
     slots: list[tuple[str | None, Any, Callable | None]]
-    compiler: Any
-    models: bool
-    init_list: list[str] | None = None
-    start: int = 0
-    end: int = 0
-    populators: list | None = None
-    converters: Any = None
+    read: RowReader | None
+
+    def params(self, values: dict[str, Any]) -> list:
+        return [adapt(values[name] if index is None else values[name][index]) if name is not None else index
+                for name, index, adapt in self.slots]
 
 
 def _same_value(value: Any) -> Any:
@@ -74,86 +84,107 @@ def _adapters(connection, marker: Any) -> list[Callable]:
     return [_same_value]
 
 
-def _plan(build: Callable[..., QuerySet], connection, values: dict[str, Any]) -> _Plan:
-    markers = {name: [_marker(item) for item in value] if isinstance(value, (list, tuple))
-               else None if value is None else _marker(value) for name, value in values.items()}
-    queryset = build(**markers)
-    compiler = queryset.query.get_compiler(connection=connection)
-    try:
-        sql, params = compiler.as_sql()
-    except EmptyResultSet:  # e.g. ``__in`` an empty list: Django answers without asking the database
-        return _Plan(sql="", slots=[], compiler=compiler, models=False)
-    places = {}
-    for name, marker in markers.items():
-        if marker is None:
-            continue
-        for index, item in enumerate(marker) if isinstance(marker, list) else [(None, marker)]:
-            places[item] = (name, index)
-    slots = []
-    adapted = [(adapt(item), place, adapt) for item, place in places.items() for adapt in _adapters(connection, item)]
-    for param in params:
-        found = next(((place, adapt) for candidate, place, adapt in adapted if _same(candidate, param)), None)
-        slots.append((found[0][0], found[0][1], found[1]) if found else (None, param, None))
-    missing = set(places.values()) - {(name, index) for name, index, adapt in slots if adapt is not None}
-    if missing:  # e.g. a lookup that rewrote the value (``contains`` wraps it in %): it would be frozen in
-        raise ValueError(f"compiled query {build.__name__}: {sorted(missing)} reached the SQL altered")
-    models = issubclass(queryset._iterable_class, ModelIterable)
-    plan = _Plan(sql=sql, slots=slots, compiler=compiler, models=models,
-                 converters=compiler.get_converters([column[0] for column in compiler.select[:compiler.col_count]]))
-    if models:
-        klass_info, select = compiler.klass_info, compiler.select
-        fields = klass_info["select_fields"]
-        plan.start, plan.end = fields[0], fields[-1] + 1
-        plan.init_list = [column[0].target.attname for column in select[plan.start:plan.end]]
-        plan.populators = get_related_populators(klass_info, select, connection.alias)
-    return plan
+class CompiledQuery:
+    """``build(**values)`` compiled once per connection and shape; ``run`` answers with ``read`` over its rows."""
+
+    def __init__(self, build: Callable[..., QuerySet], *, read: Callable[[Any, QuerySet], RowReader],
+                 name: str = ""):
+        self.build, self.read, self.name = build, read, name or build.__name__
+        self.plans: dict[tuple, _Plan] = {}
+
+    def run(self, values: dict[str, Any], *, using: str) -> list:
+        connection = connections[using]
+        key = (connection.alias, connection.vendor, _shape(values))
+        plan = self.plans.get(key)
+        if plan is None:
+            if len(self.plans) >= PLAN_LIMIT:
+                self.plans.clear()
+            plan = self.plans[key] = self._plan(connection, values)
+        if not plan.sql:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(plan.sql, plan.params(values))
+            rows = cursor.fetchall()
+        return plan.read(rows, connection)
+
+    def _plan(self, connection, values: dict[str, Any]) -> _Plan:
+        markers = {name: [_marker(item) for item in value] if isinstance(value, (list, tuple))
+                   else None if value is None else _marker(value) for name, value in values.items()}
+        queryset = self.build(**markers)
+        compiler = queryset.query.get_compiler(connection=connection)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # e.g. ``__in`` an empty list: Django answers without asking the database
+            return _Plan(sql="", slots=[], read=None)
+        places = {}  # (type, value as Django may pass it) -> (argument name, list index, adapter)
+        for name, marker in markers.items():
+            if marker is None:
+                continue
+            for index, item in enumerate(marker) if isinstance(marker, list) else [(None, marker)]:
+                for adapt in _adapters(connection, item):
+                    adapted = adapt(item)
+                    places.setdefault((type(adapted), adapted), (name, index, adapt))
+        slots = [_slot(places, param) for param in params]
+        expected = {(name, index) for name, index, _adapt in places.values()}
+        missing = expected - {(name, index) for name, index, adapt in slots if adapt is not None}
+        if missing:  # a lookup that rewrote the value, or one the builder left out: it would be frozen in
+            raise ValueError(f"compiled query {self.name}: {sorted(missing)} reached the SQL altered")
+        return _Plan(sql=sql, slots=slots, read=self.read(compiler, queryset))
 
 
-def _same(candidate: Any, param: Any) -> bool:
+def _slot(places: dict, param: Any) -> tuple:
     try:
-        return type(candidate) is type(param) and candidate == param
-    except Exception:  # noqa: BLE001 - a parameter that can't be compared is no marker
-        return False
+        found = places.get((type(param), param))
+    except TypeError:  # an unhashable parameter (a JSON value) is no marker
+        found = None
+    return found if found is not None else (None, param, None)
 
 
 def compiled(build: Callable[..., QuerySet], *, using: str = "default") -> Callable[..., list]:
     """``build(**arguments)`` run as ``list(build(**arguments))`` (model instances with their ``select_related``
     objects and annotations, or ``values_list`` tuples), compiled once per connection and shape."""
-    plans: dict[tuple, _Plan] = {}
+    query = CompiledQuery(build, read=_orm_reader)
 
     def run(**values: Any) -> list:
-        connection = connections[using]
-        key = (connection.alias, connection.vendor, _shape(values))
-        plan = plans.get(key)
-        if plan is None:
-            plan = plans[key] = _plan(build, connection, values)
-        params = [adapt(values[name] if index is None else values[name][index]) if name is not None else index
-                  for name, index, adapt in plan.slots]
-        return _execute(plan, connection, params)
+        return query.run(values, using=using)
 
-    run.build = build
+    run.build, run.query = build, query
     return run
 
 
-def _execute(plan: _Plan, connection, params: list) -> list:
-    if not plan.sql:
-        return []
-    compiler = plan.compiler
-    with connection.cursor() as cursor:
-        cursor.execute(plan.sql, params)
-        rows = cursor.fetchall()
-    if plan.converters:
-        rows = list(compiler.apply_converters(rows, plan.converters))
-    if not plan.models:
-        return [tuple(row) for row in rows]
-    model, alias = compiler.klass_info["model"], connection.alias
-    annotations = compiler.annotation_col_map
-    objects = []
-    for row in rows:
-        obj = model.from_db(alias, plan.init_list, row[plan.start:plan.end])
-        for populator in plan.populators:
-            populator.populate(row, obj)
-        for name, position in annotations.items():
-            setattr(obj, name, row[position])
-        objects.append(obj)
+def _orm_reader(compiler, queryset: QuerySet) -> RowReader:
+    """Rows as ``list(queryset)`` gives them, by ``ModelIterable``'s steps (or ``values_list``'s tuples)."""
+    converters = compiler.get_converters([column[0] for column in compiler.select[:compiler.col_count]])
+    iterable = queryset._iterable_class
+    if not issubclass(iterable, ModelIterable):
+        if iterable is not ValuesListIterable or compiler.has_extra_select:
+            raise ValueError(f"compiled queries read model instances or values_list tuples, not {iterable.__name__}")
+
+        def tuples(rows: list, connection) -> list:
+            if converters:
+                rows = compiler.apply_converters(rows, converters)
+            return [tuple(row) for row in rows]
+
+        return tuples
+    klass_info, select = compiler.klass_info, compiler.select
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    model, annotations = klass_info["model"], compiler.annotation_col_map
+    populators = get_related_populators(klass_info, select, compiler.connection.alias)
+
+    def objects(rows: list, connection) -> list:
+        alias = connection.alias
+        if converters:
+            rows = list(compiler.apply_converters(rows, converters))
+        result = []
+        for row in rows:
+            obj = model.from_db(alias, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in annotations.items():
+                setattr(obj, name, row[position])
+            result.append(obj)
+        return result
+
     return objects

@@ -112,15 +112,31 @@ def test_variants_read_by_compiled_sql_equal_what_django_reads_at_any_time_and_s
             assert {v.sku: v.reserved_quantity for v in plain if v.product_id == lamp.pk} == {
                 "LAMP-1": 2 if at == now else 0, "LAMP-2": 0}
     assert plain[0].stock.variant is plain[0] and not plain[0]._state.adding
-    assert variants._compiled and None not in variants._compiled.values()  # read through the compiled SQL
+    shapes = {shape for _alias, _vendor, shape in variants.query.plans}  # SQL compiled once per number of ids
+    assert {(("ids", 1), ("now", False)), (("ids", 2), ("now", False))} <= shapes
 
 
-def test_a_query_whose_ids_cannot_be_placed_is_built_each_time(django_assert_num_queries):
-    # given a query naming its ids twice (the compiled SQL would need each id once)
+def test_a_query_naming_its_ids_twice_reads_each_calls_ids_in_both_places(django_assert_num_queries):
+    # given a query naming its ids twice
     lamp = make_product(title="Lamp", variants=[("LAMP-1", "20.00", 3)])
+    desk = make_product(title="Desk", variants=[("DESK-1", "120.00", 1)])
     twice = SnapshotQuery(Product, lambda ids, now: Product.objects.filter(pk__in=ids).filter(pk__in=ids))
 
-    # when it is read, then it is still right (built by Django each time)
+    # when it is read for one product, then another, then both: each read sees its own ids
     with django_assert_num_queries(1):
-        assert [product.pk for product in twice.instances([lamp.pk])] == [lamp.pk]
-    assert list(twice._compiled.values()) == [None]
+        assert [product.title for product in twice.instances([lamp.pk])] == ["Lamp"]
+    assert [product.title for product in twice.instances([desk.pk])] == ["Desk"]
+    assert sorted(product.title for product in twice.instances([desk.pk, lamp.pk])) == ["Desk", "Lamp"]
+    assert len(twice.query.plans) == 2
+
+
+def test_a_query_whose_time_cannot_be_placed_is_refused_at_its_first_read():
+    # given a query said to use the time that leaves it out (its SQL would never see a later time)
+    lamp = make_product(title="Lamp", variants=[("LAMP-1", "20.00", 3)])
+    timeless = SnapshotQuery(Product, lambda ids, now: Product.objects.filter(pk__in=ids), uses_now=True)
+
+    # when it is read, then it is refused, and stays so
+    for _attempt in range(2):
+        with pytest.raises(ValueError, match="shop.Product snapshot rows: .*'now'.* reached the SQL altered"):
+            timeless.instances([lamp.pk], now=timezone.now())
+    assert timeless.query.plans == {}

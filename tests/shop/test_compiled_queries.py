@@ -108,3 +108,31 @@ def test_an_argument_django_alters_is_refused_when_first_compiled():
 
     with pytest.raises(ValueError, match="reached the SQL altered"):
         like_sku(part="HP")
+
+
+def test_an_argument_named_twice_gets_each_calls_value_in_both_places():
+    variant_with_stock("HP-1")
+    variant_with_stock("HP-2")
+    by_sku = compiled(lambda *, sku: Variant.objects.filter(sku=sku).filter(sku__in=[sku]).order_by("pk"))
+
+    assert [[variant.sku for variant in by_sku(sku=sku)] for sku in ("HP-1", "HP-2", "HP-3")] == [["HP-1"], ["HP-2"], []]
+    assert len(by_sku.query.plans) == 1
+
+
+def test_only_instances_and_values_list_tuples_are_read():
+    variant_with_stock("HP-1")
+    as_dicts = compiled(lambda *, sku: Variant.objects.filter(sku=sku).values("sku"))
+
+    with pytest.raises(ValueError, match="model instances or values_list tuples, not ValuesIterable"):
+        as_dicts(sku="HP-1")
+
+
+def test_a_query_keeps_a_bounded_number_of_shapes(monkeypatch):
+    hp1, hp2 = variant_with_stock("HP-1"), variant_with_stock("HP-2")
+    monkeypatch.setattr("shop.services.compiled_queries.PLAN_LIMIT", 2)
+    skus_of = compiled(lambda *, ids: Variant.objects.filter(pk__in=ids).order_by("pk").values_list("sku"))
+
+    answers = [skus_of(ids=ids) for ids in ([hp1.pk], [hp1.pk, hp2.pk], [hp2.pk, hp1.pk, 0])]
+
+    assert answers == [[("HP-1",)], [("HP-1",), ("HP-2",)], [("HP-1",), ("HP-2",)]]
+    assert len(skus_of.query.plans) == 1  # the third shape started the cache afresh
