@@ -115,7 +115,11 @@ class CompiledQuery:
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:  # e.g. ``__in`` an empty list: Django answers without asking the database
-            return _Plan(sql="", slots=[], read=None)
+            if any(isinstance(marker, list) and not marker for marker in markers.values()):
+                return _Plan(sql="", slots=[], read=None)
+            # Otherwise a marker itself made Django give up (an int outside a small column's range): the answer
+            # for real values may not be empty, so it must not be remembered as such.
+            raise ValueError(f"compiled query {self.name}: Django found no rows for its markers") from None
         places = {}  # (type, value as Django may pass it) -> (argument name, list index, adapter)
         for name, marker in markers.items():
             if marker is None:
@@ -129,7 +133,18 @@ class CompiledQuery:
         missing = expected - {(name, index) for name, index, adapt in slots if adapt is not None}
         if missing:  # a lookup that rewrote the value, or one the builder left out: it would be frozen in
             raise ValueError(f"compiled query {self.name}: {sorted(missing)} reached the SQL altered")
+        if any(name is None and _looks_like_a_marker(constant) for name, constant, _adapt in slots):
+            # the same argument also reached the SQL altered (``Q(sku=x) | Q(sku__icontains=x)``)
+            raise ValueError(f"compiled query {self.name}: an argument also reached the SQL altered")
         return _Plan(sql=sql, slots=slots, read=self.read(compiler, queryset))
+
+
+def _looks_like_a_marker(constant: Any) -> bool:
+    if isinstance(constant, str):
+        return "\x1fcompiled-marker-" in constant or constant.startswith("1903-01-01")
+    if isinstance(constant, datetime):
+        return constant.year == 1903
+    return isinstance(constant, int) and not isinstance(constant, bool) and constant <= -2_000_000_000
 
 
 def _slot(places: dict, param: Any) -> tuple:

@@ -4,6 +4,7 @@ values; and checkout's payment event reads the order's status in its insert ("pa
 from datetime import timedelta
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from shop.models import CartLine, OrderEvent, OrderStatus, Payment, PaymentStatus, Variant
@@ -108,6 +109,25 @@ def test_an_argument_django_alters_is_refused_when_first_compiled():
 
     with pytest.raises(ValueError, match="reached the SQL altered"):
         like_sku(part="HP")
+
+
+def test_an_argument_that_also_reaches_the_sql_altered_is_refused():
+    variant_with_stock("HP-1")
+    either = compiled(lambda *, part: Variant.objects.filter(Q(sku=part) | Q(sku__icontains=part)))
+
+    with pytest.raises(ValueError, match="also reached the SQL altered"):
+        either(part="HP-1")
+
+
+def test_a_marker_django_finds_no_rows_for_is_refused_not_remembered_as_empty():
+    variant_with_stock("HP-1")
+    cart = cart_with(("HP-1", 2))
+    # -2,000,000,001 is outside a small positive column's range: Django answers "no rows" without asking
+    lines = compiled(lambda *, cart, quantity: CartLine.objects.filter(cart_id=cart, quantity=quantity))
+
+    with pytest.raises(ValueError, match="no rows for its markers"):
+        lines(cart=cart.pk, quantity=2)
+    assert compiled(lambda *, ids: CartLine.objects.filter(pk__in=ids))(ids=[]) == []
 
 
 def test_an_argument_named_twice_gets_each_calls_value_in_both_places():
