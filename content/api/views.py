@@ -207,12 +207,13 @@ class AnonymousReader:
     session, so those are an anonymous user's and an empty session; everything else is the request's."""
 
     def __init__(self, request) -> None:
-        self._request = request
-        self.user = AnonymousUser()
-        self.session = {}
+        vars(self).update(_request=request, user=AnonymousUser(), session={})
 
     def __getattr__(self, name):
         return getattr(self._request, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._request, name, value)  # what Wagtail remembers on the request (its site) stays remembered
 
 
 class ContentPagesAPIViewSet(PagesAPIViewSet):
