@@ -77,10 +77,8 @@ def _editor_publishes(page, live_server, guide: BuyingGuidePage) -> None:
     page.get_by_text("Page 'Lamps I resell' has been updated.").wait_for()
 
 
-def test_a_brand_offers_a_creator_resells_a_reader_buys_and_both_see_it(browser, live_server, settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_PICKUP_ENABLED = True
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+def test_a_brand_offers_a_creator_resells_a_reader_buys_and_both_see_it(browser, live_server, shop_settings):
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     # given a brand with a product and a brand user, a creator and an editor
     acme = make_brand("Acme Light")
     make_product(brand=acme, title="Arc lamp", variants=[("ARC-1", "39.00", 10)])

@@ -14,9 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def featured(settings, site_tree):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
+def featured(shop_settings, site_tree):
     brand = make_brand()
     manager = brand_user_of(brand)
     offer = offer_for(make_product(brand=brand, variants=[("FEAT-1", "25.00", 9)]).variants.get(), user=manager)

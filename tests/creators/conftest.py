@@ -73,11 +73,9 @@ def queue(settings, redis_url, monkeypatch) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def two_brand_order(site_tree, fake_connect, settings):
+def two_brand_order(site_tree, fake_connect, shop_settings):
     """3 × A-1 at 24.01 (wholesale 10.00) from brand A and 1 × B-1 at 39.99 (wholesale 18.00) from brand B."""
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     brand_a, brand_b = make_brand("Alpha"), make_brand("Bravo")
     for brand in (brand_a, brand_b):
         brand.stripe_account_id = fake_connect.create_account()
@@ -99,11 +97,9 @@ def two_brand_order(site_tree, fake_connect, settings):
 
 
 @pytest.fixture
-def sales(settings, site_tree):
+def sales(shop_settings, site_tree):
     """Anna sells 3 (and leaves 1 unpaid) and Ben 3 of one brand's offer; Anna also lists another brand's."""
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     brand, other_brand = make_brand(), make_brand()
     make_product(brand=brand, variants=[("REP-1", "25.00", 10)])
     make_product(brand=other_brand, variants=[("REP-2", "25.00", 10)])

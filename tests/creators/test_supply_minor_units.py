@@ -72,12 +72,11 @@ def test_any_refunds_and_disputes_split_in_whole_minor_units_within_what_was_pai
 
 
 @pytest.fixture
-def yen_order(site_tree, fake_connect, settings):
+def yen_order(site_tree, fake_connect, shop_settings):
     """1 × J-1 at 140 yen (wholesale 101, fee 7, margin 32), shipped free, from a brand with a Stripe account."""
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "JPY"
-    settings.KOLSHOP_SHIPPING_RATES = "US:0"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    shop_settings.KOLSHOP_DEFAULT_CURRENCY = "JPY"
+    shop_settings.KOLSHOP_SHIPPING_RATES = "US:0"
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     brand = make_brand("Yamato")
     brand.stripe_account_id = fake_connect.create_account()
     brand.save()
@@ -121,13 +120,12 @@ def test_a_yen_offers_floor_is_whole_yen_and_a_cent_floor_stays_in_cents():
 
 
 @pytest.mark.django_db
-def test_a_yen_line_splits_into_whole_yen_and_yen_prices_are_whole(site_tree, settings):
+def test_a_yen_line_splits_into_whole_yen_and_yen_prices_are_whole(site_tree, shop_settings):
     """A 143-yen listing at a 5 % fee: the fee is 7 yen (not 7.15), so the margin is whole yen too; an offer or a
     listing priced in fractions of a yen is refused on the field at fault and nothing is written."""
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "JPY"
-    settings.KOLSHOP_SHIPPING_RATES = "US:0"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    shop_settings.KOLSHOP_DEFAULT_CURRENCY = "JPY"
+    shop_settings.KOLSHOP_SHIPPING_RATES = "US:0"
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     brand = make_brand("Yamato")
     make_product(brand=brand, variants=[("J-2", "150.00", 10)], currency="JPY")
     variant = Variant.objects.get(sku="J-2")

@@ -71,10 +71,8 @@ def test_the_api_answers_each_report_to_its_owner_only(client, sales):
 
 
 @pytest.fixture
-def shop(settings, site_tree):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+def shop(shop_settings, site_tree):
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     return make_brand()
 
 

@@ -31,10 +31,8 @@ def transfers_to(fake_connect, account_id: str) -> list[dict]:
 
 
 @pytest.fixture
-def paid(site_tree, fake_connect, settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+def paid(site_tree, fake_connect, shop_settings):
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     brand = make_brand()
     brand.stripe_account_id = fake_connect.create_account()
     brand.save()
