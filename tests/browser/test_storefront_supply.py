@@ -10,11 +10,10 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from content.models import BuyingGuidePage
-from creators.services.roles import add_brand_member
 from shop.models import ListingStatus, Order, OrderStatus, StorefrontListing, SupplyMode, SupplyOffer
 from tests.browser.test_authoring import log_in
 from tests.browser.test_reader_shares import DESKTOP
-from tests.factories import make_brand, make_creator, make_product, make_user, storefront_of
+from tests.factories import make_brand, make_brand_user, make_creator, make_product, make_user, storefront_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,7 +81,7 @@ def test_a_brand_offers_a_creator_resells_a_reader_buys_and_both_see_it(browser,
     # given a brand with a product and a brand user, a creator and an editor
     acme = make_brand("Acme Light")
     make_product(brand=acme, title="Arc lamp", variants=[("ARC-1", "39.00", 10)])
-    add_brand_member(make_user("acme", password="brand-pass"), brand=acme)
+    make_brand_user("acme", brand=acme, password="brand-pass")
     creator = make_creator("mia")
     creator.user.set_password("creator-pass")
     creator.user.save()

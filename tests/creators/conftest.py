@@ -13,9 +13,9 @@ from creators.services import click_buffer, click_queue
 from shop.models import Cart, Variant
 from shop.services.cart import add_line_to_cart
 from shop.services.checkout import confirm_payment
-from tests.factories import make_brand, make_creator, make_product
+from tests.factories import make_brand, make_brand_user, make_creator, make_product
 from tests.shop.helpers import checkout
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for, sell
+from tests.shop.supply_helpers import live_listing, offer_for, sell
 from tests.support.servers import free_port, loopback_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,9 +83,9 @@ def two_brand_order(site_tree, fake_connect, shop_settings):
     creator = make_creator()
     make_product(brand=brand_a, variants=[("A-1", "25.00", 10)])
     make_product(brand=brand_b, variants=[("B-1", "40.00", 10)])
-    listing_a = live_listing(offer_for(Variant.objects.get(sku="A-1"), user=brand_user_of(brand_a)),
+    listing_a = live_listing(offer_for(Variant.objects.get(sku="A-1"), user=make_brand_user(brand=brand_a)),
                              creator_id=creator.pk, price="24.01")
-    listing_b = live_listing(offer_for(Variant.objects.get(sku="B-1"), user=brand_user_of(brand_b),
+    listing_b = live_listing(offer_for(Variant.objects.get(sku="B-1"), user=make_brand_user(brand=brand_b),
                                        wholesale_price="18.00", recommended_price="35.00", max_price="45.00"),
                              creator_id=creator.pk, price="39.99")
     cart = Cart.objects.create()
