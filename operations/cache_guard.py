@@ -62,7 +62,13 @@ class RedisCache(DjangoRedisCache):
 
     @property
     def client(self):
-        return _PausingClient(super().client)
+        """django-redis's client behind one ``_PausingClient``, made once per client (a hot path: a cached page
+        hit makes one or two cache calls)."""
+        backend_client = super().client
+        pausing = self.__dict__.get("_pausing_client")
+        if pausing is None or pausing._client is not backend_client:
+            pausing = self.__dict__["_pausing_client"] = _PausingClient(backend_client)
+        return pausing
 
 
 class _PausingClient:
@@ -73,6 +79,7 @@ class _PausingClient:
         self._client = client
 
     def __getattr__(self, name: str):
+        """Only for names not wrapped yet: each method's wrapper is kept on the instance, made once per name."""
         attribute = getattr(self._client, name)
         if not callable(attribute):
             return attribute
@@ -86,6 +93,7 @@ class _PausingClient:
                 _breaker.failed(error.__cause__ or error)
                 raise
 
+        setattr(self, name, call)
         return call
 
 

@@ -9,7 +9,7 @@ def _media_and_cache(settings, tmp_path):
     from django.core.cache import cache
 
     from content.api.buy_links import forget_signed_links
-    from content.api.views import forget_page_classes
+    from content.api.page_lookup import forget_page_classes
     from operations.cache_guard import forget_outage
 
     settings.MEDIA_ROOT = tmp_path / "media"

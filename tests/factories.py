@@ -20,8 +20,9 @@ from content.models import BuyingGuidePage
 from content.services.site_tree import ensure_site_tree
 from creators.models import CreatorPage, CreatorProfile
 from creators.services.onboarding import provision_creator
-from creators.services.roles import EDITORS_GROUP_NAME
+from creators.services.roles import EDITORS_GROUP_NAME, add_brand_member
 from shop.models import Brand, Product, ProductAttribute, ProductImage, ProductStatus, Promotion, Stock, Variant
+from shop.services.brand_access import BRANDS_GROUP_NAME
 
 _sequence = itertools.count(1)
 
@@ -73,6 +74,17 @@ def make_editor(username: str | None = None):
     """An editor as the product makes one: a user in the Editors group (``creators.services.roles``)."""
     user = make_user(username)
     user.groups.add(Group.objects.get(name=EDITORS_GROUP_NAME))
+    return user
+
+
+def make_brand_user(username: str | None = None, *, brand: Brand | None = None, password: str = "pass"):
+    """A brand user as the product makes one: in the Brands group and, given a brand, its member
+    (``creators.services.roles.add_brand_member``); without one, a brand user acting for no brand yet."""
+    user = make_user(username, password=password)
+    if brand is None:
+        user.groups.add(Group.objects.get(name=BRANDS_GROUP_NAME))
+    else:
+        add_brand_member(user, brand=brand)
     return user
 
 

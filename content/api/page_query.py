@@ -23,7 +23,8 @@ from django.db import connections
 from wagtail.models import BaseViewRestriction, Page, PageViewRestriction, Site
 from wagtail.models.sites import MATCH_DEFAULT, MATCH_HOSTNAME, MATCH_HOSTNAME_DEFAULT, MATCH_HOSTNAME_PORT
 
-# Restrictions that refuse a request that has passed no password and has no signed-in user.
+# Restrictions that refuse a request that has passed no password and has no signed-in user. This and the site
+# ranking below copy Wagtail's rules: tests/content/test_wagtail_upgrade_guard.py fails when Wagtail changes them.
 _REFUSING_RESTRICTIONS = (BaseViewRestriction.PASSWORD, BaseViewRestriction.LOGIN, BaseViewRestriction.GROUPS)
 
 

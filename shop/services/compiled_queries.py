@@ -35,24 +35,43 @@ from django.db.models.query import ModelIterable, ValuesListIterable, get_relate
 
 PLAN_LIMIT = 256
 
-_markers = itertools.count(1)
-
 # A compiled shape's row reader: made once from the compiler and the marker queryset, then given each call's
 # fetched rows (before Django's converters) and the connection.
 RowReader = Callable[[list, Any], list]
 
 
-def _marker(value: Any) -> Any:
-    number = next(_markers)
-    if isinstance(value, bool):
-        raise TypeError("compiled queries take no booleans (make them constants of the builder)")
-    if isinstance(value, int):
-        return -2_000_000_000 - number  # inside every integer column's range
-    if isinstance(value, str):
-        return f"\x1fcompiled-marker-{number}\x1f"
-    if isinstance(value, datetime):
-        return datetime(1903, 1, 1, tzinfo=dt_timezone.utc) + timedelta(seconds=number, microseconds=number)
-    raise TypeError(f"compiled queries take int, str, datetime, lists of these or None, not {type(value).__name__}")
+class _Marker:
+    """The stand-in values a builder is given on a query's first call, made and recognised here (one place, so the
+    two can't drift apart): each is unique and of a shape real values don't take (a negative int inside every
+    integer column's range, a string with control characters, a moment in 1903)."""
+
+    INT_BASE = -2_000_000_000
+    STR_TAG = "\x1fcompiled-marker-"
+    EPOCH = datetime(1903, 1, 1, tzinfo=dt_timezone.utc)
+    _numbers = itertools.count(1)
+
+    @classmethod
+    def make(cls, value: Any) -> Any:
+        number = next(cls._numbers)
+        if isinstance(value, bool):
+            raise TypeError("compiled queries take no booleans (make them constants of the builder)")
+        if isinstance(value, int):
+            return cls.INT_BASE - number
+        if isinstance(value, str):
+            return f"{cls.STR_TAG}{number}\x1f"
+        if isinstance(value, datetime):
+            return cls.EPOCH + timedelta(seconds=number, microseconds=number)
+        raise TypeError(
+            f"compiled queries take int, str, datetime, lists of these or None, not {type(value).__name__}")
+
+    @classmethod
+    def recognises(cls, constant: Any) -> bool:
+        """Whether a parameter Django passed is a marker, as it is, altered (``%x%``) or adapted for its column."""
+        if isinstance(constant, str):
+            return cls.STR_TAG in constant or constant.startswith(cls.EPOCH.date().isoformat())
+        if isinstance(constant, datetime):
+            return constant.year == cls.EPOCH.year
+        return isinstance(constant, int) and not isinstance(constant, bool) and constant <= cls.INT_BASE
 
 
 def _shape(values: dict[str, Any]) -> tuple:
@@ -108,8 +127,8 @@ class CompiledQuery:
         return plan.read(rows, connection)
 
     def _plan(self, connection, values: dict[str, Any]) -> _Plan:
-        markers = {name: [_marker(item) for item in value] if isinstance(value, (list, tuple))
-                   else None if value is None else _marker(value) for name, value in values.items()}
+        markers = {name: [_Marker.make(item) for item in value] if isinstance(value, (list, tuple))
+                   else None if value is None else _Marker.make(value) for name, value in values.items()}
         queryset = self.build(**markers)
         compiler = queryset.query.get_compiler(connection=connection)
         try:
@@ -133,18 +152,10 @@ class CompiledQuery:
         missing = expected - {(name, index) for name, index, adapt in slots if adapt is not None}
         if missing:  # a lookup that rewrote the value, or one the builder left out: it would be frozen in
             raise ValueError(f"compiled query {self.name}: {sorted(missing)} reached the SQL altered")
-        if any(name is None and _looks_like_a_marker(constant) for name, constant, _adapt in slots):
+        if any(name is None and _Marker.recognises(constant) for name, constant, _adapt in slots):
             # the same argument also reached the SQL altered (``Q(sku=x) | Q(sku__icontains=x)``)
             raise ValueError(f"compiled query {self.name}: an argument also reached the SQL altered")
         return _Plan(sql=sql, slots=slots, read=self.read(compiler, queryset))
-
-
-def _looks_like_a_marker(constant: Any) -> bool:
-    if isinstance(constant, str):
-        return "\x1fcompiled-marker-" in constant or constant.startswith("1903-01-01")
-    if isinstance(constant, datetime):
-        return constant.year == 1903
-    return isinstance(constant, int) and not isinstance(constant, bool) and constant <= -2_000_000_000
 
 
 def _slot(places: dict, param: Any) -> tuple:

@@ -11,9 +11,7 @@ from tests.factories import block, make_creator, make_deal, make_guide, make_pro
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_reader_buys_a_deal_at_the_deal_price(page, live_server, settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_PICKUP_ENABLED = True
+def test_a_reader_buys_a_deal_at_the_deal_price(page, live_server, shop_settings):
     variant = make_product(title="Acme Headphones", variants=[("ACME-HP", "124.99", 20)]).variants.get()
     deal = make_deal(variant, price="99.00", unit_cap=5)
     guide = make_guide(make_creator("mia"), title="Deals", slug="deals",

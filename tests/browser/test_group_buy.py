@@ -23,9 +23,7 @@ def _fill_buyer(page, *, first_name: str, email: str) -> None:
     page.get_by_label("Pick up in store (free)").check()
 
 
-def test_three_readers_fill_a_team_and_all_pay_the_group_price(browser, live_server, settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_PICKUP_ENABLED = True
+def test_three_readers_fill_a_team_and_all_pay_the_group_price(browser, live_server, shop_settings):
     campaign = make_campaign("GRP-HP", price="30.00", group_price="20.00", on_hand=10, team_size=3)
     creator = make_creator("mia")
     guide = make_guide(creator, title="Better together", slug="together",

@@ -21,12 +21,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_reader_sees_the_pin_live_and_buys_the_flash_deal_then_the_replay_has_its_chapter(
-        browser, page, live_server, settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_PICKUP_ENABLED = True
-    settings.KOLSHOP_LIVE_STREAM_SECONDS = 1
-    settings.KOLSHOP_LIVE_POLL_SECONDS = 0.2
-    settings.KOLSHOP_LIVE_STATE_SECONDS = 1
+        browser, page, live_server, shop_settings):
+    shop_settings.KOLSHOP_LIVE_STREAM_SECONDS = 1
+    shop_settings.KOLSHOP_LIVE_POLL_SECONDS = 0.2
+    shop_settings.KOLSHOP_LIVE_STATE_SECONDS = 1
     creator = make_creator("mia")
     product = lipstick("LIP-1", price="20.00", on_hand=30)
     session = make_session(creator, products=[product], title="Lipstick live")

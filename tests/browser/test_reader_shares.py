@@ -38,10 +38,8 @@ def _buy(page, *, email: str, voucher: str = "") -> None:
     page.get_by_text("Status: Paid").wait_for()
 
 
-def test_a_reader_shares_a_guide_and_spends_the_reward(browser, live_server, settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_PICKUP_ENABLED = True
-    settings.KOLSHOP_SITE_URL = live_server.url
+def test_a_reader_shares_a_guide_and_spends_the_reward(browser, live_server, shop_settings):
+    shop_settings.KOLSHOP_SITE_URL = live_server.url
     lamp = make_product(title="Arc lamp", variants=[("ARC-1", "80.00", 20)])
     guide = make_guide(make_creator("mia"), title="Desk lamps", slug="desk-lamps", body=[product_card(lamp)])
     sharer_context, friend_context = _context(browser, DESKTOP), _context(browser, PHONE)

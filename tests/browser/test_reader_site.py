@@ -23,10 +23,8 @@ SMALL_TARGETS = """() => [...document.querySelectorAll('a, button, input, select
   .filter(t => t.width < 44 || t.height < 44)"""
 
 
-def test_a_pickup_buyer_opens_the_order_from_the_e_mail_in_a_fresh_browser(page, browser, live_server, settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_PICKUP_ENABLED = True
-    settings.KOLSHOP_SITE_URL = live_server.url
+def test_a_pickup_buyer_opens_the_order_from_the_e_mail_in_a_fresh_browser(page, browser, live_server, shop_settings):
+    shop_settings.KOLSHOP_SITE_URL = live_server.url
     lamp = make_product(title="Arc lamp", variants=[("LAMP-1", "89.00", 4)])
     guide = make_guide(make_creator("mia"), title="Desk setup", slug="desk", body=[product_card(lamp)])
 

@@ -10,11 +10,10 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from content.models import BuyingGuidePage
-from creators.services.roles import add_brand_member
 from shop.models import ListingStatus, Order, OrderStatus, StorefrontListing, SupplyMode, SupplyOffer
 from tests.browser.test_authoring import log_in
 from tests.browser.test_reader_shares import DESKTOP
-from tests.factories import make_brand, make_creator, make_product, make_user, storefront_of
+from tests.factories import make_brand, make_brand_user, make_creator, make_product, make_user, storefront_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,14 +76,12 @@ def _editor_publishes(page, live_server, guide: BuyingGuidePage) -> None:
     page.get_by_text("Page 'Lamps I resell' has been updated.").wait_for()
 
 
-def test_a_brand_offers_a_creator_resells_a_reader_buys_and_both_see_it(browser, live_server, settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_PICKUP_ENABLED = True
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+def test_a_brand_offers_a_creator_resells_a_reader_buys_and_both_see_it(browser, live_server, shop_settings):
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     # given a brand with a product and a brand user, a creator and an editor
     acme = make_brand("Acme Light")
     make_product(brand=acme, title="Arc lamp", variants=[("ARC-1", "39.00", 10)])
-    add_brand_member(make_user("acme", password="brand-pass"), brand=acme)
+    make_brand_user("acme", brand=acme, password="brand-pass")
     creator = make_creator("mia")
     creator.user.set_password("creator-pass")
     creator.user.save()

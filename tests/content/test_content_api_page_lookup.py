@@ -10,7 +10,7 @@ from django.core import signing
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from content.api.views import forget_page_classes
+from content.api.page_lookup import forget_page_classes
 from shop.attribution import Attribution, buy_path, sign_attribution
 from tests.content.test_content_api_queries import guide_with_product_blocks
 from tests.factories import make_creator

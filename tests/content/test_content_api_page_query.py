@@ -13,7 +13,7 @@ from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction, Site
 
 from content.api.page_query import read_public_page
-from content.api.views import forget_page_classes
+from content.api.page_lookup import forget_page_classes
 from content.models import HomePage, LiveSessionPage
 from creators.models import CreatorIndexPage
 from tests.factories import (

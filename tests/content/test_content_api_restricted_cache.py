@@ -5,12 +5,11 @@ reader after them still gets 404."""
 import base64
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
 from wagtail.models import PageViewRestriction
 
-from tests.factories import make_creator, make_guide, make_product, product_card
+from tests.factories import logged_in, make_creator, make_guide, make_product, make_user, product_card
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +22,7 @@ def guide(settings):
 
 def test_a_login_restricted_page_read_by_a_signed_in_user_is_not_served_to_anyone_else(guide):
     PageViewRestriction.objects.create(page=guide, restriction_type=PageViewRestriction.LOGIN)
-    signed_in = Client()
-    signed_in.force_login(User.objects.create_user("someone", password="pw"))
+    signed_in = logged_in(make_user("someone"))
     url = f"/api/v2/pages/{guide.pk}/"
 
     before = Client().get(url).status_code
@@ -52,8 +50,7 @@ def test_a_password_restricted_page_read_after_its_password_is_not_served_to_any
 
 def test_a_public_page_read_by_a_signed_in_user_first_is_still_cached_for_everyone(guide,
                                                                                    django_assert_num_queries):
-    signed_in = Client()
-    signed_in.force_login(User.objects.create_user("someone", password="pw"))
+    signed_in = logged_in(make_user("someone"))
     url = f"/api/v2/pages/{guide.pk}/"
     signed_in.get(url)
     first = Client().get(url)
@@ -66,8 +63,7 @@ def test_a_public_page_read_by_a_signed_in_user_first_is_still_cached_for_everyo
 
 def test_with_no_view_restriction_anywhere_a_signed_in_hit_reads_nothing_but_the_cache(guide,
                                                                                       django_assert_num_queries):
-    signed_in = Client()
-    signed_in.force_login(User.objects.create_user("someone", password="pw"))
+    signed_in = logged_in(make_user("someone"))
     url = f"/api/v2/pages/{guide.pk}/"
     signed_in.get(url)
 
@@ -81,7 +77,7 @@ def test_with_no_view_restriction_anywhere_a_signed_in_hit_reads_nothing_but_the
 
 def test_a_request_signed_in_by_http_basic_reads_as_anonymous_and_caches_nothing_restricted(guide):
     PageViewRestriction.objects.create(page=guide, restriction_type=PageViewRestriction.LOGIN)
-    User.objects.create_user("staff", password="pw")
+    make_user("staff", password="pw")
     url = f"/api/v2/pages/{guide.pk}/"
     basic = "Basic " + base64.b64encode(b"staff:pw").decode()
 
@@ -95,8 +91,7 @@ def test_a_request_signed_in_by_http_basic_reads_as_anonymous_and_caches_nothing
 def test_a_signed_in_reader_the_flag_wrongly_calls_anonymous_gets_404_and_nothing_is_shared(guide):
     PageViewRestriction.objects.create(page=guide, restriction_type=PageViewRestriction.LOGIN)
     cache.set("kolshop:api:any-view-restriction", False)  # a "no" a restarted Redis brought back
-    signed_in = Client()
-    signed_in.force_login(User.objects.create_user("someone", password="pw"))
+    signed_in = logged_in(make_user("someone"))
     url = f"/api/v2/pages/{guide.pk}/"
 
     read = signed_in.get(url)

@@ -20,10 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
+def _settings(shop_settings):
+    return shop_settings
 
 
 def _guide_with_deal(promotion: Promotion, note: str = "Today only"):

@@ -7,18 +7,16 @@ import pytest
 
 from shop.models import Cart, ListingStatus
 from shop.services.supply import update_offer
-from tests.factories import block, make_brand, make_creator, make_guide, make_product
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for, terms
+from tests.factories import block, make_brand, make_brand_user, make_creator, make_guide, make_product
+from tests.shop.supply_helpers import live_listing, offer_for, terms
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def featured(settings, site_tree):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
+def featured(shop_settings, site_tree):
     brand = make_brand()
-    manager = brand_user_of(brand)
+    manager = make_brand_user(brand=brand)
     offer = offer_for(make_product(brand=brand, variants=[("FEAT-1", "25.00", 9)]).variants.get(), user=manager)
     creator = make_creator()
     listing = live_listing(offer, creator_id=creator.pk, price="27.50")

@@ -13,9 +13,9 @@ from creators.services import click_buffer, click_queue
 from shop.models import Cart, Variant
 from shop.services.cart import add_line_to_cart
 from shop.services.checkout import confirm_payment
-from tests.factories import make_brand, make_creator, make_product
+from tests.factories import make_brand, make_brand_user, make_creator, make_product
 from tests.shop.helpers import checkout
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for, sell
+from tests.shop.supply_helpers import live_listing, offer_for, sell
 from tests.support.servers import free_port, loopback_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,11 +73,9 @@ def queue(settings, redis_url, monkeypatch) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def two_brand_order(site_tree, fake_connect, settings):
+def two_brand_order(site_tree, fake_connect, shop_settings):
     """3 × A-1 at 24.01 (wholesale 10.00) from brand A and 1 × B-1 at 39.99 (wholesale 18.00) from brand B."""
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     brand_a, brand_b = make_brand("Alpha"), make_brand("Bravo")
     for brand in (brand_a, brand_b):
         brand.stripe_account_id = fake_connect.create_account()
@@ -85,9 +83,9 @@ def two_brand_order(site_tree, fake_connect, settings):
     creator = make_creator()
     make_product(brand=brand_a, variants=[("A-1", "25.00", 10)])
     make_product(brand=brand_b, variants=[("B-1", "40.00", 10)])
-    listing_a = live_listing(offer_for(Variant.objects.get(sku="A-1"), user=brand_user_of(brand_a)),
+    listing_a = live_listing(offer_for(Variant.objects.get(sku="A-1"), user=make_brand_user(brand=brand_a)),
                              creator_id=creator.pk, price="24.01")
-    listing_b = live_listing(offer_for(Variant.objects.get(sku="B-1"), user=brand_user_of(brand_b),
+    listing_b = live_listing(offer_for(Variant.objects.get(sku="B-1"), user=make_brand_user(brand=brand_b),
                                        wholesale_price="18.00", recommended_price="35.00", max_price="45.00"),
                              creator_id=creator.pk, price="39.99")
     cart = Cart.objects.create()
@@ -99,11 +97,9 @@ def two_brand_order(site_tree, fake_connect, settings):
 
 
 @pytest.fixture
-def sales(settings, site_tree):
+def sales(shop_settings, site_tree):
     """Anna sells 3 (and leaves 1 unpaid) and Ben 3 of one brand's offer; Anna also lists another brand's."""
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     brand, other_brand = make_brand(), make_brand()
     make_product(brand=brand, variants=[("REP-1", "25.00", 10)])
     make_product(brand=other_brand, variants=[("REP-2", "25.00", 10)])

@@ -19,12 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
-    settings.KOLSHOP_ATTRIBUTION_WINDOW_DAYS = 7
-    return settings
+def _settings(shop_settings):
+    shop_settings.KOLSHOP_ATTRIBUTION_WINDOW_DAYS = 7
+    return shop_settings
 
 
 def buy(client: Client, sku: str, **attribution) -> None:

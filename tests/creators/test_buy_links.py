@@ -21,12 +21,9 @@ CRAWLER = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.ht
 
 
 @pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
-    settings.KOLSHOP_ATTRIBUTION_WINDOW_DAYS = 30
-    return settings
+def _settings(shop_settings):
+    shop_settings.KOLSHOP_ATTRIBUTION_WINDOW_DAYS = 30
+    return shop_settings
 
 
 def signed_days_ago(monkeypatch, days: float, attribution: Attribution, *, sku: str) -> str:

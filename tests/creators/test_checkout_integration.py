@@ -15,16 +15,7 @@ from tests.shop.helpers import cart_with, checkout, variant_with_stock
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def dummy_shop(settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
-    settings.KOLSHOP_PICKUP_ENABLED = True
-    return settings
-
-
-def test_a_buy_link_sale_accrues_when_paid_and_reverses_on_refund(site_tree, dummy_shop):
+def test_a_buy_link_sale_accrues_when_paid_and_reverses_on_refund(site_tree, shop_settings):
     anna = make_creator("anna")
     variant_with_stock("LIP-1", price="40.00", on_hand=5)
     cart = cart_with(("LIP-1", 2), attribution=Attribution(creator_id=anna.pk, page_id=11, block_id="blk"))

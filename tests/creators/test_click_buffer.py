@@ -76,12 +76,9 @@ def test_a_follow_makes_no_redis_round_trip_and_one_flush_counts_the_visits(mug_
 
 
 @pytest.mark.django_db
-def test_a_repeat_counted_by_another_process_points_at_the_visits_click(mug_link, client, queue, settings,
+def test_a_repeat_counted_by_another_process_points_at_the_visits_click(mug_link, client, queue, shop_settings,
                                                                        monkeypatch):
-    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: the redirect carries the id before it is counted
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
+    shop_settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: the redirect carries the id before it is counted
     first = follow(client, "mug-anna", "203.0.113.9")  # process A
     click_buffer.flush_clicks()
     monkeypatch.setattr(click_buffer, "_buffer", None)  # process B: its own buffer, no memory of the visit

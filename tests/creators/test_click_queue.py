@@ -63,10 +63,7 @@ def test_a_follow_touches_no_database_and_the_drainer_writes_each_visit_once(sit
 
 
 @pytest.mark.django_db
-def test_an_order_placed_before_the_drain_is_attributed_to_its_queued_click(site_tree, client, queue, settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
+def test_an_order_placed_before_the_drain_is_attributed_to_its_queued_click(site_tree, client, queue, shop_settings):
     anna = make_creator("anna")
     product = make_product(variants=[("MUG-1", "12.00", 3)])
     create_tracked_link(anna, target_kind=LinkTarget.PRODUCT, product=product, code="mug-anna")

@@ -15,11 +15,8 @@ from tests.support.servers import free_port
 
 
 @pytest.fixture
-def mug_link(site_tree, settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
-    settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "click": "3/m"}
+def mug_link(site_tree, shop_settings):
+    shop_settings.KOLSHOP_RATE_LIMITS = {**shop_settings.KOLSHOP_RATE_LIMITS, "click": "3/m"}
     anna = make_creator("anna")
     product = make_product(variants=[("MUG-1", "12.00", 3)])
     return create_tracked_link(anna, target_kind=LinkTarget.PRODUCT, product=product, code="mug-anna")

@@ -17,15 +17,7 @@ from tests.shop.helpers import checkout
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def dummy_shop(settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
-    return settings
-
-
-def test_a_two_brand_order_with_one_deal_line_accrues_commission_on_the_deal_price(site_tree, dummy_shop):
+def test_a_two_brand_order_with_one_deal_line_accrues_commission_on_the_deal_price(site_tree, shop_settings):
     anna = make_creator("anna")
     headphones = make_product(brand=make_brand("Northwind"), variants=[("HP-1", "124.99", 5)]).variants.get()
     lipstick = make_product(brand=make_brand("Lumen"), variants=[("LIP-1", "40.00", 5)]).variants.get()

@@ -25,14 +25,6 @@ FIGURES = ("clicks", "add_to_carts", "orders", "units", "gmv", "refunds", "net_g
            "commission")
 
 
-@pytest.fixture
-def shop(settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
-    return settings
-
-
 @dataclass
 class Baskets:
     acme_id: int
@@ -88,7 +80,7 @@ def build_baskets() -> Baskets:
 
 
 @pytest.fixture
-def baskets(shop, site_tree):
+def baskets(shop_settings, site_tree):
     return build_baskets()
 
 

@@ -10,8 +10,8 @@ from creators.services.listings import add_listing, price_listing, set_listing_s
 from shop.errors import InvalidInput, NotFound, PermissionDenied
 from shop.models import ListingStatus, ProductStatus, StorefrontListing
 from shop.services.supply import update_offer
-from tests.factories import make_brand, make_creator, make_product, make_user
-from tests.shop.supply_helpers import brand_user_of, offer_for, terms
+from tests.factories import make_brand, make_brand_user, make_creator, make_product, make_user
+from tests.shop.supply_helpers import offer_for, terms
 
 pytestmark = pytest.mark.django_db
 ADD_URL = "/admin/snippets/shop/storefrontlisting/add/"
@@ -21,7 +21,7 @@ ADD_URL = "/admin/snippets/shop/storefrontlisting/add/"
 def offer(site_tree):
     brand = make_brand()
     variant = make_product(brand=brand, variants=[("LIST-1", "25.00", 5)]).variants.get()
-    manager = brand_user_of(brand)
+    manager = make_brand_user(brand=brand)
     return offer_for(variant, user=manager), manager
 
 

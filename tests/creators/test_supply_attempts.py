@@ -102,10 +102,10 @@ def test_retry_now_queues_the_attempt_for_that_row_under_its_key(failed_transfer
 def test_brand_users_and_creators_are_refused_the_screen_and_the_retry(failed_transfer):
     from django.test import Client
 
-    from tests.shop.supply_helpers import brand_user_of
+    from tests.factories import make_brand_user
 
     _order, brand_a, _brand_b, creator, transfer = failed_transfer
-    for user in (brand_user_of(brand_a, "alpha-money"), creator.user):
+    for user in (make_brand_user("alpha-money", brand=brand_a), creator.user):
         client = Client()
         client.force_login(user)
         # Wagtail answers a refused admin view with a redirect to the dashboard and a message.

@@ -19,9 +19,9 @@ from shop.services.refunds import refund_order
 from shop.services.supply_settlement import pay_supply_transfers, transfer_group_of
 from shop.services.supply_splits import split_taken_back
 from tests.creators.helpers import LOST, dispute_event
-from tests.factories import make_brand, make_creator, make_product
+from tests.factories import make_brand, make_brand_user, make_creator, make_product
 from tests.shop.helpers import checkout
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
+from tests.shop.supply_helpers import live_listing, offer_for
 
 ZERO = Decimal("0.00")
 
@@ -72,17 +72,16 @@ def test_any_refunds_and_disputes_split_in_whole_minor_units_within_what_was_pai
 
 
 @pytest.fixture
-def yen_order(site_tree, fake_connect, settings):
+def yen_order(site_tree, fake_connect, shop_settings):
     """1 × J-1 at 140 yen (wholesale 101, fee 7, margin 32), shipped free, from a brand with a Stripe account."""
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "JPY"
-    settings.KOLSHOP_SHIPPING_RATES = "US:0"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    shop_settings.KOLSHOP_DEFAULT_CURRENCY = "JPY"
+    shop_settings.KOLSHOP_SHIPPING_RATES = "US:0"
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     brand = make_brand("Yamato")
     brand.stripe_account_id = fake_connect.create_account()
     brand.save()
     make_product(brand=brand, variants=[("J-1", "150.00", 10)], currency="JPY")
-    offer = offer_for(Variant.objects.get(sku="J-1"), user=brand_user_of(brand), currency="JPY",
+    offer = offer_for(Variant.objects.get(sku="J-1"), user=make_brand_user(brand=brand), currency="JPY",
                       wholesale_price="101.00", recommended_price="140.00", max_price="200.00")
     listing = live_listing(offer, creator_id=make_creator().pk, price="140.00")
     cart = Cart.objects.create()
@@ -121,21 +120,20 @@ def test_a_yen_offers_floor_is_whole_yen_and_a_cent_floor_stays_in_cents():
 
 
 @pytest.mark.django_db
-def test_a_yen_line_splits_into_whole_yen_and_yen_prices_are_whole(site_tree, settings):
+def test_a_yen_line_splits_into_whole_yen_and_yen_prices_are_whole(site_tree, shop_settings):
     """A 143-yen listing at a 5 % fee: the fee is 7 yen (not 7.15), so the margin is whole yen too; an offer or a
     listing priced in fractions of a yen is refused on the field at fault and nothing is written."""
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_DEFAULT_CURRENCY = "JPY"
-    settings.KOLSHOP_SHIPPING_RATES = "US:0"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    shop_settings.KOLSHOP_DEFAULT_CURRENCY = "JPY"
+    shop_settings.KOLSHOP_SHIPPING_RATES = "US:0"
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     brand = make_brand("Yamato")
     make_product(brand=brand, variants=[("J-2", "150.00", 10)], currency="JPY")
     variant = Variant.objects.get(sku="J-2")
     with pytest.raises(InvalidInput) as refused:
-        offer_for(variant, user=brand_user_of(brand), currency="JPY", wholesale_price="101.50",
+        offer_for(variant, user=make_brand_user(brand=brand), currency="JPY", wholesale_price="101.50",
                   recommended_price="140.00", max_price="200.00")
     assert (refused.value.code, refused.value.field) == ("invalid_amount", "wholesale_price")
-    offer = offer_for(variant, user=brand_user_of(brand), currency="JPY", wholesale_price="101.00",
+    offer = offer_for(variant, user=make_brand_user(brand=brand), currency="JPY", wholesale_price="101.00",
                       recommended_price="140.00", max_price="200.00")
     creator = make_creator()
     with pytest.raises(InvalidInput) as refused:

@@ -169,13 +169,11 @@ _skus = itertools.count(1)
 @given(lines=st.lists(st.tuples(st.integers(1, 20_000), st.integers(0, 5_000), st.integers(1, 3)), min_size=1,
                       max_size=3),
        order_of_units=st.randoms(use_true_random=False), refunds=st.integers(1, 9))
-def test_generated_refunds_split_back_exactly_what_was_refunded(lines, order_of_units, refunds, settings):
+def test_generated_refunds_split_back_exactly_what_was_refunded(lines, order_of_units, refunds, shop_settings):
     """Refund a generated storefront order unit by unit in a random order: the brand parts and the creator
     parts are each exactly their share of what was refunded, and once everything is refunded, brand + creator
     + platform fee parts add up to the refunded total to the cent."""
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     creator = make_creator()
     cart = Cart.objects.create()
     for wholesale_cents, markup_cents, quantity in lines:

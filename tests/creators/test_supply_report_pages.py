@@ -4,8 +4,8 @@ sell-through; a brand user their supply's sales per storefront (totals only); ev
 import pytest
 
 from shop.models import Variant
-from tests.factories import make_brand, make_creator, make_product, make_user
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for, sell
+from tests.factories import make_brand, make_brand_user, make_creator, make_product, make_user
+from tests.shop.supply_helpers import live_listing, offer_for, sell
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +28,12 @@ def test_a_creator_sees_their_own_listings_figures_page(client, sales):
 
 def test_a_brand_user_sees_sales_per_storefront_and_no_buyer(client, sales):
     brand, anna, ben, _, _ = sales
-    client.force_login(brand_user_of(brand))
+    client.force_login(make_brand_user(brand=brand))
     html = client.get("/admin/reports/storefront-sales/").content.decode()
     assert f'<tr data-creator="{anna.pk}"><th scope="row">Anna</th><td>USD</td><td>3</td><td>72.00</td><td>30.00</td><td>0.00</td></tr>' in html
     assert f'<tr data-creator="{ben.pk}"><th scope="row">Ben</th><td>USD</td><td>3</td><td>60.00</td><td>30.00</td><td>0.00</td></tr>' in html
     assert "ada@example.com" not in html and "Ada" not in html
-    client.force_login(brand_user_of(make_brand()))
+    client.force_login(make_brand_user(brand=make_brand()))
     assert "No storefront sales yet." in client.get("/admin/reports/storefront-sales/").content.decode()
 
 
@@ -41,7 +41,7 @@ def test_creators_and_brand_users_are_refused_each_others_report(client, sales):
     brand, anna, _, _, _ = sales
     client.force_login(anna.user)
     assert client.get("/admin/reports/storefront-sales/").status_code == 403
-    client.force_login(brand_user_of(brand))
+    client.force_login(make_brand_user(brand=brand))
     assert client.get("/admin/reports/storefront-listings/").status_code == 403
     client.force_login(make_user())
     assert client.get("/admin/reports/storefront-sales/").status_code in (302, 403)
@@ -59,7 +59,7 @@ def test_the_api_answers_each_report_to_its_owner_only(client, sales):
     ]
     refused = client.get(SALES_URL)
     assert (refused.status_code, refused.json()["code"]) == (403, "not_a_brand_user")
-    client.force_login(brand_user_of(brand))
+    client.force_login(make_brand_user(brand=brand))
     assert client.get(SALES_URL).json() == [
         {"creator_id": anna.pk, "storefront": "Anna", "currency": "USD", "units": 3, "sales": "72.00", "wholesale": "30.00",
          "brand_discount": "0.00"},
@@ -71,10 +71,8 @@ def test_the_api_answers_each_report_to_its_owner_only(client, sales):
 
 
 @pytest.fixture
-def shop(settings, site_tree):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+def shop(shop_settings, site_tree):
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     return make_brand()
 
 
@@ -112,7 +110,7 @@ def test_the_listing_figures_cost_the_same_statements_at_any_size(client, shop, 
 @pytest.mark.parametrize("size", [1, 4])
 def test_the_storefront_sales_cost_the_same_statements_at_any_size(client, shop, django_assert_num_queries, size):
     _storefronts(shop, creators=size, listings_each=1)
-    client.force_login(brand_user_of(shop))
+    client.force_login(make_brand_user(brand=shop))
     client.get(SALES_URL)  # warm-up
 
     with django_assert_num_queries(STOREFRONT_SALES):

@@ -19,9 +19,9 @@ from shop.services.checkout import confirm_payment
 from shop.services.supply_settlement import (
     pay_supply_transfers, record_supply_payables, retry_supply_transfers, transfer_group_of,
 )
-from tests.factories import make_brand, make_creator, make_product
+from tests.factories import make_brand, make_brand_user, make_creator, make_product
 from tests.shop.helpers import checkout
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
+from tests.shop.supply_helpers import live_listing, offer_for
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +31,8 @@ def transfers_to(fake_connect, account_id: str) -> list[dict]:
 
 
 @pytest.fixture
-def paid(site_tree, fake_connect, settings):
-    settings.KOLSHOP_PAYMENT_GATEWAY = "dummy"
-    settings.KOLSHOP_SHIPPING_RATES = "US:5.00"
-    settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
+def paid(site_tree, fake_connect, shop_settings):
+    shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     brand = make_brand()
     brand.stripe_account_id = fake_connect.create_account()
     brand.save()
@@ -42,7 +40,7 @@ def paid(site_tree, fake_connect, settings):
     creator.stripe_account_id = fake_connect.create_account()
     creator.save()
     make_product(brand=brand, variants=[("SET-1", "25.00", 10)])
-    listing = live_listing(offer_for(Variant.objects.get(sku="SET-1"), user=brand_user_of(brand)),
+    listing = live_listing(offer_for(Variant.objects.get(sku="SET-1"), user=make_brand_user(brand=brand)),
                            creator_id=creator.pk, price="24.00")
     cart = Cart.objects.create()
     add_line_to_cart(cart, sku="SET-1", quantity=2, listing_id=listing.pk)

@@ -5,9 +5,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from tests.factories import make_brand, make_creator
+from tests.factories import make_brand, make_brand_user, make_creator
 from tests.live.helpers import session_of_size, session_with_sales
-from tests.permissions.conftest import brand_user
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +50,7 @@ def test_the_creator_reads_the_whole_report(shop_settings):
 def test_a_brand_reads_its_own_products_figures_and_no_buyer(shop_settings):
     page, _, _, _, dew = session_with_sales(shop_settings)
 
-    body = _api(brand_user("dew-manager", brand=dew)).get(f"/api/v1/live-reports/{page.pk}").json()
+    body = _api(make_brand_user("dew-manager", brand=dew)).get(f"/api/v1/live-reports/{page.pk}").json()
 
     assert (body["brand_scoped"], body["sales"]) == (True, {"orders": 1, "units": 2, "money": _usd("60.00")})
     assert [row["title"] for row in body["pinned_products"]] == ["Serum"]
@@ -61,8 +60,8 @@ def test_a_brand_reads_its_own_products_figures_and_no_buyer(shop_settings):
 
 def test_others_get_a_404_json_and_anonymous_a_401(shop_settings):
     page, _, _, _, _ = session_with_sales(shop_settings)
-    others = [make_creator("ivy").user, brand_user("bravo-manager", brand=make_brand("Bravo")),
-              brand_user("brandless-manager")]
+    others = [make_creator("ivy").user, make_brand_user("bravo-manager", brand=make_brand("Bravo")),
+              make_brand_user("brandless-manager")]
 
     refused = [_api(user).get(f"/api/v1/live-reports/{page.pk}") for user in others]
     unknown = _api(page.owner).get("/api/v1/live-reports/99999999999")

@@ -9,9 +9,8 @@ from django.test import Client
 
 from content.live.reports import session_report
 from content.live.services import pin_product, start_session
-from tests.factories import make_brand, make_creator, make_product
+from tests.factories import make_brand, make_brand_user, make_creator, make_product
 from tests.live.helpers import make_session, session_with_sales
-from tests.permissions.conftest import brand_user
 
 pytestmark = pytest.mark.django_db
 
@@ -54,8 +53,8 @@ def test_the_creator_downloads_every_figure_of_the_report(shop_settings):
 def test_a_brand_downloads_its_own_products_rows_only_and_no_buyer(shop_settings):
     page, deal, _, glow, dew = session_with_sales(shop_settings)
 
-    _, glow_rows = _csv_as(brand_user("glow-manager", brand=glow), page)
-    _, dew_rows = _csv_as(brand_user("dew-manager", brand=dew), page)
+    _, glow_rows = _csv_as(make_brand_user("glow-manager", brand=glow), page)
+    _, dew_rows = _csv_as(make_brand_user("dew-manager", brand=dew), page)
 
     assert [(row[0], row[2], row[8], row[9], row[12]) for row in glow_rows[1:]] == [
         ("Session", "Friday live", "2", "4", "56.00"), ("Pinned product", "Lipstick", "2", "4", "56.00"),
@@ -83,8 +82,8 @@ def test_a_title_a_spreadsheet_would_run_stays_text(shop_settings):
 
 def test_a_second_creator_a_second_brand_and_anonymous_get_no_csv(shop_settings):
     page, _, _, _, _ = session_with_sales(shop_settings)
-    others = [make_creator("ivy").user, brand_user("bravo-manager", brand=make_brand("Bravo")),
-              brand_user("brandless-manager")]
+    others = [make_creator("ivy").user, make_brand_user("bravo-manager", brand=make_brand("Bravo")),
+              make_brand_user("brandless-manager")]
 
     statuses = [_csv_as(user, page)[0] for user in others]
     anonymous = Client().get(f"/admin/live/{page.pk}/report/csv/")

@@ -7,9 +7,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from content.live.viewers import record_heartbeat
-from tests.factories import make_brand, make_creator
+from tests.factories import make_brand, make_brand_user, make_creator
 from tests.live.helpers import session_of_size, session_with_sales
-from tests.permissions.conftest import brand_user
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +38,7 @@ def test_the_creator_sees_the_whole_report_of_their_session(shop_settings):
 
 def test_a_brand_sees_its_own_products_figures_only_and_no_buyer(shop_settings):
     page, deal, _, glow, dew = session_with_sales(shop_settings)
-    glow_user, dew_user = brand_user("glow-manager", brand=glow), brand_user("dew-manager", brand=dew)
+    glow_user, dew_user = make_brand_user("glow-manager", brand=glow), make_brand_user("dew-manager", brand=dew)
 
     glow_body = _client(glow_user).get(f"/admin/live/{page.pk}/report/").content.decode()
     dew_body = _client(dew_user).get(f"/admin/live/{page.pk}/report/").content.decode()
@@ -57,8 +56,8 @@ def test_a_brand_sees_its_own_products_figures_only_and_no_buyer(shop_settings):
 
 def test_a_second_creator_a_second_brand_and_a_producer_get_404s(shop_settings):
     page, _, _, _, _ = session_with_sales(shop_settings)
-    other_creator, other_brand_user = make_creator("ivy"), brand_user("bravo-manager", brand=make_brand("Bravo"))
-    brandless = brand_user("brandless-manager")
+    other_creator, other_brand_user = make_creator("ivy"), make_brand_user("bravo-manager", brand=make_brand("Bravo"))
+    brandless = make_brand_user("brandless-manager")
 
     statuses = [_client(user).get(f"/admin/live/{page.pk}/report/").status_code
                 for user in (other_creator.user, other_brand_user, brandless)]
@@ -90,7 +89,7 @@ def test_the_report_page_costs_the_same_queries_for_one_and_five_pins_and_deals(
 
 
 def test_the_reports_menu_leads_creators_and_brands_to_their_live_sessions():
-    creator, brand_manager = make_creator("rex"), brand_user("glow-manager", brand=make_brand("Glow"))
+    creator, brand_manager = make_creator("rex"), make_brand_user("glow-manager", brand=make_brand("Glow"))
 
     menus = [_client(user).get("/admin/").content.decode() for user in (creator.user, brand_manager)]
 

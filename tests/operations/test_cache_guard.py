@@ -114,3 +114,20 @@ def test_after_an_absorbed_failure_unguarded_calls_answer_nothing_at_once(settin
 
     assert (answers, down, guarded) == ([None, None, None], True, "paused")
     assert len(tried) == 1  # the first call tried the server; the rest waited for nothing
+
+
+
+def test_the_pausing_client_and_its_methods_are_made_once_per_backend_client(settings):
+    from django.core.cache import cache
+    from django_redis.client import DefaultClient
+
+    settings.CACHES = cache_settings(f"redis://127.0.0.1:{free_port()}/0")  # nothing is asked of the server
+    try:
+        clients = [cache.client for _ in range(3)]
+        methods = [cache.client.get for _ in range(3)]
+    finally:
+        settings.CACHES = cache_settings("")
+
+    assert [client is clients[0] for client in clients] == [True, True, True]
+    assert type(clients[0]._client) is DefaultClient
+    assert [method is methods[0] for method in methods] == [True, True, True]

@@ -112,9 +112,9 @@ def test_the_scheduled_retry_pays_a_failed_supply_transfer_under_its_first_key(s
     from shop.payments.gateway import PaymentGatewayError
     from shop.services.cart import add_line_to_cart
     from shop.services.checkout import confirm_payment
-    from tests.factories import make_brand, make_creator, make_product
+    from tests.factories import make_brand, make_brand_user, make_creator, make_product
     from tests.shop.helpers import checkout
-    from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
+    from tests.shop.supply_helpers import live_listing, offer_for
 
     settings.KOLSHOP_PAYMENT_GATEWAY, settings.KOLSHOP_SHIPPING_RATES = "dummy", "US:5.00"
     settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
@@ -122,7 +122,7 @@ def test_the_scheduled_retry_pays_a_failed_supply_transfer_under_its_first_key(s
     brand.stripe_account_id = "acct_brand"
     brand.save()
     make_product(brand=brand, variants=[("SET-1", "25.00", 10)])
-    listing = live_listing(offer_for(Variant.objects.get(sku="SET-1"), user=brand_user_of(brand)),
+    listing = live_listing(offer_for(Variant.objects.get(sku="SET-1"), user=make_brand_user(brand=brand)),
                            creator_id=make_creator().pk, price="24.00")
     cart = Cart.objects.create()
     add_line_to_cart(cart, sku="SET-1", quantity=2, listing_id=listing.pk)

@@ -10,7 +10,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from wagtail.documents.models import Document
@@ -20,7 +19,6 @@ from creators.models import CommissionRule, LedgerEntry, Payout, PayoutRun, Trac
 from media.models import Video, VideoStatus
 from privacy.services.requests import file_request
 from shop.models import (
-    BrandMembership,
     GroupCampaign,
     Order,
     OrderLine,
@@ -32,8 +30,7 @@ from shop.models import (
     SupplyTransfer,
     Voucher,
 )
-from shop.services.brand_access import BRANDS_GROUP_NAME
-from tests.factories import make_brand, make_creator, make_guide, make_image, make_product, make_user
+from tests.factories import make_brand, make_brand_user, make_creator, make_guide, make_image, make_product
 
 # Every string here belongs to creator A, brand A or a buyer; no other role may read it.
 SECRETS = {
@@ -85,15 +82,6 @@ class World:
     image: object
     document: object
     victims: list = field(default_factory=list)
-
-
-def brand_user(username: str, *, brand=None):
-    """A brand user as the product makes one: in the Brands group, a member of their brand."""
-    user = make_user(username)
-    user.groups.add(Group.objects.get(name=BRANDS_GROUP_NAME))
-    if brand is not None:
-        BrandMembership.objects.create(brand=brand, user=user)
-    return user
 
 
 def _ended_live_session(creator, product):
@@ -202,8 +190,8 @@ def world(db, site_tree) -> World:
 
     world = World(
         creator_a=creator_a, creator_b=creator_b,
-        brand_user_b=brand_user("bravo-brand-manager", brand=brand_b),
-        brandless_user=brand_user("brandless-manager"),
+        brand_user_b=make_brand_user("bravo-brand-manager", brand=brand_b),
+        brandless_user=make_brand_user("brandless-manager"),
         draft_page=draft_page, private_page=private_page, video=video, draft_product=draft_product,
         active_product=active_product, order=order, payment=payment, voucher=voucher, ledger_entry=ledger_entry,
         payout=payout, tracked_link=tracked_link, commission_rule=commission_rule, image=image, document=document,

@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from shop.admin_helpers import policy_for
 from shop.models import GroupCampaign, ProductStatus, Promotion, PromotionKind, Variant
-from tests.factories import make_brand, make_creator, make_product, make_user
-from tests.permissions.conftest import brand_user
+from tests.factories import make_brand, make_brand_user, make_creator, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +48,7 @@ def _campaign_form(sku: str, *, group_price: str = "80.00", team_size: int = 3) 
 
 def test_a_brand_user_runs_group_buys_on_their_own_products_only(catalog):
     alpha, _bravo = catalog
-    manager = brand_user("alpha-manager", brand=alpha)
+    manager = make_brand_user("alpha-manager", brand=alpha)
 
     own = _as(manager).post(ADD_URL, _campaign_form("ALPHA-1"))
     other = _as(manager).post(ADD_URL, _campaign_form("BRAVO-1"))
@@ -66,7 +65,7 @@ def test_a_brand_user_runs_group_buys_on_their_own_products_only(catalog):
 def test_a_creator_runs_group_buys_on_sellable_products_and_no_one_else_touches_them(catalog):
     alpha, bravo = catalog
     mia, leo = make_creator("mia"), make_creator("leo")
-    bravo_manager = brand_user("bravo-manager", brand=bravo)
+    bravo_manager = make_brand_user("bravo-manager", brand=bravo)
 
     made = _as(mia.user).post(ADD_URL, _campaign_form("BRAVO-1"))
     archived = _as(mia.user).post(ADD_URL, _campaign_form("ALPHA-OLD"))
@@ -86,7 +85,8 @@ def test_a_creator_runs_group_buys_on_sellable_products_and_no_one_else_touches_
     # Bravo's manager may act on campaigns for Bravo's products, whoever made them; Alpha's may not.
     policy = policy_for(GroupCampaign)
     assert policy.user_has_permission_for_instance(bravo_manager, "change", campaign)
-    assert not policy.user_has_permission_for_instance(brand_user("alpha-manager", brand=alpha), "change", campaign)
+    alpha_manager = make_brand_user("alpha-manager", brand=alpha)
+    assert not policy.user_has_permission_for_instance(alpha_manager, "change", campaign)
     # Any creator may still choose it for a page (an active product), as the group-buy block does.
     assert policy.user_has_permission_for_instance(leo.user, "choose", campaign)
     assert set(policy.users_with_permission_for_instance("change", campaign).values_list("username", flat=True)) \
@@ -107,7 +107,7 @@ def test_editors_run_group_buys_on_any_active_product(catalog):
 def test_the_blocks_chooser_lists_active_campaigns_and_makes_none(catalog):
     alpha, _bravo = catalog
     mia, leo = make_creator("mia"), make_creator("leo")
-    _as(brand_user("alpha-manager", brand=alpha)).post(ADD_URL, _campaign_form("ALPHA-1"))
+    _as(make_brand_user("alpha-manager", brand=alpha)).post(ADD_URL, _campaign_form("ALPHA-1"))
     campaign = GroupCampaign.objects.get()
     url = "/admin/snippets/choose/shop/groupcampaign/"
 

@@ -123,10 +123,10 @@ def test_brand_users_and_creators_get_no_brand_transfer_screen_nor_retry(world):
     """Brand A's failed transfer: brand A's own user, brand B's, creator B and creator A are refused both the
     staff screen and "retry now" (Wagtail redirects a refused admin view to the dashboard); nothing changes."""
     from shop.models import SupplyTransfer
-    from tests.permissions.conftest import brand_user
+    from tests.factories import make_brand_user
 
     transfer = next(victim for victim in world.victims if isinstance(victim, SupplyTransfer))
-    owner_brand_user = brand_user("alpha-brand-manager", brand=transfer.order.lines.get().variant.product.brand)
+    owner_brand_user = make_brand_user("alpha-brand-manager", brand=transfer.order.lines.get().variant.product.brand)
     users = [owner_brand_user, world.brand_user_b, world.creator_b.user, world.creator_a.user]
     answers = []
     for user in users:

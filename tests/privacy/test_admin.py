@@ -1,12 +1,10 @@
 """Staff record a request received outside the site and refuse one with a reason; others can't."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from privacy.models import DataSubjectRequest, RequestStatus
 from privacy.services.requests import file_request
-from shop.services.brand_access import BRANDS_GROUP_NAME
-from tests.factories import make_user
+from tests.factories import make_brand_user
 from tests.privacy.helpers import ADA
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +46,7 @@ def test_the_list_and_inspect_views_show_no_email(admin_client):
 
 @pytest.mark.parametrize("path", ["/admin/privacy/requests/", "/admin/privacy/requests/new/"])
 def test_a_brand_user_may_not_see_or_record_requests(client, path):
-    user = make_user("brand-manager")
-    user.groups.add(Group.objects.get(name=BRANDS_GROUP_NAME))
+    user = make_brand_user("brand-manager")
     client.force_login(user)
 
     response = client.get(path)

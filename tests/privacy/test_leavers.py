@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from creators.models import CreatorPage, CreatorProfile, CreatorSocialLink
 from privacy.roles import PRIVACY_OFFICERS_GROUP_NAME
 from shop.services.brand_access import BRANDS_GROUP_NAME
-from tests.factories import block, make_creator, make_guide, make_user, storefront_of
+from tests.factories import block, make_brand_user, make_creator, make_guide, make_user, storefront_of
 from tests.privacy.helpers import scan_for
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +56,7 @@ def test_migrate_creates_the_privacy_officers_group_with_its_permissions():
 
 
 def test_a_privacy_officer_reaches_data_requests_and_a_creator_or_brand_user_does_not(client):
-    creator, brand_user = make_creator("nosy").user, make_user("nosy-brand")
-    brand_user.groups.add(Group.objects.get(name=BRANDS_GROUP_NAME))
+    creator, brand_user = make_creator("nosy").user, make_brand_user("nosy-brand")
     statuses = {}
     for name, user in [("officer", officer()), ("creator", creator), ("brand", brand_user)]:
         client.force_login(user)
@@ -134,8 +133,7 @@ def test_an_officer_may_not_anonymise_a_superuser_or_themselves(client, admin_us
 
 
 def test_a_superuser_anonymises_a_brand_user(admin_client):
-    brand_user = make_user("leaving-brand")
-    brand_user.groups.add(Group.objects.get(name=BRANDS_GROUP_NAME))
+    brand_user = make_brand_user("leaving-brand")
 
     response = admin_client.post(f"/admin/privacy/leavers/{brand_user.pk}/anonymise/")
 

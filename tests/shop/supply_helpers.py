@@ -1,11 +1,10 @@
-"""Builders for distribution tests: offers, listings, brand users (as the product makes them)."""
+"""Builders for distribution tests: offers and listings (brand users: ``tests.factories.make_brand_user``)."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
-from creators.services.roles import add_brand_member
 from shop.models import Cart, ListingStatus, StorefrontListing, SupplyMode, SupplyOffer, Variant
 from shop.services.cart import add_line_to_cart
 from shop.services.checkout import confirm_payment
@@ -16,12 +15,6 @@ from tests.shop.helpers import checkout
 
 def staff():
     return make_user(is_superuser=True)
-
-
-def brand_user_of(brand, username: str | None = None):
-    user = make_user(username)
-    add_brand_member(user, brand=brand)
-    return user
 
 
 def terms(**overrides) -> OfferTerms:

@@ -1,11 +1,10 @@
 """Catalog admin: brand users see only their own brand; the product chooser searches and shows stock."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from shop.models import BrandMembership, ProductStatus
-from tests.factories import make_brand, make_creator, make_product, make_user
+from shop.models import ProductStatus
+from tests.factories import make_brand, make_brand_user, make_creator, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -15,9 +14,7 @@ def two_brands():
     acme, globex = make_brand("Acme Audio"), make_brand("Globex Gear")
     acme_product = make_product(brand=acme, title="Acme Speaker", variants=[("ACME-1", "99.00", 4)])
     globex_product = make_product(brand=globex, title="Globex Tent", variants=[("GLBX-1", "250.00", 9)])
-    brand_user = make_user("acme-manager")
-    brand_user.groups.add(Group.objects.get(name="Brands"))
-    BrandMembership.objects.create(brand=acme, user=brand_user)
+    brand_user = make_brand_user("acme-manager", brand=acme)
     return brand_user, acme_product, globex_product
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from shop.models import Voucher
-from tests.factories import make_brand
-from tests.shop.supply_helpers import brand_user_of, staff
+from tests.factories import make_brand, make_brand_user
+from tests.shop.supply_helpers import staff
 
 pytestmark = pytest.mark.django_db
 ADD_URL = "/admin/shop/voucher/create/"
@@ -30,7 +30,8 @@ def form(code: str, brand, **fields) -> dict:
 @pytest.fixture
 def brands(site_tree):
     brand_a, brand_b = make_brand("Alpha Brand"), make_brand("Bravo Brand")
-    return brand_a, brand_b, brand_user_of(brand_a, "alpha-manager"), brand_user_of(brand_b, "bravo-manager")
+    alpha, bravo = make_brand_user("alpha-manager", brand=brand_a), make_brand_user("bravo-manager", brand=brand_b)
+    return brand_a, brand_b, alpha, bravo
 
 
 def test_a_brand_user_makes_a_voucher_funded_by_their_own_brand_only(brands):

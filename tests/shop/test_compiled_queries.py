@@ -2,14 +2,16 @@
 values; and checkout's payment event reads the order's status in its insert ("paid meanwhile?")."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from shop.models import CartLine, OrderEvent, OrderStatus, Payment, PaymentStatus, Variant
 from shop.services.cart import _lines_of
-from shop.services.compiled_queries import compiled
+from shop.services.compiled_queries import _Marker, compiled
 from shop.services.payments import complete_checkout
 from shop.services.reservations import _holds_of
 from tests.shop.helpers import FakeStripeGateway, cart_with, checkout, variant_with_stock
@@ -117,6 +119,15 @@ def test_an_argument_that_also_reaches_the_sql_altered_is_refused():
 
     with pytest.raises(ValueError, match="also reached the SQL altered"):
         either(part="HP-1")
+
+
+def test_every_marker_made_is_recognised_as_passed_altered_or_adapted_and_real_values_are_not():
+    made = [_Marker.make(value) for value in (7, "sku", timezone.now())]
+
+    passed = [*made, f"%{made[1]}%", connection.ops.adapt_datetimefield_value(made[2])]
+    assert [_Marker.recognises(value) for value in passed] == [True] * 5
+    real = [7, -1, True, "sku", "", timezone.now(), str(timezone.now()), None, Decimal("1.00")]
+    assert [_Marker.recognises(value) for value in real] == [False] * 9
 
 
 def test_a_marker_django_finds_no_rows_for_is_refused_not_remembered_as_empty():

@@ -1,17 +1,14 @@
 """Store pickup (one-time code, QR) and the staff views: refund and redemption in the admin."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 
-from creators.services.roles import ensure_role_groups
 from shop.api_edge import domain_error_status
 from shop.errors import DomainError
 from shop.models import Order, OrderStatus
-from shop.services.brand_access import BRANDS_GROUP_NAME
 from shop.services.checkout import confirm_payment
 from shop.services.orders import pickup_code_for, redeem_pickup_code
-from tests.factories import logged_in, make_editor, make_user
+from tests.factories import logged_in, make_brand_user, make_editor
 from tests.shop.helpers import cart_with, checkout, on_hand, variant_with_stock
 
 pytestmark = pytest.mark.django_db
@@ -30,10 +27,7 @@ def staff():
 
 @pytest.fixture
 def brand_user():
-    ensure_role_groups()
-    user = make_user("brandrep")
-    user.groups.add(Group.objects.get(name=BRANDS_GROUP_NAME))
-    return user
+    return make_brand_user("brandrep")
 
 
 def test_a_pickup_code_works_once(pickup_order, staff):

@@ -5,16 +5,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from creators.services.roles import ensure_role_groups
 from shop.models import Order, OrderStatus, Payment, Refund, RefundStatus
-from shop.services.brand_access import BRANDS_GROUP_NAME
 from shop.tasks import retry_refund_task
-from tests.factories import logged_in, make_editor, make_user
+from tests.factories import logged_in, make_brand_user, make_editor
 from tests.shop.helpers import post_webhook, signed_event, variant_with_stock
 
 pytestmark = pytest.mark.django_db
@@ -134,9 +131,7 @@ def test_staff_find_and_refund_an_order_whose_automatic_refund_failed(owed_order
 
 
 def test_a_brand_user_cannot_retry_a_failed_refund(owed_order, fake_stripe):
-    ensure_role_groups()
-    brand_user = make_user("brandrep")
-    brand_user.groups.add(Group.objects.get(name=BRANDS_GROUP_NAME))
+    brand_user = make_brand_user("brandrep")
     refund = Refund.objects.get()
     fake_stripe.down = False
 

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from shop.models import ListingStatus, SupplyOffer
-from tests.factories import make_brand, make_creator, make_product
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
+from tests.factories import make_brand, make_brand_user, make_creator, make_product
+from tests.shop.supply_helpers import live_listing, offer_for
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,8 @@ def brands(site_tree):
     brand_a, brand_b = make_brand("Alpha"), make_brand("Bravo")
     variant_a = make_product(brand=brand_a, variants=[("ALPHA-1", "25.00", 5)]).variants.get()
     variant_b = make_product(brand=brand_b, variants=[("BRAVO-1", "25.00", 5)]).variants.get()
-    return brand_user_of(brand_a, "alpha-manager"), brand_user_of(brand_b, "bravo-manager"), variant_a, variant_b
+    alpha, bravo = make_brand_user("alpha-manager", brand=brand_a), make_brand_user("bravo-manager", brand=brand_b)
+    return alpha, bravo, variant_a, variant_b
 
 
 def test_a_brand_user_creates_an_offer_for_their_own_variant(brands):

@@ -9,9 +9,9 @@ from shop.errors import Conflict
 from shop.models import Cart, CartLine, FulfilmentGroup, Order, OrderLine, Variant
 from shop.services.cart import add_line_to_cart, fetch_cart
 from shop.services.supply import update_offer
-from tests.factories import make_brand, make_creator, make_product
+from tests.factories import make_brand, make_brand_user, make_creator, make_product
 from tests.shop.helpers import checkout
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for, terms
+from tests.shop.supply_helpers import live_listing, offer_for, terms
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def two_brands(shop_settings):
     make_product(brand=brand_a, variants=[("A-1", "25.00", 10)])
     make_product(brand=brand_b, variants=[("B-1", "40.00", 10)])
     make_product(brand=brand_b, variants=[("B-2", "9.00", 10)])
-    user_a = brand_user_of(brand_a)
+    user_a = make_brand_user(brand=brand_a)
     offer_a = offer_for(Variant.objects.get(sku="A-1"), user=user_a)
     offer_b = offer_for(Variant.objects.get(sku="B-1"), wholesale_price="18.00",
                         recommended_price="35.00", max_price="45.00")

@@ -7,9 +7,9 @@ from shop.models import Cart, Variant
 from shop.services.cart import add_line_to_cart
 from shop.services.checkout import confirm_payment
 from shop.services.fulfilment_groups import brand_fulfilment_groups
-from tests.factories import make_brand, make_creator, make_product
+from tests.factories import make_brand, make_brand_user, make_creator, make_product
 from tests.shop.helpers import checkout
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for
+from tests.shop.supply_helpers import live_listing, offer_for
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/shop/fulfilment-groups/"
@@ -20,7 +20,7 @@ def paid_order(shop_settings, site_tree):
     brand_a, brand_b = make_brand("Alpha"), make_brand("Bravo")
     make_product(brand=brand_a, title="Alpha lamp", variants=[("LAMP-1", "25.00", 10)])
     make_product(brand=brand_b, title="Bravo mug", variants=[("MUG-1", "12.00", 10)])
-    user_a, user_b = brand_user_of(brand_a, "alpha-ops"), brand_user_of(brand_b, "bravo-ops")
+    user_a, user_b = make_brand_user("alpha-ops", brand=brand_a), make_brand_user("bravo-ops", brand=brand_b)
     listing = live_listing(offer_for(Variant.objects.get(sku="LAMP-1"), user=user_a), creator_id=make_creator().pk, price="24.00")
     cart = Cart.objects.create()
     add_line_to_cart(cart, sku="LAMP-1", quantity=2, listing_id=listing.pk)
@@ -72,7 +72,7 @@ def test_an_order_of_catalog_lines_is_split_per_brand_too(shop_settings, site_tr
     make_product(brand=brand_a, variants=[("CAT-A1", "10.00", 10)])
     make_product(brand=brand_a, variants=[("CAT-A2", "4.00", 10)])
     make_product(brand=brand_b, variants=[("CAT-B1", "7.00", 10)])
-    user_a, user_b = brand_user_of(brand_a, "alpha-cat"), brand_user_of(brand_b, "bravo-cat")
+    user_a, user_b = make_brand_user("alpha-cat", brand=brand_a), make_brand_user("bravo-cat", brand=brand_b)
     cart = Cart.objects.create()
     for sku, quantity in (("CAT-A1", 1), ("CAT-B1", 2), ("CAT-A2", 3)):
         add_line_to_cart(cart, sku=sku, quantity=quantity)

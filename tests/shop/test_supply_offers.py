@@ -9,8 +9,8 @@ from shop.errors import InvalidInput, PermissionDenied
 from shop.models import ListingStatus, StorefrontListing, SupplyMode
 from shop.services.listing_prices import bounds_in_force, cost_floor, minimum_price_allowed
 from shop.services.supply import list_offer, set_listing_price, set_listing_status, update_offer
-from tests.factories import make_brand, make_product
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for, terms
+from tests.factories import make_brand, make_brand_user, make_product
+from tests.shop.supply_helpers import live_listing, offer_for, terms
 
 pytestmark = pytest.mark.django_db
 
@@ -55,13 +55,13 @@ def test_terms_are_validated_field_by_field():
 def test_a_brand_user_offers_only_their_own_brands_variants():
     brand_a, brand_b = make_brand(), make_brand()
     own, other = variant_of(brand_a, sku="OWN-1"), variant_of(brand_b, sku="OTHER-1")
-    user = brand_user_of(brand_a)
+    user = make_brand_user(brand=brand_a)
     offer = offer_for(own, user=user)
     assert offer.variant_id == own.pk
     with pytest.raises(PermissionDenied):
         offer_for(other, user=user)
     with pytest.raises(PermissionDenied):
-        update_offer(offer, user=brand_user_of(brand_b), terms=terms(max_price="40.00"))
+        update_offer(offer, user=make_brand_user(brand=brand_b), terms=terms(max_price="40.00"))
 
 
 def test_the_reseller_floor_covers_wholesale_and_the_platform_fee(settings):
@@ -105,7 +105,7 @@ def test_a_brand_narrowing_its_bounds_pauses_listings_outside_them_and_tells_cre
     from shop import events
 
     brand = make_brand()
-    user = brand_user_of(brand)
+    user = make_brand_user(brand=brand)
     offer = offer_for(variant_of(brand), user=user)
     inside = live_listing(offer, creator_id=7, price="22.00")
     outside = live_listing(offer, creator_id=8, price="28.00")

@@ -9,9 +9,9 @@ from shop.errors import Conflict
 from shop.models import Cart, CartLine, Order, SupplyMode, Variant
 from shop.services.cart import add_line_to_cart, fetch_cart
 from shop.services.supply import update_offer
-from tests.factories import make_brand, make_creator, make_product
+from tests.factories import make_brand, make_brand_user, make_creator, make_product
 from tests.shop.helpers import checkout
-from tests.shop.supply_helpers import brand_user_of, live_listing, offer_for, terms
+from tests.shop.supply_helpers import live_listing, offer_for, terms
 from tests.shop.test_buy_flow_queries import CHECKOUT, _warm_up
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def agency(shop_settings):
     shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
     brand = make_brand()
     make_product(brand=brand, variants=[("AG-1", "32.00", 10)])
-    manager = brand_user_of(brand)
+    manager = make_brand_user(brand=brand)
     offer = offer_for(Variant.objects.get(sku="AG-1"), user=manager, **AGENCY)
     listing = live_listing(offer, creator_id=make_creator().pk, price=None)
     return {"manager": manager, "offer": offer, "listing": listing}

@@ -1,0 +1,54 @@
+"""The Wagtail rules the content API copies as plain SQL, pinned by their source (an upgrade checklist item).
+
+``content.api.page_query`` answers a request that may pass no view restriction in one statement written by hand:
+it copies Wagtail's "pages an anonymous reader may see" (``get_public_pages_queryset``: live, in the request's
+site, not at or below a restriction whose ``accept_request`` refuses such a reader, i.e. a password, login or
+groups one, the subtree being ``descendant_of_q``'s path prefix) and Wagtail's site ranking
+(``get_site_for_hostname``, reached from the request's host and port as ``Site._find_for_request`` reads them;
+``content.api.views`` does the same). Wagtail builds the restriction rule in Python per request (one
+``not_descendant_of`` per refusing restriction), so there is no single queryset to compile the SQL from.
+
+``test_content_api_page_query.py`` and ``test_content_api_site_lookup.py`` compare the two answers for every
+setup they know; this test fails when the installed Wagtail's copy of a rule changes at all, so an upgrade can't
+change a rule those comparisons don't exercise. When it fails: read the changed function, make ``page_query`` (and
+the site look-up in ``content.api.views``) follow it, run both comparison test files, then record the new hash here
+(docs/architecture.md, "Upgrading Wagtail or Django").
+"""
+
+import hashlib
+import inspect
+
+from wagtail.api.querysets import get_public_pages_queryset
+from wagtail.models import BaseViewRestriction, Site
+from wagtail.models.sites import get_site_for_hostname
+from wagtail.query import TreeQuerySet
+
+from content.api.page_query import _REFUSING_RESTRICTIONS
+
+# Recorded against Wagtail 8.0.1.
+PINNED_SOURCES = {
+    "wagtail.api.querysets.get_public_pages_queryset": "07720e18e660a7c5",
+    "wagtail.models.view_restrictions.BaseViewRestriction.accept_request": "ec2f05cab94ddf2b",
+    "wagtail.query.TreeQuerySet.descendant_of_q": "85b9a6ebb02db073",
+    "wagtail.models.sites.get_site_for_hostname": "a6457f6fff48bb96",
+    "wagtail.models.sites.Site._find_for_request": "a6f5ba5a68b3a8dd",
+}
+
+
+def _source_hash(function) -> str:
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+
+
+def test_the_wagtail_rules_the_content_api_copies_are_the_ones_it_was_written_against():
+    functions = [get_public_pages_queryset, BaseViewRestriction.accept_request, TreeQuerySet.descendant_of_q,
+                 get_site_for_hostname, Site._find_for_request]
+
+    hashes = {f"{function.__module__}.{function.__qualname__}": _source_hash(function) for function in functions}
+
+    assert hashes == PINNED_SOURCES
+
+
+def test_every_restriction_type_but_none_refuses_an_anonymous_reader_in_the_copied_sql():
+    types = [value for value, _label in BaseViewRestriction.RESTRICTION_CHOICES]
+
+    assert types == [BaseViewRestriction.NONE, *_REFUSING_RESTRICTIONS]
