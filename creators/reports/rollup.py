@@ -171,18 +171,22 @@ def days_with_stale_sales(*, start: date | None = None, end: date, brand_id: int
     brand_params = [] if brand_id is None else [brand_id]
     start = start or date.min
 
-    def days_of(table: str) -> str:
-        return (f"SELECT MIN(day) FROM {table} WHERE {brand}day >= %s AND day <= %s UNION ALL "
-                f"SELECT (SELECT MIN(later.day) FROM {table} AS later WHERE {brand.replace('brand_id', 'later.brand_id')}"
-                f"later.day > found.day AND later.day <= %s) FROM {{name}} AS found WHERE found.day IS NOT NULL")
+    def first_day(table: str, alias: str, after: str) -> str:
+        """The table's first day of the brand in the range after ``after``: one index probe (scalar, with
+        LIMIT, so PostgreSQL neither hashes it nor scans the range, whatever its statistics say)."""
+        return (f"(SELECT {alias}.day FROM {table} AS {alias} WHERE {brand.replace('brand_id', f'{alias}.brand_id')}"
+                f"{alias}.day {after} AND {alias}.day <= %s ORDER BY {alias}.day LIMIT 1)")
 
+    def days_of(table: str, name: str) -> str:
+        return (f"{name}(day) AS (SELECT {first_day(table, 'earliest', '>= %s')} UNION ALL "
+                f"SELECT {first_day(table, 'later', '> found.day')} FROM {name} AS found WHERE found.day IS NOT NULL)")
+
+    marked_day = (f"(SELECT marked.day FROM {facts} AS marked WHERE {brand.replace('brand_id', 'marked.brand_id')}"
+                  f"marked.day = fact_days.day AND marked.orders_by_brand = 1 LIMIT 1)")
     sql = (
-        f"WITH RECURSIVE fact_days(day) AS ({days_of(facts).format(name='fact_days')}), "
-        f"sale_days(day) AS ({days_of(sales).format(name='sale_days')}) "
+        f"WITH RECURSIVE {days_of(facts, 'fact_days')}, {days_of(sales, 'sale_days')} "
         f"SELECT fact_days.day FROM fact_days WHERE fact_days.day IS NOT NULL AND ("
-        f"NOT EXISTS (SELECT 1 FROM sale_days WHERE sale_days.day = fact_days.day) OR NOT EXISTS ("
-        f"SELECT 1 FROM {facts} AS marked WHERE {brand.replace('brand_id', 'marked.brand_id')}"
-        f"marked.day = fact_days.day AND marked.orders_by_brand = 1)) "
+        f"NOT EXISTS (SELECT 1 FROM sale_days WHERE sale_days.day = fact_days.day) OR {marked_day} IS NULL) "
         f"UNION SELECT sale_days.day FROM sale_days WHERE sale_days.day IS NOT NULL "
         f"AND NOT EXISTS (SELECT 1 FROM fact_days WHERE fact_days.day = sale_days.day)")
     range_params = [*brand_params, start, end, *brand_params, end]
