@@ -56,12 +56,30 @@ def follow_cached_link(request: HttpRequest, code: str) -> HttpResponseRedirect:
     return _follow(request, route)
 
 
-def _follow(request: HttpRequest, route: LinkRoute) -> HttpResponseRedirect:
+# The fast path and Django's handler build their requests from the same ASGI scope. A follow the fast path
+# counted and then could not answer (something raised after the count) goes to Django, which answers it
+# with the click already counted instead of counting it again (and using the client's click limit again).
+FOLLOW_COUNTED_KEY = "kolshop.follow_counted_click"
+
+
+def _count_follow(request: HttpRequest, route: LinkRoute) -> int | None:
+    """The follow's click (None: a bot or over the client's limit), counted once per request, however many
+    handlers (the fast path, then Django) see it."""
+    scope = getattr(request, "scope", None)  # ASGI requests only
+    if scope is not None and FOLLOW_COUNTED_KEY in scope:
+        return scope[FOLLOW_COUNTED_KEY]
     limited = not click_limit_counted_later() and count_request(request, scope="click") is not None
     click_id = None if limited else count_followed_click(
         route, ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
         referrer=request.headers.get("Referer", ""),
     )
+    if scope is not None:
+        scope[FOLLOW_COUNTED_KEY] = click_id
+    return click_id
+
+
+def _follow(request: HttpRequest, route: LinkRoute) -> HttpResponseRedirect:
+    click_id = _count_follow(request, route)
     destination = route_destination(route, click_id=click_id)
     if destination is None:
         raise Http404("This link leads nowhere any more.")

@@ -23,7 +23,7 @@ from creators.reports.grouping_sets import aggregate_by_sets
 from creators.reports.facts import (
     ORDER_COUNT_COLUMNS, ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, events_of_brands, order_line_facts,
 )
-from creators.reports.rollup import built_through, day_bounds
+from creators.reports.rollup import built_through, day_bounds, days_with_stale_sales
 from operations.db_router import reads_from_replica
 from shop.models import Brand, Product
 from shop.money import quantize
@@ -190,12 +190,20 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rolled_th
         collect(DailyPerformance.objects.filter(figures.scope_q(rolled, brand=events_of_brands)), ROLLUP_COLUMNS,
                 EVENT_METRICS, {name: Sum(name) for name in EVENT_METRICS})
         orders_of = _summed_orders(filters, sets, only)
-        aggregates = figures.order_figures()
-        if orders_of is not None:  # the day's sums: a few rows a day, no COUNT(DISTINCT)
-            del aggregates["orders"]
+        facts = OrderLineFact.objects.filter(figures.scope_q(rolled))
+        if orders_of is None:
+            collect(facts, ROLLUP_COLUMNS, ORDER_METRICS, figures.order_figures())
+        else:
+            # The day's sums (a few rows a day, no COUNT(DISTINCT)), except days whose sums are stale or
+            # missing: those count from their facts, so rows, total, days and the folded row (always read
+            # from the facts) all come from what the facts say.
+            stale = days_with_stale_sales(start=filters.start, end=rollup_end, brand_id=next(iter(filters.brand_ids)))
+            aggregates = {name: value for name, value in figures.order_figures().items() if name != "orders"}
             aggregates.update({column: Sum(column) for column in set(orders_of.values())})
-        sales = OrderLineFact if orders_of is None else DailySales
-        collect(sales.objects.filter(figures.scope_q(rolled)), ROLLUP_COLUMNS, ORDER_METRICS, aggregates, orders_of)
+            collect(DailySales.objects.filter(figures.scope_q(rolled)).exclude(day__in=stale), ROLLUP_COLUMNS,
+                    ORDER_METRICS, aggregates, orders_of)
+            if stale:
+                collect(facts.filter(day__in=stale), ROLLUP_COLUMNS, ORDER_METRICS, figures.order_figures())
 
     if live is not None:
         for fact_key, counts in live.events.items():

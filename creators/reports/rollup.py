@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
 
@@ -151,26 +151,56 @@ def _take_dirty_days() -> set[date]:
     return {day for _, day in marked}
 
 
-def days_rolled_up_without_marks(today: date) -> set[date]:
-    """Past days whose order-line facts the release before the order-count marks wrote, during a rolling
-    deploy (its hourly rollup still runs on an old worker): facts with no ``DailySales`` (it doesn't know them;
-    a day it rolled up newly, which moved the watermark and ``built_through`` past it), or facts whose marks
-    sum to 0 (a day it rebuilt after a refund or a late payment; its daily sums are stale). Every order has
-    a line marked in ``orders_by_brand`` (``facts.order_count_marks``), so a day with facts written by this
-    release sums to at least its number of orders. A day's facts never all vanish (a paid order stays
-    counted), so days with sums and no facts need no check.
+def days_with_stale_sales(*, start: date | None = None, end: date, brand_id: int | None = None) -> set[date]:
+    """Days in [start, end] whose ``DailySales`` do not sum their order-line facts (of ``brand_id``, or all brands).
 
-    One aggregate over the facts before today, under the rollup's lock: a sequential scan, linear in the facts
-    (about 40 ms at 183k facts over 120 days, the bench's 100k orders, on PostgreSQL 15). Not bounded by age: a
-    refund of an old order makes any past day dirty, and the previous release rebuilds it too."""
-    facts, sales = (connection.ops.quote_name(model._meta.db_table) for model in (OrderLineFact, DailySales))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT fact.day FROM {facts} AS fact WHERE fact.day < %s GROUP BY fact.day "
-            f"HAVING SUM(fact.orders_by_brand) = 0 "
-            f"OR NOT EXISTS (SELECT 1 FROM {sales} AS sale WHERE sale.day = fact.day)", [today])
+    ``rebuild_day`` writes a day's facts and its daily sums in one transaction, so they agree, and every
+    order has a fact marked in ``orders_by_brand`` (``facts.order_count_marks``: its first line per brand).
+    A release before the marks, still running its hourly rollup on an old worker during a rolling deploy,
+    writes facts with no marks (the columns' database default, 0) and knows no ``DailySales``: a day it rolled
+    up newly has facts and no sums; a day it rebuilt (a refund, a late payment) has unmarked facts and the sums
+    from before. So a day is stale when it has facts and no sums, sums and no facts, or facts none of which is
+    marked. The rollup rebuilds such days; until it has, brand reports count them from the facts.
+
+    One statement whose cost grows with the days, not the facts: a loose index scan finds the days having facts
+    and the days having sums (one index probe a day each), and per day one probe finds a marked fact (the
+    day's first fact normally is one)."""
+    database = connections[router.db_for_read(OrderLineFact)]  # a report's reads may go to the replica
+    facts, sales = (database.ops.quote_name(model._meta.db_table) for model in (OrderLineFact, DailySales))
+    brand = "" if brand_id is None else "brand_id = %s AND "
+    brand_params = [] if brand_id is None else [brand_id]
+    start = start or date.min
+
+    def first_day(table: str, alias: str, after: str) -> str:
+        """The table's first day of the brand in the range after ``after``: one index probe (scalar, with
+        LIMIT, so PostgreSQL neither hashes it nor scans the range, whatever its statistics say)."""
+        return (f"(SELECT {alias}.day FROM {table} AS {alias} WHERE {brand.replace('brand_id', f'{alias}.brand_id')}"
+                f"{alias}.day {after} AND {alias}.day <= %s ORDER BY {alias}.day LIMIT 1)")
+
+    def days_of(table: str, name: str) -> str:
+        return (f"{name}(day) AS (SELECT {first_day(table, 'earliest', '>= %s')} UNION ALL "
+                f"SELECT {first_day(table, 'later', '> found.day')} FROM {name} AS found WHERE found.day IS NOT NULL)")
+
+    marked_day = (f"(SELECT marked.day FROM {facts} AS marked WHERE {brand.replace('brand_id', 'marked.brand_id')}"
+                  f"marked.day = fact_days.day AND marked.orders_by_brand = 1 LIMIT 1)")
+    sql = (
+        f"WITH RECURSIVE {days_of(facts, 'fact_days')}, {days_of(sales, 'sale_days')} "
+        f"SELECT fact_days.day FROM fact_days WHERE fact_days.day IS NOT NULL AND ("
+        f"NOT EXISTS (SELECT 1 FROM sale_days WHERE sale_days.day = fact_days.day) OR {marked_day} IS NULL) "
+        f"UNION SELECT sale_days.day FROM sale_days WHERE sale_days.day IS NOT NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM fact_days WHERE fact_days.day = sale_days.day)")
+    range_params = [*brand_params, start, end, *brand_params, end]
+    with database.cursor() as cursor:
+        cursor.execute(sql, [*range_params, *range_params, *brand_params])
         # SQLite answers a raw query's dates as text.
         return {day if isinstance(day, date) else date.fromisoformat(day) for day, in cursor.fetchall()}
+
+
+def days_rolled_up_without_marks(today: date) -> set[date]:
+    """Past days the rollup must rebuild because a release before the order-count marks rolled them up during a
+    rolling deploy (``days_with_stale_sales``, all brands). Not bounded by age: a refund of an old order makes
+    any past day dirty, and the previous release rebuilds it too."""
+    return days_with_stale_sales(end=today - timedelta(days=1))
 
 
 @transaction.atomic

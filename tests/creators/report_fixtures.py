@@ -2,11 +2,14 @@
 
 import itertools
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import date, datetime, timezone as dt_timezone
 from decimal import Decimal
 
 
-from creators.models import Click, CreatorProfile, PageView, TrackedLink
+from creators.models import Click, CreatorProfile, OrderLineFact, PageView, TrackedLink
+from creators.reports import rollup
+from creators.reports.facts import order_line_facts
+from creators.reports.rollup import day_bounds, roll_up
 from creators.services.links import record_click
 from creators.services.attribution import attribute_order
 from creators.services.ledger import accrue_commission, reverse_commission_for_refund
@@ -99,3 +102,41 @@ EXPECTED_ACME_ROW = {
     "gmv": Decimal("600.00"), "refunds": Decimal("40.00"), "net_gmv": Decimal("560.00"),
     "conversion_rate": Decimal("75.00"), "epc": Decimal("7.00"), "commission": Decimal("56.00"),
 }
+
+
+def add_lamp_order(world: ReportWorld, *, at_time: datetime = DAY) -> ReportWorld:
+    """An order of two lines of a second Acme product (Acme Lamp, 30.00 each) and a Globex line (50.00), all
+    attributed to the world's creator, guide and block ``blk-a``, paid at ``at_time`` (no commission accrued)."""
+    lamp = make_product(brand=world.acme_product.brand, title="Acme Lamp", variants=[("ACME-2", "30.00", 50)])
+    spec = {"creator": world.creator, "page_id": world.guide_id, "block_id": "blk-a"}
+    order = make_order(LineSpec(lamp, "30.00", **spec), LineSpec(lamp, "30.00", **spec),
+                       LineSpec(world.globex_product, "50.00", **spec), email="multi@private.example",
+                       created_at=at_time)
+    attribute_order(order, now=at_time)
+    mark_paid(order, at=at_time)
+    world.orders.append(order)
+    return world
+
+
+def previous_release_rebuild_day(day: date) -> int:
+    """The previous release's ``rebuild_day`` for sales: the day's facts replaced, no marks, no daily sums."""
+    start, end = day_bounds(day)
+    rows = order_line_facts(start, end).values(
+        "pk", "day", "order_id", "brand_id", "attributed_creator_id", "attributed_page_id", "attributed_block_id",
+        "product_id", "currency", "units", "gmv", "refunds", "commission")
+    OrderLineFact.objects.filter(day=day).delete()
+    OrderLineFact.objects.bulk_create(
+        OrderLineFact(day=row["day"], order_id=row["order_id"], order_line_id=row["pk"], brand_id=row["brand_id"],
+                      creator_id=row["attributed_creator_id"], page_id=row["attributed_page_id"],
+                      block_id=row["attributed_block_id"], product_id=row["product_id"], currency=row["currency"],
+                      units=row["units"], gmv=row["gmv"], refunds=row["refunds"], commission=row["commission"])
+        for row in rows)
+    return len(rows)
+
+
+def previous_release_roll_up(monkeypatch, *, now) -> list[date]:
+    """A run of the previous release's rollup: it moves the watermarks and ``built_through`` as this one does."""
+    with monkeypatch.context() as patched:
+        patched.setattr(rollup, "rebuild_day", previous_release_rebuild_day)
+        patched.setattr(rollup, "days_rolled_up_without_marks", lambda today: set())
+        return roll_up(now=now).days_rebuilt

@@ -20,7 +20,7 @@ from tests.shop.conftest import skip_unless_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-REPORT_QUERIES = 9
+REPORT_QUERIES = 10  # with the check for days whose daily sums are stale (rollup.days_with_stale_sales)
 
 
 @pytest.fixture(autouse=True)
@@ -76,3 +76,9 @@ def test_todays_figures_are_read_for_the_brand_by_index():
     line_plan = _plan(line_sql, line_params)
     assert "order_paid_at_idx" in line_plan, line_plan
     assert "Seq Scan on shop_order " not in line_plan and "Seq Scan on shop_orderline" not in line_plan, line_plan
+    # The stale-sums check probes the indexes a few times a day; it never reads all of the brand's facts.
+    [(check_sql, check_params)] = [(sql, params) for sql, params in statements if sql.startswith("WITH RECURSIVE")]
+    check_plan = _plan(check_sql, check_params)
+    assert "order_fact_brand_day_idx" in check_plan, check_plan
+    for whole_table in ("Seq Scan on creators_orderlinefact", "Bitmap Heap Scan on creators_orderlinefact"):
+        assert whole_table not in check_plan, check_plan

@@ -94,3 +94,31 @@ def deferred_tasks(settings):
 
     default_task_backend.clear()
     return default_task_backend
+
+
+@pytest.fixture
+def localstripe_webhooks(localstripe_url, live_server):
+    """``deliver(events)``: localstripe posts those events, signed, to this test's live server. When the test
+    ends the endpoint is unregistered and every delivery already under way is waited for, so none reaches the
+    (session-wide) live server during a later test or while the database is flushed."""
+    import time
+    import urllib.request
+
+    def call(method: str, path: str, payload: dict | None = None) -> dict:
+        request = urllib.request.Request(f"{localstripe_url}{path}", method=method,
+                                         data=json.dumps(payload).encode() if payload is not None else None,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read() or b"{}")
+
+    def deliver(events: list[str]):
+        call("POST", "/_config/webhooks/kolshop", {"url": f"{live_server.url}/webhooks/stripe/",
+                                                   "secret": WEBHOOK_SECRET, "events": events})
+        return live_server
+
+    yield deliver
+    call("DELETE", "/_config/webhooks/kolshop")
+    deadline = time.monotonic() + 30
+    while call("GET", "/_config/deliveries")["in_flight"]:
+        assert time.monotonic() < deadline, "localstripe's webhook deliveries did not finish"
+        time.sleep(0.05)

@@ -90,13 +90,8 @@ def test_a_hold_shorter_than_the_window_shortens_the_team(sdk, localstripe_url, 
     assert membership.order.reservations.get().expires_at == deadline
 
 
-def test_the_browser_confirms_the_hold_and_its_webhook_seats_the_member(sdk, localstripe_url, live_server,
-                                                                       stripe_settings):
-    from tests.shop.conftest import WEBHOOK_SECRET
-
-    _config(localstripe_url, "POST", "/_config/webhooks/kolshop", {
-        "url": f"{live_server.url}/webhooks/stripe/", "secret": WEBHOOK_SECRET,
-        "events": ["payment_intent.amount_capturable_updated", "payment_intent.succeeded"]})
+def test_the_browser_confirms_the_hold_and_its_webhook_seats_the_member(sdk, localstripe_webhooks, stripe_settings):
+    localstripe_webhooks(["payment_intent.amount_capturable_updated", "payment_intent.succeeded"])
     campaign = make_campaign(team_size=2)
     code = open_team(campaign.pk, buyer=buyer(1, payment_method=card(sdk))).team.code
     joined = join_team(code, buyer=buyer(2))  # no card yet: the Payment Element confirms it

@@ -5,16 +5,12 @@ localstripe signs and sends ``payment_intent.succeeded`` / ``payment_failed`` it
 signed with the SDK's helper.
 """
 
-import json
-import urllib.request
-
 import pytest
 import stripe
 
 from shop.models import Order, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from shop.services.refunds import refund_order
 from shop.services.expiry import release_expired_reservations
-from tests.shop.conftest import WEBHOOK_SECRET
 from tests.shop.helpers import card, on_hand, post_webhook, signed_event, variant_with_stock, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,14 +21,9 @@ CHECKOUT = {"email": "ada@example.com", "fulfilment": "shipping",
 
 
 @pytest.fixture
-def webhooks_to(localstripe_url, live_server):
-    """Tell localstripe to deliver its signed events to this test's live server."""
-    body = json.dumps({"url": f"{live_server.url}/webhooks/stripe/", "secret": WEBHOOK_SECRET,
-                       "events": ["payment_intent.succeeded", "payment_intent.payment_failed"]}).encode()
-    request = urllib.request.Request(f"{localstripe_url}/_config/webhooks/kolshop", data=body,
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    urllib.request.urlopen(request, timeout=5).close()
-    return live_server
+def webhooks_to(localstripe_webhooks):
+    """localstripe delivers its signed events to this test's live server (``localstripe_webhooks``)."""
+    return localstripe_webhooks(["payment_intent.succeeded", "payment_intent.payment_failed"])
 
 
 def _checkout(api, sku: str, quantity: int) -> dict:

@@ -11,7 +11,8 @@ localstripe (the fake Stripe the tests use) has no Connect. This adds, on the sa
 * ``GET /v1/transfers`` — every transfer made (tests count them), with ``amount_reversed`` and its reversals;
 * ``POST /v1/transfers/{id}/reversals`` — take part of a transfer back (more than is left → 400, like
   Stripe), honouring ``Idempotency-Key`` the same way;
-* ``DELETE /_config/connect`` — forget all of the above (each test starts clean).
+* ``DELETE /_config/connect`` — forget all of the above (each test starts clean);
+* webhook endpoints a test can unregister and deliveries it can wait for (``tests.support.localstripe_deliveries``).
 
 Run: ``python -m tests.support.localstripe_with_transfers <port>``.
 """
@@ -24,7 +25,7 @@ from localstripe.errors import UserError
 from localstripe.resources import StripeObject, random_id, store, try_convert_to_int
 from localstripe.server import app, get_post_data
 
-from tests.support import localstripe_holds
+from tests.support import localstripe_deliveries, localstripe_holds
 
 
 class Account(StripeObject):
@@ -150,6 +151,7 @@ async def reset_connect(request):
 
 
 localstripe_holds.install(app)
+localstripe_deliveries.install(app)
 app.router.add_delete("/_config/connect", reset_connect)
 app.router.add_post("/v1/accounts", create_account_idempotent)
 app.router.add_get("/v1/accounts/{id}", retrieve_account)
