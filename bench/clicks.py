@@ -270,7 +270,7 @@ class CpuMeter:
             return pids
 
         redis_pids = [pid for pid, (_parent, command) in processes.items()
-                      if command.startswith("redis-server") and f":{redis_port}" in command]
+                      if "redis-server" in command.split(" ")[0] and f":{redis_port}" in command]
         postmaster = [pid for pid, (_parent, command) in processes.items()
                       if command.split(" ")[0].endswith("/postgres") and f" -p {pg_port} " in command]
         self.parts = {"app": tree(app), "drainer": tree([drainer]), "Redis": redis_pids,
