@@ -11,11 +11,6 @@ from creators.services.click_queue import default_consumer, drain_clicks, queue_
 # How often a running drainer takes over entries left pending by dead drainers, and retires those.
 RECLAIM_SECONDS = 30
 RETIRE_SECONDS = 60
-# After a batch short of --batch-size, wait this long before reading again, so the next batch collects what
-# arrived meanwhile: a drainer reading as soon as a click came wrote batches of a few clicks, each a
-# transaction and two round trips, taking the CPU the app processes needed (the clicks bench). Clicks wait in
-# the durable queue meanwhile; attribution never waits for the drain (``resolve_clicks`` writes its own).
-LINGER_MS = 100
 
 
 class Command(BaseCommand):
@@ -24,10 +19,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--once", action="store_true", help="drain what is queued and exit")
-        parser.add_argument("--linger-ms", type=int, default=LINGER_MS,
-                            help="after a batch short of --batch-size, wait this long before reading again")
 
-    def handle(self, *args, batch_size: int, once: bool, linger_ms: int, **options):
+    def handle(self, *args, batch_size: int, once: bool, **options):
         if not queue_enabled():
             self.stdout.write("No REDIS_URL: clicks are written inline, nothing to drain.")
             return
@@ -47,6 +40,4 @@ class Command(BaseCommand):
             written += handled
             if once and handled == 0:
                 break
-            if not once and 0 < handled < batch_size and linger_ms > 0:
-                time.sleep(linger_ms / 1000)
         self.stdout.write(f"Drained {written} clicks.")
