@@ -37,6 +37,7 @@ class _Write:
     sql: str
     params: tuple
     inserted: list[Model] = field(default_factory=list)  # rows whose primary keys the part returns
+    written: list[Model] = field(default_factory=list)  # rows it inserts (saved once it is sent)
 
 
 @dataclass
@@ -90,18 +91,22 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> list[Mod
     if batch is None:
         return model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
     opts = model._meta
+    chosen_keys = opts.pk.db_returning  # an auto-incremented key: the database chooses it
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
-    fields = [f for f in opts.concrete_fields if not f.generated and not (f.primary_key and f.auto_created)]
-    if any(obj.pk is not None for obj in objs):
-        raise ValueError("batched inserts take new rows whose keys the database chooses")
+        if obj.pk is None and not chosen_keys:
+            obj.pk = opts.pk.get_pk_value_on_save(obj)
+        elif obj.pk is not None and chosen_keys:
+            raise ValueError("a batched insert takes new rows whose keys the database chooses")
+    fields = [f for f in opts.concrete_fields if not f.generated and not (chosen_keys and f is opts.pk)]
     query = sql.InsertQuery(model, on_conflict=OnConflict.IGNORE if ignore_conflicts else None)
     query.insert_values(fields, objs)
     compiler = query.get_compiler(using=batch.alias)
-    if not ignore_conflicts:
+    returning = chosen_keys and not ignore_conflicts
+    if returning:
         compiler.returning_fields = [opts.pk]
     [(statement, params)] = compiler.as_sql()
-    _add(batch, _Write(opts.db_table, statement, tuple(params), [] if ignore_conflicts else objs))
+    _add(batch, _Write(opts.db_table, statement, tuple(params), objs if returning else [], objs))
     return objs
 
 
@@ -134,7 +139,9 @@ def delete(queryset: QuerySet) -> None:
         batch.writes = []
         queryset.delete()
         return
-    query = queryset.query.clone()
+    query = queryset.query.clone()  # as QuerySet.delete() and Collector's fast delete build it
+    query.select_for_update, query.select_related = False, False
+    query.clear_ordering(force=True)
     query.__class__ = sql.DeleteQuery
     statement, params = query.get_compiler(using=batch.alias).as_sql()
     _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
@@ -153,8 +160,15 @@ def execute_after_pending(statement: str, params: Sequence, *, using: str = "def
         cursor.execute(prefix + statement, (*prefix_params, *params))
         rows = cursor.fetchall()
     if batch is not None:
+        _saved(writes, batch.alias)
         batch.writes = []
     return rows
+
+
+def _saved(writes: list[_Write], alias: str) -> None:
+    for write in writes:
+        for obj in write.written:
+            obj._state.adding, obj._state.db = False, alias
 
 
 def _with_clause(writes: list[_Write]) -> tuple[str, tuple]:
@@ -187,8 +201,8 @@ def _send(batch: _Batch) -> None:
             row = cursor.fetchone()
             keyed = [(writes[number], row[position]) for position, number in enumerate(returning)]
     for write, keys in keyed:
-        if len(keys) != len(write.inserted):
+        if len(keys or ()) != len(write.inserted):
             raise transaction.TransactionManagementError("a batched insert returned the wrong number of rows")
         for obj, key in zip(write.inserted, keys):
             obj.pk = key
-            obj._state.adding, obj._state.db = False, batch.alias
+    _saved(writes, batch.alias)
