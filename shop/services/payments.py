@@ -229,7 +229,10 @@ def _check_out_cart(cart: Cart, *, paid_order: Order) -> int:
     sql = (f"UPDATE {quote(Cart._meta.db_table)} SET {quote(stamped)} = %s WHERE {quote(Cart._meta.pk.column)} = %s "
            f"RETURNING (SELECT COUNT(*) FROM {quote(Order._meta.db_table)} WHERE {quote(cart_column)} = %s "
            f"AND {quote(status)} = %s AND {quote(Order._meta.pk.column)} <> %s)")
-    # Sent with the writes its caller's batch has pending (the report's dirty day), in one statement.
+    # Sent with the writes its caller's batch has pending (the report's dirty day), in one statement. Its count's
+    # snapshot may be older than a wait on those writes (a concurrent payment's dirty day), but the cart has been
+    # locked since before it: no order of this cart commits meanwhile, and one cancelled meanwhile is read again
+    # under its lock below (status pending) before anything is done to it.
     [(pending,)] = write_batches.execute_after_pending(sql, [now, cart.pk, cart.pk, OrderStatus.PENDING.value,
                                                             paid_order.pk])
     return pending
