@@ -23,6 +23,7 @@ from creators.models import (
 from creators.reports.facts import event_facts, order_count_marks, order_line_facts
 from creators.reports.figures import report_day, utc_day
 from shop.models import AddToCartEvent, Order, OrderLine, RefundLine
+from shop.services import write_batches
 
 # source name → (model, the timestamp that decides the day a fact counts on)
 SOURCES = {
@@ -135,7 +136,8 @@ def built_through() -> date | None:
 
 def mark_days_changed(days: Iterable[date]) -> None:
     """Past days whose figures changed after they may have been rolled up: the next run rebuilds them."""
-    ReportDirtyDay.objects.bulk_create([ReportDirtyDay(day=day) for day in set(days)], ignore_conflicts=True)
+    # Sent with a payment's other writes when it batches them (shop.services.write_batches).
+    write_batches.insert([ReportDirtyDay(day=day) for day in set(days)], ignore_conflicts=True)
 
 
 def mark_order_changed(order: Order) -> None:

@@ -35,6 +35,7 @@ from creators.models import (
 from creators.services.click_buffer import resolve_clicks
 from shop.attribution import attribution_window
 from shop.models import Order, OrderLine, StorefrontListing
+from shop.services import write_batches
 
 
 @dataclass(frozen=True)
@@ -157,4 +158,5 @@ def attribute_placed_order(*, order: Order, lines: list[OrderLine] | None = None
     repeated announcement inserts nothing (the unique order line is a conflict the database skips)."""
     if lines is None:
         lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("pk"))
-    OrderLineAttribution.objects.bulk_create(_decisions(order, lines, timezone.now()), ignore_conflicts=True)
+    # Sent with the checkout's other writes when it batches them (shop.services.write_batches).
+    write_batches.insert(_decisions(order, lines, timezone.now()), ignore_conflicts=True)

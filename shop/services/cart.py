@@ -34,6 +34,7 @@ from shop.services.listing_prices import ListingRefusal
 from shop.services.locks import lock_expressions
 from shop.services.pricing import LinePrice, PromotionRefusal, PromotionUsage, price_line, promotion_usage
 from shop.services.reservations import available_quantities, available_quantity
+from shop.services import write_batches
 
 
 @dataclass(frozen=True)
@@ -405,12 +406,16 @@ def add_line_to_cart(cart: Cart | str, *, sku: str, quantity: int, attribution: 
         line.block_id = attribution.block_id
         line.click_id = attribution.click_id
         line.attributed_at = now
-    line.save()
-    AddToCartEvent.objects.create(
-        cart=cart, variant_id=variant.pk, product_id=variant.product_id, brand_id=variant.product.brand_id,
-        quantity=quantity, currency=variant.currency, creator_id=line.creator_id, page_id=line.page_id,
-        block_id=line.block_id, click_id=line.click_id,
-    )
+    with write_batches.batched_writes():  # a new line and its event: one statement on PostgreSQL
+        if line.pk is None:
+            write_batches.insert([line])
+        else:
+            line.save()
+        write_batches.insert([AddToCartEvent(
+            cart=cart, variant_id=variant.pk, product_id=variant.product_id, brand_id=variant.product.brand_id,
+            quantity=quantity, currency=variant.currency, creator_id=line.creator_id, page_id=line.page_id,
+            block_id=line.block_id, click_id=line.click_id,
+        )])
     return _priced(cart, lines, available=available, now=now)
 
 

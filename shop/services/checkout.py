@@ -45,6 +45,7 @@ from shop.services.cart import (
     CartInfo, ensure_cart_open, fetch_cart, lock_cart_for_checkout, max_quantity_per_variant, reprice_cart,
 )
 from shop.services.client_identity import VisitorKey
+from shop.services import write_batches
 from shop.services.compiled_queries import compiled
 from shop.services.fulfilment_groups import open_fulfilment_groups
 from shop.services.pricing import PromotionRefusal, lock_promotions, promotion_usage
@@ -257,14 +258,19 @@ def _place_order(
     assign_pickup_code(order)
     order.save()
     lines = _order_lines(order, info, discounts)
-    reserve_stock(
-        [ReservationRequest(line.variant.pk, line.sku, line.quantity, line.variant.product_id) for line in info.lines],
-        order=order, ttl=reservation_ttl(), now=now, client=client, client_locked=True,
-    )
-    record_event(order, OrderEventType.PLACED, after=OrderStatus.PENDING,
-                 data={"total": str(order.total), "currency": order.currency})
-    # Creators decide attribution now, from the raw facts, so later setting changes never rewrite it.
-    events.order_placed.send(order=order, lines=lines)
+    # The holds, the placed event and the attribution decisions are one statement on PostgreSQL: the stock rows
+    # are locked (and the holds read) before any of them is written; order_placed's receivers only read rows
+    # this block doesn't write (clicks, creators, listings) and write through the batch or elsewhere.
+    with write_batches.batched_writes():
+        reserve_stock(
+            [ReservationRequest(line.variant.pk, line.sku, line.quantity, line.variant.product_id)
+             for line in info.lines],
+            order=order, ttl=reservation_ttl(), now=now, client=client, client_locked=True,
+        )
+        record_event(order, OrderEventType.PLACED, after=OrderStatus.PENDING,
+                     data={"total": str(order.total), "currency": order.currency})
+        # Creators decide attribution now, from the raw facts, so later setting changes never rewrite it.
+        events.order_placed.send(order=order, lines=lines)
     return order, lines, replaced_order_ids
 
 

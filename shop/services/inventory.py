@@ -19,6 +19,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from django.utils import timezone
 
 from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotion, Stock, Variant
+from shop.services import write_batches
 from shop.services.cache_versions import touch_products, touch_variants, touch_variants_on_commit
 
 
@@ -67,8 +68,9 @@ def take_sold_stock(quantities: Mapping[int, int], *, locked: Mapping[int, Stock
     if quantities:  # one statement for every line of the order
         sold = Case(*(When(pk=locked[variant_id].pk, then=Value(quantity))
                       for variant_id, quantity in sorted(quantities.items())), output_field=IntegerField())
-        Stock.objects.filter(pk__in=[locked[variant_id].pk for variant_id in quantities]).update(
-            on_hand=F("on_hand") - sold)
+        # Sent with the caller's other writes when it batches them (the payment's).
+        write_batches.update(Stock.objects.filter(pk__in=[locked[variant_id].pk for variant_id in quantities]),
+                             on_hand=F("on_hand") - sold)
     stock_changed(quantities, product_ids=product_ids)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from shop.errors import Conflict, NotFound
 from shop.models import FulfilmentMethod, Order, OrderEvent, OrderEventType, OrderNotificationKind, OrderStatus
+from shop.services import write_batches
 from shop.services.notifications import notify_buyer
 from shop.services.pickup_codes import hash_pickup_code, pickup_code_for  # noqa: F401 - pickup_code_for is this module's API too
 
@@ -30,10 +31,10 @@ def record_event(
 ) -> OrderEvent:
     """Append to the order's audit trail; also one structured log line with the order number (never
     the buyer's data: ``data`` stays in the trail)."""
-    event = OrderEvent.objects.create(
+    [event] = write_batches.insert([OrderEvent(  # sent with the caller's other writes when it batches them
         order=order, type=event_type, status_before=before, status_after=after or before, data=data or {},
         actor=actor if actor is not None and actor.is_authenticated else None,
-    )
+    )])
     _log_event(order, event_type, before=before, after=after or before)
     return event
 

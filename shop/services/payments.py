@@ -26,6 +26,7 @@ from shop.models import (
 )
 from shop.payments.gateway import PaymentGatewayError
 from shop.payments.registry import get_gateway
+from shop.services import write_batches
 from shop.services.automatic_refunds import refund_payment_in_full
 from shop.services.compiled_queries import compiled
 from shop.services.orders import record_event
@@ -104,16 +105,20 @@ def complete_payment(intent_id: str, *, amount: Decimal | None = None,
                          data={"intent_id": intent_id, "amount": str(amount), "currency": currency})
             return order, payment
         payment.status = PaymentStatus.SUCCEEDED
-        payment.save(update_fields=["status", "updated_at"])
         if order.is_paid or (cart is not None and cart.checked_out_at is not None):
+            payment.save(update_fields=["status", "updated_at"])
             # A second successful payment for a paid order or for a cart another order already bought
             # (the buyer paid twice, or paid a replaced checkout late): give it back.
             record_event(order, OrderEventType.DUPLICATE_PAYMENT, before=order.status, data={"intent_id": intent_id})
             transaction.on_commit(lambda: _refund_in_full(payment.pk, "duplicate payment"))
             return order, payment
-        _take_stock_or_cancel(order, payment)
-        if order.status == OrderStatus.PAID and cart is not None:
-            replaced_order_ids = _close_cart(cart, paid_order=order)
+        lines = _take_stock_or_cancel(order, payment)
+        if order.status == OrderStatus.PAID:
+            # What the paid order tells others and the cart's closing are one batch too: order_paid's receivers
+            # read no row it writes (the report's dirty day), and the cart's stamp reads only other orders.
+            with write_batches.batched_writes():
+                _announce_paid(order, lines)
+                replaced_order_ids = _close_cart(cart, paid_order=order) if cart is not None else []
             if replaced_order_ids:
                 transaction.on_commit(lambda: cancel_open_intents(replaced_order_ids))
     if order.status == OrderStatus.PAID and payment.amount_refunded > 0:
@@ -135,51 +140,64 @@ def _cancel_late_payment(order: Order, payment: Payment, *, before: str, event: 
     transaction.on_commit(lambda: _refund_in_full(payment.pk, reason))
 
 
-def _take_stock_or_cancel(order: Order, payment: Payment) -> None:
+def _take_stock_or_cancel(order: Order, payment: Payment) -> list[OrderLine]:
+    """Mark ``payment`` succeeded and its order paid, taking the units off the shelf, or cancel the order (its
+    payment refunded) when the stock or a price lapsed. Returns the order's lines.
+
+    The writes of a paid order are one statement on PostgreSQL (``write_batches``): every read comes first, the
+    payment, order and stock rows are locked already, and nothing is announced until they are sent."""
     now = timezone.now()
-    # Kept on the order (as a prefetch would), so the answer shows them without reading them again.
-    lines = _compiled_order_lines_of(order_id=order.pk)
-    _attach_lines(order, lines)
-    voucher_refusal = voucher_lapsed(order, now=now)  # the voucher row locks before promotion rows,
-    lapsed = lapsed_promotion_lines(order, lines, now=now)  # and promotion rows before stock rows
-    needed: dict[int, int] = {}
-    for line in lines:
-        if line.variant_id is not None:
-            needed[line.variant_id] = needed.get(line.variant_id, 0) + line.quantity
-    locked = lock_stock(sorted(needed), now=now, exclude_order_id=order.pk)
-    short = [
-        variant_id for variant_id, quantity in needed.items()
-        if variant_id not in locked or locked[variant_id].on_hand - locked[variant_id].reserved_by_others < quantity
-    ]
-    product_ids = sorted({line.variant_product_id for line in lines if line.variant_id is not None})
-    release_reservations(order, variant_ids=list(needed), product_ids=product_ids)  # holds are made from the lines
-    before = order.status
+    with write_batches.batched_writes():
+        payment.updated_at = now
+        write_batches.update(Payment.objects.filter(pk=payment.pk), status=payment.status,
+                             updated_at=payment.updated_at)
+        # Kept on the order (as a prefetch would), so the answer shows them without reading them again.
+        lines = _compiled_order_lines_of(order_id=order.pk)
+        _attach_lines(order, lines)
+        voucher_refusal = voucher_lapsed(order, now=now)  # the voucher row locks before promotion rows,
+        lapsed = lapsed_promotion_lines(order, lines, now=now)  # and promotion rows before stock rows
+        needed: dict[int, int] = {}
+        for line in lines:
+            if line.variant_id is not None:
+                needed[line.variant_id] = needed.get(line.variant_id, 0) + line.quantity
+        locked = lock_stock(sorted(needed), now=now, exclude_order_id=order.pk)
+        short = [
+            variant_id for variant_id, quantity in needed.items()
+            if variant_id not in locked or locked[variant_id].on_hand - locked[variant_id].reserved_by_others < quantity
+        ]
+        product_ids = sorted({line.variant_product_id for line in lines if line.variant_id is not None})
+        release_reservations(order, variant_ids=list(needed), product_ids=product_ids)  # holds are made from lines
+        before = order.status
+        refused = short or any(line.variant_id is None for line in lines) or lapsed or voucher_refusal
+        if not refused:
+            take_sold_stock(needed, locked=locked, product_ids=product_ids)
+            order.status, order.paid_at, order.updated_at = OrderStatus.PAID, now, now
+            write_batches.update(Order.objects.filter(pk=order.pk), status=order.status, paid_at=order.paid_at,
+                                 updated_at=order.updated_at)
+            record_event(order, OrderEventType.PAID, before=before, after=order.status,
+                         data={"intent_id": payment.intent_id, "amount": str(payment.amount),
+                               "currency": payment.currency})
+            if order.cart_id is not None:
+                write_batches.delete(CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)))
     if short or any(line.variant_id is None for line in lines):
         _cancel_late_payment(order, payment, before=before, event=OrderEventType.STOCK_SHORTFALL,
                              data={"variant_ids": short}, reason="out of stock after the hold expired")
-        return
-    if lapsed:
+    elif lapsed:
         _cancel_late_payment(order, payment, before=before, event=OrderEventType.PROMOTION_LAPSED,
                              data={"lines": [{"sku": item.line.sku, "promotion_id": item.line.promotion_id,
                                               "refusal": item.refusal} for item in lapsed]},
                              reason="the promotional price lapsed before payment")
-        return
-    if voucher_refusal:
+    elif voucher_refusal:
         _cancel_late_payment(order, payment, before=before, event=OrderEventType.VOUCHER_LAPSED,
                              data={"voucher_id": order.voucher_id, "refusal": voucher_refusal},
                              reason="the voucher was used up or ended before payment")
-        return
-    take_sold_stock(needed, locked=locked, product_ids=product_ids)
-    order.status = OrderStatus.PAID
-    order.paid_at = now
-    order.save(update_fields=["status", "paid_at", "updated_at"])
-    record_event(order, OrderEventType.PAID, before=before, after=order.status,
-                 data={"intent_id": payment.intent_id, "amount": str(payment.amount), "currency": payment.currency})
+    return lines
+
+
+def _announce_paid(order: Order, lines: list[OrderLine]) -> None:
     events.order_paid.send(order=order, lines=lines)
     issue_voucher_remainder(order)  # a reward voucher's unused rest, once
     notify_buyer(order, kind=OrderNotificationKind.CONFIRMATION)
-    if order.cart_id is not None:
-        CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)).delete()
 
 
 def _attach_lines(order: Order, lines: list[OrderLine]) -> None:
@@ -211,9 +229,13 @@ def _check_out_cart(cart: Cart, *, paid_order: Order) -> int:
     sql = (f"UPDATE {quote(Cart._meta.db_table)} SET {quote(stamped)} = %s WHERE {quote(Cart._meta.pk.column)} = %s "
            f"RETURNING (SELECT COUNT(*) FROM {quote(Order._meta.db_table)} WHERE {quote(cart_column)} = %s "
            f"AND {quote(status)} = %s AND {quote(Order._meta.pk.column)} <> %s)")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, cart.pk, cart.pk, OrderStatus.PENDING.value, paid_order.pk])
-        return cursor.fetchone()[0]
+    # Sent with the writes its caller's batch has pending (the report's dirty day), in one statement. Its count's
+    # snapshot may be older than a wait on those writes (a concurrent payment's dirty day), but the cart has been
+    # locked since before it: no order of this cart commits meanwhile, and one cancelled meanwhile is read again
+    # under its lock below (status pending) before anything is done to it.
+    [(pending,)] = write_batches.execute_after_pending(sql, [now, cart.pk, cart.pk, OrderStatus.PENDING.value,
+                                                            paid_order.pk])
+    return pending
 
 
 def buyer_payment(payments: list[Payment]) -> Payment | None:

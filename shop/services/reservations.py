@@ -16,6 +16,7 @@ from shop import events
 from shop.errors import Conflict, RateLimited
 from shop.models import Order, OrderEventType, OrderStatus, Stock, StockReservation
 from shop.services.client_identity import VisitorKey
+from shop.services import write_batches
 from shop.services.compiled_queries import compiled
 from shop.services.inventory import stock_changed
 from shop.services.locks import lock_for_transaction
@@ -178,7 +179,7 @@ def reserve_stock(
         if line.quantity > available:
             raise InsufficientStock(line.sku, max(available, 0))
     expires_at = now + ttl
-    reservations = StockReservation.objects.bulk_create(
+    reservations = write_batches.insert(  # sent with the caller's other writes when it batches them
         [StockReservation(variant_id=line.variant_id, order=order, quantity=line.quantity, expires_at=expires_at,
                           client_key=client.current if client else "")
          for line in lines]
@@ -204,7 +205,7 @@ def release_reservations(order: Order, *, variant_ids: list[int] | None = None,
     ``product_ids``: those variants' products, when known too (``stock_changed``)."""
     if variant_ids is None:
         variant_ids, product_ids = list(order.reservations.values_list("variant_id", flat=True)), None
-    order.reservations.all().delete()
+    write_batches.delete(order.reservations.all())  # sent with the caller's other writes when it batches them
     stock_changed(variant_ids, product_ids=product_ids)
 
 

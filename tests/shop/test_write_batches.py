@@ -1,0 +1,95 @@
+"""shop.services.write_batches: a block's writes are one statement on PostgreSQL and the same ORM calls, one by one,
+elsewhere; both paths leave the same rows."""
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from shop.models import Cart, CartLine, Stock
+from shop.services import write_batches
+from tests.shop.helpers import on_hand, variant_with_stock
+
+pytestmark = pytest.mark.django_db
+
+BATCHED = connection.vendor == "postgresql"
+
+
+def _cart_with_a_line() -> Cart:
+    cart = Cart.objects.create()
+    CartLine.objects.create(cart=cart, variant=variant_with_stock("WB-1", on_hand=5), quantity=1)
+    return cart
+
+
+def test_a_block_inserts_updates_and_deletes_in_one_statement_on_postgresql():
+    cart = _cart_with_a_line()
+    carts_before = Cart.objects.count()
+
+    with CaptureQueriesContext(connection) as captured, write_batches.batched_writes():
+        new_carts = write_batches.insert([Cart(), Cart()])
+        write_batches.update(Stock.objects.filter(variant__sku="WB-1"), on_hand=F("on_hand") - 2)
+        write_batches.delete(CartLine.objects.filter(cart=cart))
+        pending_keys = [new.pk for new in new_carts]
+
+    assert len(captured.captured_queries) == (1 if BATCHED else 3)
+    assert pending_keys == ([None, None] if BATCHED else [new.pk for new in new_carts])
+    assert new_carts[0].pk < new_carts[1].pk
+    assert sorted(Cart.objects.filter(pk__in=[new.pk for new in new_carts]).values_list("pk", flat=True)) == [
+        new_carts[0].pk, new_carts[1].pk]
+    assert (Cart.objects.count(), on_hand("WB-1"), CartLine.objects.filter(cart=cart).count()) == (carts_before + 2,
+                                                                                                  3, 0)
+    assert not new_carts[0]._state.adding
+
+
+def test_outside_a_block_each_write_is_sent_at_once():
+    cart = _cart_with_a_line()
+
+    with CaptureQueriesContext(connection) as captured:
+        [new_cart] = write_batches.insert([Cart()])
+        write_batches.update(Stock.objects.filter(variant__sku="WB-1"), on_hand=4)
+        write_batches.delete(CartLine.objects.filter(cart=cart))
+
+    assert len(captured.captured_queries) == 3
+    assert (Cart.objects.filter(pk=new_cart.pk).exists(), on_hand("WB-1"), cart.lines.count()) == (True, 4, 0)
+
+
+def test_a_second_write_to_a_table_sends_what_is_pending_first():
+    variant_with_stock("WB-1", on_hand=5)
+
+    with CaptureQueriesContext(connection) as captured, write_batches.batched_writes():
+        write_batches.update(Stock.objects.filter(variant__sku="WB-1"), on_hand=F("on_hand") - 2)
+        write_batches.update(Stock.objects.filter(variant__sku="WB-1"), on_hand=F("on_hand") - 1)
+
+    assert (len(captured.captured_queries), on_hand("WB-1")) == (2, 2)
+
+
+def test_an_error_leaving_the_block_writes_nothing():
+    cart = _cart_with_a_line()
+    carts_before = Cart.objects.count()
+
+    with pytest.raises(ZeroDivisionError), transaction.atomic(), write_batches.batched_writes():
+        write_batches.insert([Cart()])
+        write_batches.delete(CartLine.objects.filter(cart=cart))
+        1 / 0
+
+    assert (Cart.objects.count(), cart.lines.count()) == (carts_before, 1)
+
+
+def test_a_statement_needing_its_answer_takes_the_pending_writes_with_it():
+    cart = _cart_with_a_line()
+    table, token = connection.ops.quote_name(Cart._meta.db_table), connection.ops.quote_name("token")
+
+    with CaptureQueriesContext(connection) as captured, write_batches.batched_writes():
+        write_batches.delete(CartLine.objects.filter(cart=cart))
+        rows = write_batches.execute_after_pending(f"UPDATE {table} SET {token} = %s WHERE id = %s RETURNING id",
+                                                   ["renamed", cart.pk])
+
+    assert (rows, len(captured.captured_queries)) == ([(cart.pk,)], 1 if BATCHED else 2)
+    assert (Cart.objects.get(pk=cart.pk).token, cart.lines.count()) == ("renamed", 0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_block_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError), write_batches.batched_writes():
+        pass
