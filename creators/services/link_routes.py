@@ -27,6 +27,9 @@ from shop.models import Variant
 ROUTE_SECONDS = 300
 LOCAL_SECONDS = 5
 _KEY = "kolshop:link-route:v3:"  # v3: each entry carries the generation it was stored under
+# The previous release's entries, forgotten too while it runs beside this one in a rolling deploy (its own forgets
+# don't reach v3: a link it changes may be followed as before for up to ROUTE_SECONDS while the deploy lasts).
+_PREVIOUS_KEY = "kolshop:link-route:v2:"
 _GENERATION_KEY = "kolshop:link-route:generation"
 _UNKNOWN = "unknown"
 
@@ -164,7 +167,7 @@ def forget_link_routes(codes) -> None:
     codes = list(codes)
     _local_routes.forget(codes)
     if codes:
-        cache.delete_many([_KEY + code for code in codes])
+        cache.delete_many([prefix + code for prefix in (_KEY, _PREVIOUS_KEY) for code in codes])
 
 
 def _link_changed(sender, instance: TrackedLink, **kwargs) -> None:

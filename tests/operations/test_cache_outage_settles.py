@@ -121,3 +121,15 @@ def test_settle_owed_pays_nothing_while_the_server_is_still_down_and_everything_
 
     assert (still_down, back) == (2, 0)
     assert (page_cache.cache.owes_settle, link_routes.cache.owes_settle) == (False, False)
+
+
+def test_a_link_changed_during_a_rolling_deploy_is_forgotten_for_the_previous_release_too(site_tree):
+    from django.core.cache import cache
+
+    link = _mug_link("mug-anna")
+    cache.set("kolshop:link-route:v2:mug-anna", ("the previous release's route",), 300)
+
+    link.active = False
+    link.save()
+
+    assert cache.get("kolshop:link-route:v2:mug-anna") is None
