@@ -15,6 +15,13 @@ django-redis's global ``IGNORE_EXCEPTIONS``, because an outage means something d
 After an outage error the cache is not tried again for ``RETRY_SECONDS`` (per process), so a Redis that
 hangs costs one socket timeout, not one per call.
 
+What a process owes it pays without waiting for its next use of that cache: every ``SETTLE_SECONDS`` a thread of
+its own (``start_settler``, started by ``settings.wsgi`` / ``settings.asgi``) pays every owed settle, and a process
+that exits cleanly tries once more (``atexit``). So after the server is back, an entry a lost write invalidated is
+served (by any process, including one started after the outage, which can't know about the lost write) for at
+most ``SETTLE_SECONDS`` plus ``RETRY_SECONDS`` while the owing process lives; a process killed while it owed
+leaves only the entries' own expiry (page JSON ``KOLSHOP_API_CACHE_SECONDS``, link routes ``ROUTE_SECONDS``).
+
 Code we can't guard reads the default cache itself: Wagtail's site root paths (every page URL in the content
 API) and renditions, django-ratelimit. For that code the backend (``RedisCache`` below, django-redis's) absorbs
 the outage as ``IGNORE_EXCEPTIONS`` would: a read finds nothing, a write is skipped. Only calls made through
@@ -22,8 +29,10 @@ the outage as ``IGNORE_EXCEPTIONS`` would: a read finds nothing, a write is skip
 failed token move silent, with nothing owed: the stale page JSON would come back with the server.
 """
 
+import atexit
 import contextvars
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +50,7 @@ logger = logging.getLogger("kolshop.cache")
 # write's ResponseError); memcached clients raise socket errors (OSError).
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
 RETRY_SECONDS = 1.0
+SETTLE_SECONDS = 5.0  # how often a process's settler thread pays what it owes (a look owing nothing costs nothing)
 
 T = TypeVar("T")
 _in_guarded_call = contextvars.ContextVar("kolshop_in_guarded_cache_call", default=False)
@@ -121,6 +131,7 @@ class _Breaker:
 
 _breaker = _Breaker()
 _shared_caches: list["SharedCache"] = []
+_settler: tuple[int, threading.Event] | None = None  # (the process it runs in, set it to stop)
 
 
 def cache_is_down() -> bool:
@@ -213,3 +224,36 @@ class SharedCache:
 
     def delete_many(self, keys: list[str]) -> None:
         self._write("delete_many", keys)
+
+
+def settle_owed() -> int:
+    """Pay every settle this process owes now (each ``SharedCache`` that lost a write); the number still owed."""
+    return sum(not shared._ready() for shared in _shared_caches if shared.owes_settle)
+
+
+def start_settler() -> threading.Event:
+    """Pay owed settles every ``SETTLE_SECONDS`` in a daemon thread of this process, traffic or not (one per
+    process; a forked child starts its own), and once more at a clean exit. Returns the event that stops it."""
+    global _settler
+    if _settler is not None and _settler[0] == os.getpid():
+        return _settler[1]
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(SETTLE_SECONDS):
+            try:
+                settle_owed()
+            except Exception:  # noqa: BLE001  (still owed: the next look pays; the thread must outlive any one)
+                logger.warning("paying owed cache settles failed", exc_info=True)
+
+    threading.Thread(target=run, name="cache-settler", daemon=True).start()
+    _settler = (os.getpid(), stop)
+    atexit.register(_settle_at_exit)
+    return stop
+
+
+def _settle_at_exit() -> None:
+    try:
+        settle_owed()
+    except Exception:  # noqa: BLE001  (exiting anyway: the entries' own expiry is left)
+        logger.warning("paying owed cache settles at exit failed", exc_info=True)

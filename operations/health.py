@@ -1,4 +1,5 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (its database, cache, storage and task queue do).
+"""``/healthz`` (the process answers) and ``/readyz`` (its database, storage and task queue do; its cache is
+reported but does not make it unready).
 
 Answered by a middleware placed first, so a load balancer's probe is never redirected to HTTPS, never
 refused for its Host header (probes use the node's address) and never rate limited. The body names
@@ -46,18 +47,29 @@ def _task_queue() -> None:
 
 
 READINESS_CHECKS = {"database": _database, "cache": _cache, "storage": _storage, "task_queue": _task_queue}
+# What a node serves without: the cache is a shortcut (``operations.cache_guard``), so a Redis outage makes every
+# node "degraded", never unready. Taking each node out of the load balancer at once would turn a slower shop into
+# no shop at all.
+OPTIONAL_COMPONENTS = frozenset({"cache"})
 
 
 def readiness() -> dict[str, str]:
+    """Each component's state: "ok", "unavailable" (the node can't serve) or "degraded" (it serves without)."""
     states = {}
     for name, check in READINESS_CHECKS.items():
         try:
             check()
             states[name] = "ok"
-        except Exception:  # noqa: BLE001 - any failure means not ready; the log keeps the detail
+        except Exception:  # noqa: BLE001 - any failure counts; the log keeps the detail
             logger.exception("readiness check failed", extra={"component": name})
-            states[name] = "unavailable"
+            states[name] = "degraded" if name in OPTIONAL_COMPONENTS else "unavailable"
     return states
+
+
+def overall_state(states: dict[str, str]) -> str:
+    if "unavailable" in states.values():
+        return "unavailable"
+    return "degraded" if "degraded" in states.values() else "ok"
 
 
 class HealthCheckMiddleware:
@@ -70,9 +82,9 @@ class HealthCheckMiddleware:
             return _no_store(JsonResponse({"status": "ok"}))
         if path == READINESS_PATH:
             states = readiness()
-            ready = all(state == "ok" for state in states.values())
-            body = {"status": "ok" if ready else "unavailable", "checks": states}
-            return _no_store(JsonResponse(body, status=200 if ready else 503))
+            status = overall_state(states)
+            body = {"status": status, "checks": states}
+            return _no_store(JsonResponse(body, status=503 if status == "unavailable" else 200))
         return self.get_response(request)
 
 

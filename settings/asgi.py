@@ -23,6 +23,7 @@ django_application = get_asgi_application()
 from creators.fast_follow import FastFollow  # noqa: E402  (after Django is set up)
 from creators.services.click_buffer import flush_clicks  # noqa: E402
 from creators.services.links import start_spool_replayer  # noqa: E402
+from operations.cache_guard import start_settler  # noqa: E402
 from operations.heap import freeze_startup_heap  # noqa: E402 (after the app has loaded)
 
 # /r/<code> follows answered in front of Django's stack by the same view code and middleware.
@@ -34,6 +35,7 @@ async def _lifespan(receive, send) -> None:
         message = await receive()
         if message["type"] == "lifespan.startup":
             start_spool_replayer()  # this machine's click spool, replayed without a human (a thread)
+            start_settler()  # what this process owes the cache after an outage, paid without traffic (a thread)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await sync_to_async(flush_clicks, thread_sensitive=False)()

@@ -29,5 +29,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # "database is locked" at once instead of waiting out the timeout.
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"  # noqa: F405
 
-# No click spool unless a test gives one (tests/creators/test_click_spool.py): never the worktree's var/.
-KOLSHOP_CLICK_SPOOL_DIR = ""
+# No click spool unless a test gives one (tests/creators/test_click_spool.py): never the worktree's var/. An app
+# process a test starts (gunicorn) gets its spool from KOLSHOP_TEST_CLICK_SPOOL_DIR.
+KOLSHOP_CLICK_SPOOL_DIR = os.environ.get("KOLSHOP_TEST_CLICK_SPOOL_DIR", "")

@@ -6,12 +6,12 @@ the count) per client address from ``client_ip`` (an IPv6 /64 counts as one clie
 """
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
@@ -63,7 +63,35 @@ def count_request(request: HttpRequest, *, scope: str, key: str | None = None) -
 # holds per client (``reservations.check_client_reservation_cap``) and per-buyer limits are in the database and
 # hold regardless.
 _CACHE_DOWN = object()
-_in_process_counts = LocMemCache("kolshop-rate-limits-outage", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+
+class _InProcessCounts:
+    """This process's counts for the current period of each scope, kept whole until the period ends: a count is
+    never evicted to make room for another client's (a cache's LRU cull would let a flood of new addresses reset
+    every other client's count). At most ``MAX_CLIENTS`` clients per scope and period are counted on their own;
+    clients beyond them share one count against the same limit (under a flood of new addresses a new client may be
+    limited sooner, never a counted one later)."""
+
+    MAX_CLIENTS = 50_000
+    OVERFLOW = "(overflow)"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._periods: dict[str, tuple[int, dict[str, int]]] = {}  # scope -> (period, client -> count)
+
+    def count(self, scope: str, client: str, period: int) -> int:
+        with self._lock:
+            current = self._periods.get(scope)
+            if current is None or current[0] != period:
+                current = self._periods[scope] = (period, {})
+            counts = current[1]
+            if client not in counts and len(counts) >= self.MAX_CLIENTS:
+                client = self.OVERFLOW
+            counts[client] = used = counts.get(client, 0) + 1
+            return used
+
+
+_in_process_counts = _InProcessCounts()
 
 
 def _count_in_process(scope: str, client: str) -> int | None:
@@ -72,12 +100,7 @@ def _count_in_process(scope: str, client: str) -> int | None:
         return None
     allowed, seconds = limit
     now = int(time.time())
-    key = f"{scope}:{client}:{now // seconds}"
-    _in_process_counts.add(key, 0, seconds + 1)
-    try:
-        used = _in_process_counts.incr(key)
-    except ValueError:  # expired between the two calls: a new period
-        used = 1
+    used = _in_process_counts.count(scope, client, now // seconds)
     return None if used <= allowed else max(seconds - now % seconds, 1)
 
 

@@ -6,6 +6,7 @@ themselves from the page's catalog snapshot (``content.services.catalog``).
 
 import copy
 import functools
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -133,8 +134,10 @@ def serve_cached_detail(view):
     return cached_view
 
 
-_HOST_SITES: dict[tuple, tuple | None] = {}
+_HOST_SITES: dict[tuple, tuple[tuple | None, float]] = {}  # (found, until when it may be used)
 _HOST_SITES_LIMIT = 1_000
+# A site change whose generation move was lost in a cache outage (and not yet settled) is seen within this long.
+_HOST_SITE_SECONDS = 60.0
 
 _PARENT_SERIALIZER_CLASSES: dict[type, type] = {}
 
@@ -307,15 +310,17 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         every URL the answer shows), with its root page's tree path; None: no site.
 
         Remembered per process under the page cache's generation this request read (``serve_cached_detail``):
-        a site's change, a page's move and a flushed cache move it (``page_cache.forget_all_pages``)."""
+        a site's change, a page's move and a flushed cache move it (``page_cache.forget_all_pages``), and each
+        answer is kept at most ``_HOST_SITE_SECONDS`` (a move lost in a cache outage)."""
         request = self.request
         lookup = getattr(request, "kolshop_page_lookup", None)
         port = request.get_port()
         key = None
         if lookup is not None and lookup.tokens is not None:
             key = (lookup.tokens[0], request._get_raw_host(), port)
-        if key is not None and key in _HOST_SITES:
-            found = _HOST_SITES[key]
+        remembered = _HOST_SITES.get(key) if key is not None else None
+        if remembered is not None and remembered[1] > time.monotonic():
+            found = remembered[0]
         else:
             if port.isdigit():
                 found = site_for_host(split_domain_port(request._get_raw_host())[0], int(port))
@@ -325,7 +330,7 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
             if key is not None:
                 if len(_HOST_SITES) >= _HOST_SITES_LIMIT:
                     _HOST_SITES.clear()
-                _HOST_SITES[key] = found
+                _HOST_SITES[key] = (found, time.monotonic() + _HOST_SITE_SECONDS)
         getattr(request, "_request", request)._wagtail_site = found[0] if found is not None else None
         return found
 

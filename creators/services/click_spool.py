@@ -105,34 +105,48 @@ def spool_clicks(clicks: list[QueuedClick]) -> None:
 def replay_spooled_clicks(*, hand_on: Callable[[list[QueuedClick]], object]) -> int:
     """Hand every spooled batch on (``hand_on``: into the queue, else inline), removing each file once handed
     on; a file another process is writing or replaying right now is left for later. Returns the clicks handed
-    on. A ``hand_on`` that fails leaves its file in place and raises."""
+    on. A file whose ``hand_on`` fails (Redis or the database down, a deadlock) stays in place, is logged, and the
+    pass goes on with the other files; once all were tried, the first failure is raised (the next pass retries)."""
     directory = spool_dir()
     if directory is None or not directory.is_dir():
         return 0
     replayed = 0
+    failure: Exception | None = None
     for path in sorted(directory.glob("clicks-*.jsonl")):
         try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:  # replayed by another process meanwhile
-            continue
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue
-            if not os.fstat(fd).st_nlink:
-                continue
-            with os.fdopen(os.dup(fd), "rb") as file:
-                clicks = [click for click in map(_decode, file.read().splitlines()) if click is not None]
-            if clicks:
-                _hand_on_or_drop(clicks, hand_on)
-            os.unlink(path)
-            replayed += len(clicks)
-        finally:
-            os.close(fd)
+            replayed += _replay_file(path, hand_on)
+        except (redis.RedisError, DatabaseError) as error:
+            logger.warning("replaying spool file %s failed (%s); left for the next pass", path.name,
+                           type(error).__name__)
+            failure = failure or error
     if replayed:
         logger.info("replayed %s spooled clicks", replayed)
+    if failure is not None:
+        raise failure
     return replayed
+
+
+def _replay_file(path: Path, hand_on: Callable[[list[QueuedClick]], object]) -> int:
+    """One spool file handed on and removed; 0 when another process holds it or removed it meanwhile."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # replayed by another process meanwhile
+        return 0
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return 0
+        if not os.fstat(fd).st_nlink:
+            return 0
+        with os.fdopen(os.dup(fd), "rb") as file:
+            clicks = [click for click in map(_decode, file.read().splitlines()) if click is not None]
+        if clicks:
+            _hand_on_or_drop(clicks, hand_on)
+        os.unlink(path)
+        return len(clicks)
+    finally:
+        os.close(fd)
 
 
 def _hand_on_or_drop(clicks: list[QueuedClick], hand_on: Callable[[list[QueuedClick]], object]) -> None:

@@ -10,6 +10,7 @@ round trip to the cache server); another process sees a change when its copy exp
 """
 
 import time
+import uuid
 from dataclasses import astuple, dataclass
 from urllib.parse import urlencode
 
@@ -25,11 +26,24 @@ from shop.models import Variant
 
 ROUTE_SECONDS = 300
 LOCAL_SECONDS = 5
-# While the cache can't be reached a follow reads its link from the database; a route forgotten meanwhile (a link
-# changed during the outage) may be served from the cache for up to ROUTE_SECONDS once it is back.
-cache = SharedCache()
-_KEY = "kolshop:link-route:v2:"
+_KEY = "kolshop:link-route:v3:"  # v3: each entry carries the generation it was stored under
+# The previous release's entries, forgotten too while it runs beside this one in a rolling deploy (its own forgets
+# don't reach v3: a link it changes may be followed as before for up to ROUTE_SECONDS while the deploy lasts).
+_PREVIOUS_KEY = "kolshop:link-route:v2:"
+_GENERATION_KEY = "kolshop:link-route:generation"
 _UNKNOWN = "unknown"
+
+
+def _settle_after_outage(backend) -> None:
+    """A route forgotten while the cache could not be reached (a link disabled or re-pointed during an outage):
+    every route stored before becomes unusable (``operations.cache_guard.SharedCache``: paid before this process
+    uses the cache again, and by its settler thread within seconds)."""
+    backend.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+# While the cache can't be reached a follow reads its link from the database; a forget the cache did not take is
+# owed, and the generation moves once it is back.
+cache = SharedCache(settle=_settle_after_outage)
 
 
 @dataclass(frozen=True)
@@ -115,32 +129,45 @@ def cached_link_route(code: str) -> LinkRoute | None:
     known, route = link_route_if_cached(code)
     if known:
         return route
+    generation = _generation()  # what the entry is stored under: a settle after an outage moves it
     link = TrackedLink.objects.select_related("page").filter(code=code, active=True).first()
     route = route_of(link) if link is not None else None
-    cache.set(_KEY + code, astuple(route) if route else _UNKNOWN, ROUTE_SECONDS)
+    if generation is not None:
+        cache.set(_KEY + code, (generation, astuple(route) if route else _UNKNOWN), ROUTE_SECONDS)
     _local_routes.put(code, route)
     return route
 
 
 def link_route_if_cached(code: str) -> tuple[bool, LinkRoute | None]:
     """(known, route) from this process's copy or the shared cache, without the database: ``/r/``'s fast
-    path (``creators.fast_follow``) answers only what is known here."""
+    path (``creators.fast_follow``) answers only what is known here. A shared entry counts only while the
+    routes' generation is the one it was stored under (one round trip for both)."""
     known, route = _local_routes.get(code)
     if known:
         return True, route
-    cached = cache.get(_KEY + code)
-    if cached is None:
+    found = cache.get_many([_GENERATION_KEY, _KEY + code])
+    cached = found.get(_KEY + code)
+    if cached is None or cached[0] != found.get(_GENERATION_KEY):
         return False, None
-    route = None if cached == _UNKNOWN else LinkRoute(*cached)
+    route = None if cached[1] == _UNKNOWN else LinkRoute(*cached[1])
     _local_routes.put(code, route)
     return True, route
+
+
+def _generation() -> str | None:
+    """The routes' current generation (made when missing); None while the cache can't keep it (store nothing)."""
+    generation = cache.get(_GENERATION_KEY)
+    if generation is None:
+        cache.add(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(_GENERATION_KEY)
+    return generation
 
 
 def forget_link_routes(codes) -> None:
     codes = list(codes)
     _local_routes.forget(codes)
     if codes:
-        cache.delete_many([_KEY + code for code in codes])
+        cache.delete_many([prefix + code for prefix in (_KEY, _PREVIOUS_KEY) for code in codes])
 
 
 def _link_changed(sender, instance: TrackedLink, **kwargs) -> None:

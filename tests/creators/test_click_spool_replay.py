@@ -75,3 +75,31 @@ def test_without_a_spool_directory_no_replayer_starts(settings, monkeypatch):
     start_spool_replayer()
 
     assert click_spool._replayer is None
+
+
+@pytest.mark.django_db
+def test_a_spool_file_failing_with_a_database_error_leaves_it_for_the_next_pass_and_the_others_go_on(
+        spool_dir, caplog):
+    from django.db import OperationalError
+
+    clicks = mug_clicks(3, first_id=710_201)
+    spool_dir.mkdir(parents=True)
+    for number, click in enumerate(clicks):  # three processes' files (spool_clicks names them by pid)
+        (spool_dir / f"clicks-{number + 1}.jsonl").write_bytes(click_spool._encode(click))
+    handed_on = []
+
+    def deadlocks_on_the_first_file(batch):
+        if batch[0].click_id == 710_201:
+            raise OperationalError("deadlock detected")
+        handed_on.extend(click.click_id for click in batch)
+
+    with pytest.raises(OperationalError):
+        click_spool.replay_spooled_clicks(hand_on=deadlocks_on_the_first_file)
+    left = sorted(path.name for path in spool_dir.glob("clicks-*.jsonl"))
+    next_pass = click_spool.replay_spooled_clicks(hand_on=lambda batch: handed_on.extend(c.click_id for c in batch))
+
+    assert handed_on == [710_202, 710_203, 710_201]
+    assert left == ["clicks-1.jsonl"]
+    assert next_pass == 1
+    assert list(spool_dir.glob("clicks-*.jsonl")) == []
+    assert "replaying spool file clicks-1.jsonl failed (OperationalError); left for the next pass" in caplog.text

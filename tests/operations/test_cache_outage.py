@@ -115,6 +115,28 @@ def test_while_the_cache_is_down_each_process_counts_the_rate_limit_itself(outag
     assert other_client.status_code == 201
 
 
+def test_a_flood_of_new_addresses_during_the_outage_never_resets_a_counted_clients_limit(
+        outage, client, settings, steady_rate_limit_clock, monkeypatch):
+    from types import SimpleNamespace
+
+    import shop.rate_limits
+
+    monkeypatch.setattr(shop.rate_limits, "time", SimpleNamespace(time=lambda: steady_rate_limit_clock))
+    monkeypatch.setattr(shop.rate_limits, "_in_process_counts", shop.rate_limits._InProcessCounts())
+    monkeypatch.setattr(shop.rate_limits._InProcessCounts, "MAX_CLIENTS", 3)
+    settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "cart_create": "2/m"}
+    outage.stop()
+
+    counted = [_post(client, "/carts/", REMOTE_ADDR="203.0.113.9").status_code for _ in range(2)]
+    flood = [_post(client, "/carts/", REMOTE_ADDR=f"198.51.100.{n}").status_code for n in range(1, 7)]
+    again = _post(client, "/carts/", REMOTE_ADDR="203.0.113.9").status_code
+
+    assert counted == [201, 201]
+    # Two more clients counted on their own (three in all), then the rest share one count of 2.
+    assert flood == [201, 201, 201, 201, 429, 429]
+    assert again == 429  # its count was kept: the flood did not evict it
+
+
 def test_a_tracked_link_followed_during_the_outage_redirects_and_counts_its_click(outage, site_tree, client,
                                                                                  monkeypatch):
     from creators.models import Click, LinkTarget

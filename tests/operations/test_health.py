@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from tests.support.redis_server import restartable_redis  # noqa: F401  (a fixture)
+
 pytestmark = pytest.mark.django_db
 
 
@@ -26,16 +28,50 @@ def test_readiness_checks_database_cache_storage_and_task_queue(client):
     }
 
 
-def test_a_broken_cache_makes_the_node_unready_without_saying_why(client, settings):
+def test_a_broken_cache_leaves_the_node_ready_but_degraded_without_saying_why(client, settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 
     response = client.get("/readyz/")
 
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "cache": "degraded", "storage": "ok", "task_queue": "ok"},
+    }
+
+
+def test_a_stopped_redis_keeps_every_node_in_the_load_balancer_and_a_restarted_one_is_ok_again(
+        client, restartable_redis, monkeypatch):
+    from operations import cache_guard
+
+    monkeypatch.setattr(cache_guard, "RETRY_SECONDS", 0)
+    before = client.get("/readyz")
+    restartable_redis.stop()
+    during = client.get("/readyz")
+    restartable_redis.start()
+    after = client.get("/readyz")
+
+    assert [before.status_code, during.status_code, after.status_code] == [200, 200, 200]
+    assert [before.json()["status"], during.json()["status"], after.json()["status"]] == ["ok", "degraded", "ok"]
+    assert during.json()["checks"] == {"database": "ok", "cache": "degraded", "storage": "ok", "task_queue": "ok"}
+
+
+def test_a_broken_database_makes_the_node_unready_without_saying_why(client, monkeypatch):
+    from operations import health
+
+    def refused():
+        raise OSError("connection to server at 10.0.0.5 refused")
+
+    monkeypatch.setitem(health.READINESS_CHECKS, "database", refused)
+
+    response = client.get("/readyz")
+
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "ok", "cache": "unavailable", "storage": "ok", "task_queue": "ok"},
+        "checks": {"database": "unavailable", "cache": "ok", "storage": "ok", "task_queue": "ok"},
     }
+    assert "10.0.0.5" not in response.content.decode()
 
 
 def test_probes_are_not_redirected_to_https_nor_refused_for_the_nodes_address(client, settings):

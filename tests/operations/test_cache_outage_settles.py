@@ -1,0 +1,135 @@
+"""What a process owes the cache after an outage (a write the stopped Redis did not take) is paid by its settler
+thread within seconds of the server coming back, traffic or not, so other processes (and ones started after the
+outage, which can't know about the lost write) stop seeing what it invalidated. Link routes owe theirs too."""
+
+import time
+
+import pytest
+from django.core.cache import caches
+
+from creators.models import LinkTarget
+from creators.services import link_routes
+from creators.services.links import create_tracked_link
+from operations import cache_guard
+from tests.creators.test_link_routes import where
+from tests.factories import make_creator, make_product
+from tests.support.redis_server import restartable_redis  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def outage(restartable_redis, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(cache_guard, "RETRY_SECONDS", 0)  # every call tries the server again
+    return restartable_redis
+
+
+@pytest.fixture
+def settler(monkeypatch):
+    """The settler thread every app process starts (``settings.wsgi`` / ``settings.asgi``), looking often."""
+    monkeypatch.setattr(cache_guard, "SETTLE_SECONDS", 0.05)
+    monkeypatch.setattr(cache_guard, "_settler", None)
+    stop = cache_guard.start_settler()
+    yield
+    stop.set()
+
+
+def _another_process():
+    """A cache backend of its own, as another app process has: it reads Redis, owing and knowing nothing."""
+    return caches.create_connection("default")
+
+
+def _until_settled(shared) -> bool:
+    deadline = time.monotonic() + 20
+    while shared.owes_settle and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not shared.owes_settle
+
+
+def _mug_link(code: str):
+    product = make_product(variants=[("MUG-1", "12.00", 3)])
+    return create_tracked_link(make_creator("anna"), target_kind=LinkTarget.PRODUCT, product=product, code=code)
+
+
+def test_a_link_disabled_during_an_outage_is_a_404_once_the_cache_is_back(outage, site_tree, client):
+    link = _mug_link("mug-anna")
+    assert where(client, "mug-anna")[0] == 302  # the route now cached in Redis
+
+    outage.stop()
+    link.active = False
+    link.save()  # the forget is lost with Redis down: owed
+    owed = link_routes.cache.owes_settle
+    during = where(client, "mug-anna")
+    outage.start()  # back with the route it had
+    link_routes._local_routes.forget(["mug-anna"])  # this process's few seconds' copy gone
+    after = where(client, "mug-anna")
+
+    assert owed is True
+    assert during == after == (404, "")
+    assert link_routes.cache.owes_settle is False
+
+
+def test_the_settler_thread_pays_a_lost_route_forget_without_traffic_and_other_processes_see_it(
+        outage, settler, site_tree, client):
+    link = _mug_link("mug-anna")
+    assert where(client, "mug-anna")[0] == 302
+    other = _another_process()
+    stored_under, _route = other.get("kolshop:link-route:v3:mug-anna")
+    assert other.get("kolshop:link-route:generation") == stored_under  # usable before the outage
+
+    outage.stop()
+    link.active = False
+    link.save()
+    outage.start()
+    settled = _until_settled(link_routes.cache)  # no request meanwhile: the thread paid
+    other = _another_process()
+
+    assert settled is True
+    assert other.get("kolshop:link-route:v3:mug-anna")[0] == stored_under  # the entry is still there...
+    assert other.get("kolshop:link-route:generation") != stored_under  # ...under a generation no longer current
+
+
+def test_the_settler_thread_pays_a_lost_page_invalidation_without_traffic(outage, settler):
+    from content.services import page_cache
+
+    lookup = page_cache.look_up_page(41, variant="host=shop.example.com")
+    page_cache.store_page(lookup, b'{"id": 41}')
+    generation_before = _another_process().get(page_cache._GENERATION_KEY)
+
+    outage.stop()
+    page_cache.forget_all_pages()  # a site's hostname changed, say: lost, owed
+    owed = page_cache.cache.owes_settle
+    outage.start()
+    settled = _until_settled(page_cache.cache)
+    other = _another_process()
+    entry = other.get(lookup.key)
+
+    assert (owed, settled) == (True, True)
+    assert entry[2] == generation_before  # the entry kept by Redis...
+    assert other.get(page_cache._GENERATION_KEY) not in (None, generation_before)  # ...no longer served
+
+
+def test_settle_owed_pays_nothing_while_the_server_is_still_down_and_everything_once_it_is_back(outage):
+    from content.services import page_cache
+
+    outage.stop()
+    page_cache.forget_all_pages()
+    link_routes.forget_link_routes(["mug-anna"])
+    still_down = cache_guard.settle_owed()
+    outage.start()
+    back = cache_guard.settle_owed()
+
+    assert (still_down, back) == (2, 0)
+    assert (page_cache.cache.owes_settle, link_routes.cache.owes_settle) == (False, False)
+
+
+def test_a_link_changed_during_a_rolling_deploy_is_forgotten_for_the_previous_release_too(site_tree):
+    from django.core.cache import cache
+
+    link = _mug_link("mug-anna")
+    cache.set("kolshop:link-route:v2:mug-anna", ("the previous release's route",), 300)
+
+    link.active = False
+    link.save()
+
+    assert cache.get("kolshop:link-route:v2:mug-anna") is None
