@@ -20,11 +20,17 @@ _READ = re.compile(
 )
 
 
+# The test settings are the suite's, not the product's: their variables are in the README's developer part.
+TEST_SETTINGS = {"settings/test.py"}
+
+
 def variables_read_by_the_code() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for entry in SCANNED:
         path = ROOT / entry
         for source in [path] if path.is_file() else sorted(path.rglob("*.py")):
+            if str(source.relative_to(ROOT)) in TEST_SETTINGS:
+                continue
             for match in _READ.finditer(source.read_text()):
                 found.setdefault(match.group(1) or match.group(2), set()).add(str(source.relative_to(ROOT)))
     return found
