@@ -51,6 +51,8 @@ def count_request(request: HttpRequest, *, scope: str, key: str | None = None) -
                     fallback=_CACHE_DOWN)
     if usage is _CACHE_DOWN:
         return _count_in_process(scope, counted_by(f"kolshop.{scope}", request))
+    if _in_process_counts.active:  # the shared cache counts again: the outage's tables go
+        _in_process_counts.forget()
     if usage is None or not usage["should_limit"]:
         return None
     return max(usage["time_left"], 1)
@@ -66,29 +68,49 @@ _CACHE_DOWN = object()
 
 
 class _InProcessCounts:
-    """This process's counts for the current period of each scope, kept whole until the period ends: a count is
-    never evicted to make room for another client's (a cache's LRU cull would let a flood of new addresses reset
-    every other client's count). At most ``MAX_CLIENTS`` clients per scope and period are counted on their own;
-    clients beyond them share one count against the same limit (under a flood of new addresses a new client may be
-    limited sooner, never a counted one later)."""
+    """This process's counts for the current period of each scope, kept whole until the period ends: a count a
+    client has used more than once is never evicted (a cache's LRU cull would let a flood of new addresses reset
+    every other client's count). At most ``MAX_CLIENTS`` clients per scope and period are counted; to count a new
+    one beyond that, the oldest client seen only once is forgotten (it gains at most one request). If every
+    counted client has been seen more than once, a new client is let through uncounted: an attacker holding that
+    many addresses is not held back by per-address limits anyway, and the database's limits (stock holds per
+    client, per-buyer limits, reader-code attempts) hold regardless, while a shared overflow count would lock
+    every newcomer out. The tables are dropped once the shared cache counts again (``forget``)."""
 
-    MAX_CLIENTS = 50_000
-    OVERFLOW = "(overflow)"
+    MAX_CLIENTS = 20_000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._periods: dict[str, tuple[int, dict[str, int]]] = {}  # scope -> (period, client -> count)
+        # scope -> (period, client -> count, clients seen once in this period, oldest first)
+        self._periods: dict[str, tuple[int, dict[str, int], dict[str, None]]] = {}
 
     def count(self, scope: str, client: str, period: int) -> int:
+        """The client's count in ``period`` including this request; 0 when it is let through uncounted."""
         with self._lock:
             current = self._periods.get(scope)
-            if current is None or current[0] != period:
-                current = self._periods[scope] = (period, {})
-            counts = current[1]
-            if client not in counts and len(counts) >= self.MAX_CLIENTS:
-                client = self.OVERFLOW
-            counts[client] = used = counts.get(client, 0) + 1
+            if current is None or period > current[0]:  # a thread late across the boundary counts in the newer one
+                current = self._periods[scope] = (period, {}, {})
+            _period, counts, seen_once = current
+            used = counts.get(client, 0) + 1
+            if used == 1:
+                if len(counts) >= self.MAX_CLIENTS:
+                    if not seen_once:
+                        return 0
+                    oldest = next(iter(seen_once))
+                    del seen_once[oldest], counts[oldest]
+                seen_once[client] = None
+            elif used == 2:
+                seen_once.pop(client, None)
+            counts[client] = used
             return used
+
+    @property
+    def active(self) -> bool:
+        return bool(self._periods)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._periods.clear()
 
 
 _in_process_counts = _InProcessCounts()
