@@ -68,7 +68,7 @@ class _Marker:
     def recognises(cls, constant: Any) -> bool:
         """Whether a parameter Django passed is a marker, as it is, altered (``%x%``) or adapted for its column."""
         if isinstance(constant, str):
-            return cls.STR_TAG in constant or constant.startswith(cls.EPOCH.date().isoformat())
+            return cls.STR_TAG in constant or constant.startswith(f"{cls.EPOCH.year}-")  # any moment in its year
         if isinstance(constant, datetime):
             return constant.year == cls.EPOCH.year
         return isinstance(constant, int) and not isinstance(constant, bool) and constant <= cls.INT_BASE

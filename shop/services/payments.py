@@ -234,7 +234,8 @@ def _check_out_cart(cart: Cart, *, paid_order: Order) -> int:
     # locked since before it: no order of this cart commits meanwhile, and one cancelled meanwhile is read again
     # under its lock below (status pending) before anything is done to it.
     [(pending,)] = write_batches.execute_after_pending(sql, [now, cart.pk, cart.pk, OrderStatus.PENDING.value,
-                                                            paid_order.pk])
+                                                            paid_order.pk],
+                                                       tables=[Cart._meta.db_table, Order._meta.db_table])
     return pending
 
 

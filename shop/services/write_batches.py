@@ -14,8 +14,16 @@ What a block promises, because all parts of one statement share its snapshot and
 - rows whose lock order matters are locked before the block (``FOR UPDATE``), so the order of the parts
   takes no lock another transaction waits on in a different order;
 - it runs inside a transaction that an exception leaving the block rolls back: the pending writes are dropped.
-A write made another way inside a block runs at once, before the pending ones.
-Rows inserted in a block get their primary keys when it ends.
+A write made another way inside a block runs at once, before the pending ones: never write a row the block has
+pending another way. A write's error (a constraint) surfaces when the pending writes are sent, not at its call.
+Rows inserted in a block get their primary keys when it ends (only keys the database counts up: an integer auto
+key, matched to the rows in order).
+
+Savepoints: a ``transaction.atomic()`` opened inside a block may roll back alone, so a write inside it can't
+wait for the block's statement (it would be sent after the rollback) and pending writes can't be sent inside it
+(its rollback would undo them). Such a write runs at once through the ORM, and one to a table the block has a
+write pending for is refused (``RuntimeError``): a programming error the suite on PostgreSQL shows, never a quiet
+lost or resurrected write.
 """
 
 import threading
@@ -23,8 +31,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connections, transaction
+from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet, sql
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.constants import OnConflict
 from django.db.models.deletion import Collector
 
@@ -43,12 +52,22 @@ class _Write:
 @dataclass
 class _Batch:
     alias: str
+    depth: int  # savepoints open when the block began
     writes: list[_Write] = field(default_factory=list)
 
 
-def _open_batch(alias: str) -> _Batch | None:
+def _open_batch(alias: str, *tables: str) -> _Batch | None:
+    """The block a write to ``tables`` waits in, or None for a write to run at once (no block, or inside a
+    savepoint the block opened: see the module's notes)."""
     batch = getattr(_local, "batch", None)
-    return batch if batch is not None and batch.alias == alias else None
+    if batch is None or batch.alias != alias:
+        return None
+    if len(connections[alias].savepoint_ids) != batch.depth:
+        if any(write.table in tables for write in batch.writes):
+            raise RuntimeError(f"a write to {', '.join(tables)} inside a savepoint while the batch has a write to it "
+                               "pending: write it through the batch outside the savepoint, or not through the batch")
+        return None
+    return batch
 
 
 def _add(batch: _Batch, write: _Write) -> None:
@@ -70,7 +89,7 @@ def batched_writes(using: str = "default") -> Iterator[None]:
         return
     if not connection.in_atomic_block:
         raise RuntimeError("batched_writes() needs a transaction: an error would leave half the writes behind")
-    batch = _local.batch = _Batch(using)
+    batch = _local.batch = _Batch(using, len(connection.savepoint_ids))
     try:
         yield
     except BaseException:
@@ -87,11 +106,14 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> list[Mod
     if not objs:
         return objs
     model = type(objs[0])
-    batch = _open_batch(model.objects.db)
+    opts = model._meta
+    batch = _open_batch(router.db_for_write(model), opts.db_table)
     if batch is None:
         return model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
-    opts = model._meta
     chosen_keys = opts.pk.db_returning  # an auto-incremented key: the database chooses it
+    if chosen_keys and not isinstance(opts.pk, AutoFieldMixin):
+        raise ValueError("a batched insert matches the keys the database chooses to its rows by their order: "
+                         "an integer auto key only")
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
         if obj.pk is None and not chosen_keys:
@@ -112,7 +134,7 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> list[Mod
 
 def update(queryset: QuerySet, **values) -> None:
     """``queryset.update(**values)`` (no answer: a block knows no row count before it ends)."""
-    batch = _open_batch(queryset.db)
+    batch = _open_batch(router.db_for_write(queryset.model), queryset.model._meta.db_table)
     if batch is None:
         queryset.update(**values)
         return
@@ -130,7 +152,7 @@ def update(queryset: QuerySet, **values) -> None:
 def delete(queryset: QuerySet) -> None:
     """``queryset.delete()``. In a block only a delete Django would do in one statement (no signals, no cascades)
     waits; any other is done now, after what is pending."""
-    batch = _open_batch(queryset.db)
+    batch = _open_batch(router.db_for_write(queryset.model), queryset.model._meta.db_table)
     if batch is None:
         queryset.delete()
         return
@@ -147,13 +169,16 @@ def delete(queryset: QuerySet) -> None:
     _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
 
 
-def execute_after_pending(statement: str, params: Sequence, *, using: str = "default") -> list[tuple]:
-    """Run ``statement`` (an UPDATE or INSERT whose answer the caller needs now; it may not read what the pending
-    writes change) with the block's pending writes sent in front of it, in the same statement; its rows."""
-    batch = _open_batch(using)
+def execute_after_pending(statement: str, params: Sequence, *, tables: Sequence[str],
+                          using: str = "default") -> list[tuple]:
+    """Run ``statement`` (an UPDATE or INSERT whose answer the caller needs now) with the block's pending writes
+    sent in front of it, in the same statement; its rows. ``tables``: every table the statement writes or reads;
+    pending writes to any of them are sent first, on their own (one statement can't write a row twice, nor see
+    what its other parts change)."""
+    batch = _open_batch(using, *tables)  # inside a savepoint: at once, without the pending writes (other tables)
     writes = batch.writes if batch is not None else []
-    if any(write.inserted for write in writes):
-        _send(batch)  # their keys come back as rows of their own
+    if any(write.inserted or write.table in tables for write in writes):
+        _send(batch)  # their keys come back as rows of their own; the statement sees what they wrote
         writes = batch.writes = []
     prefix, prefix_params = _with_clause(writes)
     with connections[using].cursor() as cursor:
