@@ -14,6 +14,7 @@ import uuid
 from dataclasses import astuple, dataclass
 from urllib.parse import urlencode
 
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from wagtail.models import Page, get_page_models
@@ -164,10 +165,19 @@ def _generation() -> str | None:
 
 
 def forget_link_routes(codes) -> None:
+    """Forget the routes of ``codes`` now and again when the change commits: a follow between the two reads the
+    row as it was and may store it again (it would redirect for ``ROUTE_SECONDS`` more)."""
     codes = list(codes)
+    if not codes:
+        return
+    _forget(codes)
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: _forget(codes))
+
+
+def _forget(codes: list[str]) -> None:
     _local_routes.forget(codes)
-    if codes:
-        cache.delete_many([prefix + code for prefix in (_KEY, _PREVIOUS_KEY) for code in codes])
+    cache.delete_many([prefix + code for prefix in (_KEY, _PREVIOUS_KEY) for code in codes])
 
 
 def _link_changed(sender, instance: TrackedLink, **kwargs) -> None:

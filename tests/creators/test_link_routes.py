@@ -30,6 +30,31 @@ def test_a_deactivated_link_is_a_404_at_once(site_tree, client):
     assert where(client, "anna-shop") == (404, "")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_follow_between_the_change_and_its_commit_does_not_keep_the_old_route(site_tree, client):
+    from dataclasses import astuple
+
+    from django.db import transaction
+
+    from creators.services import link_routes
+    from creators.services.link_routes import cached_link_route, link_route_if_cached
+
+    link = create_tracked_link(make_creator("anna"), target_kind=LinkTarget.STOREFRONT, code="anna-shop")
+    assert where(client, "anna-shop") == (302, "/creators/anna/")
+    old_route = cached_link_route("anna-shop")
+
+    with transaction.atomic():
+        link.active = False
+        link.save()  # forgotten now ...
+        # ... and a follow on another connection, reading the row as committed (still active), stores it again
+        link_routes.cache.set(link_routes._KEY + "anna-shop", (link_routes._generation(), astuple(old_route)),
+                              link_routes.ROUTE_SECONDS)
+        assert link_route_if_cached("anna-shop")[0]
+
+    assert link_route_if_cached("anna-shop") == (False, None)  # forgotten again at the commit
+    assert where(client, "anna-shop") == (404, "")
+
+
 def test_a_new_first_variant_is_where_a_product_link_leads_next(site_tree, client):
     product = make_product(variants=[("MUG-1", "12.00", 3)])
     create_tracked_link(make_creator("anna"), target_kind=LinkTarget.PRODUCT, product=product, code="mug-anna")
