@@ -9,10 +9,9 @@ them: its readers get tokens no older than a cached page's. With caching off, ev
 
 import time
 
-from shop.cached_settings import cached_setting
-
 from content.services.page_cache import cache_seconds
 from shop.attribution import Attribution, buy_path
+from shop.cached_settings import cached_setting
 
 _SIGNED: dict[tuple, tuple[float, str]] = {}
 _SIGNED_LIMIT = 50_000

@@ -19,8 +19,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.utils import timezone
 from django.db.models import F
+from django.utils import timezone
 from wagtail import blocks
 from wagtail.blocks.stream_block import StreamValue
 from wagtail.images import get_image_model
