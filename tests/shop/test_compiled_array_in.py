@@ -41,6 +41,7 @@ def test_postgresql_gets_one_array_parameter_and_the_same_sql_for_every_list():
 
     sql = first.captured_queries[0]["sql"]
     assert '"shop_variant"."id" = ANY(' in sql and " IN (" not in sql
+    assert len(second.captured_queries) == 1
     assert len(by_array.query.plans) == 1
 
 
