@@ -9,10 +9,9 @@ them: its readers get tokens no older than a cached page's. With caching off, ev
 
 import time
 
-from django.conf import settings
-
 from content.services.page_cache import cache_seconds
 from shop.attribution import Attribution, buy_path
+from shop.cached_settings import cached_setting
 
 _SIGNED: dict[tuple, tuple[float, str]] = {}
 _SIGNED_LIMIT = 50_000
@@ -24,7 +23,7 @@ def page_buy_path(sku: str, attribution: Attribution) -> str:
     reuse_for = cache_seconds()
     if reuse_for <= 0 or attribution.is_empty():
         return buy_path(sku, attribution)
-    key = (settings.SECRET_KEY, sku, attribution)
+    key = (cached_setting("SECRET_KEY"), sku, attribution)
     now = time.monotonic()
     signed = _SIGNED.get(key)
     if signed is not None and now - signed[0] < reuse_for:

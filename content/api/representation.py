@@ -73,7 +73,7 @@ def attribution_from_context(context: dict | None) -> Attribution:
 
 
 def variant_representation(variant: Variant, *, attribution: Attribution, sellable: bool) -> dict:
-    return _with_buy_url(_variant_facts(variant), attribution=attribution, sellable=sellable)
+    return _with_link(_buyable(_variant_facts(variant), sellable=sellable), attribution)
 
 
 def _variant_facts(variant: Variant, status: StockStatus | None = None) -> dict:
@@ -88,11 +88,6 @@ def _variant_facts(variant: Variant, status: StockStatus | None = None) -> dict:
         "currency": variant.currency,
         "stock": stock_representation(variant, status),
     }
-
-
-def _with_buy_url(facts: dict, *, attribution: Attribution, sellable: bool) -> dict:
-    in_stock = facts["stock"]["level"] != StockLevel.OUT_OF_STOCK
-    return {**facts, "buy_url": page_buy_path(facts["sku"], attribution) if sellable and in_stock else None}
 
 
 def product_representation(product: Product) -> dict:
@@ -115,9 +110,9 @@ class _ResolvedOffer:
 
     offer: Offer
     product: dict | None
-    variants: list[dict]  # each variant's facts
-    chosen: dict | None
-    sellable: bool
+    variants: list[tuple[dict, bool]]  # each variant's facts, and whether it gets a buy link
+    chosen_index: int | None  # the chosen variant's place in ``variants``
+    chosen: tuple[dict, bool] | None  # the chosen variant when it is not among them
 
 
 def _resolved_offer(product: Product | None, variant: Variant | None, context: dict | None) -> _ResolvedOffer:
@@ -127,18 +122,34 @@ def _resolved_offer(product: Product | None, variant: Variant | None, context: d
         return memo[key]
     variants = loaded(product, "variants") if product is not None else []
     offer: Offer = resolve_offer(product, variant, variants=variants)
-    chosen_pk = offer.variant.pk if offer.variant is not None else None
-    # The chosen variant's stock status is the offer's (``resolve_offer`` worked it out).
-    facts = [_variant_facts(item, offer.stock if item.pk == chosen_pk else None) for item in variants]
+    sellable = product is not None and product.is_active
+    chosen_variant = offer.variant
+    facts, chosen_index = [], None
+    for item in variants:
+        # The chosen variant's stock status is the offer's (``resolve_offer`` worked it out).
+        if item is chosen_variant or (chosen_variant is not None and item.pk == chosen_variant.pk):
+            chosen_index = len(facts)
+            facts.append(_buyable(_variant_facts(item, offer.stock), sellable=sellable))
+        else:
+            facts.append(_buyable(_variant_facts(item), sellable=sellable))
     chosen = None
-    if offer.variant is not None:
-        chosen = next((item for item in facts if item["id"] == chosen_pk), None) or _variant_facts(
-            offer.variant, offer.stock)
+    if chosen_variant is not None and chosen_index is None:
+        chosen = _buyable(_variant_facts(chosen_variant, offer.stock), sellable=sellable)
     resolved = _ResolvedOffer(offer=offer, product=product_representation(product) if product is not None else None,
-                              variants=facts, chosen=chosen, sellable=product is not None and product.is_active)
+                              variants=facts, chosen_index=chosen_index, chosen=chosen)
     if memo is not None:
         memo[key] = resolved
     return resolved
+
+
+def _buyable(facts: dict, *, sellable: bool) -> tuple[dict, bool]:
+    """A variant's facts and whether a block links to buying it (sellable and in stock), worked out once per page."""
+    return facts, sellable and facts["stock"]["level"] != StockLevel.OUT_OF_STOCK
+
+
+def _with_link(buyable: tuple[dict, bool], attribution: Attribution) -> dict:
+    facts, may_buy = buyable
+    return {**facts, "buy_url": page_buy_path(facts["sku"], attribution) if may_buy else None}
 
 
 def offer_representation(product: Product | None, variant: Variant | None, context: dict | None) -> dict:
@@ -146,21 +157,22 @@ def offer_representation(product: Product | None, variant: Variant | None, conte
     resolved = _resolved_offer(product, variant, context)
     attribution = attribution_from_context(context)
     # Each variant is represented (and its buy link signed) once; the chosen one is a copy of its entry.
-    represented = [_with_buy_url(facts, attribution=attribution, sellable=resolved.sellable)
-                   for facts in resolved.variants]
-    chosen = None
-    if resolved.chosen is not None:
-        chosen = next((item for item in represented if item["id"] == resolved.chosen["id"]), None)
-        chosen = {**chosen} if chosen is not None else _with_buy_url(
-            resolved.chosen, attribution=attribution, sellable=resolved.sellable)
+    represented = [_with_link(buyable, attribution) for buyable in resolved.variants]
+    if resolved.chosen_index is not None:
+        chosen = {**represented[resolved.chosen_index]}
+    elif resolved.chosen is not None:
+        chosen = _with_link(resolved.chosen, attribution)
+    else:
+        chosen = None
+    available = resolved.offer.unavailable_reason is None
     return {
         "product": resolved.product,
-        "available": resolved.offer.available,
+        "available": available,
         "unavailable_reason": resolved.offer.unavailable_reason,
         "variant": chosen,
         "variants": represented,
         # An available offer's variant is sellable and in stock: its buy link is the variant's.
-        "buy_url": chosen["buy_url"] if resolved.offer.available else None,
+        "buy_url": chosen["buy_url"] if available else None,
     }
 
 

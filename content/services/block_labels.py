@@ -10,6 +10,7 @@ content API all name a block with ``block_label``; ``creators`` reaches it throu
 
 from wagtail.blocks.list_block import ListValue
 from wagtail.blocks.struct_block import StructValue
+from wagtail.rich_text import RichText
 
 from content.services.catalog import StreamReferences
 from shop.models import Product, Promotion
@@ -91,8 +92,13 @@ def _titles_for(references: StreamReferences) -> tuple[dict[int, str], dict[int,
     return products, deals
 
 
+_LEAVES = frozenset({str, int, float, bool, RichText})
+
+
 def _titles_in(value, products: dict[int, str], deals: dict[int, Promotion]) -> None:
     """Collect the products and deals inside an already converted block value (no query)."""
+    if value is None or type(value) in _LEAVES:  # most of a block's fields: nothing inside, no isinstance walk
+        return
     if isinstance(value, Product):
         products[value.pk] = value.title
     elif isinstance(value, Promotion):

@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 from wagtail import blocks
 from wagtail.blocks.stream_block import StreamValue
@@ -27,6 +28,7 @@ from wagtail.images.blocks import ImageChooserBlock
 
 from content.services.catalog_rows import SnapshotQuery
 from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotion, Stock, Variant
+from shop.services.compiled_queries import ArrayIn
 from shop.services.offers import with_availability
 from shop.services.pricing import with_usage
 
@@ -205,19 +207,19 @@ def load_catalog(references: StreamReferences) -> CatalogSnapshot:
     return snapshot
 
 
-PRODUCTS_BY_ID = SnapshotQuery(Product, lambda ids, now: Product.objects.filter(pk__in=ids).order_by("pk"),
+PRODUCTS_BY_ID = SnapshotQuery(Product, lambda ids, now: Product.objects.filter(ArrayIn(F("pk"), ids)).order_by("pk"),
                                joined={"brand": Brand})
 # Each relation of the snapshot's products, in the products' own order; variants as ``with_availability``
 # reads them (stock joined, active reservations summed at ``now``).
 PRODUCT_ROWS = {
     "variants": SnapshotQuery(
         Variant, lambda ids, now: with_availability(
-            Variant.objects.filter(product_id__in=ids).order_by("sort_order", "pk"), now=now),
+            Variant.objects.filter(ArrayIn(F("product_id"), ids)).order_by("sort_order", "pk"), now=now),
         joined={"stock": Stock}, annotations=("reserved_quantity",), uses_now=True),
     "attributes": SnapshotQuery(
-        ProductAttribute, lambda ids, now: ProductAttribute.objects.filter(product_id__in=ids).order_by("sort_order", "pk")),
+        ProductAttribute, lambda ids, now: ProductAttribute.objects.filter(ArrayIn(F("product_id"), ids)).order_by("sort_order", "pk")),
     "images": SnapshotQuery(
-        ProductImage, lambda ids, now: ProductImage.objects.filter(product_id__in=ids).order_by("sort_order", "pk")),
+        ProductImage, lambda ids, now: ProductImage.objects.filter(ArrayIn(F("product_id"), ids)).order_by("sort_order", "pk")),
 }
 
 

@@ -23,11 +23,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from wagtail.models import PageViewRestriction
 
 from operations.cache_guard import SharedCache
+from shop.cached_settings import cached_setting
 from shop.services.shared_flags import SharedFlag
 
 _GENERATION_KEY = "kolshop:api:page-generation"
@@ -68,7 +68,7 @@ def _page_version_key(page_id: int) -> str:
 
 
 def cache_seconds() -> int:
-    return settings.KOLSHOP_API_CACHE_SECONDS
+    return cached_setting("KOLSHOP_API_CACHE_SECONDS")  # read for every buy link of a page (content.api.buy_links)
 
 
 def etag_for(content: bytes) -> str:

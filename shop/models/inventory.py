@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from shop.cached_settings import cached_setting
 
 
 class StockLevel(models.TextChoices):
@@ -21,7 +22,7 @@ class StockStatus:
 
     @classmethod
     def for_quantity(cls, quantity: int, *, low_stock_threshold: int | None = None) -> "StockStatus":
-        threshold = settings.KOLSHOP_LOW_STOCK_THRESHOLD if low_stock_threshold is None else low_stock_threshold
+        threshold = cached_setting("KOLSHOP_LOW_STOCK_THRESHOLD") if low_stock_threshold is None else low_stock_threshold
         if quantity <= 0:
             return cls(StockLevel.OUT_OF_STOCK, 0)
         if quantity <= threshold:

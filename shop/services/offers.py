@@ -76,10 +76,14 @@ def available_quantity(variant: Variant) -> int:
     return max(on_hand - getattr(variant, "reserved_quantity", 0), 0)
 
 
-def variant_stock_status(variant: Variant) -> StockStatus:
+def variant_stock_status(variant: Variant, *, quantity: int | None = None) -> StockStatus:
+    """In stock, low (with the count) or out of stock; ``quantity`` is ``available_quantity(variant)`` when the
+    caller has worked it out already (an offer weighs every variant's)."""
     stock = stock_record(variant)
     threshold = stock.low_stock_threshold if stock is not None else None
-    return StockStatus.for_quantity(available_quantity(variant), low_stock_threshold=threshold)
+    if quantity is None:
+        quantity = available_quantity(variant)
+    return StockStatus.for_quantity(quantity, low_stock_threshold=threshold)
 
 
 def resolve_offer(product: Product | None, variant: Variant | None = None, *,
@@ -97,9 +101,10 @@ def resolve_offer(product: Product | None, variant: Variant | None = None, *,
         variants = list(product.variants.all())
     if not variants:
         return Offer(product, None, None, None, None, sold_out, UnavailableReason.NO_VARIANTS)
-    in_stock = [v for v in variants if available_quantity(v) > 0]
-    chosen = min(in_stock or variants, key=lambda v: (v.price, v.sort_order or 0, v.pk))
-    stock = variant_stock_status(chosen)
+    quantities = [(available_quantity(v), v) for v in variants]  # each variant's stock read once
+    in_stock = [pair for pair in quantities if pair[0] > 0]
+    quantity, chosen = min(in_stock or quantities, key=_cheapest_first)
+    stock = variant_stock_status(chosen, quantity=quantity)
     if product.status != ProductStatus.ACTIVE:
         reason = UnavailableReason.ARCHIVED
     elif stock.level == StockLevel.OUT_OF_STOCK:
@@ -107,6 +112,11 @@ def resolve_offer(product: Product | None, variant: Variant | None = None, *,
     else:
         reason = None
     return Offer(product, chosen, chosen.price, chosen.compare_at_price, chosen.currency, stock, reason)
+
+
+def _cheapest_first(pair: tuple[int, Variant]) -> tuple:
+    variant = pair[1]
+    return variant.price, variant.sort_order or 0, variant.pk
 
 
 def offers_for_skus(skus: list[str]) -> dict[str, Offer]:
