@@ -7,6 +7,7 @@ components and their state only: no hosts, versions or error messages.
 """
 
 import logging
+import threading
 import uuid
 
 from django.core.cache import cache
@@ -53,16 +54,61 @@ READINESS_CHECKS = {"database": _database, "cache": _cache, "storage": _storage,
 OPTIONAL_COMPONENTS = frozenset({"cache"})
 
 
+# How long a probe waits for an optional component's check. A Redis that hangs (a partition, not a refusal) would
+# hold each probe for the client's socket timeout, longer than a load balancer's probe timeout (often 1 s): every
+# node would time out at once, the outage "degraded" exists to prevent. The check goes on in its own thread (one at
+# a time per component; later probes wait on the same one) and the probe answers "degraded" when it isn't done.
+OPTIONAL_CHECK_SECONDS = 0.5
+
+
+class _CheckInFlight:
+    def __init__(self, check) -> None:
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        threading.Thread(target=self._run, args=(check,), name="readyz-check", daemon=True).start()
+
+    def _run(self, check) -> None:
+        try:
+            check()
+        except BaseException as error:  # noqa: BLE001 - reported by the probe that waits for it
+            self.error = error
+        finally:
+            self.done.set()
+
+
+_in_flight: dict[str, _CheckInFlight] = {}
+_in_flight_lock = threading.Lock()
+_last_optional_state: dict[str, str] = {}
+
+
+def _check_within_wait(name: str, check) -> None:
+    """``check()`` in its own thread, waited for ``OPTIONAL_CHECK_SECONDS``; raises its error, or TimeoutError."""
+    with _in_flight_lock:
+        running = _in_flight.get(name)
+        if running is None or running.done.is_set():
+            running = _in_flight[name] = _CheckInFlight(check)
+    if not running.done.wait(OPTIONAL_CHECK_SECONDS):
+        raise TimeoutError(f"{name} check still running")
+    if running.error is not None:
+        raise running.error
+
+
 def readiness() -> dict[str, str]:
     """Each component's state: "ok", "unavailable" (the node can't serve) or "degraded" (it serves without)."""
     states = {}
     for name, check in READINESS_CHECKS.items():
+        optional = name in OPTIONAL_COMPONENTS
         try:
-            check()
+            _check_within_wait(name, check) if optional else check()
             states[name] = "ok"
-        except Exception:  # noqa: BLE001 - any failure counts; the log keeps the detail
-            logger.exception("readiness check failed", extra={"component": name})
-            states[name] = "degraded" if name in OPTIONAL_COMPONENTS else "unavailable"
+        except Exception as error:  # noqa: BLE001 - any failure counts; the log keeps the detail
+            if not optional:
+                logger.exception("readiness check failed", extra={"component": name})
+            elif _last_optional_state.get(name) != "degraded":  # one line per outage, not one per probe
+                logger.warning("readiness: %s degraded (%s)", name, type(error).__name__, extra={"component": name})
+            states[name] = "degraded" if optional else "unavailable"
+        if optional:
+            _last_optional_state[name] = states[name]
     return states
 
 

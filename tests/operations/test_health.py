@@ -93,3 +93,27 @@ def test_the_readiness_body_names_no_internals(client, settings):
 
     for internal in ("127.0.0.1", "localhost", "sqlite", "postgres", "redis", "Error", "Traceback"):
         assert internal not in body
+
+
+def test_a_cache_that_hangs_answers_degraded_within_the_wait_not_after_its_socket_timeout(client, monkeypatch):
+    import threading
+
+    from operations import health
+
+    hung, calls = threading.Event(), []
+
+    def hanging_cache():  # a partitioned Redis: the call waits until its socket times out
+        calls.append(1)
+        hung.wait(30)
+
+    monkeypatch.setitem(health.READINESS_CHECKS, "cache", hanging_cache)
+    monkeypatch.setattr(health, "OPTIONAL_CHECK_SECONDS", 0.05)
+    try:
+        first, second = client.get("/readyz"), client.get("/readyz")
+    finally:
+        hung.set()
+
+    assert [first.status_code, second.status_code] == [200, 200]
+    assert first.json() == second.json() == {
+        "status": "degraded", "checks": {"database": "ok", "cache": "degraded", "storage": "ok", "task_queue": "ok"}}
+    assert calls == [1]  # the second probe waited on the check already running, not a second hung call
