@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.db import connection
 
 from creators.models import Click, LinkTarget, OrderLineAttribution
 from creators.services import click_buffer, click_queue
@@ -23,7 +22,7 @@ from shop.attribution import read_attribution
 from shop.services.client_identity import visitor_key
 from tests.creators.helpers import ADDRESS
 from tests.factories import make_creator, make_product
-from tests.support.servers import free_port
+from tests.support.servers import database_url, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
@@ -131,13 +130,6 @@ def test_a_full_buffer_is_flushed_by_the_request_that_fills_it(mug_link, client,
     assert click_buffer.click_buffer(write_inline=None).pending() == 0
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 def _start_web(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, int]:
     """The Procfile's web process: gunicorn with one uvicorn worker."""
     port = free_port()
@@ -161,7 +153,7 @@ def test_an_app_process_stopped_normally_hands_on_every_buffered_click(wagtail_b
                                                                         tmp_path):
     anna = make_creator("anna")
     create_tracked_link(anna, target_kind=LinkTarget.STOREFRONT, code="anna-shop")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": _database_url(),
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": database_url(),
            "REDIS_URL": redis_url, "KOLSHOP_CLICK_FLUSH_MS": "600000",  # write-behind: only the stop flushes
            "KOLSHOP_CLICK_ACK_WAIT_MS": "0"}
     web, port = _start_web(env, tmp_path / "web.log")

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.db import connection
 
 from creators.models import Click, LinkTarget, OrderLineAttribution
 from creators.services import click_buffer, click_queue
@@ -18,6 +17,7 @@ from creators.services.links import create_tracked_link, record_click
 from shop.attribution import read_attribution
 from tests.creators.helpers import ADDRESS
 from tests.factories import make_creator, make_guide, make_product
+from tests.support.servers import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
@@ -97,13 +97,6 @@ def test_while_redis_is_unreachable_a_follow_writes_its_click_inline(site_tree, 
     assert read_attribution(parse_qs(urlsplit(response["Location"]).query)["ref"][0], sku=None).click_id == click.pk
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 _DRAINER = """
 import sys, time, django
 django.setup()
@@ -126,7 +119,7 @@ def test_a_drainer_killed_mid_batch_loses_no_click_and_counts_none_twice(wagtail
     anna = make_creator("anna")
     link = create_tracked_link(anna, target_kind=LinkTarget.STOREFRONT, code="anna-shop")
     reserved = {record_click(link, ip=f"198.51.100.{n}", user_agent=PHONE).pk for n in range(1, 41)}
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": _database_url(),
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": database_url(),
            "REDIS_URL": redis_url}
 
     drainer = subprocess.Popen([sys.executable, "-c", _DRAINER, killed], cwd=ROOT, env=env, stdout=subprocess.PIPE,

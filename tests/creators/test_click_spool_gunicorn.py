@@ -7,21 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from creators.models import Click
 from creators.services import click_spool
 from tests.creators.test_click_spool import mug_clicks
-from tests.support.servers import free_port, loopback_server
+from tests.support.servers import database_url, free_port, loopback_server
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,7 +23,7 @@ def test_a_gunicorn_app_process_replays_the_spool_an_outage_left_without_any_req
     settings.KOLSHOP_CLICK_SPOOL_DIR = str(spool)
     click_spool.spool_clicks(mug_clicks(2, first_id=720_001))  # left by an app process during the outage
     env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG", "TMPDIR"}}
-    env.update({"DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": _database_url(),
+    env.update({"DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": database_url(),
                 "KOLSHOP_TEST_CLICK_SPOOL_DIR": str(spool)})  # no Redis: the replay writes the clicks inline
     port = free_port()
     argv = [sys.executable, "-m", "gunicorn", "settings.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]

@@ -16,22 +16,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from content.live.services import start_session
 from tests.factories import make_creator
 from tests.live.helpers import lipstick, make_session
-from tests.support.servers import free_port
+from tests.support.servers import database_url, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 class AppProcess:
@@ -147,7 +139,7 @@ def test_a_pin_through_process_b_reaches_a_viewer_on_process_a_who_resumes_after
     start_session(page)
     session_id = _logged_in(creator.user)
     shared = redis_url.rsplit("/", 1)[0]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": _database_url(),
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": database_url(),
            "REDIS_URL": redis_url, "CACHE_URL": f"{shared}/1",
            # Only a published change (or a deal's moment) may wake a stream within these tests' waits.
            "KOLSHOP_LIVE_POLL_SECONDS": "120", "KOLSHOP_LIVE_KEEPALIVE_SECONDS": "120"}

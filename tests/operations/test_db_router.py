@@ -15,15 +15,9 @@ from creators.models import Click
 from operations.db_router import ReplicaRouter, replica_reads
 from settings.env import replica_database
 from tests.creators.report_fixtures import DAY, EXPECTED_ACME_ROW, build_world
+from tests.support.servers import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    db = connections["default"].settings_dict
-    if connections["default"].vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 _REPORT = """
@@ -45,7 +39,7 @@ print(json.dumps({"replica": len(replica.captured_queries), "primary": len(prima
 @pytest.mark.django_db(transaction=True)
 def test_with_a_replica_url_a_brand_report_reads_only_from_the_replica(wagtail_base_data, site_tree):
     world = build_world()
-    url = _database_url()
+    url = database_url()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": url, "DATABASE_REPLICA_URL": url}
 
     ran = subprocess.run([sys.executable, "-c", _REPORT, DAY.date().isoformat(), str(world.acme_product.brand_id)],

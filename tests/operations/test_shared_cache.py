@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.db import connection
 from django_redis.cache import RedisCache
 
 from settings.env import cache_settings
-from tests.support.servers import free_port, loopback_server
+from tests.support.servers import database_url, free_port, loopback_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,16 +29,9 @@ def test_the_cache_url_gives_a_working_redis_cache(redis_url, settings):
     cache.delete_many(["kolshop:probe", "kolshop:counter"])
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 def _app_process(port: int, redis_url: str, tmp_path: Path, name: str):
     env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG", "TMPDIR"}}
-    env.update({"DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": _database_url(), "CACHE_URL": redis_url,
+    env.update({"DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": database_url(), "CACHE_URL": redis_url,
                 "KOLSHOP_PAYMENT_GATEWAY": "dummy"})
     argv = [sys.executable, "-m", "gunicorn", "settings.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
             "--access-logfile", "-"]

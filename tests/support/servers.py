@@ -10,6 +10,16 @@ from pathlib import Path
 import pytest
 
 
+def database_url() -> str:
+    """The test database as a ``DATABASE_URL`` for a process a test starts (gunicorn, uvicorn, a drainer)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
