@@ -99,6 +99,10 @@ def _buy_flow(client: Client, sku: str, email: str) -> None:
 def buy_flow(data, *, rounds: int) -> list[Row]:
     client = Client()
     emails = (f"buyer{n}@example.com" for n in range(10**9))
+    # The process's first flow also reads what is then remembered: the pages showing the product (cached 24 h per
+    # product, for invalidating their JSON) and, after content reads, the live flag (shared, 60 s). A running
+    # site pays those once, not per flow: the target is a warmed flow's, and the first flow's count is shown too.
+    first_flow = count_queries(lambda: _buy_flow(client, data.hot_sku, next(emails)))
     statements = count_queries(lambda: _buy_flow(client, data.hot_sku, next(emails)))
     cpu = interleaved({"kolshop": lambda: _buy_flow(client, data.hot_sku, next(emails)),
                        "4 bare requests": lambda: [_get(client, "/bench/bare/") for _ in range(4)]},
@@ -106,7 +110,8 @@ def buy_flow(data, *, rounds: int) -> list[Row]:
     flow_ms = cpu["kolshop"].median_ms
     return [
         Row("buy flow: SQL statements (cart, add, checkout, pay)", str(statements), "—", None, "≤ 30",
-            statements <= 30),
+            statements <= 30, f"a warmed flow; the process's first flow: {first_flow} (reads then remembered: the "
+                              "product's pages for 24 h, the live flag for 60 s)"),
         ratio_row("buy flow: app CPU per flow", cpu, subject="kolshop", baseline="4 bare requests",
                   target="≤ 15 ms CPU (¼ of 60 ms at filing)", passes=lambda ratio: flow_ms <= 15.0,
                   notes="process CPU time, not wall time"),
