@@ -16,7 +16,8 @@ from creators.services import click_queue
 from creators.services.links import create_tracked_link
 from shop.attribution import read_attribution
 from tests.creators.follow_counting import DJANGO_FOLLOWS_KEY
-from tests.creators.test_click_buffer import PHONE, _database_url, _start_web
+from tests.creators.test_click_buffer import PHONE, _start_web
+from tests.support.servers import database_url
 from tests.factories import make_creator
 
 
@@ -34,7 +35,7 @@ def test_an_app_process_killed_under_load_loses_no_click_it_redirected(wagtail_b
                                                                        tmp_path):
     anna = make_creator("anna")
     create_tracked_link(anna, target_kind=LinkTarget.STOREFRONT, code="anna-shop")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.creators.follow_counting", "DATABASE_URL": _database_url(),
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.creators.follow_counting", "DATABASE_URL": database_url(),
            "REDIS_URL": redis_url, "KOLSHOP_RATE_LIMIT_CLICKS": "off",
            "KOLSHOP_CLICK_FLUSH_MS": "600000"}  # no timer: only group commit sends clicks
     web, port = _start_web(env, tmp_path / "web.log")  # settings.asgi: follows answered by the fast path

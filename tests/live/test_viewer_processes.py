@@ -17,7 +17,8 @@ from content.live.services import start_session
 from settings.env import cache_settings
 from tests.factories import make_creator
 from tests.live.helpers import lipstick, make_session
-from tests.live.test_stream_processes import _console_post, _database_url, _logged_in, app_processes
+from tests.live.test_stream_processes import _console_post, _logged_in, app_processes
+from tests.support.servers import database_url
 
 
 def _watch(port: int, page_id: int, viewer: str) -> tuple[http.client.HTTPConnection, dict]:
@@ -53,7 +54,7 @@ def test_viewers_on_two_processes_are_counted_once_each_in_the_state_the_report_
     page = make_session(creator, products=[lipstick("LIP-1")])
     start_session(page)
     session_id = _logged_in(creator.user)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": _database_url(),
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": database_url(),
            "REDIS_URL": redis_url, "CACHE_URL": f"{shared}/1", "KOLSHOP_LIVE_VIEWER_WINDOW_SECONDS": "3600",
            "KOLSHOP_LIVE_POLL_SECONDS": "120", "KOLSHOP_LIVE_KEEPALIVE_SECONDS": "120"}
 
