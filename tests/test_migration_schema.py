@@ -18,6 +18,8 @@ STOP_27_DROPPED_DEFAULTS = {
 }
 BEFORE_THIS_STOP = [("shop", "0026_voucher_lapsed"), ("creators", "0013_report2")]
 BEFORE_STOP_27 = [("shop", "0023_disputes2"), ("creators", "0012_partition")]
+# The release that took Payment.dispute_closed_at out of the model but kept its column (shop 0027, state only).
+BEFORE_THE_DROP = [("shop", "0027_migsafety")]
 
 
 def schema() -> dict[str, list[tuple]]:
@@ -37,6 +39,10 @@ def schema() -> dict[str, list[tuple]]:
     return found
 
 
+def table_columns(found: dict[str, list[tuple]], table: str) -> set[str]:
+    return {row[1] for row in found["columns"] if row[0] == table}
+
+
 def test_models_have_every_migration():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)  # SystemExit(1) on a missing migration
 
@@ -45,7 +51,8 @@ def test_models_have_every_migration():
 def test_a_database_migrated_from_an_earlier_state_has_the_fresh_installs_schema(before):
     fresh = schema()
     assert ("shop_cart", "checkouts_started", "integer", "NO", "0", None, 32, 0, "NO") in fresh["columns"]
-    assert any(row[:2] == ("shop_payment", "dispute_closed_at") for row in fresh["columns"])  # dropped next release
+    assert {"id", "order_id", "disputed"} <= table_columns(fresh, "shop_payment")
+    assert "dispute_closed_at" not in table_columns(fresh, "shop_payment")  # dropped by shop 0028
 
     migrate(before)
     if before is BEFORE_THIS_STOP:
@@ -55,4 +62,17 @@ def test_a_database_migrated_from_an_earlier_state_has_the_fresh_installs_schema
                     cursor.execute(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")
     migrate()
 
+    assert schema() == fresh
+
+
+def test_reversing_the_drop_gives_the_column_back_and_migrating_again_drops_it():
+    fresh = schema()
+
+    migrate(BEFORE_THE_DROP)
+    back = schema()
+    assert ("shop_payment", "dispute_closed_at", "timestamp with time zone", "YES", None, None, None, None,
+            "NO") in back["columns"]
+    assert table_columns(back, "shop_payment") - table_columns(fresh, "shop_payment") == {"dispute_closed_at"}
+
+    migrate()
     assert schema() == fresh
