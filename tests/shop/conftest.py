@@ -9,6 +9,7 @@ import stripe
 from django.db import connection
 
 from tests.conftest import WEBHOOK_SECRET  # noqa: F401  (imported from here by the shop tests)
+from tests.support.localstripe_config import configure_localstripe
 from tests.support.servers import free_port, loopback_server
 
 
@@ -102,14 +103,9 @@ def localstripe_webhooks(localstripe_url, live_server):
     ends the endpoint is unregistered and every delivery already under way is waited for, so none reaches the
     (session-wide) live server during a later test or while the database is flushed."""
     import time
-    import urllib.request
 
     def call(method: str, path: str, payload: dict | None = None) -> dict:
-        request = urllib.request.Request(f"{localstripe_url}{path}", method=method,
-                                         data=json.dumps(payload).encode() if payload is not None else None,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read() or b"{}")
+        return configure_localstripe(localstripe_url, method, path, payload)
 
     def deliver(events: list[str]):
         call("POST", "/_config/webhooks/kolshop", {"url": f"{live_server.url}/webhooks/stripe/",

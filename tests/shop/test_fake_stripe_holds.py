@@ -1,13 +1,13 @@
 """The fake Stripe's card holds (tests.support.localstripe_holds) against the real SDK: each behaviour
 group buy relies on, so group-buy tests can't pass on behaviour Stripe does not have."""
 
-import json
 import time
-import urllib.request
 import uuid
 
 import pytest
 import stripe
+
+from tests.support.localstripe_config import configure_localstripe
 
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
@@ -18,22 +18,13 @@ def sdk(localstripe_url):
     return stripe.StripeClient("sk_test_kolshop", base_addresses={"api": localstripe_url}, max_network_retries=0)
 
 
-def _config(localstripe_url: str, method: str, path: str, payload: dict | None = None) -> dict:
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(f"{localstripe_url}{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        body = response.read()
-    return json.loads(body) if body else {}
-
-
 @pytest.fixture
 def hold_seconds(localstripe_url):
     def set_to(seconds: int) -> None:
-        _config(localstripe_url, "POST", "/_config/holds", {"seconds": seconds})
+        configure_localstripe(localstripe_url, "POST", "/_config/holds", {"seconds": seconds})
 
     yield set_to
-    _config(localstripe_url, "DELETE", "/_config/holds")
+    configure_localstripe(localstripe_url, "DELETE", "/_config/holds")
 
 
 def _hold(sdk, *, amount: int = 2500, card: str = CARD_OK):
@@ -160,7 +151,7 @@ def test_card_0002_is_declined_at_confirmation(sdk):
 def test_an_expired_hold_is_cancelled_cannot_be_captured_and_sends_charge_expired(sdk, localstripe_url):
     intent = _hold(sdk)
 
-    expired = _config(localstripe_url, "POST", f"/_config/payment_intents/{intent.id}/expire_hold")
+    expired = configure_localstripe(localstripe_url, "POST", f"/_config/payment_intents/{intent.id}/expire_hold")
 
     assert (expired["status"], expired["cancellation_reason"]) == ("canceled", "automatic")
     with pytest.raises(stripe.InvalidRequestError):

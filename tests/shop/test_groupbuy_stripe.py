@@ -1,8 +1,6 @@
 """Group buy against the fake Stripe (localstripe with the project's holds extension): real manual-capture
 intents, captured on fill, cancelled on expiry, a declined card, a hold shorter than the window."""
 
-import json
-import urllib.request
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,6 +14,7 @@ from shop.services.group_holds import expire_teams
 from shop.services.groupbuy import join_team, open_team
 from tests.shop.group_helpers import buyer, make_campaign
 from tests.shop.helpers import card, on_hand, wait_for
+from tests.support.localstripe_config import configure_localstripe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,13 +74,13 @@ def test_expiry_cancels_every_hold_at_stripe_and_captures_none(sdk):
 
 def test_a_hold_shorter_than_the_window_shortens_the_team(sdk, localstripe_url, stripe_settings):
     stripe_settings.KOLSHOP_GROUP_CAPTURE_MARGIN_MINUTES = 60
-    _config(localstripe_url, "POST", "/_config/holds", {"seconds": 3 * 3600})
+    configure_localstripe(localstripe_url, "POST", "/_config/holds", {"seconds": 3 * 3600})
     try:
         campaign = make_campaign(team_size=3)
         started = timezone.now()
         membership = open_team(campaign.pk, buyer=buyer(1, payment_method=card(sdk)))
     finally:
-        _config(localstripe_url, "DELETE", "/_config/holds")
+        configure_localstripe(localstripe_url, "DELETE", "/_config/holds")
 
     deadline = membership.team.deadline
     assert started + timedelta(hours=2) - timedelta(seconds=2) <= deadline <= timezone.now() + timedelta(hours=2)
@@ -106,19 +105,13 @@ def test_the_browser_confirms_the_hold_and_its_webhook_seats_the_member(sdk, loc
     assert Order.objects.get(pk=joined.order.pk).status == OrderStatus.PAID
 
 
-def _config(base_url: str, method: str, path: str, payload: dict | None = None) -> None:
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(f"{base_url}{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=5).close()
-
-
 def test_a_failed_capture_releases_that_member_and_the_team_stays_filled(sdk, localstripe_url):
     campaign = make_campaign(team_size=3, price="30.00", group_price="20.00", on_hand=10)
     code = open_team(campaign.pk, buyer=buyer(1, payment_method=card(sdk))).team.code
     lapsed = join_team(code, buyer=buyer(2, quantity=2, payment_method=card(sdk)))
     # The hold runs out at Stripe and its webhook never reaches us.
-    _config(localstripe_url, "POST", f"/_config/payment_intents/{lapsed.payment.intent_id}/expire_hold", {})
+    configure_localstripe(localstripe_url, "POST", f"/_config/payment_intents/{lapsed.payment.intent_id}/expire_hold",
+                          {})
 
     join_team(code, buyer=buyer(3, payment_method=card(sdk)))
 

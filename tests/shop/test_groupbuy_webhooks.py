@@ -19,6 +19,7 @@ from shop.models import (
 from shop.services.groupbuy import join_team, open_team
 from tests.shop.group_helpers import buyer, make_campaign
 from tests.shop.helpers import card, post_webhook, signed_event
+from tests.support.localstripe_config import configure_localstripe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,12 +88,8 @@ def test_a_cancel_before_the_hold_event_releases_and_the_late_hold_changes_nothi
 
 
 def test_an_expired_hold_releases_the_member(sdk, waiting_member, localstripe_url):
-    import urllib.request
-
     intent = _confirm_in_browser(sdk, waiting_member.payment.intent_id)
-    request = urllib.request.Request(f"{localstripe_url}/_config/payment_intents/{intent['id']}/expire_hold",
-                                     data=b"{}", method="POST", headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=5).close()
+    configure_localstripe(localstripe_url, "POST", f"/_config/payment_intents/{intent['id']}/expire_hold", {})
     charge = sdk.v1.charges.retrieve(intent["latest_charge"]["id"]).to_dict()
 
     assert _send("charge.expired", charge, "evt_expired") == "processed"
