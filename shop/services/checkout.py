@@ -14,6 +14,7 @@ promotion's per-buyer limit gets 409 ``promotion_limit`` (field ``quantity``) an
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -42,7 +43,7 @@ from shop.money import quantize
 from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError
 from shop.payments.registry import get_gateway
 from shop.services.cart import (
-    CartInfo, ensure_cart_open, fetch_cart, lock_cart_for_checkout, max_quantity_per_variant, reprice_cart,
+    CartInfo, ensure_cart_open, fetch_cart, lock_cart, lock_cart_for_checkout, max_quantity_per_variant, reprice_cart,
 )
 from shop.services.client_identity import VisitorKey
 from shop.services import write_batches
@@ -316,6 +317,16 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
     return payment
 
 
+def _mend_lines(cart: Cart | str, mend: Callable[[], object]) -> None:
+    """Write the cart's lines after a refused checkout under the cart's row lock, as every other writer of lines
+    takes it first (changes to the cart, the payment that deletes the lines it bought). Without it, a reset and
+    the payment of the cart's earlier order locked the lines in the orders of their plans (a table scan, the
+    cart's index) and PostgreSQL aborted one as a deadlock."""
+    with transaction.atomic():
+        lock_cart(cart)
+        mend()
+
+
 def start_checkout(
     cart: Cart | str,
     *,
@@ -344,11 +355,11 @@ def start_checkout(
         )
     except PriceChanged as error:
         # Nothing was placed; the lines lose the promotion so the cart now shows what checkout will charge.
-        CartLine.objects.filter(pk__in=error.line_ids).update(promotion=None)
+        _mend_lines(cart, lambda: CartLine.objects.filter(pk__in=error.line_ids).update(promotion=None))
         raise
     except ListingPriceChanged as error:
         # Likewise for storefront listings (shop.services.supply_checkout).
-        requote_lines(error)
+        _mend_lines(cart, lambda: requote_lines(error))
         raise
     if replaced_order_ids:
         cancel_open_intents(replaced_order_ids)
