@@ -1,5 +1,5 @@
 """Real threads against PostgreSQL: a restarted checkout that finds a deal over (409 ``price_changed``, its lines
-lose the deal) and the late payment of the cart's earlier order (which deletes the lines it bought) lock the cart's
+lose the deal) and the payment of the cart's earlier order (which deletes the lines it bought) lock the cart's
 lines in one order, the cart's row first, so neither is aborted as a deadlock."""
 
 import threading
