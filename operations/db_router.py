@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 REPLICA = "replica"
 _reading_reports: ContextVar[bool] = ContextVar("kolshop_reading_reports", default=False)
@@ -33,6 +33,22 @@ def reads_from_replica(function):
         with replica_reads():
             return function(*args, **kwargs)
     return wrapper
+
+
+@contextmanager
+def one_snapshot(alias: str) -> Iterator[None]:
+    """Every read on ``alias`` inside sees the data as of the first one (a report's statements agree with each
+    other): on PostgreSQL one ``REPEATABLE READ READ ONLY`` transaction, which a hot-standby replica serves too.
+    Inside a transaction already open on ``alias`` (a test's, a caller's) the reads share that one; SQLite's
+    reads run as they are."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=alias):
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
 
 
 class ReplicaRouter:

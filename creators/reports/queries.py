@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import reduce
 from operator import or_
 
+from django.db import router
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -23,8 +24,8 @@ from creators.reports.grouping_sets import aggregate_by_sets
 from creators.reports.facts import (
     ORDER_COUNT_COLUMNS, ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, events_of_brands, order_line_facts,
 )
-from creators.reports.rollup import built_through, day_bounds, days_with_stale_sales
-from operations.db_router import reads_from_replica
+from creators.reports.rollup import RollupState, day_bounds, days_to_count_from_facts, rollup_state
+from operations.db_router import one_snapshot, reads_from_replica
 from shop.models import Brand, Product
 from shop.money import quantize
 from wagtail.models import Page
@@ -131,7 +132,8 @@ class LiveWindow:
     events: dict[FactKey, EventCounts]
 
 
-def _live_window(filters: ReportFilters, rolled_through: date | None) -> LiveWindow | None:
+def _live_window(filters: ReportFilters, rollup: RollupState) -> LiveWindow | None:
+    rolled_through = rollup.built_through
     live_start = max(filters.start, rolled_through + timedelta(days=1)) if rolled_through else filters.start
     if live_start > filters.end:
         return None
@@ -153,13 +155,13 @@ def _summed_orders(filters: ReportFilters, sets: list[tuple[str, ...]],
     return None if None in columns.values() else columns
 
 
-def _grouped(filters: ReportFilters, dimensions: tuple[str, ...], rolled_through: date | None,
+def _grouped(filters: ReportFilters, dimensions: tuple[str, ...], rollup: RollupState,
              live: LiveWindow | None, *, only: tuple[tuple[str, ...], set[tuple]] | None = None) -> dict[tuple, ReportRow]:
     """Figures by ``dimensions`` (+ currency) within the filters (``_grouped_sets`` for one set)."""
-    return _grouped_sets(filters, [dimensions], rolled_through, live, only=only)[dimensions]
+    return _grouped_sets(filters, [dimensions], rollup, live, only=only)[dimensions]
 
 
-def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rolled_through: date | None,
+def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rollup: RollupState,
                   live: LiveWindow | None, *, only: tuple[tuple[str, ...], set[tuple]] | None = None,
                   ) -> dict[tuple[str, ...], dict[tuple, ReportRow]]:
     """Figures by each set of ``dimensions`` (+ currency) within the filters: the rollup for rolled-up
@@ -184,6 +186,7 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rolled_th
                 currency = row[names[-1]]
                 into.setdefault((key, currency), ReportRow(key=key, label="", currency=currency)).add(row, metrics)
 
+    rolled_through = rollup.built_through
     rollup_end = min(filters.end, rolled_through) if rolled_through else None
     if rollup_end is not None and rollup_end >= filters.start:
         rolled = figures.Scope(**{**scope.__dict__, "end": rollup_end})
@@ -197,7 +200,8 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rolled_th
             # The day's sums (a few rows a day, no COUNT(DISTINCT)), except days whose sums are stale or
             # missing: those count from their facts, so rows, total, days and the folded row (always read
             # from the facts) all come from what the facts say.
-            stale = days_with_stale_sales(start=filters.start, end=rollup_end, brand_id=next(iter(filters.brand_ids)))
+            stale = days_to_count_from_facts(rollup, start=filters.start, end=rollup_end,
+                                             brand_id=next(iter(filters.brand_ids)))
             aggregates = {name: value for name, value in figures.order_figures().items() if name != "orders"}
             aggregates.update({column: Sum(column) for column in set(orders_of.values())})
             collect(DailySales.objects.filter(figures.scope_q(rolled)).exclude(day__in=stale), ROLLUP_COLUMNS,
@@ -244,7 +248,7 @@ def _label_rows(rows: list[ReportRow], group_by: str) -> None:
             row.label = f"{row.label} › {label_of(blocks, first, row.key[1]) or '—'}"
 
 
-def _fold_small_rows(rows: list[ReportRow], filters: ReportFilters, rolled_through: date | None,
+def _fold_small_rows(rows: list[ReportRow], filters: ReportFilters, rollup: RollupState,
                      live: LiveWindow | None) -> list[ReportRow]:
     """Rows with 1–4 orders go into one 'Other' row per currency, its figures counted afresh over the
     folded rows (an order in two folded rows counts once there too); totals are unchanged."""
@@ -252,7 +256,7 @@ def _fold_small_rows(rows: list[ReportRow], filters: ReportFilters, rolled_throu
     if not small:
         return rows
     keys = {(*row.key, row.currency) for row in small}
-    other = _grouped(filters, (), rolled_through, live, only=(GROUPINGS[filters.group_by], keys))
+    other = _grouped(filters, (), rollup, live, only=(GROUPINGS[filters.group_by], keys))
     folded = []
     for (_, currency), row in sorted(other.items(), key=lambda item: item[0][1]):
         row.key, row.label, row.folded = ("other",), OTHER_LABEL, True
@@ -276,15 +280,21 @@ def _sort(rows: list[ReportRow], sort: str) -> list[ReportRow]:
 
 @reads_from_replica  # reports tolerate replica lag (DATABASE_REPLICA_URL)
 def build_report(filters: ReportFilters) -> Report:
-    rolled_through = built_through()
-    live = _live_window(filters, rolled_through)
+    # One snapshot: the rollup's state, the daily sums, the facts and the live window agree with each other.
+    with one_snapshot(router.db_for_read(OrderLineFact)):
+        return _build_report(filters)
+
+
+def _build_report(filters: ReportFilters) -> Report:
+    rollup = rollup_state()
+    live = _live_window(filters, rollup)
     # The rows, the total (each order once, however many rows it appears in) and the trend charts'
     # whole days (amounts only, never a row per buyer), from one query per source.
     row_dimensions = GROUPINGS[filters.group_by]
-    grouped = _grouped_sets(filters, [row_dimensions, (), ("day",)], rolled_through, live)
+    grouped = _grouped_sets(filters, [row_dimensions, (), ("day",)], rollup, live)
     rows = list(grouped[row_dimensions].values())
     _label_rows(rows, filters.group_by)
-    rows = _sort(_fold_small_rows(rows, filters, rolled_through, live), filters.sort)
+    rows = _sort(_fold_small_rows(rows, filters, rollup, live), filters.sort)
     totals = sorted(grouped[()].values(), key=lambda row: row.currency)
     for row in totals:
         row.key, row.label = ("total",), "Total"

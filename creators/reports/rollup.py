@@ -39,6 +39,9 @@ DAYS_SOURCE = "days"
 # Days through which raw views and clicks were deleted by retention (privacy): a rebuild of such a day
 # keeps its event counts (views, clicks, add-to-carts) and recomputes only the order-line facts.
 EVENTS_PURGED_SOURCE = "events_purged"
+# The last run of this release's rollup: its heal left no day's daily sums stale. Its row's ``updated_at`` is
+# the ``days`` row's as that run saved it; every later run, of any release, saves the ``days`` row again.
+SALES_HEALED_SOURCE = "sales_healed"
 
 
 @dataclass
@@ -134,6 +137,28 @@ def built_through() -> date | None:
     return state.built_through if state else None
 
 
+@dataclass(frozen=True)
+class RollupState:
+    """How far the rollup has got, and whether the last run to commit was one of this release's (so no day's
+    daily sums are stale: see ``days_to_count_from_facts``)."""
+
+    built_through: date | None
+    sales_healed: bool
+
+    @classmethod
+    def of(cls, days: RollupWatermark | None, healed: RollupWatermark | None) -> "RollupState":
+        # Equal stamps: no run saved the days row after the run that healed (a previous release's run saves it
+        # with its own clock's time; equal to the microsecond only by a chance not worth a probe).
+        return cls(built_through=days.built_through if days else None,
+                   sales_healed=days is not None and healed is not None and healed.updated_at == days.updated_at)
+
+
+def rollup_state() -> RollupState:
+    """The rollup's state for a report: one query (two rows)."""
+    marks = {mark.source: mark for mark in RollupWatermark.objects.filter(source__in=[DAYS_SOURCE, SALES_HEALED_SOURCE])}
+    return RollupState.of(marks.get(DAYS_SOURCE), marks.get(SALES_HEALED_SOURCE))
+
+
 def mark_days_changed(days: Iterable[date]) -> None:
     """Past days whose figures changed after they may have been rolled up: the next run rebuilds them."""
     # Sent with a payment's other writes when it batches them (shop.services.write_batches).
@@ -169,21 +194,24 @@ def days_with_stale_sales(*, start: date | None = None, end: date, brand_id: int
     day's first fact normally is one)."""
     database = connections[router.db_for_read(OrderLineFact)]  # a report's reads may go to the replica
     facts, sales = (database.ops.quote_name(model._meta.db_table) for model in (OrderLineFact, DailySales))
-    brand = "" if brand_id is None else "brand_id = %s AND "
     brand_params = [] if brand_id is None else [brand_id]
     start = start or date.min
+
+    def of_brand(alias: str) -> str:
+        """The condition (with its ``AND``) that a row of ``alias`` is the brand's; none for every brand."""
+        return "" if brand_id is None else f"{alias}.brand_id = %s AND "
 
     def first_day(table: str, alias: str, after: str) -> str:
         """The table's first day of the brand in the range after ``after``: one index probe (scalar, with
         LIMIT, so PostgreSQL neither hashes it nor scans the range, whatever its statistics say)."""
-        return (f"(SELECT {alias}.day FROM {table} AS {alias} WHERE {brand.replace('brand_id', f'{alias}.brand_id')}"
+        return (f"(SELECT {alias}.day FROM {table} AS {alias} WHERE {of_brand(alias)}"
                 f"{alias}.day {after} AND {alias}.day <= %s ORDER BY {alias}.day LIMIT 1)")
 
     def days_of(table: str, name: str) -> str:
         return (f"{name}(day) AS (SELECT {first_day(table, 'earliest', '>= %s')} UNION ALL "
                 f"SELECT {first_day(table, 'later', '> found.day')} FROM {name} AS found WHERE found.day IS NOT NULL)")
 
-    marked_day = (f"(SELECT marked.day FROM {facts} AS marked WHERE {brand.replace('brand_id', 'marked.brand_id')}"
+    marked_day = (f"(SELECT marked.day FROM {facts} AS marked WHERE {of_brand('marked')}"
                   f"marked.day = fact_days.day AND marked.orders_by_brand = 1 LIMIT 1)")
     sql = (
         f"WITH RECURSIVE {days_of(facts, 'fact_days')}, {days_of(sales, 'sale_days')} "
@@ -198,11 +226,32 @@ def days_with_stale_sales(*, start: date | None = None, end: date, brand_id: int
         return {day if isinstance(day, date) else date.fromisoformat(day) for day, in cursor.fetchall()}
 
 
-def days_rolled_up_without_marks(today: date) -> set[date]:
+def days_to_count_from_facts(state: RollupState, *, start: date | None = None, end: date,
+                             brand_id: int | None = None) -> set[date]:
+    """The days in [start, end] whose daily sums a report can't trust and the rollup's heal rebuilds: none when the
+    last run to commit was this release's (``state.sales_healed``: its heal rebuilt every stale day, it writes
+    only days whose facts and sums agree, and no run wrote since), else ``days_with_stale_sales``. So the probes
+    run only after a previous release's run, during a rolling deploy, until this release's next run."""
+    if state.sales_healed:
+        return set()
+    return days_with_stale_sales(start=start, end=end, brand_id=brand_id)
+
+
+def days_rolled_up_without_marks(today: date, state: RollupState) -> set[date]:
     """Past days the rollup must rebuild because a release before the order-count marks rolled them up during a
-    rolling deploy (``days_with_stale_sales``, all brands). Not bounded by age: a refund of an old order makes
+    rolling deploy (``days_to_count_from_facts``, all brands). Not bounded by age: a refund of an old order makes
     any past day dirty, and the previous release rebuilds it too."""
-    return days_with_stale_sales(end=today - timedelta(days=1))
+    return days_to_count_from_facts(state, end=today - timedelta(days=1))
+
+
+def record_sales_healed(days_mark: RollupWatermark, healed: RollupWatermark | None) -> None:
+    """This run healed (``days_rolled_up_without_marks``) and saved the days row: stamp the healed row with the
+    days row's ``updated_at`` (``RollupState.of``), in the run's transaction. A queryset update: ``save()`` would
+    stamp its own time."""
+    if healed is None:
+        healed = RollupWatermark.objects.create(source=SALES_HEALED_SOURCE)
+    RollupWatermark.objects.filter(pk=healed.pk).update(built_through=days_mark.built_through,
+                                                        updated_at=days_mark.updated_at)
 
 
 @transaction.atomic
@@ -212,10 +261,12 @@ def roll_up(*, now: datetime | None = None) -> RollupResult:
     # One run at a time: the watermark rows are the lock.
     watermarks = {
         mark.source: mark
-        for mark in RollupWatermark.objects.select_for_update().filter(source__in=[*SOURCES, DAYS_SOURCE]).order_by("pk")
+        for mark in RollupWatermark.objects.select_for_update()
+        .filter(source__in=[*SOURCES, DAYS_SOURCE, SALES_HEALED_SOURCE]).order_by("pk")
     }
     days = {day for day in _take_dirty_days() if day < today}
-    days.update(days_rolled_up_without_marks(today))
+    days.update(days_rolled_up_without_marks(
+        today, RollupState.of(watermarks.get(DAYS_SOURCE), watermarks.get(SALES_HEALED_SOURCE))))
     for source, (model, timestamp) in SOURCES.items():
         mark = watermarks.get(source) or RollupWatermark.objects.create(source=source)
         new_rows = model.objects.filter(pk__gt=mark.last_id)
@@ -238,4 +289,5 @@ def roll_up(*, now: datetime | None = None) -> RollupResult:
     rows = sum(rebuild_day(day) for day in sorted(days))
     days_mark.built_through = today - timedelta(days=1)
     days_mark.save(update_fields=["built_through", "updated_at"])
+    record_sales_healed(days_mark, watermarks.get(SALES_HEALED_SOURCE))
     return RollupResult(days_rebuilt=sorted(days), rows_written=rows)

@@ -135,8 +135,10 @@ def previous_release_rebuild_day(day: date) -> int:
 
 
 def previous_release_roll_up(monkeypatch, *, now) -> list[date]:
-    """A run of the previous release's rollup: it moves the watermarks and ``built_through`` as this one does."""
+    """A run of the previous release's rollup: it moves the watermarks and ``built_through`` (and the days row's
+    ``updated_at``) as this one does; it has no heal and stamps no ``sales_healed`` row."""
     with monkeypatch.context() as patched:
         patched.setattr(rollup, "rebuild_day", previous_release_rebuild_day)
-        patched.setattr(rollup, "days_rolled_up_without_marks", lambda today: set())
+        patched.setattr(rollup, "days_rolled_up_without_marks", lambda today, state: set())
+        patched.setattr(rollup, "record_sales_healed", lambda days_mark, healed: None)
         return roll_up(now=now).days_rebuilt

@@ -111,15 +111,20 @@ def test_bad_filters_are_a_400_with_the_reason(client, world, params):
     assert 'role="alert"' in response.content.decode()
 
 
-def test_the_report_costs_the_same_queries_for_one_or_many_rows(client, world, django_assert_max_num_queries):
+def test_the_report_costs_the_same_queries_for_one_or_many_rows(client, world, django_assert_num_queries):
+    from django.db import connection
+
     from tests.creators.report_fixtures import add_views
 
+    # The page's own reads (session, user, permissions, brands, menus) plus the report's: the rollup's state
+    # (one query, no stale-day probe after this release's run), events, daily sums, labels and the folded row;
+    # SQLite reads each grouping with its own query, PostgreSQL all three with GROUPING SETS.
+    expected = 21 if connection.vendor == "sqlite" else 17
     client.force_login(world.acme_user)
     client.get(URL, RANGE)  # warm-up
-    with django_assert_max_num_queries(30) as small:
+    with django_assert_num_queries(expected):
         client.get(URL, RANGE)
     add_views(world.guide_id, world.creator.pk, 200)
     roll_up(now=NOW.replace(day=26))
-    with django_assert_max_num_queries(30) as large:
+    with django_assert_num_queries(expected):
         client.get(URL, RANGE)
-    assert len(small.captured_queries) == len(large.captured_queries)

@@ -103,5 +103,6 @@ def test_an_ordinary_run_rebuilds_no_extra_day(world):
 
     assert roll_up(now=NOW + HOUR).days_rebuilt == []
     assert roll_up(now=NOW + timedelta(days=1)).days_rebuilt == [NOW.date()]
-    assert rollup.days_rolled_up_without_marks(NOW.date() + timedelta(days=2)) == set()
+    assert rollup.rollup_state() == rollup.RollupState(built_through=NOW.date(), sales_healed=True)
+    assert rollup.days_rolled_up_without_marks(NOW.date() + timedelta(days=2), rollup.rollup_state()) == set()
     assert rollup.days_with_stale_sales(end=NOW.date(), brand_id=world.acme_product.brand_id) == set()
