@@ -14,14 +14,13 @@ import uuid
 from dataclasses import astuple, dataclass
 from urllib.parse import urlencode
 
-from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from wagtail.models import Page, get_page_models
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from creators.models import CreatorPage, LinkKind, LinkTarget, TrackedLink
-from operations.cache_guard import SharedCache
+from operations.cache_guard import SharedCache, now_and_at_commit
 from shop.attribution import Attribution, buy_path, sign_attribution
 from shop.models import Variant
 
@@ -44,7 +43,7 @@ def _settle_after_outage(backend) -> None:
 
 # While the cache can't be reached a follow reads its link from the database; a forget the cache did not take is
 # owed, and the generation moves once it is back.
-cache = SharedCache(settle=_settle_after_outage)
+cache = SharedCache(name="creators.link_routes", settle=_settle_after_outage)
 
 
 @dataclass(frozen=True)
@@ -127,14 +126,15 @@ _local_routes = _LocalRoutes()
 
 def cached_link_route(code: str) -> LinkRoute | None:
     """The active link's route for ``code`` (None: no such active link), from the cache when it can."""
-    known, route = link_route_if_cached(code)
+    known, route, generation = _cached_route(code)
     if known:
         return route
-    generation = _generation()  # what the entry is stored under: a settle after an outage moves it
+    if generation is None:  # none yet (or the cache is down): what the entry is stored under, made when missing
+        generation = cache.token(_GENERATION_KEY)
     link = TrackedLink.objects.select_related("page").filter(code=code, active=True).first()
     route = route_of(link) if link is not None else None
     if generation is not None:
-        cache.set(_KEY + code, (generation, astuple(route) if route else _UNKNOWN), ROUTE_SECONDS)
+        cache.fill(_KEY + code, (generation, astuple(route) if route else _UNKNOWN), ROUTE_SECONDS)
     _local_routes.put(code, route)
     return route
 
@@ -143,25 +143,24 @@ def link_route_if_cached(code: str) -> tuple[bool, LinkRoute | None]:
     """(known, route) from this process's copy or the shared cache, without the database: ``/r/``'s fast
     path (``creators.fast_follow``) answers only what is known here. A shared entry counts only while the
     routes' generation is the one it was stored under (one round trip for both)."""
+    known, route, _generation = _cached_route(code)
+    return known, route
+
+
+def _cached_route(code: str) -> tuple[bool, LinkRoute | None, str | None]:
+    """``link_route_if_cached`` and the routes' generation it read (None: not read or missing), which a miss
+    stores its entry under (read before the link's row, so a settle after an outage moved meanwhile voids it)."""
     known, route = _local_routes.get(code)
     if known:
-        return True, route
+        return True, route, None
     found = cache.get_many([_GENERATION_KEY, _KEY + code])
+    generation = found.get(_GENERATION_KEY)
     cached = found.get(_KEY + code)
-    if cached is None or cached[0] != found.get(_GENERATION_KEY):
-        return False, None
+    if cached is None or cached[0] != generation:
+        return False, None, generation
     route = None if cached[1] == _UNKNOWN else LinkRoute(*cached[1])
     _local_routes.put(code, route)
-    return True, route
-
-
-def _generation() -> str | None:
-    """The routes' current generation (made when missing); None while the cache can't keep it (store nothing)."""
-    generation = cache.get(_GENERATION_KEY)
-    if generation is None:
-        cache.add(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(_GENERATION_KEY)
-    return generation
+    return True, route, generation
 
 
 def forget_link_routes(codes) -> None:
@@ -170,9 +169,7 @@ def forget_link_routes(codes) -> None:
     codes = list(codes)
     if not codes:
         return
-    _forget(codes)
-    if connection.in_atomic_block:
-        transaction.on_commit(lambda: _forget(codes))
+    now_and_at_commit(lambda: _forget(codes))
 
 
 def _forget(codes: list[str]) -> None:

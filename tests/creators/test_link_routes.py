@@ -45,8 +45,8 @@ def test_a_follow_between_the_change_and_its_commit_does_not_keep_the_old_route(
         link.active = False
         link.save()  # forgotten now ...
         # ... and a follow on another connection, reading the row as committed (still active), stores it again
-        link_routes.cache.set(link_routes._KEY + "anna-shop", (link_routes._generation(), astuple(old_route)),
-                              link_routes.ROUTE_SECONDS)
+        generation = link_routes.cache.token(link_routes._GENERATION_KEY)
+        link_routes.cache.fill(link_routes._KEY + "anna-shop", (generation, astuple(old_route)), link_routes.ROUTE_SECONDS)
         assert link_route_if_cached("anna-shop")[0]
 
     assert len(at_commit) >= 1

@@ -28,7 +28,6 @@ def outage(restartable_redis, monkeypatch):  # noqa: F811
 def settler(monkeypatch):
     """The settler thread every app process starts (``settings.wsgi`` / ``settings.asgi``), looking often."""
     monkeypatch.setattr(cache_guard, "SETTLE_SECONDS", 0.05)
-    monkeypatch.setattr(cache_guard, "_settler", None)
     stop = cache_guard.start_settler()
     yield
     stop.set()
