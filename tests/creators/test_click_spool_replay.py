@@ -18,7 +18,6 @@ from tests.creators.test_clicks_redis_down import take_redis_down
 @pytest.fixture
 def spool_dir(settings, tmp_path, monkeypatch):
     settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
-    monkeypatch.setattr(click_spool, "_replayer", None)
     return tmp_path / "spool"
 
 
