@@ -36,8 +36,8 @@ def _settle_after_outage(backend) -> None:
     """A token move the cache did not take (it was unreachable) is made up for before this process uses the
     cache again: every entry and every ``pages_showing`` list written before it become unusable
     (``operations.cache_guard.SharedCache``; the view-restriction flag settles its own, ``shared_flags``).
-    Entries no process settles for (the one that owed was stopped meanwhile) still expire after
-    ``cache_seconds()``."""
+    A process killed while it owed leaves the debt in the database for another process's settler; entries nobody
+    settles for (the database refused the record too) still expire after ``cache_seconds()``."""
     backend.set_many({_GENERATION_KEY: uuid.uuid4().hex, _REFERENCES_KEY: uuid.uuid4().hex}, timeout=None)
 
 

@@ -27,8 +27,10 @@ from shop.models import Variant
 ROUTE_SECONDS = 300
 LOCAL_SECONDS = 5
 _KEY = "kolshop:link-route:v3:"  # v3: each entry carries the generation it was stored under
-# The previous release's entries, forgotten too while it runs beside this one in a rolling deploy (its own forgets
-# don't reach v3: a link it changes may be followed as before for up to ROUTE_SECONDS while the deploy lasts).
+# The previous release's entries (v2: the route alone), for its processes while it runs beside this one in a rolling
+# deploy. Each v3 entry is stored with a v2 twin in the previous release's format and counts only while the twin is
+# there: the previous release's forgets delete v2 keys only, so a link it changes is not followed with the old route
+# by this release's processes. This release's forgets delete both. (The next release may drop the twin.)
 _PREVIOUS_KEY = "kolshop:link-route:v2:"
 _GENERATION_KEY = "kolshop:link-route:generation"
 _UNKNOWN = "unknown"
@@ -134,15 +136,23 @@ def cached_link_route(code: str) -> LinkRoute | None:
     link = TrackedLink.objects.select_related("page").filter(code=code, active=True).first()
     route = route_of(link) if link is not None else None
     if generation is not None:
-        cache.fill(_KEY + code, (generation, astuple(route) if route else _UNKNOWN), ROUTE_SECONDS)
+        store_route(code, route, generation=generation)
     _local_routes.put(code, route)
     return route
+
+
+def store_route(code: str, route: LinkRoute | None, *, generation: str) -> None:
+    """Keep ``route`` (None: no active link) under the routes' ``generation``, with its twin for the previous
+    release's processes (``_PREVIOUS_KEY``): one round trip."""
+    value = astuple(route) if route else _UNKNOWN
+    cache.fill_many({_KEY + code: (generation, value), _PREVIOUS_KEY + code: value}, ROUTE_SECONDS)
 
 
 def link_route_if_cached(code: str) -> tuple[bool, LinkRoute | None]:
     """(known, route) from this process's copy or the shared cache, without the database: ``/r/``'s fast
     path (``creators.fast_follow``) answers only what is known here. A shared entry counts only while the
-    routes' generation is the one it was stored under (one round trip for both)."""
+    routes' generation is the one it was stored under and its twin for the previous release is there (one round
+    trip for all three)."""
     known, route, _generation = _cached_route(code)
     return known, route
 
@@ -153,10 +163,10 @@ def _cached_route(code: str) -> tuple[bool, LinkRoute | None, str | None]:
     known, route = _local_routes.get(code)
     if known:
         return True, route, None
-    found = cache.get_many([_GENERATION_KEY, _KEY + code])
+    found = cache.get_many([_GENERATION_KEY, _KEY + code, _PREVIOUS_KEY + code])
     generation = found.get(_GENERATION_KEY)
     cached = found.get(_KEY + code)
-    if cached is None or cached[0] != generation:
+    if cached is None or cached[0] != generation or _PREVIOUS_KEY + code not in found:
         return False, None, generation
     route = None if cached[1] == _UNKNOWN else LinkRoute(*cached[1])
     _local_routes.put(code, route)

@@ -32,8 +32,6 @@ def test_a_deactivated_link_is_a_404_at_once(site_tree, client):
 
 def test_a_follow_between_the_change_and_its_commit_does_not_keep_the_old_route(
         site_tree, client, django_capture_on_commit_callbacks):
-    from dataclasses import astuple
-
     from creators.services import link_routes
     from creators.services.link_routes import cached_link_route, link_route_if_cached
 
@@ -45,8 +43,8 @@ def test_a_follow_between_the_change_and_its_commit_does_not_keep_the_old_route(
         link.active = False
         link.save()  # forgotten now ...
         # ... and a follow on another connection, reading the row as committed (still active), stores it again
-        generation = link_routes.cache.token(link_routes._GENERATION_KEY)
-        link_routes.cache.fill(link_routes._KEY + "anna-shop", (generation, astuple(old_route)), link_routes.ROUTE_SECONDS)
+        link_routes.store_route("anna-shop", old_route,
+                                generation=link_routes.cache.token(link_routes._GENERATION_KEY))
         assert link_route_if_cached("anna-shop")[0]
 
     assert len(at_commit) >= 1
