@@ -182,6 +182,7 @@ class SharedCache:
         self._settle = settle
         # Writes lost and writes made up for, counted: a write lost while a settle runs stays owed after it.
         self._lost = self._settled = 0
+        self._paid_at = None  # when this process last settled (wall clock: compared with recorded debts)
         self._lock = threading.Lock()
         _shared_caches[name] = self
 
@@ -200,8 +201,10 @@ class SharedCache:
         return not self.owes_settle
 
     def _pay(self) -> bool:
+        started = timezone.now()
         if guarded(self._settle, default_cache, fallback=False) is False:
             return False
+        self._paid_at = started
         logger.warning("cache settled after an outage: %s", self.name)
         return True
 
@@ -299,7 +302,9 @@ def pay_recorded_settles() -> int:
     left = 0
     for name, lost_at in recorded:
         shared = _shared_caches.get(name)
-        if shared is None or shared._settle is None or not shared._pay():
+        # A settle this process made after the loss pays it already (the owing process's own, usually): not again.
+        paid = shared is not None and shared._paid_at is not None and shared._paid_at >= lost_at
+        if not paid and (shared is None or shared._settle is None or not shared._pay()):
             left += 1  # another release's cache, or the cache still down: the next pass
             continue
         OwedCacheSettle.objects.using(alias).filter(cache=name, lost_at__lte=lost_at).delete()

@@ -54,8 +54,13 @@ def test_fills_lost_in_an_outage_owe_nothing_and_move_no_generation(outage, site
 
 
 @pytest.mark.django_db
-def test_a_lost_invalidation_is_recorded_once_per_cache_with_the_change(outage, site_tree):  # noqa: F811
+def test_a_lost_invalidation_is_recorded_once_per_cache_and_paid_by_one_settle(
+        outage, site_tree, monkeypatch):  # noqa: F811
     link = _mug_link("mug-anna")
+    settles = []
+    for shared in (link_routes.cache, page_cache.cache):
+        monkeypatch.setattr(shared, "_settle", lambda backend, settle=shared._settle, name=shared.name: (
+            settle(backend), settles.append(name)))  # counted once it worked (an attempt with Redis down raises)
 
     outage.stop()
     link.active = False
@@ -69,6 +74,8 @@ def test_a_lost_invalidation_is_recorded_once_per_cache_with_the_change(outage, 
     assert rows == ["content.page_cache", "creators.link_routes"]  # bounded: one row per cache
     assert still_owed == 0
     assert OwedCacheSettle.objects.count() == 0
+    # This process's own settle paid its recorded debt too: one generation move per cache, not two.
+    assert sorted(settles) == ["content.page_cache", "creators.link_routes"]
 
 
 _KILLED_WHILE_OWING = """
