@@ -5,22 +5,27 @@ Every use of the cache on the buy path goes through ``SharedCache`` (or ``guarde
 django-redis's global ``IGNORE_EXCEPTIONS``, because an outage means something different per use:
 
 - a read finds nothing (a page is rendered, a flag is asked of the database);
-- a write is skipped; when the skipped write invalidated something (a page token moved after a sale),
-  the entries written before it would be served again once the server is back, so the ``SharedCache``
-  that lost it *owes* its ``settle``: before it reads or writes anything again in this process, it
-  calls ``settle`` (which makes everything it wrote before unusable, e.g. moves a generation), and
-  while that fails it keeps answering "nothing";
+- a write is skipped. A skipped *fill* (``add``, ``fill``, ``fill_many``: an entry or a token stored for later
+  readers) costs a later miss and nothing else. A skipped *invalidation* (``set``, ``set_many``, ``delete``,
+  ``delete_many``: a page token moved after a sale, a route forgotten) would let the entries written before it be
+  served again once the server is back, so the ``SharedCache`` that lost it *owes* its ``settle``: before it reads
+  or writes anything again in this process, it calls ``settle`` (which makes everything it wrote before
+  unusable, e.g. moves a generation), and while that fails it keeps answering "nothing". The debt is also
+  recorded in the database (``OwedCacheSettle``, one row per cache, in the transaction of the change when there
+  is one), where every process's settler pays it once the cache answers;
 - a counter (a rate limit) decides for itself (``shop.rate_limits``).
 
 After an outage error the cache is not tried again for ``RETRY_SECONDS`` (per process), so a Redis that
 hangs costs one socket timeout, not one per call.
 
 What a process owes it pays without waiting for its next use of that cache: every ``SETTLE_SECONDS`` a thread of
-its own (``start_settler``, started by ``settings.wsgi`` / ``settings.asgi``) pays every owed settle, and a process
-that exits cleanly tries once more (``atexit``). So after the server is back, an entry a lost write invalidated is
-served (by any process, including one started after the outage, which can't know about the lost write) for at
-most ``SETTLE_SECONDS`` plus ``RETRY_SECONDS`` while the owing process lives; a process killed while it owed
-leaves only the entries' own expiry (page JSON ``KOLSHOP_API_CACHE_SECONDS``, link routes ``ROUTE_SECONDS``).
+its own (``start_settler``, started by ``settings.wsgi`` / ``settings.asgi``) pays every owed settle, its own and
+those recorded in the database by any process, and a process that exits cleanly tries once more (``atexit``). So
+after the server is back, an entry a lost invalidation made stale is served (by any process, including one
+started after the outage) for at most ``SETTLE_SECONDS`` plus ``RETRY_SECONDS`` while any app process lives, even
+when the owing one was killed. What is left to the entries' own expiry (page JSON ``KOLSHOP_API_CACHE_SECONDS``,
+link routes ``ROUTE_SECONDS``): a debt whose record the database refused too (it was down as well), or a process
+killed between a commit and recording the loss of the forget repeated after it.
 
 Code we can't guard reads the default cache itself: Wagtail's site root paths (every page URL in the content
 API) and renditions, django-ratelimit. For that code the backend (``RedisCache`` below, django-redis's) absorbs
@@ -32,17 +37,22 @@ failed token move silent, with nothing owed: the stale page JSON would come back
 import atexit
 import contextvars
 import logging
-import os
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import redis
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.exceptions import SynchronousOnlyOperation
+from django.db import DatabaseError, connections, router, transaction
+from django.utils import timezone
 from django_redis.cache import RedisCache as DjangoRedisCache
 from django_redis.exceptions import ConnectionInterrupted
+
+from operations.process_loops import start_process_loop
 
 logger = logging.getLogger("kolshop.cache")
 
@@ -130,8 +140,8 @@ class _Breaker:
 
 
 _breaker = _Breaker()
-_shared_caches: list["SharedCache"] = []
-_settler: tuple[int, threading.Event] | None = None  # (the process it runs in, set it to stop)
+_shared_caches: dict[str, "SharedCache"] = {}  # by name
+_settler_registered = False
 
 
 def cache_is_down() -> bool:
@@ -143,7 +153,7 @@ def forget_outage() -> None:
     """Forget this process's outage: the cache is tried at the next call and nothing is owed (tests)."""
     _breaker.down_until = 0.0
     _breaker.reported = False
-    for shared in _shared_caches:
+    for shared in _shared_caches.values():
         shared._settled = shared._lost
 
 
@@ -164,15 +174,17 @@ def guarded(call: Callable[..., T], *args: Any, fallback: T, **kwargs: Any) -> T
 
 
 class SharedCache:
-    """Django's default cache for one user of it, each call guarded; ``settle(cache)`` is owed after a write
-    the server did not take (see the module's docstring)."""
+    """Django's default cache for one user of it (``name``: what its debts are recorded under), each call guarded;
+    ``settle(cache)`` is owed after an invalidating write the server did not take (see the module's docstring)."""
 
-    def __init__(self, *, settle: Callable[[Any], None] | None = None) -> None:
+    def __init__(self, *, name: str, settle: Callable[[Any], None] | None = None) -> None:
+        self.name = name
         self._settle = settle
         # Writes lost and writes made up for, counted: a write lost while a settle runs stays owed after it.
         self._lost = self._settled = 0
+        self._paid_at = None  # when this process last settled (wall clock: compared with recorded debts)
         self._lock = threading.Lock()
-        _shared_caches.append(self)
+        _shared_caches[name] = self
 
     @property
     def owes_settle(self) -> bool:
@@ -184,24 +196,32 @@ class SharedCache:
             return True
         with self._lock:
             lost = self._lost
-            if lost > self._settled and guarded(self._settle, default_cache, fallback=False) is not False:
+            if lost > self._settled and self._pay():
                 self._settled = lost
-                logger.warning("cache settled after an outage")
         return not self.owes_settle
+
+    def _pay(self) -> bool:
+        started = timezone.now()
+        if guarded(self._settle, default_cache, fallback=False) is False:
+            return False
+        self._paid_at = started
+        logger.warning("cache settled after an outage: %s", self.name)
+        return True
 
     def _read(self, method: str, *args: Any, fallback: Any) -> Any:
         if not self._ready():
             return fallback
         return guarded(getattr(default_cache, method), *args, fallback=fallback)
 
-    def _write(self, method: str, *args: Any, fallback: Any = None, **kwargs: Any) -> Any:
+    def _write(self, method: str, *args: Any, invalidates: bool, fallback: Any = None, **kwargs: Any) -> Any:
         if self._ready():
             missing = object()
             result = guarded(getattr(default_cache, method), *args, fallback=missing, **kwargs)
             if result is not missing:
                 return result
-        if self._settle is not None:
+        if invalidates and self._settle is not None:
             self._lost += 1
+            _record_owed(self.name)
         return fallback
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -210,50 +230,121 @@ class SharedCache:
     def get_many(self, keys: list[str]) -> dict[str, Any]:
         return self._read("get_many", keys, fallback={})
 
-    def add(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> bool:
-        return self._write("add", key, value, timeout, fallback=False)
+    def token(self, key: str) -> str | None:
+        """The random token under ``key``, made when missing (``add``: the first writer wins, every reader then
+        gets the winner's); None while the cache can't keep one."""
+        found = self.get(key)
+        if found is None:
+            self.add(key, uuid.uuid4().hex, timeout=None)
+            found = self.get(key)
+        return found
 
+    # Fills: a lost one is a later miss, nothing owed.
+    def add(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> bool:
+        return self._write("add", key, value, timeout, invalidates=False, fallback=False)
+
+    def fill(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> None:
+        self._write("set", key, value, timeout, invalidates=False)
+
+    def fill_many(self, mapping: dict[str, Any], timeout: float | None = DEFAULT_TIMEOUT) -> None:
+        self._write("set_many", mapping, timeout, invalidates=False)
+
+    # Invalidations: a lost one is owed.
     def set(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> None:
-        self._write("set", key, value, timeout)
+        self._write("set", key, value, timeout, invalidates=True)
 
     def set_many(self, mapping: dict[str, Any], timeout: float | None = DEFAULT_TIMEOUT) -> None:
-        self._write("set_many", mapping, timeout)
+        self._write("set_many", mapping, timeout, invalidates=True)
 
     def delete(self, key: str) -> None:
-        self._write("delete", key)
+        self._write("delete", key, invalidates=True)
 
     def delete_many(self, keys: list[str]) -> None:
-        self._write("delete_many", keys)
+        self._write("delete_many", keys, invalidates=True)
+
+
+def now_and_at_commit(invalidate: Callable[[], None]) -> None:
+    """Run ``invalidate`` now and again once the transaction commits: a reader between the two reads the rows as
+    they were and may store what they show again."""
+    invalidate()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(invalidate)
+
+
+def _record_owed(name: str) -> None:
+    """Record in the database that ``name``'s settle is owed, in the current transaction when there is one (the
+    debt commits with the change, or neither does); a database that refuses leaves it owed by this process only."""
+    from operations.models import OwedCacheSettle
+
+    alias = router.db_for_write(OwedCacheSettle)
+    try:
+        with transaction.atomic(using=alias):  # a savepoint inside the change's transaction: a refusal spoils nothing
+            OwedCacheSettle.objects.using(alias).bulk_create(
+                [OwedCacheSettle(cache=name, lost_at=timezone.now())],
+                update_conflicts=True, unique_fields=["cache"], update_fields=["lost_at"])
+    except (DatabaseError, SynchronousOnlyOperation):
+        logger.warning("an owed cache settle could not be recorded (%s): only this process owes it", name)
+
+
+def pay_recorded_settles() -> int:
+    """Pay the settles recorded in the database (by any process, dead or alive) once the cache answers, deleting
+    each row a settle paid (a loss recorded after the settle read it stays); the number still recorded."""
+    from operations.models import OwedCacheSettle
+
+    if _breaker.is_open():
+        return -1
+    alias = router.db_for_write(OwedCacheSettle)
+    try:
+        recorded = list(OwedCacheSettle.objects.using(alias).values_list("cache", "lost_at"))
+    except DatabaseError:
+        logger.warning("owed cache settles could not be read")
+        return -1
+    left = 0
+    for name, lost_at in recorded:
+        shared = _shared_caches.get(name)
+        # A settle this process made after the loss pays it already (the owing process's own, usually): not again.
+        paid = shared is not None and shared._paid_at is not None and shared._paid_at >= lost_at
+        if not paid and (shared is None or shared._settle is None or not shared._pay()):
+            left += 1  # another release's cache, or the cache still down: the next pass
+            continue
+        OwedCacheSettle.objects.using(alias).filter(cache=name, lost_at__lte=lost_at).delete()
+    return left
 
 
 def settle_owed() -> int:
-    """Pay every settle this process owes now (each ``SharedCache`` that lost a write); the number still owed."""
-    return sum(not shared._ready() for shared in _shared_caches if shared.owes_settle)
+    """Pay every settle this process owes now (each ``SharedCache`` that lost a write), then those recorded in the
+    database; the number this process still owes."""
+    owed = _pay_own()
+    pay_recorded_settles()
+    return owed
+
+
+def _pay_own() -> int:
+    return sum(not shared._ready() for shared in _shared_caches.values() if shared.owes_settle)
 
 
 def start_settler() -> threading.Event:
     """Pay owed settles every ``SETTLE_SECONDS`` in a daemon thread of this process, traffic or not (one per
-    process; a forked child starts its own), and once more at a clean exit. Returns the event that stops it."""
-    global _settler
-    if _settler is not None and _settler[0] == os.getpid():
-        return _settler[1]
-    stop = threading.Event()
+    process; a forked child starts its own, ``operations.process_loops``), and once more at a clean exit. Returns
+    the event that stops it."""
+    global _settler_registered
+    if not _settler_registered:
+        _settler_registered = True
+        atexit.register(_settle_at_exit)
+    return start_process_loop("cache-settler", _settle_in_thread, every=lambda: SETTLE_SECONDS)
 
-    def run() -> None:
-        while not stop.wait(SETTLE_SECONDS):
-            try:
-                settle_owed()
-            except Exception:  # noqa: BLE001  (still owed: the next look pays; the thread must outlive any one)
-                logger.warning("paying owed cache settles failed", exc_info=True)
 
-    threading.Thread(target=run, name="cache-settler", daemon=True).start()
-    _settler = (os.getpid(), stop)
-    atexit.register(_settle_at_exit)
-    return stop
+def _settle_in_thread() -> None:
+    try:
+        settle_owed()
+    finally:
+        connections.close_all()  # this thread's own: none held between passes
 
 
 def _settle_at_exit() -> None:
+    """This process's own debts only: the database's rows are every live process's settler's (and the database may
+    be gone by now)."""
     try:
-        settle_owed()
+        _pay_own()
     except Exception:  # noqa: BLE001  (exiting anyway: the entries' own expiry is left)
         logger.warning("paying owed cache settles at exit failed", exc_info=True)

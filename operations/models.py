@@ -21,3 +21,17 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} @ {self.due_at.isoformat()}"
+
+
+class OwedCacheSettle(models.Model):
+    """A shared cache's settle that a process owed when it could not reach the cache (a lost invalidation), kept
+    where every process sees it: any process's settler pays it once the cache answers, so the owing process being
+    killed meanwhile leaves nothing stale (``operations.cache_guard``). One row per cache: a bounded table."""
+
+    cache = models.CharField(max_length=100, primary_key=True)  # ``SharedCache.name``
+    lost_at = models.DateTimeField()  # the latest write lost: a settle that read this pays it
+
+    wagtail_reference_index_ignore = True
+
+    def __str__(self) -> str:
+        return f"{self.cache} owed since {self.lost_at.isoformat()}"

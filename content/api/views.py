@@ -136,8 +136,6 @@ def serve_cached_detail(view):
 
 _HOST_SITES: dict[tuple, tuple[tuple | None, float]] = {}  # (found, until when it may be used)
 _HOST_SITES_LIMIT = 1_000
-# A site change whose generation move was lost in a cache outage (and not yet settled) is seen within this long.
-_HOST_SITE_SECONDS = 60.0
 
 _PARENT_SERIALIZER_CLASSES: dict[type, type] = {}
 
@@ -311,7 +309,7 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
 
         Remembered per process under the page cache's generation this request read (``serve_cached_detail``):
         a site's change, a page's move and a flushed cache move it (``page_cache.forget_all_pages``), and each
-        answer is kept at most ``_HOST_SITE_SECONDS`` (a move lost in a cache outage)."""
+        answer is kept at most ``cache_seconds()``, as long as the page JSON (a move lost in a cache outage)."""
         request = self.request
         lookup = getattr(request, "kolshop_page_lookup", None)
         port = request.get_port()
@@ -330,7 +328,7 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
             if key is not None:
                 if len(_HOST_SITES) >= _HOST_SITES_LIMIT:
                     _HOST_SITES.clear()
-                _HOST_SITES[key] = (found, time.monotonic() + _HOST_SITE_SECONDS)
+                _HOST_SITES[key] = (found, time.monotonic() + cache_seconds())
         getattr(request, "_request", request)._wagtail_site = found[0] if found is not None else None
         return found
 

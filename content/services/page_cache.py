@@ -23,10 +23,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
 from wagtail.models import PageViewRestriction
 
-from operations.cache_guard import SharedCache
+from operations.cache_guard import SharedCache, now_and_at_commit
 from shop.cached_settings import cached_setting
 from shop.services.shared_flags import SharedFlag
 
@@ -37,14 +36,14 @@ def _settle_after_outage(backend) -> None:
     """A token move the cache did not take (it was unreachable) is made up for before this process uses the
     cache again: every entry and every ``pages_showing`` list written before it become unusable
     (``operations.cache_guard.SharedCache``; the view-restriction flag settles its own, ``shared_flags``).
-    Entries no process settles for (the one that owed was stopped meanwhile) still expire after
-    ``cache_seconds()``."""
+    A process killed while it owed leaves the debt in the database for another process's settler; entries nobody
+    settles for (the database refused the record too) still expire after ``cache_seconds()``."""
     backend.set_many({_GENERATION_KEY: uuid.uuid4().hex, _REFERENCES_KEY: uuid.uuid4().hex}, timeout=None)
 
 
 # The shared cache with its outages absorbed: while it can't be reached nothing is served from it (a read finds
 # nothing, the page is rendered) and a sale still succeeds after its commit (a token move is skipped and owed).
-cache = SharedCache(settle=_settle_after_outage)
+cache = SharedCache(name="content.page_cache", settle=_settle_after_outage)
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ def store_page(lookup: PageLookup, content: bytes) -> CachedPage:
     """Keep ``content`` under the tokens ``lookup`` read before the page was loaded."""
     cached = CachedPage(content=content, etag=etag_for(content), tokens=lookup.tokens or ("", ""))
     if lookup.tokens is not None:
-        cache.set(lookup.key, (cached.content, cached.etag, *lookup.tokens), timeout=cache_seconds())
+        cache.fill(lookup.key, (cached.content, cached.etag, *lookup.tokens), timeout=cache_seconds())
     return cached
 
 
@@ -119,9 +118,7 @@ def forget_pages(page_ids: Iterable[int]) -> None:
         cache.set_many({_page_version_key(page_id): uuid.uuid4().hex for page_id in page_ids},
                        timeout=cache_seconds() or None)
 
-    move_versions()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(move_versions)
+    now_and_at_commit(move_versions)
 
 
 def forget_page(page_id: int) -> None:
@@ -134,9 +131,7 @@ def forget_all_pages() -> None:
     def move_generation() -> None:
         cache.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
-    move_generation()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(move_generation)
+    now_and_at_commit(move_generation)
 
 
 # "Does any page have a view restriction?" in the shared cache (``shop.services.shared_flags``), so a request with
@@ -161,14 +156,6 @@ _REFERENCES_KEY = "kolshop:api:references-generation"
 _PAGES_SHOWING_SECONDS = 24 * 3600
 
 
-def _token(key: str) -> str | None:
-    token = cache.get(key)
-    if token is None:
-        cache.add(key, uuid.uuid4().hex, timeout=None)
-        token = cache.get(key)
-    return token
-
-
 def references_changed() -> None:
     """A page's references (which products it shows) may have changed: recompute ``pages_showing``.
 
@@ -179,9 +166,7 @@ def references_changed() -> None:
     def move_generation() -> None:
         cache.set(_REFERENCES_KEY, uuid.uuid4().hex, timeout=None)
 
-    move_generation()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(move_generation)
+    now_and_at_commit(move_generation)
 
 
 def pages_showing(product_ids: Iterable[int]) -> set[int]:
@@ -197,7 +182,7 @@ def pages_showing(product_ids: Iterable[int]) -> set[int]:
     product_ids = set(product_ids)
     if not product_ids:
         return set()
-    generation = _token(_REFERENCES_KEY)
+    generation = cache.token(_REFERENCES_KEY)
     keys = {product_id: f"kolshop:api:pages-showing:{generation}:{product_id}" for product_id in product_ids}
     found = cache.get_many(list(keys.values())) if generation is not None else {}
     page_ids = {page_id for pages in found.values() for page_id in pages}
@@ -212,7 +197,7 @@ def pages_showing(product_ids: Iterable[int]) -> set[int]:
         for page_id, product_id in references.values_list("object_id", "to_object_id").distinct():
             pages_by_product[int(product_id)].add(int(page_id))
         if generation is not None:
-            cache.set_many({keys[product_id]: sorted(pages) for product_id, pages in pages_by_product.items()},
+            cache.fill_many({keys[product_id]: sorted(pages) for product_id, pages in pages_by_product.items()},
                            timeout=_PAGES_SHOWING_SECONDS)
         page_ids |= {page_id for pages in pages_by_product.values() for page_id in pages}
     return page_ids

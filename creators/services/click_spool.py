@@ -32,13 +32,13 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connections
 
 from creators.services.click_queue import QueuedClick
+from operations.process_loops import start_process_loop
 
 logger = logging.getLogger(__name__)
 
 LOOK_SECONDS = 10.0  # how often a process whose sends succeed looks for spooled batches to replay
 REPLAY_SECONDS = 30.0  # how often each app process's replayer thread looks, traffic or not
 _next_look = 0.0
-_replayer: tuple[int, threading.Event] | None = None  # (the process it runs in, set it to stop)
 
 
 def spool_dir() -> Path | None:
@@ -189,23 +189,13 @@ def start_replayer(*, hand_on: Callable[[list[QueuedClick]], object]) -> threadi
     process, a forked child starts its own; none without a spool directory). A look finding no file costs a
     directory listing and nothing else; a replay failing (the way in still down) leaves the files for the next.
     Returns the event that stops the thread."""
-    global _replayer
     if spool_dir() is None:
         return None
-    if _replayer is not None and _replayer[0] == os.getpid():
-        return _replayer[1]
-    stop = threading.Event()
 
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                replay_spooled_clicks(hand_on=hand_on)
-            except Exception:  # noqa: BLE001  (the files stay; the thread must outlive any one replay)
-                logger.warning("replaying spooled clicks failed; trying again in %s s", REPLAY_SECONDS, exc_info=True)
-            finally:
-                connections.close_all()  # this thread's own: none held between looks (the pool is small)
-            stop.wait(REPLAY_SECONDS)
+    def replay_once() -> None:
+        try:
+            replay_spooled_clicks(hand_on=hand_on)
+        finally:
+            connections.close_all()  # this thread's own: none held between looks (the pool is small)
 
-    threading.Thread(target=run, name="click-spool-replayer", daemon=True).start()
-    _replayer = (os.getpid(), stop)
-    return stop
+    return start_process_loop("click-spool-replayer", replay_once, every=lambda: REPLAY_SECONDS, first_now=True)

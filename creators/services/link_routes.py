@@ -14,22 +14,23 @@ import uuid
 from dataclasses import astuple, dataclass
 from urllib.parse import urlencode
 
-from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from wagtail.models import Page, get_page_models
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from creators.models import CreatorPage, LinkKind, LinkTarget, TrackedLink
-from operations.cache_guard import SharedCache
+from operations.cache_guard import SharedCache, now_and_at_commit
 from shop.attribution import Attribution, buy_path, sign_attribution
 from shop.models import Variant
 
 ROUTE_SECONDS = 300
 LOCAL_SECONDS = 5
 _KEY = "kolshop:link-route:v3:"  # v3: each entry carries the generation it was stored under
-# The previous release's entries, forgotten too while it runs beside this one in a rolling deploy (its own forgets
-# don't reach v3: a link it changes may be followed as before for up to ROUTE_SECONDS while the deploy lasts).
+# The previous release's entries (v2: the route alone), for its processes while it runs beside this one in a rolling
+# deploy. Each v3 entry is stored with a v2 twin in the previous release's format and counts only while the twin is
+# there: the previous release's forgets delete v2 keys only, so a link it changes is not followed with the old route
+# by this release's processes. This release's forgets delete both. (The next release may drop the twin.)
 _PREVIOUS_KEY = "kolshop:link-route:v2:"
 _GENERATION_KEY = "kolshop:link-route:generation"
 _UNKNOWN = "unknown"
@@ -44,7 +45,7 @@ def _settle_after_outage(backend) -> None:
 
 # While the cache can't be reached a follow reads its link from the database; a forget the cache did not take is
 # owed, and the generation moves once it is back.
-cache = SharedCache(settle=_settle_after_outage)
+cache = SharedCache(name="creators.link_routes", settle=_settle_after_outage)
 
 
 @dataclass(frozen=True)
@@ -127,41 +128,49 @@ _local_routes = _LocalRoutes()
 
 def cached_link_route(code: str) -> LinkRoute | None:
     """The active link's route for ``code`` (None: no such active link), from the cache when it can."""
-    known, route = link_route_if_cached(code)
+    known, route, generation = _cached_route(code)
     if known:
         return route
-    generation = _generation()  # what the entry is stored under: a settle after an outage moves it
+    if generation is None:  # none yet (or the cache is down): what the entry is stored under, made when missing
+        generation = cache.token(_GENERATION_KEY)
     link = TrackedLink.objects.select_related("page").filter(code=code, active=True).first()
     route = route_of(link) if link is not None else None
     if generation is not None:
-        cache.set(_KEY + code, (generation, astuple(route) if route else _UNKNOWN), ROUTE_SECONDS)
+        store_route(code, route, generation=generation)
     _local_routes.put(code, route)
     return route
+
+
+def store_route(code: str, route: LinkRoute | None, *, generation: str) -> None:
+    """Keep ``route`` (None: no active link) under the routes' ``generation``, with its twin for the previous
+    release's processes (``_PREVIOUS_KEY``): one round trip."""
+    value = astuple(route) if route else _UNKNOWN
+    cache.fill_many({_KEY + code: (generation, value), _PREVIOUS_KEY + code: value}, ROUTE_SECONDS)
 
 
 def link_route_if_cached(code: str) -> tuple[bool, LinkRoute | None]:
     """(known, route) from this process's copy or the shared cache, without the database: ``/r/``'s fast
     path (``creators.fast_follow``) answers only what is known here. A shared entry counts only while the
-    routes' generation is the one it was stored under (one round trip for both)."""
+    routes' generation is the one it was stored under and its twin for the previous release is there (one round
+    trip for all three)."""
+    known, route, _generation = _cached_route(code)
+    return known, route
+
+
+def _cached_route(code: str) -> tuple[bool, LinkRoute | None, str | None]:
+    """``link_route_if_cached`` and the routes' generation it read (None: not read or missing), which a miss
+    stores its entry under (read before the link's row, so a settle after an outage moved meanwhile voids it)."""
     known, route = _local_routes.get(code)
     if known:
-        return True, route
-    found = cache.get_many([_GENERATION_KEY, _KEY + code])
+        return True, route, None
+    found = cache.get_many([_GENERATION_KEY, _KEY + code, _PREVIOUS_KEY + code])
+    generation = found.get(_GENERATION_KEY)
     cached = found.get(_KEY + code)
-    if cached is None or cached[0] != found.get(_GENERATION_KEY):
-        return False, None
+    if cached is None or cached[0] != generation or _PREVIOUS_KEY + code not in found:
+        return False, None, generation
     route = None if cached[1] == _UNKNOWN else LinkRoute(*cached[1])
     _local_routes.put(code, route)
-    return True, route
-
-
-def _generation() -> str | None:
-    """The routes' current generation (made when missing); None while the cache can't keep it (store nothing)."""
-    generation = cache.get(_GENERATION_KEY)
-    if generation is None:
-        cache.add(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(_GENERATION_KEY)
-    return generation
+    return True, route, generation
 
 
 def forget_link_routes(codes) -> None:
@@ -170,9 +179,7 @@ def forget_link_routes(codes) -> None:
     codes = list(codes)
     if not codes:
         return
-    _forget(codes)
-    if connection.in_atomic_block:
-        transaction.on_commit(lambda: _forget(codes))
+    now_and_at_commit(lambda: _forget(codes))
 
 
 def _forget(codes: list[str]) -> None:

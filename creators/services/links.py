@@ -11,6 +11,7 @@ import logging
 import re
 import secrets
 import string
+import threading
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -275,10 +276,10 @@ def replay_spooled_clicks() -> int:
     return click_spool.replay_spooled_clicks(hand_on=_buffer().hand_on)
 
 
-def start_spool_replayer() -> None:
+def start_spool_replayer() -> threading.Event | None:
     """Every app process replays its machine's click spool in a thread of its own (``click_spool.start_replayer``);
     called when the process starts (``settings.asgi``, ``settings.wsgi``)."""
-    click_spool.start_replayer(hand_on=lambda clicks: _buffer().hand_on(clicks))
+    return click_spool.start_replayer(hand_on=lambda clicks: _buffer().hand_on(clicks))
 
 
 BUY_BUTTON_CODE_PREFIX = "buy-"  # codes of the links made for buy buttons, never typed by a creator

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from operations.cache_guard import SharedCache
+from operations.cache_guard import SharedCache, now_and_at_commit
 
 NO_SECONDS = 60
 
@@ -34,7 +34,7 @@ class SharedFlag:
         self.key = key
         self.ask_database = ask_database
         self.timeout = timeout
-        self._cache = SharedCache(settle=lambda backend: backend.delete(key))
+        self._cache = SharedCache(name=f"flag:{key}", settle=lambda backend: backend.delete(key))
 
     def read(self) -> bool:
         """The cached answer, or the database's (kept for the next reader when the cache takes it)."""
@@ -47,8 +47,7 @@ class SharedFlag:
 
     def set(self) -> None:
         """The answer is now "yes": now, and again once the transaction commits."""
-        self._store_yes()
-        transaction.on_commit(self._store_yes)
+        now_and_at_commit(self._store_yes)
 
     def drop(self) -> None:
         """The answer may now be "no": forgotten once the transaction commits (at once outside one)."""

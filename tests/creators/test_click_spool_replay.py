@@ -10,6 +10,7 @@ import pytest
 from creators.models import Click
 from creators.services import click_queue, click_spool
 from creators.services.links import replay_spooled_clicks, start_spool_replayer
+from operations.process_loops import running_loops
 from tests.creators.test_click_spool import mug_clicks
 from tests.creators.test_clicks_redis_down import take_redis_down
 
@@ -17,7 +18,6 @@ from tests.creators.test_clicks_redis_down import take_redis_down
 @pytest.fixture
 def spool_dir(settings, tmp_path, monkeypatch):
     settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
-    monkeypatch.setattr(click_spool, "_replayer", None)
     return tmp_path / "spool"
 
 
@@ -52,14 +52,12 @@ def test_every_app_process_replays_its_machines_spool_in_a_thread_without_traffi
     clicks = mug_clicks(2, first_id=710_101)
     click_spool.spool_clicks(clicks)
 
-    start_spool_replayer()  # what settings.asgi (lifespan start-up) and settings.wsgi call
-    stop = click_spool._replayer[1]
+    stop = start_spool_replayer()  # what settings.asgi (lifespan start-up) and settings.wsgi call
     try:
         deadline = time.monotonic() + 30
         while list(spool_dir.glob("clicks-*.jsonl")) and time.monotonic() < deadline:
             time.sleep(0.05)
-        start_spool_replayer()  # once per process: the same thread
-        same = click_spool._replayer[1] is stop
+            same = start_spool_replayer() is stop
     finally:
         stop.set()
 
@@ -70,11 +68,11 @@ def test_every_app_process_replays_its_machines_spool_in_a_thread_without_traffi
 
 def test_without_a_spool_directory_no_replayer_starts(settings, monkeypatch):
     settings.KOLSHOP_CLICK_SPOOL_DIR = ""
-    monkeypatch.setattr(click_spool, "_replayer", None)
 
-    start_spool_replayer()
+    started = start_spool_replayer()
 
-    assert click_spool._replayer is None
+    assert started is None
+    assert "click-spool-replayer" not in running_loops()
 
 
 @pytest.mark.django_db

@@ -32,8 +32,6 @@ def test_a_deactivated_link_is_a_404_at_once(site_tree, client):
 
 def test_a_follow_between_the_change_and_its_commit_does_not_keep_the_old_route(
         site_tree, client, django_capture_on_commit_callbacks):
-    from dataclasses import astuple
-
     from creators.services import link_routes
     from creators.services.link_routes import cached_link_route, link_route_if_cached
 
@@ -45,8 +43,8 @@ def test_a_follow_between_the_change_and_its_commit_does_not_keep_the_old_route(
         link.active = False
         link.save()  # forgotten now ...
         # ... and a follow on another connection, reading the row as committed (still active), stores it again
-        link_routes.cache.set(link_routes._KEY + "anna-shop", (link_routes._generation(), astuple(old_route)),
-                              link_routes.ROUTE_SECONDS)
+        link_routes.store_route("anna-shop", old_route,
+                                generation=link_routes.cache.token(link_routes._GENERATION_KEY))
         assert link_route_if_cached("anna-shop")[0]
 
     assert len(at_commit) >= 1
@@ -84,3 +82,23 @@ def test_a_storefront_link_follows_its_storefront_being_unpublished(site_tree, c
     storefront_of(anna).unpublish()
 
     assert where(client, "anna-shop") == (404, "")
+
+
+def test_a_route_miss_costs_two_cache_round_trips_and_a_hit_one(site_tree, monkeypatch):
+    from creators.services import link_routes
+
+    create_tracked_link(make_creator("anna"), target_kind=LinkTarget.STOREFRONT, code="anna-shop")
+    link_routes.cache.token(link_routes._GENERATION_KEY)  # the routes' generation exists, as on a running site
+    calls = []
+    for name in ("get", "get_many", "add", "fill", "fill_many", "set", "set_many"):  # the routes' own cache calls
+        monkeypatch.setattr(link_routes.cache, name, lambda *args, method=getattr(link_routes.cache, name), name=name,
+                            **kw: (calls.append(name), method(*args, **kw))[1])
+
+    missed = link_routes.cached_link_route("anna-shop")  # the generation read with the entry: not again
+    link_routes._local_routes.forget(["anna-shop"])
+    miss_calls, calls[:] = list(calls), []
+    hit = link_routes.cached_link_route("anna-shop")
+
+    assert missed == hit
+    assert miss_calls == ["get_many", "fill_many"]  # the entry and its previous-release twin, stored together
+    assert calls == ["get_many"]

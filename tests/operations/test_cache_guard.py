@@ -14,6 +14,10 @@ class FlakyCache:
 
     def __init__(self):
         self.data, self.calls, self.down = {}, [], False
+        self.recorded: list[str] = []  # the debts recorded for other processes (``OwedCacheSettle``)
+
+    def record_owed(self, name):
+        self.recorded.append(name)
 
     def _call(self, name):
         self.calls.append(name)
@@ -28,12 +32,18 @@ class FlakyCache:
         self._call("set")
         self.data[key] = value
 
+    def add(self, key, value, timeout=None):
+        self._call("add")
+        return self.data.setdefault(key, value) is value
+
 
 @pytest.fixture
 def backend(monkeypatch):
     flaky = FlakyCache()
     monkeypatch.setattr(cache_guard, "default_cache", flaky)
     monkeypatch.setattr(cache_guard, "RETRY_SECONDS", 0)
+    monkeypatch.setattr(cache_guard, "_shared_caches", {})  # this test's own caches only
+    monkeypatch.setattr(cache_guard, "_record_owed", flaky.record_owed)  # the database's record: tests of their own
     cache_guard.forget_outage()
     yield flaky
     cache_guard.forget_outage()
@@ -41,7 +51,7 @@ def backend(monkeypatch):
 
 def test_a_lost_write_is_made_up_for_before_anything_is_read_again(backend):
     settled = []
-    shared = cache_guard.SharedCache(settle=lambda cache: settled.append(cache.set("generation", "new")))
+    shared = cache_guard.SharedCache(name="test", settle=lambda cache: settled.append(cache.set("generation", "new")))
     backend.data.update({"generation": "old", "entry": "stale"})
 
     backend.down = True
@@ -54,10 +64,27 @@ def test_a_lost_write_is_made_up_for_before_anything_is_read_again(backend):
     assert (during, owed_during) == ("nothing", True)
     assert (after, shared.owes_settle, len(settled), backend.data["generation"]) == ("stale", False, 1, "new")
     assert backend.calls == ["set", "set", "set", "get"]  # the lost write, a settle refused, the settle, the read
+    assert backend.recorded == ["test"]  # for other processes to pay should this one die first
+
+
+def test_a_lost_fill_owes_nothing(backend):
+    settled = []
+    shared = cache_guard.SharedCache(name="test", settle=lambda cache: settled.append(cache.set("generation", "new")))
+    backend.data.update({"generation": "old", "entry": "kept"})
+
+    backend.down = True
+    shared.fill("another-entry", "rendered")  # lost: a later miss, nothing stale
+    shared.add("token", "made")
+    owed_during = shared.owes_settle
+    backend.down = False
+    after = shared.get("entry")
+
+    assert (owed_during, shared.owes_settle, after) == (False, False, "kept")
+    assert (settled, backend.recorded, backend.data["generation"]) == ([], [], "old")
 
 
 def test_while_the_settle_fails_nothing_is_read(backend):
-    shared = cache_guard.SharedCache(settle=lambda cache: cache.set("generation", "new"))
+    shared = cache_guard.SharedCache(name="test", settle=lambda cache: cache.set("generation", "new"))
     backend.data["entry"] = "stale"
     backend.down = True
     shared.set("generation", "moved")
@@ -70,7 +97,7 @@ def test_while_the_settle_fails_nothing_is_read(backend):
 
 def test_after_a_failure_the_cache_is_not_tried_again_for_a_moment(backend, monkeypatch):
     monkeypatch.setattr(cache_guard, "RETRY_SECONDS", 60)
-    shared = cache_guard.SharedCache()
+    shared = cache_guard.SharedCache(name="test")
     backend.down = True
 
     answers = [shared.get("entry", "nothing") for _ in range(3)]

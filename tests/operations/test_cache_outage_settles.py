@@ -28,7 +28,6 @@ def outage(restartable_redis, monkeypatch):  # noqa: F811
 def settler(monkeypatch):
     """The settler thread every app process starts (``settings.wsgi`` / ``settings.asgi``), looking often."""
     monkeypatch.setattr(cache_guard, "SETTLE_SECONDS", 0.05)
-    monkeypatch.setattr(cache_guard, "_settler", None)
     stop = cache_guard.start_settler()
     yield
     stop.set()
@@ -133,3 +132,25 @@ def test_a_link_changed_during_a_rolling_deploy_is_forgotten_for_the_previous_re
     link.save()
 
     assert cache.get("kolshop:link-route:v2:mug-anna") is None
+
+
+def test_a_link_the_previous_release_disables_during_a_rolling_deploy_is_not_followed_by_this_release(
+        site_tree, client):
+    from django.core.cache import cache
+
+    from creators.models import TrackedLink
+
+    link = _mug_link("mug-anna")
+    assert where(client, "mug-anna")[0] == 302  # stored as v3, with its v2 twin the previous release reads
+    twin = cache.get("kolshop:link-route:v2:mug-anna")
+
+    # A previous-release node disables the link: its forget deletes the v2 key only.
+    TrackedLink.objects.filter(pk=link.pk).update(active=False)
+    cache.delete("kolshop:link-route:v2:mug-anna")
+    link_routes._local_routes.forget(["mug-anna"])  # this process's few seconds' copy gone
+    kept = cache.get("kolshop:link-route:v3:mug-anna")
+    after = where(client, "mug-anna")
+
+    assert (twin[0], twin[6]) == (link.pk, "MUG-1")  # the previous release's format: the route's fields alone
+    assert kept[1] == twin  # this release's entry still there...
+    assert after == (404, "")  # ...and not used without its twin
