@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from wagtail.models import Site
 
-from content.api import views
+from content.api import page_lookup
 from tests.factories import make_creator, make_guide
 
 pytestmark = pytest.mark.django_db
@@ -21,16 +21,16 @@ def test_a_site_change_the_generation_did_not_see_is_found_once_the_remembered_a
         site_tree, client, monkeypatch):
     guide = make_guide(make_creator("pia"))
     now = [1_000.0]
-    monkeypatch.setattr(views, "time", SimpleNamespace(monotonic=lambda: now[0]))
-    monkeypatch.setattr(views, "_HOST_SITES", {})
+    monkeypatch.setattr(page_lookup, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(page_lookup, "_HOST_SITES", {})
     # The first read learns the page's type; the second finds the host's site (the default one) and remembers it.
     assert [_status(client, guide.pk, "title"), _status(client, guide.pk, "slug")] == [200, 200]
-    assert len(views._HOST_SITES) == 1
+    assert len(page_lookup._HOST_SITES) == 1
 
     # The only site stops answering for other hosts, and the generation move is lost (as in a cache outage).
     Site.objects.update(is_default_site=False, hostname="elsewhere.example.com")
     remembered = _status(client, guide.pk, "title,slug")
-    now[0] += views._HOST_SITE_SECONDS + 1
+    now[0] += page_lookup._HOST_SITE_SECONDS + 1
     expired = _status(client, guide.pk, "title,seo_title")
 
     assert remembered == 200  # within the bound: the remembered site
