@@ -117,7 +117,7 @@ class InSiteParentField(PageParentField):
         if serializer_class is None:
             serializer_class = _PARENT_SERIALIZER_CLASSES[type(value)] = get_serializer_class(
                 type(value), ["id", "type", "detail_url", "html_url", "title"],
-                meta_fields=["type", "detail_url", "html_url"], base=PageSerializer)
+                meta_fields=["type", "detail_url", "html_url"], base=ParentPageSerializer)
         return serializer_class(context=self.context).to_representation(value)
 
     def get_attribute(self, instance):
@@ -128,18 +128,25 @@ class InSiteParentField(PageParentField):
         return self.context["base_queryset"].filter(path=instance.path[: -instance.steplen]).first()
 
 
-class ContentPageSerializer(PageSerializer):
-    parent = InSiteParentField(read_only=True)
+class FieldsBuiltOnce:
+    """A model serializer whose fields each class builds once: DRF builds them per instance, but a class's fields
+    depend only on the class (Meta, declared fields), so every instance gets its own copies of the class's
+    (DRF copies declared fields the same way)."""
 
     def get_fields(self):
-        # DRF builds a model serializer's fields per instance; a class's fields depend only on the class
-        # (Meta, declared fields), so each class builds them once and every instance gets its own copies
-        # (DRF copies declared fields the same way).
         prototype = type(self).__dict__.get("_field_prototype")
         if prototype is None:
             prototype = super().get_fields()
             type(self)._field_prototype = prototype
         return copy.deepcopy(prototype)
+
+
+class ParentPageSerializer(FieldsBuiltOnce, PageSerializer):
+    """Wagtail's serializer for a page's ``parent`` (its ``PageParentField``'s base)."""
+
+
+class ContentPageSerializer(FieldsBuiltOnce, PageSerializer):
+    parent = InSiteParentField(read_only=True)
 
 
 class ContentPagesAPIViewSet(PageLookupMixin, PagesAPIViewSet):
