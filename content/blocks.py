@@ -20,7 +20,7 @@ from content.api.representation import (
     loaded,
     offer_representation,
 )
-from content.services.block_labels import stream_value_labels
+from content.services.block_labels import BlockTitles
 from content.services.catalog import active_snapshot, load_promotions
 from media.blocks import VideoChooserBlock
 from content.api.listing_representation import listing_representation
@@ -115,14 +115,44 @@ class ProductVariantStructBlock(blocks.StructBlock):
 
     def get_api_representation(self, value, context=None):
         """The resolved offer (product, variants, stock, attributed buy link) plus the block's own fields."""
-        representation = offer_representation(value.get("product"), value.get("variant"), context)
+        return self._representation(value.get("product"), value.get("variant"), value.get, context)
+
+    def api_representation_of_raw(self, raw_value, context=None) -> tuple[dict, Product | None] | None:
+        """What ``get_api_representation`` gives for this block's stored (JSON) value once ``bulk_to_python`` has
+        converted it, and the product it shows, without building the block's value: the chosen product and
+        variant come from the active catalog snapshot through the choosers' own ``bulk_to_python``, every other
+        field through its block's ``to_python`` (a missing one: its default), as ``StructBlock`` converts them.
+        None when no snapshot covers the chosen ids (the caller converts the block instead)."""
+        snapshot = active_snapshot()
+        if snapshot is None or not isinstance(raw_value, dict):
+            return None
+        chosen = {}
+        for name, requested in (("product", snapshot.requested_product_ids),
+                                ("variant", snapshot.requested_variant_ids)):
+            chooser = self.child_blocks[name]
+            if name not in raw_value:
+                chosen[name] = chooser.get_default()
+            elif snapshot.covers(requested, [raw_value[name]]):
+                chosen[name] = chooser.bulk_to_python([raw_value[name]])[0]
+            else:
+                return None
+
+        def field(name):
+            child_block = self.child_blocks[name]
+            return child_block.to_python(raw_value[name]) if name in raw_value else child_block.get_default()
+
+        product = chosen["product"]
+        return self._representation(product, chosen["variant"], field, context), product
+
+    def _representation(self, product, variant, field, context) -> dict:
+        representation = offer_representation(product, variant, context)
         for name, child_block in self.child_blocks.items():
             if name in ("product", "variant", OWN_LABEL):
                 continue
             if isinstance(child_block, blocks.DecimalBlock):
-                representation[name] = decimal_string(value.get(name))
+                representation[name] = decimal_string(field(name))
             else:
-                representation[name] = child_block.get_api_representation(value.get(name), context=context)
+                representation[name] = child_block.get_api_representation(field(name), context=context)
         return representation
 
     def clean(self, value):
@@ -428,19 +458,31 @@ class ArticleStreamBlock(blocks.StreamBlock):
     video = VideoChooserBlock(template="content/blocks/video.html", help_text=_("A video you uploaded."))
 
     def get_api_representation(self, value, context=None):
-        """Like StreamBlock's, but each block knows its own id (for the buy links' attribution)."""
+        """Like StreamBlock's, but each block knows its own id (for the buy links' attribution).
+
+        A block that can be represented from its stored value (``api_representation_of_raw``, while a catalog
+        snapshot is active: ``content.services.catalog.stream_snapshot``) is, without building its value; every
+        other block is read from the stream as usual (each block type converted once, from the snapshot)."""
         if value is None:
             return []
         context = context or {}
-        blocks_out = [
-            {
-                "type": child.block.name,
-                "value": child.block.get_api_representation(child.value, context={**context, BLOCK_ID_CONTEXT_KEY: child.id}),
-                "id": child.id,
-            }
-            for child in value
-        ]
-        labels = stream_value_labels(value)  # after the loop: the catalog snapshot is loaded by then
+        titles = BlockTitles()
+        blocks_out = []
+        for index, item in enumerate(value.raw_data):
+            block_type, block_id = item["type"], item.get("id")
+            child_block = self.child_blocks[block_type]
+            child_context = {**context, BLOCK_ID_CONTEXT_KEY: block_id}
+            of_raw = getattr(child_block, "api_representation_of_raw", None)
+            answer = of_raw(item["value"], child_context) if of_raw is not None else None
+            if answer is not None:
+                represented, product = answer
+                titles.add_product(product)
+            else:
+                child = value[index]
+                represented = child_block.get_api_representation(child.value, context=child_context)
+                titles.add_value(child.value)
+            blocks_out.append({"type": block_type, "value": represented, "id": block_id})
+        labels = titles.labels(value)
         for item in blocks_out:
             item["label"] = labels.get(item["id"], "")
         return blocks_out

@@ -3,9 +3,15 @@
 from rest_framework.fields import Field
 
 from content.api.representation import ATTRIBUTION_CONTEXT_KEY, PAGE_MEMO_CONTEXT_KEY, image_representation
-from content.services.catalog import prefetch_stream
+from content.services.catalog import CatalogSnapshot, stream_catalog, using_snapshot
 from content.services.media_access import video_owner_id
 from media.blocks import VIDEO_OWNER_CONTEXT_KEY, video_representation
+
+
+def prefetch_stream(stream) -> CatalogSnapshot | None:
+    """The catalog snapshot a page body is represented from (``content.services.catalog.stream_catalog``), its
+    blocks not converted first: most are represented from their raw values. None: each block loads its own rows."""
+    return stream_catalog(stream)
 
 
 class ShoppableBodyField(Field):
@@ -23,8 +29,11 @@ class ShoppableBodyField(Field):
             VIDEO_OWNER_CONTEXT_KEY: video_owner_id(page),
             PAGE_MEMO_CONTEXT_KEY: {},  # blocks showing one product share its offer (representation.py)
         }
-        prefetch_stream(page.body)
-        return page.body.stream_block.get_api_representation(page.body, context)
+        snapshot = prefetch_stream(page.body)
+        if snapshot is None:
+            return page.body.stream_block.get_api_representation(page.body, context)
+        with using_snapshot(snapshot):
+            return page.body.stream_block.get_api_representation(page.body, context)
 
 
 class ImageRenditionsField(Field):

@@ -1,8 +1,21 @@
-"""What the content API remembers to look pages up and serialize them, and who an anonymous reader is (moved from
-``content.api.views``)."""
+"""How the content API finds a page for a detail read: the page-class memo, the request's site, who an anonymous
+reader is, and the viewset's look-up (``PageLookupMixin``); plus the serializer classes it remembers. Moved from
+``content.api.views``."""
 
+import time
+
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import prefetch_related_objects
+from django.http import Http404
+from django.http.request import split_domain_port
+from wagtail.api.v2.utils import BadRequestError
+from wagtail.api.validators import SiteFilterValidator
+from wagtail.models import PageViewRestriction, Site
 
+from content.api.filters import is_page_id_in_range
+from content.api.page_query import read_public_page, read_tag_names, site_for_host
+from content.services.page_cache import any_view_restriction, cache_seconds
 
 # A page's specific model never changes (Wagtail has no way to change a page's type), so each process
 # remembers it for the pages it has served: a known page is read in one query instead of two (the
@@ -29,9 +42,21 @@ _SERIALIZER_CLASSES: dict[tuple, type] = {}
 _SERIALIZER_CLASSES_LIMIT = 1_000
 
 
-def _frozen_fields_config(fields_config) -> tuple:
+def remembered_serializer_class(key: tuple, build) -> type:
+    """The serializer class for ``key`` (see ``frozen_fields_config``), built by ``build()`` once per process.
+    Bounded: ``?fields=`` is the client's to vary."""
+    serializer_class = _SERIALIZER_CLASSES.get(key)
+    if serializer_class is None:
+        serializer_class = build()
+        if len(_SERIALIZER_CLASSES) >= _SERIALIZER_CLASSES_LIMIT:
+            _SERIALIZER_CLASSES.clear()
+        _SERIALIZER_CLASSES[key] = serializer_class
+    return serializer_class
+
+
+def frozen_fields_config(fields_config) -> tuple:
     """Wagtail's parsed ``?fields=`` (lists of (name, negated, sub-fields)) as a dictionary key."""
-    return tuple((name, negated, _frozen_fields_config(sub_fields) if sub_fields else sub_fields)
+    return tuple((name, negated, frozen_fields_config(sub_fields) if sub_fields else sub_fields)
                  for name, negated, sub_fields in fields_config)
 
 
@@ -47,3 +72,122 @@ class AnonymousReader:
 
     def __setattr__(self, name, value):
         setattr(self._request, name, value)  # what Wagtail remembers on the request (its site) stays remembered
+
+
+def may_pass_view_restrictions(request) -> bool:
+    """Whether this request may see pages an anonymous reader can't: Wagtail lets a signed-in user past
+    LOGIN and GROUPS restrictions, and a session that entered a page's password past that page's. Its
+    answer is its own: never read from or written to the shared cache, and never cacheable downstream.
+    Nothing is read for a request without a session cookie, and only a cache flag while no page anywhere has a
+    view restriction (``page_cache.any_view_restriction``): a signed-in reader's hit stays free of queries.
+    Asked once per request (the cache's check, the page's lookup and the response's headers share the answer)."""
+    answer = getattr(request, "kolshop_may_pass_view_restrictions", None)
+    if answer is None:
+        answer = request.kolshop_may_pass_view_restrictions = _may_pass_view_restrictions(request)
+    return answer
+
+
+def _may_pass_view_restrictions(request) -> bool:
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES or not any_view_restriction():
+        return False
+    session = getattr(request, "session", None)
+    if session is not None and session.get(PageViewRestriction.passed_view_restrictions_session_key):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+_HOST_SITES: dict[tuple, tuple[tuple | None, float]] = {}  # (found, until when it may be used)
+_HOST_SITES_LIMIT = 1_000
+
+
+class PageLookupMixin:
+    """The detail view's page: by id alone within the API's pages, in one statement when this process knows the
+    page's type. For ``content.api.views.ContentPagesAPIViewSet`` (its ``get_base_queryset``, ``related_rows``
+    and ``with_related_rows`` say which pages and related rows)."""
+
+    def get_object(self):
+        if getattr(self, "_preview_page", None) is not None:
+            return self._preview_page
+        if not hasattr(self, "_specific_object"):
+            if not is_page_id_in_range(str(self.kwargs.get("pk", ""))):
+                raise Http404("not found")
+            page = self.page_of_known_type()
+            if page is None:
+                # Like the cache key, the lookup ignores every parameter but DETAIL_VARIANT_PARAMETERS:
+                # a page within the API's pages, by id (Wagtail's would apply ?title=, ?type=, ...).
+                page = self.get_base_queryset().filter(pk=int(self.kwargs["pk"])).first()
+                if page is None:
+                    raise Http404("not found")
+                if type(page) is not page.specific_class:
+                    page = self.with_related_rows(page.specific_class.objects.filter(pk=page.pk)).first()
+                    if page is None:
+                        raise Http404("not found")
+                remember_page_class(page)
+            self.check_object_permissions(self.request, page)
+            self._specific_object = page
+        return self._specific_object
+
+    def page_of_known_type(self):
+        """The page in one query when this process has served it before: its specific model, filtered to
+        the API's pages (Wagtail's ``get_queryset`` does the same for ``?type=``). None when its type is
+        not known yet."""
+        pk = int(self.kwargs["pk"])
+        page_class = known_page_class(pk)
+        if page_class is None:
+            return None
+        if may_pass_view_restrictions(self.request) or getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+            public_ids = self.get_base_queryset().filter(pk=pk).values("pk")
+            return self.with_related_rows(page_class.objects.filter(pk__in=public_ids)).first()
+        # Anonymous as far as view restrictions go: Wagtail's rule for the API's pages in one statement.
+        site_root_path = self.requested_site_root_path()
+        if site_root_path is None:
+            return None  # Wagtail's lookup answers (no site: no pages)
+        joined, prefetched = self.related_rows(page_class)
+        page = read_public_page(page_class, pk, site_root_path=site_root_path, related=joined)
+        if page is not None and prefetched == ("tags",):
+            page.api_tag_names = read_tag_names(page, "tags")  # TagNamesField reads them
+        elif page is not None and prefetched:
+            prefetch_related_objects([page], *prefetched)
+        return page
+
+    def requested_site_root_path(self) -> str | None:
+        """The tree path of the site whose pages may answer, as Wagtail's ``get_public_pages_queryset`` finds it
+        (``?site=``, else the request's host); None: no site."""
+        site_and_root_path = self.host_site()
+        if self.request.GET.get("site") is None:
+            return site_and_root_path[1] if site_and_root_path is not None else None
+        try:
+            site = SiteFilterValidator(site=self.request.GET.get("site"), request=self.request).site_obj
+        except ValueError as e:
+            raise BadRequestError(str(e)) from e
+        return site.root_page.path if site is not None else None
+
+    def host_site(self):
+        """The request's site as Wagtail's ``Site.find_for_request`` finds it (and keeps it on the request for
+        every URL the answer shows), with its root page's tree path; None: no site.
+
+        Remembered per process under the page cache's generation this request read (``serve_cached_detail``):
+        a site's change, a page's move and a flushed cache move it (``page_cache.forget_all_pages``), and each
+        answer is kept at most ``cache_seconds()``, as long as the page JSON (a move lost in a cache outage)."""
+        request = self.request
+        lookup = getattr(request, "kolshop_page_lookup", None)
+        port = request.get_port()
+        key = None
+        if lookup is not None and lookup.tokens is not None:
+            key = (lookup.tokens[0], request._get_raw_host(), port)
+        remembered = _HOST_SITES.get(key) if key is not None else None
+        if remembered is not None and remembered[1] > time.monotonic():
+            found = remembered[0]
+        else:
+            if port.isdigit():
+                found = site_for_host(split_domain_port(request._get_raw_host())[0], int(port))
+            else:  # Wagtail's own lookup decides what such a port means
+                site = Site.find_for_request(request)
+                found = (site, site.root_page.path) if site is not None else None
+            if key is not None:
+                if len(_HOST_SITES) >= _HOST_SITES_LIMIT:
+                    _HOST_SITES.clear()
+                _HOST_SITES[key] = (found, time.monotonic() + cache_seconds())
+        getattr(request, "_request", request)._wagtail_site = found[0] if found is not None else None
+        return found

@@ -111,8 +111,7 @@ class _ResolvedOffer:
     offer: Offer
     product: dict | None
     variants: list[tuple[dict, bool]]  # each variant's facts, and whether it gets a buy link
-    chosen_index: int | None  # the chosen variant's place in ``variants``
-    chosen: tuple[dict, bool] | None  # the chosen variant when it is not among them
+    chosen: tuple[dict, bool] | None  # the chosen variant: the very entry of ``variants`` when it is among them
 
 
 def _resolved_offer(product: Product | None, variant: Variant | None, context: dict | None) -> _ResolvedOffer:
@@ -124,19 +123,18 @@ def _resolved_offer(product: Product | None, variant: Variant | None, context: d
     offer: Offer = resolve_offer(product, variant, variants=variants)
     sellable = product is not None and product.is_active
     chosen_variant = offer.variant
-    facts, chosen_index = [], None
+    facts, chosen = [], None
     for item in variants:
         # The chosen variant's stock status is the offer's (``resolve_offer`` worked it out).
         if item is chosen_variant or (chosen_variant is not None and item.pk == chosen_variant.pk):
-            chosen_index = len(facts)
-            facts.append(_buyable(_variant_facts(item, offer.stock), sellable=sellable))
+            chosen = _buyable(_variant_facts(item, offer.stock), sellable=sellable)
+            facts.append(chosen)
         else:
             facts.append(_buyable(_variant_facts(item), sellable=sellable))
-    chosen = None
-    if chosen_variant is not None and chosen_index is None:
+    if chosen_variant is not None and chosen is None:
         chosen = _buyable(_variant_facts(chosen_variant, offer.stock), sellable=sellable)
     resolved = _ResolvedOffer(offer=offer, product=product_representation(product) if product is not None else None,
-                              variants=facts, chosen_index=chosen_index, chosen=chosen)
+                              variants=facts, chosen=chosen)
     if memo is not None:
         memo[key] = resolved
     return resolved
@@ -158,13 +156,11 @@ def offer_representation(product: Product | None, variant: Variant | None, conte
     attribution = attribution_from_context(context)
     # Each variant is represented (and its buy link signed) once; the chosen one is a copy of its entry.
     represented = [_with_link(buyable, attribution) for buyable in resolved.variants]
-    if resolved.chosen_index is not None:
-        chosen = {**represented[resolved.chosen_index]}
-    elif resolved.chosen is not None:
-        chosen = _with_link(resolved.chosen, attribution)
-    else:
-        chosen = None
-    available = resolved.offer.unavailable_reason is None
+    chosen = None
+    if resolved.chosen is not None:
+        chosen = next(({**entry} for buyable, entry in zip(resolved.variants, represented)
+                       if buyable is resolved.chosen), None) or _with_link(resolved.chosen, attribution)
+    available = resolved.offer.available
     return {
         "product": resolved.product,
         "available": available,

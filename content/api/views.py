@@ -6,14 +6,11 @@ themselves from the page's catalog snapshot (``content.services.catalog``).
 
 import copy
 import functools
-import time
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponseNotModified
-from django.http.request import split_domain_port
 from django.urls import path
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
@@ -24,11 +21,9 @@ from rest_framework.response import Response
 from wagtail.api import APIField
 from wagtail.api.querysets import get_public_pages_queryset
 from wagtail.api.v2.utils import BadRequestError
-from wagtail.api.validators import SiteFilterValidator
 from wagtail.api.v2.filters import SearchFilter
 from wagtail.api.v2.serializers import PageParentField, PageSerializer, get_serializer_class
 from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
-from wagtail.models import PageViewRestriction, Site
 
 from content.api.errors import ContentApiError, field_of_wagtail_message
 from content.api.fields import CreatorSummaryField
@@ -41,14 +36,12 @@ from content.api.filters import (
     is_page_id_in_range,
 )
 from content.api.page_lookup import (
-    _SERIALIZER_CLASSES, _SERIALIZER_CLASSES_LIMIT, AnonymousReader, _frozen_fields_config, known_page_class,
-    remember_page_class,
+    AnonymousReader, PageLookupMixin, frozen_fields_config, may_pass_view_restrictions, remembered_serializer_class,
 )
-from content.api.page_query import read_public_page, read_tag_names, site_for_host
 from content.api.pagination import BoundedPagination
 from content.models import ShoppableContentPage
 from content.services.page_cache import (
-    CachedPage, PageLookup, any_view_restriction, cache_seconds, etag_for, look_up_page, store_page,
+    CachedPage, PageLookup, cache_seconds, etag_for, look_up_page, store_page,
 )
 from content.services.preview import InvalidPreviewToken, load_preview_page, read_preview_token
 from creators.models import CreatorPage
@@ -91,29 +84,6 @@ def page_json_response(request, cached: CachedPage) -> HttpResponse:
     return response
 
 
-def may_pass_view_restrictions(request) -> bool:
-    """Whether this request may see pages an anonymous reader can't: Wagtail lets a signed-in user past
-    LOGIN and GROUPS restrictions, and a session that entered a page's password past that page's. Its
-    answer is its own: never read from or written to the shared cache, and never cacheable downstream.
-    Nothing is read for a request without a session cookie, and only a cache flag while no page anywhere has a
-    view restriction (``page_cache.any_view_restriction``): a signed-in reader's hit stays free of queries.
-    Asked once per request (the cache's check, the page's lookup and the response's headers share the answer)."""
-    answer = getattr(request, "kolshop_may_pass_view_restrictions", None)
-    if answer is None:
-        answer = request.kolshop_may_pass_view_restrictions = _may_pass_view_restrictions(request)
-    return answer
-
-
-def _may_pass_view_restrictions(request) -> bool:
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES or not any_view_restriction():
-        return False
-    session = getattr(request, "session", None)
-    if session is not None and session.get(PageViewRestriction.passed_view_restrictions_session_key):
-        return True
-    user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated)
-
-
 def serve_cached_detail(view):
     """The detail view, answered from the cache before anything touches the database.
 
@@ -134,9 +104,6 @@ def serve_cached_detail(view):
     return cached_view
 
 
-_HOST_SITES: dict[tuple, tuple[tuple | None, float]] = {}  # (found, until when it may be used)
-_HOST_SITES_LIMIT = 1_000
-
 _PARENT_SERIALIZER_CLASSES: dict[type, type] = {}
 
 
@@ -150,7 +117,7 @@ class InSiteParentField(PageParentField):
         if serializer_class is None:
             serializer_class = _PARENT_SERIALIZER_CLASSES[type(value)] = get_serializer_class(
                 type(value), ["id", "type", "detail_url", "html_url", "title"],
-                meta_fields=["type", "detail_url", "html_url"], base=PageSerializer)
+                meta_fields=["type", "detail_url", "html_url"], base=ParentPageSerializer)
         return serializer_class(context=self.context).to_representation(value)
 
     def get_attribute(self, instance):
@@ -161,13 +128,12 @@ class InSiteParentField(PageParentField):
         return self.context["base_queryset"].filter(path=instance.path[: -instance.steplen]).first()
 
 
-class ContentPageSerializer(PageSerializer):
-    parent = InSiteParentField(read_only=True)
+class FieldsBuiltOnce:
+    """A model serializer whose fields each class builds once: DRF builds them per instance, but a class's fields
+    depend only on the class (Meta, declared fields), so every instance gets its own copies of the class's
+    (DRF copies declared fields the same way)."""
 
     def get_fields(self):
-        # DRF builds a model serializer's fields per instance; a class's fields depend only on the class
-        # (Meta, declared fields), so each class builds them once and every instance gets its own copies
-        # (DRF copies declared fields the same way).
         prototype = type(self).__dict__.get("_field_prototype")
         if prototype is None:
             prototype = super().get_fields()
@@ -175,7 +141,15 @@ class ContentPageSerializer(PageSerializer):
         return copy.deepcopy(prototype)
 
 
-class ContentPagesAPIViewSet(PagesAPIViewSet):
+class ParentPageSerializer(FieldsBuiltOnce, PageSerializer):
+    """Wagtail's serializer for a page's ``parent`` (its ``PageParentField``'s base)."""
+
+
+class ContentPageSerializer(FieldsBuiltOnce, PageSerializer):
+    parent = InSiteParentField(read_only=True)
+
+
+class ContentPagesAPIViewSet(PageLookupMixin, PagesAPIViewSet):
     renderer_classes = [JSONRenderer]
     # Who the reader is comes from the session alone, as ``may_pass_view_restrictions`` asks it (DRF's default
     # also signs in by HTTP Basic: a request with no session cookie would have looked anonymous to the cache and
@@ -246,92 +220,6 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         # when asked, as building it reads the view restrictions and the site.
         return {**BaseAPIViewSet.get_serializer_context(self), "base_queryset": SimpleLazyObject(self.get_base_queryset)}
 
-    def get_object(self):
-        if getattr(self, "_preview_page", None) is not None:
-            return self._preview_page
-        if not hasattr(self, "_specific_object"):
-            if not is_page_id_in_range(str(self.kwargs.get("pk", ""))):
-                raise Http404("not found")
-            page = self._page_of_known_type()
-            if page is None:
-                # Like the cache key, the lookup ignores every parameter but DETAIL_VARIANT_PARAMETERS:
-                # a page within the API's pages, by id (Wagtail's would apply ?title=, ?type=, ...).
-                page = self.get_base_queryset().filter(pk=int(self.kwargs["pk"])).first()
-                if page is None:
-                    raise Http404("not found")
-                if type(page) is not page.specific_class:
-                    page = self.with_related_rows(page.specific_class.objects.filter(pk=page.pk)).first()
-                    if page is None:
-                        raise Http404("not found")
-                remember_page_class(page)
-            self.check_object_permissions(self.request, page)
-            self._specific_object = page
-        return self._specific_object
-
-    def _page_of_known_type(self):
-        """The page in one query when this process has served it before: its specific model, filtered to
-        the API's pages (Wagtail's ``get_queryset`` does the same for ``?type=``). None when its type is
-        not known yet."""
-        pk = int(self.kwargs["pk"])
-        page_class = known_page_class(pk)
-        if page_class is None:
-            return None
-        if may_pass_view_restrictions(self.request) or getattr(settings, "WAGTAIL_I18N_ENABLED", False):
-            public_ids = self.get_base_queryset().filter(pk=pk).values("pk")
-            return self.with_related_rows(page_class.objects.filter(pk__in=public_ids)).first()
-        # Anonymous as far as view restrictions go: Wagtail's rule for the API's pages in one statement.
-        site_root_path = self.requested_site_root_path()
-        if site_root_path is None:
-            return None  # Wagtail's lookup answers (no site: no pages)
-        joined, prefetched = self.related_rows(page_class)
-        page = read_public_page(page_class, pk, site_root_path=site_root_path, related=joined)
-        if page is not None and prefetched == ("tags",):
-            page.api_tag_names = read_tag_names(page, "tags")  # TagNamesField reads them
-        elif page is not None and prefetched:
-            prefetch_related_objects([page], *prefetched)
-        return page
-
-    def requested_site_root_path(self) -> str | None:
-        """The tree path of the site whose pages may answer, as Wagtail's ``get_public_pages_queryset`` finds it
-        (``?site=``, else the request's host); None: no site."""
-        site_and_root_path = self.host_site()
-        if self.request.GET.get("site") is None:
-            return site_and_root_path[1] if site_and_root_path is not None else None
-        try:
-            site = SiteFilterValidator(site=self.request.GET.get("site"), request=self.request).site_obj
-        except ValueError as e:
-            raise BadRequestError(str(e)) from e
-        return site.root_page.path if site is not None else None
-
-    def host_site(self):
-        """The request's site as Wagtail's ``Site.find_for_request`` finds it (and keeps it on the request for
-        every URL the answer shows), with its root page's tree path; None: no site.
-
-        Remembered per process under the page cache's generation this request read (``serve_cached_detail``):
-        a site's change, a page's move and a flushed cache move it (``page_cache.forget_all_pages``), and each
-        answer is kept at most ``cache_seconds()``, as long as the page JSON (a move lost in a cache outage)."""
-        request = self.request
-        lookup = getattr(request, "kolshop_page_lookup", None)
-        port = request.get_port()
-        key = None
-        if lookup is not None and lookup.tokens is not None:
-            key = (lookup.tokens[0], request._get_raw_host(), port)
-        remembered = _HOST_SITES.get(key) if key is not None else None
-        if remembered is not None and remembered[1] > time.monotonic():
-            found = remembered[0]
-        else:
-            if port.isdigit():
-                found = site_for_host(split_domain_port(request._get_raw_host())[0], int(port))
-            else:  # Wagtail's own lookup decides what such a port means
-                site = Site.find_for_request(request)
-                found = (site, site.root_page.path) if site is not None else None
-            if key is not None:
-                if len(_HOST_SITES) >= _HOST_SITES_LIMIT:
-                    _HOST_SITES.clear()
-                _HOST_SITES[key] = (found, time.monotonic() + cache_seconds())
-        getattr(request, "_request", request)._wagtail_site = found[0] if found is not None else None
-        return found
-
     def find_object(self, queryset, request):
         if "id" in request.GET and not request.GET["id"].isdigit():
             raise ContentApiError("id must be a positive integer.", field="id")
@@ -367,16 +255,10 @@ class ContentPagesAPIViewSet(PagesAPIViewSet):
         """Wagtail builds a serializer class per request, and DRF then builds its fields; the class depends only
         on these arguments (and the i18n setting), so each process builds it once. Bounded: ``?fields=`` is
         the client's to vary."""
-        key = (cls, id(router), model, _frozen_fields_config(fields_config), show_details, nested,
+        key = (cls, id(router), model, frozen_fields_config(fields_config), show_details, nested,
                getattr(settings, "WAGTAIL_I18N_ENABLED", False))
-        serializer_class = _SERIALIZER_CLASSES.get(key)
-        if serializer_class is None:
-            serializer_class = super()._get_serializer_class(
-                router, model, fields_config, show_details=show_details, nested=nested)
-            if len(_SERIALIZER_CLASSES) >= _SERIALIZER_CLASSES_LIMIT:
-                _SERIALIZER_CLASSES.clear()
-            _SERIALIZER_CLASSES[key] = serializer_class
-        return serializer_class
+        return remembered_serializer_class(key, lambda: super(ContentPagesAPIViewSet, cls)._get_serializer_class(
+            router, model, fields_config, show_details=show_details, nested=nested))
 
     def get_serializer_class(self):
         if self.action == "preview_view":

@@ -119,10 +119,30 @@ def _deal_title(deal: Promotion, products: dict[int, str]) -> str:
 def stream_value_labels(value) -> dict[str, str]:
     """Labels of a page body being rendered, from its converted blocks (no query once they are loaded,
     as ``content.services.catalog.prefetch_stream`` leaves them)."""
-    raw_items = [item for item in value.raw_data if item is not None]
-    products: dict[int, str] = {}
-    deals: dict[int, Promotion] = {}
+    titles = BlockTitles()
     for child in value:
-        _titles_in(child.value, products, deals)
-    deal_titles = {pk: _deal_title(deal, products) for pk, deal in deals.items()}
-    return stream_block_labels(value.stream_block, raw_items, product_titles=products, deal_titles=deal_titles)
+        titles.add_value(child.value)
+    return titles.labels(value)
+
+
+class BlockTitles:
+    """The products' and deals' titles a page body's labels name, gathered block by block: from a converted
+    block value, or from the product a block represented from its raw value resolved to (``add_product``)."""
+
+    def __init__(self) -> None:
+        self.products: dict[int, str] = {}
+        self.deals: dict[int, Promotion] = {}
+
+    def add_value(self, value) -> None:
+        _titles_in(value, self.products, self.deals)
+
+    def add_product(self, product: Product | None) -> None:
+        if product is not None:
+            self.products[product.pk] = product.title
+
+    def labels(self, value) -> dict[str, str]:
+        """{block id: label} for the stream ``value`` whose blocks were all added."""
+        raw_items = [item for item in value.raw_data if item is not None]
+        deal_titles = {pk: _deal_title(deal, self.products) for pk, deal in self.deals.items()}
+        return stream_block_labels(value.stream_block, raw_items, product_titles=self.products,
+                                   deal_titles=deal_titles)

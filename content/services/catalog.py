@@ -207,15 +207,17 @@ def load_catalog(references: StreamReferences) -> CatalogSnapshot:
     return snapshot
 
 
+# Time stamps no reader of the snapshot shows (products', their brands' and stock rows'): left deferred.
+UNSHOWN_TIME_STAMPS = frozenset({"created_at", "updated_at"})
 PRODUCTS_BY_ID = SnapshotQuery(Product, lambda ids, now: Product.objects.filter(ArrayIn(F("pk"), ids)).order_by("pk"),
-                               joined={"brand": Brand})
+                               joined={"brand": Brand}, deferred=UNSHOWN_TIME_STAMPS)
 # Each relation of the snapshot's products, in the products' own order; variants as ``with_availability``
 # reads them (stock joined, active reservations summed at ``now``).
 PRODUCT_ROWS = {
     "variants": SnapshotQuery(
         Variant, lambda ids, now: with_availability(
             Variant.objects.filter(ArrayIn(F("product_id"), ids)).order_by("sort_order", "pk"), now=now),
-        joined={"stock": Stock}, annotations=("reserved_quantity",), uses_now=True),
+        joined={"stock": Stock}, annotations=("reserved_quantity",), uses_now=True, deferred=UNSHOWN_TIME_STAMPS),
     "attributes": SnapshotQuery(
         ProductAttribute, lambda ids, now: ProductAttribute.objects.filter(ArrayIn(F("product_id"), ids)).order_by("sort_order", "pk")),
     "images": SnapshotQuery(
@@ -289,6 +291,16 @@ def prefetch_stream(stream) -> None:
     the snapshot; the stream keeps the converted blocks, so rendering it afterwards costs no query.
     """
     prefetch_streams([stream])
+
+
+def stream_catalog(stream) -> CatalogSnapshot | None:
+    """The catalog snapshot of one page body, its blocks not converted: read the body inside
+    ``using_snapshot(...)``, where a block represented from its raw value (``content.blocks.ProductVariantStructBlock``)
+    reads the snapshot and each block type read as a value converts through ``bulk_to_python`` from it when first
+    read. None for an empty body."""
+    if not isinstance(stream, StreamValue) or not len(stream):
+        return None
+    return load_catalog(collect_references(stream.stream_block, list(stream.raw_data), StreamReferences()))
 
 
 def prefetch_streams(streams: Iterable) -> None:

@@ -19,9 +19,10 @@ from django.db.models.base import ModelState
 from shop.services.compiled_queries import CompiledQuery
 
 
-def _concrete(model) -> list[tuple[str, str]]:
-    """(lookup, attribute) of each column: a foreign key is looked up by name, kept as ``<name>_id``."""
-    return [(field.name, field.attname) for field in model._meta.concrete_fields]
+def _concrete(model, deferred: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """(lookup, attribute) of each column: a foreign key is looked up by name, kept as ``<name>_id``. Fields named
+    in ``deferred`` are not read: they stay deferred, as ``QuerySet.defer`` leaves them (read on first access)."""
+    return [(field.name, field.attname) for field in model._meta.concrete_fields if field.name not in deferred]
 
 
 def make_instance(model, values: dict, *, db: str):
@@ -54,13 +55,14 @@ def _instance_maker(model):
 
 
 def load_instances(queryset, *, joined: dict[str, type[models.Model]] | None = None,
-                   annotations: tuple[str, ...] = ()) -> list:
+                   annotations: tuple[str, ...] = (), deferred: frozenset[str] = frozenset()) -> list:
     """The rows of ``queryset`` as instances, each with its ``joined`` relation (a foreign key or a
-    reverse one-to-one, by name) cached as ``select_related`` would; ``annotations`` become attributes.
+    reverse one-to-one, by name) cached as ``select_related`` would; ``annotations`` become attributes;
+    fields named in ``deferred`` (of the model and its joined models) are left deferred.
 
     Joined rows of one id are one instance (a brand shown by many products is read once).
     """
-    shape = _RowShape(queryset.model, joined or {}, annotations)
+    shape = _RowShape(queryset.model, joined or {}, annotations, deferred)
     return shape.instances(queryset.values_list(*shape.lookups), db=queryset.db)
 
 
@@ -71,10 +73,11 @@ class _RowShape:
     model: type[models.Model]
     joined: dict[str, type[models.Model]]
     annotations: tuple[str, ...]
+    deferred: frozenset[str] = frozenset()
 
     def __post_init__(self):
-        own = _concrete(self.model)
-        self.joined_columns = {name: _concrete(related) for name, related in self.joined.items()}
+        own = _concrete(self.model, self.deferred)
+        self.joined_columns = {name: _concrete(related, self.deferred) for name, related in self.joined.items()}
         self.lookups = [lookup for lookup, _attname in own] + list(self.annotations)
         for name, columns in self.joined_columns.items():
             self.lookups += [f"{name}__{lookup}" for lookup, _attname in columns]
@@ -138,13 +141,15 @@ class SnapshotQuery:
     now)`` is compiled by ``shop.services.compiled_queries.CompiledQuery`` (once per database and number of ids,
     with markers for the ids and, if ``uses_now``, the time; a query whose markers can't be placed is refused at
     its first read); the rows are made into instances here, converting columns with Django's own converters.
+    Fields named in ``deferred`` (columns no reader of the snapshot shows, such as time stamps, whose parsing
+    cost more than the rest of a row) are not read and stay deferred on the instances.
     """
 
     def __init__(self, model: type[models.Model], build: Callable[[list[int], datetime | None], QuerySet], *,
                  joined: dict[str, type[models.Model]] | None = None, annotations: tuple[str, ...] = (),
-                 uses_now: bool = False):
+                 uses_now: bool = False, deferred: frozenset[str] = frozenset()):
         self.model, self.build, self.uses_now = model, build, uses_now
-        self.shape = _RowShape(model, joined or {}, annotations)
+        self.shape = _RowShape(model, joined or {}, annotations, frozenset(deferred))
         self.query = CompiledQuery(self._values_list, read=self._reader,
                                    name=f"{model._meta.label} snapshot rows")
 

@@ -12,12 +12,13 @@ from django.utils import timezone
 
 import content.api.buy_links
 from content.api.buy_links import page_buy_path
-from content.services.catalog import PRODUCT_ROWS
+from content.blocks import ProductCardBlock
+from content.services.catalog import PRODUCT_ROWS, PRODUCTS_BY_ID
 from content.services.catalog_rows import SnapshotQuery, load_instances
 from shop.attribution import Attribution, buy_path
 from shop.models import Brand, Order, Product, StockReservation, Variant
 from shop.services.offers import with_availability
-from tests.factories import make_product
+from tests.factories import block, make_creator, make_guide, make_product, product_card
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +141,54 @@ def test_a_query_whose_time_cannot_be_placed_is_refused_at_its_first_read():
         with pytest.raises(ValueError, match="shop.Product snapshot rows: .*'now'.* reached the SQL altered"):
             timeless.instances([lamp.pk], now=timezone.now())
     assert timeless.query.plans == {}
+
+
+def test_the_snapshot_leaves_unshown_time_stamps_deferred_and_reads_them_when_asked(django_assert_num_queries):
+    # given a product with a variant and its stock
+    lamp = make_product(title="Lamp", variants=[("LAMP-1", "20.00", 3)])
+    django_built = Product.objects.select_related("brand").get(pk=lamp.pk)
+    stock_built = Variant.objects.select_related("stock").get(sku="LAMP-1").stock
+
+    # when the snapshot reads it
+    with django_assert_num_queries(1):
+        [product] = PRODUCTS_BY_ID.instances([lamp.pk])
+    with django_assert_num_queries(1):
+        [variant] = PRODUCT_ROWS["variants"].instances([lamp.pk], now=timezone.now())
+
+    # then the time stamps no reader shows are not read (no date-time parsed), every other field is
+    assert product.get_deferred_fields() == {"created_at", "updated_at"}
+    assert product.brand.get_deferred_fields() == {"created_at"}
+    assert variant.stock.get_deferred_fields() == {"updated_at"}
+    assert (product.title, product.brand.name, variant.sku, variant.stock.on_hand) == ("Lamp", lamp.brand.name,
+                                                                                     "LAMP-1", 3)
+    # and one read when asked, as Django's ``defer`` would
+    with django_assert_num_queries(3):
+        assert (product.created_at, product.brand.created_at, variant.stock.updated_at) == (
+            django_built.created_at, django_built.brand.created_at, stock_built.updated_at)
+
+
+def test_product_cards_are_represented_from_the_bodys_raw_data_without_converting_them(api_client, settings,
+                                                                                     monkeypatch):
+    # given a guide with product cards (one with its variant chosen) and a heading, read uncached
+    settings.KOLSHOP_API_CACHE_SECONDS = 0
+    lamp = make_product(title="Lamp", variants=[("LAMP-1", "20.00", 3), ("LAMP-2", "25.00", 0)])
+    desk = make_product(title="Desk", variants=[("DESK-1", "120.00", 1)])
+    guide = make_guide(make_creator("pia"), body=[
+        block("heading", "Picks"), product_card(lamp, variant=lamp.variants.get(sku="LAMP-2"), note="<p>Bright</p>"),
+        product_card(desk)])
+    converted = []
+    original = ProductCardBlock.bulk_to_python
+    monkeypatch.setattr(ProductCardBlock, "bulk_to_python",
+                        lambda self, values: converted.append(list(values)) or original(self, values))
+
+    # when the API reads it
+    body = api_client.get(f"/api/v2/pages/{guide.pk}/").json()["body"]
+
+    # then the cards were never converted, and show what a converted card shows
+    assert converted == []
+    assert [(item["type"], item["label"]) for item in body] == [
+        ("heading", "Heading 1"), ("product_card", "Lamp"), ("product_card", "Desk")]
+    card = body[1]["value"]
+    assert (card["product"]["title"], card["variant"]["sku"], card["available"], card["unavailable_reason"],
+            card["note"]) == ("Lamp", "LAMP-2", False, "sold_out", "<p>Bright</p>")
+    assert body[2]["value"]["variant"]["sku"] == "DESK-1" and body[2]["value"]["buy_url"].startswith("/buy/DESK-1/")

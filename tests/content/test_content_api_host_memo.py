@@ -1,12 +1,12 @@
 """The content API remembers, per process, which site a host asks for under the page cache's generation; a site
-change whose generation move a cache outage lost is seen within ``cache_seconds()`` (as long as the page JSON) all the same."""
+change whose generation move a cache outage lost is seen within ``_HOST_SITE_SECONDS`` all the same."""
 
 from types import SimpleNamespace
 
 import pytest
 from wagtail.models import Site
 
-from content.api import views
+from content.api import page_lookup
 from content.services import page_cache
 from tests.factories import make_creator, make_guide
 
@@ -22,11 +22,11 @@ def test_a_site_change_the_generation_did_not_see_is_found_once_the_remembered_a
         site_tree, client, monkeypatch):
     guide = make_guide(make_creator("pia"))
     now = [1_000.0]
-    monkeypatch.setattr(views, "time", SimpleNamespace(monotonic=lambda: now[0]))
-    monkeypatch.setattr(views, "_HOST_SITES", {})
+    monkeypatch.setattr(page_lookup, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(page_lookup, "_HOST_SITES", {})
     # The first read learns the page's type; the second finds the host's site (the default one) and remembers it.
     assert [_status(client, guide.pk, "title"), _status(client, guide.pk, "slug")] == [200, 200]
-    assert len(views._HOST_SITES) == 1
+    assert len(page_lookup._HOST_SITES) == 1
 
     # The only site stops answering for other hosts, and the generation move is lost (as in a cache outage).
     Site.objects.update(is_default_site=False, hostname="elsewhere.example.com")

@@ -38,7 +38,7 @@ def one_statement_reads(settings, monkeypatch):
         reads.append(args)
         return read_public_page(*args, **kwargs)
 
-    monkeypatch.setattr("content.api.views.read_public_page", counted)
+    monkeypatch.setattr("content.api.page_lookup.read_public_page", counted)
     return reads
 
 

@@ -5,13 +5,13 @@ it copies Wagtail's "pages an anonymous reader may see" (``get_public_pages_quer
 site, not at or below a restriction whose ``accept_request`` refuses such a reader, i.e. a password, login or
 groups one, the subtree being ``descendant_of_q``'s path prefix) and Wagtail's site ranking
 (``get_site_for_hostname``, reached from the request's host and port as ``Site._find_for_request`` reads them;
-``content.api.views`` does the same). Wagtail builds the restriction rule in Python per request (one
+``content.api.page_lookup`` does the same). Wagtail builds the restriction rule in Python per request (one
 ``not_descendant_of`` per refusing restriction), so there is no single queryset to compile the SQL from.
 
 ``test_content_api_page_query.py`` and ``test_content_api_site_lookup.py`` compare the two answers for every
 setup they know; this test fails when the installed Wagtail's copy of a rule changes at all, so an upgrade can't
 change a rule those comparisons don't exercise. When it fails: read the changed function, make ``page_query`` (and
-the site look-up in ``content.api.views``) follow it, run both comparison test files, then record the new hash here
+the site look-up in ``content.api.page_lookup``) follow it, run both comparison test files, then record the new hash here
 (docs/architecture.md, "Upgrading Wagtail or Django").
 """
 
@@ -19,6 +19,7 @@ import hashlib
 import inspect
 
 from wagtail.api.querysets import get_public_pages_queryset
+from wagtail.blocks import StreamBlock, StructBlock
 from wagtail.models import BaseViewRestriction, Site
 from wagtail.models.sites import get_site_for_hostname
 from wagtail.query import TreeQuerySet
@@ -52,3 +53,23 @@ def test_every_restriction_type_but_none_refuses_an_anonymous_reader_in_the_copi
     types = [value for value, _label in BaseViewRestriction.RESTRICTION_CHOICES]
 
     assert types == [BaseViewRestriction.NONE, *_REFUSING_RESTRICTIONS]
+
+
+# Recorded against Wagtail 8.0.1. ``content.blocks.ProductVariantStructBlock.api_representation_of_raw`` gives what a
+# block converted by ``StructBlock.bulk_to_python`` (each field's present values converted, a missing one its default;
+# ``to_python`` does the same per block) represents, and ``ArticleStreamBlock.get_api_representation`` builds each
+# item as ``StreamBlock``'s does (type, value, id). When one changes, follow it there, run
+# ``test_catalog_snapshot_output.py`` (raw and converted answers compared byte for byte), then record the new hash.
+PINNED_STREAM_SOURCES = {
+    "wagtail.blocks.struct_block.BaseStructBlock.to_python": "79e20da9da47a954",
+    "wagtail.blocks.struct_block.BaseStructBlock.bulk_to_python": "3277fd5e74273c34",
+    "wagtail.blocks.stream_block.BaseStreamBlock.get_api_representation": "105ebf177e42a4fc",
+}
+
+
+def test_the_wagtail_block_conversion_the_raw_representation_follows_is_the_one_it_was_written_against():
+    functions = [StructBlock.to_python, StructBlock.bulk_to_python, StreamBlock.get_api_representation]
+
+    hashes = {f"{function.__module__}.{function.__qualname__}": _source_hash(function) for function in functions}
+
+    assert hashes == PINNED_STREAM_SOURCES
