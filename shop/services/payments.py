@@ -168,8 +168,8 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> list[OrderLine]:
         product_ids = sorted({line.variant_product_id for line in lines if line.variant_id is not None})
         release_reservations(order, variant_ids=list(needed), product_ids=product_ids)  # holds are made from lines
         before = order.status
-        refused = short or any(line.variant_id is None for line in lines) or lapsed or voucher_refusal
-        if not refused:
+        refusal = _refusal(order, short=short, lines=lines, lapsed=lapsed, voucher_refusal=voucher_refusal)
+        if refusal is None:
             take_sold_stock(needed, locked=locked, product_ids=product_ids)
             order.status, order.paid_at, order.updated_at = OrderStatus.PAID, now, now
             write_batches.update(Order.objects.filter(pk=order.pk), status=order.status, paid_at=order.paid_at,
@@ -179,19 +179,27 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> list[OrderLine]:
                                "currency": payment.currency})
             if order.cart_id is not None:
                 write_batches.delete(CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)))
-    if short or any(line.variant_id is None for line in lines):
-        _cancel_late_payment(order, payment, before=before, event=OrderEventType.STOCK_SHORTFALL,
-                             data={"variant_ids": short}, reason="out of stock after the hold expired")
-    elif lapsed:
-        _cancel_late_payment(order, payment, before=before, event=OrderEventType.PROMOTION_LAPSED,
-                             data={"lines": [{"sku": item.line.sku, "promotion_id": item.line.promotion_id,
-                                              "refusal": item.refusal} for item in lapsed]},
-                             reason="the promotional price lapsed before payment")
-    elif voucher_refusal:
-        _cancel_late_payment(order, payment, before=before, event=OrderEventType.VOUCHER_LAPSED,
-                             data={"voucher_id": order.voucher_id, "refusal": voucher_refusal},
-                             reason="the voucher was used up or ended before payment")
+    if refusal is not None:
+        event, data, reason = refusal
+        _cancel_late_payment(order, payment, before=before, event=event, data=data, reason=reason)
     return lines
+
+
+def _refusal(order: Order, *, short: list[int], lines: list[OrderLine], lapsed: list,
+             voucher_refusal: str | None) -> tuple[str, dict, str] | None:
+    """Why a paid order can't be honoured, as its cancellation's (event, data, refund reason), or None: stock short
+    (or a line whose variant is gone), a promotional price lapsed, the voucher used up or ended."""
+    if short or any(line.variant_id is None for line in lines):
+        return OrderEventType.STOCK_SHORTFALL, {"variant_ids": short}, "out of stock after the hold expired"
+    if lapsed:
+        return (OrderEventType.PROMOTION_LAPSED,
+                {"lines": [{"sku": item.line.sku, "promotion_id": item.line.promotion_id, "refusal": item.refusal}
+                           for item in lapsed]},
+                "the promotional price lapsed before payment")
+    if voucher_refusal:
+        return (OrderEventType.VOUCHER_LAPSED, {"voucher_id": order.voucher_id, "refusal": voucher_refusal},
+                "the voucher was used up or ended before payment")
+    return None
 
 
 def _announce_paid(order: Order, lines: list[OrderLine]) -> None:
