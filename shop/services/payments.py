@@ -62,9 +62,24 @@ def _order_lines_of(*, order_id: int):
     return OrderLine.objects.filter(order_id=order_id).annotate(variant_product_id=F("variant__product_id")).order_by("pk")
 
 
+def _payment_status(*, payment_id: int, status: str, updated_at: datetime):
+    return Payment.objects.filter(pk=payment_id), {"status": status, "updated_at": updated_at}
+
+
+def _order_paid(*, order_id: int, status: str, paid_at: datetime, updated_at: datetime):
+    return Order.objects.filter(pk=order_id), {"status": status, "paid_at": paid_at, "updated_at": updated_at}
+
+
+def _paid_cart_lines(*, cart_id: int, variant_ids: list[int]):
+    return CartLine.objects.filter(cart_id=cart_id, variant_id__in=variant_ids)
+
+
 # Built and compiled once per process (shop.services.compiled_queries): every payment runs them.
 _compiled_payment_with_cart_locked, _compiled_order_lines_of = compiled(_payment_with_cart_locked), compiled(
     _order_lines_of)
+_set_payment_status = write_batches.compiled_update(Payment, _payment_status)
+_set_order_paid = write_batches.compiled_update(Order, _order_paid)
+_delete_paid_cart_lines = write_batches.compiled_delete(CartLine, _paid_cart_lines)
 
 
 def _lock_payment_with_cart(intent_id: str) -> tuple[Payment, Cart | None]:
@@ -149,8 +164,7 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> list[OrderLine]:
     now = timezone.now()
     with write_batches.batched_writes():
         payment.updated_at = now
-        write_batches.update(Payment.objects.filter(pk=payment.pk), status=payment.status,
-                             updated_at=payment.updated_at)
+        _set_payment_status(payment_id=payment.pk, status=payment.status, updated_at=payment.updated_at)
         # Kept on the order (as a prefetch would), so the answer shows them without reading them again.
         lines = _compiled_order_lines_of(order_id=order.pk)
         _attach_lines(order, lines)
@@ -172,13 +186,13 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> list[OrderLine]:
         if refusal is None:
             take_sold_stock(needed, locked=locked, product_ids=product_ids)
             order.status, order.paid_at, order.updated_at = OrderStatus.PAID, now, now
-            write_batches.update(Order.objects.filter(pk=order.pk), status=order.status, paid_at=order.paid_at,
-                                 updated_at=order.updated_at)
+            _set_order_paid(order_id=order.pk, status=order.status, paid_at=order.paid_at,
+                            updated_at=order.updated_at)
             record_event(order, OrderEventType.PAID, before=before, after=order.status,
                          data={"intent_id": payment.intent_id, "amount": str(payment.amount),
                                "currency": payment.currency})
             if order.cart_id is not None:
-                write_batches.delete(CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)))
+                _delete_paid_cart_lines(cart_id=order.cart_id, variant_ids=list(needed))
     if refusal is not None:
         event, data, reason = refusal
         _cancel_late_payment(order, payment, before=before, event=event, data=data, reason=reason)

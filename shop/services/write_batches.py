@@ -35,7 +35,7 @@ lost or resurrected write.
 """
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -47,6 +47,7 @@ from django.db.models.deletion import Collector
 from django.db.models.expressions import Col
 
 from shop.cached_settings import cached_setting
+from shop.services.compiled_queries import CompiledQuery
 
 _local = threading.local()
 _INSERT_SQL_LIMIT = 256  # compiled insert statements kept per process (more start the cache afresh)
@@ -237,6 +238,12 @@ def update(queryset: QuerySet, **values) -> None:
     if batch is None:
         queryset.update(**values)
         return
+    statement, params = _update_query(queryset, values, using=batch.alias).get_compiler(using=batch.alias).as_sql()
+    _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
+
+
+def _update_query(queryset: QuerySet, values: dict, *, using: str) -> sql.UpdateQuery:
+    """Django's ``UpdateQuery`` for ``queryset.update(**values)``, set up as its ``execute_sql`` sets it up."""
     query = queryset.query.chain(sql.UpdateQuery)
     query.add_update_values(values)
     query.annotations = {}
@@ -247,10 +254,38 @@ def update(queryset: QuerySet, **values) -> None:
     if guards:
         raise ValueError(f"a batched update answers no row count, so it can't be guarded by the columns it sets "
                          f"({', '.join(guards)}): run it outside batched_writes() and check its count")
-    compiler = query.get_compiler(using=batch.alias)
-    compiler.pre_sql_setup()
-    statement, params = compiler.as_sql()
-    _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
+    query.get_compiler(using=using).pre_sql_setup()  # a joined filter becomes ``pk IN (subquery)``
+    return query
+
+
+def compiled_update(model: type[Model], build: Callable[..., tuple[QuerySet, dict]]) -> Callable[..., None]:
+    """``update(queryset, **values)`` for ``queryset, values = build(**arguments)``. In a block its SQL is compiled
+    once per process and shape (``compiled_queries``: ``build`` gets markers on the first call and must follow its
+    rules); what it writes stays in ``build``. Outside a block (and on SQLite) it is ``update``."""
+
+    def as_update(**arguments) -> QuerySet:
+        queryset, values = build(**arguments)
+        alias = router.db_for_write(model)
+        return QuerySet(model=model, query=_update_query(queryset, values, using=alias), using=alias)
+
+    query = CompiledQuery(as_update, read=_no_rows, name=build.__name__)
+
+    def run(**arguments) -> None:
+        batch = _open_batch(router.db_for_write(model), model._meta.db_table)
+        if batch is None:
+            queryset, values = build(**arguments)
+            queryset.update(**values)
+            return
+        compiled = query.statement(arguments, using=batch.alias)
+        if compiled is not None:  # else no row can match (an empty ``__in``)
+            _add(batch, _Write(model._meta.db_table, compiled[0], tuple(compiled[1])))
+
+    run.build = build
+    return run
+
+
+def _no_rows(compiler, queryset) -> None:
+    return None
 
 
 def _columns_read(expression) -> set[str]:
@@ -276,12 +311,35 @@ def delete(queryset: QuerySet) -> None:
         _send(batch)
         queryset.delete()
         return
+    statement, params = _delete_query(queryset).get_compiler(using=batch.alias).as_sql()
+    _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
+
+
+def _delete_query(queryset: QuerySet) -> sql.DeleteQuery:
     query = queryset.query.clone()  # as QuerySet.delete() and Collector's fast delete build it
     query.select_for_update, query.select_related = False, False
     query.clear_ordering(force=True)
     query.__class__ = sql.DeleteQuery
-    statement, params = query.get_compiler(using=batch.alias).as_sql()
-    _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
+    return query
+
+
+def compiled_delete(model: type[Model], build: Callable[..., QuerySet]) -> Callable[..., None]:
+    """``delete(build(**arguments))``, its SQL compiled once per process and shape in a block (as
+    ``compiled_update``); a delete Django would not do in one statement is done now, as ``delete`` does it."""
+    query = CompiledQuery(lambda **arguments: QuerySet(model=model, query=_delete_query(build(**arguments))),
+                          read=_no_rows, name=build.__name__)
+
+    def run(**arguments) -> None:
+        batch = _open_batch(router.db_for_write(model), model._meta.db_table)
+        if batch is None or not Collector(using=batch.alias, origin=None).can_fast_delete(model._base_manager.all()):
+            delete(build(**arguments))
+            return
+        compiled = query.statement(arguments, using=batch.alias)
+        if compiled is not None:
+            _add(batch, _Write(model._meta.db_table, compiled[0], tuple(compiled[1])))
+
+    run.build = build
+    return run
 
 
 def execute_after_pending(statement: str, params: Sequence, *, tables: Sequence[str],
