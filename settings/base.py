@@ -220,6 +220,9 @@ KOLSHOP_VIDEO_PRIVATE_URL_EXPIRY_SECONDS = env.get_int("KOLSHOP_VIDEO_PRIVATE_UR
 KOLSHOP_DEFAULT_CURRENCY = env.get_str("KOLSHOP_DEFAULT_CURRENCY") or "USD"
 # A variant whose available stock is at or below this shows "low stock" with a count.
 KOLSHOP_LOW_STOCK_THRESHOLD = env.get_int("KOLSHOP_LOW_STOCK_THRESHOLD", 5)
+# shop.services.write_batches refuses (RuntimeError) a statement inside a write batch that touches a table with a
+# write pending: on in the tests and settings.dev, off in production (a per-statement check of a programming rule).
+KOLSHOP_WRITE_BATCH_CHECKS = False
 # Revenue share: how long a buy-link click can still earn a sale (days before the order is placed),
 # how long commission stays pending before it locks (the return window), and the smallest payout.
 KOLSHOP_ATTRIBUTION_WINDOW_DAYS = env.get_int("KOLSHOP_ATTRIBUTION_WINDOW_DAYS", 30)

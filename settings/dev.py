@@ -5,6 +5,7 @@ from settings.base import VAR_DIR
 from settings import env
 
 DEBUG = True
+KOLSHOP_WRITE_BATCH_CHECKS = True  # shop.services.write_batches: a statement touching a pending write's table raises
 SECRET_KEY = "django-insecure-kolshop-dev-only-key-never-use-in-production"
 # `make demo HOST=… PORT=…` passes both: the admin's links, the Site record (load_demo), previews and
 # e-mailed order links all use this address unless WAGTAILADMIN_BASE_URL / KOLSHOP_SITE_URL say otherwise.

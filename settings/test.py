@@ -15,6 +15,7 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="kolshop-test-media-"))
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="kolshop-test-static-"))
 WAGTAILADMIN_BASE_URL = "http://testserver"
 KOLSHOP_SITE_URL = "http://testserver"
+KOLSHOP_WRITE_BATCH_CHECKS = True  # shop.services.write_batches: a statement touching a pending write's table raises
 
 # SQLite: a file-backed test database, not the shared in-memory one. Live-server tests (browser,
 # localstripe webhooks) then give the server thread its own connection instead of sharing the test

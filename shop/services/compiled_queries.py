@@ -102,7 +102,17 @@ def _adapters(connection, marker: Any) -> list[Callable]:
     """How Django may have passed ``marker`` to the database (as it is, or adapted for its column)."""
     if isinstance(marker, datetime):
         return [_same_value, connection.ops.adapt_datetimefield_value]
+    if isinstance(marker, int):  # a ``Value`` of an integer field: typed for its column (psycopg's ``Int4``)
+        return [_same_value, *(_integer_adapter(connection, internal_type)
+                               for internal_type in getattr(connection.ops, "integerfield_type_map", ()))]
     return [_same_value]
+
+
+def _integer_adapter(connection, internal_type: str) -> Callable:
+    def adapt(value: int) -> Any:
+        return connection.ops.adapt_integerfield_value(value, internal_type)
+
+    return adapt
 
 
 class CompiledQuery:
@@ -115,18 +125,28 @@ class CompiledQuery:
 
     def run(self, values: dict[str, Any], *, using: str) -> list:
         connection = connections[using]
-        key = (connection.alias, connection.vendor, _shape(values))
-        plan = self.plans.get(key)
-        if plan is None:
-            if len(self.plans) >= PLAN_LIMIT:
-                self.plans.clear()
-            plan = self.plans[key] = self._plan(connection, values)
+        plan = self._plan_for(connection, values)
         if not plan.sql:
             return []
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, plan.params(values))
             rows = cursor.fetchall()
         return plan.read(rows, connection)
+
+    def statement(self, values: dict[str, Any], *, using: str) -> tuple[str, list] | None:
+        """The SQL and parameters ``run`` would send (None when Django knows the answer is empty), for a caller
+        that sends them itself (``write_batches``' compiled updates and deletes)."""
+        plan = self._plan_for(connections[using], values)
+        return (plan.sql, plan.params(values)) if plan.sql else None
+
+    def _plan_for(self, connection, values: dict[str, Any]) -> "_Plan":
+        key = (connection.alias, connection.vendor, _shape(values))
+        plan = self.plans.get(key)
+        if plan is None:
+            if len(self.plans) >= PLAN_LIMIT:
+                self.plans.clear()
+            plan = self.plans[key] = self._plan(connection, values)
+        return plan
 
     def _plan(self, connection, values: dict[str, Any]) -> _Plan:
         markers = {name: [_Marker.make(item) for item in value] if isinstance(value, (list, tuple))

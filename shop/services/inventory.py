@@ -66,12 +66,20 @@ def take_sold_stock(quantities: Mapping[int, int], *, locked: Mapping[int, Stock
     """Remove sold units from stock rows the caller has locked (``reservations.lock_stock``) and checked.
     ``product_ids``: the products of these variants, when the caller has them (``stock_changed``)."""
     if quantities:  # one statement for every line of the order
-        sold = Case(*(When(pk=locked[variant_id].pk, then=Value(quantity))
-                      for variant_id, quantity in sorted(quantities.items())), output_field=IntegerField())
+        ordered = sorted(quantities.items())
         # Sent with the caller's other writes when it batches them (the payment's).
-        write_batches.update(Stock.objects.filter(pk__in=[locked[variant_id].pk for variant_id in quantities]),
-                             on_hand=F("on_hand") - sold)
+        _take_units(stock_ids=[locked[variant_id].pk for variant_id, _quantity in ordered],
+                    units=[quantity for _variant_id, quantity in ordered])
     stock_changed(quantities, product_ids=product_ids)
+
+
+def _units_taken(*, stock_ids: list[int], units: list[int]):
+    sold = Case(*(When(pk=stock_id, then=Value(count)) for stock_id, count in zip(stock_ids, units)),
+                output_field=IntegerField())
+    return Stock.objects.filter(pk__in=stock_ids), {"on_hand": F("on_hand") - sold}
+
+
+_take_units = write_batches.compiled_update(Stock, _units_taken)  # compiled once per process and line count
 
 
 def restock(quantities: Mapping[int, int]) -> dict[int, int]:

@@ -62,9 +62,24 @@ def _order_lines_of(*, order_id: int):
     return OrderLine.objects.filter(order_id=order_id).annotate(variant_product_id=F("variant__product_id")).order_by("pk")
 
 
+def _payment_status(*, payment_id: int, status: str, updated_at: datetime):
+    return Payment.objects.filter(pk=payment_id), {"status": status, "updated_at": updated_at}
+
+
+def _order_paid(*, order_id: int, status: str, paid_at: datetime, updated_at: datetime):
+    return Order.objects.filter(pk=order_id), {"status": status, "paid_at": paid_at, "updated_at": updated_at}
+
+
+def _paid_cart_lines(*, cart_id: int, variant_ids: list[int]):
+    return CartLine.objects.filter(cart_id=cart_id, variant_id__in=variant_ids)
+
+
 # Built and compiled once per process (shop.services.compiled_queries): every payment runs them.
 _compiled_payment_with_cart_locked, _compiled_order_lines_of = compiled(_payment_with_cart_locked), compiled(
     _order_lines_of)
+_set_payment_status = write_batches.compiled_update(Payment, _payment_status)
+_set_order_paid = write_batches.compiled_update(Order, _order_paid)
+_delete_paid_cart_lines = write_batches.compiled_delete(CartLine, _paid_cart_lines)
 
 
 def _lock_payment_with_cart(intent_id: str) -> tuple[Payment, Cart | None]:
@@ -149,8 +164,7 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> list[OrderLine]:
     now = timezone.now()
     with write_batches.batched_writes():
         payment.updated_at = now
-        write_batches.update(Payment.objects.filter(pk=payment.pk), status=payment.status,
-                             updated_at=payment.updated_at)
+        _set_payment_status(payment_id=payment.pk, status=payment.status, updated_at=payment.updated_at)
         # Kept on the order (as a prefetch would), so the answer shows them without reading them again.
         lines = _compiled_order_lines_of(order_id=order.pk)
         _attach_lines(order, lines)
@@ -168,30 +182,38 @@ def _take_stock_or_cancel(order: Order, payment: Payment) -> list[OrderLine]:
         product_ids = sorted({line.variant_product_id for line in lines if line.variant_id is not None})
         release_reservations(order, variant_ids=list(needed), product_ids=product_ids)  # holds are made from lines
         before = order.status
-        refused = short or any(line.variant_id is None for line in lines) or lapsed or voucher_refusal
-        if not refused:
+        refusal = _refusal(order, short=short, lines=lines, lapsed=lapsed, voucher_refusal=voucher_refusal)
+        if refusal is None:
             take_sold_stock(needed, locked=locked, product_ids=product_ids)
             order.status, order.paid_at, order.updated_at = OrderStatus.PAID, now, now
-            write_batches.update(Order.objects.filter(pk=order.pk), status=order.status, paid_at=order.paid_at,
-                                 updated_at=order.updated_at)
+            _set_order_paid(order_id=order.pk, status=order.status, paid_at=order.paid_at,
+                            updated_at=order.updated_at)
             record_event(order, OrderEventType.PAID, before=before, after=order.status,
                          data={"intent_id": payment.intent_id, "amount": str(payment.amount),
                                "currency": payment.currency})
             if order.cart_id is not None:
-                write_batches.delete(CartLine.objects.filter(cart_id=order.cart_id, variant_id__in=list(needed)))
-    if short or any(line.variant_id is None for line in lines):
-        _cancel_late_payment(order, payment, before=before, event=OrderEventType.STOCK_SHORTFALL,
-                             data={"variant_ids": short}, reason="out of stock after the hold expired")
-    elif lapsed:
-        _cancel_late_payment(order, payment, before=before, event=OrderEventType.PROMOTION_LAPSED,
-                             data={"lines": [{"sku": item.line.sku, "promotion_id": item.line.promotion_id,
-                                              "refusal": item.refusal} for item in lapsed]},
-                             reason="the promotional price lapsed before payment")
-    elif voucher_refusal:
-        _cancel_late_payment(order, payment, before=before, event=OrderEventType.VOUCHER_LAPSED,
-                             data={"voucher_id": order.voucher_id, "refusal": voucher_refusal},
-                             reason="the voucher was used up or ended before payment")
+                _delete_paid_cart_lines(cart_id=order.cart_id, variant_ids=list(needed))
+    if refusal is not None:
+        event, data, reason = refusal
+        _cancel_late_payment(order, payment, before=before, event=event, data=data, reason=reason)
     return lines
+
+
+def _refusal(order: Order, *, short: list[int], lines: list[OrderLine], lapsed: list,
+             voucher_refusal: str | None) -> tuple[str, dict, str] | None:
+    """Why a paid order can't be honoured, as its cancellation's (event, data, refund reason), or None: stock short
+    (or a line whose variant is gone), a promotional price lapsed, the voucher used up or ended."""
+    if short or any(line.variant_id is None for line in lines):
+        return OrderEventType.STOCK_SHORTFALL, {"variant_ids": short}, "out of stock after the hold expired"
+    if lapsed:
+        return (OrderEventType.PROMOTION_LAPSED,
+                {"lines": [{"sku": item.line.sku, "promotion_id": item.line.promotion_id, "refusal": item.refusal}
+                           for item in lapsed]},
+                "the promotional price lapsed before payment")
+    if voucher_refusal:
+        return (OrderEventType.VOUCHER_LAPSED, {"voucher_id": order.voucher_id, "refusal": voucher_refusal},
+                "the voucher was used up or ended before payment")
+    return None
 
 
 def _announce_paid(order: Order, lines: list[OrderLine]) -> None:

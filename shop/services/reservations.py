@@ -198,6 +198,13 @@ def shorten_reservations(order_ids, *, expires_at: datetime) -> None:
     stock_changed(variant_ids)
 
 
+def _order_holds(*, order_id: int):
+    return StockReservation.objects.filter(order_id=order_id)
+
+
+_delete_holds = write_batches.compiled_delete(StockReservation, _order_holds)  # compiled once per process
+
+
 def release_reservations(order: Order, *, variant_ids: list[int] | None = None,
                          product_ids: list[int] | None = None) -> None:
     """Drop an order's holds (paid, cancelled or expired); cached availability is refreshed after commit.
@@ -205,7 +212,7 @@ def release_reservations(order: Order, *, variant_ids: list[int] | None = None,
     ``product_ids``: those variants' products, when known too (``stock_changed``)."""
     if variant_ids is None:
         variant_ids, product_ids = list(order.reservations.values_list("variant_id", flat=True)), None
-    write_batches.delete(order.reservations.all())  # sent with the caller's other writes when it batches them
+    _delete_holds(order_id=order.pk)  # sent with the caller's other writes when it batches them
     stock_changed(variant_ids, product_ids=product_ids)
 
 

@@ -5,17 +5,25 @@ wait; when the outermost block ends they go as one statement of data-modifying `
 statement whose answer is needed now (``execute_after_pending``). Each part is Django's own SQL for the same
 write (its compilers; nothing here writes SQL of a model), so the rule that decides a write stays where it was.
 Outside a block, and on SQLite (one writer at a time, each write a local call), each runs at once through the
-ORM: both paths are the same calls and both suites run them.
+ORM: both paths are the same calls and both suites run them. An insert's SQL is compiled once per process for
+each model, row count and kind (its parameters are the fields' own ``pre_save`` and ``get_db_prep_save``, checked
+against Django's on the first compile); updates and deletes are compiled at each call.
 
 What a block promises, because all parts of one statement share its snapshot and run in no set order:
-- nothing inside it reads what an earlier write of the block changed (a second write to a table sends what is
-  pending first: one statement can't write a row twice);
-- no signal is sent inside it (a receiver may read); the caller sends them after the block;
+- no other statement inside it reads or writes a table the block has a write pending for: it would see the
+  table without that write, and a row written another way would be overwritten by the pending write (one
+  statement can't write a row twice). That includes the receivers of a signal sent inside a block (checkout
+  sends ``order_placed``, a payment ``order_paid``): they may read and write only tables with nothing pending.
+  A second write through the block to a table sends what is pending first; ``execute_after_pending`` names the
+  tables it touches for the same reason. With ``KOLSHOP_WRITE_BATCH_CHECKS`` on (the tests; ``DEBUG``) any
+  other statement naming such a table raises ``RuntimeError``;
+- ``update()`` answers no row count (a block knows none before it ends), so an update whose ``WHERE`` reads a
+  column it sets (a guarded ``UPDATE … SET on_hand = on_hand - n WHERE on_hand >= n``, whose count is its
+  answer) is refused (``ValueError``): run it outside the block;
 - rows whose lock order matters are locked before the block (``FOR UPDATE``), so the order of the parts
   takes no lock another transaction waits on in a different order;
 - it runs inside a transaction that an exception leaving the block rolls back: the pending writes are dropped.
-A write made another way inside a block runs at once, before the pending ones: never write a row the block has
-pending another way. A write's error (a constraint) surfaces when the pending writes are sent, not at its call.
+A write's error (a constraint) surfaces when the pending writes are sent, not at its call.
 Rows inserted in a block get their primary keys when it ends (only keys the database counts up: an integer auto
 key, matched to the rows in order).
 
@@ -27,7 +35,7 @@ lost or resurrected write.
 """
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -36,8 +44,16 @@ from django.db.models import Model, QuerySet, sql
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.constants import OnConflict
 from django.db.models.deletion import Collector
+from django.db.models.expressions import Col
+
+from shop.cached_settings import cached_setting
+from shop.services.compiled_queries import CompiledQuery
 
 _local = threading.local()
+_INSERT_SQL_LIMIT = 256  # compiled insert statements kept per process (more start the cache afresh)
+# (model, alias, rows, ignore conflicts, returning keys) -> (SQL, parameters by column (UNNEST) or by row), or
+# None for a shape whose parameters are not the fields' own (Django's compiler each time).
+_insert_sql: dict[tuple, tuple[str, bool] | None] = {}
 
 
 @dataclass
@@ -75,8 +91,21 @@ def _add(batch: _Batch, write: _Write) -> None:
         # A second write to a table may touch a row the first one wrote, which one statement can't do: what is
         # pending goes first.
         _send(batch)
-        batch.writes = []
     batch.writes.append(write)
+
+
+def _checked(batch: _Batch):
+    """An execute wrapper refusing any statement but the block's own that names a table with a write pending
+    (see the module's notes): a read would miss the write, a write another way would be overwritten by it."""
+
+    def check(execute, statement, params, many, context):
+        for write in batch.writes:  # the block's own statements run with nothing pending (``_detach``)
+            if f'"{write.table}"' in statement:
+                raise RuntimeError(f"a statement inside batched_writes() touches {write.table}, which has a write "
+                                   f"pending (send it first, or run this outside the block): {statement[:200]}")
+        return execute(statement, params, many, context)
+
+    return check
 
 
 @contextmanager
@@ -90,8 +119,13 @@ def batched_writes(using: str = "default") -> Iterator[None]:
     if not connection.in_atomic_block:
         raise RuntimeError("batched_writes() needs a transaction: an error would leave half the writes behind")
     batch = _local.batch = _Batch(using, len(connection.savepoint_ids))
+    checks = connection.execute_wrapper(_checked(batch)) if cached_setting("KOLSHOP_WRITE_BATCH_CHECKS") else None
     try:
-        yield
+        if checks is None:
+            yield
+        else:
+            with checks:
+                yield
     except BaseException:
         _local.batch = None  # the transaction rolls back: nothing of the block is sent
         raise
@@ -121,15 +155,81 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> list[Mod
         elif obj.pk is not None and chosen_keys:
             raise ValueError("a batched insert takes new rows whose keys the database chooses")
     fields = [f for f in opts.concrete_fields if not f.generated and not (chosen_keys and f is opts.pk)]
+    returning = chosen_keys and not ignore_conflicts
+    statement, params = _insert_statement(model, fields, objs, alias=batch.alias, ignore_conflicts=ignore_conflicts,
+                                          returning=returning)
+    _add(batch, _Write(opts.db_table, statement, params, objs if returning else [], objs))
+    return objs
+
+
+def _insert_statement(model: type[Model], fields: list, objs: list[Model], *, alias: str, ignore_conflicts: bool,
+                      returning: bool) -> tuple[str, tuple]:
+    """Django's ``INSERT`` of ``objs`` (its compiler), compiled once per shape: later calls only prepare the
+    values as its compiler does (``pre_save``, ``get_db_prep_save``) and lay them out as it did."""
+    connection = connections[alias]
+    key = (model, alias, len(objs), ignore_conflicts, returning)
+    compiled = _insert_sql.get(key, False)
+    if compiled:
+        rows = _prepared_rows(fields, objs, connection, pre_save=True)
+        if rows is not None:  # else an expression among the values: Django's compiler places it
+            return compiled[0], _laid_out(rows, by_column=compiled[1])
     query = sql.InsertQuery(model, on_conflict=OnConflict.IGNORE if ignore_conflicts else None)
     query.insert_values(fields, objs)
-    compiler = query.get_compiler(using=batch.alias)
-    returning = chosen_keys and not ignore_conflicts
+    compiler = query.get_compiler(using=alias)
     if returning:
-        compiler.returning_fields = [opts.pk]
+        compiler.returning_fields = [model._meta.pk]
     [(statement, params)] = compiler.as_sql()
-    _add(batch, _Write(opts.db_table, statement, tuple(params), objs if returning else [], objs))
-    return objs
+    if compiled is False:
+        plan = _insert_plan(statement, params, fields, objs, connection)
+        if plan is not False:
+            if len(_insert_sql) >= _INSERT_SQL_LIMIT:
+                _insert_sql.clear()
+            _insert_sql[key] = plan
+    return statement, tuple(params)
+
+
+def _prepared_rows(fields: list, objs: list[Model], connection, *, pre_save: bool) -> list[list] | None:
+    """Each row's parameters as ``SQLInsertCompiler`` prepares plain values; None when a value is an expression."""
+    rows = []
+    for obj in objs:
+        row = []
+        for field in fields:
+            value = field.pre_save(obj, add=True) if pre_save else getattr(obj, field.attname)
+            if hasattr(value, "resolve_expression") or hasattr(value, "as_sql"):
+                return None
+            row.append(field.get_db_prep_save(value, connection=connection))
+        rows.append(row)
+    return rows
+
+
+def _laid_out(rows: list[list], *, by_column: bool) -> tuple:
+    if by_column:  # PostgreSQL's ``UNNEST`` insert of several rows: one array per column
+        return tuple(list(column) for column in zip(*rows))
+    return tuple(value for row in rows for value in row)
+
+
+def _insert_plan(statement: str, params, fields: list, objs: list[Model], connection) -> tuple[str, bool] | None:
+    """What to remember of a first compile: its SQL and layout, once the values as prepared here (from the objects
+    as the compile's ``pre_save`` left them) are the parameters it gave; None when they are not (a placeholder
+    that depends on its value), False when undecided (an expression this time)."""
+    if any(hasattr(field, "get_placeholder") for field in fields):
+        return None
+    rows = _prepared_rows(fields, objs, connection, pre_save=False)
+    if rows is None:
+        return False
+    params = list(params)
+    for by_column in (False, True) if len(objs) > 1 else (False,):
+        laid_out = list(_laid_out(rows, by_column=by_column))
+        if len(laid_out) == len(params) and all(_same_param(a, b) for a, b in zip(laid_out, params)):
+            return statement, by_column
+    return None
+
+
+def _same_param(ours, django) -> bool:
+    if isinstance(ours, list) and isinstance(django, list):
+        return len(ours) == len(django) and all(_same_param(a, b) for a, b in zip(ours, django))
+    # A JSON value is an adapter object (psycopg's ``Jsonb``) without equality: the same type showing the same.
+    return type(ours) is type(django) and (ours == django or repr(ours) == repr(django))
 
 
 def update(queryset: QuerySet, **values) -> None:
@@ -138,15 +238,66 @@ def update(queryset: QuerySet, **values) -> None:
     if batch is None:
         queryset.update(**values)
         return
+    statement, params = _update_query(queryset, values, using=batch.alias).get_compiler(using=batch.alias).as_sql()
+    _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
+
+
+def _update_query(queryset: QuerySet, values: dict, *, using: str) -> sql.UpdateQuery:
+    """Django's ``UpdateQuery`` for ``queryset.update(**values)``, set up as its ``execute_sql`` sets it up."""
     query = queryset.query.chain(sql.UpdateQuery)
     query.add_update_values(values)
     query.annotations = {}
     if query.related_updates:
         raise ValueError("batched updates write one table")
-    compiler = query.get_compiler(using=batch.alias)
-    compiler.pre_sql_setup()
-    statement, params = compiler.as_sql()
-    _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
+    set_columns = {field.column for field, _model, _value in query.values}
+    guards = sorted(_columns_read(query.where) & set_columns)
+    if guards:
+        raise ValueError(f"a batched update answers no row count, so it can't be guarded by the columns it sets "
+                         f"({', '.join(guards)}): run it outside batched_writes() and check its count")
+    query.get_compiler(using=using).pre_sql_setup()  # a joined filter becomes ``pk IN (subquery)``
+    return query
+
+
+def compiled_update(model: type[Model], build: Callable[..., tuple[QuerySet, dict]]) -> Callable[..., None]:
+    """``update(queryset, **values)`` for ``queryset, values = build(**arguments)``. In a block its SQL is compiled
+    once per process and shape (``compiled_queries``: ``build`` gets markers on the first call and must follow its
+    rules); what it writes stays in ``build``. Outside a block (and on SQLite) it is ``update``."""
+
+    def as_update(**arguments) -> QuerySet:
+        queryset, values = build(**arguments)
+        alias = router.db_for_write(model)
+        return QuerySet(model=model, query=_update_query(queryset, values, using=alias), using=alias)
+
+    query = CompiledQuery(as_update, read=_no_rows, name=build.__name__)
+
+    def run(**arguments) -> None:
+        batch = _open_batch(router.db_for_write(model), model._meta.db_table)
+        if batch is None:
+            queryset, values = build(**arguments)
+            queryset.update(**values)
+            return
+        compiled = query.statement(arguments, using=batch.alias)
+        if compiled is not None:  # else no row can match (an empty ``__in``)
+            _add(batch, _Write(model._meta.db_table, compiled[0], tuple(compiled[1])))
+
+    run.build = build
+    return run
+
+
+def _no_rows(compiler, queryset) -> None:
+    return None
+
+
+def _columns_read(expression) -> set[str]:
+    """The columns an expression (a ``WHERE``) refers to, at any depth."""
+    columns, stack = set(), [expression]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Col):
+            columns.add(node.target.column)
+        elif hasattr(node, "get_source_expressions"):
+            stack.extend(part for part in node.get_source_expressions() if part is not None)
+    return columns
 
 
 def delete(queryset: QuerySet) -> None:
@@ -158,15 +309,37 @@ def delete(queryset: QuerySet) -> None:
         return
     if not Collector(using=batch.alias, origin=queryset).can_fast_delete(queryset):
         _send(batch)
-        batch.writes = []
         queryset.delete()
         return
+    statement, params = _delete_query(queryset).get_compiler(using=batch.alias).as_sql()
+    _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
+
+
+def _delete_query(queryset: QuerySet) -> sql.DeleteQuery:
     query = queryset.query.clone()  # as QuerySet.delete() and Collector's fast delete build it
     query.select_for_update, query.select_related = False, False
     query.clear_ordering(force=True)
     query.__class__ = sql.DeleteQuery
-    statement, params = query.get_compiler(using=batch.alias).as_sql()
-    _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
+    return query
+
+
+def compiled_delete(model: type[Model], build: Callable[..., QuerySet]) -> Callable[..., None]:
+    """``delete(build(**arguments))``, its SQL compiled once per process and shape in a block (as
+    ``compiled_update``); a delete Django would not do in one statement is done now, as ``delete`` does it."""
+    query = CompiledQuery(lambda **arguments: QuerySet(model=model, query=_delete_query(build(**arguments))),
+                          read=_no_rows, name=build.__name__)
+
+    def run(**arguments) -> None:
+        batch = _open_batch(router.db_for_write(model), model._meta.db_table)
+        if batch is None or not Collector(using=batch.alias, origin=None).can_fast_delete(model._base_manager.all()):
+            delete(build(**arguments))
+            return
+        compiled = query.statement(arguments, using=batch.alias)
+        if compiled is not None:
+            _add(batch, _Write(model._meta.db_table, compiled[0], tuple(compiled[1])))
+
+    run.build = build
+    return run
 
 
 def execute_after_pending(statement: str, params: Sequence, *, tables: Sequence[str],
@@ -176,18 +349,24 @@ def execute_after_pending(statement: str, params: Sequence, *, tables: Sequence[
     pending writes to any of them are sent first, on their own (one statement can't write a row twice, nor see
     what its other parts change)."""
     batch = _open_batch(using, *tables)  # inside a savepoint: at once, without the pending writes (other tables)
-    writes = batch.writes if batch is not None else []
-    if any(write.inserted or write.table in tables for write in writes):
+    if batch is not None and any(write.inserted or write.table in tables for write in batch.writes):
         _send(batch)  # their keys come back as rows of their own; the statement sees what they wrote
-        writes = batch.writes = []
+    writes = _detach(batch)
     prefix, prefix_params = _with_clause(writes)
     with connections[using].cursor() as cursor:
         cursor.execute(prefix + statement, (*prefix_params, *params))
         rows = cursor.fetchall()
     if batch is not None:
         _saved(writes, batch.alias)
-        batch.writes = []
     return rows
+
+
+def _detach(batch: _Batch | None) -> list[_Write]:
+    """The block's pending writes, taken out of it to be sent: nothing is pending once they are on their way."""
+    if batch is None:
+        return []
+    writes, batch.writes = batch.writes, []
+    return writes
 
 
 def _saved(writes: list[_Write], alias: str) -> None:
@@ -204,7 +383,8 @@ def _with_clause(writes: list[_Write]) -> tuple[str, tuple]:
 
 
 def _send(batch: _Batch) -> None:
-    writes = batch.writes
+    """Send what the block has pending, as one statement; nothing is pending after it."""
+    writes = _detach(batch)
     if not writes:
         return
     connection = connections[batch.alias]

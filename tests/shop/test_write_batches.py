@@ -7,9 +7,9 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from shop.models import Cart, CartLine, Stock
+from shop.models import Cart, CartLine, OrderEvent, OrderEventType, Stock
 from shop.services import write_batches
-from tests.shop.helpers import on_hand, variant_with_stock
+from tests.shop.helpers import cart_with, checkout, on_hand, variant_with_stock
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +145,68 @@ def test_a_write_inside_a_savepoint_to_a_table_with_a_write_pending_is_refused_n
     else:
         pay_with_a_savepoint()
         assert on_hand("WB-1") == 3
+
+
+@pytest.mark.skipif(not BATCHED, reason="SQLite sends each write at once: nothing is pending")
+def test_a_statement_inside_a_block_touching_a_table_with_a_write_pending_is_refused():
+    cart = _cart_with_a_line()
+
+    with pytest.raises(RuntimeError, match="shop_cartline"), transaction.atomic(), write_batches.batched_writes():
+        write_batches.delete(CartLine.objects.filter(cart=cart))
+        list(CartLine.objects.filter(cart=cart))  # a read (a signal's receiver, say) that would miss the delete
+
+    assert CartLine.objects.filter(cart=cart).count() == 1
+
+
+@pytest.mark.skipif(not BATCHED, reason="SQLite sends each write at once: its count is Django's")
+def test_a_guarded_update_is_refused_in_a_block_and_runs_outside_one():
+    variant_with_stock("WB-1", on_hand=1)
+    guarded = Stock.objects.filter(variant__sku="WB-1", on_hand__gte=2)
+
+    with pytest.raises(ValueError, match="on_hand"), write_batches.batched_writes():
+        write_batches.update(guarded, on_hand=F("on_hand") - 2)
+    write_batches.update(guarded, on_hand=F("on_hand") - 2)  # outside a block: Django's update, nothing taken
+
+    assert on_hand("WB-1") == 1
+
+
+def test_inserts_of_one_shape_compiled_once_keep_each_rows_values_and_keys():
+    variant_with_stock("WB-1", on_hand=5)
+    order = checkout(cart_with(("WB-1", 1))).order
+    before = set(order.events.values_list("pk", flat=True))
+    written = []
+
+    for round_number in range(3):
+        with transaction.atomic(), write_batches.batched_writes():
+            written += write_batches.insert([
+                OrderEvent(order=order, type=OrderEventType.FULFILLED, data={"round": round_number, "row": row})
+                for row in range(2)])
+
+    stored = {event.pk: (event.data, event.created_at) for event in order.events.exclude(pk__in=before)}
+    assert stored == {event.pk: (event.data, event.created_at) for event in written}
+    assert sorted(data["round"] * 2 + data["row"] for data, _created in stored.values()) == [0, 1, 2, 3, 4, 5]
+
+
+def _stock_of(*, skus: list[str], on_hand: int):
+    return Stock.objects.filter(variant__sku__in=skus), {"on_hand": on_hand}
+
+
+def _lines_of(*, cart_id: int):
+    return CartLine.objects.filter(cart_id=cart_id)
+
+
+def test_compiled_updates_and_deletes_write_what_their_querysets_say_in_and_outside_a_block():
+    set_stock = write_batches.compiled_update(Stock, _stock_of)
+    delete_lines = write_batches.compiled_delete(CartLine, _lines_of)
+    variant_with_stock("WB-2", on_hand=5)
+    kept, emptied = _cart_with_a_line(), cart_with(("WB-2", 1))
+
+    with write_batches.batched_writes():
+        set_stock(skus=["WB-1"], on_hand=7)
+        delete_lines(cart_id=emptied.pk)
+    with write_batches.batched_writes():  # the same shapes again: compiled SQL, new values
+        set_stock(skus=["WB-2"], on_hand=3)
+    set_stock(skus=["WB-1"], on_hand=6)  # outside a block: Django's update
+
+    assert (on_hand("WB-1"), on_hand("WB-2")) == (6, 3)
+    assert (kept.lines.count(), emptied.lines.count()) == (1, 0)
