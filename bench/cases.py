@@ -90,7 +90,7 @@ def _buy_flow(client: Client, sku: str, email: str) -> None:
         assert response.status_code in (200, 201), (path, response.status_code, response.content[:300])
         return response.json()
 
-    token = post("/carts/")["token"]
+    token = post("/carts")["token"]
     post(f"/carts/{token}/lines", {"sku": sku, "quantity": 1})
     placed = post(f"/carts/{token}/checkout", {"email": email, "fulfilment": "pickup"})
     post(f"/orders/{placed['order']['number']}/pay", **{"HTTP_X_ORDER_SECRET": placed["order_secret"]})
