@@ -192,9 +192,7 @@ class ClickBuffer:
 
     def hand_on(self, clicks: list[QueuedClick]) -> list[int]:
         """Count clicks in the queue, else inline (a spooled batch replayed; inline too on a process with no
-        queue configured, e.g. one restarted without Redis)."""
-        if not click_queue.queue_enabled():
-            return self._write_inline(clicks)
+        queue configured, e.g. one restarted without Redis: ``count_clicks`` then raises a connection error)."""
         try:
             return click_queue.count_clicks(clicks)
         except redis.RedisError:

@@ -125,8 +125,11 @@ def queue_click(fields: dict, *, visitor_candidates: tuple[str, str], window_sec
 def count_clicks(clicks: list[QueuedClick]) -> list[int]:
     """Count a batch of clicks in one round trip (a pipeline of the counting script); per click the id
     counted for its visit: its own, the visitor's earlier click's, or 0 (over its client's limit).
-    Raises ``redis.RedisError`` when Redis can't take them (nothing is counted twice on a retry: a
+    Raises ``redis.RedisError`` when Redis can't take them, a ``redis.ConnectionError`` too when no Redis is
+    configured, so every caller's outage handler takes that case (nothing is counted twice on a retry: a
     counted click's visitor key makes the retry find it)."""
+    if redis_client() is None:
+        raise redis.ConnectionError("no click queue configured (settings.REDIS_URL is empty)")
     script = _count_click_script()
     alias_seconds = int(attribution_window().total_seconds()) + 86_400
     calls = []

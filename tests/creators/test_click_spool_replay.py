@@ -6,6 +6,7 @@ the scheduler may run elsewhere)."""
 import time
 
 import pytest
+import redis
 
 from creators.models import Click
 from creators.services import click_queue, click_spool
@@ -101,3 +102,18 @@ def test_a_spool_file_failing_with_a_database_error_leaves_it_for_the_next_pass_
     assert next_pass == 1
     assert list(spool_dir.glob("clicks-*.jsonl")) == []
     assert "replaying spool file clicks-1.jsonl failed (OperationalError); left for the next pass" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_process_with_no_click_queue_configured_replays_its_spool_inline(spool_dir, settings):
+    settings.REDIS_URL = ""  # a process restarted without Redis: the queue's outage error, not an AttributeError
+    *spooled, another = mug_clicks(3, first_id=720_001)
+    click_spool.spool_clicks(spooled)
+
+    with pytest.raises(redis.ConnectionError):
+        click_queue.count_clicks([another])
+    replayed = replay_spooled_clicks()
+
+    assert replayed == 2
+    assert sorted(Click.objects.values_list("pk", "visitor_hash")) == [(720_001, "reader-0"), (720_002, "reader-1")]
+    assert list(spool_dir.glob("clicks-*.jsonl")) == []
