@@ -5,13 +5,20 @@ its select columns by position) is rewritten to ``GROUP BY GROUPING SETS (…)``
 column telling the sets apart: one scan and one round trip instead of one per grouping. Other
 databases (SQLite has no grouping sets) run the same grouped query once per set. Both give the same
 figures: each set's aggregates are exactly the ones its own ``GROUP BY`` would compute.
+
+When an aggregate sums a per-row subquery (the live order lines' refunds and commission), PostgreSQL
+would evaluate it once per sort the grouping sets need (twice per line for a report's three sets); such
+rows are computed once in an inner query (``OFFSET 0`` keeps the planner from flattening it) and the
+grouping sets aggregate its columns.
 """
 
 import re
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import Query
 
 _ORDINAL_GROUP_BY = re.compile(r" GROUP BY (\d+(?:, \d+)*)$")
 
@@ -21,7 +28,10 @@ def aggregate_by_sets(queryset: QuerySet, sets: list[tuple[str, ...]], aggregate
     sets = list(dict.fromkeys(sets))
     connection = connections[queryset.db]
     if len(sets) > 1 and connection.vendor == "postgresql":
-        grouped = _grouping_sets_query(queryset, sets, aggregates, connection)
+        grouped = (_grouping_sets_over_rows(queryset, sets, aggregates, connection)
+                   if _sums_subqueries(queryset, aggregates) else None)
+        if grouped is None:
+            grouped = _grouping_sets_query(queryset, sets, aggregates, connection)
         if grouped is not None:
             return grouped
     return {names: list(queryset.values(*names).annotate(**aggregates).order_by()) for names in sets}
@@ -62,5 +72,68 @@ def _grouping_sets_query(queryset: QuerySet, sets: list[tuple[str, ...]], aggreg
     for mask, row in zip((row[0] for row in fetched), values):
         names_of_set = set_of_mask[mask]
         by_name = dict(zip(names, row))
+        results[names_of_set].append({name: by_name[name] for name in (*names_of_set, *aggregates)})
+    return results
+
+
+def _referenced_names(aggregates: dict) -> list[str]:
+    return list(dict.fromkeys(expression.name for aggregate in aggregates.values()
+                              for expression in aggregate.flatten() if isinstance(expression, F)))
+
+
+def _sums_subqueries(queryset: QuerySet, aggregates: dict) -> bool:
+    annotations = queryset.query.annotations
+    return any(name in annotations and annotations[name].contains_subquery for name in _referenced_names(aggregates))
+
+
+def _grouping_sets_over_rows(queryset: QuerySet, sets: list[tuple[str, ...]], aggregates: dict,
+                             connection) -> dict[tuple, list[dict]] | None:
+    """As ``_grouping_sets_query``, with each row's values (subqueries included) computed once in an
+    inner query and the aggregates over its columns."""
+    columns = list(dict.fromkeys(name for names in sets for name in names))
+    referenced = [name for name in _referenced_names(aggregates) if name not in columns]
+    compiler = queryset.values(*columns, *referenced).order_by().query.get_compiler(connection=connection)
+    try:
+        inner_sql, inner_params = compiler.as_sql()
+    except EmptyResultSet:
+        return {names_of_set: [] for names_of_set in sets}
+    names = [alias or expression.target.attname for expression, _, alias in compiler.select]
+    if sorted(names) != sorted([*columns, *referenced]) or not inner_sql.startswith("SELECT "):
+        return None
+    quote = connection.ops.quote_name
+    row_alias = quote("_row")
+    column_sql = {name: f"{row_alias}.{quote(name)}" for name in names}
+    of_name = dict(zip(names, (expression for expression, _, _ in compiler.select)))
+    replacements = {F(name): RawSQL(column_sql[name], (), output_field=of_name[name].output_field) for name in names}
+    outer = Query(queryset.model)
+    outer_compiler = outer.get_compiler(connection=connection)
+    resolved = {name: aggregate.replace_expressions(replacements).resolve_expression(outer, allow_joins=False)
+                for name, aggregate in aggregates.items()}
+    aggregate_sql, aggregate_params = [], []
+    for name, expression in resolved.items():
+        sql, params = outer_compiler.compile(expression)
+        aggregate_sql.append(f"{sql} AS {quote(name)}")
+        aggregate_params.extend(params)
+    keys = ", ".join(column_sql[name] for name in columns)
+    # Ordinals count from 1, after the GROUPING() column this puts first.
+    group_by = ", ".join(f"({', '.join(str(columns.index(name) + 2) for name in names_of_set)})"
+                         for names_of_set in sets)
+    sql = (f"SELECT GROUPING({keys}), {keys}, {', '.join(aggregate_sql)}"
+           f" FROM ({inner_sql} OFFSET 0) {row_alias} GROUP BY GROUPING SETS ({group_by})")
+    set_of_mask = {
+        sum(1 << (len(columns) - 1 - index) for index, name in enumerate(columns) if name not in names_of_set): names_of_set
+        for names_of_set in sets
+    }
+    converters = compiler.get_converters([*(of_name[name] for name in columns), *resolved.values()])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*aggregate_params, *inner_params])
+        fetched = cursor.fetchall()
+    results: dict[tuple, list[dict]] = {names_of_set: [] for names_of_set in sets}
+    values = compiler.apply_converters([row[1:] for row in fetched], converters) if converters else (
+        row[1:] for row in fetched)
+    output = [*columns, *aggregates]
+    for mask, row in zip((row[0] for row in fetched), values):
+        names_of_set = set_of_mask[mask]
+        by_name = dict(zip(output, row))
         results[names_of_set].append({name: by_name[name] for name in (*names_of_set, *aggregates)})
     return results

@@ -105,3 +105,29 @@ def test_a_report_over_no_brand_is_empty_on_every_database(world):
     report = build_report(ReportFilters(start=DAY.date() - timedelta(days=1), end=NOW.date(), brand_ids=frozenset()))
 
     assert (report.rows, report.totals, report.daily) == ([], [], [])
+
+
+def _loops_of(plan: dict, relation: str) -> list[int]:
+    return [*([plan["Actual Loops"]] if plan.get("Relation Name") == relation else []),
+            *(loops for child in plan.get("Plans", []) for loops in _loops_of(child, relation))]
+
+
+@pytest.mark.postgres
+def test_the_live_lines_refunds_and_commission_are_read_once_per_line_on_postgresql(world):
+    """Grouping sets sorted twice (as at a day's volume: no hash aggregate) would run an aggregate's
+    per-line subqueries once per sort; the lines are computed once in an inner query instead."""
+    start = datetime(2026, 11, 1, tzinfo=dt_timezone.utc)
+    lines = order_line_facts(start, NOW)
+    sets = [tuple(ORDER_LINE_COLUMNS[name.removesuffix("_id")] for name in names) for names in SETS]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_hashagg = off")
+    with CaptureQueriesContext(connection) as captured:
+        aggregate_by_sets(lines, sets, figures.order_figures())
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + captured.captured_queries[0]["sql"])
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    assert len(captured.captured_queries) == 1
+    assert lines.count() == 10
+    assert _loops_of(plan, "shop_refundline") == [10]
+    assert _loops_of(plan, "creators_ledgerentry") == [10]
