@@ -36,7 +36,8 @@ def _instance_maker(model):
         attnames = [attname for _lookup, attname in _concrete(model)]
 
         def through_init(values: dict, db: str):
-            instance = model.from_db(db, attnames, [values[attname] for attname in attnames])
+            loaded = [attname for attname in attnames if attname in values]  # the rest stay deferred (from_db)
+            instance = model.from_db(db, loaded, [values[attname] for attname in loaded])
             instance.__dict__.update({key: value for key, value in values.items() if key not in attnames})
             return instance
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import django.core.signing
 import pytest
+from django.db.models import signals
 from django.utils import timezone
 
 import content.api.buy_links
@@ -192,3 +193,24 @@ def test_product_cards_are_represented_from_the_bodys_raw_data_without_convertin
     assert (card["product"]["title"], card["variant"]["sku"], card["available"], card["unavailable_reason"],
             card["note"]) == ("Lamp", "LAMP-2", False, "sold_out", "<p>Bright</p>")
     assert body[2]["value"]["variant"]["sku"] == "DESK-1" and body[2]["value"]["buy_url"].startswith("/buy/DESK-1/")
+
+
+def _post_init_receiver(**kwargs):
+    pass
+
+
+def test_a_model_with_an_init_signal_receiver_is_built_through_django_with_the_time_stamps_deferred():
+    # given a product model something listens to at init (an image field's dimensions, an audit package)
+    lamp = make_product(title="Lamp", variants=[("LAMP-1", "20.00", 3)])
+    django_built = Product.objects.get(pk=lamp.pk)
+    signals.post_init.connect(_post_init_receiver, sender=Product)
+    try:
+        # when the snapshot reads it
+        [product] = PRODUCTS_BY_ID.instances([lamp.pk])
+    finally:
+        signals.post_init.disconnect(_post_init_receiver, sender=Product)
+
+    # then it is built through Django's from_db, the unshown time stamps deferred and read when asked
+    assert product.title == "Lamp"
+    assert product.get_deferred_fields() == {"created_at", "updated_at"}
+    assert product.created_at == django_built.created_at
