@@ -250,7 +250,8 @@ def _update_query(queryset: QuerySet, values: dict, *, using: str) -> sql.Update
     if query.related_updates:
         raise ValueError("batched updates write one table")
     set_columns = {field.column for field, _model, _value in query.values}
-    guards = sorted(_columns_read(query.where) & set_columns)
+    guards = sorted(_columns_read(query.where, table=query.model._meta.db_table, alias=query.base_table)
+                    & set_columns)
     if guards:
         raise ValueError(f"a batched update answers no row count, so it can't be guarded by the columns it sets "
                          f"({', '.join(guards)}): run it outside batched_writes() and check its count")
@@ -288,15 +289,20 @@ def _no_rows(compiler, queryset) -> None:
     return None
 
 
-def _columns_read(expression) -> set[str]:
-    """The columns an expression (a ``WHERE``) refers to, at any depth."""
-    columns, stack = set(), [expression]
+def _columns_read(where, *, table: str, alias: str) -> set[str]:
+    """The columns of ``table`` a ``WHERE`` refers to, at any depth: the updated row's own (``alias``) in the
+    statement itself, and any row of ``table`` in a subquery (``pk IN (… WHERE on_hand >= 2)`` guards as well).
+    A joined table's column of the same name is not the updated row's."""
+    columns, stack = set(), [(where, False)]
     while stack:
-        node = stack.pop()
+        node, in_subquery = stack.pop()
         if isinstance(node, Col):
-            columns.add(node.target.column)
+            if (node.target.model._meta.db_table == table) if in_subquery else (node.alias == alias):
+                columns.add(node.target.column)
+        elif isinstance(node, sql.Query):
+            stack.append((node.where, True))
         elif hasattr(node, "get_source_expressions"):
-            stack.extend(part for part in node.get_source_expressions() if part is not None)
+            stack.extend((part, in_subquery) for part in node.get_source_expressions() if part is not None)
     return columns
 
 

@@ -7,7 +7,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from shop.models import Cart, CartLine, OrderEvent, OrderEventType, Stock
+from shop.models import Cart, CartLine, OrderEvent, OrderEventType, Payment, Stock
 from shop.services import write_batches
 from tests.shop.helpers import cart_with, checkout, on_hand, variant_with_stock
 
@@ -168,6 +168,21 @@ def test_a_guarded_update_is_refused_in_a_block_and_runs_outside_one():
     write_batches.update(guarded, on_hand=F("on_hand") - 2)  # outside a block: Django's update, nothing taken
 
     assert on_hand("WB-1") == 1
+
+
+@pytest.mark.skipif(not BATCHED, reason="SQLite sends each write at once: nothing is refused")
+def test_a_guard_in_a_subquery_is_refused_and_a_joined_tables_column_of_the_same_name_is_not_a_guard():
+    variant_with_stock("WB-2", on_hand=1)
+    order = checkout(cart_with(("WB-2", 1))).order
+    guarded_ids = Stock.objects.filter(variant__sku="WB-2", on_hand__gte=2).values("pk")
+
+    with pytest.raises(ValueError, match="on_hand"), transaction.atomic(), write_batches.batched_writes():
+        write_batches.update(Stock.objects.filter(pk__in=guarded_ids), on_hand=F("on_hand") - 2)
+    with transaction.atomic(), write_batches.batched_writes():  # the order's status, not the payment's
+        write_batches.update(Payment.objects.filter(order__status=order.status, order=order), status="cancelled")
+
+    assert on_hand("WB-2") == 1  # held by the checkout, not taken; the refused update took nothing
+    assert Payment.objects.get(order=order).status == "cancelled"
 
 
 def test_inserts_of_one_shape_compiled_once_keep_each_rows_values_and_keys():
