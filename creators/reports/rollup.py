@@ -247,11 +247,12 @@ def days_rolled_up_without_marks(today: date, state: RollupState) -> set[date]:
 def record_sales_healed(days_mark: RollupWatermark, healed: RollupWatermark | None) -> None:
     """This run healed (``days_rolled_up_without_marks``) and saved the days row: stamp the healed row with the
     days row's ``updated_at`` (``RollupState.of``), in the run's transaction. A queryset update: ``save()`` would
-    stamp its own time."""
+    stamp its own time. A first run creates the row without conflict (a second first run, which could not lock a row
+    that did not exist yet, stamps it after the first commits)."""
     if healed is None:
-        healed = RollupWatermark.objects.create(source=SALES_HEALED_SOURCE)
-    RollupWatermark.objects.filter(pk=healed.pk).update(built_through=days_mark.built_through,
-                                                        updated_at=days_mark.updated_at)
+        RollupWatermark.objects.bulk_create([RollupWatermark(source=SALES_HEALED_SOURCE)], ignore_conflicts=True)
+    RollupWatermark.objects.filter(source=SALES_HEALED_SOURCE).update(built_through=days_mark.built_through,
+                                                                      updated_at=days_mark.updated_at)
 
 
 @transaction.atomic

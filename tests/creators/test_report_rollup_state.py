@@ -123,3 +123,47 @@ def test_a_report_process_sees_another_process_previous_release_run_and_heal(wag
 
     assert _acme_totals(world) == (ACME_AFTER_LAMP_REFUND, False)
     assert rollup.days_with_stale_sales(end=YESTERDAY, brand_id=world.acme_product.brand_id) == set()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_first_runs_of_this_release_at_once_both_succeed_and_the_later_one_stamps(wagtail_base_data):
+    import threading
+    import time
+
+    from django.db import connections, transaction
+
+    # given a database the previous release rolled up (no sales_healed row yet)
+    roll_up()
+    RollupWatermark.objects.filter(source=rollup.SALES_HEALED_SOURCE).delete()
+    errors = []
+
+    def first():
+        try:
+            with transaction.atomic():
+                roll_up()
+                time.sleep(1.0)  # still holding the watermark rows' locks
+        except Exception as error:  # noqa: BLE001 - the test reports every error
+            errors.append(("first", repr(error)))
+        finally:
+            connections.close_all()
+
+    def second():
+        time.sleep(0.3)
+        try:
+            roll_up()
+        except Exception as error:  # noqa: BLE001
+            errors.append(("second", repr(error)))
+        finally:
+            connections.close_all()
+
+    # when two of this release's first runs overlap
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then neither fails, and the state is healed (stamped by the run that committed last)
+    assert errors == []
+    assert rollup_state().sales_healed is True
