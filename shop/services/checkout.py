@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shop import events
-from shop.errors import Conflict, InvalidInput, PaymentFailed, Unavailable
+from shop.errors import Conflict, InvalidInput, NotFound, PaymentFailed, Unavailable
 from shop.models import (
     Cart,
     CartLine,
@@ -321,9 +321,13 @@ def _mend_lines(cart: Cart | str, mend: Callable[[], object]) -> None:
     """Write the cart's lines after a refused checkout under the cart's row lock, as every other writer of lines
     takes it first (changes to the cart, the payment that deletes the lines it bought). Without it, a reset and
     the payment of the cart's earlier order locked the lines in the orders of their plans (a table scan, the
-    cart's index) and PostgreSQL aborted one as a deadlock."""
+    cart's index) and PostgreSQL aborted one as a deadlock. A cart gone meanwhile has no lines to mend: the buyer
+    still gets the refusal, not a 404."""
     with transaction.atomic():
-        lock_cart(cart)
+        try:
+            lock_cart(cart)
+        except NotFound:
+            return
         mend()
 
 

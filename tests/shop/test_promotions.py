@@ -128,6 +128,30 @@ def test_a_deal_that_ends_after_the_line_was_added_is_a_409_price_changed_then_t
     assert Order.objects.get().lines.get().promotion_id is None  # the 409 placed no order
 
 
+def test_a_cart_deleted_while_its_checkout_is_refused_still_gets_the_409_not_a_404(api, monkeypatch):
+    from shop.services import checkout as checkout_service
+
+    variant = variant_with_stock("HP-1", price="124.99", on_hand=5)
+    deal = make_deal(variant, price="99.00")
+    token = _new_cart(api)
+    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "promotion": deal.pk})
+    Promotion.objects.filter(pk=deal.pk).update(ends_at=timezone.now() - timedelta(seconds=1),
+                                                starts_at=timezone.now() - timedelta(days=1))
+    place_order = checkout_service._place_order
+
+    def place_then_lose_the_cart(*args, **kwargs):
+        try:
+            return place_order(*args, **kwargs)
+        finally:
+            Cart.objects.filter(token=token).delete()  # the buyer's other tab, or the cart sweep
+
+    monkeypatch.setattr(checkout_service, "_place_order", place_then_lose_the_cart)
+    refused = _checkout(api, token)
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "price_changed")
+    assert (Cart.objects.count(), Order.objects.count()) == (0, 0)
+
+
 def test_a_used_up_cap_refuses_new_lines_and_a_cancelled_order_gives_its_units_back(api):
     variant = variant_with_stock("HP-1", price="124.99", on_hand=10)
     deal = make_deal(variant, price="99.00", unit_cap=2)
