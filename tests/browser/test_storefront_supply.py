@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -37,6 +38,10 @@ def _brand_offers(page, live_server) -> SupplyOffer:
     page.locator("#id_recommended_price").fill("35.00")
     page.locator("#id_max_price").fill("50.00")
     page.locator("#id_starts_at").fill((timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%d %H:%M"))
+    # The date-time picker the field opened may lie over the Save button (where depends on the hour): close it
+    # as a user does, by tabbing on (the picker closes on Tab).
+    page.locator("#id_starts_at").press("Tab")
+    expect(page.locator(".xdsoft_datetimepicker:visible")).to_have_count(0)
     page.get_by_role("button", name=re.compile(r"^\s*Save\s*$")).first.click()
     page.wait_for_url(f"{live_server.url}/admin/snippets/shop/supplyoffer/")
     return SupplyOffer.objects.get()
