@@ -312,6 +312,8 @@ def pay_recorded_settles() -> int:
     if _breaker.is_open():
         return -1
     alias = router.db_for_write(OwedCacheSettle)
+    if not OwedCacheSettle.objects.using(alias).exists():
+        return 0  # the usual look: no transaction, no lock (SQLite's IMMEDIATE transactions would wait for writers)
     with transaction.atomic(using=alias):
         owed = OwedCacheSettle.objects.using(alias).select_for_update(skip_locked=True)
         claimed: dict[str, list[int]] = {}
