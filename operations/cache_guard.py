@@ -11,19 +11,24 @@ django-redis's global ``IGNORE_EXCEPTIONS``, because an outage means something d
   served again once the server is back, so the ``SharedCache`` that lost it *owes* its ``settle``: before it reads
   or writes anything again in this process, it calls ``settle`` (which makes everything it wrote before
   unusable, e.g. moves a generation), and while that fails it keeps answering "nothing". The debt is also
-  recorded in the database (``OwedCacheSettle``, one row per cache, in the transaction of the change when there
-  is one), where every process's settler pays it once the cache answers;
+  recorded in the database (``OwedCacheSettle``, a row per lost write appended in the transaction of the change
+  when there is one: writers never wait for each other), where one process's settler claims and pays it once the
+  cache answers;
 - a counter (a rate limit) decides for itself (``shop.rate_limits``).
 
 After an outage error the cache is not tried again for ``RETRY_SECONDS`` (per process), so a Redis that
 hangs costs one socket timeout, not one per call.
 
-What a process owes it pays without waiting for its next use of that cache: every ``SETTLE_SECONDS`` a thread of
-its own (``start_settler``, started by ``settings.wsgi`` / ``settings.asgi``) pays every owed settle, its own and
-those recorded in the database by any process, and a process that exits cleanly tries once more (``atexit``). So
-after the server is back, an entry a lost invalidation made stale is served (by any process, including one
-started after the outage) for at most ``SETTLE_SECONDS`` plus ``RETRY_SECONDS`` while any app process lives, even
-when the owing one was killed. What is left to the entries' own expiry (page JSON ``KOLSHOP_API_CACHE_SECONDS``,
+What a process owes it pays without waiting for its next use of that cache: a thread of its own (``start_settler``,
+started by ``settings.wsgi`` / ``settings.asgi``) pays every owed settle, its own and those recorded in the
+database by any process, and a process that exits cleanly tries once more (``atexit``). The thread looks at the
+database every ``SETTLE_SECONDS`` while its process owes or saw the cache fail in the last ``ALERT_SECONDS``, and
+every ``IDLE_SETTLE_SECONDS`` otherwise, on a connection it keeps between looks. A recorded row is claimed
+(``SELECT … FOR UPDATE SKIP LOCKED``) so exactly one settler pays it, and deleted in the same transaction as the
+settle succeeded. So after the server is back, an entry a lost invalidation made stale is served (by any process,
+including one started after the outage) for at most ``SETTLE_SECONDS`` plus ``RETRY_SECONDS`` while an app process
+that saw the outage lives (``IDLE_SETTLE_SECONDS`` when only processes that did not see it are left), even when the
+owing one was killed. What is left to the entries' own expiry (page JSON ``KOLSHOP_API_CACHE_SECONDS``,
 link routes ``ROUTE_SECONDS``): a debt whose record the database refused too (it was down as well), or a process
 killed between a commit and recording the loss of the forget repeated after it.
 
@@ -60,7 +65,9 @@ logger = logging.getLogger("kolshop.cache")
 # write's ResponseError); memcached clients raise socket errors (OSError).
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
 RETRY_SECONDS = 1.0
-SETTLE_SECONDS = 5.0  # how often a process's settler thread pays what it owes (a look owing nothing costs nothing)
+SETTLE_SECONDS = 5.0  # how often a process's settler thread pays what it owes, in and after an outage it saw
+IDLE_SETTLE_SECONDS = 60.0  # how often it looks for other processes' recorded debts otherwise
+ALERT_SECONDS = 600.0  # how long after this process last saw the cache fail it keeps looking every SETTLE_SECONDS
 
 T = TypeVar("T")
 _in_guarded_call = contextvars.ContextVar("kolshop_in_guarded_cache_call", default=False)
@@ -122,13 +129,15 @@ class _Breaker:
 
     def __init__(self) -> None:
         self.down_until = 0.0
+        self.last_failed = None  # time.monotonic() of the latest failure, None: never
         self.reported = False
 
     def is_open(self) -> bool:
         return time.monotonic() < self.down_until
 
     def failed(self, error: BaseException) -> None:
-        self.down_until = time.monotonic() + RETRY_SECONDS
+        self.last_failed = time.monotonic()
+        self.down_until = self.last_failed + RETRY_SECONDS
         if not self.reported:  # one log line per outage, not one per call
             self.reported = True
             logger.warning("cache unreachable: %s", type(error).__name__)
@@ -152,6 +161,7 @@ def cache_is_down() -> bool:
 def forget_outage() -> None:
     """Forget this process's outage: the cache is tried at the next call and nothing is owed (tests)."""
     _breaker.down_until = 0.0
+    _breaker.last_failed = None
     _breaker.reported = False
     for shared in _shared_caches.values():
         shared._settled = shared._lost
@@ -182,7 +192,6 @@ class SharedCache:
         self._settle = settle
         # Writes lost and writes made up for, counted: a write lost while a settle runs stays owed after it.
         self._lost = self._settled = 0
-        self._paid_at = None  # when this process last settled (wall clock: compared with recorded debts)
         self._lock = threading.Lock()
         _shared_caches[name] = self
 
@@ -192,19 +201,21 @@ class SharedCache:
 
     def _ready(self) -> bool:
         """Pay what is owed first; False while that fails (nothing may be read or written meanwhile)."""
-        if not self.owes_settle:
-            return True
-        with self._lock:
-            lost = self._lost
-            if lost > self._settled and self._pay():
-                self._settled = lost
+        if self.owes_settle:
+            self._pay(unless_settled=True)
         return not self.owes_settle
 
-    def _pay(self) -> bool:
-        started = timezone.now()
-        if guarded(self._settle, default_cache, fallback=False) is False:
-            return False
-        self._paid_at = started
+    def _pay(self, *, unless_settled: bool = False) -> bool:
+        """Settle now (``unless_settled``: only if this process still owes, another thread may just have paid);
+        this process's own debts lost before the settle began are paid by it too (counted in this process: no
+        clock is compared)."""
+        with self._lock:
+            lost = self._lost
+            if unless_settled and lost <= self._settled:
+                return True
+            if guarded(self._settle, default_cache, fallback=False) is False:
+                return False
+            self._settled = max(self._settled, lost)
         logger.warning("cache settled after an outage: %s", self.name)
         return True
 
@@ -273,49 +284,60 @@ def now_and_at_commit(invalidate: Callable[[], None]) -> None:
 
 def _record_owed(name: str) -> None:
     """Record in the database that ``name``'s settle is owed, in the current transaction when there is one (the
-    debt commits with the change, or neither does); a database that refuses leaves it owed by this process only."""
+    debt commits with the change, or neither does); a database that refuses leaves it owed by this process only.
+
+    A plain INSERT of a row of its own: no conflict target, no row another writer's open transaction could hold,
+    so during an outage writers losing the same cache's invalidations never wait for each other."""
     from operations.models import OwedCacheSettle
 
     alias = router.db_for_write(OwedCacheSettle)
     try:
         with transaction.atomic(using=alias):  # a savepoint inside the change's transaction: a refusal spoils nothing
-            OwedCacheSettle.objects.using(alias).bulk_create(
-                [OwedCacheSettle(cache=name, lost_at=timezone.now())],
-                update_conflicts=True, unique_fields=["cache"], update_fields=["lost_at"])
+            OwedCacheSettle.objects.using(alias).create(cache=name, lost_at=timezone.now())
     except (DatabaseError, SynchronousOnlyOperation):
         logger.warning("an owed cache settle could not be recorded (%s): only this process owes it", name)
 
 
 def pay_recorded_settles() -> int:
-    """Pay the settles recorded in the database (by any process, dead or alive) once the cache answers, deleting
-    each row a settle paid (a loss recorded after the settle read it stays); the number still recorded."""
+    """Pay the settles recorded in the database (by any process, dead or alive) once the cache answers; the number
+    of rows this pass left recorded (-1: it could not look).
+
+    In one short transaction: the rows are claimed (``FOR UPDATE SKIP LOCKED``: rows another settler claimed are
+    skipped, so each is paid once, not by every process), each cache named is settled once (after the rows were
+    read, so the settle pays every loss they record), and the rows of the caches settled are deleted; the rows of a
+    cache whose settle failed stay owed for the next pass. A row still uncommitted (its change's transaction open)
+    is not seen: a later pass pays it."""
     from operations.models import OwedCacheSettle
 
     if _breaker.is_open():
         return -1
     alias = router.db_for_write(OwedCacheSettle)
-    try:
-        recorded = list(OwedCacheSettle.objects.using(alias).values_list("cache", "lost_at"))
-    except DatabaseError:
-        logger.warning("owed cache settles could not be read")
-        return -1
-    left = 0
-    for name, lost_at in recorded:
-        shared = _shared_caches.get(name)
-        # A settle this process made after the loss pays it already (the owing process's own, usually): not again.
-        paid = shared is not None and shared._paid_at is not None and shared._paid_at >= lost_at
-        if not paid and (shared is None or shared._settle is None or not shared._pay()):
-            left += 1  # another release's cache, or the cache still down: the next pass
-            continue
-        OwedCacheSettle.objects.using(alias).filter(cache=name, lost_at__lte=lost_at).delete()
+    if not OwedCacheSettle.objects.using(alias).exists():
+        return 0  # the usual look: no transaction, no lock (SQLite's IMMEDIATE transactions would wait for writers)
+    with transaction.atomic(using=alias):
+        owed = OwedCacheSettle.objects.using(alias).select_for_update(skip_locked=True)
+        claimed: dict[str, list[int]] = {}
+        for row_id, name in owed.order_by("pk").values_list("pk", "cache"):
+            claimed.setdefault(name, []).append(row_id)
+        paid, left = [], 0
+        for name, row_ids in claimed.items():
+            shared = _shared_caches.get(name)
+            if shared is None or shared._settle is None or not shared._pay():
+                left += len(row_ids)  # another release's cache, or the cache still down: the next pass
+            else:
+                paid.extend(row_ids)
+        if paid:
+            OwedCacheSettle.objects.using(alias).filter(pk__in=paid).delete()
     return left
 
 
 def settle_owed() -> int:
-    """Pay every settle this process owes now (each ``SharedCache`` that lost a write), then those recorded in the
-    database; the number this process still owes."""
-    owed = _pay_own()
-    pay_recorded_settles()
+    """Pay the settles recorded in the database, then every settle this process still owes (each ``SharedCache``
+    that lost a write and had no recorded row paid just now); the number this process still owes."""
+    try:
+        pay_recorded_settles()
+    finally:  # the database down too: this process's own debts are paid all the same
+        owed = _pay_own()
     return owed
 
 
@@ -324,21 +346,44 @@ def _pay_own() -> int:
 
 
 def start_settler() -> threading.Event:
-    """Pay owed settles every ``SETTLE_SECONDS`` in a daemon thread of this process, traffic or not (one per
-    process; a forked child starts its own, ``operations.process_loops``), and once more at a clean exit. Returns
-    the event that stops it."""
+    """Pay owed settles in a daemon thread of this process, traffic or not (one per process; a forked child starts its
+    own, ``operations.process_loops``), and once more at a clean exit. Returns the event that stops it."""
     global _settler_registered
     if not _settler_registered:
         _settler_registered = True
         atexit.register(_settle_at_exit)
-    return start_process_loop("cache-settler", _settle_in_thread, every=lambda: SETTLE_SECONDS)
+    _settler_looked_at[0] = None
+    return start_process_loop("cache-settler", _settle_in_thread, every=lambda: SETTLE_SECONDS,
+                              at_end=_close_settler_connection)
+
+
+_settler_looked_at: list[float | None] = [None]  # time.monotonic() of the settler's latest look at the database
+
+
+def settler_is_alert() -> bool:
+    """Whether the settler looks at the database every ``SETTLE_SECONDS``: this process owes, or saw the cache fail
+    within ``ALERT_SECONDS``."""
+    failed = _breaker.last_failed
+    owes = any(shared.owes_settle for shared in _shared_caches.values())
+    return owes or (failed is not None and time.monotonic() - failed < ALERT_SECONDS)
 
 
 def _settle_in_thread() -> None:
+    """One pass: every ``SETTLE_SECONDS`` when alert, else a look every ``IDLE_SETTLE_SECONDS`` (passes between
+    cost nothing). The thread's connection is kept between looks and closed when one fails (it may be broken)."""
+    looked_at, now = _settler_looked_at[0], time.monotonic()
+    if not settler_is_alert() and looked_at is not None and now - looked_at < IDLE_SETTLE_SECONDS:
+        return
+    _settler_looked_at[0] = now
     try:
         settle_owed()
-    finally:
-        connections.close_all()  # this thread's own: none held between passes
+    except DatabaseError:
+        _close_settler_connection()
+        raise  # logged by the loop; the next pass connects again
+
+
+def _close_settler_connection() -> None:
+    connections.close_all()  # this thread's own
 
 
 def _settle_at_exit() -> None:

@@ -26,10 +26,14 @@ class ScheduledRun(models.Model):
 class OwedCacheSettle(models.Model):
     """A shared cache's settle that a process owed when it could not reach the cache (a lost invalidation), kept
     where every process sees it: any process's settler pays it once the cache answers, so the owing process being
-    killed meanwhile leaves nothing stale (``operations.cache_guard``). One row per cache: a bounded table."""
+    killed meanwhile leaves nothing stale (``operations.cache_guard``).
 
-    cache = models.CharField(max_length=100, primary_key=True)  # ``SharedCache.name``
-    lost_at = models.DateTimeField()  # the latest write lost: a settle that read this pays it
+    Append-only: each lost invalidation is a row of its own (a plain INSERT, so writers recording the same cache's
+    loss never wait for each other's transactions); the settler that pays a cache's rows deletes them, so the table
+    holds only what an outage left unpaid."""
+
+    cache = models.CharField(max_length=100)  # ``SharedCache.name``
+    lost_at = models.DateTimeField()  # when the write was lost (for people reading the table; nothing compares it)
 
     wagtail_reference_index_ignore = True
 

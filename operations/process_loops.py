@@ -21,6 +21,7 @@ class _Loop:
     every: float | Callable[[], float]  # seconds between passes (a callable: read at each wait, so tests may change it)
     run_once: Callable[[], object]
     first_now: bool
+    at_end: Callable[[], object] | None = None  # run in the thread once it is stopped (e.g. close its connection)
     pid: int = field(default_factory=os.getpid)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -31,27 +32,31 @@ class _Loop:
         threading.Thread(target=self._run, name=self.name, daemon=True).start()
 
     def _run(self) -> None:
-        if not self.first_now and self.stop.wait(self.seconds()):
-            return
-        while not self.stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001  (the next pass tries again: the thread must outlive any one pass)
-                logger.warning("%s: a pass failed; trying again in %s s", self.name, self.seconds(), exc_info=True)
-            self.stop.wait(self.seconds())
+        try:
+            if not self.first_now and self.stop.wait(self.seconds()):
+                return
+            while not self.stop.is_set():
+                try:
+                    self.run_once()
+                except Exception:  # noqa: BLE001  (the next pass tries again: the thread must outlive any one pass)
+                    logger.warning("%s: a pass failed; trying again in %s s", self.name, self.seconds(), exc_info=True)
+                self.stop.wait(self.seconds())
+        finally:
+            if self.at_end is not None:
+                self.at_end()
 
 
 _loops: dict[str, _Loop] = {}
 
 
 def start_process_loop(name: str, run_once: Callable[[], object], *, every: float | Callable[[], float],
-                       first_now: bool = False) -> threading.Event:
+                       first_now: bool = False, at_end: Callable[[], object] | None = None) -> threading.Event:
     """Call ``run_once`` every ``every`` seconds (at once too when ``first_now``) in a daemon thread named ``name``:
     one per process, however often it is called (a forked child gets its own). Returns the event that stops it."""
     loop = _loops.get(name)
     if loop is not None and loop.pid == os.getpid() and not loop.stop.is_set():
         return loop.stop
-    loop = _loops[name] = _Loop(name=name, every=every, run_once=run_once, first_now=first_now)
+    loop = _loops[name] = _Loop(name=name, every=every, run_once=run_once, first_now=first_now, at_end=at_end)
     loop.start()
     return loop.stop
 
@@ -65,7 +70,7 @@ def running_loops() -> list[str]:
 def _start_again_after_fork() -> None:
     for loop in list(_loops.values()):
         if not loop.stop.is_set():
-            start_process_loop(loop.name, loop.run_once, every=loop.every, first_now=loop.first_now)
+            start_process_loop(loop.name, loop.run_once, every=loop.every, first_now=loop.first_now, at_end=loop.at_end)
 
 
 os.register_at_fork(after_in_child=_start_again_after_fork)

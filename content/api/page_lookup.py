@@ -98,6 +98,7 @@ def _may_pass_view_restrictions(request) -> bool:
 
 
 _HOST_SITES: dict[tuple, tuple[tuple | None, float]] = {}  # (found, until when it may be used)
+_HOST_SITE_SECONDS = 60  # an answer's longest life, however long page JSON is kept
 _HOST_SITES_LIMIT = 1_000
 
 
@@ -169,7 +170,7 @@ class PageLookupMixin:
 
         Remembered per process under the page cache's generation this request read (``serve_cached_detail``):
         a site's change, a page's move and a flushed cache move it (``page_cache.forget_all_pages``), and each
-        answer is kept at most ``cache_seconds()``, as long as the page JSON (a move lost in a cache outage)."""
+        answer is kept at most ``host_site_seconds()`` (a move lost in a cache outage)."""
         request = self.request
         lookup = getattr(request, "kolshop_page_lookup", None)
         port = request.get_port()
@@ -188,6 +189,12 @@ class PageLookupMixin:
             if key is not None:
                 if len(_HOST_SITES) >= _HOST_SITES_LIMIT:
                     _HOST_SITES.clear()
-                _HOST_SITES[key] = (found, time.monotonic() + cache_seconds())
+                _HOST_SITES[key] = (found, time.monotonic() + host_site_seconds())
         getattr(request, "_request", request)._wagtail_site = found[0] if found is not None else None
         return found
+
+
+def host_site_seconds() -> float:
+    """How long a process remembers a host's site: as long as the page JSON, and never more than a minute (a site
+    change whose generation move a cache outage lost is seen within it, however long pages are kept)."""
+    return min(cache_seconds(), _HOST_SITE_SECONDS)

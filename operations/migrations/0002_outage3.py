@@ -13,7 +13,8 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='OwedCacheSettle',
             fields=[
-                ('cache', models.CharField(max_length=100, primary_key=True, serialize=False)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('cache', models.CharField(max_length=100)),
                 ('lost_at', models.DateTimeField()),
             ],
         ),
