@@ -44,6 +44,17 @@ def _checkout(api, token: str, email: str = "ada@example.com"):
     return api.post(f"/carts/{token}/checkout", {"email": email, "fulfilment": "shipping", "address": ADDRESS})
 
 
+def _cart_whose_deal_ended(api) -> str:
+    """A cart with a line of HP-1 at a deal (99.00, list 124.99) that ended after the line was added."""
+    variant = variant_with_stock("HP-1", price="124.99", on_hand=5)
+    deal = make_deal(variant, price="99.00")
+    token = _new_cart(api)
+    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "promotion": deal.pk})
+    Promotion.objects.filter(pk=deal.pk).update(ends_at=timezone.now() - timedelta(seconds=1),
+                                                starts_at=timezone.now() - timedelta(days=1))
+    return token
+
+
 def _pay(api, body: dict):
     return api.post(f"/orders/{body['order']['number']}/pay", **{"X-Order-Secret": body["order_secret"]})
 
@@ -108,12 +119,7 @@ def test_unknown_and_foreign_promotions_are_400s(api):
 
 
 def test_a_deal_that_ends_after_the_line_was_added_is_a_409_price_changed_then_the_list_price(api):
-    variant = variant_with_stock("HP-1", price="124.99", on_hand=5)
-    deal = make_deal(variant, price="99.00")
-    token = _new_cart(api)
-    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "promotion": deal.pk})
-    Promotion.objects.filter(pk=deal.pk).update(ends_at=timezone.now() - timedelta(seconds=1),
-                                                starts_at=timezone.now() - timedelta(days=1))
+    token = _cart_whose_deal_ended(api)
 
     shown = api.get(f"/carts/{token}").json()
     changed = _checkout(api, token)
@@ -131,12 +137,7 @@ def test_a_deal_that_ends_after_the_line_was_added_is_a_409_price_changed_then_t
 def test_a_cart_deleted_while_its_checkout_is_refused_still_gets_the_409_not_a_404(api, monkeypatch):
     from shop.services import checkout as checkout_service
 
-    variant = variant_with_stock("HP-1", price="124.99", on_hand=5)
-    deal = make_deal(variant, price="99.00")
-    token = _new_cart(api)
-    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "promotion": deal.pk})
-    Promotion.objects.filter(pk=deal.pk).update(ends_at=timezone.now() - timedelta(seconds=1),
-                                                starts_at=timezone.now() - timedelta(days=1))
+    token = _cart_whose_deal_ended(api)
     place_order = checkout_service._place_order
 
     def place_then_lose_the_cart(*args, **kwargs):
