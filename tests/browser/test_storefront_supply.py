@@ -38,9 +38,10 @@ def _brand_offers(page, live_server) -> SupplyOffer:
     page.locator("#id_recommended_price").fill("35.00")
     page.locator("#id_max_price").fill("50.00")
     page.locator("#id_starts_at").fill((timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%d %H:%M"))
-    # The date-time picker the field opened may lie over the Save button (where depends on the hour): close it
-    # as a user does, by tabbing on (the picker closes on Tab).
-    page.locator("#id_starts_at").press("Tab")
+    # The date-time picker the field opened may lie over the Save button (where depends on the date and hour).
+    # Leave the field without focusing another date-time field (Tab would open the next one's picker): the
+    # picker closes on blur.
+    page.locator("#id_starts_at").evaluate("field => field.blur()")
     expect(page.locator(".xdsoft_datetimepicker:visible")).to_have_count(0)
     page.get_by_role("button", name=re.compile(r"^\s*Save\s*$")).first.click()
     page.wait_for_url(f"{live_server.url}/admin/snippets/shop/supplyoffer/")
