@@ -461,7 +461,7 @@ class ArticleStreamBlock(blocks.StreamBlock):
         """Like StreamBlock's, but each block knows its own id (for the buy links' attribution).
 
         A block that can be represented from its stored value (``api_representation_of_raw``, while a catalog
-        snapshot is active: ``content.services.catalog.stream_snapshot``) is, without building its value; every
+        snapshot is active: ``content.services.catalog.stream_catalog``) is, without building its value; every
         other block is read from the stream as usual (each block type converted once, from the snapshot)."""
         if value is None:
             return []

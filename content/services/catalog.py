@@ -7,8 +7,9 @@ blocks' ``bulk_to_python`` read from that snapshot while it is active, so 10 or 
 blocks cost the same. Deal blocks add one query: their promotions with the units they have used
 (their variants' products join the same product query).
 
-``prefetch_stream`` is the one step that does it for a page: the API's body field and the page's
-template context call it before reading the body. It relies only on Wagtail's public contract, pinned
+``prefetch_stream`` is the one step that does it for a page's template context, before reading the body; the
+API's body field loads the same snapshot without converting the blocks (``stream_catalog``) and represents product
+blocks from the stream's raw data. It relies only on Wagtail's public contract, pinned
 in tests/content/test_wagtail_stream_contract.py: a lazy stream converts its blocks through each
 child block's ``bulk_to_python`` (once per block type) and keeps the converted values.
 """

@@ -151,8 +151,9 @@ def store_route(code: str, route: LinkRoute | None, *, generation: str) -> None:
 def link_route_if_cached(code: str) -> tuple[bool, LinkRoute | None]:
     """(known, route) from this process's copy or the shared cache, without the database: ``/r/``'s fast
     path (``creators.fast_follow``) answers only what is known here. A shared entry counts only while the
-    routes' generation is the one it was stored under and its twin for the previous release is there (one round
-    trip for all three)."""
+    routes' generation is the one it was stored under and its twin for the previous release holds the same route
+    (one round trip for all three): a previous-release process that changed the link deleted the twin, and one of
+    its processes may have stored the new route there since."""
     known, route, _generation = _cached_route(code)
     return known, route
 
@@ -166,7 +167,7 @@ def _cached_route(code: str) -> tuple[bool, LinkRoute | None, str | None]:
     found = cache.get_many([_GENERATION_KEY, _KEY + code, _PREVIOUS_KEY + code])
     generation = found.get(_GENERATION_KEY)
     cached = found.get(_KEY + code)
-    if cached is None or cached[0] != generation or _PREVIOUS_KEY + code not in found:
+    if cached is None or cached[0] != generation or found.get(_PREVIOUS_KEY + code) != cached[1]:
         return False, None, generation
     route = None if cached[1] == _UNKNOWN else LinkRoute(*cached[1])
     _local_routes.put(code, route)

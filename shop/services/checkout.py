@@ -16,6 +16,7 @@ promotion's per-buyer limit gets 409 ``promotion_limit`` (field ``quantity``) an
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -359,11 +360,12 @@ def start_checkout(
         )
     except PriceChanged as error:
         # Nothing was placed; the lines lose the promotion so the cart now shows what checkout will charge.
-        _mend_lines(cart, lambda: CartLine.objects.filter(pk__in=error.line_ids).update(promotion=None))
+        line_ids = error.line_ids
+        _mend_lines(cart, lambda: CartLine.objects.filter(pk__in=line_ids).update(promotion=None))
         raise
     except ListingPriceChanged as error:
         # Likewise for storefront listings (shop.services.supply_checkout).
-        _mend_lines(cart, lambda: requote_lines(error))
+        _mend_lines(cart, partial(requote_lines, error))
         raise
     if replaced_order_ids:
         cancel_open_intents(replaced_order_ids)

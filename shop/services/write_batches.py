@@ -7,7 +7,8 @@ write (its compilers; nothing here writes SQL of a model), so the rule that deci
 Outside a block, and on SQLite (one writer at a time, each write a local call), each runs at once through the
 ORM: both paths are the same calls and both suites run them. An insert's SQL is compiled once per process for
 each model, row count and kind (its parameters are the fields' own ``pre_save`` and ``get_db_prep_save``, checked
-against Django's on the first compile); updates and deletes are compiled at each call.
+against Django's on the first compile); ``update`` and ``delete`` compile at each call, ``compiled_update`` and
+``compiled_delete`` once per process and shape.
 
 What a block promises, because all parts of one statement share its snapshot and run in no set order:
 - no other statement inside it reads or writes a table the block has a write pending for: it would see the

@@ -154,3 +154,22 @@ def test_a_link_the_previous_release_disables_during_a_rolling_deploy_is_not_fol
     assert (twin[0], twin[6]) == (link.pk, "MUG-1")  # the previous release's format: the route's fields alone
     assert kept[1] == twin  # this release's entry still there...
     assert after == (404, "")  # ...and not used without its twin
+
+
+def test_a_link_the_previous_release_disables_and_then_follows_during_a_rolling_deploy_is_not_followed_by_this_release(
+        site_tree, client):
+    from django.core.cache import cache
+
+    from creators.models import TrackedLink
+
+    link = _mug_link("mug-anna")
+    assert where(client, "mug-anna")[0] == 302  # stored as v3, with its v2 twin
+
+    # A previous-release node disables the link (its forget deletes the v2 key only), then one of its processes
+    # follows the link and stores what it read, "unknown", in the v2 key.
+    TrackedLink.objects.filter(pk=link.pk).update(active=False)
+    cache.set("kolshop:link-route:v2:mug-anna", "unknown", 300)
+    link_routes._local_routes.forget(["mug-anna"])
+    after = where(client, "mug-anna")
+
+    assert after == (404, "")  # the v3 entry's twin no longer holds its route: not used
