@@ -9,14 +9,12 @@ voucher, before the stock rows, in primary-key order) with the buyer's email kno
 charges a price other than the one the cart showed: when a line's promotion stopped applying (it
 ended, or its unit cap was used up) since the line was added, checkout answers 409
 ``price_changed`` (field ``sku``), places nothing and takes the promotion off those lines, so the
-client re-reads the cart (now at the list price) and checks out again. A buyer past the
+client re-reads the cart (now at the list price) and checks out again (``checkout_prices``). A buyer past the
 promotion's per-buyer limit gets 409 ``promotion_limit`` (field ``quantity``) and keeps the line.
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -27,10 +25,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from shop import events
-from shop.errors import Conflict, InvalidInput, NotFound, PaymentFailed, Unavailable
+from shop.errors import Conflict, InvalidInput, PaymentFailed, Unavailable
 from shop.models import (
     Cart,
-    CartLine,
     FulfilmentMethod,
     Order,
     OrderEventType,
@@ -44,13 +41,13 @@ from shop.money import quantize
 from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError
 from shop.payments.registry import get_gateway
 from shop.services.cart import (
-    CartInfo, ensure_cart_open, fetch_cart, lock_cart, lock_cart_for_checkout, max_quantity_per_variant, reprice_cart,
+    CartInfo, ensure_cart_open, fetch_cart, lock_cart_for_checkout, max_quantity_per_variant,
 )
 from shop.services.client_identity import VisitorKey
 from shop.services import write_batches
 from shop.services.compiled_queries import compiled
 from shop.services.fulfilment_groups import open_fulfilment_groups
-from shop.services.pricing import PromotionRefusal, lock_promotions, promotion_usage
+from shop.services.checkout_prices import PriceChanged, mend_refused_lines, price_promotions
 from shop.services.buyer_identity import buyer_key
 from shop.services.orders import assign_pickup_code, check_buyer_secret, record_event, record_event_at_current_status
 from shop.services.payments import cancel_open_intents, complete_checkout, complete_payment
@@ -59,7 +56,6 @@ from shop.services.supply_checkout import (
     ListingPriceChanged,
     has_listing_lines,
     price_listing_lines,
-    requote_lines,
     supply_line_fields,
 )
 from shop.services.vouchers import allocate_voucher_discount, lock_voucher, validate_voucher, voucher_funder
@@ -170,33 +166,6 @@ def _check_buyer_limit(info: CartInfo) -> None:
             raise Conflict(f"You can buy at most {limit} of {line.sku}.", code="quantity_limit", field="quantity")
 
 
-class PriceChanged(Conflict):
-    def __init__(self, sku: str, line_ids: list[int]):
-        super().__init__(f"The price of {sku} has changed: the deal is over. Check your cart and order again.",
-                         code="price_changed", field="sku")
-        self.line_ids = line_ids
-
-
-def _price_promotions(info: CartInfo, *, email: str, key: str, now: datetime) -> CartInfo:
-    """Lock the lines' promotions and price the lines again, counting units used by everyone and this buyer."""
-    locked = lock_promotions(line.line.promotion_id for line in info.lines if line.line.promotion_id is not None)
-    if not locked:
-        return info
-    for line in info.lines:
-        if line.line.promotion_id is not None:
-            line.line.promotion = locked[line.line.promotion_id]
-    info = reprice_cart(info, usage=promotion_usage(locked, now=now, buyer=email, buyer_key=key), now=now)
-    refused = [line for line in info.lines if line.line.promotion_id is not None and line.promotion is None]
-    changed = [line for line in refused if line.price.refusal != PromotionRefusal.BUYER_LIMIT]
-    if changed:
-        raise PriceChanged(changed[0].sku, [line.line.pk for line in changed])
-    if refused:
-        limit = refused[0].line.promotion.per_buyer_limit
-        raise Conflict(f"You can buy at most {limit} of {refused[0].sku} at the deal price.",
-                       code="promotion_limit", field="quantity")
-    return info
-
-
 def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
     """Copy each cart line's buy-link token as raw facts; creators decides who sold it on order_placed."""
     funder = voucher_funder(order.voucher) if order.voucher is not None else None
@@ -241,7 +210,7 @@ def _place_order(
     voucher = lock_voucher(voucher_code) if voucher_code.strip() else None
     if voucher is not None:
         validate_voucher(voucher, email=email, currency=info.currency, exclude_cart_id=cart.pk, now=now)
-    info = _price_promotions(info, email=email, key=key, now=now)
+    info = price_promotions(info, email=email, key=key, now=now)
     info = price_listing_lines(info, now=now)
     subtotal = quantize(info.subtotal)
     discounts = allocate_voucher_discount(voucher, info.lines, subtotal=subtotal, currency=info.currency)
@@ -318,20 +287,6 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
     return payment
 
 
-def _mend_lines(cart: Cart | str, mend: Callable[[], object]) -> None:
-    """Write the cart's lines after a refused checkout under the cart's row lock, as every other writer of lines
-    takes it first (changes to the cart, the payment that deletes the lines it bought). Without it, a reset and
-    the payment of the cart's earlier order locked the lines in the orders of their plans (a table scan, the
-    cart's index) and PostgreSQL aborted one as a deadlock. A cart gone meanwhile has no lines to mend: the buyer
-    still gets the refusal, not a 404."""
-    with transaction.atomic():
-        try:
-            lock_cart(cart)
-        except NotFound:
-            return
-        mend()
-
-
 def start_checkout(
     cart: Cart | str,
     *,
@@ -358,14 +313,9 @@ def start_checkout(
             cart, email=email, fulfilment=fulfilment, address=address, voucher_code=voucher_code or "",
             now=now or timezone.now(), client=client, referral_click_id=referral_click_id,
         )
-    except PriceChanged as error:
-        # Nothing was placed; the lines lose the promotion so the cart now shows what checkout will charge.
-        line_ids = error.line_ids
-        _mend_lines(cart, lambda: CartLine.objects.filter(pk__in=line_ids).update(promotion=None))
-        raise
-    except ListingPriceChanged as error:
-        # Likewise for storefront listings (shop.services.supply_checkout).
-        _mend_lines(cart, partial(requote_lines, error))
+    except (PriceChanged, ListingPriceChanged) as error:
+        # Nothing was placed; the lines are mended so the cart now shows what checkout will charge.
+        mend_refused_lines(cart, error)
         raise
     if replaced_order_ids:
         cancel_open_intents(replaced_order_ids)

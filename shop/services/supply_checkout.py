@@ -8,7 +8,7 @@ pricing its line since the cart showed it (paused by a brand's change of bounds,
 answers 409 ``price_changed`` and nothing is placed; the lines lose the listing, so the cart shows
 what a new checkout would charge. So does a listing that prices the line at another price than the
 cart quoted (an agency offer's new recommended price; ``pricing.listing_quote_holds``): such lines
-keep the listing and take the new price as their quote (``requote_lines``).
+keep the listing and take the new price as their quote (``checkout_prices.mend_refused_lines``).
 """
 
 from collections.abc import Iterable
@@ -24,23 +24,17 @@ from shop.services.pricing import LinePrice, listing_quote_holds, price_line
 
 
 class ListingPriceChanged(Conflict):
-    def __init__(self, sku: str, line_ids: list[int], *, requotes: dict[int, Decimal | None] | None = None):
+    def __init__(self, sku: str, *, requotes: dict[int, Decimal | None], seen: dict[int, dict]):
         super().__init__(f"The price of {sku} has changed in this storefront. Check your cart and order again.",
                          code="price_changed", field="sku")
-        self.line_ids = line_ids
         # line id -> the listing's new unit price, or None where the listing no longer prices the line
-        self.requotes = requotes if requotes is not None else dict.fromkeys(line_ids)
+        self.requotes = requotes
+        # line id -> its listing, quote and quantity as checkout priced them (what the mend may change)
+        self.seen = seen
 
-
-def requote_lines(error: ListingPriceChanged) -> None:
-    """After a 409: lines whose listing still sells take its new price as their quote; the others lose
-    the listing. The cart then shows, and the next checkout charges, what a new checkout would."""
-    dropped = [line_id for line_id, price in error.requotes.items() if price is None]
-    if dropped:
-        CartLine.objects.filter(pk__in=dropped).update(listing=None, quoted_unit_price=None)
-    for line_id, price in sorted(error.requotes.items()):
-        if price is not None:
-            CartLine.objects.filter(pk=line_id).update(quoted_unit_price=price)
+    @property
+    def line_ids(self) -> list[int]:
+        return sorted(self.requotes)
 
 
 def has_listing_lines(info: CartInfo) -> bool:
@@ -69,9 +63,11 @@ def price_listing_lines(info: CartInfo, *, now: datetime) -> CartInfo:
             changed.append((line, price))
         lines.append(replace(line, unit_price=price.unit_price, line_total=price.line_total, price=price))
     if changed:
-        raise ListingPriceChanged(changed[0][0].sku, [line.line.pk for line, _price in changed],
-                                  requotes={line.line.pk: price.unit_price if price.listing is not None else None
-                                            for line, price in changed})
+        raise ListingPriceChanged(
+            changed[0][0].sku,
+            requotes={line.line.pk: price.unit_price if price.listing is not None else None for line, price in changed},
+            seen={line.line.pk: {"listing_id": line.line.listing_id, "quoted_unit_price": line.line.quoted_unit_price,
+                                 "quantity": line.quantity} for line, _price in changed})
     return replace(info, lines=lines)
 
 

@@ -153,6 +153,32 @@ def test_a_cart_deleted_while_its_checkout_is_refused_still_gets_the_409_not_a_4
     assert (Cart.objects.count(), Order.objects.count()) == (0, 0)
 
 
+def test_a_line_re_added_with_a_live_deal_between_the_refusal_and_its_mend_keeps_that_deal(api, monkeypatch):
+    from shop.services import checkout_prices
+
+    token = _cart_whose_deal_ended(api)
+    live_deal = make_deal(Promotion.objects.get().variant, price="95.00", name="Weekend deal")
+    lock_cart = checkout_prices.lock_cart
+
+    def re_add_then_lock(cart):
+        # The buyer's other tab, after the refused checkout rolled back and before the mend takes the cart's lock.
+        re_added = api.post(f"/carts/{token}/lines", {"sku": "HP-1", "promotion": live_deal.pk})
+        assert re_added.json()["lines"][0]["unit_price"] == "95.00"
+        return lock_cart(cart)
+
+    monkeypatch.setattr(checkout_prices, "lock_cart", re_add_then_lock)
+    refused = _checkout(api, token)
+    monkeypatch.undo()
+    reread = api.get(f"/carts/{token}").json()
+    placed = _checkout(api, token)
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "price_changed")
+    line = CartLine.objects.get(cart__token=token)
+    assert (line.promotion_id, line.quantity) == (live_deal.pk, 2)
+    assert (reread["lines"][0]["unit_price"], reread["lines"][0]["promotion"]["id"]) == ("95.00", live_deal.pk)
+    assert (placed.status_code, placed.json()["order"]["total"]) == (201, "195.00")  # 2 × 95.00 + 5.00 shipping
+
+
 def test_a_used_up_cap_refuses_new_lines_and_a_cancelled_order_gives_its_units_back(api):
     variant = variant_with_stock("HP-1", price="124.99", on_hand=10)
     deal = make_deal(variant, price="99.00", unit_cap=2)
