@@ -5,8 +5,10 @@ wait; when the outermost block ends they go as one statement of data-modifying `
 statement whose answer is needed now (``execute_after_pending``). Each part is Django's own SQL for the same
 write (its compilers; nothing here writes SQL of a model), so the rule that decides a write stays where it was.
 Outside a block, and on SQLite (one writer at a time, each write a local call), each runs at once through the
-ORM: both paths are the same calls and both suites run them. An insert's SQL is compiled once per process for
-each model, row count and kind (its parameters are the fields' own ``pre_save`` and ``get_db_prep_save``, checked
+ORM: both paths are the same calls and both suites run them. On SQLite under ``KOLSHOP_WRITE_BATCH_CHECKS`` a block
+still keeps the tables it would have a write pending for on PostgreSQL, so the checks below refuse the same
+statements there and the SQLite suite catches a breach too. An insert's SQL is compiled once per process for
+each model, row count and kind (``compiled_inserts``) (its parameters are the fields' own ``pre_save`` and ``get_db_prep_save``, checked
 against Django's on the first compile); ``update`` and ``delete`` compile at each call, ``compiled_update`` and
 ``compiled_delete`` once per process and shape.
 
@@ -31,8 +33,8 @@ key, matched to the rows in order).
 Savepoints: a ``transaction.atomic()`` opened inside a block may roll back alone, so a write inside it can't
 wait for the block's statement (it would be sent after the rollback) and pending writes can't be sent inside it
 (its rollback would undo them). Such a write runs at once through the ORM, and one to a table the block has a
-write pending for is refused (``RuntimeError``): a programming error the suite on PostgreSQL shows, never a quiet
-lost or resurrected write.
+write pending for is refused (``RuntimeError``; on SQLite under the checks): a programming error either suite
+shows, never a quiet lost or resurrected write.
 """
 
 import threading
@@ -43,7 +45,6 @@ from dataclasses import dataclass, field
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet, sql
 from django.db.models.fields import AutoFieldMixin
-from django.db.models.constants import OnConflict
 from django.db.models.deletion import Collector
 from django.db.models.expressions import Col
 
@@ -67,7 +68,11 @@ class _Write:
 class _Batch:
     alias: str
     depth: int  # savepoints open when the block began
+    # A database whose writes run at once (SQLite): ``writes`` keeps only the tables a batch would have a write
+    # pending for, so that ``KOLSHOP_WRITE_BATCH_CHECKS`` refuses there what it refuses on PostgreSQL.
+    at_once: bool = False
     writes: list[_Write] = field(default_factory=list)
+    writing: bool = False  # one of the block's own writes is running at once (not checked)
 
 
 def _open_batch(alias: str, *tables: str) -> _Batch | None:
@@ -92,12 +97,31 @@ def _add(batch: _Batch, write: _Write) -> None:
     batch.writes.append(write)
 
 
+@contextmanager
+def _written_at_once(batch: _Batch | None, table: str) -> Iterator[None]:
+    """Around a write to ``table`` run at once through the ORM. In a block on a database whose writes run at once,
+    it is the block's own write: ``table`` counts as pending after it, as it would be on PostgreSQL (a write
+    pending to it is sent first, as ``_add`` does), so the same statements are refused."""
+    if batch is None or not batch.at_once:
+        yield
+        return
+    if any(pending.table == table for pending in batch.writes):
+        _send(batch)
+    batch.writing = True
+    try:
+        yield
+    finally:
+        batch.writing = False
+    batch.writes.append(_Write(table, "", ()))
+
+
 def _checked(batch: _Batch):
     """An execute wrapper refusing any statement but the block's own that names a table with a write pending
     (see the module's notes): a read would miss the write, a write another way would be overwritten by it."""
 
     def check(execute, statement, params, many, context):
-        for write in batch.writes:  # the block's own statements run with nothing pending (``_detach``)
+        # The block's own statements run with nothing pending (``_detach``), or at once (``_written_at_once``).
+        for write in () if batch.writing else batch.writes:
             if f'"{write.table}"' in statement:
                 raise RuntimeError(f"a statement inside batched_writes() touches {write.table}, which has a write "
                                    f"pending (send it first, or run this outside the block): {statement[:200]}")
@@ -108,16 +132,17 @@ def _checked(batch: _Batch):
 
 @contextmanager
 def batched_writes(using: str = "default") -> Iterator[None]:
-    """Send the writes made inside as one statement when the block ends (PostgreSQL; elsewhere at once). A nested
-    block joins the outer one."""
+    """Send the writes made inside as one statement when the block ends (PostgreSQL; elsewhere at once, checked
+    under ``KOLSHOP_WRITE_BATCH_CHECKS`` as if they waited). A nested block joins the outer one."""
     connection = connections[using]
-    if connection.vendor != "postgresql" or _open_batch(using) is not None:
+    at_once, checked = connection.vendor != "postgresql", cached_setting("KOLSHOP_WRITE_BATCH_CHECKS")
+    if (at_once and not checked) or _open_batch(using) is not None:
         yield
         return
-    if not connection.in_atomic_block:
+    if not at_once and not connection.in_atomic_block:
         raise RuntimeError("batched_writes() needs a transaction: an error would leave half the writes behind")
-    batch = _local.batch = _Batch(using, len(connection.savepoint_ids))
-    checks = connection.execute_wrapper(_checked(batch)) if cached_setting("KOLSHOP_WRITE_BATCH_CHECKS") else None
+    batch = _local.batch = _Batch(using, len(connection.savepoint_ids), at_once=at_once)
+    checks = connection.execute_wrapper(_checked(batch)) if checked else None
     try:
         if checks is None:
             yield
@@ -140,8 +165,9 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> list[Mod
     model = type(objs[0])
     opts = model._meta
     batch = _open_batch(router.db_for_write(model), opts.db_table)
-    if batch is None:
-        return model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+    if batch is None or batch.at_once:
+        with _written_at_once(batch, opts.db_table):
+            return model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
     chosen_keys = opts.pk.db_returning  # an auto-incremented key: the database chooses it
     if chosen_keys and not isinstance(opts.pk, AutoFieldMixin):
         raise ValueError("a batched insert matches the keys the database chooses to its rows by their order: "
@@ -163,8 +189,11 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> list[Mod
 def update(queryset: QuerySet, **values) -> None:
     """``queryset.update(**values)`` (no answer: a block knows no row count before it ends)."""
     batch = _open_batch(router.db_for_write(queryset.model), queryset.model._meta.db_table)
-    if batch is None:
-        queryset.update(**values)
+    if batch is None or batch.at_once:
+        if batch is not None:
+            _update_query(queryset, values, using=batch.alias)  # refuses a guarded update here too
+        with _written_at_once(batch, queryset.model._meta.db_table):
+            queryset.update(**values)
         return
     statement, params = _update_query(queryset, values, using=batch.alias).get_compiler(using=batch.alias).as_sql()
     _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
@@ -201,9 +230,9 @@ def compiled_update(model: type[Model], build: Callable[..., tuple[QuerySet, dic
 
     def run(**arguments) -> None:
         batch = _open_batch(router.db_for_write(model), model._meta.db_table)
-        if batch is None:
+        if batch is None or batch.at_once:
             queryset, values = build(**arguments)
-            queryset.update(**values)
+            update(queryset, **values)  # at once, and checked where the block keeps its tables
             return
         compiled = query.statement(arguments, using=batch.alias)
         if compiled is not None:  # else no row can match (an empty ``__in``)
@@ -245,6 +274,10 @@ def delete(queryset: QuerySet) -> None:
         _send(batch)
         queryset.delete()
         return
+    if batch.at_once:
+        with _written_at_once(batch, queryset.model._meta.db_table):
+            queryset.delete()
+        return
     statement, params = _delete_query(queryset).get_compiler(using=batch.alias).as_sql()
     _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
 
@@ -265,7 +298,8 @@ def compiled_delete(model: type[Model], build: Callable[..., QuerySet]) -> Calla
 
     def run(**arguments) -> None:
         batch = _open_batch(router.db_for_write(model), model._meta.db_table)
-        if batch is None or not Collector(using=batch.alias, origin=None).can_fast_delete(model._base_manager.all()):
+        if (batch is None or batch.at_once
+                or not Collector(using=batch.alias, origin=None).can_fast_delete(model._base_manager.all())):
             delete(build(**arguments))
             return
         compiled = query.statement(arguments, using=batch.alias)
@@ -296,11 +330,12 @@ def execute_after_pending(statement: str, params: Sequence, *, tables: Sequence[
 
 
 def _detach(batch: _Batch | None) -> list[_Write]:
-    """The block's pending writes, taken out of it to be sent: nothing is pending once they are on their way."""
+    """The block's pending writes, taken out of it to be sent: nothing is pending once they are on their way (where
+    writes run at once, they were sent already)."""
     if batch is None:
         return []
     writes, batch.writes = batch.writes, []
-    return writes
+    return [] if batch.at_once else writes
 
 
 def _saved(writes: list[_Write], alias: str) -> None:
