@@ -8,9 +8,8 @@ Outside a block, and on SQLite (one writer at a time, each write a local call), 
 ORM: both paths are the same calls and both suites run them. On SQLite under ``KOLSHOP_WRITE_BATCH_CHECKS`` a block
 still keeps the tables it would have a write pending for on PostgreSQL, so the checks below refuse the same
 statements there and the SQLite suite catches a breach too. An insert's SQL is compiled once per process for
-each model, row count and kind (``compiled_inserts``) (its parameters are the fields' own ``pre_save`` and ``get_db_prep_save``, checked
-against Django's on the first compile); ``update`` and ``delete`` compile at each call, ``compiled_update`` and
-``compiled_delete`` once per process and shape.
+each model, row count and kind (``compiled_inserts``); ``update`` and ``delete`` compile at each call,
+``compiled_update`` and ``compiled_delete`` once per process and shape.
 
 What a block promises, because all parts of one statement share its snapshot and run in no set order:
 - no other statement inside it reads or writes a table the block has a write pending for: it would see the
