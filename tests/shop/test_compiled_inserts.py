@@ -1,0 +1,109 @@
+"""shop.services.compiled_inserts: a batched insert's SQL is compiled once per model, row count and kind, and every
+later insert of that shape still writes its own rows' values (Decimals and NULLs alike); an expression among the
+values goes through Django's compiler and is written as Django writes it."""
+
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Upper
+
+from shop.models import Cart, CartLine
+from shop.services import compiled_inserts, write_batches
+from shop.services.checkout import confirm_payment
+from tests.shop.helpers import cart_with, checkout, variant_with_stock
+
+pytestmark = pytest.mark.django_db
+
+BATCHED = connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def compiles(monkeypatch) -> Counter:
+    """Django's INSERT compiles for this database, by model, from an empty cache of compiled inserts."""
+    monkeypatch.setattr(compiled_inserts, "_compiled_inserts", {})
+    compiler = connection.ops.compiler("SQLInsertCompiler")
+    as_sql, counted = compiler.as_sql, Counter()
+
+    def counting_as_sql(self, *args, **kwargs):
+        counted[self.query.model.__name__] += 1
+        return as_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(compiler, "as_sql", counting_as_sql)
+    return counted
+
+
+@pytest.fixture
+def batched_models(monkeypatch) -> Counter:
+    """The models whose rows went through a block's insert (``write_batches.insert`` in a block)."""
+    insert_statement, counted = write_batches.insert_statement, Counter()
+
+    def counting_insert_statement(model, *args, **kwargs):
+        counted[model.__name__] += 1
+        return insert_statement(model, *args, **kwargs)
+
+    monkeypatch.setattr(write_batches, "insert_statement", counting_insert_statement)
+    return counted
+
+
+def _buy(sku: str) -> None:
+    confirm_payment(checkout(cart_with((sku, 1))).order)
+
+
+@pytest.mark.skipif(not BATCHED, reason="SQLite runs each insert at once through the ORM: nothing is compiled ahead")
+def test_a_second_buy_flow_compiles_none_of_its_batched_inserts(compiles, batched_models):
+    variant_with_stock("CI-1", on_hand=5)
+
+    _buy("CI-1")
+    first_compiles, first_batched = Counter(compiles), Counter(batched_models)
+    _buy("CI-1")
+    second_compiles = compiles - first_compiles
+
+    assert {"OrderEvent", "StockReservation"} <= set(first_batched)
+    assert batched_models == first_batched + first_batched  # the same batched inserts, flow after flow
+    assert all(first_compiles[model] >= 1 for model in first_batched)
+    assert {model: second_compiles[model] for model in first_batched} == dict.fromkeys(first_batched, 0)
+
+
+def _lines(carts: list[Cart], variants: list, prices: list[Decimal | None], **values) -> list[CartLine]:
+    return [CartLine(cart=cart, variant=variant, quantity=1, quoted_unit_price=price, **values)
+            for cart, variant, price in zip(carts, variants, prices)]
+
+
+def test_inserts_of_one_shape_in_two_blocks_compile_once_and_keep_each_rows_decimals_and_nulls(compiles):
+    variants = [variant_with_stock(f"CI-{number}") for number in (1, 2)]
+    carts = [Cart.objects.create() for _ in range(2)]
+    compiles.clear()
+
+    with transaction.atomic(), write_batches.batched_writes():
+        first = write_batches.insert(_lines(carts, variants, [Decimal("30.00"), None], creator_id=7))
+    with transaction.atomic(), write_batches.batched_writes():
+        second = write_batches.insert(_lines(carts[::-1], variants, [None, Decimal("12.50")]))
+
+    stored = {line.pk: (line.cart_id, line.variant_id, line.quoted_unit_price, line.creator_id)
+              for line in CartLine.objects.filter(pk__in=[line.pk for line in first + second])}
+    assert stored == {
+        first[0].pk: (carts[0].pk, variants[0].pk, Decimal("30.00"), 7),
+        first[1].pk: (carts[1].pk, variants[1].pk, None, 7),
+        second[0].pk: (carts[1].pk, variants[0].pk, None, None),
+        second[1].pk: (carts[0].pk, variants[1].pk, Decimal("12.50"), None)}
+    assert compiles["CartLine"] == (1 if BATCHED else 2)  # SQLite: bulk_create, each time
+
+
+def test_an_expression_among_the_values_goes_through_djangos_compiler_and_is_written(compiles):
+    variants = [variant_with_stock(f"CI-{number}") for number in (1, 2)]
+    carts = [Cart.objects.create() for _ in range(3)]
+    compiles.clear()
+
+    written = []
+    for cart, block_id in zip(carts, ["plain", Upper(Value("hero-block")), "plain again"]):
+        with transaction.atomic(), write_batches.batched_writes():
+            written += write_batches.insert(_lines([cart, cart], variants, [Decimal("1.00"), None], block_id=block_id))
+
+    stored = dict(CartLine.objects.filter(pk__in=[line.pk for line in written]).values_list("pk", "block_id"))
+    assert [stored[line.pk] for line in written] == ["plain", "plain", "HERO-BLOCK", "HERO-BLOCK", "plain again",
+                                                     "plain again"]
+    # PostgreSQL: the first compile is kept, the expression is compiled on its own, the third reuses the first.
+    assert compiles["CartLine"] == (2 if BATCHED else 3)
