@@ -76,6 +76,33 @@ def test_bounds_changed_while_the_cart_is_open_answer_409_price_changed(two_bran
     assert fetch_cart(cart).lines[0].unit_price == Decimal("25.00")
 
 
+def test_a_line_re_added_with_another_live_listing_between_the_refusal_and_its_mend_keeps_that_listing(
+        two_brands, monkeypatch):
+    from shop.services import checkout_prices
+
+    cart = Cart.objects.create()
+    add_line_to_cart(cart, sku="A-1", quantity=1, listing_id=two_brands["listing_a"].pk)
+    update_offer(two_brands["offer_a"], user=two_brands["user_a"], terms=terms(max_price="23.00", recommended_price="22.00"))
+    second_storefront = live_listing(two_brands["offer_a"], creator_id=make_creator().pk, price="22.50")
+    lock_cart = checkout_prices.lock_cart
+
+    def re_add_then_lock(locked_cart):
+        # The buyer follows another creator's link after the refused checkout rolled back, before the mend.
+        add_line_to_cart(cart, sku="A-1", quantity=1, listing_id=second_storefront.pk)
+        return lock_cart(locked_cart)
+
+    monkeypatch.setattr(checkout_prices, "lock_cart", re_add_then_lock)
+    with pytest.raises(Conflict) as error:
+        checkout(cart)
+    monkeypatch.undo()
+
+    assert error.value.code == "price_changed"
+    line = CartLine.objects.get(cart=cart)
+    assert (line.listing_id, line.quoted_unit_price, line.quantity) == (second_storefront.pk, Decimal("22.50"), 2)
+    placed = checkout(cart).order
+    assert (placed.lines.get().listing_id, placed.total) == (second_storefront.pk, Decimal("50.00"))
+
+
 def test_bounds_changed_while_the_cart_is_open_answer_409_through_the_api(two_brands, api):
     token = api.post("/carts").json()["token"]
     added = api.post(f"/carts/{token}/lines", {"sku": "A-1", "quantity": 1, "listing": two_brands["listing_a"].pk})
