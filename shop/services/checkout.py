@@ -9,8 +9,9 @@ voucher, before the stock rows, in primary-key order) with the buyer's email kno
 charges a price other than the one the cart showed: when a line's promotion stopped applying (it
 ended, or its unit cap was used up) since the line was added, checkout answers 409
 ``price_changed`` (field ``sku``), places nothing and takes the promotion off those lines, so the
-client re-reads the cart (now at the list price) and checks out again (``checkout_prices``). A buyer past the
-promotion's per-buyer limit gets 409 ``promotion_limit`` (field ``quantity``) and keeps the line.
+client re-reads the cart (now at the list price) and checks out again (``checkout_prices``). A
+buyer past the promotion's per-buyer limit gets 409 ``promotion_limit`` (field ``quantity``) and
+keeps the line.
 """
 
 import logging
