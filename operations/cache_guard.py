@@ -11,26 +11,15 @@ django-redis's global ``IGNORE_EXCEPTIONS``, because an outage means something d
   served again once the server is back, so the ``SharedCache`` that lost it *owes* its ``settle``: before it reads
   or writes anything again in this process, it calls ``settle`` (which makes everything it wrote before
   unusable, e.g. moves a generation), and while that fails it keeps answering "nothing". The debt is also
-  recorded in the database (``OwedCacheSettle``, a row per lost write appended in the transaction of the change
-  when there is one: writers never wait for each other), where one process's settler claims and pays it once the
-  cache answers;
+  recorded in the database, where any process's settler pays it once the cache answers, and a settle by this
+  process pays the recorded rows too (``operations.owed_settles``);
 - a counter (a rate limit) decides for itself (``shop.rate_limits``).
 
 After an outage error the cache is not tried again for ``RETRY_SECONDS`` (per process), so a Redis that
 hangs costs one socket timeout, not one per call.
 
-What a process owes it pays without waiting for its next use of that cache: a thread of its own (``start_settler``,
-started by ``settings.wsgi`` / ``settings.asgi``) pays every owed settle, its own and those recorded in the
-database by any process, and a process that exits cleanly tries once more (``atexit``). The thread looks at the
-database every ``SETTLE_SECONDS`` while its process owes or saw the cache fail in the last ``ALERT_SECONDS``, and
-every ``IDLE_SETTLE_SECONDS`` otherwise, on a connection it keeps between looks. A recorded row is claimed
-(``SELECT … FOR UPDATE SKIP LOCKED``) so exactly one settler pays it, and deleted in the same transaction as the
-settle succeeded. So after the server is back, an entry a lost invalidation made stale is served (by any process,
-including one started after the outage) for at most ``SETTLE_SECONDS`` plus ``RETRY_SECONDS`` while an app process
-that saw the outage lives (``IDLE_SETTLE_SECONDS`` when only processes that did not see it are left), even when the
-owing one was killed. What is left to the entries' own expiry (page JSON ``KOLSHOP_API_CACHE_SECONDS``,
-link routes ``ROUTE_SECONDS``): a debt whose record the database refused too (it was down as well), or a process
-killed between a commit and recording the loss of the forget repeated after it.
+What a process owes it pays without waiting for its next use of that cache: see ``operations.owed_settles`` (a
+settler thread per process, the database's record, and the bound on how long a stale entry can be served).
 
 Code we can't guard reads the default cache itself: Wagtail's site root paths (every page URL in the content
 API) and renditions, django-ratelimit. For that code the backend (``RedisCache`` below, django-redis's) absorbs
@@ -39,7 +28,6 @@ the outage as ``IGNORE_EXCEPTIONS`` would: a read finds nothing, a write is skip
 failed token move silent, with nothing owed: the stale page JSON would come back with the server.
 """
 
-import atexit
 import contextvars
 import logging
 import threading
@@ -51,13 +39,11 @@ from typing import Any, TypeVar
 import redis
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.exceptions import SynchronousOnlyOperation
-from django.db import DatabaseError, connections, router, transaction
-from django.utils import timezone
+from django.db import transaction
 from django_redis.cache import RedisCache as DjangoRedisCache
 from django_redis.exceptions import ConnectionInterrupted
 
-from operations.process_loops import start_process_loop
+from operations import owed_settles
 
 logger = logging.getLogger("kolshop.cache")
 
@@ -65,9 +51,6 @@ logger = logging.getLogger("kolshop.cache")
 # write's ResponseError); memcached clients raise socket errors (OSError).
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
 RETRY_SECONDS = 1.0
-SETTLE_SECONDS = 5.0  # how often a process's settler thread pays what it owes, in and after an outage it saw
-IDLE_SETTLE_SECONDS = 60.0  # how often it looks for other processes' recorded debts otherwise
-ALERT_SECONDS = 600.0  # how long after this process last saw the cache fail it keeps looking every SETTLE_SECONDS
 
 T = TypeVar("T")
 _in_guarded_call = contextvars.ContextVar("kolshop_in_guarded_cache_call", default=False)
@@ -150,7 +133,6 @@ class _Breaker:
 
 _breaker = _Breaker()
 _shared_caches: dict[str, "SharedCache"] = {}  # by name
-_settler_registered = False
 
 
 def cache_is_down() -> bool:
@@ -165,6 +147,7 @@ def forget_outage() -> None:
     _breaker.reported = False
     for shared in _shared_caches.values():
         shared._settled = shared._lost
+    owed_settles.forget_recorded_rows()
 
 
 def guarded(call: Callable[..., T], *args: Any, fallback: T, **kwargs: Any) -> T:
@@ -202,20 +185,35 @@ class SharedCache:
     def _ready(self) -> bool:
         """Pay what is owed first; False while that fails (nothing may be read or written meanwhile)."""
         if self.owes_settle:
-            self._pay(unless_settled=True)
+            self._pay()
         return not self.owes_settle
 
-    def _pay(self, *, unless_settled: bool = False) -> bool:
-        """Settle now (``unless_settled``: only if this process still owes, another thread may just have paid);
-        this process's own debts lost before the settle began are paid by it too (counted in this process: no
-        clock is compared)."""
+    def _pay(self) -> bool:
+        """Settle now if this process owes or the database records a debt of this cache; False when the settle failed.
+
+        The recorded rows are claimed and committed before the settle (no row lock is held while the cache is called)
+        and deleted after it: a settle pays every loss recorded before it began, by any process, so the settler does
+        not settle again for them. This process's own debts lost before the settle began are paid by it too (counted
+        in this process: no clock is compared)."""
+        if _breaker.is_open():
+            return False  # no claim (a database write) per call while the cache is down
+        claim = owed_settles.claim_recorded(self.name)  # committed before the settle, outside the lock
+        if not claim.rows and not self.owes_settle:
+            return True  # without waiting for another thread's settle (a settler's pass while a request settles)
         with self._lock:
             lost = self._lost
-            if unless_settled and lost <= self._settled:
-                return True
-            if guarded(self._settle, default_cache, fallback=False) is False:
+            if lost <= self._settled and not claim.rows:
+                return True  # nothing owed here, and another payer has (or had) the rows
+            try:
+                settled = guarded(self._settle, default_cache, fallback=False) is not False
+            except BaseException:
+                claim.release()
+                raise
+            if not settled:
+                claim.release()
                 return False
             self._settled = max(self._settled, lost)
+        claim.paid()
         logger.warning("cache settled after an outage: %s", self.name)
         return True
 
@@ -232,7 +230,7 @@ class SharedCache:
                 return result
         if invalidates and self._settle is not None:
             self._lost += 1
-            _record_owed(self.name)
+            owed_settles.record_owed(self.name)
         return fallback
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -280,116 +278,3 @@ def now_and_at_commit(invalidate: Callable[[], None]) -> None:
     invalidate()
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(invalidate)
-
-
-def _record_owed(name: str) -> None:
-    """Record in the database that ``name``'s settle is owed, in the current transaction when there is one (the
-    debt commits with the change, or neither does); a database that refuses leaves it owed by this process only.
-
-    A plain INSERT of a row of its own: no conflict target, no row another writer's open transaction could hold,
-    so during an outage writers losing the same cache's invalidations never wait for each other."""
-    from operations.models import OwedCacheSettle
-
-    alias = router.db_for_write(OwedCacheSettle)
-    try:
-        with transaction.atomic(using=alias):  # a savepoint inside the change's transaction: a refusal spoils nothing
-            OwedCacheSettle.objects.using(alias).create(cache=name, lost_at=timezone.now())
-    except (DatabaseError, SynchronousOnlyOperation):
-        logger.warning("an owed cache settle could not be recorded (%s): only this process owes it", name)
-
-
-def pay_recorded_settles() -> int:
-    """Pay the settles recorded in the database (by any process, dead or alive) once the cache answers; the number
-    of rows this pass left recorded (-1: it could not look).
-
-    In one short transaction: the rows are claimed (``FOR UPDATE SKIP LOCKED``: rows another settler claimed are
-    skipped, so each is paid once, not by every process), each cache named is settled once (after the rows were
-    read, so the settle pays every loss they record), and the rows of the caches settled are deleted; the rows of a
-    cache whose settle failed stay owed for the next pass. A row still uncommitted (its change's transaction open)
-    is not seen: a later pass pays it."""
-    from operations.models import OwedCacheSettle
-
-    if _breaker.is_open():
-        return -1
-    alias = router.db_for_write(OwedCacheSettle)
-    if not OwedCacheSettle.objects.using(alias).exists():
-        return 0  # the usual look: no transaction, no lock (SQLite's IMMEDIATE transactions would wait for writers)
-    with transaction.atomic(using=alias):
-        owed = OwedCacheSettle.objects.using(alias).select_for_update(skip_locked=True)
-        claimed: dict[str, list[int]] = {}
-        for row_id, name in owed.order_by("pk").values_list("pk", "cache"):
-            claimed.setdefault(name, []).append(row_id)
-        paid, left = [], 0
-        for name, row_ids in claimed.items():
-            shared = _shared_caches.get(name)
-            if shared is None or shared._settle is None or not shared._pay():
-                left += len(row_ids)  # another release's cache, or the cache still down: the next pass
-            else:
-                paid.extend(row_ids)
-        if paid:
-            OwedCacheSettle.objects.using(alias).filter(pk__in=paid).delete()
-    return left
-
-
-def settle_owed() -> int:
-    """Pay the settles recorded in the database, then every settle this process still owes (each ``SharedCache``
-    that lost a write and had no recorded row paid just now); the number this process still owes."""
-    try:
-        pay_recorded_settles()
-    finally:  # the database down too: this process's own debts are paid all the same
-        owed = _pay_own()
-    return owed
-
-
-def _pay_own() -> int:
-    return sum(not shared._ready() for shared in _shared_caches.values() if shared.owes_settle)
-
-
-def start_settler() -> threading.Event:
-    """Pay owed settles in a daemon thread of this process, traffic or not (one per process; a forked child starts its
-    own, ``operations.process_loops``), and once more at a clean exit. Returns the event that stops it."""
-    global _settler_registered
-    if not _settler_registered:
-        _settler_registered = True
-        atexit.register(_settle_at_exit)
-    _settler_looked_at[0] = None
-    return start_process_loop("cache-settler", _settle_in_thread, every=lambda: SETTLE_SECONDS,
-                              at_end=_close_settler_connection)
-
-
-_settler_looked_at: list[float | None] = [None]  # time.monotonic() of the settler's latest look at the database
-
-
-def settler_is_alert() -> bool:
-    """Whether the settler looks at the database every ``SETTLE_SECONDS``: this process owes, or saw the cache fail
-    within ``ALERT_SECONDS``."""
-    failed = _breaker.last_failed
-    owes = any(shared.owes_settle for shared in _shared_caches.values())
-    return owes or (failed is not None and time.monotonic() - failed < ALERT_SECONDS)
-
-
-def _settle_in_thread() -> None:
-    """One pass: every ``SETTLE_SECONDS`` when alert, else a look every ``IDLE_SETTLE_SECONDS`` (passes between
-    cost nothing). The thread's connection is kept between looks and closed when one fails (it may be broken)."""
-    looked_at, now = _settler_looked_at[0], time.monotonic()
-    if not settler_is_alert() and looked_at is not None and now - looked_at < IDLE_SETTLE_SECONDS:
-        return
-    _settler_looked_at[0] = now
-    try:
-        settle_owed()
-    except DatabaseError:
-        _close_settler_connection()
-        raise  # logged by the loop; the next pass connects again
-
-
-def _close_settler_connection() -> None:
-    connections.close_all()  # this thread's own
-
-
-def _settle_at_exit() -> None:
-    """This process's own debts only: the database's rows are every live process's settler's (and the database may
-    be gone by now)."""
-    try:
-        _pay_own()
-    except Exception:  # noqa: BLE001  (exiting anyway: the entries' own expiry is left)
-        logger.warning("paying owed cache settles at exit failed", exc_info=True)

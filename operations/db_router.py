@@ -39,8 +39,9 @@ def reads_from_replica(function):
 def one_snapshot(alias: str) -> Iterator[None]:
     """Every read on ``alias`` inside sees the data as of the first one (a report's statements agree with each
     other): on PostgreSQL one ``REPEATABLE READ READ ONLY`` transaction, which a hot-standby replica serves too.
-    Inside a transaction already open on ``alias`` (a test's, a caller's) the reads share that one; SQLite's
-    reads run as they are."""
+    Inside a transaction already open on ``alias`` (a test's, a caller's) nothing is changed: the reads run in that
+    transaction at its isolation level, which under PostgreSQL's default READ COMMITTED gives each statement a
+    snapshot of its own (so they may disagree); SQLite's reads run as they are."""
     connection = connections[alias]
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield

@@ -26,14 +26,18 @@ class ScheduledRun(models.Model):
 class OwedCacheSettle(models.Model):
     """A shared cache's settle that a process owed when it could not reach the cache (a lost invalidation), kept
     where every process sees it: any process's settler pays it once the cache answers, so the owing process being
-    killed meanwhile leaves nothing stale (``operations.cache_guard``).
+    killed meanwhile leaves nothing stale (``operations.owed_settles``).
 
-    Append-only: each lost invalidation is a row of its own (a plain INSERT, so writers recording the same cache's
-    loss never wait for each other's transactions); the settler that pays a cache's rows deletes them, so the table
-    holds only what an outage left unpaid."""
+    A plain INSERT (writers recording the same cache's loss never wait for each other's transactions), at most one
+    row per process, cache and outage while that row is unclaimed. A payer claims rows (``claim``, leased until
+    ``claimed_until`` by the database's clock, so a payer killed mid-settle leaves them to the next), commits, settles
+    and deletes what it claimed, so the table holds only what an outage left unpaid."""
 
     cache = models.CharField(max_length=100)  # ``SharedCache.name``
     lost_at = models.DateTimeField()  # when the write was lost (for people reading the table; nothing compares it)
+    # Nullable: the previous release inserts rows without them (unclaimed) during a rolling deploy.
+    claim = models.UUIDField(null=True, blank=True)  # the payer's token; None: nobody is paying it
+    claimed_until = models.DateTimeField(null=True, blank=True)  # the claim's lease (database time)
 
     wagtail_reference_index_ignore = True
 

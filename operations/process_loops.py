@@ -24,12 +24,18 @@ class _Loop:
     at_end: Callable[[], object] | None = None  # run in the thread once it is stopped (e.g. close its connection)
     pid: int = field(default_factory=os.getpid)
     stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
 
     def seconds(self) -> float:
         return self.every() if callable(self.every) else self.every
 
     def start(self) -> None:
-        threading.Thread(target=self._run, name=self.name, daemon=True).start()
+        self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self.thread.start()
+
+    def finishing(self) -> bool:
+        """Whether its thread is still alive in this process (stopped, it may be in the middle of a pass)."""
+        return self.pid == os.getpid() and self.thread is not None and self.thread.is_alive()
 
     def _run(self) -> None:
         try:
@@ -47,15 +53,23 @@ class _Loop:
 
 
 _loops: dict[str, _Loop] = {}
+_STOPPING_SECONDS = 30.0  # how long a start waits for a stopped loop's thread to finish its pass
 
 
 def start_process_loop(name: str, run_once: Callable[[], object], *, every: float | Callable[[], float],
                        first_now: bool = False, at_end: Callable[[], object] | None = None) -> threading.Event:
     """Call ``run_once`` every ``every`` seconds (at once too when ``first_now``) in a daemon thread named ``name``:
-    one per process, however often it is called (a forked child gets its own). Returns the event that stops it."""
+    one per process, however often it is called (a forked child gets its own). Returns the event that stops it.
+
+    A loop stopped but still finishing its pass is waited for (``_STOPPING_SECONDS``) before the new thread starts, so
+    two passes of one loop never run at once; RuntimeError when it does not finish in time."""
     loop = _loops.get(name)
     if loop is not None and loop.pid == os.getpid() and not loop.stop.is_set():
         return loop.stop
+    if loop is not None and loop.finishing():
+        loop.thread.join(_STOPPING_SECONDS)
+        if loop.thread.is_alive():
+            raise RuntimeError(f"{name}: the stopped loop's thread is still running its pass")
     loop = _loops[name] = _Loop(name=name, every=every, run_once=run_once, first_now=first_now, at_end=at_end)
     loop.start()
     return loop.stop

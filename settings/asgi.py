@@ -23,7 +23,7 @@ django_application = get_asgi_application()
 from creators.fast_follow import FastFollow  # noqa: E402  (after Django is set up)
 from creators.services.click_buffer import flush_clicks  # noqa: E402
 from creators.services.links import start_spool_replayer  # noqa: E402
-from operations.cache_guard import start_settler  # noqa: E402
+from operations.owed_settles import start_settler  # noqa: E402
 from operations.heap import freeze_startup_heap  # noqa: E402 (after the app has loaded)
 
 # /r/<code> follows answered in front of Django's stack by the same view code and middleware.

@@ -4,8 +4,9 @@ the same schema (columns, types, defaults, indexes, constraints) and no model ch
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 
-from tests.migration_runs import migrate
+from tests.migration_runs import is_applied, migrate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -75,4 +76,17 @@ def test_reversing_the_drop_gives_the_column_back_and_migrating_again_drops_it()
     assert table_columns(back, "shop_payment") - table_columns(fresh, "shop_payment") == {"dispute_closed_at"}
 
     migrate()
+    assert schema() == fresh
+
+
+def test_a_database_that_applied_operations_0002_under_its_old_name_migrates_without_running_it_again():
+    fresh = schema()
+    migrate([("operations", "0002_owedcachesettle")])  # before 0003's claim columns
+    recorder = MigrationRecorder(connection)
+    recorder.record_unapplied("operations", "0002_owedcachesettle")
+    recorder.record_applied("operations", "0002_outage3")  # what a database migrated before stop 31 records
+
+    migrate()  # would fail creating operations_owedcachesettle again if 0002 ran
+
+    assert is_applied("operations", "0002_owedcachesettle") and is_applied("operations", "0003_owedcachesettle_claim")
     assert schema() == fresh

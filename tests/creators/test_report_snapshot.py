@@ -2,10 +2,8 @@
 connection commits while the report is being built shows in none of its parts, so its rows, labels, total and
 days describe one moment."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from creators.models import CreatorProfile
@@ -13,20 +11,9 @@ from creators.reports import queries
 from creators.reports.queries import ReportFilters, build_report
 from creators.reports.rollup import roll_up
 from tests.creators.report_fixtures import DAY, NOW, build_world
+from tests.support.threads import on_another_connection
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _committed_elsewhere(write) -> None:
-    """Run ``write`` on another connection (its own thread), committed before this returns."""
-    def run():
-        try:
-            write()
-        finally:
-            connections.close_all()
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
 
 
 def test_a_rename_committed_while_the_report_is_built_is_not_in_it(wagtail_base_data, site_tree, monkeypatch):
@@ -36,7 +23,8 @@ def test_a_rename_committed_while_the_report_is_built_is_not_in_it(wagtail_base_
 
     def rename_then_label(rows, group_by):
         # After the figures were read, before the labels are: another process renames the creator.
-        _committed_elsewhere(lambda: CreatorProfile.objects.filter(pk=world.creator.pk).update(display_name="Renamed"))
+        on_another_connection(
+            lambda: CreatorProfile.objects.filter(pk=world.creator.pk).update(display_name="Renamed")).join()
         label_rows(rows, group_by)
 
     monkeypatch.setattr(queries, "_label_rows", rename_then_label)

@@ -4,7 +4,7 @@ backend absorbs an outage for code that can't guard its calls, never for ours.""
 import pytest
 import redis
 
-from operations import cache_guard
+from operations import cache_guard, owed_settles
 from settings.env import cache_settings
 from tests.support.servers import free_port
 
@@ -43,7 +43,9 @@ def backend(monkeypatch):
     monkeypatch.setattr(cache_guard, "default_cache", flaky)
     monkeypatch.setattr(cache_guard, "RETRY_SECONDS", 0)
     monkeypatch.setattr(cache_guard, "_shared_caches", {})  # this test's own caches only
-    monkeypatch.setattr(cache_guard, "_record_owed", flaky.record_owed)  # the database's record: tests of their own
+    # The database's record: tests of their own (test_owed_settle_claims.py).
+    monkeypatch.setattr(owed_settles, "record_owed", flaky.record_owed)
+    monkeypatch.setattr(owed_settles, "claim_recorded", lambda name: owed_settles.Claim("default", None, 0))
     cache_guard.forget_outage()
     yield flaky
     cache_guard.forget_outage()

@@ -6,18 +6,17 @@ import json
 
 import pytest
 
-from operations import cache_guard
+from operations import cache_guard, owed_settles
 from shop.models import Order, OrderStatus
 from shop.services.refunds import refund_order
 from tests.factories import make_creator, make_guide, make_product, product_card
 from tests.shop.helpers import FakeStripeGateway, intent_object, on_hand, post_webhook, signed_event
-from tests.support.redis_server import restartable_redis  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def outage(restartable_redis, shop_settings, monkeypatch):  # noqa: F811
+def outage(restartable_redis, shop_settings, monkeypatch):
     """Stripe faked, a guide showing a product with 2 in stock, and a Redis the test can stop and start."""
     shop_settings.KOLSHOP_PAYMENT_GATEWAY = "stripe"
     shop_settings.KOLSHOP_API_CACHE_SECONDS = 300
@@ -66,7 +65,7 @@ def test_a_sale_and_its_payment_during_an_outage_succeed_and_no_stale_page_is_se
     outage.stop()
     with django_capture_on_commit_callbacks(execute=True):  # the sale's invalidations run after its commits: lost
         statuses, order = _buy_two(client)
-    owed = cache_guard.settle_owed()
+    owed = owed_settles.settle_owed()
     during = _offer(client, guide.pk)
     outage.start()  # back with the data it had: the tokens the sale could not move, the entry of `before`
     after = _offer(client, guide.pk)

@@ -7,30 +7,11 @@ import time
 import pytest
 from django.core.cache import caches
 
-from creators.models import LinkTarget
 from creators.services import link_routes
-from creators.services.links import create_tracked_link
-from operations import cache_guard
+from operations import owed_settles
 from tests.creators.test_link_routes import where
-from tests.factories import make_creator, make_product
-from tests.support.redis_server import restartable_redis  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def outage(restartable_redis, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(cache_guard, "RETRY_SECONDS", 0)  # every call tries the server again
-    return restartable_redis
-
-
-@pytest.fixture
-def settler(monkeypatch):
-    """The settler thread every app process starts (``settings.wsgi`` / ``settings.asgi``), looking often."""
-    monkeypatch.setattr(cache_guard, "SETTLE_SECONDS", 0.05)
-    stop = cache_guard.start_settler()
-    yield
-    stop.set()
 
 
 def _another_process():
@@ -45,13 +26,8 @@ def _until_settled(shared) -> bool:
     return not shared.owes_settle
 
 
-def _mug_link(code: str):
-    product = make_product(variants=[("MUG-1", "12.00", 3)])
-    return create_tracked_link(make_creator("anna"), target_kind=LinkTarget.PRODUCT, product=product, code=code)
-
-
-def test_a_link_disabled_during_an_outage_is_a_404_once_the_cache_is_back(outage, site_tree, client):
-    link = _mug_link("mug-anna")
+def test_a_link_disabled_during_an_outage_is_a_404_once_the_cache_is_back(mug_link, outage, site_tree, client):
+    link = mug_link("mug-anna")
     assert where(client, "mug-anna")[0] == 302  # the route now cached in Redis
 
     outage.stop()
@@ -69,8 +45,8 @@ def test_a_link_disabled_during_an_outage_is_a_404_once_the_cache_is_back(outage
 
 
 def test_the_settler_thread_pays_a_lost_route_forget_without_traffic_and_other_processes_see_it(
-        outage, settler, site_tree, client):
-    link = _mug_link("mug-anna")
+        mug_link, outage, settler, site_tree, client):
+    link = mug_link("mug-anna")
     assert where(client, "mug-anna")[0] == 302
     other = _another_process()
     stored_under, _route = other.get("kolshop:link-route:v3:mug-anna")
@@ -114,18 +90,18 @@ def test_settle_owed_pays_nothing_while_the_server_is_still_down_and_everything_
     outage.stop()
     page_cache.forget_all_pages()
     link_routes.forget_link_routes(["mug-anna"])
-    still_down = cache_guard.settle_owed()
+    still_down = owed_settles.settle_owed()
     outage.start()
-    back = cache_guard.settle_owed()
+    back = owed_settles.settle_owed()
 
     assert (still_down, back) == (2, 0)
     assert (page_cache.cache.owes_settle, link_routes.cache.owes_settle) == (False, False)
 
 
-def test_a_link_changed_during_a_rolling_deploy_is_forgotten_for_the_previous_release_too(site_tree):
+def test_a_link_changed_during_a_rolling_deploy_is_forgotten_for_the_previous_release_too(mug_link, site_tree):
     from django.core.cache import cache
 
-    link = _mug_link("mug-anna")
+    link = mug_link("mug-anna")
     cache.set("kolshop:link-route:v2:mug-anna", ("the previous release's route",), 300)
 
     link.active = False
@@ -135,12 +111,12 @@ def test_a_link_changed_during_a_rolling_deploy_is_forgotten_for_the_previous_re
 
 
 def test_a_link_the_previous_release_disables_during_a_rolling_deploy_is_not_followed_by_this_release(
-        site_tree, client):
+        mug_link, site_tree, client):
     from django.core.cache import cache
 
     from creators.models import TrackedLink
 
-    link = _mug_link("mug-anna")
+    link = mug_link("mug-anna")
     assert where(client, "mug-anna")[0] == 302  # stored as v3, with its v2 twin the previous release reads
     twin = cache.get("kolshop:link-route:v2:mug-anna")
 
@@ -157,12 +133,12 @@ def test_a_link_the_previous_release_disables_during_a_rolling_deploy_is_not_fol
 
 
 def test_a_link_the_previous_release_disables_and_then_follows_during_a_rolling_deploy_is_not_followed_by_this_release(
-        site_tree, client):
+        mug_link, site_tree, client):
     from django.core.cache import cache
 
     from creators.models import TrackedLink
 
-    link = _mug_link("mug-anna")
+    link = mug_link("mug-anna")
     assert where(client, "mug-anna")[0] == 302  # stored as v3, with its v2 twin
 
     # A previous-release node disables the link (its forget deletes the v2 key only), then one of its processes

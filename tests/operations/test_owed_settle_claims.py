@@ -1,6 +1,7 @@
-"""The database's record of owed cache settles (``OwedCacheSettle``): appended by writers that never wait for each
-other, claimed so that one settler pays each row, kept when the settle fails, paid with no clock compared; and the
-settler thread looks at it often only after an outage it saw, on a connection it keeps."""
+"""The database's record of owed cache settles (``OwedCacheSettle``, ``operations.owed_settles``): appended by writers
+that never wait for each other, one row per process, cache and outage; claimed and committed before the settle so
+that one payer pays each row and no lock is held while the cache is called; kept when the settle fails; paid with no
+clock compared; and the settler thread looks at it often only after an outage it saw, on a connection it keeps."""
 
 import datetime as dt
 import threading
@@ -12,24 +13,11 @@ from django.utils import timezone
 
 from content.services import page_cache
 from creators.services import link_routes
-from operations import cache_guard
+from operations import cache_guard, owed_settles
 from operations.models import OwedCacheSettle
-from tests.operations.test_cache_outage_settles import outage  # noqa: F401  (a fixture)
-from tests.support.redis_server import restartable_redis  # noqa: F401  (a fixture)
+from tests.support.threads import on_another_connection
 
 HOLD = 3.0  # how long the first writer's transaction stays open after its loss was recorded
-
-
-def _in_thread(work) -> threading.Thread:
-    def run():
-        try:
-            work()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 def _hold_open_after(lose_invalidation, recorded: threading.Event):
@@ -43,10 +31,10 @@ def _hold_open_after(lose_invalidation, recorded: threading.Event):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_change_recording_a_lost_invalidation_does_not_hold_up_another_changes_record(outage):  # noqa: F811
+def test_a_change_recording_a_lost_invalidation_does_not_hold_up_another_changes_record(outage):
     outage.stop()
     recorded = threading.Event()
-    editor = _in_thread(_hold_open_after(page_cache.forget_all_pages, recorded))
+    editor = on_another_connection(_hold_open_after(page_cache.forget_all_pages, recorded))
     assert recorded.wait(10)
     started = time.monotonic()
     with transaction.atomic():
@@ -56,16 +44,17 @@ def test_a_change_recording_a_lost_invalidation_does_not_hold_up_another_changes
     outage.start()
 
     assert waited < 1.0, f"the second change waited {waited:.2f}s on the first change's record"
-    # One row per lost write: each change's forget, now and again at its commit (``now_and_at_commit``).
-    assert list(OwedCacheSettle.objects.values_list("cache", flat=True)) == ["content.page_cache"] * 4
+    # One row per change that lost a write before either committed; their forgets again at the commit found a row
+    # of this process unclaimed (``now_and_at_commit``) and appended none.
+    assert list(OwedCacheSettle.objects.values_list("cache", flat=True)) == ["content.page_cache"] * 2
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_sales_after_commit_forget_does_not_wait_for_an_editors_open_transaction(outage):  # noqa: F811
+def test_a_sales_after_commit_forget_does_not_wait_for_an_editors_open_transaction(outage):
     outage.stop()
     recorded = threading.Event()
-    editor = _in_thread(_hold_open_after(lambda: page_cache.forget_page(7), recorded))
+    editor = on_another_connection(_hold_open_after(lambda: page_cache.forget_page(7), recorded))
     assert recorded.wait(10)
     started = time.monotonic()
     page_cache.forget_pages([1])  # autocommit, as after a sale's commit (catalog_changed -> forget_pages)
@@ -74,26 +63,27 @@ def test_a_sales_after_commit_forget_does_not_wait_for_an_editors_open_transacti
     outage.start()
 
     assert waited < 1.0, f"the buyer's request waited {waited:.2f}s after its sale committed"
-    assert OwedCacheSettle.objects.count() == 3  # one per lost write: the editor's forget now and at its commit, the buyer's
+    # The editor's and the buyer's (neither saw the other's committed); the editor's forget at its commit found one.
+    assert OwedCacheSettle.objects.count() == 2
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # a payer claims outside a transaction
 def test_a_debt_recorded_by_a_host_whose_clock_lags_is_settled_not_just_deleted(monkeypatch):
     settles = []
     monkeypatch.setattr(page_cache.cache, "_settle", lambda backend: settles.append("moved"))
     real_now = timezone.now()
-    monkeypatch.setattr(cache_guard.timezone, "now", lambda: real_now + dt.timedelta(seconds=20))
+    monkeypatch.setattr(owed_settles.timezone, "now", lambda: real_now + dt.timedelta(seconds=20))
     assert page_cache.cache._pay()  # this host (its clock ahead) settled its own debt
     settles.clear()
     # Another host (its clock right) then lost an invalidation and was killed: its record.
     OwedCacheSettle.objects.create(cache=page_cache.cache.name, lost_at=real_now)
 
-    left = cache_guard.pay_recorded_settles()
+    left = owed_settles.pay_recorded_settles()
 
     assert (left, OwedCacheSettle.objects.count(), settles) == (0, 0, ["moved"])
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # a payer claims outside a transaction
 def test_rows_of_a_cache_whose_settle_fails_stay_owed_and_the_others_are_paid(monkeypatch):
     moved = []
     monkeypatch.setattr(cache_guard, "RETRY_SECONDS", 0)  # the failure does not pause the next cache's settle
@@ -106,15 +96,15 @@ def test_rows_of_a_cache_whose_settle_fails_stay_owed_and_the_others_are_paid(mo
     for name in ("creators.link_routes", "content.page_cache", "creators.link_routes"):
         OwedCacheSettle.objects.create(cache=name, lost_at=timezone.now())
 
-    left = cache_guard.pay_recorded_settles()
+    left = owed_settles.pay_recorded_settles()
     cache_guard.forget_outage()
 
-    assert (left, moved) == (2, ["pages"])
-    assert list(OwedCacheSettle.objects.values_list("cache", flat=True)) == ["creators.link_routes"] * 2
+    assert (left, moved) == (1, ["pages"])  # one cache left
+    assert list(OwedCacheSettle.objects.values_list("cache", "claim")) == [("creators.link_routes", None)] * 2
 
 
-@pytest.mark.django_db
-def test_a_settle_that_breaks_rolls_back_so_every_claimed_row_stays_owed(monkeypatch):
+@pytest.mark.django_db(transaction=True)  # a payer claims outside a transaction
+def test_a_settle_that_breaks_releases_its_claim_so_every_claimed_row_stays_owed(monkeypatch):
     def broken(backend):
         raise RuntimeError("a bug in the settle")
 
@@ -122,9 +112,9 @@ def test_a_settle_that_breaks_rolls_back_so_every_claimed_row_stays_owed(monkeyp
     OwedCacheSettle.objects.create(cache=page_cache.cache.name, lost_at=timezone.now())
 
     with pytest.raises(RuntimeError):
-        cache_guard.pay_recorded_settles()
+        owed_settles.pay_recorded_settles()
 
-    assert OwedCacheSettle.objects.count() == 1
+    assert list(OwedCacheSettle.objects.values_list("claim", flat=True)) == [None]  # the next pass claims it
 
 
 @pytest.mark.postgres
@@ -140,12 +130,14 @@ def test_two_settlers_at_once_pay_each_recorded_row_once(monkeypatch):
     monkeypatch.setattr(page_cache.cache, "_settle", slow_settle)
     OwedCacheSettle.objects.create(cache=page_cache.cache.name, lost_at=timezone.now())
     OwedCacheSettle.objects.create(cache=page_cache.cache.name, lost_at=timezone.now())
-    first = _in_thread(cache_guard.pay_recorded_settles)
+    first = on_another_connection(owed_settles.pay_recorded_settles)
     assert claimed.wait(10)
-    second_left = cache_guard.pay_recorded_settles()  # another process's settler, meanwhile: the rows are claimed
+    second_left = owed_settles.pay_recorded_settles()  # another process's settler, meanwhile: the rows are claimed
+    locked = _locked_rows()  # while the first settler calls the cache
     release.set()
     first.join(10)
 
+    assert locked is False  # claimed and committed before the settle: no row lock is held across the cache call
     assert second_left == 0
     assert len(settles) == 1
     assert OwedCacheSettle.objects.count() == 0
@@ -154,23 +146,23 @@ def test_two_settlers_at_once_pay_each_recorded_row_once(monkeypatch):
 @pytest.mark.django_db
 def test_the_settler_looks_at_the_database_often_only_after_an_outage_this_process_saw(monkeypatch):
     looks = []
-    monkeypatch.setattr(cache_guard, "pay_recorded_settles", lambda: looks.append(1) or 0)
+    monkeypatch.setattr(owed_settles, "pay_recorded_settles", lambda: looks.append(1) or 0)
     cache_guard.forget_outage()
-    monkeypatch.setattr(cache_guard, "_settler_looked_at", [None])
+    monkeypatch.setattr(owed_settles, "_settler_looked_at", None)
 
     for _ in range(3):  # passes every SETTLE_SECONDS with nothing seen: one look per IDLE_SETTLE_SECONDS
-        cache_guard._settle_in_thread()
+        owed_settles._settle_in_thread()
     idle = len(looks)
-    cache_guard._settler_looked_at[0] -= cache_guard.IDLE_SETTLE_SECONDS
-    cache_guard._settle_in_thread()
+    owed_settles._settler_looked_at -= owed_settles.IDLE_SETTLE_SECONDS
+    owed_settles._settle_in_thread()
     after_idle_interval = len(looks)
     cache_guard._breaker.failed(cache_guard.redis.ConnectionError("down"))
-    cache_guard._settle_in_thread()
-    cache_guard._settle_in_thread()
+    owed_settles._settle_in_thread()
+    owed_settles._settle_in_thread()
     alert = len(looks)
-    cache_guard._breaker.last_failed -= cache_guard.ALERT_SECONDS
+    cache_guard._breaker.last_failed -= owed_settles.ALERT_SECONDS
     cache_guard._breaker.down_until = 0.0
-    cache_guard._settle_in_thread()
+    owed_settles._settle_in_thread()
     calm_again = len(looks)
     cache_guard.forget_outage()
 
@@ -180,17 +172,17 @@ def test_the_settler_looks_at_the_database_often_only_after_an_outage_this_proce
 @pytest.mark.django_db(transaction=True)
 def test_the_settler_keeps_its_connection_between_looks_and_drops_it_when_a_look_fails(monkeypatch):
     cache_guard.forget_outage()
-    monkeypatch.setattr(cache_guard, "settler_is_alert", lambda: True)
+    monkeypatch.setattr(owed_settles, "settler_is_alert", lambda: True)
     seen, failed = [], []
 
     def passes():
-        cache_guard._settle_in_thread()
+        owed_settles._settle_in_thread()
         seen.append(connection.connection)
-        cache_guard._settle_in_thread()
+        owed_settles._settle_in_thread()
         seen.append(connection.connection)
-        monkeypatch.setattr(cache_guard, "pay_recorded_settles", _refused)
+        monkeypatch.setattr(owed_settles, "pay_recorded_settles", _refused)
         try:
-            cache_guard._settle_in_thread()
+            owed_settles._settle_in_thread()
         except DatabaseError:
             failed.append(connection.connection)
 
@@ -208,3 +200,13 @@ def test_the_settler_keeps_its_connection_between_looks_and_drops_it_when_a_look
 
 def _refused(*args, **kwargs):
     raise DatabaseError("the database went away")
+
+
+def _locked_rows() -> bool:
+    """Whether another transaction holds a lock on a recorded row (asked without waiting for it)."""
+    try:
+        with transaction.atomic():
+            list(OwedCacheSettle.objects.select_for_update(nowait=True))
+    except DatabaseError:
+        return True
+    return False

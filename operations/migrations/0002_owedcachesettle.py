@@ -4,6 +4,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # Named 0002_outage3 until stop 31. A database that applied it under that name has this one marked applied at its
+    # next ``migrate`` (Django records a replacing migration once everything it replaces is applied), so nothing runs.
+    replaces = [("operations", "0002_outage3")]
 
     dependencies = [
         ('operations', '0001_initial'),

@@ -1,0 +1,208 @@
+"""Owed cache settles kept in the database (``OwedCacheSettle``), so that a lost invalidation is made up for even
+when the process that lost it is killed, and the settler thread every app process runs to pay them.
+
+Recording (``record_owed``): a lost invalidation appends a row with a plain INSERT, in the change's transaction when
+there is one (the debt commits with the change, or neither does), so writers never wait for each other. At most one
+row per process, cache and outage: while the row this process recorded last is still there and unclaimed, a new loss
+only checks that (one read by primary key) instead of appending, since whoever claims that row settles after the
+check, which pays the new loss too. Concurrent transactions of one process that each lose a write before either
+commits may append one each.
+
+Paying (``SharedCache._pay``, called by the owing process on its next use of the cache and by the settler thread):
+the cache's unclaimed rows (or those whose lease ran out: their payer died) are claimed with one ``UPDATE`` that
+commits at once (``claim``, leased until ``claimed_until`` by the database's clock), then the cache is settled with
+no row lock held, then the claimed rows are deleted; when the settle fails they are released for the next pass. Only
+rows committed before the claim are claimed, so only rows recorded before the settle began are deleted. Two payers
+never pay the same row (the second's ``UPDATE`` skips rows the first claimed); a payer whose own process owes settles
+anyway, so the fleet settles once per owing process that reaches the cache before the settler, not once per settler.
+A payer inside a transaction (an editor's publish) does not claim (the claim would hold row locks until that
+transaction ends): it settles its own debt and leaves the rows to a settler.
+
+The settler thread (``start_settler``, started by ``settings.wsgi`` / ``settings.asgi``) looks every
+``SETTLE_SECONDS`` while its process owes or saw the cache fail in the last ``ALERT_SECONDS``, and every
+``IDLE_SETTLE_SECONDS`` otherwise; a look that finds nothing is one query (the caches named in the table, which is
+empty but for an outage's debts) on a connection the thread keeps. A process that exits cleanly pays its own debts
+once more (``atexit``). So after the server is back, an entry a lost invalidation made stale is served (by any
+process, including one started after the outage) for at most ``SETTLE_SECONDS`` + ``RETRY_SECONDS`` while an app
+process that saw the outage lives, and ``IDLE_SETTLE_SECONDS`` + ``RETRY_SECONDS`` when only processes that did not
+see it are left, even when the owing one was killed. Left to the entries' own expiry: a debt the database refused to
+record too (it was down as well), or a process killed between a commit and recording the loss of the forget repeated
+after it."""
+
+import atexit
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import SynchronousOnlyOperation
+from django.db import DatabaseError, connections, router, transaction
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from operations import cache_guard
+from operations.process_loops import start_process_loop
+
+logger = logging.getLogger("kolshop.cache")
+
+SETTLE_SECONDS = 5.0  # how often a process's settler thread pays what it owes, in and after an outage it saw
+IDLE_SETTLE_SECONDS = 15.0  # how often it looks for other processes' recorded debts otherwise
+ALERT_SECONDS = 600.0  # how long after this process last saw the cache fail it keeps looking every SETTLE_SECONDS
+LEASE_SECONDS = 60.0  # how long a claim keeps other payers off its rows (a settle is one cache call)
+
+_recorded_rows: dict[str, int] = {}  # by cache name: the id of the row this process recorded last (committed)
+_settler_registered = False
+_settler_looked_at: float | None = None  # time.monotonic() of the settler's latest look at the database
+
+
+def _alias() -> str:
+    from operations.models import OwedCacheSettle
+
+    return router.db_for_write(OwedCacheSettle)
+
+
+def record_owed(name: str) -> None:
+    """Record in the database that ``name``'s settle is owed, unless the row this process recorded last is there still
+    unclaimed; a database that refuses leaves it owed by this process only."""
+    from operations.models import OwedCacheSettle
+
+    alias = _alias()
+    rows = OwedCacheSettle.objects.using(alias)
+    try:
+        with transaction.atomic(using=alias):  # a savepoint inside the change's transaction: a refusal spoils nothing
+            recorded = _recorded_rows.get(name)
+            if recorded is not None and rows.filter(pk=recorded, claim__isnull=True).exists():
+                return  # whoever claims it settles after this read, so after this loss
+            row = rows.create(cache=name, lost_at=timezone.now())
+            transaction.on_commit(lambda: _recorded_rows.__setitem__(name, row.pk), using=alias)
+    except (DatabaseError, SynchronousOnlyOperation):
+        logger.warning("an owed cache settle could not be recorded (%s): only this process owes it", name)
+
+
+def forget_recorded_rows() -> None:
+    """This process remembers no recorded row (tests)."""
+    _recorded_rows.clear()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Rows of one cache claimed by one payer (``rows``: how many; 0 when none or the database could not be asked)."""
+
+    alias: str
+    token: uuid.UUID | None
+    rows: int
+
+    def paid(self) -> None:
+        self._then(lambda claimed: claimed.delete(), "deleting paid")
+
+    def release(self) -> None:
+        self._then(lambda claimed: claimed.update(claim=None, claimed_until=None), "releasing")
+
+    def _then(self, change, what: str) -> None:
+        from operations.models import OwedCacheSettle
+
+        if not self.rows:
+            return
+        try:
+            change(OwedCacheSettle.objects.using(self.alias).filter(claim=self.token))
+        except (DatabaseError, SynchronousOnlyOperation):  # the lease runs out: another payer settles them again
+            logger.warning("%s owed cache settles failed", what, exc_info=True)
+
+
+def claim_recorded(name: str) -> Claim:
+    """Claim ``name``'s recorded rows nobody is paying (unclaimed, or their lease ran out), committed at once."""
+    from operations.models import OwedCacheSettle
+
+    alias = _alias()
+    if connections[alias].in_atomic_block:
+        return Claim(alias, None, 0)  # the claim would hold row locks until the caller's transaction ends
+    token = uuid.uuid4()
+    unpaid = OwedCacheSettle.objects.using(alias).filter(Q(claim__isnull=True) | Q(claimed_until__lt=Now()), cache=name)
+    try:
+        # A read first: the usual answer (none) then takes no write lock (SQLite's would wait for any open writer).
+        lease = Now() + dt.timedelta(seconds=LEASE_SECONDS)
+        claimed = unpaid.exists() and unpaid.update(claim=token, claimed_until=lease)
+    except (DatabaseError, SynchronousOnlyOperation):
+        return Claim(alias, None, 0)  # the database down too: this process's own debt is paid all the same
+    return Claim(alias, token, int(claimed))
+
+
+def pay_recorded_settles() -> int:
+    """Pay the settles recorded in the database (by any process, dead or alive) once the cache answers; the number of
+    caches whose rows this pass left recorded (-1: it could not look). A row still uncommitted (its change's
+    transaction open) is not seen: a later pass pays it."""
+    from operations.models import OwedCacheSettle
+
+    if cache_guard.cache_is_down():
+        return -1
+    names = set(OwedCacheSettle.objects.using(_alias()).values_list("cache", flat=True).distinct())
+    left = 0
+    for name in sorted(names):
+        shared = cache_guard._shared_caches.get(name)
+        if shared is None or shared._settle is None or not shared._pay():
+            left += 1  # another release's cache, or the cache still down: the next pass
+    return left
+
+
+def settle_owed() -> int:
+    """Pay the settles recorded in the database, then every settle this process still owes; the number of caches this
+    process still owes."""
+    try:
+        pay_recorded_settles()
+    finally:  # the database down too: this process's own debts are paid all the same
+        owed = _pay_own()
+    return owed
+
+
+def _pay_own() -> int:
+    return sum(not shared._ready() for shared in cache_guard._shared_caches.values() if shared.owes_settle)
+
+
+def start_settler() -> threading.Event:
+    """Pay owed settles in a daemon thread of this process, traffic or not (one per process; a forked child starts its
+    own, ``operations.process_loops``), and once more at a clean exit. Returns the event that stops it."""
+    global _settler_registered, _settler_looked_at
+    if not _settler_registered:
+        _settler_registered = True
+        atexit.register(_settle_at_exit)
+    _settler_looked_at = None
+    return start_process_loop("cache-settler", _settle_in_thread, every=lambda: SETTLE_SECONDS,
+                              at_end=_close_settler_connection)
+
+
+def settler_is_alert() -> bool:
+    """Whether the settler looks at the database every ``SETTLE_SECONDS``: this process owes, or saw the cache fail
+    within ``ALERT_SECONDS``."""
+    failed = cache_guard._breaker.last_failed
+    owes = any(shared.owes_settle for shared in cache_guard._shared_caches.values())
+    return owes or (failed is not None and time.monotonic() - failed < ALERT_SECONDS)
+
+
+def _settle_in_thread() -> None:
+    """One pass: every ``SETTLE_SECONDS`` when alert, else a look every ``IDLE_SETTLE_SECONDS`` (passes between
+    cost nothing). The thread's connection is kept between looks and closed when one fails (it may be broken)."""
+    global _settler_looked_at
+    now = time.monotonic()
+    if not settler_is_alert() and _settler_looked_at is not None and now - _settler_looked_at < IDLE_SETTLE_SECONDS:
+        return
+    _settler_looked_at = now
+    try:
+        settle_owed()
+    except DatabaseError:
+        _close_settler_connection()
+        raise  # logged by the loop; the next pass connects again
+
+
+def _close_settler_connection() -> None:
+    connections.close_all()  # this thread's own
+
+
+def _settle_at_exit() -> None:
+    """This process's own debts only (and the rows of the caches it settles; the database may be gone by now)."""
+    try:
+        _pay_own()
+    except Exception:  # noqa: BLE001  (exiting anyway: the entries' own expiry is left)
+        logger.warning("paying owed cache settles at exit failed", exc_info=True)
