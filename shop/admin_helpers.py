@@ -9,6 +9,7 @@ login. The pieces here route all of them through the model's registered policy
 from django.http import Http404
 from django.utils.functional import cached_property
 from django.contrib.admin.utils import unquote
+from wagtail.admin.menu import MenuItem
 from wagtail.permissions import policy_registry
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction as SnippetDeleteBulkAction
 from wagtail.snippets.views.chooser import (
@@ -205,3 +206,15 @@ class HideUnseenItemsMixin:
 
 class ScopedSnippetDeleteBulkAction(HideUnseenItemsMixin, SnippetDeleteBulkAction):
     pass
+
+
+class PermissionMenuItem(MenuItem):
+    """An admin menu item shown only to users holding ``permission``: the one its view requires, so the menu never
+    offers a page that answers 403."""
+
+    def __init__(self, *args, permission: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permission = permission
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.permission)
