@@ -53,7 +53,11 @@ class PolicyScopedObjectMixin:
 
 class ScopedSnippetViewSet(SnippetViewSet):
     """A snippet viewset whose every view (present and future: edit, delete, inspect, usage,
-    history, revisions, workflow, ...) is limited to the rows the policy allows."""
+    history, revisions, workflow, ...) is limited to the rows the policy allows.
+
+    What the subclasses still share (``model``, ``icon``, ``menu_*``, ``list_display``, a ``get_queryset`` adding
+    ``select_related``) is Wagtail's declarative configuration with different values in each: a base class would
+    only move it. ``creators.brand_members`` stays on Wagtail's plain viewsets: its staff-only gate is its own."""
 
     def construct_view(self, view_class, **kwargs):
         scoped_class = type(f"Scoped{view_class.__name__}", (PolicyScopedObjectMixin, view_class), {})
@@ -116,6 +120,15 @@ class ScopedSnippetChooserViewSet(SnippetChooserViewSet):
     choose_results_view_class = ScopedChooseResultsView
     chosen_view_class = ScopedChosenView
     chosen_multiple_view_class = ScopedChosenMultipleView
+
+
+def scoped_choose_views(listing: type) -> tuple[type, type]:
+    """A chooser's list view and its search-results view, both narrowed by ``listing`` (a mixin whose
+    ``get_object_list`` calls ``super()``, so it narrows the policy's ``choose`` rows, never widens them) for
+    ``choose_view_class, choose_results_view_class`` of a ``ScopedSnippetChooserViewSet``."""
+    name = listing.__name__.removesuffix("ChooseViewMixin")
+    return (type(f"{name}ChooseView", (listing, ScopedChooseView), {"__module__": listing.__module__}),
+            type(f"{name}ChooseResultsView", (listing, ScopedChooseResultsView), {"__module__": listing.__module__}))
 
 
 # --- modeladmin ------------------------------------------------------------------------------
