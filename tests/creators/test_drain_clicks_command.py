@@ -18,7 +18,8 @@ class Stopped(Exception):
 def drainer(monkeypatch):
     """The command run with ``argv``, its batches scripted (sizes in order, then a stop); returns its reads (the
     options of each) and the drainer's reads and waits in the order they happened. Only the command's own clock is
-    replaced: its sleeps are recorded, nothing else in the process stops sleeping."""
+    replaced: its sleeps are recorded, nothing else in the process stops sleeping. No database is touched, so the
+    tests run after database tests too (the connection check is the command's own name, replaced)."""
 
     def run(batches: list[int], *argv: str) -> tuple[list[dict], list[tuple[str, float]]]:
         planned, calls, events = iter(batches), [], []
@@ -33,6 +34,7 @@ def drainer(monkeypatch):
             return size
 
         monkeypatch.setattr(command, "queue_enabled", lambda: True)
+        monkeypatch.setattr(command, "close_old_connections", lambda: None)  # no database here: only the waits
         monkeypatch.setattr(command, "retire_dead_consumers", lambda **options: 0)
         monkeypatch.setattr(command, "drain_clicks", drain)
         monkeypatch.setattr(command, "time", SimpleNamespace(
