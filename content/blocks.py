@@ -74,7 +74,7 @@ class VariantChooserBlock(SnippetChooserBlock):
     @cached_property
     def widget(self):
         """The chooser lists only the variants of the product chosen beside it: Wagtail's linked
-        fields send that product's id as ``?product=<id>`` (``shop.viewsets.VariantChooseView``)."""
+        fields send that product's id as ``?product=<id>`` (``shop.viewsets.VariantChooseViewMixin``)."""
         widget = super().widget
         widget.linked_fields = {"product": {"match": r"^.*-value-", "append": "product"}}
         return widget

@@ -16,11 +16,10 @@ from creators.models import CreatorProfile
 from creators.permissions import CreatorOwnedPermissionPolicy, is_creator
 from creators.services import listings
 from shop.admin_helpers import (
-    ScopedChooseResultsView,
-    ScopedChooseView,
     ScopedSnippetChooserViewSet,
     ScopedSnippetViewSet,
     policy_for,
+    scoped_choose_views,
 )
 from shop.errors import DomainError
 from shop.models import ListingStatus, StorefrontListing, SupplyOffer
@@ -102,17 +101,8 @@ class ListingChooseViewMixin:
         ]
 
 
-class ListingChooseView(ListingChooseViewMixin, ScopedChooseView):
-    pass
-
-
-class ListingChooseResultsView(ListingChooseViewMixin, ScopedChooseResultsView):
-    pass
-
-
 class ListingChooserViewSet(ScopedSnippetChooserViewSet):
-    choose_view_class = ListingChooseView
-    choose_results_view_class = ListingChooseResultsView
+    choose_view_class, choose_results_view_class = scoped_choose_views(ListingChooseViewMixin)
 
 
 class StorefrontListingViewSet(ScopedSnippetViewSet):

@@ -11,13 +11,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.permissions import register_permission_policy
 from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 
 from readers import admin_views
 from readers.models import RewardEntry, RewardRate, RewardRefusal, ShareBlock, ShareLink
-from shop.admin_helpers import PolicyModelAdmin, ReadOnlyModelAdmin
+from shop.admin_helpers import PermissionMenuItem, PolicyModelAdmin, ReadOnlyModelAdmin
 from shop.permissions import BackOfficePermissionPolicy
 
 for back_office_model in (ShareLink, RewardEntry, RewardRefusal, ShareBlock, RewardRate):
@@ -91,12 +90,7 @@ def register_reader_admin_urls():
     return [path("readers/share-links/block/", admin_views.block_share_links, name="readers_block_share_links")]
 
 
-class BlockMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(admin_views.BLOCK_PERMISSION)
-
-
 @hooks.register("register_admin_menu_item")
 def register_block_menu_item():
-    return BlockMenuItem(_("Block share links"), reverse("readers_block_share_links"), icon_name="warning",
-                         order=227)
+    return PermissionMenuItem(_("Block share links"), reverse("readers_block_share_links"), icon_name="warning",
+                              order=227, permission=admin_views.BLOCK_PERMISSION)

@@ -9,6 +9,7 @@ login. The pieces here route all of them through the model's registered policy
 from django.http import Http404
 from django.utils.functional import cached_property
 from django.contrib.admin.utils import unquote
+from wagtail.admin.menu import MenuItem
 from wagtail.permissions import policy_registry
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction as SnippetDeleteBulkAction
 from wagtail.snippets.views.chooser import (
@@ -52,7 +53,11 @@ class PolicyScopedObjectMixin:
 
 class ScopedSnippetViewSet(SnippetViewSet):
     """A snippet viewset whose every view (present and future: edit, delete, inspect, usage,
-    history, revisions, workflow, ...) is limited to the rows the policy allows."""
+    history, revisions, workflow, ...) is limited to the rows the policy allows.
+
+    What the subclasses still share (``model``, ``icon``, ``menu_*``, ``list_display``, a ``get_queryset`` adding
+    ``select_related``) is Wagtail's declarative configuration with different values in each: a base class would
+    only move it. ``creators.brand_members`` stays on Wagtail's plain viewsets: its staff-only gate is its own."""
 
     def construct_view(self, view_class, **kwargs):
         scoped_class = type(f"Scoped{view_class.__name__}", (PolicyScopedObjectMixin, view_class), {})
@@ -115,6 +120,15 @@ class ScopedSnippetChooserViewSet(SnippetChooserViewSet):
     choose_results_view_class = ScopedChooseResultsView
     chosen_view_class = ScopedChosenView
     chosen_multiple_view_class = ScopedChosenMultipleView
+
+
+def scoped_choose_views(listing: type) -> tuple[type, type]:
+    """A chooser's list view and its search-results view, both narrowed by ``listing`` (a mixin whose
+    ``get_object_list`` calls ``super()``, so it narrows the policy's ``choose`` rows, never widens them) for
+    ``choose_view_class, choose_results_view_class`` of a ``ScopedSnippetChooserViewSet``."""
+    name = listing.__name__.removesuffix("ChooseViewMixin")
+    return (type(f"{name}ChooseView", (listing, ScopedChooseView), {"__module__": listing.__module__}),
+            type(f"{name}ChooseResultsView", (listing, ScopedChooseResultsView), {"__module__": listing.__module__}))
 
 
 # --- modeladmin ------------------------------------------------------------------------------
@@ -205,3 +219,15 @@ class HideUnseenItemsMixin:
 
 class ScopedSnippetDeleteBulkAction(HideUnseenItemsMixin, SnippetDeleteBulkAction):
     pass
+
+
+class PermissionMenuItem(MenuItem):
+    """An admin menu item shown only to users holding ``permission``: the one its view requires, so the menu never
+    offers a page that answers 403."""
+
+    def __init__(self, *args, permission: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permission = permission
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.permission)

@@ -17,11 +17,10 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, Obj
 from wagtail.admin.ui.tables import Column
 
 from shop.admin_helpers import (
-    ScopedChooseResultsView,
-    ScopedChooseView,
     ScopedSnippetChooserViewSet,
     ScopedSnippetViewSet,
     policy_for,
+    scoped_choose_views,
 )
 from shop.errors import DomainError
 from shop.models import SupplyOffer, Variant
@@ -83,17 +82,8 @@ class SupplyOfferChooseViewMixin:
         ]
 
 
-class SupplyOfferChooseView(SupplyOfferChooseViewMixin, ScopedChooseView):
-    pass
-
-
-class SupplyOfferChooseResultsView(SupplyOfferChooseViewMixin, ScopedChooseResultsView):
-    pass
-
-
 class SupplyOfferChooserViewSet(ScopedSnippetChooserViewSet):
-    choose_view_class = SupplyOfferChooseView
-    choose_results_view_class = SupplyOfferChooseResultsView
+    choose_view_class, choose_results_view_class = scoped_choose_views(SupplyOfferChooseViewMixin)
 
 
 def offer_bounds_label(offer: SupplyOffer) -> str:

@@ -10,10 +10,9 @@ from wagtail.admin.ui.tables import Column
 
 from shop.admin_forms import GroupCampaignForm
 from shop.admin_helpers import (
-    ScopedChooseResultsView,
-    ScopedChooseView,
     ScopedSnippetChooserViewSet,
     ScopedSnippetViewSet,
+    scoped_choose_views,
 )
 from shop.models import Brand, GroupCampaign, Product, ProductStatus, Promotion, Variant
 from shop.models.inventory import StockStatus
@@ -89,17 +88,8 @@ def product_availability_label(product: Product) -> str:
     return str(StockStatus.for_quantity(product.stock_on_hand or 0).level.label)
 
 
-class ProductChooseView(ProductChooseViewMixin, ScopedChooseView):
-    pass
-
-
-class ProductChooseResultsView(ProductChooseViewMixin, ScopedChooseResultsView):
-    pass
-
-
 class ProductChooserViewSet(ScopedSnippetChooserViewSet):
-    choose_view_class = ProductChooseView
-    choose_results_view_class = ProductChooseResultsView
+    choose_view_class, choose_results_view_class = scoped_choose_views(ProductChooseViewMixin)
 
 
 class VariantSearchForm(BaseFilterForm):
@@ -133,17 +123,8 @@ class VariantChooseViewMixin:
         ]
 
 
-class VariantChooseView(VariantChooseViewMixin, ScopedChooseView):
-    pass
-
-
-class VariantChooseResultsView(VariantChooseViewMixin, ScopedChooseResultsView):
-    pass
-
-
 class VariantChooserViewSet(ScopedSnippetChooserViewSet):
-    choose_view_class = VariantChooseView
-    choose_results_view_class = VariantChooseResultsView
+    choose_view_class, choose_results_view_class = scoped_choose_views(VariantChooseViewMixin)
     # The viewset passes these to its views (overriding the views' own): ?product=<id> narrows the list,
     # and searching or paging inside the modal keeps it (the block editor links it to the chosen product).
     url_filter_parameters = ["product"]
@@ -218,17 +199,8 @@ class PromotionChooseViewMixin:
         ]
 
 
-class PromotionChooseView(PromotionChooseViewMixin, ScopedChooseView):
-    pass
-
-
-class PromotionChooseResultsView(PromotionChooseViewMixin, ScopedChooseResultsView):
-    pass
-
-
 class PromotionChooserViewSet(ScopedSnippetChooserViewSet):
-    choose_view_class = PromotionChooseView
-    choose_results_view_class = PromotionChooseResultsView
+    choose_view_class, choose_results_view_class = scoped_choose_views(PromotionChooseViewMixin)
 
 
 class PromotionViewSet(ScopedSnippetViewSet):

@@ -7,7 +7,12 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
-from shop.admin_helpers import PolicyModelAdmin, ReadOnlyPermissionHelper, ScopedSnippetDeleteBulkAction
+from shop.admin_helpers import (
+    PermissionMenuItem,
+    PolicyModelAdmin,
+    ReadOnlyPermissionHelper,
+    ScopedSnippetDeleteBulkAction,
+)
 from shop.models import (
     Brand, GroupCampaign, Order, Payment, Product, Promotion, Stock, SupplyOffer, Variant,
     Voucher,
@@ -133,7 +138,6 @@ modeladmin_register(StockAdmin)
 
 # --- Orders, payments and vouchers (checkout) ---------------------------------------------
 from django.urls import path, reverse  # noqa: E402
-from wagtail.admin.menu import MenuItem  # noqa: E402
 from wagtail_modeladmin.helpers import ButtonHelper  # noqa: E402
 
 from shop import admin_views  # noqa: E402
@@ -225,33 +229,19 @@ def register_order_admin_urls():
     ]
 
 
-class OrderPermissionMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(admin_views.ORDER_PERMISSION)
-
-
 @hooks.register("register_admin_menu_item")
 def register_pickup_menu_item():
-    return OrderPermissionMenuItem(_("Redeem pickup"), reverse("shop_redeem_pickup"), icon_name="tick", order=225)
-
-
-class FulfilmentMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(FULFILMENT_PERMISSION)
+    return PermissionMenuItem(_("Redeem pickup"), reverse("shop_redeem_pickup"), icon_name="tick", order=225,
+                              permission=admin_views.ORDER_PERMISSION)
 
 
 @hooks.register("register_admin_menu_item")
 def register_fulfilment_menu_item():
-    return FulfilmentMenuItem(_("Fulfilment groups"), reverse("shop_fulfilment_groups"), icon_name="doc-full",
-                              order=226)
-
-
-class SupplyAttemptsMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(SUPPLY_ATTEMPTS_PERMISSION)
+    return PermissionMenuItem(_("Fulfilment groups"), reverse("shop_fulfilment_groups"), icon_name="doc-full",
+                              order=226, permission=FULFILMENT_PERMISSION)
 
 
 @hooks.register("register_admin_menu_item")
 def register_supply_attempts_menu_item():
-    return SupplyAttemptsMenuItem(_("Brand transfers to retry"), reverse("shop_supply_attempts"), icon_name="warning",
-                                  order=227)
+    return PermissionMenuItem(_("Brand transfers to retry"), reverse("shop_supply_attempts"), icon_name="warning",
+                              order=227, permission=SUPPLY_ATTEMPTS_PERMISSION)

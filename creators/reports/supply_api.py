@@ -3,35 +3,25 @@
 The figures and who may see them come from ``creators.reports.supply_figures``; a brand sees totals
 per storefront only, never an order or a buyer."""
 
-from decimal import Decimal
+from dataclasses import fields
 
 from ninja import Router, Schema
 from ninja.security import django_auth
+from pydantic import create_model
 
-from creators.reports.supply_figures import listing_figures_for, storefront_sales_for
+from creators.reports.supply_figures import ListingFigures, StorefrontSales, listing_figures_for, storefront_sales_for
 
 router = Router(tags=["supply reports"], auth=django_auth)
 
 
-class ListingFiguresOut(Schema):
-    listing_id: int
-    sku: str
-    product_title: str
-    status: str
-    currency: str
-    units: int
-    margin: Decimal
-    sell_through: Decimal | None
+def _out_schema(figures: type, name: str) -> type[Schema]:
+    """The API's schema of a report row: the figures dataclass's own fields and types, so the API serves exactly
+    the figures ``supply_figures`` defines (a figure added there is not dropped here)."""
+    return create_model(name, __base__=Schema, **{field.name: (field.type, ...) for field in fields(figures)})
 
 
-class StorefrontSalesOut(Schema):
-    creator_id: int
-    storefront: str
-    currency: str
-    units: int
-    sales: Decimal
-    wholesale: Decimal
-    brand_discount: Decimal
+ListingFiguresOut = _out_schema(ListingFigures, "ListingFiguresOut")
+StorefrontSalesOut = _out_schema(StorefrontSales, "StorefrontSalesOut")
 
 
 @router.get("/listing-figures", response=list[ListingFiguresOut], summary="My storefront listings' figures")

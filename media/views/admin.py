@@ -15,12 +15,11 @@ from wagtail.snippets.views.chooser import SnippetCreateView
 from media.models import Video, VideoStatus
 from media.permissions import can_upload_videos
 from shop.admin_helpers import (
-    ScopedChooseResultsView,
-    ScopedChooseView,
     ScopedChosenMultipleView,
     ScopedChosenView,
     ScopedSnippetChooserViewSet,
     ScopedSnippetViewSet,
+    scoped_choose_views,
 )
 
 
@@ -80,14 +79,6 @@ class VideoChooseViewMixin:
         ]
 
 
-class VideoChooseView(VideoChooseViewMixin, ScopedChooseView):
-    pass
-
-
-class VideoChooseResultsView(VideoChooseViewMixin, ScopedChooseResultsView):
-    pass
-
-
 class VideoChosenView(ScopedChosenView):
     def get_object(self, pk):
         video = super().get_object(pk)
@@ -109,8 +100,7 @@ class VideoChooserCreateView(SnippetCreateView):
 
 
 class VideoChooserViewSet(ScopedSnippetChooserViewSet):
-    choose_view_class = VideoChooseView
-    choose_results_view_class = VideoChooseResultsView
+    choose_view_class, choose_results_view_class = scoped_choose_views(VideoChooseViewMixin)
     chosen_view_class = VideoChosenView
     chosen_multiple_view_class = VideoChosenMultipleView
     create_view_class = VideoChooserCreateView

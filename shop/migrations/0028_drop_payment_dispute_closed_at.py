@@ -6,6 +6,9 @@ of the previous release run beside this one unharmed. Database only: the migrati
 
 Reversible: going back re-adds the column as 0020 made it (nullable, empty), which is all the release before needs
 (0023's reverse fills it from the disputes).
+
+Named ``0028_tidy3`` when it shipped: ``replaces`` lets a database that recorded that name take this one as applied
+(Django records the new name beside the old at the next ``migrate``) instead of dropping the column twice.
 """
 
 from django.db import migrations, models
@@ -30,6 +33,8 @@ def add_dispute_closed_at_back(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
+    replaces = [("shop", "0028_tidy3")]
 
     dependencies = [("shop", "0027_migsafety")]
 
