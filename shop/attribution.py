@@ -91,7 +91,7 @@ def _token_body(attribution: Attribution, *, sku: str | None, signed_at: int) ->
     so the block id is length-prefixed and the SKU comes last."""
     numbers = ":".join("" if number is None else str(number)
                        for number in (attribution.creator_id, attribution.page_id, attribution.click_id))
-    block = attribution.block_id
+    block = str(attribution.block_id or "")  # None from a live pin's attribution: read back as "", as before
     return f"{numbers}:{signed_at}:{len(block)}:{block}{'-' if sku is None else '=' + sku}"
 
 

@@ -36,6 +36,12 @@ def test_a_token_reads_back_what_was_signed_and_needs_no_quoting(attribution, sk
     assert quote_plus(token) == token
 
 
+def test_a_block_id_of_none_reads_back_empty_as_before():
+    token = sign_attribution(Attribution(creator_id=3, page_id=4, block_id=None), sku="HP-1")
+
+    assert read_attribution(token, sku="HP-1") == Attribution(creator_id=3, page_id=4, block_id="")
+
+
 def test_a_token_for_another_sku_is_refused():
     token = sign_attribution(Attribution(creator_id=3, page_id=4), sku="HP-1")
 
