@@ -70,7 +70,7 @@ def read_attribution(token: str, *, sku: str | None) -> Attribution:
         fields = _read_token(token)
     else:
         fields = _read_signed_before_v3(token)
-    if fields.get("s", _NO_SKU) != sku:
+    if fields["s"] != sku:
         raise InvalidAttribution("The attribution token was issued for another product.")
     try:
         return Attribution(
@@ -81,9 +81,6 @@ def read_attribution(token: str, *, sku: str | None) -> Attribution:
         )
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidAttribution("The attribution token is malformed.") from error
-
-
-_NO_SKU = object()  # a token naming no SKU at all (never signed so): matches no ``sku``, not even None
 
 
 def _token_body(attribution: Attribution, *, sku: str | None, signed_at: int) -> str:
