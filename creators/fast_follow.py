@@ -10,7 +10,8 @@ tracked-link follow with the same code and nothing else:
   it can't decide without the database: Django then answers, through its whole stack.
 * **The same headers.** The request goes through the project's own middleware instances
   (``settings.MIDDLEWARE``) minus ``NOT_FOR_FOLLOWS``, each left out for a stated reason; a new
-  middleware runs here too unless it is listed. The view's ``never_cache`` is the same decorator.
+  middleware runs here too unless it is listed. The view's ``never_cache`` is the same decorator
+  (``creators.never_cache``: Django's headers, computed once).
 * **Only redirects.** Any other answer (a 400 for control characters, a refused host, an exception)
   is left to Django, which also logs it; the fast path decides before any click is counted. (An
   exception after the count, Redis and the database both failing, leaves the follow to Django too,

@@ -4,10 +4,10 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.http import Http404, HttpRequest, HttpResponseRedirect
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from creators.models import LinkKind
+from creators.never_cache import never_cache
 from creators.services.click_buffer import never_counted
 from creators.services.link_routes import (
     LinkRoute,

@@ -5,14 +5,21 @@ them as raw facts on cart and order lines; the ``creators`` app decides who sold
 (``creators.services.attribution``). Links carry a signed token so a reader cannot rewrite who
 gets the credit:
 
-    /buy/<sku>/?ref=<token>     token = signed {"c": creator id, "p": page id, "b": block id,
-                                                "k": click id (optional), "s": the SKU}
+    /buy/<sku>/?ref=<token>     token = signed (creator id, page id, block id, click id (optional),
+                                                the SKU, when it was signed)
 
 A token is bound to the SKU it was issued for and expires with the attribution window
 (``KOLSHOP_ATTRIBUTION_WINDOW_DAYS``): copied onto another product or kept past the window, it
 is refused. Front ends that talk to the cart API pass the same token as ``attribution``.
+
+Every ``/r/`` follow signs one, so the token is one HMAC-SHA256 (``a3.<body>.<mac>``, URL-safe as it
+stands) rather than Django's ``TimestampSigner`` over compressed JSON, about a fifth of a follow's CPU
+with the quoting its ``:`` needed. Tokens signed before it (``signing.dumps(..., compress=True)``) sit in
+pages, carts and front ends' caches: they are read as before until the attribution window has passed.
 """
 
+import base64
+import hmac
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -21,10 +28,13 @@ from urllib.parse import quote, quote_plus
 from django.conf import settings
 from django.core import signing
 
+from shop.cached_settings import cached_setting
 from shop.errors import InvalidInput
 from shop.validation import row_id
 
-_SALT = "kolshop.attribution.v2"
+_SALT = "kolshop.attribution.v2"  # tokens signed before v3, still read until they expire
+_TOKEN_PREFIX = "a3."
+_KEY_SALT = b"kolshop.attribution.v3"
 
 
 @dataclass(frozen=True)
@@ -49,39 +59,93 @@ def attribution_window() -> timedelta:
 
 def sign_attribution(attribution: Attribution, *, sku: str | None) -> str:
     """A timestamped token for ``sku``; ``sku=None`` makes a token no cart line accepts (page links)."""
-    payload = {"c": attribution.creator_id, "p": attribution.page_id, "b": attribution.block_id, "s": sku}
-    if attribution.click_id is not None:
-        payload["k"] = attribution.click_id
-    # What ``signing.dumps(payload, salt=_SALT, compress=True)`` does, with one signer per secret key:
-    # a page signs one link per variant shown.
-    return _signer(settings.SECRET_KEY).sign_object(payload, compress=True)
-
-
-@lru_cache(maxsize=4)
-def _signer(secret_key: str) -> signing.TimestampSigner:
-    return signing.TimestampSigner(key=secret_key, salt=_SALT)
+    body = _b64(_token_body(attribution, sku=sku, signed_at=int(_now())).encode())
+    return f"{_TOKEN_PREFIX}{body}.{_mac(_token_key(cached_setting('SECRET_KEY')), body)}"
 
 
 def read_attribution(token: str, *, sku: str | None) -> Attribution:
     """Decode a token for ``sku`` (None: a page link's token); InvalidAttribution when it was tampered
     with, has expired or was issued for another SKU."""
+    if token.startswith(_TOKEN_PREFIX):
+        fields = _read_token(token)
+    else:
+        fields = _read_signed_before_v3(token)
+    if fields["s"] != sku:
+        raise InvalidAttribution("The attribution token was issued for another product.")
+    try:
+        return Attribution(
+            creator_id=int(fields["c"]) if fields.get("c") is not None else None,
+            page_id=int(fields["p"]) if fields.get("p") is not None else None,
+            block_id=str(fields.get("b") or "")[:64],
+            click_id=int(fields["k"]) if fields.get("k") is not None else None,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidAttribution("The attribution token is malformed.") from error
+
+
+def _token_body(attribution: Attribution, *, sku: str | None, signed_at: int) -> str:
+    """``c:p:k:signed_at:len(b):b`` then ``-`` (no SKU) or ``=`` and the SKU: the block id and SKU are free text,
+    so the block id is length-prefixed and the SKU comes last."""
+    numbers = ":".join("" if number is None else str(number)
+                       for number in (attribution.creator_id, attribution.page_id, attribution.click_id))
+    block = str(attribution.block_id or "")  # None from a live pin's attribution: read back as "", as before
+    return f"{numbers}:{signed_at}:{len(block)}:{block}{'-' if sku is None else '=' + sku}"
+
+
+def _read_token(token: str) -> dict:
+    """A v3 token's fields (``c``, ``p``, ``k``, ``b``, ``s``); its MAC checked in constant time against the
+    secret key and each of ``SECRET_KEY_FALLBACKS`` (rotation, as Django's signer), then its age."""
+    body, _, mac = token.removeprefix(_TOKEN_PREFIX).partition(".")
+    secrets = (cached_setting("SECRET_KEY"), *cached_setting("SECRET_KEY_FALLBACKS"))
+    if not token.isascii() or not any(hmac.compare_digest(_mac(_token_key(secret), body), mac) for secret in secrets):
+        raise InvalidAttribution("The attribution token is invalid.")
+    try:
+        creator, page, click, signed_at, length, rest = _unb64(body).decode().split(":", 5)
+        block, sku = rest[:int(length)], rest[int(length):]
+        fields = {"c": creator or None, "p": page or None, "k": click or None, "b": block,
+                  "s": None if sku == "-" else sku[1:]}
+        age = _now() - int(signed_at)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidAttribution("The attribution token is malformed.") from error
+    if age > attribution_window().total_seconds():
+        raise InvalidAttribution("The attribution token has expired.")
+    return fields
+
+
+def _read_signed_before_v3(token: str) -> dict:
     try:
         payload = signing.loads(token, salt=_SALT, max_age=attribution_window())
     except signing.SignatureExpired as error:
         raise InvalidAttribution("The attribution token has expired.") from error
     except signing.BadSignature as error:
         raise InvalidAttribution("The attribution token is invalid.") from error
-    if not isinstance(payload, dict) or "s" not in payload or payload["s"] != sku:
+    if not isinstance(payload, dict) or "s" not in payload:
         raise InvalidAttribution("The attribution token was issued for another product.")
-    try:
-        return Attribution(
-            creator_id=int(payload["c"]) if payload.get("c") is not None else None,
-            page_id=int(payload["p"]) if payload.get("p") is not None else None,
-            block_id=str(payload.get("b") or "")[:64],
-            click_id=int(payload["k"]) if payload.get("k") is not None else None,
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise InvalidAttribution("The attribution token is malformed.") from error
+    return payload
+
+
+def _now() -> float:
+    """The clock Django's signer reads (``django.core.signing.time``): one clock for both token formats, which
+    tests pin once."""
+    return signing.time.time()
+
+
+@lru_cache(maxsize=8)
+def _token_key(secret_key: str) -> bytes:
+    """The MAC key for tokens: derived from the secret key with this purpose's salt (never the key itself)."""
+    return hmac.digest(secret_key.encode(), _KEY_SALT, "sha256")
+
+
+def _mac(key: bytes, body: str) -> str:
+    return _b64(hmac.digest(key, body.encode("ascii"), "sha256"))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def buy_path(sku: str, attribution: Attribution | None = None) -> str:

@@ -32,11 +32,11 @@ import time
 from collections.abc import Callable
 
 import redis
-from django.conf import settings
 
 from creators.models import ClickAlias
 from creators.services import click_queue, click_spool
 from creators.services.click_queue import QueuedClick
+from shop.cached_settings import cached_setting
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class ClickBuffer:
         if self._pid != os.getpid():  # a forked child: the parent flushes its own clicks
             self._reset()
         now = time.monotonic()
-        group_commit = settings.KOLSHOP_CLICK_ACK_WAIT_MS > 0
+        group_commit = cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS") > 0
         with self._lock:
             for visitor in click.visitor_candidates:
                 until, counted, sequence = self._seen.get((click.link_id, visitor), (0.0, 0, 0))
@@ -92,14 +92,14 @@ class ClickBuffer:
                 self._clicks.append((sequence, click))
                 self._start(thread=not group_commit)
                 buffered = len(self._clicks)
-                flush_now = buffered >= settings.KOLSHOP_CLICK_BUFFER_SIZE or now < self._unavailable_until
+                flush_now = buffered >= cached_setting("KOLSHOP_CLICK_BUFFER_SIZE") or now < self._unavailable_until
                 if not group_commit and buffered in (1, BATCH):  # wake the thread only to start a batch or
                     self._ready.notify()  # send a full one: a wake-up per click hands it the GIL on every follow
         if not group_commit:
             if not repeat and flush_now:
                 self.flush()
             return counted
-        self._commit(sequence, deadline=now + settings.KOLSHOP_CLICK_ACK_WAIT_MS / 1000)
+        self._commit(sequence, deadline=now + cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS") / 1000)
         with self._lock:  # the first of the visit takes the answer; a repeat reads it, if still there
             return self._counted.get(sequence, counted) if repeat else self._counted.pop(sequence, counted)
 
@@ -230,9 +230,9 @@ class ClickBuffer:
         while True:
             with self._lock:
                 self._ready.wait_for(lambda: self._clicks)
-                if not settings.KOLSHOP_CLICK_ACK_WAIT_MS:  # write-behind: wait for a fuller batch
+                if not cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS"):  # write-behind: wait for a fuller batch
                     self._ready.wait_for(lambda: len(self._clicks) >= BATCH,
-                                         timeout=settings.KOLSHOP_CLICK_FLUSH_MS / 1000)
+                                         timeout=cached_setting("KOLSHOP_CLICK_FLUSH_MS") / 1000)
             try:
                 self.flush(background=True)
             except Exception:  # noqa: BLE001  (the thread must outlive any one batch; the batch is put back)
@@ -252,7 +252,7 @@ def click_buffer(*, write_inline: Callable[[list[QueuedClick]], list[int]]) -> C
 
 
 def buffering_enabled() -> bool:
-    return settings.KOLSHOP_CLICK_FLUSH_MS > 0 and click_queue.queue_enabled()
+    return cached_setting("KOLSHOP_CLICK_FLUSH_MS") > 0 and click_queue.queue_enabled()
 
 
 def flush_clicks() -> int:
@@ -289,7 +289,7 @@ def _resolved(click_ids: set[int]) -> tuple[dict[int, int], set[int]]:
         unknown = click_ids - aliases.keys() - written
         if not unknown or attempt or not buffering_enabled():
             break
-        time.sleep(2 * settings.KOLSHOP_CLICK_FLUSH_MS / 1000)
+        time.sleep(2 * cached_setting("KOLSHOP_CLICK_FLUSH_MS") / 1000)
     return aliases, written
 
 

@@ -2,6 +2,7 @@
 whose signed tokens and dates were made a moment apart."""
 
 import asyncio
+import base64
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -75,7 +76,13 @@ def asgi_get(app, path: str, *, method: str = "GET", query: str = "", headers: d
 
 
 def _unsigned(token: str) -> str:
-    """A TimestampSigner token without its time and signature (what it says, not when it was signed)."""
+    """A token without its time and signature (what it says, not when it was signed): an attribution token's
+    body (``shop.attribution``, v3) less its time, or a TimestampSigner token's value (the referral cookie)."""
+    if token.startswith("a3."):
+        body = token.split(".")[1]
+        creator, page, click, _signed_at, rest = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode(
+            ).split(":", 4)
+        return f"a3:{creator}:{page}:{click}:{rest}"
     return token.rsplit(":", 2)[0]
 
 
