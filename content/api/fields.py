@@ -70,7 +70,7 @@ def creator_representation(creator) -> dict:
 
 class TagNamesField(Field):
     """Tag names, sorted; reads prefetched tags instead of re-querying per page in listings, or the names
-    a detail read fetched with the page (``api_tag_names``, ``content.api.page_query.read_tag_names``)."""
+    a detail read fetched in the page's own statement (``api_tag_names``, ``content.api.page_query.read_public_page``)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("source", "*")
