@@ -7,8 +7,8 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 
 from content.api.listing_representation import listing_representation
 from content.api.representation import deal_representation, group_buy_representation
-from content.blocks.common import bulk_in_order, own_label_block, package_paths
-from content.services.catalog import active_snapshot, load_promotions
+from content.blocks.common import bulk_in_order, from_active_snapshot, own_label_block, package_paths
+from content.services.catalog import load_promotions
 from shop.models import Product
 
 
@@ -22,10 +22,8 @@ class DealChooserBlock(SnippetChooserBlock):
 
     def bulk_to_python(self, values):
         values = list(values)
-        snapshot = active_snapshot()
-        if snapshot is not None and snapshot.covers(snapshot.requested_promotion_ids, values):
-            return [snapshot.promotions.get(value) if value is not None else None for value in values]
-        return load_promotions(values)
+        found = from_active_snapshot("promotion", values)
+        return found if found is not None else load_promotions(values)
 
     def extract_references(self, value):
         """The deal and the product it sells: usage listings and brand reports find the product."""

@@ -13,7 +13,7 @@ from wagtail.images.blocks import ImageChooserBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from content.api.representation import decimal_string, image_representation, loaded, offer_representation
-from content.blocks.common import OWN_LABEL, bulk_in_order, own_label_block, package_paths
+from content.blocks.common import OWN_LABEL, bulk_in_order, from_active_snapshot, own_label_block, package_paths
 from content.services.catalog import active_snapshot
 from shop.models import Product, ProductImage, ProductStatus, Variant
 from shop.services.offers import with_availability
@@ -29,9 +29,9 @@ class ProductChooserBlock(SnippetChooserBlock):
 
     def bulk_to_python(self, values):
         values = list(values)
-        snapshot = active_snapshot()
-        if snapshot is not None and snapshot.covers(snapshot.requested_product_ids, values):
-            return [snapshot.products.get(value) if value is not None else None for value in values]
+        found = from_active_snapshot("product", values)
+        if found is not None:
+            return found
         queryset = Product.objects.select_related("brand").prefetch_related(
             Prefetch("variants", queryset=with_availability(Variant.objects.order_by("sort_order", "pk"))),
             Prefetch("images", queryset=ProductImage.objects.select_related("image").order_by("sort_order")),
@@ -66,10 +66,8 @@ class VariantChooserBlock(SnippetChooserBlock):
 
     def bulk_to_python(self, values):
         values = list(values)
-        snapshot = active_snapshot()
-        if snapshot is not None and snapshot.covers(snapshot.requested_variant_ids, values):
-            return [snapshot.variants.get(value) if value is not None else None for value in values]
-        return bulk_in_order(with_availability(Variant.objects.all()), values)
+        found = from_active_snapshot("variant", values)
+        return found if found is not None else bulk_in_order(with_availability(Variant.objects.all()), values)
 
 
 def check_variant_belongs_to_product(product: Product | None, variant: Variant | None) -> dict:

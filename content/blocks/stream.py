@@ -5,11 +5,10 @@ from wagtail import blocks
 from wagtail.images.blocks import ImageChooserBlock
 
 from content.api.representation import BLOCK_ID_CONTEXT_KEY
-from content.blocks.common import package_paths
+from content.blocks.common import from_active_snapshot, package_paths
 from content.blocks.deals import DealBlock, GroupBuyBlock, StorefrontListingBlock
 from content.blocks.products import ComparisonTableBlock, ProductCardBlock, ProductGridBlock, ShopTheLookBlock
 from content.services.block_labels import BlockTitles
-from content.services.catalog import active_snapshot
 from media.blocks import VideoChooserBlock
 
 
@@ -22,10 +21,8 @@ class CatalogImageChooserBlock(ImageChooserBlock):
 
     def bulk_to_python(self, values):
         values = list(values)
-        snapshot = active_snapshot()
-        if snapshot is None or not snapshot.covers(snapshot.requested_image_ids, values):
-            return super().bulk_to_python(values)
-        return [snapshot.images.get(value) if value is not None else None for value in values]
+        found = from_active_snapshot("image", values)
+        return found if found is not None else super().bulk_to_python(values)
 
     def deconstruct(self):
         """Stored exactly as Wagtail's image block (an image id): migrations need not tell them apart."""
