@@ -1,17 +1,13 @@
 """Serializer fields for the content API (Wagtail API v2, Django REST framework fields)."""
 
+from contextlib import nullcontext
+
 from rest_framework.fields import Field
 
 from content.api.representation import ATTRIBUTION_CONTEXT_KEY, PAGE_MEMO_CONTEXT_KEY, image_representation
-from content.services.catalog import CatalogSnapshot, stream_catalog, using_snapshot
+from content.services.catalog import stream_catalog, using_snapshot
 from content.services.media_access import video_owner_id
 from media.blocks import VIDEO_OWNER_CONTEXT_KEY, video_representation
-
-
-def prefetch_stream(stream) -> CatalogSnapshot | None:
-    """The catalog snapshot a page body is represented from (``content.services.catalog.stream_catalog``), its
-    blocks not converted first: most are represented from their raw values. None: each block loads its own rows."""
-    return stream_catalog(stream)
 
 
 class ShoppableBodyField(Field):
@@ -29,10 +25,10 @@ class ShoppableBodyField(Field):
             VIDEO_OWNER_CONTEXT_KEY: video_owner_id(page),
             PAGE_MEMO_CONTEXT_KEY: {},  # blocks showing one product share its offer (representation.py)
         }
-        snapshot = prefetch_stream(page.body)
-        if snapshot is None:
-            return page.body.stream_block.get_api_representation(page.body, context)
-        with using_snapshot(snapshot):
+        # One snapshot for the whole body, its blocks not converted first: most are represented from their raw
+        # values. None (an empty body): there is nothing to load.
+        snapshot = stream_catalog(page.body)
+        with using_snapshot(snapshot) if snapshot is not None else nullcontext():
             return page.body.stream_block.get_api_representation(page.body, context)
 
 
@@ -70,7 +66,7 @@ def creator_representation(creator) -> dict:
 
 class TagNamesField(Field):
     """Tag names, sorted; reads prefetched tags instead of re-querying per page in listings, or the names
-    a detail read fetched with the page (``api_tag_names``, ``content.api.page_query.read_tag_names``)."""
+    a detail read fetched in the page's own statement (``api_tag_names``, ``content.api.page_query.read_public_page``)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("source", "*")

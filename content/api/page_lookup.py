@@ -14,7 +14,7 @@ from wagtail.api.validators import SiteFilterValidator
 from wagtail.models import PageViewRestriction, Site
 
 from content.api.filters import is_page_id_in_range
-from content.api.page_query import read_public_page, read_tag_names, site_for_host
+from content.api.page_query import read_public_page, site_for_host
 from content.services.page_cache import any_view_restriction, cache_seconds
 
 # A page's specific model never changes (Wagtail has no way to change a page's type), so each process
@@ -145,10 +145,10 @@ class PageLookupMixin:
         if site_root_path is None:
             return None  # Wagtail's lookup answers (no site: no pages)
         joined, prefetched = self.related_rows(page_class)
-        page = read_public_page(page_class, pk, site_root_path=site_root_path, related=joined)
-        if page is not None and prefetched == ("tags",):
-            page.api_tag_names = read_tag_names(page, "tags")  # TagNamesField reads them
-        elif page is not None and prefetched:
+        tags_in_statement = prefetched == ("tags",)  # the tag names are read by the page's own statement
+        page = read_public_page(page_class, pk, site_root_path=site_root_path, related=joined,
+                                tag_names_of="tags" if tags_in_statement else None)
+        if page is not None and prefetched and not tags_in_statement:
             prefetch_related_objects([page], *prefetched)
         return page
 

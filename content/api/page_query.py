@@ -11,12 +11,16 @@ answer alone, so the statement is the same for every such request and is built o
   refuses such a request; a ``none`` restriction accepts everyone);
 - its parent, on the same terms (the API shows a parent only when it may serve it), as a plain ``Page``;
 - the related rows the API shows with the page (``select_related``), each made into its model's
-  instance with the database converters Django's compiler would apply.
+  instance with the database converters Django's compiler would apply;
+- optionally the names of the page's tags (a django-taggit manager), aggregated into one JSON array column
+  (``json_agg`` on PostgreSQL, ``json_group_array`` on SQLite): what ``prefetch_related`` would read for one
+  page, without a second round trip.
 
 The values are converted and assigned as Django's own queryset does (``Model.from_db``, each field's and
 the backend's converters), so the instances are the ones the ORM would have made.
 """
 
+import json
 from dataclasses import dataclass
 
 from django.db import connections
@@ -44,6 +48,7 @@ class _Plan:
     sql: str
     parts: tuple[_Part, ...]
     parent: _Part
+    tag_names_at: int | None  # the column of the tag names' JSON array (None: not read)
 
 
 _PLANS: dict[tuple, _Plan] = {}
@@ -84,7 +89,31 @@ def _page_alias(model) -> str:
     return "p" if model is Page else f"p_{model._meta.db_table}"
 
 
-def _build_plan(connection, page_class, related: tuple[str, ...]) -> _Plan:
+# The tag names of one page as a JSON array (text), "[]" without tags, per database vendor.
+_JSON_ARRAY_OF_NAMES = {
+    "postgresql": "COALESCE(json_agg({name})::text, '[]')",
+    "sqlite": "json_group_array({name})",
+}
+
+
+def _tag_names_column(connection, page_class, field_name: str) -> str:
+    """A scalar subquery: the names of the tags of the page ``p`` (``field_name``, a django-taggit manager)."""
+    field = page_class._meta.get_field(field_name)
+    if field.use_gfk:
+        raise ValueError(f"{field_name}: tags through a generic foreign key are not read by this statement")
+    if connection.vendor not in _JSON_ARRAY_OF_NAMES:
+        raise ValueError(f"{connection.vendor}: no JSON array aggregate known for the tag names")
+    q = lambda name: _quote(connection, name)  # noqa: E731
+    tag_model = field.remote_field.model
+    names = _JSON_ARRAY_OF_NAMES[connection.vendor].format(name=f"t.{q(tag_model._meta.get_field('name').column)}")
+    return (
+        f"(SELECT {names} FROM {q(tag_model._meta.db_table)} t "
+        f"INNER JOIN {q(field.m2m_db_table())} x ON x.{q(field.m2m_reverse_name())} = t.{q(tag_model._meta.pk.column)} "
+        f"WHERE x.{q(field.m2m_column_name())} = p.{q('id')})"
+    )
+
+
+def _build_plan(connection, page_class, related: tuple[str, ...], tag_names_of: str | None) -> _Plan:
     q = lambda name: _quote(connection, name)  # noqa: E731
     joins = [
         f"INNER JOIN {q(ancestor._meta.db_table)} {_page_alias(ancestor)} "
@@ -114,19 +143,23 @@ def _build_plan(connection, page_class, related: tuple[str, ...]) -> _Plan:
             owner, owner_alias = related_model, aliases[via]
     parent_columns, parent_part = _columns(connection, Page, lambda model: "pp", len(select), ())
     select += parent_columns
+    tag_names_at = None
+    if tag_names_of is not None:
+        tag_names_at = len(select)
+        select.append(_tag_names_column(connection, page_class, tag_names_of))
     joins.append(f"LEFT OUTER JOIN {q(Page._meta.db_table)} pp ON p.{q('depth')} > 1 "
                  f"AND pp.{q('path')} = SUBSTR(p.{q('path')}, 1, LENGTH(p.{q('path')}) - CAST(%s AS INTEGER)) "
                  f"AND {_in_site_and_public(connection, 'pp')}")
     sql = (f"SELECT {', '.join(select)} FROM {q(Page._meta.db_table)} p {' '.join(joins)} "
            f"WHERE p.{q('id')} = %s AND {_in_site_and_public(connection, 'p')}")
-    return _Plan(sql=sql, parts=tuple(parts), parent=parent_part)
+    return _Plan(sql=sql, parts=tuple(parts), parent=parent_part, tag_names_at=tag_names_at)
 
 
-def _plan(connection, page_class, related: tuple[str, ...]) -> _Plan:
-    key = (connection.alias, connection.vendor, page_class, related)
+def _plan(connection, page_class, related: tuple[str, ...], tag_names_of: str | None) -> _Plan:
+    key = (connection.alias, connection.vendor, page_class, related, tag_names_of)
     plan = _PLANS.get(key)
     if plan is None:
-        plan = _PLANS[key] = _build_plan(connection, page_class, related)
+        plan = _PLANS[key] = _build_plan(connection, page_class, related, tag_names_of)
     return plan
 
 
@@ -142,12 +175,15 @@ def _instance(connection, part: _Part, row) -> object | None:
     return part.model.from_db(connection.alias, part.attnames, values)
 
 
-def read_public_page(page_class, pk: int, *, site_root_path: str, related: tuple[str, ...] = (), using: str = "default"):
+def read_public_page(page_class, pk: int, *, site_root_path: str, related: tuple[str, ...] = (),
+                     tag_names_of: str | None = None, using: str = "default"):
     """The live ``page_class`` page ``pk`` at or below ``site_root_path`` that a request passing no view
     restriction may read, with ``related`` rows attached and its parent as the API may show it
-    (``api_parent``: a ``Page`` or None); None when there is no such page."""
+    (``api_parent``: a ``Page`` or None); None when there is no such page. With ``tag_names_of`` (a
+    django-taggit manager's name), the names of its tags too, unordered (``api_tag_names``: the API's
+    ``content.api.fields.TagNamesField`` reads them)."""
     connection = connections[using]
-    plan = _plan(connection, page_class, related)
+    plan = _plan(connection, page_class, related, tag_names_of)
     public = [True, len(site_root_path), site_root_path, *_REFUSING_RESTRICTIONS]
     params = [page_class.steplen, *public, pk, *public]
     with connection.cursor() as cursor:
@@ -164,32 +200,9 @@ def read_public_page(page_class, pk: int, *, site_root_path: str, related: tuple
             part.via[-1].set_cached_value(owner, related_instance)
         instances[part.via] = related_instance
     page.api_parent = _instance(connection, plan.parent, row) if row[plan.parent.start] is not None else None
+    if plan.tag_names_at is not None:
+        page.api_tag_names = json.loads(row[plan.tag_names_at])
     return page
-
-
-_TAG_SQL: dict[tuple, str] = {}
-
-
-def read_tag_names(page, field_name: str, *, using: str = "default") -> list[str]:
-    """The names of a page's tags (a django-taggit manager ``field_name``) in one plain statement, built once
-    per process: what ``prefetch_related`` would read for one page, without compiling a queryset."""
-    connection = connections[using]
-    field = type(page)._meta.get_field(field_name)
-    key = (connection.alias, connection.vendor, type(page), field_name)
-    sql = _TAG_SQL.get(key)
-    if sql is None:
-        if field.use_gfk:
-            raise ValueError(f"{field_name}: tags through a generic foreign key are not read by this statement")
-        q = lambda name: _quote(connection, name)  # noqa: E731
-        tag_model = field.remote_field.model
-        sql = _TAG_SQL[key] = (
-            f"SELECT t.{q(tag_model._meta.get_field('name').column)} FROM {q(tag_model._meta.db_table)} t "
-            f"INNER JOIN {q(field.m2m_db_table())} x ON x.{q(field.m2m_reverse_name())} = t.{q(tag_model._meta.pk.column)} "
-            f"WHERE x.{q(field.m2m_column_name())} = %s"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [page.pk])
-        return [name for (name,) in cursor.fetchall()]
 
 
 _SITE_SQL: dict[tuple, str] = {}

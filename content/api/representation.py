@@ -111,7 +111,8 @@ class _ResolvedOffer:
     offer: Offer
     product: dict | None
     variants: list[tuple[dict, bool]]  # each variant's facts, and whether it gets a buy link
-    chosen: tuple[dict, bool] | None  # the chosen variant: the very entry of ``variants`` when it is among them
+    chosen: tuple[dict, bool] | None  # the chosen variant's, when it is not among ``variants`` (a foreign variant)
+    chosen_index: int | None  # where the chosen variant is in ``variants``
 
 
 def _resolved_offer(product: Product | None, variant: Variant | None, context: dict | None) -> _ResolvedOffer:
@@ -123,18 +124,18 @@ def _resolved_offer(product: Product | None, variant: Variant | None, context: d
     offer: Offer = resolve_offer(product, variant, variants=variants)
     sellable = product is not None and product.is_active
     chosen_variant = offer.variant
-    facts, chosen = [], None
-    for item in variants:
+    facts, chosen, chosen_index = [], None, None
+    for index, item in enumerate(variants):
         # The chosen variant's stock status is the offer's (``resolve_offer`` worked it out).
         if item is chosen_variant or (chosen_variant is not None and item.pk == chosen_variant.pk):
-            chosen = _buyable(_variant_facts(item, offer.stock), sellable=sellable)
-            facts.append(chosen)
+            chosen_index = index
+            facts.append(_buyable(_variant_facts(item, offer.stock), sellable=sellable))
         else:
             facts.append(_buyable(_variant_facts(item), sellable=sellable))
-    if chosen_variant is not None and chosen is None:
+    if chosen_variant is not None and chosen_index is None:
         chosen = _buyable(_variant_facts(chosen_variant, offer.stock), sellable=sellable)
     resolved = _ResolvedOffer(offer=offer, product=product_representation(product) if product is not None else None,
-                              variants=facts, chosen=chosen)
+                              variants=facts, chosen=chosen, chosen_index=chosen_index)
     if memo is not None:
         memo[key] = resolved
     return resolved
@@ -157,9 +158,10 @@ def offer_representation(product: Product | None, variant: Variant | None, conte
     # Each variant is represented (and its buy link signed) once; the chosen one is a copy of its entry.
     represented = [_with_link(buyable, attribution) for buyable in resolved.variants]
     chosen = None
-    if resolved.chosen is not None:
-        chosen = next(({**entry} for buyable, entry in zip(resolved.variants, represented)
-                       if buyable is resolved.chosen), None) or _with_link(resolved.chosen, attribution)
+    if resolved.chosen_index is not None:
+        chosen = {**represented[resolved.chosen_index]}
+    elif resolved.chosen is not None:
+        chosen = _with_link(resolved.chosen, attribution)
     available = resolved.offer.available
     return {
         "product": resolved.product,

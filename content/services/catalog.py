@@ -281,10 +281,6 @@ def _empty_queryset(model):
 _UNFILTERED_QUERIES: dict = {}
 
 
-def snapshot_for_stream(stream_block: blocks.StreamBlock, raw_data: list) -> CatalogSnapshot:
-    return load_catalog(collect_references(stream_block, raw_data, StreamReferences()))
-
-
 def prefetch_stream(stream) -> None:
     """Convert every block of ``stream`` now, each reading the catalog from one snapshot of the whole stream.
 
@@ -294,25 +290,31 @@ def prefetch_stream(stream) -> None:
     prefetch_streams([stream])
 
 
-def stream_catalog(stream) -> CatalogSnapshot | None:
-    """The catalog snapshot of one page body, its blocks not converted: read the body inside
-    ``using_snapshot(...)``, where a block represented from its raw value (``content.blocks.ProductVariantStructBlock``)
-    reads the snapshot and each block type read as a value converts through ``bulk_to_python`` from it when first
-    read. None for an empty body."""
-    if not isinstance(stream, StreamValue) or not len(stream):
-        return None
-    return load_catalog(collect_references(stream.stream_block, list(stream.raw_data), StreamReferences()))
-
-
 def prefetch_streams(streams: Iterable) -> None:
     """``prefetch_stream`` for the bodies of many pages (a storefront's): one snapshot for all of them."""
-    streams = [stream for stream in streams if isinstance(stream, StreamValue) and len(stream)]
-    if not streams:
+    streams = _bodies_with_blocks(streams)
+    snapshot = stream_catalog(*streams)
+    if snapshot is None:
         return
-    references = StreamReferences()
-    for stream in streams:
-        collect_references(stream.stream_block, list(stream.raw_data), references)
-    with using_snapshot(load_catalog(references)):
+    with using_snapshot(snapshot):
         for stream in streams:
             for _block in stream:
                 pass
+
+
+def stream_catalog(*streams) -> CatalogSnapshot | None:
+    """The one catalog snapshot of everything these page bodies show, their blocks not converted: read a body
+    inside ``using_snapshot(...)``, where a block represented from its raw value
+    (``content.blocks.ProductVariantStructBlock``) reads the snapshot and each block type read as a value converts
+    through ``bulk_to_python`` from it when first read. None when every body is empty."""
+    streams = _bodies_with_blocks(streams)
+    if not streams:
+        return None
+    references = StreamReferences()
+    for stream in streams:
+        collect_references(stream.stream_block, list(stream.raw_data), references)
+    return load_catalog(references)
+
+
+def _bodies_with_blocks(streams: Iterable) -> list[StreamValue]:
+    return [stream for stream in streams if isinstance(stream, StreamValue) and len(stream)]

@@ -45,7 +45,7 @@ def test_a_multi_block_page_is_byte_identical_with_and_without_the_catalog_snaps
 
     # when it is read through the snapshot, then with each block loading its own rows
     batched = api_client.get(url)
-    monkeypatch.setattr(content.api.fields, "prefetch_stream", lambda stream: None)
+    monkeypatch.setattr(content.api.fields, "stream_catalog", lambda *streams: None)
     unbatched = api_client.get(url)
 
     # then both answers are the same bytes, and the page is really multi-block
@@ -92,7 +92,7 @@ def test_every_block_type_reads_the_same_with_and_without_the_snapshot_and_the_p
 
     # when it is read through the snapshot and the page's shared offers, then each block on its own
     batched = api_client.get(url)
-    monkeypatch.setattr(content.api.fields, "prefetch_stream", lambda stream: None)
+    monkeypatch.setattr(content.api.fields, "stream_catalog", lambda *streams: None)
     monkeypatch.setattr(content.api.fields, "PAGE_MEMO_CONTEXT_KEY", "not-read-by-the-blocks")
     unbatched = api_client.get(url)
 

@@ -13,13 +13,16 @@ from django.utils import timezone
 
 import content.api.buy_links
 from content.api.buy_links import page_buy_path
-from content.blocks import ProductCardBlock
+from content.blocks import ProductCardBlock, ProductVariantStructBlock
 from content.services.catalog import PRODUCT_ROWS, PRODUCTS_BY_ID
 from content.services.catalog_rows import SnapshotQuery, load_instances
 from shop.attribution import Attribution, buy_path
-from shop.models import Brand, Order, Product, StockReservation, Variant
+from shop.models import Brand, Order, Product, ProductStatus, StockReservation, Variant
 from shop.services.offers import with_availability
-from tests.factories import block, make_creator, make_guide, make_product, product_card
+from tests.factories import (
+    add_product_image, block, comparison_table, deal, make_brand, make_creator, make_guide, make_image, make_product,
+    product_card, product_grid, shop_the_look,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -168,31 +171,65 @@ def test_the_snapshot_leaves_unshown_time_stamps_deferred_and_reads_them_when_as
             django_built.created_at, django_built.brand.created_at, stock_built.updated_at)
 
 
-def test_product_cards_are_represented_from_the_bodys_raw_data_without_converting_them(api_client, settings,
-                                                                                     monkeypatch):
-    # given a guide with product cards (one with its variant chosen) and a heading, read uncached
+def test_product_cards_are_represented_from_the_bodys_raw_data_as_the_converted_blocks_are(api_client, settings,
+                                                                                           monkeypatch):
+    # given a guide with every product block kind over two brands: cards (a chosen variant, a foreign variant, an
+    # archived and a deleted product, a missing note, an own label), a grid, a comparison, a look with hotspots and
+    # deals, read uncached with buy links signed in one second
     settings.KOLSHOP_API_CACHE_SECONDS = 0
-    lamp = make_product(title="Lamp", variants=[("LAMP-1", "20.00", 3), ("LAMP-2", "25.00", 0)])
-    desk = make_product(title="Desk", variants=[("DESK-1", "120.00", 1)])
+    monkeypatch.setattr(django.core.signing, "time", SimpleNamespace(time=lambda instant=real_time.time(): instant))
+    home, audio = make_brand("Home"), make_brand("Audio")
+    lamp = make_product(brand=home, title="Lamp", variants=[("LAMP-1", "20.00", 3), ("LAMP-2", "25.00", 0)],
+                        attributes={"Weight": "1 kg"})
+    desk = make_product(brand=home, title="Desk", variants=[("DESK-1", "120.00", 1)])
+    phones = make_product(brand=audio, title="Phones", variants=[("PH-1", "99.00", 40)])
+    old = make_product(brand=audio, title="Old phones", variants=[("OLD-1", "50.00", 3)], status=ProductStatus.ARCHIVED)
+    add_product_image(lamp, alt_text="A lamp")
+    look = make_image("Look")
+    deleted_product_id = Product.objects.order_by("-pk").values_list("pk", flat=True).first() + 100
     guide = make_guide(make_creator("pia"), body=[
-        block("heading", "Picks"), product_card(lamp, variant=lamp.variants.get(sku="LAMP-2"), note="<p>Bright</p>"),
-        product_card(desk)])
+        block("heading", "Picks"),
+        product_card(lamp, variant=lamp.variants.get(sku="LAMP-2"), note="<p>Bright</p>"),
+        product_card(desk), product_card(lamp, variant=phones.variants.get()), product_card(old),
+        block("product_card", {"product": deleted_product_id, "variant": None, "note": ""}),
+        block("product_card", {"product": phones.pk, "variant": None, "own_label": "Headphones"}),
+        product_grid([(lamp, None, "one"), (phones, lamp.variants.get(sku="LAMP-1"), "two")]),
+        comparison_table([lamp, phones, old], attributes=["Weight"]),
+        shop_the_look(look, [(phones, None, "10", "20", "here"), (old, None, "50.5", "60", "")], caption="Desk"),
+        deal(phones, deal_price="79.00", ends_at="2030-01-01T00:00:00Z", note="Hurry"),
+    ])
+    url = f"/api/v2/pages/{guide.pk}/"
+    api_client.get(url)  # warm-up: renditions made once
     converted = []
     original = ProductCardBlock.bulk_to_python
     monkeypatch.setattr(ProductCardBlock, "bulk_to_python",
                         lambda self, values: converted.append(list(values)) or original(self, values))
 
-    # when the API reads it
-    body = api_client.get(f"/api/v2/pages/{guide.pk}/").json()["body"]
+    # when the API reads it from the raw data, then with every block converted first (the same snapshot)
+    from_raw = api_client.get(url)
+    assert converted == []  # the cards were never converted
+    monkeypatch.setattr(ProductVariantStructBlock, "api_representation_of_raw", lambda self, raw, context=None: None)
+    from_values = api_client.get(url)
+    assert len(converted) == 1
 
-    # then the cards were never converted, and show what a converted card shows
-    assert converted == []
+    # then the whole body is the same bytes, and it shows what each case should
+    assert from_raw.status_code == from_values.status_code == 200
+    assert from_raw.content == from_values.content
+    body = from_raw.json()["body"]
     assert [(item["type"], item["label"]) for item in body] == [
-        ("heading", "Heading 1"), ("product_card", "Lamp"), ("product_card", "Desk")]
-    card = body[1]["value"]
-    assert (card["product"]["title"], card["variant"]["sku"], card["available"], card["unavailable_reason"],
-            card["note"]) == ("Lamp", "LAMP-2", False, "sold_out", "<p>Bright</p>")
-    assert body[2]["value"]["variant"]["sku"] == "DESK-1" and body[2]["value"]["buy_url"].startswith("/buy/DESK-1/")
+        ("heading", "Heading 1"), ("product_card", "Lamp"), ("product_card", "Desk"), ("product_card", "Lamp (2)"),
+        ("product_card", "Old phones"), ("product_card", "Product card 5"), ("product_card", "Headphones"),
+        ("product_grid", "Product grid or carousel: Lamp, Phones"),
+        ("comparison_table", "Comparison table: Lamp vs Phones vs Old phones"), ("shop_the_look", "Desk (2)"),
+        ("deal", "Deal: Phones")]
+    cards = [item["value"] for item in body if item["type"] == "product_card"]
+    assert [(card["product"] and card["product"]["title"], card["variant"] and card["variant"]["sku"],
+             card["available"], card["unavailable_reason"], card["note"]) for card in cards] == [
+        ("Lamp", "LAMP-2", False, "sold_out", "<p>Bright</p>"), ("Desk", "DESK-1", True, None, ""),
+        # a variant of another product (refused when saved, but it may be stored) is shown as chosen
+        ("Lamp", "PH-1", True, None, ""), ("Old phones", "OLD-1", False, "archived", ""),
+        (None, None, False, "deleted", ""), ("Phones", "PH-1", True, None, "")]
+    assert cards[1]["buy_url"].startswith("/buy/DESK-1/") and "own_label" not in cards[5]
 
 
 def _post_init_receiver(**kwargs):

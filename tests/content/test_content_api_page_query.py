@@ -133,5 +133,17 @@ def test_a_guide_without_a_creator_or_hero_reads_the_same_bytes(api_client):
 
     _assert_same_answers(api_client, guide, ["?fields=*"])
 
-    body = api_client.get(f"/api/v2/pages/{guide.pk}/?fields=creator,hero_image").json()
-    assert (body["creator"], body["hero_image"]) == (None, None)
+    body = api_client.get(f"/api/v2/pages/{guide.pk}/?fields=creator,hero_image,tags").json()
+    assert (body["creator"], body["hero_image"], body["tags"]) == (None, None, [])
+
+
+def test_tag_names_needing_json_escapes_read_the_same_bytes_from_the_page_s_own_statement(api_client):
+    # given a guide whose tags need escaping in a JSON array (quotes, a backslash, non-ASCII)
+    guide = make_guide(make_creator("ida"), title="Coffee", body=[])
+    guide.tags.add('café "noir"', "back\\slash", "日本")
+    guide.save_revision().publish()
+
+    _assert_same_answers(api_client, guide, ["?fields=tags"])
+
+    body = api_client.get(f"/api/v2/pages/{guide.pk}/?fields=tags").json()
+    assert body["tags"] == sorted(['café "noir"', "back\\slash", "日本"])

@@ -1,4 +1,5 @@
-"""Shoppable StreamField blocks. Each resolves to catalog rows fetched in bulk, never one by one."""
+"""Product blocks: the product and variant choosers and the blocks showing products (cards, grids, comparisons,
+shop the look). Each resolves to catalog rows fetched in bulk, never one by one."""
 
 from decimal import Decimal
 
@@ -11,27 +12,11 @@ from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from content.api.representation import (
-    BLOCK_ID_CONTEXT_KEY,
-    deal_representation,
-    decimal_string,
-    group_buy_representation,
-    image_representation,
-    loaded,
-    offer_representation,
-)
-from content.services.block_labels import BlockTitles
-from content.services.catalog import active_snapshot, load_promotions
-from media.blocks import VideoChooserBlock
-from content.api.listing_representation import listing_representation
+from content.api.representation import decimal_string, image_representation, loaded, offer_representation
+from content.blocks.common import OWN_LABEL, bulk_in_order, from_active_snapshot, own_label_block, package_paths
+from content.services.catalog import active_snapshot
 from shop.models import Product, ProductImage, ProductStatus, Variant
 from shop.services.offers import with_availability
-
-
-def _bulk_in_order(queryset, values):
-    """Return instances for ``values`` (pks or None) in order, with one query for all of them."""
-    objects = queryset.in_bulk([value for value in values if value is not None])
-    return [objects.get(value) if value is not None else None for value in values]
 
 
 class ProductChooserBlock(SnippetChooserBlock):
@@ -44,14 +29,14 @@ class ProductChooserBlock(SnippetChooserBlock):
 
     def bulk_to_python(self, values):
         values = list(values)
-        snapshot = active_snapshot()
-        if snapshot is not None and snapshot.covers(snapshot.requested_product_ids, values):
-            return [snapshot.products.get(value) if value is not None else None for value in values]
+        found = from_active_snapshot("product", values)
+        if found is not None:
+            return found
         queryset = Product.objects.select_related("brand").prefetch_related(
             Prefetch("variants", queryset=with_availability(Variant.objects.order_by("sort_order", "pk"))),
             Prefetch("images", queryset=ProductImage.objects.select_related("image").order_by("sort_order")),
         )
-        return _bulk_in_order(queryset, values)
+        return bulk_in_order(queryset, values)
 
     def clean(self, value):
         value = super().clean(value)
@@ -81,10 +66,8 @@ class VariantChooserBlock(SnippetChooserBlock):
 
     def bulk_to_python(self, values):
         values = list(values)
-        snapshot = active_snapshot()
-        if snapshot is not None and snapshot.covers(snapshot.requested_variant_ids, values):
-            return [snapshot.variants.get(value) if value is not None else None for value in values]
-        return _bulk_in_order(with_availability(Variant.objects.all()), values)
+        found = from_active_snapshot("variant", values)
+        return found if found is not None else bulk_in_order(with_availability(Variant.objects.all()), values)
 
 
 def check_variant_belongs_to_product(product: Product | None, variant: Variant | None) -> dict:
@@ -96,18 +79,6 @@ def check_variant_belongs_to_product(product: Product | None, variant: Variant |
             )
         }
     return {}
-
-
-def own_label_block() -> blocks.CharBlock:
-    """The creator's own name for a shoppable block: reports, earnings, link forms and the API's block
-    ``label`` use it first (``content.services.block_labels.block_label``); block values leave it out."""
-    return blocks.CharBlock(
-        required=False, max_length=80, label=_("Your label"),
-        help_text=_("Optional: how this block is named in your reports, earnings and links."),
-    )
-
-
-OWN_LABEL = "own_label"
 
 
 class ProductVariantStructBlock(blocks.StructBlock):
@@ -296,193 +267,7 @@ class ShopTheLookBlock(blocks.StructBlock):
         }
 
 
-class DealChooserBlock(SnippetChooserBlock):
-    """Chooses a shop deal (``shop.Promotion``); loads its variant, product and units used with the page."""
-
-    catalog_reference = "promotion_ids"
-
-    def __init__(self, **kwargs):
-        super().__init__("shop.Promotion", **kwargs)
-
-    def bulk_to_python(self, values):
-        values = list(values)
-        snapshot = active_snapshot()
-        if snapshot is not None and snapshot.covers(snapshot.requested_promotion_ids, values):
-            return [snapshot.promotions.get(value) if value is not None else None for value in values]
-        return load_promotions(values)
-
-    def extract_references(self, value):
-        """The deal and the product it sells: usage listings and brand reports find the product."""
-        yield from super().extract_references(value)
-        if value is not None:
-            yield Product, str(value.variant.product_id), "", ""
-
-    def clean(self, value):
-        """The deal's own rules (``Promotion.clean``: active product, price below the list price)."""
-        value = super().clean(value)
-        if value is not None:
-            try:
-                value.clean()
-            except ValidationError as error:
-                raise ValidationError(" ".join(error.messages)) from error
-        return value
-
-    class Meta:
-        icon = "pick"
-
-
-class DealBlock(blocks.StructBlock):
-    """A deal chosen from the shop's deals: the shop prices the buy link's line with it (one pricing authority).
-
-    The API keeps the old shape (``deal_price``, ``ends_at``, ``note`` beside the resolved offer) and
-    adds ``deal``: id, price, list price, starts/ends, remaining units (null when uncapped), active.
-    """
-
-    deal = DealChooserBlock(help_text=_("Choose or create the deal under Snippets › Deals."))
-    note = blocks.CharBlock(required=False, max_length=200)
-    own_label = own_label_block()
-
-    class Meta:
-        icon = "pick"
-        label = _("Deal")
-        template = "content/blocks/deal.html"
-
-    def get_api_representation(self, value, context=None):
-        return {**deal_representation(value.get("deal"), context), "note": value.get("note") or ""}
-
-
-class RelatedChooserBlock(SnippetChooserBlock):
-    """A snippet chooser whose values on a page load in one query, with ``related`` joined.
-
-    Subclasses name the model and what their blocks read through it; nothing else differs."""
-
-    target_label = ""
-    related: tuple[str, ...] = ()
-
-    def __init__(self, **kwargs):
-        super().__init__(self.target_label, **kwargs)
-
-    def bulk_to_python(self, values):
-        return _bulk_in_order(self.target_model.objects.select_related(*self.related), list(values))
-
-
-class GroupCampaignChooserBlock(RelatedChooserBlock):
-    """Chooses a group buy (``shop.GroupCampaign``)."""
-
-    target_label = "shop.GroupCampaign"
-    related = ("promotion__variant__product",)
-
-    class Meta:
-        icon = "group"
-
-
-class GroupBuyBlock(blocks.StructBlock):
-    """A group buy a creator embeds: readers open a team at the group price and share it (issue 18)."""
-
-    campaign = GroupCampaignChooserBlock(help_text=_("Choose a group buy (Group buys in the menu)."))
-    note = blocks.CharBlock(required=False, max_length=200)
-
-    class Meta:
-        icon = "group"
-        label = _("Group buy")
-        template = "content/blocks/group_buy.html"
-
-    def get_api_representation(self, value, context=None):
-        return {"group_buy": group_buy_representation(value.get("campaign"), context),
-                "note": value.get("note") or ""}
-
-
-class ListingChooserBlock(RelatedChooserBlock):
-    """Chooses one of the creator's storefront listings (``shop.StorefrontListing``)."""
-
-    target_label = "shop.StorefrontListing"
-    related = ("offer__variant__product__brand",)
-
-    def extract_references(self, value):
-        """The listing and the product it sells: a change to either (a pause, a new price or bounds,
-        stock) forgets the cached pages showing it (``content.services.page_cache.pages_showing``)."""
-        yield from super().extract_references(value)
-        if value is not None:
-            yield Product, str(value.offer.variant.product_id), "", ""
-
-    class Meta:
-        icon = "list-ul"
-
-
-class StorefrontListingBlock(blocks.StructBlock):
-    """A listing from the creator's storefront (distribution): sold at the listing's price via ``price_line``."""
-
-    listing = ListingChooserBlock(help_text=_("Choose one of your storefront listings."))
-    note = blocks.CharBlock(required=False, max_length=200)
-
-    class Meta:
-        icon = "list-ul"
-        label = _("Storefront listing")
-        template = "content/blocks/listing.html"
-
-    def get_api_representation(self, value, context=None):
-        return {**listing_representation(value.get("listing"), context), "note": value.get("note") or ""}
-
-
-SHOPPABLE_BLOCK_TYPES = ("product_card", "product_grid", "comparison_table", "shop_the_look", "deal")
-
-
-class CatalogImageChooserBlock(ImageChooserBlock):
-    """An image block that reads its images (with the API's renditions) from the page's catalog snapshot
-    while one is active (``content.services.catalog.prefetch_stream``); otherwise Wagtail's own lookup."""
-
-    def bulk_to_python(self, values):
-        values = list(values)
-        snapshot = active_snapshot()
-        if snapshot is None or not snapshot.covers(snapshot.requested_image_ids, values):
-            return super().bulk_to_python(values)
-        return [snapshot.images.get(value) if value is not None else None for value in values]
-
-    def deconstruct(self):
-        """Stored exactly as Wagtail's image block (an image id): migrations need not tell them apart."""
-        _path, args, kwargs = super().deconstruct()
-        return "wagtail.images.blocks.ImageChooserBlock", args, kwargs
-
-
-class ArticleStreamBlock(blocks.StreamBlock):
-    heading = blocks.CharBlock(form_classname="title", icon="title", template="content/blocks/heading.html")
-    paragraph = blocks.RichTextBlock(icon="pilcrow")
-    image = CatalogImageChooserBlock(template="content/blocks/image.html")
-    product_card = ProductCardBlock()
-    product_grid = ProductGridBlock()
-    comparison_table = ComparisonTableBlock()
-    shop_the_look = ShopTheLookBlock()
-    deal = DealBlock()
-    group_buy = GroupBuyBlock()
-    listing = StorefrontListingBlock()
-    video = VideoChooserBlock(template="content/blocks/video.html", help_text=_("A video you uploaded."))
-
-    def get_api_representation(self, value, context=None):
-        """Like StreamBlock's, but each block knows its own id (for the buy links' attribution).
-
-        A block that can be represented from its stored value (``api_representation_of_raw``, while a catalog
-        snapshot is active: ``content.services.catalog.stream_catalog``) is, without building its value; every
-        other block is read from the stream as usual (each block type converted once, from the snapshot)."""
-        if value is None:
-            return []
-        context = context or {}
-        titles = BlockTitles()
-        blocks_out = []
-        for index, item in enumerate(value.raw_data):
-            block_type, block_id = item["type"], item.get("id")
-            child_block = self.child_blocks[block_type]
-            child_context = {**context, BLOCK_ID_CONTEXT_KEY: block_id}
-            of_raw = getattr(child_block, "api_representation_of_raw", None)
-            answer = of_raw(item["value"], child_context) if of_raw is not None else None
-            if answer is not None:
-                represented, product = answer
-                titles.add_product(product)
-            else:
-                child = value[index]
-                represented = child_block.get_api_representation(child.value, context=child_context)
-                titles.add_value(child.value)
-            blocks_out.append({"type": block_type, "value": represented, "id": block_id})
-        labels = titles.labels(value)
-        for item in blocks_out:
-            item["label"] = labels.get(item["id"], "")
-        return blocks_out
+DECONSTRUCT_ALIASES = package_paths(
+    ProductChooserBlock, VariantChooserBlock, ProductVariantStructBlock, ProductCardBlock, ProductGridItemBlock,
+    ProductGridBlock, ComparisonTableBlock, HotspotBlock, ShopTheLookBlock,
+)
