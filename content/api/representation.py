@@ -111,8 +111,7 @@ class _ResolvedOffer:
     offer: Offer
     product: dict | None
     variants: list[tuple[dict, bool]]  # each variant's facts, and whether it gets a buy link
-    chosen: tuple[dict, bool] | None  # the chosen variant's, when it is not among ``variants`` (a foreign variant)
-    chosen_index: int | None  # where the chosen variant is in ``variants``
+    chosen_index: int | None  # where the offered variant is in ``variants`` (always one of the product's own)
 
 
 def _resolved_offer(product: Product | None, variant: Variant | None, context: dict | None) -> _ResolvedOffer:
@@ -124,7 +123,7 @@ def _resolved_offer(product: Product | None, variant: Variant | None, context: d
     offer: Offer = resolve_offer(product, variant, variants=variants)
     sellable = product is not None and product.is_active
     chosen_variant = offer.variant
-    facts, chosen, chosen_index = [], None, None
+    facts, chosen_index = [], None
     for index, item in enumerate(variants):
         # The chosen variant's stock status is the offer's (``resolve_offer`` worked it out).
         if item is chosen_variant or (chosen_variant is not None and item.pk == chosen_variant.pk):
@@ -132,10 +131,8 @@ def _resolved_offer(product: Product | None, variant: Variant | None, context: d
             facts.append(_buyable(_variant_facts(item, offer.stock), sellable=sellable))
         else:
             facts.append(_buyable(_variant_facts(item), sellable=sellable))
-    if chosen_variant is not None and chosen_index is None:
-        chosen = _buyable(_variant_facts(chosen_variant, offer.stock), sellable=sellable)
     resolved = _ResolvedOffer(offer=offer, product=product_representation(product) if product is not None else None,
-                              variants=facts, chosen=chosen, chosen_index=chosen_index)
+                              variants=facts, chosen_index=chosen_index)
     if memo is not None:
         memo[key] = resolved
     return resolved
@@ -157,11 +154,7 @@ def offer_representation(product: Product | None, variant: Variant | None, conte
     attribution = attribution_from_context(context)
     # Each variant is represented (and its buy link signed) once; the chosen one is a copy of its entry.
     represented = [_with_link(buyable, attribution) for buyable in resolved.variants]
-    chosen = None
-    if resolved.chosen_index is not None:
-        chosen = {**represented[resolved.chosen_index]}
-    elif resolved.chosen is not None:
-        chosen = _with_link(resolved.chosen, attribution)
+    chosen = None if resolved.chosen_index is None else {**represented[resolved.chosen_index]}
     available = resolved.offer.available
     return {
         "product": resolved.product,

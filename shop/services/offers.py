@@ -90,12 +90,16 @@ def resolve_offer(product: Product | None, variant: Variant | None = None, *,
                   variants: list[Variant] | None = None) -> Offer:
     """The offer for a block: the chosen variant, else the cheapest variant that is in stock.
 
+    A chosen variant of another product (refused when a block is saved, but older data may hold one)
+    is not offered: the card shows ``product``, so it sells one of ``product``'s variants, never another
+    product's SKU under this product's name.
+
     ``variants`` is the product's variants when the caller holds them already (a page's catalog
     snapshot), so no queryset is cloned per block."""
     sold_out = StockStatus(StockLevel.OUT_OF_STOCK, 0)
     if product is None:
         return Offer(None, None, None, None, None, sold_out, UnavailableReason.DELETED)
-    if variant is not None:
+    if variant is not None and variant.product_id == product.pk:
         variants = [variant]
     elif variants is None:
         variants = list(product.variants.all())

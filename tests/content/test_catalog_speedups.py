@@ -226,8 +226,9 @@ def test_product_cards_are_represented_from_the_bodys_raw_data_as_the_converted_
     assert [(card["product"] and card["product"]["title"], card["variant"] and card["variant"]["sku"],
              card["available"], card["unavailable_reason"], card["note"]) for card in cards] == [
         ("Lamp", "LAMP-2", False, "sold_out", "<p>Bright</p>"), ("Desk", "DESK-1", True, None, ""),
-        # a variant of another product (refused when saved, but it may be stored) is shown as chosen
-        ("Lamp", "PH-1", True, None, ""), ("Old phones", "OLD-1", False, "archived", ""),
+        # a variant of another product (refused when saved, but it may be stored) is not sold under this card:
+        # the card offers the product's own cheapest variant in stock
+        ("Lamp", "LAMP-1", True, None, ""), ("Old phones", "OLD-1", False, "archived", ""),
         (None, None, False, "deleted", ""), ("Phones", "PH-1", True, None, "")]
     assert cards[1]["buy_url"].startswith("/buy/DESK-1/") and "own_label" not in cards[5]
 
