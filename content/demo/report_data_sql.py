@@ -9,7 +9,7 @@ a million model instances in Python takes. Randomness comes from ``setseed`` so 
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 from django.utils import timezone
 
 from creators.models import Click, LedgerEntry, OrderLineAttribution, PageView
@@ -73,26 +73,28 @@ def generate_in_sql(*, links: list[tuple], pages: list[tuple[int, int]], clicks:
         time order, as production appends them (written in random order, today's 7,000 clicks would lie on
         4,000 heap pages of the month's partition instead of 200, and the live part would read them all)."""
         return f"(%s::timestamptz + (g.i - 1 + random()) / {int(count)} * interval '{days} days')"
+    # ``ORDER BY g.i`` on every insert below: a hash join's output follows its build side, so without it the rows
+    # came out in the links' order, not in time order (today's clicks on most of the month's pages).
     link_of = f"JOIN gen_link l ON l.n = mod(g.i::bigint * 7919, {len(links)})"
 
     _insert_select(PageView, {
         "event_id": "md5('view' || g.i)", "page_id": "p.page_id", "creator_id": "p.creator_id",
         "viewed_at": moment(views).replace("%s", "gen_start.at"), "visitor_hash": "md5('visitor' || mod(g.i, 50000))",
     }, f"FROM generate_series(1, %s) g(i) JOIN gen_page p ON p.n = mod(g.i, {len(pages)}) "
-       "CROSS JOIN (SELECT %s::timestamptz AS at) gen_start", [views, start])
+       "CROSS JOIN (SELECT %s::timestamptz AS at) gen_start ORDER BY g.i", [views, start])
     progress("page views", views)
     _insert_select(Click, {
         "link_id": "l.link_id", "creator_id": "l.creator_id", "page_id": "l.page_id", "block_id": "l.block_id",
         "product_id": "l.product_id", "clicked_at": moment(clicks).replace("%s", "gen_start.at"),
         "visitor_hash": "md5('a' || g.i) || md5('b' || g.i)", "ua_class": "'mobile'",
-    }, f"FROM generate_series(1, %s) g(i) {link_of} CROSS JOIN (SELECT %s::timestamptz AS at) gen_start",
+    }, f"FROM generate_series(1, %s) g(i) {link_of} CROSS JOIN (SELECT %s::timestamptz AS at) gen_start ORDER BY g.i",
         [clicks, start])
     progress("clicks", clicks)
     _insert_select(AddToCartEvent, {
         "variant_id": "l.variant_id", "product_id": "l.product_id", "brand_id": "l.brand_id", "quantity": "1",
         "currency": "l.currency", "creator_id": "l.creator_id", "page_id": "l.page_id", "block_id": "l.block_id",
         "created_at": moment(carts).replace("%s", "gen_start.at"),
-    }, f"FROM generate_series(1, %s) g(i) {link_of} CROSS JOIN (SELECT %s::timestamptz AS at) gen_start",
+    }, f"FROM generate_series(1, %s) g(i) {link_of} CROSS JOIN (SELECT %s::timestamptz AS at) gen_start ORDER BY g.i",
         [carts, start])
     progress("add-to-carts", carts)
     _write_orders(orders, link_count=len(links), start=start, now=now, moment=moment(orders))
@@ -132,7 +134,8 @@ def _write_orders(count: int, *, link_count: int, start: datetime, now: datetime
         "amount_refunded": "CASE WHEN o.refunded THEN t.total ELSE 0 END",
         "email": "b.email", "buyer_key": "b.buyer_key", "fulfilment_method": "'shipping'",
         "shipping_country": "'US'", "paid_at": "o.paid_at", "created_at": "o.paid_at", "updated_at": "o.paid_at",
-    }, f"FROM gen_order o JOIN gen_total t ON t.i = o.i JOIN gen_buyer b ON b.n = mod(o.i, {buyer_count})", [])
+    }, f"FROM gen_order o JOIN gen_total t ON t.i = o.i JOIN gen_buyer b ON b.n = mod(o.i, {buyer_count}) "
+       "ORDER BY o.i", [])
     attributed = "CASE WHEN o.attributed THEN {} ELSE {} END"
     _insert_select(OrderLine, {
         "order_id": "s.id", "variant_id": "o.variant_id", "sku": "o.sku", "product_title": "o.title",
@@ -189,3 +192,69 @@ def _write_orders(count: int, *, link_count: int, start: datetime, now: datetime
                       "creators_orderlineattribution", "creators_ledgerentry", "shop_payment", "shop_refund",
                       "shop_refundline"):
             cursor.execute(f"ANALYZE {table}")
+
+
+def write_late_rows(*, share: float, days_back: int = 7) -> dict[str, int]:
+    """The bench's worst case: ``share`` of a day's clicks and paid orders (the last 24 hours', so the case is the same
+    at any time of day) come into today lying on earlier days' heap pages, where production can put them too, and
+    the report's live part must read those pages as well.
+
+    Clicks: as many clicks of the ``days_back`` days before today (in today's month partition) are deleted, the table
+    vacuumed, and they come back twice: first as today's clicks (new ids, a moment of today), which take the freed
+    places on the old pages, then as themselves, appended after today's (a spool replayed after an outage). Orders: as
+    many orders paid in those days are paid today instead (a late payment: the order and its lines stay where they
+    were written), and their old days are marked for the rollup to rebuild. Returns the rows moved."""
+    from creators.reports.rollup import mark_days_changed
+
+    today_start = "date_trunc('day', now())"
+    today_moment = f"({today_start} + random() * (now() - {today_start}))"
+    earlier = (f"{{column}} >= greatest(date_trunc('month', now()), {today_start} - interval '{int(days_back)} days') "
+               f"AND {{column}} < {today_start}")
+    fields = [field for field in Click._meta.concrete_fields if not field.primary_key]
+    copied = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    as_today = ", ".join(today_moment if field.column == "clicked_at" else connection.ops.quote_name(field.column)
+                         for field in fields)
+    click_table = Click._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {click_table} WHERE clicked_at >= now() - interval '1 day'")
+        cursor.execute(f"CREATE UNLOGGED TABLE late_click AS SELECT * FROM {click_table} "
+                       f"WHERE {earlier.format(column='clicked_at')} ORDER BY random() LIMIT %s",
+                       [round(cursor.fetchone()[0] * share)])
+        clicks = cursor.rowcount  # none on the 1st of a month: today's partition holds no earlier day
+        cursor.execute(f"DELETE FROM {click_table} c USING late_click l WHERE c.id = l.id AND c.clicked_at = l.clicked_at")
+        cursor.execute(f"VACUUM {click_table}")  # the freed places go into the free space map
+        # Written by another backend, as a replaying process would: this one would keep filling the page it last
+        # wrote before asking the free space map.
+        replayer = connections.create_connection(connection.alias)
+        try:
+            with replayer.cursor() as other:
+                other.execute(f"INSERT INTO {click_table} ({copied}) SELECT {as_today} FROM late_click")
+                other.execute(f"INSERT INTO {click_table} (id, {copied}) SELECT id, {copied} FROM late_click")
+        finally:
+            replayer.close()
+        cursor.execute("DROP TABLE late_click")
+        cursor.execute("SELECT count(*) FROM shop_order WHERE paid_at >= now() - interval '1 day'")
+        orders = round(cursor.fetchone()[0] * share)
+        cursor.execute(f"SELECT id, (paid_at AT TIME ZONE 'UTC')::date FROM shop_order "
+                       f"WHERE {earlier.format(column='paid_at')} ORDER BY random() LIMIT %s", [orders])
+        paid_late = cursor.fetchall()
+        cursor.execute(f"UPDATE shop_order SET paid_at = {today_moment} WHERE id = ANY(%s)",
+                       [[order_id for order_id, _ in paid_late]])
+        for table in (click_table, "shop_order"):
+            cursor.execute(f"ANALYZE {table}")
+    mark_days_changed({day for _, day in paid_late})
+    return {"clicks": clicks, "orders": len(paid_late)}
+
+
+def todays_heap_pages(*, hours: int | None = None) -> dict[str, int]:
+    """Today's clicks and paid order lines (or the last ``hours``'): how many there are and on how many heap pages
+    they lie (what the report's live part reads), to show whether they were written in time order."""
+    today = f"now() - interval '{int(hours)} hours'" if hours else "date_trunc('day', now())"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), count(DISTINCT (ctid::text::point)[0]) FROM {Click._meta.db_table} "
+                       f"WHERE clicked_at >= {today}")
+        clicks, click_pages = cursor.fetchone()
+        cursor.execute("SELECT count(*), count(DISTINCT (l.ctid::text::point)[0]) FROM shop_orderline l "
+                       f"JOIN shop_order o ON o.id = l.order_id WHERE o.paid_at >= {today}")
+        lines, line_pages = cursor.fetchone()
+    return {"clicks": clicks, "click_pages": click_pages, "lines": lines, "line_pages": line_pages}

@@ -40,7 +40,11 @@ class OrderLineAttribution(models.Model):
     """The decision taken when the order was placed; later setting changes never rewrite it."""
 
     order_id = models.BigIntegerField(db_index=True)
-    order_line_id = models.BigIntegerField(unique=True)
+    # The same plain, unique column as before: no constraint, so a line's row is never locked or deleted through
+    # it. The relation lets the reports join a line's decision once (``OrderLine.attribution``) instead of one
+    # subquery per column (``creators.reports.facts.order_line_facts``).
+    order_line = models.OneToOneField("shop.OrderLine", on_delete=models.DO_NOTHING, db_constraint=False,
+                                      related_name="attribution")
     creator = models.ForeignKey(
         "creators.CreatorProfile", null=True, blank=True, on_delete=models.PROTECT, related_name="attributions"
     )

@@ -18,7 +18,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from wagtail.models import Page, ReferenceIndex
 
-from creators.models import Click, EntryKind, LedgerEntry, OrderLineAttribution, PageView
+from creators.models import Click, EntryKind, LedgerEntry, PageView
 from creators.reports.figures import ZERO, Scope, counted_orders, report_day, scope_q
 from shop.models import AddToCartEvent, OrderLine, Product, RefundLine, RefundStatus
 
@@ -173,7 +173,6 @@ def order_line_facts(start: datetime, end: datetime) -> QuerySet:
     the rollup has not reached. Refunds and commission are the line's whole history, so a refund
     settling later changes the day the order was paid.
     """
-    decision = OrderLineAttribution.objects.filter(order_line_id=OuterRef("pk"))
     settled_refunds = (
         RefundLine.objects.filter(order_line_id=OuterRef("pk"), refund__status=RefundStatus.SUCCEEDED)
         .order_by().values("order_line_id").annotate(total=Sum("amount")).values("total")
@@ -188,16 +187,18 @@ def order_line_facts(start: datetime, end: datetime) -> QuerySet:
             day=report_day("order__paid_at"),
             product_id=F("variant__product_id"),
             # Only the decision counts: the line's own ids are the raw buy-link token, which a creator
-            # voucher or the window may have overruled. An undecided line is unattributed.
-            attributed_creator_id=Subquery(decision.values("creator_id")[:1], output_field=BigIntegerField()),
+            # voucher or the window may have overruled. An undecided line is unattributed. One join per line
+            # (``OrderLine.attribution``), read only for the columns a query uses (PostgreSQL drops the join
+            # when none is: the relation is unique).
+            attributed_creator_id=F("attribution__creator_id"),
         )
         .annotate(
             attributed_page_id=Case(
-                When(attributed_creator_id__isnull=True, then=Value(None)),
-                default=Subquery(decision.values("page_id")[:1]), output_field=BigIntegerField()),
+                When(attribution__creator_id__isnull=True, then=Value(None)),
+                default=F("attribution__page_id"), output_field=BigIntegerField()),
             attributed_block_id=Case(
-                When(attributed_creator_id__isnull=True, then=Value("")),
-                default=Coalesce(Subquery(decision.values("block_id")[:1]), Value("")), output_field=CharField()),
+                When(attribution__creator_id__isnull=True, then=Value("")),
+                default=F("attribution__block_id"), output_field=CharField()),
             units=F("quantity"),
             gmv=F("line_total"),
             refunds=Coalesce(Subquery(settled_refunds), Value(ZERO), output_field=_MONEY),

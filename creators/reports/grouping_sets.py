@@ -57,23 +57,9 @@ def _grouping_sets_query(queryset: QuerySet, sets: list[tuple[str, ...]], aggreg
     grouping_params = [param for name in columns for param in compiler.select[position[name]][1][1]]
     sql = (f"SELECT GROUPING({grouping_sql}), {sql[len('SELECT '):match.start()]}"
            f" GROUP BY GROUPING SETS ({group_by})")
-    # GROUPING() sets bit (n - 1 - i) when column i is not grouped in a row's set.
-    set_of_mask = {
-        sum(1 << (len(columns) - 1 - index) for index, name in enumerate(columns) if name not in names_of_set): names_of_set
-        for names_of_set in sets
-    }
     converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*grouping_params, *params])
-        fetched = cursor.fetchall()
-    results: dict[tuple, list[dict]] = {names_of_set: [] for names_of_set in sets}
-    values = compiler.apply_converters([row[1:] for row in fetched], converters) if converters else (
-        row[1:] for row in fetched)
-    for mask, row in zip((row[0] for row in fetched), values):
-        names_of_set = set_of_mask[mask]
-        by_name = dict(zip(names, row))
-        results[names_of_set].append({name: by_name[name] for name in (*names_of_set, *aggregates)})
-    return results
+    return _rows_by_set(connection, sql, [*grouping_params, *params], compiler, converters, columns=columns,
+                        output=names, sets=sets, aggregates=aggregates)
 
 
 def _referenced_names(aggregates: dict) -> list[str]:
@@ -120,18 +106,26 @@ def _grouping_sets_over_rows(queryset: QuerySet, sets: list[tuple[str, ...]], ag
                          for names_of_set in sets)
     sql = (f"SELECT GROUPING({keys}), {keys}, {', '.join(aggregate_sql)}"
            f" FROM ({inner_sql} OFFSET 0) {row_alias} GROUP BY GROUPING SETS ({group_by})")
+    converters = compiler.get_converters([*(of_name[name] for name in columns), *resolved.values()])
+    return _rows_by_set(connection, sql, [*aggregate_params, *inner_params], compiler, converters, columns=columns,
+                        output=[*columns, *aggregates], sets=sets, aggregates=aggregates)
+
+
+def _rows_by_set(connection, sql: str, params: list, compiler, converters: dict, *, columns: list[str],
+                 output: list[str], sets: list[tuple[str, ...]], aggregates: dict) -> dict[tuple, list[dict]]:
+    """Run a ``GROUPING SETS`` query whose first column is ``GROUPING(columns…)`` and whose others are named
+    ``output``; each row goes to its set, as ``values(*set).annotate(**aggregates)`` would give it."""
+    # GROUPING() sets bit (n - 1 - i) when column i is not grouped in a row's set.
     set_of_mask = {
         sum(1 << (len(columns) - 1 - index) for index, name in enumerate(columns) if name not in names_of_set): names_of_set
         for names_of_set in sets
     }
-    converters = compiler.get_converters([*(of_name[name] for name in columns), *resolved.values()])
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*aggregate_params, *inner_params])
+        cursor.execute(sql, params)
         fetched = cursor.fetchall()
     results: dict[tuple, list[dict]] = {names_of_set: [] for names_of_set in sets}
     values = compiler.apply_converters([row[1:] for row in fetched], converters) if converters else (
         row[1:] for row in fetched)
-    output = [*columns, *aggregates]
     for mask, row in zip((row[0] for row in fetched), values):
         names_of_set = set_of_mask[mask]
         by_name = dict(zip(output, row))

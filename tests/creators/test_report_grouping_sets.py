@@ -131,3 +131,32 @@ def test_the_live_lines_refunds_and_commission_are_read_once_per_line_on_postgre
     assert lines.count() == 10
     assert _loops_of(plan, "shop_refundline") == [10]
     assert _loops_of(plan, "creators_ledgerentry") == [10]
+
+
+@pytest.mark.postgres
+def test_the_live_lines_attribution_is_joined_once_per_line_and_only_when_a_grouping_uses_it_on_postgresql(world):
+    """A line's decision (creator, page, block) is one join, however many of its columns the sets group by or the
+    filters name; a grouping without them (product, total, day) does not read the decisions at all."""
+    start = datetime(2026, 11, 1, tzinfo=dt_timezone.utc)
+    lines = order_line_facts(start, NOW).filter(attributed_creator_id__isnull=False)  # as a creator filter does
+    by_block = [("attributed_creator_id", "attributed_page_id", "attributed_block_id", "currency"),
+                ("attributed_page_id", "attributed_block_id", "currency"), ("currency",), ("day", "currency")]
+    by_product = [("product_id", "currency"), ("currency",), ("day", "currency")]
+
+    def attribution_loops(queryset, sets) -> list[int]:
+        with CaptureQueriesContext(connection) as captured:
+            aggregate_by_sets(queryset, sets, figures.order_figures())
+        assert len(captured.captured_queries) == 1
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + captured.captured_queries[0]["sql"])
+            return _loops_of(cursor.fetchone()[0][0]["Plan"], "creators_orderlineattribution")
+
+    attributed = lines.count()
+    assert attributed == 9  # the direct order's line has no creator
+    loops = attribution_loops(lines, by_block)
+    # One scan of the decisions, whichever join the planner picks: a hash join reads the table once, an index probe
+    # runs at most once a line (a subquery per column ran 6 times a line here: creator, and again in page and block).
+    assert len(loops) == 1 and loops[0] <= order_line_facts(start, NOW).count()
+    assert attribution_loops(order_line_facts(start, NOW), by_product) == []
+    assert (_sorted(aggregate_by_sets(lines, by_block, figures.order_figures()))
+            == _sorted(_per_set(lines, by_block, figures.order_figures())))
