@@ -147,7 +147,6 @@ def forget_outage() -> None:
     _breaker.reported = False
     for shared in _shared_caches.values():
         shared._settled = shared._lost
-    owed_settles.forget_recorded_rows()
 
 
 def guarded(call: Callable[..., T], *args: Any, fallback: T, **kwargs: Any) -> T:
@@ -164,6 +163,10 @@ def guarded(call: Callable[..., T], *args: Any, fallback: T, **kwargs: Any) -> T
         _in_guarded_call.reset(entered)
     _breaker.worked()
     return result
+
+
+_PROBE_KEY = "kolshop:cache-probe"  # read (never written) before a debt is claimed: does the server answer now?
+_UNANSWERED = object()
 
 
 class SharedCache:
@@ -195,8 +198,8 @@ class SharedCache:
         and deleted after it: a settle pays every loss recorded before it began, by any process, so the settler does
         not settle again for them. This process's own debts lost before the settle began are paid by it too (counted
         in this process: no clock is compared)."""
-        if _breaker.is_open():
-            return False  # no claim (a database write) per call while the cache is down
+        if _breaker.is_open() or guarded(default_cache.get, _PROBE_KEY, fallback=_UNANSWERED) is _UNANSWERED:
+            return False  # no claim (a database write) while the cache is down: a retry's probe first
         claim = owed_settles.claim_recorded(self.name)  # committed before the settle, outside the lock
         if not claim.rows and not self.owes_settle:
             return True  # without waiting for another thread's settle (a settler's pass while a request settles)

@@ -2,18 +2,19 @@
 when the process that lost it is killed, and the settler thread every app process runs to pay them.
 
 Recording (``record_owed``): a lost invalidation appends a row with a plain INSERT, in the change's transaction when
-there is one (the debt commits with the change, or neither does), so writers never wait for each other. At most one
-row per process, cache and outage: while the row this process recorded last is still there and unclaimed, a new loss
-only checks that (one read by primary key) instead of appending, since whoever claims that row settles after the
-check, which pays the new loss too. Concurrent transactions of one process that each lose a write before either
-commits may append one each.
+there is one (the debt commits with the change, or neither does), so writers never wait for each other. While any
+committed row of the cache is there unpaid (unclaimed, or its payer's lease ran out), a new loss only checks that (one
+indexed read) instead of appending: a claim takes every unpaid row of the cache at once and settles after it, so after
+this loss. So an outage leaves about one row per cache, however long it lasts and however many processes lose writes;
+transactions that each lose a write before any commits may append one each.
 
 Paying (``SharedCache._pay``, called by the owing process on its next use of the cache and by the settler thread):
-the cache's unclaimed rows (or those whose lease ran out: their payer died) are claimed with one ``UPDATE`` that
-commits at once (``claim``, leased until ``claimed_until`` by the database's clock), then the cache is settled with
-no row lock held, then the claimed rows are deleted; when the settle fails they are released for the next pass. Only
-rows committed before the claim are claimed, so only rows recorded before the settle began are deleted. Two payers
-never pay the same row (the second's ``UPDATE`` skips rows the first claimed); a payer whose own process owes settles
+once the cache answers a probe, the cache's unclaimed rows (or those whose lease ran out: their payer died) are
+claimed with one ``UPDATE`` that commits at once (``claim``, leased until ``claimed_until`` by the database's clock;
+rows another payer has locked are skipped, never waited for), then the cache is settled with no row lock held, then
+the claimed rows are deleted; when the settle fails they are released for the next pass. Only rows committed before
+the claim are claimed, so only rows recorded before the settle began are deleted. Two payers never pay the same row
+(the second's ``UPDATE`` skips rows the first claimed or is claiming); a payer whose own process owes settles
 anyway, so the fleet settles once per owing process that reaches the cache before the settler, not once per settler.
 A payer inside a transaction (an editor's publish) does not claim (the claim would hold row locks until that
 transaction ends): it settles its own debt and leaves the rows to a settler.
@@ -25,7 +26,8 @@ empty but for an outage's debts) on a connection the thread keeps. A process tha
 once more (``atexit``). So after the server is back, an entry a lost invalidation made stale is served (by any
 process, including one started after the outage) for at most ``SETTLE_SECONDS`` + ``RETRY_SECONDS`` while an app
 process that saw the outage lives, and ``IDLE_SETTLE_SECONDS`` + ``RETRY_SECONDS`` when only processes that did not
-see it are left, even when the owing one was killed. Left to the entries' own expiry: a debt the database refused to
+see it are left, even when the owing one was killed; when a payer is killed in the middle of a settle, its claimed
+rows wait for its lease (``LEASE_SECONDS``) first. Left to the entries' own expiry: a debt the database refused to
 record too (it was down as well), or a process killed between a commit and recording the loss of the forget repeated
 after it."""
 
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import SynchronousOnlyOperation
 from django.db import DatabaseError, connections, router, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -53,7 +55,6 @@ IDLE_SETTLE_SECONDS = 15.0  # how often it looks for other processes' recorded d
 ALERT_SECONDS = 600.0  # how long after this process last saw the cache fail it keeps looking every SETTLE_SECONDS
 LEASE_SECONDS = 60.0  # how long a claim keeps other payers off its rows (a settle is one cache call)
 
-_recorded_rows: dict[str, int] = {}  # by cache name: the id of the row this process recorded last (committed)
 _settler_registered = False
 _settler_looked_at: float | None = None  # time.monotonic() of the settler's latest look at the database
 
@@ -65,26 +66,25 @@ def _alias() -> str:
 
 
 def record_owed(name: str) -> None:
-    """Record in the database that ``name``'s settle is owed, unless the row this process recorded last is there still
-    unclaimed; a database that refuses leaves it owed by this process only."""
+    """Record in the database that ``name``'s settle is owed, unless a committed row of it is there unpaid; a database
+    that refuses leaves it owed by this process only."""
     from operations.models import OwedCacheSettle
 
     alias = _alias()
-    rows = OwedCacheSettle.objects.using(alias)
     try:
         with transaction.atomic(using=alias):  # a savepoint inside the change's transaction: a refusal spoils nothing
-            recorded = _recorded_rows.get(name)
-            if recorded is not None and rows.filter(pk=recorded, claim__isnull=True).exists():
+            if _unpaid(alias, name).exists():
                 return  # whoever claims it settles after this read, so after this loss
-            row = rows.create(cache=name, lost_at=timezone.now())
-            transaction.on_commit(lambda: _recorded_rows.__setitem__(name, row.pk), using=alias)
+            OwedCacheSettle.objects.using(alias).create(cache=name, lost_at=timezone.now())
     except (DatabaseError, SynchronousOnlyOperation):
         logger.warning("an owed cache settle could not be recorded (%s): only this process owes it", name)
 
 
-def forget_recorded_rows() -> None:
-    """This process remembers no recorded row (tests)."""
-    _recorded_rows.clear()
+def _unpaid(alias: str, name: str):
+    """``name``'s rows nobody is paying: unclaimed, or their payer's lease ran out (it died)."""
+    from operations.models import OwedCacheSettle
+
+    return OwedCacheSettle.objects.using(alias).filter(Q(claim__isnull=True) | Q(claimed_until__lt=Now()), cache=name)
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,9 @@ class Claim:
         self._then(lambda claimed: claimed.delete(), "deleting paid")
 
     def release(self) -> None:
-        self._then(lambda claimed: claimed.update(claim=None, claimed_until=None), "releasing")
+        """Give the rows back after a failed settle; those of a cache with an unclaimed row already (a loss recorded
+        after the claim, which pays theirs too) are deleted instead, so retries in an outage don't add a row each."""
+        self._then(_release, "releasing")
 
     def _then(self, change, what: str) -> None:
         from operations.models import OwedCacheSettle
@@ -112,6 +114,15 @@ class Claim:
             logger.warning("%s owed cache settles failed", what, exc_info=True)
 
 
+def _release(claimed) -> None:
+    from operations.models import OwedCacheSettle
+
+    with transaction.atomic(using=claimed.db):
+        covered = OwedCacheSettle.objects.using(claimed.db).filter(cache=OuterRef("cache"), claim__isnull=True)
+        claimed.filter(Exists(covered)).delete()
+        claimed.update(claim=None, claimed_until=None)
+
+
 def claim_recorded(name: str) -> Claim:
     """Claim ``name``'s recorded rows nobody is paying (unclaimed, or their lease ran out), committed at once."""
     from operations.models import OwedCacheSettle
@@ -120,11 +131,16 @@ def claim_recorded(name: str) -> Claim:
     if connections[alias].in_atomic_block:
         return Claim(alias, None, 0)  # the claim would hold row locks until the caller's transaction ends
     token = uuid.uuid4()
-    unpaid = OwedCacheSettle.objects.using(alias).filter(Q(claim__isnull=True) | Q(claimed_until__lt=Now()), cache=name)
+    unpaid = _unpaid(alias, name)
     try:
         # A read first: the usual answer (none) then takes no write lock (SQLite's would wait for any open writer).
+        if not unpaid.exists():
+            return Claim(alias, token, 0)
         lease = Now() + dt.timedelta(seconds=LEASE_SECONDS)
-        claimed = unpaid.exists() and unpaid.update(claim=token, claimed_until=lease)
+        # Rows another payer is claiming (or a previous release's settler holds) are skipped, never waited for.
+        free = unpaid.select_for_update(skip_locked=True).values("pk")
+        with transaction.atomic(using=alias):
+            claimed = OwedCacheSettle.objects.using(alias).filter(pk__in=free).update(claim=token, claimed_until=lease)
     except (DatabaseError, SynchronousOnlyOperation):
         return Claim(alias, None, 0)  # the database down too: this process's own debt is paid all the same
     return Claim(alias, token, int(claimed))

@@ -69,6 +69,23 @@ def test_a_loss_after_another_payer_claimed_this_processes_row_is_recorded_again
     assert rows == [claimed.token, None]  # the new loss has a row of its own, unclaimed, for the next payer
 
 
+def test_settles_retried_and_failing_through_an_outage_leave_one_row_however_long_it_lasts(outage):
+    # given a cache lost while down, and payers that claim, fail to settle and give the rows back, over and over,
+    # while the process goes on losing invalidations (security review: a row per retry cycle)
+    outage.stop()
+    page_cache.forget_page(0)
+    for page_id in range(1, 21):
+        claim = owed_settles.claim_recorded(page_cache.cache.name)
+        page_cache.forget_page(page_id)  # lost after that claim: a row of its own
+        claim.release()
+    rows = list(OwedCacheSettle.objects.values_list("claim", flat=True))
+    outage.start()
+
+    # then one unclaimed row is left, and the next payer settles the cache once for every loss
+    assert rows == [None]
+    assert owed_settles.pay_recorded_settles() == 0 and not OwedCacheSettle.objects.exists()
+
+
 def test_a_row_whose_payer_died_is_paid_after_its_lease_and_a_live_claim_is_left_to_its_payer(monkeypatch):
     settles = []
     monkeypatch.setattr(page_cache.cache, "_settle", lambda backend: settles.append("pages"))
