@@ -41,6 +41,9 @@ class PriceChanged(Conflict):
 def price_promotions(info: CartInfo, *, email: str, key: str, now: datetime) -> CartInfo:
     """Lock the lines' promotions and price the lines again, counting units used by everyone and this buyer."""
     locked = lock_promotions(line.line.promotion_id for line in info.lines if line.line.promotion_id is not None)
+    gone = [line for line in info.lines if line.line.promotion_id is not None and line.line.promotion_id not in locked]
+    if gone:  # a deal deleted since the cart was read: over, as an ended one is
+        raise PriceChanged(gone[0].sku, {line.line.pk: _deal_seen(line) for line in gone})
     if not locked:
         return info
     for line in info.lines:

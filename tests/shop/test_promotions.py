@@ -179,6 +179,30 @@ def test_a_line_re_added_with_a_live_deal_between_the_refusal_and_its_mend_keeps
     assert (placed.status_code, placed.json()["order"]["total"]) == (201, "195.00")  # 2 × 95.00 + 5.00 shipping
 
 
+def test_a_deal_deleted_while_its_cart_checks_out_is_refused_as_over_not_a_500(api, monkeypatch):
+    from shop.services import checkout_prices
+
+    variant = variant_with_stock("HP-1", price="124.99", on_hand=10)
+    deal = make_deal(variant, price="99.00")
+    token = _new_cart(api)
+    api.post(f"/carts/{token}/lines", {"sku": "HP-1", "quantity": 2, "promotion": deal.pk})
+    lock_promotions = checkout_prices.lock_promotions
+
+    def deleted_then_lock(ids):
+        # A staff user deletes the deal after checkout read the cart and before it locks the deal's row.
+        Promotion.objects.filter(pk=deal.pk).delete()
+        return lock_promotions(ids)
+
+    monkeypatch.setattr(checkout_prices, "lock_promotions", deleted_then_lock)
+    refused = _checkout(api, token)
+    monkeypatch.undo()
+    placed = _checkout(api, token)
+
+    assert (refused.status_code, refused.json()["code"], refused.json()["field"]) == (409, "price_changed", "sku")
+    assert not Order.objects.filter(total=Decimal("203.00")).exists()  # never 2 × 99.00 + shipping
+    assert (placed.status_code, placed.json()["order"]["total"]) == (201, "254.98")  # 2 × 124.99 + 5.00 shipping
+
+
 def test_a_used_up_cap_refuses_new_lines_and_a_cancelled_order_gives_its_units_back(api):
     variant = variant_with_stock("HP-1", price="124.99", on_hand=10)
     deal = make_deal(variant, price="99.00", unit_cap=2)
