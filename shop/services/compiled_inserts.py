@@ -15,7 +15,7 @@ from django.db.models import Model, sql
 from django.db.models.constants import OnConflict
 
 _COMPILED_INSERTS_LIMIT = 256  # compiled insert statements kept per process (more start the cache afresh)
-# (model, alias, rows, ignore conflicts, returning keys) -> (SQL, parameters by column (UNNEST) or by row), or
+# (model, columns, alias, rows, ignore conflicts, returning keys) -> (SQL, parameters by column (UNNEST) or by row), or
 # None for a shape whose parameters are not the fields' own (Django's compiler each time).
 _compiled_inserts: dict[tuple, tuple[str, bool] | None] = {}
 
@@ -25,7 +25,7 @@ def insert_statement(model: type[Model], fields: list, objs: list[Model], *, ali
     """Django's ``INSERT`` of ``objs`` (its compiler), compiled once per shape: later calls only prepare the
     values as its compiler does (``pre_save``, ``get_db_prep_save``) and lay them out as it did."""
     connection = connections[alias]
-    key = (model, alias, len(objs), ignore_conflicts, returning)
+    key = (model, tuple(field.attname for field in fields), alias, len(objs), ignore_conflicts, returning)
     compiled = _compiled_inserts.get(key, False)
     if compiled:
         rows = _prepared_rows(fields, objs, connection, pre_save=True)

@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet, sql
 from django.db.models.fields import AutoFieldMixin
@@ -188,14 +189,25 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> list[Mod
 def update(queryset: QuerySet, **values) -> None:
     """``queryset.update(**values)`` (no answer: a block knows no row count before it ends)."""
     batch = _open_batch(router.db_for_write(queryset.model), queryset.model._meta.db_table)
-    if batch is None or batch.at_once:
-        if batch is not None:
-            _update_query(queryset, values, using=batch.alias)  # refuses a guarded update here too
+    if batch is None:
+        queryset.update(**values)
+        return
+    compiled = _sql_or_none(_update_query(queryset, values, using=batch.alias), batch.alias)  # refuses a guard
+    if compiled is None:
+        return  # no row can match (an empty ``__in``): nothing is sent, so nothing is pending
+    if batch.at_once:
         with _written_at_once(batch, queryset.model._meta.db_table):
             queryset.update(**values)
         return
-    statement, params = _update_query(queryset, values, using=batch.alias).get_compiler(using=batch.alias).as_sql()
-    _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
+    _add(batch, _Write(queryset.model._meta.db_table, compiled[0], tuple(compiled[1])))
+
+
+def _sql_or_none(query: sql.Query, alias: str) -> tuple[str, tuple] | None:
+    """The statement Django would send for ``query``, or None when it sends none (no row can match)."""
+    try:
+        return query.get_compiler(using=alias).as_sql()
+    except EmptyResultSet:
+        return None
 
 
 def _update_query(queryset: QuerySet, values: dict, *, using: str) -> sql.UpdateQuery:
@@ -273,12 +285,14 @@ def delete(queryset: QuerySet) -> None:
         _send(batch)
         queryset.delete()
         return
+    compiled = _sql_or_none(_delete_query(queryset), batch.alias)
+    if compiled is None:
+        return  # no row can match: nothing is sent, so nothing is pending
     if batch.at_once:
         with _written_at_once(batch, queryset.model._meta.db_table):
             queryset.delete()
         return
-    statement, params = _delete_query(queryset).get_compiler(using=batch.alias).as_sql()
-    _add(batch, _Write(queryset.model._meta.db_table, statement, tuple(params)))
+    _add(batch, _Write(queryset.model._meta.db_table, compiled[0], tuple(compiled[1])))
 
 
 def _delete_query(queryset: QuerySet) -> sql.DeleteQuery:

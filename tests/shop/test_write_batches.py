@@ -241,3 +241,19 @@ def test_compiled_updates_and_deletes_write_what_their_querysets_say_in_and_outs
 
     assert (on_hand("WB-1"), on_hand("WB-2")) == (6, 3)
     assert (kept.lines.count(), emptied.lines.count()) == (1, 0)
+
+
+def test_a_write_no_row_can_match_sends_nothing_and_leaves_nothing_pending_on_either_database():
+    # given a block whose update and delete name an empty list of rows (a paid cart with no lines left, say)
+    cart = _cart_with_a_line()
+    delete_lines = write_batches.compiled_delete(CartLine, lambda ids: CartLine.objects.filter(pk__in=ids))
+
+    with CaptureQueriesContext(connection) as sent, transaction.atomic(), write_batches.batched_writes():
+        write_batches.update(CartLine.objects.filter(pk__in=[]), quantity=3)
+        write_batches.delete(CartLine.objects.filter(pk__in=[]))
+        delete_lines(ids=[])
+        lines = CartLine.objects.filter(cart=cart).count()  # so a read of the table inside the block is no breach
+
+    # then no statement was sent for them, on PostgreSQL (no EmptyResultSet) as on SQLite
+    assert lines == 1
+    assert not [query for query in sent.captured_queries if query["sql"].startswith(("UPDATE", "DELETE"))]
