@@ -42,9 +42,11 @@ def content_uncached(data, *, rounds: int) -> list[Row]:
         size_kolshop, size_naive = len(_get(client, kolshop).content), len(_get(client, naive).content)
         timings = interleaved({"kolshop": lambda: _get(client, kolshop), "naive Wagtail": lambda: _get(client, naive)},
                               rounds=rounds, setup=lambda: forget_page(page_id))
+        # Issue 14's target is at 100 blocks; at 10 the row is shown against it for reference (fixed costs weigh more).
         rows.append(ratio_row(
             f"content API uncached, {size} blocks", timings, subject="kolshop", baseline="naive Wagtail",
-            target="≤ 0.33× naive (3× faster)", passes=lambda ratio: ratio <= 1 / 3,
+            target="≤ 0.33× naive (3× faster)" if size == 100 else "reference (issue 14: at 100 blocks)",
+            passes=(lambda ratio: ratio <= 1 / 3) if size == 100 else (lambda ratio: None),
             notes=f"the page's entry invalidated, the rest of the cache warm; queries {queries[size]} "
                   f"({first_read} on the process's first read, cold cache) vs naive {naive_queries}; "
                   f"payload {size_kolshop // 1024} kB vs {size_naive // 1024} kB",
