@@ -4,7 +4,7 @@ when the process that lost it is killed, and the settler thread every app proces
 Recording (``record_owed``): a lost invalidation appends a row with a plain INSERT, in the change's transaction when
 there is one (the debt commits with the change, or neither does), so writers never wait for each other. While any
 committed row of the cache is there unpaid (unclaimed, or its payer's lease ran out), a new loss only checks that (one
-indexed read) instead of appending: a claim takes every unpaid row of the cache at once and settles after it, so after
+read of a table that is empty outside an outage) instead of appending: a claim takes every unpaid row of the cache at once and settles after it, so after
 this loss. So an outage leaves about one row per cache, however long it lasts and however many processes lose writes;
 transactions that each lose a write before any commits may append one each.
 
@@ -96,7 +96,9 @@ class Claim:
     rows: int
 
     def paid(self) -> None:
-        self._then(lambda claimed: claimed.delete(), "deleting paid")
+        """Delete the rows paid; not those whose lease ran out meanwhile: a loss may have relied on them as unpaid
+        after this settle began (``record_owed``), so the next payer settles again."""
+        self._then(lambda claimed: claimed.filter(claimed_until__gte=Now()).delete(), "deleting paid")
 
     def release(self) -> None:
         """Give the rows back after a failed settle; those of a cache with an unclaimed row already (a loss recorded

@@ -203,7 +203,8 @@ def load_catalog(references: StreamReferences) -> CatalogSnapshot:
         promotion.variant = snapshot.variants.get(promotion.variant_id, promotion.variant)
     missing_variants = references.variant_ids - set(snapshot.variants)
     if missing_variants:
-        # A variant chosen for another product (invalid, but may be stored): load it plainly.
+        # A variant chosen for another product (refused when saved, but may be stored): loaded plainly, so the
+        # block's chooser finds it; resolve_offer never offers it under the block's product.
         snapshot.variants.update(with_availability(Variant.objects.select_related("product")).in_bulk(missing_variants))
     return snapshot
 

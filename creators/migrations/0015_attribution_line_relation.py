@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("creators", "0014_migsafety"),
-        ("shop", "0028_tidy3"),
+        ("shop", "0028_drop_payment_dispute_closed_at"),
     ]
 
     operations = [

@@ -33,10 +33,6 @@ class PriceChanged(Conflict):
                          code="price_changed", field="sku")
         self.seen = dict(seen)
 
-    @property
-    def line_ids(self) -> list[int]:
-        return sorted(self.seen)
-
 
 def price_promotions(info: CartInfo, *, email: str, key: str, now: datetime) -> CartInfo:
     """Lock the lines' promotions and price the lines again, counting units used by everyone and this buyer."""

@@ -32,10 +32,6 @@ class ListingPriceChanged(Conflict):
         # line id -> its listing, quote and quantity as checkout priced them (what the mend may change)
         self.seen = seen
 
-    @property
-    def line_ids(self) -> list[int]:
-        return sorted(self.requotes)
-
 
 def has_listing_lines(info: CartInfo) -> bool:
     return any(line.line.listing_id is not None for line in info.lines)
