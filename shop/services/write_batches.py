@@ -136,7 +136,13 @@ def batched_writes(using: str = "default") -> Iterator[None]:
     under ``KOLSHOP_WRITE_BATCH_CHECKS`` as if they waited). A nested block joins the outer one."""
     connection = connections[using]
     at_once, checked = connection.vendor != "postgresql", cached_setting("KOLSHOP_WRITE_BATCH_CHECKS")
-    if (at_once and not checked) or _open_batch(using) is not None:
+    outer = getattr(_local, "batch", None)
+    if outer is not None and outer.alias != using:
+        raise RuntimeError("batched_writes() on a second database inside a block: one block at a time")
+    # A block opened inside an open one, at any depth, joins it: one inside a savepoint the outer block opened
+    # must not become a block of its own, whose end would forget the outer block's pending writes (its writes
+    # run at once, as every write inside such a savepoint does).
+    if (at_once and not checked) or outer is not None:
         yield
         return
     if not at_once and not connection.in_atomic_block:

@@ -145,6 +145,35 @@ def test_a_write_inside_a_savepoint_to_a_table_with_a_write_pending_is_refused_n
     assert on_hand("WB-1") == 5  # the refusal rolled the whole transaction back
 
 
+def test_a_block_opened_inside_a_savepoint_of_an_open_block_joins_it_and_the_outer_writes_still_wait():
+    variant_with_stock("WB-1", on_hand=5)
+    carts_before = Cart.objects.count()
+
+    with transaction.atomic(), write_batches.batched_writes():
+        write_batches.update(Stock.objects.filter(variant__sku="WB-1"), on_hand=F("on_hand") - 2)
+        with transaction.atomic(), write_batches.batched_writes():  # a service with a block of its own
+            [in_savepoint] = write_batches.insert([Cart()])  # runs at once, inside the savepoint
+        [after] = write_batches.insert([Cart()])  # the outer block's again: it waits on PostgreSQL
+        key_while_pending = after.pk
+        # A second write to the table with a write pending: sent after it, in order (not at once, before it).
+        write_batches.update(Stock.objects.filter(variant__sku="WB-1"), on_hand=F("on_hand") - 1)
+
+    assert key_while_pending is (None if BATCHED else after.pk)
+    assert in_savepoint.pk is not None and after.pk > in_savepoint.pk
+    assert (on_hand("WB-1"), Cart.objects.count()) == (2, carts_before + 2)
+
+
+def test_a_write_in_a_block_inside_a_savepoint_to_a_table_the_outer_block_has_pending_is_refused():
+    variant_with_stock("WB-1", on_hand=5)
+
+    with pytest.raises(RuntimeError, match="inside a savepoint"), transaction.atomic(), write_batches.batched_writes():
+        write_batches.update(Stock.objects.filter(variant__sku="WB-1"), on_hand=F("on_hand") - 2)
+        with transaction.atomic(), write_batches.batched_writes():
+            write_batches.update(Stock.objects.filter(variant__sku="WB-1"), on_hand=F("on_hand") - 1)
+
+    assert on_hand("WB-1") == 5
+
+
 def test_a_statement_inside_a_block_touching_a_table_with_a_write_pending_is_refused():
     cart = _cart_with_a_line()
 
