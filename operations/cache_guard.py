@@ -173,9 +173,13 @@ class SharedCache:
     """Django's default cache for one user of it (``name``: what its debts are recorded under), each call guarded;
     ``settle(cache)`` is owed after an invalidating write the server did not take (see the module's docstring)."""
 
-    def __init__(self, *, name: str, settle: Callable[[Any], None] | None = None) -> None:
+    def __init__(self, *, name: str, settle: Callable[[Any], None] | None = None,
+                 after_settle: Callable[[Any], None] | None = None) -> None:
         self.name = name
         self._settle = settle
+        # Run by the settler thread only, after a settle this process made (a keyspace scan: never on a request).
+        self.after_settle = after_settle
+        self.settles = self.settles_followed_up = 0  # settles this process made, and as many the settler followed up
         # Writes lost and writes made up for, counted: a write lost while a settle runs stays owed after it.
         self._lost = self._settled = 0
         self._lock = threading.Lock()
@@ -216,6 +220,7 @@ class SharedCache:
                 claim.release()
                 return False
             self._settled = max(self._settled, lost)
+            self.settles += 1
         claim.paid()
         logger.warning("cache settled after an outage: %s", self.name)
         return True

@@ -27,9 +27,10 @@ once more (``atexit``). So after the server is back, an entry a lost invalidatio
 process, including one started after the outage) for at most ``SETTLE_SECONDS`` + ``RETRY_SECONDS`` while an app
 process that saw the outage lives, and ``IDLE_SETTLE_SECONDS`` + ``RETRY_SECONDS`` when only processes that did not
 see it are left, even when the owing one was killed; when a payer is killed in the middle of a settle, its claimed
-rows wait for its lease (``LEASE_SECONDS``) first. Left to the entries' own expiry: a debt the database refused to
-record too (it was down as well), or a process killed between a commit and recording the loss of the forget repeated
-after it."""
+rows wait for its lease (``LEASE_SECONDS``) first. After any settle its process made (a request's or its own), the
+settler runs the cache's ``after_settle`` once (link routes: a SCAN deleting the previous release's twins), which no
+request does. Left to the entries' own expiry: a debt the database refused to record too (it was down as well), or
+a process killed between a commit and recording the loss of the forget repeated after it."""
 
 import atexit
 import datetime as dt
@@ -203,6 +204,7 @@ def _settle_in_thread() -> None:
     """One pass: every ``SETTLE_SECONDS`` when alert, else a look every ``IDLE_SETTLE_SECONDS`` (passes between
     cost nothing). The thread's connection is kept between looks and closed when one fails (it may be broken)."""
     global _settler_looked_at
+    _follow_up_settles()  # this process's settles since the last pass, a request's too (no database)
     now = time.monotonic()
     if not settler_is_alert() and _settler_looked_at is not None and now - _settler_looked_at < IDLE_SETTLE_SECONDS:
         return
@@ -212,6 +214,20 @@ def _settle_in_thread() -> None:
     except DatabaseError:
         _close_settler_connection()
         raise  # logged by the loop; the next pass connects again
+    _follow_up_settles()
+
+
+
+def _follow_up_settles() -> None:
+    """Run each cache's ``after_settle`` once after any number of settles this process made since it last ran (here
+    only: it may scan the cache's keyspace); one that fails (the cache down again) runs at the next pass."""
+    for shared in list(cache_guard._shared_caches.values()):
+        settles = shared.settles
+        if shared.after_settle is None or shared.settles_followed_up == settles:
+            continue
+        missing = object()
+        if cache_guard.guarded(shared.after_settle, cache_guard.default_cache, fallback=missing) is not missing:
+            shared.settles_followed_up = settles
 
 
 def _close_settler_connection() -> None:

@@ -43,9 +43,20 @@ def _settle_after_outage(backend) -> None:
     backend.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
+def _forget_previous_release_routes(backend) -> None:
+    """After a settle, by the settler thread only (``operations.owed_settles``: a SCAN of the keyspace): the previous
+    release's processes read the v2 twins, which know no generation, so a twin stored before the settle would lead
+    them the old way for up to ``ROUTE_SECONDS``; with the twins gone, this release's entries stored before are void
+    too. A cache that can't scan its keys (local memory) is no other process's."""
+    delete_pattern = getattr(backend, "delete_pattern", None)
+    if delete_pattern is not None:
+        delete_pattern(_PREVIOUS_KEY + "*")
+
+
 # While the cache can't be reached a follow reads its link from the database; a forget the cache did not take is
-# owed, and the generation moves once it is back.
-cache = SharedCache(name="creators.link_routes", settle=_settle_after_outage)
+# owed, and the generation moves once it is back (and the settler deletes the previous release's twins).
+cache = SharedCache(name="creators.link_routes", settle=_settle_after_outage,
+                    after_settle=_forget_previous_release_routes)
 
 
 @dataclass(frozen=True)

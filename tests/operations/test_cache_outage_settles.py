@@ -149,3 +149,57 @@ def test_a_link_the_previous_release_disables_and_then_follows_during_a_rolling_
     after = where(client, "mug-anna")
 
     assert after == (404, "")  # the v3 entry's twin no longer holds its route: not used
+
+
+def _until(done) -> bool:
+    deadline = time.monotonic() + 20
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return done()
+
+
+def test_after_a_settle_the_settler_deletes_the_previous_releases_route_twins_it_would_still_follow(
+        mug_link, outage, settler, site_tree, client):
+    link = mug_link("mug-anna")
+    assert where(client, "mug-anna")[0] == 302  # stored as v3, with its v2 twin the previous release reads
+    other = _another_process()  # a previous-release process: it reads v2 keys, which know no generation
+    other.set("kolshop:link-route:v2:mug-bob", ("a route a previous-release process stored",), 300)
+    other.set("kolshop:catalog-note", "not a route", 300)
+
+    outage.stop()
+    link.active = False
+    link.save()  # the forget of both keys is lost: the v2 twin would lead the previous release to the mug
+    outage.start()
+    settled = _until_settled(link_routes.cache)  # no request meanwhile: the thread paid
+    twins_gone = _until(lambda: other.get("kolshop:link-route:v2:mug-anna") is None)
+
+    assert (settled, twins_gone) == (True, True)
+    assert other.get("kolshop:link-route:v2:mug-bob") is None  # every twin stored before the settle
+    assert other.get("kolshop:catalog-note") == "not a route"
+    assert other.get("kolshop:link-route:v3:mug-anna") is not None  # this release's entry: void by its generation
+
+
+def test_a_settle_a_request_pays_scans_nothing_on_the_request_and_the_settler_deletes_the_twins_after(
+        mug_link, outage, monkeypatch, site_tree, client):
+    link = mug_link("mug-anna")
+    assert where(client, "mug-anna")[0] == 302
+    other = _another_process()
+    other.set("kolshop:link-route:v2:mug-bob", ("a route a previous-release process stored",), 300)
+
+    outage.stop()
+    link.active = False
+    link.save()
+    outage.start()
+    link_routes._local_routes.forget(["mug-anna"])
+    after = where(client, "mug-anna")  # this request pays the settle (no settler thread yet)
+    twin_after_the_request = other.get("kolshop:link-route:v2:mug-bob")
+    monkeypatch.setattr(owed_settles, "SETTLE_SECONDS", 0.05)
+    stop = owed_settles.start_settler()
+    try:
+        twins_gone = _until(lambda: other.get("kolshop:link-route:v2:mug-bob") is None)
+    finally:
+        stop.set()
+
+    assert after == (404, "")
+    assert twin_after_the_request is not None  # no keyspace scan on a request
+    assert twins_gone is True
