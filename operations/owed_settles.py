@@ -4,9 +4,9 @@ when the process that lost it is killed, and the settler thread every app proces
 Recording (``record_owed``): a lost invalidation appends a row with a plain INSERT, in the change's transaction when
 there is one (the debt commits with the change, or neither does), so writers never wait for each other. While any
 committed row of the cache is there unpaid (unclaimed, or its payer's lease ran out), a new loss only checks that (one
-read of a table that is empty outside an outage) instead of appending: a claim takes every unpaid row of the cache at once and settles after it, so after
-this loss. So an outage leaves about one row per cache, however long it lasts and however many processes lose writes;
-transactions that each lose a write before any commits may append one each.
+read of a table that is empty outside an outage) instead of appending: a claim takes every unpaid row of the cache at
+once and settles after it, so after this loss. So an outage leaves about one row per cache, however long it lasts and
+however many processes lose writes; transactions that each lose a write before any commits may append one each.
 
 Paying (``SharedCache._pay``, called by the owing process on its next use of the cache and by the settler thread):
 once the cache answers a probe, the cache's unclaimed rows (or those whose lease ran out: their payer died) are
