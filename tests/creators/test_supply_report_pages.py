@@ -70,6 +70,21 @@ def test_the_api_answers_each_report_to_its_owner_only(client, sales):
     assert (refused.status_code, refused.json()["code"]) == (403, "not_a_creator")
 
 
+# What a brand is shown of its supply's sales, reviewed: totals per storefront, never an order or a buyer. The API
+# serves ``StorefrontSales``' own fields, so one added there is served at once: this list makes that a review.
+BRAND_SEES = ["creator_id", "storefront", "currency", "units", "sales", "wholesale", "brand_discount"]
+
+
+def test_the_api_serves_brands_exactly_the_reviewed_storefront_figures_in_its_answer_and_its_schema(client, sales):
+    brand = sales[0]
+    client.force_login(make_brand_user(brand=brand))
+    rows = client.get(SALES_URL).json()
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["StorefrontSalesOut"]
+
+    assert [list(row) for row in rows] == [BRAND_SEES, BRAND_SEES]
+    assert (list(schema["properties"]), schema["required"]) == (BRAND_SEES, BRAND_SEES)
+
+
 @pytest.fixture
 def shop(shop_settings, site_tree):
     shop_settings.KOLSHOP_PLATFORM_FEE_RATE = "0.05"
