@@ -19,7 +19,7 @@ import hashlib
 import inspect
 
 from wagtail.api.querysets import get_public_pages_queryset
-from wagtail.blocks import StreamBlock, StructBlock
+from wagtail.blocks import Block, StreamBlock, StructBlock
 from wagtail.models import BaseViewRestriction, Site
 from wagtail.models.sites import get_site_for_hostname
 from wagtail.query import TreeQuerySet
@@ -73,3 +73,21 @@ def test_the_wagtail_block_conversion_the_raw_representation_follows_is_the_one_
     hashes = {f"{function.__module__}.{function.__qualname__}": _source_hash(function) for function in functions}
 
     assert hashes == PINNED_STREAM_SOURCES
+
+
+# Recorded against Wagtail 8.0.1. ``content.blocks`` is a package whose modules each name their blocks in
+# ``DECONSTRUCT_ALIASES`` (``content.blocks.common.package_paths``), a convention ``Block.canonical_module_path`` reads:
+# migrations then store ``content.blocks.<Name>``, the paths they always named, whichever module defines a block.
+# When it changes, check that Wagtail still reads the aliases, run ``test_block_paths.py`` and
+# ``makemigrations --check`` (a moved path is a migration of every StreamField), then record the new hash.
+PINNED_BLOCK_PATH_SOURCES = {
+    "wagtail.blocks.base.Block.canonical_module_path": "e29d6e6588155c68",
+}
+
+
+def test_the_wagtail_block_path_convention_content_blocks_use_is_the_one_they_were_written_against():
+    functions = [Block.canonical_module_path.func]  # a cached_property: its function
+
+    hashes = {f"{function.__module__}.{function.__qualname__}": _source_hash(function) for function in functions}
+
+    assert hashes == PINNED_BLOCK_PATH_SOURCES
