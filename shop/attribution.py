@@ -66,12 +66,25 @@ def sign_attribution(attribution: Attribution, *, sku: str | None) -> str:
 def read_attribution(token: str, *, sku: str | None) -> Attribution:
     """Decode a token for ``sku`` (None: a page link's token); InvalidAttribution when it was tampered
     with, has expired or was issued for another SKU."""
-    if token.startswith(_TOKEN_PREFIX):
-        fields = _read_token(token)
-    else:
-        fields = _read_signed_before_v3(token)
+    fields = _token_fields(token)
     if fields["s"] != sku:
         raise InvalidAttribution("The attribution token was issued for another product.")
+    return _attribution_of(fields)
+
+
+def read_attribution_token(token: str) -> tuple[Attribution, str | None]:
+    """What a token says: its attribution and the SKU it was issued for (None: a page link's), checked as
+    ``read_attribution`` checks it but for the SKU (InvalidAttribution when tampered with or expired). Two tokens
+    signed a moment apart for the same link say the same; their texts differ by the time."""
+    fields = _token_fields(token)
+    return _attribution_of(fields), fields["s"]
+
+
+def _token_fields(token: str) -> dict:
+    return _read_token(token) if token.startswith(_TOKEN_PREFIX) else _read_signed_before_v3(token)
+
+
+def _attribution_of(fields: dict) -> Attribution:
     try:
         return Attribution(
             creator_id=int(fields["c"]) if fields.get("c") is not None else None,

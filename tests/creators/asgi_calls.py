@@ -2,12 +2,13 @@
 whose signed tokens and dates were made a moment apart."""
 
 import asyncio
-import base64
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.core.handlers.asgi import ASGIHandler
+
+from shop.attribution import read_attribution_token
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,8 @@ def _unsigned(token: str) -> str:
     """A token without its time and signature (what it says, not when it was signed): an attribution token's
     body (``shop.attribution``, v3) less its time, or a TimestampSigner token's value (the referral cookie)."""
     if token.startswith("a3."):
-        body = token.split(".")[1]
-        creator, page, click, _signed_at, rest = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode(
-            ).split(":", 4)
-        return f"a3:{creator}:{page}:{click}:{rest}"
+        attribution, sku = read_attribution_token(token)
+        return f"a3:{attribution}:{sku}"
     return token.rsplit(":", 2)[0]
 
 

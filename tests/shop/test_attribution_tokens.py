@@ -6,7 +6,13 @@ from urllib.parse import quote_plus
 import pytest
 from django.core import signing
 
-from shop.attribution import Attribution, InvalidAttribution, read_attribution, sign_attribution
+from shop.attribution import (
+    Attribution,
+    InvalidAttribution,
+    read_attribution,
+    read_attribution_token,
+    sign_attribution,
+)
 
 WINDOW_DAYS = 30
 
@@ -50,6 +56,25 @@ def test_a_token_for_another_sku_is_refused():
             read_attribution(token, sku=other)
     with pytest.raises(InvalidAttribution, match="issued for another product"):
         read_attribution(sign_attribution(Attribution(creator_id=3), sku=None), sku="HP-1")
+
+
+def test_what_a_token_says_is_read_with_its_sku_checked_but_for_the_sku_and_the_same_a_moment_later(monkeypatch):
+    attribution = Attribution(creator_id=3, page_id=41, block_id="a:b=c-", click_id=9)
+    token = sign_attribution(attribution, sku="LAMP 1:=-x")
+    later = _signed_days_ago(monkeypatch, -1 / 86400, attribution, sku="LAMP 1:=-x")  # a second later
+    page_link = sign_attribution(Attribution(creator_id=3), sku=None)
+    before_v3 = signing.dumps({"c": 3, "p": 41, "b": "b1", "s": "HP-1", "k": 88}, salt="kolshop.attribution.v2",
+                              compress=True)
+
+    assert later != token
+    assert read_attribution_token(token) == read_attribution_token(later) == (attribution, "LAMP 1:=-x")
+    assert read_attribution_token(page_link) == (Attribution(creator_id=3), None)
+    assert read_attribution_token(before_v3) == (Attribution(creator_id=3, page_id=41, block_id="b1", click_id=88),
+                                                 "HP-1")
+    with pytest.raises(InvalidAttribution, match="is invalid"):
+        read_attribution_token(token[:-1] + ("A" if token[-1] != "A" else "B"))
+    with pytest.raises(InvalidAttribution, match="has expired"):
+        read_attribution_token(_signed_days_ago(monkeypatch, WINDOW_DAYS + 1, attribution, sku="HP-1"))
 
 
 def test_a_tampered_token_is_refused():
