@@ -41,5 +41,10 @@ class OwedCacheSettle(models.Model):
 
     wagtail_reference_index_ignore = True
 
+    class Meta:
+        # A loss's probe and a payer's claim look for one cache's unpaid rows: after a long outage of many caches
+        # (or rows a previous release's settlers left) they find them without reading the table.
+        indexes = [models.Index(fields=["cache", "claim"], name="owed_settle_cache_claim")]
+
     def __str__(self) -> str:
         return f"{self.cache} owed since {self.lost_at.isoformat()}"

@@ -210,3 +210,12 @@ def _locked_rows() -> bool:
     except DatabaseError:
         return True
     return False
+
+
+@pytest.mark.django_db
+def test_a_caches_unpaid_rows_are_found_by_an_index_on_cache_and_claim():
+    constraints = connection.introspection.get_constraints(connection.cursor(), OwedCacheSettle._meta.db_table)
+
+    indexed = [spec["columns"] for spec in constraints.values() if spec["index"] and not spec["primary_key"]]
+
+    assert ["cache", "claim"] in indexed
