@@ -46,6 +46,11 @@ def own_label_block() -> blocks.CharBlock:
 OWN_LABEL = "own_label"
 
 
+def note_block() -> blocks.CharBlock:
+    """The creator's optional short note beside a deal, a group buy or a listing (the API's ``note``)."""
+    return blocks.CharBlock(required=False, max_length=200)
+
+
 def package_paths(*block_classes) -> dict:
     """A module's ``DECONSTRUCT_ALIASES`` (Wagtail's ``Block.canonical_module_path`` reads it): each block class
     deconstructs as ``content.blocks.<Name>``, the path existing migrations name, not its module's own."""

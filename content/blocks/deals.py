@@ -7,7 +7,7 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 
 from content.api.listing_representation import listing_representation
 from content.api.representation import deal_representation, group_buy_representation
-from content.blocks.common import bulk_in_order, from_active_snapshot, own_label_block, package_paths
+from content.blocks.common import bulk_in_order, from_active_snapshot, note_block, own_label_block, package_paths
 from content.services.catalog import load_promotions
 from shop.models import Product
 
@@ -53,7 +53,7 @@ class DealBlock(blocks.StructBlock):
     """
 
     deal = DealChooserBlock(help_text=_("Choose or create the deal under Snippets › Deals."))
-    note = blocks.CharBlock(required=False, max_length=200)
+    note = note_block()
     own_label = own_label_block()
 
     class Meta:
@@ -94,7 +94,7 @@ class GroupBuyBlock(blocks.StructBlock):
     """A group buy a creator embeds: readers open a team at the group price and share it (issue 18)."""
 
     campaign = GroupCampaignChooserBlock(help_text=_("Choose a group buy (Group buys in the menu)."))
-    note = blocks.CharBlock(required=False, max_length=200)
+    note = note_block()
 
     class Meta:
         icon = "group"
@@ -127,7 +127,7 @@ class StorefrontListingBlock(blocks.StructBlock):
     """A listing from the creator's storefront (distribution): sold at the listing's price via ``price_line``."""
 
     listing = ListingChooserBlock(help_text=_("Choose one of your storefront listings."))
-    note = blocks.CharBlock(required=False, max_length=200)
+    note = note_block()
 
     class Meta:
         icon = "list-ul"
