@@ -33,7 +33,8 @@ Savepoints: a ``transaction.atomic()`` opened inside a block may roll back alone
 wait for the block's statement (it would be sent after the rollback) and pending writes can't be sent inside it
 (its rollback would undo them). Such a write runs at once through the ORM, and one to a table the block has a
 write pending for is refused (``RuntimeError``; on SQLite under the checks): a programming error either suite
-shows, never a quiet lost or resurrected write.
+shows, never a quiet lost or resurrected write. A ``batched_writes()`` opened inside such a savepoint (a service
+with a block of its own) joins the open block, so its writes run at once too and the outer block's stay pending.
 """
 
 import threading
