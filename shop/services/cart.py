@@ -29,6 +29,7 @@ from shop.models import (
     Variant,
 )
 from shop.services.buyer_identity import ordered_by
+from shop.services.compiled_inserts import converted, save_new
 from shop.services.compiled_queries import compiled
 from shop.services.listing_prices import ListingRefusal
 from shop.services.locks import lock_expressions
@@ -110,7 +111,7 @@ def get_cart(token: str) -> Cart:
 
 
 def create_cart() -> Cart:
-    return Cart.objects.create()
+    return save_new(Cart())
 
 
 def _line_info(line: CartLine, *, available: int, usage: PromotionUsage, now: datetime,
@@ -290,7 +291,19 @@ def _stamp_open_cart(token: str, *, now: datetime) -> Cart | None:
     columns = {field.name: quote(field.column) for field in Cart._meta.concrete_fields}
     sql = (f"UPDATE {quote(Cart._meta.db_table)} SET {columns['updated_at']} = %s "
            f"WHERE {columns['token']} = %s AND {columns['checked_out_at']} IS NULL RETURNING {', '.join(columns.values())}")
-    return next(iter(Cart.objects.raw(sql, [now, token])), None)
+    return _returned_cart(sql, [now, token])
+
+
+def _returned_cart(sql: str, params: list) -> Cart | None:
+    """The cart an ``UPDATE … RETURNING`` of its concrete columns (in field order, maybe followed by others) answers,
+    read as ``Cart.objects.raw`` reads it, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fields = Cart._meta.concrete_fields
+    return Cart.from_db(connection.alias, [field.attname for field in fields], converted(row, fields, connection))
 
 
 def lock_cart_for_checkout(cart: Cart | str, *, then_lock: list[str] = ()) -> Cart:
@@ -309,7 +322,7 @@ def lock_cart_for_checkout(cart: Cart | str, *, then_lock: list[str] = ()) -> Ca
     locks = lock_expressions(list(then_lock))
     sql = (f"UPDATE {table} SET {count} = {greatest}({count}, {orders}) + 1 WHERE {columns[key]} = %s "
            f"RETURNING {', '.join([*columns.values(), *([locks[0]] if locks else [])])}")
-    locked = next(iter(Cart.objects.raw(sql, [value, *(locks[1] if locks else [])])), None) if value else None
+    locked = _returned_cart(sql, [value, *(locks[1] if locks else [])]) if value else None
     if locked is None:
         raise NotFound("No cart with this token.", code="cart_not_found")
     return locked

@@ -46,6 +46,7 @@ from shop.services.cart import (
 )
 from shop.services.client_identity import VisitorKey
 from shop.services import write_batches
+from shop.services.compiled_inserts import insert_now, save_new
 from shop.services.compiled_queries import compiled
 from shop.services.fulfilment_groups import open_fulfilment_groups
 from shop.services.checkout_prices import PriceChanged, mend_refused_lines, price_promotions
@@ -185,7 +186,7 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
             fulfilment_group=groups[line.variant.product.brand_id],
             **supply_line_fields(line.price, discount=discount, funder=funder),
         ))
-    return OrderLine.objects.bulk_create(lines)
+    return insert_now(lines)
 
 
 @transaction.atomic
@@ -228,7 +229,7 @@ def _place_order(
         **shipping_snapshot(fulfilment=fulfilment, address=address),
     )
     assign_pickup_code(order)
-    order.save()
+    save_new(order)
     lines = _order_lines(order, info, discounts)
     # The holds, the placed event and the attribution decisions are one statement on PostgreSQL: the stock rows
     # are locked (and the holds read) before any of them is written; order_placed's receivers only read rows
@@ -255,8 +256,8 @@ def _abandon(order: Order, reason: str) -> None:
 
 def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
     if order.total == 0:
-        payment = Payment.objects.create(order=order, gateway=FREE_GATEWAY, intent_id=f"free_{order.number}",
-                                         amount=order.total, currency=order.currency)
+        payment = save_new(Payment(order=order, gateway=FREE_GATEWAY, intent_id=f"free_{order.number}",
+                                   amount=order.total, currency=order.currency))
         complete_checkout(payment.intent_id)
         order.refresh_from_db()
         return payment
@@ -272,10 +273,10 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
                        error.detail)
         _abandon(order, f"payment gateway: {error.code}")
         raise Unavailable(UNAVAILABLE_MESSAGE, code="payment_unavailable") from error
-    payment = Payment.objects.create(
+    payment = save_new(Payment(
         order=order, gateway=gateway.name, intent_id=intent.intent_id, client_secret=intent.client_secret,
         amount=order.total, currency=order.currency,
-    )
+    ))
     # The event's insert reads the order's status, after the payment's commit: a payment of the cart that closed
     # this order before then has cancelled every intent it could see, so this one is closed here.
     status = record_event_at_current_status(order, OrderEventType.PAYMENT_CREATED,

@@ -1,4 +1,4 @@
-"""A batched insert's SQL, compiled once per process for each model, row count and kind (issue 14).
+"""An insert's SQL, compiled once per process for each model, row count and kind (issue 14).
 
 ``write_batches.insert`` sends Django's own ``INSERT`` (``SQLInsertCompiler``) for its rows. Compiling it costs
 more than the rest of the insert, and its SQL depends only on the model, the database, how many rows and whether
@@ -8,24 +8,36 @@ out as it did (by row, or by column for PostgreSQL's ``UNNEST``). What is kept i
 prepared here must be the parameters the compiler gave. A shape whose parameters are not the fields' own (a field
 with its own placeholder) is never kept; an expression among the values (``F()``, a function) is placed by
 Django's compiler that time.
+
+The buy flow's own rows are inserted now through the same compiled statements: ``insert_now`` for a
+``bulk_create`` of new rows, ``save_new`` for a new row's ``save()`` (sending the same ``pre_save`` and ``post_save``,
+so every receiver still sees the row). Each falls back to Django's own call where its shortcut would differ: a
+model with parents or its own ``save()``, rows given keys, more rows than one statement takes.
 """
 
-from django.db import connections
-from django.db.models import Model, sql
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import connections, router, transaction
+from django.db.models import Model, signals, sql
 from django.db.models.constants import OnConflict
 
 _COMPILED_INSERTS_LIMIT = 256  # compiled insert statements kept per process (more start the cache afresh)
-# (model, columns, alias, rows, ignore conflicts, returning keys) -> (SQL, parameters by column (UNNEST) or by row), or
-# None for a shape whose parameters are not the fields' own (Django's compiler each time).
+# (model, columns, alias, rows, ignore conflicts, returned columns) -> (SQL, parameters by column (UNNEST) or by row),
+# or None for a shape whose parameters are not the fields' own (Django's compiler each time).
 _compiled_inserts: dict[tuple, tuple[str, bool] | None] = {}
 
 
 def insert_statement(model: type[Model], fields: list, objs: list[Model], *, alias: str, ignore_conflicts: bool,
-                     returning: bool) -> tuple[str, tuple]:
-    """Django's ``INSERT`` of ``objs`` (its compiler), compiled once per shape: later calls only prepare the
-    values as its compiler does (``pre_save``, ``get_db_prep_save``) and lay them out as it did."""
+                     returning: Sequence = ()) -> tuple[str, tuple]:
+    """Django's ``INSERT`` of ``objs`` (its compiler) returning the fields ``returning``, compiled once per shape:
+    later calls only prepare the values as its compiler does (``pre_save``, ``get_db_prep_save``) and lay them out
+    as it did."""
     connection = connections[alias]
-    key = (model, tuple(field.attname for field in fields), alias, len(objs), ignore_conflicts, returning)
+    key = (model, tuple(field.attname for field in fields), alias, len(objs), ignore_conflicts,
+           tuple(field.attname for field in returning))
     compiled = _compiled_inserts.get(key, False)
     if compiled:
         rows = _prepared_rows(fields, objs, connection, pre_save=True)
@@ -35,7 +47,7 @@ def insert_statement(model: type[Model], fields: list, objs: list[Model], *, ali
     query.insert_values(fields, objs)
     compiler = query.get_compiler(using=alias)
     if returning:
-        compiler.returning_fields = [model._meta.pk]
+        compiler.returning_fields = list(returning)
     [(statement, params)] = compiler.as_sql()
     if compiled is False:
         plan = _plan_to_keep(statement, params, fields, objs, connection)
@@ -46,6 +58,10 @@ def insert_statement(model: type[Model], fields: list, objs: list[Model], *, ali
     return statement, tuple(params)
 
 
+# Types of plain values, never an expression (their instances have no ``resolve_expression`` nor ``as_sql``).
+_PLAIN_TYPES = frozenset({str, int, bool, float, Decimal, datetime, date, UUID, type(None)})
+
+
 def _prepared_rows(fields: list, objs: list[Model], connection, *, pre_save: bool) -> list[list] | None:
     """Each row's parameters as ``SQLInsertCompiler`` prepares plain values; None when a value is an expression."""
     rows = []
@@ -53,7 +69,7 @@ def _prepared_rows(fields: list, objs: list[Model], connection, *, pre_save: boo
         row = []
         for field in fields:
             value = field.pre_save(obj, add=True) if pre_save else getattr(obj, field.attname)
-            if hasattr(value, "resolve_expression") or hasattr(value, "as_sql"):
+            if type(value) not in _PLAIN_TYPES and (hasattr(value, "resolve_expression") or hasattr(value, "as_sql")):
                 return None
             row.append(field.get_db_prep_save(value, connection=connection))
         rows.append(row)
@@ -88,3 +104,74 @@ def _same_param(ours, django) -> bool:
         return len(ours) == len(django) and all(_same_param(a, b) for a, b in zip(ours, django))
     # A JSON value is an adapter object (psycopg's ``Jsonb``) without equality: the same type showing the same.
     return type(ours) is type(django) and (ours == django or repr(ours) == repr(django))
+
+
+def insert_now(objs: Sequence[Model]) -> list[Model]:
+    """``bulk_create(objs)`` of new rows (no signals, as ``bulk_create``), as one compiled statement: each row gets
+    its key and every column the database fills (``db_returning_fields``), as ``bulk_create`` gives them."""
+    objs = list(objs)
+    if not objs:
+        return objs
+    model = type(objs[0])
+    alias = router.db_for_write(model)
+    if not _shortcut_fits(model, objs, alias):
+        return model._default_manager.bulk_create(objs)
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    with transaction.mark_for_rollback_on_error(alias):
+        _insert_returning(model, objs, alias)
+    return objs
+
+
+def save_new(obj: Model) -> Model:
+    """``obj.save()`` for a new row: the same ``pre_save`` and ``post_save`` around one compiled ``INSERT``, and the
+    row gets its key and every column the database fills, as ``save()`` gives them."""
+    model = type(obj)
+    alias = router.db_for_write(model, instance=obj)
+    if model.save is not Model.save or not _shortcut_fits(model, [obj], alias):
+        obj.save()
+        return obj
+    obj._prepare_related_fields_for_save(operation_name="save")
+    if not model._meta.auto_created:
+        signals.pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
+    with transaction.mark_for_rollback_on_error(alias):
+        _insert_returning(model, [obj], alias)
+    if not model._meta.auto_created:
+        signals.post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias)
+    return obj
+
+
+def _shortcut_fits(model: type[Model], objs: list[Model], alias: str) -> bool:
+    """New rows of a plain model whose key the database chooses, few enough for one statement that returns them."""
+    opts, connection = model._meta, connections[alias]
+    return (not opts.parents and not opts.proxy and opts.pk.db_returning
+            and connection.features.can_return_rows_from_bulk_insert
+            and all(obj.pk is None and obj._state.adding for obj in objs)
+            and len(objs) <= connection.ops.bulk_batch_size(opts.concrete_fields, objs))
+
+
+def _insert_returning(model: type[Model], objs: list[Model], alias: str) -> None:
+    opts, connection = model._meta, connections[alias]
+    fields = [field for field in opts.concrete_fields if not field.generated and field is not opts.pk]
+    returning = opts.db_returning_fields
+    statement, params = insert_statement(model, fields, objs, alias=alias, ignore_conflicts=False, returning=returning)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    if len(rows) != len(objs):
+        raise transaction.TransactionManagementError("an insert returned the wrong number of rows")
+    for obj, row in zip(objs, rows):
+        for field, value in zip(returning, converted(row, returning, connection)):
+            setattr(obj, field.attname, value)
+        obj._state.adding, obj._state.db = False, alias
+
+
+def converted(row: Sequence, fields: Sequence, connection) -> list:
+    """A row's values for ``fields`` (one column each, in order) as Django reads them (each field's converters and
+    the database's, as ``SQLCompiler.apply_converters`` applies them)."""
+    values = []
+    for value, field in zip(row, fields):
+        for converter in connection.ops.get_db_converters(field.cached_col) + field.get_db_converters(connection):
+            value = converter(value, field.cached_col, connection)
+        values.append(value)
+    return values

@@ -18,12 +18,13 @@ from django.db.models import Prefetch
 
 from shop.models import PAID_ORDER_STATUSES, FulfilmentGroup, Order, OrderLine
 from shop.services.brand_access import limit_to_user_brands
+from shop.services.compiled_inserts import insert_now
 
 
 def open_fulfilment_groups(order: Order, brand_ids: Iterable[int]) -> dict[int, FulfilmentGroup]:
     """One group per brand of a new order's lines (one query), by brand id; each line is written into its
     brand's group (``OrderLine.fulfilment_group``)."""
-    groups = FulfilmentGroup.objects.bulk_create(
+    groups = insert_now(
         [FulfilmentGroup(order=order, brand_id=brand_id) for brand_id in sorted(set(brand_ids))])
     return {group.brand_id: group for group in groups}
 

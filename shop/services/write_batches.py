@@ -188,7 +188,7 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> list[Mod
     fields = [f for f in opts.concrete_fields if not f.generated and not (chosen_keys and f is opts.pk)]
     returning = chosen_keys and not ignore_conflicts
     statement, params = insert_statement(model, fields, objs, alias=batch.alias, ignore_conflicts=ignore_conflicts,
-                                         returning=returning)
+                                         returning=(opts.pk,) if returning else ())
     _add(batch, _Write(opts.db_table, statement, params, objs if returning else [], objs))
     return objs
 

@@ -1,17 +1,20 @@
 """shop.services.compiled_inserts: a batched insert's SQL is compiled once per model, row count and kind, and every
 later insert of that shape still writes its own rows' values (Decimals and NULLs alike); an expression among the
-values goes through Django's compiler and is written as Django writes it."""
+values goes through Django's compiler and is written as Django writes it. The buy flow's own rows (cart, order,
+groups, lines, payment) are inserted now through the same compiled statements, announced and returned as ``save()``
+and ``bulk_create`` announce and return them."""
 
 from collections import Counter
 from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import Value
+from django.db.models import Value, signals
 from django.db.models.functions import Upper
 
-from shop.models import Cart, CartLine
+from shop.models import Cart, CartLine, Order, OrderStatus
 from shop.services import compiled_inserts, write_batches
+from shop.services.cart import add_to_cart, create_cart, lock_cart_for_checkout
 from shop.services.checkout import confirm_payment
 from tests.shop.helpers import cart_with, checkout, variant_with_stock
 
@@ -107,3 +110,66 @@ def test_an_expression_among_the_values_goes_through_djangos_compiler_and_is_wri
                                                      "plain again"]
     # PostgreSQL: the first compile is kept, the expression is compiled on its own, the third reuses the first.
     assert compiles["CartLine"] == (2 if BATCHED else 3)
+
+
+def test_a_second_buy_flow_compiles_no_insert_of_its_cart_order_groups_lines_or_payment(compiles):
+    variant_with_stock("CI-1", on_hand=5)
+
+    def buy() -> None:
+        cart = create_cart()
+        add_to_cart(cart, sku="CI-1", quantity=1)
+        confirm_payment(checkout(cart).order)
+
+    buy()
+    first = Counter(compiles)
+    buy()
+    second = compiles - first
+
+    inserted_now = {"Cart", "Order", "FulfilmentGroup", "OrderLine", "Payment"}  # save_new / insert_now
+    assert inserted_now <= set(first)
+    assert {model: second[model] for model in inserted_now} == dict.fromkeys(inserted_now, 0)
+    assert Order.objects.filter(status=OrderStatus.PAID).count() == 2
+
+
+def test_a_row_saved_through_its_compiled_insert_is_announced_and_returned_as_save_does_it():
+    announced = []
+
+    def before(sender, instance, raw, using, update_fields, **kwargs):
+        announced.append(("pre_save", sender, instance.pk, instance._state.adding, raw, using, update_fields))
+
+    def after(sender, instance, created, raw, using, update_fields, **kwargs):
+        announced.append(("post_save", sender, instance.pk, instance._state.adding, created, raw, using,
+                          update_fields, instance.checkouts_started))
+
+    signals.pre_save.connect(before, sender=Cart, weak=False)
+    signals.post_save.connect(after, sender=Cart, weak=False)
+    try:
+        cart = create_cart()
+        second = create_cart()  # through the insert compiled by the first
+    finally:
+        signals.pre_save.disconnect(before, sender=Cart)
+        signals.post_save.disconnect(after, sender=Cart)
+
+    assert announced == [
+        ("pre_save", Cart, None, True, False, "default", None),
+        ("post_save", Cart, cart.pk, False, True, False, "default", None, 0),
+        ("pre_save", Cart, None, True, False, "default", None),
+        ("post_save", Cart, second.pk, False, True, False, "default", None, 0),
+    ]
+    for saved in (cart, second):
+        assert _as_stored(saved) == _as_stored(Cart.objects.get(pk=saved.pk))
+    assert cart.token != second.token
+
+
+def test_the_cart_its_checkout_locks_by_token_reads_as_the_database_holds_it():
+    cart = create_cart()
+
+    with transaction.atomic():
+        locked = lock_cart_for_checkout(cart.token)
+
+    assert locked.checkouts_started == 1 and locked._state.adding is False
+    assert _as_stored(locked) == _as_stored(Cart.objects.get(pk=cart.pk))
+
+
+def _as_stored(cart: Cart) -> dict:
+    return {field.attname: getattr(cart, field.attname) for field in Cart._meta.concrete_fields}
