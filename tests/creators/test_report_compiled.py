@@ -14,10 +14,10 @@ from creators.models import CreatorProfile, TrackedLink
 from creators.reports.grouping_sets import CompiledAggregate, aggregate_by_sets
 from creators.reports.queries import ReportFilters, build_report, today_utc
 from creators.reports.rollup import roll_up
-from creators.services.attribution import attribute_order
 from shop.services.compiled_queries import CompiledQuery
-from tests.creators.helpers import LineSpec, make_order, mark_paid
-from tests.creators.report_fixtures import DAY, add_clicks, add_lamp_order, add_views, build_world
+from tests.creators.report_fixtures import (
+    DAY, add_clicks, add_lamp_order, add_two_brand_and_direct_orders, add_views, build_world,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +32,7 @@ def world():
     add_views(world.guide_id, world.creator.pk, 4, when=now, prefix="today")
     add_clicks(TrackedLink.objects.get(code="acme-blk"), 3, when=now)
     add_clicks(TrackedLink.objects.get(code="glbx-blk"), 2, when=now)
-    both = make_order(
-        LineSpec(world.acme_product, "100.00", creator=world.creator, page_id=world.guide_id, block_id="blk-a"),
-        LineSpec(world.globex_product, "50.00", quantity=2, creator=world.creator, page_id=world.guide_id,
-                 block_id="blk-b"),
-        email="both@private.example", created_at=now)
-    direct = make_order(LineSpec(world.acme_product, "100.00"), email="direct@private.example", created_at=now)
-    for order in (both, direct):
-        attribute_order(order, now=now)
-        mark_paid(order, at=now)
+    add_two_brand_and_direct_orders(world, at_time=now)
     return world
 
 
