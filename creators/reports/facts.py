@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
+from django.db import router
 from django.db.models import (
     BigIntegerField, Case, CharField, Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
 )
@@ -21,6 +21,7 @@ from wagtail.models import Page, ReferenceIndex
 from creators.models import Click, EntryKind, LedgerEntry, PageView
 from creators.reports.figures import ZERO, Scope, counted_orders, report_day, scope_q
 from shop.models import AddToCartEvent, OrderLine, Product, RefundLine, RefundStatus
+from shop.services.compiled_queries import ArrayIn, CompiledQuery, orm_reader
 
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -44,9 +45,11 @@ class EventCounts:
 
 
 def _page_references():
+    # Content types by their natural key, joined in SQL: the statement is compiled once per process
+    # (``shop.services.compiled_queries``), and a content type's id is the database's, not the code's.
     return ReferenceIndex.objects.filter(
-        base_content_type=ContentType.objects.get_for_model(Page),
-        to_content_type=ContentType.objects.get_for_model(Product),
+        base_content_type__app_label=Page._meta.app_label, base_content_type__model=Page._meta.model_name,
+        to_content_type__app_label=Product._meta.app_label, to_content_type__model=Product._meta.model_name,
     )
 
 
@@ -83,31 +86,65 @@ def event_brand(product_id: int | None, product_brand: dict[int, int]) -> int | 
     return product_brand.get(product_id) if product_id else None
 
 
+def _event_scope(brand_ids: list[int] | None, creator_id: int | None, page_id: int | None,
+                 product_id: int | None) -> Scope | None:
+    """A report's filters (the days aside: event sources are limited by timestamp) from a compiled query's values."""
+    if brand_ids is None and creator_id is None and page_id is None and product_id is None:
+        return None
+    return Scope(start=None, end=None, brand_ids=None if brand_ids is None else frozenset(brand_ids),
+                 creator_id=creator_id, page_id=page_id, product_id=product_id)
+
+
+def _in_scope(scope: Scope | None, **columns) -> Q:
+    return scope_q(scope, day=None, **columns) if scope is not None else Q()
+
+
+def _views(*, start: datetime, end: datetime, **filters) -> QuerySet:
+    if filters["product_id"] is not None:  # page views have no product (``scope_q``'s ``product=None``)
+        return PageView.objects.none()
+    return (PageView.objects.filter(_in_scope(_event_scope(**filters), brand=lambda ids: events_of_brands(ids, product=None),
+                                              product=None), viewed_at__gte=start, viewed_at__lt=end)
+            .annotate(day=report_day("viewed_at"))
+            .values("day", "page_id", "creator_id")
+            .annotate(count=Count("pk")))
+
+
+def _clicks(*, start: datetime, end: datetime, **filters) -> QuerySet:
+    return (Click.objects.filter(_in_scope(_event_scope(**filters), brand=lambda ids: events_of_brands(ids, brand=None)),
+                                 clicked_at__gte=start, clicked_at__lt=end)
+            .annotate(day=report_day("clicked_at"))
+            .values("day", "creator_id", "page_id", "block_id", "product_id")
+            .annotate(count=Count("pk")))
+
+
+def _add_to_carts(*, start: datetime, end: datetime, **filters) -> QuerySet:
+    return (AddToCartEvent.objects.filter(_in_scope(_event_scope(**filters)), created_at__gte=start, created_at__lt=end)
+            .annotate(day=report_day("created_at"))
+            .values("day", "creator_id", "page_id", "block_id", "product_id", "brand_id", "currency")
+            .annotate(count=Count("pk")))
+
+
+def _product_brands(*, ids: list[int]) -> QuerySet:
+    return Product.objects.filter(ArrayIn(F("pk"), ids)).values_list("pk", "brand_id")
+
+
+# Built and compiled once per process and shape (``shop.services.compiled_queries``): every report reads them.
+_VIEWS, _CLICKS, _ADD_TO_CARTS, _PRODUCT_BRANDS = (
+    CompiledQuery(build, read=orm_reader) for build in (_views, _clicks, _add_to_carts, _product_brands))
+
+
 def event_facts(start: datetime, end: datetime, *, scope: Scope | None = None) -> dict[FactKey, EventCounts]:
     """Views, clicks and add-to-carts with a timestamp in [start, end) (within ``scope``), by day and dimension."""
     default_currency = settings.KOLSHOP_DEFAULT_CURRENCY
     figures: dict[FactKey, EventCounts] = defaultdict(EventCounts)
-
-    def in_scope(**columns) -> Q:
-        return scope_q(scope, day=None, **columns) if scope is not None else Q()
-
-    views = list(
-        PageView.objects.filter(in_scope(brand=lambda ids: events_of_brands(ids, product=None), product=None),
-                                viewed_at__gte=start, viewed_at__lt=end)
-        .annotate(day=report_day("viewed_at"))
-        .values("day", "page_id", "creator_id")
-        .annotate(count=Count("pk"))
-    )
-    clicks = list(
-        Click.objects.filter(in_scope(brand=lambda ids: events_of_brands(ids, brand=None)),
-                             clicked_at__gte=start, clicked_at__lt=end)
-        .annotate(day=report_day("clicked_at"))
-        .values("day", "creator_id", "page_id", "block_id", "product_id")
-        .annotate(count=Count("pk"))
-    )
-    product_brand = dict(
-        Product.objects.filter(pk__in={row["product_id"] for row in clicks if row["product_id"]}).values_list("pk", "brand_id")
-    )
+    values = {"start": start, "end": end, "brand_ids": None, "creator_id": None, "page_id": None, "product_id": None}
+    if scope is not None:
+        values.update(brand_ids=None if scope.brand_ids is None else sorted(scope.brand_ids),
+                      creator_id=scope.creator_id, page_id=scope.page_id, product_id=scope.product_id)
+    using = router.db_for_read(Click)
+    views, clicks = _VIEWS.run(values, using=using), _CLICKS.run(values, using=using)
+    product_brand = dict(_PRODUCT_BRANDS.run(
+        {"ids": sorted({row["product_id"] for row in clicks if row["product_id"]})}, using=router.db_for_read(Product)))
     for row in views:
         key = FactKey(row["day"], event_brand(None, product_brand), row["creator_id"], row["page_id"], "", None,
                       default_currency)
@@ -116,13 +153,7 @@ def event_facts(start: datetime, end: datetime, *, scope: Scope | None = None) -
         key = FactKey(row["day"], event_brand(row["product_id"], product_brand), row["creator_id"], row["page_id"],
                       row["block_id"] or "", row["product_id"], default_currency)
         figures[key].clicks += row["count"]
-
-    for row in (
-        AddToCartEvent.objects.filter(in_scope(), created_at__gte=start, created_at__lt=end)
-        .annotate(day=report_day("created_at"))
-        .values("day", "creator_id", "page_id", "block_id", "product_id", "brand_id", "currency")
-        .annotate(count=Count("pk"))
-    ):
+    for row in _ADD_TO_CARTS.run(values, using=using):
         attributed = row["creator_id"] is not None
         key = FactKey(row["day"], row["brand_id"], row["creator_id"], row["page_id"] if attributed else None,
                       (row["block_id"] or "") if attributed else "", row["product_id"], row["currency"])

@@ -10,17 +10,28 @@ When an aggregate sums a per-row subquery (the live order lines' refunds and com
 would evaluate it once per sort the grouping sets need (twice per line for a report's three sets); such
 rows are computed once in an inner query (``OFFSET 0`` keeps the planner from flattening it) and the
 grouping sets aggregate its columns.
+
+``CompiledAggregate`` does the same for a queryset built by a function of the report's values (dates, brand ids,
+filters): its statement, rewrite included, is made once per process and shape (``shop.services.compiled_queries``)
+and each call binds its own values, so a report builds and compiles nothing after its first run.
 """
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
-from django.db.models import F, QuerySet
+from django.db import connections, router
+from django.db.models import F, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import Query
 
+from shop.services.compiled_queries import CompiledQuery, RowReader, orm_reader
+
 _ORDINAL_GROUP_BY = re.compile(r" GROUP BY (\d+(?:, \d+)*)$")
+
+
+Statement = tuple[str, list, RowReader]  # SQL, parameters, and what turns its rows into results by set
 
 
 def aggregate_by_sets(queryset: QuerySet, sets: list[tuple[str, ...]], aggregates: dict) -> dict[tuple, list[dict]]:
@@ -28,24 +39,71 @@ def aggregate_by_sets(queryset: QuerySet, sets: list[tuple[str, ...]], aggregate
     sets = list(dict.fromkeys(sets))
     connection = connections[queryset.db]
     if len(sets) > 1 and connection.vendor == "postgresql":
-        grouped = (_grouping_sets_over_rows(queryset, sets, aggregates, connection)
-                   if _sums_subqueries(queryset, aggregates) else None)
-        if grouped is None:
-            grouped = _grouping_sets_query(queryset, sets, aggregates, connection)
-        if grouped is not None:
-            return grouped
+        try:
+            statement = grouping_sets_statement(queryset, sets, aggregates, connection)
+        except EmptyResultSet:  # a filter no row can pass (e.g. a brand user with no brand): as Django, no rows
+            return {names_of_set: [] for names_of_set in sets}
+        if statement is not None:
+            sql, params, read = statement
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return read(cursor.fetchall(), connection)
     return {names: list(queryset.values(*names).annotate(**aggregates).order_by()) for names in sets}
 
 
+def grouping_sets_statement(queryset: QuerySet, sets: list[tuple[str, ...]], aggregates: dict,
+                            connection) -> Statement | None:
+    """The one ``GROUPING SETS`` statement for ``sets`` (PostgreSQL), or None when the compiled query is not of a
+    shape the rewrite knows (then one query per set). ``EmptyResultSet`` when Django knows no row can match."""
+    if _sums_subqueries(queryset, aggregates):
+        statement = _grouping_sets_over_rows(queryset, sets, aggregates, connection)
+        if statement is not None:
+            return statement
+    return _grouping_sets_query(queryset, sets, aggregates, connection)
+
+
+class _NotRewritable(Exception):
+    pass
+
+
+class CompiledAggregate:
+    """``aggregate_by_sets(build(**values), sets, aggregates)``, its statement(s) compiled once per process, database
+    and shape of the values (``CompiledQuery``: the builder must not branch on the values, only on their shape)."""
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], sets: list[tuple[str, ...]],
+                 aggregates: Callable[[], dict], *, name: str):
+        self.model, self.build, self.aggregates, self.sets = model, build, aggregates, list(dict.fromkeys(sets))
+        self.not_rewritable: set[str] = set()  # database aliases whose compiled query the rewrite doesn't know
+
+        def rewrite(queryset: QuerySet, connection) -> Statement:
+            statement = grouping_sets_statement(queryset, self.sets, aggregates(), connection)
+            if statement is None:
+                raise _NotRewritable
+            return statement
+
+        self.grouped = CompiledQuery(build, compile=rewrite, name=name,
+                                     empty=lambda: {names_of_set: [] for names_of_set in self.sets})
+        self.per_set = {names: CompiledQuery(
+            lambda names=names, **values: build(**values).values(*names).annotate(**aggregates()).order_by(),
+            read=orm_reader, name=f"{name} by {names}") for names in self.sets}
+
+    def run(self, **values: Any) -> dict[tuple, list[dict]]:
+        using = router.db_for_read(self.model)
+        connection = connections[using]
+        if len(self.sets) > 1 and connection.vendor == "postgresql" and using not in self.not_rewritable:
+            try:
+                return self.grouped.run(values, using=using)
+            except _NotRewritable:
+                self.not_rewritable.add(using)
+        return {names: query.run(values, using=using) for names, query in self.per_set.items()}
+
+
 def _grouping_sets_query(queryset: QuerySet, sets: list[tuple[str, ...]], aggregates: dict,
-                         connection) -> dict[tuple, list[dict]] | None:
+                         connection) -> Statement | None:
     columns = list(dict.fromkeys(name for names in sets for name in names))
     query = queryset.values(*columns).annotate(**aggregates).order_by().query
     compiler = query.get_compiler(connection=connection)
-    try:
-        sql, params = compiler.as_sql()
-    except EmptyResultSet:  # a filter no row can pass (e.g. a brand user with no brand): as Django, no rows
-        return {names_of_set: [] for names_of_set in sets}
+    sql, params = compiler.as_sql()
     match = _ORDINAL_GROUP_BY.search(sql)
     if match is None or not sql.startswith("SELECT "):
         return None  # not the shape this rewrite knows: one query per set instead
@@ -58,8 +116,8 @@ def _grouping_sets_query(queryset: QuerySet, sets: list[tuple[str, ...]], aggreg
     sql = (f"SELECT GROUPING({grouping_sql}), {sql[len('SELECT '):match.start()]}"
            f" GROUP BY GROUPING SETS ({group_by})")
     converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
-    return _rows_by_set(connection, sql, [*grouping_params, *params], compiler, converters, columns=columns,
-                        output=names, sets=sets, aggregates=aggregates)
+    return sql, [*grouping_params, *params], _reader_by_set(compiler, converters, columns=columns, output=names,
+                                                           sets=sets, aggregates=list(aggregates))
 
 
 def _referenced_names(aggregates: dict) -> list[str]:
@@ -73,16 +131,13 @@ def _sums_subqueries(queryset: QuerySet, aggregates: dict) -> bool:
 
 
 def _grouping_sets_over_rows(queryset: QuerySet, sets: list[tuple[str, ...]], aggregates: dict,
-                             connection) -> dict[tuple, list[dict]] | None:
+                             connection) -> Statement | None:
     """As ``_grouping_sets_query``, with each row's values (subqueries included) computed once in an
     inner query and the aggregates over its columns."""
     columns = list(dict.fromkeys(name for names in sets for name in names))
     referenced = [name for name in _referenced_names(aggregates) if name not in columns]
     compiler = queryset.values(*columns, *referenced).order_by().query.get_compiler(connection=connection)
-    try:
-        inner_sql, inner_params = compiler.as_sql()
-    except EmptyResultSet:
-        return {names_of_set: [] for names_of_set in sets}
+    inner_sql, inner_params = compiler.as_sql()
     names = [alias or expression.target.attname for expression, _, alias in compiler.select]
     if sorted(names) != sorted([*columns, *referenced]) or not inner_sql.startswith("SELECT "):
         return None
@@ -107,27 +162,29 @@ def _grouping_sets_over_rows(queryset: QuerySet, sets: list[tuple[str, ...]], ag
     sql = (f"SELECT GROUPING({keys}), {keys}, {', '.join(aggregate_sql)}"
            f" FROM ({inner_sql} OFFSET 0) {row_alias} GROUP BY GROUPING SETS ({group_by})")
     converters = compiler.get_converters([*(of_name[name] for name in columns), *resolved.values()])
-    return _rows_by_set(connection, sql, [*aggregate_params, *inner_params], compiler, converters, columns=columns,
-                        output=[*columns, *aggregates], sets=sets, aggregates=aggregates)
+    return sql, [*aggregate_params, *inner_params], _reader_by_set(
+        compiler, converters, columns=columns, output=[*columns, *aggregates], sets=sets, aggregates=list(aggregates))
 
 
-def _rows_by_set(connection, sql: str, params: list, compiler, converters: dict, *, columns: list[str],
-                 output: list[str], sets: list[tuple[str, ...]], aggregates: dict) -> dict[tuple, list[dict]]:
-    """Run a ``GROUPING SETS`` query whose first column is ``GROUPING(columns…)`` and whose others are named
-    ``output``; each row goes to its set, as ``values(*set).annotate(**aggregates)`` would give it."""
+def _reader_by_set(compiler, converters: dict, *, columns: list[str], output: list[str],
+                   sets: list[tuple[str, ...]], aggregates: list[str]) -> RowReader:
+    """Reads a ``GROUPING SETS`` query's rows, whose first column is ``GROUPING(columns…)`` and whose others are
+    named ``output``: each row goes to its set, as ``values(*set).annotate(**aggregates)`` would give it."""
     # GROUPING() sets bit (n - 1 - i) when column i is not grouped in a row's set.
     set_of_mask = {
         sum(1 << (len(columns) - 1 - index) for index, name in enumerate(columns) if name not in names_of_set): names_of_set
         for names_of_set in sets
     }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    results: dict[tuple, list[dict]] = {names_of_set: [] for names_of_set in sets}
-    values = compiler.apply_converters([row[1:] for row in fetched], converters) if converters else (
-        row[1:] for row in fetched)
-    for mask, row in zip((row[0] for row in fetched), values):
-        names_of_set = set_of_mask[mask]
-        by_name = dict(zip(output, row))
-        results[names_of_set].append({name: by_name[name] for name in (*names_of_set, *aggregates)})
-    return results
+    kept = {names_of_set: (*names_of_set, *aggregates) for names_of_set in sets}
+
+    def read(fetched: list, connection) -> dict[tuple, list[dict]]:
+        results: dict[tuple, list[dict]] = {names_of_set: [] for names_of_set in sets}
+        values = compiler.apply_converters([row[1:] for row in fetched], converters) if converters else (
+            row[1:] for row in fetched)
+        for mask, row in zip((row[0] for row in fetched), values):
+            names_of_set = set_of_mask[mask]
+            by_name = dict(zip(output, row))
+            results[names_of_set].append({name: by_name[name] for name in kept[names_of_set]})
+        return results
+
+    return read

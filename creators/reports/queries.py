@@ -10,24 +10,20 @@ counted twice. Both paths filter in SQL with ``figures.scope_q``.
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import reduce
-from operator import or_
 
 from django.db import router
-from django.db.models import Q, Sum
+from django.db.models import F
 from django.utils import timezone
 
-from creators.models import CreatorProfile, DailyPerformance, DailySales, OrderLineFact
-from creators.reports import figures
+from creators.models import CreatorProfile, OrderLineFact
+from creators.reports import compiled, figures
 from creators.services.block_labels import block_labels, label_of
-from creators.reports.grouping_sets import aggregate_by_sets
-from creators.reports.facts import (
-    ORDER_COUNT_COLUMNS, ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts, events_of_brands, order_line_facts,
-)
+from creators.reports.facts import ORDER_COUNT_COLUMNS, ORDER_LINE_COLUMNS, EventCounts, FactKey, event_facts
 from creators.reports.rollup import RollupState, day_bounds, days_to_count_from_facts, rollup_state
 from operations.db_router import one_snapshot, reads_from_replica
 from shop.models import Brand, Product
 from shop.money import quantize
+from shop.services.compiled_queries import ArrayIn, CompiledQuery, orm_reader
 from wagtail.models import Page
 
 # Rows describing fewer orders than this (but at least one) could point at a buyer; they are folded.
@@ -46,7 +42,7 @@ ROLLUP_COLUMNS = {
     "day": "day", "brand": "brand_id", "creator": "creator_id", "page": "page_id", "block": "block_id",
     "product": "product_id", "currency": "currency",
 }
-EVENT_METRICS = ("views", "clicks", "add_to_carts")
+EVENT_METRICS = compiled.EVENT_METRICS
 ORDER_METRICS = ("orders", "units", "gmv", "refunds", "commission")
 COUNT_METRICS = ("views", "clicks", "add_to_carts", "orders", "units")
 MONEY_METRICS = ("gmv", "refunds", "commission")
@@ -116,13 +112,6 @@ class Report:
     daily: list[ReportRow] = field(default_factory=list)  # for the charts
 
 
-def _keys_q(keys: list[tuple], columns: list[str]) -> Q:
-    """Rows whose (dimensions…, currency) is one of ``keys``."""
-    def equal(column: str, value) -> Q:
-        return Q(**{f"{column}__isnull": True}) if value is None else Q(**{column: value})
-    return reduce(or_, (reduce(lambda q, pair: q & equal(*pair), zip(columns, key), Q()) for key in keys), Q(pk__in=[]))
-
-
 @dataclass
 class LiveWindow:
     """The days the rollup has not reached (normally just today), with their event counts read once."""
@@ -171,12 +160,17 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rollup: R
     rows: dict[tuple[str, ...], dict[tuple, ReportRow]] = {dimensions: {} for dimensions in sets}
     scope = filters.scope
 
-    def collect(queryset, columns: dict, metrics: tuple[str, ...], aggregates: dict,
+    def collect(source: str, values: dict, columns: dict, metrics: tuple[str, ...], aggregates,
                 orders_of: dict[tuple[str, ...], str] | None = None) -> None:
-        if only is not None:
-            queryset = queryset.filter(_keys_q(list(only[1]), [columns[name] for name in (*only[0], "currency")]))
         names_of = {dimensions: tuple(columns[name] for name in (*dimensions, "currency")) for dimensions in sets}
-        results = aggregate_by_sets(queryset, list(names_of.values()), aggregates)
+        key = tuple(sorted(set(orders_of.values()))) if orders_of else ()
+        if only is None:
+            query = compiled.source(source, list(names_of.values()), aggregates, key=key)
+        else:  # the folded rows' keys, as values too
+            only_columns = tuple(columns[name] for name in (*only[0], "currency"))
+            query = compiled.source(source, list(names_of.values()), aggregates, key=key, only_columns=only_columns)
+            values = {**values, **compiled.keys_values(only[1])}
+        results = query.run(**values)
         for dimensions, names in names_of.items():
             into = rows[dimensions]
             for row in results[names]:
@@ -189,25 +183,22 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rollup: R
     rolled_through = rollup.built_through
     rollup_end = min(filters.end, rolled_through) if rolled_through else None
     if rollup_end is not None and rollup_end >= filters.start:
-        rolled = figures.Scope(**{**scope.__dict__, "end": rollup_end})
-        collect(DailyPerformance.objects.filter(figures.scope_q(rolled, brand=events_of_brands)), ROLLUP_COLUMNS,
-                EVENT_METRICS, {name: Sum(name) for name in EVENT_METRICS})
+        rolled = compiled.scope_values(figures.Scope(**{**scope.__dict__, "end": rollup_end}))
+        collect("rolled_events", rolled, ROLLUP_COLUMNS, EVENT_METRICS, compiled.event_sums)
         orders_of = _summed_orders(filters, sets, only)
-        facts = OrderLineFact.objects.filter(figures.scope_q(rolled))
         if orders_of is None:
-            collect(facts, ROLLUP_COLUMNS, ORDER_METRICS, figures.order_figures())
+            collect("rolled_facts", rolled, ROLLUP_COLUMNS, ORDER_METRICS, figures.order_figures)
         else:
             # The day's sums (a few rows a day, no COUNT(DISTINCT)), except days whose sums are stale or
             # missing: those count from their facts, so rows, total, days and the folded row (always read
             # from the facts) all come from what the facts say.
-            stale = days_to_count_from_facts(rollup, start=filters.start, end=rollup_end,
-                                             brand_id=next(iter(filters.brand_ids)))
-            aggregates = {name: value for name, value in figures.order_figures().items() if name != "orders"}
-            aggregates.update({column: Sum(column) for column in set(orders_of.values())})
-            collect(DailySales.objects.filter(figures.scope_q(rolled)).exclude(day__in=stale), ROLLUP_COLUMNS,
-                    ORDER_METRICS, aggregates, orders_of)
+            stale = sorted(days_to_count_from_facts(rollup, start=filters.start, end=rollup_end,
+                                                    brand_id=next(iter(filters.brand_ids))))
+            collect("rolled_sales", {**rolled, "stale_days": stale}, ROLLUP_COLUMNS, ORDER_METRICS,
+                    compiled.sales_sums(tuple(sorted(set(orders_of.values())))), orders_of)
             if stale:
-                collect(facts.filter(day__in=stale), ROLLUP_COLUMNS, ORDER_METRICS, figures.order_figures())
+                collect("stale_facts", {**rolled, "stale_days": stale}, ROLLUP_COLUMNS, ORDER_METRICS,
+                        figures.order_figures)
 
     if live is not None:
         for fact_key, counts in live.events.items():
@@ -218,23 +209,30 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rollup: R
                 key = tuple(getattr(fact_key, ROLLUP_COLUMNS[name]) for name in dimensions)
                 into.setdefault((key, fact_key.currency), ReportRow(key=key, label="", currency=fact_key.currency)).add(
                     counts.__dict__, EVENT_METRICS)
-        live_orders = order_line_facts(live.start, live.end).filter(figures.scope_q(scope, day=None, **{
-            name: ORDER_LINE_COLUMNS[name] for name in ("brand", "creator", "page", "product")}))
-        collect(live_orders, ORDER_LINE_COLUMNS, ORDER_METRICS, figures.order_figures())
+        collect("live_order_lines", {"live_start": live.start, "live_end": live.end,
+                                     **compiled.scope_values(scope, days=False)},
+                ORDER_LINE_COLUMNS, ORDER_METRICS, figures.order_figures)
     return rows
+
+
+# A row's name by its grouping's id (creator, page, product): compiled once per process (``compiled_queries``).
+_NAMES = {
+    "creator": CompiledQuery(lambda ids: CreatorProfile.objects.filter(ArrayIn(F("pk"), ids))
+                             .values_list("pk", "display_name"), read=orm_reader, name="creator names"),
+    "page": CompiledQuery(lambda ids: Page.objects.filter(ArrayIn(F("pk"), ids)).values_list("pk", "title"),
+                          read=orm_reader, name="page titles"),
+    "product": CompiledQuery(lambda ids: Product.objects.filter(ArrayIn(F("pk"), ids)).values_list("pk", "title"),
+                             read=orm_reader, name="product titles"),
+}
+_NAMED_BY = {"creator": (CreatorProfile, "creator", "Direct (no creator)"), "page": (Page, "page", "Direct (no page)"),
+             "block": (Page, "page", "Direct (no page)"), "product": (Product, "product", "Page views (no product)")}
 
 
 def _label_rows(rows: list[ReportRow], group_by: str) -> None:
     ids = {row.key[0] for row in rows if row.key and row.key[0] is not None}
-    if group_by == "creator":
-        names = dict(CreatorProfile.objects.filter(pk__in=ids).values_list("pk", "display_name"))
-        empty = "Direct (no creator)"
-    elif group_by in ("page", "block"):
-        names = dict(Page.objects.filter(pk__in=ids).values_list("pk", "title"))
-        empty = "Direct (no page)"
-    elif group_by == "product":
-        names = dict(Product.objects.filter(pk__in=ids).values_list("pk", "title"))
-        empty = "Page views (no product)"
+    if group_by in _NAMED_BY:
+        model, kind, empty = _NAMED_BY[group_by]
+        names = dict(_NAMES[kind].run({"ids": sorted(ids)}, using=router.db_for_read(model)))
     else:
         names, empty = {}, "—"
     blocks = block_labels(ids) if group_by == "block" else {}

@@ -24,6 +24,7 @@ from creators.reports.facts import event_facts, order_count_marks, order_line_fa
 from creators.reports.figures import report_day, utc_day
 from shop.models import AddToCartEvent, Order, OrderLine, RefundLine
 from shop.services import write_batches
+from shop.services.compiled_queries import CompiledQuery, orm_reader
 
 # source name → (model, the timestamp that decides the day a fact counts on)
 SOURCES = {
@@ -153,9 +154,15 @@ class RollupState:
                    sales_healed=days is not None and healed is not None and healed.updated_at == days.updated_at)
 
 
+# Compiled once per process (``shop.services.compiled_queries``): every report reads it first.
+_WATERMARKS = CompiledQuery(lambda sources: RollupWatermark.objects.filter(source__in=sources), read=orm_reader,
+                            name="rollup watermarks")
+
+
 def rollup_state() -> RollupState:
     """The rollup's state for a report: one query (two rows)."""
-    marks = {mark.source: mark for mark in RollupWatermark.objects.filter(source__in=[DAYS_SOURCE, SALES_HEALED_SOURCE])}
+    marks = {mark.source: mark for mark in _WATERMARKS.run({"sources": [DAYS_SOURCE, SALES_HEALED_SOURCE]},
+                                                          using=router.db_for_read(RollupWatermark))}
     return RollupState.of(marks.get(DAYS_SOURCE), marks.get(SALES_HEALED_SOURCE))
 
 

@@ -10,9 +10,9 @@ into results with ``read`` (made once per compiled shape from the compiler). The
 place); nothing here writes SQL. ``compiled(build)`` is the buy flow's form: rows become what ``list(queryset)``
 gives (model instances through ``ModelIterable``'s steps, or ``values_list`` tuples).
 
-Arguments may be ``int``, ``str``, ``datetime``, a list of these, or None (a None is part of the shape: it is
+Arguments may be ``int``, ``str``, ``datetime``, ``date``, a list of these, or None (a None is part of the shape: it is
 passed to the builder as it is); every other value a queryset uses must be a constant of the builder. The builder
-must not branch on the argument values (only on their shape). A marker may land in several places (each gets the
+must not branch on the argument values (only on their shape; ``none()`` for a shape that has no rows). A marker may land in several places (each gets the
 call's value). A query some of whose markers don't reach the SQL unchanged (``contains`` wraps its argument in %,
 an argument the builder ignores) is **refused** when it is first compiled (``ValueError``): it would run with the
 first call's values frozen in, and building it each time would silently lose what this module is for. Each query
@@ -25,27 +25,31 @@ converters, ``get_related_populators``): Django internals, pinned by ``tests/sho
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import date, datetime, timedelta, timezone as dt_timezone
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.lookups import In
-from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable, get_related_populators
 
 PLAN_LIMIT = 256
 _ARRAY = "array"  # a list argument that reached the SQL whole, as one parameter (``ArrayIn``)
 
 # A compiled shape's row reader: made once from the compiler and the marker queryset, then given each call's
 # fetched rows (before Django's converters) and the connection.
-RowReader = Callable[[list, Any], list]
+RowReader = Callable[[list, Any], Any]
+# How a shape's marker queryset becomes SQL: its statement, parameters and row reader (``EmptyResultSet`` when Django
+# knows no row can match). The default is Django's compiler; ``grouping_sets`` rewrites the compiled SQL.
+Compile = Callable[[QuerySet, Any], tuple[str, list, RowReader]]
 
 
 class _Marker:
     """The stand-in values a builder is given on a query's first call, made and recognised here (one place, so the
     two can't drift apart): each is unique and of a shape real values don't take (a negative int inside every
-    integer column's range, a string with control characters, a moment in 1903)."""
+    integer column's range, a string with control characters, a moment or a day in 1903: a day's number is taken
+    modulo the year's days, so a query with more than 365 date arguments would be refused, never answered wrong)."""
 
     INT_BASE = -2_000_000_000
     STR_TAG = "\x1fcompiled-marker-"
@@ -63,23 +67,26 @@ class _Marker:
             return f"{cls.STR_TAG}{number}\x1f"
         if isinstance(value, datetime):
             return cls.EPOCH + timedelta(seconds=number, microseconds=number)
+        if isinstance(value, date):
+            return cls.EPOCH.date() + timedelta(days=number % 365)
         raise TypeError(
-            f"compiled queries take int, str, datetime, lists of these or None, not {type(value).__name__}")
+            f"compiled queries take int, str, datetime, date, lists of these or None, not {type(value).__name__}")
 
     @classmethod
     def recognises(cls, constant: Any) -> bool:
         """Whether a parameter Django passed is a marker, as it is, altered (``%x%``) or adapted for its column."""
         if isinstance(constant, str):
             return cls.STR_TAG in constant or constant.startswith(f"{cls.EPOCH.year}-")  # any moment in its year
-        if isinstance(constant, datetime):
+        if isinstance(constant, date):  # a datetime too
             return constant.year == cls.EPOCH.year
         return isinstance(constant, int) and not isinstance(constant, bool) and constant <= cls.INT_BASE
 
 
 def _shape(values: dict[str, Any]) -> tuple:
     """What the SQL depends on besides the values: the names given, each list's length, which are None."""
-    return tuple((name, len(value) if isinstance(value, (list, tuple)) else value is None)
-                 for name, value in sorted(values.items()))
+    # Tagged: a bare ``len`` or ``is None`` would make a one-item list and a None the same shape (``1 == True``).
+    return tuple((name, ("list", len(value)) if isinstance(value, (list, tuple)) else ("none",) if value is None
+                  else ("value",)) for name, value in sorted(values.items()))
 
 
 @dataclass
@@ -102,6 +109,8 @@ def _adapters(connection, marker: Any) -> list[Callable]:
     """How Django may have passed ``marker`` to the database (as it is, or adapted for its column)."""
     if isinstance(marker, datetime):
         return [_same_value, connection.ops.adapt_datetimefield_value]
+    if isinstance(marker, date):
+        return [_same_value, connection.ops.adapt_datefield_value]
     if isinstance(marker, int):  # a ``Value`` of an integer field: typed for its column (psycopg's ``Int4``)
         return [_same_value, *(_integer_adapter(connection, internal_type)
                                for internal_type in getattr(connection.ops, "integerfield_type_map", ()))]
@@ -116,18 +125,28 @@ def _integer_adapter(connection, internal_type: str) -> Callable:
 
 
 class CompiledQuery:
-    """``build(**values)`` compiled once per connection and shape; ``run`` answers with ``read`` over its rows."""
+    """``build(**values)`` compiled once per connection and shape; ``run`` answers with ``read`` over its rows (or
+    with what ``compile`` makes of the marker queryset: its SQL, parameters and reader)."""
 
-    def __init__(self, build: Callable[..., QuerySet], *, read: Callable[[Any, QuerySet], RowReader],
-                 name: str = ""):
+    def __init__(self, build: Callable[..., QuerySet], *, read: Callable[[Any, QuerySet], RowReader] | None = None,
+                 compile: Compile | None = None, name: str = "", empty: Callable[[], Any] = list):
+        if (read is None) == (compile is None):
+            raise TypeError("a compiled query takes either read or compile")
         self.build, self.read, self.name = build, read, name or build.__name__
+        self.compile = compile or self._compile
+        self.empty = empty  # the answer when Django knows no row can match
         self.plans: dict[tuple, _Plan] = {}
 
-    def run(self, values: dict[str, Any], *, using: str) -> list:
+    def _compile(self, queryset: QuerySet, connection) -> tuple[str, list, RowReader]:
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        return sql, params, self.read(compiler, queryset)
+
+    def run(self, values: dict[str, Any], *, using: str) -> Any:
         connection = connections[using]
         plan = self._plan_for(connection, values)
         if not plan.sql:
-            return []
+            return self.empty()
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, plan.params(values))
             rows = cursor.fetchall()
@@ -152,9 +171,10 @@ class CompiledQuery:
         markers = {name: [_Marker.make(item) for item in value] if isinstance(value, (list, tuple))
                    else None if value is None else _Marker.make(value) for name, value in values.items()}
         queryset = self.build(**markers)
-        compiler = queryset.query.get_compiler(connection=connection)
+        if queryset.query.is_empty():  # the builder's ``none()`` for this shape: no rows, whatever the values
+            return _Plan(sql="", slots=[], read=None)
         try:
-            sql, params = compiler.as_sql()
+            sql, params, read = self.compile(queryset, connection)
         except EmptyResultSet:  # e.g. ``__in`` an empty list: Django answers without asking the database
             if any(isinstance(marker, list) and not marker for marker in markers.values()):
                 return _Plan(sql="", slots=[], read=None)
@@ -178,7 +198,7 @@ class CompiledQuery:
         if any(name is None and _Marker.recognises(constant) for name, constant, _adapt in slots):
             # the same argument also reached the SQL altered (``Q(sku=x) | Q(sku__icontains=x)``)
             raise ValueError(f"compiled query {self.name}: an argument also reached the SQL altered")
-        return _Plan(sql=sql, slots=slots, read=self.read(compiler, queryset))
+        return _Plan(sql=sql, slots=slots, read=read)
 
 
 def _missing_markers(markers: dict[str, Any], slots: list[tuple]) -> set[tuple]:
@@ -224,7 +244,7 @@ class ArrayIn(In):
 def compiled(build: Callable[..., QuerySet], *, using: str = "default") -> Callable[..., list]:
     """``build(**arguments)`` run as ``list(build(**arguments))`` (model instances with their ``select_related``
     objects and annotations, or ``values_list`` tuples), compiled once per connection and shape."""
-    query = CompiledQuery(build, read=_orm_reader)
+    query = CompiledQuery(build, read=orm_reader)
 
     def run(**values: Any) -> list:
         return query.run(values, using=using)
@@ -233,13 +253,25 @@ def compiled(build: Callable[..., QuerySet], *, using: str = "default") -> Calla
     return run
 
 
-def _orm_reader(compiler, queryset: QuerySet) -> RowReader:
-    """Rows as ``list(queryset)`` gives them, by ``ModelIterable``'s steps (or ``values_list``'s tuples)."""
+def orm_reader(compiler, queryset: QuerySet) -> RowReader:
+    """Rows as ``list(queryset)`` gives them, by ``ModelIterable``'s steps (or ``values_list``'s tuples, or
+    ``values``' dicts)."""
     converters = compiler.get_converters([column[0] for column in compiler.select[:compiler.col_count]])
     iterable = queryset._iterable_class
+    if iterable is ValuesIterable:
+        query = queryset.query
+        names = list(query.selected) if query.selected else [
+            *query.extra_select, *query.values_select, *query.annotation_select]
+
+        def dicts(rows: list, connection) -> list:
+            if converters:
+                rows = compiler.apply_converters(rows, converters)
+            return [dict(zip(names, row)) for row in rows]
+
+        return dicts
     if not issubclass(iterable, ModelIterable):
         if iterable is not ValuesListIterable or compiler.has_extra_select:
-            raise ValueError(f"compiled queries read model instances or values_list tuples, not {iterable.__name__}")
+            raise ValueError(f"compiled queries read model instances, values_list tuples or values dicts, not {iterable.__name__}")
 
         def tuples(rows: list, connection) -> list:
             if converters:

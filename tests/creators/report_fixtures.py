@@ -118,6 +118,20 @@ def add_lamp_order(world: ReportWorld, *, at_time: datetime = DAY) -> ReportWorl
     return world
 
 
+def add_two_brand_and_direct_orders(world: ReportWorld, *, at_time: datetime) -> None:
+    """Paid at ``at_time``: one order holding both brands' products (one order, two product rows) and one
+    unattributed order (a row whose creator is NULL)."""
+    both = make_order(
+        LineSpec(world.acme_product, "100.00", creator=world.creator, page_id=world.guide_id, block_id="blk-a"),
+        LineSpec(world.globex_product, "50.00", quantity=2, creator=world.creator, page_id=world.guide_id,
+                 block_id="blk-b"),
+        email="both@private.example", created_at=at_time)
+    direct = make_order(LineSpec(world.acme_product, "100.00"), email="direct@private.example", created_at=at_time)
+    for order in (both, direct):
+        attribute_order(order, now=at_time)
+        mark_paid(order, at=at_time)
+
+
 def previous_release_rebuild_day(day: date) -> int:
     """The previous release's ``rebuild_day`` for sales: the day's facts replaced, no marks, no daily sums."""
     start, end = day_bounds(day)

@@ -15,9 +15,7 @@ from creators.reports.facts import ORDER_LINE_COLUMNS, order_line_facts
 from creators.reports.grouping_sets import aggregate_by_sets
 from creators.reports.queries import EVENT_METRICS, ReportFilters, build_report
 from creators.reports.rollup import roll_up
-from creators.services.attribution import attribute_order
-from tests.creators.helpers import LineSpec, make_order, mark_paid
-from tests.creators.report_fixtures import DAY, NOW, add_clicks, build_world
+from tests.creators.report_fixtures import DAY, NOW, add_clicks, add_two_brand_and_direct_orders, build_world
 
 pytestmark = pytest.mark.django_db
 NEXT_DAY = DAY + timedelta(days=1)
@@ -29,15 +27,7 @@ def world():
     two product rows) and one unattributed order (a row whose creator is NULL)."""
     world = build_world()
     add_clicks(TrackedLink.objects.get(code="acme-blk"), 2, when=NEXT_DAY)
-    both = make_order(
-        LineSpec(world.acme_product, "100.00", creator=world.creator, page_id=world.guide_id, block_id="blk-a"),
-        LineSpec(world.globex_product, "50.00", quantity=2, creator=world.creator, page_id=world.guide_id,
-                 block_id="blk-b"),
-        email="both@private.example", created_at=NEXT_DAY)
-    direct = make_order(LineSpec(world.acme_product, "100.00"), email="direct@private.example", created_at=NEXT_DAY)
-    for order in (both, direct):
-        attribute_order(order, now=NEXT_DAY)
-        mark_paid(order, at=NEXT_DAY)
+    add_two_brand_and_direct_orders(world, at_time=NEXT_DAY)
     return world
 
 

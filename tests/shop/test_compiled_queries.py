@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from shop.models import CartLine, OrderEvent, OrderStatus, Payment, PaymentStatus, Variant
@@ -150,12 +150,30 @@ def test_an_argument_named_twice_gets_each_calls_value_in_both_places():
     assert len(by_sku.query.plans) == 1
 
 
-def test_only_instances_and_values_list_tuples_are_read():
+def test_only_instances_values_list_tuples_and_values_dicts_are_read():
     variant_with_stock("HP-1")
-    as_dicts = compiled(lambda *, sku: Variant.objects.filter(sku=sku).values("sku"))
+    as_dicts = compiled(lambda *, sku: Variant.objects.filter(sku=sku).values("sku", on_hand=F("stock__on_hand")))
+    flat = compiled(lambda *, sku: Variant.objects.filter(sku=sku).values_list("sku", flat=True))
 
-    with pytest.raises(ValueError, match="model instances or values_list tuples, not ValuesIterable"):
-        as_dicts(sku="HP-1")
+    assert as_dicts(sku="HP-1") == list(Variant.objects.filter(sku="HP-1").values("sku", on_hand=F("stock__on_hand")))
+    assert as_dicts(sku="HP-2") == []
+    with pytest.raises(ValueError, match="values_list tuples or values dicts, not FlatValuesListIterable"):
+        flat(sku="HP-1")
+
+
+def test_a_one_item_list_and_none_are_different_shapes():
+    hp1, _hp2 = variant_with_stock("HP-1"), variant_with_stock("HP-2")
+
+    def skus(*, ids):  # None: every variant (a shape of its own, not a value)
+        queryset = Variant.objects.order_by("pk").values_list("sku")
+        return queryset if ids is None else queryset.filter(pk__in=ids)
+
+    skus_of = compiled(skus)
+
+    assert skus_of(ids=None) == [("HP-1",), ("HP-2",)]
+    assert skus_of(ids=[hp1.pk]) == [("HP-1",)]  # was answered with the None shape's SQL: every variant
+    assert skus_of(ids=[]) == []
+
 
 
 def test_a_query_keeps_a_bounded_number_of_shapes(monkeypatch):
