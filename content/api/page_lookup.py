@@ -5,6 +5,7 @@ reader is, and the viewset's look-up (``PageLookupMixin``); plus the serializer 
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import prefetch_related_objects
 from django.http import Http404
@@ -12,9 +13,10 @@ from django.http.request import split_domain_port
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.validators import SiteFilterValidator
 from wagtail.models import PageViewRestriction, Site
+from wagtail.models.sites import SITE_ROOT_PATHS_CACHE_KEY, SITE_ROOT_PATHS_CACHE_VERSION
 
 from content.api.filters import is_page_id_in_range
-from content.api.page_query import read_public_page, site_for_host
+from content.api.page_query import read_public_page, sites_for_host
 from content.services.page_cache import any_view_restriction, cache_seconds
 
 # A page's specific model never changes (Wagtail has no way to change a page's type), so each process
@@ -182,7 +184,8 @@ class PageLookupMixin:
             found = remembered[0]
         else:
             if port.isdigit():
-                found = site_for_host(split_domain_port(request._get_raw_host())[0], int(port))
+                found, root_paths = sites_for_host(split_domain_port(request._get_raw_host())[0], int(port))
+                offer_site_root_paths(root_paths)
             else:  # Wagtail's own lookup decides what such a port means
                 site = Site.find_for_request(request)
                 found = (site, site.root_page.path) if site is not None else None
@@ -192,6 +195,15 @@ class PageLookupMixin:
                 _HOST_SITES[key] = (found, time.monotonic() + host_site_seconds())
         getattr(request, "_request", request)._wagtail_site = found[0] if found is not None else None
         return found
+
+
+def offer_site_root_paths(root_paths: list) -> None:
+    """Keep the site root paths the site's statement read (``page_query.sites_for_host``) where Wagtail's
+    ``Site.get_site_root_paths()`` looks first, as it would keep them (an hour; cleared by Wagtail when a site or a
+    site's root page is saved), unless a value is there already: on a cold cache the page's URLs then cost no query
+    of their own. Not with ``WAGTAIL_I18N_ENABLED``, where Wagtail adds each root page's translations."""
+    if not getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+        cache.add(SITE_ROOT_PATHS_CACHE_KEY, root_paths, 3600, version=SITE_ROOT_PATHS_CACHE_VERSION)
 
 
 def host_site_seconds() -> float:

@@ -24,8 +24,10 @@ import json
 from dataclasses import dataclass
 
 from django.db import connections
-from wagtail.models import BaseViewRestriction, Page, PageViewRestriction, Site
-from wagtail.models.sites import MATCH_DEFAULT, MATCH_HOSTNAME, MATCH_HOSTNAME_DEFAULT, MATCH_HOSTNAME_PORT
+from wagtail.models import BaseViewRestriction, Locale, Page, PageViewRestriction, Site
+from wagtail.models.sites import (
+    MATCH_DEFAULT, MATCH_HOSTNAME, MATCH_HOSTNAME_DEFAULT, MATCH_HOSTNAME_PORT, SiteRootPath,
+)
 
 # Restrictions that refuse a request that has passed no password and has no signed-in user. This and the site
 # ranking below copy Wagtail's rules: tests/content/test_wagtail_upgrade_guard.py fails when Wagtail changes them.
@@ -205,28 +207,48 @@ def read_public_page(page_class, pk: int, *, site_root_path: str, related: tuple
     return page
 
 
-_SITE_SQL: dict[tuple, str] = {}
+_SITE_SQL: dict[tuple, tuple] = {}
 
 
 def site_for_host(hostname: str, port: int, *, using: str = "default") -> tuple[Site, str] | None:
     """The site Wagtail's ``get_site_for_hostname(hostname, port)`` answers with, and its root page's tree path;
-    None where it raises ``Site.DoesNotExist``. Its candidates (the host's sites and the default one) in one
-    plain statement, ranked as it ranks them (``tests/content/test_content_api_site_lookup.py`` pins the two
-    together for every way sites can be set up)."""
+    None where it raises ``Site.DoesNotExist``. ``tests/content/test_content_api_site_lookup.py`` pins the two
+    together for every way sites can be set up."""
+    return sites_for_host(hostname, port, using=using)[0]
+
+
+def sites_for_host(hostname: str, port: int, *,
+                   using: str = "default") -> tuple[tuple[Site, str] | None, list[SiteRootPath]]:
+    """``site_for_host``'s answer and the site root paths Wagtail's ``Site.get_site_root_paths()`` builds
+    (without ``WAGTAIL_I18N_ENABLED``: one per site, in its order), from one plain statement over every site and
+    its root page: a cold cache reads both, and Wagtail's own read of the root paths compiles a queryset per miss.
+    The host's candidates (its sites and the default one) are ranked as Wagtail ranks them."""
     connection = connections[using]
     key = (connection.alias, connection.vendor)
     if key not in _SITE_SQL:
         q = lambda name: _quote(connection, name)  # noqa: E731
         select, part = _columns(connection, Site, lambda model: "s", 0, ())
         _SITE_SQL[key] = (
-            f"SELECT {', '.join(select)}, r.{q('path')} FROM {q(Site._meta.db_table)} s "
+            f"SELECT {', '.join(select)}, r.{q('path')}, r.{q('url_path')}, l.{q('language_code')} "
+            f"FROM {q(Site._meta.db_table)} s "
             f"INNER JOIN {q(Page._meta.db_table)} r ON r.{q('id')} = s.{q('root_page_id')} "
-            f"WHERE s.{q('hostname')} = %s OR s.{q('is_default_site')} = %s", part)
+            f"INNER JOIN {q(Locale._meta.db_table)} l ON l.{q('id')} = r.{q('locale_id')} "
+            # Wagtail's order for the root paths: order_by("-root_page__url_path", "-is_default_site", "hostname")
+            f"ORDER BY r.{q('url_path')} DESC, s.{q('is_default_site')} DESC, s.{q('hostname')} ASC", part)
     sql, part = _SITE_SQL[key]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [hostname, True])
+        cursor.execute(sql)
         rows = cursor.fetchall()
-    sites = [(_instance(connection, part, row), row[-1]) for row in rows]
+    every_site = [(_instance(connection, part, row), *row[-3:]) for row in rows]
+    root_paths = [SiteRootPath(site.id, url_path, site.root_url, language_code)
+                  for site, _path, url_path, language_code in every_site]
+    candidates = [(site, path) for site, path, _url_path, _language_code in every_site
+                  if site.hostname == hostname or site.is_default_site]
+    return _ranked_site(candidates, hostname, port), root_paths
+
+
+def _ranked_site(sites: list[tuple[Site, str]], hostname: str, port: int) -> tuple[Site, str] | None:
+    """Wagtail's ``get_site_for_hostname`` choice among the host's candidate sites (with their root paths)."""
 
     def rank(site_and_path) -> int:  # Wagtail's MATCH_HOSTNAME_PORT, MATCH_HOSTNAME_DEFAULT, MATCH_DEFAULT, MATCH_HOSTNAME
         site = site_and_path[0]
@@ -236,7 +258,7 @@ def site_for_host(hostname: str, port: int, *, using: str = "default") -> tuple[
             return MATCH_HOSTNAME_DEFAULT
         return MATCH_DEFAULT if site.is_default_site else MATCH_HOSTNAME
 
-    sites.sort(key=rank)
+    sites = sorted(sites, key=rank)
     if not sites:
         return None
     if len(sites) == 1 or rank(sites[0]) in (MATCH_HOSTNAME_PORT, MATCH_HOSTNAME_DEFAULT):

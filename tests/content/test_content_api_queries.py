@@ -97,3 +97,27 @@ def test_a_304_and_an_unknown_parameter_cost_no_query_on_a_cached_guide(api_clie
 
     assert (not_modified.status_code, not_modified.content, not_modified["ETag"]) == (304, b"", first["ETag"])
     assert (busted.status_code, busted.content, busted["ETag"]) == (200, first.content, first["ETag"])
+
+
+def test_a_cold_cache_costs_only_the_site_statement_more_than_a_warm_one(api_client):
+    """With the whole cache emptied (a restart, a flush), a page's read also finds its site again, and Wagtail's site
+    root paths (its URLs) come from that same statement: one query more than with only the page's entry gone."""
+    from django.core.cache import cache
+
+    from content.services.page_cache import forget_page
+
+    guide = guide_with_product_blocks(make_creator("pia"), 10)
+    url = f"/api/v2/pages/{guide.pk}/"
+    first = api_client.get(url)  # the process learns the page's type
+    forget_page(guide.pk)
+    api_client.get(url)  # and the site for this host
+    forget_page(guide.pk)
+    with CaptureQueriesContext(connection) as warm:
+        warm_response = api_client.get(url)
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold:
+        cold_response = api_client.get(url)
+
+    assert len(cold) == len(warm) + 1
+    assert first.content == warm_response.content == cold_response.content
+    assert cold_response.json()["meta"]["html_url"] == guide.full_url == f"http://localhost/creators/pia/{guide.slug}/"
