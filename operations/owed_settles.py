@@ -217,7 +217,6 @@ def _settle_in_thread() -> None:
     _follow_up_settles()
 
 
-
 def _follow_up_settles() -> None:
     """Run each cache's ``after_settle`` once after any number of settles this process made since it last ran (here
     only: it may scan the cache's keyspace); one that fails (the cache down again) runs at the next pass."""

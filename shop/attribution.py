@@ -75,7 +75,8 @@ def read_attribution(token: str, *, sku: str | None) -> Attribution:
 def read_attribution_token(token: str) -> tuple[Attribution, str | None]:
     """What a token says: its attribution and the SKU it was issued for (None: a page link's), checked as
     ``read_attribution`` checks it but for the SKU (InvalidAttribution when tampered with or expired). Two tokens
-    signed a moment apart for the same link say the same; their texts differ by the time."""
+    signed a moment apart for the same link say the same; their texts differ by the time. Never credit a purchase
+    with it: a sale's token is read by ``read_attribution``, which also refuses one issued for another SKU."""
     fields = _token_fields(token)
     return _attribution_of(fields), fields["s"]
 

@@ -297,8 +297,8 @@ def _stamp_open_cart(token: str, *, now: datetime) -> Cart | None:
 def _returned_cart(sql: str, params: list) -> Cart | None:
     """The cart an ``UPDATE … RETURNING`` of its concrete columns (in field order, maybe followed by others) answers,
     read as ``Cart.objects.raw`` reads it, or None."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    with connection.cursor() as cursor:  # parameters adapted as ``raw()`` adapts them (SQLite: naive UTC text)
+        cursor.execute(sql, [connection.ops.adapt_unknown_value(param) for param in params])
         row = cursor.fetchone()
     if row is None:
         return None

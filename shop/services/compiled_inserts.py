@@ -144,7 +144,7 @@ def save_new(obj: Model) -> Model:
 def _shortcut_fits(model: type[Model], objs: list[Model], alias: str) -> bool:
     """New rows of a plain model whose key the database chooses, few enough for one statement that returns them."""
     opts, connection = model._meta, connections[alias]
-    return (not opts.parents and not opts.proxy and opts.pk.db_returning
+    return (not opts.parents and not opts.proxy and not opts.order_with_respect_to and opts.pk.db_returning
             and connection.features.can_return_rows_from_bulk_insert
             and all(obj.pk is None and obj._state.adding for obj in objs)
             and len(objs) <= connection.ops.bulk_batch_size(opts.concrete_fields, objs))

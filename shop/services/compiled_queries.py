@@ -16,7 +16,10 @@ must not branch on the argument values (only on their shape; ``none()`` for a sh
 call's value). A query some of whose markers don't reach the SQL unchanged (``contains`` wraps its argument in %,
 an argument the builder ignores) is **refused** when it is first compiled (``ValueError``): it would run with the
 first call's values frozen in, and building it each time would silently lose what this module is for. Each query
-keeps at most ``PLAN_LIMIT`` shapes (more start its cache afresh).
+keeps at most ``PLAN_LIMIT`` shapes holding at most ``PLAN_VALUES_BUDGET`` values in all (more start its cache
+afresh), so a caller's data can't grow it without bound. A call with more than ``PLAN_VALUES_LIMIT`` values (a list's
+items counted each: a report's many folded rows, a year of stale days) is built from its own values and compiled for
+that call only, as the ORM would: such shapes are rarely repeated.
 
 Turning rows into objects reuses what ``ModelIterable`` does (the compiler's ``select``, ``klass_info`` and
 converters, ``get_related_populators``): Django internals, pinned by ``tests/shop/test_compiled_queries.py``.
@@ -35,6 +38,8 @@ from django.db.models.lookups import In
 from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable, get_related_populators
 
 PLAN_LIMIT = 256
+PLAN_VALUES_LIMIT = 300  # values (each list item counted) of a shape whose compiled SQL is kept
+PLAN_VALUES_BUDGET = 16_384  # values of all the shapes one query keeps
 _ARRAY = "array"  # a list argument that reached the SQL whole, as one parameter (``ArrayIn``)
 
 # A compiled shape's row reader: made once from the compiler and the marker queryset, then given each call's
@@ -48,17 +53,20 @@ Compile = Callable[[QuerySet, Any], tuple[str, list, RowReader]]
 class _Marker:
     """The stand-in values a builder is given on a query's first call, made and recognised here (one place, so the
     two can't drift apart): each is unique and of a shape real values don't take (a negative int inside every
-    integer column's range, a string with control characters, a moment or a day in 1903: a day's number is taken
-    modulo the year's days, so a query with more than 365 date arguments would be refused, never answered wrong)."""
+    integer column's range, a string with control characters, a moment in 1903 or a day in 1901–1903). Markers are
+    numbered per shape (``number``, from 1), and a kept shape has at most ``PLAN_VALUES_LIMIT`` of them: each date
+    marker is a day of its own."""
 
     INT_BASE = -2_000_000_000
     STR_TAG = "\x1fcompiled-marker-"
     EPOCH = datetime(1903, 1, 1, tzinfo=dt_timezone.utc)
-    _numbers = itertools.count(1)
+    FIRST_DAY = date(1901, 1, 1)  # date markers: up to PLAN_VALUES_LIMIT days on (before 1904)
+    YEARS = ("1901-", "1902-", "1903-")
 
     @classmethod
-    def make(cls, value: Any) -> Any:
-        number = next(cls._numbers)
+    def make(cls, value: Any, number: int) -> Any:
+        if not 0 < number <= PLAN_VALUES_LIMIT:
+            raise ValueError(f"marker {number}: a kept shape takes at most {PLAN_VALUES_LIMIT} values")
         if isinstance(value, bool):
             raise TypeError("compiled queries take no booleans (make them constants of the builder)")
         if isinstance(value, int):
@@ -68,7 +76,7 @@ class _Marker:
         if isinstance(value, datetime):
             return cls.EPOCH + timedelta(seconds=number, microseconds=number)
         if isinstance(value, date):
-            return cls.EPOCH.date() + timedelta(days=number % 365)
+            return cls.FIRST_DAY + timedelta(days=number)
         raise TypeError(
             f"compiled queries take int, str, datetime, date, lists of these or None, not {type(value).__name__}")
 
@@ -76,17 +84,28 @@ class _Marker:
     def recognises(cls, constant: Any) -> bool:
         """Whether a parameter Django passed is a marker, as it is, altered (``%x%``) or adapted for its column."""
         if isinstance(constant, str):
-            return cls.STR_TAG in constant or constant.startswith(f"{cls.EPOCH.year}-")  # any moment in its year
+            return cls.STR_TAG in constant or constant.startswith(cls.YEARS)  # any moment or day of the markers'
         if isinstance(constant, date):  # a datetime too
-            return constant.year == cls.EPOCH.year
+            return cls.FIRST_DAY.year <= constant.year <= cls.EPOCH.year
         return isinstance(constant, int) and not isinstance(constant, bool) and constant <= cls.INT_BASE
 
 
+def _size(values: dict[str, Any]) -> int:
+    """A call's values, each list item counted."""
+    return sum(len(value) if isinstance(value, (list, tuple)) else 1 for value in values.values())
+
+
+def _kept(values: dict[str, Any]) -> bool:
+    """Whether a call's shape is compiled once and kept (``PLAN_VALUES_LIMIT``)."""
+    return _size(values) <= PLAN_VALUES_LIMIT
+
+
 def _shape(values: dict[str, Any]) -> tuple:
-    """What the SQL depends on besides the values: the names given, each list's length, which are None."""
+    """What the SQL depends on besides the values: the names given, each list's length, which are None, and each
+    plain value's type (a date and a moment compare differently)."""
     # Tagged: a bare ``len`` or ``is None`` would make a one-item list and a None the same shape (``1 == True``).
     return tuple((name, ("list", len(value)) if isinstance(value, (list, tuple)) else ("none",) if value is None
-                  else ("value",)) for name, value in sorted(values.items()))
+                  else ("value", type(value).__name__)) for name, value in sorted(values.items()))
 
 
 @dataclass
@@ -136,6 +155,7 @@ class CompiledQuery:
         self.compile = compile or self._compile
         self.empty = empty  # the answer when Django knows no row can match
         self.plans: dict[tuple, _Plan] = {}
+        self.kept_values = 0  # of the shapes in ``plans``
 
     def _compile(self, queryset: QuerySet, connection) -> tuple[str, list, RowReader]:
         compiler = queryset.query.get_compiler(connection=connection)
@@ -144,7 +164,7 @@ class CompiledQuery:
 
     def run(self, values: dict[str, Any], *, using: str) -> Any:
         connection = connections[using]
-        plan = self._plan_for(connection, values)
+        plan = self._plan_for(connection, values) if _kept(values) else self._plan_of_this_call(connection, values)
         if not plan.sql:
             return self.empty()
         with connection.cursor() as cursor:
@@ -155,21 +175,38 @@ class CompiledQuery:
     def statement(self, values: dict[str, Any], *, using: str) -> tuple[str, list] | None:
         """The SQL and parameters ``run`` would send (None when Django knows the answer is empty), for a caller
         that sends them itself (``write_batches``' compiled updates and deletes)."""
-        plan = self._plan_for(connections[using], values)
+        connection = connections[using]
+        plan = self._plan_for(connection, values) if _kept(values) else self._plan_of_this_call(connection, values)
         return (plan.sql, plan.params(values)) if plan.sql else None
+
+    def _plan_of_this_call(self, connection, values: dict[str, Any]) -> "_Plan":
+        """The SQL of these values, built and compiled as the ORM would, for this call only (its parameters are the
+        call's own: each slot a constant)."""
+        queryset = self.build(**values)
+        if queryset.query.is_empty():
+            return _Plan(sql="", slots=[], read=None)
+        try:
+            sql, params, read = self.compile(queryset, connection)
+        except EmptyResultSet:
+            return _Plan(sql="", slots=[], read=None)
+        return _Plan(sql=sql, slots=[(None, param, None) for param in params], read=read)
 
     def _plan_for(self, connection, values: dict[str, Any]) -> "_Plan":
         key = (connection.alias, connection.vendor, _shape(values))
         plan = self.plans.get(key)
         if plan is None:
-            if len(self.plans) >= PLAN_LIMIT:
+            size = _size(values)
+            if len(self.plans) >= PLAN_LIMIT or self.kept_values + size > PLAN_VALUES_BUDGET:
                 self.plans.clear()
+                self.kept_values = 0
             plan = self.plans[key] = self._plan(connection, values)
+            self.kept_values += size
         return plan
 
     def _plan(self, connection, values: dict[str, Any]) -> _Plan:
-        markers = {name: [_Marker.make(item) for item in value] if isinstance(value, (list, tuple))
-                   else None if value is None else _Marker.make(value) for name, value in values.items()}
+        numbers = itertools.count(1)  # this shape's markers
+        markers = {name: [_Marker.make(item, next(numbers)) for item in value] if isinstance(value, (list, tuple))
+                   else None if value is None else _Marker.make(value, next(numbers)) for name, value in values.items()}
         queryset = self.build(**markers)
         if queryset.query.is_empty():  # the builder's ``none()`` for this shape: no rows, whatever the values
             return _Plan(sql="", slots=[], read=None)

@@ -11,10 +11,11 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Value, signals
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 from shop.models import Cart, CartLine, Order, OrderStatus
 from shop.services import compiled_inserts, write_batches
-from shop.services.cart import add_to_cart, create_cart, lock_cart_for_checkout
+from shop.services.cart import _stamp_open_cart, add_to_cart, create_cart, lock_cart_for_checkout
 from shop.services.checkout import confirm_payment
 from tests.shop.helpers import cart_with, checkout, variant_with_stock
 
@@ -169,6 +170,19 @@ def test_the_cart_its_checkout_locks_by_token_reads_as_the_database_holds_it():
 
     assert locked.checkouts_started == 1 and locked._state.adding is False
     assert _as_stored(locked) == _as_stored(Cart.objects.get(pk=cart.pk))
+
+
+def test_a_cart_stamped_by_its_token_keeps_the_moment_as_django_stores_it_so_the_orm_finds_it_by_it():
+    cart = create_cart()
+    now = timezone.now()
+
+    with transaction.atomic():
+        stamped = _stamp_open_cart(cart.token, now=now)
+
+    assert stamped.updated_at == now == Cart.objects.get(pk=cart.pk).updated_at
+    # SQLite: naive UTC text, as every moment Django writes (the raw cursor wrote "+00:00", which no filter matched)
+    assert Cart.objects.filter(pk=cart.pk, updated_at=now).exists()
+    assert Cart.objects.filter(pk=cart.pk, updated_at__gte=now).exists()
 
 
 def _as_stored(cart: Cart) -> dict:

@@ -9,9 +9,9 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from shop.models import CartLine, OrderEvent, OrderStatus, Payment, PaymentStatus, Variant
+from shop.models import CartLine, Order, OrderEvent, OrderStatus, Payment, PaymentStatus, Variant
 from shop.services.cart import _lines_of
-from shop.services.compiled_queries import _Marker, compiled
+from shop.services.compiled_queries import PLAN_VALUES_LIMIT, _Marker, compiled
 from shop.services.payments import complete_checkout
 from shop.services.reservations import _holds_of
 from tests.shop.helpers import FakeStripeGateway, cart_with, checkout, variant_with_stock
@@ -122,10 +122,12 @@ def test_an_argument_that_also_reaches_the_sql_altered_is_refused():
 
 
 def test_every_marker_made_is_recognised_as_passed_altered_or_adapted_and_real_values_are_not():
-    made = [_Marker.make(value) for value in (7, "sku", timezone.now())]
+    made = [_Marker.make(value, number) for number, value in enumerate((7, "sku", timezone.now()), start=1)]
+    days = [_Marker.make(timezone.now().date(), number) for number in (1, PLAN_VALUES_LIMIT)]
 
-    passed = [*made, f"%{made[1]}%", connection.ops.adapt_datetimefield_value(made[2])]
-    assert [_Marker.recognises(value) for value in passed] == [True] * 5
+    passed = [*made, f"%{made[1]}%", connection.ops.adapt_datetimefield_value(made[2]), *days,
+              *(connection.ops.adapt_datefield_value(day) for day in days)]
+    assert [_Marker.recognises(value) for value in passed] == [True] * 9
     real = [7, -1, True, "sku", "", timezone.now(), str(timezone.now()), None, Decimal("1.00")]
     assert [_Marker.recognises(value) for value in real] == [False] * 9
 
@@ -174,6 +176,32 @@ def test_a_one_item_list_and_none_are_different_shapes():
     assert skus_of(ids=[hp1.pk]) == [("HP-1",)]  # was answered with the None shape's SQL: every variant
     assert skus_of(ids=[]) == []
 
+
+def test_a_call_with_more_values_than_a_kept_shape_takes_is_compiled_for_itself_and_not_kept():
+    # A year of dates (a report's folded days): more date arguments than distinct day markers a shape could take
+    # were refused (a 500) once two markers fell on the same day.
+    variant_with_stock("HP-1")
+    order = checkout(cart_with(("HP-1", 1))).order
+    placed = timezone.localdate(order.created_at)
+    days = [placed - timedelta(days=offset) for offset in range(400)]
+    numbers_on = compiled(lambda *, days: Order.objects.filter(created_at__date__in=days).values_list("number"))
+
+    assert numbers_on(days=days) == [(order.number,)]
+    assert numbers_on(days=days[1:]) == []
+    assert numbers_on(days=days[:2]) == [(order.number,)]  # a small shape is kept
+    assert len(numbers_on.query.plans) == 1
+
+
+def test_the_shapes_a_query_keeps_hold_a_bounded_number_of_values(monkeypatch):
+    hp1, hp2 = variant_with_stock("HP-1"), variant_with_stock("HP-2")
+    monkeypatch.setattr("shop.services.compiled_queries.PLAN_VALUES_BUDGET", 4)
+    skus_of = compiled(lambda *, ids: Variant.objects.filter(pk__in=ids).order_by("pk").values_list("sku"))
+
+    answers = [skus_of(ids=ids) for ids in ([hp1.pk, hp2.pk], [hp2.pk, hp1.pk, 0])]
+
+    assert answers == [[("HP-1",), ("HP-2",)], [("HP-1",), ("HP-2",)]]
+    assert list(skus_of.query.plans.values())[0].sql.count("%s") in (1, 3)  # only the second shape is kept
+    assert len(skus_of.query.plans) == 1 and skus_of.query.kept_values == 3
 
 
 def test_a_query_keeps_a_bounded_number_of_shapes(monkeypatch):
