@@ -116,3 +116,25 @@ def test_a_report_run_again_compiles_nothing(world, compiles):
     assert compiles == Counter()
     list(CreatorProfile.objects.filter(pk=world.creator.pk))
     assert compiles == Counter({"CreatorProfile": 1})  # the spy sees what Django compiles
+
+
+@pytest.mark.parametrize("folded_days", [20, 366])
+def test_a_year_grouped_by_day_with_a_folded_row_for_every_day_answers_as_the_orm(world, folded_days):
+    # A small brand's year by day folds hundreds of days into "Other": each is a (day, currency) key of the fold's
+    # query. From 182 of them two of its date markers fell on the same day and the report was refused (a 500).
+    from creators.reports import compiled, figures
+
+    acme = world.acme_product.brand_id
+    start = DAY.date() - timedelta(days=folded_days - 1)
+    scope = figures.Scope(start=start, end=DAY.date(), brand_ids=frozenset({acme}))
+    keys = {(start + timedelta(days=offset), "USD") for offset in range(folded_days)}
+    query = compiled.source("rolled_facts", [("day", "currency")], figures.order_figures,
+                            only_columns=("day", "currency"))
+
+    answer = query.run(**compiled.scope_values(scope), **compiled.keys_values(keys))
+
+    built = compiled._only_keys(compiled.rolled_facts, ("day", "currency"))(
+        **compiled.scope_values(scope), **compiled.keys_values(keys))
+    expected = list(built.values("day", "currency").annotate(**figures.order_figures()).order_by())
+    assert sorted(answer[("day", "currency")], key=str) == sorted(expected, key=str)
+    assert expected  # the hand-counted week's day is among the keys
