@@ -29,8 +29,9 @@ process that saw the outage lives, and ``IDLE_SETTLE_SECONDS`` + ``RETRY_SECONDS
 see it are left, even when the owing one was killed; when a payer is killed in the middle of a settle, its claimed
 rows wait for its lease (``LEASE_SECONDS``) first. After any settle its process made (a request's or its own), the
 settler runs the cache's ``after_settle`` once (link routes: a SCAN deleting the previous release's twins), which no
-request does. Left to the entries' own expiry: a debt the database refused to record too (it was down as well), or
-a process killed between a commit and recording the loss of the forget repeated after it."""
+request does; so does the settle at exit. A process without a settler thread (a command, a worker) doesn't. Left to
+the entries' own expiry: a debt the database refused to record too (it was down as well), or a process killed
+between a commit and recording the loss of the forget repeated after it."""
 
 import atexit
 import datetime as dt
@@ -237,5 +238,6 @@ def _settle_at_exit() -> None:
     """This process's own debts only (and the rows of the caches it settles; the database may be gone by now)."""
     try:
         _pay_own()
+        _follow_up_settles()  # the settler thread won't run again in this process
     except Exception:  # noqa: BLE001  (exiting anyway: the entries' own expiry is left)
         logger.warning("paying owed cache settles at exit failed", exc_info=True)

@@ -35,7 +35,8 @@ Statement = tuple[str, list, RowReader]  # SQL, parameters, and what turns its r
 
 
 def aggregate_by_sets(queryset: QuerySet, sets: list[tuple[str, ...]], aggregates: dict) -> dict[tuple, list[dict]]:
-    """For each set of ``queryset`` value names, its rows as ``values(*set).annotate(**aggregates)`` gives them."""
+    """For each set of ``queryset`` value names, its rows as ``values(*set).annotate(**aggregates)`` gives them (the
+    uncompiled form: the report runs ``CompiledAggregate``, and the tests compare the two)."""
     sets = list(dict.fromkeys(sets))
     connection = connections[queryset.db]
     if len(sets) > 1 and connection.vendor == "postgresql":

@@ -155,7 +155,7 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rollup: R
                   ) -> dict[tuple[str, ...], dict[tuple, ReportRow]]:
     """Figures by each set of ``dimensions`` (+ currency) within the filters: the rollup for rolled-up
     days and the live window's order lines (SQL), plus its event counts. Each source is read once for
-    all the sets (``aggregate_by_sets``). ``only`` = (dimensions, keys) limits to rows whose
+    all the sets (``compiled.source``). ``only`` = (dimensions, keys) limits to rows whose
     (dimensions…, currency) is one of ``keys`` (the folded rows)."""
     rows: dict[tuple[str, ...], dict[tuple, ReportRow]] = {dimensions: {} for dimensions in sets}
     scope = filters.scope

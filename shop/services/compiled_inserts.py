@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Model, signals, sql
 from django.db.models.constants import OnConflict
 
@@ -159,7 +159,7 @@ def _insert_returning(model: type[Model], objs: list[Model], alias: str) -> None
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     if len(rows) != len(objs):
-        raise transaction.TransactionManagementError("an insert returned the wrong number of rows")
+        raise DatabaseError("an insert returned the wrong number of rows")
     for obj, row in zip(objs, rows):
         for field, value in zip(returning, converted(row, returning, connection)):
             setattr(obj, field.attname, value)

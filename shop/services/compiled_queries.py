@@ -8,18 +8,19 @@ builds the queryset from marker values, compiles it with Django's own compiler a
 each marker landed among its parameters. Later calls only execute that SQL with the new values and turn the rows
 into results with ``read`` (made once per compiled shape from the compiler). The rule stays in the queryset (one
 place); nothing here writes SQL. ``compiled(build)`` is the buy flow's form: rows become what ``list(queryset)``
-gives (model instances through ``ModelIterable``'s steps, or ``values_list`` tuples).
+gives (model instances through ``ModelIterable``'s steps, ``values_list`` tuples or ``values`` dicts).
 
 Arguments may be ``int``, ``str``, ``datetime``, ``date``, a list of these, or None (a None is part of the shape: it is
 passed to the builder as it is); every other value a queryset uses must be a constant of the builder. The builder
-must not branch on the argument values (only on their shape; ``none()`` for a shape that has no rows). A marker may land in several places (each gets the
-call's value). A query some of whose markers don't reach the SQL unchanged (``contains`` wraps its argument in %,
+must not branch on the argument values (only on their shape; ``none()`` for a shape that has no rows). A marker may
+land in several places (each gets the call's value). A query some of whose markers don't reach the SQL unchanged (``contains`` wraps its argument in %,
 an argument the builder ignores) is **refused** when it is first compiled (``ValueError``): it would run with the
 first call's values frozen in, and building it each time would silently lose what this module is for. Each query
 keeps at most ``PLAN_LIMIT`` shapes holding at most ``PLAN_VALUES_BUDGET`` values in all (more start its cache
 afresh), so a caller's data can't grow it without bound. A call with more than ``PLAN_VALUES_LIMIT`` values (a list's
-items counted each: a report's many folded rows, a year of stale days) is built from its own values and compiled for
-that call only, as the ORM would: such shapes are rarely repeated.
+items counted each) is built from its own values and compiled for that call only, as the ORM would (no marker
+check): such shapes are rarely repeated. A plain value's type is part of the shape too (a date and a moment compare
+differently).
 
 Turning rows into objects reuses what ``ModelIterable`` does (the compiler's ``select``, ``klass_info`` and
 converters, ``get_related_populators``): Django internals, pinned by ``tests/shop/test_compiled_queries.py``.
@@ -38,7 +39,7 @@ from django.db.models.lookups import In
 from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable, get_related_populators
 
 PLAN_LIMIT = 256
-PLAN_VALUES_LIMIT = 300  # values (each list item counted) of a shape whose compiled SQL is kept
+PLAN_VALUES_LIMIT = 4_096  # values (each list item counted) of a shape whose compiled SQL is kept
 PLAN_VALUES_BUDGET = 16_384  # values of all the shapes one query keeps
 _ARRAY = "array"  # a list argument that reached the SQL whole, as one parameter (``ArrayIn``)
 
@@ -53,15 +54,15 @@ Compile = Callable[[QuerySet, Any], tuple[str, list, RowReader]]
 class _Marker:
     """The stand-in values a builder is given on a query's first call, made and recognised here (one place, so the
     two can't drift apart): each is unique and of a shape real values don't take (a negative int inside every
-    integer column's range, a string with control characters, a moment in 1903 or a day in 1901–1903). Markers are
+    integer column's range, a string with control characters, a moment in 1903 or a day in 1901–1912). Markers are
     numbered per shape (``number``, from 1), and a kept shape has at most ``PLAN_VALUES_LIMIT`` of them: each date
     marker is a day of its own."""
 
     INT_BASE = -2_000_000_000
     STR_TAG = "\x1fcompiled-marker-"
     EPOCH = datetime(1903, 1, 1, tzinfo=dt_timezone.utc)
-    FIRST_DAY = date(1901, 1, 1)  # date markers: up to PLAN_VALUES_LIMIT days on (before 1904)
-    YEARS = ("1901-", "1902-", "1903-")
+    FIRST_DAY = date(1901, 1, 1)  # date markers: FIRST_DAY + 1..PLAN_VALUES_LIMIT days (before 1913)
+    YEARS = tuple(f"{year}-" for year in range(1901, 1913))  # the markers' moments and days, as text
 
     @classmethod
     def make(cls, value: Any, number: int) -> Any:
@@ -86,7 +87,7 @@ class _Marker:
         if isinstance(constant, str):
             return cls.STR_TAG in constant or constant.startswith(cls.YEARS)  # any moment or day of the markers'
         if isinstance(constant, date):  # a datetime too
-            return cls.FIRST_DAY.year <= constant.year <= cls.EPOCH.year
+            return cls.FIRST_DAY.year <= constant.year <= 1912
         return isinstance(constant, int) and not isinstance(constant, bool) and constant <= cls.INT_BASE
 
 
@@ -280,7 +281,7 @@ class ArrayIn(In):
 
 def compiled(build: Callable[..., QuerySet], *, using: str = "default") -> Callable[..., list]:
     """``build(**arguments)`` run as ``list(build(**arguments))`` (model instances with their ``select_related``
-    objects and annotations, or ``values_list`` tuples), compiled once per connection and shape."""
+    objects and annotations, ``values_list`` tuples or ``values`` dicts), compiled once per connection and shape."""
     query = CompiledQuery(build, read=orm_reader)
 
     def run(**values: Any) -> list:

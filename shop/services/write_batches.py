@@ -134,7 +134,8 @@ def _checked(batch: _Batch):
 @contextmanager
 def batched_writes(using: str = "default") -> Iterator[None]:
     """Send the writes made inside as one statement when the block ends (PostgreSQL; elsewhere at once, checked
-    under ``KOLSHOP_WRITE_BATCH_CHECKS`` as if they waited). A nested block joins the outer one."""
+    under ``KOLSHOP_WRITE_BATCH_CHECKS`` as if they waited). A nested block joins the outer one; a block on another
+    database inside an open one is refused (``RuntimeError``)."""
     connection = connections[using]
     at_once, checked = connection.vendor != "postgresql", cached_setting("KOLSHOP_WRITE_BATCH_CHECKS")
     outer = getattr(_local, "batch", None)

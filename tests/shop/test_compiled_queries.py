@@ -177,9 +177,9 @@ def test_a_one_item_list_and_none_are_different_shapes():
     assert skus_of(ids=[]) == []
 
 
-def test_a_call_with_more_values_than_a_kept_shape_takes_is_compiled_for_itself_and_not_kept():
-    # A year of dates (a report's folded days): more date arguments than distinct day markers a shape could take
-    # were refused (a 500) once two markers fell on the same day.
+def test_a_shape_with_more_dates_than_a_year_has_days_is_kept_and_answers_with_each_calls_days():
+    # A year of dates and more (a report's folded days): two day markers fell on the same day past 365 (numbered
+    # modulo a year, process-wide), and the query was refused (a 500).
     variant_with_stock("HP-1")
     order = checkout(cart_with(("HP-1", 1))).order
     placed = timezone.localdate(order.created_at)
@@ -188,8 +188,20 @@ def test_a_call_with_more_values_than_a_kept_shape_takes_is_compiled_for_itself_
 
     assert numbers_on(days=days) == [(order.number,)]
     assert numbers_on(days=days[1:]) == []
-    assert numbers_on(days=days[:2]) == [(order.number,)]  # a small shape is kept
-    assert len(numbers_on.query.plans) == 1
+    assert numbers_on(days=list(reversed(days))) == [(order.number,)]
+    assert len(numbers_on.query.plans) == 2
+
+
+def test_a_call_with_more_values_than_a_kept_shape_takes_is_compiled_for_itself_and_not_kept(monkeypatch):
+    monkeypatch.setattr("shop.services.compiled_queries.PLAN_VALUES_LIMIT", 3)
+    hp1, hp2 = variant_with_stock("HP-1"), variant_with_stock("HP-2")
+    skus_of = compiled(lambda *, ids: Variant.objects.filter(pk__in=ids).order_by("pk").values_list("sku"))
+
+    assert skus_of(ids=[hp1.pk, hp2.pk, 0, -1]) == [("HP-1",), ("HP-2",)]
+    assert skus_of(ids=[hp2.pk, 0, -1, -2]) == [("HP-2",)]
+    assert skus_of.query.plans == {}
+    assert skus_of(ids=[hp1.pk]) == [("HP-1",)]
+    assert len(skus_of.query.plans) == 1
 
 
 def test_the_shapes_a_query_keeps_hold_a_bounded_number_of_values(monkeypatch):
@@ -200,7 +212,7 @@ def test_the_shapes_a_query_keeps_hold_a_bounded_number_of_values(monkeypatch):
     answers = [skus_of(ids=ids) for ids in ([hp1.pk, hp2.pk], [hp2.pk, hp1.pk, 0])]
 
     assert answers == [[("HP-1",), ("HP-2",)], [("HP-1",), ("HP-2",)]]
-    assert list(skus_of.query.plans.values())[0].sql.count("%s") in (1, 3)  # only the second shape is kept
+    assert list(skus_of.query.plans.values())[0].sql.count("%s") == 3  # only the second shape is kept
     assert len(skus_of.query.plans) == 1 and skus_of.query.kept_values == 3
 
 
