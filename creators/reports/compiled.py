@@ -11,7 +11,7 @@ doesn't reach the SQL), so the live window's builder takes no days.
 
 from collections.abc import Callable
 from datetime import date, datetime
-from functools import reduce
+from functools import cache, reduce
 from operator import or_
 from typing import Any
 
@@ -26,30 +26,17 @@ from shop.models import OrderLine
 EVENT_METRICS = ("views", "clicks", "add_to_carts")
 
 
-def scope_values(scope: figures.Scope, *, days: bool = True) -> dict[str, Any]:
-    """A report scope as a compiled query's values (``days=False``: the source is limited by time instead)."""
-    values = {"brand_ids": None if scope.brand_ids is None else sorted(scope.brand_ids),
-              "creator_id": scope.creator_id, "page_id": scope.page_id, "product_id": scope.product_id}
-    return {"start": scope.start, "end": scope.end, **values} if days else values
-
-
-def _scope(*, start: date | None = None, end: date | None = None, brand_ids: list[int] | None,
-           creator_id: int | None, page_id: int | None, product_id: int | None) -> figures.Scope:
-    return figures.Scope(start=start, end=end, brand_ids=None if brand_ids is None else frozenset(brand_ids),
-                         creator_id=creator_id, page_id=page_id, product_id=product_id)
-
-
 def rolled_events(**values) -> QuerySet:
-    return DailyPerformance.objects.filter(figures.scope_q(_scope(**values), brand=events_of_brands))
+    return DailyPerformance.objects.filter(figures.scope_q(figures.scope_of(**values), brand=events_of_brands))
 
 
 def rolled_facts(**values) -> QuerySet:
-    return OrderLineFact.objects.filter(figures.scope_q(_scope(**values)))
+    return OrderLineFact.objects.filter(figures.scope_q(figures.scope_of(**values)))
 
 
 def rolled_sales(*, stale_days: list[date], **values) -> QuerySet:
     """The daily sums, but for the days counted from their facts (``rollup.days_to_count_from_facts``)."""
-    return DailySales.objects.filter(figures.scope_q(_scope(**values))).exclude(day__in=stale_days)
+    return DailySales.objects.filter(figures.scope_q(figures.scope_of(**values))).exclude(day__in=stale_days)
 
 
 def stale_facts(*, stale_days: list[date], **values) -> QuerySet:
@@ -57,7 +44,7 @@ def stale_facts(*, stale_days: list[date], **values) -> QuerySet:
 
 
 def live_order_lines(*, live_start: datetime, live_end: datetime, **values) -> QuerySet:
-    return order_line_facts(live_start, live_end).filter(figures.scope_q(_scope(**values), day=None, **{
+    return order_line_facts(live_start, live_end).filter(figures.scope_q(figures.scope_of(**values), day=None, **{
         name: ORDER_LINE_COLUMNS[name] for name in ("brand", "creator", "page", "product")}))
 
 
@@ -65,8 +52,10 @@ def event_sums() -> dict:
     return {name: Sum(name) for name in EVENT_METRICS}
 
 
+@cache
 def sales_sums(order_columns: tuple[str, ...]) -> Callable[[], dict]:
-    """The daily sums' figures: the order figures but orders, which sum ``order_columns`` (the marks)."""
+    """The daily sums' figures: the order figures but orders, which sum ``order_columns`` (the marks). One function
+    per columns (kept): ``source`` tells aggregates apart by the function."""
     def aggregates() -> dict:
         summed = {name: value for name, value in figures.order_figures().items() if name != "orders"}
         return {**summed, **{column: Sum(column) for column in order_columns}}
@@ -111,11 +100,13 @@ def _only_keys(build: Callable[..., QuerySet], columns: tuple[str, ...]) -> Call
     return build_only
 
 
-def source(name: str, sets: list[tuple[str, ...]], aggregates: Callable[[], dict], *, key: tuple = (),
+def source(name: str, sets: list[tuple[str, ...]], aggregates: Callable[[], dict], *,
            only_columns: tuple[str, ...] | None = None) -> CompiledAggregate:
-    """Source ``name`` grouped by ``sets`` with ``aggregates`` (``key``: what tells its aggregates apart);
-    ``only_columns``: limited to the rows whose columns are one of the keys given as ``keys_values``."""
-    cache_key = (name, tuple(sets), key, only_columns)
+    """Source ``name`` grouped by ``sets`` with ``aggregates``; ``only_columns``: limited to the rows whose columns
+    are one of the keys given as ``keys_values``. Kept by all four, everything that makes its SQL: ``aggregates`` is a
+    function kept for the process (``event_sums``, ``figures.order_figures``, ``sales_sums(…)``), not a new lambda
+    per call, which would compile (and keep) a source per call."""
+    cache_key = (name, tuple(sets), aggregates, only_columns)
     compiled = _compiled.get(cache_key)
     if compiled is None:
         model, build = SOURCES[name]

@@ -19,7 +19,7 @@ from django.db.models.functions import Cast, Coalesce
 from wagtail.models import Page, ReferenceIndex
 
 from creators.models import Click, EntryKind, LedgerEntry, PageView
-from creators.reports.figures import ZERO, Scope, counted_orders, report_day, scope_q
+from creators.reports.figures import ZERO, Scope, counted_orders, report_day, scope_of, scope_q, scope_values
 from shop.models import AddToCartEvent, OrderLine, Product, RefundLine, RefundStatus
 from shop.services.compiled_queries import ArrayIn, CompiledQuery, orm_reader
 
@@ -86,39 +86,28 @@ def event_brand(product_id: int | None, product_brand: dict[int, int]) -> int | 
     return product_brand.get(product_id) if product_id else None
 
 
-def _event_scope(brand_ids: list[int] | None, creator_id: int | None, page_id: int | None,
-                 product_id: int | None) -> Scope | None:
-    """A report's filters (the days aside: event sources are limited by timestamp) from a compiled query's values."""
-    if brand_ids is None and creator_id is None and page_id is None and product_id is None:
-        return None
-    return Scope(start=None, end=None, brand_ids=None if brand_ids is None else frozenset(brand_ids),
-                 creator_id=creator_id, page_id=page_id, product_id=product_id)
-
-
-def _in_scope(scope: Scope | None, **columns) -> Q:
-    return scope_q(scope, day=None, **columns) if scope is not None else Q()
-
-
 def _views(*, start: datetime, end: datetime, **filters) -> QuerySet:
     if filters["product_id"] is not None:  # page views have no product (``scope_q``'s ``product=None``)
         return PageView.objects.none()
-    return (PageView.objects.filter(_in_scope(_event_scope(**filters), brand=lambda ids: events_of_brands(ids, product=None),
-                                              product=None), viewed_at__gte=start, viewed_at__lt=end)
+    in_scope = scope_q(scope_of(**filters), day=None, product=None,
+                       brand=lambda ids: events_of_brands(ids, product=None))
+    return (PageView.objects.filter(in_scope, viewed_at__gte=start, viewed_at__lt=end)
             .annotate(day=report_day("viewed_at"))
             .values("day", "page_id", "creator_id")
             .annotate(count=Count("pk")))
 
 
 def _clicks(*, start: datetime, end: datetime, **filters) -> QuerySet:
-    return (Click.objects.filter(_in_scope(_event_scope(**filters), brand=lambda ids: events_of_brands(ids, brand=None)),
-                                 clicked_at__gte=start, clicked_at__lt=end)
+    in_scope = scope_q(scope_of(**filters), day=None, brand=lambda ids: events_of_brands(ids, brand=None))
+    return (Click.objects.filter(in_scope, clicked_at__gte=start, clicked_at__lt=end)
             .annotate(day=report_day("clicked_at"))
             .values("day", "creator_id", "page_id", "block_id", "product_id")
             .annotate(count=Count("pk")))
 
 
 def _add_to_carts(*, start: datetime, end: datetime, **filters) -> QuerySet:
-    return (AddToCartEvent.objects.filter(_in_scope(_event_scope(**filters)), created_at__gte=start, created_at__lt=end)
+    in_scope = scope_q(scope_of(**filters), day=None)
+    return (AddToCartEvent.objects.filter(in_scope, created_at__gte=start, created_at__lt=end)
             .annotate(day=report_day("created_at"))
             .values("day", "creator_id", "page_id", "block_id", "product_id", "brand_id", "currency")
             .annotate(count=Count("pk")))
@@ -137,10 +126,7 @@ def event_facts(start: datetime, end: datetime, *, scope: Scope | None = None) -
     """Views, clicks and add-to-carts with a timestamp in [start, end) (within ``scope``), by day and dimension."""
     default_currency = settings.KOLSHOP_DEFAULT_CURRENCY
     figures: dict[FactKey, EventCounts] = defaultdict(EventCounts)
-    values = {"start": start, "end": end, "brand_ids": None, "creator_id": None, "page_id": None, "product_id": None}
-    if scope is not None:
-        values.update(brand_ids=None if scope.brand_ids is None else sorted(scope.brand_ids),
-                      creator_id=scope.creator_id, page_id=scope.page_id, product_id=scope.product_id)
+    values = {"start": start, "end": end, **scope_values(scope, days=False)}  # the timestamps bound the events
     using = router.db_for_read(Click)
     views, clicks = _VIEWS.run(values, using=using), _CLICKS.run(values, using=using)
     product_brand = dict(_PRODUCT_BRANDS.run(

@@ -15,7 +15,7 @@ with these functions; nothing else spells out which orders count or how a rate i
 from dataclasses import dataclass
 from datetime import date, datetime, timezone as dt_timezone
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
+from typing import Any, Callable
 
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
@@ -90,6 +90,23 @@ class Scope:
     creator_id: int | None = None
     page_id: int | None = None
     product_id: int | None = None
+
+
+def scope_values(scope: Scope | None, *, days: bool = True) -> dict[str, Any]:
+    """A report's scope as a compiled query's values (plain dates, a sorted list of brand ids or None, ids or None);
+    ``days=False`` when the source is limited by timestamp instead. ``None``: no filter (every value None)."""
+    scope = scope or Scope(start=None, end=None)
+    values = {"brand_ids": None if scope.brand_ids is None else sorted(scope.brand_ids),
+              "creator_id": scope.creator_id, "page_id": scope.page_id, "product_id": scope.product_id}
+    return {"start": scope.start, "end": scope.end, **values} if days else values
+
+
+def scope_of(*, start: date | None = None, end: date | None = None, brand_ids: list[int] | None,
+             creator_id: int | None, page_id: int | None, product_id: int | None) -> Scope:
+    """The scope ``scope_values`` made those values of: what a compiled query's builder filters with (``scope_q``).
+    Every filter is a required keyword, so a builder is given (and uses) each; the days only when it has them."""
+    return Scope(start=start, end=end, brand_ids=None if brand_ids is None else frozenset(brand_ids),
+                 creator_id=creator_id, page_id=page_id, product_id=product_id)
 
 
 BrandFilter = str | Callable[[frozenset[int]], Q]

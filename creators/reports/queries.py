@@ -163,12 +163,11 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rollup: R
     def collect(source: str, values: dict, columns: dict, metrics: tuple[str, ...], aggregates,
                 orders_of: dict[tuple[str, ...], str] | None = None) -> None:
         names_of = {dimensions: tuple(columns[name] for name in (*dimensions, "currency")) for dimensions in sets}
-        key = tuple(sorted(set(orders_of.values()))) if orders_of else ()
         if only is None:
-            query = compiled.source(source, list(names_of.values()), aggregates, key=key)
+            query = compiled.source(source, list(names_of.values()), aggregates)
         else:  # the folded rows' keys, as values too
             only_columns = tuple(columns[name] for name in (*only[0], "currency"))
-            query = compiled.source(source, list(names_of.values()), aggregates, key=key, only_columns=only_columns)
+            query = compiled.source(source, list(names_of.values()), aggregates, only_columns=only_columns)
             values = {**values, **compiled.keys_values(only[1])}
         results = query.run(**values)
         for dimensions, names in names_of.items():
@@ -183,7 +182,7 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rollup: R
     rolled_through = rollup.built_through
     rollup_end = min(filters.end, rolled_through) if rolled_through else None
     if rollup_end is not None and rollup_end >= filters.start:
-        rolled = compiled.scope_values(figures.Scope(**{**scope.__dict__, "end": rollup_end}))
+        rolled = figures.scope_values(figures.Scope(**{**scope.__dict__, "end": rollup_end}))
         collect("rolled_events", rolled, ROLLUP_COLUMNS, EVENT_METRICS, compiled.event_sums)
         orders_of = _summed_orders(filters, sets, only)
         if orders_of is None:
@@ -210,7 +209,7 @@ def _grouped_sets(filters: ReportFilters, sets: list[tuple[str, ...]], rollup: R
                 into.setdefault((key, fact_key.currency), ReportRow(key=key, label="", currency=fact_key.currency)).add(
                     counts.__dict__, EVENT_METRICS)
         collect("live_order_lines", {"live_start": live.start, "live_end": live.end,
-                                     **compiled.scope_values(scope, days=False)},
+                                     **figures.scope_values(scope, days=False)},
                 ORDER_LINE_COLUMNS, ORDER_METRICS, figures.order_figures)
     return rows
 

@@ -9,7 +9,7 @@ from wagtail.test.utils.form_data import nested_form_data, streamfield
 from content.blocks import ComparisonTableBlock, DealBlock, HotspotBlock, ProductCardBlock
 from content.models import BuyingGuidePage
 from shop.models import ProductStatus, Promotion
-from tests.factories import make_creator, make_deal, make_product, make_user, storefront_of
+from tests.factories import logged_in, make_creator, make_deal, make_product, make_user, storefront_of
 
 pytestmark = pytest.mark.django_db
 
@@ -111,28 +111,25 @@ def test_every_shoppable_block_id_is_kept_stable_across_revisions():
     assert BuyingGuidePage.objects.get(pk=guide.pk).body[0].id == block_id
 
 
-def test_the_deal_editor_refuses_a_deal_price_above_the_price_with_a_message(client):
-    variant = make_product(variants=[("ED-1", "80.00", 5)]).variants.get()
-    client.force_login(make_user("staff", is_superuser=True, is_staff=True))
+def _add_deal_in_the_editor(sku: str, **fields):
+    """A superuser's post of the deal editor's form for a new variant ``sku`` priced 80.00 USD (``fields`` given)."""
+    variant = make_product(variants=[(sku, "80.00", 5)]).variants.get()
+    form = {"variant": variant.pk, "currency": "", "starts_at": "2030-01-01 12:00", "ends_at": "2030-01-02 12:00",
+            "unit_cap": "", "per_buyer_limit": "", **fields}
+    return logged_in(make_user("staff", is_superuser=True, is_staff=True)).post(
+        "/admin/snippets/shop/promotion/add/", form)
 
-    response = client.post("/admin/snippets/shop/promotion/add/", {
-        "name": "Too dear", "variant": variant.pk, "price": "95.00", "currency": "",
-        "starts_at": "2030-01-01 12:00", "ends_at": "2030-01-02 12:00", "unit_cap": "", "per_buyer_limit": "",
-    })
+
+def test_the_deal_editor_refuses_a_deal_price_above_the_price_with_a_message():
+    response = _add_deal_in_the_editor("ED-1", name="Too dear", price="95.00")
 
     assert response.status_code == 200
     assert "The deal price 95.00 must be below the price 80.00 USD." in response.content.decode()
     assert not Promotion.objects.exists()
 
 
-def test_the_deal_editor_fills_in_the_variants_currency(client):
-    variant = make_product(variants=[("ED-3", "80.00", 5)]).variants.get()
-    client.force_login(make_user("staff", is_superuser=True, is_staff=True))
-
-    response = client.post("/admin/snippets/shop/promotion/add/", {
-        "name": "Spring", "variant": variant.pk, "price": "60.00", "currency": "",
-        "starts_at": "2030-01-01 12:00", "ends_at": "2030-01-02 12:00", "unit_cap": "5", "per_buyer_limit": "",
-    })
+def test_the_deal_editor_fills_in_the_variants_currency():
+    response = _add_deal_in_the_editor("ED-3", name="Spring", price="60.00", unit_cap="5")
 
     assert response.status_code == 302
     assert list(Promotion.objects.values_list("name", "price", "currency", "unit_cap", "per_buyer_limit")) == [

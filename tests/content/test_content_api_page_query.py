@@ -112,6 +112,42 @@ def test_a_page_below_a_restriction_or_outside_the_site_is_not_found_by_either_l
         restriction.delete()
 
 
+def test_the_statement_s_public_pages_are_wagtail_s_for_every_restriction_type_wagtail_has():
+    # An upgrade guard: for each restriction type Wagtail knows (its choices, not our list), a section restricted
+    # by it, its child and grandchild, beside an open section and an unpublished page: the pages the one statement
+    # finds for an anonymous reader are the ones Wagtail's get_public_pages_queryset gives that reader.
+    from django.contrib.auth.models import AnonymousUser, Group
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+    from wagtail.api.querysets import get_public_pages_queryset
+
+    site = Site.objects.get(is_default_site=True)
+    home = site.root_page
+    sections = {}
+    for restriction_type, _label in PageViewRestriction.RESTRICTION_CHOICES:
+        section = home.add_child(instance=Page(title=f"Section {restriction_type}", slug=f"section-{restriction_type}"))
+        child = section.add_child(instance=Page(title="Child", slug="child"))
+        child.add_child(instance=Page(title="Grandchild", slug="grandchild"))
+        restriction = PageViewRestriction.objects.create(page=child, restriction_type=restriction_type, password="pw")
+        restriction.groups.add(Group.objects.get_or_create(name="readers")[0])
+        sections[restriction_type] = section
+    draft = home.add_child(instance=Page(title="Draft", slug="draft", live=False))
+    draft.add_child(instance=Page(title="Below a draft", slug="below-draft"))
+    request = RequestFactory().get("/api/v2/pages/")
+    request.user, request.session = AnonymousUser(), SessionStore()
+
+    wagtails = set(get_public_pages_queryset(request).values_list("pk", flat=True))
+    ours = {page.pk for page in Page.objects.all()
+            if read_public_page(Page, page.pk, site_root_path=home.path) is not None}
+
+    assert ours == wagtails
+    # The tree holds what is compared: each restriction type's section is public, and its child only for "none".
+    for restriction_type, section in sections.items():
+        children = set(section.get_descendants().values_list("pk", flat=True))
+        assert (section.pk in ours, children <= ours) == (True, restriction_type == PageViewRestriction.NONE)
+    assert draft.pk not in ours and home.pk in ours
+
+
 def test_a_parent_below_a_restriction_or_unpublished_is_null_in_both_lookups(api_client):
     guide = _shoppable_guide()
     storefront = storefront_of(guide.creator)

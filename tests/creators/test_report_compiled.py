@@ -131,10 +131,33 @@ def test_a_year_grouped_by_day_with_a_folded_row_for_every_day_answers_as_the_or
     query = compiled.source("rolled_facts", [("day", "currency")], figures.order_figures,
                             only_columns=("day", "currency"))
 
-    answer = query.run(**compiled.scope_values(scope), **compiled.keys_values(keys))
+    answer = query.run(**figures.scope_values(scope), **compiled.keys_values(keys))
 
     built = compiled._only_keys(compiled.rolled_facts, ("day", "currency"))(
-        **compiled.scope_values(scope), **compiled.keys_values(keys))
+        **figures.scope_values(scope), **compiled.keys_values(keys))
     expected = list(built.values("day", "currency").annotate(**figures.order_figures()).order_by())
     assert sorted(answer[("day", "currency")], key=str) == sorted(expected, key=str)
     assert expected  # the hand-counted week's day is among the keys
+
+
+def test_two_aggregates_over_the_same_source_and_scope_are_compiled_apart(world):
+    # The same source, sets and scope summed two ways (the facts' distinct orders, the daily sums' marks): each
+    # compiled source answers with its own figures, and asking again for either gives the one already compiled.
+    from creators.reports import compiled, figures
+
+    scope = figures.Scope(start=DAY.date() - timedelta(days=3), end=DAY.date(),
+                          brand_ids=frozenset({world.acme_product.brand_id}))
+    sets = [("day", "currency")]
+    by_order, by_marks = figures.order_figures, compiled.sales_sums(("orders_by_brand",))
+
+    answers = {aggregates: compiled.source("rolled_facts", sets, aggregates).run(**figures.scope_values(scope))
+               for aggregates in (by_order, by_marks)}
+
+    for aggregates, answer in answers.items():
+        built = compiled.rolled_facts(**figures.scope_values(scope))
+        expected = list(built.values(*sets[0]).annotate(**aggregates()).order_by())
+        assert sorted(answer[sets[0]], key=str) == sorted(expected, key=str)
+    assert {"orders"} <= set(answers[by_order][sets[0]][0]) and "orders_by_brand" not in answers[by_order][sets[0]][0]
+    assert {"orders_by_brand"} <= set(answers[by_marks][sets[0]][0]) and "orders" not in answers[by_marks][sets[0]][0]
+    assert compiled.source("rolled_facts", sets, compiled.sales_sums(("orders_by_brand",))) is compiled.source(
+        "rolled_facts", sets, by_marks)
