@@ -9,10 +9,12 @@ import structlog
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_REQUEST_ID_META_KEY = "HTTP_X_REQUEST_ID"  # REQUEST_ID_HEADER as WSGI and Django's ASGI handler name it in META
 
 
 def request_id_of(request) -> str:
-    offered = request.headers.get(REQUEST_ID_HEADER, "")
+    # Read from META: ``request.headers`` copies every header of the request into a new dict first.
+    offered = request.META.get(_REQUEST_ID_META_KEY, "")
     return offered if _ACCEPTABLE.match(offered) else uuid.uuid4().hex
 
 

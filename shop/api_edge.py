@@ -81,6 +81,8 @@ def _is_json(content_type: str) -> bool:
 
 
 def _refused_query_parameter(request: HttpRequest) -> str | None:
+    if not request.META.get("QUERY_STRING"):  # nothing to parse: most API calls (request.GET would build a QueryDict)
+        return None
     for name, values in request.GET.lists():
         if has_control_characters(name) or any("\x00" in value for value in values):
             return name

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ninja import Router, Status
+from ninja import Router
 
 from shop.api.schemas import (
     AddLineIn,
@@ -15,6 +15,7 @@ from shop.api.schemas import (
     UpdateLineIn,
     cart_out,
     checkout_out,
+    json_answer,
 )
 from shop.errors import InvalidInput
 from shop.rate_limits import rate_limit
@@ -34,6 +35,7 @@ from shop.services.buy_links import Visitor, counts_a_click, with_counted_click
 from shop.attribution import referral_click_id
 from shop.services.client_identity import identify_client
 
+# Each endpoint answers its declared schema's shape through ``json_answer`` (see ``shop.api.schemas``).
 router = Router(tags=["carts"])
 
 
@@ -48,15 +50,15 @@ def _unknown_cart_first(token: str) -> Iterator[None]:
         raise
 
 
-def _cart_response(cart) -> dict:
-    return cart_out(fetch_cart(cart), max_quantity=max_quantity_per_variant())
+def _cart_response(cart):
+    return json_answer(cart_out(fetch_cart(cart), max_quantity=max_quantity_per_variant()))
 
 
 @router.post("", response={201: CartOut}, summary="Create an empty cart")
 @rate_limit("cart_create")
 def create(request):
     # A new cart has no lines: nothing to read back.
-    return Status(201, cart_out(CartInfo(cart=create_cart()), max_quantity=max_quantity_per_variant()))
+    return json_answer(cart_out(CartInfo(cart=create_cart()), max_quantity=max_quantity_per_variant()), status=201)
 
 
 @router.get("/{token}", response=CartOut, summary="Read a cart with live prices and availability")
@@ -81,7 +83,7 @@ def add_line(request, token: CartToken, payload: AddLineIn):
     info = add_line_to_cart(token, sku=payload.sku, quantity=payload.quantity, attribution=attribution,
                             promotion_id=payload.promotion, accept_list_price=payload.accept_list_price,
                             listing_id=payload.listing)
-    return Status(201, cart_out(info, max_quantity=max_quantity_per_variant()))
+    return json_answer(cart_out(info, max_quantity=max_quantity_per_variant()), status=201)
 
 
 @router.patch("/{token}/lines/{sku}", response=CartOut, summary="Change a line's quantity")
@@ -107,4 +109,4 @@ def checkout(request, token: CartToken, payload: CheckoutIn):
         result = start_checkout(token, email=payload.email, fulfilment=payload.fulfilment, address=address,
                                 voucher_code=payload.voucher_code, client=identify_client(request),
                                 referral_click_id=referral_click_id(request, share_token=payload.share_token))
-    return Status(201, checkout_out(result))
+    return json_answer(checkout_out(result), status=201)

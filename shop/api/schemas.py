@@ -1,9 +1,18 @@
-"""Request and response shapes. Money is a decimal string beside its currency."""
+"""Request and response shapes. Money is a decimal string beside its currency.
 
+The ``*_out`` builders lay each answer out in its schema's exact shape, key order and types (money a ``Decimal``,
+as the schema's validation would make it), so the endpoints answer with ``json_answer`` instead of ninja validating
+the payload a second time through the schema (``tests/shop/test_api_answers_match_schema.py`` holds every answer to
+what that validation would render). The schemas stay the endpoints' declared responses: the OpenAPI document is
+unchanged."""
+
+import json
 from datetime import datetime
 from decimal import Decimal
 
+from django.http import HttpResponse
 from ninja import Schema
+from ninja.responses import NinjaJSONEncoder
 
 from shop.models import Cart, FulfilmentMethod, Order, OrderStatus, Variant, Voucher
 from shop.services.cart import CartInfo
@@ -151,6 +160,18 @@ class CheckoutOut(Schema):
     payment: PaymentOut
 
 
+def json_answer(payload: dict, *, status: int = 200) -> HttpResponse:
+    """``payload``, already in its declared response schema's shape, as ninja renders a validated answer
+    (its ``JSONRenderer``: ``NinjaJSONEncoder``, ``application/json; charset=utf-8``)."""
+    return HttpResponse(json.dumps(payload, cls=NinjaJSONEncoder), status=status,
+                        content_type="application/json; charset=utf-8")
+
+
+def _money(value) -> Decimal:
+    """A ``Decimal`` field's value as the schema's validation makes it (a default of ``0`` is ``Decimal(0)``)."""
+    return value if type(value) is Decimal else Decimal(str(value))
+
+
 def _line_promotion_out(line) -> dict | None:
     promotion = line.line.promotion
     if promotion is None:
@@ -164,14 +185,14 @@ def cart_out(info: CartInfo, *, max_quantity: int) -> dict:
         "token": info.cart.token,
         "currency": info.currency,
         "item_count": info.item_count,
-        "subtotal": info.subtotal,
+        "subtotal": _money(info.subtotal),
         "max_quantity_per_variant": max_quantity,
         "lines": [
             {
                 "sku": line.sku, "product_title": line.variant.product.title, "variant_name": line.variant.name,
-                "quantity": line.quantity, "unit_price": line.unit_price, "currency": line.currency,
-                "line_total": line.line_total, "available": line.available,
-                "list_unit_price": line.price.list_unit_price,
+                "quantity": line.quantity, "unit_price": _money(line.unit_price),
+                "list_unit_price": _money(line.price.list_unit_price), "currency": line.currency,
+                "line_total": _money(line.line_total), "available": line.available,
                 "attribution": {"creator_id": line.line.creator_id, "page_id": line.line.page_id,
                                 "block_id": line.line.block_id},
                 "promotion": _line_promotion_out(line),
@@ -186,18 +207,21 @@ def order_out(order: Order, *, lines: list | None = None, payments: list | None 
     """``lines`` / ``payments``: the order's rows when the caller has them already (else they are read)."""
     show_pickup = order.fulfilment_method == FulfilmentMethod.PICKUP and order.status == OrderStatus.PAID
     return {
-        "number": order.number, "status": order.status, "currency": order.currency, "subtotal": order.subtotal,
-        "discount_total": order.discount_total, "shipping_total": order.shipping_total, "total": order.total,
-        "amount_refunded": order.amount_refunded, "fulfilment": order.fulfilment_method,
+        "number": order.number, "status": order.status, "currency": order.currency,
+        "subtotal": _money(order.subtotal), "discount_total": _money(order.discount_total),
+        "shipping_total": _money(order.shipping_total), "total": _money(order.total),
+        "amount_refunded": _money(order.amount_refunded), "fulfilment": order.fulfilment_method,
         "voucher_code": order.voucher_code,
         "reserved_until": order.reserved_until if order.status == OrderStatus.PENDING else None,
         "pickup_code": pickup_code_for(order) if show_pickup else None,
         "lines": [
             {
                 "sku": line.sku, "product_title": line.product_title, "variant_name": line.variant_name,
-                "quantity": line.quantity, "unit_price": line.unit_price, "discount_amount": line.discount_amount,
-                "list_unit_price": line.list_unit_price, "promotion_id": line.promotion_id,
-                "line_total": line.line_total, "currency": line.currency, "refunded_quantity": line.refunded_quantity,
+                "quantity": line.quantity, "unit_price": _money(line.unit_price),
+                "list_unit_price": None if line.list_unit_price is None else _money(line.list_unit_price),
+                "promotion_id": line.promotion_id, "discount_amount": _money(line.discount_amount),
+                "line_total": _money(line.line_total), "currency": line.currency,
+                "refunded_quantity": line.refunded_quantity,
             }
             for line in (order.lines.all() if lines is None else lines)
         ],
@@ -210,7 +234,7 @@ def _order_payment_out(order: Order, payments: list | None = None) -> dict | Non
     if payment is None:
         return None
     return {
-        "status": payment.status, "gateway": payment.gateway, "amount": payment.amount,
+        "status": payment.status, "gateway": payment.gateway, "amount": _money(payment.amount),
         "currency": payment.currency, "client_secret": payment.client_secret if is_payable(order, payment) else None,
     }
 

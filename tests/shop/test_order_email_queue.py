@@ -1,0 +1,71 @@
+"""The order e-mail is queued to django_tasks_db's table through a compiled INSERT (``notifications.enqueue``):
+the row must be the one the backend's own ``enqueue`` writes, announced the same way, and run as the worker runs it."""
+
+import pytest
+from django.core import mail
+from django_tasks import task_backends
+from django_tasks.signals import task_enqueued
+from django_tasks_db.models import DBTaskResult
+
+from shop.services.checkout import confirm_payment
+from shop.services.notifications import send_order_email_task
+from tests.shop.helpers import cart_with, checkout, variant_with_stock
+
+pytestmark = pytest.mark.django_db
+
+PATH = "shop.services.notifications.send_order_email_task"
+COLUMNS = ["status", "started_at", "finished_at", "args_kwargs", "priority", "task_path", "worker_ids", "queue_name",
+           "backend_name", "run_after", "return_value", "exception_class_path", "traceback"]
+
+
+@pytest.fixture
+def database_queue(shop_settings, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    return task_backends["default"]
+
+
+def test_a_paid_order_queues_the_row_the_backend_writes_and_the_worker_mails_once(
+        database_queue, django_capture_on_commit_callbacks):
+    variant_with_stock("A-1", on_hand=5)
+    variant_with_stock("B-1", on_hand=5)
+    announced = []
+
+    def listen(sender, task_result, **kwargs):
+        announced.append((sender, task_result.id, task_result.task.module_path, task_result.args))
+
+    task_enqueued.connect(listen)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            order = confirm_payment(checkout(cart_with(("A-1", 1), ("B-1", 2))).order)
+        ours = DBTaskResult.objects.get(task_path=PATH)
+        theirs = send_order_email_task.enqueue(order.pk, "confirmation", "").db_result  # the backend's own
+    finally:
+        task_enqueued.disconnect(listen)
+
+    theirs.refresh_from_db()
+    assert [getattr(ours, column) for column in COLUMNS] == [getattr(theirs, column) for column in COLUMNS]
+    assert ours.args_kwargs == {"args": [order.pk, "confirmation", ""], "kwargs": {}}
+    assert ours.enqueued_at is not None and ours.enqueued_at <= theirs.enqueued_at
+    mails = [entry for entry in announced if entry[2] == PATH]
+    assert mails == [(type(database_queue), str(ours.id), PATH, [order.pk, "confirmation", ""]),
+                     (type(database_queue), str(theirs.id), PATH, [order.pk, "confirmation", ""])]
+
+    # What the worker does with each row (db_worker closes the test's connection): its task, called with its args.
+    results = [row.task.call(*row.task_result.args, **row.task_result.kwargs)
+               for row in DBTaskResult.objects.filter(task_path=PATH).order_by("enqueued_at")]
+    assert results == [True, False]  # mailed once: the second row finds the notice sent
+    assert [message.to for message in mail.outbox] == [[order.email]]
+
+
+def test_the_e_mail_is_queued_only_once_the_payment_commits(database_queue, django_capture_on_commit_callbacks):
+    variant_with_stock("A-1", on_hand=5)
+    order = checkout(cart_with(("A-1", 1))).order
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        confirm_payment(order)
+    assert not DBTaskResult.objects.filter(task_path=PATH).exists()
+
+    for callback in callbacks:
+        callback()
+    assert list(DBTaskResult.objects.filter(task_path=PATH).values_list("args_kwargs", flat=True)) == [
+        {"args": [order.pk, "confirmation", ""], "kwargs": {}}]
