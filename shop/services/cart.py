@@ -28,6 +28,7 @@ from shop.models import (
     AddToCartEvent, Cart, CartLine, Order, OrderLine, OrderStatus, ProductStatus, Promotion, StorefrontListing,
     Variant,
 )
+from shop.services.bound_cursors import bound_cursor
 from shop.services.buyer_identity import ordered_by
 from shop.services.compiled_inserts import converted, save_new
 from shop.services.compiled_queries import compiled
@@ -297,7 +298,7 @@ def _stamp_open_cart(token: str, *, now: datetime) -> Cart | None:
 def _returned_cart(sql: str, params: list) -> Cart | None:
     """The cart an ``UPDATE … RETURNING`` of its concrete columns (in field order, maybe followed by others) answers,
     read as ``Cart.objects.raw`` reads it, or None."""
-    with connection.cursor() as cursor:  # parameters adapted as ``raw()`` adapts them (SQLite: naive UTC text)
+    with bound_cursor(connection) as cursor:  # parameters adapted as ``raw()`` adapts them (SQLite: naive UTC text)
         cursor.execute(sql, [connection.ops.adapt_unknown_value(param) for param in params])
         row = cursor.fetchone()
     if row is None:

@@ -21,8 +21,13 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db import DatabaseError, connections, router, transaction
-from django.db.models import Model, signals, sql
+from django.db.models import (
+    BooleanField, CharField, Field, ForeignKey, IntegerField, Model, TextField, signals, sql,
+)
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.constants import OnConflict
+
+from shop.services.bound_cursors import bound_cursor
 
 _COMPILED_INSERTS_LIMIT = 256  # compiled insert statements kept per process (more start the cache afresh)
 # (model, columns, alias, rows, ignore conflicts, returned columns) -> (SQL, parameters by column (UNNEST) or by row),
@@ -64,16 +69,70 @@ _PLAIN_TYPES = frozenset({str, int, bool, float, Decimal, datetime, date, UUID, 
 
 def _prepared_rows(fields: list, objs: list[Model], connection, *, pre_save: bool) -> list[list] | None:
     """Each row's parameters as ``SQLInsertCompiler`` prepares plain values; None when a value is an expression."""
+    plan = _preparing(fields, connection)
     rows = []
     for obj in objs:
         row = []
-        for field in fields:
-            value = field.pre_save(obj, add=True) if pre_save else getattr(obj, field.attname)
-            if type(value) not in _PLAIN_TYPES and (hasattr(value, "resolve_expression") or hasattr(value, "as_sql")):
+        for field, attname, own_pre_save, shortcuts in plan:
+            value = field.pre_save(obj, add=True) if pre_save and own_pre_save else getattr(obj, attname)
+            shortcut = shortcuts.get(type(value)) if shortcuts else None
+            if shortcut is _SAME:
+                row.append(value)
+            elif shortcut is not None:
+                row.append(shortcut(value))
+            elif type(value) not in _PLAIN_TYPES and (hasattr(value, "resolve_expression") or hasattr(value, "as_sql")):
                 return None
-            row.append(field.get_db_prep_save(value, connection=connection))
+            else:
+                row.append(field.get_db_prep_save(value, connection=connection))
         rows.append(row)
     return rows
+
+
+_SAME = object()  # a shortcut: ``get_db_prep_save`` gives the value itself
+_preparings: dict[tuple, list[tuple]] = {}
+
+
+def _preparing(fields: list, connection) -> list[tuple]:
+    """Per field: (field, attname, whether its ``pre_save`` is its own, shortcuts by value type or None), once per
+    process for each field list and database."""
+    key = (tuple(fields), connection.alias, connection.vendor)
+    plan = _preparings.get(key)
+    if plan is None:
+        if len(_preparings) >= _COMPILED_INSERTS_LIMIT:
+            _preparings.clear()
+        plan = _preparings[key] = [(field, field.attname, type(field).pre_save is not Field.pre_save,
+                                    _shortcuts(field, connection)) for field in fields]
+    return plan
+
+
+def _shortcuts(field, connection) -> dict | None:
+    """``field.get_db_prep_save(value)`` for the value types where Django's own steps are known to give the value
+    itself or one adapter call (Django's unchanged methods for text, booleans, integers and keys to them), so the
+    flow's rows skip the chain of calls; None for any other field (its own steps each time). The first compile of
+    an insert checks the result against the compiler's parameters (``_plan_to_keep``)."""
+    kind = type(field)
+    if issubclass(kind, ForeignKey):
+        if kind.get_db_prep_save is not ForeignKey.get_db_prep_save:
+            return None
+        target = _shortcuts(field.target_field, connection)
+        # A key's None is None; an int is its target's (an empty string, refused as a key, goes the long way).
+        return {int: target[int], type(None): _SAME} if target and int in target else None
+    if kind.get_db_prep_save is not Field.get_db_prep_save:
+        return None
+    prep, to_python, db_prep = kind.get_prep_value, kind.to_python, kind.get_db_prep_value
+    if (db_prep is Field.get_db_prep_value and (prep, to_python) in ((CharField.get_prep_value, CharField.to_python),
+                                                                     (TextField.get_prep_value, TextField.to_python))):
+        return {str: _SAME, type(None): _SAME}
+    if db_prep is Field.get_db_prep_value and (prep, to_python) == (BooleanField.get_prep_value,
+                                                                    BooleanField.to_python):
+        return {bool: _SAME, type(None): _SAME}
+    if prep is IntegerField.get_prep_value and kind.__mro__[kind.__mro__.index(IntegerField) + 1] is Field:
+        if db_prep is IntegerField.get_db_prep_value:
+            internal_type, adapt = field.get_internal_type(), connection.ops.adapt_integerfield_value
+            return {int: lambda value: adapt(value, internal_type), type(None): _SAME}
+        if db_prep is AutoFieldMixin.get_db_prep_value:
+            return {int: connection.ops.validate_autopk_value}
+    return None
 
 
 def _laid_out(rows: list[list], *, by_column: bool) -> tuple:
@@ -155,7 +214,7 @@ def _insert_returning(model: type[Model], objs: list[Model], alias: str) -> None
     fields = [field for field in opts.concrete_fields if not field.generated and field is not opts.pk]
     returning = opts.db_returning_fields
     statement, params = insert_statement(model, fields, objs, alias=alias, ignore_conflicts=False, returning=returning)
-    with connection.cursor() as cursor:
+    with bound_cursor(connection) as cursor:  # an insert's SQL repeats per shape: bound and prepared by PostgreSQL
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     if len(rows) != len(objs):

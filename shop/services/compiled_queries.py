@@ -38,6 +38,8 @@ from django.db.models import QuerySet
 from django.db.models.lookups import In
 from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable, get_related_populators
 
+from shop.services.bound_cursors import bound_cursor
+
 PLAN_LIMIT = 256
 PLAN_VALUES_LIMIT = 4_096  # values (each list item counted) of a shape whose compiled SQL is kept
 PLAN_VALUES_BUDGET = 16_384  # values of all the shapes one query keeps
@@ -149,10 +151,14 @@ class CompiledQuery:
     with what ``compile`` makes of the marker queryset: its SQL, parameters and reader)."""
 
     def __init__(self, build: Callable[..., QuerySet], *, read: Callable[[Any, QuerySet], RowReader] | None = None,
-                 compile: Compile | None = None, name: str = "", empty: Callable[[], Any] = list):
+                 compile: Compile | None = None, name: str = "", empty: Callable[[], Any] = list,
+                 server_binding: bool = False):
         if (read is None) == (compile is None):
             raise TypeError("a compiled query takes either read or compile")
         self.build, self.read, self.name = build, read, name or build.__name__
+        # Whether ``run`` sends its SQL through ``bound_cursor`` (values bound by PostgreSQL, the statement prepared
+        # once it repeats): only for SQL that repeats no parameter in a GROUP BY (see ``bound_cursors``).
+        self.server_binding = server_binding
         self.compile = compile or self._compile
         self.empty = empty  # the answer when Django knows no row can match
         self.plans: dict[tuple, _Plan] = {}
@@ -168,7 +174,7 @@ class CompiledQuery:
         plan = self._plan_for(connection, values) if _kept(values) else self._plan_of_this_call(connection, values)
         if not plan.sql:
             return self.empty()
-        with connection.cursor() as cursor:
+        with bound_cursor(connection) if self.server_binding else connection.cursor() as cursor:
             cursor.execute(plan.sql, plan.params(values))
             rows = cursor.fetchall()
         return plan.read(rows, connection)
@@ -281,8 +287,9 @@ class ArrayIn(In):
 
 def compiled(build: Callable[..., QuerySet], *, using: str = "default") -> Callable[..., list]:
     """``build(**arguments)`` run as ``list(build(**arguments))`` (model instances with their ``select_related``
-    objects and annotations, ``values_list`` tuples or ``values`` dicts), compiled once per connection and shape."""
-    query = CompiledQuery(build, read=orm_reader)
+    objects and annotations, ``values_list`` tuples or ``values`` dicts), compiled once per connection and shape, its
+    values bound by PostgreSQL (``bound_cursors``: the buy flow's reads group by no parameter)."""
+    query = CompiledQuery(build, read=orm_reader, server_binding=True)
 
     def run(**values: Any) -> list:
         return query.run(values, using=using)

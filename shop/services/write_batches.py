@@ -50,6 +50,7 @@ from django.db.models.deletion import Collector
 from django.db.models.expressions import Col
 
 from shop.cached_settings import cached_setting
+from shop.services.bound_cursors import bound_cursor
 from shop.services.compiled_inserts import insert_statement
 from shop.services.compiled_queries import CompiledQuery
 
@@ -342,7 +343,7 @@ def execute_after_pending(statement: str, params: Sequence, *, tables: Sequence[
         _send(batch)  # their keys come back as rows of their own; the statement sees what they wrote
     writes = _detach(batch)
     prefix, prefix_params = _with_clause(writes)
-    with connections[using].cursor() as cursor:
+    with bound_cursor(connections[using]) as cursor:
         cursor.execute(prefix + statement, (*prefix_params, *params))
         rows = cursor.fetchall()
     if batch is not None:
@@ -378,7 +379,7 @@ def _send(batch: _Batch) -> None:
     if not writes:
         return
     connection = connections[batch.alias]
-    with connection.cursor() as cursor:
+    with bound_cursor(connection) as cursor:  # its parts' SQL repeats: bound (and prepared) by PostgreSQL
         if len(writes) == 1:
             cursor.execute(writes[0].sql, writes[0].params)
             keyed = [(writes[0], [row[0] for row in cursor.fetchall()])] if writes[0].inserted else []

@@ -1,0 +1,81 @@
+"""A cursor whose parameters PostgreSQL binds, for the statements the buy flow sends on every request (issue 14).
+
+Django's psycopg cursor binds on the client (``ClientCursor``): each parameter is quoted into the SQL text in
+Python, about a tenth of the buy flow's CPU, and PostgreSQL parses every statement afresh. The statements kept
+compiled here (``compiled_queries.compiled``, ``compiled_inserts``, ``write_batches``' sends, the cart's stamps) have
+the same SQL each time, so they go through psycopg's server-binding cursor on the same connection, in the same
+transaction: the values travel beside the SQL as they are, and psycopg prepares a statement once it has run
+``prepare_threshold`` times on that connection (``settings.env.bind_on_server``; None prepares nothing, for a
+PgBouncer before 1.21 in transaction mode). A pooled connection keeps its prepared statements; psycopg forgets them
+itself after a ``DISCARD ALL``.
+
+Only SQL known to bind on the server takes this cursor: Django's own queries may repeat a parameter (``GROUP BY``
+an expression with a value), which PostgreSQL would see as two different values, so the ORM and the reports keep
+Django's cursor. The cursor is Django's wrapper around psycopg's, so the query log, ``execute_wrapper`` hooks (the
+write-batch checks, query counts) and error mapping see it as any other. Other databases get Django's cursor.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
+
+
+@contextmanager
+def bound_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
+    """``with connection.cursor()``, binding its parameters on the server on PostgreSQL (psycopg 3). The
+    connection's psycopg cursor is made once and kept (it holds no state between statements but the last one's
+    rows); each use wraps it in Django's wrapper of the moment (logged or not)."""
+    if connection.vendor != "postgresql" or not _psycopg3():
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        kept = connection.__dict__.get("_kolshop_bound_cursor")
+        if kept is None or kept[0] is not connection.connection or kept[1].closed:
+            kept = connection.__dict__["_kolshop_bound_cursor"] = (connection.connection, _new_cursor(connection))
+        connection.validate_thread_sharing()
+        cursor = _debug_wrapper()(kept[1], connection) if connection.queries_logged else connection.make_cursor(kept[1])
+    yield cursor
+
+
+def _psycopg3() -> bool:
+    from django.db.backends.postgresql.base import is_psycopg3
+
+    return is_psycopg3
+
+
+_debug_wrappers: list[type] = []
+
+
+def _debug_wrapper() -> type:
+    """Django's logging wrapper for PostgreSQL, logging a bound statement with its values in it as Django logs its
+    own (Django would log the ``$1`` placeholders of a cursor it believes binds on the client)."""
+    if not _debug_wrappers:
+        from django.db.backends.postgresql.base import CursorDebugWrapper
+
+        class BoundCursorDebugWrapper(CursorDebugWrapper):
+            def debug_sql(self, sql=None, params=None, use_last_executed_query=False, many=False):
+                if use_last_executed_query and not many and params is not None:
+                    try:
+                        sql, use_last_executed_query = self.db.ops.compose_sql(sql, params), False
+                    except Exception:  # noqa: BLE001 - as Django: an unloggable value leaves the SQL as sent
+                        pass
+                return super().debug_sql(sql, params, use_last_executed_query, many)
+
+        _debug_wrappers.append(BoundCursorDebugWrapper)
+    return _debug_wrappers[0]
+
+
+def _new_cursor(connection: BaseDatabaseWrapper):
+    from django.db.backends.postgresql import base as postgresql
+
+    cursor = postgresql.ServerBindingCursor(connection.connection)
+    # As Django's ``create_cursor``: its moments read in the connection's time zone.
+    loader = connection.connection.adapters.get_loader(postgresql.TIMESTAMPTZ_OID, postgresql.Format.TEXT)
+    if connection.timezone != loader.timezone:
+        postgresql.register_tzloader(connection.timezone, cursor)
+    return cursor
