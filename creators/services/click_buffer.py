@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 
 import redis
+from django.db import connections
 
 from creators.models import ClickAlias
 from creators.services import click_queue, click_spool
@@ -298,7 +299,8 @@ class ClickBuffer:
                 self.flush(background=not cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS"))
             except Exception:  # noqa: BLE001  (the thread must outlive any one batch; the batch is put back)
                 logger.exception("click buffer flush failed")
-            if time.monotonic() < self._unavailable_until:
+            if time.monotonic() < self._unavailable_until:  # written inline: this thread's connection let go,
+                connections.close_all()  # as a request's is when it ends
                 time.sleep(UNAVAILABLE_SECONDS)
 
 
