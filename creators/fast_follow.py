@@ -20,6 +20,14 @@ tracked-link follow with the same code and nothing else:
   project's resolver must send a sample code there (checked once per process).
 
 Requests with a body, other methods and other paths go to Django untouched (their body unread).
+
+**On the event loop when nothing blocks.** A follow is first decided on the loop itself
+(``click_tickets.deciding_on_loop``): its route from this process's memory, a click id at hand, its click
+appended to the buffer and its ticket awaited while the buffer's sender thread counts the batch (one hand-off
+per batch, none per follow). The redirect built with the provisional id is sent when the queue counted that
+id; when it counted another (a visit another process counted, the client's limit), the chain runs once more
+with the queue's id, counting nothing (``FOLLOW_COUNTED_KEY``). A follow that would block (``MustBlock``:
+nothing counted yet, or a later step after the count) runs in a thread, as every follow did before.
 """
 
 import asyncio
@@ -32,14 +40,16 @@ from functools import cache
 
 from django.conf import settings
 from django.core import signals
-from django.core.exceptions import MiddlewareNotUsed
+from django.core.exceptions import MiddlewareNotUsed, SynchronousOnlyOperation
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefix
 from django.http import HttpResponseBase
 from django.urls import resolve, set_script_prefix
 from django.utils.module_loading import import_string
 
 from creators import urls as creator_urls
-from creators.views import NotDecidedHere, follow_cached_link, follow_link
+from creators.services.click_buffer import click_buffer_if_made
+from creators.services.click_tickets import MustBlock, Ticket, deciding_on_loop
+from creators.views import FOLLOW_COUNTED_KEY, NotDecidedHere, follow_cached_link, follow_link
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +67,8 @@ NOT_FOR_FOLLOWS = {
 _SAFE_METHODS = ("GET", "HEAD")
 _PREFIX = "/r/"
 _SAMPLE_CODE = "sample-code"
-THREADS = 32  # per process: follows mostly wait for their group commit's Redis round trip
+THREADS = 32  # per process: follows that need a blocking call (their group commit's wait, say)
+_IN_THREAD = object()  # ``_answer``'s word for a follow that would block on the loop
 
 
 @cache
@@ -104,18 +115,44 @@ class FastFollow:
 
     async def __call__(self, scope, receive, send) -> None:
         response = None
+        if not self._broken and self._may_answer(scope):
+            response = await self._on_loop(scope)
         # A free thread or Django: follows never queue behind each other (Redis slow, say).
-        if not self._broken and self._may_answer(scope) and self._slots().acquire(blocking=False):
+        if response is _IN_THREAD and self._slots().acquire(blocking=False):
             try:
-                context = contextvars.copy_context()
-                response = await asyncio.get_running_loop().run_in_executor(
-                    self._threads(), context.run, self._answer, scope)
+                response = await self._in_thread(contextvars.copy_context().run, self._answer, scope, None)
             finally:
                 self._slots().release()
-        if response is None:
+        if response is None or response is _IN_THREAD:
             await self.django(scope, receive, send)
             return
         await self.django.send_response(response, send)  # Django's own encoding of headers and cookies
+
+    async def _on_loop(self, scope):
+        """The redirect decided on the loop, sent once its click is in the queue; None for Django to answer;
+        ``_IN_THREAD`` for a follow that needs a blocking call (its count, if made, in ``scope``)."""
+        tickets: list[Ticket] = []
+        answer = contextvars.copy_context().run(self._answer, scope, tickets)
+        if not tickets:
+            return answer
+        try:
+            counted = await tickets[0].counted(settle=self._settle) or None
+        except Exception:  # noqa: BLE001 - the click could not be handed on: Django counts the follow again
+            log.exception("a follow's click could not be handed on; Django answers it")
+            scope.pop(FOLLOW_COUNTED_KEY, None)
+            return None
+        if counted == scope.get(FOLLOW_COUNTED_KEY) or answer is _IN_THREAD:
+            scope[FOLLOW_COUNTED_KEY] = counted
+            return answer
+        scope[FOLLOW_COUNTED_KEY] = counted  # the queue's id: the chain again, counting nothing
+        return None if answer is None else contextvars.copy_context().run(self._answer, scope, [])
+
+    async def _settle(self, ticket: Ticket) -> None:
+        buffer = click_buffer_if_made()
+        await self._in_thread(buffer.settle, ticket)
+
+    async def _in_thread(self, call, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._threads(), call, *args)
 
     def _slots(self) -> threading.BoundedSemaphore:
         if self._free is None:
@@ -138,9 +175,10 @@ class FastFollow:
                 return False
         return True
 
-    def _answer(self, scope) -> HttpResponseBase | None:
-        """The redirect, or None for Django to answer. Runs in a thread, as Django runs a sync view; the
-        request's signals are sent as Django sends them (database connections closed at the end)."""
+    def _answer(self, scope, tickets: list[Ticket] | None):
+        """The redirect, None for Django to answer, or ``_IN_THREAD``. On the loop (``tickets``: where the
+        click's ticket goes) or in a thread, as Django runs a sync view; the request's signals are sent as
+        Django sends them (database connections closed at the end)."""
         try:
             if not _resolver_sends_follows_here():
                 return None
@@ -151,13 +189,17 @@ class FastFollow:
             self._broken = True
             return None
         set_script_prefix(get_script_prefix(scope))
+        if tickets is not None:
+            deciding_on_loop(tickets)  # this context only (the caller's copy)
         try:
             signals.request_started.send(sender=self.django.__class__, scope=scope)
             response = self._handler(ASGIRequest(scope, io.BytesIO()))
+        except (MustBlock, SynchronousOnlyOperation):  # only on the loop: in a thread, then
+            response = _IN_THREAD
         except Exception:  # noqa: BLE001 - NotDecidedHere, a refused host, bad bytes: Django decides (and logs)
             response = None
-        if response is None or response.status_code not in (301, 302):
+        if response is None or response is _IN_THREAD or response.status_code not in (301, 302):
             signals.request_finished.send(sender=self.django.__class__)
-            return None
+            return response if response is _IN_THREAD else None
         response.close()  # sends request_finished, as Django's handler does after its response
         return response

@@ -24,6 +24,7 @@ What stays exact:
 - **No click lost on a normal stop.** The buffer is flushed at interpreter exit (gunicorn's graceful
   stop); a full buffer (``KOLSHOP_CLICK_BUFFER_SIZE``) makes the request flush it itself.
 """
+import asyncio
 import atexit
 import logging
 import os
@@ -32,10 +33,12 @@ import time
 from collections.abc import Callable
 
 import redis
+from django.db import connections
 
 from creators.models import ClickAlias
 from creators.services import click_queue, click_spool
 from creators.services.click_queue import QueuedClick
+from creators.services.click_tickets import MustBlock, Ticket, answer_tickets, refuse_blocking_on_loop, take_tickets
 from shop.cached_settings import cached_setting
 
 logger = logging.getLogger(__name__)
@@ -60,6 +63,8 @@ class ClickBuffer:
         self._counted: dict[int, int] = {}  # sequence -> the id counted instead of the click's own
         # (link, visitor hash) -> (until, the visit's click id, its sequence number)
         self._seen: dict[tuple[int, str], tuple[float, int, int]] = {}
+        self._tickets: list[Ticket] = []  # clicks appended on an event loop, awaiting their batch
+        self._wake_scheduled = False  # the sender's wake-up is due at the end of the loop's iteration
         self._unavailable_until = 0.0
         self._pid = os.getpid()
         self._thread: threading.Thread | bool | None = None  # None: nothing buffered yet; False: no thread
@@ -77,19 +82,11 @@ class ClickBuffer:
             self._reset()
         now = time.monotonic()
         group_commit = cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS") > 0
+        if (tickets := take_tickets()) is not None:
+            return self._add_on_loop(click, tickets, now=now, group_commit=group_commit)
         with self._lock:
-            for visitor in click.visitor_candidates:
-                until, counted, sequence = self._seen.get((click.link_id, visitor), (0.0, 0, 0))
-                if until > now:
-                    repeat = True
-                    break
-            else:
-                repeat = False
-                self._appended += 1
-                sequence, counted = self._appended, click.click_id
-                self._remember(click.link_id, click.visitor_candidates[0], click.click_id, sequence,
-                               now + click.window_seconds)
-                self._clicks.append((sequence, click))
+            repeat, sequence, counted = self._buffered(click, now=now)
+            if not repeat:
                 self._start(thread=not group_commit)
                 buffered = len(self._clicks)
                 flush_now = buffered >= cached_setting("KOLSHOP_CLICK_BUFFER_SIZE") or now < self._unavailable_until
@@ -102,6 +99,55 @@ class ClickBuffer:
         self._commit(sequence, deadline=now + cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS") / 1000)
         with self._lock:  # the first of the visit takes the answer; a repeat reads it, if still there
             return self._counted.get(sequence, counted) if repeat else self._counted.pop(sequence, counted)
+
+    def _add_on_loop(self, click: QueuedClick, tickets: list[Ticket], *, now: float, group_commit: bool) -> int:
+        """``add`` for a follow decided on the event loop (``click_tickets``): the click is appended and the
+        sender thread woken, nothing waited for; the id returned is provisional until the ticket put in
+        ``tickets`` is answered. ``MustBlock`` (nothing counted) where ``add`` would wait or write itself."""
+        deadline = now + cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS") / 1000
+        if not self._lock.acquire(blocking=False):
+            raise MustBlock  # held only briefly, but the loop never waits for a thread
+        try:
+            if (not group_commit or now < self._unavailable_until
+                    or len(self._clicks) + 1 >= cached_setting("KOLSHOP_CLICK_BUFFER_SIZE")):
+                raise MustBlock
+            repeat, sequence, counted = self._buffered(click, now=now)
+            if repeat and self._landed >= sequence:  # the visit's batch is in: today's answer, no wait
+                return self._counted.get(sequence, counted)
+            self._start(thread=True)
+            loop = asyncio.get_running_loop()
+            if not self._wake_scheduled:  # one wake-up for the follows of one loop iteration
+                self._wake_scheduled = True
+                loop.call_soon(self._wake_sender)
+            ticket = Ticket(sequence, repeat, deadline, counted, loop)
+            self._tickets.append(ticket)
+        finally:
+            self._lock.release()
+        tickets.append(ticket)
+        return counted
+
+    def _buffered(self, click: QueuedClick, *, now: float) -> tuple[bool, int, int]:
+        """(repeat, sequence, id): the visit's click when this process counted it within the window, else
+        ``click`` appended to the buffer. Call holding ``_lock``."""
+        for visitor in click.visitor_candidates:
+            until, counted, sequence = self._seen.get((click.link_id, visitor), (0.0, 0, 0))
+            if until > now:
+                return True, sequence, counted
+        self._appended += 1
+        self._remember(click.link_id, click.visitor_candidates[0], click.click_id, self._appended,
+                       now + click.window_seconds)
+        self._clicks.append((self._appended, click))
+        return False, self._appended, click.click_id
+
+    def _wake_sender(self) -> None:
+        with self._lock:
+            self._wake_scheduled = False
+            self._ready.notify()  # the sender thread, if it is waiting for clicks
+
+    def settle(self, ticket: Ticket) -> None:
+        """A ticket not answered by its deadline: its click sent now, as a waiting request sends its own
+        (inline should Redis be down); in a thread."""
+        self._commit(ticket.sequence, deadline=0.0)
 
     def _commit(self, sequence: int, *, deadline: float) -> None:
         """Return once click ``sequence`` is in the queue (or written inline): send the buffer when no
@@ -216,6 +262,22 @@ class ClickBuffer:
                     self._seen[key] = (until, counted_id, seen_sequence)
             self._landed = max(self._landed, batch[-1][0])
             self._landed_changed.notify_all()
+            answered = self._answered_tickets() if self._tickets else []
+        if answered:
+            answer_tickets(answered)
+
+    def _answered_tickets(self) -> list[Ticket]:
+        """The tickets whose click is in, each given the id counted for its visit (as ``add`` returns it: a
+        repeat reads the decision, the visit's first click takes it). Call holding ``_lock``."""
+        answered = [ticket for ticket in self._tickets if ticket.sequence <= self._landed]
+        if answered:
+            self._tickets = [ticket for ticket in self._tickets if ticket.sequence > self._landed]
+            for ticket in answered:
+                ticket.answer = self._counted.get(ticket.sequence, ticket.provisional)
+            for ticket in answered:
+                if not ticket.repeat:
+                    self._counted.pop(ticket.sequence, None)
+        return answered
 
     def _start(self, *, thread: bool) -> None:
         """At exit the buffer is flushed; the thread sends batches in write-behind (no request waits)."""
@@ -233,11 +295,12 @@ class ClickBuffer:
                 if not cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS"):  # write-behind: wait for a fuller batch
                     self._ready.wait_for(lambda: len(self._clicks) >= BATCH,
                                          timeout=cached_setting("KOLSHOP_CLICK_FLUSH_MS") / 1000)
-            try:
-                self.flush(background=True)
+            try:  # group commit (the loop's follows wait): an unreachable Redis means inline, as a request does
+                self.flush(background=not cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS"))
             except Exception:  # noqa: BLE001  (the thread must outlive any one batch; the batch is put back)
                 logger.exception("click buffer flush failed")
-            if time.monotonic() < self._unavailable_until:
+            if time.monotonic() < self._unavailable_until:  # written inline: this thread's connection let go,
+                connections.close_all()  # as a request's is when it ends
                 time.sleep(UNAVAILABLE_SECONDS)
 
 
@@ -248,6 +311,10 @@ def click_buffer(*, write_inline: Callable[[list[QueuedClick]], list[int]]) -> C
     global _buffer
     if _buffer is None:
         _buffer = ClickBuffer(write_inline=write_inline)
+    return _buffer
+
+
+def click_buffer_if_made() -> ClickBuffer | None:
     return _buffer
 
 
@@ -296,6 +363,7 @@ def _resolved(click_ids: set[int]) -> tuple[dict[int, int], set[int]]:
 def never_counted(click_id: int) -> bool:
     """A reserved id the counting script refused (its client over the click limit): no click will ever
     have it. An id still buffered, counted, or standing for a repeat is not (``resolve_clicks`` follows it)."""
+    refuse_blocking_on_loop()  # a round trip, and a query: a follow on the event loop asks in a thread
     try:
         if (counted := click_queue.click_aliases([click_id]).get(click_id)) is not None:
             return counted == 0

@@ -32,6 +32,7 @@ import redis
 from django.db import connection, transaction
 
 from creators.models import Click
+from creators.services.click_tickets import MustBlock, on_loop
 from operations.shared_redis import redis_client
 from shop.attribution import attribution_window
 
@@ -186,12 +187,25 @@ class _IdBlock:
         self._pid = os.getpid()
 
     def take(self) -> int:
+        if on_loop():  # the event loop takes an id at hand or none: a new block is a round trip
+            return self._take_at_hand()
         with self._lock:
             if self._pid != os.getpid():  # a forked worker must not reuse its parent's block
                 self._ids, self._pid = [], os.getpid()
             if not self._ids:
                 self._ids = _reserve_ids(ID_BLOCK)
             return self._ids.pop(0)
+
+
+    def _take_at_hand(self) -> int:
+        if not self._lock.acquire(blocking=False):  # a thread may be reserving a block under it
+            raise MustBlock
+        try:
+            if self._pid != os.getpid() or not self._ids:
+                raise MustBlock
+            return self._ids.pop(0)
+        finally:
+            self._lock.release()
 
 
 def _reserve_ids(count: int) -> list[int]:

@@ -20,6 +20,7 @@ from wagtail.models import Page, get_page_models
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from creators.models import CreatorPage, LinkKind, LinkTarget, TrackedLink
+from creators.services.click_tickets import refuse_blocking_on_loop
 from operations.cache_guard import SharedCache, now_and_at_commit
 from shop.attribution import Attribution, buy_path, sign_attribution
 from shop.models import Variant
@@ -175,6 +176,7 @@ def _cached_route(code: str) -> tuple[bool, LinkRoute | None, str | None]:
     known, route = _local_routes.get(code)
     if known:
         return True, route, None
+    refuse_blocking_on_loop()  # the shared cache is a round trip: a follow on the event loop reads it in a thread
     found = cache.get_many([_GENERATION_KEY, _KEY + code, _PREVIOUS_KEY + code])
     generation = found.get(_GENERATION_KEY)
     cached = found.get(_KEY + code)
