@@ -67,6 +67,7 @@ NOT_FOR_FOLLOWS = {
 _SAFE_METHODS = ("GET", "HEAD")
 _PREFIX = "/r/"
 _SAMPLE_CODE = "sample-code"
+SETTLE_POLL_SECONDS = 0.01  # a follow past its ack wait, every slot taken: how often it looks for its answer
 THREADS = 32  # per process: follows that need a blocking call (their group commit's wait, say)
 _IN_THREAD = object()  # ``_answer``'s word for a follow that would block on the loop
 
@@ -131,6 +132,9 @@ class FastFollow:
     async def _on_loop(self, scope):
         """The redirect decided on the loop, sent once its click is in the queue; None for Django to answer;
         ``_IN_THREAD`` for a follow that needs a blocking call (its count, if made, in ``scope``)."""
+        buffer = click_buffer_if_made()
+        if buffer is not None and buffer.declines_on_loop():  # write-behind, an outage window, a full buffer:
+            return _IN_THREAD  # a thread at once, not the chain run on the loop first and then again
         tickets: list[Ticket] = []
         answer = contextvars.copy_context().run(self._answer, scope, tickets)
         if not tickets:
@@ -148,8 +152,22 @@ class FastFollow:
         return None if answer is None else contextvars.copy_context().run(self._answer, scope, [])
 
     async def _settle(self, ticket: Ticket) -> None:
-        buffer = click_buffer_if_made()
-        await self._in_thread(buffer.settle, ticket)
+        """The ticket's click sent from a thread, which takes a slot as a threaded follow does: with every slot
+        taken (Redis or the database stalled, say) the follow waits for its batch's answer instead of queueing
+        one more thread behind the others."""
+        while ticket.answer is None:
+            if self._slots().acquire(blocking=False):
+                try:
+                    await self._in_thread(click_buffer_if_made().settle, ticket)
+                finally:
+                    self._slots().release()
+                return
+            await asyncio.sleep(SETTLE_POLL_SECONDS)
+
+    def warm(self) -> None:
+        """Check the URL conf and build the middleware chain now (at the process's start, in a thread), not on the
+        event loop during the first follow."""
+        self._ready()
 
     async def _in_thread(self, call, *args):
         return await asyncio.get_running_loop().run_in_executor(self._threads(), call, *args)
@@ -175,18 +193,24 @@ class FastFollow:
                 return False
         return True
 
-    def _answer(self, scope, tickets: list[Ticket] | None):
-        """The redirect, None for Django to answer, or ``_IN_THREAD``. On the loop (``tickets``: where the
-        click's ticket goes) or in a thread, as Django runs a sync view; the request's signals are sent as
-        Django sends them (database connections closed at the end)."""
+    def _ready(self) -> bool:
+        """Whether the fast path can answer: the URL conf sends follows to ``follow_link`` and the chain is built."""
         try:
             if not _resolver_sends_follows_here():
-                return None
+                return False
             if self._handler is None:
                 self._handler = follow_handler()
         except Exception:  # noqa: BLE001 - the fast path can't be set up: every follow goes to Django from now on
             log.exception("fast follow path unavailable; Django answers every follow")
             self._broken = True
+            return False
+        return True
+
+    def _answer(self, scope, tickets: list[Ticket] | None):
+        """The redirect, None for Django to answer, or ``_IN_THREAD``. On the loop (``tickets``: where the
+        click's ticket goes) or in a thread, as Django runs a sync view; the request's signals are sent as
+        Django sends them (database connections closed at the end)."""
+        if not self._ready():
             return None
         set_script_prefix(get_script_prefix(scope))
         if tickets is not None:

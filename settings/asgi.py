@@ -36,6 +36,7 @@ async def _lifespan(receive, send) -> None:
         if message["type"] == "lifespan.startup":
             start_spool_replayer()  # this machine's click spool, replayed without a human (a thread)
             start_settler()  # what this process owes the cache after an outage, paid without traffic (a thread)
+            await sync_to_async(follows_then_django.warm, thread_sensitive=False)()  # not on the loop's first follow
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await sync_to_async(flush_clicks, thread_sensitive=False)()

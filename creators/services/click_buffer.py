@@ -179,6 +179,13 @@ class ClickBuffer:
             self._seen.clear()  # the queue's script still deduplicates; this only saves round trips
         self._seen[(link_id, visitor)] = (until, click_id, sequence)
 
+    def declines_on_loop(self) -> bool:
+        """Whether a follow's click would be refused on the event loop now (``_add_on_loop``'s ``MustBlock``: the
+        write-behind mode, an outage window, a full buffer), so the fast path goes to a thread before running the
+        follow's chain on the loop at all. Read without the lock: a stale answer costs a chain run or a thread."""
+        return (not cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS") or time.monotonic() < self._unavailable_until
+                or len(self._clicks) + 1 >= cached_setting("KOLSHOP_CLICK_BUFFER_SIZE"))
+
     def pending(self) -> int:
         with self._lock:
             return len(self._clicks)
@@ -218,6 +225,10 @@ class ClickBuffer:
                     counted = self._write_inline(clicks)
                 except Exception as database_error:  # the database too: spooled, or kept if that fails too
                     counted = self._spool(batch, cause=database_error)
+            except Exception:  # anything else (a bug, a bad reply): the batch is put back, never dropped
+                with self._lock:
+                    self._clicks[:0] = batch
+                raise
             self._learn(batch, counted)
             if counted is not None:  # the way in works: hand on what an outage spooled here or in a dead process
                 click_spool.replay_due(hand_on=self.hand_on)
@@ -272,11 +283,8 @@ class ClickBuffer:
         answered = [ticket for ticket in self._tickets if ticket.sequence <= self._landed]
         if answered:
             self._tickets = [ticket for ticket in self._tickets if ticket.sequence > self._landed]
-            for ticket in answered:
-                ticket.answer = self._counted.get(ticket.sequence, ticket.provisional)
-            for ticket in answered:
-                if not ticket.repeat:
-                    self._counted.pop(ticket.sequence, None)
+            for ticket in answered:  # read, not taken: a repeat of the visit waiting in a thread still reads it
+                ticket.answer = self._counted.get(ticket.sequence, ticket.provisional)  # (cleared at 10,000)
         return answered
 
     def _start(self, *, thread: bool) -> None:
@@ -284,7 +292,7 @@ class ClickBuffer:
         if self._thread is None:
             atexit.register(self.flush)
             self._thread = False
-        if thread and not self._thread:
+        if thread and not (self._thread and self._thread.is_alive()):  # a sender that died is started again
             self._thread = threading.Thread(target=self._run, name="click-buffer", daemon=True)
             self._thread.start()
 

@@ -30,8 +30,9 @@ class CountingThreads(ThreadPoolExecutor):
 
 
 @pytest.fixture
-def fast(wagtail_base_data, queue, mug_link):  # noqa: F811
+def fast(wagtail_base_data, queue, mug_link, settings):  # noqa: F811
     """The fast path after one follow through Django (the route cached in this process, click ids reserved)."""
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 2000  # a busy test machine must not expire a batch's 50 ms wait
     django = CountingDjango()
     app = FastFollow(django)
     app._executor = CountingThreads()
@@ -141,4 +142,77 @@ def test_a_slow_redis_never_blocks_the_loop(fast, monkeypatch, settings):
 
     assert (answer.status, fast.django.calls) == (302, 1)
     assert len(ticks) >= 15  # the loop ran other work while the click's batch took 0.3 s
+    assert click_in(answer) in queued_click_ids()
+
+
+def counting_chain(fast) -> list:
+    """The follow's middleware and view, built as at a process's start (``warm``), counting their runs."""
+    fast.warm()
+    runs, chain = [], fast._handler
+
+    def counted(request):
+        runs.append(request.path)
+        return chain(request)
+
+    fast._handler = counted
+    return runs
+
+
+def test_warm_builds_the_follow_chain_before_the_first_follow(fast):
+    assert fast._handler is None
+    fast.warm()
+    assert fast._handler is not None
+
+
+def test_in_write_behind_a_follow_goes_to_a_thread_without_running_its_chain_on_the_loop_first(fast, settings):
+    asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 1"})  # the buffer made, on the loop
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: the loop would have to refuse the click
+    runs = counting_chain(fast)
+
+    answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 2"})
+
+    assert (answer.status, len(runs), fast._executor.submitted) == (302, 1, 1)
+    click_buffer.flush_clicks()
+    assert click_in(answer) in {click.pk for click in written_clicks()} | queued_click_ids()
+
+
+def test_a_follow_past_its_ack_wait_with_every_slot_taken_waits_for_its_batch_instead_of_a_thread(
+        fast, monkeypatch, settings):
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 30
+    real_count = click_queue.count_clicks
+
+    def slow_count(clicks):
+        time.sleep(0.2)  # past the follow's 30 ms
+        return real_count(clicks)
+
+    monkeypatch.setattr(click_queue, "count_clicks", slow_count)
+    slots = fast._slots()
+    taken = 0
+    while slots.acquire(blocking=False):
+        taken += 1
+
+    answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader behind busy threads"})
+
+    for _ in range(taken):
+        slots.release()
+    assert (answer.status, fast.django.calls, fast._executor.submitted) == (302, 1, 0)
+    assert click_in(answer) in queued_click_ids()
+
+
+def test_a_batch_the_queue_fails_on_for_another_reason_is_put_back_and_sent_again(fast, monkeypatch, settings):
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 100
+    real_count = click_queue.count_clicks
+    failures = []
+
+    def count_failing_once(clicks):
+        if not failures:
+            failures.append(len(clicks))
+            raise ValueError("a reply the client could not read")
+        return real_count(clicks)
+
+    monkeypatch.setattr(click_queue, "count_clicks", count_failing_once)
+
+    answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader after a bad reply"})
+
+    assert (answer.status, failures, fast.django.calls) == (302, [1], 1)  # settled in a thread, not by Django
     assert click_in(answer) in queued_click_ids()
