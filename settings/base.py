@@ -97,7 +97,6 @@ DATABASES = {
 }
 # A read replica for reports (operations.db_router): only reads inside `replica_reads()` go there.
 DATABASES.update(env.replica_database(env.get_str("DATABASE_REPLICA_URL") or ""))
-env.prepare_statements(DATABASES)  # the buy flow's statements, bound on the server (shop.services.bound_cursors)
 DATABASE_ROUTERS = ["operations.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

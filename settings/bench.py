@@ -28,7 +28,6 @@ DATABASES = {
 # The clicks bench's app processes (DATABASE_POOL=1) take connections from a pool per process, as production's.
 if env.get_bool("DATABASE_POOL", False):
     env.pool_connections(DATABASES)
-env.prepare_statements(DATABASES)  # as production's direct connections
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 # Background work as production queues it (settings.production): a request enqueues a task (one
 # INSERT) and the worker does it. The immediate backend would count an order e-mail's rendering and

@@ -70,19 +70,6 @@ def pool_connections(databases: dict) -> None:
             }
 
 
-def prepare_statements(databases: dict, *, enabled: bool = True) -> None:
-    """Let psycopg prepare a statement bound on the server (``shop.services.bound_cursors``) once it has run
-    ``PREPARE_THRESHOLD`` times on a connection, for every PostgreSQL database of ``databases``; Django's own
-    queries bind on the client and are never prepared. ``enabled=False`` prepares nothing (Django's default): a
-    PgBouncer in transaction mode before 1.21 loses a connection's prepared statements."""
-    for database in databases.values():
-        if database["ENGINE"] == "django.db.backends.postgresql":
-            database.setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_THRESHOLD if enabled else None
-
-
-PREPARE_THRESHOLD = 5  # psycopg's own default: a statement run this often on a connection is prepared
-
-
 def cache_settings(url: str) -> dict:
     """``CACHES`` for a ``CACHE_URL``: Redis (django-redis) for ``redis://``/``rediss://``, memcached for
     ``host:port`` lists, and process-local memory when empty (one process only: the demo and tests)."""

@@ -27,9 +27,6 @@ DATABASES.update(env.replica_database(env.get_str("DATABASE_REPLICA_URL") or "")
 # (psycopg_pool; DATABASE_POOL=0 turns it off, e.g. behind PgBouncer in transaction mode).
 if env.get_bool("DATABASE_POOL", True):
     env.pool_connections(DATABASES)
-# The buy flow's statements bound on the server are prepared on the pool's own connections, not behind PgBouncer
-# (DATABASE_POOL=0), which may not keep a connection's prepared statements.
-env.prepare_statements(DATABASES, enabled=env.get_bool("DATABASE_POOL", True))
 
 # Several app processes must share one cache (a stock change seen by one invalidates everyone's
 # cached JSON): production requires CACHE_URL (redis://host:6379/0).

@@ -1,13 +1,15 @@
 """A cursor whose parameters PostgreSQL binds, for the statements the buy flow sends on every request (issue 14).
 
 Django's psycopg cursor binds on the client (``ClientCursor``): each parameter is quoted into the SQL text in
-Python, about a tenth of the buy flow's CPU, and PostgreSQL parses every statement afresh. The statements kept
-compiled here (``compiled_queries.compiled``, ``compiled_inserts``, ``write_batches``' sends, the cart's stamps) have
-the same SQL each time, so they go through psycopg's server-binding cursor on the same connection, in the same
-transaction: the values travel beside the SQL as they are, and psycopg prepares a statement once it has run
-``prepare_threshold`` times on that connection (``settings.env.bind_on_server``; None prepares nothing, for a
-PgBouncer before 1.21 in transaction mode). A pooled connection keeps its prepared statements; psycopg forgets them
-itself after a ``DISCARD ALL``.
+Python, about a tenth of the buy flow's CPU. The statements kept compiled here (``compiled_queries.compiled``,
+``compiled_inserts``, ``write_batches``' sends, the cart's stamps) go through psycopg's server-binding cursor on the
+same connection, in the same transaction: the values travel beside the SQL as they are.
+
+Nothing is prepared (Django's default ``prepare_threshold`` None): a prepared statement whose result type a
+migration changed fails on its connection until that connection forgets it ("cached plan must not change result
+type"), a pooled connection in autocommit never does, and psycopg's preparation bookkeeping would count every ORM
+query too. A cursor is made per use (cheap; the connection holds the state): no cursor shared between threads or
+between two statements.
 
 Only SQL known to bind on the server takes this cursor: Django's own queries may repeat a parameter (``GROUP BY``
 an expression with a value), which PostgreSQL would see as two different values, so the ORM and the reports keep
@@ -24,9 +26,8 @@ from django.db.backends.utils import CursorWrapper
 
 @contextmanager
 def bound_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
-    """``with connection.cursor()``, binding its parameters on the server on PostgreSQL (psycopg 3). The
-    connection's psycopg cursor is made once and kept (it holds no state between statements but the last one's
-    rows); each use wraps it in Django's wrapper of the moment (logged or not)."""
+    """``with connection.cursor()``, binding its parameters on the server on PostgreSQL (psycopg 3): a new psycopg
+    cursor on the connection, in Django's wrapper of the moment (logged or not)."""
     if connection.vendor != "postgresql" or not _psycopg3():
         with connection.cursor() as cursor:
             yield cursor
@@ -34,12 +35,13 @@ def bound_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        kept = connection.__dict__.get("_kolshop_bound_cursor")
-        if kept is None or kept[0] is not connection.connection or kept[1].closed:
-            kept = connection.__dict__["_kolshop_bound_cursor"] = (connection.connection, _new_cursor(connection))
         connection.validate_thread_sharing()
-        cursor = _debug_wrapper()(kept[1], connection) if connection.queries_logged else connection.make_cursor(kept[1])
-    yield cursor
+        bound = _new_cursor(connection)
+        cursor = _debug_wrapper()(bound, connection) if connection.queries_logged else connection.make_cursor(bound)
+    try:
+        yield cursor
+    finally:
+        bound.close()
 
 
 def _psycopg3() -> bool:
