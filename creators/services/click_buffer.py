@@ -64,7 +64,9 @@ class ClickBuffer:
         # (link, visitor hash) -> (until, the visit's click id, its sequence number)
         self._seen: dict[tuple[int, str], tuple[float, int, int]] = {}
         self._tickets: list[Ticket] = []  # clicks appended on an event loop, awaiting their batch
-        self._wake_scheduled = False  # the sender's wake-up is due at the end of the loop's iteration
+        # The loop whose next iteration wakes the sender (None: no wake-up due); a loop closed before it ran its
+        # wake-up (its last request cancelled) must not leave later follows without one.
+        self._wake_scheduled: asyncio.AbstractEventLoop | None = None
         self._unavailable_until = 0.0
         self._pid = os.getpid()
         self._thread: threading.Thread | bool | None = None  # None: nothing buffered yet; False: no thread
@@ -116,8 +118,8 @@ class ClickBuffer:
                 return self._counted.get(sequence, counted)
             self._start(thread=True)
             loop = asyncio.get_running_loop()
-            if not self._wake_scheduled:  # one wake-up for the follows of one loop iteration
-                self._wake_scheduled = True
+            if self._wake_scheduled is None or self._wake_scheduled.is_closed():  # one per loop iteration
+                self._wake_scheduled = loop
                 loop.call_soon(self._wake_sender)
             ticket = Ticket(sequence, repeat, deadline, counted, loop)
             self._tickets.append(ticket)
@@ -141,7 +143,7 @@ class ClickBuffer:
 
     def _wake_sender(self) -> None:
         with self._lock:
-            self._wake_scheduled = False
+            self._wake_scheduled = None
             self._ready.notify()  # the sender thread, if it is waiting for clicks
 
     def settle(self, ticket: Ticket) -> None:

@@ -216,3 +216,15 @@ def test_a_batch_the_queue_fails_on_for_another_reason_is_put_back_and_sent_agai
 
     assert (answer.status, failures, fast.django.calls) == (302, [1], 1)  # settled in a thread, not by Django
     assert click_in(answer) in queued_click_ids()
+
+
+def test_a_wake_up_left_due_on_a_closed_loop_does_not_leave_later_follows_without_one(fast):
+    asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 1"})  # the buffer and its sender made
+    closed = asyncio.new_event_loop()
+    closed.close()
+    click_buffer._buffer._wake_scheduled = closed  # its last request cancelled before the wake-up ran
+
+    answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 2"})
+
+    assert (answer.status, fast._executor.submitted) == (302, 0)  # woken on this loop: no settle in a thread
+    assert click_in(answer) in queued_click_ids()
