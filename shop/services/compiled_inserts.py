@@ -214,7 +214,7 @@ def _insert_returning(model: type[Model], objs: list[Model], alias: str) -> None
     fields = [field for field in opts.concrete_fields if not field.generated and field is not opts.pk]
     returning = opts.db_returning_fields
     statement, params = insert_statement(model, fields, objs, alias=alias, ignore_conflicts=False, returning=returning)
-    with bound_cursor(connection) as cursor:  # an insert's SQL repeats per shape: bound and prepared by PostgreSQL
+    with bound_cursor(connection) as cursor:  # an insert's SQL repeats per shape: values bound by PostgreSQL
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     if len(rows) != len(objs):

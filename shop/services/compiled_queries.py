@@ -156,8 +156,8 @@ class CompiledQuery:
         if (read is None) == (compile is None):
             raise TypeError("a compiled query takes either read or compile")
         self.build, self.read, self.name = build, read, name or build.__name__
-        # Whether ``run`` sends its SQL through ``bound_cursor`` (values bound by PostgreSQL, the statement prepared
-        # once it repeats): only for SQL that repeats no parameter in a GROUP BY (see ``bound_cursors``).
+        # Whether ``run`` sends its SQL through ``bound_cursor`` (values bound by PostgreSQL, not quoted into the SQL
+        # in Python): only for SQL that repeats no parameter in a GROUP BY (see ``bound_cursors``).
         self.server_binding = server_binding
         self.compile = compile or self._compile
         self.empty = empty  # the answer when Django knows no row can match

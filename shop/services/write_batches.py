@@ -379,7 +379,7 @@ def _send(batch: _Batch) -> None:
     if not writes:
         return
     connection = connections[batch.alias]
-    with bound_cursor(connection) as cursor:  # its parts' SQL repeats: bound (and prepared) by PostgreSQL
+    with bound_cursor(connection) as cursor:  # its parts' SQL repeats: values bound by PostgreSQL
         if len(writes) == 1:
             cursor.execute(writes[0].sql, writes[0].params)
             keyed = [(writes[0], [row[0] for row in cursor.fetchall()])] if writes[0].inserted else []
