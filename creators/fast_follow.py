@@ -67,7 +67,8 @@ NOT_FOR_FOLLOWS = {
 _SAFE_METHODS = ("GET", "HEAD")
 _PREFIX = "/r/"
 _SAMPLE_CODE = "sample-code"
-SETTLE_POLL_SECONDS = 0.01  # a follow past its ack wait, every slot taken: how often it looks for its answer
+# A follow past its ack wait with every slot taken looks for its answer after 10 ms, then twice as long each time.
+SETTLE_POLL_SECONDS, SETTLE_POLL_MAX_SECONDS = 0.01, 0.2
 THREADS = 32  # per process: follows that need a blocking call (their group commit's wait, say)
 _IN_THREAD = object()  # ``_answer``'s word for a follow that would block on the loop
 
@@ -155,6 +156,7 @@ class FastFollow:
         """The ticket's click sent from a thread, which takes a slot as a threaded follow does: with every slot
         taken (Redis or the database stalled, say) the follow waits for its batch's answer instead of queueing
         one more thread behind the others."""
+        pause = SETTLE_POLL_SECONDS
         while ticket.answer is None:
             if self._slots().acquire(blocking=False):
                 try:
@@ -162,7 +164,8 @@ class FastFollow:
                 finally:
                     self._slots().release()
                 return
-            await asyncio.sleep(SETTLE_POLL_SECONDS)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, SETTLE_POLL_MAX_SECONDS)  # many waiting follows must not keep the loop busy
 
     def warm(self) -> None:
         """Check the URL conf and build the middleware chain now (at the process's start, in a thread), not on the

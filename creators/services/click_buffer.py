@@ -118,7 +118,7 @@ class ClickBuffer:
                 return self._counted.get(sequence, counted)
             self._start(thread=True)
             loop = asyncio.get_running_loop()
-            if self._wake_scheduled is None or self._wake_scheduled.is_closed():  # one per loop iteration
+            if self._wake_scheduled is not loop:  # one per iteration of this loop (another's may be closed)
                 self._wake_scheduled = loop
                 loop.call_soon(self._wake_sender)
             ticket = Ticket(sequence, repeat, deadline, counted, loop)
@@ -215,7 +215,10 @@ class ClickBuffer:
                 if not background and time.monotonic() < self._unavailable_until:  # Redis just failed: skip
                     raise redis.ConnectionError("the click queue failed less than a second ago")
                 counted = click_queue.count_clicks(clicks)
-            except redis.RedisError as error:
+            except Exception as error:  # Redis unreachable, or anything else (a bug, a reply it could not read): the
+                # batch is never dropped; it is kept (write-behind) or written inline, and the queue rested a second
+                if not isinstance(error, redis.RedisError):
+                    logger.exception("click queue failed on a batch of %s clicks", len(batch))
                 self._unavailable_until = max(self._unavailable_until, time.monotonic() + UNAVAILABLE_SECONDS)
                 if background:
                     with self._lock:
@@ -227,10 +230,6 @@ class ClickBuffer:
                     counted = self._write_inline(clicks)
                 except Exception as database_error:  # the database too: spooled, or kept if that fails too
                     counted = self._spool(batch, cause=database_error)
-            except Exception:  # anything else (a bug, a bad reply): the batch is put back, never dropped
-                with self._lock:
-                    self._clicks[:0] = batch
-                raise
             self._learn(batch, counted)
             if counted is not None:  # the way in works: hand on what an outage spooled here or in a dead process
                 click_spool.replay_due(hand_on=self.hand_on)
