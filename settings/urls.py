@@ -12,6 +12,8 @@ from settings.api import api as commerce_api
 from shop.api_edge import commerce_api_fallback
 
 urlpatterns = [
+    # The content API first: the most requested URLs (a cached page's hit is resolved before anything else).
+    *content_api_urlpatterns("api/v2/"),
     path("django-admin/", admin.site.urls),
     # Page chooser and page-types report limited to pages the user may see, in front of Wagtail's.
     path("admin/", include(admin_page_urlpatterns())),
@@ -19,7 +21,6 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", commerce_api.urls),
     re_path(r"^api/v1/", commerce_api_fallback),  # trailing-slash twin or a JSON 404
-    *content_api_urlpatterns("api/v2/"),
 ]
 
 if settings.DEBUG:

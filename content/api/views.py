@@ -63,6 +63,8 @@ DETAIL_VARIANT_PARAMETERS = ("fields", "rich_text_format", "site")
 
 
 def detail_variant(request) -> str:
+    if not request.META.get("QUERY_STRING"):
+        return ""  # most reads: no query string to parse
     return urlencode([(name, value) for name in DETAIL_VARIANT_PARAMETERS for value in request.GET.getlist(name)])
 
 
@@ -74,7 +76,7 @@ def look_up_detail(request, pk: int) -> PageLookup | None:
 
 
 def page_json_response(request, cached: CachedPage) -> HttpResponse:
-    if request.headers.get("If-None-Match") == cached.etag:
+    if request.META.get("HTTP_IF_NONE_MATCH") == cached.etag:
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(cached.content, content_type="application/json")
