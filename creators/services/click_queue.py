@@ -187,22 +187,20 @@ class _IdBlock:
         self._pid = os.getpid()
 
     def take(self) -> int:
-        if on_loop():  # the event loop takes an id at hand or none: a new block is a round trip
-            return self._take_at_hand()
-        with self._lock:
+        return self._pop(blocking=not on_loop())  # the event loop takes an id at hand or none
+
+    def _pop(self, *, blocking: bool) -> int:
+        """The block's next id; when it is empty a new block is reserved (a round trip), or, not ``blocking`` (the
+        event loop), ``MustBlock`` is raised, as it is for a lock a thread holds while reserving one."""
+        if not self._lock.acquire(blocking=blocking):
+            raise MustBlock
+        try:
             if self._pid != os.getpid():  # a forked worker must not reuse its parent's block
                 self._ids, self._pid = [], os.getpid()
             if not self._ids:
+                if not blocking:
+                    raise MustBlock
                 self._ids = _reserve_ids(ID_BLOCK)
-            return self._ids.pop(0)
-
-
-    def _take_at_hand(self) -> int:
-        if not self._lock.acquire(blocking=False):  # a thread may be reserving a block under it
-            raise MustBlock
-        try:
-            if self._pid != os.getpid() or not self._ids:
-                raise MustBlock
             return self._ids.pop(0)
         finally:
             self._lock.release()
