@@ -121,7 +121,7 @@ def _handed_out(table: str) -> int:
 
 
 # Ids the old sequence may still give between reading it and dropping it: app processes reserve click ids in
-# blocks (``click_queue.ID_BLOCK``) from the sequence without touching the table, so the table lock doesn't stop
+# blocks (``click_ids.ID_BLOCK``) from the sequence without touching the table, so the table lock doesn't stop
 # them; the new sequence starts this far above, and a gap in ids costs nothing.
 RESERVATION_MARGIN = 1_000_000
 

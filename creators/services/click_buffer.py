@@ -30,6 +30,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 import redis
@@ -44,6 +45,7 @@ from shop.cached_settings import cached_setting
 logger = logging.getLogger(__name__)
 
 BATCH = 500
+COUNTED_KEPT = 10_000  # decisions kept for requests yet to read them (``_counted``)
 UNAVAILABLE_SECONDS = 1.0  # after a failed background flush, requests flush (and fall back) themselves
 
 
@@ -60,7 +62,8 @@ class ClickBuffer:
         self._clicks: list[tuple[int, QueuedClick]] = []  # (sequence number, click), oldest first
         self._appended = 0  # clicks ever buffered: the last sequence number
         self._landed = 0  # every click up to this sequence number is in the queue (or written inline)
-        self._counted: dict[int, int] = {}  # sequence -> the id counted instead of the click's own
+        # sequence -> the id counted instead of the click's own, oldest first (``COUNTED_KEPT`` at most)
+        self._counted: OrderedDict[int, int] = OrderedDict()
         # (link, visitor hash) -> (until, the visit's click id, its sequence number)
         self._seen: dict[tuple[int, str], tuple[float, int, int]] = {}
         self._tickets: list[Ticket] = []  # clicks appended on an event loop, awaiting their batch
@@ -260,11 +263,11 @@ class ClickBuffer:
         """The batch is in: what the queue decided replaces what this process guessed (another process's
         click, or none), and requests waiting for it go on. ``counted`` None: spooled, each its own id for now."""
         with self._lock:
-            if len(self._counted) >= 10_000:
-                self._counted.clear()  # left by requests that never asked (the write-behind mode)
             for (sequence, click), counted_id in zip(batch, counted or []):
                 if counted_id == click.click_id:
                     continue
+                if len(self._counted) >= COUNTED_KEPT:  # the oldest, left by requests that never asked (the
+                    self._counted.popitem(last=False)  # write-behind mode, tickets): a waiter's answer outlives it
                 self._counted[sequence] = counted_id
                 key = (click.link_id, click.visitor_candidates[0])
                 if counted_id == 0:
@@ -285,7 +288,7 @@ class ClickBuffer:
         if answered:
             self._tickets = [ticket for ticket in self._tickets if ticket.sequence > self._landed]
             for ticket in answered:  # read, not taken: a repeat of the visit waiting in a thread still reads it
-                ticket.answer = self._counted.get(ticket.sequence, ticket.provisional)  # (cleared at 10,000)
+                ticket.answer = self._counted.get(ticket.sequence, ticket.provisional)
         return answered
 
     def _start(self, *, thread: bool) -> None:

@@ -24,7 +24,6 @@ batches (``count_clicks``, with the client's click limit and aliases for reserve
 import json
 import os
 import socket
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,7 +31,7 @@ import redis
 from django.db import connection, transaction
 
 from creators.models import Click
-from creators.services.click_tickets import MustBlock, on_loop
+from creators.services.click_ids import reserve_click_id
 from operations.shared_redis import redis_client
 from shop.attribution import attribution_window
 
@@ -40,8 +39,6 @@ STREAM = "kolshop:clicks"
 GROUP = "click-writers"
 PENDING = "kolshop:clicks:pending"
 SEEN_PREFIX = "kolshop:click-seen:"
-ID_COUNTER = "kolshop:click-ids"
-ID_BLOCK = 100
 
 ALIAS_PREFIX = "kolshop:click-alias:"
 RATE_PREFIX = "kolshop:click-rate:"
@@ -176,59 +173,6 @@ def _script(source: str):
 
 
 _scripts: dict[tuple[int, str], object] = {}
-
-
-class _IdBlock:
-    """Click ids reserved in blocks, so most clicks reserve theirs without a round trip."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._ids: list[int] = []
-        self._pid = os.getpid()
-
-    def take(self) -> int:
-        if on_loop():  # the event loop takes an id at hand or none: a new block is a round trip
-            return self._take_at_hand()
-        with self._lock:
-            if self._pid != os.getpid():  # a forked worker must not reuse its parent's block
-                self._ids, self._pid = [], os.getpid()
-            if not self._ids:
-                self._ids = _reserve_ids(ID_BLOCK)
-            return self._ids.pop(0)
-
-
-    def _take_at_hand(self) -> int:
-        if not self._lock.acquire(blocking=False):  # a thread may be reserving a block under it
-            raise MustBlock
-        try:
-            if self._pid != os.getpid() or not self._ids:
-                raise MustBlock
-            return self._ids.pop(0)
-        finally:
-            self._lock.release()
-
-
-def _reserve_ids(count: int) -> list[int]:
-    """``count`` unused Click ids: from the table's sequence on PostgreSQL (inline inserts draw from
-    it too); elsewhere from a Redis counter started above the highest id (tests on SQLite)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                           [Click._meta.db_table, count])
-            return [row[0] for row in cursor.fetchall()]
-    client = redis_client()
-    if not client.exists(ID_COUNTER):
-        highest = Click.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        client.set(ID_COUNTER, highest, nx=True)
-    last = client.incrby(ID_COUNTER, count)
-    return list(range(last - count + 1, last + 1))
-
-
-_id_block = _IdBlock()
-
-
-def reserve_click_id() -> int:
-    return _id_block.take()
 
 
 def _click(payload: dict) -> Click:

@@ -35,7 +35,7 @@ from creators.models import (
     TrackedLink,
     UserAgentClass,
 )
-from creators.services import click_buffer, click_queue, click_spool
+from creators.services import click_buffer, click_ids, click_queue, click_spool
 from creators.services.link_routes import LinkRoute, route_destination, route_of
 from shop.models import Product
 from shop.rate_limits import rate_of
@@ -178,7 +178,7 @@ def count_followed_click(route: LinkRoute, *, ip: str, user_agent: str, referrer
     fields = _click_fields(route.link_id, route.creator_id, route.page_id, route.block_id, route.product_id,
                            now=now, visitor=visitor, user_agent=user_agent, referrer=referrer)
     try:
-        click_id = click_queue.reserve_click_id()
+        click_id = click_ids.reserve_click_id()
     except redis.RedisError:  # ids come from Redis off PostgreSQL
         logger.warning("click queue unavailable: click written inline")
         click_id = None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from creators.services import click_buffer, click_queue
+from creators.services import click_buffer, click_ids, click_queue
 from shop.models import Cart, Variant
 from shop.services.cart import add_line_to_cart
 from shop.services.checkout import confirm_payment
@@ -66,7 +66,7 @@ def queue(settings, redis_url, monkeypatch) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     settings.REDIS_URL = redis_url
-    monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
+    monkeypatch.setattr(click_ids, "_id_block", click_ids._IdBlock())
     monkeypatch.setattr(click_buffer, "_buffer", None)
     yield client
     click_buffer.flush_clicks()

@@ -202,3 +202,21 @@ def test_resolving_clicks_while_redis_is_down_leaves_them_unresolved_instead_of_
     monkeypatch.setattr(click_queue, "click_aliases", down)
 
     assert click_buffer.resolve_clicks({41, 42}) == {}
+
+
+def test_the_buffer_forgets_its_oldest_decisions_first_when_it_keeps_its_most(monkeypatch, settings):
+    """Decisions no request reads (write-behind, tickets) are capped: the oldest go, one by one, so a decision a
+    request is about to read (its batch just in) is never thrown away with the rest."""
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: nobody reads the decisions
+    monkeypatch.setattr(click_buffer.ClickBuffer, "_run", lambda self: None)  # batches sent by flush() below only
+    monkeypatch.setattr(click_queue, "count_clicks", lambda clicks: [click.click_id + 900_000 for click in clicks])
+    buffer = click_buffer.ClickBuffer(write_inline=lambda clicks: pytest.fail("written inline"))
+    kept = click_buffer.COUNTED_KEPT
+
+    for click_id in range(1, kept + 3):  # each a repeat another process counted first (as id + 900,000)
+        buffer.add(click_queue.QueuedClick(click_id, "{}", link_id=7, visitor_candidates=(f"v{click_id}", "w"),
+                                           window_seconds=3600))
+    buffer.flush()  # in batches: the last one finds the decisions full
+
+    decisions = list(buffer._counted.items())
+    assert (len(decisions), decisions[0], decisions[-1]) == (kept, (3, 900_003), (kept + 2, kept + 900_002))

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from creators.models import Click, LinkTarget, OrderLineAttribution
-from creators.services import click_buffer, click_queue
+from creators.services import click_buffer, click_ids, click_queue
 from creators.services.links import create_tracked_link, record_click
 from shop.attribution import read_attribution
 from tests.creators.helpers import ADDRESS
@@ -85,7 +85,7 @@ def test_while_redis_is_unreachable_a_follow_writes_its_click_inline(site_tree, 
     from tests.support.servers import free_port
 
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
+    monkeypatch.setattr(click_ids, "_id_block", click_ids._IdBlock())
     anna = make_creator("anna")
     create_tracked_link(anna, target_kind=LinkTarget.STOREFRONT, code="anna-shop")
 

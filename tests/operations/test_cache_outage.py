@@ -147,11 +147,11 @@ def test_a_flood_of_new_addresses_during_the_outage_never_resets_a_counted_clien
 def test_a_tracked_link_followed_during_the_outage_redirects_and_counts_its_click(outage, site_tree, client,
                                                                                  monkeypatch):
     from creators.models import Click, LinkTarget
-    from creators.services import click_buffer, click_queue, link_routes
+    from creators.services import click_buffer, click_ids, click_queue, link_routes
     from creators.services.links import create_tracked_link
     from tests.creators.test_click_buffer import click_id_in, follow
 
-    monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
+    monkeypatch.setattr(click_ids, "_id_block", click_ids._IdBlock())
     monkeypatch.setattr(click_buffer, "_buffer", None)
     product = make_product(variants=[("MUG-1", "12.00", 3)])
     create_tracked_link(make_creator("anna"), target_kind=LinkTarget.PRODUCT, product=product, code="mug-anna")

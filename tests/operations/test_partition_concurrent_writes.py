@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from creators.models import Click, PageView
-from creators.services import click_queue
+from creators.services import click_ids, click_queue
 from operations import partitions
 from shop.models import AddToCartEvent
 from tests.creators.report_fixtures import DAY
@@ -32,7 +32,7 @@ def queued_clicks(world: dict[str, list[int]], count: int) -> list[click_queue.Q
         {"link_id": world["link"][0], "creator_id": world["creator"][0], "page_id": None, "block_id": "",
          "product_id": None, "clicked_at": DAY + timedelta(minutes=number), "visitor_hash": f"during-{number}",
          "referrer": "", "ua_class": "mobile"},
-        click_id=click_queue.reserve_click_id(), visitor_candidates=(f"during-{number}", f"during-{number}"),
+        click_id=click_ids.reserve_click_id(), visitor_candidates=(f"during-{number}", f"during-{number}"),
         window_seconds=3600) for number in range(count)]
 
 
@@ -54,7 +54,7 @@ def test_a_click_batch_blocked_behind_the_partition_migration_is_written_once_af
         wagtail_base_data, redis_url, settings, monkeypatch):
     settings.REDIS_URL = redis_url
     redis.Redis.from_url(redis_url).flushdb()
-    monkeypatch.setattr(click_queue, "_id_block", click_queue._IdBlock())
+    monkeypatch.setattr(click_ids, "_id_block", click_ids._IdBlock())
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE_PARTITIONS)
     try:
