@@ -3,8 +3,8 @@
 They go through Django's e-mail API (``EMAIL_BACKEND``: console in the demo, locmem in tests, SMTP or
 django-anymail in production), from a task that reaches the worker only once the change that made the news
 commits (so a webhook never waits on a mail server and a rolled-back change mails nobody): its row is written in
-that change's transaction (django_tasks_db), or it is queued after the commit (any other backend). Each (order, kind, reference) is
-mailed once: ``OrderNotification`` rows are claimed by a unique insert before sending.
+that change's transaction (django_tasks_db), or it is queued after the commit (any other backend). Each (order,
+kind, reference) is mailed once: ``OrderNotification`` rows are claimed by a unique insert before sending.
 
 The private link in each mail opens the order page in any browser: a signed token naming the order
 (and a fingerprint of its secret) that expires after ``KOLSHOP_ORDER_LINK_MAX_AGE_DAYS``; staff revoke
