@@ -1,13 +1,17 @@
 """shop.services.bound_cursors: the buy flow's compiled statements bind their values on the server, nothing is
-prepared (a migration changing a column's type mid-flight breaks no later buy), every use has its own cursor, buys
+prepared (a migration changing a column's type mid-flight breaks no later buy), a connection keeps one cursor that
+its statements use one after another (one run meanwhile gets its own; each thread's connection its own), buys
 go on after a pooler's reset and on a new connection, and Django's query log shows the statements with their values.
 A compiled insert prepares each row's values as Django's fields do."""
+
+import threading
 
 import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from shop.models import Order, OrderLine, OrderStatus, Payment, StockReservation
+from shop.services.bound_cursors import bound_cursor
 from shop.services.checkout import confirm_payment
 from shop.services.compiled_inserts import _prepared_rows, _same_param
 from tests.shop.conftest import skip_unless_postgres
@@ -26,7 +30,7 @@ def _prepared_statements() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def test_the_buy_flows_statements_bind_on_the_server_each_with_its_own_cursor_and_none_is_prepared(
+def test_the_buy_flows_statements_bind_on_the_server_on_the_connections_kept_cursor_and_none_is_prepared(
         shop_settings, monkeypatch):
     skip_unless_postgres()
     from django.db.backends.postgresql.base import ServerBindingCursor
@@ -45,8 +49,58 @@ def test_the_buy_flows_statements_bind_on_the_server_each_with_its_own_cursor_an
 
     assert [order.status for order in orders] == [OrderStatus.PAID] * 7
     assert on_hand("PREP-1") == 13
-    assert len(cursors) >= 7 * 5 and all(cursor.closed for cursor in cursors)  # one per statement, each closed
+    # The connection's kept cursor (made at most once here): no cursor per statement, and none left open besides it.
+    assert len(cursors) <= 1 and all(not cursor.closed for cursor in cursors)
     assert _prepared_statements() == []
+
+
+def test_a_statement_run_while_the_kept_cursor_is_in_use_gets_a_cursor_of_its_own(shop_settings):
+    skip_unless_postgres()
+    with bound_cursor(connection) as outer:
+        outer.execute("SELECT %s", [1])
+        with bound_cursor(connection) as inner:  # before the outer statement's rows are read
+            inner.execute("SELECT %s", [2])
+            assert inner.fetchall() == [(2,)]
+        assert outer.fetchall() == [(1,)]
+    assert inner.cursor.closed and not outer.cursor.closed and inner.cursor is not outer.cursor
+
+    with pytest.raises(ZeroDivisionError), bound_cursor(connection) as failing:
+        failing.execute("SELECT %s", [3])
+        1 / 0
+    with bound_cursor(connection) as again:  # a failure inside left the kept cursor free
+        again.execute("SELECT %s", [4])
+        assert again.fetchall() == [(4,)]
+    assert failing.cursor is outer.cursor and again.cursor is outer.cursor
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_threads_connection_keeps_a_cursor_of_its_own(shop_settings):
+    skip_unless_postgres()
+    with bound_cursor(connection) as ours:
+        ours.execute("SELECT %s", ["main"])
+        assert ours.fetchall() == [("main",)]
+    seen = {}
+    started = threading.Barrier(2)
+
+    def use(name: str) -> None:
+        try:
+            started.wait(timeout=10)
+            for _ in range(20):
+                with bound_cursor(connection) as cursor:  # the proxy: this thread's own connection
+                    cursor.execute("SELECT %s", [name])
+                    seen.setdefault(name, []).append((cursor.cursor, tuple(cursor.fetchall())))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=use, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    for name in ("a", "b"):  # one kept cursor each, every read its own value
+        assert all(cursor is seen[name][0][0] and rows == ((name,),) for cursor, rows in seen[name])
+    assert seen["a"][0][0] is not seen["b"][0][0] and ours.cursor not in (seen["a"][0][0], seen["b"][0][0])
 
 
 def _length(table: str, column: str) -> int:

@@ -2,6 +2,7 @@
 the row must be the one the backend's own ``enqueue`` writes, announced the same way, and run as the worker runs it."""
 
 import pytest
+from django.db import transaction
 from django.core import mail
 from django_tasks import task_backends
 from django_tasks.signals import task_enqueued
@@ -57,15 +58,45 @@ def test_a_paid_order_queues_the_row_the_backend_writes_and_the_worker_mails_onc
     assert [message.to for message in mail.outbox] == [[order.email]]
 
 
-def test_the_e_mail_is_queued_only_once_the_payment_commits(database_queue, django_capture_on_commit_callbacks):
+def test_the_e_mail_row_is_written_with_the_payment_and_announced_after_its_commit(
+        database_queue, django_capture_on_commit_callbacks):
+    """The task's row is one of the payment's writes (it commits with the order: the worker sees neither before the
+    other); the announcement waits for the commit, as the backend's own enqueue after a commit would send it."""
+    variant_with_stock("A-1", on_hand=5)
+    order = checkout(cart_with(("A-1", 1))).order
+    announced = []
+
+    def listen(sender, task_result, **kwargs):
+        announced.append((task_result.task.module_path, task_result.args))
+
+    task_enqueued.connect(listen)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            confirm_payment(order)
+        rows = list(DBTaskResult.objects.filter(task_path=PATH).values_list("args_kwargs", "status"))
+        assert rows == [({"args": [order.pk, "confirmation", ""], "kwargs": {}}, "READY")]
+        assert [entry for entry in announced if entry[0] == PATH] == []
+
+        for callback in callbacks:
+            callback()
+    finally:
+        task_enqueued.disconnect(listen)
+    assert [entry for entry in announced if entry[0] == PATH] == [(PATH, [order.pk, "confirmation", ""])]
+    assert DBTaskResult.objects.filter(task_path=PATH).count() == 1  # nothing queued again after the commit
+
+
+def test_a_rolled_back_payment_queues_no_e_mail(database_queue, django_capture_on_commit_callbacks, monkeypatch):
     variant_with_stock("A-1", on_hand=5)
     order = checkout(cart_with(("A-1", 1))).order
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        confirm_payment(order)
-    assert not DBTaskResult.objects.filter(task_path=PATH).exists()
+    def fail(*args, **kwargs):
+        raise RuntimeError("after the e-mail was queued")
 
-    for callback in callbacks:
-        callback()
-    assert list(DBTaskResult.objects.filter(task_path=PATH).values_list("args_kwargs", flat=True)) == [
-        {"args": [order.pk, "confirmation", ""], "kwargs": {}}]
+    monkeypatch.setattr("shop.services.payments._close_cart", fail)  # runs after _announce_paid queued the mail
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        with transaction.atomic():
+            confirm_payment(order)
+
+    assert not DBTaskResult.objects.filter(task_path=PATH).exists()
+    order.refresh_from_db()
+    assert order.status == "pending"
