@@ -107,9 +107,16 @@ def buy_flow(data, *, rounds: int) -> list[Row]:
     # site pays those once, not per flow: the target is a warmed flow's, and the first flow's count is shown too.
     first_flow = count_queries(lambda: _buy_flow(client, data.hot_sku, next(emails)))
     statements = count_queries(lambda: _buy_flow(client, data.hot_sku, next(emails)))
-    cpu = interleaved({"kolshop": lambda: _buy_flow(client, data.hot_sku, next(emails)),
-                       "4 bare requests": lambda: [_get(client, "/bench/bare/") for _ in range(4)]},
-                      rounds=rounds, clock=AppCPUClock(client))
+    in_handler = AppCPUClock(client)
+    in_handler_ns: list[int] = []
+
+    def flow() -> None:
+        before = in_handler()
+        _buy_flow(client, data.hot_sku, next(emails))
+        in_handler_ns.append(in_handler() - before)
+
+    cpu = interleaved({"kolshop": flow, "4 bare requests": lambda: [_get(client, "/bench/bare/") for _ in range(4)]},
+                      rounds=rounds, clock=time.process_time_ns)
     flow_ms = cpu["kolshop"].median_ms
     return [
         Row("buy flow: SQL statements (cart, add, checkout, pay)", str(statements), "—", None, "≤ 30",
@@ -117,8 +124,9 @@ def buy_flow(data, *, rounds: int) -> list[Row]:
                               "product's pages for 24 h, the live flag for 60 s)"),
         ratio_row("buy flow: app CPU per flow", cpu, subject="kolshop", baseline="4 bare requests",
                   target="≤ 15 ms CPU (¼ of 60 ms at filing)", passes=lambda ratio: flow_ms <= 15.0,
-                  notes="CPU time inside the app's request handler, not wall time (the test client's own work "
-                        "excluded: bench.harness.AppCPUClock)"),
+                  notes=f"process CPU time, not wall time; {statistics.median(in_handler_ns) / 1e6:.2f} ms of it "
+                        "inside the app's request handler (the test client's own work left out: "
+                        "bench.harness.AppCPUClock)"),
     ]
 
 
