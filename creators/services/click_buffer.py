@@ -266,8 +266,8 @@ class ClickBuffer:
             for (sequence, click), counted_id in zip(batch, counted or []):
                 if counted_id == click.click_id:
                     continue
-                if len(self._counted) >= COUNTED_KEPT:  # the oldest, left by requests that never asked (the
-                    self._counted.popitem(last=False)  # write-behind mode, tickets): a waiter's answer outlives it
+                if len(self._counted) >= COUNTED_KEPT:  # the oldest, mostly left by requests that never ask (the
+                    self._counted.popitem(last=False)  # write-behind mode, tickets); a waiter's survives that many newer
                 self._counted[sequence] = counted_id
                 key = (click.link_id, click.visitor_candidates[0])
                 if counted_id == 0:

@@ -21,7 +21,12 @@ class _IdBlock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ids: list[int] = []
-        self._pid = os.getpid()
+
+    def forget_parent(self) -> None:
+        """In a forked worker: not the parent's block (its ids are the parent's), nor its lock, which a parent's
+        thread may have held mid round trip at the fork (the child would wait for it for ever)."""
+        self._lock = threading.Lock()
+        self._ids = []
 
     def take(self) -> int:
         return self._pop(blocking=not on_loop())  # the event loop takes an id at hand or none
@@ -32,8 +37,6 @@ class _IdBlock:
         if not self._lock.acquire(blocking=blocking):
             raise MustBlock
         try:
-            if self._pid != os.getpid():  # a forked worker must not reuse its parent's block
-                self._ids, self._pid = [], os.getpid()
             if not self._ids:
                 if not blocking:
                     raise MustBlock
@@ -60,6 +63,7 @@ def _reserve_ids(count: int) -> list[int]:
 
 
 _id_block = _IdBlock()
+os.register_at_fork(after_in_child=lambda: _id_block.forget_parent())  # the block in use when the process forks
 
 
 def reserve_click_id() -> int:

@@ -206,7 +206,7 @@ def test_resolving_clicks_while_redis_is_down_leaves_them_unresolved_instead_of_
 
 def test_the_buffer_forgets_its_oldest_decisions_first_when_it_keeps_its_most(monkeypatch, settings):
     """Decisions no request reads (write-behind, tickets) are capped: the oldest go, one by one, so a decision a
-    request is about to read (its batch just in) is never thrown away with the rest."""
+    request is about to read (its batch just in) outlives COUNTED_KEPT newer ones, not wiped with the rest."""
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: nobody reads the decisions
     monkeypatch.setattr(click_buffer.ClickBuffer, "_run", lambda self: None)  # batches sent by flush() below only
     monkeypatch.setattr(click_queue, "count_clicks", lambda clicks: [click.click_id + 900_000 for click in clicks])

@@ -139,3 +139,21 @@ def test_a_drainer_killed_mid_batch_loses_no_click_and_counts_none_twice(wagtail
     assert set(Click.objects.values_list("pk", flat=True)) == reserved and Click.objects.count() == 40
     assert queue.xpending("kolshop:clicks", "click-writers")["pending"] == 0
     assert click_queue.queued_click_count() == 0
+
+
+def test_a_worker_forked_while_a_thread_reserves_ids_neither_waits_for_the_lock_nor_reuses_the_parents_ids():
+    block = click_ids._id_block
+    block._ids = [501, 502]  # the parent's block
+    assert block._lock.acquire()  # a parent's thread mid round trip at the fork
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: a new worker
+            try:
+                os._exit(0 if block._lock.acquire(blocking=False) and block._ids == [] else 3)
+            except BaseException:
+                os._exit(4)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        block._lock.release()
+        block._ids = []
+    assert os.waitstatus_to_exitcode(status) == 0
