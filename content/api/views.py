@@ -45,6 +45,7 @@ from content.services.page_cache import (
 )
 from content.services.preview import InvalidPreviewToken, load_preview_page, read_preview_token
 from creators.models import CreatorPage
+from operations.etags import if_none_match_names
 from shop.api_edge import domain_error_headers, domain_error_status
 from shop.errors import DomainError, NotAuthenticated, PermissionDenied
 
@@ -76,7 +77,7 @@ def look_up_detail(request, pk: int) -> PageLookup | None:
 
 
 def page_json_response(request, cached: CachedPage) -> HttpResponse:
-    if request.META.get("HTTP_IF_NONE_MATCH") == cached.etag:
+    if if_none_match_names(request, cached.etag):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(cached.content, content_type="application/json")

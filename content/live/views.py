@@ -25,6 +25,7 @@ from content.live.notify import channel
 from content.live.state import SessionNotFound, live_state, seconds_to_next_change
 from content.live.viewers import is_new_viewer, record_heartbeat, viewer_count
 from operations import pubsub
+from operations.etags import if_none_match_names
 from shop.api_edge import error_response
 from shop.rate_limits import count_request
 from shop.services.client_identity import client_ip, client_key
@@ -57,7 +58,7 @@ def state_view(request, page_id: int):
         return _not_found()
     body = json.dumps(state, sort_keys=True).encode()
     etag = _etag(body)
-    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+    if if_none_match_names(request, etag):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(body, content_type="application/json")

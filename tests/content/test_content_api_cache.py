@@ -26,6 +26,22 @@ def test_page_json_has_an_etag_and_cache_control_and_answers_304_when_unchanged(
     assert again.status_code == 304 and again["ETag"] == first["ETag"] and again.content == b""
 
 
+@pytest.mark.parametrize("header, status", [
+    ("{etag}", 304),
+    ("W/{etag}", 304),  # a proxy that weakened the tag: If-None-Match compares weakly
+    ('"older", {etag}', 304),  # a client that keeps several versions
+    ("*", 304),
+    ('"older"', 200),
+])
+def test_if_none_match_names_the_page_s_tag_in_any_form_a_client_sends(api_client, header, status):
+    guide = make_guide(make_creator("pia"), body=[product_card(make_product())])
+    etag = api_client.get(f"/api/v2/pages/{guide.pk}/")["ETag"]
+
+    again = api_client.get(f"/api/v2/pages/{guide.pk}/", HTTP_IF_NONE_MATCH=header.format(etag=etag))
+
+    assert (again.status_code, again["ETag"]) == (status, etag)
+
+
 def test_the_cached_json_is_served_until_the_page_is_published_again(api_client, django_assert_num_queries):
     guide = make_guide(make_creator("pia"), title="Before", body=[product_card(make_product())])
     before = api_client.get(f"/api/v2/pages/{guide.pk}/")
