@@ -22,10 +22,15 @@ write-batch checks, query counts) and error mapping see it as any other. Other d
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
+from django.utils.connection import ConnectionProxy
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql.base import ServerBindingCursor
 
 
 @contextmanager
@@ -36,12 +41,14 @@ def bound_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
         with connection.cursor() as cursor:
             yield cursor
         return
-    connection = connections[connection.alias]  # the thread's own wrapper (``django.db.connection`` is a proxy)
+    if isinstance(connection, ConnectionProxy):
+        connection = connections[connection.alias]  # the thread's own wrapper, as the proxy would give
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
         connection.validate_thread_sharing()
-        kept = _kept_cursor(connection)
+        # A wrapper shared between threads (``inc_thread_sharing``, tests) keeps no cursor: a cursor of its own.
+        kept = None if connection.allow_thread_sharing else _kept_cursor(connection)
         bound = kept.take() if kept is not None else _new_cursor(connection)
         cursor = _debug_wrapper()(bound, connection) if connection.queries_logged else connection.make_cursor(bound)
     try:
@@ -89,7 +96,7 @@ class _KeptCursor:
         self.cursor = _new_cursor(connection)
         self.in_use = False
 
-    def take(self):
+    def take(self) -> "ServerBindingCursor":
         self.in_use = True
         return self.cursor
 
@@ -109,7 +116,7 @@ def _kept_cursor(connection: BaseDatabaseWrapper) -> _KeptCursor | None:
     return kept
 
 
-def _new_cursor(connection: BaseDatabaseWrapper):
+def _new_cursor(connection: BaseDatabaseWrapper) -> "ServerBindingCursor":
     from django.db.backends.postgresql import base as postgresql
 
     cursor = postgresql.ServerBindingCursor(connection.connection)

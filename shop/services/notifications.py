@@ -23,10 +23,11 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import F, signals
+from django.db.models import F, Model, signals
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
+from django_tasks.backends.base import BaseTaskBackend
 from django_tasks.base import Task
 from django_tasks.utils import normalize_json
 
@@ -125,15 +126,15 @@ def _write_task_row_in_transaction(task: Task, *args) -> bool:
         return False
     from django_tasks_db.models import DBTaskResult
 
-    if not connections[router.db_for_write(DBTaskResult)].in_atomic_block:
-        return False
+    if not connections[router.db_for_write(DBTaskResult)].in_atomic_block or not write_batches.may_insert(DBTaskResult):
+        return False  # after the commit, as before: no transaction, or a savepoint while the batch has a row pending
     row, alias = _task_row(backend, task, args)
     write_batches.insert([row])
     transaction.on_commit(lambda: _announce_enqueued(backend, row, alias), using=alias)
     return True
 
 
-def _database_backend(task: Task):
+def _database_backend(task: Task) -> BaseTaskBackend | None:
     """The task's backend when it is django_tasks_db's with its own ids (so ``enqueue``'s row can be written here),
     else None."""
     backend = task.get_backend()
@@ -142,7 +143,7 @@ def _database_backend(task: Task):
     return backend
 
 
-def _task_row(backend, task: Task, args: tuple):
+def _task_row(backend: BaseTaskBackend, task: Task, args: tuple) -> tuple[Model, str]:
     """The new ``DBTaskResult`` the backend's ``enqueue`` would create for ``task(*args)``, its ``pre_save`` sent
     (django_tasks_db's receiver sets ``run_after``), and the database it goes to."""
     from django_tasks_db.models import DBTaskResult
@@ -156,8 +157,11 @@ def _task_row(backend, task: Task, args: tuple):
     return row, alias
 
 
-def _announce_enqueued(backend, row, alias: str) -> None:
+def _announce_enqueued(backend: BaseTaskBackend, row: Model, alias: str) -> None:
     from django_tasks_db.compat import task_enqueued  # the signal the backend itself sends (django.tasks' on 6.0)
+
+    if row._state.adding:
+        return  # never written: its block ended in an error caught within the transaction (no savepoint)
 
     signals.post_save.send(sender=type(row), instance=row, created=True, update_fields=None, raw=False, using=alias)
     task_enqueued.send(type(backend), task_result=row.task_result)

@@ -91,6 +91,16 @@ def _open_batch(alias: str, *tables: str) -> _Batch | None:
     return batch
 
 
+def may_insert(model: type[Model]) -> bool:
+    """Whether ``insert`` takes ``model``'s rows now: it refuses them inside a savepoint while the block has a write
+    to the model's table pending (``_open_batch``)."""
+    try:
+        _open_batch(router.db_for_write(model), model._meta.db_table)
+    except RuntimeError:
+        return False
+    return True
+
+
 def _add(batch: _Batch, write: _Write) -> None:
     if any(pending.table == write.table for pending in batch.writes):
         # A second write to a table may touch a row the first one wrote, which one statement can't do: what is

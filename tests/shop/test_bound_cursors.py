@@ -182,3 +182,30 @@ def test_a_compiled_inserts_values_are_prepared_as_djangos_fields_prepare_them(s
         [ours] = _prepared_rows(fields, [obj], connection, pre_save=False)
         djangos = [field.get_db_prep_save(getattr(obj, field.attname), connection=connection) for field in fields]
         assert all(_same_param(a, b) for a, b in zip(ours, djangos, strict=True)), type(obj).__name__
+
+
+def test_a_connection_shared_with_another_thread_runs_its_statements_in_its_own_session():
+    """A wrapper handed to another thread (``inc_thread_sharing``) is used as given, not swapped for that thread's
+    connection: its statements see its session (here a temporary table only it has)."""
+    skip_unless_postgres()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE kolshop_shared_probe (id int)")
+    shared = connections["default"]
+    shared.inc_thread_sharing()
+    found = {}
+
+    def run() -> None:
+        try:
+            with bound_cursor(shared) as cursor:
+                cursor.execute("SELECT count(*) FROM kolshop_shared_probe WHERE id > %s", [0])
+                found["rows"] = cursor.fetchall()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion
+            found["error"] = repr(error)
+        finally:
+            connections["default"].close()  # the thread's own, if it made one
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    shared.dec_thread_sharing()
+    assert found == {"rows": [(0,)]}

@@ -1,5 +1,7 @@
-"""The order e-mail is queued to django_tasks_db's table through a compiled INSERT (``notifications.enqueue``):
+"""The order e-mail is queued to django_tasks_db's table (in the payment's write batch, or ``notifications.enqueue``):
 the row must be the one the backend's own ``enqueue`` writes, announced the same way, and run as the worker runs it."""
+
+import contextlib
 
 import pytest
 from django.db import transaction
@@ -8,9 +10,10 @@ from django_tasks import task_backends
 from django_tasks.signals import task_enqueued
 from django_tasks_db.models import DBTaskResult
 
+from shop.services import write_batches
 from shop.services.checkout import confirm_payment
-from shop.services.notifications import send_order_email_task
-from tests.shop.helpers import cart_with, checkout, variant_with_stock
+from shop.services.notifications import notify_buyer, send_order_email_task
+from tests.shop.helpers import cart_with, checkout, intent_object, post_webhook, signed_event, variant_with_stock
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +103,65 @@ def test_a_rolled_back_payment_queues_no_e_mail(database_queue, django_capture_o
     assert not DBTaskResult.objects.filter(task_path=PATH).exists()
     order.refresh_from_db()
     assert order.status == "pending"
+
+
+@pytest.fixture
+def announced_rows():
+    """The ids of the e-mail rows announced (``task_enqueued``)."""
+    seen = []
+
+    def listen(sender, task_result, **kwargs):
+        if task_result.task.module_path == PATH:
+            seen.append(str(task_result.id))
+
+    task_enqueued.connect(listen)
+    yield seen
+    task_enqueued.disconnect(listen)
+
+
+def test_a_notice_in_a_savepoint_while_the_batch_holds_a_row_is_queued_after_the_commit(
+        database_queue, announced_rows, django_capture_on_commit_callbacks):
+    """The batch refuses a row to a table it has one pending for inside a savepoint: the second notice goes the
+    backend's own way after the commit instead of failing the webhook that sent it."""
+    variant_with_stock("A-1", on_hand=5)
+    order = checkout(cart_with(("A-1", 1))).order
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic(), write_batches.batched_writes():
+            notify_buyer(order, kind="shipped")
+            with transaction.atomic():
+                notify_buyer(order, kind="refunded", reference="1")
+
+    rows = sorted(str(pk) for pk in DBTaskResult.objects.filter(task_path=PATH).values_list("pk", flat=True))
+    assert len(rows) == 2 and sorted(announced_rows) == rows
+
+
+def test_a_row_the_batch_never_wrote_is_never_announced(
+        database_queue, announced_rows, django_capture_on_commit_callbacks):
+    """A block ending in an error caught inside the same transaction (no savepoint) drops its pending writes: no
+    announcement for a row that is not there (where writes run at once, SQLite, the row is there and announced)."""
+    variant_with_stock("A-1", on_hand=5)
+    order = checkout(cart_with(("A-1", 1))).order
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            with contextlib.suppress(ValueError), write_batches.batched_writes():
+                notify_buyer(order, kind="shipped")
+                raise ValueError("caught below, without a savepoint")
+
+    rows = [str(pk) for pk in DBTaskResult.objects.filter(task_path=PATH).values_list("pk", flat=True)]
+    assert announced_rows == rows
+
+
+def test_a_payment_confirmed_then_its_webhook_delivered_twice_queues_one_e_mail(
+        database_queue, announced_rows, django_capture_on_commit_callbacks):
+    variant_with_stock("A-1", on_hand=5)
+    order = checkout(cart_with(("A-1", 1))).order
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm_payment(order)
+    intent = order.payments.get().intent_id
+    for event_id in ("evt_1", "evt_1", "evt_2"):  # a retried delivery, then the same news again
+        with django_capture_on_commit_callbacks(execute=True):
+            post_webhook(*signed_event("payment_intent.succeeded", intent_object(intent, amount=int(order.total * 100)),
+                                       event_id=event_id))
+
+    rows = [str(pk) for pk in DBTaskResult.objects.filter(task_path=PATH).values_list("pk", flat=True)]
+    assert len(rows) == 1 and announced_rows == rows
