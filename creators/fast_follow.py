@@ -35,6 +35,7 @@ import contextvars
 import io
 import logging
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
@@ -121,14 +122,23 @@ class FastFollow:
             response = await self._on_loop(scope)
         # A free thread or Django: follows never queue behind each other (Redis slow, say).
         if response is _IN_THREAD and self._slots().acquire(blocking=False):
-            try:
-                response = await self._in_thread(contextvars.copy_context().run, self._answer, scope, None)
-            finally:
-                self._slots().release()
+            response = await self._in_thread(contextvars.copy_context().run, self._answer, scope, None)
         if response is None or response is _IN_THREAD:
             await self.django(scope, receive, send)
             return
-        await self.django.send_response(response, send)  # Django's own encoding of headers and cookies
+        await self._send(response, send)
+
+    async def _send(self, response: HttpResponseBase, send) -> None:
+        """A redirect's headers and cookies encoded as Django's ``send_response`` encodes them, its short body in one
+        message (Django's own for anything else): two sends, no chunking generator."""
+        if response.streaming or len(response.content) > ASGIHandler.chunk_size:
+            await self.django.send_response(response, send)
+            return
+        headers = [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()]
+        headers += [(b"Set-Cookie", cookie.output(header="").encode("ascii").strip())
+                    for cookie in response.cookies.values()]
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": response.content, "more_body": False})
 
     async def _on_loop(self, scope):
         """The redirect decided on the loop, sent once its click is in the queue; None for Django to answer;
@@ -159,10 +169,7 @@ class FastFollow:
         pause = SETTLE_POLL_SECONDS
         while ticket.answer is None:
             if self._slots().acquire(blocking=False):
-                try:
-                    await self._in_thread(click_buffer_if_made().settle, ticket)
-                finally:
-                    self._slots().release()
+                await self._in_thread(click_buffer_if_made().settle, ticket)
                 return
             await asyncio.sleep(pause)
             pause = min(pause * 2, SETTLE_POLL_MAX_SECONDS)  # many waiting follows must not keep the loop busy
@@ -173,7 +180,20 @@ class FastFollow:
         self._ready()
 
     async def _in_thread(self, call, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._threads(), call, *args)
+        """``call(*args)`` in a thread holding the slot its caller took, let go when the call ends: a follow
+        cancelled meanwhile (its client gone) leaves its thread running, and the slot taken, until then."""
+        def holding_slot():
+            try:
+                return call(*args)
+            finally:
+                self._slots().release()
+
+        try:
+            submitted = self._threads().submit(holding_slot)
+        except BaseException:
+            self._slots().release()
+            raise
+        return await asyncio.shield(asyncio.wrap_future(submitted))
 
     def _slots(self) -> threading.BoundedSemaphore:
         if self._free is None:
@@ -216,17 +236,52 @@ class FastFollow:
         if not self._ready():
             return None
         set_script_prefix(get_script_prefix(scope))
+        signalled = tickets is None or _request_signals_act_on_loop()
         if tickets is not None:
             deciding_on_loop(tickets)  # this context only (the caller's copy)
         try:
-            signals.request_started.send(sender=self.django.__class__, scope=scope)
+            if signalled:
+                signals.request_started.send(sender=self.django.__class__, scope=scope)
             response = self._handler(ASGIRequest(scope, io.BytesIO()))
         except (MustBlock, SynchronousOnlyOperation):  # only on the loop: in a thread, then
             response = _IN_THREAD
         except Exception:  # noqa: BLE001 - NotDecidedHere, a refused host, bad bytes: Django decides (and logs)
             response = None
         if response is None or response is _IN_THREAD or response.status_code not in (301, 302):
-            signals.request_finished.send(sender=self.django.__class__)
+            if signalled:
+                signals.request_finished.send(sender=self.django.__class__)
             return response if response is _IN_THREAD else None
-        response.close()  # sends request_finished, as Django's handler does after its response
+        if signalled:
+            response.close()  # sends request_finished, as Django's handler does after its response
         return response
+
+
+# Django's own receivers of the request signals, each a no-op for a follow decided on the event loop: no database
+# connection is opened there (Django refuses one on a running loop: the follow goes to a thread), the shared cache
+# is not read (``refuse_blocking_on_loop``), the queries log is the database connections', and nothing on the path
+# sets a request's URL conf.
+_NOTHING_TO_DO_ON_LOOP = {
+    "django.db.reset_queries", "django.db.close_old_connections", "django.core.cache.close_caches",
+    "django.core.handlers.base.reset_urlconf",
+}
+
+
+def _request_signals_act_on_loop() -> bool:
+    """Whether a receiver of ``request_started`` or ``request_finished`` could act on a follow decided on the
+    loop: any receiver but Django's own (``_NOTHING_TO_DO_ON_LOOP``), so a project's or a library's receiver is
+    still sent them. Looked at again whenever the receivers change."""
+    receivers = (tuple(signals.request_started.receivers), tuple(signals.request_finished.receivers))
+    if _receivers_seen[0] != receivers:
+        _receivers_seen[:] = [receivers, any(
+            f"{getattr(receiver, '__module__', '')}.{getattr(receiver, '__qualname__', '')}"
+            not in _NOTHING_TO_DO_ON_LOOP
+            for receiver in _live(signals.request_started) + _live(signals.request_finished))]
+    return _receivers_seen[1]
+
+
+_receivers_seen: list = [None, True]
+
+
+def _live(signal) -> list:
+    return [receiver() if isinstance(receiver, weakref.ReferenceType) else receiver
+            for _key, receiver, *_rest in signal.receivers]

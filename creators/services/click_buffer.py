@@ -145,9 +145,15 @@ class ClickBuffer:
         return False, self._appended, click.click_id
 
     def _wake_sender(self) -> None:
-        with self._lock:
+        """On the loop, which never waits for a thread: with the lock held elsewhere, tried again next iteration."""
+        if not self._lock.acquire(blocking=False):
+            asyncio.get_running_loop().call_soon(self._wake_sender)
+            return
+        try:
             self._wake_scheduled = None
             self._ready.notify()  # the sender thread, if it is waiting for clicks
+        finally:
+            self._lock.release()
 
     def settle(self, ticket: Ticket) -> None:
         """A ticket not answered by its deadline: its click sent now, as a waiting request sends its own
@@ -287,8 +293,11 @@ class ClickBuffer:
         answered = [ticket for ticket in self._tickets if ticket.sequence <= self._landed]
         if answered:
             self._tickets = [ticket for ticket in self._tickets if ticket.sequence > self._landed]
-            for ticket in answered:  # read, not taken: a repeat of the visit waiting in a thread still reads it
+            for ticket in answered:
                 ticket.answer = self._counted.get(ticket.sequence, ticket.provisional)
+            for ticket in answered:  # as ``add``: the visit's first click takes its decision (none left behind to
+                if not ticket.repeat:  # fill ``COUNTED_KEPT`` and push a waiting request's out); repeats read it first
+                    self._counted.pop(ticket.sequence, None)
         return answered
 
     def _start(self, *, thread: bool) -> None:

@@ -4,6 +4,7 @@ take theirs without a round trip. A follow on the event loop takes an id at hand
 
 import os
 import threading
+from collections import deque
 
 from django.db import connection
 
@@ -20,13 +21,13 @@ class _IdBlock:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._ids: list[int] = []
+        self._ids: deque[int] = deque()
 
     def forget_parent(self) -> None:
         """In a forked worker: not the parent's block (its ids are the parent's), nor its lock, which a parent's
         thread may have held mid round trip at the fork (the child would wait for it for ever)."""
         self._lock = threading.Lock()
-        self._ids = []
+        self._ids = deque()
 
     def take(self) -> int:
         return self._pop(blocking=not on_loop())  # the event loop takes an id at hand or none
@@ -40,8 +41,8 @@ class _IdBlock:
             if not self._ids:
                 if not blocking:
                     raise MustBlock
-                self._ids = _reserve_ids(ID_BLOCK)
-            return self._ids.pop(0)
+                self._ids = deque(_reserve_ids(ID_BLOCK))
+            return self._ids.popleft()
         finally:
             self._lock.release()
 

@@ -16,7 +16,9 @@ flushed, inline should Redis be down)."""
 
 import asyncio
 import contextvars
+import heapq
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,9 +65,8 @@ class Ticket:
     async def counted(self, *, settle: Callable[["Ticket"], object]) -> int:
         """The id counted for the click's visit once its batch is in; past the deadline ``settle(self)``
         (awaitable: the buffer flushed in a thread) makes sure it is, or raises."""
-        timer = self.loop.call_at(self.loop.time() + max(self.deadline - time.monotonic(), 0.0), _expire, self.future)
+        _watch(self)
         answer = await self.future
-        timer.cancel()
         if answer is _EXPIRED:
             await settle(self)
             if self.answer is None:
@@ -97,6 +98,46 @@ def _resolve(tickets: list[Ticket]) -> None:
             ticket.future.set_result(ticket.answer)
 
 
-def _expire(future: asyncio.Future) -> None:
-    if not future.done():
-        future.set_result(_EXPIRED)
+class _DeadlineWatch:
+    """One loop's tickets in deadline order with one timer for the earliest: a follow makes no timer of its own
+    (a handle made, pushed on the loop's heap and cancelled each time). Answered tickets are dropped when the timer
+    fires; one still waiting past its deadline gets ``_EXPIRED``."""
+
+    def __init__(self) -> None:
+        self.tickets: list[tuple[float, int, Ticket]] = []  # a heap of (deadline, tie-break, ticket)
+        self.timer: asyncio.TimerHandle | None = None
+        self.added = 0
+
+    def add(self, ticket: Ticket) -> None:
+        self.added += 1
+        heapq.heappush(self.tickets, (ticket.deadline, self.added, ticket))
+        if self.timer is None:
+            self._arm(ticket.loop)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        while self.tickets and self.tickets[0][2].future.done():
+            heapq.heappop(self.tickets)
+        if self.tickets:
+            wait = max(self.tickets[0][0] - time.monotonic(), 0.0)
+            self.timer = loop.call_at(loop.time() + wait, self._fire, loop)  # the loop held by its own timer only
+        else:
+            self.timer = None
+
+    def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = time.monotonic()
+        while self.tickets and self.tickets[0][0] <= now:
+            future = heapq.heappop(self.tickets)[2].future
+            if not future.done():
+                future.set_result(_EXPIRED)
+        self._arm(loop)
+
+
+_watches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _DeadlineWatch]" = weakref.WeakKeyDictionary()
+
+
+def _watch(ticket: Ticket) -> None:
+    """Give ``ticket`` ``_EXPIRED`` should its deadline pass before it is answered. On the ticket's loop."""
+    watch = _watches.get(ticket.loop)
+    if watch is None:
+        watch = _watches[ticket.loop] = _DeadlineWatch()
+    watch.add(ticket)
