@@ -1,0 +1,127 @@
+"""What a follow decided on the event loop no longer pays for, and what it still gets: Django's request signals only
+when a receiver could act on them, one deadline timer per loop, a thread's slot held until the thread ends, and the
+queue's decision taken by the follow it was made for."""
+
+import asyncio
+import threading
+
+import pytest
+from django.core import signals
+
+from creators.services import click_buffer
+from creators.services.click_tickets import Ticket
+from tests.creators.asgi_calls import asgi_get
+from tests.creators.helpers import PHONE
+from tests.creators.test_fast_follow import click_in, mug_link, written_clicks  # noqa: F401 (a fixture)
+from tests.creators.test_fast_follow_on_loop import fast  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def counting_sends(monkeypatch, signal) -> list:
+    sent = []
+    real_send = signal.send
+
+    def send(*args, **kwargs):
+        sent.append(kwargs.get("sender"))
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(signal, "send", send)
+    return sent
+
+
+def test_a_loop_follow_sends_no_request_signal_while_only_djangos_own_receivers_listen(fast, monkeypatch):  # noqa: F811
+    started, finished = counting_sends(monkeypatch, signals.request_started), counting_sends(
+        monkeypatch, signals.request_finished)
+
+    answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 1"})
+
+    assert (answer.status, fast.django.calls, fast._executor.submitted) == (302, 1, 0)  # the fixture's only
+    assert (started, finished) == ([], [])
+
+
+def test_a_receiver_of_the_project_still_hears_each_loop_follow(fast):  # noqa: F811
+    heard = []
+
+    def on_started(**kwargs):
+        heard.append("started")
+
+    def on_finished(**kwargs):
+        heard.append("finished")
+
+    signals.request_started.connect(on_started)
+    signals.request_finished.connect(on_finished)
+    try:
+        answers = [asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader {n}"}) for n in range(2)]
+    finally:
+        signals.request_started.disconnect(on_started)
+        signals.request_finished.disconnect(on_finished)
+
+    assert [answer.status for answer in answers] == [302, 302]
+    assert (fast.django.calls, fast._executor.submitted) == (1, 0)  # the fixture's follow only: on the loop
+    assert heard == ["started", "finished"] * 2
+
+
+def test_a_followers_decision_is_taken_not_left_to_crowd_out_a_waiting_requests(fast):  # noqa: F811
+    first = written_clicks().get()
+    click_buffer._buffer._seen.clear()  # the visit was counted by another process: the queue decides another id
+
+    answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": PHONE})
+
+    assert (answer.status, click_in(answer), fast._executor.submitted) == (302, first.pk, 0)
+    assert dict(click_buffer._buffer._counted) == {}
+
+
+def test_tickets_on_one_loop_share_one_timer_and_only_the_unanswered_expire():
+    settled = []
+
+    async def follows():
+        loop = asyncio.get_running_loop()
+        now = loop.time()  # asyncio's clock is time.monotonic
+        tickets = [Ticket(sequence, False, now + 0.05 + sequence / 100, sequence, loop) for sequence in range(1, 4)]
+
+        async def settle(ticket):
+            settled.append(ticket.sequence)
+            ticket.answer = ticket.provisional
+
+        waits = [asyncio.ensure_future(ticket.counted(settle=settle)) for ticket in tickets]
+        await asyncio.sleep(0)
+        timers = len(loop._scheduled)
+        tickets[1].future.set_result(20)  # its batch landed in time
+        return timers, await asyncio.gather(*waits)
+
+    timers, answers = asyncio.run(follows())
+
+    assert (timers, answers, settled) == (1, [1, 20, 3], [1, 3])
+
+
+def test_a_cancelled_follow_leaves_its_threads_slot_taken_until_the_thread_ends(fast):  # noqa: F811
+    asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 1"})  # the buffer made
+    slots, release = fast._slots(), threading.Event()
+    fast_settle = click_buffer._buffer.settle
+    click_buffer._buffer.settle = lambda ticket: release.wait(5)
+    taken = 0
+    while slots.acquire(blocking=False):
+        taken += 1
+    slots.release()  # one slot free: the settle's
+    taken -= 1
+
+    async def cancelled_settle():
+        loop = asyncio.get_running_loop()
+        settling = asyncio.ensure_future(fast._settle(Ticket(1, False, 0.0, 1, loop)))
+        await asyncio.sleep(0.05)
+        settling.cancel()
+        await asyncio.sleep(0.05)
+        return slots.acquire(blocking=False)
+
+    try:
+        free_while_running = asyncio.run(cancelled_settle())
+        release.set()
+        fast._executor.shutdown(wait=True)
+        free_after = slots.acquire(blocking=False)
+    finally:
+        click_buffer._buffer.settle = fast_settle
+        for _ in range(taken + free_after + free_while_running):
+            slots.release()
+
+    assert (free_while_running, free_after) == (False, True)
