@@ -32,6 +32,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 
 import redis
 from django.db import connections
@@ -70,6 +71,8 @@ class ClickBuffer:
         # The loop whose next iteration wakes the sender (None: no wake-up due); a loop closed before it ran its
         # wake-up (its last request cancelled) must not leave later follows without one.
         self._wake_scheduled: asyncio.AbstractEventLoop | None = None
+        self._loop_sending = False  # a loop's send in flight (``_sending_from_loop``)
+        self._thread_wanted = False  # group commit: the loop hands the sender thread what it can't send itself
         self._unavailable_until = 0.0
         self._pid = os.getpid()
         self._thread: threading.Thread | bool | None = None  # None: nothing buffered yet; False: no thread
@@ -123,7 +126,7 @@ class ClickBuffer:
             loop = asyncio.get_running_loop()
             if self._wake_scheduled is not loop:  # one per iteration of this loop (another's may be closed)
                 self._wake_scheduled = loop
-                loop.call_soon(self._wake_sender)
+                loop.call_soon(self._send_on_loop)
             ticket = Ticket(sequence, repeat, deadline, counted, loop)
             self._tickets.append(ticket)
         finally:
@@ -144,6 +147,52 @@ class ClickBuffer:
         self._clicks.append((self._appended, click))
         return False, self._appended, click.click_id
 
+    def _send_on_loop(self) -> None:
+        """The loop's next iteration sends what its follows buffered itself (``_sending_from_loop``) unless its send
+        in flight will: no thread woken, no answer called back across threads."""
+        self._wake_scheduled = None
+        if not self._loop_sending:
+            self._loop_sending = True
+            asyncio.get_running_loop().create_task(self._sending_from_loop())
+
+    async def _sending_from_loop(self) -> None:
+        """Batches sent on the loop until the buffer is empty, as the sender thread sends them. With the flush held
+        by a thread (a request sending its own batch), or the batch failed (put back, the queue rested a second),
+        the sender thread takes over: it writes a batch Redis refused inline, which the loop can't."""
+        try:
+            while self._flushing.acquire(blocking=False):
+                try:
+                    with self._lock:
+                        batch, self._clicks = self._clicks[:BATCH], self._clicks[BATCH:]
+                    if not batch:
+                        return
+                    try:
+                        counted = await click_queue.count_clicks_on_loop([click for _sequence, click in batch])
+                    except BaseException as error:  # cancelled too: a batch counted or not is counted once more
+                        self._put_back(batch, error)
+                        raise
+                    self._learn(batch, counted)
+                finally:
+                    self._release_flushing()
+                if click_spool.replay_is_due():  # the way in works: what an outage spooled, replayed off the loop
+                    asyncio.get_running_loop().run_in_executor(None, partial(click_spool.replay_due, hand_on=self.hand_on))
+            self._wake_sender()
+        except Exception:  # noqa: BLE001 - put back above; the sender thread writes it (inline should Redis be down)
+            self._wake_sender()
+        finally:
+            self._loop_sending = False
+
+    def _put_back(self, batch: list[tuple[int, QueuedClick]], error: BaseException) -> None:
+        if isinstance(error, Exception) and not isinstance(error, redis.RedisError):
+            logger.exception("click queue failed on a batch of %s clicks", len(batch))
+        if isinstance(error, Exception):
+            self._unavailable_until = max(self._unavailable_until, time.monotonic() + UNAVAILABLE_SECONDS)
+            logger.warning("click queue unavailable: %s clicks handed to the sender thread (%s)", len(batch), error)
+        with self._lock:
+            self._clicks[:0] = batch
+            self._thread_wanted = True
+            self._ready.notify()  # the sender thread
+
     def _wake_sender(self) -> None:
         """On the loop, which never waits for a thread: with the lock held elsewhere, tried again next iteration."""
         if not self._lock.acquire(blocking=False):
@@ -151,6 +200,7 @@ class ClickBuffer:
             return
         try:
             self._wake_scheduled = None
+            self._thread_wanted = True
             self._ready.notify()  # the sender thread, if it is waiting for clicks
         finally:
             self._lock.release()
@@ -311,8 +361,10 @@ class ClickBuffer:
 
     def _run(self) -> None:
         while True:
-            with self._lock:
-                self._ready.wait_for(lambda: self._clicks)
+            with self._lock:  # in group commit the loop sends its follows' clicks: the thread only when asked
+                self._ready.wait_for(lambda: self._clicks and (
+                    self._thread_wanted or not cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS")))
+                self._thread_wanted = False
                 if not cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS"):  # write-behind: wait for a fuller batch
                     self._ready.wait_for(lambda: len(self._clicks) >= BATCH,
                                          timeout=cached_setting("KOLSHOP_CLICK_FLUSH_MS") / 1000)

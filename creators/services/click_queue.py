@@ -32,7 +32,7 @@ from django.db import connection, transaction
 
 from creators.models import Click
 from creators.services.click_ids import reserve_click_id
-from operations.shared_redis import redis_client
+from operations.shared_redis import loop_redis_client, redis_client
 from shop.attribution import attribution_window
 
 STREAM = "kolshop:clicks"
@@ -128,16 +128,7 @@ def count_clicks(clicks: list[QueuedClick]) -> list[int]:
     counted click's visitor key makes the retry find it)."""
     if redis_client() is None:
         raise redis.ConnectionError("no click queue configured (settings.REDIS_URL is empty)")
-    script = _count_click_script()
-    alias_seconds = int(attribution_window().total_seconds()) + 86_400
-    calls = []
-    for click in clicks:
-        count, seconds = click.limit if click.client and click.limit else (0, 1)
-        calls.append([6, f"{SEEN_PREFIX}{click.link_id}:{click.visitor_candidates[0]}",
-                      f"{SEEN_PREFIX}{click.link_id}:{click.visitor_candidates[1]}", STREAM, PENDING,
-                      f"{RATE_PREFIX}{click.client}:{seconds}:{int(click.clicked_at // seconds)}",
-                      f"{ALIAS_PREFIX}{click.click_id}", click.click_id, click.payload, click.window_seconds, count,
-                      seconds, alias_seconds])
+    script, calls = _count_click_calls(clicks)
     for attempt in range(2):
         pipe = redis_client().pipeline(transaction=False)
         for call in calls:  # EVALSHA straight away: a pipeline of scripts would ask SCRIPT EXISTS first
@@ -148,6 +139,39 @@ def count_clicks(clicks: list[QueuedClick]) -> list[int]:
             if attempt:
                 raise
             redis_client().script_load(script.script)
+
+
+async def count_clicks_on_loop(clicks: list[QueuedClick]) -> list[int]:
+    """``count_clicks`` awaited on the running event loop (redis.asyncio, one client per loop): the loop's follows'
+    batches need no thread to send them and no call back into the loop. The same script, keys and errors."""
+    client = loop_redis_client()
+    if client is None:
+        raise redis.ConnectionError("no click queue configured (settings.REDIS_URL is empty)")
+    script, calls = _count_click_calls(clicks)
+    for attempt in range(2):
+        pipe = client.pipeline(transaction=False)
+        for call in calls:
+            pipe.evalsha(script.sha, *call)
+        try:
+            return [int(counted) for counted in await pipe.execute()]
+        except redis.exceptions.NoScriptError:
+            if attempt:
+                raise
+            await client.script_load(script.script)
+
+
+def _count_click_calls(clicks: list[QueuedClick]) -> tuple:
+    """The counting script and, per click, its keys and arguments."""
+    alias_seconds = int(attribution_window().total_seconds()) + 86_400
+    calls = []
+    for click in clicks:
+        count, seconds = click.limit if click.client and click.limit else (0, 1)
+        calls.append([6, f"{SEEN_PREFIX}{click.link_id}:{click.visitor_candidates[0]}",
+                      f"{SEEN_PREFIX}{click.link_id}:{click.visitor_candidates[1]}", STREAM, PENDING,
+                      f"{RATE_PREFIX}{click.client}:{seconds}:{int(click.clicked_at // seconds)}",
+                      f"{ALIAS_PREFIX}{click.click_id}", click.click_id, click.payload, click.window_seconds, count,
+                      seconds, alias_seconds])
+    return _count_click_script(), calls
 
 
 def click_aliases(click_ids: list[int]) -> dict[int, int]:

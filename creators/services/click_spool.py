@@ -169,6 +169,11 @@ def _hand_on_or_drop(clicks: list[QueuedClick], hand_on: Callable[[list[QueuedCl
     logger.error("%s spooled clicks were refused on replay and dropped", dropped)
 
 
+def replay_is_due() -> bool:
+    """Whether ``replay_due`` would look now (a look off the event loop: it reads files and writes)."""
+    return time.monotonic() >= _next_look and spool_dir() is not None
+
+
 def replay_due(*, hand_on: Callable[[list[QueuedClick]], object]) -> int:
     """``replay_spooled_clicks`` at most every ``LOOK_SECONDS`` (right away after this process spooled): called
     after a send that succeeded, so the way in is back. A failing replay is logged and tried again later."""

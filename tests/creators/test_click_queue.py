@@ -3,6 +3,7 @@ clicks in batches, a drainer killed mid-batch loses none and counts none twice, 
 before its click was drained is still attributed to that click."""
 
 import os
+from collections import deque
 import signal
 import subprocess
 import sys
@@ -149,11 +150,11 @@ def test_a_worker_forked_while_a_thread_reserves_ids_neither_waits_for_the_lock_
         pid = os.fork()
         if pid == 0:  # the child: a new worker
             try:
-                os._exit(0 if block._lock.acquire(blocking=False) and block._ids == [] else 3)
+                os._exit(0 if block._lock.acquire(blocking=False) and not block._ids else 3)
             except BaseException:
                 os._exit(4)
         _, status = os.waitpid(pid, 0)
     finally:
         block._lock.release()
-        block._ids = []
+        block._ids = deque()
     assert os.waitstatus_to_exitcode(status) == 0

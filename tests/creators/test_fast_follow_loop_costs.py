@@ -125,3 +125,14 @@ def test_a_cancelled_follow_leaves_its_threads_slot_taken_until_the_thread_ends(
             slots.release()
 
     assert (free_while_running, free_after) == (False, True)
+
+
+def test_the_loops_follows_are_sent_by_the_loop_without_the_sender_thread(fast, monkeypatch, settings):  # noqa: F811
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 2000
+    monkeypatch.setattr(click_buffer.ClickBuffer, "_run", lambda self: None)  # a sender thread that never sends
+
+    answers = [asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader {n}"}) for n in range(3)]
+
+    assert [answer.status for answer in answers] == [302] * 3
+    assert (fast.django.calls, fast._executor.submitted) == (1, 0)  # none settled in a thread after its wait
+    assert [click.pk for click in written_clicks()][1:] == [click_in(answer) for answer in answers]

@@ -88,16 +88,16 @@ def test_a_visit_another_process_counted_redirects_with_that_click(fast):
     ValueError("a reply the client could not read"),  # any other failure: the batch is not dropped either
 ], ids=["redis-unreachable", "another-reason"])
 def test_a_batch_the_queue_fails_on_is_written_inline_and_answered(fast, monkeypatch, failure):
-    real_count = click_queue.count_clicks
+    real_count = click_queue.count_clicks_on_loop
     failures = []
 
-    def count_failing_once(clicks):
+    async def count_failing_once(clicks):
         if not failures:
             failures.append(len(clicks))
             raise failure
-        return real_count(clicks)
+        return await real_count(clicks)
 
-    monkeypatch.setattr(click_queue, "count_clicks", count_failing_once)
+    monkeypatch.setattr(click_queue, "count_clicks_on_loop", count_failing_once)  # the loop sends its follows' batch
 
     answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader during the outage"})
 
@@ -108,7 +108,8 @@ def test_a_batch_the_queue_fails_on_is_written_inline_and_answered(fast, monkeyp
 
 def test_a_batch_not_landed_within_the_ack_wait_is_sent_by_the_follow_itself(fast, monkeypatch, settings):
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 30
-    monkeypatch.setattr(click_buffer.ClickBuffer, "_run", lambda self: None)  # a sender thread that never sends
+    monkeypatch.setattr(click_buffer.ClickBuffer, "_send_on_loop", lambda self: None)  # the loop never sends
+    monkeypatch.setattr(click_buffer.ClickBuffer, "_run", lambda self: None)  # nor the sender thread
 
     started = time.monotonic()
     answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} patient reader"})
@@ -120,13 +121,13 @@ def test_a_batch_not_landed_within_the_ack_wait_is_sent_by_the_follow_itself(fas
 
 def test_a_slow_redis_never_blocks_the_loop(fast, monkeypatch, settings):
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 2000  # the follow waits for its batch, however slow
-    real_count = click_queue.count_clicks
+    real_count = click_queue.count_clicks_on_loop
 
-    def slow_count(clicks):
-        time.sleep(0.3)
-        return real_count(clicks)
+    async def slow_count(clicks):
+        await asyncio.sleep(0.3)
+        return await real_count(clicks)
 
-    monkeypatch.setattr(click_queue, "count_clicks", slow_count)
+    monkeypatch.setattr(click_queue, "count_clicks_on_loop", slow_count)
     monkeypatch.setattr(fast, "_threads", lambda: pytest.fail("a follow handed to a thread"))
     ticks = []
 
@@ -183,13 +184,13 @@ def test_in_write_behind_a_follow_goes_to_a_thread_without_running_its_chain_on_
 def test_a_follow_past_its_ack_wait_with_every_slot_taken_waits_for_its_batch_instead_of_a_thread(
         fast, monkeypatch, settings):
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 30
-    real_count = click_queue.count_clicks
+    real_count = click_queue.count_clicks_on_loop
 
-    def slow_count(clicks):
-        time.sleep(0.2)  # past the follow's 30 ms
-        return real_count(clicks)
+    async def slow_count(clicks):
+        await asyncio.sleep(0.2)  # past the follow's 30 ms
+        return await real_count(clicks)
 
-    monkeypatch.setattr(click_queue, "count_clicks", slow_count)
+    monkeypatch.setattr(click_queue, "count_clicks_on_loop", slow_count)
     slots = fast._slots()
     taken = 0
     while slots.acquire(blocking=False):
