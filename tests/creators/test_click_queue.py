@@ -3,10 +3,10 @@ clicks in batches, a drainer killed mid-batch loses none and counts none twice, 
 before its click was drained is still attributed to that click."""
 
 import os
-from collections import deque
 import signal
 import subprocess
 import sys
+from collections import deque
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
