@@ -71,7 +71,7 @@ class ClickBuffer:
         # The loop whose next iteration wakes the sender (None: no wake-up due); a loop closed before it ran its
         # wake-up (its last request cancelled) must not leave later follows without one.
         self._wake_scheduled: asyncio.AbstractEventLoop | None = None
-        self._loop_sending = False  # a loop's send in flight (``_sending_from_loop``)
+        self._loop_sending: asyncio.AbstractEventLoop | None = None  # the loop whose send is in flight
         self._thread_wanted = False  # group commit: the loop hands the sender thread what it can't send itself
         self._unavailable_until = 0.0
         self._pid = os.getpid()
@@ -151,11 +151,12 @@ class ClickBuffer:
         """The loop's next iteration sends what its follows buffered itself (``_sending_from_loop``) unless its send
         in flight will: no thread woken, no answer called back across threads."""
         self._wake_scheduled = None
-        if not self._loop_sending:
-            self._loop_sending = True
-            asyncio.get_running_loop().create_task(self._sending_from_loop())
+        loop = asyncio.get_running_loop()
+        if self._loop_sending is not loop:  # (a loop closed mid-send, its task never finished, leaves it to another)
+            self._loop_sending = loop
+            loop.create_task(self._sending_from_loop(loop))
 
-    async def _sending_from_loop(self) -> None:
+    async def _sending_from_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Batches sent on the loop until the buffer is empty, as the sender thread sends them. With the flush held
         by a thread (a request sending its own batch), or the batch failed (put back, the queue rested a second),
         the sender thread takes over: it writes a batch Redis refused inline, which the loop can't."""
@@ -175,12 +176,13 @@ class ClickBuffer:
                 finally:
                     self._release_flushing()
                 if click_spool.replay_is_due():  # the way in works: what an outage spooled, replayed off the loop
-                    asyncio.get_running_loop().run_in_executor(None, partial(click_spool.replay_due, hand_on=self.hand_on))
+                    loop.run_in_executor(None, partial(click_spool.replay_due, hand_on=self.hand_on))
             self._wake_sender()
         except Exception:  # noqa: BLE001 - put back above; the sender thread writes it (inline should Redis be down)
             self._wake_sender()
         finally:
-            self._loop_sending = False
+            if self._loop_sending is loop:
+                self._loop_sending = None
 
     def _put_back(self, batch: list[tuple[int, QueuedClick]], error: BaseException) -> None:
         if isinstance(error, Exception) and not isinstance(error, redis.RedisError):

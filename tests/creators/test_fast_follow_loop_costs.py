@@ -136,3 +136,15 @@ def test_the_loops_follows_are_sent_by_the_loop_without_the_sender_thread(fast, 
     assert [answer.status for answer in answers] == [302] * 3
     assert (fast.django.calls, fast._executor.submitted) == (1, 0)  # none settled in a thread after its wait
     assert [click.pk for click in written_clicks()][1:] == [click_in(answer) for answer in answers]
+
+
+def test_a_send_left_in_flight_on_a_closed_loop_does_not_leave_later_follows_to_wait(fast):  # noqa: F811
+    asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 1"})  # the buffer made, on the loop
+    closed = asyncio.new_event_loop()
+    closed.close()
+    click_buffer._buffer._loop_sending = closed  # its send's task dropped with the loop, never finished
+
+    answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 2"})
+
+    assert (answer.status, fast._executor.submitted) == (302, 0)  # sent on this loop: no settle in a thread
+    assert click_in(answer) in {click.pk for click in written_clicks()}
