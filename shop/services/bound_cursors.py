@@ -20,6 +20,7 @@ Django's cursor. The cursor is Django's wrapper around psycopg's, so the query l
 write-batch checks, query counts) and error mapping see it as any other. Other databases get Django's cursor.
 """
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -101,18 +102,19 @@ class _KeptCursor:
         return self.cursor
 
 
-_KEPT = "_kolshop_bound_cursor"
+# Each Django connection wrapper's kept cursor, forgotten with the wrapper (nothing is added to Django's object).
+_kept: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, _KeptCursor]" = weakref.WeakKeyDictionary()
 
 
 def _kept_cursor(connection: BaseDatabaseWrapper) -> _KeptCursor | None:
     """The connection's kept cursor, made anew for a new psycopg connection, another time zone or a closed cursor;
     None while it is in use (the caller makes a cursor of its own)."""
-    kept = connection.__dict__.get(_KEPT)
+    kept = _kept.get(connection)
     if kept is not None and kept.in_use:
         return None
     if kept is None or kept.raw is not connection.connection or kept.timezone is not connection.timezone \
             or kept.cursor.closed:
-        kept = connection.__dict__[_KEPT] = _KeptCursor(connection)
+        kept = _kept[connection] = _KeptCursor(connection)
     return kept
 
 
