@@ -43,10 +43,10 @@ def interleaved(contenders: dict[str, Callable[[], object]], *, rounds: int, war
 
 
 class AppCPUClock:
-    """A clock of the CPU time spent inside the app's request handler, for ``interleaved(clock=...)``: the
-    process's CPU time over a test client's calls counts the client's own work too (building the request,
-    encoding and decoding JSON, its signal hooks), which a server's app process never does. It wraps the
-    client's handler (the WSGI application the client calls) and counts only the time inside it."""
+    """The process CPU time spent inside a test client's request handler (the WSGI application it calls), summed
+    over its calls: read before and after a call to see how much of the process's CPU the app itself took. The
+    buy flow's row measures process CPU per flow (the client's own work included: building the request, encoding
+    and decoding JSON, its signal hooks); its note shows this share of it, read around each flow."""
 
     def __init__(self, client) -> None:
         self.spent_ns = 0

@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from ninja import Schema
 from ninja.responses import NinjaJSONEncoder
@@ -160,10 +161,24 @@ class CheckoutOut(Schema):
     payment: PaymentOut
 
 
+class _AnswerEncoder(NinjaJSONEncoder):
+    """``NinjaJSONEncoder``, its answer for an answer's money and moments found first: a ``Decimal`` or
+    ``datetime`` is none of the types ninja checks before Django's ``DjangoJSONEncoder`` (a pydantic model, a URL,
+    an IP address, an enum), so it goes straight to Django's rule for it, the same text."""
+
+    def default(self, o):
+        kind = type(o)
+        if kind is Decimal:
+            return str(o)
+        if kind is datetime:
+            return DjangoJSONEncoder.default(self, o)
+        return super().default(o)
+
+
 def json_answer(payload: dict, *, status: int = 200) -> HttpResponse:
     """``payload``, already in its declared response schema's shape, as ninja renders a validated answer
     (its ``JSONRenderer``: ``NinjaJSONEncoder``, ``application/json; charset=utf-8``)."""
-    return HttpResponse(json.dumps(payload, cls=NinjaJSONEncoder), status=status,
+    return HttpResponse(json.dumps(payload, cls=_AnswerEncoder), status=status,
                         content_type="application/json; charset=utf-8")
 
 

@@ -20,6 +20,7 @@ Django's cursor. The cursor is Django's wrapper around psycopg's, so the query l
 write-batch checks, query counts) and error mapping see it as any other. Other databases get Django's cursor.
 """
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -37,12 +38,12 @@ if TYPE_CHECKING:
 def bound_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
     """``with connection.cursor()``, binding its parameters on the server on PostgreSQL (psycopg 3): the connection's
     kept psycopg cursor (or a new one while that is in use), in Django's wrapper of the moment (logged or not)."""
+    if isinstance(connection, ConnectionProxy):
+        connection = connections[connection.alias]  # the thread's own wrapper, as the proxy would give
     if connection.vendor != "postgresql" or not _psycopg3():
         with connection.cursor() as cursor:
             yield cursor
         return
-    if isinstance(connection, ConnectionProxy):
-        connection = connections[connection.alias]  # the thread's own wrapper, as the proxy would give
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
@@ -60,10 +61,15 @@ def bound_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
             bound.close()
 
 
-def _psycopg3() -> bool:
-    from django.db.backends.postgresql.base import is_psycopg3
+_is_psycopg3: list[bool] = []
 
-    return is_psycopg3
+
+def _psycopg3() -> bool:
+    if not _is_psycopg3:  # imported at the first PostgreSQL statement (the module needs a PostgreSQL driver)
+        from django.db.backends.postgresql.base import is_psycopg3
+
+        _is_psycopg3.append(is_psycopg3)
+    return _is_psycopg3[0]
 
 
 _debug_wrappers: list[type] = []
@@ -101,19 +107,35 @@ class _KeptCursor:
         return self.cursor
 
 
-_KEPT = "_kolshop_bound_cursor"
+# Each Django connection wrapper's kept cursor by the wrapper's id, with a weak reference to the wrapper: nothing is
+# added to Django's object, and the entry goes with the wrapper (a ``WeakKeyDictionary`` would make a weak reference
+# at every look-up, for each statement).
+_kept: dict[int, tuple[weakref.ref, _KeptCursor]] = {}
 
 
 def _kept_cursor(connection: BaseDatabaseWrapper) -> _KeptCursor | None:
     """The connection's kept cursor, made anew for a new psycopg connection, another time zone or a closed cursor;
     None while it is in use (the caller makes a cursor of its own)."""
-    kept = connection.__dict__.get(_KEPT)
+    entry = _kept.get(id(connection))
+    kept = entry[1] if entry is not None and entry[0]() is connection else None
     if kept is not None and kept.in_use:
         return None
     if kept is None or kept.raw is not connection.connection or kept.timezone is not connection.timezone \
             or kept.cursor.closed:
-        kept = connection.__dict__[_KEPT] = _KeptCursor(connection)
+        kept = _KeptCursor(connection)
+        _kept[id(connection)] = (weakref.ref(connection, _forget(id(connection))), kept)
     return kept
+
+
+def _forget(key: int):
+    """A weak reference's callback dropping the entry of a collected wrapper (unless a new wrapper took its id)."""
+
+    def forget(reference: weakref.ref) -> None:
+        entry = _kept.get(key)
+        if entry is not None and entry[0] is reference:
+            del _kept[key]
+
+    return forget
 
 
 def _new_cursor(connection: BaseDatabaseWrapper) -> "ServerBindingCursor":

@@ -22,7 +22,8 @@ from uuid import UUID
 
 from django.db import DatabaseError, connections, router, transaction
 from django.db.models import (
-    BooleanField, CharField, Field, ForeignKey, IntegerField, Model, TextField, signals, sql,
+    BooleanField, CharField, DateField, DateTimeField, DecimalField, Field, ForeignKey, IntegerField, Model, TextField,
+    signals, sql,
 )
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.constants import OnConflict
@@ -41,11 +42,12 @@ def insert_statement(model: type[Model], fields: list, objs: list[Model], *, ali
     later calls only prepare the values as its compiler does (``pre_save``, ``get_db_prep_save``) and lay them out
     as it did."""
     connection = connections[alias]
-    key = (model, tuple(field.attname for field in fields), alias, len(objs), ignore_conflicts,
-           tuple(field.attname for field in returning))
+    # Fields by identity (a model's fields live as long as the process; hashing a ``Field`` is a Python call).
+    field_ids = tuple(map(id, fields))
+    key = (model, field_ids, alias, len(objs), ignore_conflicts, tuple(map(id, returning)))
     compiled = _compiled_inserts.get(key, False)
     if compiled:
-        rows = _prepared_rows(fields, objs, connection, pre_save=True)
+        rows = _prepared_rows(fields, objs, connection, pre_save=True, field_ids=field_ids)
         if rows is not None:  # else an expression among the values: Django's compiler places it
             return compiled[0], _laid_out(rows, by_column=compiled[1])
     query = sql.InsertQuery(model, on_conflict=OnConflict.IGNORE if ignore_conflicts else None)
@@ -67,9 +69,10 @@ def insert_statement(model: type[Model], fields: list, objs: list[Model], *, ali
 _PLAIN_TYPES = frozenset({str, int, bool, float, Decimal, datetime, date, UUID, type(None)})
 
 
-def _prepared_rows(fields: list, objs: list[Model], connection, *, pre_save: bool) -> list[list] | None:
+def _prepared_rows(fields: list, objs: list[Model], connection, *, pre_save: bool,
+                   field_ids: tuple | None = None) -> list[list] | None:
     """Each row's parameters as ``SQLInsertCompiler`` prepares plain values; None when a value is an expression."""
-    plan = _preparing(fields, connection)
+    plan = _preparing(fields, connection, field_ids or tuple(map(id, fields)))
     rows = []
     for obj in objs:
         row = []
@@ -92,17 +95,26 @@ _SAME = object()  # a shortcut: ``get_db_prep_save`` gives the value itself
 _preparings: dict[tuple, list[tuple]] = {}
 
 
-def _preparing(fields: list, connection) -> list[tuple]:
+def _preparing(fields: list, connection, field_ids: tuple) -> list[tuple]:
     """Per field: (field, attname, whether its ``pre_save`` is its own, shortcuts by value type or None), once per
-    process for each field list and database."""
-    key = (tuple(fields), connection.alias, connection.vendor)
+    process for each field list (``field_ids``: their ids, in order) and database."""
+    key = (field_ids, connection.alias, connection.vendor)
     plan = _preparings.get(key)
     if plan is None:
         if len(_preparings) >= _COMPILED_INSERTS_LIMIT:
             _preparings.clear()
-        plan = _preparings[key] = [(field, field.attname, type(field).pre_save is not Field.pre_save,
-                                    _shortcuts(field, connection)) for field in fields]
+        plan = _preparings[key] = [(field, field.attname, _own_pre_save(field), _shortcuts(field, connection))
+                                   for field in fields]
     return plan
+
+
+def _own_pre_save(field) -> bool:
+    """Whether ``field.pre_save`` may give other than the attribute: a field class's own ``pre_save``, except
+    Django's date and moment fields without ``auto_now``/``auto_now_add`` (theirs then reads the attribute)."""
+    own = type(field).pre_save
+    if own in (DateField.pre_save, DateTimeField.pre_save):
+        return field.auto_now or field.auto_now_add
+    return own is not Field.pre_save
 
 
 def _shortcuts(field, connection) -> dict | None:
@@ -132,6 +144,18 @@ def _shortcuts(field, connection) -> dict | None:
             return {int: lambda value: adapt(value, internal_type), type(None): _SAME}
         if db_prep is AutoFieldMixin.get_db_prep_value:
             return {int: connection.ops.validate_autopk_value}
+    if (kind, prep, to_python, db_prep) == (DateTimeField, DateTimeField.get_prep_value, DateTimeField.to_python,
+                                            DateTimeField.get_db_prep_value):
+        adapt = connection.ops.adapt_datetimefield_value
+        # An aware moment is itself before the database's adapter; a naive one goes the long way (Django warns).
+        return {datetime: lambda value: adapt(value) if value.utcoffset() is not None
+                else field.get_db_prep_save(value, connection=connection), type(None): _SAME}
+    if (kind, prep, to_python, db_prep) == (DecimalField, DecimalField.get_prep_value, DecimalField.to_python,
+                                            DecimalField.get_db_prep_value):
+        adapt, digits, places = connection.ops.adapt_decimalfield_value, field.max_digits, field.decimal_places
+        # A finite Decimal is its own ``to_python``; any other goes the long way (and is refused there).
+        return {Decimal: lambda value: adapt(value, digits, places) if value.is_finite()
+                else field.get_db_prep_save(value, connection=connection), type(None): _SAME}
     return None
 
 
@@ -165,16 +189,17 @@ def _same_param(ours, django) -> bool:
     return type(ours) is type(django) and (ours == django or repr(ours) == repr(django))
 
 
-def insert_now(objs: Sequence[Model]) -> list[Model]:
-    """``bulk_create(objs)`` of new rows (no signals, as ``bulk_create``), as one compiled statement: each row gets
-    its key and every column the database fills (``db_returning_fields``), as ``bulk_create`` gives them."""
+def insert_now(objs: Sequence[Model], *, using: str | None = None) -> list[Model]:
+    """``bulk_create(objs)`` of new rows (no signals, as ``bulk_create``; on ``using``, else the router's database
+    for them), as one compiled statement: each row gets its key and every column the database fills
+    (``db_returning_fields``), as ``bulk_create`` gives them."""
     objs = list(objs)
     if not objs:
         return objs
     model = type(objs[0])
-    alias = router.db_for_write(model)
+    alias = using or router.db_for_write(model)
     if not _shortcut_fits(model, objs, alias):
-        return model._default_manager.bulk_create(objs)
+        return model._default_manager.db_manager(alias).bulk_create(objs)
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
     with transaction.mark_for_rollback_on_error(alias):
@@ -201,22 +226,29 @@ def save_new(obj: Model) -> Model:
 
 
 def _shortcut_fits(model: type[Model], objs: list[Model], alias: str) -> bool:
-    """New rows of a plain model whose key the database chooses, few enough for one statement that returns them."""
+    """New rows of a plain model, few enough for one statement that returns what the database fills in: with the
+    key the database chooses (none given), or with a key of the field's default given (a UUID), which ``save()``
+    inserts without trying an ``UPDATE`` first too."""
     opts, connection = model._meta, connections[alias]
-    return (not opts.parents and not opts.proxy and not opts.order_with_respect_to and opts.pk.db_returning
-            and connection.features.can_return_rows_from_bulk_insert
-            and all(obj.pk is None and obj._state.adding for obj in objs)
-            and len(objs) <= connection.ops.bulk_batch_size(opts.concrete_fields, objs))
+    if (opts.parents or opts.proxy or opts.order_with_respect_to
+            or not connection.features.can_return_rows_from_bulk_insert):
+        return False
+    if opts.pk.db_returning:
+        keyed = all(obj.pk is None and obj._state.adding for obj in objs)
+    else:
+        keyed = opts.pk.has_default() and all(obj.pk is not None and obj._state.adding for obj in objs)
+    return keyed and len(objs) <= connection.ops.bulk_batch_size(opts.concrete_fields, objs)
 
 
 def _insert_returning(model: type[Model], objs: list[Model], alias: str) -> None:
     opts, connection = model._meta, connections[alias]
-    fields = [field for field in opts.concrete_fields if not field.generated and field is not opts.pk]
+    chosen_key = opts.pk.db_returning
+    fields = [field for field in opts.concrete_fields if not field.generated and not (chosen_key and field is opts.pk)]
     returning = opts.db_returning_fields
     statement, params = insert_statement(model, fields, objs, alias=alias, ignore_conflicts=False, returning=returning)
     with bound_cursor(connection) as cursor:  # an insert's SQL repeats per shape: values bound by PostgreSQL
         cursor.execute(statement, params)
-        rows = cursor.fetchall()
+        rows = cursor.fetchall() if returning else [()] * cursor.rowcount
     if len(rows) != len(objs):
         raise DatabaseError("an insert returned the wrong number of rows")
     for obj, row in zip(objs, rows):
@@ -229,8 +261,25 @@ def converted(row: Sequence, fields: Sequence, connection) -> list:
     """A row's values for ``fields`` (one column each, in order) as Django reads them (each field's converters and
     the database's, as ``SQLCompiler.apply_converters`` applies them)."""
     values = []
-    for value, field in zip(row, fields):
-        for converter in connection.ops.get_db_converters(field.cached_col) + field.get_db_converters(connection):
-            value = converter(value, field.cached_col, connection)
+    for value, (converters, column) in zip(row, _converters(fields, connection)):
+        for converter in converters:
+            value = converter(value, column, connection)
         values.append(value)
     return values
+
+
+_converter_lists: dict[tuple, list[tuple]] = {}
+
+
+def _converters(fields: Sequence, connection) -> list[tuple]:
+    """Per field: (its converters and the database's, its column), once per process for each field list and
+    database (both depend only on the field and the backend)."""
+    key = (tuple(map(id, fields)), connection.alias, connection.vendor)
+    found = _converter_lists.get(key)
+    if found is None:
+        if len(_converter_lists) >= _COMPILED_INSERTS_LIMIT:
+            _converter_lists.clear()
+        found = _converter_lists[key] = [
+            (connection.ops.get_db_converters(field.cached_col) + field.get_db_converters(connection), field.cached_col)
+            for field in fields]
+    return found

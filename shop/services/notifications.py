@@ -34,7 +34,7 @@ from django_tasks.utils import normalize_json
 from shop.errors import NotFound
 from shop.models import FulfilmentMethod, Order, OrderNotification, OrderNotificationKind
 from shop.services import write_batches
-from shop.services.compiled_inserts import insert_statement
+from shop.services.compiled_inserts import insert_now
 from shop.services.countries import country_name
 from shop.services.pickup_codes import pickup_code_for
 
@@ -102,18 +102,14 @@ def enqueue(task: Task, *args) -> None:
     """``task.enqueue(*args)``. To django_tasks_db's table (production's and the bench's backend, ``TASKS``) the
     row is written as its ``enqueue`` writes it (``DBTaskResult.objects.create``: the same columns, ``pre_save`` and
     ``post_save``, then ``task_enqueued``) but through an ``INSERT`` compiled once per process
-    (``compiled_inserts.insert_statement``): the ORM's create was a twentieth of the pay request's CPU. Any other
-    backend, or a custom ``id_function``, gets the backend's own ``enqueue``."""
+    (``compiled_inserts.insert_now``, bound by PostgreSQL): the ORM's create was a twentieth of the pay request's
+    CPU. Any other backend, or a custom ``id_function``, gets the backend's own ``enqueue``."""
     backend = _database_backend(task)
     if backend is None:
         task.enqueue(*args)
         return
     row, alias = _task_row(backend, task, args)
-    fields = [field for field in type(row)._meta.concrete_fields if not field.generated]
-    statement, params = insert_statement(type(row), fields, [row], alias=alias, ignore_conflicts=False)
-    with transaction.mark_for_rollback_on_error(alias), connections[alias].cursor() as cursor:
-        cursor.execute(statement, params)
-    row._state.adding, row._state.db = False, alias
+    insert_now([row], using=alias)  # no signals: ``_task_row`` sent ``pre_save``, ``post_save`` follows
     _announce_enqueued(backend, row, alias)
 
 
@@ -126,10 +122,11 @@ def _write_task_row_in_transaction(task: Task, *args) -> bool:
         return False
     from django_tasks_db.models import DBTaskResult
 
-    if not connections[router.db_for_write(DBTaskResult)].in_atomic_block or not write_batches.may_insert(DBTaskResult):
+    alias = router.db_for_write(DBTaskResult)
+    if not connections[alias].in_atomic_block or not write_batches.may_insert(DBTaskResult, using=alias):
         return False  # after the commit, as before: no transaction, or a savepoint while the batch has a row pending
-    row, alias = _task_row(backend, task, args)
-    write_batches.insert([row])
+    row, alias = _task_row(backend, task, args, alias=alias)
+    write_batches.insert([row], using=alias)  # in the block's statement, else at once through the compiled insert
     transaction.on_commit(lambda: _announce_enqueued(backend, row, alias), using=alias)
     return True
 
@@ -143,16 +140,16 @@ def _database_backend(task: Task) -> BaseTaskBackend | None:
     return backend
 
 
-def _task_row(backend: BaseTaskBackend, task: Task, args: tuple) -> tuple[Model, str]:
+def _task_row(backend: BaseTaskBackend, task: Task, args: tuple, *, alias: str | None = None) -> tuple[Model, str]:
     """The new ``DBTaskResult`` the backend's ``enqueue`` would create for ``task(*args)``, its ``pre_save`` sent
-    (django_tasks_db's receiver sets ``run_after``), and the database it goes to."""
+    (django_tasks_db's receiver sets ``run_after``), and the database it goes to (``alias``, else the router's)."""
     from django_tasks_db.models import DBTaskResult
 
     backend.validate_task(task)
     row = DBTaskResult(id=DBTaskResult._meta.pk.get_default(), args_kwargs=normalize_json({"args": args, "kwargs": {}}),
                        priority=task.priority, task_path=task.module_path, queue_name=task.queue_name,
                        run_after=task.run_after, backend_name=backend.alias)
-    alias = router.db_for_write(DBTaskResult, instance=row)
+    alias = alias or router.db_for_write(DBTaskResult, instance=row)
     signals.pre_save.send(sender=DBTaskResult, instance=row, raw=False, using=alias, update_fields=None)
     return row, alias
 

@@ -51,7 +51,7 @@ from django.db.models.expressions import Col
 
 from shop.cached_settings import cached_setting
 from shop.services.bound_cursors import bound_cursor
-from shop.services.compiled_inserts import insert_statement
+from shop.services.compiled_inserts import insert_now, insert_statement
 from shop.services.compiled_queries import CompiledQuery
 
 _local = threading.local()
@@ -79,26 +79,35 @@ class _Batch:
 
 def _open_batch(alias: str, *tables: str) -> _Batch | None:
     """The block a write to ``tables`` waits in, or None for a write to run at once (no block, or inside a
-    savepoint the block opened: see the module's notes)."""
+    savepoint the block opened: see the module's notes). A write ``_refuses`` refuses raises ``RuntimeError``."""
     batch = getattr(_local, "batch", None)
     if batch is None or batch.alias != alias:
         return None
-    if len(connections[alias].savepoint_ids) != batch.depth:
-        if any(write.table in tables for write in batch.writes):
+    if _in_savepoint(batch):
+        if _refuses(batch, tables):
             raise RuntimeError(f"a write to {', '.join(tables)} inside a savepoint while the batch has a write to it "
                                "pending: write it through the batch outside the savepoint, or not through the batch")
         return None
     return batch
 
 
-def may_insert(model: type[Model]) -> bool:
-    """Whether ``insert`` takes ``model``'s rows now: it refuses them inside a savepoint while the block has a write
-    to the model's table pending (``_open_batch``)."""
-    try:
-        _open_batch(router.db_for_write(model), model._meta.db_table)
-    except RuntimeError:
-        return False
-    return True
+def _in_savepoint(batch: _Batch) -> bool:
+    """Whether a savepoint the block opened is open now (its writes run at once)."""
+    return len(connections[batch.alias].savepoint_ids) != batch.depth
+
+
+def _refuses(batch: _Batch, tables: Sequence[str]) -> bool:
+    """Whether the block refuses a write to ``tables`` now: inside a savepoint it opened, while it has a write to
+    one of them pending (the write can't wait for the block, nor be sent before what is pending)."""
+    return _in_savepoint(batch) and any(write.table in tables for write in batch.writes)
+
+
+def may_insert(model: type[Model], *, using: str | None = None) -> bool:
+    """Whether ``insert`` takes ``model``'s rows now (on ``using``, else the router's database for them): it refuses
+    them inside a savepoint while the block has a write to the model's table pending (``_refuses``)."""
+    batch = getattr(_local, "batch", None)
+    alias = using or router.db_for_write(model)
+    return batch is None or batch.alias != alias or not _refuses(batch, (model._meta.db_table,))
 
 
 def _add(batch: _Batch, write: _Write) -> None:
@@ -175,18 +184,21 @@ def batched_writes(using: str = "default") -> Iterator[None]:
     _send(batch)
 
 
-def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> list[Model]:
-    """``bulk_create(objs, ignore_conflicts=…)``; in a block the rows get their primary keys when it ends (none with
-    ``ignore_conflicts``, as ``bulk_create`` gives none)."""
+def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False, using: str | None = None) -> list[Model]:
+    """``bulk_create(objs, ignore_conflicts=…)`` (on ``using``, else the router's database for them); in a block the
+    rows get their primary keys when it ends (none with ``ignore_conflicts``, as ``bulk_create`` gives none)."""
     objs = list(objs)
     if not objs:
         return objs
     model = type(objs[0])
     opts = model._meta
-    batch = _open_batch(router.db_for_write(model), opts.db_table)
+    alias = using or router.db_for_write(model)
+    batch = _open_batch(alias, opts.db_table)
+    if batch is None and not ignore_conflicts:
+        return insert_now(objs, using=alias)  # at once, through the insert compiled for its shape
     if batch is None or batch.at_once:
         with _written_at_once(batch, opts.db_table):
-            return model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+            return model.objects.db_manager(alias).bulk_create(objs, ignore_conflicts=ignore_conflicts)
     chosen_keys = opts.pk.db_returning  # an auto-incremented key: the database chooses it
     if chosen_keys and not isinstance(opts.pk, AutoFieldMixin):
         raise ValueError("a batched insert matches the keys the database chooses to its rows by their order: "

@@ -120,3 +120,20 @@ def test_money_the_service_left_as_a_plain_zero_renders_as_the_schema_makes_it()
 
     payload = {"amount": _money(0), "total": _money(Decimal("1.50"))}
     assert json_answer(payload).content == b'{"amount": "0", "total": "1.50"}'
+
+
+def test_an_answers_money_and_moments_render_as_ninjas_encoder_renders_them():
+    """``json_answer`` finds a Decimal's and a datetime's text first: it must be the text ninja's encoder gives
+    (Django's rule: trailing zeros kept, exponents as ``str``, microseconds cut to milliseconds, UTC as ``Z``)."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from ninja.responses import NinjaJSONEncoder
+
+    from shop.api.schemas import json_answer
+
+    payload = {"money": [Decimal("12.50"), Decimal("0E-2"), Decimal("-3"), Decimal("1E+3")],
+               "moments": [datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), datetime(2026, 1, 2, 3, 4, 5),
+                           datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.get_fixed_timezone(120))],
+               "rest": {"text": "a", "none": None, "day": datetime(2026, 1, 2).date()}}
+    assert json_answer(payload).content.decode() == json.dumps(payload, cls=NinjaJSONEncoder)

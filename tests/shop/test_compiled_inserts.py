@@ -187,3 +187,27 @@ def test_a_cart_stamped_by_its_token_keeps_the_moment_as_django_stores_it_so_the
 
 def _as_stored(cart: Cart) -> dict:
     return {field.attname: getattr(cart, field.attname) for field in Cart._meta.concrete_fields}
+
+
+def test_a_row_keyed_by_its_uuid_default_is_saved_through_its_compiled_insert_as_save_writes_it(compiles):
+    """A model whose key is its field's default (django_tasks_db's ``DBTaskResult``: a UUID) is inserted through
+    the compiled insert too: a second row compiles nothing, each is written once (``save()`` with a default key
+    inserts without an ``UPDATE`` first) with its own key and values, and is no longer ``adding``."""
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.models import DBTaskResult
+
+    def row(path: str) -> DBTaskResult:
+        return DBTaskResult(id=DBTaskResult._meta.pk.get_default(), args_kwargs={"args": [1], "kwargs": {}},
+                            priority=0, task_path=path, queue_name="default", backend_name="default",
+                            run_after=timezone.now())
+
+    first = compiled_inserts.save_new(row("tests.first"))
+    with CaptureQueriesContext(connection) as captured:
+        second = compiled_inserts.save_new(row("tests.second"))
+
+    assert compiles["DBTaskResult"] == 1
+    assert [query["sql"].split()[0] for query in captured.captured_queries] == ["INSERT"]
+    assert first.pk != second.pk and not first._state.adding and not second._state.adding
+    stored = DBTaskResult.objects.get(pk=second.pk)
+    assert (stored.task_path, stored.args_kwargs, stored.run_after) == ("tests.second", second.args_kwargs,
+                                                                        second.run_after)
