@@ -5,6 +5,8 @@ groups, lines, payment) are inserted now through the same compiled statements, a
 and ``bulk_create`` announce and return them."""
 
 from collections import Counter
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
@@ -211,3 +213,43 @@ def test_a_row_keyed_by_its_uuid_default_is_saved_through_its_compiled_insert_as
     stored = DBTaskResult.objects.get(pk=second.pk)
     assert (stored.task_path, stored.args_kwargs, stored.run_after) == ("tests.second", second.args_kwargs,
                                                                         second.run_after)
+
+
+_MOMENT = datetime(2026, 11, 27, 13, 5, 7, 123456)
+
+
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime")
+@pytest.mark.parametrize(("model", "name", "value"), [
+    (CartLine, "quoted_unit_price", Decimal("-0")),
+    (CartLine, "quoted_unit_price", Decimal("-0.00")),
+    (CartLine, "quoted_unit_price", Decimal("1E+2")),
+    (CartLine, "quoted_unit_price", Decimal("0E-7")),
+    (CartLine, "quoted_unit_price", Decimal("1E-30")),
+    (CartLine, "quoted_unit_price", Decimal("12.345678")),
+    (CartLine, "quoted_unit_price", Decimal("9999999999.99")),
+    (CartLine, "quoted_unit_price", None),
+    (Cart, "checked_out_at", _MOMENT.replace(tzinfo=dt_timezone.utc)),
+    (Cart, "checked_out_at", _MOMENT.replace(tzinfo=dt_timezone(timedelta(hours=5, minutes=30)))),
+    (Cart, "checked_out_at", _MOMENT),  # naive: Django warns and makes it aware, on both paths
+    (Cart, "checked_out_at", None),
+])
+def test_a_compiled_inserts_value_is_the_one_djangos_own_preparation_gives(model, name, value):
+    """The compiled insert's shortcuts for moments and Decimals give exactly what ``get_db_prep_save`` gives (its
+    type and its text), on this database, for the edge values: signed zeros, exponent forms, more places than the
+    field keeps, aware moments in UTC and elsewhere, a naive moment, None."""
+    field = model._meta.get_field(name)
+    obj = model(**{field.attname: value})
+
+    ours = compiled_inserts._prepared_rows([field], [obj], connection, pre_save=False)[0][0]
+    django = field.get_db_prep_save(value, connection=connection)
+
+    assert (type(ours), repr(ours)) == (type(django), repr(django))
+
+
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")])
+def test_a_decimal_django_refuses_is_refused_by_the_compiled_insert_too(value):
+    field = CartLine._meta.get_field("quoted_unit_price")
+    with pytest.raises(Exception) as django:
+        field.get_db_prep_save(value, connection=connection)
+    with pytest.raises(type(django.value)):
+        compiled_inserts._prepared_rows([field], [CartLine(quoted_unit_price=value)], connection, pre_save=False)
