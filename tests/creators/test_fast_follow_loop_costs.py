@@ -4,12 +4,14 @@ queue's decision taken by the follow it was made for."""
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import signals
 
-from creators.services import click_buffer
+from creators.services import click_buffer, click_queue
 from creators.services.click_tickets import Ticket
+from tests.creators import asgi_calls
 from tests.creators.asgi_calls import asgi_get
 from tests.creators.helpers import PHONE
 from tests.creators.test_fast_follow import click_in, mug_link, written_clicks  # noqa: F401 (a fixture)
@@ -138,13 +140,54 @@ def test_the_loops_follows_are_sent_by_the_loop_without_the_sender_thread(fast, 
     assert [click.pk for click in written_clicks()][1:] == [click_in(answer) for answer in answers]
 
 
-def test_a_send_left_in_flight_on_a_closed_loop_does_not_leave_later_follows_to_wait(fast):  # noqa: F811
+def close_a_loop_mid_send(fast, monkeypatch) -> int:  # noqa: F811
+    """A follow decided on a loop whose send is awaiting Redis (hung) when the loop is closed, its task never
+    finished nor cancelled (``run_until_complete`` then ``close``); returns the follow's click id."""
     asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 1"})  # the buffer made, on the loop
-    closed = asyncio.new_event_loop()
-    closed.close()
-    click_buffer._buffer._loop_sending = closed  # its send's task dropped with the loop, never finished
+    sending, sent = asyncio.Event(), []
 
-    answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 2"})
+    async def hung_redis(clicks):
+        sent.extend(click.click_id for click in clicks)
+        sending.set()
+        await asyncio.Event().wait()
+
+    follows = []
+
+    def run_until_sending_then_close(call):
+        loop = asyncio.new_event_loop()
+        follows.append(loop.create_task(call))
+        loop.run_until_complete(asyncio.wait_for(sending.wait(), 5))
+        loop.close()  # the follow's and the send's tasks left pending
+        return [{"status": 0, "headers": []}]  # no answer sent
+
+    with monkeypatch.context() as patched:
+        patched.setattr(click_queue, "count_clicks_on_loop", hung_redis)
+        patched.setattr(asgi_calls, "_run", run_until_sending_then_close)
+        asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 2"})
+    assert (len(sent), follows[0].done()) == (1, False)
+    return sent[0]
+
+
+def in_a_thread(call, *args, **kwargs):
+    """``call(*args, **kwargs)``, failing the test (not hanging it) should it block."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(call, *args, **kwargs).result(timeout=15)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def test_a_send_left_in_flight_on_a_closed_loop_is_sent_by_the_next_loops_follow(fast, monkeypatch):  # noqa: F811
+    stranded = close_a_loop_mid_send(fast, monkeypatch)
+
+    answer = in_a_thread(asgi_get, fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 3"})
 
     assert (answer.status, fast._executor.submitted) == (302, 0)  # sent on this loop: no settle in a thread
-    assert click_in(answer) in {click.pk for click in written_clicks()}
+    assert {stranded, click_in(answer)} <= {click.pk for click in in_a_thread(list, written_clicks())}
+
+
+def test_a_send_left_in_flight_on_a_closed_loop_is_sent_by_a_threads_flush(fast, monkeypatch):  # noqa: F811
+    stranded = close_a_loop_mid_send(fast, monkeypatch)
+
+    assert in_a_thread(click_buffer.flush_clicks) == 1
+    assert stranded in {click.pk for click in written_clicks()}
