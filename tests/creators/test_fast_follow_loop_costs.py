@@ -3,14 +3,17 @@ when a receiver could act on them, one deadline timer per loop, a thread's slot 
 queue's decision taken by the follow it was made for."""
 
 import asyncio
+import contextvars
+import gc
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import signals
 
 from creators.services import click_buffer, click_queue
-from creators.services.click_tickets import Ticket
+from creators.services.click_tickets import Ticket, on_loop
 from tests.creators import asgi_calls
 from tests.creators.asgi_calls import asgi_get
 from tests.creators.helpers import PHONE
@@ -191,3 +194,53 @@ def test_a_send_left_in_flight_on_a_closed_loop_is_sent_by_a_threads_flush(fast,
 
     assert in_a_thread(click_buffer.flush_clicks) == 1
     assert stranded in {click.pk for click in written_clicks()}
+
+
+_request = contextvars.ContextVar("a_request_of_the_test", default=None)
+
+
+def test_the_loops_send_runs_in_no_follows_context(fast, monkeypatch):  # noqa: F811
+    real_count, seen = click_queue.count_clicks_on_loop, []
+
+    async def count(clicks):
+        seen.append((on_loop(), _request.get()))
+        return await real_count(clicks)
+
+    monkeypatch.setattr(click_queue, "count_clicks_on_loop", count)
+    _request.set("request 1")  # as structlog's request id, bound while the first follow is answered
+    try:
+        answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 1"})
+    finally:
+        _request.set(None)
+
+    assert (answer.status, seen) == (302, [(False, None)])
+
+
+def test_the_loops_sending_task_is_kept_while_its_send_awaits_redis(fast, monkeypatch):  # noqa: F811
+    sending, kept = asyncio.Event(), []
+
+    async def hung_redis(clicks):
+        sending.set()
+        await asyncio.Event().wait()  # referenced by the send alone
+
+    async def collected_while_sending():
+        await asyncio.wait_for(sending.wait(), 5)
+        [sender] = [task for task in asyncio.all_tasks() if task.get_coro().__name__ == "_sending_from_loop"]
+        sender_ref = weakref.ref(sender)
+        del sender
+        gc.collect()
+        kept.append(sender_ref() is not None)
+
+    def run_collecting(call):
+        loop = asyncio.new_event_loop()
+        loop.create_task(call)
+        loop.run_until_complete(collected_while_sending())
+        loop.close()
+        return [{"status": 0, "headers": []}]  # no answer sent
+
+    with monkeypatch.context() as patched:
+        patched.setattr(click_queue, "count_clicks_on_loop", hung_redis)
+        patched.setattr(asgi_calls, "_run", run_collecting)
+        asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 1"})
+
+    assert kept == [True]
