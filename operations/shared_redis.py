@@ -8,6 +8,8 @@ from functools import lru_cache
 import redis
 import redis.asyncio
 from django.conf import settings
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 
 def redis_client() -> redis.Redis | None:
@@ -41,7 +43,9 @@ def loop_redis_client() -> redis.asyncio.Redis | None:
         return made[1]
     for closed in [other for other in list(_loop_clients.keys()) if other.is_closed()]:  # their connections
         _loop_clients.pop(closed, None)  # hold the loop: no weak reference alone lets it go
-    client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    # no retry (what ``from_url`` gives today, said once here should redis-py's default change to its client's, 10
+    # with backoff): the follows awaiting this send fall back (the outage path) within the sync client's timeouts
+    client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 0))
     _loop_clients[loop] = (url, client)
     if made is not None:
         closing = loop.create_task(made[1].aclose())

@@ -5,9 +5,11 @@ before its click was drained is still attributed to that click."""
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -196,3 +198,34 @@ def test_each_event_loop_keeps_its_own_redis_client_and_a_replaced_one_is_closed
 
     assert on_thread[0] is on_thread[1] and here is not on_thread[0] and on_thread[2] is not on_thread[0]
     assert closed == [on_thread[0]]
+
+
+def test_the_loops_redis_client_gives_up_on_a_failing_redis_at_once(settings):
+    listening = socket.create_server(("127.0.0.1", 0))  # a Redis that drops each connection once asked
+    accepted = []
+
+    def drop_each():
+        while True:
+            try:
+                connection, _address = listening.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+            connection.recv(1024)
+            connection.close()
+
+    threading.Thread(target=drop_each, daemon=True).start()
+    settings.REDIS_URL = f"redis://127.0.0.1:{listening.getsockname()[1]}/0"
+
+    async def ping_timed():
+        started = time.monotonic()
+        with pytest.raises(redis.ConnectionError):
+            await loop_redis_client().ping()  # as count_clicks_on_loop's pipeline
+        return time.monotonic() - started
+
+    try:
+        took = asyncio.run(ping_timed())
+    finally:
+        listening.close()
+
+    assert (len(accepted), took < 1) == (1, True)  # not redis-py's client default: 10 retries with backoff
