@@ -85,7 +85,10 @@ def answer_tickets(tickets: list[Ticket]) -> None:
     by_loop: dict[asyncio.AbstractEventLoop, list[Ticket]] = {}
     for ticket in tickets:
         by_loop.setdefault(ticket.loop, []).append(ticket)
-    running = asyncio._get_running_loop()  # None in a thread
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:  # in a thread
+        running = None
     for loop, answered in by_loop.items():
         if loop is running:  # answered by the loop's own send: no call back into it
             _resolve(answered)

@@ -244,3 +244,29 @@ def test_the_loops_sending_task_is_kept_while_its_send_awaits_redis(fast, monkey
         asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": f"{PHONE} reader 1"})
 
     assert kept == [True]
+
+
+def test_a_cancelled_follows_thread_failing_leaves_no_unretrieved_error(fast):  # noqa: F811
+    reported, failed = [], threading.Event()
+
+    def failing():
+        failed.wait(5)
+        raise RuntimeError("the database went away")
+
+    async def cancelled_while_in_thread():
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda loop, context: reported.append(context["message"]))
+        assert fast._slots().acquire(blocking=False)
+        follow = asyncio.ensure_future(fast._in_thread(failing))
+        await asyncio.sleep(0.05)
+        follow.cancel()
+        await asyncio.sleep(0)
+        failed.set()
+        for _ in range(50):  # the thread's error reaches the loop
+            await asyncio.sleep(0.02)
+        del follow
+        gc.collect()
+
+    asyncio.run(cancelled_while_in_thread())
+
+    assert reported == []
