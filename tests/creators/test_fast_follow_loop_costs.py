@@ -270,3 +270,40 @@ def test_a_cancelled_follows_thread_failing_leaves_no_unretrieved_error(fast):  
     asyncio.run(cancelled_while_in_thread())
 
     assert reported == []
+
+
+def test_a_ticket_with_a_shorter_wait_expires_at_its_own_deadline():
+    async def follows():
+        loop = asyncio.get_running_loop()
+        expired = {}
+
+        async def settle(ticket):
+            expired[ticket.sequence] = loop.time()
+            ticket.answer = ticket.provisional
+
+        started = loop.time()
+        waits = [asyncio.ensure_future(Ticket(1, False, started + 2.0, 1, loop).counted(settle=settle))]
+        await asyncio.sleep(0)  # its timer armed for 2 s
+        waits.append(asyncio.ensure_future(Ticket(2, False, loop.time() + 0.05, 2, loop).counted(settle=settle)))
+        await waits[1]
+        waits[0].cancel()
+        return expired[2] - started
+
+    assert asyncio.run(follows()) < 1
+
+
+def test_a_loop_closed_with_tickets_waiting_is_let_go():
+    async def waiting():
+        loop = asyncio.get_running_loop()
+        asyncio.ensure_future(Ticket(1, False, loop.time() + 60, 1, loop).counted(settle=None))
+        await asyncio.sleep(0)
+
+    closed = asyncio.new_event_loop()
+    closed.run_until_complete(waiting())
+    closed.close()
+    closed_ref = weakref.ref(closed)
+    del closed
+    asyncio.run(waiting())  # the next loop's first ticket
+    gc.collect()
+
+    assert closed_ref() is None
