@@ -193,7 +193,9 @@ class FastFollow:
         except BaseException:
             self._slots().release()
             raise
-        return await asyncio.shield(asyncio.wrap_future(submitted))
+        running = asyncio.wrap_future(submitted)
+        running.add_done_callback(_retrieved)  # a follow cancelled meanwhile: the thread's error not "never retrieved"
+        return await asyncio.shield(running)
 
     def _slots(self) -> threading.BoundedSemaphore:
         if self._free is None:
@@ -285,3 +287,9 @@ _receivers_seen: list = [None, True]
 def _live(signal) -> list:
     return [receiver() if isinstance(receiver, weakref.ReferenceType) else receiver
             for _key, receiver, *_rest in signal.receivers]
+
+
+def _retrieved(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
+

@@ -2,11 +2,14 @@
 its own (django-redis). None when no Redis is configured: callers fall back to in-process work."""
 
 import asyncio
+import weakref
 from functools import lru_cache
 
 import redis
 import redis.asyncio
 from django.conf import settings
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 
 def redis_client() -> redis.Redis | None:
@@ -20,17 +23,32 @@ def _client_for(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
 
-_loop_client: tuple = (None, "", None)  # (event loop, URL, its client): a process serves from one loop
+# event loop -> (URL, its client): a client's connections belong to one loop, so each loop (a process may serve
+# from loops in several threads) has its own, dropped with its loop
+_loop_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[str, redis.asyncio.Redis]]" = (
+    weakref.WeakKeyDictionary())
+_closing: set[asyncio.Task] = set()  # replaced clients being closed (a task nobody references may be collected)
 
 
 def loop_redis_client() -> redis.asyncio.Redis | None:
     """A redis.asyncio client for the running event loop (its connections belong to that loop), with the same
-    timeouts as ``redis_client``; a new loop or URL gets a new one. None when no Redis is configured."""
-    global _loop_client
+    timeouts as ``redis_client``; a new loop or URL gets a new one (a client replaced on its loop is closed; a
+    closed loop's is dropped). None when no Redis is configured."""
     url = settings.REDIS_URL
     if not url:
         return None
     loop = asyncio.get_running_loop()
-    if _loop_client[0] is not loop or _loop_client[1] != url:
-        _loop_client = (loop, url, redis.asyncio.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5))
-    return _loop_client[2]
+    made = _loop_clients.get(loop)
+    if made is not None and made[0] == url:
+        return made[1]
+    for closed in [other for other in list(_loop_clients.keys()) if other.is_closed()]:  # their connections
+        _loop_clients.pop(closed, None)  # hold the loop: no weak reference alone lets it go
+    # no retry (what ``from_url`` gives today, said once here should redis-py's default change to its client's, 10
+    # with backoff): the follows awaiting this send fall back (the outage path) within the sync client's timeouts
+    client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 0))
+    _loop_clients[loop] = (url, client)
+    if made is not None:
+        closing = loop.create_task(made[1].aclose())
+        _closing.add(closing)
+        closing.add_done_callback(_closing.discard)
+    return client

@@ -26,6 +26,7 @@ What stays exact:
 """
 import asyncio
 import atexit
+import contextvars
 import logging
 import os
 import threading
@@ -71,7 +72,13 @@ class ClickBuffer:
         # The loop whose next iteration wakes the sender (None: no wake-up due); a loop closed before it ran its
         # wake-up (its last request cancelled) must not leave later follows without one.
         self._wake_scheduled: asyncio.AbstractEventLoop | None = None
-        self._loop_sending: asyncio.AbstractEventLoop | None = None  # the loop whose send is in flight
+        # loop -> its sending task (kept: a task nobody references may be collected while pending); a closed loop's
+        # task, never finished, is dropped by the next loop's send
+        self._sender_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+        # (loop, batch) a loop's send has in flight, awaiting Redis: taken out of ``_clicks`` under ``_lock``, no
+        # threading lock held across the await; a thread sender waits for it to land (batches land in order),
+        # or takes the batch back should its loop be closed or stopped (``_wait_for_loop_send``)
+        self._in_flight: tuple[asyncio.AbstractEventLoop, list[tuple[int, QueuedClick]]] | None = None
         self._thread_wanted = False  # group commit: the loop hands the sender thread what it can't send itself
         self._unavailable_until = 0.0
         self._pid = os.getpid()
@@ -126,7 +133,7 @@ class ClickBuffer:
             loop = asyncio.get_running_loop()
             if self._wake_scheduled is not loop:  # one per iteration of this loop (another's may be closed)
                 self._wake_scheduled = loop
-                loop.call_soon(self._send_on_loop)
+                loop.call_soon(self._send_on_loop, context=contextvars.Context())
             ticket = Ticket(sequence, repeat, deadline, counted, loop)
             self._tickets.append(ticket)
         finally:
@@ -149,51 +156,93 @@ class ClickBuffer:
 
     def _send_on_loop(self) -> None:
         """The loop's next iteration sends what its follows buffered itself (``_sending_from_loop``) unless its send
-        in flight will: no thread woken, no answer called back across threads."""
+        in flight will: no thread woken, no answer called back across threads. Run in a context of its own (not the
+        first follow's: its request id, ``on_loop``)."""
         self._wake_scheduled = None
         loop = asyncio.get_running_loop()
-        if self._loop_sending is not loop:  # (a loop closed mid-send, its task never finished, leaves it to another)
-            self._loop_sending = loop
-            loop.create_task(self._sending_from_loop(loop))
+        if (sending := self._sender_tasks.get(loop)) is None or sending.done():  # (its done callback may be due)
+            for closed in [other for other in self._sender_tasks if other.is_closed()]:  # closed mid-send, the
+                self._sender_tasks.pop(closed, None)  # task never finished: dropped, its batch taken back when sent
+            task = self._sender_tasks[loop] = loop.create_task(self._sending_from_loop(loop),
+                                                               context=contextvars.Context())
+            task.add_done_callback(partial(self._sender_done, loop))
+
+    def _sender_done(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task) -> None:
+        if self._sender_tasks.get(loop) is task:
+            del self._sender_tasks[loop]
 
     async def _sending_from_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Batches sent on the loop until the buffer is empty, as the sender thread sends them. With the flush held
-        by a thread (a request sending its own batch), or the batch failed (put back, the queue rested a second),
-        the sender thread takes over: it writes a batch Redis refused inline, which the loop can't."""
+        by a thread (a request sending its own batch), another running loop's send in flight, or the batch failed
+        (put back, the queue rested a second), the sender thread takes over: it writes a batch Redis refused inline,
+        which the loop can't. No threading lock is held across the await: the batch is marked in flight."""
         try:
-            while self._flushing.acquire(blocking=False):
+            while (token := self._take_loop_batch(loop)) is not None:
+                batch = token[1]
+                if not batch:
+                    return
                 try:
-                    with self._lock:
-                        batch, self._clicks = self._clicks[:BATCH], self._clicks[BATCH:]
-                    if not batch:
-                        return
-                    try:
-                        counted = await click_queue.count_clicks_on_loop([click for _sequence, click in batch])
-                    except BaseException as error:  # cancelled too: a batch counted or not is counted once more
-                        self._put_back(batch, error)
-                        raise
-                    self._learn(batch, counted)
-                finally:
-                    self._release_flushing()
+                    counted = await click_queue.count_clicks_on_loop([click for _sequence, click in batch])
+                except GeneratorExit:  # the coroutine finalised (its loop closed mid-send), perhaps by GC in any
+                    raise  # thread: no lock taken; the next sender takes the batch back (``_wait_for_loop_send``)
+                except BaseException as error:  # cancelled too: a batch counted or not is counted once more
+                    self._put_back(batch, error, token=token)
+                    raise
+                self._learn(batch, counted, token=token)
                 if click_spool.replay_is_due():  # the way in works: what an outage spooled, replayed off the loop
                     loop.run_in_executor(None, partial(click_spool.replay_due, hand_on=self.hand_on))
             self._wake_sender()
         except Exception:  # noqa: BLE001 - put back above; the sender thread writes it (inline should Redis be down)
             self._wake_sender()
-        finally:
-            if self._loop_sending is loop:
-                self._loop_sending = None
 
-    def _put_back(self, batch: list[tuple[int, QueuedClick]], error: BaseException) -> None:
+    def _take_loop_batch(self, loop: asyncio.AbstractEventLoop) -> tuple | None:
+        """(loop, the next batch) marked in flight, or None when a thread holds the flush or another running
+        loop's batch is in flight. A batch left in flight by a closed or stopped loop is taken back first."""
+        if not self._flushing.acquire(blocking=False):
+            return None
+        try:
+            with self._lock:
+                if self._in_flight is not None and not self._reclaim_loop_batch():
+                    return None
+                token = self._in_flight = (loop, self._clicks[:BATCH])
+                self._clicks = self._clicks[BATCH:]
+                if not token[1]:
+                    self._in_flight = None
+                return token
+        finally:
+            self._flushing.release()
+
+    def _reclaim_loop_batch(self) -> bool:
+        """Whether no batch is in flight now: one whose loop is closed or stopped (its task will not finish, or
+        not soon) is put back at the buffer's head, to be sent again (the queue's script counts a click once).
+        Call holding ``_lock``."""
+        loop, batch = self._in_flight
+        if loop.is_running() and not loop.is_closed():
+            return False
+        self._in_flight = None
+        self._clicks[:0] = batch
+        return True
+
+    def _wait_for_loop_send(self) -> None:
+        """In a thread holding ``_flushing``: the batch a loop has in flight lands first (batches land in order,
+        ``_landed``), or is taken back should its loop be closed or stopped."""
+        with self._lock:
+            while self._in_flight is not None and not self._reclaim_loop_batch():
+                self._landed_changed.wait(timeout=0.05)  # a loop closing notifies no one: looked at again
+
+    def _put_back(self, batch: list[tuple[int, QueuedClick]], error: BaseException, *, token: tuple) -> None:
         if isinstance(error, Exception) and not isinstance(error, redis.RedisError):
             logger.exception("click queue failed on a batch of %s clicks", len(batch))
         if isinstance(error, Exception):
             self._unavailable_until = max(self._unavailable_until, time.monotonic() + UNAVAILABLE_SECONDS)
             logger.warning("click queue unavailable: %s clicks handed to the sender thread (%s)", len(batch), error)
         with self._lock:
-            self._clicks[:0] = batch
+            if self._in_flight is token:  # else taken back already (its loop seen closed or stopped)
+                self._in_flight = None
+                self._clicks[:0] = batch
             self._thread_wanted = True
             self._ready.notify()  # the sender thread
+            self._landed_changed.notify_all()  # a thread waiting for the batch sends it
 
     def _wake_sender(self) -> None:
         """On the loop, which never waits for a thread: with the lock held elsewhere, tried again next iteration."""
@@ -266,6 +315,7 @@ class ClickBuffer:
     def _send(self, *, background: bool = False, until: int | None = None) -> int:
         """Hand on batches of the buffer (until click ``until`` is in); the caller holds ``_flushing``."""
         handed = 0
+        self._wait_for_loop_send()
         while until is None or self._landed < until:
             with self._lock:
                 batch, self._clicks = self._clicks[:BATCH], self._clicks[BATCH:]
@@ -317,10 +367,13 @@ class ClickBuffer:
         except redis.RedisError:
             return self._write_inline(clicks)
 
-    def _learn(self, batch: list[tuple[int, QueuedClick]], counted: list[int] | None) -> None:
+    def _learn(self, batch: list[tuple[int, QueuedClick]], counted: list[int] | None, *, token: tuple | None = None) -> None:
         """The batch is in: what the queue decided replaces what this process guessed (another process's
-        click, or none), and requests waiting for it go on. ``counted`` None: spooled, each its own id for now."""
+        click, or none), and requests waiting for it go on. ``counted`` None: spooled, each its own id for now.
+        ``token``: the loop's batch in flight, no longer once learnt (in the same hold of the lock)."""
         with self._lock:
+            if token is not None and self._in_flight is token:
+                self._in_flight = None
             for (sequence, click), counted_id in zip(batch, counted or []):
                 if counted_id == click.click_id:
                     continue

@@ -85,7 +85,10 @@ def answer_tickets(tickets: list[Ticket]) -> None:
     by_loop: dict[asyncio.AbstractEventLoop, list[Ticket]] = {}
     for ticket in tickets:
         by_loop.setdefault(ticket.loop, []).append(ticket)
-    running = asyncio._get_running_loop()  # None in a thread
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:  # in a thread
+        running = None
     for loop, answered in by_loop.items():
         if loop is running:  # answered by the loop's own send: no call back into it
             _resolve(answered)
@@ -110,19 +113,23 @@ class _DeadlineWatch:
     def __init__(self) -> None:
         self.tickets: list[tuple[float, int, Ticket]] = []  # a heap of (deadline, tie-break, ticket)
         self.timer: asyncio.TimerHandle | None = None
+        self.armed_for = 0.0  # the deadline the timer fires at
         self.added = 0
 
     def add(self, ticket: Ticket) -> None:
         self.added += 1
         heapq.heappush(self.tickets, (ticket.deadline, self.added, ticket))
-        if self.timer is None:
+        if self.timer is None or ticket.deadline < self.armed_for:  # (a shorter wait set meanwhile: sooner)
+            if self.timer is not None:
+                self.timer.cancel()
             self._arm(ticket.loop)
 
     def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
         while self.tickets and self.tickets[0][2].future.done():
             heapq.heappop(self.tickets)
         if self.tickets:
-            wait = max(self.tickets[0][0] - time.monotonic(), 0.0)
+            self.armed_for = self.tickets[0][0]
+            wait = max(self.armed_for - time.monotonic(), 0.0)
             self.timer = loop.call_at(loop.time() + wait, self._fire, loop)  # the loop held by its own timer only
         else:
             self.timer = None
@@ -143,5 +150,7 @@ def _watch(ticket: Ticket) -> None:
     """Give ``ticket`` ``_EXPIRED`` should its deadline pass before it is answered. On the ticket's loop."""
     watch = _watches.get(ticket.loop)
     if watch is None:
+        for closed in [loop for loop in list(_watches.keys()) if loop.is_closed()]:  # its waiting tickets hold it:
+            _watches.pop(closed, None)  # the weak key alone would never let it go
         watch = _watches[ticket.loop] = _DeadlineWatch()
     watch.add(ticket)

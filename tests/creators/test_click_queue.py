@@ -2,19 +2,25 @@
 clicks in batches, a drainer killed mid-batch loses none and counts none twice, and an order placed
 before its click was drained is still attributed to that click."""
 
+import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 from collections import deque
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import redis.asyncio
 
 from creators.models import Click, LinkTarget, OrderLineAttribution
 from creators.services import click_buffer, click_ids, click_queue
 from creators.services.links import create_tracked_link, record_click
+from operations.shared_redis import loop_redis_client
 from shop.attribution import read_attribution
 from tests.creators.helpers import ADDRESS
 from tests.factories import make_creator, make_guide, make_product
@@ -158,3 +164,68 @@ def test_a_worker_forked_while_a_thread_reserves_ids_neither_waits_for_the_lock_
         block._lock.release()
         block._ids = deque()
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_each_event_loop_keeps_its_own_redis_client_and_a_replaced_one_is_closed(redis_url, settings, monkeypatch):
+    settings.REDIS_URL = redis_url
+    closed, real_aclose = [], redis.asyncio.Redis.aclose
+
+    async def aclose(client, *args, **kwargs):
+        closed.append(client)
+        return await real_aclose(client, *args, **kwargs)
+
+    monkeypatch.setattr(redis.asyncio.Redis, "aclose", aclose)
+
+    async def client_pinged():
+        client = loop_redis_client()
+        await client.ping()
+        return client
+
+    serving = asyncio.new_event_loop()  # a loop serving in a thread of its own, as another in this one
+    thread = threading.Thread(target=serving.run_forever, daemon=True)
+    thread.start()
+    try:
+        on_thread = [asyncio.run_coroutine_threadsafe(client_pinged(), serving).result(5)]
+        here = asyncio.run(client_pinged())
+        on_thread.append(asyncio.run_coroutine_threadsafe(client_pinged(), serving).result(5))
+        settings.REDIS_URL = redis_url + "?db=1"  # the URL changed: the thread's loop gets a new client
+        on_thread.append(asyncio.run_coroutine_threadsafe(client_pinged(), serving).result(5))
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0.1), serving).result(5)  # the old one's close runs
+    finally:
+        serving.call_soon_threadsafe(serving.stop)
+        thread.join(5)
+        serving.close()
+
+    assert on_thread[0] is on_thread[1] and here is not on_thread[0] and on_thread[2] is not on_thread[0]
+    assert closed == [on_thread[0]]
+
+
+def test_the_loops_redis_client_gives_up_on_a_failing_redis_at_once(settings):
+    listening = socket.create_server(("127.0.0.1", 0))  # a Redis that drops each connection once asked
+    accepted = []
+
+    def drop_each():
+        while True:
+            try:
+                connection, _address = listening.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+            connection.recv(1024)
+            connection.close()
+
+    threading.Thread(target=drop_each, daemon=True).start()
+    settings.REDIS_URL = f"redis://127.0.0.1:{listening.getsockname()[1]}/0"
+
+    async def ping_timed():
+        started = time.monotonic()
+        with pytest.raises(redis.ConnectionError):
+            await loop_redis_client().ping()  # as count_clicks_on_loop's pipeline
+        return time.monotonic() - started
+
+    try:
+        took = asyncio.run(ping_timed())
+    finally:
+        listening.close()
+
+    assert (len(accepted), took < 1) == (1, True)  # not redis-py's client default: 10 retries with backoff
