@@ -1,5 +1,6 @@
 """Creator fixtures: a localstripe server that also knows Connect accounts and transfers."""
 
+import asyncio
 import json
 import sys
 import urllib.request
@@ -113,3 +114,15 @@ def sales(shop_settings, site_tree):
     sell(anna_listing, 1, pay=False)  # pending: not sold
     sell(ben_listing, 3)
     return brand, anna, ben, anna_listing, other
+
+
+@pytest.fixture
+def no_running_loop() -> Iterator[None]:
+    """This thread with no running event loop while the test runs loops of its own, as a server's thread has none
+    (Playwright's sync API keeps its loop running in this thread for the session once a browser test started it)."""
+    running = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(running)

@@ -166,6 +166,7 @@ def test_a_worker_forked_while_a_thread_reserves_ids_neither_waits_for_the_lock_
     assert os.waitstatus_to_exitcode(status) == 0
 
 
+@pytest.mark.usefixtures("no_running_loop")
 def test_each_event_loop_keeps_its_own_redis_client_and_a_replaced_one_is_closed(redis_url, settings, monkeypatch):
     settings.REDIS_URL = redis_url
     closed, real_aclose = [], redis.asyncio.Redis.aclose
@@ -200,6 +201,7 @@ def test_each_event_loop_keeps_its_own_redis_client_and_a_replaced_one_is_closed
     assert closed == [on_thread[0]]
 
 
+@pytest.mark.usefixtures("no_running_loop")
 def test_the_loops_redis_client_gives_up_on_a_failing_redis_at_once(settings):
     listening = socket.create_server(("127.0.0.1", 0))  # a Redis that drops each connection once asked
     accepted = []

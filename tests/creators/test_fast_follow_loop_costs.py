@@ -20,7 +20,7 @@ from tests.creators.helpers import PHONE
 from tests.creators.test_fast_follow import click_in, mug_link, written_clicks  # noqa: F401 (a fixture)
 from tests.creators.test_fast_follow_on_loop import fast  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_running_loop")]
 
 
 def counting_sends(monkeypatch, signal) -> list:
