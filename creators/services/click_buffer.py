@@ -186,6 +186,8 @@ class ClickBuffer:
                 except GeneratorExit:  # the coroutine finalised (its loop closed mid-send), perhaps by GC in any
                     raise  # thread: no lock taken; the next sender takes the batch back (``_wait_for_loop_send``)
                 except BaseException as error:  # cancelled too: a batch counted or not is counted once more
+                    if not _running_on(loop):  # finalised off its loop (GC, redis-py's cleanup raising: no loop),
+                        raise  # perhaps in a thread holding the lock: none taken, the batch taken back as above
                     self._put_back(batch, error, token=token)
                     raise
                 self._learn(batch, counted, token=token)
@@ -193,7 +195,8 @@ class ClickBuffer:
                     loop.run_in_executor(None, partial(click_spool.replay_due, hand_on=self.hand_on))
             self._wake_sender()
         except Exception:  # noqa: BLE001 - put back above; the sender thread writes it (inline should Redis be down)
-            self._wake_sender()
+            if _running_on(loop):
+                self._wake_sender()
 
     def _take_loop_batch(self, loop: asyncio.AbstractEventLoop) -> tuple | None:
         """(loop, the next batch) marked in flight, or None when a thread holds the flush or another running
@@ -498,3 +501,11 @@ def never_counted(click_id: int) -> bool:
     except redis.RedisError:
         pass
     return ClickAlias.objects.filter(pk=click_id, counted_id=None).exists()
+
+
+def _running_on(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether this thread runs ``loop`` now (not so for a coroutine finalised by the garbage collector)."""
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

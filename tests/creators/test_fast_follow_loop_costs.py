@@ -307,3 +307,21 @@ def test_a_loop_closed_with_tickets_waiting_is_let_go():
     gc.collect()
 
     assert closed_ref() is None
+
+
+def test_a_send_finalised_off_its_closed_loop_by_a_thread_holding_the_buffers_lock_takes_no_lock(fast, monkeypatch):  # noqa: F811
+    """The garbage collector may finalise a closed loop's pending send in any thread, even one holding the buffer's
+    lock; redis-py's cleanup then raises RuntimeError (no running loop) into it, not GeneratorExit. The send takes
+    no lock then (a thread can't take it twice: it would wait for ever), and its batch is still taken back."""
+    stranded = close_a_loop_mid_send(fast, monkeypatch)
+    buffer = click_buffer._buffer
+    [sender] = [task for loop, task in buffer._sender_tasks.items() if loop.is_closed()]
+
+    def finalised_holding_the_lock():
+        with buffer._lock:
+            with pytest.raises(StopIteration):  # the send ends there, its batch left in flight
+                sender.get_coro().throw(RuntimeError("no running event loop"))
+
+    in_a_thread(finalised_holding_the_lock)
+    assert in_a_thread(click_buffer.flush_clicks) == 1
+    assert stranded in {click.pk for click in written_clicks()}
