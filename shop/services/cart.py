@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -25,15 +25,14 @@ from django.utils import timezone
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.models import (
-    AddToCartEvent, Cart, CartLine, Order, OrderLine, OrderStatus, ProductStatus, Promotion, StorefrontListing,
+    AddToCartEvent, Cart, CartLine, OrderLine, OrderStatus, ProductStatus, Promotion, StorefrontListing,
     Variant,
 )
-from shop.services.bound_cursors import bound_cursor
 from shop.services.buyer_identity import ordered_by
-from shop.services.compiled_inserts import converted, save_new
+from shop.services.cart_locks import lock_cart, stamp_open_cart
+from shop.services.compiled_inserts import save_new
 from shop.services.compiled_queries import compiled
 from shop.services.listing_prices import ListingRefusal
-from shop.services.locks import lock_expressions
 from shop.services.pricing import LinePrice, PromotionRefusal, PromotionUsage, price_line, promotion_usage
 from shop.services.reservations import available_quantities, available_quantity
 from shop.services import write_batches
@@ -275,66 +274,12 @@ def _locked(cart: Cart) -> Cart:
     return cart
 
 
-def lock_cart(cart: Cart | str) -> Cart:
-    """The cart's row, locked until commit. ``cart`` may be the API's token: the cart is then found and locked in
-    one statement (an unknown token is 404 ``cart_not_found``)."""
-    locked = Cart.objects.select_for_update()
-    locked = locked.filter(token=cart).first() if isinstance(cart, str) else locked.filter(pk=cart.pk).first()
-    if locked is None:
-        raise NotFound("No cart with this token.", code="cart_not_found")
-    return locked
-
-
-def _stamp_open_cart(token: str, *, now: datetime) -> Cart | None:
-    """``UPDATE … RETURNING`` (PostgreSQL, and SQLite since 3.35): the open cart with this token, stamped and so
-    locked, read in the same statement (Django's ``update()`` returns only a count)."""
-    quote = connection.ops.quote_name
-    columns = {field.name: quote(field.column) for field in Cart._meta.concrete_fields}
-    sql = (f"UPDATE {quote(Cart._meta.db_table)} SET {columns['updated_at']} = %s "
-           f"WHERE {columns['token']} = %s AND {columns['checked_out_at']} IS NULL RETURNING {', '.join(columns.values())}")
-    return _returned_cart(sql, [now, token])
-
-
-def _returned_cart(sql: str, params: list) -> Cart | None:
-    """The cart an ``UPDATE … RETURNING`` of its concrete columns (in field order, maybe followed by others) answers,
-    read as ``Cart.objects.raw`` reads it, or None."""
-    with bound_cursor(connection) as cursor:  # parameters adapted as ``raw()`` adapts them (SQLite: naive UTC text)
-        cursor.execute(sql, [connection.ops.adapt_unknown_value(param) for param in params])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    fields = Cart._meta.concrete_fields
-    return Cart.from_db(connection.alias, [field.attname for field in fields], converted(row, fields, connection))
-
-
-def lock_cart_for_checkout(cart: Cart | str, *, then_lock: list[str] = ()) -> Cart:
-    """``lock_cart`` for a checkout, counting it (``Cart.checkouts_started``) in the same ``UPDATE … RETURNING``:
-    the count is read from the locked row as the last checkout left it. It is at least the cart's orders before
-    this checkout, plus one, so a checkout by an earlier release (which placed an order without counting) counts.
-    ``then_lock``: named locks (``shop.services.locks``) taken in the same statement, after the cart's row (none
-    when no cart is found)."""
-    quote = connection.ops.quote_name
-    columns = {field.name: quote(field.column) for field in Cart._meta.concrete_fields}
-    key, value = ("token", cart) if isinstance(cart, str) else ("id", cart.pk)
-    count, table = columns["checkouts_started"], quote(Cart._meta.db_table)
-    order_cart = quote(Order._meta.get_field("cart").column)
-    orders = f"(SELECT COUNT(*) FROM {quote(Order._meta.db_table)} WHERE {order_cart} = {table}.{columns['id']})"
-    greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
-    locks = lock_expressions(list(then_lock))
-    sql = (f"UPDATE {table} SET {count} = {greatest}({count}, {orders}) + 1 WHERE {columns[key]} = %s "
-           f"RETURNING {', '.join([*columns.values(), *([locks[0]] if locks else [])])}")
-    locked = _returned_cart(sql, [value, *(locks[1] if locks else [])]) if value else None
-    if locked is None:
-        raise NotFound("No cart with this token.", code="cart_not_found")
-    return locked
-
-
 def _open_for_change(cart: Cart | str) -> Cart:
     """Lock the cart's row until commit (two tabs adding the same SKU at once wait for each other) by
     stamping ``updated_at``, in one statement that also refuses a checked-out cart. ``cart`` may be the
     API's token: that statement then also reads the cart."""
     if isinstance(cart, str):
-        stamped = _stamp_open_cart(cart, now=timezone.now()) if cart else None
+        stamped = stamp_open_cart(cart, now=timezone.now()) if cart else None
         if stamped is not None:
             return stamped
         current = Cart.objects.filter(token=cart).first() if cart else None

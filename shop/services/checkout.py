@@ -41,9 +41,8 @@ from shop.models import (
 from shop.money import quantize
 from shop.payments.gateway import UNAVAILABLE_MESSAGE, PaymentGateway, PaymentGatewayError
 from shop.payments.registry import get_gateway
-from shop.services.cart import (
-    CartInfo, ensure_cart_open, fetch_cart, lock_cart_for_checkout, max_quantity_per_variant,
-)
+from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quantity_per_variant
+from shop.services.cart_locks import lock_cart_for_checkout
 from shop.services.client_identity import VisitorKey
 from shop.services import write_batches
 from shop.services.compiled_inserts import insert_now, save_new

@@ -13,6 +13,7 @@ from shop.errors import Conflict, NotFound
 from shop.models import FulfilmentMethod, Order, OrderEvent, OrderEventType, OrderNotificationKind, OrderStatus
 from shop.services import write_batches
 from shop.services.bound_cursors import bound_cursor
+from shop.services.built_statements import built_once
 from shop.services.notifications import notify_buyer
 from shop.services.pickup_codes import hash_pickup_code, pickup_code_for  # noqa: F401 - pickup_code_for is this module's API too
 
@@ -55,29 +56,20 @@ def record_event_at_current_status(order: Order, event_type: str, *, data: dict)
     params = [event_type, data_field.get_db_prep_save(data, db), created_field.get_db_prep_save(timezone.now(), db),
               order.pk]
     with bound_cursor(db) as cursor:  # each value once: bound by PostgreSQL
-        cursor.execute(_event_at_current_status_sql(db), params)
+        cursor.execute(built_once(db, ("order event at current status",), _event_at_current_status_sql), params)
         status = cursor.fetchone()[0]
     _log_event(order, event_type, before=status, after=status)
     return status
 
 
-_event_at_current_status_sqls: dict[tuple[str, str], str] = {}
-
-
-def _event_at_current_status_sql(db) -> str:
-    """``record_event_at_current_status``'s statement, built once per process and database (it names only columns)."""
-    key = (db.alias, db.vendor)
-    sql = _event_at_current_status_sqls.get(key)
-    if sql is None:
-        quote = db.ops.quote_name
-        column = {field.name: field.column for field in OrderEvent._meta.concrete_fields}
-        names = ["order", "type", "status_before", "status_after", "data", "created_at"]
-        status, order_pk = quote(Order._meta.get_field("status").column), quote(Order._meta.pk.column)
-        sql = _event_at_current_status_sqls[key] = (
-            f"INSERT INTO {quote(OrderEvent._meta.db_table)} ({', '.join(quote(column[name]) for name in names)}) "
+def _event_at_current_status_sql(quote) -> str:
+    """``record_event_at_current_status``'s statement (built once per process and database: it names only columns)."""
+    column = {field.name: field.column for field in OrderEvent._meta.concrete_fields}
+    names = ["order", "type", "status_before", "status_after", "data", "created_at"]
+    status, order_pk = quote(Order._meta.get_field("status").column), quote(Order._meta.pk.column)
+    return (f"INSERT INTO {quote(OrderEvent._meta.db_table)} ({', '.join(quote(column[name]) for name in names)}) "
             f"SELECT {order_pk}, %s, {status}, {status}, %s, %s FROM {quote(Order._meta.db_table)} "
             f"WHERE {order_pk} = %s RETURNING {quote(column['status_before'])}")
-    return sql
 
 
 def order_for_buyer(number: str, secret: str) -> Order:

@@ -28,6 +28,7 @@ from shop.payments.gateway import PaymentGatewayError
 from shop.payments.registry import get_gateway
 from shop.services import write_batches
 from shop.services.automatic_refunds import refund_payment_in_full
+from shop.services.built_statements import built_once
 from shop.services.compiled_queries import compiled
 from shop.services.orders import record_event
 from shop.services.inventory import take_sold_stock
@@ -226,7 +227,12 @@ def _attach_lines(order: Order, lines: list[OrderLine]) -> None:
     """``order.lines.all()`` answers ``lines`` without a query, as after ``prefetch_related("lines")``."""
     for line in lines:
         OrderLine.order.field.set_cached_value(line, order)
-    queryset = OrderLine.objects.filter(order_id=order.pk)  # a further filter on it still asks the database
+    # A further filter on it still asks the database, for this order's lines. The filter is built only then, as
+    # Django's related managers defer theirs: every payment pays for building one otherwise (a tenth of its
+    # ``_take_stock_or_cancel``), and the buyer's answer reads the lines as they are.
+    queryset = OrderLine.objects.all()
+    queryset._defer_next_filter = True
+    queryset = queryset.filter(order_id=order.pk)
     queryset._result_cache, queryset._prefetch_done = lines, True
     order.__dict__.setdefault("_prefetched_objects_cache", {})["lines"] = queryset
 
@@ -244,21 +250,24 @@ def _check_out_cart(cart: Cart, *, paid_order: Order) -> int:
     """Stamps the cart checked out and answers, in the same statement, how many of its other orders are pending.
     The cart is locked already, so the count sees every order placed from it, by any release of the code (an
     earlier one placed orders without counting them in ``Cart.checkouts_started``)."""
-    quote = connection.ops.quote_name
-    cart_column = Order._meta.get_field("cart").column
     now = Cart._meta.get_field("checked_out_at").get_db_prep_value(timezone.now(), connection)
-    stamped, status = Cart._meta.get_field("checked_out_at").column, Order._meta.get_field("status").column
-    sql = (f"UPDATE {quote(Cart._meta.db_table)} SET {quote(stamped)} = %s WHERE {quote(Cart._meta.pk.column)} = %s "
-           f"RETURNING (SELECT COUNT(*) FROM {quote(Order._meta.db_table)} WHERE {quote(cart_column)} = %s "
-           f"AND {quote(status)} = %s AND {quote(Order._meta.pk.column)} <> %s)")
     # Sent with the writes its caller's batch has pending (the report's dirty day), in one statement. Its count's
     # snapshot may be older than a wait on those writes (a concurrent payment's dirty day), but the cart has been
     # locked since before it: no order of this cart commits meanwhile, and one cancelled meanwhile is read again
     # under its lock below (status pending) before anything is done to it.
-    [(pending,)] = write_batches.execute_after_pending(sql, [now, cart.pk, cart.pk, OrderStatus.PENDING.value,
-                                                            paid_order.pk],
-                                                       tables=[Cart._meta.db_table, Order._meta.db_table])
+    sql = built_once(connection, ("check out cart",), _check_out_cart_sql)  # it names only columns
+    [(pending,)] = write_batches.execute_after_pending(
+        sql, [now, cart.pk, cart.pk, OrderStatus.PENDING.value, paid_order.pk],
+        tables=[Cart._meta.db_table, Order._meta.db_table])
     return pending
+
+
+def _check_out_cart_sql(quote) -> str:
+    cart_column = Order._meta.get_field("cart").column
+    stamped, status = Cart._meta.get_field("checked_out_at").column, Order._meta.get_field("status").column
+    return (f"UPDATE {quote(Cart._meta.db_table)} SET {quote(stamped)} = %s WHERE {quote(Cart._meta.pk.column)} = %s "
+            f"RETURNING (SELECT COUNT(*) FROM {quote(Order._meta.db_table)} WHERE {quote(cart_column)} = %s "
+            f"AND {quote(status)} = %s AND {quote(Order._meta.pk.column)} <> %s)")
 
 
 def buyer_payment(payments: list[Payment]) -> Payment | None:

@@ -84,7 +84,7 @@ def _open_batch(alias: str, *tables: str) -> _Batch | None:
     if batch is None or batch.alias != alias:
         return None
     if _in_savepoint(batch):
-        if _refuses(batch, tables):
+        if _has_pending(batch, tables):
             raise RuntimeError(f"a write to {', '.join(tables)} inside a savepoint while the batch has a write to it "
                                "pending: write it through the batch outside the savepoint, or not through the batch")
         return None
@@ -99,7 +99,11 @@ def _in_savepoint(batch: _Batch) -> bool:
 def _refuses(batch: _Batch, tables: Sequence[str]) -> bool:
     """Whether the block refuses a write to ``tables`` now: inside a savepoint it opened, while it has a write to
     one of them pending (the write can't wait for the block, nor be sent before what is pending)."""
-    return _in_savepoint(batch) and any(write.table in tables for write in batch.writes)
+    return _in_savepoint(batch) and _has_pending(batch, tables)
+
+
+def _has_pending(batch: _Batch, tables: Sequence[str]) -> bool:
+    return any(write.table in tables for write in batch.writes)
 
 
 def may_insert(model: type[Model], *, using: str | None = None) -> bool:

@@ -73,6 +73,25 @@ def test_the_dummy_gateway_pays_at_once_and_takes_the_stock():
         ("placed", "", "pending"), ("payment_created", "pending", "pending"), ("paid", "pending", "paid")]
 
 
+def test_a_paid_order_keeps_its_lines_and_a_further_filter_on_them_reads_only_its_own(django_assert_num_queries):
+    """The payment keeps the order's lines on it (no second read for the answer); a further filter still asks the
+    database, for this order's lines only: another order of the same SKUs is never among them."""
+    variant_with_stock("HP-1", price="20.00", on_hand=9)
+    variant_with_stock("HP-2", price="30.00", on_hand=9)
+    earlier = checkout(cart_with(("HP-1", 1), ("HP-2", 1))).order
+    confirm_payment(earlier)
+    order = checkout(cart_with(("HP-1", 2), ("HP-2", 1))).order
+
+    paid = confirm_payment(order)
+
+    with django_assert_num_queries(0):
+        kept = [(line.sku, line.quantity, line.order is paid) for line in paid.lines.all()]
+    assert kept == [("HP-1", 2, True), ("HP-2", 1, True)]
+    with django_assert_num_queries(1):
+        filtered = [(line.order_id, line.sku, line.quantity) for line in paid.lines.filter(sku="HP-1")]
+    assert filtered == [(order.pk, "HP-1", 2)]
+
+
 def test_available_stock_is_on_hand_minus_active_reservations_and_expired_ones_stop_counting_at_once():
     variant = variant_with_stock("HP-1", on_hand=5)
     checkout(cart_with(("HP-1", 3)))

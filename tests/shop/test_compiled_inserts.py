@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from shop.models import Cart, CartLine, Order, OrderStatus
 from shop.services import compiled_inserts, write_batches
-from shop.services.cart import _stamp_open_cart, add_to_cart, create_cart, lock_cart_for_checkout
+from shop.services.cart import add_to_cart, create_cart
+from shop.services.cart_locks import lock_cart_for_checkout, stamp_open_cart
 from shop.services.checkout import confirm_payment
 from tests.shop.helpers import cart_with, checkout, variant_with_stock
 
@@ -179,7 +180,7 @@ def test_a_cart_stamped_by_its_token_keeps_the_moment_as_django_stores_it_so_the
     now = timezone.now()
 
     with transaction.atomic():
-        stamped = _stamp_open_cart(cart.token, now=now)
+        stamped = stamp_open_cart(cart.token, now=now)
 
     assert stamped.updated_at == now == Cart.objects.get(pk=cart.pk).updated_at
     # SQLite: naive UTC text, as every moment Django writes (the raw cursor wrote "+00:00", which no filter matched)
