@@ -25,7 +25,7 @@ import hashlib
 import threading
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from wagtail.models import PageViewRestriction
 
@@ -50,15 +50,15 @@ def _settle_after_outage(backend) -> None:
 cache = SharedCache(name="content.page_cache", settle=_settle_after_outage)
 
 
-@dataclass(frozen=True)
-class CachedPage:
+# Named tuples, not frozen dataclasses: one of each is made per hit, and a frozen dataclass sets each field through
+# ``object.__setattr__``.
+class CachedPage(NamedTuple):
     content: bytes
     etag: str
     tokens: tuple[str, str] = ("", "")  # the generation and page version it was rendered under
 
 
-@dataclass(frozen=True)
-class PageLookup:
+class PageLookup(NamedTuple):
     """What the cache holds for one request of a page: a usable entry, or the tokens to store under."""
 
     key: str
@@ -111,6 +111,19 @@ def _body(etag: str) -> bytes | None:
     return content
 
 
+_VARIANT_DIGESTS: dict[str, str] = {}  # a variant's part of the entry key, for the variants this process has seen
+_VARIANT_DIGESTS_LIMIT = 1_000  # variants are the client's to vary (``?fields=``): forgotten all at once beyond it
+
+
+def _variant_digest(variant: str) -> str:
+    digest = _VARIANT_DIGESTS.get(variant)
+    if digest is None:
+        if len(_VARIANT_DIGESTS) >= _VARIANT_DIGESTS_LIMIT:
+            _VARIANT_DIGESTS.clear()
+        digest = _VARIANT_DIGESTS[variant] = hashlib.sha256(variant.encode()).hexdigest()[:24]
+    return digest
+
+
 def look_up_page(page_id: int, *, variant: str) -> PageLookup:
     """The page's cached JSON for this request if still valid, in one cache round trip (two when this process
     has not seen the JSON yet).
@@ -119,7 +132,9 @@ def look_up_page(page_id: int, *, variant: str) -> PageLookup:
     racing the render makes the stored entry invalid. ``variant`` distinguishes requests that render
     differently (host, honoured query parameters).
     """
-    entry_key = f"kolshop:api:page:{page_id}:{hashlib.sha256(variant.encode()).hexdigest()[:24]}"
+    # The entry (etag, generation, version) has a key of its own since it keeps no body: a process of the release
+    # before, during a rolling deploy, reads its own layout under its own key (``kolshop:api:page:…``).
+    entry_key = f"kolshop:api:page-entry:{page_id}:{_variant_digest(variant)}"
     token_keys = [_GENERATION_KEY, _page_version_key(page_id)]
     found = cache.get_many([*token_keys, entry_key])
     missing = [key for key in token_keys if key not in found]
