@@ -11,5 +11,11 @@ api_router.register_endpoint("pages", ContentPagesAPIViewSet)
 
 
 def content_api_urlpatterns(prefix: str = "api/v2/") -> list:
-    """The router, then a JSON 404 for anything else under the prefix (never Wagtail's HTML 404)."""
-    return [path(prefix, api_router.urls), re_path(rf"^{prefix}", json_not_found)]
+    """A page's detail, then the router, then a JSON 404 for anything else under the prefix (never Wagtail's HTML
+    404). The detail, the most requested URL (a cached page's hit), is matched at the top level first: through the
+    router it walks two includes more. The router's own detail pattern stays for reversing (``detail_url``)."""
+    return [
+        path(f"{prefix}pages/<int:pk>/", api_router.wrap_view(ContentPagesAPIViewSet.cached_detail_view())),
+        path(prefix, api_router.urls),
+        re_path(rf"^{prefix}", json_not_found),
+    ]

@@ -2,7 +2,10 @@
 
 A hit is one cache round trip: the page's entry and two tokens. The entry is keyed by the page id
 and what the request may vary on (host, ``fields``, ``rich_text_format``) and is used only while the
-tokens it was rendered under are still current:
+tokens it was rendered under are still current. The entry is small (the JSON's entity tag and the tokens): the JSON
+itself is kept under its entity tag (content-addressed, so never stale) in the shared cache and in a bounded
+memo in this process, so a hit in a process that served the page before moves and unpickles no body
+(a second round trip fetches it otherwise):
 
 - the page's version, moved whenever something the page shows changes: it is published or
   unpublished, deleted, its creator's byline changes, or a product it shows changes
@@ -19,9 +22,10 @@ the old rows before the commit is never kept under a current token. Reservations
 """
 
 import hashlib
+import threading
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from wagtail.models import PageViewRestriction
 
@@ -46,15 +50,15 @@ def _settle_after_outage(backend) -> None:
 cache = SharedCache(name="content.page_cache", settle=_settle_after_outage)
 
 
-@dataclass(frozen=True)
-class CachedPage:
+# Named tuples, not frozen dataclasses: one of each is made per hit, and a frozen dataclass sets each field through
+# ``object.__setattr__``.
+class CachedPage(NamedTuple):
     content: bytes
     etag: str
     tokens: tuple[str, str] = ("", "")  # the generation and page version it was rendered under
 
 
-@dataclass(frozen=True)
-class PageLookup:
+class PageLookup(NamedTuple):
     """What the cache holds for one request of a page: a usable entry, or the tokens to store under."""
 
     key: str
@@ -74,14 +78,63 @@ def etag_for(content: bytes) -> str:
     return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
 
 
+_BODIES: dict[str, bytes] = {}  # entity tag -> JSON, this process's, oldest first
+_BODIES_LIMIT_BYTES = 32 * 1024 * 1024
+_bodies_bytes = 0
+_bodies_lock = threading.Lock()
+
+
+def _body_key(etag: str) -> str:
+    return f"kolshop:api:page-body:{etag.strip(chr(34))}"
+
+
+def _remember_body(etag: str, content: bytes) -> None:
+    """Keep ``content`` in this process under its entity tag; the oldest go first beyond the limit."""
+    global _bodies_bytes
+    if len(content) > _BODIES_LIMIT_BYTES // 4:
+        return
+    with _bodies_lock:
+        if etag in _BODIES:
+            return
+        _BODIES[etag] = content
+        _bodies_bytes += len(content)
+        while _bodies_bytes > _BODIES_LIMIT_BYTES:
+            _bodies_bytes -= len(_BODIES.pop(next(iter(_BODIES))))
+
+
+def _body(etag: str) -> bytes | None:
+    content = _BODIES.get(etag)
+    if content is None:
+        content = cache.get(_body_key(etag))
+        if content is not None:
+            _remember_body(etag, content)
+    return content
+
+
+_VARIANT_DIGESTS: dict[str, str] = {}  # a variant's part of the entry key, for the variants this process has seen
+_VARIANT_DIGESTS_LIMIT = 1_000  # variants are the client's to vary (``?fields=``): forgotten all at once beyond it
+
+
+def _variant_digest(variant: str) -> str:
+    digest = _VARIANT_DIGESTS.get(variant)
+    if digest is None:
+        if len(_VARIANT_DIGESTS) >= _VARIANT_DIGESTS_LIMIT:
+            _VARIANT_DIGESTS.clear()
+        digest = _VARIANT_DIGESTS[variant] = hashlib.sha256(variant.encode()).hexdigest()[:24]
+    return digest
+
+
 def look_up_page(page_id: int, *, variant: str) -> PageLookup:
-    """The page's cached JSON for this request if still valid, in one cache round trip.
+    """The page's cached JSON for this request if still valid, in one cache round trip (two when this process
+    has not seen the JSON yet).
 
     Call it before loading the page: the tokens it returns were read before rendering, so a change
     racing the render makes the stored entry invalid. ``variant`` distinguishes requests that render
     differently (host, honoured query parameters).
     """
-    entry_key = f"kolshop:api:page:{page_id}:{hashlib.sha256(variant.encode()).hexdigest()[:24]}"
+    # The entry (etag, generation, version) has a key of its own since it keeps no body: a process of the release
+    # before, during a rolling deploy, reads its own layout under its own key (``kolshop:api:page:…``).
+    entry_key = f"kolshop:api:page-entry:{page_id}:{_variant_digest(variant)}"
     token_keys = [_GENERATION_KEY, _page_version_key(page_id)]
     found = cache.get_many([*token_keys, entry_key])
     missing = [key for key in token_keys if key not in found]
@@ -94,17 +147,23 @@ def look_up_page(page_id: int, *, variant: str) -> PageLookup:
         if any(key not in found for key in token_keys):
             return PageLookup(key=entry_key, tokens=None, cached=None)
     tokens = (found[token_keys[0]], found[token_keys[1]])
-    entry = found.get(entry_key)  # (content, etag, generation, version): a plain tuple unpickles fastest
-    if entry is None or (entry[2], entry[3]) != tokens:
+    entry = found.get(entry_key)  # (etag, generation, version): a plain tuple unpickles fastest
+    if entry is None or (entry[1], entry[2]) != tokens:
         return PageLookup(key=entry_key, tokens=tokens, cached=None)
-    return PageLookup(key=entry_key, tokens=tokens, cached=CachedPage(content=entry[0], etag=entry[1], tokens=tokens))
+    content = _body(entry[0])
+    if content is None:  # the body was evicted before its entry: render again
+        return PageLookup(key=entry_key, tokens=tokens, cached=None)
+    return PageLookup(key=entry_key, tokens=tokens, cached=CachedPage(content=content, etag=entry[0], tokens=tokens))
 
 
 def store_page(lookup: PageLookup, content: bytes) -> CachedPage:
     """Keep ``content`` under the tokens ``lookup`` read before the page was loaded."""
     cached = CachedPage(content=content, etag=etag_for(content), tokens=lookup.tokens or ("", ""))
     if lookup.tokens is not None:
-        cache.fill(lookup.key, (cached.content, cached.etag, *lookup.tokens), timeout=cache_seconds())
+        _remember_body(cached.etag, content)
+        # The body first in the same write: an entry is never found without its body but by eviction.
+        cache.fill_many({_body_key(cached.etag): content, lookup.key: (cached.etag, *lookup.tokens)},
+                        timeout=cache_seconds())
     return cached
 
 

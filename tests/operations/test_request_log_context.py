@@ -1,0 +1,61 @@
+"""The request id middleware's log context: each request's log lines carry its own id and nothing bound before it or
+by an earlier request in the same thread (a WSGI worker's thread keeps its context between requests)."""
+
+import contextvars
+
+import structlog
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from operations.request_context import RequestIdMiddleware, clear_log_context
+
+
+def _middleware(view):
+    return RequestIdMiddleware(view)
+
+
+def test_a_request_sees_only_its_own_request_id_and_leaves_nothing_bound():
+    def run():
+        structlog.contextvars.bind_contextvars(stale_key="from before the request")
+        seen = {}
+
+        def view(request):
+            seen.update(structlog.contextvars.get_contextvars())
+            structlog.contextvars.bind_contextvars(order_number="K-1")  # bound by the request's own code
+            return HttpResponse(b"ok")
+
+        response = _middleware(view)(RequestFactory().get("/", HTTP_X_REQUEST_ID="lb-request-0001"))
+        return seen, response, structlog.contextvars.get_contextvars()
+
+    seen, response, after = contextvars.copy_context().run(run)
+
+    assert seen == {"request_id": "lb-request-0001"}
+    assert response["X-Request-ID"] == "lb-request-0001"
+    assert after == {}
+
+
+def test_a_second_request_in_the_same_context_does_not_inherit_the_firsts_keys():
+    def run():
+        seen = []
+
+        def view(request):
+            seen.append(structlog.contextvars.get_contextvars())
+            structlog.contextvars.bind_contextvars(order_number=f"K-{len(seen)}")
+            return HttpResponse(b"ok")
+
+        middleware = _middleware(view)
+        middleware(RequestFactory().get("/", HTTP_X_REQUEST_ID="lb-request-0001"))
+        middleware(RequestFactory().get("/", HTTP_X_REQUEST_ID="lb-request-0002"))
+        return seen
+
+    assert contextvars.copy_context().run(run) == [{"request_id": "lb-request-0001"}, {"request_id": "lb-request-0002"}]
+
+
+def test_clearing_unbinds_every_key_as_structlogs_own_clear_does():
+    def run(clear):
+        structlog.contextvars.bind_contextvars(a=1, b="two")
+        clear()
+        return structlog.contextvars.get_contextvars()
+
+    assert contextvars.copy_context().run(run, clear_log_context) == {}
+    assert contextvars.copy_context().run(run, structlog.contextvars.clear_contextvars) == {}
