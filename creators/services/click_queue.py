@@ -32,7 +32,7 @@ from django.db import connection, transaction
 
 from creators.models import Click
 from creators.services.click_ids import reserve_click_id
-from operations.shared_redis import loop_redis_client, redis_client
+from operations.shared_redis import bounded, loop_redis_client, redis_client
 from shop.attribution import attribution_window
 
 STREAM = "kolshop:clicks"
@@ -48,10 +48,15 @@ RATE_PREFIX = "kolshop:click-rate:"
 # limit (0: none), the limit's period in seconds, how long an alias is kept.
 # A click counted late (``click_buffer`` flushes after the redirect carried the reserved id) leaves an
 # alias when it is not counted: the visitor's counted id, or 0 over the client's limit. A batch sent again
-# (a pipeline that failed part-way) finds its own clicks counted and changes nothing, not even the limit.
+# (a pipeline that failed part-way) finds its own clicks counted, or their aliases, and changes nothing, not even
+# the limit (as ``links._count_inline`` finds a row or an alias first).
 _COUNT_CLICK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] or redis.call('GET', KEYS[2]) == ARGV[1] then
   return ARGV[1]
+end
+local decided = redis.call('GET', KEYS[6])
+if decided then
+  return decided
 end
 if tonumber(ARGV[4]) > 0 then
   local used = redis.call('INCR', KEYS[5])
@@ -153,11 +158,11 @@ async def count_clicks_on_loop(clicks: list[QueuedClick]) -> list[int]:
         for call in calls:
             pipe.evalsha(script.sha, *call)
         try:
-            return [int(counted) for counted in await pipe.execute()]
+            return [int(counted) for counted in await bounded(pipe.execute())]
         except redis.exceptions.NoScriptError:
             if attempt:
                 raise
-            await client.script_load(script.script)
+            await bounded(client.script_load(script.script))
 
 
 def _count_click_calls(clicks: list[QueuedClick]) -> tuple:
