@@ -27,6 +27,7 @@ from shop.models import (
 from shop.payments.gateway import PaymentGatewayError
 from shop.payments.registry import get_gateway
 from shop.services import write_batches
+from shop.services.attached_rows import attach_prefetched
 from shop.services.automatic_refunds import refund_payment_in_full
 from shop.services.built_statements import built_once
 from shop.services.compiled_queries import compiled
@@ -230,11 +231,7 @@ def _attach_lines(order: Order, lines: list[OrderLine]) -> None:
     # A further filter on it still asks the database, for this order's lines. The filter is built only then, as
     # Django's related managers defer theirs: every payment pays for building one otherwise (a tenth of its
     # ``_take_stock_or_cancel``), and the buyer's answer reads the lines as they are.
-    queryset = OrderLine.objects.all()
-    queryset._defer_next_filter = True
-    queryset = queryset.filter(order_id=order.pk)
-    queryset._result_cache, queryset._prefetch_done = lines, True
-    order.__dict__.setdefault("_prefetched_objects_cache", {})["lines"] = queryset
+    attach_prefetched(order, "lines", lines, queryset=OrderLine.objects.all(), order_id=order.pk)
 
 
 def _close_cart(cart: Cart, *, paid_order: Order) -> list[int]:
