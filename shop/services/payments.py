@@ -29,7 +29,7 @@ from shop.payments.registry import get_gateway
 from shop.services import write_batches
 from shop.services.attached_rows import attach_prefetched
 from shop.services.automatic_refunds import refund_payment_in_full
-from shop.services.built_statements import built_once
+from shop.services.built_statements import Quote, built_once
 from shop.services.compiled_queries import compiled
 from shop.services.orders import record_event
 from shop.services.inventory import take_sold_stock
@@ -259,7 +259,7 @@ def _check_out_cart(cart: Cart, *, paid_order: Order) -> int:
     return pending
 
 
-def _check_out_cart_sql(quote) -> str:
+def _check_out_cart_sql(quote: Quote, vendor: str) -> str:
     cart_column = Order._meta.get_field("cart").column
     stamped, status = Cart._meta.get_field("checked_out_at").column, Order._meta.get_field("status").column
     return (f"UPDATE {quote(Cart._meta.db_table)} SET {quote(stamped)} = %s WHERE {quote(Cart._meta.pk.column)} = %s "
