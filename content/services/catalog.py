@@ -29,6 +29,7 @@ from wagtail.images.blocks import ImageChooserBlock
 
 from content.services.catalog_rows import SnapshotQuery
 from shop.models import Brand, Product, ProductAttribute, ProductImage, Promotion, Stock, Variant
+from shop.services.attached_rows import attach_prefetched
 from shop.services.compiled_queries import ArrayIn
 from shop.services.offers import with_availability
 from shop.services.pricing import with_usage
@@ -261,10 +262,7 @@ def attach_rows(instance, relation: str, rows: list, *, model) -> None:
     instance's prefetch cache; ``loaded`` reads the plain list. As with modelcluster's prefetch (its
     ``_apply_rel_filters`` adds no filter), a further ``.filter()`` on it is not limited to this product.
     """
-    queryset = _empty_queryset(model)
-    queryset._result_cache = rows
-    queryset._prefetch_done = True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
+    attach_prefetched(instance, relation, rows, queryset=_empty_queryset(model))
     instance.__dict__.setdefault("_kolshop_loaded", {})[relation] = rows
 
 

@@ -13,7 +13,7 @@ from django.db import connection
 from shop.errors import NotFound
 from shop.models import Cart, Order
 from shop.services.bound_cursors import bound_cursor
-from shop.services.built_statements import built_once
+from shop.services.built_statements import Quote, built_once
 from shop.services.compiled_inserts import converted
 from shop.services.locks import lock_expressions
 
@@ -43,30 +43,30 @@ def lock_cart_for_checkout(cart: Cart | str, *, then_lock: list[str] = ()) -> Ca
     key, value = ("token", cart) if isinstance(cart, str) else ("id", cart.pk)
     locks = lock_expressions(list(then_lock))
     sql = built_once(connection, ("lock cart for checkout", key, locks[0] if locks else ""),
-                     lambda quote: _checkout_sql(quote, key=key, locks=locks[0] if locks else ""))
+                     lambda quote, vendor: _checkout_sql(quote, vendor, key=key, locks=locks[0] if locks else ""))
     locked = _returned_cart(sql, [value, *(locks[1] if locks else [])]) if value else None
     if locked is None:
         raise NotFound("No cart with this token.", code="cart_not_found")
     return locked
 
 
-def _columns(quote) -> dict[str, str]:
+def _columns(quote: Quote) -> dict[str, str]:
     return {field.name: quote(field.column) for field in Cart._meta.concrete_fields}
 
 
-def _stamp_sql(quote) -> str:
+def _stamp_sql(quote: Quote, vendor: str) -> str:
     columns = _columns(quote)
     return (f"UPDATE {quote(Cart._meta.db_table)} SET {columns['updated_at']} = %s "
             f"WHERE {columns['token']} = %s AND {columns['checked_out_at']} IS NULL "
             f"RETURNING {', '.join(columns.values())}")
 
 
-def _checkout_sql(quote, *, key: str, locks: str) -> str:
+def _checkout_sql(quote: Quote, vendor: str, *, key: str, locks: str) -> str:
     columns = _columns(quote)
     count, table = columns["checkouts_started"], quote(Cart._meta.db_table)
     order_cart = quote(Order._meta.get_field("cart").column)
     orders = f"(SELECT COUNT(*) FROM {quote(Order._meta.db_table)} WHERE {order_cart} = {table}.{columns['id']})"
-    greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
+    greatest = "MAX" if vendor == "sqlite" else "GREATEST"  # the larger of two values
     return (f"UPDATE {table} SET {count} = {greatest}({count}, {orders}) + 1 WHERE {columns[key]} = %s "
             f"RETURNING {', '.join([*columns.values(), *([locks] if locks else [])])}")
 

@@ -13,7 +13,7 @@ from shop.errors import Conflict, NotFound
 from shop.models import FulfilmentMethod, Order, OrderEvent, OrderEventType, OrderNotificationKind, OrderStatus
 from shop.services import write_batches
 from shop.services.bound_cursors import bound_cursor
-from shop.services.built_statements import built_once
+from shop.services.built_statements import Quote, built_once
 from shop.services.notifications import notify_buyer
 from shop.services.pickup_codes import hash_pickup_code, pickup_code_for  # noqa: F401 - pickup_code_for is this module's API too
 
@@ -62,7 +62,7 @@ def record_event_at_current_status(order: Order, event_type: str, *, data: dict)
     return status
 
 
-def _event_at_current_status_sql(quote) -> str:
+def _event_at_current_status_sql(quote: Quote, vendor: str) -> str:
     """``record_event_at_current_status``'s statement (built once per process and database: it names only columns)."""
     column = {field.name: field.column for field in OrderEvent._meta.concrete_fields}
     names = ["order", "type", "status_before", "status_after", "data", "created_at"]

@@ -27,8 +27,9 @@ from shop.models import (
 from shop.payments.gateway import PaymentGatewayError
 from shop.payments.registry import get_gateway
 from shop.services import write_batches
+from shop.services.attached_rows import attach_prefetched
 from shop.services.automatic_refunds import refund_payment_in_full
-from shop.services.built_statements import built_once
+from shop.services.built_statements import Quote, built_once
 from shop.services.compiled_queries import compiled
 from shop.services.orders import record_event
 from shop.services.inventory import take_sold_stock
@@ -230,11 +231,7 @@ def _attach_lines(order: Order, lines: list[OrderLine]) -> None:
     # A further filter on it still asks the database, for this order's lines. The filter is built only then, as
     # Django's related managers defer theirs: every payment pays for building one otherwise (a tenth of its
     # ``_take_stock_or_cancel``), and the buyer's answer reads the lines as they are.
-    queryset = OrderLine.objects.all()
-    queryset._defer_next_filter = True
-    queryset = queryset.filter(order_id=order.pk)
-    queryset._result_cache, queryset._prefetch_done = lines, True
-    order.__dict__.setdefault("_prefetched_objects_cache", {})["lines"] = queryset
+    attach_prefetched(order, "lines", lines, queryset=OrderLine.objects.all(), order_id=order.pk)
 
 
 def _close_cart(cart: Cart, *, paid_order: Order) -> list[int]:
@@ -262,7 +259,7 @@ def _check_out_cart(cart: Cart, *, paid_order: Order) -> int:
     return pending
 
 
-def _check_out_cart_sql(quote) -> str:
+def _check_out_cart_sql(quote: Quote, vendor: str) -> str:
     cart_column = Order._meta.get_field("cart").column
     stamped, status = Cart._meta.get_field("checked_out_at").column, Order._meta.get_field("status").column
     return (f"UPDATE {quote(Cart._meta.db_table)} SET {quote(stamped)} = %s WHERE {quote(Cart._meta.pk.column)} = %s "

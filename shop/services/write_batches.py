@@ -103,6 +103,7 @@ def _refuses(batch: _Batch, tables: Sequence[str]) -> bool:
 
 
 def _has_pending(batch: _Batch, tables: Sequence[str]) -> bool:
+    """Whether the batch has a write to one of ``tables`` pending (not yet sent to the database)."""
     return any(write.table in tables for write in batch.writes)
 
 

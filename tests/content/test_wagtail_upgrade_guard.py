@@ -24,7 +24,10 @@ from wagtail.models import BaseViewRestriction, Site
 from wagtail.models.sites import get_site_for_hostname
 from wagtail.query import TreeQuerySet
 
+from django.db.models import QuerySet
+
 from content.api.page_query import _REFUSING_RESTRICTIONS
+from shop.models import Order, OrderLine
 
 # Recorded against Wagtail 8.0.1.
 PINNED_SOURCES = {
@@ -91,3 +94,30 @@ def test_the_wagtail_block_path_convention_content_blocks_use_is_the_one_they_we
     hashes = {f"{function.__module__}.{function.__qualname__}": _source_hash(function) for function in functions}
 
     assert hashes == PINNED_BLOCK_PATH_SOURCES
+
+
+# Recorded against Django 5.2.19. ``shop.services.attached_rows.attach_prefetched`` (a paid order's lines, the catalog's
+# product rows) sets Django's private queryset state: ``_result_cache`` and ``_prefetch_done`` (read by ``_fetch_all``),
+# the instance's ``_prefetched_objects_cache`` (answered from by the related manager's ``get_queryset``) and
+# ``_defer_next_filter`` (read by ``_filter_or_exclude``, its filter built by the ``query`` property). When one
+# changes, check ``attach_prefetched`` still holds, run ``tests/shop/test_checkout.py`` (a paid order's kept lines)
+# and ``test_catalog_speedups.py``, then record the new hash.
+PINNED_DJANGO_PREFETCH_SOURCES = {
+    "django.db.models.query.QuerySet.__init__": "35d93a4d074deed1",
+    "django.db.models.query.QuerySet.query": "b3305eab408ba042",
+    "django.db.models.query.QuerySet._filter_or_exclude": "6b5a7e9e7e91c21d",
+    "django.db.models.query.QuerySet._fetch_all": "42566f1ae6d2e8e6",
+    "django.db.models.fields.related_descriptors.create_reverse_many_to_one_manager.<locals>.RelatedManager"
+    ".get_queryset": "9e559a8b1c4d177d",
+}
+
+
+def test_the_django_prefetch_state_attached_rows_set_is_the_one_they_were_written_against():
+    functions = [QuerySet.__init__, QuerySet.query.fget, QuerySet._filter_or_exclude, QuerySet._fetch_all,
+                 Order.lines.related_manager_cls.get_queryset]
+
+    hashes = {f"{function.__module__}.{function.__qualname__}": _source_hash(function) for function in functions}
+
+    assert hashes == PINNED_DJANGO_PREFETCH_SOURCES
+    assert {"_result_cache", "_prefetch_done", "_defer_next_filter", "_deferred_filter"} <= vars(
+        QuerySet(model=OrderLine)).keys()

@@ -87,9 +87,15 @@ def test_a_paid_order_keeps_its_lines_and_a_further_filter_on_them_reads_only_it
     with django_assert_num_queries(0):
         kept = [(line.sku, line.quantity, line.order is paid) for line in paid.lines.all()]
     assert kept == [("HP-1", 2, True), ("HP-2", 1, True)]
+    with django_assert_num_queries(0):
+        counted, present = paid.lines.count(), paid.lines.exists()
+    assert (counted, present) == (2, True)
     with django_assert_num_queries(1):
         filtered = [(line.order_id, line.sku, line.quantity) for line in paid.lines.filter(sku="HP-1")]
     assert filtered == [(order.pk, "HP-1", 2)]
+    with django_assert_num_queries(1):
+        skus = sorted(paid.lines.values_list("sku", flat=True))
+    assert skus == ["HP-1", "HP-2"]  # this order's two lines, not the earlier order's
 
 
 def test_available_stock_is_on_hand_minus_active_reservations_and_expired_ones_stop_counting_at_once():
