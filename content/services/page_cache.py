@@ -24,6 +24,7 @@ the old rows before the commit is never kept under a current token. Reservations
 import hashlib
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -78,7 +79,7 @@ def etag_for(content: bytes) -> str:
     return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
 
 
-_BODIES: dict[str, bytes] = {}  # entity tag -> JSON, this process's, oldest first
+_BODIES: OrderedDict[str, bytes] = OrderedDict()  # entity tag -> JSON, this process's, least recently used first
 _BODIES_LIMIT_BYTES = 32 * 1024 * 1024
 _bodies_bytes = 0
 _bodies_lock = threading.Lock()
@@ -89,21 +90,27 @@ def _body_key(etag: str) -> str:
 
 
 def _remember_body(etag: str, content: bytes) -> None:
-    """Keep ``content`` in this process under its entity tag; the oldest go first beyond the limit."""
+    """Keep ``content`` in this process under its entity tag; the least recently used go first beyond the limit."""
     global _bodies_bytes
     if len(content) > _BODIES_LIMIT_BYTES // 4:
         return
     with _bodies_lock:
         if etag in _BODIES:
+            _BODIES.move_to_end(etag)
             return
         _BODIES[etag] = content
         _bodies_bytes += len(content)
         while _bodies_bytes > _BODIES_LIMIT_BYTES:
-            _bodies_bytes -= len(_BODIES.pop(next(iter(_BODIES))))
+            _bodies_bytes -= len(_BODIES.popitem(last=False)[1])
 
 
 def _body(etag: str) -> bytes | None:
-    content = _BODIES.get(etag)
+    # A hit here never touches the body's key in the shared cache (its LRU sees it cold): this memo keeps its own
+    # recency, a hit moving the body to the end.
+    with _bodies_lock:
+        content = _BODIES.get(etag)
+        if content is not None:
+            _BODIES.move_to_end(etag)
     if content is None:
         content = cache.get(_body_key(etag))
         if content is not None:
