@@ -118,19 +118,6 @@ def _body(etag: str) -> bytes | None:
     return content
 
 
-_VARIANT_DIGESTS: dict[str, str] = {}  # a variant's part of the entry key, for the variants this process has seen
-_VARIANT_DIGESTS_LIMIT = 1_000  # variants are the client's to vary (``?fields=``): forgotten all at once beyond it
-
-
-def _variant_digest(variant: str) -> str:
-    digest = _VARIANT_DIGESTS.get(variant)
-    if digest is None:
-        if len(_VARIANT_DIGESTS) >= _VARIANT_DIGESTS_LIMIT:
-            _VARIANT_DIGESTS.clear()
-        digest = _VARIANT_DIGESTS[variant] = hashlib.sha256(variant.encode()).hexdigest()[:24]
-    return digest
-
-
 def look_up_page(page_id: int, *, variant: str) -> PageLookup:
     """The page's cached JSON for this request if still valid, in one cache round trip (two when this process
     has not seen the JSON yet).
@@ -141,7 +128,7 @@ def look_up_page(page_id: int, *, variant: str) -> PageLookup:
     """
     # The entry (etag, generation, version) has a key of its own since it keeps no body: a process of the release
     # before, during a rolling deploy, reads its own layout under its own key (``kolshop:api:page:…``).
-    entry_key = f"kolshop:api:page-entry:{page_id}:{_variant_digest(variant)}"
+    entry_key = f"kolshop:api:page-entry:{page_id}:{hashlib.sha256(variant.encode()).hexdigest()[:24]}"
     token_keys = [_GENERATION_KEY, _page_version_key(page_id)]
     found = cache.get_many([*token_keys, entry_key])
     missing = [key for key in token_keys if key not in found]
