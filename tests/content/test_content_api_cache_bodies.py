@@ -78,3 +78,36 @@ def test_a_body_served_from_the_memo_lately_outlives_an_older_one_not_served_sin
 
     assert list(page_cache._BODIES) == [*others, first, last]  # the second (older, unhit since) went, not the first
     assert page_cache._bodies_bytes == 1000
+
+
+def _rename_the_brand(guide, product) -> None:
+    product.brand.name = "Renamed Audio"
+    product.brand.save()
+
+
+def _publish_a_new_title(guide, product) -> None:
+    guide.title = "Renamed guide"
+    guide.save_revision().publish()
+
+
+@pytest.mark.parametrize(("change", "shown"), [
+    (_rename_the_brand, lambda page: page["body"][0]["value"]["product"]["brand"]["name"] == "Renamed Audio"),
+    (_publish_a_new_title, lambda page: page["title"] == "Renamed guide"),
+])
+def test_a_change_after_the_memo_holds_the_json_serves_the_new_json_under_a_new_etag(
+        api_client, fresh_process, django_assert_num_queries, change, shown):
+    product = make_product()
+    guide = make_guide(make_creator("pia"), body=[product_card(product)])
+    url = f"/api/v2/pages/{guide.pk}/"
+    before = api_client.get(url)
+    with django_assert_num_queries(0):
+        hit = api_client.get(url)
+    assert (hit.content, page_cache._BODIES[before["ETag"]]) == (before.content, before.content)  # served from the memo
+
+    change(guide, product)
+    after = api_client.get(url)
+    with_the_old_etag = api_client.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200 and shown(after.json()) and after["ETag"] != before["ETag"]
+    assert (with_the_old_etag.status_code, with_the_old_etag.content, with_the_old_etag["ETag"]) == (
+        200, after.content, after["ETag"])
