@@ -24,6 +24,7 @@ the old rows before the commit is never kept under a current token. Reservations
 import hashlib
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -78,7 +79,7 @@ def etag_for(content: bytes) -> str:
     return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
 
 
-_BODIES: dict[str, bytes] = {}  # entity tag -> JSON, this process's, oldest first
+_BODIES: OrderedDict[str, bytes] = OrderedDict()  # entity tag -> JSON, this process's, least recently used first
 _BODIES_LIMIT_BYTES = 32 * 1024 * 1024
 _bodies_bytes = 0
 _bodies_lock = threading.Lock()
@@ -89,39 +90,32 @@ def _body_key(etag: str) -> str:
 
 
 def _remember_body(etag: str, content: bytes) -> None:
-    """Keep ``content`` in this process under its entity tag; the oldest go first beyond the limit."""
+    """Keep ``content`` in this process under its entity tag; the least recently used go first beyond the limit."""
     global _bodies_bytes
     if len(content) > _BODIES_LIMIT_BYTES // 4:
         return
     with _bodies_lock:
         if etag in _BODIES:
+            _BODIES.move_to_end(etag)
             return
         _BODIES[etag] = content
         _bodies_bytes += len(content)
         while _bodies_bytes > _BODIES_LIMIT_BYTES:
-            _bodies_bytes -= len(_BODIES.pop(next(iter(_BODIES))))
+            _bodies_bytes -= len(_BODIES.popitem(last=False)[1])
 
 
 def _body(etag: str) -> bytes | None:
-    content = _BODIES.get(etag)
+    # A hit here never touches the body's key in the shared cache (its LRU sees it cold): this memo keeps its own
+    # recency, a hit moving the body to the end.
+    with _bodies_lock:
+        content = _BODIES.get(etag)
+        if content is not None:
+            _BODIES.move_to_end(etag)
     if content is None:
         content = cache.get(_body_key(etag))
         if content is not None:
             _remember_body(etag, content)
     return content
-
-
-_VARIANT_DIGESTS: dict[str, str] = {}  # a variant's part of the entry key, for the variants this process has seen
-_VARIANT_DIGESTS_LIMIT = 1_000  # variants are the client's to vary (``?fields=``): forgotten all at once beyond it
-
-
-def _variant_digest(variant: str) -> str:
-    digest = _VARIANT_DIGESTS.get(variant)
-    if digest is None:
-        if len(_VARIANT_DIGESTS) >= _VARIANT_DIGESTS_LIMIT:
-            _VARIANT_DIGESTS.clear()
-        digest = _VARIANT_DIGESTS[variant] = hashlib.sha256(variant.encode()).hexdigest()[:24]
-    return digest
 
 
 def look_up_page(page_id: int, *, variant: str) -> PageLookup:
@@ -134,7 +128,7 @@ def look_up_page(page_id: int, *, variant: str) -> PageLookup:
     """
     # The entry (etag, generation, version) has a key of its own since it keeps no body: a process of the release
     # before, during a rolling deploy, reads its own layout under its own key (``kolshop:api:page:…``).
-    entry_key = f"kolshop:api:page-entry:{page_id}:{_variant_digest(variant)}"
+    entry_key = f"kolshop:api:page-entry:{page_id}:{hashlib.sha256(variant.encode()).hexdigest()[:24]}"
     token_keys = [_GENERATION_KEY, _page_version_key(page_id)]
     found = cache.get_many([*token_keys, entry_key])
     missing = [key for key in token_keys if key not in found]

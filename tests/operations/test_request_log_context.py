@@ -7,7 +7,7 @@ import structlog
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from operations.request_context import RequestIdMiddleware, clear_log_context
+from operations.request_context import RequestIdMiddleware
 
 
 def _middleware(view):
@@ -49,13 +49,3 @@ def test_a_second_request_in_the_same_context_does_not_inherit_the_firsts_keys()
         return seen
 
     assert contextvars.copy_context().run(run) == [{"request_id": "lb-request-0001"}, {"request_id": "lb-request-0002"}]
-
-
-def test_clearing_unbinds_every_key_as_structlogs_own_clear_does():
-    def run(clear):
-        structlog.contextvars.bind_contextvars(a=1, b="two")
-        clear()
-        return structlog.contextvars.get_contextvars()
-
-    assert contextvars.copy_context().run(run, clear_log_context) == {}
-    assert contextvars.copy_context().run(run, structlog.contextvars.clear_contextvars) == {}
