@@ -170,3 +170,18 @@ def test_a_hung_redis_fails_the_loops_send_within_the_read_timeout(settings, mon
     assert not accepting.is_alive()
 
     assert 0.25 < took < 3
+
+
+def test_the_buffers_batch_size_is_one_setting_for_its_threads_and_its_loops_sends(monkeypatch):
+    from creators.services.click_buffer import ClickBuffer
+
+    monkeypatch.setattr(ClickBuffer, "BATCH", 2)
+    buffer = ClickBuffer(write_inline=lambda clicks: [0] * len(clicks))
+    buffer._clicks = [(n, limited_click(n, f"reader-{n}")) for n in range(1, 6)]
+    loop = asyncio.new_event_loop()
+    try:
+        loop_token = buffer._take_loop_batch(loop)  # the loop's send
+    finally:
+        loop.close()
+    assert [sequence for sequence, _click in loop_token[1]] == [1, 2]
+    assert len(buffer._clicks) == 3
