@@ -42,7 +42,7 @@ from django.db import connections
 
 from creators.models import ClickAlias
 from creators.services import click_queue, click_spool
-from creators.services.click_loop_send import BATCH, UNAVAILABLE_SECONDS, LoopSends
+from creators.services.click_loop_send import LoopSends
 from creators.services.click_queue import QueuedClick
 from creators.services.click_tickets import MustBlock, Ticket, answer_tickets, refuse_blocking_on_loop, take_tickets
 from shop.cached_settings import cached_setting
@@ -53,6 +53,9 @@ COUNTED_KEPT = 10_000  # decisions kept for requests yet to read them (``_counte
 
 
 class ClickBuffer(LoopSends):
+    BATCH = 500
+    UNAVAILABLE_SECONDS = 1.0  # after a failed background flush, requests flush (and fall back) themselves
+
     def __init__(self, *, write_inline: Callable[[list[QueuedClick]], list[int]]) -> None:
         self._write_inline = write_inline
         self._reset()
@@ -106,7 +109,7 @@ class ClickBuffer(LoopSends):
                 self._start(thread=not group_commit)
                 buffered = len(self._clicks)
                 flush_now = buffered >= cached_setting("KOLSHOP_CLICK_BUFFER_SIZE") or now < self._unavailable_until
-                if not group_commit and buffered in (1, BATCH):  # wake the thread only to start a batch or
+                if not group_commit and buffered in (1, self.BATCH):  # wake the thread only to start a batch or
                     self._ready.notify()  # send a full one: a wake-up per click hands it the GIL on every follow
         if not group_commit:
             if not repeat and flush_now:
@@ -217,7 +220,7 @@ class ClickBuffer(LoopSends):
         self._wait_for_loop_send()
         while until is None or self._landed < until:
             with self._lock:
-                batch, self._clicks = self._clicks[:BATCH], self._clicks[BATCH:]
+                batch, self._clicks = self._clicks[:self.BATCH], self._clicks[self.BATCH:]
             if not batch:
                 return handed
             clicks = [click for _sequence, click in batch]
@@ -229,7 +232,7 @@ class ClickBuffer(LoopSends):
                 # batch is never dropped; it is kept (write-behind) or written inline, and the queue rested a second
                 if not isinstance(error, redis.RedisError):
                     logger.exception("click queue failed on a batch of %s clicks", len(batch))
-                self._unavailable_until = max(self._unavailable_until, time.monotonic() + UNAVAILABLE_SECONDS)
+                self._unavailable_until = max(self._unavailable_until, time.monotonic() + self.UNAVAILABLE_SECONDS)
                 if background:
                     with self._lock:
                         self._clicks[:0] = batch
@@ -320,7 +323,7 @@ class ClickBuffer(LoopSends):
                     self._thread_wanted or not cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS")))
                 self._thread_wanted = False
                 if not cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS"):  # write-behind: wait for a fuller batch
-                    self._ready.wait_for(lambda: len(self._clicks) >= BATCH,
+                    self._ready.wait_for(lambda: len(self._clicks) >= self.BATCH,
                                          timeout=cached_setting("KOLSHOP_CLICK_FLUSH_MS") / 1000)
             try:  # group commit (the loop's follows wait): an unreachable Redis means inline, as a request does
                 self.flush(background=not cached_setting("KOLSHOP_CLICK_ACK_WAIT_MS"))
@@ -328,7 +331,7 @@ class ClickBuffer(LoopSends):
                 logger.exception("click buffer flush failed")
             if time.monotonic() < self._unavailable_until:  # written inline: this thread's connection let go,
                 connections.close_all()  # as a request's is when it ends
-                time.sleep(UNAVAILABLE_SECONDS)
+                time.sleep(self.UNAVAILABLE_SECONDS)
 
 
 _buffer: ClickBuffer | None = None

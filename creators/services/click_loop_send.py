@@ -12,7 +12,9 @@ batch that fails is put back and the buffer's sender thread takes over (inline, 
 import asyncio
 import contextvars
 import logging
+import threading
 import time
+from collections.abc import Callable
 from functools import partial
 
 import redis
@@ -20,14 +22,28 @@ import redis
 from creators.services import click_queue, click_spool
 from creators.services.click_queue import QueuedClick
 
-logger = logging.getLogger("creators.services.click_buffer")  # the buffer's log, as before the split
-
-BATCH = 500
-UNAVAILABLE_SECONDS = 1.0  # after a failed background flush, requests flush (and fall back) themselves
+# Deliberately the buffer's logger: these are the buffer's messages (as before the split), one name to filter on.
+logger = logging.getLogger("creators.services.click_buffer")
 
 
 class LoopSends:
     """The loop's sends of ``ClickBuffer``'s batches (mixed into it)."""
+
+    # ClickBuffer's, relied on here (its constants, state, lock, conditions and methods; set in ``_reset``)
+    BATCH: int
+    UNAVAILABLE_SECONDS: float
+    _lock: threading.Lock
+    _ready: threading.Condition
+    _landed_changed: threading.Condition
+    _flushing: threading.Lock
+    _clicks: list[tuple[int, QueuedClick]]
+    _in_flight: tuple[asyncio.AbstractEventLoop, list[tuple[int, QueuedClick]]] | None
+    _sender_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task]
+    _wake_scheduled: asyncio.AbstractEventLoop | None
+    _thread_wanted: bool
+    _unavailable_until: float
+    hand_on: Callable[[list[QueuedClick]], list[int]]
+    _learn: Callable[..., None]
 
     def _send_on_loop(self) -> None:
         """The loop's next iteration sends what its follows buffered itself (``_sending_from_loop``) unless its send
@@ -82,8 +98,8 @@ class LoopSends:
             with self._lock:
                 if self._in_flight is not None and not self._reclaim_loop_batch():
                     return None
-                token = self._in_flight = (loop, self._clicks[:BATCH])
-                self._clicks = self._clicks[BATCH:]
+                token = self._in_flight = (loop, self._clicks[:self.BATCH])
+                self._clicks = self._clicks[self.BATCH:]
                 if not token[1]:
                     self._in_flight = None
                 return token
@@ -112,7 +128,7 @@ class LoopSends:
         if isinstance(error, Exception) and not isinstance(error, redis.RedisError):
             logger.exception("click queue failed on a batch of %s clicks", len(batch))
         if isinstance(error, Exception):
-            self._unavailable_until = max(self._unavailable_until, time.monotonic() + UNAVAILABLE_SECONDS)
+            self._unavailable_until = max(self._unavailable_until, time.monotonic() + self.UNAVAILABLE_SECONDS)
             logger.warning("click queue unavailable: %s clicks handed to the sender thread (%s)", len(batch), error)
         with self._lock:
             if self._in_flight is token:  # else taken back already (its loop seen closed or stopped)

@@ -71,6 +71,7 @@ def queue(settings, redis_url, monkeypatch) -> Iterator[redis.Redis]:
     monkeypatch.setattr(click_buffer, "_buffer", None)
     yield client
     click_buffer.flush_clicks()
+    assert click_ids.wait_for_refills(timeout=10)  # no refill ahead left to incrby after the next test's flushdb
 
 
 @pytest.fixture

@@ -45,19 +45,19 @@ def test_the_next_block_of_click_ids_is_reserved_ahead_so_the_loop_always_finds_
     taken = [block._pop(blocking=True)]  # the first block: reserved by a follow in a thread
     for _ in range(3 * click_ids.ID_BLOCK):
         taken.append(block._pop(blocking=False))  # as on the event loop: MustBlock with no id at hand
-        deadline = time.monotonic() + 10
-        while block._refilling and time.monotonic() < deadline:  # a follow comes a moment later
-            time.sleep(0.001)
+        assert click_ids.wait_for_refills(timeout=10)  # a follow comes a moment later
 
     assert len(set(taken)) == len(taken) == 3 * click_ids.ID_BLOCK + 1
     assert len(block._ids) >= click_ids.REFILL_BELOW - 1
 
 
-def test_a_block_running_low_while_the_reservation_fails_leaves_the_follow_its_fallback(monkeypatch):
+def test_a_block_running_low_while_the_reservation_fails_leaves_the_follow_its_fallback(monkeypatch, caplog):
     block = click_ids._IdBlock()
     block._ids.extend(range(1, click_ids.REFILL_BELOW + 1))
+    attempts = []
 
     def redis_down(count):
+        attempts.append(threading.current_thread().name)
         raise redis.ConnectionError("down")
 
     monkeypatch.setattr(click_ids, "_reserve_ids", redis_down)
@@ -65,12 +65,64 @@ def test_a_block_running_low_while_the_reservation_fails_leaves_the_follow_its_f
     with pytest.raises(MustBlock):
         for _ in range(click_ids.REFILL_BELOW + 1):
             taken.append(block._pop(blocking=False))
-            deadline = time.monotonic() + 10
-            while block._refilling and time.monotonic() < deadline:
-                time.sleep(0.001)
+            assert click_ids.wait_for_refills(timeout=10)
+    assert taken == list(range(1, click_ids.REFILL_BELOW + 1))
+    assert attempts == ["click-ids"] and not block._refilling  # one refill ahead tried, not one per follow
+    assert [r.message for r in caplog.records if r.name == click_ids.__name__] == ["click ids not reserved ahead"]
     with pytest.raises(redis.ConnectionError):  # in a thread: the follow's own round trip, and its fallback
         block._pop(blocking=True)
-    assert taken == list(range(1, click_ids.REFILL_BELOW + 1))
+
+
+def test_a_refill_ahead_is_tried_again_once_the_unavailable_time_has_passed(monkeypatch):
+    block = click_ids._IdBlock()
+    block._ids.extend(range(1, 10))
+    outcomes = [redis.ConnectionError("down"), [101, 102]]
+
+    def reserve(count):
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(click_ids, "_reserve_ids", reserve)
+    monkeypatch.setattr(click_ids._IdBlock, "UNAVAILABLE_SECONDS", 0.2)
+    block._pop(blocking=False)
+    assert click_ids.wait_for_refills(timeout=10) and outcomes == [[101, 102]]
+    block._pop(blocking=False)  # within the unavailable time: none tried
+    assert click_ids.wait_for_refills(timeout=10) and outcomes == [[101, 102]]
+    time.sleep(0.25)
+    block._pop(blocking=False)
+    assert click_ids.wait_for_refills(timeout=10) and outcomes == []
+    assert list(block._ids)[-2:] == [101, 102]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refills_ahead_share_one_worker_thread_which_keeps_its_database_connection(wagtail_base_data, monkeypatch):
+    from django.db import connection, connections
+
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 60)  # production's reuse
+    seen = []
+
+    def reserve(count):
+        connection.ensure_connection()
+        seen.append((threading.current_thread(), connection.connection))
+        return list(range(1000 * len(seen), 1000 * len(seen) + count))
+
+    monkeypatch.setattr(click_ids, "_reserve_ids", reserve)
+    block = click_ids._IdBlock()
+    threads_before = threading.active_count()
+    try:
+        for _ in range(3):
+            block._ids.clear()
+            block._ids.append(1)
+            block._pop(blocking=False)
+            assert click_ids.wait_for_refills(timeout=10)
+    finally:
+        click_ids._refill_worker.submit(connections.close_all)  # the worker's connection, closed for the test
+        assert click_ids.wait_for_refills(timeout=10)
+    assert len(seen) == 3 and len({id(thread) for thread, _ in seen}) == 1 and seen[0][0].is_alive()
+    assert seen[0][1] is seen[1][1] is seen[2][1]  # one login, not one a refill
+    assert threading.active_count() <= threads_before + 1
 
 
 @pytest.mark.parametrize("user_agent", [
@@ -96,7 +148,6 @@ def test_a_hung_redis_fails_the_loops_send_within_the_read_timeout(settings, mon
             except OSError:
                 return
 
-    threading.Thread(target=accept_and_hang, daemon=True).start()
     settings.REDIS_URL = f"redis://127.0.0.1:{listening.getsockname()[1]}/0"
     monkeypatch.setattr(shared_redis, "READ_TIMEOUT_SECONDS", 0.3)
 
@@ -106,11 +157,31 @@ def test_a_hung_redis_fails_the_loops_send_within_the_read_timeout(settings, mon
             await click_queue.count_clicks_on_loop([limited_click(1, "reader-a")])
         return time.monotonic() - started
 
+    accepting = threading.Thread(target=accept_and_hang, daemon=True)
+    accepting.start()
     try:
         took = asyncio.run(send_timed())
     finally:
+        listening.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept() (close() does not)
         listening.close()
+        accepting.join(timeout=1)
         for connection in held:
             connection.close()
+    assert not accepting.is_alive()
 
     assert 0.25 < took < 3
+
+
+def test_the_buffers_batch_size_is_one_setting_for_its_threads_and_its_loops_sends(monkeypatch):
+    from creators.services.click_buffer import ClickBuffer
+
+    monkeypatch.setattr(ClickBuffer, "BATCH", 2)
+    buffer = ClickBuffer(write_inline=lambda clicks: [0] * len(clicks))
+    buffer._clicks = [(n, limited_click(n, f"reader-{n}")) for n in range(1, 6)]
+    loop = asyncio.new_event_loop()
+    try:
+        loop_token = buffer._take_loop_batch(loop)  # the loop's send
+    finally:
+        loop.close()
+    assert [sequence for sequence, _click in loop_token[1]] == [1, 2]
+    assert len(buffer._clicks) == 3
