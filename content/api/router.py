@@ -6,10 +6,10 @@ from wagtail.api.v2.router import WagtailAPIRouter
 from content.api.errors import json_not_found
 from content.api.views import ContentPagesAPIViewSet
 
+PAGES_ENDPOINT = "pages"  # the pages' URL segment: registered with the router, and their top-level detail URL
+
 api_router = WagtailAPIRouter("content_api")
-api_router.register_endpoint("pages", ContentPagesAPIViewSet)
-# The name pages are registered under, as the router gives it (its detail_url links are reversed through it).
-_PAGES_ENDPOINT, _ = api_router.get_model_endpoint(ContentPagesAPIViewSet.model)
+api_router.register_endpoint(PAGES_ENDPOINT, ContentPagesAPIViewSet)
 
 
 def content_api_urlpatterns(prefix: str = "api/v2/") -> list:
@@ -17,7 +17,7 @@ def content_api_urlpatterns(prefix: str = "api/v2/") -> list:
     404). The detail, the most requested URL (a cached page's hit), is matched at the top level first: through the
     router it walks two includes more. The router's own detail pattern stays for reversing (``detail_url``)."""
     return [
-        path(f"{prefix}{_PAGES_ENDPOINT}/<int:pk>/",
+        path(f"{prefix}{PAGES_ENDPOINT}/<int:pk>/",
              api_router.wrap_view(ContentPagesAPIViewSet.cached_detail_view())),
         path(prefix, api_router.urls),
         re_path(rf"^{prefix}", json_not_found),

@@ -40,11 +40,14 @@ class _RefillWorker:
         self._thread: threading.Thread | None = None
 
     def submit(self, job: Callable[[], None]) -> None:
+        """``job`` queued for the worker, the worker started first if none runs (the process's first job, a forked
+        child's, or after the thread died). Raises what ``Thread.start`` raises, the job not queued."""
         with self._idle:
+            if self._thread is None or not self._thread.is_alive():
+                thread = threading.Thread(target=self._run, name="click-ids", daemon=True)
+                thread.start()
+                self._thread = thread
             self._pending += 1
-            if self._thread is None:  # the first job in this process (the only time a thread is started)
-                self._thread = threading.Thread(target=self._run, name="click-ids", daemon=True)
-                self._thread.start()
         self._jobs.put(job)
 
     def wait_idle(self, timeout: float) -> bool:
@@ -114,7 +117,13 @@ class _IdBlock:
         finally:
             self._lock.release()
         if refill:
-            _refill_worker.submit(self._refill)
+            try:
+                _refill_worker.submit(self._refill)
+            except Exception:  # noqa: BLE001 - no thread to be had: this follow goes on with its id, a later one retries
+                logger.warning("click ids refill worker not started", exc_info=True)
+                with self._lock:
+                    self._refilling = False
+                    self._retry_after = time.monotonic() + self.UNAVAILABLE_SECONDS
         return click_id
 
     def _refill(self) -> None:

@@ -85,12 +85,12 @@ def test_a_refill_ahead_is_tried_again_once_the_unavailable_time_has_passed(monk
         return outcome
 
     monkeypatch.setattr(click_ids, "_reserve_ids", reserve)
-    monkeypatch.setattr(click_ids._IdBlock, "UNAVAILABLE_SECONDS", 0.2)
+    monkeypatch.setattr(click_ids._IdBlock, "UNAVAILABLE_SECONDS", 60)
     block._pop(blocking=False)
     assert click_ids.wait_for_refills(timeout=10) and outcomes == [[101, 102]]
     block._pop(blocking=False)  # within the unavailable time: none tried
     assert click_ids.wait_for_refills(timeout=10) and outcomes == [[101, 102]]
-    time.sleep(0.25)
+    block._retry_after = time.monotonic() - 1  # the unavailable time passed
     block._pop(blocking=False)
     assert click_ids.wait_for_refills(timeout=10) and outcomes == []
     assert list(block._ids)[-2:] == [101, 102]
@@ -185,3 +185,28 @@ def test_the_buffers_batch_size_is_one_setting_for_its_threads_and_its_loops_sen
         loop.close()
     assert [sequence for sequence, _click in loop_token[1]] == [1, 2]
     assert len(buffer._clicks) == 3
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread made to die
+def test_a_refill_worker_that_died_is_started_again_and_one_that_cannot_start_costs_the_follow_nothing(monkeypatch):
+    worker = click_ids._RefillWorker()
+    monkeypatch.setattr(click_ids, "_refill_worker", worker)
+    ran = []
+
+    def die():
+        raise SystemExit  # a BaseException: the worker's thread ends
+    worker.submit(die)
+    worker._thread.join(timeout=10)
+    assert not worker._thread.is_alive()
+    worker.submit(lambda: ran.append("after"))
+    assert worker.wait_idle(timeout=10) and ran == ["after"]  # a new thread took the job
+
+    def no_thread(self):
+        raise RuntimeError("can't start new thread")
+    dead = click_ids._RefillWorker()
+    monkeypatch.setattr(click_ids, "_refill_worker", dead)
+    monkeypatch.setattr(click_ids.threading.Thread, "start", no_thread)
+    block = click_ids._IdBlock()
+    block._ids.extend(range(1, 10))
+    assert block._pop(blocking=False) == 1  # the follow has its id
+    assert not block._refilling and block._retry_after > 0 and dead._pending == 0
