@@ -96,3 +96,17 @@ def test_a_client_key_ignores_the_browser_and_the_ipv6_host_part():
 
     assert client_key(ip="2001:db8::1", now=at) == client_key(ip="2001:db8::ffff", now=at)
     assert client_key(ip="203.0.113.7", now=at) != client_key(ip="203.0.113.8", now=at)
+
+
+def test_the_hashes_stay_those_already_stored(settings):
+    """Clicks, page views and click-limit rows already stored hold these values: HMAC-SHA256 keyed with the secret
+    of ``kolshop.<purpose>.v2|<UTC day>|<parts>`` (``.lock|<parts>`` for the lock), however they are computed."""
+    settings.KOLSHOP_VISITOR_HASH_SECRET = "s3cret"
+
+    key = visitor_key(ip="203.0.113.7", user_agent="Browser", now=datetime(2026, 3, 2, 23, 50, tzinfo=tz.utc))
+
+    assert (key.current, key.previous, key.lock_name) == (
+        "12a183ddbc233337b20ae341d65ddd829965b3f231bd132eb75632762a8d3dec",
+        "0b2c0b6c1ec969f30029c474d24b666ce13dc83e1ae56089547553f93dfc1993",
+        "4f909d16083ef5198bf1ff0dbd050cfec61b431bc92f04e7c82f86e540aef98e",
+    )
