@@ -49,3 +49,30 @@ def test_a_second_request_in_the_same_context_does_not_inherit_the_firsts_keys()
         return seen
 
     assert contextvars.copy_context().run(run) == [{"request_id": "lb-request-0001"}, {"request_id": "lb-request-0002"}]
+
+
+def test_an_id_made_here_looks_like_a_uuid4_hex_and_none_repeats_across_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ids(_):
+        middleware = _middleware(lambda request: HttpResponse(b"ok"))
+        return [middleware(RequestFactory().get("/"))["X-Request-ID"] for _ in range(500)]
+
+    with ThreadPoolExecutor(4) as pool:
+        made = [request_id for batch in pool.map(ids, range(4)) for request_id in batch]
+
+    assert len(set(made)) == len(made) == 2000
+    assert all(len(request_id) == 32 and set(request_id) <= set("0123456789abcdef") for request_id in made)
+
+
+def test_a_forked_worker_makes_ids_under_a_prefix_of_its_own():
+    import multiprocessing
+
+    from operations.request_context import new_request_id
+
+    parent = new_request_id()
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # gunicorn forks its workers after the app is imported
+        child = pool.apply(new_request_id)
+
+    assert parent[:16] != child[:16]
+    assert parent != child
