@@ -70,9 +70,9 @@ def _count_follow(request: HttpRequest, route: LinkRoute) -> int | None:
         return scope[FOLLOW_COUNTED_KEY]
     limited = not click_limit_counted_later() and count_request(request, scope="click") is not None
     click_id = None if limited else count_followed_click(
-        route, ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
-        referrer=request.headers.get("Referer", ""),
-    )
+        route, ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        referrer=request.META.get("HTTP_REFERER", ""),
+    )  # META: ``request.headers`` would copy every header of the request into a new dict first
     if scope is not None:
         scope[FOLLOW_COUNTED_KEY] = click_id
     return click_id

@@ -110,3 +110,24 @@ def test_the_hashes_stay_those_already_stored(settings):
         "0b2c0b6c1ec969f30029c474d24b666ce13dc83e1ae56089547553f93dfc1993",
         "4f909d16083ef5198bf1ff0dbd050cfec61b431bc92f04e7c82f86e540aef98e",
     )
+
+
+def test_the_same_request_is_read_again_under_changed_proxy_settings(settings):
+    request = _request("10.0.0.5", "198.51.100.1, 203.0.113.7")
+    settings.KOLSHOP_TRUSTED_PROXY_COUNT = 0
+    settings.KOLSHOP_TRUSTED_PROXIES = []
+    assert client_ip(request) == "10.0.0.5"
+
+    settings.KOLSHOP_TRUSTED_PROXIES = PROXIES
+    assert client_ip(request) == "203.0.113.7"
+
+    settings.KOLSHOP_TRUSTED_PROXIES = []
+    settings.KOLSHOP_TRUSTED_PROXY_COUNT = 2
+    assert client_ip(request) == "198.51.100.1"
+
+
+def test_a_long_forwarded_header_is_read_as_a_short_one(behind_proxies):
+    padding = ", ".join(f"198.51.100.{n}" for n in range(40))  # the client's own claims, left of the real hops
+
+    assert client_ip(_request("10.0.0.5", f"{padding}, 203.0.113.7, 10.0.0.9")) == "203.0.113.7"
+    assert client_ip(_request("10.0.0.5", f"{padding}, not-an-address, 10.0.0.9")) == "10.0.0.9"
