@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone as tz
 import pytest
 from django.test import RequestFactory
 
-from shop.services.client_identity import client_ip, client_key, client_subnet, visitor_key
+from shop.services.buy_links import Visitor
+from shop.services.client_identity import _client_ip_seen, client_ip, client_key, client_subnet, visitor_key
 
 PROXIES = ["10.0.0.0/8", "127.0.0.1/32"]
 
@@ -127,7 +128,24 @@ def test_the_same_request_is_read_again_under_changed_proxy_settings(settings):
 
 
 def test_a_long_forwarded_header_is_read_as_a_short_one(behind_proxies):
+    """Read right, and not kept: a client sending a new long header each time fills no cache with it."""
     padding = ", ".join(f"198.51.100.{n}" for n in range(40))  # the client's own claims, left of the real hops
+    _client_ip_seen.cache_clear()  # only the calls below count (and the cache is not full from earlier tests)
 
     assert client_ip(_request("10.0.0.5", f"{padding}, 203.0.113.7, 10.0.0.9")) == "203.0.113.7"
     assert client_ip(_request("10.0.0.5", f"{padding}, not-an-address, 10.0.0.9")) == "10.0.0.9"
+    assert _client_ip_seen.cache_info().currsize == 0
+
+    assert client_ip(_request("10.0.0.5", "198.51.100.39, 203.0.113.7, 10.0.0.9")) == "203.0.113.7"
+    assert _client_ip_seen.cache_info().currsize == 1  # a short one is kept
+
+
+def test_a_visitor_is_read_from_the_request_without_copying_its_headers(behind_proxies):
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.7",
+                                   HTTP_USER_AGENT="Browser/1.0", HTTP_REFERER="https://blog.example/post")
+    bare = _request("203.0.113.8")
+
+    assert Visitor.of(request) == Visitor(ip="203.0.113.7", user_agent="Browser/1.0",
+                                          referrer="https://blog.example/post")
+    assert Visitor.of(bare) == Visitor(ip="203.0.113.8", user_agent="", referrer="")
+    assert "headers" not in vars(request) and "headers" not in vars(bare)  # request.headers copies all of META
