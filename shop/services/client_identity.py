@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import ipaddress
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.http import HttpRequest
@@ -128,17 +128,11 @@ def _keyed_hash(*parts: str) -> str:
     return keyed.hexdigest()
 
 
-@lru_cache(maxsize=4)
-def _days(day: date) -> tuple[str, str]:
-    """The day and the day before, as the hashes name them."""
-    return day.isoformat(), (day - timedelta(days=1)).isoformat()
-
-
 def keyed_identity(*, purpose: str, parts: tuple[str, ...], now: datetime) -> VisitorKey:
-    today, yesterday = _days(now.date())
+    day = now.date()
     return VisitorKey(
-        current=_keyed_hash(f"kolshop.{purpose}.v2", today, *parts),
-        previous=_keyed_hash(f"kolshop.{purpose}.v2", yesterday, *parts),
+        current=_keyed_hash(f"kolshop.{purpose}.v2", day.isoformat(), *parts),
+        previous=_keyed_hash(f"kolshop.{purpose}.v2", (day - timedelta(days=1)).isoformat(), *parts),
         lock_name=_keyed_hash(f"kolshop.{purpose}.lock", *parts),
     )
 
