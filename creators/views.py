@@ -19,7 +19,7 @@ from creators.services.link_routes import (
 from creators.services.links import click_limit_counted_later, count_followed_click
 from shop.rate_limits import count_request
 from shop.attribution import SHARE_TOKEN_PARAMETER, remember_referral
-from shop.services.client_identity import client_ip
+from shop.services.buy_links import Visitor
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{4,32}$")  # TrackedLink.code's format (its check constraint)
 
@@ -69,9 +69,9 @@ def _count_follow(request: HttpRequest, route: LinkRoute) -> int | None:
     if scope is not None and FOLLOW_COUNTED_KEY in scope:
         return scope[FOLLOW_COUNTED_KEY]
     limited = not click_limit_counted_later() and count_request(request, scope="click") is not None
-    click_id = None if limited else count_followed_click(
-        route, ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
-        referrer=request.headers.get("Referer", ""),
+    visitor = None if limited else Visitor.of(request)
+    click_id = None if visitor is None else count_followed_click(
+        route, ip=visitor.ip, user_agent=visitor.user_agent, referrer=visitor.referrer,
     )
     if scope is not None:
         scope[FOLLOW_COUNTED_KEY] = click_id

@@ -1,9 +1,13 @@
 """A request id on every log line of a request, taken from the proxy's ``X-Request-ID`` when it looks
 like one (so one id follows a request through the load balancer and the app), made here otherwise,
-and sent back in the response."""
+and sent back in the response.
+
+An id made here is 16 random bytes as 32 lowercase hex characters (as ``uuid4().hex`` was): unguessable, since a
+client may send the id another's request would get, and telling nothing of a worker's request count.
+"""
 
 import re
-import uuid
+import secrets
 
 import structlog
 
@@ -15,7 +19,7 @@ _REQUEST_ID_META_KEY = "HTTP_X_REQUEST_ID"  # REQUEST_ID_HEADER as WSGI and Djan
 def request_id_of(request) -> str:
     # Read from META: ``request.headers`` copies every header of the request into a new dict first.
     offered = request.META.get(_REQUEST_ID_META_KEY, "")
-    return offered if _ACCEPTABLE.match(offered) else uuid.uuid4().hex
+    return offered if _ACCEPTABLE.match(offered) else secrets.token_hex(16)
 
 
 class RequestIdMiddleware:

@@ -30,8 +30,9 @@ class Visitor:
 
     @classmethod
     def of(cls, request) -> "Visitor":
-        return cls(ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
-                   referrer=request.headers.get("Referer", ""))
+        # META: ``request.headers`` would copy every header of the request into a new dict first.
+        return cls(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                   referrer=request.META.get("HTTP_REFERER", ""))
 
 
 def _record_click(attribution: Attribution, *, sku: str, visitor: Visitor) -> int | None:

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone as tz
 import pytest
 from django.test import RequestFactory
 
-from shop.services.client_identity import client_ip, client_key, client_subnet, visitor_key
+from shop.services.buy_links import Visitor
+from shop.services.client_identity import _client_ip_seen, client_ip, client_key, client_subnet, visitor_key
 
 PROXIES = ["10.0.0.0/8", "127.0.0.1/32"]
 
@@ -96,3 +97,55 @@ def test_a_client_key_ignores_the_browser_and_the_ipv6_host_part():
 
     assert client_key(ip="2001:db8::1", now=at) == client_key(ip="2001:db8::ffff", now=at)
     assert client_key(ip="203.0.113.7", now=at) != client_key(ip="203.0.113.8", now=at)
+
+
+def test_the_hashes_stay_those_already_stored(settings):
+    """Clicks, page views and click-limit rows already stored hold these values: HMAC-SHA256 keyed with the secret
+    of ``kolshop.<purpose>.v2|<UTC day>|<parts>`` (``.lock|<parts>`` for the lock), however they are computed."""
+    settings.KOLSHOP_VISITOR_HASH_SECRET = "s3cret"
+
+    key = visitor_key(ip="203.0.113.7", user_agent="Browser", now=datetime(2026, 3, 2, 23, 50, tzinfo=tz.utc))
+
+    assert (key.current, key.previous, key.lock_name) == (
+        "12a183ddbc233337b20ae341d65ddd829965b3f231bd132eb75632762a8d3dec",
+        "0b2c0b6c1ec969f30029c474d24b666ce13dc83e1ae56089547553f93dfc1993",
+        "4f909d16083ef5198bf1ff0dbd050cfec61b431bc92f04e7c82f86e540aef98e",
+    )
+
+
+def test_the_same_request_is_read_again_under_changed_proxy_settings(settings):
+    request = _request("10.0.0.5", "198.51.100.1, 203.0.113.7")
+    settings.KOLSHOP_TRUSTED_PROXY_COUNT = 0
+    settings.KOLSHOP_TRUSTED_PROXIES = []
+    assert client_ip(request) == "10.0.0.5"
+
+    settings.KOLSHOP_TRUSTED_PROXIES = PROXIES
+    assert client_ip(request) == "203.0.113.7"
+
+    settings.KOLSHOP_TRUSTED_PROXIES = []
+    settings.KOLSHOP_TRUSTED_PROXY_COUNT = 2
+    assert client_ip(request) == "198.51.100.1"
+
+
+def test_a_long_forwarded_header_is_read_as_a_short_one(behind_proxies):
+    """Read right, and not kept: a client sending a new long header each time fills no cache with it."""
+    padding = ", ".join(f"198.51.100.{n}" for n in range(40))  # the client's own claims, left of the real hops
+    _client_ip_seen.cache_clear()  # only the calls below count (and the cache is not full from earlier tests)
+
+    assert client_ip(_request("10.0.0.5", f"{padding}, 203.0.113.7, 10.0.0.9")) == "203.0.113.7"
+    assert client_ip(_request("10.0.0.5", f"{padding}, not-an-address, 10.0.0.9")) == "10.0.0.9"
+    assert _client_ip_seen.cache_info().currsize == 0
+
+    assert client_ip(_request("10.0.0.5", "198.51.100.39, 203.0.113.7, 10.0.0.9")) == "203.0.113.7"
+    assert _client_ip_seen.cache_info().currsize == 1  # a short one is kept
+
+
+def test_a_visitor_is_read_from_the_request_without_copying_its_headers(behind_proxies):
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.7",
+                                   HTTP_USER_AGENT="Browser/1.0", HTTP_REFERER="https://blog.example/post")
+    bare = _request("203.0.113.8")
+
+    assert Visitor.of(request) == Visitor(ip="203.0.113.7", user_agent="Browser/1.0",
+                                          referrer="https://blog.example/post")
+    assert Visitor.of(bare) == Visitor(ip="203.0.113.8", user_agent="", referrer="")
+    assert "headers" not in vars(request) and "headers" not in vars(bare)  # request.headers copies all of META
