@@ -56,13 +56,14 @@ MIDDLEWARE = [
     "operations.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "settings.csp.ContentSecurityPolicyMiddleware",
-    # Control characters in URLs refused; every error under /api/ is JSON (shop/api_edge.py).
+    # Control characters in URLs refused; every error under /api/ is JSON; the anonymous commerce API's
+    # requests skip the three that follow (shop.api_edge.SITE_ONLY_MIDDLEWARE: keep them here, in this order).
     "shop.api_edge.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last: admin POSTs that write a page run one at a time per page (content/middleware.py).

@@ -9,7 +9,12 @@
   a ``DomainError`` with it and ``domain_error_headers`` (``Retry-After`` for ``RateLimited``).
 * ``commerce_api_fallback`` answers every /api/v1/ path no endpoint matched: the same path with
   or without its trailing slash reaches its endpoint; anything else is a JSON 404.
+* ``is_anonymous_commerce_api`` names the commerce API's routers no one signs in to (carts, orders,
+  group buys, offers): ``HostileInputMiddleware`` sends their requests past ``SITE_ONLY_MIDDLEWARE`` (the
+  session, the user, messages), which they never read; every other request goes through all of it.
 """
+
+import re
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
@@ -22,6 +27,27 @@ API_PREFIX = "/api/"
 COMMERCE_API_PREFIX = "/api/v1/"
 # The commerce API's OpenAPI document, named in 404 messages.
 COMMERCE_API_SCHEMA = "/api/v1/openapi.json"
+# The commerce API's routers with no authentication on any operation (a test checks each one): a cart is
+# found by its token, an order by its number and X-Order-Secret, a team by its share code, offers are public.
+ANONYMOUS_COMMERCE_ROUTERS = ("carts", "orders", "group-buys", "offers")
+_ANONYMOUS_COMMERCE_PATH = re.compile(
+    rf"{re.escape(COMMERCE_API_PREFIX)}(?:{'|'.join(map(re.escape, ANONYMOUS_COMMERCE_ROUTERS))})(?:/|$)")
+
+
+def is_anonymous_commerce_api(path_info: str) -> bool:
+    """Whether this path is on one of the anonymous commerce routers: no session, user or message is read
+    there, so ``SITE_ONLY_MIDDLEWARE`` is skipped (the one place deciding it)."""
+    return _ANONYMOUS_COMMERCE_PATH.match(path_info) is not None
+
+
+# Middleware an anonymous commerce API request skips, in their order in settings.MIDDLEWARE, right after
+# HostileInputMiddleware. Each only sets up what the skipped requests never read (the session, request.user,
+# request._messages); Redirect, CSRF, Common, X-Frame-Options, security and CSP headers still run for them.
+SITE_ONLY_MIDDLEWARE = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+)
 
 # Codes for error responses an API view did not shape itself (Django's and ninja's own pages).
 _STATUS_CODES = {
@@ -89,15 +115,31 @@ def _refused_query_parameter(request: HttpRequest) -> str | None:
     return None
 
 
+def _past_site_only_middleware(get_response):
+    """The chain after ``SITE_ONLY_MIDDLEWARE`` when ``get_response`` starts with them, in their order (Django's
+    handler wraps each middleware with ``functools.wraps``, so ``__wrapped__`` is the instance); else None (a
+    chain without them, as ``creators.fast_follow`` builds: nothing to skip)."""
+    handler = get_response
+    for path in SITE_ONLY_MIDDLEWARE:
+        instance = getattr(handler, "__wrapped__", handler)
+        if f"{type(instance).__module__}.{type(instance).__qualname__}" != path:
+            return None
+        handler = instance.get_response
+    return handler
+
+
 class HostileInputMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        self.past_site_only = _past_site_only_middleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         is_api = request.path.startswith(API_PREFIX)
         refused = self._refuse(request, is_api=is_api)
         if refused is not None:
             return refused
+        if is_api and self.past_site_only is not None and is_anonymous_commerce_api(request.path_info):
+            return self._as_json(self.past_site_only(request))
         response = self.get_response(request)
         return self._as_json(response) if is_api else response
 
