@@ -17,19 +17,6 @@ from tests.live.helpers import lipstick, make_session
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def announced():
-    """Every ``catalog_changed`` the shop sends, with its product ids."""
-    sent = []
-
-    def listener(*, product_ids, **_payload):
-        sent.append(sorted(product_ids))
-
-    events.catalog_changed.connect(listener)
-    yield sent
-    events.catalog_changed.disconnect(listener)
-
-
 def test_setting_stock_on_hand_announces_the_change_once(django_capture_on_commit_callbacks, announced, monkeypatch):
     cache.clear()
     published = []
