@@ -122,3 +122,20 @@ def test_an_api_answers_headers_are_those_of_the_whole_middleware_chain(shop_set
         (405, "method_not_allowed"), (200, None)]
     assert skipping == through_all
     assert {"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"} <= set(skipping[0][1])
+
+
+def test_the_asgi_handler_skips_them_too(monkeypatch):
+    """Production serves through Django's ASGI handler (settings.asgi): its middleware chain is built async-first."""
+    from django.core.handlers.asgi import ASGIHandler
+
+    import shop.api_edge
+
+    found = []
+    real = shop.api_edge._past_site_only_middleware
+    monkeypatch.setattr(shop.api_edge, "_past_site_only_middleware",
+                        lambda get_response: found.append(real(get_response)) or found[-1])
+
+    ASGIHandler()
+
+    assert len(found) == 1
+    assert type(found[0].__wrapped__).__name__ == "CommonMiddleware"  # what follows MessageMiddleware
