@@ -10,8 +10,9 @@
 * ``commerce_api_fallback`` answers every /api/v1/ path no endpoint matched: the same path with
   or without its trailing slash reaches its endpoint; anything else is a JSON 404.
 * ``is_anonymous_commerce_api`` names the commerce API's routers no one signs in to (carts, orders,
-  group buys, offers): ``HostileInputMiddleware`` sends their requests past ``SITE_ONLY_MIDDLEWARE`` (the
-  session, the user, messages), which they never read; every other request goes through all of it.
+  group buys, offers): ``HostileInputMiddleware`` marks their requests (``request.skips_site_middleware``)
+  and ``shop.site_middleware``'s session, authentication and message middleware pass them straight
+  through (they never read the session, the user or messages); every other request goes through all of it.
 """
 
 import re
@@ -36,18 +37,9 @@ _ANONYMOUS_COMMERCE_PATH = re.compile(
 
 def is_anonymous_commerce_api(path_info: str) -> bool:
     """Whether this path is on one of the anonymous commerce routers: no session, user or message is read
-    there, so ``SITE_ONLY_MIDDLEWARE`` is skipped (the one place deciding it)."""
+    there, so ``shop.site_middleware`` passes it through (the one place deciding it)."""
     return _ANONYMOUS_COMMERCE_PATH.match(path_info) is not None
 
-
-# Middleware an anonymous commerce API request skips, in their order in settings.MIDDLEWARE, right after
-# HostileInputMiddleware. Each only sets up what the skipped requests never read (the session, request.user,
-# request._messages); Redirect, CSRF, Common, X-Frame-Options, security and CSP headers still run for them.
-SITE_ONLY_MIDDLEWARE = (
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-)
 
 # Codes for error responses an API view did not shape itself (Django's and ninja's own pages).
 _STATUS_CODES = {
@@ -115,31 +107,16 @@ def _refused_query_parameter(request: HttpRequest) -> str | None:
     return None
 
 
-def _past_site_only_middleware(get_response):
-    """The chain after ``SITE_ONLY_MIDDLEWARE`` when ``get_response`` starts with them, in their order (Django's
-    handler wraps each middleware with ``functools.wraps``, so ``__wrapped__`` is the instance); else None (a
-    chain without them, as ``creators.fast_follow`` builds: nothing to skip)."""
-    handler = get_response
-    for path in SITE_ONLY_MIDDLEWARE:
-        instance = getattr(handler, "__wrapped__", handler)
-        if f"{type(instance).__module__}.{type(instance).__qualname__}" != path:
-            return None
-        handler = instance.get_response
-    return handler
-
-
 class HostileInputMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.past_site_only = _past_site_only_middleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         is_api = request.path.startswith(API_PREFIX)
         refused = self._refuse(request, is_api=is_api)
         if refused is not None:
             return refused
-        if is_api and self.past_site_only is not None and is_anonymous_commerce_api(request.path_info):
-            return self._as_json(self.past_site_only(request))
+        request.skips_site_middleware = is_api and is_anonymous_commerce_api(request.path_info)
         response = self.get_response(request)
         return self._as_json(response) if is_api else response
 

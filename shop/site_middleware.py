@@ -1,0 +1,40 @@
+"""Django's session, authentication and message middleware for the site, passing straight through for the
+anonymous commerce API (carts, orders, group buys, offers), which reads no session, user or message.
+
+``shop.api_edge.HostileInputMiddleware`` (ahead of these in ``settings.MIDDLEWARE``) marks each request
+once: ``request.skips_site_middleware`` from ``shop.api_edge.is_anonymous_commerce_api``. A marked request
+gets no ``request.session``, ``request.user`` or ``request._messages`` and no session or message cookie;
+every other request (and one no one marked) goes through Django's middleware unchanged.
+"""
+
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
+
+
+def _skipped(request) -> bool:
+    return getattr(request, "skips_site_middleware", False)
+
+
+class SiteSessionMiddleware(SessionMiddleware):
+    def process_request(self, request):
+        if not _skipped(request):
+            super().process_request(request)
+
+    def process_response(self, request, response):
+        return response if _skipped(request) else super().process_response(request, response)
+
+
+class SiteAuthenticationMiddleware(AuthenticationMiddleware):
+    def process_request(self, request):
+        if not _skipped(request):
+            super().process_request(request)
+
+
+class SiteMessageMiddleware(MessageMiddleware):
+    def process_request(self, request):
+        if not _skipped(request):
+            super().process_request(request)
+
+    def process_response(self, request, response):
+        return response if _skipped(request) else super().process_response(request, response)
