@@ -1,4 +1,4 @@
-"""A stock edit is announced once: one ``catalog_changed``, one version raise, one message to the streams."""
+"""A stock edit is announced once: one ``catalog_changed``, one live session version raise, one message to the streams."""
 
 from datetime import timedelta
 
@@ -9,7 +9,6 @@ from django.utils import timezone
 from content.live import notify
 from content.live.models import LiveSession
 from content.live.services import pin_product, start_session
-from shop import events
 from shop.models import Stock
 from shop.services.inventory import set_stock_on_hand
 from tests.live.helpers import lipstick, make_session

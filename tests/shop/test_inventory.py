@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from shop.models import Order, OrderStatus, Stock, StockReservation
+from shop.services.cache_versions import touch_products
 from shop.services.checkout import confirm_payment
 from shop.services.inventory import restock
 from shop.services.refunds import refund_order
@@ -116,3 +117,21 @@ def test_the_expiry_sweep_marks_variants_of_dropped_holds_stale(shop_settings, d
 
     assert StockReservation.objects.filter(order=order).count() == 0
     assert announced == [[variant.product_id]]
+
+
+@pytest.mark.django_db
+def test_touching_a_product_writes_nothing_to_the_cache_and_announces_it(announced, monkeypatch):
+    """Nothing reads a per-product version, so a sale's commit writes none (the apps caching pages hear the event)."""
+    from django.core.cache import caches
+
+    product_id = variant_with_stock("A-1", price="10.00", on_hand=5).product_id
+    announced.clear()
+    written = []
+    for method in ("set", "set_many", "add", "incr", "touch"):
+        monkeypatch.setattr(type(caches["default"]), method,
+                            lambda self, *args, method=method, **kwargs: written.append((method, args)))
+
+    touch_products({product_id})
+
+    assert (written, announced) == ([], [[product_id]])
+
