@@ -16,25 +16,24 @@ def _skipped(request) -> bool:
     return getattr(request, "skips_site_middleware", False)
 
 
-class SiteSessionMiddleware(SessionMiddleware):
+class _PassesMarkedRequestsThrough:
     def process_request(self, request):
         if not _skipped(request):
             super().process_request(request)
 
+
+class _PassesMarkedRequestsAndResponsesThrough(_PassesMarkedRequestsThrough):
     def process_response(self, request, response):
         return response if _skipped(request) else super().process_response(request, response)
 
 
-class SiteAuthenticationMiddleware(AuthenticationMiddleware):
-    def process_request(self, request):
-        if not _skipped(request):
-            super().process_request(request)
+class SiteSessionMiddleware(_PassesMarkedRequestsAndResponsesThrough, SessionMiddleware):
+    pass
 
 
-class SiteMessageMiddleware(MessageMiddleware):
-    def process_request(self, request):
-        if not _skipped(request):
-            super().process_request(request)
+class SiteAuthenticationMiddleware(_PassesMarkedRequestsThrough, AuthenticationMiddleware):
+    pass
 
-    def process_response(self, request, response):
-        return response if _skipped(request) else super().process_response(request, response)
+
+class SiteMessageMiddleware(_PassesMarkedRequestsAndResponsesThrough, MessageMiddleware):
+    pass
