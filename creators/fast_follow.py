@@ -58,10 +58,10 @@ log = logging.getLogger(__name__)
 NOT_FOR_FOLLOWS = {
     "operations.health.HealthCheckMiddleware": "answers /healthz and /readyz only",
     "whitenoise.middleware.WhiteNoiseMiddleware": "serves files under STATIC_URL only",
-    "django.contrib.sessions.middleware.SessionMiddleware": "a follow never reads or writes the session",
+    "shop.site_middleware.SiteSessionMiddleware": "a follow never reads or writes the session",
     "django.middleware.csrf.CsrfViewMiddleware": "GET and HEAD only, no CSRF token used",
-    "django.contrib.auth.middleware.AuthenticationMiddleware": "a follow never asks who the user is",
-    "django.contrib.messages.middleware.MessageMiddleware": "a follow adds or reads no message",
+    "shop.site_middleware.SiteAuthenticationMiddleware": "a follow never asks who the user is",
+    "shop.site_middleware.SiteMessageMiddleware": "a follow adds or reads no message",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware": "acts on 404s, which Django answers",
     "content.middleware.SerialisedPageWritesMiddleware": "admin POSTs only",
 }

@@ -56,13 +56,16 @@ MIDDLEWARE = [
     "operations.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "settings.csp.ContentSecurityPolicyMiddleware",
-    # Control characters in URLs refused; every error under /api/ is JSON (shop/api_edge.py).
+    # Control characters in URLs refused; every error under /api/ is JSON (shop/api_edge.py); marks the
+    # anonymous commerce API's requests, which the Site* session, auth and message middleware pass through
+    # (shop/site_middleware.py). A middleware added after these that reads request.user or request.session
+    # would break anonymous commerce calls (tests/shop/test_site_only_middleware.py's buy-flow test catches it).
     "shop.api_edge.HostileInputMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "shop.site_middleware.SiteSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "shop.site_middleware.SiteAuthenticationMiddleware",
+    "shop.site_middleware.SiteMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last: admin POSTs that write a page run one at a time per page (content/middleware.py).
@@ -123,7 +126,7 @@ STORAGES = {
 }
 
 # Shared by every app process through Redis in production (CACHE_URL=redis://…): cached page JSON,
-# catalog versions, rate limits. Without CACHE_URL, process-local memory (one process: demo, tests).
+# rate limits. Without CACHE_URL, process-local memory (one process: demo, tests).
 CACHES = env.cache_settings(env.get_str("CACHE_URL") or "")
 
 # Redis for pub/sub (live events, operations.pubsub) and the click queue (creators.click_queue):

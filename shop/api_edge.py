@@ -9,7 +9,13 @@
   a ``DomainError`` with it and ``domain_error_headers`` (``Retry-After`` for ``RateLimited``).
 * ``commerce_api_fallback`` answers every /api/v1/ path no endpoint matched: the same path with
   or without its trailing slash reaches its endpoint; anything else is a JSON 404.
+* ``is_anonymous_commerce_api`` names the commerce API's routers no one signs in to (carts, orders,
+  group buys, offers): ``HostileInputMiddleware`` marks their requests (``request.skips_site_middleware``)
+  and ``shop.site_middleware``'s session, authentication and message middleware pass them straight
+  through (they never read the session, the user or messages); every other request goes through all of it.
 """
+
+import re
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
@@ -22,6 +28,18 @@ API_PREFIX = "/api/"
 COMMERCE_API_PREFIX = "/api/v1/"
 # The commerce API's OpenAPI document, named in 404 messages.
 COMMERCE_API_SCHEMA = "/api/v1/openapi.json"
+# The commerce API's routers with no authentication on any operation (a test checks each one): a cart is
+# found by its token, an order by its number and X-Order-Secret, a team by its share code, offers are public.
+ANONYMOUS_COMMERCE_ROUTERS = ("carts", "orders", "group-buys", "offers")
+_ANONYMOUS_COMMERCE_PATH = re.compile(
+    rf"{re.escape(COMMERCE_API_PREFIX)}(?:{'|'.join(map(re.escape, ANONYMOUS_COMMERCE_ROUTERS))})(?:/|$)")
+
+
+def is_anonymous_commerce_api(path_info: str) -> bool:
+    """Whether this path is on one of the anonymous commerce routers: no session, user or message is read
+    there, so ``shop.site_middleware`` passes it through (the one place deciding it)."""
+    return _ANONYMOUS_COMMERCE_PATH.match(path_info) is not None
+
 
 # Codes for error responses an API view did not shape itself (Django's and ninja's own pages).
 _STATUS_CODES = {
@@ -98,6 +116,7 @@ class HostileInputMiddleware:
         refused = self._refuse(request, is_api=is_api)
         if refused is not None:
             return refused
+        request.skips_site_middleware = is_api and is_anonymous_commerce_api(request.path_info)
         response = self.get_response(request)
         return self._as_json(response) if is_api else response
 

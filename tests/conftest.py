@@ -90,3 +90,18 @@ def shop_settings(settings):
     settings.KOLSHOP_DEFAULT_CURRENCY = "USD"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     return settings
+
+
+@pytest.fixture
+def announced():
+    """Every ``catalog_changed`` the shop sends (the apps caching a product forget it), with its product ids."""
+    from shop import events
+
+    sent = []
+
+    def listener(*, product_ids, **_payload):
+        sent.append(sorted(product_ids))
+
+    events.catalog_changed.connect(listener)
+    yield sent
+    events.catalog_changed.disconnect(listener)

@@ -4,6 +4,7 @@ The buyer's email and address live on the order only: nothing else copies them, 
 or brand view reads them (brand users get no order permissions at all).
 """
 
+import base64
 import secrets
 from decimal import Decimal
 
@@ -17,11 +18,16 @@ from django.utils.translation import gettext_lazy as _
 from shop.models.catalog import currency_validator
 
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+_RFC4648_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _NUMBER_ALPHABET.encode())
 
 
 def new_order_number() -> str:
-    """60 random bits: numbers say nothing about volume and can't be guessed from each other."""
-    return "KS-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(12))
+    """60 random bits: numbers say nothing about volume and can't be guessed from each other.
+
+    Drawn at once and written as 12 Crockford base32 digits, the most significant first: the same numbers as
+    twelve ``secrets.choice`` draws, at an eighth of the cost (checkout makes one per order)."""
+    padded = (secrets.randbits(60) << 4).to_bytes(8, "big")  # 64 bits: the first 12 digits are the 60 drawn
+    return "KS-" + base64.b32encode(padded)[:12].translate(_RFC4648_TO_CROCKFORD).decode()
 
 
 def new_order_secret() -> str:

@@ -1,4 +1,4 @@
-"""A stock edit is announced once: one ``catalog_changed``, one version raise, one message to the streams."""
+"""A stock edit is announced once: one ``catalog_changed``, one live session version raise, one message to the streams."""
 
 from datetime import timedelta
 
@@ -9,25 +9,11 @@ from django.utils import timezone
 from content.live import notify
 from content.live.models import LiveSession
 from content.live.services import pin_product, start_session
-from shop import events
 from shop.models import Stock
 from shop.services.inventory import set_stock_on_hand
 from tests.live.helpers import lipstick, make_session
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def announced():
-    """Every ``catalog_changed`` the shop sends, with its product ids."""
-    sent = []
-
-    def listener(*, product_ids, **_payload):
-        sent.append(sorted(product_ids))
-
-    events.catalog_changed.connect(listener)
-    yield sent
-    events.catalog_changed.disconnect(listener)
 
 
 def test_setting_stock_on_hand_announces_the_change_once(django_capture_on_commit_callbacks, announced, monkeypatch):

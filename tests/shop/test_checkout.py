@@ -18,6 +18,7 @@ from shop.models import (
     PaymentStatus,
     StockReservation,
 )
+from shop.models.orders import new_order_number
 from shop.services.checkout import confirm_payment
 from shop.services.expiry import release_expired_reservations
 from shop.services.reservations import available_quantities
@@ -224,6 +225,18 @@ def test_order_numbers_are_random_and_unrelated():
 
     assert len(numbers) == 5
     assert all(number.startswith("KS-") and len(number) == 15 for number in numbers)
+
+
+@pytest.mark.parametrize(("bits", "number"), [(0, "KS-000000000000"), (2**60 - 1, "KS-ZZZZZZZZZZZZ"),
+                                              (1, "KS-000000000001"), (31 << 55, "KS-Z00000000000"),
+                                              (0x0123456789ABCDE, "KS-04HMASW9NF6Y")])
+def test_an_order_number_is_its_60_random_bits_in_crockford_base32(monkeypatch, bits, number):
+    """One draw of 60 bits, 12 digits of 5 bits, most significant first, from an alphabet without I, L, O, U."""
+    drawn = []
+    monkeypatch.setattr("shop.models.orders.secrets.randbits", lambda count: drawn.append(count) or bits)
+
+    assert new_order_number() == number
+    assert drawn == [60]
 
 
 def test_paying_for_stock_that_ran_out_after_the_hold_expired_cancels_and_refunds(

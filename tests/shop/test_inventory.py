@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from shop.models import Order, OrderStatus, Stock, StockReservation
-from shop.services.cache_versions import product_versions
+from shop.services.cache_versions import touch_products
 from shop.services.checkout import confirm_payment
 from shop.services.inventory import restock
 from shop.services.refunds import refund_order
@@ -59,59 +59,79 @@ def test_the_guard_sees_a_chained_update(tmp_path):
 
 @pytest.mark.django_db
 def test_a_refund_with_restock_puts_units_back_and_marks_the_product_stale(
-    shop_settings, django_capture_on_commit_callbacks
+    shop_settings, django_capture_on_commit_callbacks, announced
 ):
     variant = variant_with_stock("A-1", price="10.00", on_hand=5)
     with django_capture_on_commit_callbacks(execute=True):
         order = confirm_payment(checkout(cart_with(("A-1", 3))).order)
-    before = product_versions([variant.product_id])
+    announced.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
         refund_order(order, quantities={order.lines.get().pk: 2}, restock=True)
 
     assert on_hand("A-1") == 4
-    assert product_versions([variant.product_id]) != before
+    assert announced == [[variant.product_id]]
 
 
 @pytest.mark.django_db
-def test_restock_recreates_a_deleted_stock_record_instead_of_losing_units(django_capture_on_commit_callbacks):
+def test_restock_recreates_a_deleted_stock_record_instead_of_losing_units(django_capture_on_commit_callbacks,
+                                                                           announced):
     variant = variant_with_stock("A-1", on_hand=5)
     Stock.objects.get(variant=variant).delete()
-    before = product_versions([variant.product_id])
+    announced.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
         restocked = restock({variant.pk: 2})
 
     assert restocked == {variant.pk: 2}
     assert on_hand("A-1") == 2
-    assert product_versions([variant.product_id]) != before
+    assert announced == [[variant.product_id]]
 
 
 @pytest.mark.django_db
-def test_a_stock_record_saved_in_the_admin_marks_the_product_stale(django_capture_on_commit_callbacks):
+def test_a_stock_record_saved_in_the_admin_marks_the_product_stale(django_capture_on_commit_callbacks, announced):
     variant = variant_with_stock("A-1", on_hand=5)
     stock = Stock.objects.get(variant=variant)
-    before = product_versions([variant.product_id])
+    announced.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
         stock.on_hand = 1
         stock.save()  # what the stock edit form does
 
-    assert product_versions([variant.product_id]) != before
+    assert announced == [[variant.product_id]]
 
 
 @pytest.mark.django_db
-def test_the_expiry_sweep_marks_variants_of_dropped_holds_stale(shop_settings, django_capture_on_commit_callbacks):
+def test_the_expiry_sweep_marks_variants_of_dropped_holds_stale(shop_settings, django_capture_on_commit_callbacks,
+                                                               announced):
     variant = variant_with_stock("A-1", on_hand=5)
     order = checkout(cart_with(("A-1", 2))).order
     past = timezone.now() - timedelta(minutes=1)
     # A hold that ran out on an order that is no longer pending (cancelled elsewhere).
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
     StockReservation.objects.filter(order=order).update(expires_at=past)
-    before = product_versions([variant.product_id])
+    announced.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
         release_expired_reservations()
 
     assert StockReservation.objects.filter(order=order).count() == 0
-    assert product_versions([variant.product_id]) != before
+    assert announced == [[variant.product_id]]
+
+
+@pytest.mark.django_db
+def test_touching_a_product_writes_nothing_to_the_cache_and_announces_it(announced, monkeypatch):
+    """Nothing reads a per-product version, so a sale's commit writes none (the apps caching pages hear the event)."""
+    from django.core.cache import caches
+
+    product_id = variant_with_stock("A-1", price="10.00", on_hand=5).product_id
+    announced.clear()
+    written = []
+    for method in ("set", "set_many", "add", "incr", "touch"):
+        monkeypatch.setattr(type(caches["default"]), method,
+                            lambda self, *args, method=method, **kwargs: written.append((method, args)))
+
+    touch_products({product_id})
+
+    assert (written, announced) == ([], [[product_id]])
+
