@@ -18,14 +18,16 @@ from django.db.models import Prefetch
 
 from shop.models import PAID_ORDER_STATUSES, FulfilmentGroup, Order, OrderLine
 from shop.services.brand_access import limit_to_user_brands
-from shop.services.compiled_inserts import insert_now
+from shop.services.keyed_inserts import insert_known
 
 
-def open_fulfilment_groups(order: Order, brand_ids: Iterable[int]) -> dict[int, FulfilmentGroup]:
-    """One group per brand of a new order's lines (one query), by brand id; each line is written into its
-    brand's group (``OrderLine.fulfilment_group``)."""
-    groups = insert_now(
-        [FulfilmentGroup(order=order, brand_id=brand_id) for brand_id in sorted(set(brand_ids))])
+def open_fulfilment_groups(order: Order, brand_ids: Iterable[int], *,
+                           keys: dict[int, int | None] | None = None) -> dict[int, FulfilmentGroup]:
+    """One group per brand of a new order's lines (one query, or a part of the caller's write batch), by brand id;
+    each line is written into its brand's group (``OrderLine.fulfilment_group``). ``keys``: a key taken ahead for
+    each brand's group (``keyed_inserts.insert_known``)."""
+    groups = insert_known([FulfilmentGroup(pk=(keys or {}).get(brand_id), order=order, brand_id=brand_id)
+                           for brand_id in sorted(set(brand_ids))])
     return {group.brand_id: group for group in groups}
 
 
