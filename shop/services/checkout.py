@@ -282,13 +282,15 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
                        error.detail)
         _abandon(order, f"payment gateway: {error.code}")
         raise Unavailable(UNAVAILABLE_MESSAGE, code="payment_unavailable") from error
-    payment = save_new(Payment(
+    payment = Payment(
         order=order, gateway=gateway.name, intent_id=intent.intent_id, client_secret=intent.client_secret,
         amount=order.total, currency=order.currency,
-    ))
-    # The event's insert reads the order's status, after the payment's commit: a payment of the cart that closed
-    # this order before then has cancelled every intent it could see, so this one is closed here.
-    status = record_event_at_current_status(order, OrderEventType.PAYMENT_CREATED,
+    )
+    # The payment and its event: one statement on PostgreSQL (autocommit). The event's insert reads the order's
+    # status under a share lock (or, elsewhere, after the payment's commit): a payment of the cart that closed this
+    # order before then has cancelled every intent it could see, so this one is closed here; one closing it later
+    # sees this one.
+    status = record_event_at_current_status(order, OrderEventType.PAYMENT_CREATED, saving=payment,
                                             data={"gateway": gateway.name, "intent_id": intent.intent_id})
     if status != OrderStatus.PENDING:
         # The cart was paid by an earlier order while this intent was being opened: close it again.

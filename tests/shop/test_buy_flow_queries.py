@@ -26,8 +26,9 @@ ADD_LINE = 6 if BATCHED else 7
 # replace), lines (with the units the buyer already bought, and the keys of the order's lines and groups), stock
 # locks, others' and the client's holds (one read); one batch: order, fulfilment groups (one per brand), order lines,
 # holds, placed event and attribution (SQLite: order, groups and lines each an insert, before the stock locks);
-# commit; then payment, payment event (its insert reads the order's status: "paid meanwhile?")
-CHECKOUT = 9 if BATCHED else 14
+# commit; then payment and payment event (one statement on PostgreSQL; the event's insert reads the order's status
+# under a share lock: "paid meanwhile?")
+CHECKOUT = 8 if BATCHED else 14
 # payments (with their order: the buyer's secret is checked on it); begin, cart, payment and order (found by the
 # payment and locked together in one statement, in that order), lines (with their products, kept for the answer),
 # stock locks, others' holds; one batch: payment update, holds deleted, stock update, order update, paid event,
