@@ -52,7 +52,9 @@ from shop.services.compiled_queries import compiled
 from shop.services.fulfilment_groups import open_fulfilment_groups
 from shop.services.checkout_prices import PriceChanged, mend_refused_lines, price_promotions
 from shop.services.buyer_identity import buyer_key
-from shop.services.orders import assign_pickup_code, check_buyer_secret, record_event, record_event_at_current_status
+from shop.services.orders import (
+    assign_pickup_code, check_buyer_secret, record_event, record_event_at_current_status,
+)
 from shop.services.payments import cancel_open_intents, complete_checkout, complete_payment
 from shop.services.reservations import ReservationRequest, cancel_pending_orders, client_lock_name, reserve_stock
 from shop.services.supply_checkout import (
@@ -177,13 +179,14 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
     group_keys = {}
     for line in info.lines:
         group_keys.setdefault(line.variant.product.brand_id, line.line.group_key)
-    groups = open_fulfilment_groups(order, group_keys, keys=group_keys)
+    groups = open_fulfilment_groups(order, group_keys)
     lines = []
     for line, discount in zip(info.lines, discounts):
         attribution = line.attribution
         lines.append(OrderLine(
-            pk=line.line.line_key, order=order, variant=line.variant, sku=line.sku, product_title=line.variant.product.title,
-            variant_name=line.variant.name, brand_id=line.variant.product.brand_id, unit_price=line.unit_price,
+            pk=line.line.line_key, order=order, variant=line.variant, sku=line.sku,
+            product_title=line.variant.product.title, variant_name=line.variant.name,
+            brand_id=line.variant.product.brand_id, unit_price=line.unit_price,
             list_unit_price=line.price.list_unit_price, promotion=line.promotion,
             currency=line.currency, quantity=line.quantity, discount_amount=discount,
             line_total=line.line_total - discount,
@@ -226,9 +229,9 @@ def _place_order(
     discount = sum(discounts, Decimal("0.00"))
     shipping = shipping_cost(fulfilment=fulfilment, address=address, currency=info.currency)
     order = Order(
-        # A lock by an earlier release takes no key: the order is inserted at once and the database chooses it.
-        pk=getattr(cart, "order_key", None), cart=cart, currency=info.currency, subtotal=subtotal, discount_total=discount, shipping_total=shipping,
-        total=subtotal - discount + shipping, email=email, buyer_key=key,
+        # No key taken ahead (SQLite): the order is inserted at once and the database chooses it.
+        pk=cart.order_key, cart=cart, currency=info.currency, subtotal=subtotal, discount_total=discount,
+        shipping_total=shipping, total=subtotal - discount + shipping, email=email, buyer_key=key,
         fulfilment_method=fulfilment,
         voucher=voucher, voucher_code=voucher.code if voucher else "",
         voucher_creator_id=voucher.creator_id if voucher else None,
@@ -242,7 +245,7 @@ def _place_order(
     # of them is written; order_placed's receivers only read rows this block doesn't write (clicks, creators,
     # listings) and write through the batch or elsewhere.
     with write_batches.batched_writes():
-        keyed_inserts.save_new(order)
+        keyed_inserts.save_new_keyed(order)
         lines = _order_lines(order, info, discounts)
         reserve_stock(
             [ReservationRequest(line.variant.pk, line.sku, line.quantity, line.variant.product_id)

@@ -220,17 +220,34 @@ def save_new_then(obj: Model, then: tuple[str, Sequence] | None) -> tuple | None
     its first row (PostgreSQL: NULLs when it has none), or None without ``then``."""
     model = type(obj)
     alias = router.db_for_write(model, instance=obj)
-    if model.save is not Model.save or not _shortcut_fits(model, [obj], alias):
+    if saves_itself(model) or not _shortcut_fits(model, [obj], alias):
         obj.save()
         return _run(then, alias)
     obj._prepare_related_fields_for_save(operation_name="save")
-    if not model._meta.auto_created:
-        signals.pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
+    send_pre_save(obj, alias)
     with transaction.mark_for_rollback_on_error(alias):
         answer = _insert_returning(model, [obj], alias, then=then)
-    if not model._meta.auto_created:
-        signals.post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias)
+    send_post_save(obj, alias)
     return answer
+
+
+def saves_itself(model: type[Model]) -> bool:
+    """Whether a new row of ``model`` is saved by its ``save()`` (its own, or Django's for a model with parents),
+    not by a compiled insert with the signals sent around it (``save_new``, ``keyed_inserts.save_new_keyed``)."""
+    return model.save is not Model.save or bool(model._meta.parents)
+
+
+def send_pre_save(obj: Model, alias: str) -> None:
+    """The ``pre_save`` ``save()`` sends for a new row (none for an auto-created model, as Django sends none)."""
+    if not type(obj)._meta.auto_created:
+        signals.pre_save.send(sender=type(obj), instance=obj, raw=False, using=alias, update_fields=None)
+
+
+def send_post_save(obj: Model, alias: str) -> None:
+    """The ``post_save`` ``save()`` sends once a new row is in its table (none for an auto-created model)."""
+    if not type(obj)._meta.auto_created:
+        signals.post_save.send(sender=type(obj), instance=obj, created=True, update_fields=None, raw=False,
+                               using=alias)
 
 
 def _run(statement: tuple[str, Sequence] | None, alias: str) -> tuple | None:

@@ -9,13 +9,13 @@ for rows given none, the insert runs at once and the database chooses (``insert_
 (the checkout refused, a brand with several lines) is a gap in the sequence, as a rolled-back insert leaves one.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import router
-from django.db.models import BigIntegerField, Expression, Model, signals
+from django.db.models import BigIntegerField, Expression, Model
 
 from shop.services import write_batches
-from shop.services.compiled_inserts import insert_now
+from shop.services.compiled_inserts import insert_now, saves_itself, send_post_save, send_pre_save
 
 
 def next_key_sql(model: type[Model], quote) -> str:
@@ -38,26 +38,31 @@ class NextKey(Expression):
         return next_key_sql(self.model, connection.ops.quote_name), []
 
 
-def insert_known(objs: Sequence[Model], *, using: str | None = None) -> list[Model]:
+def insert_known(objs: Sequence[Model], *, using: str | None = None,
+                 on_saved: Callable[[], None] | None = None) -> list[Model]:
     """``write_batches.insert`` for new rows whose keys the caller needs before the block ends (rows written with
     them point at them): rows given keys taken ahead wait in the block with them; rows without are inserted now
-    (``insert_now``, in a block on PostgreSQL too) and get their keys from the database."""
+    (``insert_now``, in a block on PostgreSQL too) and get their keys from the database. ``on_saved``: called once
+    the rows are in their table (``write_batches.insert``)."""
     objs = list(objs)
     if objs and all(obj.pk is None for obj in objs) and write_batches.waits(type(objs[0]), using=using):
-        return insert_now(objs, using=using)
-    return write_batches.insert(objs, using=using)
+        insert_now(objs, using=using)
+        if on_saved is not None:
+            on_saved()
+        return objs
+    return write_batches.insert(objs, using=using, on_saved=on_saved)
 
 
-def save_new(obj: Model) -> Model:
-    """``compiled_inserts.save_new`` through ``insert_known`` (a row given its key waits in the block), sending the
-    same ``pre_save`` and ``post_save``. In a block their receivers must leave the model's table alone (the row may
-    not be in it yet; ``write_batches``' checks refuse it)."""
+def save_new_keyed(obj: Model) -> Model:
+    """``compiled_inserts.save_new`` for a new row whose key the caller needs before the block ends (``insert_known``:
+    a row given its key waits in the block), with the same ``pre_save`` now and ``post_save`` once the row is in its
+    table (when the block sends it), so a receiver of either sees what ``save()``'s would. In a block their receivers
+    must leave the model's table alone (``write_batches``' checks refuse it)."""
     model = type(obj)
-    if model.save is not Model.save or model._meta.auto_created or model._meta.parents:
-        obj.save()  # a save() of its own runs at once
+    if saves_itself(model):
+        obj.save()  # runs at once
         return obj
     alias = router.db_for_write(model, instance=obj)
-    signals.pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
-    insert_known([obj], using=alias)
-    signals.post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias)
+    send_pre_save(obj, alias)
+    insert_known([obj], using=alias, on_saved=lambda: send_post_save(obj, alias))
     return obj

@@ -63,6 +63,7 @@ class _Write:
     params: tuple
     inserted: list[Model] = field(default_factory=list)  # rows whose primary keys the part returns
     written: list[Model] = field(default_factory=list)  # rows it inserts (saved once it is sent)
+    then: Callable[[], None] | None = None  # called once it is sent (``insert``'s ``on_saved``)
 
 
 @dataclass
@@ -123,10 +124,11 @@ def _add(batch: _Batch, write: _Write) -> None:
 
 
 @contextmanager
-def _written_at_once(batch: _Batch | None, table: str) -> Iterator[None]:
+def _written_at_once(batch: _Batch | None, table: str, then: Callable[[], None] | None = None) -> Iterator[None]:
     """Around a write to ``table`` run at once through the ORM. In a block on a database whose writes run at once,
     it is the block's own write: ``table`` counts as pending after it, as it would be on PostgreSQL (a write
-    pending to it is sent first, as ``_add`` does), so the same statements are refused."""
+    pending to it is sent first, as ``_add`` does), so the same statements are refused; ``then`` is called when
+    it would be sent there."""
     if batch is None or not batch.at_once:
         yield
         return
@@ -137,7 +139,7 @@ def _written_at_once(batch: _Batch | None, table: str) -> Iterator[None]:
         yield
     finally:
         batch.writing = False
-    batch.writes.append(_Write(table, "", ()))
+    batch.writes.append(_Write(table, "", (), then=then))
 
 
 def _checked(batch: _Batch):
@@ -188,12 +190,26 @@ def batched_writes(using: str = "default") -> Iterator[None]:
     _send(batch)
 
 
-def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False, using: str | None = None) -> list[Model]:
+def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False, using: str | None = None,
+           on_saved: Callable[[], None] | None = None) -> list[Model]:
     """``bulk_create(objs, ignore_conflicts=…)`` (on ``using``, else the router's database for them); in a block the
-    rows get their primary keys when it ends (none with ``ignore_conflicts``, as ``bulk_create`` gives none)."""
+    rows get their primary keys when it ends (none with ``ignore_conflicts``, as ``bulk_create`` gives none).
+    ``on_saved``: called once the rows are in the table (at once, or when the block sends them)."""
     objs = list(objs)
     if not objs:
         return objs
+    rows = _inserted(objs, ignore_conflicts=ignore_conflicts, using=using, on_saved=on_saved)
+    if on_saved is not None and rows is not None:
+        on_saved()
+    return objs
+
+
+def _inserted(objs: list[Model], *, ignore_conflicts: bool, using: str | None,
+              on_saved: Callable[[], None] | None) -> list[Model] | None:
+    """``insert``'s write: its rows when written now, None when they wait in the block (``on_saved`` with them)."""
+    if not all(obj._state.adding for obj in objs):
+        # A row loaded or saved already (its key set) would fail far from here, when the block sends it.
+        raise ValueError("insert takes new rows only: a row loaded or saved already is in its table")
     model = type(objs[0])
     opts = model._meta
     alias = using or router.db_for_write(model)
@@ -201,10 +217,12 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False, using: str 
     if batch is None and not ignore_conflicts:
         return insert_now(objs, using=alias)  # at once, through the insert compiled for its shape
     if batch is None or batch.at_once:
-        with _written_at_once(batch, opts.db_table):
+        with _written_at_once(batch, opts.db_table, then=on_saved):
             if not ignore_conflicts:
-                return insert_now(objs, using=alias)
-            return model.objects.db_manager(alias).bulk_create(objs, ignore_conflicts=True)
+                insert_now(objs, using=alias)
+            else:
+                model.objects.db_manager(alias).bulk_create(objs, ignore_conflicts=True)
+        return objs if batch is None else None
     # An auto-incremented key the database chooses, unless every row was given one taken ahead (``insert_known``).
     given_keys = [obj.pk is not None for obj in objs]
     chosen_keys = opts.pk.db_returning and not all(given_keys)
@@ -221,8 +239,8 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False, using: str 
     returning = chosen_keys and not ignore_conflicts
     statement, params = insert_statement(model, fields, objs, alias=batch.alias, ignore_conflicts=ignore_conflicts,
                                          returning=(opts.pk,) if returning else ())
-    _add(batch, _Write(opts.db_table, statement, params, objs if returning else [], objs))
-    return objs
+    _add(batch, _Write(opts.db_table, statement, params, objs if returning else [], objs, on_saved))
+    return None
 
 
 def waits(model: type[Model], *, using: str | None = None) -> bool:
@@ -344,13 +362,20 @@ def _detach(batch: _Batch | None) -> list[_Write]:
     if batch is None:
         return []
     writes, batch.writes = batch.writes, []
-    return [] if batch.at_once else writes
+    if batch.at_once:
+        _saved(writes, batch.alias)  # written already: only their ``then``s, now that PostgreSQL would send them
+        return []
+    return writes
 
 
 def _saved(writes: list[_Write], alias: str) -> None:
+    """The sent writes' rows are saved; then each write's ``then`` (in the order of the writes)."""
     for write in writes:
         for obj in write.written:
             obj._state.adding, obj._state.db = False, alias
+    for write in writes:
+        if write.then is not None:
+            write.then()
 
 
 def _with_clause(writes: list[_Write]) -> tuple[str, tuple]:

@@ -3,11 +3,12 @@ elsewhere; both paths leave the same rows."""
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import signals
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from shop.models import Cart, CartLine, OrderEvent, OrderEventType, Payment, Stock
+from shop.models import Cart, CartLine, Order, OrderEvent, OrderEventType, Payment, Stock
 from shop.services import keyed_inserts, write_batches
 from shop.services.keyed_inserts import NextKey
 from tests.shop.helpers import cart_with, checkout, on_hand, variant_with_stock
@@ -297,7 +298,7 @@ def test_rows_given_keys_taken_ahead_wait_in_the_block_with_them_and_rows_pointi
     cart = Cart(pk=cart_key)
 
     with CaptureQueriesContext(connection) as captured, transaction.atomic(), write_batches.batched_writes():
-        keyed_inserts.save_new(cart)
+        keyed_inserts.save_new_keyed(cart)
         [line] = keyed_inserts.insert_known([CartLine(pk=line_key, cart=cart, variant=variant, quantity=1)])
         keys_in_the_block = (cart.pk, line.pk)
 
@@ -312,3 +313,28 @@ def test_rows_given_keys_taken_ahead_wait_in_the_block_with_them_and_rows_pointi
 def test_a_batched_insert_refuses_rows_some_given_keys_and_some_not():
     with pytest.raises(ValueError, match="all given"), transaction.atomic(), write_batches.batched_writes():
         write_batches.insert([Cart(pk=10**9), Cart()])
+
+
+def test_a_row_loaded_or_saved_already_is_refused_at_the_call_not_when_the_block_is_sent():
+    with transaction.atomic(), write_batches.batched_writes():
+        with pytest.raises(ValueError, match="new rows only"):
+            write_batches.insert([Cart.objects.create()])
+
+
+def test_an_orders_post_save_receiver_finds_its_row_in_the_table_during_a_checkout():
+    """Checkout's order waits in its write batch (PostgreSQL): ``post_save`` is sent once the batch has sent it."""
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append((created, Order.objects.filter(pk=instance.pk).exists()))
+
+    variant_with_stock("WB-PS", on_hand=2)
+    cart = cart_with(("WB-PS", 1))
+    signals.post_save.connect(receiver, sender=Order, weak=False)
+    try:
+        order = checkout(cart).order
+    finally:
+        signals.post_save.disconnect(receiver, sender=Order)
+
+    assert seen[0] == (True, True)
+    assert Order.objects.filter(pk=order.pk).exists()
