@@ -1,9 +1,6 @@
 """Cart rules: lines by SKU, prices always re-read from the catalog, a per-buyer limit per variant.
 
-``fetch_cart`` loads a cart for display or checkout in a constant number of queries
-(cart, lines with their variants, products and promotions, availability, and promotion usage
-when a line carries a promotion) into plain dataclasses; each line is priced by
-``shop.services.pricing.price_line``.
+Reading a cart (``fetch_cart``, its dataclasses) lives in ``shop.services.cart_reads``; this module changes carts.
 
 A line gets a promotion from the buy link (``/buy/<sku>/?deal=<id>``) or the cart API's
 ``promotion`` field. Adding with a promotion that no longer applies answers 409
@@ -12,73 +9,27 @@ and changes nothing, unless the caller passes ``accept_list_price`` (the buy lin
 telling the reader): then the line is added at the list price, without the promotion.
 """
 
-from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shop.attribution import Attribution, InvalidAttribution, read_attribution
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.models import (
-    AddToCartEvent, Cart, CartLine, OrderLine, OrderStatus, ProductStatus, Promotion, StorefrontListing,
-    Variant,
+    AddToCartEvent, Cart, CartLine, ProductStatus, Promotion, StorefrontListing, Variant,
 )
-from shop.services.buyer_identity import ordered_by
 from shop.services.cart_locks import lock_cart, stamp_open_cart
 from shop.services.compiled_inserts import save_new
 from shop.services.compiled_queries import compiled
 from shop.services.listing_prices import ListingRefusal
-from shop.services.pricing import LinePrice, PromotionRefusal, PromotionUsage, price_line, promotion_usage
+from shop.services.cart_reads import (  # noqa: F401 - CartLineInfo, fetch_cart, reprice_cart: this module's API too
+    CartInfo, CartLineInfo, _cart_lines, _priced, fetch_cart, reprice_cart,
+)
+from shop.services.pricing import PromotionRefusal, price_line, promotion_usage
 from shop.services.reservations import available_quantities, available_quantity
 from shop.services import write_batches
-
-
-@dataclass(frozen=True)
-class CartLineInfo:
-    line: CartLine
-    variant: Variant
-    quantity: int
-    unit_price: Decimal
-    currency: str
-    line_total: Decimal
-    available: int
-    price: LinePrice | None = None
-
-    @property
-    def promotion(self) -> Promotion | None:
-        """The promotion pricing this line now (None when it asked for one that no longer applies)."""
-        return self.price.promotion if self.price is not None else None
-
-    @property
-    def sku(self) -> str:
-        return self.variant.sku
-
-    @property
-    def attribution(self) -> Attribution:
-        return Attribution(self.line.creator_id, self.line.page_id, self.line.block_id, self.line.click_id)
-
-
-@dataclass(frozen=True)
-class CartInfo:
-    cart: Cart
-    lines: list[CartLineInfo] = field(default_factory=list)
-
-    @property
-    def currency(self) -> str:
-        return self.lines[0].currency if self.lines else settings.KOLSHOP_DEFAULT_CURRENCY
-
-    @property
-    def subtotal(self) -> Decimal:
-        return sum((line.line_total for line in self.lines), Decimal("0.00"))
-
-    @property
-    def item_count(self) -> int:
-        return sum(line.quantity for line in self.lines)
 
 
 def max_quantity_per_variant() -> int:
@@ -113,79 +64,6 @@ def get_cart(token: str) -> Cart:
 def create_cart() -> Cart:
     return save_new(Cart())
 
-
-def _line_info(line: CartLine, *, available: int, usage: PromotionUsage, now: datetime,
-               buyer_known: bool) -> CartLineInfo:
-    price = price_line(line.variant, quantity=line.quantity, now=now, promotion=line.promotion, usage=usage,
-                       buyer_known=buyer_known, listing=line.listing)
-    return CartLineInfo(line=line, variant=line.variant, quantity=line.quantity, unit_price=price.unit_price,
-                        currency=price.currency, line_total=price.line_total, available=available, price=price)
-
-
-# Orders in these states still count towards a buyer's per-variant limit.
-_COUNTED_STATUSES = [OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED]
-
-
-def units_bought(key: str) -> Coalesce:
-    """An annotation on cart lines: units of the line's variant the buyer ``key`` (``buyer_key``) has in orders that
-    still count towards the per-variant limit. Checkout reads it after the buyer's lock, so a concurrent
-    checkout's order is seen."""
-    bought = (OrderLine.objects.filter(ordered_by(key=key), order__status__in=_COUNTED_STATUSES,
-                                       variant_id=OuterRef("variant_id"))
-              .order_by().values("variant_id").annotate(total=Sum("quantity")).values("total"))
-    return Coalesce(Subquery(bought, output_field=IntegerField()), Value(0))
-
-
-def _lines_of(*, cart_id: int, available_at: datetime | None = None, bought_by: str | None = None):
-    lines = CartLine.objects.filter(cart_id=cart_id).select_related("variant__product", "promotion", "listing__offer")
-    if available_at is not None:
-        lines = lines.annotate(available=available_quantity(available_at))
-    if bought_by is not None:
-        lines = lines.annotate(units_bought=units_bought(bought_by))
-    return lines.order_by("pk")
-
-
-_compiled_lines_of = compiled(_lines_of)
-
-
-def _cart_lines(cart: Cart, *, available_at: datetime | None = None, bought_by: str | None = None) -> list[CartLine]:
-    """The cart's lines; with ``available_at``, each also carries ``available`` (its variant's units available
-    then, ``shop.services.reservations.available_quantity``), with ``bought_by`` (a ``buyer_key``) the units that
-    buyer already bought (``units_bought``), each read in the same statement (compiled once per process)."""
-    arguments = {"available_at": available_at, "bought_by": bought_by}
-    lines = _compiled_lines_of(cart_id=cart.pk, **{name: value for name, value in arguments.items() if value is not None})
-    for line in lines:
-        CartLine.cart.field.set_cached_value(line, cart)
-    return lines
-
-
-def _priced(cart: Cart, lines: list[CartLine], *, available: dict[int, int] | None, now: datetime) -> CartInfo:
-    usage = promotion_usage([line.promotion_id for line in lines if line.promotion_id is not None], now=now,
-                            exclude_cart_id=cart.pk)
-    return CartInfo(cart=cart, lines=[
-        _line_info(line, available=available[line.variant_id] if available is not None else 0, usage=usage, now=now,
-                   buyer_known=False)
-        for line in lines
-    ])
-
-
-def fetch_cart(cart: Cart, *, now: datetime | None = None, with_availability: bool = True,
-               bought_by: str | None = None) -> CartInfo:
-    """The cart's lines priced now. ``with_availability=False`` skips the availability query (every
-    line then says 0 available): checkout, which checks stock under the stock row locks instead.
-    ``bought_by``: a ``buyer_key``; each ``CartLineInfo.line`` then carries ``units_bought`` (read with the lines)."""
-    now = now or timezone.now()
-    lines = _cart_lines(cart, bought_by=bought_by)
-    available = available_quantities([line.variant_id for line in lines]) if with_availability else None
-    return _priced(cart, lines, available=available, now=now)
-
-
-def reprice_cart(info: CartInfo, *, usage: PromotionUsage, now: datetime) -> CartInfo:
-    """The same lines priced again with ``usage`` counted for the buyer (checkout, under the promotion locks)."""
-    return replace(info, lines=[
-        _line_info(line.line, available=line.available, usage=usage, now=now, buyer_known=True)
-        for line in info.lines
-    ])
 
 
 def _variant_by_sku(*, sku: str, available_at: datetime | None = None):

@@ -45,12 +45,16 @@ from shop.services.cart import CartInfo, ensure_cart_open, fetch_cart, max_quant
 from shop.services.cart_locks import lock_cart_for_checkout
 from shop.services.client_identity import VisitorKey
 from shop.services import write_batches
-from shop.services.compiled_inserts import insert_now, save_new
+from shop.services import keyed_inserts
+from shop.services.compiled_inserts import save_new
+from shop.services.keyed_inserts import insert_known
 from shop.services.compiled_queries import compiled
 from shop.services.fulfilment_groups import open_fulfilment_groups
 from shop.services.checkout_prices import PriceChanged, mend_refused_lines, price_promotions
 from shop.services.buyer_identity import buyer_key
-from shop.services.orders import assign_pickup_code, check_buyer_secret, record_event, record_event_at_current_status
+from shop.services.orders import (
+    assign_pickup_code, check_buyer_secret, record_event, record_event_at_current_status,
+)
 from shop.services.payments import cancel_open_intents, complete_checkout, complete_payment
 from shop.services.reservations import ReservationRequest, cancel_pending_orders, client_lock_name, reserve_stock
 from shop.services.supply_checkout import (
@@ -159,7 +163,7 @@ def _buyer_locks(key: str, client: VisitorKey | None) -> list[str]:
 
 
 def _check_buyer_limit(info: CartInfo) -> None:
-    """Each line's units plus those the buyer already bought (``shop.services.cart.units_bought``, read with the
+    """Each line's units plus those the buyer already bought (``shop.services.cart_reads.units_bought``, read with the
     lines)."""
     limit = max_quantity_per_variant()
     for line in info.lines:
@@ -168,15 +172,21 @@ def _check_buyer_limit(info: CartInfo) -> None:
 
 
 def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
-    """Copy each cart line's buy-link token as raw facts; creators decides who sold it on order_placed."""
+    """Copy each cart line's buy-link token as raw facts; creators decides who sold it on order_placed. The groups
+    and lines keep the keys the cart lines' read took (``cart_reads._lines_taking_keys``; a brand's group its first
+    line's) and wait in the caller's write batch."""
     funder = voucher_funder(order.voucher) if order.voucher is not None else None
-    groups = open_fulfilment_groups(order, (line.variant.product.brand_id for line in info.lines))
+    group_keys = {}
+    for line in info.lines:
+        group_keys.setdefault(line.variant.product.brand_id, line.line.group_key)
+    groups = open_fulfilment_groups(order, group_keys)
     lines = []
     for line, discount in zip(info.lines, discounts):
         attribution = line.attribution
         lines.append(OrderLine(
-            order=order, variant=line.variant, sku=line.sku, product_title=line.variant.product.title,
-            variant_name=line.variant.name, brand_id=line.variant.product.brand_id, unit_price=line.unit_price,
+            pk=line.line.line_key, order=order, variant=line.variant, sku=line.sku,
+            product_title=line.variant.product.title, variant_name=line.variant.name,
+            brand_id=line.variant.product.brand_id, unit_price=line.unit_price,
             list_unit_price=line.price.list_unit_price, promotion=line.promotion,
             currency=line.currency, quantity=line.quantity, discount_amount=discount,
             line_total=line.line_total - discount,
@@ -185,7 +195,7 @@ def _order_lines(order: Order, info: CartInfo, discounts: list[Decimal]):
             fulfilment_group=groups[line.variant.product.brand_id],
             **supply_line_fields(line.price, discount=discount, funder=funder),
         ))
-    return insert_now(lines)
+    return insert_known(lines)
 
 
 @transaction.atomic
@@ -195,13 +205,14 @@ def _place_order(
 ) -> tuple[Order, list[OrderLine], list[int]]:
     key = buyer_key(email)  # computed once: the buyer's lock, limits and the order row share it
     # The API passes the token: the cart is found, locked and counted in one statement, which then takes the
-    # buyer's and the client's locks.
+    # buyer's and the client's locks, and on PostgreSQL the order's key (``cart.order_key``).
     cart = lock_cart_for_checkout(cart, then_lock=_buyer_locks(key, client))
     ensure_cart_open(cart)
     # The cart's first checkout has no earlier order to replace.
     replaced_order_ids = _cancel_pending_orders_of(cart) if cart.checkouts_started > 1 else []
     # Stock is checked under its row locks below; the units the buyer already bought come with the lines.
-    info = fetch_cart(cart, now=now, with_availability=False, bought_by=key)
+    # The lines' read also takes the keys of the order's lines and groups (on PostgreSQL).
+    info = fetch_cart(cart, now=now, with_availability=False, bought_by=key, taking_keys=True)
     if not info.lines:
         raise InvalidInput("The cart is empty.", code="empty_cart")
     for line in info.lines:
@@ -218,8 +229,9 @@ def _place_order(
     discount = sum(discounts, Decimal("0.00"))
     shipping = shipping_cost(fulfilment=fulfilment, address=address, currency=info.currency)
     order = Order(
-        cart=cart, currency=info.currency, subtotal=subtotal, discount_total=discount, shipping_total=shipping,
-        total=subtotal - discount + shipping, email=email, buyer_key=key,
+        # No key taken ahead (SQLite): the order is inserted at once and the database chooses it.
+        pk=cart.order_key, cart=cart, currency=info.currency, subtotal=subtotal, discount_total=discount,
+        shipping_total=shipping, total=subtotal - discount + shipping, email=email, buyer_key=key,
         fulfilment_method=fulfilment,
         voucher=voucher, voucher_code=voucher.code if voucher else "",
         voucher_creator_id=voucher.creator_id if voucher else None,
@@ -228,12 +240,13 @@ def _place_order(
         **shipping_snapshot(fulfilment=fulfilment, address=address),
     )
     assign_pickup_code(order)
-    save_new(order)
-    lines = _order_lines(order, info, discounts)
-    # The holds, the placed event and the attribution decisions are one statement on PostgreSQL: the stock rows
-    # are locked (and the holds read) before any of them is written; order_placed's receivers only read rows
-    # this block doesn't write (clicks, creators, listings) and write through the batch or elsewhere.
+    # The order, its groups and lines, the holds, the placed event and the attribution decisions are one statement
+    # on PostgreSQL (the rows keep the keys taken ahead): the stock rows are locked (and the holds read) before any
+    # of them is written; order_placed's receivers only read rows this block doesn't write (clicks, creators,
+    # listings) and write through the batch or elsewhere.
     with write_batches.batched_writes():
+        keyed_inserts.save_new_keyed(order)
+        lines = _order_lines(order, info, discounts)
         reserve_stock(
             [ReservationRequest(line.variant.pk, line.sku, line.quantity, line.variant.product_id)
              for line in info.lines],
@@ -272,13 +285,15 @@ def _create_payment(order: Order, gateway: PaymentGateway) -> Payment:
                        error.detail)
         _abandon(order, f"payment gateway: {error.code}")
         raise Unavailable(UNAVAILABLE_MESSAGE, code="payment_unavailable") from error
-    payment = save_new(Payment(
+    payment = Payment(
         order=order, gateway=gateway.name, intent_id=intent.intent_id, client_secret=intent.client_secret,
         amount=order.total, currency=order.currency,
-    ))
-    # The event's insert reads the order's status, after the payment's commit: a payment of the cart that closed
-    # this order before then has cancelled every intent it could see, so this one is closed here.
-    status = record_event_at_current_status(order, OrderEventType.PAYMENT_CREATED,
+    )
+    # The payment and its event: one statement on PostgreSQL (autocommit). The event's insert reads the order's
+    # status under a share lock (or, elsewhere, after the payment's commit): a payment of the cart that closed this
+    # order before then has cancelled every intent it could see, so this one is closed here; one closing it later
+    # sees this one.
+    status = record_event_at_current_status(order, OrderEventType.PAYMENT_CREATED, saving=payment,
                                             data={"gateway": gateway.name, "intent_id": intent.intent_id})
     if status != OrderStatus.PENDING:
         # The cart was paid by an earlier order while this intent was being opened: close it again.

@@ -210,19 +210,52 @@ def insert_now(objs: Sequence[Model], *, using: str | None = None) -> list[Model
 def save_new(obj: Model) -> Model:
     """``obj.save()`` for a new row: the same ``pre_save`` and ``post_save`` around one compiled ``INSERT``, and the
     row gets its key and every column the database fills, as ``save()`` gives them."""
+    save_new_then(obj, None)
+    return obj
+
+
+def save_new_then(obj: Model, then: tuple[str, Sequence] | None) -> tuple | None:
+    """``save_new(obj)``, then the statement ``then`` (SQL and parameters; on PostgreSQL in the same statement, the
+    insert a data-modifying ``WITH`` part in front of it, so both see one snapshot; elsewhere at once after it):
+    its first row (PostgreSQL: NULLs when it has none), or None without ``then``."""
     model = type(obj)
     alias = router.db_for_write(model, instance=obj)
-    if model.save is not Model.save or not _shortcut_fits(model, [obj], alias):
+    if saves_itself(model) or not _shortcut_fits(model, [obj], alias):
         obj.save()
-        return obj
+        return _run(then, alias)
     obj._prepare_related_fields_for_save(operation_name="save")
-    if not model._meta.auto_created:
-        signals.pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
+    send_pre_save(obj, alias)
     with transaction.mark_for_rollback_on_error(alias):
-        _insert_returning(model, [obj], alias)
-    if not model._meta.auto_created:
-        signals.post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias)
-    return obj
+        answer = _insert_returning(model, [obj], alias, then=then)
+    send_post_save(obj, alias)
+    return answer
+
+
+def saves_itself(model: type[Model]) -> bool:
+    """Whether a new row of ``model`` is saved by its ``save()`` (its own, or Django's for a model with parents),
+    not by a compiled insert with the signals sent around it (``save_new``, ``keyed_inserts.save_new_keyed``)."""
+    return model.save is not Model.save or bool(model._meta.parents)
+
+
+def send_pre_save(obj: Model, alias: str) -> None:
+    """The ``pre_save`` ``save()`` sends for a new row (none for an auto-created model, as Django sends none)."""
+    if not type(obj)._meta.auto_created:
+        signals.pre_save.send(sender=type(obj), instance=obj, raw=False, using=alias, update_fields=None)
+
+
+def send_post_save(obj: Model, alias: str) -> None:
+    """The ``post_save`` ``save()`` sends once a new row is in its table (none for an auto-created model)."""
+    if not type(obj)._meta.auto_created:
+        signals.post_save.send(sender=type(obj), instance=obj, created=True, update_fields=None, raw=False,
+                               using=alias)
+
+
+def _run(statement: tuple[str, Sequence] | None, alias: str) -> tuple | None:
+    if statement is None:
+        return None
+    with bound_cursor(connections[alias]) as cursor:
+        cursor.execute(*statement)
+        return cursor.fetchone()
 
 
 def _shortcut_fits(model: type[Model], objs: list[Model], alias: str) -> bool:
@@ -240,21 +273,36 @@ def _shortcut_fits(model: type[Model], objs: list[Model], alias: str) -> bool:
     return keyed and len(objs) <= connection.ops.bulk_batch_size(opts.concrete_fields, objs)
 
 
-def _insert_returning(model: type[Model], objs: list[Model], alias: str) -> None:
+def _insert_returning(model: type[Model], objs: list[Model], alias: str, *,
+                      then: tuple[str, Sequence] | None = None) -> tuple | None:
     opts, connection = model._meta, connections[alias]
     chosen_key = opts.pk.db_returning
     fields = [field for field in opts.concrete_fields if not field.generated and not (chosen_key and field is opts.pk)]
     returning = opts.db_returning_fields
     statement, params = insert_statement(model, fields, objs, alias=alias, ignore_conflicts=False, returning=returning)
+    joined = then is not None and connection.vendor == "postgresql" and returning and len(objs) == 1
+    answer = None
     with bound_cursor(connection) as cursor:  # an insert's SQL repeats per shape: values bound by PostgreSQL
-        cursor.execute(statement, params)
-        rows = cursor.fetchall() if returning else [()] * cursor.rowcount
+        if joined:
+            # One statement: the row's returned columns, then the answer's first row (NULLs when it has none).
+            columns = ", ".join(f"(SELECT {connection.ops.quote_name(field.column)} FROM kolshop_inserted)"
+                                for field in returning)
+            cursor.execute(f"WITH kolshop_inserted AS ({statement}), kolshop_then AS ({then[0]}) "
+                           f"SELECT {columns}, kolshop_then.* FROM (SELECT 1) AS kolshop_one "
+                           f"LEFT JOIN (SELECT * FROM kolshop_then LIMIT 1) AS kolshop_then ON TRUE",
+                           (*params, *then[1]))
+            row = cursor.fetchone()
+            rows, answer = [row[:len(returning)]], row[len(returning):]
+        else:
+            cursor.execute(statement, params)
+            rows = cursor.fetchall() if returning else [()] * cursor.rowcount
     if len(rows) != len(objs):
         raise DatabaseError("an insert returned the wrong number of rows")
     for obj, row in zip(objs, rows):
         for field, value in zip(returning, converted(row, returning, connection)):
             setattr(obj, field.attname, value)
         obj._state.adding, obj._state.db = False, alias
+    return answer if joined else _run(then, alias)
 
 
 def converted(row: Sequence, fields: Sequence, connection) -> list:

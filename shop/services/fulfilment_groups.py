@@ -8,7 +8,7 @@ the fields below into plain dataclasses, so no template or serializer can reach 
 or phone through the order.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -18,14 +18,17 @@ from django.db.models import Prefetch
 
 from shop.models import PAID_ORDER_STATUSES, FulfilmentGroup, Order, OrderLine
 from shop.services.brand_access import limit_to_user_brands
-from shop.services.compiled_inserts import insert_now
+from shop.services.keyed_inserts import insert_known
 
 
-def open_fulfilment_groups(order: Order, brand_ids: Iterable[int]) -> dict[int, FulfilmentGroup]:
-    """One group per brand of a new order's lines (one query), by brand id; each line is written into its
-    brand's group (``OrderLine.fulfilment_group``)."""
-    groups = insert_now(
-        [FulfilmentGroup(order=order, brand_id=brand_id) for brand_id in sorted(set(brand_ids))])
+def open_fulfilment_groups(order: Order, brand_ids: Iterable[int] | Mapping[int, int | None]
+                           ) -> dict[int, FulfilmentGroup]:
+    """One group per brand of a new order's lines (one query, or a part of the caller's write batch), by brand id;
+    each line is written into its brand's group (``OrderLine.fulfilment_group``). ``brand_ids`` as a mapping: each
+    brand's key taken ahead for its group, or None (``keyed_inserts.insert_known``)."""
+    keys = brand_ids if isinstance(brand_ids, Mapping) else {}
+    groups = insert_known([FulfilmentGroup(pk=keys.get(brand_id), order=order, brand_id=brand_id)
+                           for brand_id in sorted(set(brand_ids))])
     return {group.brand_id: group for group in groups}
 
 

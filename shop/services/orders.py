@@ -7,13 +7,14 @@ import structlog
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, router, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from shop.errors import Conflict, NotFound
 from shop.models import FulfilmentMethod, Order, OrderEvent, OrderEventType, OrderNotificationKind, OrderStatus
 from shop.services import write_batches
-from shop.services.bound_cursors import bound_cursor
 from shop.services.built_statements import Quote, built_once
+from shop.services.compiled_inserts import save_new_then
 from shop.services.notifications import notify_buyer
 from shop.services.pickup_codes import hash_pickup_code, pickup_code_for  # noqa: F401 - pickup_code_for is this module's API too
 
@@ -46,18 +47,25 @@ def _log_event(order: Order, event_type: str, *, before: str, after: str) -> Non
              status_after=after, total=str(order.total), currency=order.currency)
 
 
-def record_event_at_current_status(order: Order, event_type: str, *, data: dict) -> str:
+def record_event_at_current_status(order: Order, event_type: str, *, data: dict, saving: Model) -> str:
     """``record_event`` for an event that changes no status, written by a transaction that holds no lock on the
     order: its before and after are the order's status as the database has it when the event is written, read
     by the insert itself (``INSERT … SELECT … RETURNING``). Returns that status (checkout's "was the order paid
-    or cancelled while its payment was being opened?")."""
+    or cancelled while its payment was being opened?"). ``saving``: a new row saved first (checkout's payment,
+    ``save_new_then``), on PostgreSQL in the same statement. There the order's row is read ``FOR SHARE``: a
+    transaction changing its status now is waited for and its status read; one changing it later waits for this
+    statement's commit, so it sees the row saved (a statement reading it unlocked would see neither). Only in
+    autocommit (no transaction of the caller's: refused) is that commit the statement's own, the share lock held
+    for it alone."""
     db = connections[router.db_for_write(OrderEvent)]
+    if any(not getattr(block, "_from_testcase", False) for block in db.atomic_blocks):  # a test case's own: none
+        raise transaction.TransactionManagementError("record_event_at_current_status runs in autocommit: in a "
+                                                     "transaction its share lock would last until that commits")
     data_field, created_field = OrderEvent._meta.get_field("data"), OrderEvent._meta.get_field("created_at")
     params = [event_type, data_field.get_db_prep_save(data, db), created_field.get_db_prep_save(timezone.now(), db),
               order.pk]
-    with bound_cursor(db) as cursor:  # each value once: bound by PostgreSQL
-        cursor.execute(built_once(db, ("order event at current status",), _event_at_current_status_sql), params)
-        status = cursor.fetchone()[0]
+    statement = built_once(db, ("order event at current status",), _event_at_current_status_sql)
+    status = save_new_then(saving, (statement, params))[0]
     _log_event(order, event_type, before=status, after=status)
     return status
 
@@ -67,9 +75,10 @@ def _event_at_current_status_sql(quote: Quote, vendor: str) -> str:
     column = {field.name: field.column for field in OrderEvent._meta.concrete_fields}
     names = ["order", "type", "status_before", "status_after", "data", "created_at"]
     status, order_pk = quote(Order._meta.get_field("status").column), quote(Order._meta.pk.column)
+    share = " FOR SHARE" if vendor == "postgresql" else ""  # SQLite serialises writers
     return (f"INSERT INTO {quote(OrderEvent._meta.db_table)} ({', '.join(quote(column[name]) for name in names)}) "
             f"SELECT {order_pk}, %s, {status}, {status}, %s, %s FROM {quote(Order._meta.db_table)} "
-            f"WHERE {order_pk} = %s RETURNING {quote(column['status_before'])}")
+            f"WHERE {order_pk} = %s{share} RETURNING {quote(column['status_before'])}")
 
 
 def order_for_buyer(number: str, secret: str) -> Order:

@@ -27,7 +27,7 @@ What a block promises, because all parts of one statement share its snapshot and
 - it runs inside a transaction that an exception leaving the block rolls back: the pending writes are dropped.
 A write's error (a constraint) surfaces when the pending writes are sent, not at its call.
 Rows inserted in a block get their primary keys when it ends (only keys the database counts up: an integer auto
-key, matched to the rows in order).
+key, matched to the rows in order), or are given them, all of them, taken ahead (``keyed_inserts``).
 
 Savepoints: a ``transaction.atomic()`` opened inside a block may roll back alone, so a write inside it can't
 wait for the block's statement (it would be sent after the rollback) and pending writes can't be sent inside it
@@ -42,17 +42,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connections, router, transaction
-from django.db.models import Model, QuerySet, sql
+from django.db.models import Model, QuerySet
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.deletion import Collector
-from django.db.models.expressions import Col
 
 from shop.cached_settings import cached_setting
 from shop.services.bound_cursors import bound_cursor
 from shop.services.compiled_inserts import insert_now, insert_statement
 from shop.services.compiled_queries import CompiledQuery
+from shop.services.write_statements import delete_query, sql_or_none, update_query
 
 _local = threading.local()
 
@@ -64,6 +63,7 @@ class _Write:
     params: tuple
     inserted: list[Model] = field(default_factory=list)  # rows whose primary keys the part returns
     written: list[Model] = field(default_factory=list)  # rows it inserts (saved once it is sent)
+    then: Callable[[], None] | None = None  # called once it is sent (``insert``'s ``on_saved``)
 
 
 @dataclass
@@ -124,10 +124,11 @@ def _add(batch: _Batch, write: _Write) -> None:
 
 
 @contextmanager
-def _written_at_once(batch: _Batch | None, table: str) -> Iterator[None]:
+def _written_at_once(batch: _Batch | None, table: str, then: Callable[[], None] | None = None) -> Iterator[None]:
     """Around a write to ``table`` run at once through the ORM. In a block on a database whose writes run at once,
     it is the block's own write: ``table`` counts as pending after it, as it would be on PostgreSQL (a write
-    pending to it is sent first, as ``_add`` does), so the same statements are refused."""
+    pending to it is sent first, as ``_add`` does), so the same statements are refused; ``then`` is called when
+    it would be sent there."""
     if batch is None or not batch.at_once:
         yield
         return
@@ -138,7 +139,7 @@ def _written_at_once(batch: _Batch | None, table: str) -> Iterator[None]:
         yield
     finally:
         batch.writing = False
-    batch.writes.append(_Write(table, "", ()))
+    batch.writes.append(_Write(table, "", (), then=then))
 
 
 def _checked(batch: _Batch):
@@ -189,12 +190,26 @@ def batched_writes(using: str = "default") -> Iterator[None]:
     _send(batch)
 
 
-def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False, using: str | None = None) -> list[Model]:
+def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False, using: str | None = None,
+           on_saved: Callable[[], None] | None = None) -> list[Model]:
     """``bulk_create(objs, ignore_conflicts=…)`` (on ``using``, else the router's database for them); in a block the
-    rows get their primary keys when it ends (none with ``ignore_conflicts``, as ``bulk_create`` gives none)."""
+    rows get their primary keys when it ends (none with ``ignore_conflicts``, as ``bulk_create`` gives none).
+    ``on_saved``: called once the rows are in the table (at once, or when the block sends them)."""
     objs = list(objs)
     if not objs:
         return objs
+    rows = _inserted(objs, ignore_conflicts=ignore_conflicts, using=using, on_saved=on_saved)
+    if on_saved is not None and rows is not None:
+        on_saved()
+    return objs
+
+
+def _inserted(objs: list[Model], *, ignore_conflicts: bool, using: str | None,
+              on_saved: Callable[[], None] | None) -> list[Model] | None:
+    """``insert``'s write: its rows when written now, None when they wait in the block (``on_saved`` with them)."""
+    if not all(obj._state.adding for obj in objs):
+        # A row loaded or saved already (its key set) would fail far from here, when the block sends it.
+        raise ValueError("insert takes new rows only: a row loaded or saved already is in its table")
     model = type(objs[0])
     opts = model._meta
     alias = using or router.db_for_write(model)
@@ -202,24 +217,37 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False, using: str 
     if batch is None and not ignore_conflicts:
         return insert_now(objs, using=alias)  # at once, through the insert compiled for its shape
     if batch is None or batch.at_once:
-        with _written_at_once(batch, opts.db_table):
-            return model.objects.db_manager(alias).bulk_create(objs, ignore_conflicts=ignore_conflicts)
-    chosen_keys = opts.pk.db_returning  # an auto-incremented key: the database chooses it
+        with _written_at_once(batch, opts.db_table, then=on_saved):
+            if not ignore_conflicts:
+                insert_now(objs, using=alias)
+            else:
+                model.objects.db_manager(alias).bulk_create(objs, ignore_conflicts=True)
+        return objs if batch is None else None
+    # An auto-incremented key the database chooses, unless every row was given one taken ahead (``insert_known``).
+    given_keys = [obj.pk is not None for obj in objs]
+    chosen_keys = opts.pk.db_returning and not all(given_keys)
     if chosen_keys and not isinstance(opts.pk, AutoFieldMixin):
         raise ValueError("a batched insert matches the keys the database chooses to its rows by their order: "
                          "an integer auto key only")
+    if chosen_keys and any(given_keys):
+        raise ValueError("a batched insert takes rows whose keys are all given or all chosen by the database")
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
         if obj.pk is None and not chosen_keys:
             obj.pk = opts.pk.get_pk_value_on_save(obj)
-        elif obj.pk is not None and chosen_keys:
-            raise ValueError("a batched insert takes new rows whose keys the database chooses")
     fields = [f for f in opts.concrete_fields if not f.generated and not (chosen_keys and f is opts.pk)]
     returning = chosen_keys and not ignore_conflicts
     statement, params = insert_statement(model, fields, objs, alias=batch.alias, ignore_conflicts=ignore_conflicts,
                                          returning=(opts.pk,) if returning else ())
-    _add(batch, _Write(opts.db_table, statement, params, objs if returning else [], objs))
-    return objs
+    _add(batch, _Write(opts.db_table, statement, params, objs if returning else [], objs, on_saved))
+    return None
+
+
+def waits(model: type[Model], *, using: str | None = None) -> bool:
+    """Whether a write of ``model``'s rows made now waits for the block's statement (PostgreSQL, in a block, outside
+    a savepoint it opened)."""
+    batch = _open_batch(using or router.db_for_write(model), model._meta.db_table)
+    return batch is not None and not batch.at_once
 
 
 def update(queryset: QuerySet, **values) -> None:
@@ -228,7 +256,7 @@ def update(queryset: QuerySet, **values) -> None:
     if batch is None:
         queryset.update(**values)
         return
-    compiled = _sql_or_none(_update_query(queryset, values, using=batch.alias), batch.alias)  # refuses a guard
+    compiled = sql_or_none(update_query(queryset, values, using=batch.alias), batch.alias)  # refuses a guard
     if compiled is None:
         return  # no row can match (an empty ``__in``): nothing is sent, so nothing is pending
     if batch.at_once:
@@ -236,31 +264,6 @@ def update(queryset: QuerySet, **values) -> None:
             queryset.update(**values)
         return
     _add(batch, _Write(queryset.model._meta.db_table, compiled[0], tuple(compiled[1])))
-
-
-def _sql_or_none(query: sql.Query, alias: str) -> tuple[str, tuple] | None:
-    """The statement Django would send for ``query``, or None when it sends none (no row can match)."""
-    try:
-        return query.get_compiler(using=alias).as_sql()
-    except EmptyResultSet:
-        return None
-
-
-def _update_query(queryset: QuerySet, values: dict, *, using: str) -> sql.UpdateQuery:
-    """Django's ``UpdateQuery`` for ``queryset.update(**values)``, set up as its ``execute_sql`` sets it up."""
-    query = queryset.query.chain(sql.UpdateQuery)
-    query.add_update_values(values)
-    query.annotations = {}
-    if query.related_updates:
-        raise ValueError("batched updates write one table")
-    set_columns = {field.column for field, _model, _value in query.values}
-    guards = sorted(_columns_read(query.where, table=query.model._meta.db_table, alias=query.base_table)
-                    & set_columns)
-    if guards:
-        raise ValueError(f"a batched update answers no row count, so it can't be guarded by the columns it sets "
-                         f"({', '.join(guards)}): run it outside batched_writes() and check its count")
-    query.get_compiler(using=using).pre_sql_setup()  # a joined filter becomes ``pk IN (subquery)``
-    return query
 
 
 def compiled_update(model: type[Model], build: Callable[..., tuple[QuerySet, dict]]) -> Callable[..., None]:
@@ -271,7 +274,7 @@ def compiled_update(model: type[Model], build: Callable[..., tuple[QuerySet, dic
     def as_update(**arguments) -> QuerySet:
         queryset, values = build(**arguments)
         alias = router.db_for_write(model)
-        return QuerySet(model=model, query=_update_query(queryset, values, using=alias), using=alias)
+        return QuerySet(model=model, query=update_query(queryset, values, using=alias), using=alias)
 
     query = CompiledQuery(as_update, read=_no_rows, name=build.__name__)
 
@@ -293,23 +296,6 @@ def _no_rows(compiler, queryset) -> None:
     return None
 
 
-def _columns_read(where, *, table: str, alias: str) -> set[str]:
-    """The columns of ``table`` a ``WHERE`` refers to, at any depth: the updated row's own (``alias``) in the
-    statement itself, and any row of ``table`` in a subquery (``pk IN (… WHERE on_hand >= 2)`` guards as well).
-    A joined table's column of the same name is not the updated row's."""
-    columns, stack = set(), [(where, False)]
-    while stack:
-        node, in_subquery = stack.pop()
-        if isinstance(node, Col):
-            if (node.target.model._meta.db_table == table) if in_subquery else (node.alias == alias):
-                columns.add(node.target.column)
-        elif isinstance(node, sql.Query):
-            stack.append((node.where, True))
-        elif hasattr(node, "get_source_expressions"):
-            stack.extend((part, in_subquery) for part in node.get_source_expressions() if part is not None)
-    return columns
-
-
 def delete(queryset: QuerySet) -> None:
     """``queryset.delete()``. In a block only a delete Django would do in one statement (no signals, no cascades)
     waits; any other is done now, after what is pending."""
@@ -321,7 +307,7 @@ def delete(queryset: QuerySet) -> None:
         _send(batch)
         queryset.delete()
         return
-    compiled = _sql_or_none(_delete_query(queryset), batch.alias)
+    compiled = sql_or_none(delete_query(queryset), batch.alias)
     if compiled is None:
         return  # no row can match: nothing is sent, so nothing is pending
     if batch.at_once:
@@ -331,18 +317,10 @@ def delete(queryset: QuerySet) -> None:
     _add(batch, _Write(queryset.model._meta.db_table, compiled[0], tuple(compiled[1])))
 
 
-def _delete_query(queryset: QuerySet) -> sql.DeleteQuery:
-    query = queryset.query.clone()  # as QuerySet.delete() and Collector's fast delete build it
-    query.select_for_update, query.select_related = False, False
-    query.clear_ordering(force=True)
-    query.__class__ = sql.DeleteQuery
-    return query
-
-
 def compiled_delete(model: type[Model], build: Callable[..., QuerySet]) -> Callable[..., None]:
     """``delete(build(**arguments))``, its SQL compiled once per process and shape in a block (as
     ``compiled_update``); a delete Django would not do in one statement is done now, as ``delete`` does it."""
-    query = CompiledQuery(lambda **arguments: QuerySet(model=model, query=_delete_query(build(**arguments))),
+    query = CompiledQuery(lambda **arguments: QuerySet(model=model, query=delete_query(build(**arguments))),
                           read=_no_rows, name=build.__name__)
 
     def run(**arguments) -> None:
@@ -384,13 +362,20 @@ def _detach(batch: _Batch | None) -> list[_Write]:
     if batch is None:
         return []
     writes, batch.writes = batch.writes, []
-    return [] if batch.at_once else writes
+    if batch.at_once:
+        _saved(writes, batch.alias)  # written already: only their ``then``s, now that PostgreSQL would send them
+        return []
+    return writes
 
 
 def _saved(writes: list[_Write], alias: str) -> None:
+    """The sent writes' rows are saved; then each write's ``then`` (in the order of the writes)."""
     for write in writes:
         for obj in write.written:
             obj._state.adding, obj._state.db = False, alias
+    for write in writes:
+        if write.then is not None:
+            write.then()
 
 
 def _with_clause(writes: list[_Write]) -> tuple[str, tuple]:

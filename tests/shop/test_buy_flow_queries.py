@@ -22,11 +22,13 @@ CREATE_CART = 1  # the insert; a new cart has no lines to read back
 # lines (with theirs), line and event (one batch), commit
 ADD_LINE = 6 if BATCHED else 7
 # begin, cart (found by its token, locked and its checkout counted: UPDATE … RETURNING, which on PostgreSQL also takes
-# the buyer's and the client's advisory locks; its first checkout reads no pending orders to replace), lines (with
-# the units the buyer already bought), order, fulfilment groups (one per brand, written before the lines), order
-# lines, stock locks, others' and the client's holds (one read), holds, placed event and attribution (one batch),
-# commit; then payment, payment event (its insert reads the order's status: "paid meanwhile?")
-CHECKOUT = 12 if BATCHED else 14
+# the buyer's and the client's advisory locks, and the order's key; its first checkout reads no pending orders to
+# replace), lines (with the units the buyer already bought, and the keys of the order's lines and groups), stock
+# locks, others' and the client's holds (one read); one batch: order, fulfilment groups (one per brand), order lines,
+# holds, placed event and attribution (SQLite: order, groups and lines each an insert, before the stock locks);
+# commit; then payment and payment event (one statement on PostgreSQL; the event's insert reads the order's status
+# under a share lock: "paid meanwhile?")
+CHECKOUT = 8 if BATCHED else 14
 # payments (with their order: the buyer's secret is checked on it); begin, cart, payment and order (found by the
 # payment and locked together in one statement, in that order), lines (with their products, kept for the answer),
 # stock locks, others' holds; one batch: payment update, holds deleted, stock update, order update, paid event,

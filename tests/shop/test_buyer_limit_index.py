@@ -1,7 +1,7 @@
 """PostgreSQL: the per-buyer limits (per variant, per deal) find a buyer's orders by index at 100k orders.
 
 The limits look orders up by ``shop.services.buyer_identity.ordered_by`` (the stored ``buyer_key``; the per-variant
-limit as a subquery of checkout's read of the cart lines, ``shop.services.cart.units_bought``); the index ``order_buyer_key_status_idx`` on ``(buyer_key, status)`` serves it. The test
+limit as a subquery of checkout's read of the cart lines, ``shop.services.cart_reads.units_bought``); the index ``order_buyer_key_status_idx`` on ``(buyer_key, status)`` serves it. The test
 captures the exact statements a checkout runs and asks PostgreSQL how it would run them.
 """
 

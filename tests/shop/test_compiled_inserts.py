@@ -96,7 +96,7 @@ def test_inserts_of_one_shape_in_two_blocks_compile_once_and_keep_each_rows_deci
         first[1].pk: (carts[1].pk, variants[1].pk, None, 7),
         second[0].pk: (carts[1].pk, variants[0].pk, None, None),
         second[1].pk: (carts[0].pk, variants[1].pk, Decimal("12.50"), None)}
-    assert compiles["CartLine"] == (1 if BATCHED else 2)  # SQLite: bulk_create, each time
+    assert compiles["CartLine"] == 1  # SQLite too: its block writes at once through the same compiled insert
 
 
 def test_an_expression_among_the_values_goes_through_djangos_compiler_and_is_written(compiles):
@@ -112,8 +112,8 @@ def test_an_expression_among_the_values_goes_through_djangos_compiler_and_is_wri
     stored = dict(CartLine.objects.filter(pk__in=[line.pk for line in written]).values_list("pk", "block_id"))
     assert [stored[line.pk] for line in written] == ["plain", "plain", "HERO-BLOCK", "HERO-BLOCK", "plain again",
                                                      "plain again"]
-    # PostgreSQL: the first compile is kept, the expression is compiled on its own, the third reuses the first.
-    assert compiles["CartLine"] == (2 if BATCHED else 3)
+    # The first compile is kept, the expression is compiled on its own, the third reuses the first (both databases).
+    assert compiles["CartLine"] == 2
 
 
 def test_a_second_buy_flow_compiles_no_insert_of_its_cart_order_groups_lines_or_payment(compiles):

@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from shop.models import CartLine, Order, OrderEvent, OrderStatus, Payment, PaymentStatus, Variant
-from shop.services.cart import _lines_of
+from shop.services.cart_reads import _lines_of
 from shop.services.compiled_queries import PLAN_VALUES_LIMIT, _Marker, compiled
 from shop.services.payments import complete_checkout
 from shop.services.reservations import _holds_of

@@ -21,6 +21,7 @@ def _previous_release_lock(cart, *, then_lock=()):
     if then_lock:
         lock_for_transaction(*then_lock)
     locked.checkouts_started = 2
+    locked.order_key = None  # it took no key ahead: the order is inserted at once and the database chooses it
     return locked
 
 

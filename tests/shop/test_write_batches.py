@@ -3,12 +3,14 @@ elsewhere; both paths leave the same rows."""
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import signals
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from shop.models import Cart, CartLine, OrderEvent, OrderEventType, Payment, Stock
-from shop.services import write_batches
+from shop.models import Cart, CartLine, Order, OrderEvent, OrderEventType, Payment, Stock
+from shop.services import keyed_inserts, write_batches
+from shop.services.keyed_inserts import NextKey
 from tests.shop.helpers import cart_with, checkout, on_hand, variant_with_stock
 
 pytestmark = pytest.mark.django_db
@@ -286,3 +288,53 @@ def test_a_write_no_row_can_match_sends_nothing_and_leaves_nothing_pending_on_ei
     # then no statement was sent for them, on PostgreSQL (no EmptyResultSet) as on SQLite
     assert lines == 1
     assert not [query for query in sent.captured_queries if query["sql"].startswith(("UPDATE", "DELETE"))]
+
+
+def test_rows_given_keys_taken_ahead_wait_in_the_block_with_them_and_rows_pointing_at_them_go_along():
+    """Checkout's order, groups and lines: keys from the sequences (``keyed_inserts.NextKey``) before the insert."""
+    variant = variant_with_stock("WB-K", on_hand=3)
+    [(cart_key, line_key)] = Cart.objects.filter(pk=Cart.objects.create().pk).annotate(
+        cart_key=NextKey(Cart), line_key=NextKey(CartLine)).values_list("cart_key", "line_key")
+    cart = Cart(pk=cart_key)
+
+    with CaptureQueriesContext(connection) as captured, transaction.atomic(), write_batches.batched_writes():
+        keyed_inserts.save_new_keyed(cart)
+        [line] = keyed_inserts.insert_known([CartLine(pk=line_key, cart=cart, variant=variant, quantity=1)])
+        keys_in_the_block = (cart.pk, line.pk)
+
+    writes = [query for query in captured.captured_queries if query["sql"].startswith(("INSERT", "WITH"))]
+    assert len(writes) == (1 if BATCHED else 2)  # PostgreSQL: both rows in one statement, with their given keys
+    assert keys_in_the_block == ((cart_key, line_key) if BATCHED else (cart.pk, line.pk))
+    assert CartLine.objects.get(pk=line.pk).cart_id == Cart.objects.get(pk=cart.pk).pk
+    assert not cart._state.adding and not line._state.adding
+
+
+@pytest.mark.skipif(not BATCHED, reason="SQLite writes at once: nothing waits, so nothing is matched by order")
+def test_a_batched_insert_refuses_rows_some_given_keys_and_some_not():
+    with pytest.raises(ValueError, match="all given"), transaction.atomic(), write_batches.batched_writes():
+        write_batches.insert([Cart(pk=10**9), Cart()])
+
+
+def test_a_row_loaded_or_saved_already_is_refused_at_the_call_not_when_the_block_is_sent():
+    with transaction.atomic(), write_batches.batched_writes():
+        with pytest.raises(ValueError, match="new rows only"):
+            write_batches.insert([Cart.objects.create()])
+
+
+def test_an_orders_post_save_receiver_finds_its_row_in_the_table_during_a_checkout():
+    """Checkout's order waits in its write batch (PostgreSQL): ``post_save`` is sent once the batch has sent it."""
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append((created, Order.objects.filter(pk=instance.pk).exists()))
+
+    variant_with_stock("WB-PS", on_hand=2)
+    cart = cart_with(("WB-PS", 1))
+    signals.post_save.connect(receiver, sender=Order, weak=False)
+    try:
+        order = checkout(cart).order
+    finally:
+        signals.post_save.disconnect(receiver, sender=Order)
+
+    assert seen[0] == (True, True)
+    assert Order.objects.filter(pk=order.pk).exists()
