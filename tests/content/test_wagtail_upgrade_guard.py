@@ -24,12 +24,10 @@ from wagtail.models import BaseViewRestriction, Site
 from wagtail.models.sites import get_site_for_hostname
 from wagtail.query import TreeQuerySet
 
-from django.db import connection
 from django.db.models import Field, Model, QuerySet, sql
 from django.db.models.expressions import Col
 from django.db.models.sql.compiler import SQLUpdateCompiler
 from django.db.models.sql.subqueries import UpdateQuery
-from django.db.transaction import Atomic
 
 from content.api.page_query import _REFUSING_RESTRICTIONS
 from shop.models import Order, OrderLine
@@ -134,8 +132,7 @@ def test_the_django_prefetch_state_attached_rows_set_is_the_one_they_were_writte
 # ``WHERE``'s ``Col`` nodes (``target``, ``alias``) and turns a queryset's query into a ``DeleteQuery`` by swapping
 # its class as ``QuerySet._raw_delete`` does; ``write_batches`` and ``compiled_inserts`` prepare new rows as
 # ``bulk_create`` and ``save()`` do (``Model._prepare_related_fields_for_save``, ``Field.get_pk_value_on_save``);
-# ``orders.record_event_at_current_status`` tells a test case's atomic block from the app's (``atomic_blocks``,
-# ``Atomic._from_testcase``). When one changes, check those modules still build what Django sends, run
+# When one changes, check those modules still build what Django sends, run
 # ``tests/shop/test_write_batches.py``, ``test_compiled_inserts.py``, ``test_buy_flow_queries.py`` and
 # ``test_checkout.py``, then record the new hash.
 PINNED_DJANGO_WRITE_SOURCES = {
@@ -148,14 +145,13 @@ PINNED_DJANGO_WRITE_SOURCES = {
     "django.db.models.expressions.Col": "2fac65f5e167cc70",
     "django.db.models.base.Model._prepare_related_fields_for_save": "d6d6a4ed2512cbb5",
     "django.db.models.fields.Field.get_pk_value_on_save": "35406310d2ca0533",
-    "django.db.transaction.Atomic.__enter__": "1cccb72ad29b1ace",
 }
 
 
 def test_the_django_write_internals_the_buy_flows_write_path_uses_are_the_ones_it_was_written_against():
     functions = [UpdateQuery._setup_query, UpdateQuery.add_update_values, UpdateQuery.add_related_update,
                  SQLUpdateCompiler.pre_sql_setup, sql.DeleteQuery, QuerySet._raw_delete, Col,
-                 Model._prepare_related_fields_for_save, Field.get_pk_value_on_save, Atomic.__enter__]
+                 Model._prepare_related_fields_for_save, Field.get_pk_value_on_save]
 
     hashes = {f"{function.__module__}.{function.__qualname__}": _source_hash(function) for function in functions}
 
@@ -164,5 +160,3 @@ def test_the_django_write_internals_the_buy_flows_write_path_uses_are_the_ones_i
     assert update.related_updates == {} and update.values == []
     assert isinstance(sql.DeleteQuery(Order), sql.Query)
     assert {"target", "alias"} <= vars(Col("shop_order", Order._meta.pk)).keys()
-    assert Atomic("default", savepoint=True, durable=False)._from_testcase is False
-    assert isinstance(connection.atomic_blocks, list)

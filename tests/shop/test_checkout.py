@@ -4,8 +4,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
-from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from shop.api_edge import domain_error_status
@@ -15,7 +13,6 @@ from shop.models import (
     CartLine,
     Order,
     OrderEvent,
-    OrderEventType,
     OrderStatus,
     Payment,
     PaymentStatus,
@@ -24,7 +21,6 @@ from shop.models import (
 from shop.models.orders import new_order_number
 from shop.services.checkout import confirm_payment
 from shop.services.expiry import release_expired_reservations
-from shop.services.orders import record_event_at_current_status
 from shop.services.reservations import available_quantities
 from shop.tasks import release_expired_reservations_task
 from tests.shop.helpers import US_ADDRESS, cart_with, checkout, on_hand, variant_with_stock
@@ -261,17 +257,3 @@ def test_paying_for_stock_that_ran_out_after_the_hold_expired_cancels_and_refund
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.SUCCEEDED, Decimal("15.00"))
     assert list(OrderEvent.objects.filter(order=late).values_list("type", flat=True)) == [
         "placed", "payment_created", "stock_shortfall", "refund_requested"]
-
-
-def test_the_payment_created_event_refuses_to_run_inside_a_transaction_whose_commit_would_hold_its_share_lock():
-    """``record_event_at_current_status`` reads the order FOR SHARE: in autocommit only, so the lock lasts one
-    statement and no gateway call happens under it."""
-    variant_with_stock("EV-TX", on_hand=2)
-    order = checkout(cart_with(("EV-TX", 1))).order
-    payment = Payment(order=order, gateway="stripe", intent_id="pi_in_a_transaction", amount=order.total,
-                      currency=order.currency)
-
-    with transaction.atomic(), pytest.raises(TransactionManagementError, match="autocommit"):
-        record_event_at_current_status(order, OrderEventType.PAYMENT_CREATED, data={}, saving=payment)
-
-    assert not Payment.objects.filter(intent_id="pi_in_a_transaction").exists()
