@@ -5,7 +5,8 @@ no answer called back across threads per batch.
 No threading lock is held across the await: the batch is marked in flight (``_in_flight``: the loop and the batch).
 A thread's flush waits for it to land (batches land in order) or takes it back should its loop be closed or stopped
 (``_wait_for_loop_send``); a send finalised off its loop (the garbage collector, in any thread) takes no lock. A
-batch that fails is put back and the buffer's sender thread takes over (inline, should Redis be down).
+batch that fails is put back and the buffer's sender thread takes over (inline, should Redis be down), but one whose
+pipeline may have run (no reply in time, cancelled, its loop closed mid-send) is only ever resent to Redis.
 
 ``LoopSends`` is a part of ``click_buffer.ClickBuffer`` (its state, lock and conditions are the buffer's)."""
 
@@ -20,6 +21,7 @@ from functools import partial
 import redis
 
 from creators.services import click_queue, click_spool
+from creators.services.click_aside import unanswered
 from creators.services.click_queue import QueuedClick
 
 # Deliberately the buffer's logger: these are the buffer's messages (as before the split), one name to filter on.
@@ -114,7 +116,7 @@ class LoopSends:
         if loop.is_running() and not loop.is_closed():
             return False
         self._in_flight = None
-        self._clicks[:0] = batch
+        self._clicks[:0] = unanswered(batch)  # its pipeline may have run: resent to Redis only
         return True
 
     def _wait_for_loop_send(self) -> None:
@@ -130,6 +132,8 @@ class LoopSends:
         if isinstance(error, Exception):
             self._unavailable_until = max(self._unavailable_until, time.monotonic() + self.UNAVAILABLE_SECONDS)
             logger.warning("click queue unavailable: %s clicks handed to the sender thread (%s)", len(batch), error)
+        if not isinstance(error, Exception) or isinstance(error, redis.TimeoutError):  # cancelled, or no reply in
+            batch = unanswered(batch)  # time: Redis may have counted it; resent to Redis (or spooled), never inline
         with self._lock:
             if self._in_flight is token:  # else taken back already (its loop seen closed or stopped)
                 self._in_flight = None

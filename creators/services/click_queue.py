@@ -99,6 +99,9 @@ class QueuedClick:
     limit: tuple[int, int] | None = None  # (clicks, per seconds) for ``client``
     clicked_at: float = 0.0  # epoch seconds: which limit period the click falls in
     lock_name: str = ""  # the visitor's lock, should the click be written inline after all
+    # sent to Redis without an answer (timed out, cancelled): Redis may have counted it (a repeat as an earlier click
+    # still in the stream, the limit spent), which the database can't know, so only Redis counts it (again) from here
+    outcome_unknown: bool = False
 
     @classmethod
     def of(cls, fields: dict, *, click_id: int, visitor_candidates: tuple[str, str], window_seconds: int,

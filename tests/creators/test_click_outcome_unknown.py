@@ -1,0 +1,102 @@
+"""A batch Redis counted whose reply never came (timed out, or its send cancelled) may hold a repeat Redis counted as
+the visit's earlier click, still in the stream, and has spent its client's click limit: the database knows neither,
+so such a batch is only ever counted by Redis again (resent, or spooled for a resend), never written inline. No
+click is counted twice and the limit is spent once."""
+
+import pytest
+import redis
+
+from creators.models import Click, ClickAlias, ClickLimitUse
+from creators.services import click_buffer, click_queue, links
+from tests.creators.asgi_calls import asgi_get
+from tests.creators.helpers import PHONE
+from tests.creators.test_click_buffer import click_id_in, follow
+from tests.creators.test_clicks_redis_down import mug_link  # noqa: F401 (a fixture: the client's limit 3/m)
+from tests.creators.test_fast_follow import click_in
+from tests.creators.test_fast_follow_on_loop import fast  # noqa: F401 (a fixture)
+
+READER = "203.0.113.5"
+
+
+def replies_lost_once(monkeypatch) -> list[int]:
+    """The thread's send runs its pipeline on the real Redis, then its reply times out, once."""
+    real, lost = click_queue.count_clicks, []
+
+    def counted_then_timed_out(clicks):
+        answer = real(clicks)
+        if lost:
+            return answer
+        lost.append(len(clicks))
+        raise redis.TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(click_queue, "count_clicks", counted_then_timed_out)
+    return lost
+
+
+def loop_replies_lost_once(monkeypatch) -> list[int]:
+    """The loop's send runs its pipeline on the real Redis, then its time limit runs out, once."""
+    real, lost = click_queue.count_clicks_on_loop, []
+
+    async def counted_then_timed_out(clicks):
+        answer = await real(clicks)
+        if lost:
+            return answer
+        lost.append(len(clicks))
+        raise redis.TimeoutError("no answer from Redis within 5 s")
+
+    monkeypatch.setattr(click_queue, "count_clicks_on_loop", counted_then_timed_out)
+    return lost
+
+
+def rate_used(queue) -> int:
+    return sum(int(queue.get(key)) for key in queue.keys(f"{click_queue.RATE_PREFIX}*"))
+
+
+@pytest.mark.django_db
+def test_a_batch_redis_counted_whose_reply_timed_out_is_resent_to_redis_never_written_inline(
+        mug_link, client, queue, settings, shop_settings, monkeypatch, tmp_path):  # noqa: F811
+    shop_settings.KOLSHOP_RATE_LIMITS = {**shop_settings.KOLSHOP_RATE_LIMITS, "click": "3/h"}  # one period, however slow
+    settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: the sender thread's failed batch is kept in the buffer
+    settings.KOLSHOP_CLICK_FLUSH_MS = 60_000
+    first = follow(client, "mug-anna", READER)
+    click_buffer.flush_clicks()  # the visit's click: in the stream, not yet in the table
+    monkeypatch.setattr(click_buffer, "_buffer", None)  # another app process
+    repeat = follow(client, "mug-anna", READER)
+    other = follow(client, "mug-anna", READER, agent=f"{PHONE} reader-2")
+    visit, reserved, other_click = (click_id_in(response, "MUG-1") for response in (first, repeat, other))
+    lost = replies_lost_once(monkeypatch)
+    buffer = click_buffer.click_buffer_if_made()
+
+    assert buffer.flush(background=True) == 0  # the sender thread: Redis counted the batch, the reply timed out
+    assert buffer.flush() == 2  # a request's flush within the unavailable second
+    assert lost == [2] and rate_used(queue) == 3
+    assert not (Click.objects.exists() or ClickAlias.objects.exists() or ClickLimitUse.objects.exists())
+
+    assert links.replay_spooled_clicks() == 2  # resent to Redis: it finds both clicks decided already
+    click_queue.drain_all_clicks()
+    assert sorted(Click.objects.values_list("pk", flat=True)) == sorted([visit, other_click])
+    assert click_buffer.resolve_clicks({visit, reserved, other_click}) == {reserved: visit}
+    assert rate_used(queue) == 3  # the limit spent once per click, the resend spending none
+    over = click_id_in(follow(client, "mug-anna", READER, agent=f"{PHONE} reader-3"), "MUG-1")
+    click_buffer.flush_clicks()
+    assert click_buffer.never_counted(over) and not ClickLimitUse.objects.exists()
+
+
+def test_a_loops_batch_counted_whose_reply_timed_out_is_answered_and_never_written_inline(
+        fast, queue, settings, monkeypatch, tmp_path):  # noqa: F811
+    settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
+    visit = max(int(click_id) for click_id in queue.hkeys(click_queue.PENDING))  # the fixture's follow, queued
+    monkeypatch.setattr(click_buffer, "_buffer", None)  # another app process
+    lost = loop_replies_lost_once(monkeypatch)
+
+    answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": PHONE})  # the same visit, on the loop
+
+    reserved = click_in(answer)
+    assert (answer.status, lost, fast._executor.submitted) == (302, [1], 0)
+    assert reserved != visit  # the reserved id the redirect carries: its outcome unknown, spooled
+    assert not (Click.objects.exists() or ClickAlias.objects.exists())  # nothing written inline
+    assert links.replay_spooled_clicks() == 1
+    click_queue.drain_all_clicks()
+    assert list(Click.objects.values_list("pk", flat=True)) == [visit]
+    assert click_buffer.resolve_clicks({reserved}) == {reserved: visit}
