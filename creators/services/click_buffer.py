@@ -82,6 +82,7 @@ class ClickBuffer(LoopSends, WritesAside):
         # loop -> its sending task (kept: a task nobody references may be collected while pending); a closed loop's
         # task, never finished, is dropped by the next loop's send
         self._sender_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+        self._sender_tasks_lock = threading.Lock()  # loops in several threads change it
         # (loop, batch) a loop's send has in flight, awaiting Redis: taken out of ``_clicks`` under ``_lock``, no
         # threading lock held across the await; a thread sender waits for it to land (batches land in order),
         # or takes the batch back should its loop be closed or stopped (``_wait_for_loop_send``)

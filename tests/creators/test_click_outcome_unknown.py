@@ -3,11 +3,17 @@ the visit's earlier click, still in the stream, and has spent its client's click
 so such a batch is only ever counted by Redis again (resent, or spooled for a resend), never written inline. No
 click is counted twice and the limit is spent once."""
 
+import asyncio
+import json
+import threading
+import time
+
 import pytest
 import redis
 
 from creators.models import Click, ClickAlias, ClickLimitUse
 from creators.services import click_buffer, click_queue, links
+from operations import shared_redis
 from tests.creators.asgi_calls import asgi_get
 from tests.creators.helpers import PHONE
 from tests.creators.test_click_buffer import click_id_in, follow
@@ -16,6 +22,7 @@ from tests.creators.test_fast_follow import click_in
 from tests.creators.test_fast_follow_on_loop import fast  # noqa: F401 (a fixture)
 
 READER = "203.0.113.5"
+CLICK_FIELDS = {"id": 41, "link_id": 1, "clicked_at": "2026-11-27T12:00:00+00:00"}
 
 
 def replies_lost_once(monkeypatch) -> list[int]:
@@ -100,3 +107,32 @@ def test_a_loops_batch_counted_whose_reply_timed_out_is_answered_and_never_writt
     click_queue.drain_all_clicks()
     assert list(Click.objects.values_list("pk", flat=True)) == [visit]
     assert click_buffer.resolve_clicks({reserved}) == {reserved: visit}
+
+
+def test_a_flush_takes_back_a_batch_whose_loop_blocked_mid_send_after_a_calls_time_limit(queue, monkeypatch):
+    monkeypatch.setattr(shared_redis, "READ_TIMEOUT_SECONDS", 0.2)
+    buffer = click_buffer.ClickBuffer(write_inline=lambda clicks: pytest.fail("written inline"))
+    blocked, running = threading.Event(), threading.Event()
+    loop = asyncio.new_event_loop()
+    loop.call_soon(running.set)
+    loop.call_soon(blocked.wait)  # a loop that stopped answering with one of its batches in flight
+    looping = threading.Thread(target=loop.run_forever, daemon=True)
+    looping.start()
+    running.wait(5)
+    click = click_queue.QueuedClick(click_id=41, payload=json.dumps(CLICK_FIELDS), link_id=1,
+                                    visitor_candidates=("v", "v"), window_seconds=60)
+    buffer._appended = 1
+    buffer._in_flight = (loop, [(1, click)])
+    flushed = []
+    flushing = threading.Thread(target=lambda: flushed.append(buffer.flush()), daemon=True)
+    started = time.monotonic()
+    flushing.start()
+    flushing.join(timeout=5)
+    took = time.monotonic() - started
+    blocked.set()
+    loop.call_soon_threadsafe(loop.stop)
+    looping.join(timeout=5)
+    loop.close()
+
+    assert flushed == [1] and 1.1 < took < 5  # taken back after the time limit and a second, sent again
+    assert queue.hkeys(click_queue.PENDING) == [b"41"] and buffer._landed == 1
