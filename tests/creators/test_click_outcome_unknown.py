@@ -4,6 +4,7 @@ so such a batch is only ever counted by Redis again (resent, or spooled for a re
 click is counted twice and the limit is spent once."""
 
 import asyncio
+import dataclasses
 import json
 import threading
 import time
@@ -12,12 +13,13 @@ import pytest
 import redis
 
 from creators.models import Click, ClickAlias, ClickLimitUse
-from creators.services import click_buffer, click_queue, links
+from creators.services import click_buffer, click_queue, click_spool, links
 from operations import shared_redis
 from tests.creators.asgi_calls import asgi_get
 from tests.creators.helpers import PHONE
 from tests.creators.test_click_buffer import click_id_in, follow
-from tests.creators.test_clicks_redis_down import mug_link  # noqa: F401 (a fixture: the client's limit 3/m)
+from tests.creators.test_click_spool import mug_clicks
+from tests.creators.test_clicks_redis_down import mug_link, take_redis_down  # noqa: F401 (a fixture: limit 3/m)
 from tests.creators.test_fast_follow import click_in
 from tests.creators.test_fast_follow_on_loop import fast  # noqa: F401 (a fixture)
 
@@ -25,33 +27,22 @@ READER = "203.0.113.5"
 CLICK_FIELDS = {"id": 41, "link_id": 1, "clicked_at": "2026-11-27T12:00:00+00:00"}
 
 
-def replies_lost_once(monkeypatch) -> list[int]:
-    """The thread's send runs its pipeline on the real Redis, then its reply times out, once."""
-    real, lost = click_queue.count_clicks, []
+def replies_lost_once(monkeypatch, name: str) -> list[int]:
+    """``click_queue.<name>`` (the thread's send, or the loop's) runs its pipeline on the real Redis, then its reply
+    times out, once; returns the sizes of the batches whose reply was lost."""
+    real, lost = getattr(click_queue, name), []
 
-    def counted_then_timed_out(clicks):
-        answer = real(clicks)
+    def answered(clicks, answer):
         if lost:
             return answer
         lost.append(len(clicks))
-        raise redis.TimeoutError("Timeout reading from socket")
+        raise redis.TimeoutError("no reply in time")
 
-    monkeypatch.setattr(click_queue, "count_clicks", counted_then_timed_out)
-    return lost
+    async def on_loop(clicks):
+        return answered(clicks, await real(clicks))
 
-
-def loop_replies_lost_once(monkeypatch) -> list[int]:
-    """The loop's send runs its pipeline on the real Redis, then its time limit runs out, once."""
-    real, lost = click_queue.count_clicks_on_loop, []
-
-    async def counted_then_timed_out(clicks):
-        answer = await real(clicks)
-        if lost:
-            return answer
-        lost.append(len(clicks))
-        raise redis.TimeoutError("no answer from Redis within 5 s")
-
-    monkeypatch.setattr(click_queue, "count_clicks_on_loop", counted_then_timed_out)
+    monkeypatch.setattr(click_queue, name, on_loop if asyncio.iscoroutinefunction(real)
+                        else lambda clicks: answered(clicks, real(clicks)))
     return lost
 
 
@@ -72,7 +63,7 @@ def test_a_batch_redis_counted_whose_reply_timed_out_is_resent_to_redis_never_wr
     repeat = follow(client, "mug-anna", READER)
     other = follow(client, "mug-anna", READER, agent=f"{PHONE} reader-2")
     visit, reserved, other_click = (click_id_in(response, "MUG-1") for response in (first, repeat, other))
-    lost = replies_lost_once(monkeypatch)
+    lost = replies_lost_once(monkeypatch, "count_clicks")
     buffer = click_buffer.click_buffer_if_made()
 
     assert buffer.flush(background=True) == 0  # the sender thread: Redis counted the batch, the reply timed out
@@ -96,7 +87,7 @@ def test_a_loops_batch_counted_whose_reply_timed_out_is_answered_and_never_writt
     settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
     visit = max(int(click_id) for click_id in queue.hkeys(click_queue.PENDING))  # the fixture's follow, queued
     monkeypatch.setattr(click_buffer, "_buffer", None)  # another app process
-    lost = loop_replies_lost_once(monkeypatch)
+    lost = replies_lost_once(monkeypatch, "count_clicks_on_loop")
 
     answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": PHONE})  # the same visit, on the loop
 
@@ -137,3 +128,16 @@ def test_a_flush_takes_back_a_batch_whose_loop_blocked_mid_send_after_a_calls_ti
 
     assert flushed == [1] and 1.1 < took < 5  # taken back after the time limit and a second, sent again
     assert queue.hkeys(click_queue.PENDING) == [b"41"] and buffer._landed == 1
+
+
+@pytest.mark.django_db
+def test_a_spooled_click_redis_may_have_counted_stays_spooled_while_redis_is_down(settings, tmp_path):
+    settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
+    take_redis_down(settings)
+    clicks = mug_clicks(2, first_id=700_301)
+    click_spool.spool_clicks([dataclasses.replace(clicks[0], outcome_unknown=True), clicks[1]])
+
+    with pytest.raises(redis.ConnectionError):  # the database is up, but it can't know what Redis counted
+        links.replay_spooled_clicks()
+
+    assert not Click.objects.exists() and len(list((tmp_path / "spool").glob("clicks-*.jsonl"))) == 1
