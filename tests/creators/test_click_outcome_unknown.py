@@ -6,6 +6,7 @@ click is counted twice and the limit is spent once."""
 import asyncio
 import dataclasses
 import json
+import os
 import threading
 import time
 
@@ -140,4 +141,6 @@ def test_a_spooled_click_redis_may_have_counted_stays_spooled_while_redis_is_dow
     with pytest.raises(redis.ConnectionError):  # the database is up, but it can't know what Redis counted
         links.replay_spooled_clicks()
 
-    assert not Click.objects.exists() and len(list((tmp_path / "spool").glob("clicks-*.jsonl"))) == 1
+    assert list(Click.objects.values_list("pk", flat=True)) == [700_302]  # the unmarked click: written inline
+    assert [path.name for path in (tmp_path / "spool").iterdir()] == [f"unknown-clicks-{os.getpid()}.jsonl"]
+
