@@ -64,10 +64,16 @@ class WritesAside:
         queue configured, e.g. one restarted without Redis: ``count_clicks`` then raises a connection error)."""
         try:
             return click_queue.count_clicks(clicks)
-        except redis.RedisError:
-            if any(click.outcome_unknown for click in clicks):
+        except redis.RedisError as error:
+            if may_have_run(error) or any(click.outcome_unknown for click in clicks):
                 raise  # Redis may have counted some: only Redis counts them (the spool file stays for the next pass)
             return self._write_inline(clicks)
+
+
+def may_have_run(error: BaseException) -> bool:
+    """Whether a batch whose send to Redis failed with ``error`` may have been counted there all the same: anything
+    but a connection Redis refused (a reply timed out, a send cancelled, an answer that could not be read)."""
+    return not isinstance(error, redis.ConnectionError)
 
 
 def unanswered(batch: list[tuple[int, QueuedClick]]) -> list[tuple[int, QueuedClick]]:

@@ -144,3 +144,26 @@ def test_a_spooled_click_redis_may_have_counted_stays_spooled_while_redis_is_dow
     assert list(Click.objects.values_list("pk", flat=True)) == [700_302]  # the unmarked click: written inline
     assert [path.name for path in (tmp_path / "spool").iterdir()] == [f"unknown-clicks-{os.getpid()}.jsonl"]
 
+
+@pytest.mark.django_db
+def test_a_spool_replay_whose_reply_timed_out_writes_nothing_inline_and_keeps_the_file(
+        queue, settings, tmp_path, monkeypatch):
+    settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
+    [visit] = mug_clicks(1, first_id=700_501)
+    visit = dataclasses.replace(visit, client="reader", limit=(3, 3600))
+    repeat = dataclasses.replace(visit, click_id=700_502,
+                                 payload=json.dumps({**json.loads(visit.payload), "id": 700_502}))
+    click_spool.spool_clicks([visit, repeat])  # spooled unmarked: Redis and the database were down
+    lost = replies_lost_once(monkeypatch, "count_clicks")
+
+    with pytest.raises(redis.TimeoutError):  # Redis counted the batch, its reply was lost
+        links.replay_spooled_clicks()
+
+    assert lost == [2] and not (Click.objects.exists() or ClickAlias.objects.exists() or ClickLimitUse.objects.exists())
+    assert len(list((tmp_path / "spool").iterdir())) == 1  # left for the next pass
+    assert links.replay_spooled_clicks() == 2  # Redis answers: it finds both decided already
+    click_queue.drain_all_clicks()
+    assert list(Click.objects.values_list("pk", flat=True)) == [700_501] and not ClickLimitUse.objects.exists()
+    assert click_buffer.resolve_clicks({700_502}) == {700_502: 700_501}
+    assert rate_used(queue) == 2  # spent once per click, not again by the resend
+    assert not list((tmp_path / "spool").iterdir())
