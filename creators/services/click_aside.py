@@ -72,8 +72,9 @@ class WritesAside:
 
 def may_have_run(error: BaseException) -> bool:
     """Whether a batch whose send to Redis failed with ``error`` may have been counted there all the same: anything
-    but a connection Redis refused (a reply timed out, a send cancelled, an answer that could not be read)."""
-    return not isinstance(error, redis.ConnectionError)
+    but Redis not reached before the send (``click_queue.NotSent``): a reply timed out or cut off, a retry that could
+    not reconnect, a send cancelled, an answer that could not be read."""
+    return not isinstance(error, click_queue.NotSent)
 
 
 def unanswered(batch: list[tuple[int, QueuedClick]]) -> list[tuple[int, QueuedClick]]:

@@ -44,7 +44,7 @@ from django.db import connections
 
 from creators.models import ClickAlias
 from creators.services import click_queue, click_spool
-from creators.services.click_aside import WritesAside, unanswered
+from creators.services.click_aside import WritesAside, may_have_run, unanswered
 from creators.services.click_loop_send import LoopSends
 from creators.services.click_queue import QueuedClick
 from creators.services.click_tickets import MustBlock, Ticket, answer_tickets, refuse_blocking_on_loop, take_tickets
@@ -229,14 +229,14 @@ class ClickBuffer(LoopSends, WritesAside):
                 return handed
             try:
                 if not background and time.monotonic() < self._unavailable_until:  # Redis just failed: skip
-                    raise redis.ConnectionError("the click queue failed less than a second ago")
+                    raise click_queue.NotSent("the click queue failed less than a second ago")
                 counted = click_queue.count_clicks([click for _sequence, click in batch])
             except Exception as error:  # Redis unreachable, or anything else (a bug, a reply it could not read): the
                 # batch is never dropped; it is kept (write-behind) or written inline, and the queue rested a second
                 if not isinstance(error, redis.RedisError):
                     logger.exception("click queue failed on a batch of %s clicks", len(batch))
                 self._unavailable_until = max(self._unavailable_until, time.monotonic() + self.UNAVAILABLE_SECONDS)
-                if isinstance(error, redis.TimeoutError):  # no reply in time: Redis may have counted it
+                if may_have_run(error):  # sent, no answer read: Redis may have counted it
                     batch = unanswered(batch)
                 if background:
                     with self._lock:

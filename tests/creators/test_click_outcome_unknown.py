@@ -28,16 +28,23 @@ READER = "203.0.113.5"
 CLICK_FIELDS = {"id": 41, "link_id": 1, "clicked_at": "2026-11-27T12:00:00+00:00"}
 
 
-def replies_lost_once(monkeypatch, name: str) -> list[int]:
+# how a reply is lost: it times out; the connection drops while it is read (or redis-py's retry, after a timed-out
+# attempt, can't reconnect): ``click_aside.may_have_run``
+LOST_REPLIES = pytest.mark.parametrize("error", [
+    redis.TimeoutError("no reply in time"), redis.ConnectionError("Connection closed by server."),
+], ids=["timed-out", "connection-lost"])
+
+
+def replies_lost_once(monkeypatch, name: str, error: Exception = redis.TimeoutError("no reply in time")) -> list[int]:
     """``click_queue.<name>`` (the thread's send, or the loop's) runs its pipeline on the real Redis, then its reply
-    times out, once; returns the sizes of the batches whose reply was lost."""
+    is lost (``error``), once; returns the sizes of the batches whose reply was lost."""
     real, lost = getattr(click_queue, name), []
 
     def answered(clicks, answer):
         if lost:
             return answer
         lost.append(len(clicks))
-        raise redis.TimeoutError("no reply in time")
+        raise error
 
     async def on_loop(clicks):
         return answered(clicks, await real(clicks))
@@ -51,9 +58,10 @@ def rate_used(queue) -> int:
     return sum(int(queue.get(key)) for key in queue.keys(f"{click_queue.RATE_PREFIX}*"))
 
 
+@LOST_REPLIES
 @pytest.mark.django_db
 def test_a_batch_redis_counted_whose_reply_timed_out_is_resent_to_redis_never_written_inline(
-        mug_link, client, queue, settings, shop_settings, monkeypatch, tmp_path):  # noqa: F811
+        mug_link, client, queue, settings, shop_settings, monkeypatch, tmp_path, error):  # noqa: F811
     shop_settings.KOLSHOP_RATE_LIMITS = {**shop_settings.KOLSHOP_RATE_LIMITS, "click": "3/h"}  # one period, however slow
     settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: the sender thread's failed batch is kept in the buffer
@@ -64,7 +72,7 @@ def test_a_batch_redis_counted_whose_reply_timed_out_is_resent_to_redis_never_wr
     repeat = follow(client, "mug-anna", READER)
     other = follow(client, "mug-anna", READER, agent=f"{PHONE} reader-2")
     visit, reserved, other_click = (click_id_in(response, "MUG-1") for response in (first, repeat, other))
-    lost = replies_lost_once(monkeypatch, "count_clicks")
+    lost = replies_lost_once(monkeypatch, "count_clicks", error)
     buffer = click_buffer.click_buffer_if_made()
 
     assert buffer.flush(background=True) == 0  # the sender thread: Redis counted the batch, the reply timed out
@@ -83,12 +91,13 @@ def test_a_batch_redis_counted_whose_reply_timed_out_is_resent_to_redis_never_wr
     assert click_buffer.never_counted(over) and not ClickLimitUse.objects.exists()
 
 
+@LOST_REPLIES
 def test_a_loops_batch_counted_whose_reply_timed_out_is_answered_and_never_written_inline(
-        fast, queue, settings, monkeypatch, tmp_path):  # noqa: F811
+        fast, queue, settings, monkeypatch, tmp_path, error):  # noqa: F811
     settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
     visit = max(int(click_id) for click_id in queue.hkeys(click_queue.PENDING))  # the fixture's follow, queued
     monkeypatch.setattr(click_buffer, "_buffer", None)  # another app process
-    lost = replies_lost_once(monkeypatch, "count_clicks_on_loop")
+    lost = replies_lost_once(monkeypatch, "count_clicks_on_loop", error)
 
     answer = asgi_get(fast, "/r/mug-anna/", headers={"User-Agent": PHONE})  # the same visit, on the loop
 
@@ -145,18 +154,19 @@ def test_a_spooled_click_redis_may_have_counted_stays_spooled_while_redis_is_dow
     assert [path.name for path in (tmp_path / "spool").iterdir()] == [f"unknown-clicks-{os.getpid()}.jsonl"]
 
 
+@LOST_REPLIES
 @pytest.mark.django_db
 def test_a_spool_replay_whose_reply_timed_out_writes_nothing_inline_and_keeps_the_file(
-        queue, settings, tmp_path, monkeypatch):
+        queue, settings, tmp_path, monkeypatch, error):
     settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
     [visit] = mug_clicks(1, first_id=700_501)
     visit = dataclasses.replace(visit, client="reader", limit=(3, 3600))
     repeat = dataclasses.replace(visit, click_id=700_502,
                                  payload=json.dumps({**json.loads(visit.payload), "id": 700_502}))
     click_spool.spool_clicks([visit, repeat])  # spooled unmarked: Redis and the database were down
-    lost = replies_lost_once(monkeypatch, "count_clicks")
+    lost = replies_lost_once(monkeypatch, "count_clicks", error)
 
-    with pytest.raises(redis.TimeoutError):  # Redis counted the batch, its reply was lost
+    with pytest.raises(type(error)):  # Redis counted the batch, its reply was lost
         links.replay_spooled_clicks()
 
     assert lost == [2] and not (Click.objects.exists() or ClickAlias.objects.exists() or ClickLimitUse.objects.exists())
