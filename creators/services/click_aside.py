@@ -29,6 +29,7 @@ class WritesAside:
     _lock: threading.Lock
     _clicks: list[tuple[int, QueuedClick]]
     _write_inline: Callable[[list[QueuedClick]], list[int]]
+    _kept_unknown = False  # a flush put back clicks Redis may have counted (the spool failing): it stops there
 
     def _write_aside(self, batch: list[tuple[int, QueuedClick]], *, cause: Exception) -> list[int] | None:
         """A batch Redis did not take, written inline, but for clicks Redis may have counted (``outcome_unknown``:
@@ -37,7 +38,15 @@ class WritesAside:
         logger.warning("click queue unavailable: %s clicks written inline or spooled (%s)", len(batch), cause)
         known = [click for _sequence, click in batch if not click.outcome_unknown]
         if len(known) < len(batch):
-            self._spool([entry for entry in batch if entry[1].outcome_unknown], batch, cause=cause)
+            unknown = [entry for entry in batch if entry[1].outcome_unknown]
+            try:
+                click_spool.spool_clicks([click for _sequence, click in unknown])
+            except Exception:  # noqa: BLE001 - kept for Redis alone; the others still go inline, no follow held up
+                logger.exception("%s clicks Redis may have counted could not be spooled: kept in the buffer",
+                                 len(unknown))
+                with self._lock:
+                    self._clicks[:0] = unknown
+                self._kept_unknown = True
         if not known:  # nothing shows the way in works: no replay now
             return None
         try:

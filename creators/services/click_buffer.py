@@ -243,8 +243,11 @@ class ClickBuffer(LoopSends, WritesAside):
                         self._clicks[:0] = batch
                     logger.warning("click queue unavailable: %s clicks kept in the buffer (%s)", len(batch), error)
                     return handed
+                self._kept_unknown = False
                 counted = self._write_aside(batch, cause=error)
             self._learn(batch, counted)
+            if self._kept_unknown:  # at the buffer's head again: the next flush tries them (this one would loop)
+                return handed + len(batch)
             if counted is not None:  # the way in works: hand on what an outage spooled here or in a dead process
                 click_spool.replay_due(hand_on=self.hand_on)
             handed += len(batch)

@@ -177,3 +177,22 @@ def test_a_spool_replay_whose_reply_timed_out_writes_nothing_inline_and_keeps_th
     assert click_buffer.resolve_clicks({700_502}) == {700_502: 700_501}
     assert rate_used(queue) == 2  # spent once per click, not again by the resend
     assert not list((tmp_path / "spool").iterdir())
+
+
+@pytest.mark.django_db
+def test_clicks_redis_may_have_counted_that_cant_be_spooled_hold_up_no_later_follow(
+        mug_link, client, queue, settings, monkeypatch, tmp_path):  # noqa: F811
+    (tmp_path / "spool").write_text("")  # a spool that can't be written
+    settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
+    settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0
+    settings.KOLSHOP_CLICK_FLUSH_MS = 60_000
+    follow(client, "mug-anna", READER)
+    lost = replies_lost_once(monkeypatch, "count_clicks")
+    buffer = click_buffer.click_buffer_if_made()
+    assert buffer.flush(background=True) == 0  # Redis counted it, the reply was lost: kept, marked
+
+    later = click_id_in(follow(client, "mug-anna", READER, agent=f"{PHONE} reader-2"), "MUG-1")
+    buffer.flush()  # within the unavailable second: the marked click can't be spooled, the later one goes inline
+
+    assert lost == [1] and list(Click.objects.values_list("pk", flat=True)) == [later]
+    assert buffer.pending() == 1  # the marked click, kept for Redis
