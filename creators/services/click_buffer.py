@@ -21,11 +21,13 @@ What stays exact:
 - **Redis unreachable.** The batch is written inline (``write_inline``: ``links._count_inline``) by the
   same rules in the database: the limit in ``ClickLimitUse``, aliases in ``ClickAlias``. The database
   too: the batch is fsync'd to a local spool file (``click_spool``) and replayed once either is back.
+  A batch Redis may have counted (no reply in time, a send cancelled) is only resent to Redis or spooled
+  (``click_aside``).
 - **No click lost on a normal stop.** The buffer is flushed at interpreter exit (gunicorn's graceful
   stop); a full buffer (``KOLSHOP_CLICK_BUFFER_SIZE``) makes the request flush it itself.
 
 A follow decided on an event loop gets a ticket instead of waiting (``click_tickets``); the loop sends its
-follows' batches itself (``click_loop_send.LoopSends``, mixed into ``ClickBuffer``).
+follows' batches itself (``click_loop_send.LoopSends``, mixed into ``ClickBuffer``, as ``click_aside.WritesAside``).
 """
 import asyncio
 import atexit
@@ -42,6 +44,7 @@ from django.db import connections
 
 from creators.models import ClickAlias
 from creators.services import click_queue, click_spool
+from creators.services.click_aside import WritesAside, may_have_run, unanswered
 from creators.services.click_loop_send import LoopSends
 from creators.services.click_queue import QueuedClick
 from creators.services.click_tickets import MustBlock, Ticket, answer_tickets, refuse_blocking_on_loop, take_tickets
@@ -52,7 +55,7 @@ logger = logging.getLogger(__name__)
 COUNTED_KEPT = 10_000  # decisions kept for requests yet to read them (``_counted``)
 
 
-class ClickBuffer(LoopSends):
+class ClickBuffer(LoopSends, WritesAside):
     BATCH = 500
     UNAVAILABLE_SECONDS = 1.0  # after a failed background flush, requests flush (and fall back) themselves
 
@@ -79,6 +82,7 @@ class ClickBuffer(LoopSends):
         # loop -> its sending task (kept: a task nobody references may be collected while pending); a closed loop's
         # task, never finished, is dropped by the next loop's send
         self._sender_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+        self._sender_tasks_lock = threading.Lock()  # loops in several threads change it
         # (loop, batch) a loop's send has in flight, awaiting Redis: taken out of ``_clicks`` under ``_lock``, no
         # threading lock held across the await; a thread sender waits for it to land (batches land in order),
         # or takes the batch back should its loop be closed or stopped (``_wait_for_loop_send``)
@@ -223,51 +227,31 @@ class ClickBuffer(LoopSends):
                 batch, self._clicks = self._clicks[:self.BATCH], self._clicks[self.BATCH:]
             if not batch:
                 return handed
-            clicks = [click for _sequence, click in batch]
             try:
                 if not background and time.monotonic() < self._unavailable_until:  # Redis just failed: skip
-                    raise redis.ConnectionError("the click queue failed less than a second ago")
-                counted = click_queue.count_clicks(clicks)
+                    raise click_queue.NotSent("the click queue failed less than a second ago")
+                counted = click_queue.count_clicks([click for _sequence, click in batch])
             except Exception as error:  # Redis unreachable, or anything else (a bug, a reply it could not read): the
                 # batch is never dropped; it is kept (write-behind) or written inline, and the queue rested a second
                 if not isinstance(error, redis.RedisError):
                     logger.exception("click queue failed on a batch of %s clicks", len(batch))
                 self._unavailable_until = max(self._unavailable_until, time.monotonic() + self.UNAVAILABLE_SECONDS)
+                if may_have_run(error):  # sent, no answer read: Redis may have counted it
+                    batch = unanswered(batch)
                 if background:
                     with self._lock:
                         self._clicks[:0] = batch
                     logger.warning("click queue unavailable: %s clicks kept in the buffer (%s)", len(batch), error)
                     return handed
-                logger.warning("click queue unavailable: %s clicks written inline (%s)", len(batch), error)
-                try:
-                    counted = self._write_inline(clicks)
-                except Exception as database_error:  # the database too: spooled, or kept if that fails too
-                    counted = self._spool(batch, cause=database_error)
+                self._kept_unknown = False
+                counted = self._write_aside(batch, cause=error)
             self._learn(batch, counted)
+            if self._kept_unknown:  # at the buffer's head again: the next flush tries them (this one would loop)
+                return handed + len(batch)
             if counted is not None:  # the way in works: hand on what an outage spooled here or in a dead process
                 click_spool.replay_due(hand_on=self.hand_on)
             handed += len(batch)
         return handed
-
-    def _spool(self, batch: list[tuple[int, QueuedClick]], *, cause: Exception) -> None:
-        """Redis and the database both down: the batch goes to this process's spool file (``click_spool``), so a
-        kill loses none of its acknowledged clicks; each click's redirect carries its own reserved id. If it
-        can't be spooled either, it is put back in the buffer (never dropping others' clicks) and the database's
-        error is raised."""
-        try:
-            click_spool.spool_clicks([click for _sequence, click in batch])
-        except Exception as error:
-            with self._lock:
-                self._clicks[:0] = batch
-            raise cause from error
-
-    def hand_on(self, clicks: list[QueuedClick]) -> list[int]:
-        """Count clicks in the queue, else inline (a spooled batch replayed; inline too on a process with no
-        queue configured, e.g. one restarted without Redis: ``count_clicks`` then raises a connection error)."""
-        try:
-            return click_queue.count_clicks(clicks)
-        except redis.RedisError:
-            return self._write_inline(clicks)
 
     def _learn(self, batch: list[tuple[int, QueuedClick]], counted: list[int] | None, *, token: tuple | None = None) -> None:
         """The batch is in: what the queue decided replaces what this process guessed (another process's

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from django.db import close_old_connections, connection
 
-from creators.models import Click
+from creators.models import Click, ClickAlias
 from creators.services.click_tickets import MustBlock, on_loop
 from operations.shared_redis import redis_client
 
@@ -155,10 +155,23 @@ def _reserve_ids(count: int) -> list[int]:
             return [row[0] for row in cursor.fetchall()]
     client = redis_client()
     if not client.exists(ID_COUNTER):
-        highest = Click.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        client.set(ID_COUNTER, highest, nx=True)
+        client.set(ID_COUNTER, _highest_id_used(client), nx=True)
     last = client.incrby(ID_COUNTER, count)
     return list(range(last - count + 1, last + 1))
+
+
+def _highest_id_used(client) -> int:
+    """Where a lost counter starts again (Redis restarted without persistence, or the key evicted): above every id
+    in use, not only the table's: clicks still queued, and reserved ids left as aliases (in Redis, in the table),
+    which a reused id would wrongly follow (the counting script answers a reserved id's alias first). A scan of the
+    aliases, paid only when the counter is missing."""
+    from creators.services.click_queue import ALIAS_PREFIX, PENDING  # (click_queue imports this module)
+
+    highest = [Click.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+               ClickAlias.objects.order_by("-pk").values_list("pk", flat=True).first() or 0]
+    highest.extend(int(click_id) for click_id in client.hkeys(PENDING))
+    highest.extend(int(key[len(ALIAS_PREFIX):]) for key in client.scan_iter(f"{ALIAS_PREFIX}*", count=1000))
+    return max(highest)
 
 
 def _forget_parent() -> None:

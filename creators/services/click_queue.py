@@ -99,6 +99,9 @@ class QueuedClick:
     limit: tuple[int, int] | None = None  # (clicks, per seconds) for ``client``
     clicked_at: float = 0.0  # epoch seconds: which limit period the click falls in
     lock_name: str = ""  # the visitor's lock, should the click be written inline after all
+    # sent to Redis without an answer (timed out, cancelled): Redis may have counted it (a repeat as an earlier click
+    # still in the stream, the limit spent), which the database can't know, so only Redis counts it (again) from here
+    outcome_unknown: bool = False
 
     @classmethod
     def of(cls, fields: dict, *, click_id: int, visitor_candidates: tuple[str, str], window_seconds: int,
@@ -125,6 +128,11 @@ def queue_click(fields: dict, *, visitor_candidates: tuple[str, str], window_sec
         raise QueueUnavailable(str(error)) from error
 
 
+class NotSent(redis.ConnectionError):
+    """Redis could not be reached: nothing of the batch was sent (any other failure of a send may come after Redis
+    ran it: ``click_aside.may_have_run``)."""
+
+
 def count_clicks(clicks: list[QueuedClick]) -> list[int]:
     """Count a batch of clicks in one round trip (a pipeline of the counting script); per click the id
     counted for its visit: its own, the visitor's earlier click's, or 0 (over its client's limit).
@@ -132,10 +140,15 @@ def count_clicks(clicks: list[QueuedClick]) -> list[int]:
     configured, so every caller's outage handler takes that case (nothing is counted twice on a retry: a
     counted click's visitor key makes the retry find it)."""
     if redis_client() is None:
-        raise redis.ConnectionError("no click queue configured (settings.REDIS_URL is empty)")
+        raise NotSent("no click queue configured (settings.REDIS_URL is empty)")
     script, calls = _count_click_calls(clicks)
     for attempt in range(2):
+        try:  # connected first: a failure here sent nothing; one later may come after Redis ran the batch
+            connection = redis_client().connection_pool.get_connection()
+        except (redis.RedisError, OSError) as error:
+            raise NotSent(str(error)) from error
         pipe = redis_client().pipeline(transaction=False)
+        pipe.connection = connection  # released by the pipeline's reset, as its own is
         for call in calls:  # EVALSHA straight away: a pipeline of scripts would ask SCRIPT EXISTS first
             pipe.evalsha(script.sha, *call)
         try:
@@ -151,10 +164,15 @@ async def count_clicks_on_loop(clicks: list[QueuedClick]) -> list[int]:
     batches need no thread to send them and no call back into the loop. The same script, keys and errors."""
     client = loop_redis_client()
     if client is None:
-        raise redis.ConnectionError("no click queue configured (settings.REDIS_URL is empty)")
+        raise NotSent("no click queue configured (settings.REDIS_URL is empty)")
     script, calls = _count_click_calls(clicks)
     for attempt in range(2):
+        try:
+            connection = await bounded(client.connection_pool.get_connection())
+        except (redis.RedisError, OSError) as error:
+            raise NotSent(str(error)) from error
         pipe = client.pipeline(transaction=False)
+        pipe.connection = connection
         for call in calls:
             pipe.evalsha(script.sha, *call)
         try:

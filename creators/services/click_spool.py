@@ -3,8 +3,12 @@ file (one per process, ``KOLSHOP_CLICK_SPOOL_DIR``), fsync'd before the redirect
 and handed on again once either is back (``replay_spooled_clicks``). So a click acknowledged during a double
 outage survives a SIGKILL of its process: any process on the same machine replays the file later.
 
-- **Format.** One JSON line per click (``QueuedClick``'s fields). A line cut short by a kill mid-write belongs to
-  a batch whose redirects were never sent (the fsync comes first); it is skipped.
+- **Format.** One JSON line per click (``QueuedClick``'s fields, ``outcome_unknown`` only when set). A line cut
+  short by a kill mid-write belongs to a batch whose redirects were never sent (the fsync comes first); it is
+  skipped. A line this code can't read (another release's fields) is kept in ``<file>.unreadable``, logged.
+- **Releases side by side** (a rolling deploy, a rollback). Clicks Redis may have counted (``outcome_unknown``) go
+  to ``unknown-clicks-<pid>.jsonl``, a name the releases before that field never look at (``clicks-*.jsonl``);
+  the others' lines carry no new field, so either release replays them.
 - **Idempotent.** The click ids are reserved, and both ways in count a click once by id: the drainer writes
   ``ON CONFLICT DO NOTHING`` and the inline count finds the row or alias already in. A replay cut short by a kill
   after handing on, before the file was removed, hands the same clicks on again harmlessly.
@@ -46,22 +50,34 @@ def spool_dir() -> Path | None:
     return Path(directory) if directory else None
 
 
+PATTERNS = ("clicks-*.jsonl", "unknown-clicks-*.jsonl")  # the clicks Redis may have counted: the second's
+
+
+class Unreadable(Exception):
+    """A spooled line this code can't read (another release's fields): kept aside, never dropped."""
+
+
 def _encode(click: QueuedClick) -> bytes:
-    return (json.dumps(dataclasses.asdict(click), separators=(",", ":")) + "\n").encode()
+    fields = dataclasses.asdict(click)
+    if not click.outcome_unknown:  # a line the releases before the field can read too
+        del fields["outcome_unknown"]
+    return (json.dumps(fields, separators=(",", ":")) + "\n").encode()
 
 
 def _decode(line: bytes) -> QueuedClick | None:
+    """The line's click; None for an empty line or one cut short by a kill mid-write (its batch was never
+    acknowledged). Raises ``Unreadable`` for a whole line this code can't read."""
     if not line.strip():
         return None
     try:
         fields = json.loads(line)
+    except ValueError:
+        return None
+    try:
         return QueuedClick(**{**fields, "visitor_candidates": tuple(fields["visitor_candidates"]),
                               "limit": tuple(fields["limit"]) if fields["limit"] else None})
-    except ValueError:  # cut short by a kill mid-write: its batch was never acknowledged
-        return None
-    except (KeyError, TypeError):  # not a click this code can read (another version's fields): skipped, said
-        logger.error("a spooled click line could not be read and was skipped")
-        return None
+    except (KeyError, TypeError) as error:
+        raise Unreadable(str(error)) from error
 
 
 def _open_locked(path: Path, flags: int) -> int:
@@ -81,17 +97,11 @@ def spool_clicks(clicks: list[QueuedClick]) -> None:
     if directory is None:
         raise RuntimeError("KOLSHOP_CLICK_SPOOL_DIR is not set")
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"clicks-{os.getpid()}.jsonl"
-    # Each batch starts on a new line: a line an earlier process (same pid, after a restart) left cut short
-    # stays a line of its own, skipped, instead of swallowing this batch's first click.
-    data = memoryview(b"\n" + b"".join(_encode(click) for click in clicks))
-    fd = _open_locked(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-    try:
-        while data:  # a short write (a full disk) is finished or raises: never half a batch reported spooled
-            data = data[os.write(fd, data):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    for prefix, unknown in (("", False), ("unknown-", True)):
+        if part := [click for click in clicks if click.outcome_unknown is unknown]:
+            # Each batch starts on a new line: a line an earlier process (same pid, after a restart) left cut
+            # short stays a line of its own, skipped, instead of swallowing this batch's first click.
+            _append(directory / f"{prefix}clicks-{os.getpid()}.jsonl", b"\n" + b"".join(map(_encode, part)))
     directory_fd = os.open(directory, os.O_RDONLY)  # the file's name too (new, or made again after a replay)
     try:
         os.fsync(directory_fd)
@@ -99,7 +109,20 @@ def spool_clicks(clicks: list[QueuedClick]) -> None:
         os.close(directory_fd)
     global _next_look
     _next_look = 0.0  # look again at the next successful send
-    logger.warning("click queue and database unavailable: %s clicks spooled to %s", len(clicks), path)
+    logger.warning("click queue and database unavailable: %s clicks spooled to %s", len(clicks), directory)
+
+
+def _append(path: Path, data: bytes) -> None:
+    """``data`` appended to ``path`` under its lock (and fsync'd): a short write (a full disk) is finished or
+    raises, never half a batch reported spooled."""
+    left = memoryview(data)
+    fd = _open_locked(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    try:
+        while left:
+            left = left[os.write(fd, left):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def replay_spooled_clicks(*, hand_on: Callable[[list[QueuedClick]], object]) -> int:
@@ -112,7 +135,7 @@ def replay_spooled_clicks(*, hand_on: Callable[[list[QueuedClick]], object]) -> 
         return 0
     replayed = 0
     failure: Exception | None = None
-    for path in sorted(directory.glob("clicks-*.jsonl")):
+    for path in sorted(path for pattern in PATTERNS for path in directory.glob(pattern)):
         try:
             replayed += _replay_file(path, hand_on)
         except (redis.RedisError, DatabaseError) as error:
@@ -140,13 +163,30 @@ def _replay_file(path: Path, hand_on: Callable[[list[QueuedClick]], object]) -> 
         if not os.fstat(fd).st_nlink:
             return 0
         with os.fdopen(os.dup(fd), "rb") as file:
-            clicks = [click for click in map(_decode, file.read().splitlines()) if click is not None]
+            clicks = _read_clicks(path, file.read().splitlines())
         if clicks:
             _hand_on_or_drop(clicks, hand_on)
         os.unlink(path)
         return len(clicks)
     finally:
         os.close(fd)
+
+
+def _read_clicks(path: Path, lines: list[bytes]) -> list[QueuedClick]:
+    """The file's clicks; lines this code can't read are appended (fsync'd) to ``<file>.unreadable``, logged, kept
+    for a release that can (or a human), before the file is removed."""
+    clicks, unreadable = [], []
+    for line in lines:
+        try:
+            if (click := _decode(line)) is not None:
+                clicks.append(click)
+        except Unreadable:
+            unreadable.append(line + b"\n")
+    if unreadable:
+        kept = path.with_name(path.name + ".unreadable")
+        _append(kept, b"".join(unreadable))
+        logger.error("%s spooled click lines could not be read: kept in %s", len(unreadable), kept)
+    return clicks
 
 
 def _hand_on_or_drop(clicks: list[QueuedClick], hand_on: Callable[[list[QueuedClick]], object]) -> None:
