@@ -196,3 +196,7 @@ def test_clicks_redis_may_have_counted_that_cant_be_spooled_hold_up_no_later_fol
 
     assert lost == [1] and list(Click.objects.values_list("pk", flat=True)) == [later]
     assert buffer.pending() == 1  # the marked click, kept for Redis
+
+    buffer._unavailable_until = 0.0  # the unavailable second over: the marked click goes to Redis, not inline
+    buffer.flush()
+    assert buffer.pending() == 0 and list(Click.objects.values_list("pk", flat=True)) == [later]

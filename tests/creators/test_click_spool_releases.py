@@ -1,5 +1,6 @@
 """Two releases share a machine's spool during a rolling deploy or a rollback: the release before
-``QueuedClick.outcome_unknown`` (main's ``click_spool`` and ``click_queue``, loaded from git as they are) replays
+``QueuedClick.outcome_unknown`` (``click_spool`` and ``click_queue`` at ``PREVIOUS_RELEASE``, loaded from git as they
+are) replays
 this release's spool without dropping a click, and never sees the clicks Redis may have counted."""
 
 import dataclasses
@@ -15,11 +16,12 @@ from creators.services import click_spool
 from tests.creators.test_click_spool import mug_clicks
 
 ROOT = Path(__file__).resolve().parents[2]
+PREVIOUS_RELEASE = "c4a0a26"  # the last commit before ``outcome_unknown`` (a fixed commit: main moves on)
 
 
 def previous_release(name: str, **globals_) -> types.ModuleType:
-    """The module ``creators/services/<name>.py`` as main has it, with ``globals_`` set over its imports."""
-    source = subprocess.run(["git", "show", f"main:creators/services/{name}.py"], cwd=ROOT, check=True,
+    """The module ``creators/services/<name>.py`` as the previous release has it, ``globals_`` set over its imports."""
+    source = subprocess.run(["git", "show", f"{PREVIOUS_RELEASE}:creators/services/{name}.py"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout
     module = types.ModuleType(f"previous_{name}")
     exec(compile(source, module.__name__, "exec"), module.__dict__)  # noqa: S102 (our own code, from git)
