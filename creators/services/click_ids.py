@@ -22,6 +22,9 @@ from creators.services.click_tickets import MustBlock, on_loop
 from operations.shared_redis import redis_client
 
 ID_COUNTER = "kolshop:click-ids"
+# The click queue's keys a lost counter must start above (``creators.services.click_queue`` uses them from here):
+PENDING = "kolshop:clicks:pending"  # queued clicks by id
+ALIAS_PREFIX = "kolshop:click-alias:"  # a reserved id not counted -> the id counted instead
 ID_BLOCK = 100
 REFILL_BELOW = ID_BLOCK // 4  # ids left when the next block is reserved ahead (a quarter of a block's follows)
 
@@ -165,8 +168,6 @@ def _highest_id_used(client) -> int:
     in use, not only the table's: clicks still queued, and reserved ids left as aliases (in Redis, in the table),
     which a reused id would wrongly follow (the counting script answers a reserved id's alias first). A scan of the
     aliases, paid only when the counter is missing."""
-    from creators.services.click_queue import ALIAS_PREFIX, PENDING  # (click_queue imports this module)
-
     highest = [Click.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
                ClickAlias.objects.order_by("-pk").values_list("pk", flat=True).first() or 0]
     highest.extend(int(click_id) for click_id in client.hkeys(PENDING))

@@ -31,16 +31,14 @@ import redis
 from django.db import connection, transaction
 
 from creators.models import Click
-from creators.services.click_ids import reserve_click_id
+from creators.services.click_ids import ALIAS_PREFIX, PENDING, reserve_click_id  # the keys ids are reserved against
 from operations.shared_redis import bounded, loop_redis_client, redis_client
 from shop.attribution import attribution_window
 
 STREAM = "kolshop:clicks"
 GROUP = "click-writers"
-PENDING = "kolshop:clicks:pending"
 SEEN_PREFIX = "kolshop:click-seen:"
 
-ALIAS_PREFIX = "kolshop:click-alias:"
 RATE_PREFIX = "kolshop:click-rate:"
 
 # KEYS: seen (current hash), seen (previous hash), stream, pending hash, the client's rate counter, the
