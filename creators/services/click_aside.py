@@ -16,7 +16,7 @@ from collections.abc import Callable
 import redis
 
 from creators.services import click_queue, click_spool
-from creators.services.click_queue import QueuedClick
+from creators.services.click_queue import QueuedClick, may_have_run
 
 # Deliberately the buffer's logger: these are the buffer's messages, one name to filter on.
 logger = logging.getLogger("creators.services.click_buffer")
@@ -75,15 +75,8 @@ class WritesAside:
             return click_queue.count_clicks(clicks)
         except redis.RedisError as error:
             if may_have_run(error) or any(click.outcome_unknown for click in clicks):
-                raise  # Redis may have counted some: only Redis counts them (the spool file stays for the next pass)
+                raise  # Redis may have counted some: only Redis counts them (the spool replay keeps them, marked)
             return self._write_inline(clicks)
-
-
-def may_have_run(error: BaseException) -> bool:
-    """Whether a batch whose send to Redis failed with ``error`` may have been counted there all the same: anything
-    but Redis not reached before the send (``click_queue.NotSent``): a reply timed out or cut off, a retry that could
-    not reconnect, a send cancelled, an answer that could not be read."""
-    return not isinstance(error, click_queue.NotSent)
 
 
 def unanswered(batch: list[tuple[int, QueuedClick]]) -> list[tuple[int, QueuedClick]]:

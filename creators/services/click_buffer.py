@@ -44,7 +44,7 @@ from django.db import connections
 
 from creators.models import ClickAlias
 from creators.services import click_queue, click_spool
-from creators.services.click_aside import WritesAside, may_have_run, unanswered
+from creators.services.click_aside import WritesAside, unanswered
 from creators.services.click_loop_send import LoopSends
 from creators.services.click_queue import QueuedClick
 from creators.services.click_tickets import MustBlock, Ticket, answer_tickets, refuse_blocking_on_loop, take_tickets
@@ -211,7 +211,8 @@ class ClickBuffer(LoopSends, WritesAside):
     def flush(self, *, background: bool = False) -> int:
         """Count everything buffered; returns how many clicks were handed on. A background flush that
         finds Redis unreachable puts its batch back (requests then flush, and fall back, themselves);
-        any other writes the batch inline."""
+        any other writes the batch inline, but for clicks Redis may have counted (spooled for Redis:
+        ``click_aside``)."""
         self._flushing.acquire()
         try:
             return self._send(background=background)
@@ -227,6 +228,7 @@ class ClickBuffer(LoopSends, WritesAside):
                 batch, self._clicks = self._clicks[:self.BATCH], self._clicks[self.BATCH:]
             if not batch:
                 return handed
+            self._kept_unknown = False  # this batch's own: a batch kept earlier stops no later pass
             try:
                 if not background and time.monotonic() < self._unavailable_until:  # Redis just failed: skip
                     raise click_queue.NotSent("the click queue failed less than a second ago")
@@ -236,14 +238,13 @@ class ClickBuffer(LoopSends, WritesAside):
                 if not isinstance(error, redis.RedisError):
                     logger.exception("click queue failed on a batch of %s clicks", len(batch))
                 self._unavailable_until = max(self._unavailable_until, time.monotonic() + self.UNAVAILABLE_SECONDS)
-                if may_have_run(error):  # sent, no answer read: Redis may have counted it
+                if click_queue.may_have_run(error):  # sent, no answer read: Redis may have counted it
                     batch = unanswered(batch)
                 if background:
                     with self._lock:
                         self._clicks[:0] = batch
                     logger.warning("click queue unavailable: %s clicks kept in the buffer (%s)", len(batch), error)
                     return handed
-                self._kept_unknown = False
                 counted = self._write_aside(batch, cause=error)
             self._learn(batch, counted)
             if self._kept_unknown:  # at the buffer's head again: the next flush tries them (this one would loop)

@@ -22,7 +22,7 @@ import redis
 from django.db import connections
 
 from creators.services import click_queue, click_spool
-from creators.services.click_aside import may_have_run, unanswered
+from creators.services.click_aside import unanswered
 from creators.services.click_queue import QueuedClick
 from operations import shared_redis
 
@@ -149,8 +149,8 @@ class LoopSends:
         if isinstance(error, Exception):
             self._unavailable_until = max(self._unavailable_until, time.monotonic() + self.UNAVAILABLE_SECONDS)
             logger.warning("click queue unavailable: %s clicks handed to the sender thread (%s)", len(batch), error)
-        if may_have_run(error):  # cancelled, or no answer read: Redis may have counted it; resent to Redis (or
-            batch = unanswered(batch)  # spooled), never inline
+        if click_queue.may_have_run(error):  # cancelled, or no answer read: Redis may have counted it; resent to
+            batch = unanswered(batch)  # Redis (or spooled), never inline
         with self._lock:
             if self._in_flight is token:  # else taken back already (its loop seen closed or stopped)
                 self._in_flight = None

@@ -128,7 +128,14 @@ def queue_click(fields: dict, *, visitor_candidates: tuple[str, str], window_sec
 
 class NotSent(redis.ConnectionError):
     """Redis could not be reached: nothing of the batch was sent (any other failure of a send may come after Redis
-    ran it: ``click_aside.may_have_run``)."""
+    ran it: ``may_have_run``)."""
+
+
+def may_have_run(error: BaseException) -> bool:
+    """Whether a batch whose send to Redis failed with ``error`` may have been counted there all the same: anything
+    but Redis not reached before the send (``NotSent``): a reply timed out or cut off, a retry that could not
+    reconnect, a send cancelled, an answer that could not be read."""
+    return not isinstance(error, NotSent)
 
 
 def count_clicks(clicks: list[QueuedClick]) -> list[int]:

@@ -35,7 +35,7 @@ import redis
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connections
 
-from creators.services.click_queue import QueuedClick
+from creators.services.click_queue import QueuedClick, may_have_run
 from operations.process_loops import start_process_loop
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,12 @@ def _open_locked(path: Path, flags: int) -> int:
 def spool_clicks(clicks: list[QueuedClick]) -> None:
     """Append the batch to this process's spool file and fsync it (the file, and the directory when the file is
     new). Raises OSError (or RuntimeError with no spool directory) if it can't: the caller then keeps the batch."""
+    _write(clicks)
+    logger.warning("click queue and database unavailable: %s clicks spooled to %s", len(clicks), spool_dir())
+
+
+def _write(clicks: list[QueuedClick]) -> None:
+    """``spool_clicks``' appends and fsyncs, each click to its file by ``outcome_unknown``."""
     directory = spool_dir()
     if directory is None:
         raise RuntimeError("KOLSHOP_CLICK_SPOOL_DIR is not set")
@@ -109,7 +115,6 @@ def spool_clicks(clicks: list[QueuedClick]) -> None:
         os.close(directory_fd)
     global _next_look
     _next_look = 0.0  # look again at the next successful send
-    logger.warning("click queue and database unavailable: %s clicks spooled to %s", len(clicks), directory)
 
 
 def _append(path: Path, data: bytes) -> None:
@@ -165,11 +170,30 @@ def _replay_file(path: Path, hand_on: Callable[[list[QueuedClick]], object]) -> 
         with os.fdopen(os.dup(fd), "rb") as file:
             clicks = _read_clicks(path, file.read().splitlines())
         if clicks:
-            _hand_on_or_drop(clicks, hand_on)
+            try:
+                _hand_on_or_drop(clicks, hand_on)
+            except redis.RedisError as error:
+                if may_have_run(error) and not all(click.outcome_unknown for click in clicks):
+                    _keep_marked(path, clicks)
+                raise
         os.unlink(path)
         return len(clicks)
     finally:
         os.close(fd)
+
+
+def _keep_marked(path: Path, clicks: list[QueuedClick]) -> None:
+    """A file's clicks sent to Redis on replay with no answer read: Redis may have counted them (a repeat as the
+    visit's earlier click, the limit spent), so they move, marked (``outcome_unknown``), to this process's
+    ``unknown-clicks`` file, fsync'd, before ``path`` (whose lock the caller holds) is removed: no later pass, nor a
+    release before the mark, writes them inline. If they can't be moved the file stays as it was (logged)."""
+    try:
+        _write([dataclasses.replace(click, outcome_unknown=True) for click in clicks])
+    except (OSError, RuntimeError):
+        logger.exception("%s replayed clicks Redis may have counted could not be marked: %s left as it was",
+                         len(clicks), path.name)
+        return
+    os.unlink(path)
 
 
 def _read_clicks(path: Path, lines: list[bytes]) -> list[QueuedClick]:

@@ -3,7 +3,7 @@
 ``lock_cart`` locks it (``SELECT … FOR UPDATE``); ``lock_cart_for_checkout`` locks it by counting a checkout and
 ``stamp_open_cart`` by stamping an open cart's ``updated_at``, each an ``UPDATE … RETURNING`` that also reads the
 row (Django's ``update()`` returns only a count); on PostgreSQL the checkout's statement also takes the key of the order
-it places (``Cart.order_key``). Their SQL names only columns and the number of named locks taken
+it places (set on the locked cart as its ``order_key`` attribute, not a field). Their SQL names only columns and the number of named locks taken
 after the row, so it is built once per process for each database and shape (``built_statements``).
 """
 

@@ -29,7 +29,7 @@ CLICK_FIELDS = {"id": 41, "link_id": 1, "clicked_at": "2026-11-27T12:00:00+00:00
 
 
 # how a reply is lost: it times out; the connection drops while it is read (or redis-py's retry, after a timed-out
-# attempt, can't reconnect): ``click_aside.may_have_run``
+# attempt, can't reconnect): ``click_queue.may_have_run``
 LOST_REPLIES = pytest.mark.parametrize("error", [
     redis.TimeoutError("no reply in time"), redis.ConnectionError("Connection closed by server."),
 ], ids=["timed-out", "connection-lost"])
@@ -170,13 +170,26 @@ def test_a_spool_replay_whose_reply_timed_out_writes_nothing_inline_and_keeps_th
         links.replay_spooled_clicks()
 
     assert lost == [2] and not (Click.objects.exists() or ClickAlias.objects.exists() or ClickLimitUse.objects.exists())
-    assert len(list((tmp_path / "spool").iterdir())) == 1  # left for the next pass
+    # left for the next pass, moved and marked: a pass finding Redis down, or a release before the mark, leaves them
+    [kept] = (tmp_path / "spool").iterdir()
+    assert kept.name == f"unknown-clicks-{os.getpid()}.jsonl"
+    assert all(json.loads(line)["outcome_unknown"] for line in kept.read_text().splitlines() if line)
+    monkeypatch.setattr(click_queue, "count_clicks", _not_sent)
+    with pytest.raises(click_queue.NotSent):
+        links.replay_spooled_clicks()
+    assert not Click.objects.exists() and [path.name for path in (tmp_path / "spool").iterdir()] == [kept.name]
+    monkeypatch.undo()
+    settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
     assert links.replay_spooled_clicks() == 2  # Redis answers: it finds both decided already
     click_queue.drain_all_clicks()
     assert list(Click.objects.values_list("pk", flat=True)) == [700_501] and not ClickLimitUse.objects.exists()
     assert click_buffer.resolve_clicks({700_502}) == {700_502: 700_501}
     assert rate_used(queue) == 2  # spent once per click, not again by the resend
     assert not list((tmp_path / "spool").iterdir())
+
+
+def _not_sent(clicks):
+    raise click_queue.NotSent("Redis is down")
 
 
 @pytest.mark.django_db
@@ -197,6 +210,10 @@ def test_clicks_redis_may_have_counted_that_cant_be_spooled_hold_up_no_later_fol
     assert lost == [1] and list(Click.objects.values_list("pk", flat=True)) == [later]
     assert buffer.pending() == 1  # the marked click, kept for Redis
 
+    monkeypatch.setattr(click_buffer.ClickBuffer, "BATCH", 1)  # each click its own batch
+    others = [follow(client, "mug-anna", READER, agent=f"{PHONE} reader-{number}") for number in (3, 4)]
     buffer._unavailable_until = 0.0  # the unavailable second over: the marked click goes to Redis, not inline
-    buffer.flush()
+    assert buffer.flush() == 3  # one flush hands on every batch: the earlier kept click stops none of them
     assert buffer.pending() == 0 and list(Click.objects.values_list("pk", flat=True)) == [later]
+    click_queue.drain_all_clicks()
+    assert Click.objects.count() == 4 and len(others) == 2
