@@ -11,7 +11,7 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from shop.models import Order, OrderLine, OrderStatus, Payment, StockReservation
-from shop.services.bound_cursors import bound_cursor
+from shop.services.bound_cursors import bound_cursor, numbered
 from shop.services.checkout import confirm_payment
 from shop.services.compiled_inserts import _prepared_rows, _same_param
 from tests.shop.conftest import skip_unless_postgres
@@ -210,3 +210,25 @@ def test_a_connection_shared_with_another_thread_runs_its_statements_in_its_own_
     thread.join()
     shared.dec_thread_sharing()
     assert found == {"rows": [(0,)]}
+
+
+def test_placeholders_are_numbered_as_psycopg_numbers_them():
+    assert numbered("SELECT %s, '100%%', %s WHERE a LIKE 'x%%'") == "SELECT $1, '100%', $2 WHERE a LIKE 'x%'"
+    with pytest.raises(ValueError):
+        numbered("SELECT %(name)s")
+
+
+@pytest.mark.django_db
+def test_a_long_statement_with_many_values_binds_each_value_in_its_place():
+    """Over psycopg's 4 KiB and 50 parameters (what it converts again at every execute, and ``numbered`` once): the
+    values come back in order, a literal ``%`` survives, and the log shows the values, not ``$n``."""
+    skip_unless_postgres()
+    values = [f"value {number} %s" for number in range(80)]
+    sql = "SELECT " + ", ".join(["'100%%' || %s::text"] * len(values)) + " -- " + "x" * 4096
+    with CaptureQueriesContext(connection) as captured, bound_cursor(connection) as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+        cursor.execute(sql, values[::-1])  # the same text again: converted once, bound anew
+        again = cursor.fetchone()
+    assert list(row) == [f"100%{value}" for value in values] and list(again) == [f"100%{value}" for value in values[::-1]]
+    assert "value 79 %s" in captured.captured_queries[0]["sql"] and "$1" not in captured.captured_queries[0]["sql"]
