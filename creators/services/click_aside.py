@@ -51,21 +51,21 @@ class WritesAside:
             return None
         try:
             counted = iter(self._write_inline(known))
-        except Exception as database_error:  # the database too: spooled, or kept if that fails too
-            return self._spool([entry for entry in batch if not entry[1].outcome_unknown], batch, cause=database_error)
+        except Exception as database_error:  # the database too: spooled, or kept if that fails too (the marked
+            known_entries = [entry for entry in batch if not entry[1].outcome_unknown]  # ones spooled or kept above)
+            return self._spool(known_entries, cause=database_error)
         return [click.click_id if click.outcome_unknown else next(counted) for _sequence, click in batch]
 
-    def _spool(self, spooled: list[tuple[int, QueuedClick]], batch: list[tuple[int, QueuedClick]], *,
-               cause: Exception) -> None:
+    def _spool(self, spooled: list[tuple[int, QueuedClick]], *, cause: Exception) -> None:
         """``spooled`` goes to this process's spool file (``click_spool``), so a kill loses none of its acknowledged
-        clicks; each click's redirect carries its own reserved id. If it can't be, ``batch`` is put back in the
+        clicks; each click's redirect carries its own reserved id. If it can't be, ``spooled`` is put back in the
         buffer (never dropping others' clicks; one written inline is found there when written again) and ``cause``
         is raised."""
         try:
             click_spool.spool_clicks([click for _sequence, click in spooled])
         except Exception as error:
             with self._lock:
-                self._clicks[:0] = batch
+                self._clicks[:0] = spooled
             raise cause from error
 
     def hand_on(self, clicks: list[QueuedClick]) -> list[int]:

@@ -219,3 +219,21 @@ def test_clicks_redis_may_have_counted_that_cant_be_spooled_hold_up_no_later_fol
     assert buffer.pending() == 0 and list(Click.objects.values_list("pk", flat=True)) == [later]
     click_queue.drain_all_clicks()
     assert Click.objects.count() == 4 and len(others) == 2
+
+
+def test_a_batch_neither_the_database_nor_the_spool_takes_is_kept_once(settings, tmp_path):
+    (tmp_path / "spool").write_text("")  # a spool that can't be written
+    settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
+
+    def database_down(clicks):
+        raise RuntimeError("the database is down")
+
+    buffer = click_buffer.ClickBuffer(write_inline=database_down)
+    fields = dict(payload=json.dumps(CLICK_FIELDS), link_id=1, visitor_candidates=("v", "v"), window_seconds=60)
+    marked = click_queue.QueuedClick(click_id=41, outcome_unknown=True, **fields)
+    known = click_queue.QueuedClick(click_id=42, **fields)
+
+    with pytest.raises(RuntimeError):  # the database's error: the request that flushed fails, nothing acknowledged
+        buffer._write_aside([(1, marked), (2, known)], cause=redis.ConnectionError("Redis is down"))
+
+    assert sorted(click.click_id for _sequence, click in buffer._clicks) == [41, 42]  # each once, none dropped
