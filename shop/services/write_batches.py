@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.deletion import Collector
@@ -70,6 +71,7 @@ class _Write:
 class _Batch:
     alias: str
     depth: int  # savepoints open when the block began
+    connection: BaseDatabaseWrapper  # ``connections[alias]`` of the block's thread, looked up once
     # A database whose writes run at once (SQLite): ``writes`` keeps only the tables a batch would have a write
     # pending for, so that ``KOLSHOP_WRITE_BATCH_CHECKS`` refuses there what it refuses on PostgreSQL.
     at_once: bool = False
@@ -93,7 +95,7 @@ def _open_batch(alias: str, *tables: str) -> _Batch | None:
 
 def _in_savepoint(batch: _Batch) -> bool:
     """Whether a savepoint the block opened is open now (its writes run at once)."""
-    return len(connections[batch.alias].savepoint_ids) != batch.depth
+    return len(batch.connection.savepoint_ids) != batch.depth
 
 
 def _refuses(batch: _Batch, tables: Sequence[str]) -> bool:
@@ -175,7 +177,7 @@ def batched_writes(using: str = "default") -> Iterator[None]:
         return
     if not at_once and not connection.in_atomic_block:
         raise RuntimeError("batched_writes() needs a transaction: an error would leave half the writes behind")
-    batch = _local.batch = _Batch(using, len(connection.savepoint_ids), at_once=at_once)
+    batch = _local.batch = _Batch(using, len(connection.savepoint_ids), connection, at_once=at_once)
     checks = connection.execute_wrapper(_checked(batch)) if checked else None
     try:
         if checks is None:
@@ -390,7 +392,7 @@ def _send(batch: _Batch) -> None:
     writes = _detach(batch)
     if not writes:
         return
-    connection = connections[batch.alias]
+    connection = batch.connection
     with bound_cursor(connection) as cursor:  # its parts' SQL repeats: values bound by PostgreSQL
         if len(writes) == 1:
             cursor.execute(writes[0].sql, writes[0].params)
