@@ -164,9 +164,22 @@ def record_click(link: TrackedLink, *, ip: str, user_agent: str, referrer: str =
                                                window_seconds=int(DEDUPLICATION_WINDOW.total_seconds()))
         except click_queue.QueueUnavailable:
             logger.warning("click queue unavailable: click written inline")
+        except click_queue.OutcomeUnknown as unknown:  # Redis may have counted it: spooled for Redis, not inline
+            _spool_unanswered(unknown.click)
+            return Click(pk=unknown.click.click_id, **fields)
         else:
             return Click(pk=click_id, **fields)  # written by the drainer (or by attribution, if sooner)
     return _write_click(fields, candidates=visitor.candidates, lock_name=visitor.lock_name)
+
+
+def _spool_unanswered(click: click_queue.QueuedClick) -> None:
+    """A click Redis may have counted, to the spool (``click_spool``: resent to Redis only). If the spool can't
+    take it either, it is logged as an error and left to Redis: written inline it could count twice."""
+    try:
+        click_spool.spool_clicks([click])
+    except (OSError, RuntimeError):
+        logger.exception("click %s: no answer from the click queue and no spool; left to what Redis counted",
+                         click.click_id)
 
 
 def count_followed_click(route: LinkRoute, *, ip: str, user_agent: str, referrer: str = "") -> int | None:

@@ -238,3 +238,37 @@ def test_a_batch_neither_the_database_nor_the_spool_takes_is_kept_once(settings,
         buffer._write_aside([(1, marked), (2, known)], cause=redis.ConnectionError("Redis is down"))
 
     assert sorted(click.click_id for _sequence, click in buffer._clicks) == [41, 42]  # each once, none dropped
+
+
+def replies_lost(monkeypatch, times: int) -> list[int]:
+    """``click_queue.count_clicks`` runs on the real Redis, then its reply is lost (timed out), ``times`` times."""
+    real, lost = click_queue.count_clicks, []
+
+    def answered(clicks):
+        answer = real(clicks)
+        if len(lost) < times:
+            lost.append(len(clicks))
+            raise redis.TimeoutError("no reply in time")
+        return answer
+
+    monkeypatch.setattr(click_queue, "count_clicks", answered)
+    return lost
+
+
+@pytest.mark.parametrize("times", [1, 2], ids=["answered-when-resent", "never-answered"])
+@pytest.mark.django_db
+def test_a_click_recorded_without_the_buffer_whose_reply_was_lost_is_never_written_inline(
+        mug_link, queue, settings, monkeypatch, tmp_path, times):  # noqa: F811
+    settings.KOLSHOP_CLICK_FLUSH_MS = 0  # no buffer: ``record_click`` counts each click in Redis itself
+    settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
+    lost = replies_lost(monkeypatch, times)
+
+    click = links.record_click(mug_link, ip=READER, user_agent=PHONE)
+
+    assert lost == [1] * times and not Click.objects.exists()  # Redis counted it; nothing written inline
+    if times == 2:  # no answer twice: spooled, marked, for Redis alone
+        [spooled] = (tmp_path / "spool").iterdir()
+        assert spooled.name == f"unknown-clicks-{os.getpid()}.jsonl"
+        assert links.replay_spooled_clicks() == 1
+    click_queue.drain_all_clicks()
+    assert list(Click.objects.values_list("pk", flat=True)) == [click.pk]
