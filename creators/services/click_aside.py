@@ -9,6 +9,7 @@ resent (the counting script answers a reserved id's own click or alias before it
 replay with Redis still down leaves them in the spool rather than writing them inline."""
 
 import dataclasses
+import heapq
 import logging
 import threading
 from collections.abc import Callable
@@ -44,8 +45,7 @@ class WritesAside:
             except Exception:  # noqa: BLE001 - kept for Redis alone; the others still go inline, no follow held up
                 logger.exception("%s clicks Redis may have counted could not be spooled: kept in the buffer",
                                  len(unknown))
-                with self._lock:
-                    self._clicks[:0] = unknown
+                self._put_back_in_order(unknown)
                 self._kept_unknown = True
         if not known:  # nothing shows the way in works: no replay now
             return None
@@ -64,9 +64,15 @@ class WritesAside:
         try:
             click_spool.spool_clicks([click for _sequence, click in spooled])
         except Exception as error:
-            with self._lock:
-                self._clicks[:0] = spooled
+            self._put_back_in_order(spooled)
             raise cause from error
+
+    def _put_back_in_order(self, entries: list[tuple[int, QueuedClick]]) -> None:
+        """``entries`` back in the buffer in sequence order among those put back before them (a batch's marked
+        clicks then its unmarked ones): batches land in order (``_landed``), so a waiter's click is never behind a
+        later one."""
+        with self._lock:
+            self._clicks = list(heapq.merge(entries, self._clicks, key=lambda entry: entry[0]))
 
     def hand_on(self, clicks: list[QueuedClick]) -> list[int]:
         """Count clicks in the queue, else inline (a spooled batch replayed; inline too on a process with no

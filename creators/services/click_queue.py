@@ -118,24 +118,24 @@ class QueuedClick:
 def queue_click(fields: dict, *, visitor_candidates: tuple[str, str], window_seconds: int) -> int:
     """Count the click described by ``fields`` (Click's columns, ``clicked_at`` a datetime) unless the
     visitor's click on the link within the window was counted already; returns the counted click's id.
-    ``QueueUnavailable``: nothing was counted (write it inline). A send with no answer is sent once more (its
-    reserved id makes a repeat answer what the first did); ``OutcomeUnknown`` if that fails too."""
+    ``QueueUnavailable``: nothing was counted (write it inline). ``OutcomeUnknown``: sent with no answer, Redis
+    may have counted it (a request waits one time limit, not two: resent later, from the spool)."""
     try:
         click = QueuedClick.of(fields, click_id=reserve_click_id(), visitor_candidates=visitor_candidates,
                                window_seconds=window_seconds)
+    except redis.RedisError as error:  # no id: nothing sent
+        raise QueueUnavailable(str(error)) from error
+    try:
         return count_clicks([click])[0]
     except redis.RedisError as error:
         if not may_have_run(error):
             raise QueueUnavailable(str(error)) from error
-    try:
-        return count_clicks([click])[0]
-    except redis.RedisError as error:
         raise OutcomeUnknown(replace(click, outcome_unknown=True)) from error
 
 
 class OutcomeUnknown(Exception):
-    """A click sent to Redis whose answer never came, twice: Redis may have counted it, so it is never written
-    inline, only sent to Redis again (``click``, marked, for the spool)."""
+    """A click sent to Redis whose answer never came: Redis may have counted it, so it is never written inline,
+    only sent to Redis again (``click``, marked, for the spool: its reserved id makes Redis answer what it did)."""
 
     def __init__(self, click: QueuedClick) -> None:
         super().__init__(f"click {click.click_id}: no answer from the click queue")

@@ -140,16 +140,17 @@ def _forget(key: int):
     return forget
 
 
-_PLACEHOLDER = re.compile(r"%(.)", re.DOTALL)
+_PLACEHOLDER = re.compile(r"%(.)")  # as psycopg's: any character but a newline after the %
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)  # the flow's statements' shapes; a statement of a shape seldom seen is converted again
 def numbered(sql: str) -> str:
     """``sql`` with its ``%s`` placeholders as PostgreSQL's ``$1``, ``$2`` … and ``%%`` as ``%``: what psycopg's
     server-binding cursor sends for a query with parameters, converted once per statement here. psycopg converts
     again at every execute any query over 4 KiB or 50 parameters (``MAX_CACHED_STATEMENT_LENGTH``), a regular
     expression over the whole text: the checkout's one write batch is such a statement, and its conversion was an
-    eighth of the checkout's CPU. Any other placeholder raises ``ValueError`` (psycopg refuses it too)."""
+    eighth of the checkout's CPU. Any other placeholder raises psycopg's ``ProgrammingError`` (``%b``, ``%t`` and
+    named ones are psycopg's, never used here)."""
     count = 0
 
     def placeholder(match: re.Match) -> str:
@@ -157,7 +158,9 @@ def numbered(sql: str) -> str:
         if match[1] == "%":
             return "%"
         if match[1] != "s":
-            raise ValueError(f"only %s placeholders are bound here, not %{match[1]}: {sql[:200]}")
+            import psycopg
+
+            raise psycopg.ProgrammingError(f"only %s placeholders are bound here, not %{match[1]}: {sql[:200]}")
         count += 1
         return f"${count}"
 
@@ -180,6 +183,9 @@ def _cursor_class() -> type:
                 if params is not None and isinstance(query, str):
                     query = numbered(query)
                 return super().execute(query, params, **options)
+
+            def executemany(self, query, params_seq, **options):
+                raise NotImplementedError("bound statements run one at a time (execute)")
 
         _cursor_classes.append(NumberedCursor)
     return _cursor_classes[0]

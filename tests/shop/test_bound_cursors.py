@@ -212,9 +212,14 @@ def test_a_connection_shared_with_another_thread_runs_its_statements_in_its_own_
     assert found == {"rows": [(0,)]}
 
 
+def psycopg_programming_error() -> type:
+    psycopg = pytest.importorskip("psycopg")
+    return psycopg.ProgrammingError
+
+
 def test_placeholders_are_numbered_as_psycopg_numbers_them():
     assert numbered("SELECT %s, '100%%', %s WHERE a LIKE 'x%%'") == "SELECT $1, '100%', $2 WHERE a LIKE 'x%'"
-    with pytest.raises(ValueError):
+    with pytest.raises(psycopg_programming_error()):
         numbered("SELECT %(name)s")
 
 
@@ -225,10 +230,12 @@ def test_a_long_statement_with_many_values_binds_each_value_in_its_place():
     skip_unless_postgres()
     values = [f"value {number} %s" for number in range(80)]
     sql = "SELECT " + ", ".join(["'100%%' || %s::text"] * len(values)) + " -- " + "x" * 4096
+    numbered.cache_clear()
     with CaptureQueriesContext(connection) as captured, bound_cursor(connection) as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
         cursor.execute(sql, values[::-1])  # the same text again: converted once, bound anew
         again = cursor.fetchone()
+    assert (numbered.cache_info().misses, numbered.cache_info().hits) == (1, 1)
     assert list(row) == [f"100%{value}" for value in values] and list(again) == [f"100%{value}" for value in values[::-1]]
     assert "value 79 %s" in captured.captured_queries[0]["sql"] and "$1" not in captured.captured_queries[0]["sql"]
