@@ -68,6 +68,22 @@ def steady_rate_limit_clock(monkeypatch):
     return instant
 
 
+@pytest.fixture
+def steady_click_clock(monkeypatch):
+    """The click limit counts in fixed periods of each click's ``clicked_at`` (``click_queue``, and the inline
+    count's ``ClickLimitUse``): a test that counts clicks up to the limit must not straddle a period's end, or the
+    count restarts midway. Every follow's click at one moment (now, so its month's partition exists)."""
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from creators.services import links
+
+    moment = timezone.now()
+    monkeypatch.setattr(links, "timezone", SimpleNamespace(now=lambda: moment))  # the follows' clock only
+    return moment
+
+
 def pytest_collection_modifyitems(config, items):
     """`@pytest.mark.postgres` alone skips a test when the suite runs on another database."""
     from django.conf import settings

@@ -19,7 +19,7 @@ def _browser(n: int) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _limits(settings, steady_rate_limit_clock):
+def _limits(settings, steady_rate_limit_clock, steady_click_clock):
     settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "click": "3/m", "page_view": "3/m"}
     settings.KOLSHOP_TRUSTED_PROXIES = []
     settings.KOLSHOP_TRUSTED_PROXY_COUNT = 0

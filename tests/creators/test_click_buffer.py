@@ -98,7 +98,7 @@ def test_a_repeat_counted_by_another_process_points_at_the_visits_click(mug_link
 
 
 @pytest.mark.django_db
-def test_the_client_click_limit_is_counted_with_the_clicks(mug_link, client, queue, settings):
+def test_the_client_click_limit_is_counted_with_the_clicks(mug_link, client, queue, settings, steady_click_clock):
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: over the limit is known after the redirect
     settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "click": "3/m"}
     responses = [follow(client, "mug-anna", "203.0.113.7", agent=f"{PHONE} reader-{n}") for n in range(5)]

@@ -61,8 +61,9 @@ def rate_used(queue) -> int:
 @LOST_REPLIES
 @pytest.mark.django_db
 def test_a_batch_redis_counted_whose_reply_timed_out_is_resent_to_redis_never_written_inline(
-        mug_link, client, queue, settings, shop_settings, monkeypatch, tmp_path, error):  # noqa: F811
-    shop_settings.KOLSHOP_RATE_LIMITS = {**shop_settings.KOLSHOP_RATE_LIMITS, "click": "3/h"}  # one period, however slow
+        mug_link, client, queue, settings, shop_settings, monkeypatch, tmp_path, error,  # noqa: F811
+        steady_click_clock):
+    shop_settings.KOLSHOP_RATE_LIMITS = {**shop_settings.KOLSHOP_RATE_LIMITS, "click": "3/h"}
     settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: the sender thread's failed batch is kept in the buffer
     settings.KOLSHOP_CLICK_FLUSH_MS = 60_000

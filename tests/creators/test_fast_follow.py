@@ -112,7 +112,7 @@ def test_unknown_blocked_inactive_and_uncached_links_are_left_to_django(both, mu
     assert asgi_get(both.fast, f"/r/{fresh.code}/").status == 302 and both.django.calls == calls + 1  # cached now
 
 
-def test_the_client_limit_and_the_trusted_proxies_are_the_same_rules(both, mug_link, settings):
+def test_the_client_limit_and_the_trusted_proxies_are_the_same_rules(both, mug_link, settings, steady_click_clock):
     settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "click": "3/m"}
     settings.KOLSHOP_TRUSTED_PROXIES = ["10.0.0.0/8"]
     proxied = {"client": "10.0.0.5", "headers": {"X-Forwarded-For": "198.51.100.9, 10.0.0.6"}}
