@@ -8,7 +8,9 @@ outage survives a SIGKILL of its process: any process on the same machine replay
   skipped. A line this code can't read (another release's fields) is kept in ``<file>.unreadable``, logged.
 - **Releases side by side** (a rolling deploy, a rollback). Clicks Redis may have counted (``outcome_unknown``) go
   to ``unknown-clicks-<pid>.jsonl``, a name the releases before that field never look at (``clicks-*.jsonl``);
-  the others' lines carry no new field, so either release replays them.
+  the others' lines carry no new field, so either release replays them. A file whose replay may have reached Redis
+  is renamed ``unknown-clicks-moved-<pid>-<ns>.jsonl`` (one atomic step): every click read from an
+  ``unknown-clicks-*`` file is replayed marked, whatever its line says.
 - **Idempotent.** The click ids are reserved, and both ways in count a click once by id: the drainer writes
   ``ON CONFLICT DO NOTHING`` and the inline count finds the row or alias already in. A replay cut short by a kill
   after handing on, before the file was removed, hands the same clicks on again harmlessly.
@@ -50,7 +52,8 @@ def spool_dir() -> Path | None:
     return Path(directory) if directory else None
 
 
-PATTERNS = ("clicks-*.jsonl", "unknown-clicks-*.jsonl")  # the clicks Redis may have counted: the second's
+UNKNOWN_PREFIX = "unknown-clicks-"  # a file of clicks Redis may have counted: replayed into Redis alone
+PATTERNS = ("clicks-*.jsonl", f"{UNKNOWN_PREFIX}*.jsonl")
 
 
 class Unreadable(Exception):
@@ -103,7 +106,7 @@ def _write(clicks: list[QueuedClick]) -> None:
     if directory is None:
         raise RuntimeError("KOLSHOP_CLICK_SPOOL_DIR is not set")
     directory.mkdir(parents=True, exist_ok=True)
-    for prefix, unknown in (("", False), ("unknown-", True)):
+    for prefix, unknown in (("", False), ("unknown-", True)):  # "unknown-clicks-": ``UNKNOWN_PREFIX``
         if part := [click for click in clicks if click.outcome_unknown is unknown]:
             # Each batch starts on a new line: a line an earlier process (same pid, after a restart) left cut
             # short stays a line of its own, skipped, instead of swallowing this batch's first click.
@@ -169,12 +172,15 @@ def _replay_file(path: Path, hand_on: Callable[[list[QueuedClick]], object]) -> 
             return 0
         with os.fdopen(os.dup(fd), "rb") as file:
             clicks = _read_clicks(path, file.read().splitlines())
+        marked = path.name.startswith(UNKNOWN_PREFIX)
+        if marked:  # every click of such a file (one renamed by ``_keep_marked`` holds unmarked lines)
+            clicks = [dataclasses.replace(click, outcome_unknown=True) for click in clicks]
         if clicks:
             try:
                 _hand_on_or_drop(clicks, hand_on)
             except redis.RedisError as error:
-                if may_have_run(error) and not all(click.outcome_unknown for click in clicks):
-                    _keep_marked(path, clicks)
+                if may_have_run(error) and not marked:
+                    _keep_marked(path)
                 raise
         os.unlink(path)
         return len(clicks)
@@ -182,18 +188,23 @@ def _replay_file(path: Path, hand_on: Callable[[list[QueuedClick]], object]) -> 
         os.close(fd)
 
 
-def _keep_marked(path: Path, clicks: list[QueuedClick]) -> None:
+def _keep_marked(path: Path) -> None:
     """A file's clicks sent to Redis on replay with no answer read: Redis may have counted them (a repeat as the
-    visit's earlier click, the limit spent), so they move, marked (``outcome_unknown``), to this process's
-    ``unknown-clicks`` file, fsync'd, before ``path`` (whose lock the caller holds) is removed: no later pass, nor a
-    release before the mark, writes them inline. If they can't be moved the file stays as it was (logged)."""
+    visit's earlier click, the limit spent), so the file (whose lock the caller holds) is renamed, at once, to an
+    ``unknown-clicks-moved-…`` name: all its clicks are then replayed marked, into Redis alone, and the releases
+    before the mark (``clicks-*.jsonl``) don't look at it. A writer that opened the file before the rename appends
+    to the renamed file: its clicks are marked too (resent to Redis only, never lost). If the rename fails the file
+    stays as it was (logged)."""
+    moved = path.with_name(f"{UNKNOWN_PREFIX}moved-{os.getpid()}-{time.time_ns()}.jsonl")
     try:
-        _write([dataclasses.replace(click, outcome_unknown=True) for click in clicks])
-    except (OSError, RuntimeError):
-        logger.exception("%s replayed clicks Redis may have counted could not be marked: %s left as it was",
-                         len(clicks), path.name)
-        return
-    os.unlink(path)
+        os.rename(path, moved)
+        directory_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory_fd)
+        finally:
+            os.close(directory_fd)
+    except OSError:
+        logger.exception("replayed clicks Redis may have counted could not be marked: %s left as it was", path.name)
 
 
 def _read_clicks(path: Path, lines: list[bytes]) -> list[QueuedClick]:
