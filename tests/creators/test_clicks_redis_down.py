@@ -35,7 +35,7 @@ def buy_through(client, response, ip: str) -> OrderLineAttribution:
 
 @pytest.mark.django_db
 def test_while_redis_is_down_a_follow_counts_once_per_visit_and_the_client_limit_in_the_database(
-        mug_link, client, queue, settings, monkeypatch):
+        mug_link, client, queue, settings, monkeypatch, steady_click_clock):
     follow(client, "mug-anna", "203.0.113.1")  # warm-up with Redis up: a block of click ids reserved
     click_queue.drain_all_clicks()
     take_redis_down(settings)
@@ -62,7 +62,8 @@ def test_while_redis_is_down_a_follow_counts_once_per_visit_and_the_client_limit
 
 @pytest.mark.django_db
 def test_a_repeat_buffered_before_redis_went_down_leaves_its_reserved_id_as_an_alias(mug_link, client, queue,
-                                                                                   settings, monkeypatch):
+                                                                                   settings, monkeypatch,
+                                                                                   steady_click_clock):
     settings.KOLSHOP_CLICK_FLUSH_MS = 60_000  # write-behind: the redirect leaves before the click is counted
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0
     first = follow(client, "mug-anna", "203.0.113.5")
@@ -89,7 +90,7 @@ def test_a_repeat_buffered_before_redis_went_down_leaves_its_reserved_id_as_an_a
 
 @pytest.mark.django_db
 def test_a_click_over_the_limit_during_an_outage_is_never_counted_and_leads_to_no_click(mug_link, client, queue,
-                                                                                       settings):
+                                                                                       settings, steady_click_clock):
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0
     settings.KOLSHOP_CLICK_FLUSH_MS = 60_000
     responses = [follow(client, "mug-anna", "203.0.113.6", agent=f"{PHONE} reader-{n}") for n in range(5)]
