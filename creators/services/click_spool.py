@@ -96,28 +96,28 @@ def _open_locked(path: Path, flags: int) -> int:
 def spool_clicks(clicks: list[QueuedClick]) -> None:
     """Append the batch to this process's spool file and fsync it (the file, and the directory when the file is
     new). Raises OSError (or RuntimeError with no spool directory) if it can't: the caller then keeps the batch."""
-    _write(clicks)
-    logger.warning("click queue and database unavailable: %s clicks spooled to %s", len(clicks), spool_dir())
-
-
-def _write(clicks: list[QueuedClick]) -> None:
-    """``spool_clicks``' appends and fsyncs, each click to its file by ``outcome_unknown``."""
     directory = spool_dir()
     if directory is None:
         raise RuntimeError("KOLSHOP_CLICK_SPOOL_DIR is not set")
     directory.mkdir(parents=True, exist_ok=True)
-    for prefix, unknown in (("", False), ("unknown-", True)):  # "unknown-clicks-": ``UNKNOWN_PREFIX``
+    for prefix, unknown in (("clicks-", False), (UNKNOWN_PREFIX, True)):
         if part := [click for click in clicks if click.outcome_unknown is unknown]:
             # Each batch starts on a new line: a line an earlier process (same pid, after a restart) left cut
             # short stays a line of its own, skipped, instead of swallowing this batch's first click.
-            _append(directory / f"{prefix}clicks-{os.getpid()}.jsonl", b"\n" + b"".join(map(_encode, part)))
-    directory_fd = os.open(directory, os.O_RDONLY)  # the file's name too (new, or made again after a replay)
+            _append(directory / f"{prefix}{os.getpid()}.jsonl", b"\n" + b"".join(map(_encode, part)))
+    _fsync_directory(directory)  # the file's name too (new, or made again after a replay)
+    global _next_look
+    _next_look = 0.0  # look again at the next successful send
+    logger.warning("click queue and database unavailable: %s clicks spooled to %s", len(clicks), directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """The directory's entries made durable (a file created or renamed in it)."""
+    directory_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(directory_fd)
     finally:
         os.close(directory_fd)
-    global _next_look
-    _next_look = 0.0  # look again at the next successful send
 
 
 def _append(path: Path, data: bytes) -> None:
@@ -198,11 +198,7 @@ def _keep_marked(path: Path) -> None:
     moved = path.with_name(f"{UNKNOWN_PREFIX}moved-{os.getpid()}-{time.time_ns()}.jsonl")
     try:
         os.rename(path, moved)
-        directory_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory_fd)
-        finally:
-            os.close(directory_fd)
+        _fsync_directory(path.parent)
     except OSError:
         logger.exception("replayed clicks Redis may have counted could not be marked: %s left as it was", path.name)
 
