@@ -112,7 +112,7 @@ class AsgiCaller:
 def tracked_link(data, *, rounds: int) -> list[Row]:
     from creators.models import Click
     from creators.services.click_buffer import flush_clicks
-    from creators.services.click_queue import drain_all_clicks, queued_click_count
+    from creators.services.click_drain import drain_all_clicks, queued_click_count
     from settings.asgi import application  # the web process's app: /r/'s fast path in front of Django
 
     link = f"/r/{data.link_code}/"

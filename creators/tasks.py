@@ -7,7 +7,7 @@ and ``run_payouts_task`` weekly. The management commands of the same names run t
 
 from django_tasks import task
 
-from creators.services.click_queue import drain_all_clicks
+from creators.services.click_drain import drain_all_clicks
 from creators.services.ledger import lock_matured_commissions
 from creators.services.payouts import run_payouts
 

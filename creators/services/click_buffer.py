@@ -43,7 +43,7 @@ import redis
 from django.db import connections
 
 from creators.models import ClickAlias
-from creators.services import click_queue, click_spool
+from creators.services import click_drain, click_queue, click_spool
 from creators.services.click_aside import WritesAside, unanswered
 from creators.services.click_loop_send import LoopSends
 from creators.services.click_queue import QueuedClick
@@ -367,7 +367,7 @@ def _resolved(click_ids: set[int]) -> tuple[dict[int, int], set[int]]:
         found = click_queue.click_aliases(sorted(click_ids - aliases.keys()))
         aliases.update(found)
         wanted = (click_ids - aliases.keys()) | {counted for counted in aliases.values() if counted}
-        written = click_queue.write_pending_clicks(wanted)
+        written = click_drain.write_pending_clicks(wanted)
         unknown = click_ids - aliases.keys() - written
         if not unknown or attempt or not buffering_enabled():
             break

@@ -108,7 +108,11 @@ def spool_clicks(clicks: list[QueuedClick]) -> None:
     _fsync_directory(directory)  # the file's name too (new, or made again after a replay)
     global _next_look
     _next_look = 0.0  # look again at the next successful send
-    logger.warning("click queue and database unavailable: %s clicks spooled to %s", len(clicks), directory)
+    if may_be_counted := sum(click.outcome_unknown for click in clicks):  # sent to Redis, no answer: resent to Redis only
+        logger.warning("click queue did not answer: %s clicks it may have counted spooled to %s", may_be_counted,
+                       directory)
+    if unavailable := len(clicks) - may_be_counted:
+        logger.warning("click queue and database unavailable: %s clicks spooled to %s", unavailable, directory)
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from creators.models import Click, LinkTarget, OrderLineAttribution
-from creators.services import click_buffer, click_queue
+from creators.services import click_buffer, click_drain, click_queue
 from creators.services.links import create_tracked_link
 from shop.attribution import read_attribution
 from shop.services.client_identity import visitor_key
@@ -53,7 +53,7 @@ def test_a_follow_makes_no_redis_round_trip_and_one_flush_counts_the_visits(mug_
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0
     follow(client, "mug-anna", "203.0.113.1")  # warm-up: route cached, click ids reserved
     click_buffer.flush_clicks()
-    assert click_queue.drain_all_clicks() == 1
+    assert click_drain.drain_all_clicks() == 1
     idle = -commands_processed(queue) + commands_processed(queue)  # INFO counts itself
 
     before = commands_processed(queue)
@@ -67,7 +67,7 @@ def test_a_follow_makes_no_redis_round_trip_and_one_flush_counts_the_visits(mug_
     assert queue.xlen(click_queue.STREAM) == 0
     assert click_buffer.flush_clicks() == 2
     assert queue.xlen(click_queue.STREAM) == 2
-    assert click_queue.drain_all_clicks() == 2
+    assert click_drain.drain_all_clicks() == 2
     visitor = visitor_key(ip="203.0.113.2", user_agent=PHONE, now=Click.objects.get(pk=click_id_in(first, "MUG-1"))
                           .clicked_at)
     assert Click.objects.get(pk=click_id_in(first, "MUG-1")).visitor_hash == visitor.current
@@ -93,7 +93,7 @@ def test_a_repeat_counted_by_another_process_points_at_the_visits_click(mug_link
     decision = OrderLineAttribution.objects.get()
     assert (decision.creator_id, decision.click_id, decision.source) == (mug_link.creator_id, counted, "click")
     assert decision.attributed_at == Click.objects.get(pk=counted).clicked_at
-    assert click_queue.drain_all_clicks() == 1  # written by attribution already: skipped
+    assert click_drain.drain_all_clicks() == 1  # written by attribution already: skipped
     assert list(Click.objects.values_list("pk", flat=True)) == [counted]
 
 
@@ -106,13 +106,13 @@ def test_the_client_click_limit_is_counted_with_the_clicks(mug_link, client, que
     click_ids = [click_id_in(response, "MUG-1") for response in responses]
 
     assert [response.status_code for response in responses] == [302] * 5
-    assert click_queue.drain_all_clicks() == 3
+    assert click_drain.drain_all_clicks() == 3
     assert sorted(Click.objects.values_list("pk", flat=True)) == sorted(click_ids[:3])
     assert click_queue.click_aliases(click_ids[3:]) == {click_ids[3]: 0, click_ids[4]: 0}
     assert click_buffer.resolve_clicks(set(click_ids[3:])) == {}
     assert follow(client, "mug-anna", "203.0.113.8").status_code == 302  # another client: its own limit
     click_buffer.flush_clicks()
-    assert click_queue.drain_all_clicks() == 1
+    assert click_drain.drain_all_clicks() == 1
 
 
 @pytest.mark.django_db
@@ -176,7 +176,7 @@ def test_an_app_process_stopped_normally_hands_on_every_buffered_click(wagtail_b
     assert statuses == [302] * 20
     assert queued_while_running == 0
     assert queue.hlen(click_queue.PENDING) == 20
-    assert click_queue.drain_all_clicks() == 20
+    assert click_drain.drain_all_clicks() == 20
     assert Click.objects.count() == 20
 
 
@@ -190,7 +190,7 @@ def test_a_batch_is_counted_after_redis_forgot_the_script(mug_link, client, queu
     click_buffer.flush_clicks()
 
     assert queue.hlen(click_queue.PENDING) == 2
-    assert click_queue.drain_all_clicks() == 2
+    assert click_drain.drain_all_clicks() == 2
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from creators.models import Click, LinkTarget
-from creators.services import click_queue
+from creators.services import click_drain, click_queue
 from creators.services.links import create_tracked_link
 from shop.attribution import read_attribution
 from tests.creators.follow_counting import DJANGO_FOLLOWS_KEY
@@ -77,7 +77,7 @@ def test_an_app_process_killed_under_load_loses_no_click_it_redirected(wagtail_b
     assert len(redirected) >= 150 and None not in redirected and duplicates == set()
     # Django answered only the first follows, before the link's route was cached (one per reader at most).
     assert int(queue.get(DJANGO_FOLLOWS_KEY) or 0) <= len(readers)
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
     written = set(Click.objects.values_list("pk", flat=True))
     assert set(redirected) - written == set()  # every redirected click is in (a follow cut off may be too)
 

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from creators.models import Click, ClickAlias, ClickLimitUse
-from creators.services import click_buffer, click_queue, click_spool, links
+from creators.services import click_buffer, click_drain, click_queue, click_spool, links
 from operations import shared_redis
 from tests.creators.asgi_calls import asgi_get
 from tests.creators.helpers import PHONE
@@ -83,7 +83,7 @@ def test_a_batch_redis_counted_whose_reply_timed_out_is_resent_to_redis_never_wr
     assert not (Click.objects.exists() or ClickAlias.objects.exists() or ClickLimitUse.objects.exists())
 
     assert links.replay_spooled_clicks() == 2  # resent to Redis: it finds both clicks decided already
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
     assert sorted(Click.objects.values_list("pk", flat=True)) == sorted([visit, other_click])
     # the id attribution would ask about (those not written): the repeat's, standing for the visit's click
     assert click_buffer.resolve_clicks({reserved}) == {reserved: visit}
@@ -109,7 +109,7 @@ def test_a_loops_batch_counted_whose_reply_timed_out_is_answered_and_never_writt
     assert reserved != visit  # the reserved id the redirect carries: its outcome unknown, spooled
     assert not (Click.objects.exists() or ClickAlias.objects.exists())  # nothing written inline
     assert links.replay_spooled_clicks() == 1
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
     assert list(Click.objects.values_list("pk", flat=True)) == [visit]
     assert click_buffer.resolve_clicks({reserved}) == {reserved: visit}
 
@@ -183,7 +183,7 @@ def test_a_spool_replay_whose_reply_timed_out_writes_nothing_inline_and_keeps_th
     monkeypatch.undo()
     settings.KOLSHOP_CLICK_SPOOL_DIR = str(tmp_path / "spool")
     assert links.replay_spooled_clicks() == 2  # Redis answers: it finds both decided already
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
     assert list(Click.objects.values_list("pk", flat=True)) == [700_501] and not ClickLimitUse.objects.exists()
     assert click_buffer.resolve_clicks({700_502}) == {700_502: 700_501}
     assert rate_used(queue) == 2  # spent once per click, not again by the resend
@@ -218,7 +218,7 @@ def test_clicks_redis_may_have_counted_that_cant_be_spooled_hold_up_no_later_fol
     buffer._unavailable_until = 0.0  # the unavailable second over: the marked click goes to Redis, not inline
     assert buffer.flush() == 3  # one flush hands on every batch: the earlier kept click stops none of them
     assert buffer.pending() == 0 and list(Click.objects.values_list("pk", flat=True)) == [later]
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
     assert Click.objects.count() == 4 and len(others) == 2
 
 
@@ -269,7 +269,7 @@ def test_a_click_recorded_without_the_buffer_whose_reply_was_lost_is_never_writt
     [spooled] = (tmp_path / "spool").iterdir()  # spooled, marked, for Redis alone
     assert spooled.name == f"unknown-clicks-{os.getpid()}.jsonl"
     assert links.replay_spooled_clicks() == 1
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
     assert list(Click.objects.values_list("pk", flat=True)) == [click.pk]
 
 

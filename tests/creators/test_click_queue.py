@@ -18,7 +18,7 @@ import pytest
 import redis.asyncio
 
 from creators.models import Click, LinkTarget, OrderLineAttribution
-from creators.services import click_buffer, click_ids, click_queue
+from creators.services import click_buffer, click_drain, click_ids
 from creators.services.links import create_tracked_link, record_click
 from operations.shared_redis import loop_redis_client
 from shop.attribution import read_attribution
@@ -48,7 +48,7 @@ def test_a_follow_touches_no_database_and_the_drainer_writes_each_visit_once(sit
                                code="mug-anna")
     follow(client, "mug-anna", "203.0.113.1")  # warm-up: the route is cached, click ids reserved
     click_buffer.flush_clicks()
-    assert click_queue.drain_all_clicks() == 1
+    assert click_drain.drain_all_clicks() == 1
 
     with django_assert_num_queries(0):
         first = follow(client, "mug-anna", "203.0.113.2")
@@ -60,13 +60,13 @@ def test_a_follow_touches_no_database_and_the_drainer_writes_each_visit_once(sit
     assert (first.status_code, urlsplit(first["Location"]).path) == (302, "/buy/MUG-1/")
     assert click_id_in(repeat, "MUG-1") == click_id
     assert not Click.objects.filter(pk=click_id).exists()
-    assert click_queue.queued_click_count() == 1
-    assert click_queue.drain_all_clicks() == 1
-    assert click_queue.drain_all_clicks() == 0
+    assert click_drain.queued_click_count() == 1
+    assert click_drain.drain_all_clicks() == 1
+    assert click_drain.drain_all_clicks() == 0
     click = Click.objects.get(pk=click_id)
     assert (click.link_id, click.creator_id, click.page_id, click.block_id, click.product_id, click.ua_class) == (
         link.pk, anna.pk, guide.pk, "b-1", product.pk, "mobile")
-    assert Click.objects.count() == 2 and click_queue.queued_click_count() == 0
+    assert Click.objects.count() == 2 and click_drain.queued_click_count() == 0
 
 
 @pytest.mark.django_db
@@ -83,7 +83,7 @@ def test_an_order_placed_before_the_drain_is_attributed_to_its_queued_click(site
     decision = OrderLineAttribution.objects.get()
     assert (decision.creator_id, decision.click_id, decision.source) == (anna.pk, click_id, "click")
     assert decision.attributed_at == Click.objects.get(pk=click_id).clicked_at
-    assert click_queue.drain_all_clicks() == 1  # the drainer finds it written and skips it
+    assert click_drain.drain_all_clicks() == 1  # the drainer finds it written and skips it
     assert list(Click.objects.values_list("pk", flat=True)) == [click_id]
 
 
@@ -107,15 +107,15 @@ def test_while_redis_is_unreachable_a_follow_writes_its_click_inline(site_tree, 
 _DRAINER = """
 import sys, time, django
 django.setup()
-from creators.services import click_buffer, click_queue
+from creators.services import click_buffer, click_drain
 
 def stopped(*args, **kwargs):
     print("stopped", flush=True)
     time.sleep(600)
 
 # after-reading: the batch is read, nothing written; after-writing: written, not acknowledged.
-setattr(click_queue, "_write_batch" if sys.argv[1] == "after-reading" else "_acknowledge", stopped)
-click_queue.drain_clicks(consumer="drainer-1", batch_size=100)
+setattr(click_drain, "_write_batch" if sys.argv[1] == "after-reading" else "_acknowledge", stopped)
+click_drain.drain_clicks(consumer="drainer-1", batch_size=100)
 """
 
 
@@ -138,14 +138,14 @@ def test_a_drainer_killed_mid_batch_loses_no_click_and_counts_none_twice(wagtail
         drainer.wait(timeout=30)
     written_before_restart = Click.objects.count()
     pending = queue.xpending("kolshop:clicks", "click-writers")["pending"]
-    restarted = click_queue.drain_all_clicks(consumer="drainer-2", reclaim_idle_ms=0)
+    restarted = click_drain.drain_all_clicks(consumer="drainer-2", reclaim_idle_ms=0)
 
     assert drainer.returncode == -signal.SIGKILL
     assert (written_before_restart, pending) == ((0 if killed == "after-reading" else 40), 40)
     assert restarted == 40
     assert set(Click.objects.values_list("pk", flat=True)) == reserved and Click.objects.count() == 40
     assert queue.xpending("kolshop:clicks", "click-writers")["pending"] == 0
-    assert click_queue.queued_click_count() == 0
+    assert click_drain.queued_click_count() == 0
 
 
 def test_a_worker_forked_while_a_thread_reserves_ids_neither_waits_for_the_lock_nor_reuses_the_parents_ids():

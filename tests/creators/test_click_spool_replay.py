@@ -4,12 +4,13 @@ was replayed), and by a thread in every app process, traffic or not (the spool i
 the scheduler may run elsewhere)."""
 
 import time
+from dataclasses import replace
 
 import pytest
 import redis
 
 from creators.models import Click
-from creators.services import click_queue, click_spool
+from creators.services import click_drain, click_queue, click_spool
 from creators.services.links import replay_spooled_clicks, start_spool_replayer
 from operations.process_loops import running_loops
 from tests.creators.test_click_spool import mug_clicks
@@ -33,10 +34,10 @@ def test_a_spool_replayed_with_redis_back_goes_through_the_queue_and_the_drainer
     replayed = replay_spooled_clicks()  # Redis back: into the queue, not inline
     queued = queue.xlen(click_queue.STREAM)
     written_before_drain = Click.objects.count()
-    drained = click_queue.drain_all_clicks()
+    drained = click_drain.drain_all_clicks()
     spooled.write_bytes(kept)  # a replay killed after handing on, before removing the file: handed on again
     again = replay_spooled_clicks()
-    drained_again = click_queue.drain_all_clicks()
+    drained_again = click_drain.drain_all_clicks()
 
     assert (replayed, queued, written_before_drain, drained) == (3, 3, 0, 3)
     assert (again, drained_again) == (3, 0)  # the queue knows the ids: nothing new to write
@@ -117,3 +118,18 @@ def test_a_process_with_no_click_queue_configured_replays_its_spool_inline(spool
     assert replayed == 2
     assert sorted(Click.objects.values_list("pk", "visitor_hash")) == [(720_001, "reader-0"), (720_002, "reader-1")]
     assert list(spool_dir.glob("clicks-*.jsonl")) == []
+
+
+@pytest.mark.django_db
+def test_the_spools_log_says_why_each_part_of_a_batch_was_spooled(spool_dir, caplog):
+    """Clicks Redis may have counted (sent, no answer) are spooled with both ways in up: the log says so, and
+    says "database unavailable" only of the clicks neither Redis nor the database took."""
+    *unavailable, unanswered = mug_clicks(3, first_id=710_301)
+    unanswered = [replace(unanswered, outcome_unknown=True)]
+
+    with caplog.at_level("WARNING", logger=click_spool.logger.name):
+        click_spool.spool_clicks([*unavailable, *unanswered])
+
+    assert [record.getMessage().replace(str(spool_dir), "<spool>") for record in caplog.records] == [
+        "click queue did not answer: 1 clicks it may have counted spooled to <spool>",
+        "click queue and database unavailable: 2 clicks spooled to <spool>"]

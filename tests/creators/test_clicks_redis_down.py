@@ -6,7 +6,7 @@ attributed to the visit's click."""
 import pytest
 
 from creators.models import Click, ClickAlias, ClickLimitUse, LinkTarget, OrderLineAttribution
-from creators.services import click_buffer, click_queue
+from creators.services import click_buffer, click_drain, click_queue
 from creators.services.links import create_tracked_link
 from tests.creators.helpers import ADDRESS
 from tests.creators.test_click_buffer import PHONE, click_id_in, follow
@@ -37,7 +37,7 @@ def buy_through(client, response, ip: str) -> OrderLineAttribution:
 def test_while_redis_is_down_a_follow_counts_once_per_visit_and_the_client_limit_in_the_database(
         mug_link, client, queue, settings, monkeypatch, steady_click_clock):
     follow(client, "mug-anna", "203.0.113.1")  # warm-up with Redis up: a block of click ids reserved
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
     take_redis_down(settings)
 
     first = follow(client, "mug-anna", "203.0.113.2")
@@ -68,7 +68,7 @@ def test_a_repeat_buffered_before_redis_went_down_leaves_its_reserved_id_as_an_a
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0
     first = follow(client, "mug-anna", "203.0.113.5")
     click_buffer.flush_clicks()
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
     monkeypatch.setattr(click_buffer, "_buffer", None)  # another app process
     repeat = follow(client, "mug-anna", "203.0.113.5")
     others = [follow(client, "mug-anna", "203.0.113.5", agent=f"{PHONE} reader-{n}") for n in range(3)]

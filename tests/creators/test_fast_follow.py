@@ -10,7 +10,7 @@ import pytest
 
 from creators.fast_follow import NOT_FOR_FOLLOWS, FastFollow, follow_handler
 from creators.models import Click, LinkTarget
-from creators.services import click_buffer, click_queue, link_routes
+from creators.services import click_buffer, click_drain, link_routes
 from creators.services.links import create_tracked_link
 from readers.services.shares import block_shares
 from shop.attribution import REFERRAL_COOKIE, read_attribution
@@ -49,7 +49,7 @@ class Both:
 def written_clicks():
     """The clicks counted so far, once the buffer and the queue are written out."""
     click_buffer.flush_clicks()
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
     return Click.objects.order_by("pk")
 
 

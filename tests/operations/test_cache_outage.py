@@ -147,7 +147,7 @@ def test_a_flood_of_new_addresses_during_the_outage_never_resets_a_counted_clien
 def test_a_tracked_link_followed_during_the_outage_redirects_and_counts_its_click(outage, site_tree, client,
                                                                                  monkeypatch):
     from creators.models import Click, LinkTarget
-    from creators.services import click_buffer, click_ids, click_queue, link_routes
+    from creators.services import click_buffer, click_drain, click_ids, link_routes
     from creators.services.links import create_tracked_link
     from tests.creators.test_click_buffer import click_id_in, follow
 
@@ -156,7 +156,7 @@ def test_a_tracked_link_followed_during_the_outage_redirects_and_counts_its_clic
     product = make_product(variants=[("MUG-1", "12.00", 3)])
     create_tracked_link(make_creator("anna"), target_kind=LinkTarget.PRODUCT, product=product, code="mug-anna")
     follow(client, "mug-anna", "203.0.113.1")  # with Redis up: the route cached, a block of click ids reserved
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
 
     outage.stop()  # the cache and the click queue (one Redis): the route and the click come from the database
     link_routes._local_routes.forget(["mug-anna"])  # this process's few seconds' copy gone: the cache is asked

@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from creators.models import Click, PageView
-from creators.services import click_ids, click_queue
+from creators.services import click_drain, click_ids, click_queue
 from operations import partitions
 from shop.models import AddToCartEvent
 from tests.creators.report_fixtures import DAY
@@ -73,17 +73,17 @@ def test_a_click_batch_blocked_behind_the_partition_migration_is_written_once_af
             return swap(table, new)
 
         monkeypatch.setattr(partitions, "_swap", swap_once_the_drainer_waits)
-        acknowledge = click_queue._acknowledge
+        acknowledge = click_drain._acknowledge
 
         def die_before_acknowledging(*args):
             raise redis.ConnectionError("the drainer was killed after its insert")
 
-        monkeypatch.setattr(click_queue, "_acknowledge", die_before_acknowledging)
+        monkeypatch.setattr(click_drain, "_acknowledge", die_before_acknowledging)
         migrated, drained = [], []
         migration = in_thread(lambda: MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes()),
                               migrated)
         assert locked.wait(60)
-        drainer = in_thread(lambda: click_queue.drain_clicks(consumer="drainer-a", reclaim=False), drained)
+        drainer = in_thread(lambda: click_drain.drain_clicks(consumer="drainer-a", reclaim=False), drained)
         deadline = time.monotonic() + 60
         while rows(WAITING_INSERT) != [(1,)]:
             assert time.monotonic() < deadline, f"the drainer's insert never waited for the migration's lock: {drained}"
@@ -91,12 +91,12 @@ def test_a_click_batch_blocked_behind_the_partition_migration_is_written_once_af
         drainer_waits.set()
         migration.join(120)
         drainer.join(120)
-        monkeypatch.setattr(click_queue, "_acknowledge", acknowledge)
+        monkeypatch.setattr(click_drain, "_acknowledge", acknowledge)
         written_by_the_blocked_insert = Click.objects.filter(visitor_hash__startswith="during-").count()
     finally:
         MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
-    retried = click_queue.drain_all_clicks(reclaim_idle_ms=0)  # the scheduled drain takes over drainer-a's entries
+    retried = click_drain.drain_all_clicks(reclaim_idle_ms=0)  # the scheduled drain takes over drainer-a's entries
     ids = [click.click_id for click in clicks]
 
     assert [isinstance(outcome, Exception) for outcome in migrated] == [False], migrated
@@ -105,7 +105,7 @@ def test_a_click_batch_blocked_behind_the_partition_migration_is_written_once_af
     assert sorted(Click.objects.filter(pk__in=ids).values_list("pk", flat=True)) == sorted(ids)
     assert rows("SELECT count(*), count(DISTINCT id) FROM creators_click WHERE visitor_hash LIKE 'during-%%'") == [
         (20, 20)]
-    assert click_queue.drain_all_clicks(reclaim_idle_ms=0) == 0
+    assert click_drain.drain_all_clicks(reclaim_idle_ms=0) == 0
 
 
 WATCHED = ("creators_pageview", "shop_addtocartevent")

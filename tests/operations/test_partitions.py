@@ -94,7 +94,7 @@ def test_the_job_makes_next_months_partitions_once_and_moves_rows_already_in_the
 
 
 def test_a_click_written_twice_by_the_drainer_is_stored_once():
-    from creators.services.click_queue import _write_batch
+    from creators.services.click_drain import _write_batch
 
     world = build_world()
     link = Click.objects.filter(link__code="acme-blk").first().link

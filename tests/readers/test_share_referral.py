@@ -121,7 +121,7 @@ def test_a_creators_own_link_sets_no_referral_cookie(guide, lamp):
 def test_a_follow_over_the_click_limit_does_not_pin_a_dead_referral(guide, lamp, queue, settings):
     """With the click buffer, /r/ learns only later whether a follow was counted: a first follow refused as
     over its address's click limit must not keep the cookie from the friend's next, counted follow."""
-    from creators.services import click_buffer, click_queue
+    from creators.services import click_buffer, click_drain, click_queue
 
     settings.KOLSHOP_RATE_LIMITS = {**settings.KOLSHOP_RATE_LIMITS, "click": "1/m"}
     settings.KOLSHOP_CLICK_ACK_WAIT_MS = 0  # write-behind: the redirect leaves before the limit is counted
@@ -132,14 +132,14 @@ def test_a_follow_over_the_click_limit_does_not_pin_a_dead_referral(guide, lamp,
     neighbour.get(f"/r/{link.code}/")  # takes the address's one click this minute
     friend.get(f"/r/{link.code}/")  # over the limit: a reserved id never counted
     click_buffer.flush_clicks()
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
     dead = int(friend.cookies[REFERRAL_COOKIE].value.split(":")[0])
     for key in queue.scan_iter(f"{click_queue.RATE_PREFIX}*"):  # the minute is over
         queue.delete(key)
 
     friend.get(f"/r/{link.code}/")
     click_buffer.flush_clicks()
-    click_queue.drain_all_clicks()
+    click_drain.drain_all_clicks()
     order = _buy_on_the_guide(friend, guide, lamp)
 
     assert not Click.objects.filter(pk=dead).exists()

@@ -6,7 +6,8 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from creators.services.click_queue import default_consumer, drain_clicks, queue_enabled, retire_dead_consumers
+from creators.services.click_drain import default_consumer, drain_clicks, retire_dead_consumers
+from creators.services.click_queue import queue_enabled
 
 # How often a running drainer takes over entries left pending by dead drainers, and retires those.
 RECLAIM_SECONDS = 30
