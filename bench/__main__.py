@@ -63,16 +63,21 @@ def main() -> int:
             "buy": lambda: [*cases.buy_flow(built, rounds=rounds * 4),  # a flow: ~15 ms CPU, ~40 ms wall
                             *cases.hot_and_spread_skus(built, flows_per_client=flows_per_client,
                                                        rounds=hot_rounds)]}
+    report_scale = (20 if options.quick else 1) * (1 if connection.vendor == "postgresql" else 10)
+
     def report_rows():
-        return cases.brand_report(built, rounds=rounds,
-                                  scale=(20 if options.quick else 1) * (1 if connection.vendor == "postgresql" else 10))
+        return cases.brand_report(built, rounds=rounds, scale=report_scale)
 
     only = {**only, "report": report_rows}
+    # The report before the click cases: issue 14 sets its target at 1,000,000 clicks over the data's days, and the
+    # click cases' follows (tens of thousands, today, on one of the reported brand's links) would make today a day
+    # several times the average. The report is timed again after them, for reference (``busy_day_report``).
     rows = only[options.only]() if options.only else [
         *content_rows(),
+        *report_rows(),
         *click_rows(),
         *only["buy"](),
-        *report_rows(),
+        *cases.busy_day_report(built, rounds=rounds, scale=report_scale),
         *live.pin_latency(built, rounds=10 if options.quick else 40),
         *cases.NOT_YET_MEASURED,
     ]

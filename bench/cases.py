@@ -229,6 +229,46 @@ REPORT_CLICKS, REPORT_ORDERS, REPORT_VIEWS, REPORT_CARTS = 1_000_000, 100_000, 3
 
 
 LATE_SHARE = 0.03  # of a day's clicks and paid orders, in the worst case
+REPORT_DAYS = 120  # the generated data's span: an average day holds REPORT_CLICKS / REPORT_DAYS clicks
+
+
+def _report_windows():
+    """The brand report's 90 days with today (live) and the 90 days ending yesterday (the rollup alone), for the
+    bench's brand."""
+    from datetime import timedelta
+
+    from creators.reports.queries import ReportFilters, today_utc
+    from shop.models import Brand
+
+    brand_ids = frozenset({Brand.objects.get(slug="bench-audio").pk})
+    today = today_utc()
+    return (ReportFilters(start=today - timedelta(days=89), end=today, brand_ids=brand_ids),
+            ReportFilters(start=today - timedelta(days=90), end=today - timedelta(days=1), brand_ids=brand_ids))
+
+
+def busy_day_report(data, *, rounds: int, scale: int) -> list[Row]:
+    """The 90-day report again once the click cases ran: their follows, of one of the reported brand's links, are
+    today's clicks too, several times an average day's. Issue 14 sets its target at its size (``brand_report``'s
+    rows); this one shows how the report's live part grows with today's clicks, for reference."""
+    from datetime import UTC, datetime
+
+    from content.demo.report_data_sql import todays_heap_pages
+    from creators.models import Click
+    from creators.reports.queries import build_report, today_utc
+
+    with_today, until_yesterday = _report_windows()
+    today = todays_heap_pages()
+    midnight = datetime.combine(today_utc(), datetime.min.time(), tzinfo=UTC)
+    followed = Click.objects.filter(link__code=data.link_code, clicked_at__gte=midnight).count()
+    average_day = REPORT_CLICKS // scale // REPORT_DAYS
+    timings = interleaved({"kolshop": lambda: build_report(with_today),
+                           "window ending yesterday": lambda: build_report(until_yesterday)}, rounds=rounds)
+    return [ratio_row(
+        f"90-day brand report on a busy day ({today['clicks'] / average_day:.0f}× an average day's clicks)", timings,
+        subject="kolshop", baseline="window ending yesterday", target="reference (issue 14: at its size, above)",
+        passes=lambda ratio: None,
+        notes=f"today's {today['clicks']:,} clicks ({followed:,} of them the /r/ cases' follows of this brand's "
+              f"link; an average day of the generated data: {average_day:,}), the live part reads each of them")]
 
 
 def _late_rows_report(with_today, until_yesterday, *, rounds: int) -> list[Row]:
@@ -260,13 +300,12 @@ def brand_report(data, *, rounds: int, scale: int) -> list[Row]:
     report for a window ending yesterday (the rollup alone)."""
     import io
     import os
-    from datetime import timedelta
     from decimal import Decimal
 
     from django.db import connection
 
     from content.demo.report_data import generate
-    from creators.reports.queries import ReportFilters, build_report, today_utc
+    from creators.reports.queries import build_report
     from creators.reports.rollup import roll_up
     from shop.models import Brand, Product, Stock, Variant
 
@@ -279,16 +318,12 @@ def brand_report(data, *, rounds: int, scale: int) -> list[Row]:
     counts = {name: total // scale for name, total in (("clicks", REPORT_CLICKS), ("orders", REPORT_ORDERS),
                                                        ("views", REPORT_VIEWS), ("carts", REPORT_CARTS))}
     started = time.perf_counter()
-    generate(**counts, days=120, seed=7, out=io.StringIO())
+    generate(**counts, days=REPORT_DAYS, seed=7, out=io.StringIO())
     generated = time.perf_counter() - started
     started = time.perf_counter()
     rolled = roll_up()
     rollup_seconds = time.perf_counter() - started
-    brand = Brand.objects.get(slug="bench-audio")
-    today = today_utc()
-    with_today = ReportFilters(start=today - timedelta(days=89), end=today, brand_ids=frozenset({brand.pk}))
-    until_yesterday = ReportFilters(start=today - timedelta(days=90), end=today - timedelta(days=1),
-                                    brand_ids=frozenset({brand.pk}))
+    with_today, until_yesterday = _report_windows()
     queries = count_queries(lambda: build_report(with_today))
     timings = interleaved({"kolshop": lambda: build_report(with_today),
                            "window ending yesterday": lambda: build_report(until_yesterday)}, rounds=rounds)
