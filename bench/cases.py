@@ -252,13 +252,12 @@ def busy_day_report(data, *, rounds: int, scale: int) -> list[Row]:
     rows); this one shows how the report's live part grows with today's clicks, for reference."""
     from datetime import UTC, datetime
 
-    from content.demo.report_data_sql import todays_heap_pages
     from creators.models import Click
     from creators.reports.queries import build_report, today_utc
 
     with_today, until_yesterday = _report_windows()
-    today = todays_heap_pages()
     midnight = datetime.combine(today_utc(), datetime.min.time(), tzinfo=UTC)
+    today = {"clicks": Click.objects.filter(clicked_at__gte=midnight).count()}
     followed = Click.objects.filter(link__code=data.link_code, clicked_at__gte=midnight).count()
     average_day = REPORT_CLICKS // scale // REPORT_DAYS
     timings = interleaved({"kolshop": lambda: build_report(with_today),
