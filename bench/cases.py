@@ -257,16 +257,16 @@ def busy_day_report(data, *, rounds: int, scale: int) -> list[Row]:
 
     with_today, until_yesterday = _report_windows()
     midnight = datetime.combine(today_utc(), datetime.min.time(), tzinfo=UTC)
-    today = {"clicks": Click.objects.filter(clicked_at__gte=midnight).count()}
+    todays_clicks = Click.objects.filter(clicked_at__gte=midnight).count()
     followed = Click.objects.filter(link__code=data.link_code, clicked_at__gte=midnight).count()
     average_day = REPORT_CLICKS // scale // REPORT_DAYS
     timings = interleaved({"kolshop": lambda: build_report(with_today),
                            "window ending yesterday": lambda: build_report(until_yesterday)}, rounds=rounds)
     return [ratio_row(
-        f"90-day brand report on a busy day ({today['clicks'] / average_day:.0f}× an average day's clicks)", timings,
+        f"90-day brand report on a busy day ({todays_clicks / average_day:.0f}× an average day's clicks)", timings,
         subject="kolshop", baseline="window ending yesterday", target="reference (issue 14: at its size, above)",
         passes=lambda ratio: None,
-        notes=f"today's {today['clicks']:,} clicks ({followed:,} of them the /r/ cases' follows of this brand's "
+        notes=f"today's {todays_clicks:,} clicks ({followed:,} of them the /r/ cases' follows of this brand's "
               f"link; an average day of the generated data: {average_day:,}), the live part reads each of them")]
 
 
